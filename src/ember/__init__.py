@@ -1,0 +1,73 @@
+"""ember: PyTorch's autograd and the torch surface around it, in Python on NumPy.
+
+`import ember as torch` runs ordinary torch autograd code unchanged.
+"""
+
+import builtins as _builtins
+
+from . import autograd, nn  # noqa: E402
+from ._dtypes import (
+    bool,
+    can_cast,
+    double,
+    dtype,
+    float,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    half,
+    int,
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    promote_types,
+    result_type,
+    set_default_dtype,
+    short,
+    uint8,
+)
+from ._printing import set_printoptions
+from ._random import (  # noqa: E402
+    Generator,
+    default_generator,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    seed,
+    set_rng_state,
+)
+from ._tensor import Size, Tensor, device
+from .autograd.grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+from .ops.creation import *  # noqa: F403
+from .ops.linalg import *  # noqa: F403
+from .ops.pointwise import *  # noqa: F403
+from .ops.reduction import *  # noqa: F403
+from .ops.shape import *  # noqa: F403
+
+__version__ = "0.1.0"
+
+
+def is_tensor(obj: object) -> _builtins.bool:
+    """Returns True if obj is an ember tensor."""
+    return isinstance(obj, Tensor)
+
+
+def numel(input: Tensor) -> _builtins.int:
+    """Returns the total number of elements in the input tensor."""
+    return input.numel()
+
+
+def is_floating_point(input: Tensor) -> _builtins.bool:
+    """Returns True if the data type of input is a floating point data type."""
+    return input.is_floating_point()
+

@@ -1,0 +1,519 @@
+"""Tensor: an array with autograd state. No math lives here; the ops package adds the
+methods and operators."""
+
+from __future__ import annotations
+
+import warnings
+import weakref
+from typing import Any, Callable
+
+import numpy as np
+
+from . import _dtypes
+from ._dtypes import FROM_NUMPY
+from .autograd.graph import AccumulateGrad, add_hook
+
+__all__ = ["Tensor", "Size", "device", "type_description"]
+
+_new = object.__new__
+
+
+class Size(tuple):
+    """torch.Size: a tuple of dimension sizes."""
+
+    def __repr__(self) -> str:
+        return f"torch.Size([{', '.join(str(s) for s in self)}])"
+
+    def numel(self) -> int:
+        """Returns the number of elements a tensor of this size would hold."""
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+    def __getitem__(self, item):
+        r = tuple.__getitem__(self, item)
+        return Size(r) if isinstance(item, slice) else r
+
+    def __add__(self, other):
+        return Size(tuple.__add__(self, tuple(other)))
+
+
+class device:
+    """torch.device: where a tensor lives. Only the CPU exists for now."""
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, type: str = "cpu", index: int | None = None) -> None:
+        if isinstance(type, device):
+            type, index = type.type, type.index
+        if ":" in type:
+            type, idx = type.split(":")
+            index = int(idx)
+        if type != "cpu":
+            raise RuntimeError(
+                f"Expected one of cpu device type at start of device string: {type}")
+        self.type = type
+        self.index = index
+
+    def __repr__(self) -> str:
+        idx = "" if self.index is None else f", index={self.index}"
+        return f"device(type='{self.type}'{idx})"
+
+    def __str__(self) -> str:
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __eq__(self, other: Any) -> bool:
+        if isinstance(other, str):
+            other = device(other)
+        return isinstance(other, device) and (self.type, self.index) == (other.type, other.index)
+
+    def __hash__(self) -> int:
+        return hash((self.type, self.index))
+
+
+CPU = device("cpu")
+
+
+def type_description(data: np.ndarray) -> str:
+    """torch's legacy type name and shape, as error messages print them."""
+    legacy = FROM_NUMPY[data.dtype]._legacy
+    return f"torch.{legacy}Tensor [{', '.join(str(s) for s in data.shape)}]"
+
+
+class Tensor:
+    """A multi-dimensional array with autograd: `requires_grad`, `grad`, `grad_fn`."""
+
+    __slots__ = ("_data", "_rg", "_fn", "_nr", "_grad", "_vc", "_base", "_acc", "_hooks",
+                 "__weakref__")
+
+    # Tensor subclasses (Parameter) set this to keep their class through detach-like ops.
+    __array_priority__ = 1000
+
+    # -- construction -------------------------------------------------------------------
+
+    @staticmethod
+    def _make(data: np.ndarray, requires_grad: bool = False) -> Tensor:
+        """A leaf tensor over `data` (no copy)."""
+        t = _new(Tensor)
+        t._data = data
+        t._rg = requires_grad
+        t._fn = None
+        t._nr = 0
+        t._grad = None
+        t._vc = [0]
+        t._base = None
+        t._acc = None
+        t._hooks = None
+        return t
+
+    @staticmethod
+    def _make_output(data: np.ndarray, node: Any, vc: list, nr: int = 0) -> Tensor:
+        """A tensor that is output `nr` of `node`, sharing the version counter `vc`."""
+        t = _new(Tensor)
+        t._data = data
+        t._rg = True
+        t._fn = node
+        t._nr = nr
+        t._grad = None
+        t._vc = vc
+        t._base = None
+        t._acc = None
+        t._hooks = None
+        return t
+
+    _from_array = _make
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        pass  # __new__ did the work
+
+    def __new__(cls, *args: Any, **kwargs: Any):
+        from .ops.creation import tensor_constructor
+
+        return tensor_constructor(cls, *args, **kwargs)
+
+    # -- metadata -----------------------------------------------------------------------
+
+    @property
+    def shape(self) -> Size:
+        return Size(self._data.shape)
+
+    def size(self, dim: int | None = None):
+        """Returns the size of the tensor (a torch.Size), or of one dimension."""
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[self._wrap_dim(dim)]
+
+    def _wrap_dim(self, dim: int) -> int:
+        from .ops._core import wrap_dim
+
+        return wrap_dim(dim, self._data.ndim)
+
+    def dim(self) -> int:
+        """Returns the number of dimensions of the tensor."""
+        return self._data.ndim
+
+    ndimension = dim
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    def numel(self) -> int:
+        """Returns the total number of elements in the tensor."""
+        return self._data.size
+
+    nelement = numel
+
+    @property
+    def dtype(self) -> _dtypes.dtype:
+        return FROM_NUMPY[self._data.dtype]
+
+    @property
+    def device(self) -> device:
+        return CPU
+
+    @property
+    def is_cuda(self) -> bool:
+        return False
+
+    def is_floating_point(self) -> bool:
+        """Returns True if the data type of self is a floating point data type."""
+        return self._data.dtype.kind == "f"
+
+    def is_complex(self) -> bool:
+        return False
+
+    def element_size(self) -> int:
+        return self._data.itemsize
+
+    def is_contiguous(self, memory_format: Any = None) -> bool:
+        return bool(self._data.flags.c_contiguous)
+
+    def stride(self, dim: int | None = None):
+        """Returns the stride of the tensor, in elements."""
+        st = tuple(s // self._data.itemsize for s in self._data.strides)
+        return st if dim is None else st[self._wrap_dim(dim)]
+
+    def data_ptr(self) -> int:
+        return self._data.__array_interface__["data"][0]
+
+    @property
+    def _version(self) -> int:
+        return self._vc[0]
+
+    # -- autograd state -----------------------------------------------------------------
+
+    @property
+    def requires_grad(self) -> bool:
+        return self._rg
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if self._fn is not None:
+            if not value:
+                raise RuntimeError(
+                    "you can only change requires_grad flags of leaf variables. If you want "
+                    "to use a computed variable in a subgraph that doesn't require "
+                    "differentiation use var_no_grad = var.detach().")
+            return
+        if value and self._data.dtype.kind != "f":
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
+        self._rg = bool(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Change if autograd should record operations on this tensor: sets this tensor's
+        requires_grad attribute in-place. Returns this tensor."""
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def grad_fn(self):
+        return self._fn
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._fn is None
+
+    @property
+    def output_nr(self) -> int:
+        return self._nr
+
+    @property
+    def grad(self) -> Tensor | None:
+        if self._fn is not None and not self.retains_grad:
+            warnings.warn(
+                "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. "
+                "Its .grad attribute won't be populated during autograd.backward(). If you "
+                "indeed want the .grad field to be populated for a non-leaf Tensor, use "
+                ".retain_grad() on the non-leaf Tensor. If you access the non-leaf Tensor by "
+                "mistake, make sure you access the leaf Tensor instead. See "
+                "github.com/pytorch/pytorch/pull/30531 for more information.",
+                UserWarning, stacklevel=2)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError("assigned grad expected to be a Tensor or None but got grad "
+                                f"of type {type(value).__name__}")
+            if value._data.dtype != self._data.dtype:
+                raise RuntimeError(
+                    f"attempting to assign a gradient with dtype '{_c10_name(value)}' to a "
+                    f"tensor with grad_dtype '{self.dtype._legacy}'. The gradient must match "
+                    "the tensor's grad_dtype (defaults to the tensor's dtype). You can set "
+                    "the tensor's grad_dtype attribute with a specific dtype, or None to "
+                    "allow any dtype. Set grad_dtype with caution. Diverging the dtypes of a "
+                    "tensor and its gradient may break downstream systems that assume they "
+                    "match.")
+            if value._data.shape != self._data.shape:
+                raise RuntimeError(
+                    f"attempting to assign a gradient of size '{_dims(value)}' to a tensor "
+                    f"of size '{_dims(self)}'. Please ensure that the gradient and the "
+                    "tensor are the same size")
+        self._grad = value
+
+    @grad.deleter
+    def grad(self) -> None:
+        self._grad = None
+
+    @property
+    def data(self) -> Tensor:
+        """The tensor's data, detached from autograd and untracked by its version counter."""
+        return Tensor._make(self._data)
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        self._data = value._data
+
+    def detach(self) -> Tensor:
+        """Returns a new Tensor, detached from the current graph, sharing storage and the
+        version counter."""
+        t = Tensor._make(self._data)
+        t._vc = self._vc
+        return t
+
+    def detach_(self) -> Tensor:
+        """Detaches the Tensor from the graph that created it, making it a leaf."""
+        self._fn = None
+        self._rg = False
+        self._nr = 0
+        return self
+
+    def _edge(self) -> tuple:
+        """The graph edge a consumer of this tensor points to: (grad_fn, output_nr), the
+        leaf's AccumulateGrad, or (None, 0) when no gradient flows here."""
+        fn = self._fn
+        if fn is not None:
+            return (fn, self._nr)
+        if not self._rg:
+            return (None, 0)
+        acc = self._acc
+        acc = acc() if acc is not None else None
+        if acc is None:
+            acc = AccumulateGrad(self)
+            self._acc = weakref.ref(acc)
+        return (acc, 0)
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._fn is not None and bool(self._hooks) and "retain" in self._hooks
+
+    def retain_grad(self) -> None:
+        """Enables this Tensor to have its grad populated during backward()."""
+        if self._fn is None:
+            if not self._rg:
+                raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+            return
+        if self.retains_grad:
+            return
+        ref = weakref.ref(self)
+        self._tensor_hooks()["retain"] = ref
+        self._fn_prehook_install()
+
+    def _tensor_hooks(self) -> dict:
+        if self._hooks is None:
+            self._hooks = {}
+        return self._hooks
+
+    def _fn_prehook_install(self) -> None:
+        # Hooks of a non-leaf tensor run when its grad_fn receives the gradient for it.
+        fn = self._fn
+        try:
+            tensors = fn._pre_hooks
+        except AttributeError:
+            tensors = fn._pre_hooks = {}
+        key = ("tensor", self._nr)
+        if key not in tensors:
+            tensors[key] = weakref.ref(self)
+            from .autograd.graph import hook_count
+
+            hook_count[0] += 1
+
+    def register_hook(self, hook: Callable) -> Any:
+        """Registers a backward hook, called with the gradient of this tensor; it may return
+        a new gradient to use in its place."""
+        if not self._rg:
+            raise RuntimeError(
+                "cannot register a hook on a tensor that doesn't require gradient")
+        hooks = self._tensor_hooks()
+        fns = hooks.setdefault("hooks", {})
+        handle = add_hook(fns, hook)
+        if self._fn is not None:
+            self._fn_prehook_install()
+        return handle
+
+    def register_post_accumulate_grad_hook(self, hook: Callable) -> Any:
+        """Registers a hook called with this leaf tensor after its .grad was accumulated."""
+        if self._fn is not None:
+            raise RuntimeError(
+                "post accumulate grad hooks cannot be registered on non-leaf tensors")
+        fns = self._tensor_hooks().setdefault("post", {})
+        return add_hook(fns, hook)
+
+    def _apply_hooks(self, grad: Any, graph: bool) -> Any:
+        """Runs this tensor's hooks on its incoming gradient (an array, or a tensor in graph
+        mode); each may return a gradient to use in its place."""
+        fns = self._hooks.get("hooks")
+        if not fns:
+            return grad
+        g = grad if graph else Tensor._make(grad)
+        for fn in list(fns.values()):
+            r = fn(g)
+            if r is not None:
+                g = r
+        return g if graph else g._data
+
+    def _store_grad(self, grad: Any, graph: bool) -> None:
+        """Accumulates a gradient into the .grad of a non-leaf tensor (retain_grad, or
+        backward(inputs=...))."""
+        if graph:
+            value = grad if isinstance(grad, Tensor) else Tensor._make(grad)
+        else:
+            value = Tensor._make(np.array(grad, copy=True))
+        old = self._grad
+        self._grad = value if old is None else old + value
+
+    def _run_post_accumulate_hooks(self) -> None:
+        fns = self._hooks.get("post")
+        if fns:
+            for fn in list(fns.values()):
+                fn(self)
+
+    def backward(self, gradient: Tensor | None = None, retain_graph: bool | None = None,
+                 create_graph: bool = False, inputs: Any = None) -> None:
+        """Computes the gradient of current tensor wrt graph leaves."""
+        from .autograd import backward
+
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    # -- conversion -----------------------------------------------------------------------
+
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        """Returns the tensor as a NumPy ndarray, sharing its memory."""
+        if self._rg and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
+                               "tensor.detach().numpy() instead.")
+        return self._data
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        if self._rg:
+            return self.numpy()
+        return self._data if dtype is None else self._data.astype(dtype, copy=False)
+
+    def item(self) -> Any:
+        """Returns the value of this tensor as a standard Python number."""
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
+        return self._data.reshape(()).item()
+
+    def tolist(self) -> Any:
+        """Returns the tensor as a (nested) list of Python numbers."""
+        return self._data.tolist()
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError(
+                "only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise RuntimeError(
+                "Boolean value of Tensor with more than one value is ambiguous"
+                if self._data.size else
+                "Boolean value of Tensor with no values is ambiguous")
+        return bool(self._data.reshape(()).item())
+
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(self.unbind(0))
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __repr__(self, *, tensor_contents: Any = None) -> str:
+        from ._printing import tensor_repr
+
+        return tensor_repr(self, tensor_contents=tensor_contents)
+
+    __str__ = __repr__
+
+    def __format__(self, format_spec: str) -> str:
+        if self._data.ndim == 0:
+            return self.item().__format__(format_spec)
+        return object.__format__(self, format_spec)
+
+    def __reduce_ex__(self, proto: int):
+        return (_rebuild, (self._data, self._rg))
+
+    def __deepcopy__(self, memo: dict) -> Tensor:
+        if self._fn is not None:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) "
+                               "support the deepcopy protocol at the moment.  If you were "
+                               "attempting to deepcopy a module, this may be because of a "
+                               "torch.nn.utils.weight_norm usage, see "
+                               "https://github.com/pytorch/pytorch/pull/103001")
+        new = type(self)._deepcopy_of(self)
+        if self._grad is not None:
+            new._grad = self._grad.__deepcopy__(memo)
+        memo[id(self)] = new
+        return new
+
+    @classmethod
+    def _deepcopy_of(cls, t: Tensor) -> Tensor:
+        return Tensor._make(t._data.copy(), t._rg)
+
+    def __setstate__(self, state: Any) -> None:
+        raise TypeError("tensors are restored through their reduce function")
+
+
+def _rebuild(data: np.ndarray, requires_grad: bool) -> Tensor:
+    return Tensor._make(data, requires_grad)
+
+
+def _dims(t: Tensor) -> str:
+    return "[" + ", ".join(str(s) for s in t._data.shape) + "]"
+
+
+_C10_NAMES = {"float16": "c10::Half", "float32": "float", "float64": "double",
+              "int8": "signed char", "int16": "short int", "int32": "int", "int64": "long int",
+              "uint8": "unsigned char", "bool": "bool"}
+
+
+def _c10_name(t: Tensor) -> str:
+    return _C10_NAMES[t._data.dtype.name]

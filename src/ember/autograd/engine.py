@@ -1,0 +1,213 @@
+"""The backward engine.
+
+Nodes are numbered in creation order, and every node is created after the nodes of its
+inputs, so running nodes from the highest number down runs each one only after all of its
+consumers have sent their gradients: a heap keyed by that number replaces dependency
+counting. Nothing here recurses, so graphs of any depth work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from heapq import heappop, heappush
+from typing import Any
+
+import numpy as np
+
+from . import grad_mode
+from .graph import AccumulateGrad, Math, Node, hook_count
+
+
+def run_backward(
+    roots: Sequence[tuple],
+    root_grads: Sequence[Any],
+    retain_graph: bool,
+    create_graph: bool,
+    capture: Sequence[tuple] | None = None,
+    accumulate_into: dict | None = None,
+) -> list | None:
+    """Propagates `root_grads` (arrays, or tensors when `create_graph`) from the edges
+    `roots` through the graph.
+
+    With `capture`, a sequence of edges, returns the gradient that reaches each edge (None
+    where none does) and accumulates into no leaf; with `accumulate_into`, a dict from edges
+    to tensors, accumulates only into those tensors' .grad. Otherwise accumulates into every
+    leaf reached.
+    """
+    m = Math.graph if create_graph else Math.raw
+    targets = None
+    if capture is not None or accumulate_into is not None:
+        targets = {}
+        edges = capture if capture is not None else list(accumulate_into)
+        for i, edge in enumerate(edges):
+            targets.setdefault(edge[0], []).append((edge[1], i))
+        needed = _needed_nodes(roots, targets)
+        captured = [None] * (len(capture) if capture is not None else 0)
+
+    buffers: dict = {}
+    heap: list = []
+    for (node, nr), g in zip(roots, root_grads):
+        if node is None:
+            continue
+        _add_to_buffer(buffers, heap, node, nr, g)
+
+    state = grad_mode.state
+    prev_mode = state.enabled
+    state.enabled = create_graph
+    try:
+        while heap:
+            node = heappop(heap)[1]
+            grads = buffers.pop(node)
+            if hook_count[0] and hasattr(node, "_pre_hooks"):
+                grads = _run_pre_hooks(node, grads, create_graph)
+            if targets is not None:
+                if node in targets:
+                    for nr, i in targets[node]:
+                        g = grads[nr] if node.n_outputs > 1 else grads
+                        if capture is not None:
+                            captured[i] = g
+                        elif type(node) is AccumulateGrad:
+                            node.accumulate(g, create_graph)
+                        else:
+                            accumulate_into[edges[i]]._store_grad(g, create_graph)
+                if node not in needed or type(node) is AccumulateGrad:
+                    continue
+            elif type(node) is AccumulateGrad:
+                node.accumulate(grads, create_graph)
+                continue
+
+            outs = node.apply(grads, create_graph)
+            if not retain_graph:
+                node.release()
+            if hook_count[0] and hasattr(node, "_hooks"):
+                outs = _run_post_hooks(node, outs, grads, create_graph)
+            meta = node._meta
+            edges = node.next_functions
+            if len(outs) != len(edges):
+                raise RuntimeError(
+                    f"function {node.name()} returned an incorrect number of gradients "
+                    f"(expected {len(edges)}, got {len(outs)})")
+            for i, g in enumerate(outs):
+                nxt, nr = edges[i]
+                if nxt is None or g is None:
+                    continue
+                if type(g) is not np.ndarray and not create_graph:
+                    g = np.asarray(g)
+                if meta is not None and meta[i] is not None:
+                    g = _conform(m, node, i, g, meta[i])
+                _add_to_buffer(buffers, heap, nxt, nr, g)
+    finally:
+        state.enabled = prev_mode
+    return captured if capture is not None else None
+
+
+def _add_to_buffer(buffers: dict, heap: list, node: Node, nr: int, g: Any) -> None:
+    if node.n_outputs == 1:
+        old = buffers.get(node)
+        if old is None:
+            buffers[node] = g
+            heappush(heap, (-node._seq, node))
+        else:
+            buffers[node] = old + g
+        return
+    slot = buffers.get(node)
+    if slot is None:
+        slot = buffers[node] = [None] * node.n_outputs
+        heappush(heap, (-node._seq, node))
+    slot[nr] = g if slot[nr] is None else slot[nr] + g
+
+
+def _conform(m: Any, node: Node, i: int, g: Any, meta: tuple) -> Any:
+    """Sums a broadcast gradient down to its input's shape and casts it to its dtype: the
+    one place where broadcasting is undone for every op."""
+    shape, dtype = meta
+    if g.shape != shape:
+        if not _expandable(shape, tuple(g.shape)):
+            raise RuntimeError(
+                f"Function {node.name()} returned an invalid gradient at index {i} - got "
+                f"[{', '.join(map(str, g.shape))}] but expected shape compatible with "
+                f"[{', '.join(map(str, shape))}]")
+        g = m.sum_to(g, shape)
+    if g.dtype != dtype:
+        g = m.cast(g, dtype)
+    return g
+
+
+def _expandable(shape: tuple, to: tuple) -> bool:
+    if len(shape) > len(to):
+        return False
+    for a, b in zip(reversed(shape), reversed(to)):
+        if a != b and a != 1:
+            return False
+    return True
+
+
+def _needed_nodes(roots: Sequence[tuple], targets: dict) -> set:
+    """The nodes that lie on some path from a root to a target."""
+    seen: set = set()
+    order: list = []
+    stack = [e[0] for e in roots if e[0] is not None]
+    while stack:
+        n = stack.pop()
+        if n in seen:
+            continue
+        seen.add(n)
+        order.append(n)
+        for nxt, _ in n.next_functions:
+            if nxt is not None and nxt not in seen:
+                stack.append(nxt)
+    order.sort(key=lambda n: n._seq)
+    needed: set = set()
+    for n in order:
+        if n in targets or any(nxt in needed for nxt, _ in n.next_functions):
+            needed.add(n)
+    return needed
+
+
+def _as_tensor(g: Any, graph: bool) -> Any:
+    from .._tensor import Tensor
+
+    if g is None or graph:
+        return g
+    return Tensor._make(g)
+
+
+def _as_grad(g: Any, graph: bool) -> Any:
+    if g is None or graph:
+        return g
+    return g._data
+
+
+def _run_pre_hooks(node: Node, grads: Any, graph: bool) -> Any:
+    multi = node.n_outputs > 1
+    glist = list(grads) if multi else [grads]
+    retain = []
+    # Tensor hooks first, then node pre-hooks, and retained grads last, as in torch.
+    for key, fn in list(node._pre_hooks.items()):
+        if type(key) is tuple:
+            t = fn()
+            nr = key[1]
+            if t is None or not t._hooks or glist[nr] is None:
+                continue
+            glist[nr] = t._apply_hooks(glist[nr], graph)
+            if "retain" in t._hooks:
+                retain.append((t, nr))
+    for key, fn in list(node._pre_hooks.items()):
+        if type(key) is not tuple:
+            r = fn(tuple(_as_tensor(g, graph) for g in glist))
+            if r is not None:
+                glist = [_as_grad(g, graph) for g in r]
+    for t, nr in retain:
+        t._store_grad(glist[nr], graph)
+    return glist if multi else glist[0]
+
+
+def _run_post_hooks(node: Node, outs: tuple, grads: Any, graph: bool) -> tuple:
+    gin = tuple(_as_tensor(g, graph) for g in outs)
+    gout = tuple(_as_tensor(g, graph) for g in (grads if node.n_outputs > 1 else (grads,)))
+    for fn in list(node._hooks.values()):
+        r = fn(gin, gout)
+        if r is not None:
+            gin = tuple(r)
+    return tuple(_as_grad(g, graph) for g in gin)
+

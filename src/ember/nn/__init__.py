@@ -1,0 +1,5 @@
+"""ember.nn: neural network building blocks."""
+
+from . import functional
+
+__all__ = ["functional"]

@@ -1,0 +1,99 @@
+"""ember.nn.functional: functional forms of layers and losses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._tensor import Tensor
+from ..ops._core import attach, needs_grad, node_class, wrap
+from ..ops.pointwise import relu, sigmoid, tanh
+
+__all__ = ["binary_cross_entropy_with_logits", "relu", "sigmoid", "tanh"]
+
+_REDUCTIONS = {"none": 0, "mean": 1, "sum": 2}
+
+
+def _reduce_grad(m: Any, g: Any, grad: Any, weight: Any, reduction: int, n: int) -> Any:
+    g = grad * g
+    if weight is not None:
+        g = g * weight
+    return g / n if reduction == 1 else g
+
+
+def _bce_input_grad(m: Any, g: Any, x: Any, t: Any, w: Any, pw: Any, red: int, n: int) -> Any:
+    s = m.sigmoid(x)
+    if pw is None:
+        d = s - t
+    else:
+        tp = pw * t
+        d = (tp + 1 - t) * s - tp
+    return _reduce_grad(m, g, d, w, red, n)
+
+
+def _bce_target_grad(m: Any, g: Any, x: Any, t: Any, w: Any, pw: Any, red: int, n: int) -> Any:
+    d = -x if pw is None else m.log_sigmoid(-x) - pw * m.log_sigmoid(x)
+    return _reduce_grad(m, g, d, w, red, n)
+
+
+BinaryCrossEntropyWithLogitsBackward0 = node_class(
+    "BinaryCrossEntropyWithLogitsBackward0", _bce_input_grad, _bce_target_grad)
+
+
+def _log_sigmoid(x: np.ndarray) -> np.ndarray:
+    # min(x, 0) - log1p(exp(-|x|)): no overflow for logits of any size.
+    return np.minimum(x, x.dtype.type(0)) - np.log1p(np.exp(-np.abs(x)))
+
+
+def binary_cross_entropy_with_logits(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average: Any = None,
+    reduce: Any = None,
+    reduction: str = "mean",
+    pos_weight: Tensor | None = None,
+) -> Tensor:
+    """Calculate Binary Cross Entropy between target and input logits."""
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce)
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if target._data.shape != input._data.shape:
+        raise ValueError(f"Target size ({target.shape}) must be the same as input size "
+                         f"({input.shape})")
+    for name, t in (("weight", weight), ("pos_weight", pos_weight)):
+        if t is not None and needs_grad(t):
+            raise RuntimeError(
+                "the derivative for '" + name + "' is not implemented.")
+    x, t = input._data, target._data
+    one = x.dtype.type(1)
+    with np.errstate(over="ignore"):
+        ls = _log_sigmoid(x)
+        if pos_weight is not None:
+            ls = ((pos_weight._data - one) * t + one) * ls
+        loss = (one - t) * x - ls
+        if weight is not None:
+            loss = loss * weight._data
+    red = _REDUCTIONS[reduction]
+    n = loss.size
+    if red == 1:
+        loss = np.sum(loss) / loss.dtype.type(n) if n else np.asarray(np.nan, loss.dtype)
+    elif red == 2:
+        loss = np.sum(loss)
+    out = wrap(np.asarray(loss, dtype=x.dtype))
+    if needs_grad(input, target):
+        w = None if weight is None else weight.detach()
+        pw = None if pos_weight is None else pos_weight.detach()
+        attach(BinaryCrossEntropyWithLogitsBackward0, out, (input, target),
+               (input, target, w, pw), (red, n))
+    return out
+
+
+def _legacy_reduction(size_average: Any, reduce: Any) -> str:
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    if not reduce:
+        return "none"
+    return "mean" if size_average else "sum"

@@ -1,0 +1,212 @@
+"""What every op shares: node classes from formulas, graph recording, operand promotion,
+dimension checks."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from .._dtypes import _PROMOTE, FROM_NUMPY, get_default_dtype, result_type_of, scalar_dtype
+from .._tensor import Tensor
+from ..autograd.grad_mode import state as _mode
+from ..autograd.graph import Node, _next_seq
+
+_new = object.__new__
+ndarray = np.ndarray
+NO_EDGE = (None, 0)
+
+
+def node_class(name: str, *formulas: Callable, n_outputs: int = 1) -> type:
+    """A node class named as torch names it, with one backward formula per input:
+    f(m, grad, *saved, *ctx) -> that input's gradient."""
+    return type(name, (Node,), {"__slots__": (), "formulas": formulas, "n_outputs": n_outputs,
+                                "__module__": "ember.autograd.graph"})
+
+
+def needs_grad(*tensors: Any) -> bool:
+    """Whether an op on these operands must record a graph."""
+    if not _mode.enabled:
+        return False
+    for t in tensors:
+        if t is not None and t._rg:
+            return True
+    return False
+
+
+def attach(cls: type, out: Tensor, inputs: tuple, saved: tuple = (), ctx: tuple = (),
+           meta: Any = None) -> Tensor:
+    """Makes `out` the output of a new `cls` node whose edges lead to `inputs` (tensors, or
+    None for operands that are not tensors). Saved items may be input tensors, `out` itself
+    (kept as its bare array, so the node does not hold its own output) or constants."""
+    node = _new(cls)
+    node.next_functions = tuple(NO_EDGE if t is None else t._edge() for t in inputs)
+    items = []
+    checks = []
+    for s in saved:
+        if s is out:
+            items.append(out._data)
+            checks += (out._vc, out._vc[0])
+        elif isinstance(s, Tensor):
+            items.append(s)
+            checks += (s._vc, s._vc[0])
+        else:
+            items.append(s)
+            checks += (None, None)
+    node._saved = tuple(items)
+    node._checks = tuple(checks)
+    node._ctx = ctx
+    node._meta = meta
+    node._seq = _next_seq()
+    out._fn = node
+    out._rg = True
+    return out
+
+
+def attach_outputs(cls: type, outs: tuple, inputs: tuple, saved: tuple = (), ctx: tuple = (),
+                   meta: Any = None) -> tuple:
+    """`attach` for a node with several outputs (none of them saved)."""
+    node = _new(cls)
+    node.next_functions = tuple(NO_EDGE if t is None else t._edge() for t in inputs)
+    node._saved = tuple(saved)
+    checks: list = []
+    for s in saved:
+        checks += (s._vc, s._vc[0]) if isinstance(s, Tensor) else (None, None)
+    node._checks = tuple(checks)
+    node._ctx = ctx
+    node._meta = meta
+    node._seq = _next_seq()
+    for i, o in enumerate(outs):
+        if o is not None and o._data.dtype.kind == "f":
+            o._fn = node
+            o._nr = i
+            o._rg = True
+    return outs
+
+
+def wrap(data: Any) -> Tensor:
+    """A new tensor over an op's result (NumPy hands back scalars for 0-dim results)."""
+    if type(data) is not ndarray:
+        data = np.asarray(data)
+    return Tensor._make(data)
+
+
+def wrap_dim(dim: int, ndim: int) -> int:
+    """Checks a dimension index and makes it non-negative, with torch's error."""
+    n = ndim if ndim else 1
+    if dim < -n or dim >= n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}],"
+                         f" but got {dim})")
+    return dim + n if dim < 0 else dim
+
+
+def wrap_dims(dims: Any, ndim: int) -> tuple:
+    if isinstance(dims, (int, np.integer)):
+        dims = (int(dims),)
+    out = tuple(wrap_dim(d, ndim) for d in dims)
+    if len(set(out)) != len(out):
+        d = next(d for d in out if out.count(d) > 1)
+        raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+    return out
+
+
+def shape_str(shape: tuple) -> str:
+    return "[" + ", ".join(str(s) for s in shape) + "]"
+
+
+def broadcast_shape(a: tuple, b: tuple) -> tuple:
+    """The broadcast of two shapes, or torch's error."""
+    if a == b:
+        return a
+    n = max(len(a), len(b))
+    pa = (1,) * (n - len(a)) + tuple(a)
+    pb = (1,) * (n - len(b)) + tuple(b)
+    out = []
+    for i, (x, y) in enumerate(zip(pa, pb)):
+        if x == y or y == 1:
+            out.append(x)
+        elif x == 1:
+            out.append(y)
+        else:
+            raise RuntimeError(f"The size of tensor a ({x}) must match the size of tensor b "
+                               f"({y}) at non-singleton dimension {i}")
+    return tuple(out)
+
+
+def operands(input: Any, other: Any) -> tuple:
+    """Returns (a, b, x, y, dtype): the tensor operands (None for numbers), the arrays to
+    compute with, cast to the result dtype as torch would, and that dtype's NumPy form."""
+    if isinstance(input, Tensor):
+        a, x = input, input._data
+        if isinstance(other, Tensor):
+            b, y = other, other._data
+            if x.dtype is y.dtype:
+                if x.shape != y.shape:
+                    broadcast_shape(x.shape, y.shape)
+                return a, b, x, y, x.dtype
+            dt = _tensor_result(x, y)
+            if x.shape != y.shape:
+                broadcast_shape(x.shape, y.shape)
+            return a, b, x.astype(dt, copy=False), y.astype(dt, copy=False), dt
+        return a, None, *_with_number(x, other, False)
+    if isinstance(other, Tensor):
+        y, x, dt = _with_number(other._data, input, True)
+        return None, other, x, y, dt
+    raise TypeError(f"expected Tensor as element 0 in argument 0, but got {type(input).__name__}")
+
+
+def _tensor_result(x: ndarray, y: ndarray) -> np.dtype:
+    dx, dy = FROM_NUMPY[x.dtype], FROM_NUMPY[y.dtype]
+    if x.ndim and y.ndim:
+        return _PROMOTE[dx, dy].np
+    if x.ndim:
+        return result_type_of(dx, dy, None).np
+    if y.ndim:
+        return result_type_of(dy, dx, None).np
+    return _PROMOTE[dx, dy].np
+
+
+def _with_number(x: ndarray, number: Any, swapped: bool) -> tuple:
+    if not isinstance(number, (int, float, bool, np.number, np.bool_)):
+        raise TypeError(f"unsupported operand type: '{type(number).__name__}'")
+    d = FROM_NUMPY[x.dtype]
+    sd = scalar_dtype(number)
+    if sd.category <= d.category:
+        dt = x.dtype
+    else:
+        dt = result_type_of(d, None, sd).np
+        x = x.astype(dt)
+    y = _scalar_as(number, dt)
+    return (y, x, dt) if swapped else (x, y, dt)
+
+
+def _scalar_as(number: Any, dt: np.dtype) -> Any:
+    # A number cast to the computation dtype, wrapping out-of-range integers as torch does.
+    if dt.kind == "f":
+        return dt.type(number)
+    if dt.kind == "b":
+        return np.bool_(number)
+    return np.array(number).astype(dt)[()]
+
+
+def fix_dtype(data: Any, dt: np.dtype) -> ndarray:
+    """NumPy's own promotion can differ from torch's (0-dim operands on NumPy 1.x); make the
+    result the dtype torch computes in, and an array."""
+    if type(data) is not ndarray:
+        data = np.asarray(data)
+    if data.dtype is not dt and data.dtype != dt:
+        data = data.astype(dt)
+    return data
+
+
+def default_float(dt: np.dtype) -> np.dtype:
+    """The dtype of a floating result computed from `dt` (integers go to the default)."""
+    return dt if dt.kind == "f" else get_default_dtype().np
+
+
+def check_tensor(x: Any, name: str = "input", pos: int = 0, fn: str | None = None) -> Tensor:
+    if not isinstance(x, Tensor):
+        where = f"{fn}(): " if fn else ""
+        raise TypeError(f"{where}argument '{name}' (position {pos + 1}) must be Tensor, not "
+                        f"{type(x).__name__}")
+    return x

@@ -1,0 +1,165 @@
+"""Matrix products and their derivatives. `matmul` is composed of the primitives the way
+torch composes it, so its graph has torch's nodes."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._tensor import Tensor
+from ._core import attach, broadcast_shape, check_tensor, needs_grad, node_class, wrap
+from .shape import expand, reshape, squeeze_first, unsqueeze
+
+__all__ = ["mm", "mv", "dot", "bmm", "matmul"]
+
+MmBackward0 = node_class(
+    "MmBackward0",
+    lambda m, g, self, mat2: m.matmul(g, m.mT(mat2)),
+    lambda m, g, self, mat2: m.matmul(m.mT(self), g),
+)
+MvBackward0 = node_class(
+    "MvBackward0",
+    lambda m, g, self, vec: m.outer(g, vec),
+    lambda m, g, self, vec: m.matmul(m.mT(self), g),
+)
+DotBackward0 = node_class(
+    "DotBackward0",
+    lambda m, g, self, other: g * other,
+    lambda m, g, self, other: g * self,
+)
+BmmBackward0 = node_class(
+    "BmmBackward0",
+    lambda m, g, self, mat2: m.matmul(g, m.mT(mat2)),
+    lambda m, g, self, mat2: m.matmul(m.mT(self), g),
+)
+
+
+def _same_dtype(a: Tensor, b: Tensor, fn: str) -> None:
+    if a._data.dtype != b._data.dtype:
+        da, db = a._data.dtype, b._data.dtype
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_c(da)} != "
+                           f"{_c(db)}" if fn == "mm" else
+                           f"expected scalar type {a.dtype._legacy} but found "
+                           f"{b.dtype._legacy}")
+
+
+def _c(dt: np.dtype) -> str:
+    return {"float32": "float", "float64": "double", "float16": "c10::Half",
+            "int64": "long int", "int32": "int"}.get(dt.name, dt.name)
+
+
+def _product(cls: type, a: Tensor, b: Tensor, data: np.ndarray) -> Tensor:
+    out = wrap(data)
+    if needs_grad(a, b):
+        attach(cls, out, (a, b), (a, b))
+    return out
+
+
+def mm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Performs a matrix multiplication of the matrices input and mat2."""
+    x, y = check_tensor(input, fn="mm")._data, check_tensor(mat2, "mat2", 1, "mm")._data
+    if x.ndim != 2:
+        raise RuntimeError("self must be a matrix")
+    if y.ndim != 2:
+        raise RuntimeError("mat2 must be a matrix")
+    if x.shape[1] != y.shape[0]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({x.shape[0]}x"
+                           f"{x.shape[1]} and {y.shape[0]}x{y.shape[1]})")
+    _same_dtype(input, mat2, "mm")
+    return _product(MmBackward0, input, mat2, np.matmul(x, y))
+
+
+def mv(input: Tensor, vec: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Performs a matrix-vector product of the matrix input and the vector vec."""
+    x, y = input._data, vec._data
+    if x.ndim != 2 or y.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got 1, {x.ndim}, {y.ndim}")
+    if x.shape[1] != y.shape[0]:
+        raise RuntimeError(f"size mismatch, got input ({x.shape[0]}), mat ({x.shape[0]}x"
+                           f"{x.shape[1]}), vec ({y.shape[0]})")
+    _same_dtype(input, vec, "mv")
+    return _product(MvBackward0, input, vec, np.matmul(x, y))
+
+
+def dot(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Computes the dot product of two 1D tensors."""
+    x, y = input._data, other._data
+    if x.ndim != 1 or y.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {x.ndim}D and {y.ndim}D tensors")
+    if x.shape[0] != y.shape[0]:
+        raise RuntimeError(
+            f"inconsistent tensor size, expected tensor [{x.shape[0]}] and src [{y.shape[0]}] "
+            f"to have the same number of elements, but got {x.shape[0]} and {y.shape[0]} "
+            "elements respectively")
+    if x.dtype != y.dtype:
+        raise RuntimeError("dot : expected both vectors to have same dtype, but found "
+                           f"{input.dtype._legacy} and {other.dtype._legacy}")
+    return _product(DotBackward0, input, other, np.asarray(np.dot(x, y)))
+
+
+def bmm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Performs a batch matrix-matrix product of matrices stored in input and mat2."""
+    x, y = input._data, mat2._data
+    if x.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor")
+    if y.ndim != 3:
+        raise RuntimeError("batch2 must be a 3D tensor")
+    if y.shape[0] != x.shape[0] or y.shape[1] != x.shape[2]:
+        raise RuntimeError(
+            "Expected size for first two dimensions of batch2 tensor to be: "
+            f"[{x.shape[0]}, {x.shape[2]}] but got: [{y.shape[0]}, {y.shape[1]}].")
+    _same_dtype(input, mat2, "mm")
+    return _product(BmmBackward0, input, mat2, np.matmul(x, y))
+
+
+def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Matrix product of two tensors, with torch's rules for 1-D operands and broadcast
+    batch dimensions."""
+    check_tensor(input, fn="matmul")
+    check_tensor(other, "other", 1, "matmul")
+    d1, d2 = input._data.ndim, other._data.ndim
+    if d1 == 0 or d2 == 0:
+        raise RuntimeError("both arguments to matmul need to be at least 1D, but they are "
+                           f"{d1}D and {d2}D")
+    if d1 == 1 and d2 == 1:
+        return dot(input, other)
+    if d1 == 2 and d2 == 1:
+        return mv(input, other)
+    if d1 == 1 and d2 == 2:
+        return squeeze_first(mm(unsqueeze(input, 0), other))
+    if d1 == 2 and d2 == 2:
+        return mm(input, other)
+    s1, s2 = input._data.shape, other._data.shape
+    if d1 >= 3 and d2 <= 2:
+        # Fold the batch dimensions of input into its rows: one mm or mv.
+        folded = reshape(input, -1, s1[-1])
+        res = mv(folded, other) if d2 == 1 else mm(folded, other)
+        out_shape = s1[:-1] + ((s2[-1],) if d2 == 2 else ())
+        return _unsafe_view(res, out_shape)
+    n = s1[-2] if d1 > 1 else 1
+    k = s1[-1]
+    k2 = s2[-2] if d2 > 1 else s2[-1]
+    p = s2[-1] if d2 > 1 else 1
+    b1, b2 = s1[:-2], s2[:-2]
+    batch = broadcast_shape(b1, b2) if b1 != b2 else b1
+    bsize = int(np.prod(batch, dtype=np.int64))
+    t1 = input if d1 > 1 else unsqueeze(input, 0)
+    t2 = other if d2 > 1 else unsqueeze(other, -1)
+    if k != k2:
+        raise RuntimeError(
+            "Expected size for first two dimensions of batch2 tensor to be: "
+            f"[{bsize}, {k}] but got: [{bsize}, {k2}].")
+    t1 = reshape(_expand_to(t1, batch + (n, k)), bsize, n, k)
+    t2 = reshape(_expand_to(t2, batch + (k2, p)), bsize, k2, p)
+    res = bmm(t1, t2)
+    out_shape = batch + ((n,) if d1 > 1 else ()) + ((p,) if d2 > 1 else ())
+    return _unsafe_view(res, out_shape)
+
+
+def _expand_to(t: Tensor, shape: tuple) -> Tensor:
+    return t if t._data.shape == shape else expand(t, shape)
+
+
+def _unsafe_view(t: Tensor, shape: tuple) -> Tensor:
+    from .shape import UnsafeViewBackward0, as_view
+
+    return as_view(t, t._data.reshape(shape), UnsafeViewBackward0, (t._data.shape,))

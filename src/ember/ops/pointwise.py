@@ -1,0 +1,443 @@
+"""Pointwise ops and their derivatives.
+
+Each node class is one row of the derivative table: torch's name, then one formula per
+input, f(m, grad, *saved, *ctx), written with the namespace `m` so that it runs on arrays
+in plain backward and on tensors (recording a graph) under create_graph=True.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from .._tensor import Tensor
+from ..autograd.grad_mode import state as _mode
+from ._core import (
+    attach,
+    check_tensor,
+    default_float,
+    fix_dtype,
+    needs_grad,
+    node_class,
+    operands,
+    wrap,
+)
+
+__all__ = [
+    "add", "sub", "subtract", "rsub", "mul", "multiply", "div", "divide", "true_divide", "neg",
+    "negative", "pow", "exp", "log", "sin", "cos", "tanh", "sigmoid", "relu", "abs",
+    "absolute", "sqrt", "reciprocal", "clamp", "clip", "eq", "ne", "lt", "le", "gt", "ge",
+    "greater", "greater_equal", "less", "less_equal", "not_equal", "square", "log1p", "sign",
+    "where",
+]
+
+
+def _meta(out: np.ndarray, *inputs: Any) -> Any:
+    """Per-input (shape, dtype) where an input differs from the output, so that the engine
+    can sum broadcast gradients back and cast them; None when all match."""
+    shape, dt = out.shape, out.dtype
+    meta = None
+    for i, t in enumerate(inputs):
+        if t is not None:
+            d = t._data
+            if d.shape != shape or d.dtype is not dt:
+                if meta is None:
+                    meta = [None] * len(inputs)
+                meta[i] = (d.shape, d.dtype)
+    return meta
+
+
+# -- arithmetic --------------------------------------------------------------------------
+
+AddBackward0 = node_class(
+    "AddBackward0",
+    lambda m, g, alpha: g,
+    lambda m, g, alpha: g if alpha == 1 else g * alpha,
+)
+SubBackward0 = node_class(
+    "SubBackward0",
+    lambda m, g, alpha: g,
+    lambda m, g, alpha: -g if alpha == 1 else g * -alpha,
+)
+RsubBackward0 = node_class(
+    "RsubBackward0",
+    lambda m, g, alpha: -g if alpha == 1 else g * -alpha,
+    lambda m, g, alpha: g,
+)
+RsubBackward1 = node_class("RsubBackward1", lambda m, g, alpha: -g if alpha == 1 else g * -alpha)
+MulBackward0 = node_class(
+    "MulBackward0",
+    lambda m, g, self, other: g * other,
+    lambda m, g, self, other: g * self,
+)
+DivBackward0 = node_class(
+    "DivBackward0",
+    lambda m, g, self, other: g / other,
+    lambda m, g, self, other: -g * ((self / other) / other),
+)
+NegBackward0 = node_class("NegBackward0", lambda m, g: -g)
+
+
+PowBackward0 = node_class(
+    "PowBackward0",
+    lambda m, g, self, exponent: g * 0 if exponent == 0
+    else g * (exponent * m.pow(self, exponent - 1)),
+)
+PowBackward1 = node_class(
+    "PowBackward1",
+    lambda m, g, self, exponent, result: g * (exponent * m.pow(self, exponent - 1)),
+    lambda m, g, self, exponent, result: g * m.where(
+        (self == 0) & (exponent >= 0), 0.0, result * m.log(self)),
+)
+PowBackward2 = node_class(
+    "PowBackward2",
+    lambda m, g, base, result: g * m.where(
+        (base == 0) & (result >= 0), 0.0, result * m.log(base)),
+)
+
+
+def _binary(np_fn: Callable, cls: type, input: Any, other: Any, save: bool) -> Tensor:
+    a, b, x, y, dt = operands(input, other)
+    out = wrap(fix_dtype(np_fn(x, y), dt))
+    if needs_grad(a, b):
+        saved = (a if a is not None else x, b if b is not None else y) if save else ()
+        attach(cls, out, (a, b), saved, (), _meta(out._data, a, b))
+    return out
+
+
+def add(input: Any, other: Any, *, alpha: Any = 1, out: Any = None) -> Tensor:
+    """Adds other, scaled by alpha, to input."""
+    a, b, x, y, dt = operands(input, other)
+    if alpha != 1:
+        _check_alpha(alpha, dt)
+        y = y * np.asarray(alpha, dtype=dt)
+    r = wrap(fix_dtype(np.add(x, y), dt))
+    if needs_grad(a, b):
+        attach(AddBackward0, r, (a, b), (), (alpha,), _meta(r._data, a, b))
+    return r
+
+
+def _check_alpha(alpha: Any, dt: np.dtype) -> None:
+    if dt.kind != "f" and isinstance(alpha, float):
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating "
+                           "point number.")
+    if dt.kind == "b" and not isinstance(alpha, bool):
+        raise RuntimeError("Boolean alpha only supported for Boolean results.")
+
+
+def sub(input: Any, other: Any, *, alpha: Any = 1, out: Any = None) -> Tensor:
+    """Subtracts other, scaled by alpha, from input."""
+    a, b, x, y, dt = operands(input, other)
+    if dt.kind == "b":
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                           "supported. Use the `^` or `logical_xor()` operator instead."
+                           if b is not None else
+                           "Subtraction, the `-` operator, with a bool tensor is not "
+                           "supported. If you are trying to invert a mask, use the `~` or "
+                           "`logical_not()` operator instead.")
+    if alpha != 1:
+        _check_alpha(alpha, dt)
+        y = y * np.asarray(alpha, dtype=dt)
+    r = wrap(fix_dtype(np.subtract(x, y), dt))
+    if needs_grad(a, b):
+        attach(SubBackward0, r, (a, b), (), (alpha,), _meta(r._data, a, b))
+    return r
+
+
+subtract = sub
+
+
+def rsub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
+    """other - alpha * input."""
+    a, b, x, y, dt = operands(input, other)
+    if alpha != 1:
+        x = x * np.asarray(alpha, dtype=dt)
+    r = wrap(fix_dtype(np.subtract(y, x), dt))
+    if needs_grad(a, b):
+        if b is None:
+            attach(RsubBackward1, r, (a,), (), (alpha,), _meta(r._data, a))
+        else:
+            attach(RsubBackward0, r, (a, b), (), (alpha,), _meta(r._data, a, b))
+    return r
+
+
+def mul(input: Any, other: Any, *, out: Any = None) -> Tensor:
+    """Multiplies input by other."""
+    return _binary(np.multiply, MulBackward0, input, other, True)
+
+
+multiply = mul
+
+
+def div(input: Any, other: Any, *, rounding_mode: str | None = None, out: Any = None) -> Tensor:
+    """Divides each element of input by the corresponding element of other."""
+    a, b, x, y, dt = operands(input, other)
+    if rounding_mode is not None:
+        return _div_rounded(a, b, x, y, dt, rounding_mode)
+    if dt.kind != "f":
+        dt = default_float(dt)
+        x = x.astype(dt) if isinstance(x, np.ndarray) else dt.type(x)
+        y = y.astype(dt) if isinstance(y, np.ndarray) else dt.type(y)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = wrap(fix_dtype(np.true_divide(x, y), dt))
+    if needs_grad(a, b):
+        attach(DivBackward0, r, (a, b), (a if a is not None else x, b if b is not None else y),
+               (), _meta(r._data, a, b))
+    return r
+
+
+divide = true_divide = div
+
+
+DivBackward2 = node_class(
+    "DivBackward2",
+    lambda m, g: g * 0,
+    lambda m, g: g * 0,
+)
+
+
+def _div_rounded(a: Any, b: Any, x: Any, y: Any, dt: np.dtype, mode: str) -> Tensor:
+    if mode not in ("trunc", "floor"):
+        raise ValueError("div expected rounding_mode to be one of None, 'trunc', or 'floor' "
+                         f"but found '{mode}'")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if dt.kind == "f":
+            q = np.true_divide(x, y)
+            r = np.floor(q) if mode == "floor" else np.trunc(q)
+        else:
+            if np.any(np.asarray(y) == 0):
+                raise RuntimeError("ZeroDivisionError")
+            r = np.floor_divide(x, y) if mode == "floor" else \
+                np.trunc(np.true_divide(x, y)).astype(dt)
+    out = wrap(fix_dtype(r, dt))
+    if needs_grad(a, b):
+        attach(DivBackward2, out, (a, b), (), (), _meta(out._data, a, b))
+    return out
+
+
+def neg(input: Tensor) -> Tensor:
+    """Returns a new tensor with the negative of the elements of input."""
+    x = check_tensor(input, fn="neg")._data
+    if x.dtype.kind == "b":
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If "
+                           "you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
+    out = wrap(np.negative(x))
+    if input._rg and _mode.enabled:
+        attach(NegBackward0, out, (input,))
+    return out
+
+
+negative = neg
+
+
+def pow(input: Any, exponent: Any) -> Tensor:
+    """Takes the power of each element in input with exponent."""
+    a, b, x, y, dt = operands(input, exponent)
+    if dt.kind in "iu" and b is None and a is not None and y < 0:
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if dt.kind in "iu" and np.any(np.asarray(y) < 0):
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        r = wrap(fix_dtype(np.power(x, y), dt))
+    if needs_grad(a, b):
+        if b is None:
+            attach(PowBackward0, r, (a,), (a, y.item() if isinstance(y, np.generic) else y),
+                   (), _meta(r._data, a))
+        elif a is None:
+            attach(PowBackward2, r, (None, b), (x, r), (), [None, (b._data.shape, b._data.dtype)]
+                   if b._data.shape != r._data.shape or b._data.dtype != r._data.dtype else None)
+        else:
+            attach(PowBackward1, r, (a, b), (a, b, r), (), _meta(r._data, a, b))
+    return r
+
+
+def rpow(input: Tensor, base: Any) -> Tensor:
+    """base ** input, for a number base."""
+    return pow(base, input) if not isinstance(base, Tensor) else pow(base, input)
+
+
+def square(input: Tensor) -> Tensor:
+    """Returns a new tensor with the square of the elements of input."""
+    return pow(input, 2)
+
+
+# -- unary functions ---------------------------------------------------------------------
+
+def _unary(name: str, np_fn: Callable, formula: Callable, saves: str, floating: bool,
+           doc: str) -> Callable:
+    """A unary op from its NumPy forward and its derivative, saving its input ('input'),
+    its result ('result') or nothing ('')."""
+    cls = node_class(name, formula)
+
+    def op(input: Tensor, *, out: Any = None) -> Tensor:
+        x = input._data
+        if floating and x.dtype.kind != "f":
+            x = x.astype(default_float(x.dtype))
+        with np.errstate(all="ignore"):
+            r = wrap(np_fn(x))
+        if input._rg and _mode.enabled:
+            saved = (input,) if saves == "input" else (r,) if saves == "result" else ()
+            attach(cls, r, (input,), saved)
+        return r
+
+    op.__doc__ = doc
+    return op
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    one = x.dtype.type(1)
+    return one / (one + np.exp(-x))
+
+
+exp = _unary("ExpBackward0", np.exp, lambda m, g, result: g * result, "result", True,
+             "Returns a new tensor with the exponential of the elements of input.")
+log = _unary("LogBackward0", np.log, lambda m, g, self: g / self, "input", True,
+             "Returns a new tensor with the natural logarithm of the elements of input.")
+sin = _unary("SinBackward0", np.sin, lambda m, g, self: g * m.cos(self), "input", True,
+             "Returns a new tensor with the sine of the elements of input.")
+cos = _unary("CosBackward0", np.cos, lambda m, g, self: g * -m.sin(self), "input", True,
+             "Returns a new tensor with the cosine of the elements of input.")
+tanh = _unary("TanhBackward0", np.tanh, lambda m, g, result: g * (1 - result * result),
+              "result", True,
+              "Returns a new tensor with the hyperbolic tangent of the elements of input.")
+sigmoid = _unary("SigmoidBackward0", _sigmoid,
+                 lambda m, g, result: g * ((1 - result) * result), "result", True,
+                 "Returns a new tensor with the sigmoid of the elements of input.")
+sqrt = _unary("SqrtBackward0", np.sqrt, lambda m, g, result: g / (2 * result), "result", True,
+              "Returns a new tensor with the square-root of the elements of input.")
+reciprocal = _unary("ReciprocalBackward0", lambda x: 1 / x,
+                    lambda m, g, result: g * -(result * result), "result", True,
+                    "Returns a new tensor with the reciprocal of the elements of input.")
+log1p = _unary("Log1PBackward0", np.log1p, lambda m, g, self: g / (self + 1), "input", True,
+               "Returns a new tensor with the natural logarithm of (1 + input).")
+sign = _unary("SignBackward0", np.sign, lambda m, g: g * 0, "", False,
+              "Returns a new tensor with the signs of the elements of input.")
+abs = _unary("AbsBackward0", np.abs, lambda m, g, self: g * m.sign(self), "input", False,
+             "Computes the absolute value of each element in input.")
+absolute = abs
+relu = _unary("ReluBackward0", lambda x: np.maximum(x, x.dtype.type(0)),
+              lambda m, g, result: m.where(result <= 0, 0.0, g), "result", False,
+              "Applies the rectified linear unit function element-wise.")
+
+
+ClampBackward1 = node_class(
+    "ClampBackward1",
+    lambda m, g, self, lo, hi: m.where(_in_range(self, lo, hi), g, 0.0),
+)
+
+
+def _in_range(x: Any, lo: Any, hi: Any) -> Any:
+    if lo is None:
+        return x <= hi
+    if hi is None:
+        return x >= lo
+    return (x >= lo) & (x <= hi)
+
+
+def clamp(input: Tensor, min: Any = None, max: Any = None, *, out: Any = None) -> Tensor:
+    """Clamps all elements in input into the range [min, max]."""
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        return _clamp_tensor(input, min, max)
+    x = input._data
+    dt = x.dtype
+    if dt.kind != "f" and (isinstance(min, float) or isinstance(max, float)):
+        dt = default_float(dt)
+        x = x.astype(dt)
+    r = x
+    if min is not None:
+        r = np.maximum(r, dt.type(min))
+    if max is not None:
+        r = np.minimum(r, dt.type(max))
+    if r is x:
+        r = x.copy()
+    r = wrap(fix_dtype(r, dt))
+    if input._rg and _mode.enabled:
+        attach(ClampBackward1, r, (input,), (input,), (min, max))
+    return r
+
+
+clip = clamp
+
+ClampBackward0 = node_class(
+    "ClampBackward0",
+    lambda m, g, self, lo, hi: m.where(_in_range(self, lo, hi), g, 0.0),
+    lambda m, g, self, lo, hi: m.where(self < lo, g, 0.0),
+    lambda m, g, self, lo, hi: m.where(self > hi, g, 0.0),
+)
+
+
+def _clamp_tensor(input: Tensor, min: Any, max: Any) -> Tensor:
+    from .._dtypes import result_type
+
+    bounds = [t for t in (min, max) if t is not None]
+    dt = result_type(input, *bounds).np
+    x = input._data.astype(dt, copy=False)
+    lo = None if min is None else np.asarray(min._data if isinstance(min, Tensor) else min, dt)
+    hi = None if max is None else np.asarray(max._data if isinstance(max, Tensor) else max, dt)
+    r = x
+    if lo is not None:
+        r = np.maximum(r, lo)
+    if hi is not None:
+        r = np.minimum(r, hi)
+    out = wrap(fix_dtype(r, dt))
+    tmin = min if isinstance(min, Tensor) else None
+    tmax = max if isinstance(max, Tensor) else None
+    if needs_grad(input, tmin, tmax):
+        attach(ClampBackward0, out, (input, tmin, tmax),
+               (input, min if tmin is None else tmin, max if tmax is None else tmax), (),
+               _meta(out._data, input, tmin, tmax))
+    return out
+
+
+# -- comparisons -------------------------------------------------------------------------
+
+def _compare(np_fn: Callable, doc: str) -> Callable:
+    def op(input: Any, other: Any, *, out: Any = None) -> Tensor:
+        a, b, x, y, dt = operands(input, other)
+        return wrap(np.asarray(np_fn(x, y)))
+
+    op.__doc__ = doc
+    return op
+
+
+eq = _compare(np.equal, "Computes input == other element-wise.")
+ne = not_equal = _compare(np.not_equal, "Computes input != other element-wise.")
+lt = less = _compare(np.less, "Computes input < other element-wise.")
+le = less_equal = _compare(np.less_equal, "Computes input <= other element-wise.")
+gt = greater = _compare(np.greater, "Computes input > other element-wise.")
+ge = greater_equal = _compare(np.greater_equal, "Computes input >= other element-wise.")
+
+
+# -- selection ---------------------------------------------------------------------------
+
+WhereBackward0 = node_class(
+    "WhereBackward0",
+    lambda m, g, condition: m.where(condition, g, 0.0),
+    lambda m, g, condition: m.where(condition, 0.0, g),
+)
+
+
+def where(condition: Tensor, input: Any, other: Any) -> Tensor:
+    """Returns a tensor of elements selected from either input or other, depending on
+    condition."""
+    c = condition._data
+    if c.dtype.kind != "b":
+        raise RuntimeError("where expected condition to be a boolean tensor, but got a tensor "
+                           f"with dtype {condition.dtype._legacy}")
+    a, b, x, y, dt = operands(input, other) if isinstance(input, Tensor) or \
+        isinstance(other, Tensor) else (None, None, *_two_numbers(input, other))
+    out = wrap(fix_dtype(np.where(c, x, y), dt))
+    if needs_grad(a, b):
+        attach(WhereBackward0, out, (a, b), (condition,), (), _meta(out._data, a, b))
+    return out
+
+
+def _two_numbers(x: Any, y: Any) -> tuple:
+    from .._dtypes import result_type
+
+    dt = result_type(x, y).np
+    return dt.type(x), dt.type(y), dt

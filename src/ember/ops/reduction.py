@@ -1,0 +1,84 @@
+"""Reductions and their derivatives."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._dtypes import FROM_NUMPY
+from .._tensor import Tensor
+from ..autograd.grad_mode import state as _mode
+from ._core import attach, node_class, wrap, wrap_dims
+
+__all__ = ["sum", "mean"]
+
+
+def _expand_back(m: Any, g: Any, shape: tuple, dims: tuple, keepdim: bool) -> Any:
+    """A reduced gradient spread back over the input's shape."""
+    if not keepdim and len(shape):
+        g = m.unsqueeze_dims(g, dims, len(shape))
+    return m.expand(g, shape)
+
+
+SumBackward0 = node_class("SumBackward0", lambda m, g, shape: m.expand(g, shape))
+SumBackward1 = node_class(
+    "SumBackward1",
+    lambda m, g, shape, dims, keepdim: _expand_back(m, g, shape, dims, keepdim),
+)
+MeanBackward0 = node_class(
+    "MeanBackward0", lambda m, g, shape, n: m.expand(g / n, shape))
+MeanBackward1 = node_class(
+    "MeanBackward1",
+    lambda m, g, shape, dims, keepdim, n: _expand_back(m, g / n, shape, dims, keepdim),
+)
+
+
+def _dims(x: np.ndarray, dim: Any) -> tuple | None:
+    if dim is None:
+        return None
+    if isinstance(dim, (list, tuple)) and len(dim) == 0:
+        return tuple(range(x.ndim))
+    dims = wrap_dims(dim, x.ndim)
+    return dims if x.ndim else ()
+
+
+def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None,
+        out: Any = None) -> Tensor:
+    """Returns the sum of all elements in the input tensor, or of each row over dim."""
+    x = input._data
+    if dtype is not None:
+        x = x.astype(dtype.np)
+    elif x.dtype.kind in "biu":
+        x = x.astype(np.int64)
+    dims = _dims(x, dim)
+    r = wrap(np.sum(x, axis=dims, keepdims=keepdim))
+    if input._rg and _mode.enabled:
+        if dim is None:
+            attach(SumBackward0, r, (input,), (), (x.shape,))
+        else:
+            attach(SumBackward1, r, (input,), (), (x.shape, dims, keepdim))
+    return r
+
+
+def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None,
+         out: Any = None) -> Tensor:
+    """Returns the mean value of all elements in the input tensor, or of each row over dim."""
+    x = input._data
+    if dtype is not None:
+        x = x.astype(dtype.np)
+    if x.dtype.kind != "f":
+        raise RuntimeError(
+            "mean(): could not infer output dtype. Input dtype must be either a floating point "
+            f"or complex dtype. Got: {FROM_NUMPY[x.dtype]._legacy}")
+    dims = _dims(x, dim)
+    n = x.size if dims is None else int(np.prod([x.shape[d] for d in dims]))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        s = np.sum(x, axis=dims, keepdims=keepdim)
+        r = wrap(np.true_divide(s, x.dtype.type(n)) if n else np.full_like(s, np.nan))
+    if input._rg and _mode.enabled:
+        if dim is None:
+            attach(MeanBackward0, r, (input,), (), (x.shape, n))
+        else:
+            attach(MeanBackward1, r, (input,), (), (x.shape, dims, keepdim, n))
+    return r
