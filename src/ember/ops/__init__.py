@@ -35,12 +35,16 @@ from .reduction import sum
 from .shape import expand, permute, reshape, squeeze, transpose, unsqueeze
 
 FAMILIES = (pointwise, reduction, shape, linalg, conversion, inplace)
+# Names in families' __all__ that are functions only (or methods with another signature).
+NOT_METHODS = {"where"}
 
 
 def _bind_methods() -> None:
     for family in FAMILIES:
         for name in family.__all__:
-            setattr(Tensor, name, getattr(family, name))
+            if name not in NOT_METHODS:
+                setattr(Tensor, name, getattr(family, name))
+    Tensor.where = lambda self, condition, other: where(condition, self, other)
     Tensor.expand_as = lambda self, other: expand(self, other._data.shape)
     Tensor.view_as = lambda self, other: shape.view(self, other._data.shape)
     Tensor.reshape_as = lambda self, other: reshape(self, other._data.shape)
@@ -76,6 +80,10 @@ def _bind_operators() -> None:
         "__eq__": eq, "__ne__": ne, "__lt__": lt, "__le__": le, "__gt__": gt, "__ge__": ge,
         "__iadd__": add_, "__isub__": inplace.sub_, "__imul__": inplace.mul_,
         "__itruediv__": div_,
+        "__and__": pointwise.bitwise_and, "__rand__": pointwise.bitwise_and,
+        "__or__": pointwise.bitwise_or, "__ror__": pointwise.bitwise_or,
+        "__xor__": pointwise.bitwise_xor, "__rxor__": pointwise.bitwise_xor,
+        "__invert__": pointwise.bitwise_not,
     }
     for name, fn in ops.items():
         setattr(Tensor, name, fn)

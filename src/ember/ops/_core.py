@@ -150,7 +150,7 @@ def operands(input: Any, other: Any) -> tuple:
             return a, b, x.astype(dt, copy=False), y.astype(dt, copy=False), dt
         return a, None, *_with_number(x, other, False)
     if isinstance(other, Tensor):
-        y, x, dt = _with_number(other._data, input, True)
+        x, y, dt = _with_number(other._data, input, True)
         return None, other, x, y, dt
     raise TypeError(f"expected Tensor as element 0 in argument 0, but got {type(input).__name__}")
 

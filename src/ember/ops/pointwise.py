@@ -11,6 +11,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .._dtypes import FROM_NUMPY
 from .._tensor import Tensor
 from ..autograd.grad_mode import state as _mode
 from ._core import (
@@ -29,7 +30,8 @@ __all__ = [
     "negative", "pow", "exp", "log", "sin", "cos", "tanh", "sigmoid", "relu", "abs",
     "absolute", "sqrt", "reciprocal", "clamp", "clip", "eq", "ne", "lt", "le", "gt", "ge",
     "greater", "greater_equal", "less", "less_equal", "not_equal", "square", "log1p", "sign",
-    "where",
+    "where", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "logical_and",
+    "logical_or", "logical_xor", "logical_not",
 ]
 
 
@@ -92,8 +94,9 @@ PowBackward1 = node_class(
 )
 PowBackward2 = node_class(
     "PowBackward2",
-    lambda m, g, base, result: g * m.where(
-        (base == 0) & (result >= 0), 0.0, result * m.log(base)),
+    lambda m, g, exponent, result, base, log_base:
+    g * m.where(exponent >= 0, 0.0, result * log_base) if base == 0
+    else g * (result * log_base),
 )
 
 
@@ -246,8 +249,10 @@ def pow(input: Any, exponent: Any) -> Tensor:
             attach(PowBackward0, r, (a,), (a, y.item() if isinstance(y, np.generic) else y),
                    (), _meta(r._data, a))
         elif a is None:
-            attach(PowBackward2, r, (None, b), (x, r), (), [None, (b._data.shape, b._data.dtype)]
-                   if b._data.shape != r._data.shape or b._data.dtype != r._data.dtype else None)
+            base = x.item()
+            with np.errstate(divide="ignore"):
+                log_base = np.log(x) if base >= 0 else np.nan
+            attach(PowBackward2, r, (b,), (b, r), (base, dt.type(log_base)), _meta(r._data, b))
         else:
             attach(PowBackward1, r, (a, b), (a, b, r), (), _meta(r._data, a, b))
     return r
@@ -441,3 +446,52 @@ def _two_numbers(x: Any, y: Any) -> tuple:
 
     dt = result_type(x, y).np
     return dt.type(x), dt.type(y), dt
+
+
+# -- logical and bitwise -------------------------------------------------------------------
+
+def _bitwise(np_fn: Callable, name: str, doc: str) -> Callable:
+    def op(input: Any, other: Any, *, out: Any = None) -> Tensor:
+        a, b, x, y, dt = operands(input, other)
+        if dt.kind == "f":
+            raise RuntimeError(f'"{name}_cpu" not implemented for '
+                               f"'{FROM_NUMPY[dt]._legacy}'")
+        return wrap(fix_dtype(np_fn(x, y), dt))
+
+    op.__doc__ = doc
+    return op
+
+
+bitwise_and = _bitwise(np.bitwise_and, "bitwise_and",
+                       "Computes the bitwise AND of input and other.")
+bitwise_or = _bitwise(np.bitwise_or, "bitwise_or", "Computes the bitwise OR of input and other.")
+bitwise_xor = _bitwise(np.bitwise_xor, "bitwise_xor",
+                       "Computes the bitwise XOR of input and other.")
+
+
+def bitwise_not(input: Tensor, *, out: Any = None) -> Tensor:
+    """Computes the bitwise NOT of the given input tensor."""
+    x = input._data
+    if x.dtype.kind == "f":
+        raise RuntimeError(f"\"bitwise_not_cpu\" not implemented for '{input.dtype._legacy}'")
+    return wrap(np.invert(x))
+
+
+def _logical(np_fn: Callable, doc: str) -> Callable:
+    def op(input: Any, other: Any, *, out: Any = None) -> Tensor:
+        x = input._data if isinstance(input, Tensor) else np.asarray(input)
+        y = other._data if isinstance(other, Tensor) else np.asarray(other)
+        return wrap(np.asarray(np_fn(x, y)))
+
+    op.__doc__ = doc
+    return op
+
+
+logical_and = _logical(np.logical_and, "Computes the element-wise logical AND.")
+logical_or = _logical(np.logical_or, "Computes the element-wise logical OR.")
+logical_xor = _logical(np.logical_xor, "Computes the element-wise logical XOR.")
+
+
+def logical_not(input: Tensor, *, out: Any = None) -> Tensor:
+    """Computes the element-wise logical NOT of the given input tensor."""
+    return wrap(np.logical_not(input._data))
