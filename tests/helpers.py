@@ -117,7 +117,12 @@ def check_op(fn: Callable, arrays: Sequence[Any], *, torch_fn: Callable | None =
     mask = [grad] * len(arrays) if isinstance(grad, bool) else list(grad)
     e_in = _leaves(arrays, mask, ember)
     t_in = _leaves(arrays, mask, torch)
-    t_out = torch_fn(*t_in)
+    try:
+        t_out = torch_fn(*t_in)
+    except Exception:  # noqa: BLE001
+        # torch refuses these operands: ember must refuse them the same way.
+        same_error(lambda: ember_fn(*e_in), lambda: torch_fn(*t_in))
+        return
     e_out = ember_fn(*e_in)
     assert_same(e_out, t_out, rtol, atol)
     if not isinstance(t_out, torch.Tensor) or not t_out.requires_grad:
@@ -161,3 +166,17 @@ def numeric_grad(f: Callable[[np.ndarray], float], x: np.ndarray, eps: float = 1
         flat[i] = old
         gf[i] = (hi - lo) / (2 * eps)
     return g
+
+
+def make_array(shape: Sequence[int], dtype: Any = np.float64, seed: int = 0, low: float = -2.0,
+               high: float = 2.0) -> np.ndarray:
+    """A reproducible array of `shape` and `dtype`: uniform in [low, high) for floats, small
+    integers for integer dtypes, coin flips for bool."""
+    rng = np.random.default_rng(seed)
+    dt = np.dtype(dtype)
+    if dt.kind == "b":
+        return np.asarray(rng.random(tuple(shape)) < 0.5)
+    if dt.kind in "iu":
+        lo = 0 if dt.kind == "u" else int(low) - 3
+        return np.asarray(rng.integers(lo, int(high) + 4, size=tuple(shape)), dtype=dt)
+    return np.asarray(rng.uniform(low, high, size=tuple(shape)), dtype=dt)
