@@ -17,6 +17,8 @@ import numpy as np
 from . import grad_mode
 from .graph import AccumulateGrad, Math, Node, hook_count
 
+ndarray = np.ndarray
+
 
 def run_backward(
     roots: Sequence[tuple],
@@ -77,25 +79,37 @@ def run_backward(
                 continue
 
             outs = node.apply(grads, create_graph)
-            if not retain_graph:
-                node.release()
+            if not retain_graph and node._saved:
+                node._saved = node._vars = None
             if hook_count[0] and hasattr(node, "_hooks"):
                 outs = _run_post_hooks(node, outs, grads, create_graph)
-            meta = node._meta
-            edges = node.next_functions
-            if len(outs) != len(edges):
+            nexts = node.next_functions
+            if len(outs) != len(nexts):
                 raise RuntimeError(
                     f"function {node.name()} returned an incorrect number of gradients "
-                    f"(expected {len(edges)}, got {len(outs)})")
-            for i, g in enumerate(outs):
-                nxt, nr = edges[i]
-                if nxt is None or g is None:
+                    f"(expected {len(nexts)}, got {len(outs)})")
+            meta = node._meta
+            i = -1
+            for g in outs:
+                i += 1
+                if g is None:
                     continue
-                if type(g) is not np.ndarray and not create_graph:
-                    g = np.asarray(g)
+                nxt, nr = nexts[i]
+                if nxt is None:
+                    continue
                 if meta is not None and meta[i] is not None:
                     g = _conform(m, node, i, g, meta[i])
-                _add_to_buffer(buffers, heap, nxt, nr, g)
+                elif not create_graph and type(g) is not ndarray:
+                    g = np.asarray(g)
+                if nxt.n_outputs == 1:
+                    old = buffers.get(nxt)
+                    if old is None:
+                        buffers[nxt] = g
+                        heappush(heap, (-nxt._seq, nxt))
+                    else:
+                        buffers[nxt] = old + g
+                else:
+                    _add_to_buffer(buffers, heap, nxt, nr, g)
     finally:
         state.enabled = prev_mode
     return captured if capture is not None else None

@@ -70,12 +70,15 @@ class Node:
     """A backward function in the graph (`tensor.grad_fn`).
 
     `next_functions` holds one `(node, output_nr)` edge per differentiable input (`(None, 0)`
-    for inputs that need no gradient). `_saved` holds saved inputs as tensors and the node's
-    own output as a bare array; `_checks` holds (version counter, version) pairs for them.
+    for inputs that need no gradient). Saved values are kept twice over the same objects:
+    `_saved` as plain backward uses them (arrays and constants) and `_vars` as
+    create_graph uses them (the input tensors; `OUTPUT` where the node's own output was
+    saved, since holding that tensor would be a cycle). `_checks` pairs each saved tensor's
+    version counter with its version at save time.
     """
 
     __slots__ = (
-        "next_functions", "_saved", "_checks", "_ctx", "_meta", "_seq", "_hooks",
+        "next_functions", "_saved", "_vars", "_checks", "_ctx", "_meta", "_seq", "_hooks",
         "_pre_hooks", "_trace", "metadata", "__weakref__",
     )
 
@@ -97,24 +100,36 @@ class Node:
         if saved is None:
             raise RuntimeError(FREED_MESSAGE)
         checks = self._checks
+        if checks:
+            for i in range(0, len(checks), 2):
+                if checks[i][0] != checks[i + 1]:
+                    raise RuntimeError(_modified_message(self, i // 2))
+        if not graph:
+            return saved
         out = []
-        for i, s in enumerate(saved):
-            vc = checks[2 * i]
-            if vc is None:
+        k = 0
+        for s, v in zip(saved, self._vars):
+            if type(v) is _Output:
+                out.append(_output_tensor(s, self, checks[2 * k], v.nr))
+                k += 1
+            elif v is s:
                 out.append(s)
-                continue
-            if vc[0] != checks[2 * i + 1]:
-                raise RuntimeError(_modified_message(self, s, vc[0], checks[2 * i + 1]))
-            if type(s) is np.ndarray:
-                out.append(_output_tensor(s, self, vc) if graph else s)
             else:
-                out.append(s if graph else s._data)
+                out.append(v)
+                k += 1
         return tuple(out)
 
     def apply(self, grad: Any, graph: bool) -> tuple:
         """Gradients for each input edge, given the gradient of the output."""
-        args = (self.unpack(graph) if self._saved else ()) + self._ctx
-        m = Math.graph if graph else Math.raw
+        if graph:
+            args = self.unpack(True) + self._ctx
+            m = Math.graph
+        else:
+            saved = self._saved
+            if self._checks or saved is None:
+                saved = self.unpack(False)
+            args = saved + self._ctx
+            m = Math.raw
         return tuple(
             f(m, grad, *args) if e[0] is not None else None
             for f, e in zip(self.formulas, self.next_functions)
@@ -124,6 +139,7 @@ class Node:
         """Frees the saved values after a backward pass that does not retain the graph."""
         if self._saved:
             self._saved = None
+            self._vars = None
 
     def register_hook(self, fn: Callable) -> RemovableHandle:
         """Registers a backward hook: fn(grad_inputs, grad_outputs) -> grad_inputs or None."""
@@ -142,17 +158,70 @@ class Node:
         return add_hook(hooks, fn)
 
 
-def _output_tensor(array: np.ndarray, node: Node, vc: list):
+def specialised_apply(formulas: tuple) -> Callable:
+    """`Node.apply` unrolled for one or two formulas, the hot path of plain backward."""
+    if len(formulas) == 1:
+        f0 = formulas[0]
+
+        def apply1(self: Node, grad: Any, graph: bool) -> tuple:
+            if graph:
+                return (f0(Math.graph, grad, *self.unpack(True), *self._ctx),)
+            saved = self._saved
+            c = self._checks
+            if saved is None or (c and (len(c) != 2 or c[0][0] != c[1])):
+                saved = self.unpack(False)
+            return (f0(Math.raw, grad, *saved, *self._ctx),)
+
+        return apply1
+    if len(formulas) == 2:
+        f0, f1 = formulas
+
+        def apply2(self: Node, grad: Any, graph: bool) -> tuple:
+            if graph:
+                m = Math.graph
+                args = self.unpack(True) + self._ctx
+            else:
+                m = Math.raw
+                saved = self._saved
+                c = self._checks
+                if saved is None or (c and (len(c) != 2 or c[0][0] != c[1])):
+                    saved = self.unpack(False)
+                args = saved + self._ctx
+            e0, e1 = self.next_functions
+            return (f0(m, grad, *args) if e0[0] is not None else None,
+                    f1(m, grad, *args) if e1[0] is not None else None)
+
+        return apply2
+    return Node.apply
+
+
+class _Output:
+    """Marks, in `Node._vars`, a saved value that is output `nr` of the node itself."""
+
+    __slots__ = ("nr",)
+
+    def __init__(self, nr: int) -> None:
+        self.nr = nr
+
+
+OUTPUTS = tuple(_Output(i) for i in range(8))
+
+
+def _output_tensor(array: np.ndarray, node: Node, vc: list, nr: int):
     from .._tensor import Tensor
 
-    return Tensor._make_output(array, node, vc)
+    return Tensor._make_output(array, node, vc, nr)
 
 
-def _modified_message(node: Node, saved: Any, now: int, expected: int) -> str:
+def _modified_message(node: Node, k: int) -> str:
+    """torch's text for a saved value (the k-th checked one) changed by an in-place op."""
     from .._tensor import type_description
 
-    data = saved if type(saved) is np.ndarray else saved._data
-    which = "output 0 of " + node.name() if type(saved) is np.ndarray else _origin(saved)
+    checks = node._checks
+    now, expected = checks[2 * k][0], checks[2 * k + 1]
+    tracked = [(s, v) for s, v in zip(node._saved, node._vars) if v is not s]
+    data, var = tracked[k]
+    which = f"output {var.nr} of {node.name()}" if type(var) is _Output else _origin(var)
     return (
         "one of the variables needed for gradient computation has been modified by an "
         f"inplace operation: [{type_description(data)}], which is {which}, is at version "

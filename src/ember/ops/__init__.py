@@ -3,6 +3,7 @@ the math namespace that create_graph formulas use."""
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from .._dtypes import FROM_NUMPY
@@ -33,6 +34,10 @@ from .pointwise import (
 )
 from .reduction import sum
 from .shape import expand, permute, reshape, squeeze, transpose, unsqueeze
+
+# torch computes inf and nan without warnings; NumPy's floating-point warnings raised inside
+# ember's own modules are noise to a torch user.
+warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"ember(\.|$)")
 
 FAMILIES = (pointwise, reduction, shape, linalg, conversion, inplace)
 # Names in families' __all__ that are functions only (or methods with another signature).
@@ -137,6 +142,7 @@ def _fill_graph_math() -> None:
     g.ones_like = creation.ones_like
     g.pow = pow
     g.log_sigmoid = _log_sigmoid
+    g.threshold_backward = pointwise.threshold_backward
     _math.raw.log_sigmoid = _raw_log_sigmoid
 
 

@@ -10,17 +10,19 @@ import numpy as np
 from .._dtypes import _PROMOTE, FROM_NUMPY, get_default_dtype, result_type_of, scalar_dtype
 from .._tensor import Tensor
 from ..autograd.grad_mode import state as _mode
-from ..autograd.graph import Node, _next_seq
+from ..autograd.graph import OUTPUTS, Node, _next_seq, specialised_apply
 
 _new = object.__new__
 ndarray = np.ndarray
 NO_EDGE = (None, 0)
+OUTPUT0 = (OUTPUTS[0],)
 
 
 def node_class(name: str, *formulas: Callable, n_outputs: int = 1) -> type:
     """A node class named as torch names it, with one backward formula per input:
     f(m, grad, *saved, *ctx) -> that input's gradient."""
     return type(name, (Node,), {"__slots__": (), "formulas": formulas, "n_outputs": n_outputs,
+                                "apply": specialised_apply(formulas),
                                 "__module__": "ember.autograd.graph"})
 
 
@@ -34,27 +36,55 @@ def needs_grad(*tensors: Any) -> bool:
     return False
 
 
+def _edges(inputs: tuple) -> tuple:
+    edges = []
+    for t in inputs:
+        if t is None:
+            edges.append(NO_EDGE)
+        else:
+            fn = t._fn
+            edges.append((fn, t._nr) if fn is not None else t._edge())
+    return tuple(edges)
+
+
+def _store(node: Node, saved: tuple, outs: tuple) -> None:
+    """Fills the node's saved-value slots: input tensors are kept (as their arrays for plain
+    backward), outputs only as arrays with their version counters, constants as they are."""
+    if not saved:
+        node._saved = node._vars = node._checks = ()
+        return
+    vals = []
+    tracked = []
+    checks: list = []
+    for s in saved:
+        for nr, o in enumerate(outs):
+            if s is o:
+                vc = o._vc
+                vals.append(o._data)
+                tracked.append(OUTPUTS[nr])
+                checks += (vc, vc[0])
+                break
+        else:
+            if isinstance(s, Tensor):
+                vals.append(s._data)
+                tracked.append(s)
+                checks += (s._vc, s._vc[0])
+            else:
+                vals.append(s)
+                tracked.append(s)
+    node._saved = tuple(vals)
+    node._vars = tuple(tracked)
+    node._checks = tuple(checks)
+
+
 def attach(cls: type, out: Tensor, inputs: tuple, saved: tuple = (), ctx: tuple = (),
            meta: Any = None) -> Tensor:
     """Makes `out` the output of a new `cls` node whose edges lead to `inputs` (tensors, or
     None for operands that are not tensors). Saved items may be input tensors, `out` itself
     (kept as its bare array, so the node does not hold its own output) or constants."""
     node = _new(cls)
-    node.next_functions = tuple(NO_EDGE if t is None else t._edge() for t in inputs)
-    items = []
-    checks = []
-    for s in saved:
-        if s is out:
-            items.append(out._data)
-            checks += (out._vc, out._vc[0])
-        elif isinstance(s, Tensor):
-            items.append(s)
-            checks += (s._vc, s._vc[0])
-        else:
-            items.append(s)
-            checks += (None, None)
-    node._saved = tuple(items)
-    node._checks = tuple(checks)
+    node.next_functions = _edges(inputs)
+    _store(node, saved, (out,))
     node._ctx = ctx
     node._meta = meta
     node._seq = _next_seq()
@@ -63,16 +93,36 @@ def attach(cls: type, out: Tensor, inputs: tuple, saved: tuple = (), ctx: tuple 
     return out
 
 
+def attach_unary(cls: type, out: Tensor, a: Tensor, save: int) -> Tensor:
+    """`attach` for the commonest case, kept lean: one input, saving nothing (0), the input
+    (1) or the output (2)."""
+    node = _new(cls)
+    fn = a._fn
+    node.next_functions = ((fn, a._nr),) if fn is not None else (a._edge(),)
+    if save == 1:
+        node._saved = (a._data,)
+        node._vars = (a,)
+        node._checks = (a._vc, a._vc[0])
+    elif save == 2:
+        node._saved = (out._data,)
+        node._vars = OUTPUT0
+        node._checks = (out._vc, 0)
+    else:
+        node._saved = node._vars = node._checks = ()
+    node._ctx = ()
+    node._meta = None
+    node._seq = _next_seq()
+    out._fn = node
+    out._rg = True
+    return out
+
+
 def attach_outputs(cls: type, outs: tuple, inputs: tuple, saved: tuple = (), ctx: tuple = (),
                    meta: Any = None) -> tuple:
-    """`attach` for a node with several outputs (none of them saved)."""
+    """`attach` for a node with several outputs; floating outputs become differentiable."""
     node = _new(cls)
-    node.next_functions = tuple(NO_EDGE if t is None else t._edge() for t in inputs)
-    node._saved = tuple(saved)
-    checks: list = []
-    for s in saved:
-        checks += (s._vc, s._vc[0]) if isinstance(s, Tensor) else (None, None)
-    node._checks = tuple(checks)
+    node.next_functions = _edges(inputs)
+    _store(node, saved, outs)
     node._ctx = ctx
     node._meta = meta
     node._seq = _next_seq()

@@ -14,8 +14,12 @@ import numpy as np
 from .._dtypes import FROM_NUMPY
 from .._tensor import Tensor
 from ..autograd.grad_mode import state as _mode
+from ..autograd.graph import _next_seq
 from ._core import (
+    NO_EDGE,
+    _new,
     attach,
+    attach_unary,
     check_tensor,
     default_float,
     fix_dtype,
@@ -24,6 +28,9 @@ from ._core import (
     operands,
     wrap,
 )
+
+_make = Tensor._make
+ndarray = np.ndarray
 
 __all__ = [
     "add", "sub", "subtract", "rsub", "mul", "multiply", "div", "divide", "true_divide", "neg",
@@ -54,13 +61,15 @@ def _meta(out: np.ndarray, *inputs: Any) -> Any:
 
 AddBackward0 = node_class(
     "AddBackward0",
-    lambda m, g, alpha: g,
-    lambda m, g, alpha: g if alpha == 1 else g * alpha,
+    lambda m, g, alpha=1: g,
+    lambda m, g, alpha=1: g if alpha == 1 else g * alpha,
 )
+# The same node for a Python-number operand (torch names both AddBackward0).
+AddBackward1 = node_class("AddBackward0", lambda m, g: g, lambda m, g: g)
 SubBackward0 = node_class(
     "SubBackward0",
-    lambda m, g, alpha: g,
-    lambda m, g, alpha: -g if alpha == 1 else g * -alpha,
+    lambda m, g, alpha=1: g,
+    lambda m, g, alpha=1: -g if alpha == 1 else g * -alpha,
 )
 RsubBackward0 = node_class(
     "RsubBackward0",
@@ -84,6 +93,7 @@ NegBackward0 = node_class("NegBackward0", lambda m, g: -g)
 PowBackward0 = node_class(
     "PowBackward0",
     lambda m, g, self, exponent: g * 0 if exponent == 0
+    else g * (2 * self) if exponent == 2
     else g * (exponent * m.pow(self, exponent - 1)),
 )
 PowBackward1 = node_class(
@@ -101,6 +111,52 @@ PowBackward2 = node_class(
 
 
 def _binary(np_fn: Callable, cls: type, input: Any, other: Any, save: bool) -> Tensor:
+    if type(input) is Tensor and input._data.dtype.kind == "f":
+        # Fast path: float tensor with a same-dtype, same-shape tensor or a Python float.
+        x = input._data
+        t = type(other)
+        if t is float:
+            out = _make(np_fn(x, other))
+            if input._rg and _mode.enabled:
+                node = _new(cls)
+                fn = input._fn
+                node.next_functions = ((fn, input._nr) if fn is not None else input._edge(),
+                                       NO_EDGE)
+                if save:
+                    node._saved = (x, other)
+                    node._vars = (input, other)
+                    node._checks = (input._vc, input._vc[0])
+                else:
+                    node._saved = node._vars = node._checks = ()
+                node._ctx = ()
+                node._meta = None
+                node._seq = _next_seq()
+                out._fn = node
+                out._rg = True
+            return out
+        if t is Tensor:
+            y = other._data
+            if y.dtype is x.dtype and y.shape == x.shape and x.ndim:
+                out = _make(np_fn(x, y))
+                if (input._rg or other._rg) and _mode.enabled:
+                    node = _new(cls)
+                    fn = input._fn
+                    fo = other._fn
+                    node.next_functions = (
+                        (fn, input._nr) if fn is not None else input._edge(),
+                        (fo, other._nr) if fo is not None else other._edge())
+                    if save:
+                        node._saved = (x, y)
+                        node._vars = (input, other)
+                        node._checks = (input._vc, input._vc[0], other._vc, other._vc[0])
+                    else:
+                        node._saved = node._vars = node._checks = ()
+                    node._ctx = ()
+                    node._meta = None
+                    node._seq = _next_seq()
+                    out._fn = node
+                    out._rg = True
+                return out
     a, b, x, y, dt = operands(input, other)
     out = wrap(fix_dtype(np_fn(x, y), dt))
     if needs_grad(a, b):
@@ -111,6 +167,9 @@ def _binary(np_fn: Callable, cls: type, input: Any, other: Any, save: bool) -> T
 
 def add(input: Any, other: Any, *, alpha: Any = 1, out: Any = None) -> Tensor:
     """Adds other, scaled by alpha, to input."""
+    if alpha == 1:
+        return _binary(np.add, AddBackward1 if type(other) is float else AddBackward0,
+                       input, other, False)
     a, b, x, y, dt = operands(input, other)
     if alpha != 1:
         _check_alpha(alpha, dt)
@@ -132,13 +191,7 @@ def _check_alpha(alpha: Any, dt: np.dtype) -> None:
 def sub(input: Any, other: Any, *, alpha: Any = 1, out: Any = None) -> Tensor:
     """Subtracts other, scaled by alpha, from input."""
     a, b, x, y, dt = operands(input, other)
-    if dt.kind == "b":
-        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
-                           "supported. Use the `^` or `logical_xor()` operator instead."
-                           if b is not None else
-                           "Subtraction, the `-` operator, with a bool tensor is not "
-                           "supported. If you are trying to invert a mask, use the `~` or "
-                           "`logical_not()` operator instead.")
+    _sub_check(input, other)
     if alpha != 1:
         _check_alpha(alpha, dt)
         y = y * np.asarray(alpha, dtype=dt)
@@ -151,9 +204,27 @@ def sub(input: Any, other: Any, *, alpha: Any = 1, out: Any = None) -> Tensor:
 subtract = sub
 
 
+def _is_bool(x: Any) -> bool:
+    return x._data.dtype.kind == "b" if isinstance(x, Tensor) else isinstance(x, (bool, np.bool_))
+
+
+def _sub_check(input: Any, other: Any) -> None:
+    # torch checks the operands' own dtypes (a bool number counts as a bool tensor), not the
+    # result's: float - True is refused too.
+    bi, bo = _is_bool(input), _is_bool(other)
+    if bi and bo:
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                           "supported. Use the `^` or `logical_xor()` operator instead.")
+    if bi or bo:
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not "
+                           "supported. If you are trying to invert a mask, use the `~` or "
+                           "`logical_not()` operator instead.")
+
+
 def rsub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
     """other - alpha * input."""
     a, b, x, y, dt = operands(input, other)
+    _sub_check(input, other)
     if alpha != 1:
         x = x * np.asarray(alpha, dtype=dt)
     r = wrap(fix_dtype(np.subtract(y, x), dt))
@@ -175,6 +246,9 @@ multiply = mul
 
 def div(input: Any, other: Any, *, rounding_mode: str | None = None, out: Any = None) -> Tensor:
     """Divides each element of input by the corresponding element of other."""
+    if rounding_mode is None and type(input) is Tensor and input._data.dtype.kind == "f" and \
+            (type(other) is float or type(other) is Tensor):
+        return _binary(np.true_divide, DivBackward0, input, other, True)
     a, b, x, y, dt = operands(input, other)
     if rounding_mode is not None:
         return _div_rounded(a, b, x, y, dt, rounding_mode)
@@ -182,8 +256,7 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None, out: Any = 
         dt = default_float(dt)
         x = x.astype(dt) if isinstance(x, np.ndarray) else dt.type(x)
         y = y.astype(dt) if isinstance(y, np.ndarray) else dt.type(y)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        r = wrap(fix_dtype(np.true_divide(x, y), dt))
+    r = wrap(fix_dtype(np.true_divide(x, y), dt))
     if needs_grad(a, b):
         attach(DivBackward0, r, (a, b), (a if a is not None else x, b if b is not None else y),
                (), _meta(r._data, a, b))
@@ -237,6 +310,23 @@ negative = neg
 
 def pow(input: Any, exponent: Any) -> Tensor:
     """Takes the power of each element in input with exponent."""
+    if type(input) is Tensor and type(exponent) in (int, float) and \
+            input._data.dtype.kind == "f":
+        x = input._data
+        out = _make(np.square(x) if exponent == 2 else np.power(x, x.dtype.type(exponent)))
+        if input._rg and _mode.enabled:
+            node = _new(PowBackward0)
+            fn = input._fn
+            node.next_functions = ((fn, input._nr) if fn is not None else input._edge(),)
+            node._saved = (x, exponent)
+            node._vars = (input, exponent)
+            node._checks = (input._vc, input._vc[0])
+            node._ctx = ()
+            node._meta = None
+            node._seq = _next_seq()
+            out._fn = node
+            out._rg = True
+        return out
     a, b, x, y, dt = operands(input, exponent)
     if dt.kind in "iu" and b is None and a is not None and y < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
@@ -275,16 +365,16 @@ def _unary(name: str, np_fn: Callable, formula: Callable, saves: str, floating: 
     """A unary op from its NumPy forward and its derivative, saving its input ('input'),
     its result ('result') or nothing ('')."""
     cls = node_class(name, formula)
+    save = {"": 0, "input": 1, "result": 2}[saves]
 
     def op(input: Tensor, *, out: Any = None) -> Tensor:
         x = input._data
         if floating and x.dtype.kind != "f":
             x = x.astype(default_float(x.dtype))
-        with np.errstate(all="ignore"):
-            r = wrap(np_fn(x))
+        r = np_fn(x)
+        r = _make(r if type(r) is ndarray else np.asarray(r))
         if input._rg and _mode.enabled:
-            saved = (input,) if saves == "input" else (r,) if saves == "result" else ()
-            attach(cls, r, (input,), saved)
+            attach_unary(cls, r, input, save)
         return r
 
     op.__doc__ = doc
@@ -317,14 +407,46 @@ reciprocal = _unary("ReciprocalBackward0", lambda x: 1 / x,
                     "Returns a new tensor with the reciprocal of the elements of input.")
 log1p = _unary("Log1PBackward0", np.log1p, lambda m, g, self: g / (self + 1), "input", True,
                "Returns a new tensor with the natural logarithm of (1 + input).")
-sign = _unary("SignBackward0", np.sign, lambda m, g: g * 0, "", False,
+def _sign(x: np.ndarray) -> np.ndarray:
+    return x.copy() if x.dtype.kind == "b" else np.sign(x)
+
+
+def _abs(x: np.ndarray) -> np.ndarray:
+    if x.dtype.kind == "b":
+        raise NotImplementedError("\"abs_cpu\" not implemented for 'Bool'")
+    return np.abs(x)
+
+
+def _relu(x: np.ndarray) -> np.ndarray:
+    if x.dtype.kind == "b":
+        raise RuntimeError("Boolean inputs not supported for relu")
+    return np.maximum(x, x.dtype.type(0))
+
+
+sign = _unary("SignBackward0", _sign, lambda m, g: g * 0, "", False,
               "Returns a new tensor with the signs of the elements of input.")
-abs = _unary("AbsBackward0", np.abs, lambda m, g, self: g * m.sign(self), "input", False,
+abs = _unary("AbsBackward0", _abs, lambda m, g, self: g * m.sign(self), "input", False,
              "Computes the absolute value of each element in input.")
 absolute = abs
-relu = _unary("ReluBackward0", lambda x: np.maximum(x, x.dtype.type(0)),
-              lambda m, g, result: m.where(result <= 0, 0.0, g), "result", False,
-              "Applies the rectified linear unit function element-wise.")
+relu = _unary("ReluBackward0", _relu, lambda m, g, result: m.threshold_backward(g, result),
+              "result", False, "Applies the rectified linear unit function element-wise.")
+
+# relu's gradient as an op of its own, so that under create_graph it depends on the saved
+# result (with a zero derivative), as torch's threshold_backward does.
+ThresholdBackwardBackward0 = node_class(
+    "ThresholdBackwardBackward0",
+    lambda m, g, self: m.threshold_backward(g, self),
+    lambda m, g, self: m.zeros_like(g),
+)
+
+
+def threshold_backward(grad_output: Tensor, input: Tensor) -> Tensor:
+    """The gradient of relu: grad_output where input > 0, else 0."""
+    out = wrap(np.where(input._data <= 0, grad_output._data.dtype.type(0), grad_output._data))
+    if needs_grad(grad_output, input):
+        attach(ThresholdBackwardBackward0, out, (grad_output, input), (input,), (),
+               _meta(out._data, grad_output, input))
+    return out
 
 
 ClampBackward1 = node_class(

@@ -1,0 +1,72 @@
+"""Runs ember and torch on the same workloads in one process and prints medians and ratios.
+
+    python benchmarks/run.py            # all workloads, one thread each
+    python benchmarks/run.py W1 W4      # a selection
+    python benchmarks/run.py --threads 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+parser = argparse.ArgumentParser(description=__doc__)
+parser.add_argument("workloads", nargs="*", help="ids such as W1 W4 (default: all)")
+parser.add_argument("--threads", type=int, default=1, help="torch and BLAS threads")
+args = parser.parse_args()
+
+# BLAS reads these when NumPy is first imported.
+for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[var] = str(args.threads)
+
+sys.path.insert(0, os.path.dirname(__file__))
+
+import torch  # noqa: E402
+
+import ember  # noqa: E402
+import numpy_floor  # noqa: E402
+import workloads  # noqa: E402
+
+torch.set_num_threads(args.threads)
+
+
+def row(name: str, unit_ops: int, ember_s: float, torch_s: float, floor_s: float | None,
+        target: str) -> None:
+    per = 1e6 / unit_ops
+    floor = f"{floor_s * per:9.2f}" if floor_s is not None else f"{'-':>9}"
+    ratio_floor = f"{ember_s / floor_s:6.2f}" if floor_s is not None else f"{'-':>6}"
+    print(f"{name:<10}{ember_s * per:10.2f}{torch_s * per:10.2f}{floor}"
+          f"{ember_s / torch_s:9.2f}{ratio_floor:>9}   {target}")
+
+
+def bench_w1() -> None:
+    n = 2000
+    e = workloads.timed(workloads.w1_chain(ember, n))
+    t = workloads.timed(workloads.w1_chain(torch, n))
+    f = workloads.timed(numpy_floor.w1_chain(n))
+    row("W1", n, e, t, f, "<= 0.3")
+
+
+def bench_w4() -> None:
+    for n in (10_000, 100_000, 1_000_000):
+        repeat = 3 if n < 1_000_000 else 1
+        e = workloads.timed(workloads.w4_chain(ember, n), repeat)
+        t = workloads.timed(workloads.w4_chain(torch, n), repeat)
+        row(f"W4 {n:.0e}", n, e, t, None, "<= 0.5, flat per op")
+
+
+BENCHES = {"W1": bench_w1, "W4": bench_w4}
+
+
+def main() -> None:
+    chosen = args.workloads or list(BENCHES)
+    print(f"threads: {args.threads}   times are microseconds per op (median)")
+    print(f"{'work':<10}{'ember':>10}{'torch':>10}{'numpy':>9}{'e/torch':>9}{'e/numpy':>9}"
+          "   target (ember/torch)")
+    for name in chosen:
+        BENCHES[name.upper()]()
+
+
+if __name__ == "__main__":
+    main()
