@@ -1,0 +1,387 @@
+"""SLEEF's vector math on NumPy arrays, bit for bit.
+
+torch's CPU kernels call SLEEF (3.8, the AVX-512 build: ``Sleef_expf16_u10``,
+``Sleef_log1pf16_u10`` and the ``d8`` double versions) wherever they use
+``Vectorized<T>::exp()`` or ``log1p()``: log_sigmoid, softplus, silu, log1p among others (but
+not torch.exp, which goes to MKL's vector math at every size). These functions
+are not correctly rounded, so NumPy's exp/log1p differ from them in the last bit about half
+the time. This module replays SLEEF's algorithms step by step: the same range reductions,
+polynomials (Horner or Estrin, as SLEEF writes them), double-float arithmetic and special-case
+selects, with every fused multiply-add rounded once, as the hardware does.
+
+A float32 FMA is exact in float64 (the product of two floats fits in 48 bits) apart from the
+final rounding of the sum, which is corrected where float64 rounding landed exactly on a
+float32 tie. A float64 FMA uses an exact product (Veltkamp/Dekker) and Boldo-Melquiond's
+round-to-odd addition, which rounds the three-term sum correctly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["expf", "log1pf", "exp", "log1p"]
+
+_f32 = np.float32
+_f64 = np.float64
+_i32 = np.int32
+_i64 = np.int64
+_u32 = np.uint32
+_u64 = np.uint64
+
+
+# ---------------------------------------------------------------------------------------------
+# Fused multiply-add with a single rounding.
+
+def _two_sum(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
+
+
+def _fma32(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """float32 a*b + c, rounded once."""
+    p = np.multiply(a, b, dtype=_f64)
+    c64 = np.asarray(c, _f64)
+    s, e = _two_sum(p, c64)
+    r = s.astype(_f32)
+    # s is the float64 nearest to the exact sum; rounding it again to float32 can only go
+    # wrong when s sits exactly on a float32 tie and the exact sum lies off it.
+    r64 = r.astype(_f64)
+    d = s - r64
+    fix = (d != 0) & (e != 0)
+    if fix.any():
+        other = np.nextafter(r, np.where(d > 0, _f32(np.inf), _f32(-np.inf)))
+        tie = (r64 + other.astype(_f64)) * 0.5 == s
+        r = np.where(fix & tie & ((d > 0) == (e > 0)), other, r)
+    return r
+
+
+_SPLITTER = 134217729.0  # 2**27 + 1
+_BIG = 2.0 ** 995
+
+
+def _split(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    big = np.abs(a) > _BIG
+    if big.any():
+        a = np.where(big, a * 2.0 ** -60, a)
+    c = _SPLITTER * a
+    hi = c - (c - a)
+    lo = a - hi
+    if big.any():
+        hi = np.where(big, hi * 2.0 ** 60, hi)
+        lo = np.where(big, lo * 2.0 ** 60, lo)
+    return hi, lo
+
+
+def _two_prod(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    p = a * b
+    ah, al = _split(a)
+    bh, bl = _split(b)
+    return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
+
+
+def _round_odd_add(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    s, e = _two_sum(a, b)
+    even = (s.view(_i64) & 1) == 0
+    move = (e != 0) & even
+    if move.any():
+        s = np.where(move, np.nextafter(s, np.where(e > 0, np.inf, -np.inf)), s)
+    return s
+
+
+def _fma64(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """float64 a*b + c, rounded once."""
+    a, b, c = np.broadcast_arrays(_f64(a) if np.isscalar(a) else a, b, c)
+    uh, ul = _two_prod(a, b)
+    th, tl = _two_sum(c, uh)
+    z = th + _round_odd_add(tl, ul)
+    # Infinities and NaNs, and the sign of an exact zero, are what the plain sum gives.
+    plain = (uh == 0) | ~np.isfinite(uh) | ~np.isfinite(c)
+    if plain.any():
+        z = np.where(plain, uh + c, z)
+    return z
+
+
+# ---------------------------------------------------------------------------------------------
+# AVX-512 helpers.
+
+def _rint_i32(x: np.ndarray) -> np.ndarray:
+    """cvtps2dq / cvtpd2dq: round half to even; NaN and out-of-range give INT_MIN."""
+    r = np.rint(x)
+    ok = np.abs(r) < 2147483648.0
+    return np.where(ok, np.where(ok, r, 0).astype(_i32), _i32(-2147483648))
+
+
+def _getexp(x: np.ndarray) -> np.ndarray:
+    """vgetexp: floor(log2|x|) as a float; 0 -> -inf, inf -> inf, NaN -> NaN."""
+    _, e = np.frexp(x)
+    r = (e - 1).astype(x.dtype)
+    r = np.where(x == 0, x.dtype.type(-np.inf), r)
+    r = np.where(np.isinf(x), x.dtype.type(np.inf), r)
+    return np.where(np.isnan(x), x, r)
+
+
+def _getmant(x: np.ndarray) -> np.ndarray:
+    """vgetmant(x, [0.75, 1.5), sign -> NaN): 1.0 for +0 and +inf, NaN for negatives."""
+    m, _ = np.frexp(x)
+    m = m * 2
+    m = np.where(m >= 1.5, m * 0.5, m)
+    m = np.where((x == 0) | np.isinf(x), x.dtype.type(1), m)
+    return np.where(np.signbit(x) | np.isnan(x), x.dtype.type(np.nan), m)
+
+
+def _fixup_log(r: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """vfixupimm with SLEEF's log table: 0 -> -inf, inf -> inf, negatives -> NaN."""
+    t = d.dtype.type
+    r = np.where(d == 0, t(-np.inf), r)
+    r = np.where(d == np.inf, t(np.inf), r)
+    return np.where(d < 0, t(np.nan), r)
+
+
+def _pow2i_f(q: np.ndarray) -> np.ndarray:
+    return ((q.astype(_i64) + 0x7F) << 23).astype(_u32).view(_f32)
+
+
+def _ldexp2_f(d: np.ndarray, e: np.ndarray) -> np.ndarray:
+    h = e >> 1
+    return d * _pow2i_f(h) * _pow2i_f(e - h)
+
+
+def _ldexp3_f(d: np.ndarray, q: np.ndarray) -> np.ndarray:
+    bits = d.view(_i32).astype(_i64) + (q.astype(_i64) << 23)
+    return bits.astype(_u32).view(_f32)
+
+
+def _pow2i_d(q: np.ndarray) -> np.ndarray:
+    hi = ((q.astype(_i64) + 0x3FF) << 20) & 0xFFFFFFFF
+    return (hi.astype(_u64) << _u64(32)).view(_f64)
+
+
+def _ldexp2_d(d: np.ndarray, e: np.ndarray) -> np.ndarray:
+    h = e >> 1
+    return d * _pow2i_d(h) * _pow2i_d(e - h)
+
+
+def _ldexp3_d(d: np.ndarray, q: np.ndarray) -> np.ndarray:
+    add = ((q.astype(_i64) << 20) & 0xFFFFFFFF).astype(_u64) << _u64(32)
+    return (d.view(_u64) + add).view(_f64)
+
+
+# ---------------------------------------------------------------------------------------------
+# Double-float / double-double arithmetic (SLEEF's df.h and dd.h, FMA variants).
+
+def _dd_add(x: np.ndarray, y: np.ndarray):
+    rx = x + y
+    return rx, (x - rx) + y
+
+
+def _dd_add_2_1(xx, xy, y):
+    rx = xx + y
+    return rx, ((xx - rx) + y) + xy
+
+
+def _dd_add_2_2(xx, xy, yx, yy):
+    rx = xx + yx
+    return rx, (((xx - rx) + yx) + xy) + yy
+
+
+def _dd_add2(x, y):
+    rx = x + y
+    v = rx - x
+    return rx, (x - (rx - v)) + (y - v)
+
+
+def _dd_mul_2_1(fma, xx, xy, y):
+    rx = xx * y
+    return rx, fma(xy, y, fma(xx, y, -rx))
+
+
+def _dd_div(fma, nx, ny, dx, dy):
+    one = dx.dtype.type(1)
+    t = one / dx
+    qx = nx * t
+    u = fma(t, nx, -qx)
+    qy = fma(-dy, t, fma(-dx, t, one))
+    return qx, fma(qx, qy, fma(ny, t, u))
+
+
+# ---------------------------------------------------------------------------------------------
+# float32
+
+_R_LN2F = _f32(1.442695040888963407359924681001892137426645954152985934135449406931)
+_L2UF = _f32(0.693145751953125)
+_L2LF = _f32(1.428606765330187045e-06)
+_LN2F_HI = _f32(0.69314718246459960938)
+_LN2F_LO = _f32(-1.904654323148236017e-09)
+_EXPF_POLY = [_f32(c) for c in (
+    0.000198527617612853646278381, 0.00139304355252534151077271,
+    0.00833336077630519866943359, 0.0416664853692054748535156,
+    0.166666671633720397949219, 0.5)]
+_LOGF_POLY = [_f32(c) for c in (0.3027294874, 0.3996108174, 0.6666694880)]
+
+
+def _as32(x) -> np.ndarray:
+    return np.asarray(x, dtype=_f32)
+
+
+def expf(d) -> np.ndarray:
+    """Sleef_expf16_u10: e**d in float32."""
+    d = _as32(d)
+    with np.errstate(all="ignore"):
+        q = _rint_i32(d * _R_LN2F)
+        qf = q.astype(_f32)
+        s = _fma32(qf, -_L2UF, d)
+        s = _fma32(qf, -_L2LF, s)
+        u = np.full_like(s, _EXPF_POLY[0])
+        for c in _EXPF_POLY[1:]:
+            u = _fma32(u, s, c)
+        u = _f32(1) + _fma32(s * s, u, s)
+        u = _ldexp2_f(u, q)
+        u = np.where(d < _f32(-104), _f32(0), u)
+        return np.where(d > _f32(100), _f32(np.inf), u)
+
+
+def _log_tail_f(sx, sy, xx, xy):
+    """The end of log1pf: s + 2x + x^3 * poly(x^2), summed to one float."""
+    x2 = xx * xx
+    t = np.full_like(x2, _LOGF_POLY[0])
+    for c in _LOGF_POLY[1:]:
+        t = _fma32(t, x2, c)
+    sx, sy = _dd_add_2_2(sx, sy, xx * _f32(2), xy * _f32(2))
+    sx, sy = _dd_add_2_1(sx, sy, x2 * xx * t)
+    return sx + sy
+
+
+def _logf(d: np.ndarray) -> np.ndarray:
+    """Sleef_logf16_u10 (log1pf's answer beyond 1e38)."""
+    e = _getexp(d * _f32(1.0 / 0.75))
+    e = np.where(e == np.inf, _f32(128), e)
+    m = _getmant(d)
+    sx, sy = _dd_mul_2_1(_fma32, np.full_like(e, _LN2F_HI), np.full_like(e, _LN2F_LO), e)
+    nx, ny = _dd_add2(_f32(-1), m)
+    dx, dy = _dd_add2(_f32(1), m)
+    xx, xy = _dd_div(_fma32, nx, ny, dx, dy)
+    return _fixup_log(_log_tail_f(sx, sy, xx, xy), d)
+
+
+def log1pf(d) -> np.ndarray:
+    """Sleef_log1pf16_u10: log(1 + d) in float32."""
+    d = _as32(d)
+    with np.errstate(all="ignore"):
+        dp1 = d + _f32(1)
+        e = _getexp(dp1 * _f32(1.0 / 0.75))
+        e = np.where(e == np.inf, _f32(128), e)
+        t = _ldexp3_f(np.ones_like(d), -_rint_i32(e).astype(_i64))
+        m = _fma32(d, t, t - _f32(1))
+        sx, sy = _dd_mul_2_1(_fma32, np.full_like(e, _LN2F_HI), np.full_like(e, _LN2F_LO), e)
+        ax, ay = _dd_add(np.full_like(m, _f32(2)), m)
+        xx, xy = _dd_div(_fma32, m, np.zeros_like(m), ax, ay)
+        r = _log_tail_f(sx, sy, xx, xy)
+        big = ~(d <= _f32(1e38))
+        if big.any():
+            r = np.where(big, _logf(d), r)
+        r = np.where(d < _f32(-1), _f32(np.nan), r)
+        r = np.where(d == _f32(-1), _f32(-np.inf), r)
+        return np.where((d == 0) & np.signbit(d), _f32(-0.0), r)
+
+
+# ---------------------------------------------------------------------------------------------
+# float64
+
+_R_LN2 = 1.442695040888963407359924681001892137426645954152985934135449406931
+_L2U = 0.69314718055966295651160180568695068359375
+_L2L = 0.28235290563031577122588448175013436025525412068e-12
+_LN2_HI = 0.693147180559945286226764
+_LN2_LO = 2.319046813846299558417771e-17
+_EXP_POLY = (  # c9 .. c0 of SLEEF's POLY10
+    0.2081276378237164457e-8, 0.2511210703042288022e-7, 0.2755762628169491192e-6,
+    0.2755723402025388239e-5, 0.2480158687479686264e-4, 0.1984126989855865850e-3,
+    0.1388888888914497797e-2, 0.8333333333314938210e-2, 0.4166666666666602598e-1,
+    0.1666666666666669072e+0)
+_LOG_POLY = (  # c6 .. c0 of SLEEF's POLY7
+    0.1532076988502701353e+0, 0.1525629051003428716e+0, 0.1818605932937785996e+0,
+    0.2222214519839380009e+0, 0.2857142932794299317e+0, 0.3999999999635251990e+0,
+    0.6666666666667333541e+0)
+
+
+def _c(v: float, like: np.ndarray) -> np.ndarray:
+    return np.full_like(like, v)
+
+
+def _poly4(x, x2, c3, c2, c1, c0):
+    f = _fma64
+    return f(x2, f(x, _c(c3, x), _c(c2, x)), f(x, _c(c1, x), _c(c0, x)))
+
+
+def _poly8(x, x2, x4, c):
+    return _fma64(x4, _poly4(x, x2, *c[:4]), _poly4(x, x2, *c[4:]))
+
+
+def exp(d) -> np.ndarray:
+    """Sleef_expd8_u10: e**d in float64."""
+    d = np.asarray(d, dtype=_f64)
+    with np.errstate(all="ignore"):
+        q = _rint_i32(d * _R_LN2)
+        u = q.astype(_f64)
+        s = _fma64(u, _c(-_L2U, d), d)
+        s = _fma64(u, _c(-_L2L, d), s)
+        s2 = s * s
+        s4 = s2 * s2
+        s8 = s4 * s4
+        c = _EXP_POLY
+        u = _fma64(s8, _fma64(s, _c(c[0], s), _c(c[1], s)), _poly8(s, s2, s4, c[2:]))
+        u = _fma64(u, s, _c(0.5, s))
+        u = _fma64(u, s, _c(1.0, s))
+        u = _fma64(u, s, _c(1.0, s))
+        u = _ldexp2_d(u, q)
+        u = np.where(d > 709.78271114955742909217217426, np.inf, u)
+        return np.where(d < -1000, 0.0, u)
+
+
+def _poly7(x, x2, x4, c):
+    f = _fma64
+    p3 = f(x2, _c(c[0], x), f(x, _c(c[1], x), _c(c[2], x)))
+    return f(x4, p3, _poly4(x, x2, *c[3:]))
+
+
+def _log_tail_d(sx, sy, xx, xy):
+    """The end of log1p: s + 2x + x^3 * poly(x^2), summed to one double."""
+    x2 = xx * xx
+    x4 = x2 * x2
+    t = _poly7(x2, x4, x4 * x4, _LOG_POLY)
+    sx, sy = _dd_add_2_2(sx, sy, xx * 2.0, xy * 2.0)
+    sx, sy = _dd_add_2_1(sx, sy, x2 * xx * t)
+    return sx + sy
+
+
+def _log(d: np.ndarray) -> np.ndarray:
+    """Sleef_logd8_u10 (log1p's answer beyond 1e307)."""
+    e = _getexp(d * (1.0 / 0.75))
+    e = np.where(e == np.inf, 1024.0, e)
+    m = _getmant(d)
+    sx, sy = _dd_mul_2_1(_fma64, _c(_LN2_HI, e), _c(_LN2_LO, e), e)
+    nx, ny = _dd_add2(-1.0, m)
+    dx, dy = _dd_add2(1.0, m)
+    xx, xy = _dd_div(_fma64, nx, ny, dx, dy)
+    return _fixup_log(_log_tail_d(sx, sy, xx, xy), d)
+
+
+def log1p(d) -> np.ndarray:
+    """Sleef_log1pd8_u10: log(1 + d) in float64."""
+    d = np.asarray(d, dtype=_f64)
+    with np.errstate(all="ignore"):
+        dp1 = d + 1.0
+        e = _getexp(dp1 * (1.0 / 0.75))
+        e = np.where(e == np.inf, 1024.0, e)
+        t = _ldexp3_d(np.ones_like(d), -_rint_i32(e).astype(_i64))
+        m = _fma64(d, t, t - 1.0)
+        sx, sy = _dd_mul_2_1(_fma64, _c(_LN2_HI, e), _c(_LN2_LO, e), e)
+        ax, ay = _dd_add(_c(2.0, m), m)
+        xx, xy = _dd_div(_fma64, m, np.zeros_like(m), ax, ay)
+        r = _log_tail_d(sx, sy, xx, xy)
+        big = ~(d <= 1e307)
+        if big.any():
+            r = np.where(big, _log(d), r)
+        r = np.where(d < -1, np.nan, r)
+        r = np.where(d == -1, -np.inf, r)
+        return np.where((d == 0) & np.signbit(d), -0.0, r)
