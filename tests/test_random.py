@@ -413,6 +413,18 @@ def test_dropout(p, tdt):
     same(xn * R.dropout_noise(xn.shape, p, xn.dtype), y)
 
 
+def test_dropout_edges_draw_nothing():
+    x = torch.randn(5, 6)
+    seed_both(3)
+    for p in (0.0, 1.0):
+        y = torch.nn.functional.dropout(x, p, training=True)
+        same(x.numpy() * R.dropout_noise((5, 6), p), y)
+        same_state()
+    y = torch.nn.functional.dropout2d(x.reshape(1, 5, 6, 1), 0.4, training=True)
+    noise = R.dropout_noise((1, 5, 1, 1), 0.4)
+    same(x.numpy().reshape(1, 5, 6, 1) * noise, y)
+
+
 @pytest.mark.parametrize("tdt", [torch.float32, torch.float64])
 @pytest.mark.parametrize("shape", [(10,), (4, 10)])
 def test_multinomial(tdt, shape):

@@ -704,11 +704,17 @@ def dropout_noise(shape: Sequence[int], p: float, dtype: Any = np.float32,
                   generator: Generator | None = None) -> np.ndarray:
     """The scaled mask of training-mode dropout: ``bernoulli_(1 - p) / (1 - p)``.
 
-    ``dropout(x, p)`` is ``x * dropout_noise(x.shape, p)`` (torch returns ``x`` itself,
-    with no draws, when p == 0, and multiplies by zero, also without draws, when p == 1).
-    The division happens in the array's dtype, as torch's ``div_`` by a scalar does.
+    ``dropout(x, p)`` is ``x * dropout_noise(x.shape, p)``; feature dropout passes the
+    noise shape, e.g. (N, C, 1, 1). The division happens in the array's dtype, as
+    torch's ``div_`` by a scalar does. For p == 0 and p == 1 torch draws nothing
+    (it returns ``x``, or ``x * 0``), and neither does this: the noise is all ones or
+    all zeros.
     """
     dt = _np_dtype(dtype)
+    if not 0 <= p <= 1:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if p == 0 or p == 1:
+        return np.full(_shape(shape), 1 - p, dt)  # torch draws nothing in these cases
     noise = bernoulli_scalar(shape, 1.0 - p, dt, generator)
     return noise / dt.type(1.0 - p)
 
