@@ -58,8 +58,10 @@ def assert_same(e: Any, t: Any, rtol: float | None = None, atol: float | None = 
     assert tuple(en.shape) == tuple(tn.shape), f"shape {en.shape} != torch's {tn.shape}"
     if check_dtype:
         assert en.dtype == tn.dtype, f"dtype {en.dtype} != torch's {tn.dtype}"
-    if rtol is None:
-        rtol, atol = tolerance(tn.dtype)
+    if rtol is None or atol is None:
+        dr, da = tolerance(tn.dtype)
+        rtol = dr if rtol is None else rtol
+        atol = da if atol is None else atol
     if tn.dtype.kind in "biu":
         np.testing.assert_array_equal(en, tn)
     else:

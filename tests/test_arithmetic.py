@@ -8,12 +8,12 @@ import itertools
 import numpy as np
 import pytest
 import torch
-from helpers import assert_same, check_op, make_array, same_error
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import mutually_broadcastable_shapes
 
 import ember
+from helpers import assert_same, check_op, make_array, same_error
 
 FLOATS = [np.float32, np.float64]
 ALL = [np.bool_, np.uint8, np.int8, np.int16, np.int32, np.int64, np.float16, np.float32,

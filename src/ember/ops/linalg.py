@@ -7,7 +7,8 @@ import numpy as np
 
 from .._tensor import Tensor
 from ._core import attach, broadcast_shape, check_tensor, needs_grad, node_class, wrap
-from .shape import expand, reshape, squeeze_first, unsqueeze
+from .shape import contiguous, expand, reshape, squeeze, squeeze_first, t, unsqueeze
+from .shape import transpose as transpose_
 
 __all__ = ["mm", "mv", "dot", "bmm", "matmul"]
 
@@ -76,7 +77,10 @@ def mv(input: Tensor, vec: Tensor, *, out: Tensor | None = None) -> Tensor:
     if x.shape[1] != y.shape[0]:
         raise RuntimeError(f"size mismatch, got input ({x.shape[0]}), mat ({x.shape[0]}x"
                            f"{x.shape[1]}), vec ({y.shape[0]})")
-    _same_dtype(input, vec, "mv")
+    if x.dtype != y.dtype:
+        raise RuntimeError("addmv input tensors must have the same dtype, but got "
+                           f"{vec.dtype._legacy}, {input.dtype._legacy}, and "
+                           f"{vec.dtype._legacy}")
     return _product(MvBackward0, input, vec, np.matmul(x, y))
 
 
@@ -107,7 +111,7 @@ def bmm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
         raise RuntimeError(
             "Expected size for first two dimensions of batch2 tensor to be: "
             f"[{x.shape[0]}, {x.shape[2]}] but got: [{y.shape[0]}, {y.shape[1]}].")
-    _same_dtype(input, mat2, "mm")
+    _same_dtype(input, mat2, "bmm")
     return _product(BmmBackward0, input, mat2, np.matmul(x, y))
 
 
@@ -128,35 +132,73 @@ def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor
         return squeeze_first(mm(unsqueeze(input, 0), other))
     if d1 == 2 and d2 == 2:
         return mm(input, other)
+    if _should_fold(input, other):
+        return _folded(input, other, d1, d2)
     s1, s2 = input._data.shape, other._data.shape
-    if d1 >= 3 and d2 <= 2:
-        # Fold the batch dimensions of input into its rows: one mm or mv.
-        folded = reshape(input, -1, s1[-1])
-        res = mv(folded, other) if d2 == 1 else mm(folded, other)
-        out_shape = s1[:-1] + ((s2[-1],) if d2 == 2 else ())
-        return _unsafe_view(res, out_shape)
+    if d1 == 3 and d2 == 3 and s1[0] != s2[0]:
+        # torch drops a broadcast batch of one from an operand that requires grad.
+        if s1[0] == 1 and input._rg:
+            return matmul(squeeze(input, 0), other)
+        if s2[0] == 1 and other._rg:
+            return matmul(input, squeeze(other, 0))
     n = s1[-2] if d1 > 1 else 1
     k = s1[-1]
     k2 = s2[-2] if d2 > 1 else s2[-1]
     p = s2[-1] if d2 > 1 else 1
-    b1, b2 = s1[:-2], s2[:-2]
-    batch = broadcast_shape(b1, b2) if b1 != b2 else b1
-    bsize = int(np.prod(batch, dtype=np.int64))
-    t1 = input if d1 > 1 else unsqueeze(input, 0)
-    t2 = other if d2 > 1 else unsqueeze(other, -1)
-    if k != k2:
-        raise RuntimeError(
-            "Expected size for first two dimensions of batch2 tensor to be: "
-            f"[{bsize}, {k}] but got: [{bsize}, {k2}].")
-    t1 = reshape(_expand_to(t1, batch + (n, k)), bsize, n, k)
-    t2 = reshape(_expand_to(t2, batch + (k2, p)), bsize, k2, p)
+    batch = broadcast_shape(s1[:-2], s2[:-2])
+    bsize = _prod(batch)
+    t1 = reshape(expand(input, batch + (n, k)), bsize, n, k)
+    if d2 == 1:
+        t2 = unsqueeze(reshape(expand(other, batch + (k2,)), bsize, k2), 2)
+    else:
+        t2 = reshape(expand(other, batch + (k2, p)), bsize, k2, p)
     res = bmm(t1, t2)
+    if d2 == 1:
+        res = squeeze(res, -1)
     out_shape = batch + ((n,) if d1 > 1 else ()) + ((p,) if d2 > 1 else ())
     return _unsafe_view(res, out_shape)
 
 
-def _expand_to(t: Tensor, shape: tuple) -> Tensor:
-    return t if t._data.shape == shape else expand(t, shape)
+def _prod(shape: tuple) -> int:
+    n = 1
+    for s in shape:
+        n *= s
+    return n
+
+
+def _should_fold(a: Tensor, b: Tensor) -> bool:
+    """torch's test for computing a batched product as one mm or mv, folding the batch of
+    the operand with more dimensions into its rows."""
+    larger = a._data.ndim >= b._data.ndim
+    t1 = a._data if larger else b._data.swapaxes(-1, -2)
+    d2 = b._data.ndim if larger else a._data.ndim
+    if not (t1.ndim >= 3 and d2 <= 2):
+        return False
+    if (b if larger else a)._rg:
+        return True
+    if a._data.ndim == 2:
+        return False
+    if t1.size == 0:
+        return True
+    st, sh = t1.strides, t1.shape
+    return all(st[i] == st[i + 1] * sh[i + 1] for i in range(t1.ndim - 2))
+
+
+def _folded(input: Tensor, other: Tensor, d1: int, d2: int) -> Tensor:
+    transpose = d2 > d1
+    t1 = transpose_(other, -1, -2) if transpose else input
+    t2 = (t(input) if d1 == 2 else input) if transpose else other
+    s1 = t1._data.shape
+    out_shape = s1[:-1]
+    rows = _prod(out_shape)
+    matrix = t2._data.ndim == 2
+    if matrix:
+        out_shape = out_shape + (t2._data.shape[1],)
+    folded = reshape(t1, rows, s1[-1])
+    if matrix:
+        res = _unsafe_view(mm(folded, t2), out_shape)
+        return contiguous(transpose_(res, -1, -2)) if transpose else res
+    return _unsafe_view(mv(folded, t2), out_shape)
 
 
 def _unsafe_view(t: Tensor, shape: tuple) -> Tensor:

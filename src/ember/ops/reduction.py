@@ -43,6 +43,13 @@ def _dims(x: np.ndarray, dim: Any) -> tuple | None:
     return dims if x.ndim else ()
 
 
+def _cast_back(input: Tensor, x: np.ndarray) -> Any:
+    """The engine meta that casts the gradient back to the input's dtype when dtype= made
+    the reduction compute in another one."""
+    d = input._data
+    return None if d.dtype is x.dtype else [(d.shape, d.dtype)]
+
+
 def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None,
         out: Any = None) -> Tensor:
     """Returns the sum of all elements in the input tensor, or of each row over dim."""
@@ -52,12 +59,14 @@ def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = N
     elif x.dtype.kind in "biu":
         x = x.astype(np.int64)
     dims = _dims(x, dim)
-    r = wrap(np.sum(x, axis=dims, keepdims=keepdim))
+    # dtype= keeps NumPy from widening small integer sums to int64.
+    r = wrap(np.sum(x, axis=dims, keepdims=keepdim, dtype=x.dtype))
     if input._rg and _mode.enabled:
+        meta = _cast_back(input, x)
         if dim is None:
-            attach(SumBackward0, r, (input,), (), (x.shape,))
+            attach(SumBackward0, r, (input,), (), (x.shape,), meta)
         else:
-            attach(SumBackward1, r, (input,), (), (x.shape, dims, keepdim))
+            attach(SumBackward1, r, (input,), (), (x.shape, dims, keepdim), meta)
     return r
 
 
@@ -77,8 +86,9 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
         s = np.sum(x, axis=dims, keepdims=keepdim)
         r = wrap(np.true_divide(s, x.dtype.type(n)) if n else np.full_like(s, np.nan))
     if input._rg and _mode.enabled:
+        meta = _cast_back(input, x)
         if dim is None:
-            attach(MeanBackward0, r, (input,), (), (x.shape, n))
+            attach(MeanBackward0, r, (input,), (), (x.shape, n), meta)
         else:
-            attach(MeanBackward1, r, (input,), (), (x.shape, dims, keepdim, n))
+            attach(MeanBackward1, r, (input,), (), (x.shape, dims, keepdim, n), meta)
     return r
