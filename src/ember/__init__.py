@@ -50,9 +50,13 @@ from .autograd.grad_mode import (
 )
 from .ops.creation import *  # noqa: F403
 from .ops.linalg import *  # noqa: F403
+from .ops.joining import *  # noqa: F403
+from .ops.indexing import *  # noqa: F403
 from .ops.pointwise import *  # noqa: F403
+from .ops.pointwise_math import *  # noqa: F403
 from .ops.reduction import *  # noqa: F403
 from .ops.shape import *  # noqa: F403
+from .ops.nn_ops import *  # noqa: F403
 
 __version__ = "0.1.0"
 

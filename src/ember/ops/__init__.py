@@ -4,11 +4,15 @@ the math namespace that create_graph formulas use."""
 from __future__ import annotations
 
 import warnings
+import warnings
 from typing import Any
 
 from .._dtypes import FROM_NUMPY
 from .._tensor import Tensor
 from . import _math, conversion, creation, inplace, linalg, pointwise, reduction, shape
+from . import pointwise_math
+from . import nn_ops
+from . import indexing, joining
 from .conversion import to
 from .inplace import add_, copy_, div_
 from .linalg import matmul
@@ -39,9 +43,12 @@ from .shape import expand, permute, reshape, squeeze, transpose, unsqueeze
 # ember's own modules are noise to a torch user.
 warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"ember(\.|$)")
 
-FAMILIES = (pointwise, reduction, shape, linalg, conversion, inplace)
+FAMILIES = (pointwise, reduction, shape, linalg, conversion, inplace, pointwise_math, nn_ops,
+            joining, indexing)
 # Names in families' __all__ that are functions only (or methods with another signature).
-NOT_METHODS = {"where"}
+NOT_METHODS = {"where", "cat", "concat", "concatenate", "stack", "hstack", "vstack", "dstack",
+               "column_stack", "atleast_1d", "atleast_2d", "atleast_3d", "broadcast_tensors",
+               "take_along_dim", "index_put"}
 
 
 def _bind_methods() -> None:
@@ -54,7 +61,7 @@ def _bind_methods() -> None:
     Tensor.view_as = lambda self, other: shape.view(self, other._data.shape)
     Tensor.reshape_as = lambda self, other: reshape(self, other._data.shape)
     Tensor.T = property(_T)
-    Tensor.mT = property(lambda self: transpose(self, -2, -1))
+    Tensor.mT = property(_mT)
     Tensor.new_tensor = lambda self, data, dtype=None, requires_grad=False: creation.tensor(
         data, dtype=dtype or self.dtype, requires_grad=requires_grad)
     Tensor.new_zeros = lambda self, *size, dtype=None, requires_grad=False: creation.zeros(
@@ -64,11 +71,56 @@ def _bind_methods() -> None:
     Tensor.new_full = lambda self, size, fill_value, dtype=None, requires_grad=False: \
         creation.full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
     Tensor.new_empty = Tensor.new_zeros
+    Tensor.__getitem__ = indexing.getitem
+    Tensor.__setitem__ = indexing.setitem
+    Tensor.take_along_dim = lambda self, indices, dim=None: indexing.take_along_dim(
+        self, indices, dim)
+    Tensor.index_put = lambda self, indices, values, accumulate=False: indexing.index_put(
+        self, indices, values, accumulate)
+
+
+# torch gives each deprecation warning once per process.
+_warned: set = set()
+
+
+def _warn_once(message: str) -> None:
+    if message not in _warned:
+        _warned.add(message)
+        warnings.warn(message, UserWarning, stacklevel=3)
 
 
 def _T(self: Tensor) -> Tensor:
     nd = self._data.ndim
-    return self if nd < 2 else permute(self, tuple(range(nd - 1, -1, -1)))
+    if nd != 2:
+        _warn_once(
+            "Tensor.T is deprecated on 0-D tensors. This function is the identity in these "
+            "cases." if nd == 0 else
+            "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is "
+            "deprecated and it will throw an error in a future release. Consider `x.mT` to "
+            "transpose batches of matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` "
+            "to reverse the dimensions of a tensor.")
+    return permute(self, tuple(range(nd - 1, -1, -1)))
+
+
+def _mT(self: Tensor) -> Tensor:
+    nd = self._data.ndim
+    if nd == 0:
+        _warn_once("Tensor.mT is deprecated on 0-D tensors. This function is the identity in "
+                   "these cases.")
+        return permute(self, ())
+    if nd == 1:
+        raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. "
+                           "Got 1-D tensor.")
+    return transpose(self, -2, -1)
+
+
+def _matmul_op(self: Tensor, other: Any) -> Any:
+    # As torch: `@` with a non-tensor is Python's "unsupported operand" TypeError.
+    return matmul(self, other) if isinstance(other, Tensor) else NotImplemented
+
+
+def _rmatmul_op(self: Tensor, other: Any) -> Any:
+    return matmul(other, self) if isinstance(other, Tensor) else NotImplemented
 
 
 def _bind_operators() -> None:
@@ -77,10 +129,12 @@ def _bind_operators() -> None:
         "__rsub__": lambda self, other: rsub(self, other),
         "__mul__": mul, "__rmul__": mul, "__truediv__": div,
         "__rtruediv__": lambda self, other: mul(reciprocal(self), other),
-        "__floordiv__": lambda self, other: div(self, other, rounding_mode="floor"),
-        "__rfloordiv__": lambda self, other: div(other, self, rounding_mode="floor"),
+        "__floordiv__": pointwise_math.floor_divide,
+        "__rfloordiv__": lambda self, other: pointwise_math.floor_divide(other, self),
+        "__mod__": pointwise_math.remainder,
+        "__rmod__": lambda self, other: pointwise_math.remainder(other, self),
         "__pow__": pow, "__rpow__": lambda self, other: pow(other, self),
-        "__matmul__": matmul, "__rmatmul__": lambda self, other: matmul(other, self),
+        "__matmul__": _matmul_op, "__rmatmul__": _rmatmul_op,
         "__neg__": neg, "__pos__": lambda self: self, "__abs__": pointwise.abs,
         "__eq__": eq, "__ne__": ne, "__lt__": lt, "__le__": le, "__gt__": gt, "__ge__": ge,
         "__iadd__": add_, "__isub__": inplace.sub_, "__imul__": inplace.mul_,
@@ -119,8 +173,56 @@ def _outer(a: Tensor, b: Tensor) -> Tensor:
     return mul(unsqueeze(a, -1), b)
 
 
+def _fill_graph_indexing(g: Any) -> None:
+    import numpy as np
+
+    from .indexing import _index_put, _Prepared
+
+    def z(shape: tuple, dt: Any) -> Tensor:
+        return creation.zeros(shape, dtype=dt)
+
+    def t(a: Any) -> Any:
+        return Tensor._make(a) if isinstance(a, np.ndarray) else a
+
+    def put_flat(x: Tensor, index: Any, src: Tensor, acc: bool) -> Tensor:
+        flat = _index_put(reshape(x, -1), _Prepared((index.reshape(-1),)), reshape(src, -1),
+                          acc)
+        return reshape(flat, x._data.shape)
+
+    g.zeros, g.const = z, t
+    g.narrow = lambda x, dim, a, n: shape.slice_dim(x, dim, a, a + n, 1)
+    g.select = shape.select
+    g.slice = shape.slice_dim
+    g.select_backward = lambda x, s, dim, i: joining.select_scatter(z(s, x.dtype), x, dim, i)
+    g.slice_backward = lambda x, s, dim, a, b, step: joining.slice_scatter(
+        z(s, x.dtype), x, dim, a, b, step)
+    g.select_scatter, g.slice_scatter = joining.select_scatter, joining.slice_scatter
+    g.cat, g.stack, g.flip, g.roll = joining.cat, joining.stack, joining.flip, joining.roll
+    g.index = lambda x, idx: indexing.index(x, _Prepared(idx))
+    g.index_backward = lambda x, s, idx: _index_put(z(s, x.dtype), _Prepared(idx), x, True)
+    g.index_put = lambda x, idx, v, acc: _index_put(x, _Prepared(idx), v, acc)
+    g.gather = lambda x, dim, i: indexing.gather(x, dim, t(i))
+    g.gather_backward = lambda x, s, dim, i: indexing.scatter_add(z(s, x.dtype), dim, t(i), x)
+    g.scatter_add = lambda x, dim, i, src: indexing.scatter_add(x, dim, t(i), src)
+    g.scatter_value = lambda x, dim, i, v: indexing.scatter(x, dim, t(i), value=v)
+    g.scatter_reduce = lambda x, dim, i, src, r, incl: indexing.scatter_reduce(
+        x, dim, t(i), src, r, include_self=incl)
+    g.index_select = lambda x, dim, i: indexing.index_select(x, dim, t(i))
+    g.index_select_backward = lambda x, s, dim, i: indexing.index_add(z(s, x.dtype), dim, t(i),
+                                                                      x)
+    g.index_fill = lambda x, dim, i, v: indexing.index_fill(x, dim, t(i), v)
+    g.masked_select = lambda x, mask: indexing.masked_select(x, t(mask))
+    g.masked_scatter = lambda x, mask, src: indexing.masked_scatter(x, t(mask), src)
+    g.take_backward = lambda x, s, i: put_flat(z(s, x.dtype), i, x, True)
+    g.as_strided_view = lambda x, i: reshape(
+        indexing.index(reshape(x, -1), _Prepared((i.reshape(-1),))), i.shape)
+    g.as_strided_scatter = lambda x, src, i: put_flat(x, i, src, False)
+    g.as_strided_backward = lambda x, s, i: put_flat(z(s, x.dtype), i, x, True)
+
+
 def _fill_graph_math() -> None:
     g = _math.graph
+    _fill_graph_indexing(g)
     g.sum_to = _sum_to
     g.cast = lambda t, dt: to(t, FROM_NUMPY[dt])
     g.sum = lambda x, dims=None, keepdim=False: sum(x, dims, keepdim)
@@ -141,6 +243,9 @@ def _fill_graph_math() -> None:
     g.zeros_like = creation.zeros_like
     g.ones_like = creation.ones_like
     g.pow = pow
+    pm = pointwise_math
+    g.rsqrt, g.sinh, g.cosh, g.erfinv = pm.rsqrt, pm.sinh, pm.cosh, pm.erfinv
+    g.floor, g.trunc, g.isfinite, g.xlogy = pm.floor, pm.trunc, pm.isfinite, pm.xlogy
     g.log_sigmoid = _log_sigmoid
     g.threshold_backward = pointwise.threshold_backward
     _math.raw.log_sigmoid = _raw_log_sigmoid

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.graph import Math
+from . import _special
 
 
 def _sum_to(g: np.ndarray, shape: tuple) -> np.ndarray:
@@ -36,6 +37,11 @@ def _unsqueeze_dims(g: np.ndarray, dims: tuple, ndim: int) -> np.ndarray:
 
 def _where(cond: Any, a: Any, b: Any) -> np.ndarray:
     return np.asarray(np.where(cond, a, b))
+
+
+def _xlogy(x: Any, y: Any) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        return np.asarray(np.where((x == 0) & ~np.isnan(y), 0, x * np.log(y)))
 
 
 raw = SimpleNamespace(
@@ -65,6 +71,16 @@ raw = SimpleNamespace(
     zeros_like=np.zeros_like,
     ones_like=np.ones_like,
     pow=np.power,
+    rsqrt=lambda x: 1 / np.sqrt(x),
+    sinh=np.sinh,
+    cosh=np.cosh,
+    floor=np.floor,
+    trunc=np.trunc,
+    isfinite=np.isfinite,
+    erfinv=_special.erfinv,
+    xlogy=_xlogy,
+    cumsum=lambda x, dim: np.cumsum(x, axis=dim),
+    threshold_backward=lambda g, x: np.where(x <= 0, g.dtype.type(0), g),
 )
 
 # Filled in by the ops package with ember's own differentiable ops.
@@ -72,3 +88,148 @@ graph = SimpleNamespace()
 
 Math.raw = raw
 Math.graph = graph
+
+
+# -- indexing, joining and views (arrays in, arrays out) ------------------------------------
+
+def _along(dim: int, i: Any) -> tuple:
+    return (slice(None),) * dim + (i,)
+
+
+def _embed(g: np.ndarray, shape: tuple, key: tuple) -> np.ndarray:
+    out = np.zeros(shape, g.dtype)
+    out[key] = g
+    return out
+
+
+def _scatter_copy(x: np.ndarray, src: np.ndarray, key: tuple) -> np.ndarray:
+    out = x.copy()
+    out[key] = src
+    return out
+
+
+def _gather_key(index: np.ndarray, dim: int) -> tuple:
+    nd = index.ndim
+    return tuple(index if k == dim else
+                 np.arange(index.shape[k]).reshape([-1 if j == k else 1 for j in range(nd)])
+                 for k in range(nd))
+
+
+def _as_1d(shape: tuple) -> tuple:
+    return shape if shape else (1,)
+
+
+def _gather(g: np.ndarray, dim: int, index: np.ndarray) -> np.ndarray:
+    out = g.reshape(_as_1d(g.shape))[_gather_key(index, dim)]
+    return out.reshape(index.shape if g.ndim else ())
+
+
+def _scatter_add(x: np.ndarray, dim: int, index: np.ndarray, src: np.ndarray) -> np.ndarray:
+    out = np.array(x.reshape(_as_1d(x.shape)), copy=True)
+    s = src.reshape(_as_1d(src.shape))[tuple(slice(0, n) for n in index.shape)]
+    np.add.at(out, _gather_key(index, dim), s)
+    return out.reshape(x.shape)
+
+
+def _scatter_value(x: np.ndarray, dim: int, index: np.ndarray, value: Any) -> np.ndarray:
+    out = np.array(x.reshape(_as_1d(x.shape)), copy=True)
+    out[_gather_key(index, dim)] = value
+    return out.reshape(x.shape)
+
+
+def _index_backward(g: np.ndarray, shape: tuple, indices: tuple) -> np.ndarray:
+    out = np.zeros(shape, g.dtype)
+    np.add.at(out, tuple(slice(None) if i is None else i for i in indices), g)
+    return out
+
+
+def _index_put(x: np.ndarray, indices: tuple, values: np.ndarray, accumulate: bool
+               ) -> np.ndarray:
+    out = x.copy()
+    key = tuple(slice(None) if i is None else i for i in indices)
+    if accumulate:
+        np.add.at(out, key, values)
+    else:
+        out[key] = values
+    return out
+
+
+def _index_select_backward(g: np.ndarray, shape: tuple, dim: int, index: np.ndarray
+                           ) -> np.ndarray:
+    out = np.zeros(_as_1d(shape), g.dtype)
+    np.add.at(np.moveaxis(out, dim, 0), index, np.moveaxis(g.reshape(_as_1d(g.shape)), dim, 0))
+    return out.reshape(shape)
+
+
+def _index_fill(x: np.ndarray, dim: int, index: np.ndarray, value: Any) -> np.ndarray:
+    out = np.array(x.reshape(_as_1d(x.shape)), copy=True)
+    np.moveaxis(out, dim, 0)[index] = value
+    return out.reshape(x.shape)
+
+
+def _take_backward(g: np.ndarray, shape: tuple, index: np.ndarray) -> np.ndarray:
+    out = np.zeros(int(np.prod(shape, dtype=np.int64)), g.dtype)
+    np.add.at(out, index.reshape(-1), g.reshape(-1))
+    return out.reshape(shape)
+
+
+def _masked_scatter(x: np.ndarray, mask: np.ndarray, src: np.ndarray) -> np.ndarray:
+    out = np.array(np.broadcast_to(x, mask.shape), copy=True)
+    k = int(mask.sum())
+    out[mask] = src.reshape(-1)[:k]
+    return out
+
+
+def _as_strided_backward(g: np.ndarray, shape: tuple, index: np.ndarray) -> np.ndarray:
+    out = np.zeros(int(np.prod(shape, dtype=np.int64)), g.dtype)
+    np.add.at(out, index.reshape(-1), g.reshape(-1))
+    return out.reshape(shape)
+
+
+def _as_strided_scatter(x: np.ndarray, src: np.ndarray, index: np.ndarray) -> np.ndarray:
+    out = np.array(x, copy=True).reshape(-1)
+    out[index.reshape(-1)] = src.reshape(-1)
+    return out.reshape(x.shape)
+
+
+def _scatter_reduce(x: np.ndarray, dim: int, index: np.ndarray, src: np.ndarray, reduce: str,
+                    include_self: bool) -> np.ndarray:
+    from .indexing import _scatter_reduce_array
+
+    return _scatter_reduce_array(x, dim, index, src, reduce, include_self)
+
+
+raw.zeros = np.zeros
+raw.const = lambda a: a
+raw.narrow = lambda g, dim, start, length: g[_along(dim, slice(start, start + length))]
+raw.select = lambda g, dim, i: g[_along(dim, i)]
+raw.slice = lambda g, dim, start, end, step: g[_along(dim, slice(start, end, step))]
+raw.select_backward = lambda g, shape, dim, i: _embed(g, shape, _along(dim, i))
+raw.slice_backward = lambda g, shape, dim, start, end, step: _embed(
+    g, shape, _along(dim, slice(start, end, step)))
+raw.select_scatter = lambda x, src, dim, i: _scatter_copy(x, src, _along(dim, i))
+raw.slice_scatter = lambda x, src, dim, start, end, step: _scatter_copy(
+    x, src, _along(dim, slice(start, end, step)))
+raw.cat = lambda arrays, dim: np.concatenate(arrays, axis=dim)
+raw.stack = lambda arrays, dim: np.stack(arrays, axis=dim)
+raw.flip = lambda g, dims: np.flip(g, dims) if dims else g
+raw.roll = lambda g, shifts, dims: np.roll(g, shifts[0]) if dims is None else np.roll(
+    g, shifts, dims)
+raw.index = lambda g, indices: g[tuple(slice(None) if i is None else i for i in indices)]
+raw.index_backward = _index_backward
+raw.index_put = _index_put
+raw.gather = _gather
+raw.gather_backward = lambda g, shape, dim, index: _scatter_add(
+    np.zeros(shape, g.dtype), dim, index, g)
+raw.scatter_add = _scatter_add
+raw.scatter_value = _scatter_value
+raw.scatter_reduce = _scatter_reduce
+raw.index_select = lambda x, dim, index: np.take(x.reshape(_as_1d(x.shape)), index, axis=dim)
+raw.index_select_backward = _index_select_backward
+raw.index_fill = _index_fill
+raw.masked_select = lambda x, mask: np.broadcast_to(x, mask.shape)[mask]
+raw.masked_scatter = _masked_scatter
+raw.take_backward = _take_backward
+raw.as_strided_view = lambda g, index: g.reshape(-1)[index]
+raw.as_strided_scatter = _as_strided_scatter
+raw.as_strided_backward = _as_strided_backward

@@ -10,8 +10,9 @@ import numpy as np
 from .._dtypes import FROM_NUMPY, can_cast
 from .._tensor import Tensor
 from ..autograd.grad_mode import state as _mode
-from . import pointwise
+from . import indexing, pointwise, pointwise_math
 from ._core import attach, node_class, shape_str
+from .view_rebase import rebase_view
 
 __all__ = ["add_", "sub_", "mul_", "div_", "zero_", "fill_", "copy_", "clamp_", "pow_",
            "neg_", "exp_", "relu_", "sigmoid_", "tanh_", "sqrt_", "clip_", "abs_", "log_",
@@ -50,13 +51,11 @@ def write_result(self: Tensor, result: Tensor) -> Tensor:
     np.copyto(dst, src, casting="unsafe")
     self._vc[0] += 1
     if result._fn is not None:
-        if self._base is not None:
-            raise RuntimeError(
-                "in-place operations on views of tensors that require grad are not supported "
-                "yet; apply the operation out of place")
         self._fn = result._fn
         self._nr = result._nr
         self._rg = True
+        if self._base is not None:
+            rebase_view(self)
     return self
 
 
@@ -94,6 +93,8 @@ def _constant(self: Tensor, value: Any, cls: type) -> Tensor:
     self._vc[0] += 1
     if self._rg and _mode.enabled:
         attach(cls, self, (self,))
+        if self._base is not None:
+            rebase_view(self)
     return self
 
 
@@ -128,6 +129,8 @@ def copy_(self: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
         if src._data.shape != dst.shape or src._data.dtype != dst.dtype:
             meta = [None, (src._data.shape, src._data.dtype)]
         attach(CopyBackwards, self, (self, src), (), (), meta)
+        if self._base is not None:
+            rebase_view(self)
     return self
 
 
@@ -149,3 +152,86 @@ tanh_ = inplace(pointwise.tanh, "In-place version of tanh().")
 sqrt_ = inplace(pointwise.sqrt, "In-place version of sqrt().")
 reciprocal_ = inplace(pointwise.reciprocal, "In-place version of reciprocal().")
 square_ = inplace(pointwise.square, "In-place version of square().")
+
+
+# In-place forms of the ops in pointwise_math.
+expm1_ = inplace(pointwise_math.expm1, "In-place version of expm1().")
+exp2_ = inplace(pointwise_math.exp2, "In-place version of exp2().")
+log2_ = inplace(pointwise_math.log2, "In-place version of log2().")
+log10_ = inplace(pointwise_math.log10, "In-place version of log10().")
+rsqrt_ = inplace(pointwise_math.rsqrt, "In-place version of rsqrt().")
+tan_ = inplace(pointwise_math.tan, "In-place version of tan().")
+asin_ = inplace(pointwise_math.asin, "In-place version of asin().")
+acos_ = inplace(pointwise_math.acos, "In-place version of acos().")
+atan_ = inplace(pointwise_math.atan, "In-place version of atan().")
+arcsin_ = inplace(pointwise_math.arcsin, "In-place version of arcsin().")
+arccos_ = inplace(pointwise_math.arccos, "In-place version of arccos().")
+arctan_ = inplace(pointwise_math.arctan, "In-place version of arctan().")
+atan2_ = inplace(pointwise_math.atan2, "In-place version of atan2().")
+arctan2_ = inplace(pointwise_math.arctan2, "In-place version of arctan2().")
+sinh_ = inplace(pointwise_math.sinh, "In-place version of sinh().")
+cosh_ = inplace(pointwise_math.cosh, "In-place version of cosh().")
+asinh_ = inplace(pointwise_math.asinh, "In-place version of asinh().")
+acosh_ = inplace(pointwise_math.acosh, "In-place version of acosh().")
+atanh_ = inplace(pointwise_math.atanh, "In-place version of atanh().")
+arcsinh_ = inplace(pointwise_math.arcsinh, "In-place version of arcsinh().")
+arccosh_ = inplace(pointwise_math.arccosh, "In-place version of arccosh().")
+arctanh_ = inplace(pointwise_math.arctanh, "In-place version of arctanh().")
+logit_ = inplace(pointwise_math.logit, "In-place version of logit().")
+erf_ = inplace(pointwise_math.erf, "In-place version of erf().")
+erfc_ = inplace(pointwise_math.erfc, "In-place version of erfc().")
+erfinv_ = inplace(pointwise_math.erfinv, "In-place version of erfinv().")
+sgn_ = inplace(pointwise_math.sgn, "In-place version of sgn().")
+floor_ = inplace(pointwise_math.floor, "In-place version of floor().")
+ceil_ = inplace(pointwise_math.ceil, "In-place version of ceil().")
+round_ = inplace(pointwise_math.round, "In-place version of round().")
+trunc_ = inplace(pointwise_math.trunc, "In-place version of trunc().")
+fix_ = inplace(pointwise_math.fix, "In-place version of fix().")
+frac_ = inplace(pointwise_math.frac, "In-place version of frac().")
+clamp_min_ = inplace(pointwise_math.clamp_min, "In-place version of clamp_min().")
+clamp_max_ = inplace(pointwise_math.clamp_max, "In-place version of clamp_max().")
+lerp_ = inplace(pointwise_math.lerp, "In-place version of lerp().")
+addcmul_ = inplace(pointwise_math.addcmul, "In-place version of addcmul().")
+addcdiv_ = inplace(pointwise_math.addcdiv, "In-place version of addcdiv().")
+hypot_ = inplace(pointwise_math.hypot, "In-place version of hypot().")
+remainder_ = inplace(pointwise_math.remainder, "In-place version of remainder().")
+fmod_ = inplace(pointwise_math.fmod, "In-place version of fmod().")
+floor_divide_ = inplace(pointwise_math.floor_divide, "In-place version of floor_divide().")
+xlogy_ = inplace(pointwise_math.xlogy, "In-place version of xlogy().")
+nan_to_num_ = inplace(pointwise_math.nan_to_num, "In-place version of nan_to_num().")
+sign_ = inplace(pointwise.sign, "In-place version of sign().")
+
+
+def float_power_(self: Tensor, exponent: Any) -> Tensor:
+    """In-place version of float_power(): self must already be double."""
+    if self._data.dtype != np.float64:
+        raise RuntimeError("the base given to float_power_ has dtype "
+                           f"{FROM_NUMPY[self._data.dtype]._legacy} but the operation's result "
+                           "requires dtype Double")
+    return _float_power_(self, exponent)
+
+
+_float_power_ = inplace(pointwise_math.float_power, "")
+
+__all__ += [  # noqa: PLE0604
+    "expm1_", "exp2_", "log2_", "log10_", "rsqrt_", "tan_", "asin_", "acos_", "atan_", "arcsin_",
+    "arccos_", "arctan_", "atan2_", "arctan2_", "sinh_", "cosh_", "asinh_", "acosh_", "atanh_",
+    "arcsinh_", "arccosh_", "arctanh_", "logit_", "erf_", "erfc_", "erfinv_", "sgn_", "floor_",
+    "ceil_", "round_", "trunc_", "fix_", "frac_", "clamp_min_", "clamp_max_", "lerp_", "addcmul_",
+    "addcdiv_", "hypot_", "remainder_", "fmod_", "floor_divide_", "xlogy_", "nan_to_num_", "sign_",
+    "float_power_",
+]
+
+
+# In-place forms of the indexing ops.
+index_put_ = inplace(indexing.index_put, "In-place version of index_put().")
+index_add_ = inplace(indexing.index_add, "In-place version of index_add().")
+index_copy_ = inplace(indexing.index_copy, "In-place version of index_copy().")
+index_fill_ = inplace(indexing.index_fill, "In-place version of index_fill().")
+masked_fill_ = inplace(indexing.masked_fill, "In-place version of masked_fill().")
+masked_scatter_ = inplace(indexing.masked_scatter, "In-place version of masked_scatter().")
+scatter_ = inplace(indexing.scatter, "In-place version of scatter().")
+scatter_add_ = inplace(indexing.scatter_add, "In-place version of scatter_add().")
+scatter_reduce_ = inplace(indexing.scatter_reduce, "In-place version of scatter_reduce().")
+__all__ += ["index_put_", "index_add_", "index_copy_", "index_fill_", "masked_fill_",
+            "masked_scatter_", "scatter_", "scatter_add_", "scatter_reduce_"]

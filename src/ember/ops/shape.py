@@ -8,10 +8,12 @@ import numpy as np
 
 from .._tensor import Tensor
 from ..autograd.grad_mode import state as _mode
-from ._core import attach, node_class, shape_str, wrap, wrap_dim, wrap_dims
+from ._core import attach, attach_outputs, node_class, shape_str, wrap, wrap_dim, wrap_dims
 
 __all__ = ["reshape", "view", "transpose", "swapaxes", "swapdims", "t", "permute",
-           "unsqueeze", "squeeze", "expand", "flatten", "clone", "contiguous"]
+           "unsqueeze", "squeeze", "expand", "flatten", "clone", "contiguous", "unflatten",
+           "movedim", "moveaxis", "expand_as", "broadcast_to", "narrow", "select", "unbind",
+           "split", "split_with_sizes", "chunk", "tensor_split", "alias"]
 
 ViewBackward0 = node_class("ViewBackward0", lambda m, g, shape: m.reshape(g, shape))
 UnsafeViewBackward0 = node_class("UnsafeViewBackward0", lambda m, g, shape: m.reshape(g, shape))
@@ -45,14 +47,19 @@ def _infer_shape(shape: Any, numel: int) -> tuple:
     neg = [i for i, s in enumerate(shape) if s == -1]
     if len(neg) > 1:
         raise RuntimeError("only one dimension can be inferred")
-    for s in shape:
+    for i, s in enumerate(shape):
         if s < -1:
-            raise RuntimeError(f"invalid shape dimension {s}")
+            raise RuntimeError(f"invalid shape dimension {s} at index {i} of shape "
+                               f"{shape_str(shape)}")
     known = 1
     for s in shape:
         if s != -1:
             known *= s
     if neg:
+        if known == 0 and numel == 0:
+            raise RuntimeError(f"cannot reshape tensor of 0 elements into shape "
+                               f"{shape_str(shape)} because the unspecified dimension size -1 "
+                               "can be any value and is ambiguous")
         if known == 0 or numel % known:
             raise RuntimeError(f"shape '{shape_str(shape)}' is invalid for input of size "
                                f"{numel}")
@@ -224,3 +231,293 @@ def contiguous(input: Tensor, memory_format: Any = None) -> Tensor:
         return input
     return clone(input, memory_format="contiguous")
 
+
+
+# -- more views -----------------------------------------------------------------------------
+
+SelectBackward0 = node_class(
+    "SelectBackward0", lambda m, g, shape, dim, index: m.select_backward(g, shape, dim, index))
+SliceBackward0 = node_class(
+    "SliceBackward0",
+    lambda m, g, shape, dim, start, end, step: m.slice_backward(g, shape, dim, start, end, step))
+AliasBackward0 = node_class("AliasBackward0", lambda m, g: g)
+
+
+def _split_formula(m: Any, grads: list, shape: tuple, dim: int, sizes: tuple) -> Any:
+    parts = []
+    for g, n in zip(grads, sizes):
+        if g is None:
+            s = list(shape)
+            s[dim] = n
+            g = m.zeros(tuple(s), _grad_dtype(grads))
+        parts.append(g)
+    return m.cat(parts, dim)
+
+
+def _unbind_formula(m: Any, grads: list, shape: tuple, dim: int) -> Any:
+    s = shape[:dim] + shape[dim + 1:]
+    dt = _grad_dtype(grads)
+    return m.stack([m.zeros(s, dt) if g is None else g for g in grads], dim)
+
+
+def _grad_dtype(grads: list) -> Any:
+    return next(g for g in grads if g is not None).dtype
+
+
+SplitBackward0 = node_class("SplitBackward0", _split_formula, n_outputs=0)
+SplitWithSizesBackward0 = node_class("SplitWithSizesBackward0", _split_formula, n_outputs=0)
+UnbindBackward0 = node_class("UnbindBackward0", _unbind_formula, n_outputs=0)
+
+
+def alias(input: Tensor) -> Tensor:
+    """Returns a view of input with the same shape (what `x[...]` gives)."""
+    return as_view(input, input._data.view(), AliasBackward0, ())
+
+
+def unflatten(input: Tensor, dim: int, sizes: Any) -> Tensor:
+    """Expands a dimension of the input tensor over multiple dimensions."""
+    x = input._data
+    d = wrap_dim(dim, x.ndim)
+    sizes = tuple(int(s) for s in sizes)
+    if not sizes:
+        raise RuntimeError("unflatten: sizes must be non-empty")
+    n = x.shape[d] if x.ndim else 1
+    if sizes.count(-1) > 1:
+        raise RuntimeError("unflatten got an unexpected error:\nonly one dimension can be "
+                           "inferred")
+    known = 1
+    for s in sizes:
+        if s != -1:
+            known *= s
+    if (-1 not in sizes and known != n) or (-1 in sizes and (known == 0 or n % known)):
+        raise RuntimeError(f"unflatten: Provided sizes {shape_str(sizes)} don't multiply up to "
+                           f"the size of dim {dim} ({n}) in the input tensor")
+    if -1 in sizes:
+        i = sizes.index(-1)
+        sizes = sizes[:i] + (n // known,) + sizes[i + 1:]
+    return view(input, x.shape[:d] + sizes + x.shape[d + 1:])
+
+
+def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:
+    """Moves the dimension(s) of input at the position(s) in source to the position(s) in
+    destination."""
+    x = input._data
+    src = (source,) if isinstance(source, int) else tuple(source)
+    dst = (destination,) if isinstance(destination, int) else tuple(destination)
+    if len(src) != len(dst):
+        raise RuntimeError(
+            f"movedim: Invalid source or destination dims: source ({shape_str(src)} dims) "
+            f"should contain the same number of dims as destination ({shape_str(dst)} dims)")
+    nd = x.ndim
+    ws = tuple(wrap_dim(d, nd) for d in src)
+    wd = tuple(wrap_dim(d, nd) for d in dst)
+    if len(set(ws)) != len(ws):
+        raise RuntimeError(f"movedim: repeated dim in `source` ({shape_str(src)})")
+    if len(set(wd)) != len(wd):
+        raise RuntimeError(f"movedim: repeated dim in `destination` ({shape_str(dst)})")
+    order = [-1] * nd
+    for s, d in zip(ws, wd):
+        order[d] = s
+    rest = iter(i for i in range(nd) if i not in ws)
+    order = [next(rest) if o == -1 else o for o in order]
+    return permute(input, order) if nd else alias(input)
+
+
+moveaxis = movedim
+
+
+def expand_as(input: Tensor, other: Tensor) -> Tensor:
+    """Expands this tensor to the size of other."""
+    return expand(input, other._data.shape)
+
+
+def broadcast_to(input: Tensor, size: Any) -> Tensor:
+    """Broadcasts input to the shape size."""
+    return expand(input, tuple(size))
+
+
+def narrow(input: Tensor, dim: int, start: Any, length: int) -> Tensor:
+    """Returns a new tensor that is a narrowed version of input: dimension dim runs from
+    start to start + length."""
+    x = input._data
+    if x.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
+    d = wrap_dim(dim, x.ndim)
+    n = x.shape[d]
+    start = int(start)
+    if start < -n or start > n:
+        raise IndexError(f"start out of range (expected to be in range of [{-n}, {n}], but got "
+                         f"{start})")
+    if start < 0:
+        start += n
+    if start + length > n:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({n}).")
+    return slice_dim(input, d, start, start + length, 1)
+
+
+def slice_dim(input: Tensor, dim: int, start: int, end: int, step: int) -> Tensor:
+    """The view x[..., start:end:step, ...] along `dim` (bounds already clamped)."""
+    x = input._data
+    key = (slice(None),) * dim + (slice(start, end, step),)
+    return as_view(input, x[key], SliceBackward0, (x.shape, dim, start, end, step))
+
+
+def select(input: Tensor, dim: int, index: Any) -> Tensor:
+    """Slices the input tensor along the selected dimension at the given index."""
+    x = input._data
+    if x.ndim == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    d = wrap_dim(dim, x.ndim)
+    n = x.shape[d]
+    i = int(index)
+    if i < -n or i >= n:
+        raise IndexError(f"select(): index {i} out of range for tensor of size "
+                         f"{shape_str(x.shape)} at dimension {d}")
+    if i < 0:
+        i += n
+    return as_view(input, x[(slice(None),) * d + (i,)], SelectBackward0, (x.shape, d, i))
+
+
+def unbind(input: Tensor, dim: int = 0) -> tuple:
+    """Removes a tensor dimension: a tuple of all slices along the dimension."""
+    x = input._data
+    if x.ndim == 0:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+    d = wrap_dim(dim, x.ndim)
+    pre = (slice(None),) * d
+    return _multi_view(input, [x[pre + (i,)] for i in range(x.shape[d])], UnbindBackward0,
+                       (x.shape, d))
+
+
+def _multi_view(input: Tensor, arrays: list, cls: type, ctx: tuple) -> tuple:
+    base = input if input._base is None else input._base
+    outs = []
+    for a in arrays:
+        o = wrap(a)
+        o._vc = input._vc
+        o._base = base
+        outs.append(o)
+    if outs and input._rg and _mode.enabled:
+        node_cls = _sized(cls, len(outs))
+        attach_outputs(node_cls, tuple(outs), (input,), (), ctx)
+    return tuple(outs)
+
+
+_SIZED: dict = {}
+
+
+def _sized(cls: type, n: int) -> type:
+    """`cls` with n outputs (split-like ops have a number of outputs that varies per call)."""
+    key = (cls, n)
+    c = _SIZED.get(key)
+    if c is None:
+        c = _SIZED[key] = type(cls.__name__, (cls,), {"__slots__": (), "n_outputs": n,
+                                                       "__module__": cls.__module__})
+    return c
+
+
+def _pieces(input: Tensor, d: int, bounds: list, cls: type, ctx: tuple) -> tuple:
+    x = input._data
+    pre = (slice(None),) * d
+    arrays = [x[pre + (slice(a, b),)] for a, b in bounds]
+    return _multi_view(input, arrays, cls, (x.shape, d) + ctx)
+
+
+def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
+    """Splits the tensor into chunks of split_size_or_sections (an int: equal chunks, the last
+    one smaller; a list: the size of each chunk) along dim."""
+    if isinstance(split_size_or_sections, (list, tuple)):
+        return split_with_sizes(tensor, split_size_or_sections, dim)
+    x = tensor._data
+    if x.ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
+    d = wrap_dim(dim, x.ndim)
+    n = x.shape[d]
+    size = int(split_size_or_sections)
+    if size < 0:
+        raise RuntimeError(f"split expects split_size be non-negative, but got split_size={size}")
+    if size == 0 and n != 0:
+        raise RuntimeError("split_size can only be 0 if dimension size is 0, but got dimension "
+                           f"size of {n}")
+    count = max((n + size - 1) // size, 1) if size else 1
+    bounds = [(i * size, min((i + 1) * size, n)) for i in range(count)]
+    return _pieces(tensor, d, bounds, SplitBackward0, (tuple(b - a for a, b in bounds),))
+
+
+def split_with_sizes(input: Tensor, split_sizes: Any, dim: int = 0) -> tuple:
+    """Splits input into chunks of the given sizes along dim."""
+    x = input._data
+    if x.ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
+    d = wrap_dim(dim, x.ndim)
+    n = x.shape[d]
+    sizes = tuple(int(s) for s in split_sizes)
+    for s in sizes:
+        if s < 0:
+            raise RuntimeError(
+                "split_with_sizes expects split_sizes have only non-negative entries, but got "
+                f"split_sizes={shape_str(sizes)}")
+    if sum(sizes) != n:
+        raise RuntimeError(
+            f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size "
+            f"at dimension {d}), but got split_sizes={shape_str(sizes)}")
+    bounds, a = [], 0
+    for s in sizes:
+        bounds.append((a, a + s))
+        a += s
+    return _pieces(input, d, bounds, SplitWithSizesBackward0, (sizes,))
+
+
+def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
+    """Attempts to split a tensor into the specified number of chunks (views of input)."""
+    x = input._data
+    if x.ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    d = wrap_dim(dim, x.ndim)
+    n = x.shape[d]
+    size = (n + chunks - 1) // chunks
+    if size == 0 and n == 0:
+        return split_with_sizes(input, [0] * chunks, d)
+    return split(input, size, d)
+
+
+def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple:
+    """Splits a tensor into multiple sub-tensors (views), along dimension dim, by a number of
+    sections or at the given indices."""
+    x = input._data
+    if x.ndim == 0:
+        raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a "
+                           "tensor with 0 dims")
+    d = wrap_dim(dim, x.ndim)
+    n = x.shape[d]
+    ios = indices_or_sections
+    if isinstance(ios, Tensor):
+        if ios._data.ndim > 1 or ios._data.dtype.kind not in "iu":
+            raise RuntimeError(
+                "tensor_split expected tensor_indices_or_sections to have dtype of long, but "
+                f"got {ios.dtype._legacy}" if ios._data.dtype.kind not in "iu" else
+                "tensor_split expected tensor_indices_or_sections to be a zero-dimensional or "
+                f"one-dimensional tensor, but got a tensor with {ios._data.ndim} dims")
+        ios = ios._data.tolist()
+    if isinstance(ios, (int, np.integer)):
+        k = int(ios)
+        if k <= 0:
+            raise RuntimeError(f"number of sections must be larger than 0, got {k}")
+        q, r = divmod(n, k)
+        bounds, a = [], 0
+        for i in range(k):
+            s = q + (1 if i < r else 0)
+            bounds.append((a, a + s))
+            a += s
+    else:
+        bounds, a = [], 0
+        for i in list(ios) + [n]:
+            i = int(i)
+            i = max(min(i + n if i < 0 else i, n), 0)
+            bounds.append((a, max(a, i)))
+            a = i
+    return tuple(slice_dim(input, d, a, b, 1) for a, b in bounds)

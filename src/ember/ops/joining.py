@@ -1,0 +1,409 @@
+"""Joining, repeating, flipping and scattering back: cat, stack, repeat, flip, roll and the
+*_scatter ops that undo a view (their copies are what view gradients are made of)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._dtypes import _PROMOTE, FROM_NUMPY
+from .._tensor import Tensor
+from ..autograd.grad_mode import state as _mode
+from ..autograd.graph import Math, Node
+from ._core import attach, node_class, shape_str, wrap, wrap_dim, wrap_dims
+from .shape import expand, flatten, reshape, unsqueeze
+
+__all__ = ["cat", "concat", "concatenate", "stack", "hstack", "vstack", "dstack",
+           "column_stack", "atleast_1d", "atleast_2d", "atleast_3d", "broadcast_tensors",
+           "repeat", "tile", "repeat_interleave", "flip", "fliplr", "flipud", "roll",
+           "select_scatter", "slice_scatter"]
+
+
+class VariadicNode(Node):
+    """A node with any number of inputs: its one formula gets the input's position,
+    f(m, grad, i, *saved, *ctx)."""
+
+    __slots__ = ()
+
+    def apply(self, grad: Any, graph: bool) -> tuple:
+        args = (self.unpack(graph) if self._saved else ()) + self._ctx
+        m = Math.graph if graph else Math.raw
+        f = self.formulas[0]
+        return tuple(None if e[0] is None else f(m, grad, i, *args)
+                     for i, e in enumerate(self.next_functions))
+
+
+def variadic_class(name: str, formula: Any) -> type:
+    """A node class named as torch names it, for an op over a list of tensors."""
+    return type(name, (VariadicNode,), {"__slots__": (), "formulas": (formula,),
+                                        "n_outputs": 1, "__module__": "ember.autograd.graph"})
+
+
+CatBackward0 = variadic_class(
+    "CatBackward0",
+    lambda m, g, i, dim, offsets: m.narrow(g, dim, offsets[i], offsets[i + 1] - offsets[i]))
+StackBackward0 = variadic_class("StackBackward0", lambda m, g, i, dim: m.select(g, dim, i))
+
+
+def _repeat_formula(m: Any, g: Any, shape: tuple, repeats: tuple) -> Any:
+    padded = (1,) * (len(repeats) - len(shape)) + tuple(shape)
+    inter = []
+    for r, s in zip(repeats, padded):
+        inter += [r, s]
+    g = m.sum(m.reshape(g, tuple(inter)), tuple(range(0, 2 * len(repeats), 2)))
+    return m.reshape(g, shape)
+
+
+RepeatBackward0 = node_class("RepeatBackward0", _repeat_formula)
+FlipBackward0 = node_class("FlipBackward0", lambda m, g, dims: m.flip(g, dims))
+RollBackward0 = node_class(
+    "RollBackward0", lambda m, g, shifts, dims: m.roll(g, tuple(-s for s in shifts), dims))
+SelectScatterBackward0 = node_class(
+    "SelectScatterBackward0",
+    lambda m, g, dim, index: m.select_scatter(g, m.zeros_like(m.select(g, dim, index)), dim,
+                                              index),
+    lambda m, g, dim, index: m.select(g, dim, index),
+)
+SliceScatterBackward0 = node_class(
+    "SliceScatterBackward0",
+    lambda m, g, dim, start, end, step: m.slice_scatter(
+        g, m.zeros_like(m.slice(g, dim, start, end, step)), dim, start, end, step),
+    lambda m, g, dim, start, end, step: m.slice(g, dim, start, end, step),
+)
+
+
+def _tensor_list(tensors: Any, fn: str) -> list:
+    if isinstance(tensors, Tensor):
+        raise TypeError(f"{fn}(): argument 'tensors' (position 1) must be tuple of Tensors, "
+                        "not Tensor")
+    out = list(tensors)
+    for i, t in enumerate(out):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
+                            f"{type(t).__name__}")
+    return out
+
+
+def _promoted(tensors: list) -> np.dtype:
+    dt = FROM_NUMPY[tensors[0]._data.dtype]
+    for t in tensors[1:]:
+        dt = _PROMOTE[dt, FROM_NUMPY[t._data.dtype]]
+    return dt.np
+
+
+def cat(tensors: Any, dim: int = 0, *, out: Any = None) -> Tensor:
+    """Concatenates the given sequence of tensors in the given dimension; all must have the
+    same shape except in the concatenating dimension (or be empty 1-D)."""
+    ts = _tensor_list(tensors, "cat")
+    if not ts:
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
+    # torch skips legacy empty 1-D tensors when the others have more dimensions.
+    ref = next((t for t in ts if t._data.shape != (0,)), ts[0])
+    rx = ref._data
+    for i, t in enumerate(ts):
+        if t._data.ndim == 0:
+            raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be "
+                               "concatenated")
+    d = wrap_dim(dim, rx.ndim)
+    dt = _promoted(ts)
+    arrays, offsets = [], [0]
+    for i, t in enumerate(ts):
+        x = t._data
+        if x.shape == (0,) and rx.ndim != 1:
+            offsets.append(offsets[-1])
+            continue
+        if x.ndim != rx.ndim:
+            raise RuntimeError(f"Tensors must have same number of dimensions: got {rx.ndim} "
+                               f"and {x.ndim}")
+        for k in range(rx.ndim):
+            if k != d and x.shape[k] != rx.shape[k]:
+                raise RuntimeError(
+                    f"Sizes of tensors must match except in dimension {d}. Expected size "
+                    f"{rx.shape[k]} but got size {x.shape[k]} for tensor number {i} in the "
+                    "list.")
+        arrays.append(x)
+        offsets.append(offsets[-1] + x.shape[d])
+    res = wrap(np.concatenate(arrays, axis=d, dtype=dt) if arrays else
+               np.empty(rx.shape, dt))
+    if _mode.enabled and any(t._rg for t in ts):
+        meta = [None if t._data.dtype == dt else (t._data.shape, t._data.dtype) for t in ts]
+        skipped = [t._data.shape == (0,) and rx.ndim != 1 for t in ts]
+        inputs = tuple(None if s else t for t, s in zip(ts, skipped))
+        attach(CatBackward0, res, inputs, (), (d, tuple(offsets)),
+               meta if any(x is not None for x in meta) else None)
+    return res
+
+
+concat = concatenate = cat
+
+
+def stack(tensors: Any, dim: int = 0, *, out: Any = None) -> Tensor:
+    """Concatenates a sequence of tensors along a new dimension; all must have the same
+    shape."""
+    ts = _tensor_list(tensors, "stack")
+    if not ts:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    s0 = ts[0]._data.shape
+    for i, t in enumerate(ts[1:], 1):
+        if t._data.shape != s0:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got "
+                               f"{shape_str(s0)} at entry 0 and {shape_str(t._data.shape)} at "
+                               f"entry {i}")
+    d = wrap_dim(dim, len(s0) + 1)
+    dt = _promoted(ts)
+    res = wrap(np.stack([t._data for t in ts], axis=d, dtype=dt))
+    if _mode.enabled and any(t._rg for t in ts):
+        meta = [None if t._data.dtype == dt else (s0, t._data.dtype) for t in ts]
+        attach(StackBackward0, res, tuple(ts), (), (d,),
+               meta if any(x is not None for x in meta) else None)
+    return res
+
+
+def atleast_1d(*tensors: Any) -> Any:
+    """Returns a 1-dimensional view of each input tensor with zero dimensions."""
+    return _atleast(tensors, 1)
+
+
+def atleast_2d(*tensors: Any) -> Any:
+    """Returns a 2-dimensional view of each input tensor with fewer dimensions."""
+    return _atleast(tensors, 2)
+
+
+def atleast_3d(*tensors: Any) -> Any:
+    """Returns a 3-dimensional view of each input tensor with fewer dimensions."""
+    return _atleast(tensors, 3)
+
+
+def _atleast(tensors: tuple, n: int) -> Any:
+    single = len(tensors) == 1 and isinstance(tensors[0], Tensor)
+    ts = [tensors[0]] if single else (list(tensors[0]) if len(tensors) == 1 else list(tensors))
+    out = []
+    for t in ts:
+        nd = t._data.ndim
+        if nd >= n:
+            out.append(t)
+        elif nd == 0:
+            out.append(reshape(t, (1,) * n))
+        elif n == 2 or nd == 2:
+            out.append(unsqueeze(t, 0) if n == 2 else unsqueeze(t, -1))
+        else:
+            out.append(unsqueeze(unsqueeze(t, 0), -1))
+    return out[0] if single else tuple(out)
+
+
+def hstack(tensors: Any, *, out: Any = None) -> Tensor:
+    """Stacks tensors in sequence horizontally (column wise)."""
+    ts = _tensor_list(tensors, "hstack")
+    if not ts:
+        raise RuntimeError("hstack expects a non-empty TensorList")
+    ts = atleast_1d(ts)
+    return cat(ts, 0 if ts[0]._data.ndim == 1 else 1)
+
+
+def vstack(tensors: Any, *, out: Any = None) -> Tensor:
+    """Stacks tensors in sequence vertically (row wise)."""
+    ts = _tensor_list(tensors, "vstack")
+    if not ts:
+        raise RuntimeError("vstack expects a non-empty TensorList")
+    return cat(atleast_2d(ts), 0)
+
+
+def dstack(tensors: Any, *, out: Any = None) -> Tensor:
+    """Stacks tensors in sequence depthwise (along the third axis)."""
+    ts = _tensor_list(tensors, "dstack")
+    if not ts:
+        raise RuntimeError("dstack expects a non-empty TensorList")
+    return cat(atleast_3d(ts), 2)
+
+
+def column_stack(tensors: Any, *, out: Any = None) -> Tensor:
+    """Creates a new tensor by horizontally stacking the tensors in tensors (1-D ones as
+    columns)."""
+    ts = _tensor_list(tensors, "column_stack")
+    if not ts:
+        raise RuntimeError("column_stack expects a non-empty TensorList")
+    ts = [reshape(t, (t._data.size, 1)) if t._data.ndim <= 1 else t for t in ts]
+    return cat(ts, 1)
+
+
+def broadcast_tensors(*tensors: Any) -> tuple:
+    """Broadcasts the given tensors according to the broadcasting semantics."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    from ._core import broadcast_shape
+
+    shape: tuple = ()
+    for t in tensors:
+        shape = broadcast_shape(shape, t._data.shape)
+    return tuple(t if t._data.shape == shape else expand(t, shape) for t in tensors)
+
+
+def _sizes(args: tuple) -> tuple:
+    if len(args) == 1 and isinstance(args[0], (tuple, list, Tensor)):
+        args = tuple(args[0])
+    return tuple(int(a) for a in args)
+
+
+def repeat(input: Tensor, *repeats: Any) -> Tensor:
+    """Repeats this tensor along the specified dimensions."""
+    reps = _sizes(repeats)
+    x = input._data
+    if len(reps) < x.ndim:
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
+                           "of dimensions of tensor")
+    padded = (1,) * (len(reps) - x.ndim) + x.shape
+    target = tuple(r * s for r, s in zip(reps, padded))
+    for s in target:
+        if s < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: "
+                               f"{shape_str(target)}")
+    res = wrap(np.tile(x, reps) if reps else x.copy())
+    if input._rg and _mode.enabled:
+        attach(RepeatBackward0, res, (input,), (), (x.shape, reps))
+    return res
+
+
+def tile(input: Tensor, dims: Any) -> Tensor:
+    """Constructs a tensor by repeating the elements of input; dims gives the repetitions per
+    dimension (padded with ones on the left)."""
+    reps = tuple(int(d) for d in dims)
+    nd = input._data.ndim
+    if len(reps) < nd:
+        reps = (1,) * (nd - len(reps)) + reps
+    return repeat(input, reps)
+
+
+def repeat_interleave(input: Tensor, repeats: Any = None, dim: int | None = None, *,
+                      output_size: int | None = None) -> Tensor:
+    """Repeats elements of a tensor (or, given only a tensor of repeats, the indices
+    0, 1, ... each repeated that many times)."""
+    if repeats is None:
+        r = input._data
+        if r.ndim != 1:
+            raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+        if r.size and r.min() < 0:
+            raise RuntimeError("repeats can not be negative")
+        return wrap(np.repeat(np.arange(r.size, dtype=r.dtype), r))
+    x = input
+    if dim is None:
+        x = flatten(input)
+        d = 0
+    else:
+        d = wrap_dim(dim, input._data.ndim)
+    if isinstance(repeats, Tensor) and not (repeats._data.ndim == 0 or repeats._data.size == 1):
+        from .indexing import index_select
+
+        r = repeats._data
+        if r.ndim != 1:
+            raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+        n = x._data.shape[d] if x._data.ndim else 1
+        if r.size != n:
+            raise RuntimeError(
+                "repeats must have the same size as input along dim, but got repeats.size(0) "
+                f"= {r.size} and input.size({d}) = {n}")
+        if r.size and r.min() < 0:
+            raise RuntimeError("repeats can not be negative")
+        idx = np.repeat(np.arange(n, dtype=np.int64), r)
+        return index_select(x, d, Tensor._make(idx))
+    k = int(repeats.item() if isinstance(repeats, Tensor) else repeats)
+    if k < 0:
+        raise RuntimeError("Repeats must be non-negative")
+    if x._data.ndim == 0:
+        x = reshape(x, (1,))
+    shape = list(x._data.shape)
+    shape.insert(d + 1, k)
+    from .shape import clone
+
+    e = clone(expand(unsqueeze(x, d + 1), tuple(shape)), memory_format="contiguous")
+    return flatten(e, d, d + 1)
+
+
+def flip(input: Tensor, *dims: Any) -> Tensor:
+    """Reverses the order of an n-D tensor along the given axes in dims."""
+    ds = _sizes(dims)
+    x = input._data
+    wd = wrap_dims(ds, x.ndim) if x.ndim else ()
+    res = wrap(np.flip(x, wd).copy() if wd else x.copy())
+    if input._rg and _mode.enabled:
+        attach(FlipBackward0, res, (input,), (), (wd,))
+    return res
+
+
+def fliplr(input: Tensor) -> Tensor:
+    """Flips the tensor in the left/right direction (dimension 1)."""
+    if input._data.ndim < 2:
+        raise RuntimeError("Input must be >= 2-d.")
+    return flip(input, (1,))
+
+
+def flipud(input: Tensor) -> Tensor:
+    """Flips the tensor in the up/down direction (dimension 0)."""
+    if input._data.ndim < 1:
+        raise RuntimeError("Input must be >= 1-d.")
+    return flip(input, (0,))
+
+
+def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:
+    """Rolls the tensor along the given dimensions (without dims: the flattened tensor, then
+    its shape restored)."""
+    sh = (int(shifts),) if isinstance(shifts, (int, np.integer)) else tuple(int(s) for s in shifts)
+    x = input._data
+    if dims is None:
+        if len(sh) != 1:
+            raise RuntimeError(f"shifts and dimensions must align. shifts: {len(sh)}, dims:0")
+        res = wrap(np.roll(x, sh[0]).reshape(x.shape) if x.size else x.copy())
+        wd = None
+    else:
+        dd = (int(dims),) if isinstance(dims, (int, np.integer)) else tuple(int(d) for d in dims)
+        if len(sh) != len(dd):
+            raise RuntimeError(f"shifts and dimensions must align. shifts: {len(sh)}, "
+                               f"dims:{len(dd)}")
+        wd = tuple(wrap_dim(d, x.ndim) for d in dd)
+        res = wrap(np.roll(x, sh, wd) if x.ndim else x.copy())
+    if input._rg and _mode.enabled:
+        attach(RollBackward0, res, (input,), (), (sh, wd))
+    return res
+
+
+def _scatter_into(input: Tensor, src: Tensor, key: tuple, cls: type, ctx: tuple,
+                  view_shape: tuple) -> Tensor:
+    x = input._data
+    if src._data.shape != view_shape:
+        raise RuntimeError(f"expected src to have a size equal to the slice of self. src size = "
+                           f"{shape_str(src._data.shape)}, slice size = {shape_str(view_shape)}")
+    out = x.copy()
+    out[key] = src._data
+    res = wrap(out)
+    if _mode.enabled and (input._rg or src._rg):
+        meta = None if src._data.dtype == x.dtype else [None, (view_shape, src._data.dtype)]
+        attach(cls, res, (input, src), (), ctx, meta)
+    return res
+
+
+def select_scatter(input: Tensor, src: Tensor, dim: int, index: int) -> Tensor:
+    """Embeds the values of src into input at the given index along dim (a copy)."""
+    x = input._data
+    d = wrap_dim(dim, x.ndim)
+    n = x.shape[d]
+    if index < -n or index >= n:
+        raise IndexError(f"select(): index {index} out of range for tensor of size "
+                         f"{shape_str(x.shape)} at dimension {d}")
+    i = index + n if index < 0 else index
+    key = (slice(None),) * d + (i,)
+    return _scatter_into(input, src, key, SelectScatterBackward0, (d, i),
+                         x.shape[:d] + x.shape[d + 1:])
+
+
+def slice_scatter(input: Tensor, src: Tensor, dim: int = 0, start: int | None = None,
+                  end: int | None = None, step: int = 1) -> Tensor:
+    """Embeds the values of src into input at the given slice along dim (a copy)."""
+    x = input._data
+    d = wrap_dim(dim, x.ndim)
+    if step <= 0:
+        raise RuntimeError("slice step must be positive")
+    a, b, _ = slice(start, end, step).indices(x.shape[d])
+    b = max(a, b)
+    key = (slice(None),) * d + (slice(a, b, step),)
+    return _scatter_into(input, src, key, SliceScatterBackward0, (d, a, b, step),
+                         x[key].shape)

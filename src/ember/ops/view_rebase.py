@@ -1,0 +1,98 @@
+"""History rebasing for in-place ops on views (torch's CopySlices).
+
+When an in-place op writes into a view, the base's values change too. The base then gets a
+CopySlices node: its gradient is the base's incoming gradient with the view's region replaced
+by what the in-place op's node makes of that region, and the op's other inputs get their
+gradients from the same node. The view's own history is regenerated from the base's
+(AsStridedBackward0), as torch does.
+
+The view's region is described by the flat positions, in the base, of the view's elements,
+so any view (slices, steps, transposes, diagonals) works the same way."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._tensor import Tensor
+from ..autograd.graph import Math, Node, _next_seq
+from ._core import attach, node_class
+
+_new = object.__new__
+
+AsStridedBackward0 = node_class(
+    "AsStridedBackward0", lambda m, g, shape, index: m.as_strided_backward(g, shape, index))
+
+
+class CopySlices(Node):
+    """The node of a base tensor after an in-place op on one of its views: it wraps the op's
+    node, which runs on the view's region of the gradient."""
+
+    __slots__ = ()
+    n_outputs = 1
+
+    def apply(self, grad: Any, graph: bool) -> tuple:
+        fn, index = self._ctx
+        m = Math.graph if graph else Math.raw
+        res = fn.apply(m.as_strided_view(grad, index), graph)
+        first = res[0]
+        meta = fn._meta
+        if first is not None and meta is not None and meta[0] is not None:
+            from ..autograd.engine import _conform
+
+            first = _conform(m, fn, 0, first, meta[0])
+        if first is None:
+            first = m.zeros(index.shape, grad.dtype)
+        return (m.as_strided_scatter(grad, first, index),) + tuple(res[1:])
+
+    def release(self) -> None:
+        self._ctx[0].release()
+
+
+CopySlices.__module__ = "ember.autograd.graph"
+AsStridedBackward0.__module__ = "ember.autograd.graph"
+
+
+def view_index(base: np.ndarray, view: np.ndarray) -> np.ndarray:
+    """For each element of `view` (an array over base's memory), its flat C-order position
+    in `base`."""
+    isz = base.itemsize
+    off = view.__array_interface__["data"][0] - base.__array_interface__["data"][0]
+    nd = view.ndim
+    if base.flags.c_contiguous:
+        idx = np.full(view.shape, off // isz, np.int64)
+        for k in range(nd):
+            step = np.arange(view.shape[k], dtype=np.int64) * (view.strides[k] // isz)
+            idx += step.reshape([-1 if j == k else 1 for j in range(nd)])
+        return idx
+    boff = np.zeros(base.shape, np.int64)
+    for k in range(base.ndim):
+        step = np.arange(base.shape[k], dtype=np.int64) * base.strides[k]
+        boff += step.reshape([-1 if j == k else 1 for j in range(base.ndim)])
+    voff = np.full(view.shape, off, np.int64)
+    for k in range(nd):
+        step = np.arange(view.shape[k], dtype=np.int64) * view.strides[k]
+        voff += step.reshape([-1 if j == k else 1 for j in range(nd)])
+    flat = boff.reshape(-1)
+    order = np.argsort(flat, kind="stable")
+    return order[np.searchsorted(flat[order], voff)]
+
+
+def rebase_view(view: Tensor) -> None:
+    """After an in-place op gave the view `view` its node, moves that node under a
+    CopySlices on the base and regenerates the view's history from the base."""
+    fn = view._fn
+    base = view._base
+    index = view_index(base._data, view._data)
+    cs = _new(CopySlices)
+    cs.next_functions = (base._edge(),) + tuple(fn.next_functions[1:])
+    cs._saved = ()
+    cs._checks = ()
+    cs._ctx = (fn, index)
+    cs._meta = None if fn._meta is None else (None,) + tuple(fn._meta[1:])
+    cs._seq = _next_seq()
+    base._fn = cs
+    base._nr = 0
+    base._rg = True
+    attach(AsStridedBackward0, view, (base,), (), (base._data.shape, index))
