@@ -5,7 +5,7 @@
 
 import builtins as _builtins
 
-from . import autograd, nn  # noqa: E402
+from . import autograd, nn, viz  # noqa: E402
 from ._dtypes import (
     bool,
     can_cast,
@@ -52,6 +52,7 @@ from .ops.creation import *  # noqa: F403
 from .ops.linalg import *  # noqa: F403
 from .ops.joining import *  # noqa: F403
 from .ops.indexing import *  # noqa: F403
+from .ops.sorting import *  # noqa: F403
 from .ops.pointwise import *  # noqa: F403
 from .ops.pointwise_math import *  # noqa: F403
 from .ops.reduction import *  # noqa: F403

@@ -9,6 +9,7 @@ import numpy as np
 
 from . import graph
 from .engine import run_backward
+from .explain import explain
 from .grad_mode import (
     enable_grad,
     inference_mode,
@@ -20,7 +21,7 @@ from .grad_mode import (
 
 __all__ = [
     "backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
-    "is_grad_enabled", "is_inference_mode_enabled", "graph",
+    "is_grad_enabled", "is_inference_mode_enabled", "graph", "explain",
 ]
 
 
