@@ -1,0 +1,799 @@
+"""More pointwise ops: exponentials and logarithms, trigonometric and hyperbolic functions,
+the error function, rounding, binary maxima and remainders, interpolation and tests on
+values. Each node class is a row of the derivative table (see pointwise.py)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+import numpy as np
+
+from .._dtypes import FROM_NUMPY, float64, result_type
+from .._tensor import Tensor
+from ..autograd.grad_mode import state as _mode
+from . import _special
+from ._core import (
+    attach,
+    broadcast_shape,
+    check_tensor,
+    default_float,
+    fix_dtype,
+    needs_grad,
+    node_class,
+    operands,
+    wrap,
+)
+from .conversion import to
+from .pointwise import _meta, pow
+
+__all__ = [
+    "expm1", "exp2", "log2", "log10", "rsqrt", "tan", "asin", "acos", "atan", "arcsin",
+    "arccos", "arctan", "atan2", "arctan2", "sinh", "cosh", "asinh", "acosh", "atanh",
+    "arcsinh", "arccosh", "arctanh", "logit", "erf", "erfc", "erfinv", "sgn", "floor", "ceil",
+    "round", "trunc", "fix", "frac", "clamp_min", "clamp_max", "maximum", "minimum", "fmax",
+    "fmin", "lerp", "addcmul", "addcdiv", "hypot", "remainder", "fmod", "floor_divide",
+    "float_power", "xlogy", "nan_to_num", "isnan", "isinf", "isfinite", "isposinf",
+    "isneginf", "isreal", "allclose", "isclose", "equal",
+]
+
+_LN2 = math.log(2.0)
+_LN10 = math.log(10.0)
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+_HALF_SQRT_PI = 0.5 * math.sqrt(math.pi)
+
+
+def _legacy(dt: np.dtype) -> str:
+    return FROM_NUMPY[dt]._legacy
+
+
+# -- unary functions ---------------------------------------------------------------------
+
+def _unary(node: str, name: str, np_fn: Callable, formula: Callable, saves: str, doc: str,
+           kinds: str = "biuf") -> Callable:
+    """A floating unary op (integers and bools compute in the default float) from its NumPy
+    forward and its derivative; it saves its input ('input'), result ('result') or nothing."""
+    cls = node_class(node, formula)
+
+    def op(input: Tensor, *, out: Any = None) -> Tensor:
+        if not isinstance(input, Tensor):
+            check_tensor(input, fn=name)
+        x = input._data
+        if x.dtype.kind not in kinds:
+            raise NotImplementedError(f'"{name}_cpu" not implemented for \'{_legacy(x.dtype)}\'')
+        if x.dtype.kind != "f":
+            x = x.astype(default_float(x.dtype))
+        with np.errstate(all="ignore"):
+            r = wrap(np_fn(x))
+        if input._rg and _mode.enabled:
+            saved = (input,) if saves == "input" else (r,) if saves == "result" else ()
+            attach(cls, r, (input,), saved)
+        return r
+
+    op.__name__ = name
+    op.__doc__ = doc
+    return op
+
+
+def _typed(dt: np.dtype, value: float) -> Any:
+    return dt.type(value)
+
+
+expm1 = _unary("Expm1Backward0", "expm1", np.expm1, lambda m, g, result: g * (result + 1),
+               "result", "Returns a new tensor with the exponential of the elements minus 1.")
+exp2 = _unary("Exp2Backward0", "exp2", np.exp2, lambda m, g, result: g * (result * _LN2),
+              "result", "Computes the base two exponential function of input.")
+log2 = _unary("Log2Backward0", "log2", np.log2, lambda m, g, self: g / (self * _LN2), "input",
+              "Returns a new tensor with the logarithm to the base 2 of the elements of input.")
+log10 = _unary("Log10Backward0", "log10", np.log10, lambda m, g, self: g / (self * _LN10),
+               "input",
+               "Returns a new tensor with the logarithm to the base 10 of the elements of input.")
+
+
+def _rsqrt(x: np.ndarray) -> np.ndarray:
+    return np.reciprocal(np.sqrt(x))
+
+
+rsqrt = _unary("RsqrtBackward0", "rsqrt", _rsqrt,
+               lambda m, g, result: g * (-0.5 * (result * result * result)), "result",
+               "Returns a new tensor with the reciprocal of the square-root of each of the "
+               "elements of input.")
+tan = _unary("TanBackward0", "tan", np.tan, lambda m, g, result: g * (result * result + 1),
+             "result", "Returns a new tensor with the tangent of the elements of input.")
+asin = arcsin = _unary(
+    "AsinBackward0", "asin", np.arcsin, lambda m, g, self: g * m.rsqrt(1 - self * self),
+    "input", "Returns a new tensor with the arcsine of the elements of input.")
+acos = arccos = _unary(
+    "AcosBackward0", "acos", np.arccos, lambda m, g, self: g * -m.rsqrt(1 - self * self),
+    "input", "Returns a new tensor with the inverse cosine of the elements of input.")
+atan = arctan = _unary(
+    "AtanBackward0", "atan", np.arctan, lambda m, g, self: g / (self * self + 1), "input",
+    "Returns a new tensor with the arctangent of the elements of input.")
+sinh = _unary("SinhBackward0", "sinh", np.sinh, lambda m, g, self: g * m.cosh(self), "input",
+              "Returns a new tensor with the hyperbolic sine of the elements of input.")
+cosh = _unary("CoshBackward0", "cosh", np.cosh, lambda m, g, self: g * m.sinh(self), "input",
+              "Returns a new tensor with the hyperbolic cosine of the elements of input.")
+asinh = arcsinh = _unary(
+    "AsinhBackward0", "asinh", np.arcsinh, lambda m, g, self: g * m.rsqrt(self * self + 1),
+    "input", "Returns a new tensor with the inverse hyperbolic sine of the elements of input.")
+acosh = arccosh = _unary(
+    "AcoshBackward0", "acosh", np.arccosh, lambda m, g, self: g * m.rsqrt(self * self - 1),
+    "input",
+    "Returns a new tensor with the inverse hyperbolic cosine of the elements of input.")
+atanh = arctanh = _unary(
+    "AtanhBackward0", "atanh", np.arctanh, lambda m, g, self: g / (1 - self * self), "input",
+    "Returns a new tensor with the inverse hyperbolic tangent of the elements of input.")
+erf = _unary("ErfBackward0", "erf", _special.erf,
+             lambda m, g, self: g * (_TWO_OVER_SQRT_PI * m.exp(-(self * self))), "input",
+             "Computes the error function of input.")
+erfc = _unary("ErfcBackward0", "erfc", _special.erfc,
+              lambda m, g, self: g * (-_TWO_OVER_SQRT_PI * m.exp(-(self * self))), "input",
+              "Computes the complementary error function of input.")
+
+
+def _erfinv_grad(m: Any, g: Any, self: Any) -> Any:
+    r = m.erfinv(self)
+    return g * (_HALF_SQRT_PI * m.exp(r * r))
+
+
+erfinv = _unary("ErfinvBackward0", "erfinv", _special.erfinv, _erfinv_grad, "input",
+                "Computes the inverse error function of input.")
+
+
+def _logit_grad(m: Any, g: Any, self: Any, eps: Any) -> Any:
+    d = g / (self * (1 - self))
+    if eps is None:
+        return m.where((self < 0) | (self > 1), math.nan, d)
+    return m.where((self < eps) | (self > 1 - eps), 0.0, d)
+
+
+LogitBackward0 = node_class("LogitBackward0", _logit_grad)
+
+
+def logit(input: Tensor, eps: float | None = None, *, out: Any = None) -> Tensor:
+    """Returns a new tensor with the logit of the elements of input, clamped to
+    [eps, 1 - eps] when eps is given."""
+    check_tensor(input, fn="logit")
+    x = input._data
+    if x.dtype.kind != "f":
+        x = x.astype(default_float(x.dtype))
+    if eps is not None:
+        x = np.clip(x, x.dtype.type(eps), x.dtype.type(1 - eps))
+    with np.errstate(all="ignore"):
+        r = wrap(np.log(x / (1 - x)))
+    if input._rg and _mode.enabled:
+        attach(LogitBackward0, r, (input,), (input,), (eps,))
+    return r
+
+
+# -- signs and rounding: piecewise constant, so zero gradients -------------------------------
+
+def _zero_grad(m: Any, g: Any) -> Any:
+    return m.zeros_like(g)
+
+
+def _sign_array(x: np.ndarray) -> np.ndarray:
+    if x.dtype.kind == "b":
+        return x.copy()
+    if x.dtype.kind == "f":
+        # NaN has sign 0 and -0.0 gives +0.0, as in torch.
+        return (x > 0).astype(x.dtype) - (x < 0).astype(x.dtype)
+    return np.sign(x)
+
+
+def _exact(node: str, name: str, np_fn: Callable, doc: str, kinds: str = "iuf",
+           impl: str | None = None) -> Callable:
+    """A unary op that keeps its input's dtype and whose gradient is zero."""
+    cls = node_class(node, _zero_grad)
+    impl = impl or f"{name}_vml_cpu"
+
+    def op(input: Tensor, *, out: Any = None) -> Tensor:
+        if not isinstance(input, Tensor):
+            check_tensor(input, fn=name)
+        x = input._data
+        if x.dtype.kind not in kinds:
+            raise NotImplementedError(f'"{impl}" not implemented for \'{_legacy(x.dtype)}\'')
+        r = wrap(np_fn(x) if x.dtype.kind == "f" or name == "sgn" else x.copy())
+        if input._rg and _mode.enabled:
+            attach(cls, r, (input,))
+        return r
+
+    op.__name__ = name
+    op.__doc__ = doc
+    return op
+
+
+sgn = _exact("SgnBackward0", "sgn", _sign_array,
+             "Returns the signs of the elements of input (for real tensors, as sign).", "biuf")
+floor = _exact("FloorBackward0", "floor", np.floor,
+               "Returns a new tensor with the floor of the elements of input.")
+ceil = _exact("CeilBackward0", "ceil", np.ceil,
+              "Returns a new tensor with the ceil of the elements of input.")
+trunc = fix = _exact("TruncBackward0", "trunc", np.trunc,
+                     "Returns a new tensor with the truncated integer values of the elements "
+                     "of input.")
+_round0 = _exact("RoundBackward0", "round", np.rint, "")
+RoundBackward1 = node_class("RoundBackward1", lambda m, g, decimals: m.zeros_like(g))
+
+
+def round(input: Tensor, *, decimals: int = 0, out: Any = None) -> Tensor:
+    """Rounds elements of input to the nearest integer (halves to even), or to `decimals`
+    decimal digits."""
+    if not decimals:
+        return _round0(input)
+    check_tensor(input, fn="round")
+    x = input._data
+    if x.dtype.kind != "f":
+        raise NotImplementedError(f'"round_cpu" not implemented for \'{_legacy(x.dtype)}\'')
+    # Computed in the input's precision, scaling by 10**|decimals| as torch does.
+    p = x.dtype.type(10.0 ** abs(decimals))
+    with np.errstate(all="ignore"):
+        r = np.rint(x * p) / p if decimals > 0 else np.rint(x / p) * p
+    out_t = wrap(r.astype(x.dtype, copy=False))
+    if input._rg and _mode.enabled:
+        attach(RoundBackward1, out_t, (input,), (), (decimals,))
+    return out_t
+
+
+FracBackward0 = node_class("FracBackward0", lambda m, g: g)
+
+
+def frac(input: Tensor, *, out: Any = None) -> Tensor:
+    """Computes the fractional portion of each element in input."""
+    check_tensor(input, fn="frac")
+    x = input._data
+    if x.dtype.kind != "f":
+        raise NotImplementedError(f'"frac_cpu" not implemented for \'{_legacy(x.dtype)}\'')
+    with np.errstate(invalid="ignore"):
+        r = wrap(x - np.trunc(x))
+    if input._rg and _mode.enabled:
+        attach(FracBackward0, r, (input,))
+    return r
+
+
+# -- clamping --------------------------------------------------------------------------
+
+ClampMinBackward0 = node_class(
+    "ClampMinBackward0", lambda m, g, self, lo: m.where(self >= lo, g, 0.0))
+ClampMinBackward1 = node_class(
+    "ClampMinBackward1",
+    lambda m, g, self, lo: m.where(self >= lo, g, 0.0),
+    lambda m, g, self, lo: m.where(self < lo, g, 0.0),
+)
+ClampMaxBackward0 = node_class(
+    "ClampMaxBackward0", lambda m, g, self, hi: m.where(self <= hi, g, 0.0))
+ClampMaxBackward1 = node_class(
+    "ClampMaxBackward1",
+    lambda m, g, self, hi: m.where(self <= hi, g, 0.0),
+    lambda m, g, self, hi: m.where(self > hi, g, 0.0),
+)
+
+
+def _clamp_one(name: str, np_fn: Callable, number_cls: type, tensor_cls: type, doc: str
+               ) -> Callable:
+    def op(input: Tensor, bound: Any, *, out: Any = None) -> Tensor:
+        if not isinstance(input, Tensor) or not isinstance(
+                bound, (Tensor, int, float, np.number)):
+            raise TypeError(
+                f"{name}() received an invalid combination of arguments - got "
+                f"({type(input).__name__}, {type(bound).__name__}), but expected one of:\n"
+                f" * (Tensor input, Tensor {name[6:]}, *, Tensor out = None)\n"
+                f" * (Tensor input, Number {name[6:]}, *, Tensor out = None)\n")
+        if isinstance(bound, Tensor):
+            a, b, x, y, dt = operands(input, bound)
+            r = wrap(fix_dtype(np_fn(x, y), dt))
+            if needs_grad(a, b):
+                attach(tensor_cls, r, (a, b), (a, b), (), _meta(r._data, a, b))
+            return r
+        a, _, x, y, dt = operands(input, bound)
+        r = wrap(fix_dtype(np_fn(x, y), dt))
+        if input._rg and _mode.enabled:
+            attach(number_cls, r, (input,), (input, bound))
+        return r
+
+    op.__name__ = name
+    op.__doc__ = doc
+    return op
+
+
+clamp_min = _clamp_one("clamp_min", np.maximum, ClampMinBackward0, ClampMinBackward1,
+                       "Clamps all elements in input to be larger or equal to min.")
+clamp_max = _clamp_one("clamp_max", np.minimum, ClampMaxBackward0, ClampMaxBackward1,
+                       "Clamps all elements in input to be smaller or equal to max.")
+
+
+# -- binary ops on two tensors -----------------------------------------------------------------
+
+def _two_tensors(input: Any, other: Any, name: str) -> tuple:
+    if not isinstance(input, Tensor):
+        check_tensor(input, "input", 0, name)
+    if not isinstance(other, Tensor):
+        check_tensor(other, "other", 1, name)
+    return operands(input, other)
+
+
+def _split_tie(m: Any, g: Any, lose: Any, tie: Any) -> Any:
+    # Where the operands tie each gets half the gradient; where either is NaN, both get it.
+    return m.where(tie, g / 2, m.where(lose, 0.0, g))
+
+
+MaximumBackward0 = node_class(
+    "MaximumBackward0",
+    lambda m, g, self, other: _split_tie(m, g, self < other, self == other),
+    lambda m, g, self, other: _split_tie(m, g, self > other, self == other),
+)
+MinimumBackward0 = node_class(
+    "MinimumBackward0",
+    lambda m, g, self, other: _split_tie(m, g, self > other, self == other),
+    lambda m, g, self, other: _split_tie(m, g, self < other, self == other),
+)
+# fmax/fmin pick input at ties and wherever other is NaN.
+FmaxBackward0 = node_class(
+    "FmaxBackward0",
+    lambda m, g, self, other: m.where((self >= other) | (other != other), g, 0.0),
+    lambda m, g, self, other: m.where((self >= other) | (other != other), 0.0, g),
+)
+FminBackward0 = node_class(
+    "FminBackward0",
+    lambda m, g, self, other: m.where((self <= other) | (other != other), g, 0.0),
+    lambda m, g, self, other: m.where((self <= other) | (other != other), 0.0, g),
+)
+
+
+def _selecting(name: str, np_fn: Callable, cls: type, doc: str) -> Callable:
+    def op(input: Tensor, other: Tensor, *, out: Any = None) -> Tensor:
+        a, b, x, y, dt = _two_tensors(input, other, name)
+        r = wrap(fix_dtype(np_fn(x, y), dt))
+        if needs_grad(a, b):
+            attach(cls, r, (a, b), (a, b), (), _meta(r._data, a, b))
+        return r
+
+    op.__name__ = name
+    op.__doc__ = doc
+    return op
+
+
+maximum = _selecting("maximum", np.maximum, MaximumBackward0,
+                     "Computes the element-wise maximum of input and other.")
+minimum = _selecting("minimum", np.minimum, MinimumBackward0,
+                     "Computes the element-wise minimum of input and other.")
+fmax = _selecting("fmax", np.fmax, FmaxBackward0,
+                  "Computes the element-wise maximum of input and other, ignoring NaN.")
+fmin = _selecting("fmin", np.fmin, FminBackward0,
+                  "Computes the element-wise minimum of input and other, ignoring NaN.")
+
+
+def _atan2_self(m: Any, g: Any, self: Any, other: Any) -> Any:
+    return g * (other / (self * self + other * other))
+
+
+def _atan2_other(m: Any, g: Any, self: Any, other: Any) -> Any:
+    return g * (-self / (self * self + other * other))
+
+
+Atan2Backward0 = node_class("Atan2Backward0", _atan2_self, _atan2_other)
+HypotBackward0 = node_class(
+    "HypotBackward0",
+    lambda m, g, self, other, result: g * (self / result),
+    lambda m, g, self, other, result: g * (other / result),
+)
+
+
+def atan2(input: Tensor, other: Tensor, *, out: Any = None) -> Tensor:
+    """Element-wise arctangent of input / other, with the quadrant given by both signs."""
+    a, b, x, y, dt = _two_tensors(input, other, "atan2")
+    if dt.kind != "f":
+        dt = default_float(dt)
+        x, y = x.astype(dt), y.astype(dt)
+    r = wrap(fix_dtype(np.arctan2(x, y), dt))
+    if needs_grad(a, b):
+        attach(Atan2Backward0, r, (a, b), (a, b), (), _meta(r._data, a, b))
+    return r
+
+
+arctan2 = atan2
+
+
+def hypot(input: Tensor, other: Tensor, *, out: Any = None) -> Tensor:
+    """Given the legs of a right triangle, returns its hypotenuse."""
+    a, b, x, y, dt = _two_tensors(input, other, "hypot")
+    if dt.kind != "f":
+        raise NotImplementedError(f"\"hypot_cpu\" not implemented for '{_legacy(dt)}'")
+    r = wrap(fix_dtype(np.hypot(x, y), dt))
+    if needs_grad(a, b):
+        attach(HypotBackward0, r, (a, b), (a, b, r), (), _meta(r._data, a, b))
+    return r
+
+
+# -- remainders and floor division ---------------------------------------------------------
+
+RemainderBackward0 = node_class("RemainderBackward0", lambda m, g: g)
+RemainderBackward1 = node_class(
+    "RemainderBackward1",
+    lambda m, g, self, other: g,
+    lambda m, g, self, other: -g * m.floor(self / other),
+)
+FmodBackward0 = node_class("FmodBackward0", lambda m, g: g)
+FmodBackward1 = node_class(
+    "FmodBackward1",
+    lambda m, g, self, other: g,
+    lambda m, g, self, other: -g * m.trunc(self / other),
+)
+
+
+class _NotImplementedFormula:
+    """The backward of an op torch does not differentiate: it fails when it is reached."""
+
+    __slots__ = ("op",)
+
+    def __init__(self, op: str) -> None:
+        self.op = op
+
+    def __call__(self, m: Any, g: Any, *args: Any) -> Any:
+        raise RuntimeError(f"derivative for aten::{self.op} is not implemented")
+
+
+def _not_implemented(op: str, n: int) -> type:
+    f = _NotImplementedFormula(op)
+    return node_class("torch::autograd::NotImplemented", *([f] * n))
+
+
+_NoRemainder1 = _not_implemented("remainder", 1)
+_NoFloorDivide1 = _not_implemented("floor_divide", 1)
+_NoFloorDivide2 = _not_implemented("floor_divide", 2)
+
+
+def _int_division(name: str, y: Any, dt: np.dtype) -> None:
+    if dt.kind == "b":
+        raise NotImplementedError(f"\"{name}_cpu\" not implemented for 'Bool'")
+    if dt.kind in "iu" and np.any(np.asarray(y) == 0):
+        raise RuntimeError("ZeroDivisionError")
+
+
+def _python_remainder(x: Any, y: Any, dt: np.dtype) -> np.ndarray:
+    if dt.kind != "f":
+        return np.remainder(x, y)
+    # torch computes a - b * floor(a / b), then moves a nonzero result to b's sign.
+    with np.errstate(all="ignore"):
+        r = np.fmod(x, y)
+        fix_sign = (r != 0) & ((r < 0) != (np.asarray(y) < 0))
+        return np.where(fix_sign, r + y, r)
+
+
+def remainder(input: Any, other: Any, *, out: Any = None) -> Tensor:
+    """Computes Python's modulus operation entrywise: the result has the sign of the
+    divisor."""
+    a, b, x, y, dt = operands(input, other)
+    _int_division("remainder", y, dt)
+    r = wrap(fix_dtype(_python_remainder(x, y, dt), dt))
+    if needs_grad(a, b):
+        if a is None:
+            attach(_NoRemainder1, r, (b,))
+        elif b is None:
+            attach(RemainderBackward0, r, (a,), (), (), _meta(r._data, a))
+        else:
+            attach(RemainderBackward1, r, (a, b), (a, b), (), _meta(r._data, a, b))
+    return r
+
+
+def fmod(input: Tensor, other: Any, *, out: Any = None) -> Tensor:
+    """Applies C++'s fmod entrywise: the result has the sign of the dividend."""
+    if not isinstance(input, Tensor):
+        raise TypeError(
+            f"fmod() received an invalid combination of arguments - got "
+            f"({type(input).__name__}, {type(other).__name__}), but expected one of:\n"
+            " * (Tensor input, Tensor other, *, Tensor out = None)\n"
+            " * (Tensor input, Number other, *, Tensor out = None)\n")
+    a, b, x, y, dt = operands(input, other)
+    _int_division("fmod", y, dt)
+    with np.errstate(all="ignore"):
+        r = wrap(fix_dtype(np.fmod(x, y), dt))
+    if needs_grad(a, b):
+        if b is None:
+            attach(FmodBackward0, r, (a,), (), (), _meta(r._data, a))
+        else:
+            attach(FmodBackward1, r, (a, b), (a, b), (), _meta(r._data, a, b))
+    return r
+
+
+def floor_divide(input: Any, other: Any, *, out: Any = None) -> Tensor:
+    """Computes input divided by other, elementwise, and floors the result."""
+    a, b, x, y, dt = operands(input, other)
+    if dt.kind == "b":
+        raise NotImplementedError("\"div_floor_cpu\" not implemented for 'Bool'")
+    _int_division("div_floor", y, dt)
+    with np.errstate(all="ignore"):
+        if dt.kind == "f":
+            # torch floors the true quotient, then corrects it by the float remainder.
+            q = np.floor(np.true_divide(x, y))
+        else:
+            q = np.floor_divide(x, y)
+    r = wrap(fix_dtype(q, dt))
+    if needs_grad(a, b):
+        if a is None or b is None:
+            attach(_NoFloorDivide1, r, (a if b is None else b,))
+        else:
+            attach(_NoFloorDivide2, r, (a, b))
+    return r
+
+
+# -- interpolation and fused multiply-adds -----------------------------------------------------
+
+LerpBackward0 = node_class(
+    "LerpBackward0",
+    lambda m, g, weight: g * (1 - weight),
+    lambda m, g, weight: g * weight,
+)
+LerpBackward1 = node_class(
+    "LerpBackward1",
+    lambda m, g, self, end, weight: g * (1 - weight),
+    lambda m, g, self, end, weight: g * weight,
+    lambda m, g, self, end, weight: g * (end - self),
+)
+
+
+def _lerp_values(x: np.ndarray, y: np.ndarray, w: Any) -> np.ndarray:
+    # Interpolates from the nearer end, as torch does, so lerp(a, b, 1) == b exactly.
+    d = y - x
+    return np.where(np.abs(w) < 0.5, x + w * d, y - d * (1 - w))
+
+
+def lerp(input: Tensor, end: Tensor, weight: Any, *, out: Any = None) -> Tensor:
+    """Linear interpolation of two tensors input (start) and end based on a scalar or tensor
+    weight: input + weight * (end - input)."""
+    if not isinstance(input, Tensor) or not isinstance(end, Tensor) or not isinstance(
+            weight, (Tensor, int, float, np.number)):
+        names = ", ".join(type(v).__name__ for v in (input, end, weight))
+        raise TypeError(
+            f"lerp() received an invalid combination of arguments - got ({names}), but "
+            "expected one of:\n * (Tensor input, Tensor end, Tensor weight, *, Tensor out = "
+            "None)\n * (Tensor input, Tensor end, Number weight, *, Tensor out = None)\n")
+    x, y = input._data, end._data
+    if x.dtype != y.dtype:
+        raise RuntimeError(f"expected dtype {_c_name(x.dtype)} for `end` but got dtype "
+                           f"{_c_name(y.dtype)}")
+    if x.dtype.kind != "f":
+        raise NotImplementedError(
+            f"\"lerp_kernel_{'tensor' if isinstance(weight, Tensor) else 'scalar'}\" not "
+            f"implemented for '{_legacy(x.dtype)}'")
+    dt = x.dtype
+    if isinstance(weight, Tensor):
+        w = weight._data
+        if w.dtype != dt:
+            raise RuntimeError(f"expected dtype {_c_name(dt)} for `weight` but got dtype "
+                               f"{_c_name(w.dtype)}")
+        broadcast_shape(broadcast_shape(x.shape, y.shape), w.shape)
+        with np.errstate(all="ignore"):
+            r = wrap(fix_dtype(_lerp_values(x, y, w), dt))
+        if needs_grad(input, end, weight):
+            attach(LerpBackward1, r, (input, end, weight), (input, end, weight), (),
+                   _meta(r._data, input, end, weight))
+        return r
+    broadcast_shape(x.shape, y.shape)
+    with np.errstate(all="ignore"):
+        r = wrap(fix_dtype(_lerp_values(x, y, dt.type(weight)), dt))
+    if needs_grad(input, end):
+        attach(LerpBackward0, r, (input, end), (), (weight,), _meta(r._data, input, end))
+    return r
+
+
+def _c_name(dt: np.dtype) -> str:
+    return {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
+            "int32": "int", "int16": "short int", "int8": "signed char",
+            "uint8": "unsigned char", "bool": "bool"}[dt.name]
+
+
+AddcmulBackward0 = node_class(
+    "AddcmulBackward0",
+    lambda m, g, t1, t2, value: g,
+    lambda m, g, t1, t2, value: g * (t2 * value),
+    lambda m, g, t1, t2, value: g * (t1 * value),
+)
+AddcdivBackward0 = node_class(
+    "AddcdivBackward0",
+    lambda m, g, t1, t2, value: g,
+    lambda m, g, t1, t2, value: g * (value / t2),
+    lambda m, g, t1, t2, value: -g * ((value * t1) / (t2 * t2)),
+)
+
+
+def _three(input: Any, t1: Any, t2: Any, name: str) -> np.dtype:
+    for i, (v, n) in enumerate(((input, "input"), (t1, "tensor1"), (t2, "tensor2"))):
+        if not isinstance(v, Tensor):
+            check_tensor(v, n, i, name)
+    dt = result_type(input, t1, t2).np
+    broadcast_shape(broadcast_shape(input._data.shape, t1._data.shape), t2._data.shape)
+    return dt
+
+
+def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1,
+            out: Any = None) -> Tensor:
+    """Performs the element-wise multiplication of tensor1 by tensor2, multiplies the result
+    by the scalar value and adds it to input."""
+    dt = _three(input, tensor1, tensor2, "addcmul")
+    x, y, z = (t._data.astype(dt, copy=False) for t in (input, tensor1, tensor2))
+    r = wrap(fix_dtype(x + dt.type(value) * (y * z), dt))
+    if needs_grad(input, tensor1, tensor2):
+        attach(AddcmulBackward0, r, (input, tensor1, tensor2), (tensor1, tensor2), (value,),
+               _meta(r._data, input, tensor1, tensor2))
+    return r
+
+
+def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1,
+            out: Any = None) -> Tensor:
+    """Performs the element-wise division of tensor1 by tensor2, multiplies the result by
+    the scalar value and adds it to input."""
+    dt = _three(input, tensor1, tensor2, "addcdiv")
+    if tensor1._data.dtype.kind in "biu" and tensor2._data.dtype.kind in "biu":
+        raise RuntimeError(
+            "Integer division with addcdiv is no longer supported, and in a future  release "
+            "addcdiv will perform a true division of tensor1 and tensor2. The historic addcdiv "
+            "behavior can be implemented as (input + value * torch.trunc(tensor1 / tensor2))"
+            ".to(input.dtype) for integer inputs and as (input + value * tensor1 / tensor2) "
+            "for float inputs. The future addcdiv behavior is just the latter implementation: "
+            "(input + value * tensor1 / tensor2), for all dtypes.")
+    x, y, z = (t._data.astype(dt, copy=False) for t in (input, tensor1, tensor2))
+    with np.errstate(all="ignore"):
+        r = wrap(fix_dtype(x + dt.type(value) * (y / z), dt))
+    if needs_grad(input, tensor1, tensor2):
+        attach(AddcdivBackward0, r, (input, tensor1, tensor2), (tensor1, tensor2), (value,),
+               _meta(r._data, input, tensor1, tensor2))
+    return r
+
+
+# -- powers and logarithms of pairs ------------------------------------------------------------
+
+def float_power(input: Any, exponent: Any, *, out: Any = None) -> Tensor:
+    """Raises input to the power of exponent, elementwise, in double precision."""
+    if not isinstance(input, Tensor) and not isinstance(exponent, Tensor):
+        check_tensor(input, fn="float_power")
+    base = to(input, float64) if isinstance(input, Tensor) else float(input)
+    exp = to(exponent, float64) if isinstance(exponent, Tensor) else float(exponent)
+    return pow(base, exp)
+
+
+def _xlogy_array(x: Any, y: Any) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        return np.asarray(np.where((x == 0) & ~np.isnan(y), 0, x * np.log(y)))
+
+
+XlogyBackward0 = node_class(
+    "XlogyBackward0",
+    lambda m, g, self, other: g * m.xlogy(self != 0, other),
+    lambda m, g, self, other: g * self / other,
+)
+XlogyBackward1 = node_class("XlogyBackward1", lambda m, g, self, other: g * self / other)
+XlogyBackward2 = node_class(
+    "XlogyBackward2", lambda m, g, self, other: g * m.xlogy(self != 0, other))
+
+
+def xlogy(input: Any, other: Any, *, out: Any = None) -> Tensor:
+    """Computes input * log(other), with 0 where input is 0 (unless other is NaN)."""
+    a, b, x, y, dt = operands(input, other)
+    if dt.kind != "f":
+        dt = default_float(dt)
+        x = x.astype(dt) if isinstance(x, np.ndarray) else dt.type(x)
+        y = y.astype(dt) if isinstance(y, np.ndarray) else dt.type(y)
+    r = wrap(fix_dtype(_xlogy_array(x, y), dt))
+    if needs_grad(a, b):
+        if a is None:
+            attach(XlogyBackward1, r, (b,), (x, b), (), _meta(r._data, b))
+        elif b is None:
+            # The number as a 0-dim tensor of the result dtype, so that the formula's xlogy
+            # computes in that dtype under create_graph too.
+            attach(XlogyBackward2, r, (a,), (a, wrap(np.asarray(y, dtype=dt))), (),
+                   _meta(r._data, a))
+        else:
+            attach(XlogyBackward0, r, (a, b), (a, b), (), _meta(r._data, a, b))
+    return r
+
+
+# -- tests on values ---------------------------------------------------------------------
+
+NanToNumBackward0 = node_class(
+    "NanToNumBackward0", lambda m, g, self: m.where(m.isfinite(self), g, 0.0))
+
+
+def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None,
+               neginf: float | None = None, *, out: Any = None) -> Tensor:
+    """Replaces NaN, positive infinity, and negative infinity values in input with the values
+    specified by nan, posinf, and neginf (by default the dtype's largest and lowest)."""
+    check_tensor(input, fn="nan_to_num")
+    x = input._data
+    if x.dtype.kind != "f":
+        r = wrap(x.copy())
+    else:
+        info = np.finfo(x.dtype)
+        r = wrap(np.nan_to_num(x, nan=nan, posinf=info.max if posinf is None else posinf,
+                               neginf=info.min if neginf is None else neginf))
+    if input._rg and _mode.enabled:
+        attach(NanToNumBackward0, r, (input,), (input,))
+    return r
+
+
+def _predicate(name: str, np_fn: Callable, int_value: bool, doc: str) -> Callable:
+    def op(input: Tensor) -> Tensor:
+        check_tensor(input, fn=name)
+        x = input._data
+        if x.dtype.kind != "f":
+            return wrap(np.full(x.shape, int_value))
+        return wrap(np_fn(x))
+
+    op.__name__ = name
+    op.__doc__ = doc
+    return op
+
+
+isnan = _predicate("isnan", np.isnan, False,
+                   "Returns a new tensor with boolean elements representing if each element "
+                   "of input is NaN or not.")
+isinf = _predicate("isinf", np.isinf, False,
+                   "Tests if each element of input is infinite (positive or negative "
+                   "infinity) or not.")
+isfinite = _predicate("isfinite", np.isfinite, True,
+                      "Returns a new tensor with boolean elements representing if each "
+                      "element is finite or not.")
+isposinf = _predicate("isposinf", np.isposinf, False,
+                      "Tests if each element of input is positive infinity or not.")
+isneginf = _predicate("isneginf", np.isneginf, False,
+                      "Tests if each element of input is negative infinity or not.")
+isreal = _predicate("isreal", lambda x: np.ones(x.shape, bool), True,
+                    "Returns a new tensor with boolean elements representing if each element "
+                    "of input is real-valued or not.")
+
+
+def _close_args(input: Any, other: Any, rtol: float, atol: float) -> tuple:
+    check_tensor(input, fn="isclose")
+    check_tensor(other, "other", 1, "isclose")
+    x, y = input._data, other._data
+    if x.dtype != y.dtype:
+        raise RuntimeError(f"{_legacy(x.dtype)} did not match {_legacy(y.dtype)}")
+    if rtol < 0:
+        raise RuntimeError(f"rtol must be greater than or equal to zero, but got {rtol:g}")
+    if atol < 0:
+        raise RuntimeError(f"atol must be greater than or equal to zero, but got {atol:g}")
+    broadcast_shape(x.shape, y.shape)
+    return x, y
+
+
+def _isclose(x: np.ndarray, y: np.ndarray, rtol: float, atol: float, equal_nan: bool
+             ) -> np.ndarray:
+    if x.dtype.kind == "b":
+        return np.asarray(x == y)
+    with np.errstate(all="ignore"):
+        close = x == y
+        if equal_nan:
+            close = close | (np.isnan(x) & np.isnan(y))
+        if x.dtype.kind != "f":
+            # torch compares integers in the default float precision.
+            fd = default_float(x.dtype)
+            x, y = x.astype(fd), y.astype(fd)
+        diff = np.abs(x - y)
+        finite = np.isfinite(diff)
+        close = close | (finite & (diff <= atol + rtol * np.abs(y)))
+    return np.asarray(close)
+
+
+def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
+            equal_nan: bool = False) -> Tensor:
+    """Returns a new tensor with boolean elements representing if each element of input is
+    "close" to the corresponding element of other: |input - other| <= atol + rtol * |other|."""
+    x, y = _close_args(input, other, rtol, atol)
+    return wrap(_isclose(x, y, rtol, atol, equal_nan))
+
+
+def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
+             equal_nan: bool = False) -> bool:
+    """Checks whether all of input and other satisfy |input - other| <= atol + rtol * |other|."""
+    x, y = _close_args(input, other, rtol, atol)
+    return bool(_isclose(x, y, rtol, atol, equal_nan).all())
+
+
+def equal(input: Tensor, other: Tensor) -> bool:
+    """True if two tensors have the same size and elements, False otherwise."""
+    check_tensor(input, fn="equal")
+    check_tensor(other, "other", 1, "equal")
+    x, y = input._data, other._data
+    if x.shape != y.shape:
+        return False
+    return bool(np.array_equal(x, y))
