@@ -133,6 +133,7 @@ def _bind_operators() -> None:
         "__rfloordiv__": lambda self, other: pointwise_math.floor_divide(other, self),
         "__mod__": pointwise_math.remainder,
         "__rmod__": lambda self, other: pointwise_math.remainder(other, self),
+        "__imod__": inplace.remainder_, "__ifloordiv__": inplace.floor_divide_,
         "__pow__": pow, "__rpow__": lambda self, other: pow(other, self),
         "__matmul__": _matmul_op, "__rmatmul__": _rmatmul_op,
         "__neg__": neg, "__pos__": lambda self: self, "__abs__": pointwise.abs,

@@ -408,6 +408,9 @@ reciprocal = _unary("ReciprocalBackward0", lambda x: 1 / x,
 log1p = _unary("Log1PBackward0", np.log1p, lambda m, g, self: g / (self + 1), "input", True,
                "Returns a new tensor with the natural logarithm of (1 + input).")
 def _sign(x: np.ndarray) -> np.ndarray:
+    if x.dtype.kind == "f":
+        # torch's sign is (0 < x) - (x < 0): 0 for NaN, +0 for -0.
+        return (x > 0).astype(x.dtype) - (x < 0).astype(x.dtype)
     return x.copy() if x.dtype.kind == "b" else np.sign(x)
 
 
@@ -492,8 +495,11 @@ clip = clamp
 ClampBackward0 = node_class(
     "ClampBackward0",
     lambda m, g, self, lo, hi: m.where(_in_range(self, lo, hi), g, 0.0),
-    lambda m, g, self, lo, hi: m.where(self < lo, g, 0.0),
-    lambda m, g, self, lo, hi: m.where(self > hi, g, 0.0),
+    # With crossed bounds (min > max) the result is max, so max takes the gradient.
+    lambda m, g, self, lo, hi: m.where(
+        (self < lo) if hi is None else (self < lo) & (lo < hi), g, 0.0),
+    lambda m, g, self, lo, hi: m.where(
+        (self > hi) if lo is None else (self > hi) | (hi < lo), g, 0.0),
 )
 
 
