@@ -97,3 +97,9 @@ def _legacy_reduction(size_average: Any, reduce: Any) -> str:
     if not reduce:
         return "none"
     return "mean" if size_average else "sum"
+
+
+from ._functional import *  # noqa: E402, F403
+from ._functional import __all__ as _more  # noqa: E402
+
+__all__ = sorted(set(__all__) | set(_more))

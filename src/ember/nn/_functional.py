@@ -1,0 +1,793 @@
+"""The functional forms of ember.nn's layers and losses (re-exported by nn.functional)."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+
+from .. import _random
+from .._tensor import Tensor
+from ..autograd.grad_mode import no_grad
+from ..ops import nn_ops, pointwise, reduction, shape
+from ..ops._core import attach, needs_grad, node_class, wrap, wrap_dim
+from ..ops.linalg import matmul
+from ..ops.nn_ops import (
+    adaptive_avg_pool2d,
+    avg_pool2d,
+    batch_norm,
+    binary_cross_entropy,
+    elu,
+    embedding,
+    gelu,
+    group_norm,
+    hardtanh,
+    huber_loss,
+    layer_norm,
+    leaky_relu,
+    legacy_reduction,
+    log_softmax,
+    logsigmoid,
+    mish,
+    mse_loss,
+    nll_loss,
+    reduction_enum,
+    silu,
+    smooth_l1_loss,
+    softmax,
+    softplus,
+)
+
+__all__ = [
+    "linear", "bilinear", "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d",
+    "max_pool1d", "max_pool2d", "max_pool1d_with_indices", "max_pool2d_with_indices",
+    "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d", "batch_norm",
+    "layer_norm", "group_norm", "dropout", "embedding", "gelu", "silu", "mish", "softplus",
+    "elu", "leaky_relu", "hardtanh", "logsigmoid", "relu", "relu6", "softmax", "log_softmax",
+    "softmin", "pad", "one_hot", "normalize", "cosine_similarity", "pairwise_distance",
+    "unfold", "fold", "interpolate", "scaled_dot_product_attention", "mse_loss", "l1_loss",
+    "smooth_l1_loss", "huber_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
+    "kl_div", "cosine_embedding_loss", "margin_ranking_loss", "tanh", "sigmoid",
+]
+
+sigmoid = pointwise.sigmoid
+tanh = pointwise.tanh
+
+
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """Applies the rectified linear unit function element-wise."""
+    return input.relu_() if inplace else pointwise.relu(input)
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    """Applies min(max(0, x), 6) element-wise."""
+    return hardtanh(input, 0.0, 6.0)
+
+
+def softmin(input: Tensor, dim: Any = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
+    """Applies softmax to -input."""
+    return softmax(-input, dim, dtype=dtype)
+
+
+# -- linear --------------------------------------------------------------------------------
+
+AddmmBackward0 = node_class(
+    "AddmmBackward0",
+    lambda m, g, bias, mat1, mat2, bshape: m.sum_to(g, bshape),
+    lambda m, g, bias, mat1, mat2, bshape: m.matmul(g, m.mT(mat2)),
+    lambda m, g, bias, mat1, mat2, bshape: m.matmul(m.mT(mat1), g),
+)
+
+
+def addmm(bias: Tensor, mat1: Tensor, mat2: Tensor) -> Tensor:
+    """bias + mat1 @ mat2 in one node."""
+    out = wrap(np.matmul(mat1._data, mat2._data) + bias._data)
+    if needs_grad(bias, mat1, mat2):
+        attach(AddmmBackward0, out, (bias, mat1, mat2), (None, mat1, mat2, bias._data.shape))
+    return out
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """Applies a linear transformation to the incoming data: y = x A^T + b."""
+    x = input._data
+    if x.shape[-1:] != weight._data.shape[-1:] and weight._data.ndim == 2:
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({_numel(x.shape[:-1])}x{x.shape[-1]}"
+            f" and {weight._data.shape[1]}x{weight._data.shape[0]})")
+    if x.dtype != weight._data.dtype:
+        raise RuntimeError(
+            f"mat1 and mat2 must have the same dtype, but got {input.dtype._name.capitalize()}"
+            f" and {weight.dtype._name.capitalize()}"
+            if hasattr(input.dtype, "_name") else "mat1 and mat2 must have the same dtype")
+    wt = weight.t()
+    if bias is not None and x.ndim == 2:
+        return addmm(bias, input, wt)
+    if bias is not None and x.ndim == 3 and x.flags.c_contiguous:
+        flat = input.view(-1, x.shape[-1])
+        return addmm(bias, flat, wt).view(x.shape[0], x.shape[1], -1)
+    out = matmul(input, wt)
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+def _numel(shape: tuple) -> int:
+    n = 1
+    for v in shape:
+        n *= v
+    return n
+
+
+def bilinear(input1: Tensor, input2: Tensor, weight: Tensor,
+             bias: Tensor | None = None) -> Tensor:
+    """Applies a bilinear transformation: y = x1^T A x2 + b."""
+    # y[n, o] = sum_ij x1[n, i] A[o, i, j] x2[n, j]
+    lead = input1._data.shape[:-1]
+    x1 = input1.reshape(-1, input1._data.shape[-1])
+    x2 = input2.reshape(-1, input2._data.shape[-1])
+    o, i, j = weight._data.shape
+    t = matmul(x1, weight.permute(1, 0, 2).reshape(i, o * j)).reshape(-1, o, j)
+    y = (t * x2.unsqueeze(1)).sum(-1)
+    if bias is not None:
+        y = y + bias
+    return y.reshape(lead + (o,))
+
+
+# -- convolution ---------------------------------------------------------------------------
+
+def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
+           padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
+    """Applies a 1D convolution over an input signal composed of several input planes."""
+    return nn_ops.convolution(input, weight, bias, stride, padding, dilation, False, 0,
+                              groups, 1)
+
+
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
+           padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
+    """Applies a 2D convolution over an input image composed of several input planes."""
+    return nn_ops.convolution(input, weight, bias, stride, padding, dilation, False, 0,
+                              groups, 2)
+
+
+def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
+                     stride: Any = 1, padding: Any = 0, output_padding: Any = 0,
+                     groups: int = 1, dilation: Any = 1) -> Tensor:
+    """Applies a 1D transposed convolution operator over an input signal."""
+    return nn_ops.convolution(input, weight, bias, stride, padding, dilation, True,
+                              output_padding, groups, 1)
+
+
+def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
+                     stride: Any = 1, padding: Any = 0, output_padding: Any = 0,
+                     groups: int = 1, dilation: Any = 1) -> Tensor:
+    """Applies a 2D transposed convolution operator over an input image."""
+    return nn_ops.convolution(input, weight, bias, stride, padding, dilation, True,
+                              output_padding, groups, 2)
+
+
+# -- pooling ------------------------------------------------------------------------------
+
+def max_pool2d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None,
+                            padding: Any = 0, dilation: Any = 1, ceil_mode: bool = False,
+                            return_indices: bool = True) -> tuple:
+    """2-D max pooling returning the maxima and their indices."""
+    return nn_ops.max_pool2d_with_indices(input, kernel_size, stride, padding, dilation,
+                                          ceil_mode)
+
+
+def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+               dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False):
+    """Applies a 2D max pooling over an input signal composed of several input planes."""
+    out, idx = nn_ops.max_pool2d_with_indices(input, kernel_size, stride, padding, dilation,
+                                              ceil_mode)
+    return (out, idx) if return_indices else out
+
+
+def _one(v: Any) -> Any:
+    if isinstance(v, (list, tuple)):
+        return v[0] if v else None
+    return v
+
+
+def max_pool1d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None,
+                            padding: Any = 0, dilation: Any = 1, ceil_mode: bool = False,
+                            return_indices: bool = True) -> tuple:
+    """1-D max pooling returning the maxima and their indices."""
+    if input._data.ndim not in (2, 3):
+        raise RuntimeError("max_pool1d() Expected 2D or 3D input tensor, but got "
+                           f"{list(input.shape)}")
+    s = _one(stride)
+    out, idx = nn_ops.max_pool2d_with_indices(
+        input.unsqueeze(-2), (1, _one(kernel_size)), None if s is None else (1, s),
+        (0, _one(padding)), (1, _one(dilation)), ceil_mode)
+    return out.squeeze(-2), idx.squeeze(-2)
+
+
+def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+               dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False):
+    """Applies a 1D max pooling over an input signal composed of several input planes."""
+    out, idx = max_pool1d_with_indices(input, kernel_size, stride, padding, dilation,
+                                       ceil_mode)
+    return (out, idx) if return_indices else out
+
+
+def avg_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+               ceil_mode: bool = False, count_include_pad: bool = True) -> Tensor:
+    """Applies a 1D average pooling over an input signal composed of several input planes."""
+    if input._data.ndim not in (2, 3):
+        raise RuntimeError(f"avg_pool1d() Expected 2D or 3D input tensor, but got "
+                           f"{list(input.shape)}")
+    s = _one(stride)
+    out = avg_pool2d(input.unsqueeze(-2), (1, _one(kernel_size)),
+                     None if s is None else (1, s), (0, _one(padding)), ceil_mode,
+                     count_include_pad)
+    return out.squeeze(-2)
+
+
+def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Tensor:
+    """Applies a 1D adaptive average pooling over an input signal."""
+    return adaptive_avg_pool2d(input.unsqueeze(-2), (1, _one(output_size))).squeeze(-2)
+
+
+# -- dropout -------------------------------------------------------------------------------
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True,
+            inplace: bool = False) -> Tensor:
+    """During training, randomly zeroes elements of the input with probability p (a
+    Bernoulli draw per element) and scales the rest by 1 / (1 - p)."""
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    x = input._data
+    if p == 0 or not training or x.size == 0:
+        return input
+    if p == 1:
+        noise = wrap(np.zeros((), x.dtype))
+    else:
+        noise = wrap(_random.dropout_noise(x.shape, p, x.dtype))
+    return input.mul_(noise) if inplace else input * noise
+
+
+# -- padding -------------------------------------------------------------------------------
+
+ConstantPadNdBackward0 = node_class(
+    "ConstantPadNdBackward0",
+    lambda m, g, slices, shape: m.reshape(_crop(m, g, slices), shape))
+
+
+def _crop(m: Any, g: Any, slices: tuple) -> Any:
+    return g[slices] if not isinstance(g, Tensor) else _slice_tensor(g, slices)
+
+
+SliceBackward0 = node_class(
+    "SliceBackward0",
+    lambda m, g, slices, shape: m.const(_zero_put(g, slices, shape))
+    if not isinstance(g, Tensor) else _embed(g, slices, shape))
+
+
+def _zero_put(g: np.ndarray, slices: tuple, shape: tuple) -> np.ndarray:
+    out = np.zeros(shape, g.dtype)
+    out[slices] = g
+    return out
+
+
+def _slice_tensor(t: Tensor, slices: tuple) -> Tensor:
+    out = wrap(np.ascontiguousarray(t._data[slices]))
+    if needs_grad(t):
+        attach(SliceBackward0, out, (t,), (), (slices, t._data.shape))
+    return out
+
+
+def _embed(g: Tensor, slices: tuple, shape: tuple) -> Tensor:
+    out = wrap(_zero_put(g._data, slices, shape))
+    if needs_grad(g):
+        attach(ConstantPadNdBackward0, out, (g,), (), (slices, g._data.shape))
+    return out
+
+
+def pad(input: Tensor, pad: Any, mode: str = "constant", value: float | None = None) -> Tensor:
+    """Pads the last len(pad) // 2 dimensions of input: pad lists (left, right) amounts
+    starting from the last dimension."""
+    x = input._data
+    pad = tuple(int(v) for v in pad)
+    if len(pad) % 2:
+        raise RuntimeError("Padding length must be divisible by 2")
+    k = len(pad) // 2
+    if k > x.ndim:
+        raise RuntimeError("Padding length should be less than or equal to two times the "
+                           "input dimension but got padding length "
+                           f"{len(pad)} and input of dimension {x.ndim}")
+    pairs = [(0, 0)] * (x.ndim - k) + [(pad[2 * i], pad[2 * i + 1]) for i in range(k)][::-1]
+    if mode == "constant":
+        return _constant_pad(input, pairs, 0.0 if value is None else value)
+    if mode not in ("reflect", "replicate", "circular"):
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    if not ((len(pad) == 2 and x.ndim in (2, 3)) or (len(pad) == 4 and x.ndim in (3, 4))
+            or (len(pad) == 6 and x.ndim in (4, 5))):
+        raise NotImplementedError(
+            f"Padding size {len(pad)} is not supported for {x.ndim}D input tensor.\n"
+            "Supported combinations for non-constant padding:\n"
+            "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+            "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+            "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
+    return _index_pad(input, pairs, mode)
+
+
+def _constant_pad(input: Tensor, pairs: list, value: float) -> Tensor:
+    x = input._data
+    crop = tuple(slice(max(-a, 0), x.shape[i] - max(-b, 0)) for i, (a, b) in enumerate(pairs))
+    xc = x[crop]
+    out_shape = tuple(xc.shape[i] + max(a, 0) + max(b, 0) for i, (a, b) in enumerate(pairs))
+    for i, s in enumerate(out_shape):
+        if s < 0:
+            raise RuntimeError(f"The input size {x.shape[i]}, plus negative padding "
+                               f"{pairs[i][0]} and {pairs[i][1]} resulted in a negative output "
+                               f"size, which is invalid. Check dimension {i} of your input.")
+    out = np.full(out_shape, value, dtype=x.dtype)
+    place = tuple(slice(max(a, 0), max(a, 0) + xc.shape[i]) for i, (a, _) in enumerate(pairs))
+    out[place] = xc
+    res = wrap(out)
+    if needs_grad(input):
+        # The gradient crops the padded output back to the input's region; cropped input
+        # elements get zeros.
+        src = tuple(slice(max(-a, 0), max(-a, 0) + xc.shape[i])
+                    for i, (a, _) in enumerate(pairs))
+        if all(a >= 0 and b >= 0 for a, b in pairs):
+            attach(ConstantPadNdBackward0, res, (input,), (), (place, x.shape))
+        else:
+            attach(_PadCropBackward, res, (input,), (), (place, src, x.shape))
+    return res
+
+
+def _pad_crop_grad(m: Any, g: Any, place: tuple, src: tuple, shape: tuple) -> Any:
+    inner = _crop(m, g, place)
+    if isinstance(inner, Tensor):
+        return _embed(inner, src, shape)
+    return _zero_put(inner, src, shape)
+
+
+_PadCropBackward = node_class("ConstantPadNdBackward0", _pad_crop_grad)
+
+_PAD_NAMES = {"reflect": "ReflectionPad{}DBackward0", "replicate": "ReplicationPad{}DBackward0",
+              "circular": "ReplicationPad{}DBackward0"}
+
+
+def _pad_index(n: int, a: int, b: int, mode: str) -> np.ndarray:
+    j = np.arange(-a, n + b)
+    if mode == "replicate":
+        return np.clip(j, 0, n - 1)
+    if mode == "circular":
+        return j % n
+    period = 2 * (n - 1)
+    j = np.abs(j) % period if period else np.zeros_like(j)
+    return np.where(j >= n, period - j, j)
+
+
+def _index_pad(input: Tensor, pairs: list, mode: str) -> Tensor:
+    x = input._data
+    k = sum(1 for p in pairs if p != (0, 0))
+    dims = [i for i, p in enumerate(pairs) if p != (0, 0)] or [x.ndim - 1]
+    first = dims[0]
+    for d in dims:
+        a, b = pairs[d]
+        if mode == "reflect" and (a >= x.shape[d] or b >= x.shape[d]):
+            raise RuntimeError(
+                f"Argument #4: Padding size should be less than the corresponding input "
+                f"dimension, but got: padding ({a}, {b}) at dimension {d} of input "
+                f"{list(x.shape)}")
+        if mode == "circular" and (a > x.shape[d] or b > x.shape[d]):
+            raise RuntimeError("Padding value causes wrapping around more than once.")
+    inner = x.shape[first:]
+    grids = np.meshgrid(*[_pad_index(x.shape[d], *pairs[d], mode) if d in dims
+                          else np.arange(x.shape[d]) for d in range(first, x.ndim)],
+                        indexing="ij")
+    flat = np.ravel_multi_index(grids, inner).reshape(-1)
+    out_inner = grids[0].shape
+    lead = x.shape[:first]
+    rows = x.reshape(-1, _numel(inner))
+    idx = np.ascontiguousarray(np.broadcast_to(flat, (rows.shape[0], flat.size)))
+    out = wrap(np.ascontiguousarray(rows[:, flat].reshape(lead + out_inner)))
+    if needs_grad(input):
+        cls = _pad_node(mode, max(len(dims), k, 1))
+        attach(cls, out, (input,), (input,), (idx, _numel(inner), x.shape))
+    return out
+
+
+_PAD_NODES: dict = {}
+
+
+def _pad_node(mode: str, nd: int) -> type:
+    name = _PAD_NAMES[mode].format(nd)
+    cls = _PAD_NODES.get(name)
+    if cls is None:
+        cls = _PAD_NODES[name] = node_class(
+            name, lambda m, g, x, idx, n, shape: m.tie(m.reshape(
+                m.scatter_rows(m.reshape(g, (idx.shape[0], -1)), idx, n), shape), x))
+    return cls
+
+
+# -- small utilities -------------------------------------------------------------------------
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """Takes a LongTensor of class indices and returns a tensor with one-hot rows."""
+    x = tensor._data
+    if x.dtype != np.int64:
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    if num_classes == -1:
+        if x.size == 0:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+        num_classes = int(x.max()) + 1
+    if x.size:
+        if x.min() < 0:
+            raise RuntimeError("Class values must be non-negative.")
+        if x.max() >= num_classes:
+            raise RuntimeError("Class values must be smaller than num_classes.")
+    out = np.zeros(x.shape + (num_classes,), np.int64)
+    np.put_along_axis(out, x[..., None], 1, axis=-1)
+    return wrap(out)
+
+
+LinalgVectorNormBackward0 = node_class(
+    "LinalgVectorNormBackward0",
+    lambda m, g, x, result, p, dim, keepdim: _norm_grad(m, g, x, result, p, dim, keepdim))
+
+
+def _norm_grad(m: Any, g: Any, x: Any, result: Any, p: float, dim: tuple, keepdim: bool) -> Any:
+    if not keepdim:
+        g = m.unsqueeze_dims(g, dim, len(x.shape))
+        result = m.unsqueeze_dims(result, dim, len(x.shape))
+    if p == 2:
+        return m.where(result == 0, 0.0, g * x / result)
+    ax = m.abs(x)
+    scale = m.pow(ax, p - 2) * x / m.pow(result, p - 1)
+    return m.where(result == 0, 0.0, g * scale)
+
+
+def vector_norm(input: Tensor, p: float = 2.0, dim: Any = None,
+                keepdim: bool = False) -> Tensor:
+    """The p-norm of input over dim."""
+    x = input._data
+    dims = tuple(range(x.ndim)) if dim is None else \
+        tuple(wrap_dim(d, x.ndim) for d in (dim if isinstance(dim, (list, tuple)) else (dim,)))
+    a = np.abs(x)
+    if p == 2:
+        r = np.sqrt(np.sum(a * a, axis=dims, keepdims=keepdim))
+    elif p == 1:
+        r = np.sum(a, axis=dims, keepdims=keepdim)
+    elif p == math.inf:
+        r = np.max(a, axis=dims, keepdims=keepdim)
+    else:
+        r = np.sum(a ** x.dtype.type(p), axis=dims, keepdims=keepdim) ** x.dtype.type(1 / p)
+    out = wrap(np.asarray(r, x.dtype))
+    if needs_grad(input):
+        attach(LinalgVectorNormBackward0, out, (input,), (input, out, p, dims, keepdim))
+    return out
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
+              out: Any = None) -> Tensor:
+    """Performs Lp normalization of inputs over the specified dimension."""
+    denom = vector_norm(input, p, dim, True).clamp(min=eps).expand_as(input)
+    return input / denom
+
+
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """Returns the cosine similarity between x1 and x2, computed along dim."""
+    shape = np.broadcast_shapes(x1._data.shape, x2._data.shape)
+    a = x1 if x1._data.shape == shape else x1.expand(shape)
+    b = x2 if x2._data.shape == shape else x2.expand(shape)
+    na = vector_norm(a, 2, dim, True)
+    nb = vector_norm(b, 2, dim, True)
+    with no_grad():
+        np.maximum(na._data, na._data.dtype.type(eps), out=na._data)
+        np.maximum(nb._data, nb._data.dtype.type(eps), out=nb._data)
+    return ((a / na) * (b / nb)).sum(dim)
+
+
+def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
+                      keepdim: bool = False) -> Tensor:
+    """The p-norm of x1 - x2 + eps over the last dimension."""
+    return vector_norm(x1 - x2 + eps, p, -1, keepdim)
+
+
+def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
+           stride: Any = 1) -> Tensor:
+    """Extracts sliding local blocks from a batched input tensor."""
+    x = input._data
+    if x.ndim not in (3, 4):
+        raise NotImplementedError(f"Input Error: Only 3D or 4D input Tensors are supported "
+                                  f"(got {x.ndim}D)")
+    k, d, p, s = (_pair(v) for v in (kernel_size, dilation, padding, stride))
+    t = input if x.ndim == 4 else input.unsqueeze(0)
+    out = nn_ops._im2col(t, k, d, (p[0], p[0], p[1], p[1]), s)
+    return out if x.ndim == 4 else out.squeeze(0)
+
+
+def fold(input: Tensor, output_size: Any, kernel_size: Any, dilation: Any = 1,
+         padding: Any = 0, stride: Any = 1) -> Tensor:
+    """Combines an array of sliding local blocks into a large containing tensor."""
+    x = input._data
+    if x.ndim not in (2, 3):
+        raise NotImplementedError(f"Input Error: Only unbatched (2D) or batched (3D) input "
+                                  f"Tensors are supported (got {x.ndim}D)")
+    o, k, d, p, s = (_pair(v) for v in (output_size, kernel_size, dilation, padding, stride))
+    t = input if x.ndim == 3 else input.unsqueeze(0)
+    out = nn_ops._col2im(t, o, k, d, (p[0], p[0], p[1], p[1]), s)
+    return out if x.ndim == 3 else out.squeeze(0)
+
+
+def _pair(v: Any) -> tuple:
+    if isinstance(v, (list, tuple)):
+        return tuple(int(a) for a in v)
+    return (int(v), int(v))
+
+
+# -- interpolation ------------------------------------------------------------------------
+
+def _interp_matrix(n_in: int, n_out: int, mode: str, align: bool | None,
+                   scale: float | None, dt: np.dtype) -> np.ndarray:
+    mat = np.zeros((n_out, n_in), dtype=np.float64)
+    rows = np.arange(n_out)
+    if mode == "nearest":
+        sc = (1.0 / scale) if scale else n_in / n_out
+        src = np.minimum(np.floor(rows * np.float32(sc)).astype(np.int64), n_in - 1)
+        mat[rows, src] = 1.0
+        return mat.astype(dt)
+    if align:
+        sc = (n_in - 1) / (n_out - 1) if n_out > 1 else 0.0
+        src = rows * sc
+    else:
+        sc = (1.0 / scale) if scale else n_in / n_out
+        src = np.maximum((rows + 0.5) * sc - 0.5, 0.0)
+    i0 = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
+    i1 = np.minimum(i0 + 1, n_in - 1)
+    lam = src - i0
+    np.add.at(mat, (rows, i0), 1.0 - lam)
+    np.add.at(mat, (rows, i1), lam)
+    return mat.astype(dt)
+
+
+_INTERP_NODES: dict = {}
+
+
+def _interp_node(name: str) -> type:
+    cls = _INTERP_NODES.get(name)
+    if cls is None:
+        cls = _INTERP_NODES[name] = node_class(
+            name, lambda m, g, a, b: m.matmul(m.matmul(m.const(a.T.copy()), g), m.const(b)))
+    return cls
+
+
+def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None,
+                mode: str = "nearest", align_corners: bool | None = None,
+                recompute_scale_factor: bool | None = None, antialias: bool = False) -> Tensor:
+    """Down/up samples the input to the given size or by the given scale_factor ('nearest',
+    'linear' or 'bilinear')."""
+    x = input._data
+    nsp = x.ndim - 2
+    if mode in ("nearest",) and align_corners is not None:
+        raise ValueError("align_corners option can only be set with the interpolating modes: "
+                         "linear | bilinear | bicubic | trilinear")
+    if mode not in ("nearest", "linear", "bilinear"):
+        raise NotImplementedError(f"Input Error: mode {mode} is not supported")
+    if (mode == "bilinear" and nsp != 2) or (mode == "linear" and nsp != 1) or nsp not in (1, 2):
+        raise NotImplementedError(
+            f"Got {x.ndim}D input, but {mode} mode needs "
+            f"{ {'linear': 3, 'bilinear': 4}.get(mode, 4)}D input")
+    if (size is None) == (scale_factor is None):
+        raise ValueError("either size or scale_factor should be defined" if size is None else
+                         "only one of size or scale_factor should be defined")
+    if size is not None:
+        out_sz = tuple(size) if isinstance(size, (list, tuple)) else (size,) * nsp
+        scales = (None,) * nsp
+    else:
+        sf = tuple(scale_factor) if isinstance(scale_factor, (list, tuple)) else \
+            (scale_factor,) * nsp
+        out_sz = tuple(int(math.floor(float(x.shape[2 + i]) * sf[i])) for i in range(nsp))
+        scales = (None,) * nsp if recompute_scale_factor else sf
+    dt = x.dtype
+    if nsp == 1:
+        a = np.ones((1, 1), dt)
+        b = _interp_matrix(x.shape[2], out_sz[0], mode, align_corners, scales[0], dt)
+    else:
+        a = _interp_matrix(x.shape[2], out_sz[0], mode, align_corners, scales[0], dt)
+        b = _interp_matrix(x.shape[3], out_sz[1], mode, align_corners, scales[1], dt)
+    x4 = x.reshape(x.shape[0], x.shape[1], 1, x.shape[2]) if nsp == 1 else x
+    out = (a @ x4 @ b.T).astype(dt)
+    if nsp == 1:
+        out = out.reshape(x.shape[0], x.shape[1], -1)
+    r = wrap(np.ascontiguousarray(out))
+    if needs_grad(input):
+        name = {"nearest": "UpsampleNearest{}DBackward0", "linear": "UpsampleLinear1DBackward0",
+                "bilinear": "UpsampleBilinear2DBackward0"}[mode].format(nsp)
+        if nsp == 1:
+            attach(_interp1d_node(name), r, (input,), (b,))
+        else:
+            attach(_interp_node(name), r, (input,), (a, b))
+    return r
+
+
+def _interp1d_node(name: str) -> type:
+    key = name + "/1d"
+    cls = _INTERP_NODES.get(key)
+    if cls is None:
+        cls = _INTERP_NODES[key] = node_class(
+            name, lambda m, g, b: m.matmul(g, m.const(b)))
+    return cls
+
+
+# -- attention ----------------------------------------------------------------------------
+
+def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
+                                 attn_mask: Tensor | None = None, dropout_p: float = 0.0,
+                                 is_causal: bool = False, scale: float | None = None,
+                                 enable_gqa: bool = False) -> Tensor:
+    """softmax(Q K^T * scale + mask) V, with an optional causal mask and dropout."""
+    lq, lk = query._data.shape[-2], key._data.shape[-2]
+    sc = 1.0 / math.sqrt(query._data.shape[-1]) if scale is None else scale
+    scores = matmul(query, key.transpose(-2, -1)) * sc
+    if is_causal:
+        mask = np.tril(np.ones((lq, lk), dtype=bool))
+        scores = pointwise.where(wrap(mask), scores, -math.inf)
+    if attn_mask is not None:
+        if attn_mask._data.dtype == np.bool_:
+            scores = pointwise.where(attn_mask, scores, -math.inf)
+        else:
+            scores = scores + attn_mask
+    attn = softmax(scores, -1)
+    if dropout_p > 0.0:
+        attn = dropout(attn, dropout_p, True)
+    return matmul(attn, value)
+
+
+# -- losses ---------------------------------------------------------------------------------
+
+def _apply_reduction(loss: Tensor, reduction: str) -> Tensor:
+    red = reduction_enum(reduction)
+    if red == 1:
+        return loss.mean()
+    if red == 2:
+        return loss.sum()
+    return loss
+
+
+def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
+            reduction: str = "mean", weight: Any = None) -> Tensor:
+    """Measures the mean element-wise absolute value difference."""
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce)
+    reduction_enum(reduction)
+    if target._data.shape != input._data.shape:
+        warnings.warn(
+            f"Using a target size ({target.shape}) that is different to the input size "
+            f"({input.shape}). This will likely lead to incorrect results due to "
+            "broadcasting. Please ensure they have the same size.", UserWarning, stacklevel=2)
+        shp = np.broadcast_shapes(input._data.shape, target._data.shape)
+        input, target = input.expand(shp), target.expand(shp)
+    return _apply_reduction((input - target).abs(), reduction)
+
+
+def _class_dim(x: Tensor) -> int:
+    return 0 if x._data.ndim == 1 else 1
+
+
+def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                  size_average: Any = None, ignore_index: int = -100, reduce: Any = None,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """The cross entropy between input logits and target (class indices or class
+    probabilities), with optional class weights and label smoothing."""
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce)
+    red = reduction_enum(reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: "
+                           f"{label_smoothing}")
+    cd = _class_dim(input)
+    c = input._data.shape[cd]
+    if target._data.dtype.kind == "f":
+        if target._data.shape != input._data.shape:
+            raise RuntimeError("Expected floating point target to have the same shape as input")
+        return _ce_probs(input, target, weight, red, label_smoothing, cd, c)
+    logp = log_softmax(input, cd)
+    nll = nll_loss(logp, target, weight, None, ignore_index, None, reduction)
+    if label_smoothing == 0.0:
+        return nll
+    ignore = wrap(target._data == ignore_index)
+    if weight is not None:
+        wshape = [1] * input._data.ndim
+        wshape[cd] = c
+        smooth = -(logp * weight.view(*wshape)).sum(cd)
+    else:
+        smooth = -logp.sum(cd)
+    smooth = pointwise.where(ignore, 0.0, smooth)
+    if red == 1:
+        if weight is not None:
+            kept = target._data[target._data != ignore_index].reshape(-1)
+            ret = smooth.sum() / wrap(weight._data[kept]).sum()
+        else:
+            ret = smooth.sum() / wrap(np.asarray(np.sum(~ignore._data)))
+    elif red == 2:
+        ret = smooth.sum()
+    else:
+        ret = smooth
+    return (1 - label_smoothing) * nll + ret * (label_smoothing / c)
+
+
+def _ce_probs(input: Tensor, target: Tensor, weight: Any, red: int, ls: float, cd: int,
+              c: int) -> Tensor:
+    logp = log_softmax(input, cd)
+    if ls > 0.0:
+        target = target * (1 - ls) + ls / c
+    prod = logp * target
+    if weight is not None:
+        wshape = [1] * input._data.ndim
+        wshape[cd] = c
+        prod = prod * weight.view(*wshape)
+    if red == 1:
+        if input._data.size == 0:
+            return -prod.sum() * math.nan
+        return -prod.sum() / (input._data.size / c)
+    if red == 2:
+        return -prod.sum()
+    return -prod.sum(cd)
+
+
+def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
+           reduction: str = "mean", log_target: bool = False) -> Tensor:
+    """The Kullback-Leibler divergence loss, input being log-probabilities."""
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce)
+    elif reduction == "mean":
+        warnings.warn(
+            "reduction: 'mean' divides the total loss by both the batch size and the support "
+            "size.'batchmean' divides only by the batch size, and aligns with the KL div math "
+            "definition.'mean' will be changed to behave the same as 'batchmean' in the next "
+            "major release.", UserWarning, stacklevel=2)
+    if log_target:
+        out = pointwise.exp(target) * (target - input)
+    else:
+        t = target
+        safe = pointwise.where(wrap(t._data == 0), 1.0, t) if t._rg else \
+            wrap(np.where(t._data == 0, 1, t._data).astype(t._data.dtype))
+        out = pointwise.where(wrap(t._data == 0), 0.0, t * pointwise.log(safe)) - t * input
+    if reduction == "batchmean":
+        s = out.sum()
+        return s / input._data.shape[0] if input._data.ndim else s
+    return _apply_reduction(out, reduction)
+
+
+def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,
+                          size_average: Any = None, reduce: Any = None,
+                          reduction: str = "mean") -> Tensor:
+    """Measures whether two inputs are similar (target 1) or dissimilar (target -1) by their
+    cosine similarity."""
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce)
+    td = input1._data.ndim - 1
+    eps = 1e-12
+    prod = (input1 * input2).sum(td)
+    m1 = (input1 * input1).sum(td) + eps
+    m2 = (input2 * input2).sum(td) + eps
+    cos = prod / (m1 * m2).sqrt()
+    zeros = wrap(np.zeros_like(cos._data))
+    pos = 1 - cos
+    neg = (cos - margin).clamp(min=0)
+    out = pointwise.where(target == 1, pos, zeros) + pointwise.where(target == -1, neg, zeros)
+    return _apply_reduction(out, reduction)
+
+
+def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,
+                        size_average: Any = None, reduce: Any = None,
+                        reduction: str = "mean") -> Tensor:
+    """max(0, -target * (input1 - input2) + margin)."""
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce)
+    if not (input1._data.ndim == input2._data.ndim == target._data.ndim):
+        raise RuntimeError(
+            "margin_ranking_loss : All input tensors should have same dimension but got "
+            f"sizes: input1: {input1.shape}, input2: {input2.shape}, target: {target.shape} ")
+    out = (-target * (input1 - input2) + margin).clamp(min=0)
+    return _apply_reduction(out, reduction)
+
+

@@ -1,0 +1,1281 @@
+"""Neural-network ops and their derivatives: softmax, convolution, pooling, normalization,
+embedding, activations and losses.
+
+Forwards are NumPy; each node is one row of the derivative table with torch's name. Formulas
+are written against the math namespace `m`, so they run on arrays in plain backward and on
+tensors under create_graph. The few helpers the formulas need beyond the generic namespace
+(im2col/col2im, a row gather/scatter pair, constants) are registered here in both forms:
+each graph form is itself a differentiable op, so higher derivatives come from composition.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from .._tensor import Tensor
+from ..autograd.grad_mode import state as _mode
+from . import _math, pointwise
+from ._core import attach, needs_grad, node_class, wrap, wrap_dim
+
+__all__ = ["softmax", "log_softmax"]
+
+_raw = _math.raw
+_graph = _math.graph
+
+
+# -- im2col / col2im -----------------------------------------------------------------------
+
+def _out_len(size: int, k: int, d: int, pad: int, s: int) -> int:
+    return (size + pad - d * (k - 1) - 1) // s + 1
+
+
+def im2col_np(x: np.ndarray, k: tuple, d: tuple, pad: tuple, s: tuple,
+              fill: float = 0.0) -> np.ndarray:
+    """(N, C, H, W) -> (N, C*kh*kw, L): the sliding blocks of x as columns. `pad` is
+    (top, bottom, left, right)."""
+    n, c, h, w = x.shape
+    pt, pb, pl, pr = pad
+    if any(pad):
+        xp = np.full((n, c, h + pt + pb, w + pl + pr), fill, dtype=x.dtype)
+        xp[:, :, pt:pt + h, pl:pl + w] = x
+    else:
+        xp = x
+    oh = _out_len(h, k[0], d[0], pt + pb, s[0])
+    ow = _out_len(w, k[1], d[1], pl + pr, s[1])
+    sn, sc, sh, sw = xp.strides
+    win = np.lib.stride_tricks.as_strided(
+        xp, (n, c, k[0], k[1], oh, ow),
+        (sn, sc, sh * d[0], sw * d[1], sh * s[0], sw * s[1]), writeable=False)
+    return win.reshape(n, c * k[0] * k[1], oh * ow)
+
+
+def col2im_np(cols: np.ndarray, size: tuple, k: tuple, d: tuple, pad: tuple,
+              s: tuple) -> np.ndarray:
+    """The adjoint of im2col: sums the columns back into an (N, C, H, W) image."""
+    h, w = size
+    pt, pb, pl, pr = pad
+    oh = _out_len(h, k[0], d[0], pt + pb, s[0])
+    ow = _out_len(w, k[1], d[1], pl + pr, s[1])
+    n = cols.shape[0]
+    c = cols.shape[1] // (k[0] * k[1])
+    cols = cols.reshape(n, c, k[0], k[1], oh, ow)
+    out = np.zeros((n, c, h + pt + pb, w + pl + pr), dtype=cols.dtype)
+    for i in range(k[0]):
+        hs = i * d[0]
+        for j in range(k[1]):
+            ws = j * d[1]
+            out[:, :, hs:hs + s[0] * (oh - 1) + 1:s[0], ws:ws + s[1] * (ow - 1) + 1:s[1]] += \
+                cols[:, :, i, j]
+    return out[:, :, pt:pt + h, pl:pl + w]
+
+
+Im2ColBackward0 = node_class(
+    "Im2ColBackward0",
+    lambda m, g, size, k, d, pad, s: m.col2im(g, size, k, d, pad, s))
+Col2ImBackward0 = node_class(
+    "Col2ImBackward0",
+    lambda m, g, size, k, d, pad, s: m.im2col(g, k, d, pad, s))
+
+
+def _im2col(x: Tensor, k: tuple, d: tuple, pad: tuple, s: tuple) -> Tensor:
+    out = wrap(np.ascontiguousarray(im2col_np(x._data, k, d, pad, s)))
+    if needs_grad(x):
+        attach(Im2ColBackward0, out, (x,), (), (x._data.shape[2:], k, d, pad, s))
+    return out
+
+
+def _col2im(cols: Tensor, size: tuple, k: tuple, d: tuple, pad: tuple, s: tuple) -> Tensor:
+    out = wrap(col2im_np(cols._data, size, k, d, pad, s))
+    if needs_grad(cols):
+        attach(Col2ImBackward0, out, (cols,), (), (size, k, d, pad, s))
+    return out
+
+
+# -- row gather / scatter-add (the adjoint pair behind max pooling, embedding, nll) ------------
+
+def gather_rows_np(x: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """x (R, n), idx (R, k) -> x[r, idx[r, j]]."""
+    return np.take_along_axis(x, idx, 1)
+
+
+def scatter_rows_np(g: np.ndarray, idx: np.ndarray, n: int) -> np.ndarray:
+    """The adjoint of gather_rows: an (R, n) array of zeros with g added at idx."""
+    r = g.shape[0]
+    flat = (idx + (np.arange(r, dtype=np.int64) * n)[:, None]).ravel()
+    out = np.bincount(flat, weights=g.ravel(), minlength=r * n)
+    return out.astype(g.dtype, copy=False).reshape(r, n)
+
+
+GatherBackward0 = node_class(
+    "GatherBackward0", lambda m, g, idx, n: m.scatter_rows(g, idx, n))
+ScatterAddBackward0 = node_class(
+    "ScatterAddBackward0", lambda m, g, idx, n: m.gather_rows(g, idx))
+
+
+def _gather_rows(x: Tensor, idx: np.ndarray) -> Tensor:
+    out = wrap(gather_rows_np(x._data, idx))
+    if needs_grad(x):
+        attach(GatherBackward0, out, (x,), (idx, x._data.shape[1]))
+    return out
+
+
+def _scatter_rows(g: Tensor, idx: np.ndarray, n: int) -> Tensor:
+    out = wrap(scatter_rows_np(g._data, idx, n))
+    if needs_grad(g):
+        attach(ScatterAddBackward0, out, (g,), (idx, n))
+    return out
+
+
+def _tie(result: Tensor, x: Tensor) -> Tensor:
+    """Under create_graph, a gradient that torch computes from an op's input (as
+    max_pool2d_with_indices_backward takes `self`) requires grad whenever that input does,
+    with a zero derivative towards it."""
+    if x._rg and not result._rg and _mode.enabled:
+        return result + x * 0
+    return result
+
+
+def _register_math() -> None:
+    """The helpers formulas use, as NumPy (plain backward) and as ember ops (create_graph)."""
+    pairs = {
+        "im2col": (im2col_np, _im2col),
+        "col2im": (col2im_np, _col2im),
+        "gather_rows": (gather_rows_np, _gather_rows),
+        "scatter_rows": (scatter_rows_np, _scatter_rows),
+        "const": (lambda a: a, lambda a: Tensor._make(np.asarray(a))),
+        "tanh": (np.tanh, pointwise.tanh),
+        "tie": (lambda r, x: r, _tie),
+    }
+    for name, (raw_fn, graph_fn) in pairs.items():
+        if not hasattr(_raw, name):
+            setattr(_raw, name, raw_fn)
+        if not hasattr(_graph, name):
+            setattr(_graph, name, graph_fn)
+
+
+_register_math()
+
+
+# -- softmax -----------------------------------------------------------------------------------
+
+SoftmaxBackward0 = node_class(
+    "SoftmaxBackward0",
+    lambda m, g, result, dim: result * (g - m.sum(g * result, (dim,), True)))
+LogSoftmaxBackward0 = node_class(
+    "LogSoftmaxBackward0",
+    lambda m, g, result, dim: g - m.exp(result) * m.sum(g, (dim,), True))
+
+
+def _softmax_input(input: Tensor, dim: Any, dtype: Any, name: str) -> tuple:
+    if dim is None:
+        nd = input._data.ndim
+        dim = 0 if nd in (0, 1, 3) else 1
+    x = input._data
+    if dtype is not None:
+        x = x.astype(dtype.np)
+        input = input.to(dtype)
+    if x.dtype.kind != "f":
+        raise RuntimeError(f'"{name}_lastdim_kernel_impl" not implemented for '
+                           f"'{input.dtype._legacy}'")
+    return input, x, wrap_dim(dim, x.ndim)
+
+
+def softmax(input: Tensor, dim: Any = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
+    """Applies a softmax function: rescales the slices along dim so their elements lie in
+    [0, 1] and sum to 1."""
+    input, x, d = _softmax_input(input, dim, dtype, "softmax")
+    ax = d if x.ndim else None
+    with np.errstate(all="ignore"):
+        e = np.exp(x - np.max(x, axis=ax, keepdims=True)) if x.size else x.copy()
+        out = wrap(e / np.sum(e, axis=ax, keepdims=True) if x.size else e)
+    if needs_grad(input):
+        attach(SoftmaxBackward0, out, (input,), (out,), (d,))
+    return out
+
+
+def log_softmax(input: Tensor, dim: Any = None, _stacklevel: int = 3,
+                dtype: Any = None) -> Tensor:
+    """Applies a softmax followed by a logarithm, computed stably as x - logsumexp(x)."""
+    input, x, d = _softmax_input(input, dim, dtype, "log_softmax")
+    ax = d if x.ndim else None
+    with np.errstate(all="ignore"):
+        if x.size:
+            mx = np.max(x, axis=ax, keepdims=True)
+            mx = np.where(np.isfinite(mx), mx, 0).astype(x.dtype)
+            sh = x - mx
+            out = wrap(sh - np.log(np.sum(np.exp(sh), axis=ax, keepdims=True)))
+        else:
+            out = wrap(x.copy())
+    if needs_grad(input):
+        attach(LogSoftmaxBackward0, out, (input,), (out,), (d,))
+    return out
+
+
+# -- convolution -------------------------------------------------------------------------------
+
+def _conv_grad_input(m: Any, g: Any, x: Any, w: Any, p: tuple) -> Any:
+    xs, ws, k, d, pad, s, groups, transposed, nd = p
+    n = xs[0]
+    g4 = m.reshape(g, (g.shape[0], g.shape[1], -1, g.shape[-1])) if nd == 1 else g
+    if not transposed:
+        o = ws[0]
+        c = xs[1]
+        gr = m.reshape(g4, (n, groups, o // groups, -1))
+        wr = m.reshape(w, (groups, o // groups, -1))
+        cols = m.reshape(m.matmul(m.mT(wr), gr), (n, c * k[0] * k[1], -1))
+        gx = m.col2im(cols, _spatial(xs, nd), k, d, pad, s)
+    else:
+        cin = xs[1]
+        gc = m.reshape(m.im2col(g4, k, d, pad, s), (n, groups, -1, _numel(_spatial(xs, nd))))
+        wr = m.reshape(w, (groups, cin // groups, -1))
+        gx = m.matmul(wr, gc)
+    return m.reshape(gx, xs)
+
+
+def _conv_grad_weight(m: Any, g: Any, x: Any, w: Any, p: tuple) -> Any:
+    xs, ws, k, d, pad, s, groups, transposed, nd = p
+    n = xs[0]
+    g4 = m.reshape(g, (g.shape[0], g.shape[1], -1, g.shape[-1])) if nd == 1 else g
+    x4 = m.reshape(x, (n, xs[1], 1, xs[2])) if nd == 1 else x
+    if not transposed:
+        o = ws[0]
+        gr = m.reshape(g4, (n, groups, o // groups, -1))
+        xc = m.reshape(m.im2col(x4, k, d, pad, s), (n, groups, -1, gr.shape[-1]))
+        gw = m.sum(m.matmul(gr, m.mT(xc)), (0,))
+    else:
+        cin = xs[1]
+        xr = m.reshape(x4, (n, groups, cin // groups, -1))
+        gc = m.reshape(m.im2col(g4, k, d, pad, s), (n, groups, -1, xr.shape[-1]))
+        gw = m.sum(m.matmul(xr, m.mT(gc)), (0,))
+    return m.reshape(gw, ws)
+
+
+def _conv_grad_bias(m: Any, g: Any, x: Any, w: Any, p: tuple) -> Any:
+    return m.sum(g, (0,) + tuple(range(2, len(p[0]))))
+
+
+ConvolutionBackward0 = node_class(
+    "ConvolutionBackward0", _conv_grad_input, _conv_grad_weight, _conv_grad_bias)
+
+
+def _spatial(xs: tuple, nd: int) -> tuple:
+    return (1, xs[2]) if nd == 1 else tuple(xs[2:])
+
+
+def _numel(shape: tuple) -> int:
+    n = 1
+    for v in shape:
+        n *= v
+    return n
+
+
+def _tuple(v: Any, n: int, name: str = "") -> tuple:
+    if isinstance(v, (list, tuple)):
+        if len(v) == 1:
+            return tuple(int(v[0]) for _ in range(n))
+        return tuple(int(a) for a in v)
+    return (int(v),) * n
+
+
+def _conv_checks(x: np.ndarray, w: np.ndarray, groups: int, nd: int, transposed: bool,
+                 bias: Any) -> None:
+    if x.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(
+            f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to conv{nd}d, but got "
+            f"input of size: [{', '.join(str(v) for v in x.shape)}]")
+    if w.ndim != nd + 2:
+        raise RuntimeError(f"weight should have at least three dimensions")
+    cin = x.shape[1] if x.ndim == nd + 2 else x.shape[0]
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    if not transposed and cin != w.shape[1] * groups:
+        shape = "[" + ", ".join(str(v) for v in w.shape) + "]"
+        xs = "[" + ", ".join(str(v) for v in x.shape) + "]"
+        raise RuntimeError(
+            f"Given groups={groups}, weight of size {shape}, expected input{xs} to have "
+            f"{w.shape[1] * groups} channels, but got {cin} channels instead")
+    if transposed and cin != w.shape[0]:
+        shape = "[" + ", ".join(str(v) for v in w.shape) + "]"
+        xs = "[" + ", ".join(str(v) for v in x.shape) + "]"
+        raise RuntimeError(
+            f"Given transposed=1, weight of size {shape}, expected input{xs} to have "
+            f"{w.shape[0]} channels, but got {cin} channels instead")
+    if x.dtype != w.dtype:
+        raise RuntimeError(
+            f"Input type ({_legacy(x)}) and weight type ({_legacy(w)}) should be the same")
+    if bias is not None and bias._data.dtype != w.dtype:
+        raise RuntimeError(
+            f"Input type ({_legacy(x)}) and bias type ({_legacy(bias._data)}) should be the "
+            "same")
+
+
+def _legacy(a: np.ndarray) -> str:
+    from .._dtypes import FROM_NUMPY
+
+    return f"torch.{FROM_NUMPY[a.dtype]._legacy}Tensor"
+
+
+def convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any, padding: Any,
+                dilation: Any, transposed: bool, output_padding: Any, groups: int,
+                nd: int) -> Tensor:
+    """N-d (1 or 2 spatial dims) convolution or transposed convolution through im2col and a
+    batched matrix product."""
+    x, w = input._data, weight._data
+    _conv_checks(x, w, groups, nd, transposed, bias)
+    unbatched = x.ndim == nd + 1
+    if unbatched:
+        return convolution(input.unsqueeze(0), weight, bias, stride, padding, dilation,
+                           transposed, output_padding, groups, nd).squeeze(0)
+    s = _tuple(stride, nd)
+    d = _tuple(dilation, nd)
+    ks = tuple(w.shape[2:])
+    if isinstance(padding, str):
+        if padding == "valid":
+            pads = (0,) * nd
+            pairs = [(0, 0)] * nd
+        elif padding == "same":
+            if any(v != 1 for v in s):
+                raise ValueError("padding='same' is not supported for strided convolutions")
+            pairs = []
+            for kk, dd in zip(ks, d):
+                total = dd * (kk - 1)
+                pairs.append((total // 2, total - total // 2))
+        else:
+            raise ValueError(f"Invalid padding string '{padding}', should be one of "
+                             "{'valid', 'same'}")
+    else:
+        pads = _tuple(padding, nd)
+        pairs = [(p, p) for p in pads]
+    op = _tuple(output_padding, nd)
+    if nd == 1:
+        s, d, ks, op = (1,) + s, (1,) + d, (1,) + ks, (0,) + op
+        pairs = [(0, 0)] + pairs
+    pad4 = (pairs[0][0], pairs[0][1], pairs[1][0], pairs[1][1])
+    x4 = x.reshape(x.shape[0], x.shape[1], 1, x.shape[2]) if nd == 1 else x
+    w4 = w.reshape(w.shape[0], w.shape[1], 1, w.shape[2]) if nd == 1 else w
+    n = x.shape[0]
+    if not transposed:
+        o = w.shape[0]
+        h, wd = x4.shape[2:]
+        oh = _out_len(h, ks[0], d[0], pad4[0] + pad4[1], s[0])
+        ow = _out_len(wd, ks[1], d[1], pad4[2] + pad4[3], s[1])
+        if oh <= 0 or ow <= 0:
+            raise RuntimeError(_too_small(x, w, pairs, d, nd))
+        cols = im2col_np(x4, ks, d, pad4, s).reshape(n, groups, -1, oh * ow)
+        wr = w4.reshape(groups, o // groups, -1)
+        out = np.matmul(wr, cols).reshape(n, o, oh, ow)
+    else:
+        cout = w.shape[1] * groups
+        h, wd = x4.shape[2:]
+        oh = (h - 1) * s[0] - pad4[0] - pad4[1] + d[0] * (ks[0] - 1) + op[0] + 1
+        ow = (wd - 1) * s[1] - pad4[2] - pad4[3] + d[1] * (ks[1] - 1) + op[1] + 1
+        xr = x4.reshape(n, groups, x.shape[1] // groups, h * wd)
+        wr = w4.reshape(groups, x.shape[1] // groups, -1)
+        cols = np.matmul(wr.swapaxes(-1, -2), xr).reshape(n, -1, h * wd)
+        out = col2im_np(cols, (oh, ow), ks, d, pad4, s)
+        o = cout
+    if bias is not None:
+        out = out + bias._data.reshape(1, o, 1, 1)
+    if nd == 1:
+        out = out.reshape(n, o, out.shape[-1])
+    r = wrap(np.ascontiguousarray(out))
+    if needs_grad(input, weight, bias):
+        p = (x.shape, w.shape, ks, d, pad4, s, groups, transposed, nd)
+        attach(ConvolutionBackward0, r, (input, weight, bias), (input, weight), (p,))
+    return r
+
+
+def _too_small(x: np.ndarray, w: np.ndarray, pairs: list, d: tuple, nd: int) -> str:
+    sp = x.shape[2:]
+    padded = [v + a + b for v, (a, b) in zip(sp, pairs[-nd:])]
+    ks = [dd * (k - 1) + 1 for dd, k in zip(d[-nd:], w.shape[2:])]
+    return (f"Calculated padded input size per channel: ({' x '.join(str(v) for v in padded)})."
+            f" Kernel size: ({' x '.join(str(v) for v in ks)}). Kernel size can't be greater "
+            "than actual input size")
+
+
+# -- pooling ------------------------------------------------------------------------------------
+
+def _pool_out(size: int, k: int, s: int, p: int, d: int, ceil: bool) -> int:
+    num = size + 2 * p - d * (k - 1) - 1
+    out = (-(-num // s) if ceil else num // s) + 1
+    if ceil and (out - 1) * s >= size + p:
+        out -= 1
+    return out
+
+
+MaxPool2DWithIndicesBackward0 = node_class(
+    "MaxPool2DWithIndicesBackward0",
+    lambda m, g, x, idx, xs: m.tie(m.reshape(
+        m.scatter_rows(m.reshape(g, (idx.shape[0], -1)), idx, xs[-1] * xs[-2]), xs), x))
+
+
+def max_pool2d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None,
+                            padding: Any = 0, dilation: Any = 1,
+                            ceil_mode: bool = False) -> tuple:
+    """2-D max pooling; returns the maxima and their flat indices within each input plane."""
+    x = input._data
+    if x.ndim not in (3, 4):
+        raise RuntimeError("non-empty 3D or 4D (batch mode) tensor expected for input")
+    k = _tuple(kernel_size, 2)
+    s = k if stride is None or (isinstance(stride, (list, tuple)) and not stride) \
+        else _tuple(stride, 2)
+    p = _tuple(padding, 2)
+    d = _tuple(dilation, 2)
+    if p[0] > k[0] // 2 or p[1] > k[1] // 2:
+        raise RuntimeError(
+            "pad should be at most half of effective kernel size, but got pad="
+            f"{p[0] if p[0] > k[0] // 2 else p[1]}, kernel_size={k[0] if p[0] > k[0] // 2 else k[1]}"
+            " and dilation=" + str(d[0]))
+    x4 = x if x.ndim == 4 else x[None]
+    n, c, h, w = x4.shape
+    oh = _pool_out(h, k[0], s[0], p[0], d[0], ceil_mode)
+    ow = _pool_out(w, k[1], s[1], p[1], d[1], ceil_mode)
+    if oh <= 0 or ow <= 0:
+        raise RuntimeError(
+            f"Given input size: ({c}x{h}x{w}). Calculated output size: ({c}x{oh}x{ow}). "
+            "Output size is too small")
+    pb = max(0, (oh - 1) * s[0] + d[0] * (k[0] - 1) + 1 - h - p[0])
+    pr = max(0, (ow - 1) * s[1] + d[1] * (k[1] - 1) + 1 - w - p[1])
+    fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
+    pad4 = (p[0], pb, p[1], pr)
+    cols = im2col_np(x4, k, d, pad4, s).reshape(n, c, k[0] * k[1], oh * ow) \
+        if not any(pad4) else _padded_cols(x4, k, d, pad4, s, fill, n, c, oh, ow)
+    cols = cols[..., :oh * ow]
+    arg = np.argmax(cols, axis=2)
+    vals = np.take_along_axis(cols, arg[:, :, None], 2)[:, :, 0]
+    ki, kj = np.divmod(arg, k[1])
+    oi, oj = np.divmod(np.arange(oh * ow), ow)
+    hi = oi * s[0] - p[0] + ki * d[0]
+    wj = oj * s[1] - p[1] + kj * d[1]
+    idx = (hi * w + wj).astype(np.int64)
+    out_shape = (n, c, oh, ow) if x.ndim == 4 else (c, oh, ow)
+    out = wrap(vals.reshape(out_shape))
+    indices = wrap(idx.reshape(out_shape))
+    if needs_grad(input):
+        attach(MaxPool2DWithIndicesBackward0, out, (input,),
+               (input, idx.reshape(n * c, -1), x.shape))
+    return out, indices
+
+
+def _padded_cols(x4: np.ndarray, k: tuple, d: tuple, pad4: tuple, s: tuple, fill: Any,
+                 n: int, c: int, oh: int, ow: int) -> np.ndarray:
+    cols = im2col_np(x4, k, d, pad4, s, fill)
+    return cols.reshape(n, c, k[0] * k[1], -1)
+
+
+AvgPool2DBackward0 = node_class(
+    "AvgPool2DBackward0",
+    lambda m, g, x, xs, k, pad4, s, div: m.tie(_avg_pool_grad(m, g, xs, k, pad4, s, div), x))
+
+
+def _avg_pool_grad(m: Any, g: Any, xs: tuple, k: tuple, pad4: tuple, s: tuple,
+                   div: np.ndarray) -> Any:
+    nc = _numel(xs[:-2])
+    gl = m.reshape(g, (nc, 1, -1)) / m.const(div.reshape(1, 1, -1))
+    cols = m.expand(gl, (nc, k[0] * k[1], gl.shape[-1]))
+    gx = m.col2im(cols, tuple(xs[-2:]), k, (1, 1), pad4, s)
+    return m.reshape(gx, xs)
+
+
+def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+               ceil_mode: bool = False, count_include_pad: bool = True,
+               divisor_override: Any = None) -> Tensor:
+    """2-D average pooling over kernel_size windows taken stride apart."""
+    x = input._data
+    if x.ndim not in (3, 4):
+        raise RuntimeError("non-empty 3D or 4D (batch mode) tensor expected for input")
+    k = _tuple(kernel_size, 2)
+    s = k if stride is None or (isinstance(stride, (list, tuple)) and not stride) \
+        else _tuple(stride, 2)
+    p = _tuple(padding, 2)
+    if p[0] > k[0] // 2 or p[1] > k[1] // 2:
+        raise RuntimeError("pad should be smaller than or equal to half of kernel size, but got "
+                           f"padW = {p[1]}, padH = {p[0]}, kW = {k[1]}, kH = {k[0]}")
+    h, w = x.shape[-2:]
+    oh = _pool_out(h, k[0], s[0], p[0], 1, ceil_mode)
+    ow = _pool_out(w, k[1], s[1], p[1], 1, ceil_mode)
+    pb = max(0, (oh - 1) * s[0] + k[0] - h - p[0])
+    pr = max(0, (ow - 1) * s[1] + k[1] - w - p[1])
+    pad4 = (p[0], pb, p[1], pr)
+    div = _avg_divisor(h, w, oh, ow, k, s, p, count_include_pad, divisor_override)
+    nc = _numel(x.shape[:-2])
+    cols = im2col_np(x.reshape(nc, 1, h, w), k, (1, 1), pad4, s)[:, :, :oh * ow]
+    res = (cols.sum(axis=1) / div.reshape(1, -1).astype(x.dtype)).astype(x.dtype)
+    out = wrap(res.reshape(x.shape[:-2] + (oh, ow)))
+    if needs_grad(input):
+        attach(AvgPool2DBackward0, out, (input,), (input,),
+               (x.shape, k, pad4, s, div.astype(x.dtype)))
+    return out
+
+
+def _avg_divisor(h: int, w: int, oh: int, ow: int, k: tuple, s: tuple, p: tuple,
+                 include_pad: bool, override: Any) -> np.ndarray:
+    if override:
+        return np.full((oh, ow), float(override))
+
+    def axis(n_out: int, size: int, kk: int, ss: int, pp: int) -> tuple:
+        start = np.arange(n_out) * ss - pp
+        end = np.minimum(start + kk, size + pp)
+        full = end - start
+        return full, np.minimum(end, size) - np.maximum(start, 0)
+
+    fh, ch = axis(oh, h, k[0], s[0], p[0])
+    fw, cw = axis(ow, w, k[1], s[1], p[1])
+    return np.outer(fh, fw).astype(np.float64) if include_pad else \
+        np.outer(ch, cw).astype(np.float64)
+
+
+AdaptiveAvgPool2DBackward0 = node_class(
+    "AdaptiveAvgPool2DBackward0",
+    lambda m, g, x, ph, pw: m.tie(m.matmul(m.matmul(m.const(ph.T.copy()), g), m.const(pw)), x))
+
+
+def _adaptive_matrix(size: int, out: int, dt: np.dtype) -> np.ndarray:
+    mat = np.zeros((out, size), dtype=dt)
+    for i in range(out):
+        a = (i * size) // out
+        b = -((-(i + 1) * size) // out)
+        mat[i, a:b] = 1.0 / (b - a)
+    return mat
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
+    """2-D adaptive average pooling to output_size (None keeps that input size)."""
+    x = input._data
+    if x.ndim not in (3, 4):
+        raise RuntimeError("adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got "
+                           f"{list(x.shape)}")
+    if not isinstance(output_size, (list, tuple)):
+        output_size = (output_size, output_size)
+    h, w = x.shape[-2:]
+    oh = h if output_size[0] is None else int(output_size[0])
+    ow = w if output_size[1] is None else int(output_size[1])
+    ph = _adaptive_matrix(h, oh, x.dtype)
+    pw = _adaptive_matrix(w, ow, x.dtype)
+    out = wrap(np.ascontiguousarray(ph @ x @ pw.T))
+    if needs_grad(input):
+        attach(AdaptiveAvgPool2DBackward0, out, (input,), (input, ph, pw))
+    return out
+
+
+# -- normalization -----------------------------------------------------------------------------
+
+def _norm_grad_input(m: Any, g: Any, x: Any, w: Any, b: Any, rstd: Any, mean: Any,
+                     p: tuple) -> Any:
+    axes, wshape, training, eps = p
+    gw = g if w is None else g * m.reshape(w, wshape)
+    if not training:
+        return m.tie(gw * m.const(rstd), x)
+    mean, r = _stats(m, x, mean, rstd, axes, eps)
+    xhat = (x - mean) * r
+    n = 1
+    for a in axes:
+        n *= x.shape[a]
+    mg = m.sum(gw, axes, True) / n
+    mgx = m.sum(gw * xhat, axes, True) / n
+    return (gw - mg - xhat * mgx) * r
+
+
+def _stats(m: Any, x: Any, mean: np.ndarray, rstd: np.ndarray, axes: tuple,
+           eps: float) -> tuple:
+    """The saved mean and 1/std; under create_graph recomputed from x so that second
+    derivatives see their dependence on it."""
+    if not isinstance(x, Tensor):
+        return mean, rstd
+    n = 1
+    for a in axes:
+        n *= x.shape[a]
+    mu = m.sum(x, axes, True) / n
+    d = x - mu
+    return mu, 1 / m.sqrt(m.sum(d * d, axes, True) / n + eps)
+
+
+def _norm_grad_weight(m: Any, g: Any, x: Any, w: Any, b: Any, rstd: Any, mean: Any,
+                      p: tuple) -> Any:
+    axes, wshape, training, eps = p
+    if training:
+        mean, rstd = _stats(m, x, mean, rstd, axes, eps)
+    else:
+        mean, rstd = m.const(mean), m.const(rstd)
+    xhat = (x - mean) * rstd
+    red = tuple(i for i in range(len(x.shape)) if i >= len(wshape) or wshape[i] == 1)
+    return m.reshape(m.sum(g * xhat, red, True), w.shape)
+
+
+def _norm_grad_bias(m: Any, g: Any, x: Any, w: Any, b: Any, rstd: Any, mean: Any,
+                    p: tuple) -> Any:
+    wshape = p[1]
+    red = tuple(i for i in range(len(g.shape)) if i >= len(wshape) or wshape[i] == 1)
+    return m.reshape(m.sum(g, red, True), b.shape)
+
+
+NativeBatchNormBackward0 = node_class(
+    "NativeBatchNormBackward0", _norm_grad_input, _norm_grad_weight, _norm_grad_bias)
+NativeLayerNormBackward0 = node_class(
+    "NativeLayerNormBackward0", _norm_grad_input, _norm_grad_weight, _norm_grad_bias)
+
+
+def _normalize(input: Tensor, weight: Any, bias: Any, axes: tuple, wshape: tuple,
+               mean: np.ndarray, rstd: np.ndarray, cls: type, training: bool,
+               eps: float) -> Tensor:
+    x = input._data
+    y = (x - mean) * rstd
+    if weight is not None:
+        y = y * weight._data.reshape(wshape)
+    if bias is not None:
+        y = y + bias._data.reshape(wshape)
+    out = wrap(np.ascontiguousarray(y.astype(x.dtype, copy=False)))
+    if needs_grad(input, weight, bias):
+        attach(cls, out, (input, weight, bias), (input, weight, bias, rstd, mean),
+               ((axes, wshape, training, eps),))
+    return out
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+               weight: Tensor | None = None, bias: Tensor | None = None,
+               training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Batch normalization over the channel dimension (1), updating the running statistics
+    in training mode."""
+    x = input._data
+    if x.ndim < 2:
+        raise ValueError(f"Expected 2D or 3D input (got {x.ndim}D input)")
+    c = x.shape[1]
+    axes = (0,) + tuple(range(2, x.ndim))
+    wshape = (1, c) + (1,) * (x.ndim - 2)
+    if training:
+        n = x.size // c if c else 0
+        if n <= 1:
+            raise ValueError("Expected more than 1 value per channel when training, got input "
+                             f"size {list(input.shape)}")
+        mean = x.mean(axis=axes, keepdims=True)
+        var = ((x - mean) ** 2).mean(axis=axes, keepdims=True)
+        if running_mean is not None:
+            rm = running_mean._data
+            rm *= rm.dtype.type(1 - momentum)
+            rm += (momentum * mean.reshape(c)).astype(rm.dtype)
+            running_mean._vc[0] += 1
+        if running_var is not None:
+            rv = running_var._data
+            rv *= rv.dtype.type(1 - momentum)
+            rv += (momentum * var.reshape(c) * (n / (n - 1))).astype(rv.dtype)
+            running_var._vc[0] += 1
+    else:
+        if running_mean is None or running_var is None:
+            raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
+        mean = running_mean._data.reshape(wshape).astype(x.dtype)
+        var = running_var._data.reshape(wshape).astype(x.dtype)
+    rstd = (1 / np.sqrt(var + x.dtype.type(eps))).astype(x.dtype)
+    return _normalize(input, weight, bias, axes, wshape, mean.astype(x.dtype), rstd,
+                      NativeBatchNormBackward0, training, eps)
+
+
+def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Layer normalization over the last len(normalized_shape) dimensions."""
+    x = input._data
+    if isinstance(normalized_shape, int):
+        normalized_shape = (normalized_shape,)
+    ns = tuple(normalized_shape)
+    k = len(ns)
+    if x.shape[x.ndim - k:] != ns or x.ndim < k:
+        raise RuntimeError(
+            f"Given normalized_shape={list(ns)}, expected input with shape [*, "
+            f"{', '.join(str(v) for v in ns)}], but got input of size{list(x.shape)}")
+    axes = tuple(range(x.ndim - k, x.ndim))
+    wshape = (1,) * (x.ndim - k) + ns
+    mean = x.mean(axis=axes, keepdims=True)
+    var = ((x - mean) ** 2).mean(axis=axes, keepdims=True)
+    rstd = (1 / np.sqrt(var + x.dtype.type(eps))).astype(x.dtype)
+    return _normalize(input, weight, bias, axes, wshape, mean, rstd,
+                      NativeLayerNormBackward0, True, eps)
+
+
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Group normalization: channels split into num_groups groups normalized together."""
+    x = input._data
+    n, c = x.shape[0], x.shape[1]
+    if c % num_groups:
+        raise RuntimeError(f"Expected number of channels in input to be divisible by "
+                           f"num_groups, but got input of shape {list(x.shape)} and "
+                           f"num_groups={num_groups}")
+    xg = input.reshape(n, num_groups, -1)
+    normed = _group_normed(xg, eps)
+    y = normed.reshape(x.shape)
+    wshape = (1, c) + (1,) * (x.ndim - 2)
+    if weight is not None:
+        y = y * weight.reshape(wshape)
+    if bias is not None:
+        y = y + bias.reshape(wshape)
+    return y
+
+
+NativeGroupNormBackward0 = node_class(
+    "NativeGroupNormBackward0",
+    lambda m, g, x, rstd, mean, p: _norm_grad_input(m, g, x, None, None, rstd, mean, p))
+
+
+def _group_normed(xg: Tensor, eps: float) -> Tensor:
+    x = xg._data
+    mean = x.mean(axis=2, keepdims=True)
+    var = ((x - mean) ** 2).mean(axis=2, keepdims=True)
+    rstd = (1 / np.sqrt(var + x.dtype.type(eps))).astype(x.dtype)
+    out = wrap(((x - mean) * rstd).astype(x.dtype))
+    if needs_grad(xg):
+        attach(NativeGroupNormBackward0, out, (xg,), (xg, rstd, mean),
+               (((2,), (1, 1, 1), True, eps),))
+    return out
+
+
+# -- embedding ---------------------------------------------------------------------------------
+
+def _embedding_grad(m: Any, g: Any, idx: np.ndarray, num: int, padding_idx: int) -> Any:
+    dim = g.shape[-1]
+    flat = idx.reshape(-1)
+    g2 = m.reshape(g, (-1, dim))
+    if padding_idx >= 0:
+        g2 = g2 * m.const((flat != padding_idx).astype(_dtype_of(g))[:, None])
+    rows = np.broadcast_to(flat, (dim, flat.size))
+    return m.transpose(m.scatter_rows(m.mT(g2), np.ascontiguousarray(rows), num), 0, 1)
+
+
+def _dtype_of(g: Any) -> np.dtype:
+    return g._data.dtype if isinstance(g, Tensor) else g.dtype
+
+
+EmbeddingBackward0 = node_class("EmbeddingBackward0", _embedding_grad)
+
+
+def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
+              max_norm: float | None = None, norm_type: float = 2.0,
+              scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
+    """Looks up rows of weight at the indices in input."""
+    idx = input._data
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the "
+                           "following scalar types: Long, Int; but got "
+                           f"torch.{input.dtype._legacy}Tensor instead (while checking "
+                           "arguments for embedding)")
+    w = weight._data
+    num = w.shape[0]
+    if idx.size and (idx.min() < 0 or idx.max() >= num):
+        raise IndexError("index out of range in self")
+    if padding_idx is not None:
+        if padding_idx > 0:
+            assert padding_idx < num, "Padding_idx must be within num_embeddings"
+        elif padding_idx < 0:
+            assert padding_idx >= -num, "Padding_idx must be within num_embeddings"
+            padding_idx = num + padding_idx
+    else:
+        padding_idx = -1
+    if max_norm is not None:
+        _embedding_renorm(w, idx, max_norm, norm_type)
+        weight._vc[0] += 1
+    out = wrap(w[idx.astype(np.int64)])
+    if needs_grad(weight):
+        attach(EmbeddingBackward0, out, (weight,), (idx.astype(np.int64), num, padding_idx))
+    return out
+
+
+def _embedding_renorm(w: np.ndarray, idx: np.ndarray, max_norm: float, p: float) -> None:
+    for i in np.unique(idx):
+        row = w[i]
+        norm = np.sum(np.abs(row) ** p) ** (1.0 / p)
+        if norm > max_norm:
+            row *= row.dtype.type(max_norm / (norm + 1e-7))
+
+
+# -- activations -------------------------------------------------------------------------------
+
+def _unary_node(name: str, fwd: Any, formula: Any, input: Tensor, *ctx: Any,
+                save_out: bool = False) -> Tensor:
+    x = input._data
+    if x.dtype.kind != "f":
+        raise RuntimeError(f'"{name}" not implemented for \'{input.dtype._legacy}\'')
+    with np.errstate(all="ignore"):
+        out = wrap(np.asarray(fwd(x, *ctx), dtype=x.dtype))
+    if needs_grad(input):
+        attach(formula, out, (input,), ((out,) if save_out else (input,)), ctx)
+    return out
+
+
+def _erf(x: np.ndarray) -> np.ndarray:
+    try:
+        from ._special import erf64
+    except ImportError:
+        erf64 = np.vectorize(math.erf, otypes=[np.float64])
+    return erf64(x.astype(np.float64))
+
+
+_SQRT1_2 = 0.7071067811865476
+_SQRT2_PI = 0.7978845608028654
+_KAPPA = 0.044715
+
+
+def _gelu_np(x: np.ndarray, approximate: str) -> np.ndarray:
+    t = x.dtype.type
+    if approximate == "tanh":
+        inner = t(_SQRT2_PI) * (x + t(_KAPPA) * x * x * x)
+        return t(0.5) * x * (t(1) + np.tanh(inner))
+    return (x * t(0.5) * (t(1) + _erf(x * t(_SQRT1_2)).astype(x.dtype))).astype(x.dtype)
+
+
+def _gelu_grad_np(g: np.ndarray, x: np.ndarray, approximate: str) -> np.ndarray:
+    t = x.dtype.type
+    if approximate == "tanh":
+        x2 = x * x
+        inner = t(_SQRT2_PI) * (x + t(_KAPPA) * x2 * x)
+        th = np.tanh(inner)
+        left = t(0.5) * x
+        right = t(1) + th
+        d_inner = t(_SQRT2_PI) * (t(1) + t(3 * _KAPPA) * x2)
+        return g * (t(0.5) * right + left * (t(1) - th * th) * d_inner)
+    cdf = t(0.5) * (t(1) + _erf(x * t(_SQRT1_2)).astype(x.dtype))
+    pdf = np.exp(t(-0.5) * x * x) * t(_SQRT2_PI * 0.5)
+    return g * (cdf + x * pdf)
+
+
+def _gelu_grad2_np(x: np.ndarray, approximate: str) -> np.ndarray:
+    """d/dx of gelu'(x)."""
+    t = x.dtype.type
+    if approximate == "tanh":
+        x2 = x * x
+        inner = t(_SQRT2_PI) * (x + t(_KAPPA) * x2 * x)
+        th = np.tanh(inner)
+        sech2 = t(1) - th * th
+        d_inner = t(_SQRT2_PI) * (t(1) + t(3 * _KAPPA) * x2)
+        dd_inner = t(_SQRT2_PI * 6 * _KAPPA) * x
+        return sech2 * d_inner + t(0.5) * x * (sech2 * dd_inner - t(2) * th * sech2 * d_inner
+                                               * d_inner)
+    pdf = np.exp(t(-0.5) * x * x) * t(_SQRT2_PI * 0.5)
+    return pdf * (t(2) - x * x)
+
+
+GeluBackwardBackward0 = node_class(
+    "GeluBackwardBackward0",
+    lambda m, gg, g, x, approx: gg * m.const(_gelu_grad_np(np.ones_like(_arr(x)), _arr(x),
+                                                           approx)),
+    lambda m, gg, g, x, approx: gg * g * m.const(_gelu_grad2_np(_arr(x), approx)),
+)
+
+
+def _arr(x: Any) -> np.ndarray:
+    return x._data if isinstance(x, Tensor) else x
+
+
+def gelu_backward(grad: Tensor, input: Tensor, approximate: str = "none") -> Tensor:
+    """The gradient of gelu at input, times grad."""
+    out = wrap(_gelu_grad_np(grad._data, input._data, approximate).astype(input._data.dtype))
+    if needs_grad(grad, input):
+        attach(GeluBackwardBackward0, out, (grad, input), (grad, input), (approximate,))
+    return out
+
+
+GeluBackward0 = node_class(
+    "GeluBackward0",
+    lambda m, g, x, approx: m.gelu_backward(g, x, approx))
+_raw.gelu_backward = lambda g, x, a: _gelu_grad_np(g, x, a).astype(x.dtype)
+_graph.gelu_backward = gelu_backward
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """Applies the Gaussian Error Linear Units function (exact, or its tanh approximation)."""
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError("approximate argument must be either none or tanh.")
+    return _unary_node("GeluKernelImpl", _gelu_np, GeluBackward0, input, approximate)
+
+
+def _sig(x: np.ndarray) -> np.ndarray:
+    one = x.dtype.type(1)
+    return one / (one + np.exp(-x))
+
+
+SiluBackward0 = node_class(
+    "SiluBackward0",
+    lambda m, g, x: g * (m.sigmoid(x) * (1 + x * (1 - m.sigmoid(x)))))
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """Applies the Sigmoid Linear Unit (SiLU) function, x * sigmoid(x), element-wise."""
+    return _unary_node("silu", lambda x: x / (x.dtype.type(1) + np.exp(-x)), SiluBackward0,
+                       input)
+
+
+def _softplus_np(x: np.ndarray) -> np.ndarray:
+    return np.log1p(np.exp(x))
+
+
+def _mish_grad(m: Any, g: Any, x: Any) -> Any:
+    tsp = m.tanh(_m_softplus(m, x, 1.0, 20.0))
+    return g * (tsp + x * m.sigmoid(x) * (1 - tsp * tsp))
+
+
+def _m_softplus(m: Any, x: Any, beta: float, threshold: float) -> Any:
+    bx = x * beta
+    return m.where(bx > threshold, x, m.log1p(m.exp(m.where(bx > threshold, 0.0, bx))) / beta)
+
+
+MishBackward0 = node_class("MishBackward0", _mish_grad)
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    """Applies the Mish function, x * tanh(softplus(x)), element-wise."""
+    return _unary_node("mish", lambda x: x * np.tanh(
+        np.where(x > 20, x, np.log1p(np.exp(np.minimum(x, 20))))), MishBackward0, input)
+
+
+SoftplusBackward0 = node_class(
+    "SoftplusBackward0",
+    lambda m, g, x, beta, threshold: m.where(
+        x * beta > threshold, g, g * m.sigmoid(m.where(x * beta > threshold, 0.0, x * beta))))
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """Applies log(1 + exp(beta * x)) / beta element-wise, linear above threshold."""
+    def fwd(x: np.ndarray, beta: float, threshold: float) -> np.ndarray:
+        t = x.dtype.type
+        bx = x * t(beta)
+        return np.where(bx > t(threshold), x, np.log1p(np.exp(bx)) / t(beta))
+    return _unary_node("softplus", fwd, SoftplusBackward0, input, beta, threshold)
+
+
+EluBackward0 = node_class(
+    "EluBackward0",
+    lambda m, g, x, alpha, scale, input_scale: m.where(
+        x > 0, g * scale,
+        g * (m.exp(m.where(x > 0, 0.0, x) * input_scale) * (alpha * scale * input_scale))))
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """Applies the Exponential Linear Unit function element-wise."""
+    def fwd(x: np.ndarray, alpha: float, scale: float, input_scale: float) -> np.ndarray:
+        t = x.dtype.type
+        return np.where(x > 0, x * t(scale),
+                        np.expm1(np.minimum(x, 0) * t(input_scale)) * t(alpha * scale))
+    return _unary_node("elu", fwd, EluBackward0, input, alpha, 1.0, 1.0)
+
+
+LeakyReluBackward0 = node_class(
+    "LeakyReluBackward0",
+    lambda m, g, x, slope: m.tie(m.where(x > 0, g, g * slope), x))
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """Applies max(0, x) + negative_slope * min(0, x) element-wise."""
+    return _unary_node("leaky_relu", lambda x, s: np.where(x > 0, x, x * x.dtype.type(s)),
+                       LeakyReluBackward0, input, negative_slope)
+
+
+HardtanhBackward0 = node_class(
+    "HardtanhBackward0",
+    lambda m, g, x, lo, hi: m.tie(m.where((x <= lo) | (x >= hi), 0.0, g), x))
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
+             inplace: bool = False) -> Tensor:
+    """Applies the HardTanh function element-wise: x clamped to [min_val, max_val]."""
+    return _unary_node("hardtanh", lambda x, lo, hi: np.clip(x, x.dtype.type(lo),
+                                                              x.dtype.type(hi)),
+                       HardtanhBackward0, input, min_val, max_val)
+
+
+LogSigmoidBackward0 = node_class(
+    "LogSigmoidBackward0",
+    lambda m, g, x: g * m.sigmoid(-x))
+
+
+def logsigmoid(input: Tensor) -> Tensor:
+    """Applies log(1 / (1 + exp(-x))) element-wise, computed stably."""
+    return _unary_node("log_sigmoid", lambda x: np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x))),
+                       LogSigmoidBackward0, input)
+
+
+# -- losses -------------------------------------------------------------------------------------
+
+REDUCTIONS = {"none": 0, "mean": 1, "sum": 2}
+
+
+def reduction_enum(reduction: str) -> int:
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    return REDUCTIONS[reduction]
+
+
+def _reduce_np(loss: np.ndarray, red: int) -> np.ndarray:
+    if red == 1:
+        if not loss.size:
+            return np.asarray(np.nan, loss.dtype)
+        return np.asarray(np.sum(loss) / loss.dtype.type(loss.size), loss.dtype)
+    if red == 2:
+        return np.asarray(np.sum(loss), loss.dtype)
+    return loss
+
+
+def _spread(m: Any, g: Any, red: int, n: int) -> Any:
+    return g / n if red == 1 else g
+
+
+def _mse_grad(m: Any, g: Any, x: Any, t: Any, red: int, n: int) -> Any:
+    return _spread(m, g, red, n) * (2 * (x - t))
+
+
+MseLossBackward0 = node_class(
+    "MseLossBackward0",
+    _mse_grad,
+    lambda m, g, x, t, red, n: -_mse_grad(m, g, x, t, red, n))
+
+
+def _loss_pair(input: Tensor, target: Tensor, name: str) -> tuple:
+    from .._dtypes import result_type
+
+    x, t = input._data, target._data
+    if x.shape != t.shape:
+        import warnings
+
+        warnings.warn(
+            f"Using a target size ({target.shape}) that is different to the input size "
+            f"({input.shape}). This will likely lead to incorrect results due to "
+            "broadcasting. Please ensure they have the same size.", UserWarning, stacklevel=4)
+        shape = np.broadcast_shapes(x.shape, t.shape)
+        input = input.expand(shape)
+        target = target.expand(shape)
+    dt = result_type(input, target)
+    if input.dtype != dt:
+        input = input.to(dt)
+    if target.dtype != dt:
+        target = target.to(dt)
+    return input, target
+
+
+def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
+             reduction: str = "mean", weight: Any = None) -> Tensor:
+    """Measures the element-wise mean squared error."""
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce)
+    red = reduction_enum(reduction)
+    input, target = _loss_pair(input, target, "mse_loss")
+    d = input._data - target._data
+    out = wrap(_reduce_np(d * d, red))
+    if needs_grad(input, target):
+        attach(MseLossBackward0, out, (input, target), (input, target), (red, d.size))
+    return out
+
+
+def _smooth_l1_grad(m: Any, g: Any, x: Any, t: Any, red: int, n: int, beta: float) -> Any:
+    d = x - t
+    if beta == 0:
+        return _spread(m, g, red, n) * m.sign(d)
+    return _spread(m, g, red, n) * m.where(d < -beta, -1.0, m.where(d > beta, 1.0, d / beta))
+
+
+SmoothL1LossBackward0 = node_class(
+    "SmoothL1LossBackward0",
+    _smooth_l1_grad,
+    lambda m, g, x, t, red, n, beta: -_smooth_l1_grad(m, g, x, t, red, n, beta))
+
+
+def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
+                   reduction: str = "mean", beta: float = 1.0) -> Tensor:
+    """Squared term if the absolute element-wise error falls below beta, L1 term otherwise."""
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce)
+    red = reduction_enum(reduction)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    input, target = _loss_pair(input, target, "smooth_l1_loss")
+    x = input._data
+    t = x.dtype.type
+    ad = np.abs(x - target._data)
+    loss = ad - t(0.5 * beta) if beta == 0 else \
+        np.where(ad < t(beta), t(0.5) * ad * ad / t(beta), ad - t(0.5 * beta))
+    out = wrap(_reduce_np(np.asarray(loss, x.dtype), red))
+    if needs_grad(input, target):
+        attach(SmoothL1LossBackward0, out, (input, target), (input, target),
+               (red, ad.size, beta))
+    return out
+
+
+def _huber_grad(m: Any, g: Any, x: Any, t: Any, red: int, n: int, delta: float) -> Any:
+    d = x - t
+    return _spread(m, g, red, n) * m.where(d < -delta, -delta, m.where(d > delta, delta, d))
+
+
+HuberLossBackward0 = node_class(
+    "HuberLossBackward0",
+    _huber_grad,
+    lambda m, g, x, t, red, n, delta: -_huber_grad(m, g, x, t, red, n, delta))
+
+
+def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
+               weight: Any = None) -> Tensor:
+    """Squared term if the absolute element-wise error falls below delta, a delta-scaled L1
+    term otherwise."""
+    red = reduction_enum(reduction)
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    input, target = _loss_pair(input, target, "huber_loss")
+    x = input._data
+    t = x.dtype.type
+    ad = np.abs(x - target._data)
+    loss = np.where(ad < t(delta), t(0.5) * ad * ad, t(delta) * (ad - t(0.5) * t(delta)))
+    out = wrap(_reduce_np(np.asarray(loss, x.dtype), red))
+    if needs_grad(input, target):
+        attach(HuberLossBackward0, out, (input, target), (input, target),
+               (red, ad.size, delta))
+    return out
+
+
+def _bce_grad(m: Any, g: Any, x: Any, t: Any, w: Any, red: int, n: int) -> Any:
+    eps = 1e-12
+    d = (x - t) / m.where(x * (1 - x) < eps, eps, x * (1 - x))
+    d = _spread(m, g, red, n) * d
+    return d if w is None else d * w
+
+
+def _bce_target_grad(m: Any, g: Any, x: Any, t: Any, w: Any, red: int, n: int) -> Any:
+    d = (m.log(1 - x) - m.log(x))
+    d = m.where(d > 100, 100.0, m.where(d < -100, -100.0, d))
+    d = _spread(m, g, red, n) * d
+    return d if w is None else d * w
+
+
+BinaryCrossEntropyBackward0 = node_class(
+    "BinaryCrossEntropyBackward0", _bce_grad, _bce_target_grad)
+
+
+def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                         size_average: Any = None, reduce: Any = None,
+                         reduction: str = "mean") -> Tensor:
+    """Measures the Binary Cross Entropy between the target and input probabilities; the
+    logarithms are clamped to be >= -100."""
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce)
+    red = reduction_enum(reduction)
+    if target._data.shape != input._data.shape:
+        raise ValueError(f"Using a target size ({target.shape}) that is different to the "
+                         f"input size ({input.shape}) is deprecated. Please ensure they have "
+                         "the same size.")
+    x, t = input._data, target._data
+    if x.size and (np.any(x < 0) or np.any(x > 1)):
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    tt = x.dtype.type
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lx = np.maximum(np.log(x), tt(-100))
+        l1x = np.maximum(np.log(tt(1) - x), tt(-100))
+    loss = (t - tt(1)) * l1x - t * lx
+    w = None
+    if weight is not None:
+        w = weight.detach() if weight._data.shape == x.shape else weight.detach().expand(x.shape)
+        loss = loss * w._data
+    out = wrap(_reduce_np(np.asarray(loss, x.dtype), red))
+    if needs_grad(input, target):
+        attach(BinaryCrossEntropyBackward0, out, (input, target), (input, target, w),
+               (red, x.size))
+    return out
+
+
+def _nll_grad(m: Any, g: Any, x: Any, idx: np.ndarray, coef: np.ndarray, c: int, red: int,
+              rows_shape: tuple, perm: Any) -> Any:
+    # coef is -weight[target] (0 where ignored), divided by the total weight for 'mean'.
+    gr = m.reshape(g, (-1, 1)) * m.const(coef) if red == 0 else \
+        m.expand(m.reshape(g, (1, 1)), coef.shape) * m.const(coef)
+    gx = m.reshape(m.scatter_rows(gr, idx, c), rows_shape)
+    return m.tie(gx if perm is None else m.permute(gx, perm), x)
+
+
+NllLossBackward0 = node_class("NllLossBackward0", _nll_grad)
+NllLoss2DBackward0 = node_class("NllLoss2DBackward0", _nll_grad)
+
+
+def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
+             size_average: Any = None, ignore_index: int = -100, reduce: Any = None,
+             reduction: str = "mean") -> Tensor:
+    """The negative log likelihood loss over class indices."""
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce)
+    red = reduction_enum(reduction)
+    x, t = input._data, target._data
+    if t.dtype.kind not in "iu":
+        raise RuntimeError(f"expected scalar type Long but found {target.dtype._legacy}")
+    if x.ndim < 1:
+        raise ValueError(f"Expected 1 or more dimensions (got {x.ndim})")
+    if x.ndim == 1:
+        if t.ndim != 0:
+            raise RuntimeError(f"1D target tensor expected, multi-target not supported")
+    elif x.ndim == 2 and t.ndim != 1:
+        raise RuntimeError("1D target tensor expected, multi-target not supported")
+    if x.ndim >= 2 and t.shape[:1] != x.shape[:1]:
+        raise ValueError(f"Expected input batch_size ({x.shape[0]}) to match target batch_size "
+                         f"({t.shape[0]}).")
+    if x.ndim > 2 and t.shape[1:] != x.shape[2:]:
+        raise RuntimeError(f"size mismatch (got input: {list(x.shape)}, target: "
+                           f"{list(t.shape)})")
+    c = x.shape[1] if x.ndim >= 2 else x.shape[0]
+    if weight is not None and weight._data.shape != (c,):
+        raise RuntimeError(f"weight tensor should be defined either for all {c} classes or no "
+                           f"classes but got weight tensor of shape: {list(weight.shape)}")
+    # Rows of (sample, class): classes last.
+    if x.ndim == 1:
+        rows = x.reshape(1, c)
+    elif x.ndim == 2:
+        rows = x
+    else:
+        rows = np.moveaxis(x, 1, -1).reshape(-1, c)
+    tf = t.reshape(-1).astype(np.int64)
+    valid = tf != ignore_index
+    bad = valid & ((tf < 0) | (tf >= c))
+    if bad.any():
+        raise IndexError(f"Target {tf[bad][0]} is out of bounds.")
+    safe = np.where(valid, tf, 0)
+    w = np.ones(c, x.dtype) if weight is None else weight._data.astype(x.dtype)
+    wt = np.where(valid, w[safe], x.dtype.type(0)).astype(x.dtype)
+    picked = rows[np.arange(rows.shape[0]), safe]
+    losses = -wt * picked
+    if red == 0:
+        res = losses.reshape(t.shape)
+        coef = -wt[:, None]
+    else:
+        total = np.sum(wt, dtype=x.dtype)
+        s = np.sum(losses, dtype=x.dtype)
+        if red == 1:
+            res = np.asarray(s / total, x.dtype)
+            coef = (-wt / total).astype(x.dtype)[:, None]
+        else:
+            res = np.asarray(s, x.dtype)
+            coef = -wt[:, None]
+    out = wrap(np.asarray(res, x.dtype))
+    if needs_grad(input):
+        cls = NllLoss2DBackward0 if x.ndim == 4 else NllLossBackward0
+        if x.ndim > 2:
+            rows_shape = (x.shape[0],) + x.shape[2:] + (c,)
+            perm = (0, x.ndim - 1) + tuple(range(1, x.ndim - 1))
+        else:
+            rows_shape, perm = x.shape, None
+        attach(cls, out, (input,), (input, safe[:, None], coef.astype(x.dtype), c, red, rows_shape,
+                                    perm))
+    return out
+
+
+def legacy_reduction(size_average: Any, reduce: Any) -> str:
+    """The reduction string for the deprecated size_average and reduce arguments."""
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    if not reduce:
+        return "none"
+    return "mean" if size_average else "sum"
+
+
+# -- attention helper -------------------------------------------------------------------------
+
+def logsumexp_np(x: np.ndarray, axis: int) -> np.ndarray:
+    mx = np.max(x, axis=axis, keepdims=True)
+    mx = np.where(np.isfinite(mx), mx, 0)
+    return np.log(np.sum(np.exp(x - mx), axis=axis, keepdims=True)) + mx
+
+
+def is_grad_recording() -> bool:
+    return _mode.enabled

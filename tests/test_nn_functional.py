@@ -1,0 +1,408 @@
+"""ember.nn.functional against torch.nn.functional: values, gradients, second derivatives,
+node names and errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from helpers import assert_same, check_op, make_array, same_error
+
+import ember
+
+
+def F(lib):
+    return lib.nn.functional
+
+
+def arr(*shape, seed=0, dtype=np.float64, low=-2.0, high=2.0):
+    return make_array(shape, dtype, seed, low, high)
+
+
+# -- softmax -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dim", [0, 1, -1])
+@pytest.mark.parametrize("fn", ["softmax", "log_softmax"])
+def test_softmax_family(fn, dim):
+    check_op(lambda lib, x: getattr(F(lib), fn)(x, dim), [arr(3, 4, 5)])
+    check_op(lambda lib, x: getattr(lib, fn)(x, dim), [arr(3, 4, 5, dtype=np.float32)])
+
+
+def test_log_softmax_stable_and_method():
+    x = np.array([[1000.0, 0.0, -1000.0], [-np.inf, 1.0, 2.0]])
+    check_op(lambda lib, x: x.log_softmax(1), [x], double=False)
+    check_op(lambda lib, x: x.softmax(-1), [arr(2, 3)])
+
+
+def test_softmax_grad_fn_names():
+    x = ember.randn(2, 3, requires_grad=True)
+    assert F(ember).softmax(x, 1).grad_fn.name() == "SoftmaxBackward0"
+    assert F(ember).log_softmax(x, 1).grad_fn.name() == "LogSoftmaxBackward0"
+
+
+# -- linear and convolution ----------------------------------------------------------------
+
+def test_linear_and_addmm_name():
+    check_op(lambda lib, x, w, b: F(lib).linear(x, w, b), [arr(4, 3), arr(5, 3), arr(5)])
+    check_op(lambda lib, x, w, b: F(lib).linear(x, w, b), [arr(2, 4, 3), arr(5, 3), arr(5)])
+    check_op(lambda lib, x, w: F(lib).linear(x, w), [arr(3), arr(5, 3)])
+    x, w, b = (ember.from_numpy(a).requires_grad_() for a in (arr(4, 3), arr(5, 3), arr(5)))
+    y = F(ember).linear(x, w, b)
+    assert y.grad_fn.name() == "AddmmBackward0"
+    assert y.grad_fn.next_functions[2][0].name() == "TBackward0"
+
+
+def test_bilinear():
+    check_op(lambda lib, a, b, w, c: F(lib).bilinear(a, b, w, c),
+             [arr(3, 4), arr(3, 2), arr(5, 4, 2), arr(5)])
+
+
+@pytest.mark.parametrize("kw", [
+    {}, {"stride": 2}, {"padding": 1}, {"padding": "same"}, {"padding": "valid"},
+    {"dilation": 2, "padding": 2}, {"stride": (2, 1), "padding": (1, 0)},
+])
+def test_conv2d(kw):
+    check_op(lambda lib, x, w, b: F(lib).conv2d(x, w, b, **kw),
+             [arr(2, 4, 7, 6), arr(6, 4, 3, 3, seed=1), arr(6, seed=2)])
+
+
+def test_conv2d_groups_no_bias_float32_unbatched():
+    check_op(lambda lib, x, w: F(lib).conv2d(x, w, groups=2, padding=1),
+             [arr(2, 4, 5, 5, dtype=np.float32), arr(6, 2, 3, 2, seed=1, dtype=np.float32)],
+             rtol=1e-4, atol=1e-5)
+    check_op(lambda lib, x, w: F(lib).conv2d(x, w), [arr(3, 5, 5), arr(2, 3, 2, 2, seed=1)])
+    check_op(lambda lib, x, w: F(lib).conv2d(x, w, padding="same"),
+             [arr(1, 2, 5, 6), arr(2, 2, 2, 4, seed=1)])
+
+
+@pytest.mark.parametrize("kw", [{}, {"stride": 2, "padding": 1}, {"dilation": 2, "groups": 2}])
+def test_conv1d(kw):
+    check_op(lambda lib, x, w, b: F(lib).conv1d(x, w, b, **kw),
+             [arr(2, 4, 9), arr(6, 4 // kw.get("groups", 1), 3, seed=1), arr(6, seed=2)])
+
+
+@pytest.mark.parametrize("kw", [{}, {"stride": 2}, {"stride": 2, "padding": 1,
+                                                     "output_padding": 1},
+                                {"groups": 2, "dilation": 2}])
+def test_conv_transpose2d(kw):
+    check_op(lambda lib, x, w, b: F(lib).conv_transpose2d(x, w, b, **kw),
+             [arr(2, 4, 4, 5), arr(4, 3, 3, 3, seed=1), arr(3 * kw.get("groups", 1), seed=2)])
+
+
+def test_conv_transpose1d():
+    check_op(lambda lib, x, w: F(lib).conv_transpose1d(x, w, stride=3),
+             [arr(2, 3, 4), arr(3, 2, 2, seed=1)])
+
+
+def test_conv_node_and_errors():
+    x = ember.randn(1, 2, 5, 5)
+    w = ember.randn(3, 2, 3, 3, requires_grad=True)
+    assert F(ember).conv2d(x, w).grad_fn.name() == "ConvolutionBackward0"
+    tx, tw = torch.randn(1, 2, 5, 5), torch.randn(3, 3, 3, 3)
+    same_error(lambda: F(ember).conv2d(x, ember.randn(3, 3, 3, 3)),
+               lambda: torch.nn.functional.conv2d(tx, tw))
+    same_error(lambda: F(ember).conv2d(x, ember.randn(3, 2, 7, 7)),
+               lambda: torch.nn.functional.conv2d(tx, torch.randn(3, 2, 7, 7)))
+
+
+def test_unfold_fold():
+    check_op(lambda lib, x: F(lib).unfold(x, (2, 3), padding=1, stride=(1, 2)),
+             [arr(2, 3, 5, 6)])
+    check_op(lambda lib, x: F(lib).fold(x, (4, 5), 2, stride=1), [arr(2, 12, 12)])
+
+
+# -- pooling -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kw", [{"kernel_size": 2}, {"kernel_size": 3, "stride": 2,
+                                                      "padding": 1},
+                                {"kernel_size": 2, "ceil_mode": True},
+                                {"kernel_size": (2, 3), "dilation": 2}])
+def test_max_pool2d(kw):
+    check_op(lambda lib, x: F(lib).max_pool2d(x, **kw), [arr(2, 3, 7, 8)])
+    e, ei = F(ember).max_pool2d(ember.from_numpy(arr(2, 3, 7, 8)), return_indices=True, **kw)
+    t, ti = torch.nn.functional.max_pool2d(torch.from_numpy(arr(2, 3, 7, 8)),
+                                           return_indices=True, **kw)
+    assert_same(e, t)
+    assert_same(ei, ti)
+
+
+def test_max_pool1d_and_names():
+    check_op(lambda lib, x: F(lib).max_pool1d(x, 3, 2, 1), [arr(2, 3, 9)])
+    x = ember.randn(1, 1, 4, 4, requires_grad=True)
+    assert F(ember).max_pool2d(x, 2).grad_fn.name() == "MaxPool2DWithIndicesBackward0"
+
+
+@pytest.mark.parametrize("kw", [{"kernel_size": 2}, {"kernel_size": 3, "stride": 2,
+                                                      "padding": 1},
+                                {"kernel_size": 3, "stride": 2, "padding": 1,
+                                 "count_include_pad": False},
+                                {"kernel_size": 2, "ceil_mode": True, "stride": 2},
+                                {"kernel_size": 3, "padding": 1, "ceil_mode": True,
+                                 "stride": 2, "count_include_pad": False},
+                                {"kernel_size": 2, "divisor_override": 3}])
+def test_avg_pool2d(kw):
+    check_op(lambda lib, x: F(lib).avg_pool2d(x, **kw), [arr(2, 3, 7, 8)])
+
+
+def test_avg_pool1d_adaptive():
+    check_op(lambda lib, x: F(lib).avg_pool1d(x, 3, 2, 1), [arr(2, 3, 9)])
+    for size in [(3, 2), 4, (None, 3), 1]:
+        check_op(lambda lib, x: F(lib).adaptive_avg_pool2d(x, size), [arr(2, 3, 7, 5)])
+    x = ember.randn(1, 1, 4, 4, requires_grad=True)
+    assert F(ember).adaptive_avg_pool2d(x, 2).grad_fn.name() == "AdaptiveAvgPool2DBackward0"
+    assert F(ember).avg_pool2d(x, 2).grad_fn.name() == "AvgPool2DBackward0"
+
+
+# -- normalization -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("shape", [(4, 3), (4, 3, 5), (2, 3, 4, 5)])
+def test_batch_norm_training(shape):
+    rm_e, rv_e = ember.zeros(3, dtype=ember.float64), ember.ones(3, dtype=ember.float64)
+    rm_t, rv_t = torch.zeros(3, dtype=torch.float64), torch.ones(3, dtype=torch.float64)
+    stats = {ember: (rm_e, rv_e), torch: (rm_t, rv_t)}
+
+    def fn(lib, x, w, b):
+        rm, rv = stats[lib]
+        return F(lib).batch_norm(x, rm, rv, w, b, training=True, momentum=0.2)
+
+    check_op(fn, [arr(*shape), arr(3, seed=1), arr(3, seed=2)])
+    assert_same(rm_e, rm_t)
+    assert_same(rv_e, rv_t)
+    check_op(lambda lib, x: F(lib).batch_norm(
+        x, lib.tensor([0.1, 0.2, 0.3], dtype=lib.float64),
+        lib.tensor([1.0, 2.0, 0.5], dtype=lib.float64), training=False), [arr(*shape)],
+        double=False)
+
+
+def test_layer_group_norm():
+    check_op(lambda lib, x, w, b: F(lib).layer_norm(x, (4, 5), w, b),
+             [arr(3, 4, 5), arr(4, 5, seed=1), arr(4, 5, seed=2)])
+    check_op(lambda lib, x: F(lib).layer_norm(x, [5]), [arr(3, 4, 5, dtype=np.float32)])
+    check_op(lambda lib, x, w, b: F(lib).group_norm(x, 2, w, b),
+             [arr(3, 4, 5, 2), arr(4, seed=1), arr(4, seed=2)])
+    x = ember.randn(2, 3, requires_grad=True)
+    assert F(ember).layer_norm(x, (3,)).grad_fn.name() == "NativeLayerNormBackward0"
+
+
+# -- embedding, dropout --------------------------------------------------------------------
+
+def test_embedding():
+    idx = np.array([[0, 2, 1], [2, 2, 4]])
+    check_op(lambda lib, w, i: F(lib).embedding(i, w), [arr(5, 3), idx], grad=[True, False])
+    check_op(lambda lib, w, i: F(lib).embedding(i, w, padding_idx=2), [arr(5, 3), idx],
+             grad=[True, False])
+    w = ember.randn(5, 3, requires_grad=True)
+    assert F(ember).embedding(ember.tensor([1]), w).grad_fn.name() == "EmbeddingBackward0"
+    same_error(lambda: F(ember).embedding(ember.tensor([5]), ember.randn(5, 3)),
+               lambda: torch.nn.functional.embedding(torch.tensor([5]), torch.randn(5, 3)))
+
+
+@pytest.mark.parametrize("p", [0.0, 0.3, 0.5, 1.0])
+def test_dropout_same_mask_as_torch(p):
+    torch.manual_seed(3)
+    ember.manual_seed(3)
+    tx = torch.ones(4, 7, dtype=torch.float32, requires_grad=True)
+    ex = ember.ones(4, 7, dtype=ember.float32, requires_grad=True)
+    t = torch.nn.functional.dropout(tx, p)
+    e = F(ember).dropout(ex, p)
+    assert_same(e, t)
+    assert_same(F(ember).dropout(ex, p, training=False), tx)
+    same_error(lambda: F(ember).dropout(ex, 1.5), lambda: torch.nn.functional.dropout(tx, 1.5))
+
+
+# -- activations ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name,kw", [
+    ("gelu", {}), ("gelu", {"approximate": "tanh"}), ("silu", {}), ("mish", {}),
+    ("softplus", {}), ("softplus", {"beta": 2.0, "threshold": 3.0}), ("elu", {}),
+    ("elu", {"alpha": 0.5}), ("leaky_relu", {}), ("leaky_relu", {"negative_slope": 0.2}),
+    ("hardtanh", {}), ("hardtanh", {"min_val": -0.5, "max_val": 1.5}), ("logsigmoid", {}),
+    ("relu6", {}), ("softmin", {"dim": 1}),
+])
+def test_activations(name, kw):
+    x = arr(4, 5) * 3
+    check_op(lambda lib, x: getattr(F(lib), name)(x, **kw), [x])
+    check_op(lambda lib, x: getattr(F(lib), name)(x, **kw), [x.astype(np.float32)],
+             atol=1e-5)
+
+
+def test_activation_names():
+    x = ember.randn(3, requires_grad=True)
+    tx = torch.randn(3, requires_grad=True)
+    for name in ["gelu", "silu", "mish", "softplus", "elu", "leaky_relu", "hardtanh",
+                 "logsigmoid"]:
+        assert getattr(F(ember), name)(x).grad_fn.name() == \
+            getattr(torch.nn.functional, name)(tx).grad_fn.name()
+
+
+# -- padding, utilities, interpolation, attention ---------------------------------------------
+
+@pytest.mark.parametrize("pad,mode", [((1, 2), "constant"), ((1, 0, 2, 1), "constant"),
+                                      ((-1, 2), "constant"), ((2, 1), "reflect"),
+                                      ((1, 2, 2, 0), "reflect"), ((2, 3), "replicate"),
+                                      ((1, 1, 2, 2), "replicate"), ((1, 2), "circular")])
+def test_pad(pad, mode):
+    shape = (2, 3, 4, 5) if mode == "constant" or len(pad) == 4 else (3, 4, 5)
+    check_op(lambda lib, x: F(lib).pad(x, pad, mode=mode), [arr(*shape)])
+
+
+def test_pad_value_and_errors():
+    check_op(lambda lib, x: F(lib).pad(x, (1, 1), value=3.5), [arr(2, 3)])
+    same_error(lambda: F(ember).pad(ember.zeros(2, 3), (1,)),
+               lambda: torch.nn.functional.pad(torch.zeros(2, 3), (1,)))
+    same_error(lambda: F(ember).pad(ember.zeros(2, 3, 4, 5), (1, 1), mode="reflect"),
+               lambda: torch.nn.functional.pad(torch.zeros(2, 3, 4, 5), (1, 1), mode="reflect"))
+
+
+def test_one_hot():
+    t = torch.tensor([[0, 3], [1, 2]])
+    assert_same(F(ember).one_hot(ember.tensor([[0, 3], [1, 2]])),
+                torch.nn.functional.one_hot(t))
+    assert_same(F(ember).one_hot(ember.tensor([1, 0]), 4),
+                torch.nn.functional.one_hot(torch.tensor([1, 0]), 4))
+    same_error(lambda: F(ember).one_hot(ember.tensor([3]), 2),
+               lambda: torch.nn.functional.one_hot(torch.tensor([3]), 2))
+
+
+def test_normalize_cosine():
+    check_op(lambda lib, x: F(lib).normalize(x), [arr(3, 4)])
+    check_op(lambda lib, x: F(lib).normalize(x, p=1.0, dim=0), [arr(3, 4)])
+    check_op(lambda lib, a, b: F(lib).cosine_similarity(a, b), [arr(3, 4), arr(3, 4, seed=1)])
+    check_op(lambda lib, a, b: F(lib).cosine_similarity(a, b, dim=-1),
+             [arr(2, 3, 4), arr(3, 4, seed=1)])
+    check_op(lambda lib, a, b: F(lib).pairwise_distance(a, b), [arr(3, 4), arr(3, 4, seed=1)])
+
+
+@pytest.mark.parametrize("kw", [{"size": (5, 7)}, {"scale_factor": 2},
+                                {"size": (3, 2), "mode": "bilinear"},
+                                {"size": (6, 7), "mode": "bilinear", "align_corners": True},
+                                {"scale_factor": 1.5, "mode": "bilinear"}])
+def test_interpolate(kw):
+    check_op(lambda lib, x: F(lib).interpolate(x, **kw), [arr(2, 3, 4, 5)])
+
+
+def test_interpolate_1d():
+    check_op(lambda lib, x: F(lib).interpolate(x, size=7), [arr(2, 3, 4)])
+    check_op(lambda lib, x: F(lib).interpolate(x, size=7, mode="linear"), [arr(2, 3, 4)])
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_sdpa(causal):
+    check_op(lambda lib, q, k, v: F(lib).scaled_dot_product_attention(q, k, v,
+                                                                      is_causal=causal),
+             [arr(2, 3, 4, 5), arr(2, 3, 4, 5, seed=1), arr(2, 3, 4, 5, seed=2)], double=False)
+    mask = np.random.default_rng(0).random((4, 4)) < 0.7
+    mask[:, 0] = True
+    check_op(lambda lib, q, k, v, m: F(lib).scaled_dot_product_attention(q, k, v, m),
+             [arr(2, 4, 3), arr(2, 4, 3, seed=1), arr(2, 4, 3, seed=2), mask],
+             grad=[True, True, True, False], double=False)
+
+
+# -- losses --------------------------------------------------------------------------------
+
+REDS = ["mean", "sum", "none"]
+
+
+@pytest.mark.parametrize("reduction", REDS)
+@pytest.mark.parametrize("name,kw", [("mse_loss", {}), ("l1_loss", {}), ("smooth_l1_loss", {}),
+                                     ("smooth_l1_loss", {"beta": 0.5}), ("huber_loss", {}),
+                                     ("huber_loss", {"delta": 0.3})])
+def test_regression_losses(name, kw, reduction):
+    check_op(lambda lib, x, t: getattr(F(lib), name)(x, t, reduction=reduction, **kw),
+             [arr(4, 5), arr(4, 5, seed=1)])
+
+
+def test_loss_names():
+    x, t = ember.randn(3, requires_grad=True), ember.randn(3)
+    tx, tt = torch.randn(3, requires_grad=True), torch.randn(3)
+    for name in ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss"]:
+        assert getattr(F(ember), name)(x, t).grad_fn.name() == \
+            getattr(torch.nn.functional, name)(tx, tt).grad_fn.name()
+    assert F(ember).cross_entropy(ember.randn(2, 3, requires_grad=True),
+                                  ember.tensor([0, 2])).grad_fn.name() == "NllLossBackward0"
+
+
+@pytest.mark.parametrize("reduction", REDS)
+@pytest.mark.parametrize("kw", [{}, {"ignore_index": 1}, {"label_smoothing": 0.2},
+                                {"label_smoothing": 0.1, "ignore_index": 0}])
+def test_cross_entropy_indices(kw, reduction):
+    tgt = np.array([0, 1, 3, 1, 2])
+    w = arr(4, seed=3, low=0.5, high=2.0)
+    check_op(lambda lib, x, t: F(lib).cross_entropy(x, t, reduction=reduction, **kw),
+             [arr(5, 4), tgt], grad=[True, False])
+    check_op(lambda lib, x, t, w: F(lib).cross_entropy(x, t, w, reduction=reduction, **kw),
+             [arr(5, 4), tgt, w], grad=[True, False, False])
+
+
+@pytest.mark.parametrize("reduction", REDS)
+def test_cross_entropy_nd_and_probs(reduction):
+    tgt = np.random.default_rng(0).integers(0, 3, (2, 4, 5))
+    check_op(lambda lib, x, t: F(lib).cross_entropy(x, t, reduction=reduction),
+             [arr(2, 3, 4, 5), tgt], grad=[True, False])
+    probs = np.random.default_rng(1).random((4, 3))
+    probs /= probs.sum(1, keepdims=True)
+    for ls in (0.0, 0.25):
+        check_op(lambda lib, x, t: F(lib).cross_entropy(x, t, reduction=reduction,
+                                                        label_smoothing=ls),
+                 [arr(4, 3), probs])
+    check_op(lambda lib, x, t, w: F(lib).cross_entropy(x, t, w, reduction=reduction),
+             [arr(4, 3), probs, arr(3, seed=4, low=0.1)], grad=[True, True, False])
+
+
+@pytest.mark.parametrize("reduction", REDS)
+def test_nll_loss(reduction):
+    check_op(lambda lib, x, t: F(lib).nll_loss(x, t, reduction=reduction),
+             [arr(5, 4), np.array([0, 1, 3, 1, 2])], grad=[True, False])
+    check_op(lambda lib, x, t: F(lib).nll_loss(x, t, reduction=reduction),
+             [arr(4), np.array(2)], grad=[True, False])
+    check_op(lambda lib, x, t: F(lib).nll_loss(x, t, reduction=reduction),
+             [arr(2, 3, 4), np.array([[0, 1, 2, 1], [2, 2, 0, 1]])], grad=[True, False])
+
+
+def test_nll_errors():
+    same_error(lambda: F(ember).nll_loss(ember.randn(2, 3), ember.tensor([0, 3])),
+               lambda: torch.nn.functional.nll_loss(torch.randn(2, 3), torch.tensor([0, 3])))
+    same_error(lambda: F(ember).nll_loss(ember.randn(2, 3), ember.tensor([0, 1, 1])),
+               lambda: torch.nn.functional.nll_loss(torch.randn(2, 3), torch.tensor([0, 1, 1])))
+    same_error(lambda: F(ember).cross_entropy(ember.randn(2, 3), ember.tensor([0, 1]),
+                                              reduction="avg"),
+               lambda: torch.nn.functional.cross_entropy(torch.randn(2, 3),
+                                                         torch.tensor([0, 1]),
+                                                         reduction="avg"))
+
+
+@pytest.mark.parametrize("reduction", REDS)
+def test_bce(reduction):
+    x = make_array((4, 3), np.float64, 0, 0.05, 0.95)
+    t = make_array((4, 3), np.float64, 1, 0.0, 1.0)
+    check_op(lambda lib, x, t: F(lib).binary_cross_entropy(x, t, reduction=reduction), [x, t])
+    check_op(lambda lib, x, t, w: F(lib).binary_cross_entropy(x, t, w, reduction=reduction),
+             [x, t, arr(3, seed=2, low=0.1)], grad=[True, True, False], double=False)
+    ex = ember.tensor([0.0, 1.0], requires_grad=True)
+    tx = torch.tensor([0.0, 1.0], requires_grad=True)
+    assert_same(F(ember).binary_cross_entropy(ex, ember.tensor([1.0, 0.0])),
+                torch.nn.functional.binary_cross_entropy(tx, torch.tensor([1.0, 0.0])))
+    same_error(lambda: F(ember).binary_cross_entropy(ember.tensor([1.5]), ember.tensor([1.0])),
+               lambda: torch.nn.functional.binary_cross_entropy(torch.tensor([1.5]),
+                                                                torch.tensor([1.0])))
+
+
+@pytest.mark.parametrize("reduction", ["batchmean", "sum", "none"])
+@pytest.mark.parametrize("log_target", [False, True])
+def test_kl_div(reduction, log_target):
+    t = make_array((3, 4), np.float64, 1, 0.0, 1.0)
+    t[0, 0] = 0.0
+    if log_target:
+        t = np.log(t + 0.1)
+    check_op(lambda lib, x, t: F(lib).kl_div(x, t, reduction=reduction, log_target=log_target),
+             [arr(3, 4), t], grad=[True, False])
+
+
+@pytest.mark.parametrize("reduction", REDS)
+def test_pair_losses(reduction):
+    tgt = np.array([1.0, -1.0, 1.0, -1.0])
+    check_op(lambda lib, a, b, t: F(lib).cosine_embedding_loss(a, b, t, 0.1,
+                                                               reduction=reduction),
+             [arr(4, 3), arr(4, 3, seed=1), tgt], grad=[True, True, False])
+    check_op(lambda lib, a, b, t: F(lib).margin_ranking_loss(a, b, t, 0.2, reduction=reduction),
+             [arr(4), arr(4, seed=1), tgt], grad=[True, True, False])
