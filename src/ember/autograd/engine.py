@@ -9,12 +9,14 @@ counting. Nothing here recurses, so graphs of any depth work.
 from __future__ import annotations
 
 from collections.abc import Sequence
+import gc
 from heapq import heappop, heappush
 from typing import Any
 
 import numpy as np
 
 from . import grad_mode
+from .anomaly_mode import _state as _anomaly
 from .graph import AccumulateGrad, Math, Node, hook_count
 
 ndarray = np.ndarray
@@ -27,6 +29,7 @@ def run_backward(
     create_graph: bool,
     capture: Sequence[tuple] | None = None,
     accumulate_into: dict | None = None,
+    record: bool | None = None,
 ) -> list | None:
     """Propagates `root_grads` (arrays, or tensors when `create_graph`) from the edges
     `roots` through the graph.
@@ -34,7 +37,8 @@ def run_backward(
     With `capture`, a sequence of edges, returns the gradient that reaches each edge (None
     where none does) and accumulates into no leaf; with `accumulate_into`, a dict from edges
     to tensors, accumulates only into those tensors' .grad. Otherwise accumulates into every
-    leaf reached.
+    leaf reached. `record=False` runs the formulas on tensors (as `create_graph` does) with
+    grad mode off: batched gradients need ember's ops but no graph.
     """
     m = Math.graph if create_graph else Math.raw
     targets = None
@@ -55,7 +59,12 @@ def run_backward(
 
     state = grad_mode.state
     prev_mode = state.enabled
-    state.enabled = create_graph
+    state.enabled = create_graph if record is None else record
+    anomaly = _anomaly.enabled
+    # The engine makes no reference cycles, so the cyclic collector has nothing to find in
+    # what it allocates; left on, it would traverse the whole live graph again and again.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
     try:
         while heap:
             node = heappop(heap)[1]
@@ -78,7 +87,10 @@ def run_backward(
                 node.accumulate(grads, create_graph)
                 continue
 
-            outs = node.apply(grads, create_graph)
+            if anomaly:
+                outs = _apply_checked(node, grads, create_graph)
+            else:
+                outs = node.apply(grads, create_graph)
             if not retain_graph and node._saved:
                 node._saved = node._vars = None
             if hook_count[0] and hasattr(node, "_hooks"):
@@ -112,7 +124,23 @@ def run_backward(
                     _add_to_buffer(buffers, heap, nxt, nr, g)
     finally:
         state.enabled = prev_mode
+        if gc_was_enabled:
+            gc.enable()
     return captured if capture is not None else None
+
+
+def _apply_checked(node: Node, grads: Any, create_graph: bool) -> tuple:
+    """`node.apply` under anomaly detection: a failure shows where the node was created,
+    and NaN results raise."""
+    from . import anomaly_mode
+
+    try:
+        outs = node.apply(grads, create_graph)
+        anomaly_mode.check_nan(node, outs)
+    except Exception:
+        anomaly_mode.report(node)
+        raise
+    return outs
 
 
 def _add_to_buffer(buffers: dict, heap: list, node: Node, nr: int, g: Any) -> None:

@@ -10,7 +10,7 @@ import numpy as np
 from .._dtypes import _PROMOTE, FROM_NUMPY, get_default_dtype, result_type_of, scalar_dtype
 from .._tensor import Tensor
 from ..autograd.grad_mode import state as _mode
-from ..autograd.graph import OUTPUTS, Node, _next_seq, specialised_apply
+from ..autograd.graph import OUTPUTS, Node, _next_seq, attach_hook, specialised_apply
 
 _new = object.__new__
 ndarray = np.ndarray
@@ -90,6 +90,8 @@ def attach(cls: type, out: Tensor, inputs: tuple, saved: tuple = (), ctx: tuple 
     node._seq = _next_seq()
     out._fn = node
     out._rg = True
+    if attach_hook[0] is not None:
+        attach_hook[0](node, (out,))
     return out
 
 
@@ -114,6 +116,8 @@ def attach_unary(cls: type, out: Tensor, a: Tensor, save: int) -> Tensor:
     node._seq = _next_seq()
     out._fn = node
     out._rg = True
+    if attach_hook[0] is not None:
+        attach_hook[0](node, (out,))
     return out
 
 
@@ -131,7 +135,18 @@ def attach_outputs(cls: type, outs: tuple, inputs: tuple, saved: tuple = (), ctx
             o._fn = node
             o._nr = i
             o._rg = True
+    if attach_hook[0] is not None:
+        attach_hook[0](node, outs)
     return outs
+
+
+def quiet(fn: Callable, *args: Any) -> Any:
+    """Calls a NumPy function without floating-point warnings: torch computes inf and nan
+    silently. (Hot paths call the function directly and fall back to this only when a
+    warnings filter turned a warning into an exception; ember's modules ignore NumPy's
+    RuntimeWarnings otherwise.)"""
+    with np.errstate(all="ignore"):
+        return fn(*args)
 
 
 def wrap(data: Any) -> Tensor:

@@ -14,12 +14,13 @@ import numpy as np
 from .._dtypes import FROM_NUMPY
 from .._tensor import Tensor
 from ..autograd.grad_mode import state as _mode
-from ..autograd.graph import _next_seq
+from ..autograd.graph import _next_seq, attach_hook
 from ._core import (
     NO_EDGE,
     _new,
     attach,
     attach_unary,
+    quiet,
     check_tensor,
     default_float,
     fix_dtype,
@@ -116,7 +117,10 @@ def _binary(np_fn: Callable, cls: type, input: Any, other: Any, save: bool) -> T
         x = input._data
         t = type(other)
         if t is float:
-            out = _make(np_fn(x, other))
+            try:
+                out = _make(np_fn(x, other))
+            except RuntimeWarning:
+                out = _make(quiet(np_fn, x, other))
             if input._rg and _mode.enabled:
                 node = _new(cls)
                 fn = input._fn
@@ -133,11 +137,16 @@ def _binary(np_fn: Callable, cls: type, input: Any, other: Any, save: bool) -> T
                 node._seq = _next_seq()
                 out._fn = node
                 out._rg = True
+                if attach_hook[0] is not None:
+                    attach_hook[0](node, (out,))
             return out
         if t is Tensor:
             y = other._data
             if y.dtype is x.dtype and y.shape == x.shape and x.ndim:
-                out = _make(np_fn(x, y))
+                try:
+                    out = _make(np_fn(x, y))
+                except RuntimeWarning:
+                    out = _make(quiet(np_fn, x, y))
                 if (input._rg or other._rg) and _mode.enabled:
                     node = _new(cls)
                     fn = input._fn
@@ -156,9 +165,11 @@ def _binary(np_fn: Callable, cls: type, input: Any, other: Any, save: bool) -> T
                     node._seq = _next_seq()
                     out._fn = node
                     out._rg = True
+                    if attach_hook[0] is not None:
+                        attach_hook[0](node, (out,))
                 return out
     a, b, x, y, dt = operands(input, other)
-    out = wrap(fix_dtype(np_fn(x, y), dt))
+    out = wrap(fix_dtype(quiet(np_fn, x, y), dt))
     if needs_grad(a, b):
         saved = (a if a is not None else x, b if b is not None else y) if save else ()
         attach(cls, out, (a, b), saved, (), _meta(out._data, a, b))
@@ -256,7 +267,7 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None, out: Any = 
         dt = default_float(dt)
         x = x.astype(dt) if isinstance(x, np.ndarray) else dt.type(x)
         y = y.astype(dt) if isinstance(y, np.ndarray) else dt.type(y)
-    r = wrap(fix_dtype(np.true_divide(x, y), dt))
+    r = wrap(fix_dtype(quiet(np.true_divide, x, y), dt))
     if needs_grad(a, b):
         attach(DivBackward0, r, (a, b), (a if a is not None else x, b if b is not None else y),
                (), _meta(r._data, a, b))
@@ -313,7 +324,11 @@ def pow(input: Any, exponent: Any) -> Tensor:
     if type(input) is Tensor and type(exponent) in (int, float) and \
             input._data.dtype.kind == "f":
         x = input._data
-        out = _make(np.square(x) if exponent == 2 else np.power(x, x.dtype.type(exponent)))
+        e = x.dtype.type(exponent)
+        try:
+            out = _make(np.square(x) if exponent == 2 else np.power(x, e))
+        except RuntimeWarning:
+            out = _make(quiet(np.power, x, e))
         if input._rg and _mode.enabled:
             node = _new(PowBackward0)
             fn = input._fn
@@ -326,6 +341,8 @@ def pow(input: Any, exponent: Any) -> Tensor:
             node._seq = _next_seq()
             out._fn = node
             out._rg = True
+            if attach_hook[0] is not None:
+                attach_hook[0](node, (out,))
         return out
     a, b, x, y, dt = operands(input, exponent)
     if dt.kind in "iu" and b is None and a is not None and y < 0:
@@ -371,7 +388,10 @@ def _unary(name: str, np_fn: Callable, formula: Callable, saves: str, floating: 
         x = input._data
         if floating and x.dtype.kind != "f":
             x = x.astype(default_float(x.dtype))
-        r = np_fn(x)
+        try:
+            r = np_fn(x)
+        except RuntimeWarning:
+            r = quiet(np_fn, x)
         r = _make(r if type(r) is ndarray else np.asarray(r))
         if input._rg and _mode.enabled:
             attach_unary(cls, r, input, save)
