@@ -134,6 +134,31 @@ def grad(
         allow_unused = materialize_grads
     outputs = _tensor_tuple(outputs)
     inputs_t = _tensor_tuple(inputs)
+    if not inputs_t:
+        raise RuntimeError("grad requires non-empty inputs.")
+    from ..func import _dispatch
+
+    if _dispatch.ACTIVE[0] or is_grads_batched:
+        from ..func._autograd import transformed_grad
+
+        gos = None if grad_outputs is None else (
+            _tensor_tuple(grad_outputs) if isinstance(grad_outputs, (Tensor, list, tuple))
+            else (grad_outputs,))
+        result = transformed_grad(outputs, inputs_t, gos, retain_graph, create_graph,
+                                  allow_unused, is_grads_batched, materialize_grads)
+        if result is not NotImplemented:
+            return result
+    return _grad_plain(outputs, inputs_t, grad_outputs, retain_graph, create_graph,
+                       allow_unused, materialize_grads)
+
+
+def _grad_plain(outputs: tuple, inputs_t: tuple, grad_outputs: Any, retain_graph: Any,
+                create_graph: bool, allow_unused: bool, materialize_grads: bool,
+                tensor_math: bool = False) -> tuple:
+    """autograd.grad on unbatched outputs and inputs; `tensor_math` runs the formulas on
+    tensors (for batched output gradients) without recording unless `create_graph`."""
+    from .._tensor import Tensor
+
     if retain_graph is None:
         retain_graph = create_graph
     for i, out in enumerate(outputs):
@@ -143,9 +168,11 @@ def grad(
     for t in inputs_t:
         if not t._rg:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
-    grads = _root_grads(outputs, grad_outputs, create_graph)
-    result = run_backward([o._edge() for o in outputs], grads, retain_graph, create_graph,
-                          capture=[t._edge() for t in inputs_t])
+    graph = create_graph or tensor_math
+    grads = _root_grads(outputs, grad_outputs, graph)
+    result = run_backward([o._edge() for o in outputs], grads, retain_graph, graph,
+                          capture=[t._edge() for t in inputs_t],
+                          record=None if not tensor_math else create_graph)
     out: list = []
     for t, g in zip(inputs_t, result):
         if g is None:
@@ -158,7 +185,7 @@ def grad(
                 out.append(Tensor._make(g))
             else:
                 out.append(None)
-        elif create_graph:
+        elif graph:
             out.append(g if isinstance(g, Tensor) else Tensor._make(g))
         else:
             out.append(Tensor._make(g))

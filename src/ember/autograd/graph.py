@@ -20,6 +20,31 @@ _next_seq = itertools.count().__next__
 # Counts registered node hooks; the engine only looks for hooks while it is non-zero.
 hook_count = [0]
 
+# Called as attach_hook[0](node, outputs) on every new node while anomaly mode or saved-tensor
+# hooks are on; None otherwise, so that recording pays one check.
+attach_hook: list = [None]
+
+
+def refresh_attach_hook() -> None:
+    """Sets `attach_hook` from the anomaly and saved-tensor-hook states."""
+    from . import anomaly_mode, saved_hooks
+
+    anomaly = anomaly_mode._state.enabled
+    packing = saved_hooks.active()
+    if not anomaly and not packing:
+        attach_hook[0] = None
+        return
+
+    def on_attach(node: Any, outs: tuple) -> None:
+        if anomaly:
+            anomaly_mode.record(node)
+        if packing:
+            hooks = saved_hooks.current()
+            if hooks is not None:
+                saved_hooks.pack_node(node, outs, hooks)
+
+    attach_hook[0] = on_attach
+
 
 class Math:
     """The two math namespaces that derivative formulas are written against: `raw` works on
@@ -99,6 +124,8 @@ class Node:
         saved = self._saved
         if saved is None:
             raise RuntimeError(FREED_MESSAGE)
+        if type(saved) is not tuple:
+            return saved.unpack(self, graph)
         checks = self._checks
         if checks:
             for i in range(0, len(checks), 2):
@@ -249,6 +276,10 @@ class AccumulateGrad(Node):
         self._saved = ()
         self._seq = _next_seq()
 
+    def name(self) -> str:
+        """torch names this node by its C++ class, unlike the generated backward nodes."""
+        return "torch::autograd::AccumulateGrad"
+
     def accumulate(self, grad: Any, graph: bool) -> None:
         """Adds `grad` into `variable.grad`, in place where that is safe."""
         var = self.variable
@@ -282,3 +313,11 @@ class AccumulateGrad(Node):
 # AccumulateGrad.accumulate (getrefcount's argument, the caller's local, the parameter).
 _STEAL_REFS = 3
 
+
+from .saved_hooks import (  # noqa: E402
+    disable_saved_tensors_hooks,
+    save_on_cpu,
+    saved_tensors_hooks,
+)
+
+__all__ += ["saved_tensors_hooks", "save_on_cpu", "disable_saved_tensors_hooks"]

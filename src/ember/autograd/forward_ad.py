@@ -1,0 +1,207 @@
+"""Forward-mode automatic differentiation: dual tensors carry a tangent, and every op
+computes its output's tangent with a JVP formula.
+
+Tangents live in a table keyed by tensor identity, so tensors carry no extra state. While a
+dual level is open, ops go through the transform dispatcher; an op with a dual argument
+computes its primal result as usual and its tangent with the formula registered for it in
+`JVP` (see `_jvp_rules`), or, for an op without one, by differentiating its own backward
+formula (the double-vjp construction), which is exact but slower.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections import namedtuple
+from typing import Any, Callable
+
+__all__ = ["dual_level", "make_dual", "unpack_dual", "enter_dual_level", "exit_dual_level",
+           "UnpackedDualTensor"]
+
+UnpackedDualTensor = namedtuple("UnpackedDualTensor", ["primal", "tangent"])
+
+# id(tensor) -> (weak reference to the tensor, tangent)
+_TANGENTS: dict = {}
+_current_level = [-1]
+
+# JVP formulas by op name: f(args, kwargs, tangents, out) -> tangent of out (or a tuple for
+# ops with several outputs). `tangents[i]` is the tangent of args[i] (None where it has none).
+JVP: dict = {}
+
+
+def enter_dual_level() -> int:
+    """Enters a new forward grad level; only one level may be active at a time."""
+    from ..func import _dispatch
+
+    if _current_level[0] >= 0:
+        raise RuntimeError("Nested forward mode AD is not supported at the moment")
+    _dispatch.install()
+    _current_level[0] = 0
+    _dispatch.ACTIVE[0] += 1
+    return 0
+
+
+def exit_dual_level(*, level: int | None = None) -> None:
+    """Exits a forward grad level: every tangent created in it is dropped."""
+    from ..func import _dispatch
+
+    if level is None:
+        level = _current_level[0]
+    if level != _current_level[0]:
+        raise RuntimeError("Trying to exit a forward AD level that was not the last one that "
+                           "was created. This is not supported.")
+    _current_level[0] = -1
+    _dispatch.ACTIVE[0] -= 1
+    _TANGENTS.clear()
+
+
+class dual_level:
+    """Context-manager for forward AD, where all forward AD computation must occur."""
+
+    def __enter__(self) -> int:
+        return enter_dual_level()
+
+    def __exit__(self, *exc: Any) -> None:
+        exit_dual_level()
+
+
+def _drop(key: int) -> Callable:
+    def callback(ref: Any) -> None:
+        entry = _TANGENTS.get(key)
+        if entry is not None and entry[0] is ref:
+            del _TANGENTS[key]
+
+    return callback
+
+
+def set_tangent(t: Any, tangent: Any) -> None:
+    key = id(t)
+    _TANGENTS[key] = (weakref.ref(t, _drop(key)), tangent)
+
+
+def get_tangent(t: Any) -> Any:
+    entry = _TANGENTS.get(id(t))
+    if entry is None or entry[0]() is not t:
+        return None
+    return entry[1]
+
+
+def make_dual(tensor: Any, tangent: Any, *, level: int | None = None) -> Any:
+    """Associates a tensor value with its tangent to create a "dual tensor" for forward AD;
+    the result is a new tensor aliased to `tensor`."""
+    from .._tensor import Tensor
+    from ..func._dispatch import op, state
+
+    if _current_level[0] < 0:
+        raise RuntimeError("To create a dual Tensor, you must first enter a dual level using "
+                           "`with fwAD.dual_level():`.")
+    if not isinstance(tangent, Tensor) or not isinstance(tensor, Tensor):
+        raise TypeError("make_dual expects Tensors for both the primal and the tangent")
+    if not tensor.is_floating_point():
+        raise ValueError(f"Expected primal to be floating point or complex, but got: "
+                         f"{tensor.dtype}")
+    if tuple(tangent.shape) != tuple(tensor.shape):
+        raise RuntimeError(f"Trying to set a forward gradient that has a different size than "
+                           f"that of the original Tensor, this is not supported. Tensor is of "
+                           f"size {list(tensor.shape)} while the given forward gradient is of "
+                           f"size {list(tangent.shape)}.")
+    if tangent.dtype != tensor.dtype:
+        tangent = op("to")(tangent, tensor.dtype)
+    state.fwd_suspended += 1
+    try:
+        dual = op("alias")(tensor)
+    finally:
+        state.fwd_suspended -= 1
+    set_tangent(dual, tangent)
+    return dual
+
+
+def unpack_dual(tensor: Any, *, level: int | None = None) -> UnpackedDualTensor:
+    """Unpacks a "dual tensor" into its primal (a view of the tensor) and its tangent (None
+    for a tensor without one)."""
+    from ..func._dispatch import op, state
+
+    tangent = get_tangent(tensor)
+    if tangent is None:
+        return UnpackedDualTensor(tensor, None)
+    state.fwd_suspended += 1
+    try:
+        primal = op("alias")(tensor)
+    finally:
+        state.fwd_suspended -= 1
+    return UnpackedDualTensor(primal, tangent)
+
+
+def has_dual(args: tuple, kwargs: dict) -> bool:
+    for a in args:
+        if id(a) in _TANGENTS and get_tangent(a) is not None:
+            return True
+        if type(a) in (list, tuple):
+            for b in a:
+                if id(b) in _TANGENTS and get_tangent(b) is not None:
+                    return True
+    for a in kwargs.values():
+        if id(a) in _TANGENTS and get_tangent(a) is not None:
+            return True
+    return False
+
+
+def dispatch_dual(fn: Callable, name: str, args: tuple, kwargs: dict) -> Any:
+    """Runs an op with dual arguments: the primal result, then its tangent."""
+    from .._tensor import Tensor
+    from ..func._dispatch import dispatch, state
+    from . import _jvp_rules
+
+    tangents = [_tangents_of(a) for a in args]
+    state.fwd_suspended += 1
+    try:
+        if name.endswith("_") and isinstance(args[0], Tensor):
+            return _inplace(fn, name, args, kwargs, tangents)
+        out = dispatch(fn, name, args, kwargs)
+        rule = JVP.get(name)
+        if rule is None:
+            tan = _jvp_rules.by_double_vjp(fn, args, kwargs, tangents, out)
+        else:
+            tan = rule(args, kwargs, tangents, out)
+        _attach(out, tan)
+    finally:
+        state.fwd_suspended -= 1
+    return out
+
+
+def _tangents_of(a: Any) -> Any:
+    if type(a) in (list, tuple):
+        return [get_tangent(b) for b in a]
+    return get_tangent(a)
+
+
+def _attach(out: Any, tan: Any) -> None:
+    from .._tensor import Tensor
+    from . import _jvp_rules
+
+    if isinstance(out, Tensor):
+        if tan is not None and out.is_floating_point():
+            set_tangent(out, _jvp_rules.conform(tan, out))
+    elif isinstance(out, (tuple, list)) and tan is not None:
+        for o, t in zip(out, tan):
+            _attach(o, t)
+
+
+def _inplace(fn: Callable, name: str, args: tuple, kwargs: dict, tangents: list) -> Any:
+    """In-place op: the tangent of the out-of-place op, computed before the write."""
+    from ..func._dispatch import WRAPPED, dispatch
+    from . import _jvp_rules
+
+    base = name[:-1]
+    self = args[0]
+    if base in WRAPPED:
+        plain = WRAPPED[base]
+        out = plain(*args, **kwargs)
+        rule = JVP.get(base)
+        tan = rule(args, kwargs, tangents, out) if rule is not None else \
+            _jvp_rules.by_double_vjp(plain, args, kwargs, tangents, out)
+    else:
+        tan = _jvp_rules.zeros_tangent(self)
+    dispatch(fn, name, args, kwargs)
+    if tan is not None:
+        set_tangent(self, _jvp_rules.conform(tan, self))
+    return self

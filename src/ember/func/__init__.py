@@ -1,0 +1,19 @@
+"""ember.func: composable function transforms (grad, vjp, jvp, jacrev, jacfwd, hessian,
+vmap, functional_call), as torch.func."""
+
+from __future__ import annotations
+
+from ._transforms import (
+    functional_call,
+    grad,
+    grad_and_value,
+    hessian,
+    jacfwd,
+    jacrev,
+    jvp,
+    vjp,
+)
+from ._vmap import vmap
+
+__all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "vmap",
+           "functional_call"]

@@ -1,0 +1,107 @@
+"""The hook through which function transforms (vmap, forward-mode AD) see ember's ops.
+
+While no transform is active an op pays one global check. The hooks are installed the first
+time a transform is used: every public op function of the op families is replaced, wherever
+ember's modules, the Tensor class and the create_graph math namespace refer to it, by a thin
+wrapper that checks `ACTIVE` and otherwise calls the op.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import threading
+import types
+from typing import Any, Callable
+
+# Number of active transforms (vmap levels and dual levels) in this process.
+ACTIVE = [0]
+
+# name -> wrapped op, for rules that call other ops through their transforms.
+WRAPPED: dict = {}
+_ORIGINAL_OF: dict = {}
+
+
+class _State(threading.local):
+    fwd_suspended = 0
+
+
+state = _State()
+
+
+def _wrap(fn: Callable, name: str) -> Callable:
+    @functools.wraps(fn)
+    def op(*args: Any, **kwargs: Any) -> Any:
+        if ACTIVE[0]:
+            return dispatch(fn, name, args, kwargs)
+        return fn(*args, **kwargs)
+
+    op.__wrapped_op__ = fn
+    return op
+
+
+_installed = [False]
+
+
+def install() -> None:
+    """Routes every op through the transform dispatcher (once per process)."""
+    if _installed[0]:
+        return
+    from .. import _tensor, ops
+    from ..ops import _math
+
+    families = list(ops.FAMILIES)
+    creation = ops.creation
+    replace: dict = {}
+    for family in families:
+        for name in family.__all__:
+            fn = getattr(family, name, None)
+            if isinstance(fn, types.FunctionType):
+                if fn not in replace:
+                    replace[fn] = _wrap(fn, name)
+                WRAPPED.setdefault(name, replace[fn])
+    for name in ("zeros_like", "ones_like", "full_like", "empty_like", "rand_like",
+                 "randn_like"):
+        fn = getattr(creation, name, None)
+        if fn is not None and fn not in replace:
+            replace[fn] = _wrap(fn, name)
+            WRAPPED[name] = replace[fn]
+    for fn, w in replace.items():
+        _ORIGINAL_OF[w] = fn
+    for mod in list(sys.modules.values()):
+        if mod is None or not getattr(mod, "__name__", "").startswith("ember"):
+            continue
+        d = mod.__dict__
+        for k, v in list(d.items()):
+            if isinstance(v, types.FunctionType) and v in replace:
+                d[k] = replace[v]
+    for k, v in list(_tensor.Tensor.__dict__.items()):
+        if isinstance(v, types.FunctionType) and v in replace:
+            setattr(_tensor.Tensor, k, replace[v])
+    ns = _math.graph.__dict__
+    for k, v in list(ns.items()):
+        if isinstance(v, types.FunctionType) and v in replace:
+            ns[k] = replace[v]
+    _installed[0] = True
+
+
+def op(name: str) -> Callable:
+    """The (wrapped) op called `name`."""
+    if not _installed[0]:
+        install()
+    return WRAPPED[name]
+
+
+def dispatch(fn: Callable, name: str, args: tuple, kwargs: dict) -> Any:
+    """Runs an op under the active transforms: forward-mode AD first, then vmap."""
+    from . import _vmap
+
+    if not state.fwd_suspended:
+        from ..autograd import forward_ad
+
+        if forward_ad._TANGENTS and forward_ad.has_dual(args, kwargs):
+            return forward_ad.dispatch_dual(fn, name, args, kwargs)
+    level = _vmap.max_level(args, kwargs)
+    if level:
+        return _vmap.dispatch_batched(fn, name, args, kwargs, level)
+    return fn(*args, **kwargs)
