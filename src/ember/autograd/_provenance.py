@@ -19,6 +19,10 @@ __all__ = ["enter_block", "exit_block", "made_without_grad"]
 # which on tensors is elementwise.
 _marks: dict[int, tuple] = {}
 _tensor_type: list = []
+_OPTIMIZED = 0x1  # CO_OPTIMIZED: a function frame, whose variables live outside f_locals
+# Before Python 3.13 a function frame's f_locals is a cached copy; from 3.13 on it is a
+# live view of the variables, which must not be emptied.
+_SNAPSHOT = sys.version_info < (3, 13)
 
 
 def _tensor_cls() -> type:
@@ -29,10 +33,17 @@ def _tensor_cls() -> type:
     return _tensor_type[0]
 
 
-def _tensors_in(frame: Any) -> dict:
+def _scan(frame: Any) -> dict:
+    """Names -> tensors among the frame's variables."""
     cls = _tensor_cls()
+    names = frame.f_locals
     # type(v) never runs user code, unlike isinstance on objects with a __class__ property.
-    return {name: id(v) for name, v in frame.f_locals.items() if issubclass(type(v), cls)}
+    found = {name: v for name, v in names.items() if issubclass(type(v), cls)}
+    if _SNAPSHOT and frame.f_code.co_flags & _OPTIMIZED and type(names) is dict:
+        # A function's f_locals is a snapshot dict cached on the frame until the next
+        # snapshot: empty it so that it does not keep the function's tensors alive.
+        names.clear()
+    return found
 
 
 def enter_block(depth: int = 2) -> Any:
@@ -42,18 +53,18 @@ def enter_block(depth: int = 2) -> Any:
         frame = sys._getframe(depth)
     except ValueError:
         return None
-    return frame, _tensors_in(frame), frame.f_lineno
+    return [frame, _scan(frame), frame.f_lineno]
 
 
 def exit_block(token: Any, kind: str = "no_grad") -> None:
     """Called by the same context manager's __exit__: marks the tensors the block made."""
-    if token is None:
+    if not token:
         return
     frame, before, line = token
-    cls = _tensor_cls()
+    token.clear()  # the context manager may outlive the block: keep no frame alive
     where = f"{kind} block at {os.path.basename(frame.f_code.co_filename)}:{line}"
-    for name, v in frame.f_locals.items():
-        if issubclass(type(v), cls) and before.get(name) != id(v) and not v._rg:
+    for name, v in _scan(frame).items():
+        if before.get(name) is not v and not v._rg:
             _mark(v, where)
 
 

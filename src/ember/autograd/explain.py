@@ -158,7 +158,7 @@ def _verdict(name: str, t: Any, output: Any, graph: _Graph) -> Verdict:
 
 def _no_requires_grad(name: str, t: Any, graph: _Graph) -> Verdict:
     """Why a tensor without requires_grad gets no gradient."""
-    holder = next((node for var, node in graph.tensors if var is t), None)
+    holder = next((node for var, node in graph.tensors if var is t or var._base is t), None)
     path = graph.path(holder) if holder is not None else []
     used = f" ({type(holder).__name__} uses it as a constant)" if holder is not None else ""
     if t._data.dtype.kind != "f":
