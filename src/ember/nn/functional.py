@@ -6,7 +6,10 @@ from typing import Any
 
 import numpy as np
 
+from .._dtypes import from_numpy_dtype
 from .._tensor import Tensor
+from ..ops import _sleef
+from ..ops._cascade import cascade_sum
 from ..ops._core import attach, needs_grad, node_class, wrap
 from ..ops.pointwise import relu, sigmoid, tanh
 
@@ -42,8 +45,30 @@ BinaryCrossEntropyWithLogitsBackward0 = node_class(
 
 
 def _log_sigmoid(x: np.ndarray) -> np.ndarray:
-    # min(x, 0) - log1p(exp(-|x|)): no overflow for logits of any size.
-    return np.minimum(x, x.dtype.type(0)) - np.log1p(np.exp(-np.abs(x)))
+    # torch's kernel: min(x, 0) - log1p(exp(-|x|)) (no overflow for logits of any size), with
+    # SLEEF's exp and log1p, whose last bits NumPy's differ from; half types go through float32.
+    if x.dtype == np.float64:
+        return np.minimum(x, 0.0) - _sleef.log1p(_sleef.exp(-np.abs(x)))
+    x32 = x.astype(np.float32, copy=False)
+    ls = np.minimum(x32, np.float32(0)) - _sleef.log1pf(_sleef.expf(-np.abs(x32)))
+    return ls.astype(x.dtype, copy=False)
+
+
+def _into(a: np.ndarray, b: Any) -> np.ndarray:
+    # An in-place result keeps the dtype of the tensor written into.
+    return b if b.dtype == a.dtype else b.astype(a.dtype)
+
+
+def _reduce_loss(loss: np.ndarray, red: int) -> np.ndarray:
+    if red == 0:
+        return loss
+    # torch sums in its own order (and half types in float32), then divides for the mean.
+    acc = loss if loss.dtype.itemsize >= 4 else loss.astype(np.float32)
+    total = cascade_sum(acc)
+    if red == 1:
+        with np.errstate(invalid="ignore"):
+            total = total / total.dtype.type(loss.size)
+    return total.astype(loss.dtype, copy=False)
 
 
 def binary_cross_entropy_with_logits(
@@ -68,21 +93,24 @@ def binary_cross_entropy_with_logits(
             raise RuntimeError(
                 "the derivative for '" + name + "' is not implemented.")
     x, t = input._data, target._data
-    one = x.dtype.type(1)
-    with np.errstate(over="ignore"):
+    if x.dtype.kind != "f":
+        raise NotImplementedError(
+            f'"log_sigmoid_cpu" not implemented for \'{from_numpy_dtype(x.dtype)._legacy}\'')
+    with np.errstate(over="ignore", invalid="ignore"):
+        # torch's steps and their rounding: log_sigmoid(x) * ((pos_weight - 1) * t + 1),
+        # then ((1 - t) * x - that) * weight, each step rounded to its tensor's dtype.
         ls = _log_sigmoid(x)
         if pos_weight is not None:
-            ls = ((pos_weight._data - one) * t + one) * ls
-        loss = (one - t) * x - ls
+            pw = pos_weight._data
+            lw = (pw - pw.dtype.type(1)) * t
+            ls = _into(ls, ls * (lw + lw.dtype.type(1)))
+        loss = t.dtype.type(1) - t
+        loss = _into(loss, _into(loss, loss * x) - ls)
         if weight is not None:
-            loss = loss * weight._data
+            loss = _into(loss, loss * weight._data)
     red = _REDUCTIONS[reduction]
     n = loss.size
-    if red == 1:
-        loss = np.sum(loss) / loss.dtype.type(n) if n else np.asarray(np.nan, loss.dtype)
-    elif red == 2:
-        loss = np.sum(loss)
-    out = wrap(np.asarray(loss, dtype=x.dtype))
+    out = wrap(np.asarray(_reduce_loss(loss, red)))
     if needs_grad(input, target):
         w = None if weight is None else weight.detach()
         pw = None if pos_weight is None else pos_weight.detach()

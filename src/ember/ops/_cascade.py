@@ -19,6 +19,7 @@ slot, and the slots are then summed the same way.
 
 from __future__ import annotations
 
+import functools
 import os
 
 import numpy as np
@@ -31,6 +32,7 @@ _ILP = 4
 _LANES = {np.dtype(np.float32): 8, np.dtype(np.float64): 4}
 
 
+@functools.cache
 def intraop_threads() -> int:
     """torch's default intra-op thread count: OMP_NUM_THREADS, else the physical cores."""
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -112,7 +114,7 @@ def _contiguous_sum(x: np.ndarray) -> np.ndarray:
 
 def cascade_sum(x: np.ndarray, threads: int | None = None) -> np.ndarray:
     """Sum of all elements of a float array, added in torch's CPU order (0-dim result)."""
-    x = np.ascontiguousarray(x).reshape(-1)
+    x = x.ravel(order="K")  # torch walks a dense tensor in memory order
     n = x.size
     if threads is None:
         threads = intraop_threads()

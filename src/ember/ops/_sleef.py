@@ -40,20 +40,33 @@ def _two_sum(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _fma32(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
     """float32 a*b + c, rounded once."""
-    p = np.multiply(a, b, dtype=_f64)
-    c64 = np.asarray(c, _f64)
-    s, e = _two_sum(p, c64)
+    s = np.multiply(a, b, dtype=_f64)
+    s += c
     r = s.astype(_f32)
-    # s is the float64 nearest to the exact sum; rounding it again to float32 can only go
-    # wrong when s sits exactly on a float32 tie and the exact sum lies off it.
+    # s is the float64 nearest to the exact sum (the product is exact); rounding it again to
+    # float32 can only go wrong where s lies exactly halfway between two floats: low 29 bits
+    # 1000...0 for normal floats, or anywhere in the float32 subnormal range.
+    bits = s.view(_u64)
+    risky = ((bits & 0x1FFFFFFF) == 0x10000000) | ((bits & 0x7FF0000000000000) < _TINY32)
+    if risky.any():
+        i = np.nonzero(risky & (s != 0))
+        a, b, c = np.broadcast_arrays(a, b, c)
+        r[i] = _fma32_ties(a[i], b[i], c[i])
+    return r
+
+
+_TINY32 = (1023 - 126) << 52
+
+
+def _fma32_ties(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    p = np.multiply(a, b, dtype=_f64)
+    s, e = _two_sum(p, np.asarray(c, _f64))
+    r = s.astype(_f32)
     r64 = r.astype(_f64)
     d = s - r64
-    fix = (d != 0) & (e != 0)
-    if fix.any():
-        other = np.nextafter(r, np.where(d > 0, _f32(np.inf), _f32(-np.inf)))
-        tie = (r64 + other.astype(_f64)) * 0.5 == s
-        r = np.where(fix & tie & ((d > 0) == (e > 0)), other, r)
-    return r
+    other = np.nextafter(r, np.where(d > 0, _f32(np.inf), _f32(-np.inf)))
+    tie = (d != 0) & (e != 0) & ((r64 + other.astype(_f64)) * 0.5 == s)
+    return np.where(tie & ((d > 0) == (e > 0)), other, r)
 
 
 _SPLITTER = 134217729.0  # 2**27 + 1
@@ -81,12 +94,13 @@ def _two_prod(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _round_odd_add(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a + b rounded to odd: an inexact sum takes the neighbour whose last bit is 1."""
     s, e = _two_sum(a, b)
-    even = (s.view(_i64) & 1) == 0
-    move = (e != 0) & even
-    if move.any():
-        s = np.where(move, np.nextafter(s, np.where(e > 0, np.inf, -np.inf)), s)
-    return s
+    bits = s.view(_i64)
+    move = (e != 0) & ((bits & 1) == 0)
+    # one step up in magnitude where e has s's sign, one step down where it has the other
+    step = move.astype(_i64) - ((move & (np.signbit(e) != np.signbit(s))) << 1)
+    return (bits + step).view(_f64)
 
 
 def _fma64(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
@@ -304,17 +318,38 @@ _LOG_POLY = (  # c6 .. c0 of SLEEF's POLY7
     0.6666666666667333541e+0)
 
 
-def _c(v: float, like: np.ndarray) -> np.ndarray:
-    return np.full_like(like, v)
+def _split_small(a):
+    """Veltkamp split of values far from overflow: a == hi + lo, each half 26 bits."""
+    c = _SPLITTER * a
+    hi = c - (c - a)
+    return a, hi, a - hi
+
+
+def _mla(x, y, c) -> tuple:
+    """SLEEF's MLA in a polynomial: x*y + c rounded once. x and y are pre-split (value, hi,
+    lo) triples of finite, moderate values; the result comes back split for the next step."""
+    a, ah, al = x
+    b, bh, bl = y
+    p = a * b
+    ul = ((ah * bh - p) + ah * bl + al * bh) + al * bl
+    th, tl = _two_sum(c, p)
+    return _split_small(th + _round_odd_add(tl, ul))
+
+
+def _k(v: float) -> tuple:
+    return _split_small(np.float64(v))
 
 
 def _poly4(x, x2, c3, c2, c1, c0):
-    f = _fma64
-    return f(x2, f(x, _c(c3, x), _c(c2, x)), f(x, _c(c1, x), _c(c0, x)))
+    return _mla(x2, _mla(x, _k(c3), np.float64(c2)), _mla(x, _k(c1), np.float64(c0))[0])
 
 
 def _poly8(x, x2, x4, c):
-    return _fma64(x4, _poly4(x, x2, *c[:4]), _poly4(x, x2, *c[4:]))
+    return _mla(x4, _poly4(x, x2, *c[:4]), _poly4(x, x2, *c[4:])[0])
+
+
+def _c(v: float, like: np.ndarray) -> np.ndarray:
+    return np.full_like(like, v)
 
 
 def exp(d) -> np.ndarray:
@@ -327,28 +362,27 @@ def exp(d) -> np.ndarray:
         s = _fma64(u, _c(-_L2L, d), s)
         s2 = s * s
         s4 = s2 * s2
-        s8 = s4 * s4
+        xs, x2, x4, x8 = (_split_small(v) for v in (s, s2, s4, s4 * s4))
         c = _EXP_POLY
-        u = _fma64(s8, _fma64(s, _c(c[0], s), _c(c[1], s)), _poly8(s, s2, s4, c[2:]))
-        u = _fma64(u, s, _c(0.5, s))
-        u = _fma64(u, s, _c(1.0, s))
-        u = _fma64(u, s, _c(1.0, s))
+        u = _mla(x8, _mla(xs, _k(c[0]), np.float64(c[1])), _poly8(xs, x2, x4, c[2:])[0])
+        u = _mla(u, xs, np.float64(0.5))
+        u = _mla(u, xs, np.float64(1.0))
+        u = _mla(u, xs, np.float64(1.0))[0]
         u = _ldexp2_d(u, q)
         u = np.where(d > 709.78271114955742909217217426, np.inf, u)
         return np.where(d < -1000, 0.0, u)
 
 
 def _poly7(x, x2, x4, c):
-    f = _fma64
-    p3 = f(x2, _c(c[0], x), f(x, _c(c[1], x), _c(c[2], x)))
-    return f(x4, p3, _poly4(x, x2, *c[3:]))
+    p3 = _mla(x2, _k(c[0]), _mla(x, _k(c[1]), np.float64(c[2]))[0])
+    return _mla(x4, p3, _poly4(x, x2, *c[3:])[0])[0]
 
 
 def _log_tail_d(sx, sy, xx, xy):
     """The end of log1p: s + 2x + x^3 * poly(x^2), summed to one double."""
     x2 = xx * xx
     x4 = x2 * x2
-    t = _poly7(x2, x4, x4 * x4, _LOG_POLY)
+    t = _poly7(*(_split_small(v) for v in (x2, x4, x4 * x4)), _LOG_POLY)
     sx, sy = _dd_add_2_2(sx, sy, xx * 2.0, xy * 2.0)
     sx, sy = _dd_add_2_1(sx, sy, x2 * xx * t)
     return sx + sy
