@@ -53,6 +53,9 @@ from .ops.linalg import *  # noqa: F403
 from .ops.joining import *  # noqa: F403
 from .ops.indexing import *  # noqa: F403
 from .ops.sorting import *  # noqa: F403
+from .ops.matrix import *  # noqa: F403
+from .ops.decomp import *  # noqa: F403
+from . import linalg  # noqa: E402, I001
 from .ops.pointwise import *  # noqa: F403
 from .ops.pointwise_math import *  # noqa: F403
 from .ops.reduction import *  # noqa: F403

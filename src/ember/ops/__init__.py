@@ -12,7 +12,7 @@ from .._tensor import Tensor
 from . import _math, conversion, creation, inplace, linalg, pointwise, reduction, shape
 from . import pointwise_math
 from . import nn_ops
-from . import indexing, joining
+from . import decomp, indexing, joining, matrix, sorting
 from .conversion import to
 from .inplace import add_, copy_, div_
 from .linalg import matmul
@@ -44,11 +44,12 @@ from .shape import expand, permute, reshape, squeeze, transpose, unsqueeze
 warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"ember(\.|$)")
 
 FAMILIES = (pointwise, reduction, shape, linalg, conversion, inplace, pointwise_math, nn_ops,
-            joining, indexing)
+            joining, indexing, sorting, matrix, decomp)
 # Names in families' __all__ that are functions only (or methods with another signature).
 NOT_METHODS = {"where", "cat", "concat", "concatenate", "stack", "hstack", "vstack", "dstack",
                "column_stack", "atleast_1d", "atleast_2d", "atleast_3d", "broadcast_tensors",
-               "take_along_dim", "index_put"}
+               "take_along_dim", "index_put", "einsum", "tensordot", "kron", "diag_embed",
+               "ger"}
 
 
 def _bind_methods() -> None:
@@ -219,6 +220,17 @@ def _fill_graph_indexing(g: Any) -> None:
         indexing.index(reshape(x, -1), _Prepared((i.reshape(-1),))), i.shape)
     g.as_strided_scatter = lambda x, src, i: put_flat(x, i, src, False)
     g.as_strided_backward = lambda x, s, i: put_flat(z(s, x.dtype), i, x, True)
+    g.eye = lambda s, dt: creation.eye(s[0], s[1], dtype=dt)
+    g.tril, g.triu, g.diagonal = matrix.tril, matrix.triu, matrix.diagonal
+    g.diag_embed = matrix.diag_embed
+    g.diagonal_backward = lambda x, s, off, d1, d2: matrix.diagonal_scatter(
+        z(s, x.dtype), x, off, d1, d2)
+    g.diagonal_scatter = matrix.diagonal_scatter
+    g.cross = lambda a, b, dim: matrix.linalg_cross(a, b, dim=dim)
+    g.einsum_core = matrix.einsum_core
+    g.inv = decomp.inv
+    g.det_backward = lambda x, a, det: unsqueeze(unsqueeze(x * det, -1), -1) * transpose(
+        decomp.inv(a), -2, -1)
 
 
 def _fill_graph_math() -> None:

@@ -233,3 +233,58 @@ raw.take_backward = _take_backward
 raw.as_strided_view = lambda g, index: g.reshape(-1)[index]
 raw.as_strided_scatter = _as_strided_scatter
 raw.as_strided_backward = _as_strided_backward
+
+
+# -- matrices ---------------------------------------------------------------------------------
+
+def _diag_embed(x: np.ndarray) -> np.ndarray:
+    n = x.shape[-1]
+    out = np.zeros(x.shape + (n,), x.dtype)
+    idx = np.arange(n)
+    out[..., idx, idx] = x
+    return out
+
+
+def _diagonal_backward(g: np.ndarray, shape: tuple, offset: int, d1: int, d2: int
+                       ) -> np.ndarray:
+    from .matrix import _diag_view
+
+    out = np.zeros(shape, g.dtype)
+    _diag_view(out, offset, d1, d2)[...] = g
+    return out
+
+
+def _diagonal_scatter(x: np.ndarray, src: np.ndarray, offset: int, d1: int, d2: int
+                      ) -> np.ndarray:
+    from .matrix import _diag_view
+
+    out = x.copy()
+    _diag_view(out, offset, d1, d2)[...] = src
+    return out
+
+
+def _einsum_core(operands: list, subs: list, out: tuple) -> np.ndarray:
+    args: list = []
+    for o, s in zip(operands, subs):
+        args += [o, list(s)]
+    return np.asarray(np.einsum(*args, list(out), optimize=len(operands) > 2),
+                      dtype=operands[0].dtype)
+
+
+def _det_backward(g: np.ndarray, a: np.ndarray, det: np.ndarray) -> np.ndarray:
+    from .decomp import _det_backward_raw
+
+    return _det_backward_raw(g, a, det)
+
+
+raw.eye = lambda shape, dt: np.eye(shape[0], shape[1], dtype=dt)
+raw.tril = np.tril
+raw.triu = np.triu
+raw.diagonal = lambda x, offset, d1, d2: np.diagonal(x, offset, d1, d2)
+raw.diag_embed = _diag_embed
+raw.diagonal_backward = _diagonal_backward
+raw.diagonal_scatter = _diagonal_scatter
+raw.cross = lambda a, b, dim: np.cross(*np.broadcast_arrays(a, b), axis=dim)
+raw.einsum_core = _einsum_core
+raw.inv = np.linalg.inv
+raw.det_backward = _det_backward

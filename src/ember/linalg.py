@@ -1,0 +1,23 @@
+"""ember.linalg: torch.linalg's matrix functions and decompositions."""
+
+from __future__ import annotations
+
+from .ops.decomp import (
+    cholesky,
+    det,
+    eigh,
+    eigvalsh,
+    inv,
+    pinv,
+    qr,
+    slogdet,
+    solve,
+    svd,
+    svdvals,
+)
+from .ops.linalg import matmul
+from .ops.matrix import diagonal, matrix_power
+from .ops.matrix import linalg_cross as cross
+
+__all__ = ["inv", "det", "slogdet", "solve", "cholesky", "qr", "eigh", "eigvalsh", "svd",
+           "svdvals", "pinv", "matrix_power", "matmul", "diagonal", "cross"]

@@ -1,0 +1,503 @@
+"""Matrix functions and decompositions (torch.linalg): inv, det, slogdet, solve, cholesky,
+qr, eigh, svd, pinv, with the backward formulas of torch's FunctionsManual (real case)."""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from typing import Any
+
+import numpy as np
+
+from .._dtypes import FROM_NUMPY
+from .._tensor import Tensor
+from ..autograd.grad_mode import state as _mode
+from ..autograd.graph import Math, Node
+from ._core import attach, attach_outputs, needs_grad, node_class, wrap
+
+__all__ = ["inverse", "det", "slogdet", "logdet", "pinverse"]
+
+_slogdet_t = namedtuple("slogdet", ["sign", "logabsdet"])
+_qr_t = namedtuple("qr", ["Q", "R"])
+_eigh_t = namedtuple("eigh", ["eigenvalues", "eigenvectors"])
+_svd_t = namedtuple("svd", ["U", "S", "Vh"])
+
+
+class OutputsNode(Node):
+    """A node for ops with several outputs that its formula needs: they are kept as bare
+    arrays (no reference to the output tensors) and, under create_graph, come back as
+    outputs of this node, so that higher derivatives flow through them.
+    Formula: f(m, grads, outs, *saved, *ctx)."""
+
+    __slots__ = ()
+
+    def apply(self, grad: Any, graph: bool) -> tuple:
+        outs, vc, version = self._ctx[0]
+        if vc[0] != version:
+            from ..autograd.graph import _modified_message
+
+            raise RuntimeError(_modified_message(self, outs[0], vc[0], version))
+        if graph:
+            outs = [Tensor._make_output(o, self, vc, i) if o.dtype.kind == "f" else
+                    Tensor._make(o) for i, o in enumerate(outs)]
+        args = (self.unpack(graph) if self._saved else ()) + self._ctx[1:]
+        m = Math.graph if graph else Math.raw
+        return tuple(f(m, grad, outs, *args) if e[0] is not None else None
+                     for f, e in zip(self.formulas, self.next_functions))
+
+
+def outputs_class(name: str, formula: Any, n_outputs: int) -> type:
+    return type(name, (OutputsNode,), {"__slots__": (), "formulas": (formula,),
+                                       "n_outputs": n_outputs,
+                                       "__module__": "ember.autograd.graph"})
+
+
+def _attach_saving_outputs(cls: type, outs: tuple, inputs: tuple, saved: tuple, ctx: tuple
+                           ) -> None:
+    vc = [0]
+    for o in outs:
+        o._vc = vc
+    attach_outputs(cls, outs, inputs, saved, ((tuple(o._data for o in outs), vc, 0),) + ctx)
+
+
+def _check_square(A: Tensor, fn: str) -> np.ndarray:
+    x = A._data
+    if x.ndim < 2:
+        raise RuntimeError(f"linalg.{fn}: The input tensor A must have at least 2 dimensions.")
+    if x.dtype.kind != "f":
+        raise RuntimeError(f"linalg.{fn}: Expected a floating point or complex tensor as input. "
+                           f"Got {FROM_NUMPY[x.dtype]._name()}")
+    if x.shape[-1] != x.shape[-2]:
+        raise RuntimeError(f"linalg.{fn}: A must be batches of square matrices, but they are "
+                           f"{x.shape[-2]} by {x.shape[-1]} matrices")
+    return x
+
+
+def _lu_zero_pivot(a: np.ndarray) -> int:
+    """1-based position of the first zero pivot of a partially pivoted LU (0 if none)."""
+    a = np.array(a, dtype=np.float64)
+    n = a.shape[0]
+    for k in range(n):
+        p = k + int(np.argmax(np.abs(a[k:, k])))
+        if a[p, k] == 0:
+            return k + 1
+        a[[k, p]] = a[[p, k]]
+        a[k + 1:, k:] -= np.outer(a[k + 1:, k] / a[k, k], a[k, k:])
+    return 0
+
+
+def _singular_error(x: np.ndarray, fn: str) -> RuntimeError:
+    flat = x.reshape((-1,) + x.shape[-2:])
+    for b, mat in enumerate(flat):
+        k = _lu_zero_pivot(mat)
+        if k:
+            where = f"(Batch element {b}): " if x.ndim > 2 else ""
+            return RuntimeError(f"linalg.{fn}: {where}The diagonal element {k} is zero, the "
+                                f"{'inversion' if fn == 'inv' else 'solve'} could not be "
+                                "completed because the input matrix is singular.")
+    return RuntimeError(f"linalg.{fn}: the input matrix is singular.")
+
+
+LinalgInvExBackward0 = node_class(
+    "LinalgInvExBackward0",
+    lambda m, g, ainv: -m.matmul(m.mT(ainv), m.matmul(g, m.mT(ainv))))
+
+
+def inv(A: Tensor, *, out: Any = None) -> Tensor:
+    """Computes the inverse of a square matrix, if it exists."""
+    x = _check_square(A, "inv")
+    try:
+        data = np.linalg.inv(x) if x.size else x.copy()
+    except np.linalg.LinAlgError:
+        raise _singular_error(x, "inv") from None
+    res = wrap(data.astype(x.dtype, copy=False))
+    if A._rg and _mode.enabled:
+        attach(LinalgInvExBackward0, res, (A,), (res,))
+    return res
+
+
+inverse = inv
+
+
+def _det_backward_raw(g: np.ndarray, a: np.ndarray, det: np.ndarray) -> np.ndarray:
+    eps = np.finfo(a.dtype).eps
+    gd = (g * det)[..., None, None]
+    out = np.empty_like(a)
+    flat_a = a.reshape((-1,) + a.shape[-2:])
+    flat_o = out.reshape(flat_a.shape)
+    flat_det = np.asarray(det).reshape(-1)
+    flat_g = np.asarray(g).reshape(-1)
+    gdf = np.broadcast_to(gd, a.shape).reshape(flat_a.shape)
+    for b in range(flat_a.shape[0]):
+        if abs(flat_det[b]) < 100 * eps:
+            # The adjugate through the SVD: A = U S Vh, adj(A)^T = det(U)det(Vh) U D Vh with
+            # D_i the product of the other singular values.
+            u, s, vh = np.linalg.svd(flat_a[b])
+            alpha = np.linalg.det(u) * np.linalg.det(vh) * flat_g[b]
+            d = np.array([np.prod(np.delete(s, i)) for i in range(s.size)], a.dtype) * alpha
+            flat_o[b] = (u * d[None, :]) @ vh
+        else:
+            flat_o[b] = np.linalg.solve(flat_a[b].T, np.eye(a.shape[-1], dtype=a.dtype)) * \
+                gdf[b]
+    return out
+
+
+LinalgDetBackward0 = node_class(
+    "LinalgDetBackward0", lambda m, g, a, det: m.det_backward(g, a, det))
+
+
+def det(A: Tensor) -> Tensor:
+    """Computes the determinant of a square matrix."""
+    x = _check_square(A, "det")
+    res = wrap(np.asarray(np.linalg.det(x), dtype=x.dtype))
+    if A._rg and _mode.enabled:
+        attach(LinalgDetBackward0, res, (A,), (A, res))
+    return res
+
+
+def _slogdet_formula(m: Any, grads: list, a: Any) -> Any:
+    g = grads[1]
+    if g is None:
+        return None
+    return m.unsqueeze(m.unsqueeze(g, -1), -1) * m.mT(m.inv(a))
+
+
+LinalgSlogdetBackward0 = node_class("LinalgSlogdetBackward0", _slogdet_formula, n_outputs=2)
+
+
+def slogdet(A: Tensor) -> Any:
+    """Computes the sign and natural logarithm of the absolute value of the determinant of a
+    square matrix."""
+    x = _check_square(A, "slogdet")
+    sign, logabs = np.linalg.slogdet(x)
+    outs = (wrap(np.asarray(sign, x.dtype)), wrap(np.asarray(logabs, x.dtype)))
+    if A._rg and _mode.enabled:
+        attach_outputs(LinalgSlogdetBackward0, outs, (A,), (A,))
+    return _slogdet_t(*outs)
+
+
+def logdet(input: Tensor) -> Tensor:
+    """Calculates the log determinant of a square matrix (nan for a negative determinant)."""
+    from .pointwise import log
+
+    sign, logabs = slogdet(input)
+    return log(sign) + logabs
+
+
+def _solve_formula_a(m: Any, g: Any, a: Any, x: Any, vector: bool) -> Any:
+    gb = _solve_formula_b(m, g, a, x, vector)
+    if vector:
+        return -m.outer(gb, x) if gb.ndim == 1 else -(m.unsqueeze(gb, -1) * m.unsqueeze(x, -2))
+    return -m.matmul(gb, m.mT(x))
+
+
+def _solve_formula_b(m: Any, g: Any, a: Any, x: Any, vector: bool) -> Any:
+    ainv_t = m.mT(m.inv(a))
+    if vector:
+        return m.squeeze(m.matmul(ainv_t, m.unsqueeze(g, -1)), -1)
+    return m.matmul(ainv_t, g)
+
+
+LinalgSolveExBackward0 = node_class(
+    "LinalgSolveExBackward0", _solve_formula_a, _solve_formula_b)
+
+
+def solve(A: Tensor, B: Tensor, *, left: bool = True, out: Any = None) -> Tensor:
+    """Computes the solution X of the square system A X = B (or X A = B with left=False)."""
+    if not left:
+        from .shape import transpose
+
+        return transpose(solve(transpose(A, -2, -1), transpose(B, -2, -1)), -2, -1)
+    x = _check_square(A, "solve")
+    b = B._data
+    if b.dtype != x.dtype:
+        raise RuntimeError(f"linalg.solve: Expected A and B to have the same dtype, but found "
+                           f"A of type {FROM_NUMPY[x.dtype]._name()} and B of type "
+                           f"{FROM_NUMPY[b.dtype]._name()} instead")
+    vector = b.ndim == 1 or (b.ndim == x.ndim - 1 and b.shape == x.shape[:-1])
+    bb = b[..., None] if vector else b
+    if bb.shape[-2] != x.shape[-1]:
+        raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation AX = "
+                           f"B ({x.shape[-2]}x{x.shape[-1]} and {bb.shape[-2]}x{bb.shape[-1]})")
+    batch = np.broadcast_shapes(x.shape[:-2], bb.shape[:-2])
+    try:
+        data = np.linalg.solve(np.broadcast_to(x, batch + x.shape[-2:]),
+                               np.broadcast_to(bb, batch + bb.shape[-2:]))
+    except np.linalg.LinAlgError:
+        raise _singular_error(x, "solve") from None
+    if vector:
+        data = data[..., 0]
+    res = wrap(np.asarray(data, dtype=x.dtype))
+    if needs_grad(A, B):
+        meta = [None if x.shape[:-2] == batch else (x.shape, x.dtype),
+                None if b.shape == res._data.shape else (b.shape, b.dtype)]
+        attach(LinalgSolveExBackward0, res, (A, B), (A, res), (vector,),
+               meta if meta != [None, None] else None)
+    return res
+
+
+def _cholesky_formula(m: Any, g: Any, L: Any, upper: bool) -> Any:
+    if upper:
+        L, g = m.mT(L), m.mT(g)
+    n = L.shape[-1]
+    eye = m.eye((n, n), g.dtype)
+    p = m.tril(m.matmul(m.mT(L), g), 0)
+    p = p - 0.5 * p * eye
+    linv = m.inv(L)
+    ga = m.matmul(m.mT(linv), m.matmul(p, linv))
+    return 0.5 * (ga + m.mT(ga))
+
+
+LinalgCholeskyExBackward0 = node_class("LinalgCholeskyExBackward0", _cholesky_formula)
+
+
+def cholesky(A: Tensor, *, upper: bool = False, out: Any = None) -> Tensor:
+    """Computes the Cholesky decomposition of a symmetric positive-definite matrix."""
+    x = _check_square(A, "cholesky")
+    try:
+        data = np.linalg.cholesky(x) if x.size else x.copy()
+    except np.linalg.LinAlgError:
+        flat = x.reshape((-1,) + x.shape[-2:])
+        for bi, mat in enumerate(flat):
+            for k in range(1, mat.shape[-1] + 1):
+                try:
+                    np.linalg.cholesky(mat[:k, :k])
+                except np.linalg.LinAlgError:
+                    where = f"(Batch element {bi}): " if x.ndim > 2 else ""
+                    raise RuntimeError(
+                        f"linalg.cholesky: {where}The factorization could not be completed "
+                        "because the input is not positive-definite (the leading minor of order "
+                        f"{k} is not positive-definite).") from None
+        raise
+    if upper:
+        data = np.swapaxes(data, -1, -2).copy()
+    res = wrap(np.asarray(data, dtype=x.dtype))
+    if A._rg and _mode.enabled:
+        attach(LinalgCholeskyExBackward0, res, (A,), (res,), (upper,))
+    return res
+
+
+def _eigh_formula(m: Any, grads: list, outs: list) -> Any:
+    gl, gv = grads
+    lam, v = outs
+    n = lam.shape[-1]
+    eye = m.eye((n, n), lam.dtype)
+    if gv is None:
+        inner = m.diag_embed(gl)
+    else:
+        vg = m.matmul(m.mT(v), gv)
+        vg = 0.5 * (vg - m.mT(vg))
+        e = m.unsqueeze(lam, -2) - m.unsqueeze(lam, -1) + eye
+        inner = vg / e * (1 - eye)
+        if gl is not None:
+            inner = inner + m.diag_embed(gl)
+    return m.matmul(v, m.matmul(inner, m.mT(v)))
+
+
+LinalgEighBackward0 = outputs_class("LinalgEighBackward0", _eigh_formula, 2)
+
+
+def eigh(A: Tensor, UPLO: str = "L", *, out: Any = None) -> Any:
+    """Computes the eigenvalue decomposition of a symmetric matrix (eigenvalues ascending)."""
+    x = _check_square(A, "eigh")
+    if UPLO not in ("L", "U"):
+        raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
+    lam, v = np.linalg.eigh(x, UPLO=UPLO)
+    outs = (wrap(np.asarray(lam, x.dtype)), wrap(np.asarray(v, x.dtype)))
+    if A._rg and _mode.enabled:
+        _attach_saving_outputs(LinalgEighBackward0, outs, (A,), (), ())
+    return _eigh_t(*outs)
+
+
+def eigvalsh(A: Tensor, UPLO: str = "L", *, out: Any = None) -> Tensor:
+    """Computes the eigenvalues of a symmetric matrix, in ascending order."""
+    return eigh(A, UPLO).eigenvalues
+
+
+def _svd_formula(m: Any, grads: list, outs: list, full: bool) -> Any:
+    gu, gs, gvh = grads
+    u, s, vh = outs
+    k = s.shape[-1]
+    if full:
+        u = m.narrow(u, -1 + u.ndim, 0, k)
+        vh = m.narrow(vh, vh.ndim - 2, 0, k)
+        gu = None if gu is None else m.narrow(gu, gu.ndim - 1, 0, k)
+        gvh = None if gvh is None else m.narrow(gvh, gvh.ndim - 2, 0, k)
+    if gu is None and gvh is None:
+        return m.matmul(u * m.unsqueeze(gs, -2), vh)
+    rows, cols = u.shape[-2], vh.shape[-1]
+    eye = m.eye((k, k), s.dtype)
+    s2 = s * s
+    e = m.unsqueeze(s2, -2) - m.unsqueeze(s2, -1) + eye
+    si, sj = m.unsqueeze(s, -1), m.unsqueeze(s, -2)
+    if gu is not None:
+        uhgu = m.matmul(m.mT(u), gu)
+        uhgu = uhgu - m.mT(uhgu)
+    if gvh is not None:
+        vhgv = m.matmul(vh, m.mT(gvh))
+        vhgv = vhgv - m.mT(vhgv)
+    if gu is not None and gvh is not None:
+        ga = (uhgu * sj + si * vhgv) / e
+    elif gu is not None:
+        ga = uhgu / e * sj
+    else:
+        ga = si * (vhgv / e)
+    ga = ga * (1 - eye)
+    if gs is not None:
+        ga = ga + m.diag_embed(gs)
+    if rows > k and gu is not None:
+        ga = m.matmul(u, ga)
+        gusinv = gu / sj
+        ga = ga + gusinv - m.matmul(u, m.matmul(m.mT(u), gusinv))
+        return m.matmul(ga, vh)
+    if cols > k and gvh is not None:
+        ga = m.matmul(ga, vh)
+        sinvgvh = gvh / si
+        ga = ga + sinvgvh - m.matmul(m.matmul(sinvgvh, m.mT(vh)), vh)
+        return m.matmul(u, ga)
+    return m.matmul(u, m.matmul(ga, vh))
+
+
+LinalgSvdBackward0 = outputs_class("LinalgSvdBackward0", _svd_formula, 3)
+
+
+def svd(A: Tensor, full_matrices: bool = True, *, driver: Any = None, out: Any = None) -> Any:
+    """Computes the singular value decomposition A = U diag(S) Vh (singular values in
+    descending order)."""
+    x = A._data
+    if x.ndim < 2:
+        raise RuntimeError("linalg.svd: The input tensor A must have at least 2 dimensions.")
+    if x.dtype.kind != "f":
+        raise RuntimeError("linalg.svd: Expected a floating point or complex tensor as input. "
+                           f"Got {FROM_NUMPY[x.dtype]._name()}")
+    u, s, vh = np.linalg.svd(x, full_matrices=full_matrices)
+    outs = tuple(wrap(np.asarray(a, x.dtype)) for a in (u, s, vh))
+    if A._rg and _mode.enabled:
+        _attach_saving_outputs(LinalgSvdBackward0, outs, (A,), (), (full_matrices,))
+    return _svd_t(*outs)
+
+
+def svdvals(A: Tensor, *, driver: Any = None, out: Any = None) -> Tensor:
+    """Computes the singular values of a matrix, in descending order."""
+    if A._rg and _mode.enabled:
+        return svd(A, full_matrices=False).S
+    x = A._data
+    if x.ndim < 2:
+        raise RuntimeError("linalg.svd: The input tensor A must have at least 2 dimensions.")
+    return wrap(np.asarray(np.linalg.svd(x, compute_uv=False), x.dtype))
+
+
+def _qr_formula(m: Any, grads: list, outs: list, mode: str) -> Any:
+    gq, gr = grads
+    q, r = outs
+    rows, cols = q.shape[-2], r.shape[-1]
+    if mode == "r":
+        raise RuntimeError("The derivative of linalg.qr depends on Q, which is not computed "
+                           "when mode='r'. Please use linalg.qr(A, mode='reduced') if you are "
+                           "going to differentiate through linalg.qr.")
+    if mode == "complete" and rows > cols:
+        raise RuntimeError("The QR decomposition is not differentiable when mode='complete' "
+                           "and nrows > ncols.")
+    if rows >= cols:
+        return _qr_square_back(m, gq, gr, q, r)
+    # Wide A = [X | Y] with X = Q U square: back through X, and Y = Q V directly.
+    u = m.narrow(r, r.ndim - 1, 0, rows)
+    gu = None if gr is None else m.narrow(gr, gr.ndim - 1, 0, rows)
+    gv = None if gr is None else m.narrow(gr, gr.ndim - 1, rows, cols - rows)
+    v = m.narrow(r, r.ndim - 1, rows, cols - rows)
+    y = m.matmul(q, v)
+    gq2 = gq
+    if gv is not None:
+        extra = m.matmul(y, m.mT(gv))
+        gq2 = extra if gq2 is None else gq2 + extra
+    gx = _qr_square_back(m, gq2, gu, q, u)
+    gy = m.matmul(q, gv) if gv is not None else m.zeros_like(m.matmul(q, v))
+    return m.cat([gx, gy], gx.ndim - 1)
+
+
+def _qr_square_back(m: Any, gq: Any, gr: Any, q: Any, r: Any) -> Any:
+    n = r.shape[-1]
+    eye = m.eye((n, n), r.dtype)
+    if gr is not None:
+        b = m.matmul(gr, m.mT(r))
+        if gq is not None:
+            b = b - m.matmul(m.mT(q), gq)
+    else:
+        b = -m.matmul(m.mT(q), gq)
+    b = m.triu(b, 0)
+    b = b + m.mT(b)
+    b = b - 0.5 * b * eye
+    ga = m.matmul(q, b)
+    if gq is not None:
+        ga = ga + gq
+    return m.matmul(ga, m.mT(m.inv(r)))
+
+
+LinalgQrBackward0 = outputs_class("LinalgQrBackward0", _qr_formula, 2)
+
+
+def qr(A: Tensor, mode: str = "reduced", *, out: Any = None) -> Any:
+    """Computes the QR decomposition of a matrix (mode 'reduced', 'complete' or 'r')."""
+    x = A._data
+    if x.ndim < 2:
+        raise RuntimeError("linalg.qr: The input tensor A must have at least 2 dimensions.")
+    if mode not in ("reduced", "complete", "r"):
+        raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of "
+                           "'reduced' (default), 'r', or 'complete'")
+    q, r = np.linalg.qr(x, mode="complete" if mode == "complete" else "reduced")
+    q = np.asarray(q, x.dtype)
+    r = np.asarray(r, x.dtype)
+    outs = (wrap(q if mode != "r" else np.empty((0,), x.dtype)), wrap(r))
+    if A._rg and _mode.enabled:
+        vc = [0]
+        for o in outs:
+            o._vc = vc
+        attach_outputs(LinalgQrBackward0, outs, (A,), (), ((
+            (q, r), vc, 0), mode))
+    return _qr_t(*outs)
+
+
+def _pinv_formula(m: Any, g: Any, a: Any, p: Any) -> Any:
+    rows, cols = a.shape[-2], a.shape[-1]
+    ph = m.mT(p)
+    gh = m.mT(g)
+    if rows <= cols:
+        k = m.matmul(gh, p)
+        kph = m.matmul(k, ph)
+        return (-m.mT(m.matmul(p, k)) + kph - m.matmul(m.matmul(a, p), kph)
+                + m.matmul(m.matmul(ph, p), gh - m.matmul(k, a)))
+    k = m.matmul(p, gh)
+    phk = m.matmul(ph, k)
+    return (-m.mT(m.matmul(k, p)) + m.matmul(m.matmul(gh - m.matmul(a, k), p), ph) + phk
+            - m.matmul(m.matmul(phk, p), a))
+
+
+LinalgPinvBackward0 = node_class("LinalgPinvBackward0", _pinv_formula)
+
+
+def pinv(A: Tensor, *, atol: Any = None, rtol: Any = None, hermitian: bool = False,
+         out: Any = None) -> Tensor:
+    """Computes the pseudoinverse (Moore-Penrose inverse) of a matrix."""
+    x = A._data
+    if x.ndim < 2:
+        raise RuntimeError("linalg.pinv(" + "{" + f"{FROM_NUMPY[x.dtype]._legacy}" + "}): "
+                           "expected a tensor with 2 or more dimensions of float, double, "
+                           "cfloat or cdouble types")
+    if rtol is None:
+        rtol = max(x.shape[-2:]) * np.finfo(x.dtype).eps if atol is None or atol == 0 else 0.0
+    atol = 0.0 if atol is None else float(atol)
+    if x.size:
+        u, s, vh = np.linalg.svd(x, full_matrices=False)
+        smax = s.max(-1, keepdims=True) if s.shape[-1] else s
+        keep = s > np.maximum(atol, rtol * smax)
+        sinv = np.where(keep, 1 / np.where(keep, s, 1), 0).astype(x.dtype)
+        data = np.matmul(np.swapaxes(vh, -1, -2) * sinv[..., None, :], np.swapaxes(u, -1, -2))
+    else:
+        data = np.zeros(x.shape[:-2] + (x.shape[-1], x.shape[-2]), x.dtype)
+    res = wrap(np.asarray(data, x.dtype))
+    if A._rg and _mode.enabled:
+        attach(LinalgPinvBackward0, res, (A,), (A, res))
+    return res
+
+
+pinverse = pinv
+

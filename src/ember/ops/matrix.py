@@ -1,0 +1,564 @@
+"""Matrix products beyond matmul (addmm and friends, einsum, tensordot, kron) and matrix
+structure (diagonal, diag_embed, tril, triu, trace, cross). Composite ops are built from
+primitives the way torch builds them, so their graphs carry torch's nodes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._dtypes import FROM_NUMPY
+from .._tensor import Tensor
+from ..autograd.grad_mode import state as _mode
+from ._core import (
+    attach,
+    broadcast_shape,
+    check_tensor,
+    needs_grad,
+    node_class,
+    shape_str,
+    wrap,
+    wrap_dim,
+)
+from .joining import variadic_class
+from .shape import as_view, permute, reshape
+
+__all__ = ["addmm", "addmv", "addbmm", "baddbmm", "outer", "ger", "einsum", "tensordot",
+           "kron", "inner", "trace", "diag", "diagonal", "diag_embed", "diagonal_scatter",
+           "tril", "triu", "cross", "matrix_power"]
+
+
+def _scaled(g: Any, s: Any) -> Any:
+    return g if s == 1 else g * s
+
+
+AddmmBackward0 = node_class(
+    "AddmmBackward0",
+    lambda m, g, m1, m2, beta, alpha: _scaled(g, beta),
+    lambda m, g, m1, m2, beta, alpha: _scaled(m.matmul(g, m.mT(m2)), alpha),
+    lambda m, g, m1, m2, beta, alpha: _scaled(m.matmul(m.mT(m1), g), alpha),
+)
+AddmvBackward0 = node_class(
+    "AddmvBackward0",
+    lambda m, g, mat, vec, beta, alpha: _scaled(g, beta),
+    lambda m, g, mat, vec, beta, alpha: _scaled(m.outer(g, vec), alpha),
+    lambda m, g, mat, vec, beta, alpha: _scaled(m.matmul(m.mT(mat), g), alpha),
+)
+BaddbmmBackward0 = node_class(
+    "BaddbmmBackward0",
+    lambda m, g, b1, b2, beta, alpha: _scaled(g, beta),
+    lambda m, g, b1, b2, beta, alpha: _scaled(m.matmul(g, m.mT(b2)), alpha),
+    lambda m, g, b1, b2, beta, alpha: _scaled(m.matmul(m.mT(b1), g), alpha),
+)
+AddbmmBackward0 = node_class(
+    "AddbmmBackward0",
+    lambda m, g, b1, b2, beta, alpha: _scaled(g, beta),
+    lambda m, g, b1, b2, beta, alpha: _scaled(m.matmul(m.unsqueeze(g, 0), m.mT(b2)), alpha),
+    lambda m, g, b1, b2, beta, alpha: _scaled(m.matmul(m.mT(b1), m.unsqueeze(g, 0)), alpha),
+)
+
+
+def _add_product(cls: type, input: Tensor, a: Tensor, b: Tensor, prod: np.ndarray, beta: Any,
+                 alpha: Any) -> Tensor:
+    x = input._data
+    dt = a._data.dtype
+    if x.dtype != dt:
+        raise RuntimeError(f"expected scalar type {FROM_NUMPY[dt]._legacy} but found "
+                           f"{input.dtype._legacy}")
+    out_shape = prod.shape
+    try:
+        np.broadcast_shapes(x.shape, out_shape)
+        xb = np.broadcast_to(x, out_shape)
+    except ValueError:
+        raise RuntimeError(f"The expanded size of the tensor ({out_shape[-1]}) must match the "
+                           f"existing size ({x.shape[-1]}) at non-singleton dimension "
+                           f"{len(out_shape) - 1}.  Target sizes: {shape_str(out_shape)}.  "
+                           f"Tensor sizes: {shape_str(x.shape)}") from None
+    scaled = prod if alpha == 1 else prod * dt.type(alpha)
+    res = scaled if beta == 0 else (xb + scaled if beta == 1 else xb * dt.type(beta) + scaled)
+    out = wrap(np.asarray(res, dtype=dt))
+    if needs_grad(input, a, b):
+        meta = [None if x.shape == out_shape else (x.shape, x.dtype), None, None]
+        attach(cls, out, (input, a, b), (a, b), (beta, alpha), meta)
+    return out
+
+
+def _same(a: Tensor, b: Tensor) -> None:
+    if a._data.dtype != b._data.dtype:
+        raise RuntimeError("expected m1 and m2 to have the same dtype, but got: "
+                           f"{_c(a._data.dtype)} != {_c(b._data.dtype)}")
+
+
+def _c(dt: np.dtype) -> str:
+    return {"float32": "float", "float64": "double", "int64": "long int",
+            "int32": "int"}.get(dt.name, dt.name)
+
+
+def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1,
+          out: Any = None) -> Tensor:
+    """beta * input + alpha * (mat1 @ mat2), input broadcast to the product's shape."""
+    x, y = mat1._data, mat2._data
+    if x.ndim != 2:
+        raise RuntimeError("mat1 must be a matrix, got " + f"{x.ndim}-D tensor")
+    if y.ndim != 2:
+        raise RuntimeError("mat2 must be a matrix, got " + f"{y.ndim}-D tensor")
+    if x.shape[1] != y.shape[0]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({x.shape[0]}x"
+                           f"{x.shape[1]} and {y.shape[0]}x{y.shape[1]})")
+    _same(mat1, mat2)
+    return _add_product(AddmmBackward0, input, mat1, mat2, np.matmul(x, y), beta, alpha)
+
+
+def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any = 1,
+          out: Any = None) -> Tensor:
+    """beta * input + alpha * (mat @ vec)."""
+    x, y = mat._data, vec._data
+    if x.ndim != 2 or y.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got {input._data.ndim}, "
+                           f"{x.ndim}, {y.ndim}")
+    if x.shape[1] != y.shape[0]:
+        raise RuntimeError(f"size mismatch, got input ({input._data.shape[0] if input._data.ndim else 1}), "
+                           f"mat ({x.shape[0]}x{x.shape[1]}), vec ({y.shape[0]})")
+    _same(mat, vec)
+    return _add_product(AddmvBackward0, input, mat, vec, np.matmul(x, y), beta, alpha)
+
+
+def _check_batches(x: np.ndarray, y: np.ndarray) -> None:
+    if x.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor")
+    if y.ndim != 3:
+        raise RuntimeError("batch2 must be a 3D tensor")
+    if y.shape[0] != x.shape[0] or y.shape[1] != x.shape[2]:
+        raise RuntimeError(
+            "Expected size for first two dimensions of batch2 tensor to be: "
+            f"[{x.shape[0]}, {x.shape[2]}] but got: [{y.shape[0]}, {y.shape[1]}].")
+
+
+def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1,
+            out: Any = None) -> Tensor:
+    """beta * input + alpha * (batch1 @ batch2), batch by batch."""
+    x, y = batch1._data, batch2._data
+    _check_batches(x, y)
+    _same(batch1, batch2)
+    return _add_product(BaddbmmBackward0, input, batch1, batch2, np.matmul(x, y), beta, alpha)
+
+
+def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1,
+           out: Any = None) -> Tensor:
+    """beta * input + alpha * the sum over the batch of batch1[i] @ batch2[i]."""
+    x, y = batch1._data, batch2._data
+    _check_batches(x, y)
+    _same(batch1, batch2)
+    prod = np.matmul(x, y).sum(0) if x.shape[0] else np.zeros((x.shape[1], y.shape[2]), x.dtype)
+    return _add_product(AddbmmBackward0, input, batch1, batch2, prod, beta, alpha)
+
+
+def outer(input: Tensor, vec2: Tensor, *, out: Any = None) -> Tensor:
+    """Outer product of input and vec2 (both 1-D)."""
+    for name, t in (("self", input), ("vec2", vec2)):
+        if t._data.ndim != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {name}, but got "
+                               f"{t._data.ndim}-D")
+    return reshape(input, (input._data.shape[0], 1)) * vec2
+
+
+ger = outer
+
+
+# -- einsum ------------------------------------------------------------------------------------
+
+def _einsum_formula(m: Any, g: Any, i: int, *args: Any) -> Any:
+    n = len(args) - 2
+    ops, (subs, out) = args[:n], args[n:]
+    rest = [(ops[j], subs[j]) for j in range(n) if j != i]
+    return m.einsum_core([g] + [o for o, _ in rest], [out] + [s for _, s in rest], subs[i])
+
+
+EinsumBackward0 = variadic_class("EinsumBackward0", _einsum_formula)
+
+
+def einsum_core(operands: list, subs: list, out: tuple) -> Tensor:
+    """The einsum of operands whose labels (int sublists) each appear once per operand and
+    whose sizes agree."""
+    args: list = []
+    for o, s in zip(operands, subs):
+        args += [o._data, list(s)]
+    data = np.einsum(*args, list(out), optimize=len(operands) > 2)
+    res = wrap(np.asarray(data, dtype=operands[0]._data.dtype))
+    if _mode.enabled and any(o._rg for o in operands):
+        attach(EinsumBackward0, res, tuple(operands), tuple(operands), (tuple(subs), out))
+    return res
+
+
+def _parse_einsum(equation: str, operands: list) -> tuple:
+    eq = equation.replace(" ", "")
+    lhs, arrow, rhs = eq.partition("->")
+    terms = lhs.split(",")
+    if len(terms) != len(operands):
+        raise ValueError("einsum(): more operands were provided than specified in the equation"
+                         if len(terms) < len(operands) else
+                         "einsum(): fewer operands were provided than specified in the equation")
+    codes = {}
+
+    def code(c: str) -> int:
+        if not c.isalpha():
+            raise RuntimeError(f"einsum(): invalid subscript given at index "
+                               f"{eq.index(c)} in the equation string, subscripts must be in "
+                               "[a-zA-Z]")
+        return codes.setdefault(c, len(codes))
+
+    parsed, ell_n = [], 0
+    for t, op in zip(terms, operands):
+        head, dots, tail = t.partition("...")
+        letters = head + tail
+        nd = op._data.ndim
+        if not dots and len(letters) != nd or dots and len(letters) > nd:
+            raise RuntimeError(f"einsum(): the number of subscripts in the equation "
+                               f"({len(letters)}) does not match the number of dimensions "
+                               f"({nd}) for operand {len(parsed)}"
+                               + ("" if dots else " and no ellipsis was given"))
+        k = nd - len(letters) if dots else 0
+        ell_n = max(ell_n, k)
+        parsed.append(([code(c) for c in head], k, [code(c) for c in tail]))
+    ell = [100 + j for j in range(ell_n)]
+    subs = [h + ell[ell_n - k:] + tl for h, k, tl in parsed]
+    if arrow:
+        head, dots, tail = rhs.partition("...")
+        out = [code(c) for c in head] + (ell if dots else []) + [code(c) for c in tail]
+    else:
+        counts: dict = {}
+        for s in subs:
+            for c in s:
+                counts[c] = counts.get(c, 0) + 1
+        inv = {v: c for c, v in codes.items()}
+        out = ell + sorted((c for c, n in counts.items() if n == 1 and c < 100),
+                           key=lambda c: inv[c])
+    return subs, out
+
+
+def einsum(equation: str, *operands: Any) -> Tensor:
+    """Sums the product of the elements of the input operands along dimensions specified
+    using a notation based on the Einstein summation convention."""
+    ops = list(operands[0]) if len(operands) == 1 and isinstance(operands[0], (list, tuple)) \
+        else list(operands)
+    subs, out = _parse_einsum(equation, ops)
+    # Repeated labels in one operand: take the diagonal; labels only one operand has and the
+    # output lacks: sum them first. The core then sees each label once per operand.
+    for i, (o, s) in enumerate(zip(ops, subs)):
+        s = list(s)
+        while len(set(s)) != len(s):
+            c = next(c for c in s if s.count(c) > 1)
+            a = s.index(c)
+            b = s.index(c, a + 1)
+            o = diagonal(o, 0, a, b)
+            s = [x for j, x in enumerate(s) if j not in (a, b)] + [c]
+        others = [c for j, t in enumerate(subs) if j != i for c in t]
+        private = [j for j, c in enumerate(s) if c not in out and c not in others]
+        if private:
+            from .reduction import sum as _sum
+
+            o = _sum(o, tuple(private))
+            s = [c for j, c in enumerate(s) if j not in private]
+        ops[i], subs[i] = o, s
+    sizes: dict = {}
+    for o, s in zip(ops, subs):
+        for c, n in zip(s, o._data.shape):
+            if sizes.get(c, 1) != 1 and n != 1 and sizes[c] != n:
+                remap = " ".join(f"{shape_str(t._data.shape)}->{shape_str(t._data.shape)}"
+                                 for t in ops)
+                raise RuntimeError("einsum(): operands do not broadcast with remapped shapes "
+                                   f"[original->remapped]: {remap}")
+            if n != 1 or c not in sizes:
+                sizes[c] = n
+    from .shape import expand
+
+    for i, (o, s) in enumerate(zip(ops, subs)):
+        target = tuple(sizes[c] for c in s)
+        if target != o._data.shape:
+            ops[i] = expand(o, target)
+    for c in out:
+        sizes.setdefault(c, 1)
+    return einsum_core(ops, subs, tuple(out))
+
+
+# -- tensordot, kron, inner ---------------------------------------------------------------
+
+def tensordot(a: Tensor, b: Tensor, dims: Any = 2, out: Any = None) -> Tensor:
+    """Returns a contraction of a and b over multiple dimensions."""
+    from .linalg import mm
+
+    x, y = a._data, b._data
+    if isinstance(dims, (int, np.integer)):
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        if dims > min(x.ndim, y.ndim):
+            raise RuntimeError(f"tensordot expects dims < ndim_a or ndim_b, but got dims={dims}")
+        da = list(range(x.ndim - dims, x.ndim))
+        db = list(range(dims))
+    else:
+        da, db = dims
+        da = [da] if isinstance(da, int) else list(da)
+        db = [db] if isinstance(db, int) else list(db)
+        if len(da) != len(db):
+            raise RuntimeError("both dimension lists should have same length")
+        da = [wrap_dim(d, x.ndim) for d in da]
+        db = [wrap_dim(d, y.ndim) for d in db]
+    for p, q in zip(da, db):
+        if x.shape[p] != y.shape[q]:
+            raise RuntimeError(f"contracted dimensions need to match, but first has size "
+                               f"{x.shape[p]} in dim {p} and second has size {y.shape[q]} in "
+                               f"dim {q}")
+    fa = [d for d in range(x.ndim) if d not in da]
+    fb = [d for d in range(y.ndim) if d not in db]
+    k = int(np.prod([x.shape[d] for d in da], dtype=np.int64))
+    pa = reshape(permute(a, fa + da), (-1, k))
+    pb = reshape(permute(b, db + fb), (k, -1))
+    res = mm(pa, pb)
+    return reshape(res, tuple(x.shape[d] for d in fa) + tuple(y.shape[d] for d in fb))
+
+
+def kron(input: Tensor, other: Tensor, *, out: Any = None) -> Tensor:
+    """Computes the Kronecker product of input and other."""
+    from .linalg import _unsafe_view
+
+    x, y = input._data, other._data
+    nd = max(x.ndim, y.ndim)
+    xs = (1,) * (nd - x.ndim) + x.shape
+    ys = (1,) * (nd - y.ndim) + y.shape
+    a = reshape(input, tuple(v for s in xs for v in (s, 1)))
+    b = reshape(other, tuple(v for s in ys for v in (1, s)))
+    return _unsafe_view(a * b, tuple(p * q for p, q in zip(xs, ys)))
+
+
+def inner(input: Tensor, other: Tensor, *, out: Any = None) -> Tensor:
+    """Computes the dot product for 1-D tensors; for higher dimensions, sums the product of
+    elements from input and other along their last dimension."""
+    x, y = input._data, other._data
+    if x.ndim == 0 or y.ndim == 0:
+        return input * other
+    if x.shape[-1] != y.shape[-1]:
+        raise RuntimeError(f"inner() the last dimension must match on both input tensors but "
+                           f"got shapes {shape_str(x.shape)} and {shape_str(y.shape)}")
+    return tensordot(input, other, ([-1], [-1]))
+
+
+# -- structure ----------------------------------------------------------------------------
+
+def _diag_view(x: np.ndarray, offset: int, d1: int, d2: int) -> np.ndarray:
+    """A writable view of the diagonal of x over dims d1, d2 (appended last, as torch)."""
+    y = np.moveaxis(x, (d1, d2), (-2, -1))
+    z = y[..., :, offset:] if offset >= 0 else y[..., -offset:, :]
+    n = min(z.shape[-2], z.shape[-1])
+    return np.lib.stride_tricks.as_strided(
+        z, z.shape[:-2] + (n,), z.strides[:-2] + (z.strides[-2] + z.strides[-1],),
+        writeable=x.flags.writeable)
+
+
+def _dims2(x: np.ndarray, dim1: int, dim2: int) -> tuple:
+    d1, d2 = wrap_dim(dim1, x.ndim), wrap_dim(dim2, x.ndim)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    return d1, d2
+
+
+DiagonalBackward0 = node_class(
+    "DiagonalBackward0",
+    lambda m, g, shape, off, d1, d2: m.diagonal_backward(g, shape, off, d1, d2))
+DiagonalCopyBackward = node_class(
+    "DiagonalBackward0_copy",
+    lambda m, g, shape, off, d1, d2: m.diagonal_backward(g, shape, off, d1, d2))
+DiagEmbedBackward0 = node_class(
+    "DiagEmbedBackward0", lambda m, g, off, d1, d2: m.diagonal(g, off, d1, d2))
+DiagonalScatterBackward0 = node_class(
+    "DiagonalScatterBackward0",
+    lambda m, g, off, d1, d2: m.diagonal_scatter(
+        g, m.zeros_like(m.diagonal(g, off, d1, d2)), off, d1, d2),
+    lambda m, g, off, d1, d2: m.diagonal(g, off, d1, d2),
+)
+TrilBackward0 = node_class("TrilBackward0", lambda m, g, k: m.tril(g, k))
+TriuBackward0 = node_class("TriuBackward0", lambda m, g, k: m.triu(g, k))
+TraceBackward0 = node_class(
+    "TraceBackward0", lambda m, g, shape: g * m.eye(shape, g.dtype))
+LinalgCrossBackward0 = node_class(
+    "LinalgCrossBackward0",
+    lambda m, g, self, other, dim: m.cross(other, g, dim),
+    lambda m, g, self, other, dim: m.cross(g, self, dim),
+)
+
+
+def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+    """Returns a partial view of input with its diagonal elements with respect to dim1 and
+    dim2 appended as a dimension at the end of the shape."""
+    x = input._data
+    d1, d2 = _dims2(x, dim1, dim2)
+    return as_view(input, _diag_view(x, offset, d1, d2), DiagonalBackward0,
+                   (x.shape, offset, d1, d2))
+
+
+def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+    """Creates a tensor whose diagonals of certain 2D planes (specified by dim1 and dim2) are
+    filled by input."""
+    x = input._data
+    nd = x.ndim + 1
+    d1, d2 = wrap_dim(dim1, nd), wrap_dim(dim2, nd)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    n = (x.shape[-1] if x.ndim else 1) + abs(offset)
+    rest = list(x.shape[:-1])
+    shape = []
+    for k in range(nd):
+        shape.append(n if k in (d1, d2) else rest.pop(0))
+    out = np.zeros(shape, x.dtype)
+    _diag_view(out, offset, d1, d2)[...] = x
+    res = wrap(out)
+    if input._rg and _mode.enabled:
+        attach(DiagEmbedBackward0, res, (input,), (), (offset, d1, d2))
+    return res
+
+
+def diagonal_scatter(input: Tensor, src: Tensor, offset: int = 0, dim1: int = 0,
+                     dim2: int = 1) -> Tensor:
+    """Embeds the values of src into a copy of input along the diagonal elements of input,
+    with respect to dim1 and dim2."""
+    x = input._data
+    d1, d2 = _dims2(x, dim1, dim2)
+    out = x.copy()
+    view = _diag_view(out, offset, d1, d2)
+    if view.shape != src._data.shape:
+        raise RuntimeError(f"expected src to have a size equal to the slice of self. src size = "
+                           f"{shape_str(src._data.shape)}, slice size = {shape_str(view.shape)}")
+    view[...] = src._data
+    res = wrap(out)
+    if _mode.enabled and (input._rg or src._rg):
+        attach(DiagonalScatterBackward0, res, (input, src), (), (offset, d1, d2))
+    return res
+
+
+def diag(input: Tensor, diagonal: int = 0, *, out: Any = None) -> Tensor:
+    """1-D input: a square matrix with input on its diagonal-th diagonal; 2-D input: a 1-D
+    copy of its diagonal-th diagonal."""
+    x = input._data
+    if x.ndim == 1:
+        return diag_embed(input, diagonal, 0, 1)
+    if x.ndim != 2:
+        raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {x.ndim}D")
+    res = wrap(_diag_view(x, diagonal, 0, 1).copy())
+    if input._rg and _mode.enabled:
+        attach(DiagonalCopyBackward, res, (input,), (), (x.shape, diagonal, 0, 1))
+    return res
+
+
+def _triangle(input: Tensor, k: int, lower: bool) -> Tensor:
+    x = input._data
+    name = "tril" if lower else "triu"
+    if x.ndim < 2:
+        raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions")
+    res = wrap(np.tril(x, k) if lower else np.triu(x, k))
+    if input._rg and _mode.enabled:
+        attach(TrilBackward0 if lower else TriuBackward0, res, (input,), (), (k,))
+    return res
+
+
+def tril(input: Tensor, diagonal: int = 0, *, out: Any = None) -> Tensor:
+    """Returns the lower triangular part of the matrix (2-D tensor) or batch of matrices
+    input, the other elements of the result set to 0."""
+    return _triangle(input, diagonal, True)
+
+
+def triu(input: Tensor, diagonal: int = 0, *, out: Any = None) -> Tensor:
+    """Returns the upper triangular part of the matrix (2-D tensor) or batch of matrices
+    input, the other elements of the result set to 0."""
+    return _triangle(input, diagonal, False)
+
+
+def trace(input: Tensor) -> Tensor:
+    """Returns the sum of the elements of the diagonal of the input 2-D matrix."""
+    x = input._data
+    if x.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {x.ndim}")
+    dt = np.int64 if x.dtype.kind in "biu" else x.dtype
+    res = wrap(np.asarray(np.trace(x), dtype=dt))
+    if input._rg and _mode.enabled:
+        attach(TraceBackward0, res, (input,), (), (x.shape,))
+    return res
+
+
+def cross(input: Tensor, other: Tensor, dim: int | None = None, *, out: Any = None) -> Tensor:
+    """Returns the cross product of vectors in dimension dim of input and other (broadcast);
+    without dim, the first dimension of size 3."""
+    x, y = check_tensor(input, fn="cross")._data, check_tensor(other, "other", 1, "cross")._data
+    if dim is None:
+        if x.ndim != y.ndim:
+            raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
+        d = next((k for k, s in enumerate(x.shape) if s == 3), None)
+        if d is None:
+            raise RuntimeError("no dimension of size 3 in input")
+        import warnings
+
+        warnings.warn(
+            "Using torch.cross without specifying the dim arg is deprecated.\nPlease either "
+            "pass the dim explicitly or simply use torch.linalg.cross.\nThe default value of "
+            "dim will change to agree with that of linalg.cross in a future release.",
+            UserWarning, stacklevel=2)
+    else:
+        d = dim
+    return linalg_cross(input, other, dim=d)
+
+
+def linalg_cross(input: Tensor, other: Tensor, *, dim: int = -1, out: Any = None) -> Tensor:
+    """Computes the cross product of two 3-dimensional vectors along dim (broadcast)."""
+    x, y = input._data, other._data
+    if x.ndim != y.ndim:
+        raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
+    d = wrap_dim(dim, x.ndim)
+    if x.shape[d] != 3 or y.shape[d] != 3:
+        raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got "
+                           f"{x.shape[d]} and {y.shape[d]}")
+    shape = broadcast_shape(x.shape, y.shape)
+    if x.dtype != y.dtype:
+        raise RuntimeError(f"expected scalar type {input.dtype._legacy} but found "
+                           f"{other.dtype._legacy}")
+    res = wrap(np.cross(np.broadcast_to(x, shape), np.broadcast_to(y, shape), axis=d))
+    if needs_grad(input, other):
+        meta = [None if x.shape == shape else (x.shape, x.dtype),
+                None if y.shape == shape else (y.shape, y.dtype)]
+        attach(LinalgCrossBackward0, res, (input, other), (input, other), (d,),
+               meta if meta != [None, None] else None)
+    return res
+
+
+def matrix_power(input: Tensor, n: int) -> Tensor:
+    """Computes the n-th power of a square matrix or batch of square matrices (n < 0: of the
+    inverse)."""
+    from .linalg import matmul
+
+    x = input._data
+    if x.ndim < 2 or x.shape[-1] != x.shape[-2]:
+        raise RuntimeError("linalg.matrix_power: A must be batches of square matrices, but they "
+                           f"are {x.shape[-2] if x.ndim >= 2 else 1} by "
+                           f"{x.shape[-1] if x.ndim else 1} matrices")
+    if n == 0:
+        from .creation import eye
+        from .shape import expand
+
+        e = eye(x.shape[-1], dtype=input.dtype)
+        return expand(e, x.shape).clone() if x.ndim > 2 else e
+    if n < 0:
+        from .decomp import inv
+
+        input = inv(input)
+        n = -n
+    if n == 1:
+        from .shape import clone
+
+        return clone(input)
+    result = None
+    z = input
+    while n:
+        if n & 1:
+            result = z if result is None else matmul(result, z)
+        n >>= 1
+        if n:
+            z = matmul(z, z)
+    return result
