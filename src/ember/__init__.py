@@ -61,6 +61,11 @@ from .ops.pointwise_math import *  # noqa: F403
 from .ops.reduction import *  # noqa: F403
 from .ops.shape import *  # noqa: F403
 from .ops.nn_ops import *  # noqa: F403
+from . import func, utils  # noqa: E402, I001
+from .autograd.anomaly_mode import (  # noqa: E402, I001
+    is_anomaly_check_nan_enabled,
+    is_anomaly_enabled,
+)
 
 __version__ = "0.1.0"
 

@@ -22,6 +22,9 @@ from .grad_mode import (
 __all__ = [
     "backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
     "is_grad_enabled", "is_inference_mode_enabled", "graph", "explain",
+    "Function", "FunctionCtx", "once_differentiable", "detect_anomaly", "set_detect_anomaly",
+    "is_anomaly_enabled", "is_anomaly_check_nan_enabled", "gradcheck", "gradgradcheck",
+    "forward_ad", "functional",
 ]
 
 
@@ -194,3 +197,14 @@ def _grad_plain(outputs: tuple, inputs_t: tuple, grad_outputs: Any, retain_graph
 
 def _unused(x: Sequence) -> None:
     return None
+
+
+from . import forward_ad, functional  # noqa: E402
+from .anomaly_mode import (  # noqa: E402
+    detect_anomaly,
+    is_anomaly_check_nan_enabled,
+    is_anomaly_enabled,
+    set_detect_anomaly,
+)
+from .function import Function, FunctionCtx, once_differentiable  # noqa: E402
+from .gradcheck import gradcheck, gradgradcheck  # noqa: E402
