@@ -211,17 +211,21 @@ def _cut_off(name: str, t: Any, output: Any, graph: _Graph) -> Verdict:
             return Verdict(name, False, NO_GRAD, (
                 f"{name} is not in the output's graph; {type(node).__name__} uses a tensor "
                 f"{_shape(var)} made inside a {where}, which records no graph: if it was "
-                f"computed from {name}, that is where the path breaks."), graph.path(node))
+                f"computed from {name}, that is where the path breaks (otherwise {name} is "
+                "not used)."), graph.path(node))
     for data, node in [(v._data, n) for v, n in held if n is not None] + graph.arrays:
         if data.dtype.kind in "biu":
             return Verdict(name, False, NON_DIFFERENTIABLE, (
                 f"{name} is not in the output's graph; {type(node).__name__} uses an integer "
                 f"or bool tensor ({data.dtype.name}, shape {tuple(data.shape)}): integer "
                 f"results (argmax, comparisons, .long(), round) have no gradient, so if it "
-                f"was computed from {name}, that is where the path ends."), graph.path(node))
+                f"was computed from {name}, that is where the path ends (otherwise {name} is "
+                "not used)."), graph.path(node))
     return Verdict(name, False, UNUSED, (
-        f"{name} is not used in computing the output (or its value left the graph through "
-        ".item(), .tolist() or a Python number, which no graph can follow)."))
+        f"{name} is not in the output's graph: it was not used, or its value reached the "
+        "output only through a tensor without history (made by .item() or .tolist(), a "
+        "Python number, a no_grad block, detach() or an integer op) that the graph does not "
+        "keep."))
 
 
 def _output_without_graph(name: str, output: Any) -> Verdict:
