@@ -10,7 +10,7 @@ from typing import Any
 from .._dtypes import FROM_NUMPY
 from .._tensor import Tensor
 from . import _math, conversion, creation, inplace, linalg, pointwise, reduction, shape
-from . import pointwise_math
+from . import pointwise_math, reduction_math
 from . import nn_ops
 from . import decomp, indexing, joining, matrix, sorting
 from .conversion import to
@@ -43,7 +43,8 @@ from .shape import expand, permute, reshape, squeeze, transpose, unsqueeze
 # ember's own modules are noise to a torch user.
 warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"ember(\.|$)")
 
-FAMILIES = (pointwise, reduction, shape, linalg, conversion, inplace, pointwise_math, nn_ops,
+FAMILIES = (pointwise, reduction, shape, linalg, conversion, inplace, pointwise_math,
+            reduction_math, nn_ops,
             joining, indexing, sorting, matrix, decomp)
 # Names in families' __all__ that are functions only (or methods with another signature).
 NOT_METHODS = {"where", "cat", "concat", "concatenate", "stack", "hstack", "vstack", "dstack",
@@ -63,6 +64,8 @@ def _bind_methods() -> None:
     Tensor.reshape_as = lambda self, other: reshape(self, other._data.shape)
     Tensor.T = property(_T)
     Tensor.mT = property(_mT)
+    Tensor.mH = property(_mH)
+    Tensor.H = property(_H)
     Tensor.new_tensor = lambda self, data, dtype=None, requires_grad=False: creation.tensor(
         data, dtype=dtype or self.dtype, requires_grad=requires_grad)
     Tensor.new_zeros = lambda self, *size, dtype=None, requires_grad=False: creation.zeros(
@@ -113,6 +116,23 @@ def _mT(self: Tensor) -> Tensor:
         raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. "
                            "Got 1-D tensor.")
     return transpose(self, -2, -1)
+
+
+def _mH(self: Tensor) -> Tensor:
+    nd = self._data.ndim
+    if nd < 2:
+        raise RuntimeError("tensor.mH is only supported on matrices or batches of matrices. "
+                           f"Got {nd}-D tensor.")
+    return transpose(self, -2, -1)
+
+
+def _H(self: Tensor) -> Tensor:
+    nd = self._data.ndim
+    if nd != 2:
+        raise RuntimeError("tensor.H is only supported on matrices (2-D tensors). Got "
+                           f"{nd}-D tensor." + (" For batches of matrices, consider using "
+                                                "tensor.mH" if nd > 2 else ""))
+    return transpose(self, 0, 1)
 
 
 def _matmul_op(self: Tensor, other: Any) -> Any:
@@ -259,6 +279,7 @@ def _fill_graph_math() -> None:
     pm = pointwise_math
     g.rsqrt, g.sinh, g.cosh, g.erfinv = pm.rsqrt, pm.sinh, pm.cosh, pm.erfinv
     g.floor, g.trunc, g.isfinite, g.xlogy = pm.floor, pm.trunc, pm.isfinite, pm.xlogy
+    g.cumsum, g.cumprod = reduction_math.cumsum, reduction_math.cumprod
     g.log_sigmoid = _log_sigmoid
     g.threshold_backward = pointwise.threshold_backward
     _math.raw.log_sigmoid = _raw_log_sigmoid

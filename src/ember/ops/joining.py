@@ -42,7 +42,8 @@ def variadic_class(name: str, formula: Any) -> type:
 
 CatBackward0 = variadic_class(
     "CatBackward0",
-    lambda m, g, i, dim, offsets: m.narrow(g, dim, offsets[i], offsets[i + 1] - offsets[i]))
+    lambda m, g, i, dim, offsets, skipped: m.zeros((0,), g.dtype) if i in skipped else
+    m.narrow(g, dim, offsets[i], offsets[i + 1] - offsets[i]))
 StackBackward0 = variadic_class("StackBackward0", lambda m, g, i, dim: m.select(g, dim, i))
 
 
@@ -128,9 +129,8 @@ def cat(tensors: Any, dim: int = 0, *, out: Any = None) -> Tensor:
                np.empty(rx.shape, dt))
     if _mode.enabled and any(t._rg for t in ts):
         meta = [None if t._data.dtype == dt else (t._data.shape, t._data.dtype) for t in ts]
-        skipped = [t._data.shape == (0,) and rx.ndim != 1 for t in ts]
-        inputs = tuple(None if s else t for t, s in zip(ts, skipped))
-        attach(CatBackward0, res, inputs, (), (d, tuple(offsets)),
+        skipped = tuple(i for i, t in enumerate(ts) if t._data.shape == (0,) and rx.ndim != 1)
+        attach(CatBackward0, res, tuple(ts), (), (d, tuple(offsets), skipped),
                meta if any(x is not None for x in meta) else None)
     return res
 
@@ -321,6 +321,8 @@ def repeat_interleave(input: Tensor, repeats: Any = None, dim: int | None = None
 
 def flip(input: Tensor, *dims: Any) -> Tensor:
     """Reverses the order of an n-D tensor along the given axes in dims."""
+    if not dims:
+        raise TypeError('flip() missing 1 required positional arguments: "dims"')
     ds = _sizes(dims)
     x = input._data
     wd = wrap_dims(ds, x.ndim) if x.ndim else ()

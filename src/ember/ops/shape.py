@@ -174,6 +174,14 @@ def expand(input: Tensor, *sizes: Any) -> Tensor:
             "the number of dimensions in the tensor (" + str(x.ndim) + ")")
     lead = len(sizes) - x.ndim
     target = []
+    # torch reports the last mismatching dimension first.
+    for i in range(len(sizes) - 1, lead - 1, -1):
+        s, cur = sizes[i], x.shape[i - lead]
+        if s != -1 and cur != s and cur != 1:
+            raise RuntimeError(
+                f"The expanded size of the tensor ({s}) must match the existing size ({cur}) "
+                f"at non-singleton dimension {i}.  Target sizes: {shape_str(sizes)}.  Tensor "
+                f"sizes: {shape_str(x.shape)}")
     for i, s in enumerate(sizes):
         if i < lead:
             if s < 0:
@@ -243,7 +251,9 @@ SliceBackward0 = node_class(
 AliasBackward0 = node_class("AliasBackward0", lambda m, g: g)
 
 
-def _split_formula(m: Any, grads: list, shape: tuple, dim: int, sizes: tuple) -> Any:
+def _split_formula(m: Any, grads: Any, shape: tuple, dim: int, sizes: tuple) -> Any:
+    if type(grads) is not list:
+        grads = [grads]
     parts = []
     for g, n in zip(grads, sizes):
         if g is None:
@@ -254,7 +264,9 @@ def _split_formula(m: Any, grads: list, shape: tuple, dim: int, sizes: tuple) ->
     return m.cat(parts, dim)
 
 
-def _unbind_formula(m: Any, grads: list, shape: tuple, dim: int) -> Any:
+def _unbind_formula(m: Any, grads: Any, shape: tuple, dim: int) -> Any:
+    if type(grads) is not list:
+        grads = [grads]
     s = shape[:dim] + shape[dim + 1:]
     dt = _grad_dtype(grads)
     return m.stack([m.zeros(s, dt) if g is None else g for g in grads], dim)
