@@ -92,17 +92,11 @@ class BackwardCFunction(Node, FunctionCtx):
     saved_variables = saved_tensors
 
     def _raise_modified(self, value: Any, kind: str, now: int, expected: int, nr: int) -> None:
-        from .._tensor import type_description
-        from .graph import _origin
+        from .graph import _op_name, _origin, modified_text
 
         data = value if kind == "output" else value._data
-        which = f"output {nr} of {self.name()}" if kind == "output" else _origin(value)
-        raise RuntimeError(
-            "one of the variables needed for gradient computation has been modified by an "
-            f"inplace operation: [{type_description(data)}], which is {which}, is at version "
-            f"{now}; expected version {expected} instead. Hint: enable anomaly detection to "
-            "find the operation that failed to compute its gradient, with "
-            "torch.autograd.set_detect_anomaly(True).")
+        which = f"output {nr} of {_op_name(self)}" if kind == "output" else _origin(value)
+        raise RuntimeError(modified_text(data, which, now, expected))
 
     def apply(self, grad: Any, graph: bool) -> tuple:
         """Calls the Function's backward with the output gradients (as tensors) and returns
@@ -234,7 +228,6 @@ def _apply(cls: type, args: tuple, kwargs: dict) -> Any:
     differentiable = _mode.enabled and any(needs)
     node.needs_input_grad = needs if _mode.enabled else (False,) * len(args)
     node._saved = ()
-    node._hooks_saved = None
     custom_setup = _uses_setup_context(cls)
     prev = _mode.enabled
     _mode.enabled = False
@@ -272,6 +265,8 @@ def _apply(cls: type, args: tuple, kwargs: dict) -> Any:
         n_tensor_out += 1
         if any(o is d for d in dirty):
             _check_dirty(o)
+            # torch bumps the version of a dirty tensor when it takes over the history.
+            o._vc[0] += 1
             t = o
         elif any(o is a for a in args):
             # An input returned as it is becomes a new tensor over the same memory.

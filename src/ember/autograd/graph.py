@@ -242,27 +242,40 @@ def _output_tensor(array: np.ndarray, node: Node, vc: list, nr: int):
 
 def _modified_message(node: Node, k: int) -> str:
     """torch's text for a saved value (the k-th checked one) changed by an in-place op."""
-    from .._tensor import type_description
-
     checks = node._checks
     now, expected = checks[2 * k][0], checks[2 * k + 1]
     tracked = [(s, v) for s, v in zip(node._saved, node._vars) if v is not s]
     data, var = tracked[k]
-    which = f"output {var.nr} of {node.name()}" if type(var) is _Output else _origin(var)
+    which = f"output {var.nr} of {_op_name(node)}" if type(var) is _Output else _origin(var)
+    return modified_text(data, which, now, expected)
+
+
+def modified_text(data: Any, which: str | None, now: int, expected: int) -> str:
+    """torch's text for a saved tensor changed in place since it was saved."""
+    from .._tensor import type_description
+
+    where = f", which is {which}," if which else ""
     return (
         "one of the variables needed for gradient computation has been modified by an "
-        f"inplace operation: [{type_description(data)}], which is {which}, is at version "
+        f"inplace operation: [{type_description(data)}]{where} is at version "
         f"{now}; expected version {expected} instead. Hint: enable anomaly detection to "
         "find the operation that failed to compute its gradient, with "
-        "torch.autograd.set_detect_anomaly(True)."
+        "torch.autograd.set_detect_anomaly(True, check_nan=False)."
     )
 
 
-def _origin(t: Any) -> str:
+def _op_name(node: Node) -> str:
+    # torch names the operation, not its backward node: MulBackward0 -> Mul.
+    name = node.name()
+    cut = name.rfind("Backward")
+    return name[:cut] if cut > 0 else name
+
+
+def _origin(t: Any) -> str | None:
     fn = t._fn
     if fn is None:
-        return "a leaf Variable"
-    return f"output {t._nr} of {fn.name()}"
+        return None
+    return f"output {t._nr} of {_op_name(fn)}"
 
 
 class AccumulateGrad(Node):
