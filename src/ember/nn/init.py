@@ -1,0 +1,198 @@
+"""ember.nn.init: parameter initialization, drawing from the generator exactly as torch does,
+so that after the same seed the same layers get the same weights."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from .. import _random
+from .._tensor import Tensor
+
+__all__ = [
+    "calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_",
+    "eye_", "dirac_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
+    "kaiming_normal_", "orthogonal_",
+]
+
+
+def _done(tensor: Tensor) -> Tensor:
+    tensor._vc[0] += 1
+    return tensor
+
+
+def calculate_gain(nonlinearity: str, param: Any = None) -> float:
+    """Returns the recommended gain value for the given nonlinearity function."""
+    linear_fns = ["linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
+                  "conv_transpose2d", "conv_transpose3d"]
+    if nonlinearity in linear_fns or nonlinearity == "sigmoid":
+        return 1
+    if nonlinearity == "tanh":
+        return 5.0 / 3
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "leaky_relu":
+        if param is None:
+            negative_slope = 0.01
+        elif not isinstance(param, bool) and isinstance(param, (int, float)):
+            negative_slope = param
+        else:
+            raise ValueError(f"negative_slope {param} not a valid number")
+        return math.sqrt(2.0 / (1 + negative_slope ** 2))
+    if nonlinearity == "selu":
+        return 3.0 / 4
+    raise ValueError(f"Unsupported nonlinearity {nonlinearity}")
+
+
+def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
+    """Fills the input Tensor with values drawn from the uniform distribution U(a, b)."""
+    _random.uniform_(tensor._data, a, b, generator=generator)
+    return _done(tensor)
+
+
+def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> Tensor:
+    """Fills the input Tensor with values drawn from the normal distribution N(mean, std^2)."""
+    _random.normal_(tensor._data, mean, std, generator=generator)
+    return _done(tensor)
+
+
+def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
+                  b: float = 2.0, generator: Any = None) -> Tensor:
+    """Fills the input Tensor with values drawn from a truncated normal distribution: the
+    inverse CDF of uniform draws, clamped to [a, b]."""
+    from ..ops._special import erfinv64
+
+    def norm_cdf(x: float) -> float:
+        return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
+
+    lo = norm_cdf((a - mean) / std)
+    hi = norm_cdf((b - mean) / std)
+    x = tensor._data
+    _random.uniform_(x, 2 * lo - 1, 2 * hi - 1, generator=generator)
+    t = x.dtype.type
+    x[...] = erfinv64(x.astype(np.float64)).astype(x.dtype)
+    x *= t(std * math.sqrt(2.0))
+    x += t(mean)
+    np.clip(x, t(a), t(b), out=x)
+    return _done(tensor)
+
+
+def constant_(tensor: Tensor, val: float) -> Tensor:
+    """Fills the input Tensor with the value val."""
+    tensor._data[...] = val
+    return _done(tensor)
+
+
+def ones_(tensor: Tensor) -> Tensor:
+    """Fills the input Tensor with the scalar value 1."""
+    return constant_(tensor, 1)
+
+
+def zeros_(tensor: Tensor) -> Tensor:
+    """Fills the input Tensor with the scalar value 0."""
+    return constant_(tensor, 0)
+
+
+def eye_(tensor: Tensor) -> Tensor:
+    """Fills the 2-dimensional input Tensor with the identity matrix."""
+    if tensor._data.ndim != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    tensor._data[...] = np.eye(*tensor._data.shape, dtype=tensor._data.dtype)
+    return _done(tensor)
+
+
+def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
+    """Fills the {3, 4, 5}-dimensional input Tensor with the Dirac delta function."""
+    x = tensor._data
+    if x.ndim not in (3, 4, 5):
+        raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
+    out_per = x.shape[0] // groups
+    min_dim = min(out_per, x.shape[1])
+    x[...] = 0
+    for g in range(groups):
+        for d in range(min_dim):
+            idx = (g * out_per + d, d) + tuple(s // 2 for s in x.shape[2:])
+            x[idx] = 1
+    return _done(tensor)
+
+
+def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple:
+    shape = tensor._data.shape
+    if len(shape) < 2:
+        raise ValueError("Fan in and fan out can not be computed for tensor with fewer than 2 "
+                         "dimensions")
+    receptive = 1
+    for s in shape[2:]:
+        receptive *= s
+    return shape[1] * receptive, shape[0] * receptive
+
+
+def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
+    mode = mode.lower()
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"Mode {mode} not supported, please use one of fan_in, fan_out")
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    return fan_in if mode == "fan_in" else fan_out
+
+
+def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator: Any = None) -> Tensor:
+    """Fills the input Tensor with values from U(-a, a), a = gain * sqrt(6 / (fan_in +
+    fan_out)) (Glorot initialization)."""
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
+    a = math.sqrt(3.0) * std
+    return uniform_(tensor, -a, a, generator)
+
+
+def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator: Any = None) -> Tensor:
+    """Fills the input Tensor with values from N(0, std^2), std = gain * sqrt(2 / (fan_in +
+    fan_out))."""
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
+    return normal_(tensor, 0.0, std, generator)
+
+
+def kaiming_uniform_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
+                     nonlinearity: str = "leaky_relu", generator: Any = None) -> Tensor:
+    """Fills the input Tensor with values from U(-bound, bound), bound = gain * sqrt(3 /
+    fan_mode) (He initialization)."""
+    if 0 in tensor._data.shape:
+        return tensor
+    fan = _calculate_correct_fan(tensor, mode)
+    gain = calculate_gain(nonlinearity, a)
+    std = gain / math.sqrt(fan)
+    bound = math.sqrt(3.0) * std
+    return uniform_(tensor, -bound, bound, generator)
+
+
+def kaiming_normal_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
+                    nonlinearity: str = "leaky_relu", generator: Any = None) -> Tensor:
+    """Fills the input Tensor with values from N(0, std^2), std = gain / sqrt(fan_mode)."""
+    if 0 in tensor._data.shape:
+        return tensor
+    fan = _calculate_correct_fan(tensor, mode)
+    gain = calculate_gain(nonlinearity, a)
+    return normal_(tensor, 0.0, gain / math.sqrt(fan), generator)
+
+
+def orthogonal_(tensor: Tensor, gain: float = 1, generator: Any = None) -> Tensor:
+    """Fills the input Tensor with a (semi) orthogonal matrix from the QR decomposition of a
+    normal draw."""
+    x = tensor._data
+    if x.ndim < 2:
+        raise ValueError("Only tensors with 2 or more dimensions are supported")
+    if x.size == 0:
+        return tensor
+    rows = x.shape[0]
+    cols = x.size // rows
+    flat = _random.normal_(np.empty((rows, cols), x.dtype), 0.0, 1.0, generator=generator)
+    if rows < cols:
+        flat = flat.T
+    q, r = np.linalg.qr(flat)
+    q = q * np.sign(np.diag(r))
+    if rows < cols:
+        q = q.T
+    x[...] = (q.reshape(x.shape) * x.dtype.type(gain)).astype(x.dtype)
+    return _done(tensor)

@@ -1,0 +1,7 @@
+"""The layer classes of ember.nn."""
+
+from .container import *  # noqa: F403
+from .layers import *  # noqa: F403
+from .loss import *  # noqa: F403
+from .module import Module
+from .rnn import *  # noqa: F403

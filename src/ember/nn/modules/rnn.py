@@ -1,0 +1,365 @@
+"""Recurrent layers (RNN, LSTM, GRU) and MultiheadAttention, composed of ember ops."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ... import _dtypes
+from ..._tensor import Tensor
+from ...ops import pointwise
+from ...ops.joining import cat, stack
+from .. import _functional as F
+from .. import init
+from ..parameter import Parameter
+from .layers import Linear
+from .module import Module
+
+__all__ = ["RNN", "LSTM", "GRU", "MultiheadAttention"]
+
+
+def _empty(*shape: int, dtype: Any = None) -> Parameter:
+    dt = (dtype or _dtypes.get_default_dtype()).np
+    return Parameter(Tensor._make(np.zeros(shape, dt)))
+
+
+class _RNNBase(Module):
+    _gates = 1
+
+    def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1,
+                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
+                 bidirectional: bool = False, proj_size: int = 0, device: Any = None,
+                 dtype: Any = None) -> None:
+        super().__init__()
+        if not isinstance(dropout, (int, float)) or not 0 <= dropout <= 1 or \
+                isinstance(dropout, bool):
+            raise ValueError("dropout should be a number in range [0, 1] representing the "
+                             "probability of an element being zeroed")
+        if not isinstance(hidden_size, int):
+            raise TypeError(f"hidden_size should be of type int, got: "
+                            f"{type(hidden_size).__name__}")
+        if hidden_size <= 0:
+            raise ValueError("hidden_size must be greater than zero")
+        if num_layers <= 0:
+            raise ValueError("num_layers must be greater than zero")
+        self.mode = mode
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bias = bias
+        self.batch_first = batch_first
+        self.dropout = float(dropout)
+        self.bidirectional = bidirectional
+        self.proj_size = proj_size
+        dirs = 2 if bidirectional else 1
+        gate = self._gates * hidden_size
+        self._flat_weights_names: list = []
+        for layer in range(num_layers):
+            for d in range(dirs):
+                in_size = input_size if layer == 0 else hidden_size * dirs
+                suffix = "_reverse" if d == 1 else ""
+                names = [f"weight_ih_l{layer}{suffix}", f"weight_hh_l{layer}{suffix}"]
+                params = [_empty(gate, in_size, dtype=dtype), _empty(gate, hidden_size,
+                                                                     dtype=dtype)]
+                if bias:
+                    names += [f"bias_ih_l{layer}{suffix}", f"bias_hh_l{layer}{suffix}"]
+                    params += [_empty(gate, dtype=dtype), _empty(gate, dtype=dtype)]
+                for n, p in zip(names, params):
+                    setattr(self, n, p)
+                self._flat_weights_names.extend(names)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
+        for weight in self.parameters():
+            init.uniform_(weight, -stdv, stdv)
+
+    @property
+    def all_weights(self) -> list:
+        return [getattr(self, n) for n in self._flat_weights_names]
+
+    def extra_repr(self) -> str:
+        s = "{input_size}, {hidden_size}"
+        if self.proj_size != 0:
+            s += ", proj_size={proj_size}"
+        if self.num_layers != 1:
+            s += ", num_layers={num_layers}"
+        if self.bias is not True:
+            s += ", bias={bias}"
+        if self.batch_first is not False:
+            s += ", batch_first={batch_first}"
+        if self.dropout != 0:
+            s += ", dropout={dropout}"
+        if self.bidirectional is not False:
+            s += ", bidirectional={bidirectional}"
+        return s.format(**self.__dict__)
+
+    def _cell(self, x: Tensor, state: Any, w_hh: Tensor, b_hh: Any) -> Any:
+        raise NotImplementedError
+
+    def _run(self, input: Tensor, hx: Any) -> tuple:
+        batched = input.dim() == 3
+        expected = 3 if batched else 2
+        if input.dim() not in (2, 3):
+            raise ValueError(f"{self.mode}: Expected input to be 2D or 3D, got {input.dim()}D "
+                             "instead")
+        x = input
+        if not batched:
+            x = x.unsqueeze(1)
+        elif self.batch_first:
+            x = x.transpose(0, 1)
+        seq, n = x.shape[0], x.shape[1]
+        if x.shape[2] != self.input_size:
+            raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected "
+                               f"{self.input_size}, got {x.shape[2]}")
+        dirs = 2 if self.bidirectional else 1
+        hx = self._initial_state(hx, n, batched, dirs, x)
+        finals: list = []
+        layer_in = x
+        for layer in range(self.num_layers):
+            outs = []
+            for d in range(dirs):
+                suffix = "_reverse" if d == 1 else ""
+                w_ih = getattr(self, f"weight_ih_l{layer}{suffix}")
+                w_hh = getattr(self, f"weight_hh_l{layer}{suffix}")
+                b_ih = getattr(self, f"bias_ih_l{layer}{suffix}") if self.bias else None
+                b_hh = getattr(self, f"bias_hh_l{layer}{suffix}") if self.bias else None
+                k = layer * dirs + d
+                state = self._state_at(hx, k)
+                xw = F.linear(layer_in, w_ih, b_ih).unbind(0)
+                steps = range(seq - 1, -1, -1) if d == 1 else range(seq)
+                ys: list = [None] * seq
+                for t in steps:
+                    state = self._cell(xw[t], state, w_hh, b_hh)
+                    ys[t] = state[0] if isinstance(state, tuple) else state
+                outs.append(stack(ys, 0) if seq else layer_in[:, :, :0])
+                finals.append(state)
+            layer_in = outs[0] if dirs == 1 else cat(outs, 2)
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                layer_in = F.dropout(layer_in, self.dropout, True)
+        out = layer_in
+        if not batched:
+            out = out.squeeze(1)
+        elif self.batch_first:
+            out = out.transpose(0, 1)
+        return out, self._final(finals, batched), expected
+
+    def _initial_state(self, hx: Any, n: int, batched: bool, dirs: int, x: Tensor) -> Any:
+        shape = (self.num_layers * dirs, n, self.hidden_size)
+        if hx is None:
+            return Tensor._make(np.zeros(shape, x._data.dtype))
+        if not batched:
+            return hx.unsqueeze(1)
+        if tuple(hx.shape) != shape:
+            raise RuntimeError(f"Expected hidden size {shape}, got {list(hx.shape)}")
+        return hx
+
+    def _state_at(self, hx: Any, k: int) -> Any:
+        return hx[k]
+
+    def _final(self, finals: list, batched: bool) -> Any:
+        h = stack(finals, 0)
+        return h if batched else h.squeeze(1)
+
+
+class RNN(_RNNBase):
+    """An Elman RNN with tanh or ReLU non-linearity."""
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
+                 nonlinearity: str = "tanh", bias: bool = True, batch_first: bool = False,
+                 dropout: float = 0.0, bidirectional: bool = False, device: Any = None,
+                 dtype: Any = None) -> None:
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or "
+                             "'relu'.")
+        self.__dict__["nonlinearity"] = nonlinearity
+        super().__init__("RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU", input_size,
+                         hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+                         0, device, dtype)
+        self.nonlinearity = nonlinearity
+
+    def _cell(self, x: Tensor, h: Tensor, w_hh: Tensor, b_hh: Any) -> Tensor:
+        pre = F.linear(h, w_hh, b_hh) + x
+        return pointwise.tanh(pre) if self.nonlinearity == "tanh" else pointwise.relu(pre)
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple:
+        out, h, _ = self._run(input, hx)
+        return out, h
+
+
+class LSTM(_RNNBase):
+    """A multi-layer long short-term memory (LSTM) RNN."""
+
+    _gates = 4
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__("LSTM", *args, **kwargs)
+
+    def _initial_state(self, hx: Any, n: int, batched: bool, dirs: int, x: Tensor) -> Any:
+        if hx is None:
+            z = super()._initial_state(None, n, batched, dirs, x)
+            return (z, z)
+        return tuple(super(LSTM, self)._initial_state(h, n, batched, dirs, x) for h in hx)
+
+    def _state_at(self, hx: Any, k: int) -> Any:
+        return (hx[0][k], hx[1][k])
+
+    def _cell(self, x: Tensor, state: tuple, w_hh: Tensor, b_hh: Any) -> tuple:
+        h, c = state
+        gates = F.linear(h, w_hh, b_hh) + x
+        i, f, g, o = gates.chunk(4, 1)
+        i = pointwise.sigmoid(i)
+        f = pointwise.sigmoid(f)
+        g = pointwise.tanh(g)
+        o = pointwise.sigmoid(o)
+        c = f * c + i * g
+        return (o * pointwise.tanh(c), c)
+
+    def _final(self, finals: list, batched: bool) -> Any:
+        h = stack([s[0] for s in finals], 0)
+        c = stack([s[1] for s in finals], 0)
+        return (h, c) if batched else (h.squeeze(1), c.squeeze(1))
+
+    def forward(self, input: Tensor, hx: Any = None) -> tuple:
+        out, hc, _ = self._run(input, hx)
+        return out, hc
+
+
+class GRU(_RNNBase):
+    """A multi-layer gated recurrent unit (GRU) RNN."""
+
+    _gates = 3
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__("GRU", *args, **kwargs)
+
+    def _cell(self, x: Tensor, h: Tensor, w_hh: Tensor, b_hh: Any) -> Tensor:
+        xr, xz, xn = x.chunk(3, 1)
+        hr, hz, hn = F.linear(h, w_hh, b_hh).chunk(3, 1)
+        r = pointwise.sigmoid(xr + hr)
+        z = pointwise.sigmoid(xz + hz)
+        n = pointwise.tanh(xn + r * hn)
+        return n + z * (h - n)
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple:
+        out, h, _ = self._run(input, hx)
+        return out, h
+
+
+class NonDynamicallyQuantizableLinear(Linear):
+    """The Linear that MultiheadAttention uses for its output projection."""
+
+
+class MultiheadAttention(Module):
+    """Allows the model to jointly attend to information from different representation
+    subspaces."""
+
+    def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
+                 add_bias_kv: bool = False, add_zero_attn: bool = False, kdim: Any = None,
+                 vdim: Any = None, batch_first: bool = False, device: Any = None,
+                 dtype: Any = None) -> None:
+        super().__init__()
+        if embed_dim <= 0 or num_heads <= 0:
+            raise ValueError(f"embed_dim and num_heads must be greater than 0, got embed_dim="
+                             f"{embed_dim} and num_heads={num_heads} instead")
+        self.embed_dim = embed_dim
+        self.kdim = kdim if kdim is not None else embed_dim
+        self.vdim = vdim if vdim is not None else embed_dim
+        self._qkv_same_embed_dim = self.kdim == embed_dim and self.vdim == embed_dim
+        self.num_heads = num_heads
+        self.dropout = dropout
+        self.batch_first = batch_first
+        self.head_dim = embed_dim // num_heads
+        if self.head_dim * num_heads != embed_dim:
+            raise AssertionError("embed_dim must be divisible by num_heads")
+        if add_bias_kv or add_zero_attn or not self._qkv_same_embed_dim:
+            raise ValueError("add_bias_kv, add_zero_attn and kdim/vdim different from "
+                             "embed_dim are not supported")
+        self.in_proj_weight = _empty(3 * embed_dim, embed_dim, dtype=dtype)
+        self.register_parameter("q_proj_weight", None)
+        self.register_parameter("k_proj_weight", None)
+        self.register_parameter("v_proj_weight", None)
+        if bias:
+            self.in_proj_bias = _empty(3 * embed_dim, dtype=dtype)
+        else:
+            self.register_parameter("in_proj_bias", None)
+        self.out_proj = NonDynamicallyQuantizableLinear(embed_dim, embed_dim, bias=bias,
+                                                        dtype=dtype)
+        self.bias_k = self.bias_v = None
+        self.add_zero_attn = add_zero_attn
+        self._reset_parameters()
+
+    def _reset_parameters(self) -> None:
+        init.xavier_uniform_(self.in_proj_weight)
+        if self.in_proj_bias is not None:
+            init.constant_(self.in_proj_bias, 0.0)
+            init.constant_(self.out_proj.bias, 0.0)
+
+    def forward(self, query: Tensor, key: Tensor, value: Tensor,
+                key_padding_mask: Tensor | None = None, need_weights: bool = True,
+                attn_mask: Tensor | None = None, average_attn_weights: bool = True,
+                is_causal: bool = False) -> tuple:
+        batched = query.dim() == 3
+        if self.batch_first and batched:
+            query, key, value = (t.transpose(0, 1) for t in (query, key, value))
+        if not batched:
+            query, key, value = (t.unsqueeze(1) for t in (query, key, value))
+            if key_padding_mask is not None:
+                key_padding_mask = key_padding_mask.unsqueeze(0)
+        tgt, bsz, e = query.shape
+        src = key.shape[0]
+        h, hd = self.num_heads, self.head_dim
+        w = self.in_proj_weight
+        b = self.in_proj_bias
+        wq, wk, wv = w.chunk(3, 0)
+        bq, bk, bv = b.chunk(3, 0) if b is not None else (None, None, None)
+        q = F.linear(query, wq, bq)
+        k = F.linear(key, wk, bk)
+        v = F.linear(value, wv, bv)
+        q = q.reshape(tgt, bsz * h, hd).transpose(0, 1)
+        k = k.reshape(src, bsz * h, hd).transpose(0, 1)
+        v = v.reshape(src, bsz * h, hd).transpose(0, 1)
+        mask = self._merge_masks(attn_mask, key_padding_mask, bsz, tgt, src, q, is_causal)
+        scores = (q * math.sqrt(1.0 / float(hd))).matmul(k.transpose(-2, -1))
+        if mask is not None:
+            scores = scores + mask
+        weights = F.softmax(scores, -1)
+        if self.dropout > 0.0 and self.training:
+            weights = F.dropout(weights, self.dropout)
+        out = weights.matmul(v)
+        out = out.transpose(0, 1).reshape(tgt * bsz, e)
+        out = F.linear(out, self.out_proj.weight, self.out_proj.bias).reshape(tgt, bsz, e)
+        if self.batch_first and batched:
+            out = out.transpose(0, 1)
+        if not batched:
+            out = out.squeeze(1)
+        if not need_weights:
+            return out, None
+        weights = weights.reshape(bsz, h, tgt, src)
+        if average_attn_weights:
+            weights = weights.mean(1)
+        if not batched:
+            weights = weights.squeeze(0)
+        return out, weights
+
+    def _merge_masks(self, attn_mask: Any, kpm: Any, bsz: int, tgt: int, src: int,
+                     q: Tensor, is_causal: bool) -> Any:
+        dt = q._data.dtype
+        total = None
+        if attn_mask is None and is_causal:
+            attn_mask = Tensor._make(~np.tril(np.ones((tgt, src), bool)))
+        if attn_mask is not None:
+            a = attn_mask._data
+            add = np.where(a, -np.inf, 0).astype(dt) if a.dtype == np.bool_ else a.astype(dt)
+            if add.ndim == 2:
+                add = add[None]
+            total = add
+        if kpm is not None:
+            k = kpm._data
+            add = np.where(k, -np.inf, 0).astype(dt) if k.dtype == np.bool_ else k.astype(dt)
+            add = np.broadcast_to(add.reshape(bsz, 1, 1, src), (bsz, self.num_heads, 1, src))
+            add = add.reshape(bsz * self.num_heads, 1, src)
+            total = add if total is None else total + add
+        return None if total is None else Tensor._make(np.ascontiguousarray(total))

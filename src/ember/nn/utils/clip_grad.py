@@ -1,0 +1,64 @@
+"""Gradient clipping, as torch.nn.utils does it (single-tensor path)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ..._tensor import Tensor
+
+__all__ = ["clip_grad_norm_", "clip_grad_value_"]
+
+
+def _grads(parameters: Any) -> list:
+    if isinstance(parameters, Tensor):
+        parameters = [parameters]
+    return [p._grad for p in parameters if p._grad is not None]
+
+
+def _norm(a: np.ndarray, p: float) -> np.ndarray:
+    x = np.abs(a)
+    if p == math.inf:
+        return np.max(x) if x.size else np.zeros((), a.dtype)
+    if p == 2:
+        return np.sqrt(np.sum(x * x))
+    if p == 1:
+        return np.sum(x)
+    return np.sum(x ** a.dtype.type(p)) ** a.dtype.type(1.0 / p)
+
+
+def clip_grad_norm_(parameters: Any, max_norm: float, norm_type: float = 2.0,
+                    error_if_nonfinite: bool = False, foreach: Any = None) -> Tensor:
+    """Clips the gradient norm of an iterable of parameters: the norm is computed over all
+    gradients together, as if concatenated into a single vector, and the gradients are
+    scaled in place. Returns the total norm."""
+    grads = _grads(parameters)
+    max_norm = float(max_norm)
+    norm_type = float(norm_type)
+    if not grads:
+        return Tensor._make(np.array(0.0, np.float32))
+    norms = np.array([_norm(g._data, norm_type) for g in grads])
+    dt = grads[0]._data.dtype
+    norms = norms.astype(dt)
+    total = _norm(norms, norm_type).astype(dt)
+    if error_if_nonfinite and not np.isfinite(total):
+        raise RuntimeError(
+            f"The total norm of order {norm_type} for gradients from `parameters` is "
+            "non-finite, so it cannot be clipped. To disable this error and scale the "
+            "gradients by the non-finite norm anyway, set `error_if_nonfinite=False`")
+    coef = dt.type(max_norm) / (total + dt.type(1e-6))
+    coef = min(coef, dt.type(1.0))
+    for g in grads:
+        g._data *= g._data.dtype.type(coef)
+        g._vc[0] += 1
+    return Tensor._make(np.asarray(total))
+
+
+def clip_grad_value_(parameters: Any, clip_value: float, foreach: Any = None) -> None:
+    """Clips the gradients of an iterable of parameters at the specified value, in place."""
+    clip_value = float(clip_value)
+    for g in _grads(parameters):
+        np.clip(g._data, -clip_value, clip_value, out=g._data)
+        g._vc[0] += 1
