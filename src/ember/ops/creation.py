@@ -13,6 +13,7 @@ from .. import _dtypes
 from .._dtypes import FROM_NUMPY, from_numpy_dtype, get_default_dtype
 from .._tensor import Tensor
 from ._core import shape_str
+from ._ranges import arange_values, linspace_values
 
 __all__ = [
     "tensor", "as_tensor", "asarray", "from_numpy", "zeros", "ones", "full", "empty",
@@ -22,10 +23,10 @@ __all__ = [
 
 
 def _finish(data: np.ndarray, requires_grad: bool) -> Tensor:
-    t = Tensor._make(data)
-    if requires_grad:
-        t.requires_grad_(True)
-    return t
+    if requires_grad and data.dtype.kind != "f":
+        raise RuntimeError(
+            "Only Tensors of floating point and complex dtype can require gradients")
+    return Tensor._make(data, bool(requires_grad))
 
 
 def _size(size: tuple) -> tuple:
@@ -56,35 +57,34 @@ def _np_dtype(dtype: Any, default: Any = None) -> np.dtype:
 
 
 def _infer_dtype(value: Any) -> np.dtype:
-    """The dtype torch infers for Python data: bool, then int64, then the default float."""
-    kinds = set()
+    """The dtype torch infers for Python data: the promotion of every element's type, where
+    Python bools, ints and floats count as bool, int64 and the default dtype and NumPy
+    scalars, arrays and tensors as their own dtype (the default dtype when empty)."""
+    result = None
     stack = [value]
     while stack:
         v = stack.pop()
         if isinstance(v, (list, tuple)):
             stack.extend(v)
-        elif isinstance(v, Tensor):
-            kinds.add(("t", v._data.dtype))
-        elif isinstance(v, np.ndarray):
-            kinds.add(("t", v.dtype))
-        elif isinstance(v, (bool, np.bool_)):
-            kinds.add("b")
+            continue
+        if isinstance(v, Tensor):
+            d = FROM_NUMPY[v._data.dtype]
+        elif isinstance(v, (np.ndarray, np.generic)):
+            d = from_numpy_dtype(v.dtype)
+        elif isinstance(v, bool):
+            d = _dtypes.bool
         elif isinstance(v, numbers.Integral):
-            kinds.add("i")
+            d = _dtypes.int64
         elif isinstance(v, numbers.Real):
-            kinds.add("f")
+            d = get_default_dtype()
         elif isinstance(v, numbers.Complex):
             raise TypeError("complex numbers are not supported")
-        else:
+        elif isinstance(v, (str, bytes)):
             raise TypeError(f"new(): invalid data type '{type(v).__name__}'")
-    tensor_dtypes = [k[1] for k in kinds if isinstance(k, tuple)]
-    if "f" in kinds or any(d.kind == "f" for d in tensor_dtypes):
-        fl = [d for d in tensor_dtypes if d.kind == "f"]
-        return max(fl, key=lambda d: d.itemsize) if fl and "f" not in kinds else \
-            get_default_dtype().np
-    if "i" in kinds or any(d.kind in "iu" for d in tensor_dtypes):
-        return np.dtype(np.int64)
-    return np.dtype(np.bool_)
+        else:
+            raise RuntimeError(f"Could not infer dtype of {type(v).__name__}")
+        result = d if result is None else _dtypes.promote_types(result, d)
+    return (result or get_default_dtype()).np
 
 
 def _to_array(data: Any, dtype: Any) -> np.ndarray:
@@ -94,7 +94,7 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
     if isinstance(data, (str, bytes)):
         raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
     target = _np_dtype(dtype) if dtype is not None else _infer_dtype(data)
-    _check_rectangular(data)
+    _check_rectangular(data, target)
     try:
         arr = np.array(_plain(data))
     except (ValueError, TypeError) as e:
@@ -112,27 +112,50 @@ def _plain(data: Any) -> Any:
     return data
 
 
-def _check_rectangular(data: Any) -> None:
-    """torch's error for ragged nested sequences."""
-    level = [data]
-    dim = 0
-    while level and isinstance(level[0], (list, tuple)):
-        length = len(level[0])
-        nxt = []
-        for v in level:
+def _check_rectangular(data: Any, target: np.dtype) -> None:
+    """torch's errors for ragged or non-numeric nested sequences: sizes follow the first
+    element at each depth, and elements are checked depth-first against them."""
+    sizes = []
+    v = data
+    while isinstance(v, (list, tuple)):
+        sizes.append(len(v))
+        if not v:
+            break
+        v = v[0]
+    stack = [(data, 0)]
+    while stack:
+        v, dim = stack.pop()
+        if dim < len(sizes):
             if not isinstance(v, (list, tuple)):
                 raise TypeError("not a sequence")
-            if len(v) != length:
-                raise ValueError(f"expected sequence of length {length} at dim {dim} "
+            if len(v) != sizes[dim]:
+                raise ValueError(f"expected sequence of length {sizes[dim]} at dim {dim} "
                                  f"(got {len(v)})")
-            nxt.extend(v)
-        level = nxt
-        dim += 1
-    for v in level:
-        if isinstance(v, (list, tuple)):
-            raise ValueError(f"expected sequence of length 0 at dim {dim} (got {len(v)})")
-        if isinstance(v, str):
-            raise TypeError("too many dimensions 'str'")
+            stack.extend((x, dim + 1) for x in reversed(v))
+        elif not isinstance(v, (numbers.Number, np.generic, np.ndarray, Tensor)):
+            name = type(v).__name__
+            if target.kind in "iu":
+                raise TypeError(f"'{name}' object cannot be interpreted as an integer")
+            raise TypeError(f"must be real number, not {name}")
+        elif target.kind in "iub":
+            _check_integral_store(v, target)
+
+
+def _check_integral_store(v: Any, target: np.dtype) -> None:
+    """torch's checks when a number is stored into an integer or bool tensor: NumPy float
+    scalars (other than float64, a Python float) are refused, and values out of range
+    overflow."""
+    if isinstance(v, np.floating) and not isinstance(v, float):
+        raise TypeError(f"'numpy.{type(v).__name__}' object cannot be interpreted as an "
+                        "integer")
+    if target.kind == "b" or isinstance(v, (bool, np.bool_, np.ndarray, Tensor)):
+        return
+    info = np.iinfo(target)
+    # Unsigned targets accept negatives down to -max, which wrap around.
+    lo = -int(info.max) if target.kind == "u" else int(info.min)
+    x = int(v) if isinstance(v, (numbers.Integral, np.integer)) else float(v)
+    if not lo <= x <= int(info.max):
+        raise RuntimeError(f"value cannot be converted to type {target.name} without overflow")
 
 
 def tensor(data: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False,
@@ -191,15 +214,28 @@ def _filled(size: tuple, value: Any, dtype: Any, requires_grad: bool) -> Tensor:
     return _finish(np.full(_size(size), value, dtype=_np_dtype(dtype)), requires_grad)
 
 
+def _flat_size(size: tuple) -> tuple:
+    return tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
+
+
+def _check_size_given(size: tuple, name: str) -> None:
+    if not size:
+        raise TypeError(f'{name}() missing 1 required positional arguments: "size"')
+
+
 def zeros(*size: Any, out: Any = None, dtype: Any = None, layout: Any = None,
           device: Any = None, requires_grad: bool = False) -> Tensor:
     """Returns a tensor filled with the scalar value 0, with the shape defined by size."""
+    _check_size_given(size, "zeros")
+    if any(isinstance(s, int) and s < 0 for s in _flat_size(size)):
+        raise RuntimeError("zeros: Dimension size must be non-negative.")
     return _filled(size, 0, dtype, requires_grad)
 
 
 def ones(*size: Any, out: Any = None, dtype: Any = None, layout: Any = None,
          device: Any = None, requires_grad: bool = False) -> Tensor:
     """Returns a tensor filled with the scalar value 1, with the shape defined by size."""
+    _check_size_given(size, "ones")
     return _filled(size, 1, dtype, requires_grad)
 
 
@@ -207,6 +243,7 @@ def empty(*size: Any, out: Any = None, dtype: Any = None, layout: Any = None,
           device: Any = None, requires_grad: bool = False, pin_memory: bool = False,
           memory_format: Any = None) -> Tensor:
     """Returns a tensor with uninitialized data (zeros here) of the shape defined by size."""
+    _check_size_given(size, "empty")
     return _filled(size, 0, dtype, requires_grad)
 
 
@@ -273,17 +310,31 @@ def arange(start: Any = 0, end: Any = None, step: Any = 1, *, out: Any = None,
     if dtype is None:
         dtype = _dtypes.int64 if all(isinstance(v, numbers.Integral) for v in vals) else \
             get_default_dtype()
+    dt = dtype.np
     if step == 0:
         raise RuntimeError("step must be nonzero")
+    _check_range(start, end, step)
+    if dt == np.int64:
+        # torch computes int64 ranges in int64, after truncating the bounds and step.
+        xs, xe, xst = int(start), int(end), int(step)
+        if xst == 0:
+            raise ValueError("step must be nonzero")
+        sgn = (xst > 0) - (xst < 0)
+        num = xe - xs + xst - sgn
+        n = abs(num) // abs(xst) * (1 if (num >= 0) == (xst > 0) else -1)
+        data = xs + np.arange(max(n, 0), dtype=np.int64) * xst
+        return _finish(data, requires_grad)
+    n = math.ceil((float(end) - float(start)) / float(step))
+    if dt.kind in "iub":
+        # Other integer dtypes count the size from the given values but step in int64.
+        data = int(start) + np.arange(max(n, 0), dtype=np.int64) * int(step)
+        return _finish(data.astype(dt), requires_grad)
+    return _finish(arange_values(start, step, n, dt), requires_grad)
+
+
+def _check_range(start: Any, end: Any, step: Any) -> None:
     if (step > 0 and start > end) or (step < 0 and start < end):
-        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
-    n = math.ceil((end - start) / step)
-    # torch computes start + i * step in double (or int64) before casting.
-    if isinstance(start, numbers.Integral) and isinstance(step, numbers.Integral):
-        data = start + np.arange(n, dtype=np.int64) * step
-    else:
-        data = start + np.arange(n, dtype=np.float64) * step
-    return _finish(data.astype(dtype.np), requires_grad)
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
 
 
 def linspace(start: Any, end: Any, steps: int, *, out: Any = None, dtype: Any = None,
@@ -293,17 +344,9 @@ def linspace(start: Any, end: Any, steps: int, *, out: Any = None, dtype: Any = 
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     dt = _np_dtype(dtype)
-    work = dt if dt.kind == "f" else np.dtype(np.float64)
     if steps == 1:
-        return _finish(np.array([start], dtype=dt), requires_grad)
-    s, e = work.type(start), work.type(end)
-    step = (e - s) / work.type(max(steps - 1, 1))
-    idx = np.arange(steps)
-    half = steps // 2
-    # torch fills the first half forward from start and the rest backward from end.
-    lo = s + step * idx[:half].astype(work)
-    hi = e - step * (steps - idx[half:] - 1).astype(work)
-    return _finish(np.concatenate([lo, hi]).astype(dt), requires_grad)
+        return _finish(np.array([start], dtype=np.float64).astype(dt), requires_grad)
+    return _finish(linspace_values(start, end, steps, dt), requires_grad)
 
 
 def eye(n: int, m: int | None = None, *, out: Any = None, dtype: Any = None,
