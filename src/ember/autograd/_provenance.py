@@ -19,10 +19,6 @@ __all__ = ["enter_block", "exit_block", "made_without_grad"]
 # which on tensors is elementwise.
 _marks: dict[int, tuple] = {}
 _tensor_type: list = []
-_OPTIMIZED = 0x1  # CO_OPTIMIZED: a function frame, whose variables live outside f_locals
-# Before Python 3.13 a function frame's f_locals is a cached copy; from 3.13 on it is a
-# live view of the variables, which must not be emptied.
-_SNAPSHOT = sys.version_info < (3, 13)
 
 
 def _tensor_cls() -> type:
@@ -38,12 +34,10 @@ def _scan(frame: Any) -> dict:
     cls = _tensor_cls()
     names = frame.f_locals
     # type(v) never runs user code, unlike isinstance on objects with a __class__ property.
-    found = {name: v for name, v in names.items() if issubclass(type(v), cls)}
-    if _SNAPSHOT and frame.f_code.co_flags & _OPTIMIZED and type(names) is dict:
-        # A function's f_locals is a snapshot dict cached on the frame until the next
-        # snapshot: empty it so that it does not keep the function's tensors alive.
-        names.clear()
-    return found
+    # Before Python 3.13 a function's f_locals is a copy cached on the frame, so tensors the
+    # function drops after the block live on until it returns. Emptying that copy would
+    # also empty a dict the function got from locals(), so it is left alone.
+    return {name: v for name, v in names.items() if issubclass(type(v), cls)}
 
 
 def enter_block(depth: int = 2) -> Any:
