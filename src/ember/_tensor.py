@@ -245,7 +245,7 @@ class Tensor:
 
     @property
     def grad(self) -> Tensor | None:
-        if self._fn is not None and not self.retains_grad:
+        if self._fn is not None and self._grad is None and not self.retains_grad:
             warnings.warn(
                 "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. "
                 "Its .grad attribute won't be populated during autograd.backward(). If you "

@@ -177,12 +177,12 @@ def _grad_plain(outputs: tuple, inputs_t: tuple, grad_outputs: Any, retain_graph
                           capture=[t._edge() for t in inputs_t],
                           record=None if not tensor_math else create_graph)
     out: list = []
-    for t, g in zip(inputs_t, result):
+    for k, (t, g) in enumerate(zip(inputs_t, result)):
         if g is None:
             if not allow_unused:
                 raise RuntimeError(
-                    "One of the differentiated Tensors appears to not have been used in the "
-                    "graph. Set allow_unused=True if this is the desired behavior.")
+                    f"The differentiated Tensor at index {k} appears to not have been used in "
+                    "the graph. Set allow_unused=True if this is the desired behavior.")
             if materialize_grads:
                 g = np.zeros_like(t._data)
                 out.append(Tensor._make(g))

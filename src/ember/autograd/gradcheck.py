@@ -31,28 +31,26 @@ def _outputs(func: Callable, inputs: tuple) -> tuple:
 
 
 def _numerical(func: Callable, inputs: tuple, diff: list, eps: float) -> list:
-    """jac[i][j]: (numel of input i, numel of output j), by central differences."""
-    from .grad_mode import no_grad
-
-    with no_grad():
-        base = _outputs(func, inputs)
-        jac = []
-        for i in diff:
-            x = inputs[i]._data
-            flat = x.reshape(-1) if x.flags.c_contiguous else None
-            cols = [np.zeros((x.size, o.numel()), np.float64) for o in base]
-            for k in range(x.size):
-                idx = np.unravel_index(k, x.shape) if flat is None else k
-                target = flat if flat is not None else x
-                old = target[idx]
-                target[idx] = old + eps
-                hi = [o._data.astype(np.float64).reshape(-1) for o in _outputs(func, inputs)]
-                target[idx] = old - eps
-                lo = [o._data.astype(np.float64).reshape(-1) for o in _outputs(func, inputs)]
-                target[idx] = old
-                for j, (h, lw) in enumerate(zip(hi, lo)):
-                    cols[j][k] = (h - lw) / (2 * eps)
-            jac.append(cols)
+    """jac[i][j]: (numel of input i, numel of output j), by central differences (the
+    inputs' arrays are perturbed in place, as torch does)."""
+    base = _outputs(func, inputs)
+    jac = []
+    for i in diff:
+        x = inputs[i]._data
+        flat = x.reshape(-1) if x.flags.c_contiguous else None
+        cols = [np.zeros((x.size, o.numel()), np.float64) for o in base]
+        for k in range(x.size):
+            idx = np.unravel_index(k, x.shape) if flat is None else k
+            target = flat if flat is not None else x
+            old = target[idx]
+            target[idx] = old + eps
+            hi = [o._data.astype(np.float64).reshape(-1) for o in _outputs(func, inputs)]
+            target[idx] = old - eps
+            lo = [o._data.astype(np.float64).reshape(-1) for o in _outputs(func, inputs)]
+            target[idx] = old
+            for j, (h, lw) in enumerate(zip(hi, lo)):
+                cols[j][k] = (h - lw) / (2 * eps)
+        jac.append(cols)
     return jac
 
 
