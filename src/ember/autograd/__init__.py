@@ -94,19 +94,21 @@ def backward(
     """Computes the sum of gradients of given tensors with respect to graph leaves."""
     if grad_variables is not None:
         grad_tensors = grad_variables
+    if inputs is not None:
+        inputs = _tensor_tuple(inputs)
+        if not inputs:
+            raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
     outputs = _tensor_tuple(tensors)
     if retain_graph is None:
         retain_graph = create_graph
+    # torch checks the gradients' shapes before whether the outputs require grad.
+    grads = _root_grads(outputs, grad_tensors, create_graph)
     for i, out in enumerate(outputs):
         if not out._rg:
             raise RuntimeError(
                 f"element {i} of tensors does not require grad and does not have a grad_fn")
-    grads = _root_grads(outputs, grad_tensors, create_graph)
     accumulate_into = None
     if inputs is not None:
-        inputs = _tensor_tuple(inputs)
-        if not inputs:
-            raise RuntimeError("'inputs' argument to backward() cannot be empty.")
         accumulate_into = {}
         for t in inputs:
             if not t._rg:

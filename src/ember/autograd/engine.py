@@ -80,7 +80,10 @@ def run_backward(
                         elif type(node) is AccumulateGrad:
                             node.accumulate(g, create_graph)
                         else:
-                            accumulate_into[edges[i]]._store_grad(g, create_graph)
+                            t = accumulate_into[edges[i]]
+                            # A retained grad was stored by its hook already; once is all.
+                            if not t.retains_grad:
+                                t._store_grad(g, create_graph)
                 if node not in needed or type(node) is AccumulateGrad:
                     continue
             elif type(node) is AccumulateGrad:

@@ -4,7 +4,6 @@ the math namespace that create_graph formulas use."""
 from __future__ import annotations
 
 import warnings
-import warnings
 from typing import Any
 
 from .._dtypes import FROM_NUMPY
@@ -188,7 +187,8 @@ def _unsqueeze_dims(g: Tensor, dims: Any, ndim: int) -> Tensor:
 
 
 def _log_sigmoid(x: Tensor) -> Tensor:
-    return where(lt(x, 0), x, 0.0) - log1p(exp(-pointwise.abs(x)))
+    # Its own node, so that its derivative is sigmoid(-x) at 0 too (min and abs have none).
+    return nn_ops.logsigmoid(x)
 
 
 def _outer(a: Tensor, b: Tensor) -> Tensor:
