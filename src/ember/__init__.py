@@ -62,6 +62,8 @@ from .ops.reduction import *  # noqa: F403
 from .ops.shape import *  # noqa: F403
 from .ops.nn_ops import *  # noqa: F403
 from . import func, utils  # noqa: E402, I001
+from . import optim  # noqa: E402, I001
+from .serialization import load, save  # noqa: E402, I001
 from .autograd.anomaly_mode import (  # noqa: E402, I001
     is_anomaly_check_nan_enabled,
     is_anomaly_enabled,

@@ -1,5 +1,5 @@
 """ember.utils: helpers around models and training (checkpointing)."""
 
-from . import checkpoint
+from . import checkpoint, data
 
-__all__ = ["checkpoint"]
+__all__ = ["checkpoint", "data"]

@@ -1,0 +1,456 @@
+"""The optimizers, each following the arithmetic of torch's single-tensor (foreach=False)
+implementation step for step, so that trajectories match torch's."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._tensor import Tensor
+from .optimizer import Optimizer, bump, f, grads_of, step_tensor
+
+__all__ = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam",
+           "RAdam"]
+
+
+def _check(cond: bool, msg: str) -> None:
+    if not cond:
+        raise ValueError(msg)
+
+
+def _lr(lr: Any) -> None:
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise ValueError("Tensor lr must be 1-element")
+    _check(0.0 <= float(lr), f"Invalid learning rate: {lr}")
+
+
+def _betas(betas: tuple) -> None:
+    _check(0.0 <= betas[0] < 1.0, f"Invalid beta parameter at index 0: {betas[0]}")
+    _check(0.0 <= betas[1] < 1.0, f"Invalid beta parameter at index 1: {betas[1]}")
+
+
+def _zeros(p: Tensor) -> Tensor:
+    return Tensor._make(np.zeros_like(p._data))
+
+
+def _touch(p: Tensor) -> None:
+    p._vc[0] += 1
+
+
+def _lerp_(a: np.ndarray, b: np.ndarray, w: float) -> None:
+    """a.lerp_(b, w) with torch's two formulas (chosen by |w| < 0.5)."""
+    t = a.dtype.type
+    if abs(w) < 0.5:
+        a += t(w) * (b - a)
+    else:
+        a[...] = b - (b - a) * t(1 - w)
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, optionally with momentum (and Nesterov momentum)."""
+
+    def __init__(self, params: Any, lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
+                 weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False,
+                 foreach: Any = None, differentiable: bool = False, fused: Any = None) -> None:
+        _lr(lr)
+        _check(momentum >= 0.0, f"Invalid momentum value: {momentum}")
+        _check(weight_decay >= 0.0, f"Invalid weight_decay value: {weight_decay}")
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening,
+                        weight_decay=weight_decay, nesterov=nesterov, maximize=maximize,
+                        foreach=foreach, differentiable=differentiable, fused=fused)
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        super().__init__(params, defaults)
+
+    def _update_group(self, group: dict) -> None:
+        lr, mom, damp = float(group["lr"]), group["momentum"], group["dampening"]
+        wd, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
+        for p, g in grads_of(group):
+            x = p._data
+            dt = x.dtype
+            g = -g if maximize else g
+            if wd != 0:
+                g = g + f(wd, dt) * x
+            if mom != 0:
+                st = self.state[p]
+                buf = st.get("momentum_buffer")
+                if buf is None:
+                    buf = st["momentum_buffer"] = Tensor._make(np.array(g, copy=True))
+                else:
+                    b = buf._data
+                    b *= f(mom, dt)
+                    b += f(1 - damp, dt) * g
+                g = g + f(mom, dt) * buf._data if nesterov else buf._data
+            x += f(-lr, dt) * g
+            _touch(p)
+
+
+class Adam(Optimizer):
+    """Adam: first and second moment estimates with bias correction."""
+
+    _decoupled_default = False
+
+    def __init__(self, params: Any, lr: float = 1e-3, betas: tuple = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0, amsgrad: bool = False, *,
+                 foreach: Any = None, maximize: bool = False, capturable: bool = False,
+                 differentiable: bool = False, fused: Any = None,
+                 decoupled_weight_decay: bool | None = None) -> None:
+        _lr(lr)
+        _check(0.0 <= eps, f"Invalid epsilon value: {eps}")
+        _betas(betas)
+        _check(0.0 <= weight_decay, f"Invalid weight_decay value: {weight_decay}")
+        if decoupled_weight_decay is None:
+            decoupled_weight_decay = self._decoupled_default
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                        amsgrad=amsgrad, maximize=maximize, foreach=foreach,
+                        capturable=capturable, differentiable=differentiable, fused=fused,
+                        decoupled_weight_decay=decoupled_weight_decay)
+        super().__init__(params, defaults)
+
+    def _update_group(self, group: dict) -> None:
+        lr = float(group["lr"])
+        b1, b2 = group["betas"]
+        eps, wd, amsgrad = group["eps"], group["weight_decay"], group["amsgrad"]
+        for p, g in grads_of(group):
+            x = p._data
+            dt = x.dtype
+            st = self.state[p]
+            if not st:
+                st["step"] = step_tensor()
+                st["exp_avg"] = _zeros(p)
+                st["exp_avg_sq"] = _zeros(p)
+                if amsgrad:
+                    st["max_exp_avg_sq"] = _zeros(p)
+            g = -g if group["maximize"] else g
+            step = bump(st["step"])
+            if wd != 0:
+                if group["decoupled_weight_decay"]:
+                    x *= f(1 - lr * wd, dt)
+                else:
+                    g = g + f(wd, dt) * x
+            m, v = st["exp_avg"]._data, st["exp_avg_sq"]._data
+            _lerp_(m, g, 1 - b1)
+            v *= f(b2, dt)
+            v += f(1 - b2, dt) * g * g
+            bc1 = 1 - b1 ** step
+            bc2 = 1 - b2 ** step
+            step_size = lr / bc1
+            bc2_sqrt = bc2 ** 0.5
+            if amsgrad:
+                mx = st["max_exp_avg_sq"]._data
+                np.maximum(mx, v, out=mx)
+                denom = np.sqrt(mx) / f(bc2_sqrt, dt) + f(eps, dt)
+            else:
+                denom = np.sqrt(v) / f(bc2_sqrt, dt) + f(eps, dt)
+            x += f(-step_size, dt) * (m / denom)
+            _touch(p)
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay."""
+
+    _decoupled_default = True
+
+    def __init__(self, params: Any, lr: float = 1e-3, betas: tuple = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False, *,
+                 maximize: bool = False, foreach: Any = None, capturable: bool = False,
+                 differentiable: bool = False, fused: Any = None) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach,
+                         maximize=maximize, capturable=capturable,
+                         differentiable=differentiable, fused=fused,
+                         decoupled_weight_decay=True)
+
+
+class RMSprop(Optimizer):
+    """RMSprop: divides the gradient by a running root mean square of its magnitude."""
+
+    def __init__(self, params: Any, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
+                 weight_decay: float = 0, momentum: float = 0, centered: bool = False,
+                 capturable: bool = False, foreach: Any = None, maximize: bool = False,
+                 differentiable: bool = False) -> None:
+        _lr(lr)
+        _check(0.0 <= eps, f"Invalid epsilon value: {eps}")
+        _check(0.0 <= momentum, f"Invalid momentum value: {momentum}")
+        _check(0.0 <= weight_decay, f"Invalid weight_decay value: {weight_decay}")
+        _check(0.0 <= alpha, f"Invalid alpha value: {alpha}")
+        defaults = dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
+                        weight_decay=weight_decay, capturable=capturable, foreach=foreach,
+                        maximize=maximize, differentiable=differentiable)
+        super().__init__(params, defaults)
+
+    def _update_group(self, group: dict) -> None:
+        lr, alpha, eps = float(group["lr"]), group["alpha"], group["eps"]
+        wd, mom, centered = group["weight_decay"], group["momentum"], group["centered"]
+        for p, g in grads_of(group):
+            x = p._data
+            dt = x.dtype
+            st = self.state[p]
+            if not st:
+                st["step"] = step_tensor()
+                st["square_avg"] = _zeros(p)
+                if mom > 0:
+                    st["momentum_buffer"] = _zeros(p)
+                if centered:
+                    st["grad_avg"] = _zeros(p)
+            g = -g if group["maximize"] else g
+            bump(st["step"])
+            if wd != 0:
+                g = g + f(wd, dt) * x
+            sq = st["square_avg"]._data
+            sq *= f(alpha, dt)
+            sq += f(1 - alpha, dt) * g * g
+            if centered:
+                ga = st["grad_avg"]._data
+                _lerp_(ga, g, 1 - alpha)
+                avg = np.sqrt(sq + f(-1, dt) * ga * ga)
+            else:
+                avg = np.sqrt(sq)
+            avg += f(eps, dt)
+            if mom > 0:
+                buf = st["momentum_buffer"]._data
+                buf *= f(mom, dt)
+                buf += g / avg
+                x += f(-lr, dt) * buf
+            else:
+                x += f(-lr, dt) * (g / avg)
+            _touch(p)
+
+
+class Adagrad(Optimizer):
+    """Adagrad: per-coordinate learning rates from the sum of squared gradients."""
+
+    def __init__(self, params: Any, lr: float = 1e-2, lr_decay: float = 0,
+                 weight_decay: float = 0, initial_accumulator_value: float = 0,
+                 eps: float = 1e-10, foreach: Any = None, *, maximize: bool = False,
+                 differentiable: bool = False, fused: Any = None) -> None:
+        _lr(lr)
+        _check(0.0 <= lr_decay, f"Invalid lr_decay value: {lr_decay}")
+        _check(0.0 <= weight_decay, f"Invalid weight_decay value: {weight_decay}")
+        _check(0.0 <= initial_accumulator_value,
+               f"Invalid initial_accumulator_value value: {initial_accumulator_value}")
+        _check(0.0 <= eps, f"Invalid epsilon value: {eps}")
+        defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
+                        initial_accumulator_value=initial_accumulator_value, foreach=foreach,
+                        maximize=maximize, differentiable=differentiable, fused=fused)
+        super().__init__(params, defaults)
+        for group in self.param_groups:
+            for p in group["params"]:
+                st = self.state[p]
+                st["step"] = step_tensor()
+                st["sum"] = Tensor._make(np.full_like(p._data,
+                                                      group["initial_accumulator_value"]))
+
+    def _update_group(self, group: dict) -> None:
+        lr, decay, eps, wd = float(group["lr"]), group["lr_decay"], group["eps"], \
+            group["weight_decay"]
+        for p, g in grads_of(group):
+            x = p._data
+            dt = x.dtype
+            st = self.state[p]
+            step = bump(st["step"])
+            g = -g if group["maximize"] else g
+            if wd != 0:
+                g = g + f(wd, dt) * x
+            clr = lr / (1 + (step - 1) * decay)
+            s = st["sum"]._data
+            s += f(1, dt) * g * g
+            std = np.sqrt(s) + f(eps, dt)
+            x += f(-clr, dt) * (g / std)
+            _touch(p)
+
+
+class Adadelta(Optimizer):
+    """Adadelta: step sizes from running averages of squared gradients and updates."""
+
+    def __init__(self, params: Any, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
+                 weight_decay: float = 0, foreach: Any = None, *, capturable: bool = False,
+                 maximize: bool = False, differentiable: bool = False) -> None:
+        _lr(lr)
+        _check(0.0 <= rho <= 1.0, f"Invalid rho value: {rho}")
+        _check(0.0 <= eps, f"Invalid epsilon value: {eps}")
+        _check(0.0 <= weight_decay, f"Invalid weight_decay value: {weight_decay}")
+        defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize,
+                        capturable=capturable, foreach=foreach, differentiable=differentiable)
+        super().__init__(params, defaults)
+
+    def _update_group(self, group: dict) -> None:
+        lr, rho, eps, wd = float(group["lr"]), group["rho"], group["eps"], \
+            group["weight_decay"]
+        for p, g in grads_of(group):
+            x = p._data
+            dt = x.dtype
+            st = self.state[p]
+            if not st:
+                st["step"] = step_tensor()
+                st["square_avg"] = _zeros(p)
+                st["acc_delta"] = _zeros(p)
+            bump(st["step"])
+            g = -g if group["maximize"] else g
+            if wd != 0:
+                g = g + f(wd, dt) * x
+            sq, acc = st["square_avg"]._data, st["acc_delta"]._data
+            sq *= f(rho, dt)
+            sq += f(1 - rho, dt) * g * g
+            std = np.sqrt(sq + f(eps, dt))
+            delta = np.sqrt(acc + f(eps, dt))
+            delta /= std
+            delta *= g
+            acc *= f(rho, dt)
+            acc += f(1 - rho, dt) * delta * delta
+            x += f(-lr, dt) * delta
+            _touch(p)
+
+
+class Adamax(Optimizer):
+    """Adamax: Adam with the infinity norm."""
+
+    def __init__(self, params: Any, lr: float = 2e-3, betas: tuple = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0, foreach: Any = None, *,
+                 maximize: bool = False, differentiable: bool = False,
+                 capturable: bool = False) -> None:
+        _lr(lr)
+        _check(0.0 <= eps, f"Invalid epsilon value: {eps}")
+        _betas(betas)
+        _check(0.0 <= weight_decay, f"Invalid weight_decay value: {weight_decay}")
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                        foreach=foreach, maximize=maximize, differentiable=differentiable,
+                        capturable=capturable)
+        super().__init__(params, defaults)
+
+    def _update_group(self, group: dict) -> None:
+        lr, (b1, b2), eps, wd = float(group["lr"]), group["betas"], group["eps"], \
+            group["weight_decay"]
+        for p, g in grads_of(group):
+            x = p._data
+            dt = x.dtype
+            st = self.state[p]
+            if not st:
+                st["step"] = step_tensor()
+                st["exp_avg"] = _zeros(p)
+                st["exp_inf"] = _zeros(p)
+            step = bump(st["step"])
+            g = -g if group["maximize"] else g
+            if wd != 0:
+                g = g + f(wd, dt) * x
+            m, u = st["exp_avg"]._data, st["exp_inf"]._data
+            _lerp_(m, g, 1 - b1)
+            u *= f(b2, dt)
+            np.maximum(u, np.abs(g) + f(eps, dt), out=u)
+            clr = lr / (1 - b1 ** step)
+            x += f(-clr, dt) * (m / u)
+            _touch(p)
+
+
+class NAdam(Optimizer):
+    """NAdam: Adam with Nesterov momentum."""
+
+    def __init__(self, params: Any, lr: float = 2e-3, betas: tuple = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0, momentum_decay: float = 4e-3,
+                 decoupled_weight_decay: bool = False, *, foreach: Any = None,
+                 maximize: bool = False, capturable: bool = False,
+                 differentiable: bool = False) -> None:
+        _lr(lr)
+        _check(0.0 <= eps, f"Invalid epsilon value: {eps}")
+        _betas(betas)
+        _check(0.0 <= weight_decay, f"Invalid weight_decay value: {weight_decay}")
+        _check(0.0 <= momentum_decay, f"Invalid momentum_decay value: {momentum_decay}")
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                        momentum_decay=momentum_decay,
+                        decoupled_weight_decay=decoupled_weight_decay, maximize=maximize,
+                        foreach=foreach, capturable=capturable, differentiable=differentiable)
+        super().__init__(params, defaults)
+
+    def _update_group(self, group: dict) -> None:
+        lr, (b1, b2), eps, wd = float(group["lr"]), group["betas"], group["eps"], \
+            group["weight_decay"]
+        md = group["momentum_decay"]
+        for p, g in grads_of(group):
+            x = p._data
+            dt = x.dtype
+            st = self.state[p]
+            if not st:
+                st["step"] = step_tensor()
+                st["mu_product"] = Tensor._make(np.ones((), np.float32))
+                st["exp_avg"] = _zeros(p)
+                st["exp_avg_sq"] = _zeros(p)
+            g = -g if group["maximize"] else g
+            step = bump(st["step"])
+            bc2 = 1 - b2 ** step
+            if wd != 0:
+                if group["decoupled_weight_decay"]:
+                    x *= f(1 - lr * wd, dt)
+                else:
+                    g = g + f(wd, dt) * x
+            mu = b1 * (1.0 - 0.5 * (0.96 ** (step * md)))
+            mu_next = b1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * md)))
+            mp = st["mu_product"]._data
+            mp *= np.float32(mu)
+            m, v = st["exp_avg"]._data, st["exp_avg_sq"]._data
+            _lerp_(m, g, 1 - b1)
+            v *= f(b2, dt)
+            v += f(1 - b2, dt) * g * g
+            denom = np.sqrt(v / f(bc2, dt))
+            mu_product = float(mp)
+            mu_product_next = mu_product * mu_next
+            denom += f(eps, dt)
+            x += f(-lr * (1.0 - mu) / (1.0 - mu_product), dt) * (g / denom)
+            x += f((-lr * mu_next) / (1.0 - mu_product_next), dt) * (m / denom)
+            _touch(p)
+
+
+class RAdam(Optimizer):
+    """RAdam: Adam with a rectified adaptive learning rate."""
+
+    def __init__(self, params: Any, lr: float = 1e-3, betas: tuple = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0,
+                 decoupled_weight_decay: bool = False, *, foreach: Any = None,
+                 maximize: bool = False, capturable: bool = False,
+                 differentiable: bool = False) -> None:
+        _lr(lr)
+        _check(0.0 <= eps, f"Invalid epsilon value: {eps}")
+        _betas(betas)
+        _check(0.0 <= weight_decay, f"Invalid weight_decay value: {weight_decay}")
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                        maximize=maximize, foreach=foreach, capturable=capturable,
+                        decoupled_weight_decay=decoupled_weight_decay,
+                        differentiable=differentiable)
+        super().__init__(params, defaults)
+
+    def _update_group(self, group: dict) -> None:
+        lr, (b1, b2), eps, wd = float(group["lr"]), group["betas"], group["eps"], \
+            group["weight_decay"]
+        for p, g in grads_of(group):
+            x = p._data
+            dt = x.dtype
+            st = self.state[p]
+            if not st:
+                st["step"] = step_tensor()
+                st["exp_avg"] = _zeros(p)
+                st["exp_avg_sq"] = _zeros(p)
+            g = -g if group["maximize"] else g
+            step = bump(st["step"])
+            if wd != 0:
+                if group["decoupled_weight_decay"]:
+                    x *= f(1 - lr * wd, dt)
+                else:
+                    g = g + f(wd, dt) * x
+            m, v = st["exp_avg"]._data, st["exp_avg_sq"]._data
+            _lerp_(m, g, 1 - b1)
+            v *= f(b2, dt)
+            v += f(1 - b2, dt) * g * g
+            bc1 = 1 - b1 ** step
+            bc2 = 1 - b2 ** step
+            corrected = m / f(bc1, dt)
+            rho_inf = 2 / (1 - b2) - 1
+            rho_t = rho_inf - 2 * step * (b2 ** step) / bc2
+            if rho_t > 5.0:
+                rect = ((rho_t - 4) * (rho_t - 2) * rho_inf
+                        / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
+                adaptive = f(bc2 ** 0.5, dt) / (np.sqrt(v) + f(eps, dt))
+                x += f(-1.0, dt) * (corrected * f(lr, dt) * adaptive * f(rect, dt))
+            else:
+                x += f(-1.0, dt) * (corrected * f(lr, dt))
+            _touch(p)
+
+

@@ -1,0 +1,173 @@
+"""DataLoader: batches of a dataset in sampler order, collated into tensors."""
+
+from __future__ import annotations
+
+import collections.abc as abc
+from collections.abc import Iterator
+from typing import Any, Callable
+
+import numpy as np
+
+from ... import _random
+from ..._tensor import Tensor
+from .dataset import IterableDataset
+from .sampler import BatchSampler, RandomSampler, SequentialSampler
+
+__all__ = ["DataLoader", "default_collate", "default_convert"]
+
+_ERR = ("default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; "
+        "found {}")
+
+
+def default_convert(data: Any) -> Any:
+    """Converts NumPy arrays in data to tensors, leaving everything else as it is."""
+    if isinstance(data, np.ndarray) and data.dtype.kind not in "OUS":
+        return Tensor._make(np.array(data, copy=True))
+    if isinstance(data, abc.Mapping):
+        return type(data)({k: default_convert(v) for k, v in data.items()})
+    if isinstance(data, tuple) and hasattr(data, "_fields"):
+        return type(data)(*(default_convert(d) for d in data))
+    if isinstance(data, abc.Sequence) and not isinstance(data, (str, bytes)):
+        return [default_convert(d) for d in data]
+    return data
+
+
+def default_collate(batch: list) -> Any:
+    """Puts each data field into a tensor with an outer dimension of batch size: tensors
+    are stacked, numbers become tensors, and tuples, lists and dicts are collated field by
+    field."""
+    elem = batch[0]
+    if isinstance(elem, Tensor):
+        from ...ops.joining import stack
+
+        return stack(list(batch), 0)
+    if isinstance(elem, np.ndarray) and elem.dtype.kind not in "OUS":
+        return default_collate([Tensor._make(np.array(b, copy=True)) for b in batch])
+    if isinstance(elem, np.generic) and elem.dtype.kind not in "OUS":
+        return Tensor._make(np.array(batch))
+    if isinstance(elem, bool):
+        return Tensor._make(np.array(batch, dtype=np.bool_))
+    if isinstance(elem, float):
+        return Tensor._make(np.array(batch, dtype=np.float64))
+    if isinstance(elem, int):
+        return Tensor._make(np.array(batch, dtype=np.int64))
+    if isinstance(elem, (str, bytes)):
+        return batch
+    if isinstance(elem, abc.Mapping):
+        return type(elem)({k: default_collate([d[k] for d in batch]) for k in elem}) \
+            if not isinstance(elem, dict) or type(elem) is not dict else \
+            {k: default_collate([d[k] for d in batch]) for k in elem}
+    if isinstance(elem, tuple) and hasattr(elem, "_fields"):
+        return type(elem)(*(default_collate(list(s)) for s in zip(*batch)))
+    if isinstance(elem, abc.Sequence):
+        it = iter(batch)
+        size = len(next(it))
+        if not all(len(e) == size for e in it):
+            raise RuntimeError("each element in list of batch should be of equal size")
+        transposed = list(zip(*batch))
+        if isinstance(elem, tuple):
+            return [default_collate(list(s)) for s in transposed]
+        return [default_collate(list(s)) for s in transposed]
+    raise TypeError(_ERR.format(type(elem)))
+
+
+class DataLoader:
+    """Combines a dataset and a sampler, and provides an iterable over the dataset in
+    batches."""
+
+    def __init__(self, dataset: Any, batch_size: int | None = 1, shuffle: bool | None = None,
+                 sampler: Any = None, batch_sampler: Any = None, num_workers: int = 0,
+                 collate_fn: Callable | None = None, pin_memory: bool = False,
+                 drop_last: bool = False, timeout: float = 0, worker_init_fn: Any = None,
+                 multiprocessing_context: Any = None, generator: Any = None, *,
+                 prefetch_factor: Any = None, persistent_workers: bool = False,
+                 pin_memory_device: str = "", in_order: bool = True) -> None:
+        if num_workers < 0:
+            raise ValueError("num_workers option should be non-negative; use num_workers=0 to "
+                             "disable multiprocessing.")
+        self.dataset = dataset
+        self.num_workers = num_workers
+        self.generator = generator
+        self._iterable = isinstance(dataset, IterableDataset)
+        if self._iterable:
+            if shuffle not in (False, None):
+                raise ValueError("DataLoader with IterableDataset: expected unspecified shuffle "
+                                 f"option, but got shuffle={shuffle}")
+            if sampler is not None:
+                raise ValueError("DataLoader with IterableDataset: expected unspecified sampler "
+                                 f"option, but got sampler={sampler}")
+            if batch_sampler is not None:
+                raise ValueError("DataLoader with IterableDataset: expected unspecified "
+                                 f"batch_sampler option, but got batch_sampler={batch_sampler}")
+        if sampler is not None and shuffle:
+            raise ValueError("sampler option is mutually exclusive with shuffle")
+        if batch_sampler is not None:
+            if batch_size != 1 or shuffle or sampler is not None or drop_last:
+                raise ValueError("batch_sampler option is mutually exclusive with batch_size, "
+                                 "shuffle, sampler, and drop_last")
+            batch_size = None
+            drop_last = False
+        elif batch_size is None and drop_last:
+            raise ValueError("batch_size=None option disables auto-batching and is mutually "
+                             "exclusive with drop_last")
+        if sampler is None and not self._iterable:
+            sampler = RandomSampler(dataset, generator=generator) if shuffle else \
+                SequentialSampler(dataset)
+        if batch_size is not None and batch_sampler is None and not self._iterable:
+            batch_sampler = BatchSampler(sampler, batch_size, drop_last)
+        self.batch_size = batch_size
+        self.drop_last = drop_last
+        self.sampler = sampler
+        self.batch_sampler = batch_sampler
+        if collate_fn is None:
+            collate_fn = default_collate if batch_size is not None or \
+                batch_sampler is not None else default_convert
+        self.collate_fn = collate_fn
+
+    def __iter__(self) -> Iterator[Any]:
+        if self._iterable:
+            return self._iter_iterable()
+        index_iter = iter(self.batch_sampler if self.batch_sampler is not None
+                          else self.sampler)
+        # torch draws a base seed for its workers whenever an iterator is made.
+        _random.random_(np.empty((), np.int64), generator=self.generator)
+        return self._iter_map(index_iter)
+
+    def _fetch(self, indices: list) -> list:
+        getitems = getattr(self.dataset, "__getitems__", None)
+        if callable(getitems):
+            return getitems(indices)
+        return [self.dataset[i] for i in indices]
+
+    def _iter_map(self, index_iter: Iterator) -> Iterator[Any]:
+        if self.batch_sampler is not None:
+            for indices in index_iter:
+                yield self.collate_fn(self._fetch(indices))
+        else:
+            for idx in index_iter:
+                yield self.collate_fn(self.dataset[idx])
+
+    def _iter_iterable(self) -> Iterator[Any]:
+        _random.random_(np.empty((), np.int64), generator=self.generator)
+        if self.batch_size is None:
+            for item in self.dataset:
+                yield self.collate_fn(item)
+            return
+        batch: list = []
+        for item in self.dataset:
+            batch.append(item)
+            if len(batch) == self.batch_size:
+                yield self.collate_fn(batch)
+                batch = []
+        if batch and not self.drop_last:
+            yield self.collate_fn(batch)
+
+    def __len__(self) -> int:
+        if self._iterable:
+            n = len(self.dataset)
+            if self.batch_size is None:
+                return n
+            return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+        if self.batch_sampler is not None:
+            return len(self.batch_sampler)
+        return len(self.sampler)
