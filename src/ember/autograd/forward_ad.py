@@ -92,8 +92,8 @@ def make_dual(tensor: Any, tangent: Any, *, level: int | None = None) -> Any:
     from ..func._dispatch import op, state
 
     if _current_level[0] < 0:
-        raise RuntimeError("To create a dual Tensor, you must first enter a dual level using "
-                           "`with fwAD.dual_level():`.")
+        raise RuntimeError("Trying to create a dual Tensor for forward AD but no level exists, "
+                           "make sure to enter_dual_level() first.")
     if not isinstance(tangent, Tensor) or not isinstance(tensor, Tensor):
         raise TypeError("make_dual expects Tensors for both the primal and the tangent")
     if not tensor.is_floating_point():
@@ -145,7 +145,8 @@ def has_dual(args: tuple, kwargs: dict) -> bool:
     return False
 
 
-def dispatch_dual(fn: Callable, name: str, args: tuple, kwargs: dict) -> Any:
+def dispatch_dual(fn: Callable, name: str, args: tuple, kwargs: dict,
+                  wrapped: Callable | None = None) -> Any:
     """Runs an op with dual arguments: the primal result, then its tangent."""
     from .._tensor import Tensor
     from ..func._dispatch import dispatch, state
@@ -156,7 +157,7 @@ def dispatch_dual(fn: Callable, name: str, args: tuple, kwargs: dict) -> Any:
     try:
         if name.endswith("_") and isinstance(args[0], Tensor):
             return _inplace(fn, name, args, kwargs, tangents)
-        out = dispatch(fn, name, args, kwargs)
+        out = dispatch(fn, name, args, kwargs, wrapped)
         rule = JVP.get(name)
         if rule is None:
             tan = _jvp_rules.by_double_vjp(fn, args, kwargs, tangents, out)

@@ -16,7 +16,33 @@ import numpy as np
 
 from .._tensor import Tensor
 from . import _dispatch, _vmap
+from ._dispatch import op
 from ._vmap import BatchedTensor, unwrap_to, wrap_at
+
+
+def _batched_at(t: Any, level: int) -> bool:
+    while type(t) is BatchedTensor:
+        if t._level == level:
+            return True
+        t = t._value
+    return False
+
+
+def _one_hot_rows(g: Any, level: int, size: int) -> Any:
+    """From g (logical batch dimension first), the gradients for `size` examples: row b
+    holds g[b] in place b and zeros elsewhere, batched at `level`."""
+    nd = g.dim()
+    eye = Tensor._make(np.eye(size, dtype=g.dtype.np).reshape((size, size) + (1,) * (nd - 1)))
+    return wrap_at(op("mul")(eye, op("unsqueeze")(g, 0)), level)
+
+
+def _at_level(r: Any, level: int) -> Any:
+    """A result of a diag level: batched at that level (an input shared by the batch gets
+    a result that is not batched only when no gradient reached it)."""
+    if _batched_at(r, level):
+        return r
+    size = _vmap.LEVEL_SIZE[level]
+    return wrap_at(op("expand")(op("unsqueeze")(r, 0), (size,) + tuple(r.shape)), level)
 
 
 def _levels(t: Any, acc: set) -> set:
@@ -54,25 +80,45 @@ def transformed_grad(outputs: tuple, inputs: tuple, grad_outputs: Any, retain_gr
     try:
         outs = list(outputs)
         ins = list(inputs)
+        for i, (o, g) in enumerate(zip(outs, gos)):
+            if g is None and o.requires_grad:
+                if o.numel() != 1:
+                    raise RuntimeError("grad can be implicitly created only for scalar outputs")
+                gos[i] = op("ones_like")(o)
+        # Per level: "diag" when some input is shared by the whole batch (not batched at the
+        # level): its per-example gradients need one output gradient per example, so the
+        # level stays a gradient batch over one-hot rows and batched inputs take the diagonal.
+        modes = []
         for lv in sorted(levels, reverse=True):
+            diag = any(not _batched_at(i, lv) for i in ins) and \
+                any(_batched_at(o, lv) for o in outs)
             outs = [unwrap_to(o, lv) for o in outs]
-            ins = [unwrap_to(i, lv) for i in ins]
-            gos = [None if g is None else unwrap_to(g, lv) for g in gos]
+            if diag:
+                size = _vmap.LEVEL_SIZE[lv]
+                gos = [None if g is None else _one_hot_rows(unwrap_to(g, lv), lv, size)
+                       for g in gos]
+                flags = [_batched_at(i, lv) for i in ins]
+                ins = [unwrap_to(i, lv) if f else i for i, f in zip(ins, flags)]
+                modes.append((lv, flags))
+            else:
+                ins = [unwrap_to(i, lv) for i in ins]
+                gos = [None if g is None else unwrap_to(g, lv) for g in gos]
+                modes.append((lv, None))
         for t in outs + ins:
             if type(t) is BatchedTensor:
                 raise RuntimeError("vmap: autograd.grad on tensors batched differently from "
                                    "their graph is not supported")
         batched_grads = any(type(g) is BatchedTensor for g in gos)
-        for i, (o, g) in enumerate(zip(outs, gos)):
-            if g is None and o.requires_grad:
-                if outputs[i].numel() != 1:
-                    raise RuntimeError("grad can be implicitly created only for scalar outputs")
-                gos[i] = Tensor._make(np.ones(tuple(o.shape), o.dtype.np))
         result = _grad_plain(tuple(outs), tuple(ins), tuple(gos), retain_graph, create_graph,
                              allow_unused, materialize_grads, tensor_math=batched_grads)
         res = list(result)
-        for lv in sorted(levels):
-            res = [None if r is None else wrap_at(r, lv) for r in res]
+        for lv, flags in reversed(modes):
+            if flags is None:
+                res = [None if r is None else wrap_at(r, lv) for r in res]
+            else:
+                res = [None if r is None else
+                       (op("sum")(_at_level(r, lv), 0) if f else _at_level(r, lv))
+                       for r, f in zip(res, flags)]
         if new_level is not None:
             res = [None if r is None else unwrap_to(r, new_level) for r in res]
         return tuple(res)

@@ -33,7 +33,7 @@ def _wrap(fn: Callable, name: str) -> Callable:
     @functools.wraps(fn)
     def op(*args: Any, **kwargs: Any) -> Any:
         if ACTIVE[0]:
-            return dispatch(fn, name, args, kwargs)
+            return dispatch(fn, name, args, kwargs, op)
         return fn(*args, **kwargs)
 
     op.__wrapped_op__ = fn
@@ -41,6 +41,17 @@ def _wrap(fn: Callable, name: str) -> Callable:
 
 
 _installed = [False]
+
+# Tensor operators by the batching rule they follow: elementwise ones broadcast like any
+# pointwise op whatever their argument order; the others run per example.
+_DUNDER_OPS = {k: "add" for k in (
+    "__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__",
+    "__rtruediv__", "__floordiv__", "__rfloordiv__", "__pow__", "__rpow__", "__mod__",
+    "__rmod__", "__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__and__",
+    "__rand__", "__or__", "__ror__", "__xor__", "__rxor__", "__neg__", "__abs__",
+    "__invert__")}
+_DUNDER_OPS.update({"__matmul__": "matmul", "__rmatmul__": "__rmatmul__",
+                    "__getitem__": "__getitem__", "__setitem__": "__setitem__"})
 
 
 def install() -> None:
@@ -78,6 +89,10 @@ def install() -> None:
     for k, v in list(_tensor.Tensor.__dict__.items()):
         if isinstance(v, types.FunctionType) and v in replace:
             setattr(_tensor.Tensor, k, replace[v])
+    for k, v in list(_tensor.Tensor.__dict__.items()):
+        # Operators defined outside the families (fast paths) go through the dispatcher too.
+        if k in _DUNDER_OPS and isinstance(v, types.FunctionType) and v not in _ORIGINAL_OF:
+            setattr(_tensor.Tensor, k, _wrap(v, _DUNDER_OPS[k]))
     ns = _math.graph.__dict__
     for k, v in list(ns.items()):
         if isinstance(v, types.FunctionType) and v in replace:
@@ -92,16 +107,19 @@ def op(name: str) -> Callable:
     return WRAPPED[name]
 
 
-def dispatch(fn: Callable, name: str, args: tuple, kwargs: dict) -> Any:
-    """Runs an op under the active transforms: forward-mode AD first, then vmap."""
+def dispatch(fn: Callable, name: str, args: tuple, kwargs: dict,
+             wrapped: Callable | None = None) -> Any:
+    """Runs an op under the active transforms: forward-mode AD first, then vmap. Batching
+    rules call `wrapped` (the op through the dispatcher), since the values under a batched
+    tensor may be batched at lower levels."""
     from . import _vmap
 
     if not state.fwd_suspended:
         from ..autograd import forward_ad
 
         if forward_ad._TANGENTS and forward_ad.has_dual(args, kwargs):
-            return forward_ad.dispatch_dual(fn, name, args, kwargs)
+            return forward_ad.dispatch_dual(fn, name, args, kwargs, wrapped)
     level = _vmap.max_level(args, kwargs)
     if level:
-        return _vmap.dispatch_batched(fn, name, args, kwargs, level)
+        return _vmap.dispatch_batched(wrapped or fn, name, args, kwargs, level)
     return fn(*args, **kwargs)
