@@ -300,3 +300,11 @@ def test_special_values_raise_no_numpy_warnings():
                    lambda v: 0 ** v, lambda v: v ** 0.5, lambda v: v * np.inf):
             fn(x)
         ember.tensor([1, 2]) / ember.tensor([0, 0])
+
+
+def test_broadcast_error_reports_rightmost_mismatch():
+    for s1, s2 in (((2, 3, 4), (3, 3, 5)), ((2, 3), (3, 4)), ((5, 1, 4), (2, 3, 3))):
+        same_error(lambda s1=s1, s2=s2: ember.zeros(s1) + ember.zeros(s2),
+                   lambda s1=s1, s2=s2: torch.zeros(s1) + torch.zeros(s2))
+        same_error(lambda s1=s1, s2=s2: ember.zeros(s1) * ember.zeros(s2, dtype=ember.float64),
+                   lambda s1=s1, s2=s2: torch.zeros(s1) * torch.zeros(s2, dtype=torch.float64))

@@ -77,25 +77,53 @@ def inplace(op: Callable, doc: str) -> Callable:
 
 
 ZeroBackward0 = node_class("ZeroBackward0", lambda m, g: g * 0)
-FillBackward0 = node_class("FillBackward0", lambda m, g: g * 0)
+FillBackward2 = node_class("FillBackward2", lambda m, g: g * 0)
+FillBackward3 = node_class("FillBackward3", lambda m, g: g * 0, lambda m, g: m.sum(g))
 CopyBackwards = node_class("CopyBackwards", lambda m, g: g * 0, lambda m, g: g)
+# torch's copy_ node is a hand-written C++ class, named with its namespace.
+CopyBackwards.name = lambda self: "torch::autograd::CopyBackwards"
 
 
 def _constant(self: Tensor, value: Any, cls: type) -> Tensor:
     check_inplace(self)
     dst = self._data
+    source = None
     if isinstance(value, Tensor):
         if value._data.ndim:
             raise RuntimeError("fill_ only supports 0-dimension value tensor but got tensor "
                                f"with {value._data.ndim} dimensions.")
+        source = value
         value = value._data
     dst[...] = value
     self._vc[0] += 1
-    if self._rg and _mode.enabled:
+    if source is not None and _mode.enabled and (self._rg or source._rg):
+        # A tensor value gets the sum of the gradient, as torch's fill_.Tensor does.
+        meta = None if source._data.dtype == dst.dtype else [None, ((), source._data.dtype)]
+        attach(FillBackward3, self, (self, source), (), (), meta)
+        if self._base is not None:
+            rebase_view(self)
+    elif self._rg and _mode.enabled:
         attach(cls, self, (self,))
         if self._base is not None:
             rebase_view(self)
     return self
+
+
+def _check_expandable(src: tuple, dst: tuple) -> None:
+    """torch's error when `src` cannot be expanded to `dst`: the first mismatch from the
+    right, tensor a being the destination."""
+    n = max(len(src), len(dst))
+    full = []
+    for i in range(n - 1, -1, -1):
+        a = dst[i - n + len(dst)] if i - n + len(dst) >= 0 else 1
+        b = src[i - n + len(src)] if i - n + len(src) >= 0 else 1
+        if a != b and a != 1 and b != 1:
+            raise RuntimeError(f"The size of tensor a ({a}) must match the size of tensor b "
+                               f"({b}) at non-singleton dimension {i}")
+        full.insert(0, a if b == 1 else b)
+    if tuple(full) != tuple(dst):
+        raise RuntimeError(f"output with shape {shape_str(dst)} doesn't match the broadcast "
+                           f"shape {shape_str(full)}")
 
 
 def zero_(self: Tensor) -> Tensor:
@@ -105,7 +133,7 @@ def zero_(self: Tensor) -> Tensor:
 
 def fill_(self: Tensor, value: Any) -> Tensor:
     """Fills self tensor with the specified value."""
-    return _constant(self, value, FillBackward0)
+    return _constant(self, value, FillBackward2)
 
 
 def copy_(self: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
@@ -115,13 +143,8 @@ def copy_(self: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
         raise TypeError(f"copy_(): argument 'src' (position 1) must be Tensor, not "
                         f"{type(src).__name__}")
     dst = self._data
-    try:
-        np.broadcast_to(src._data, dst.shape)
-    except ValueError:
-        raise RuntimeError(
-            f"The size of tensor a ({dst.shape[-1] if dst.ndim else 1}) must match the size "
-            f"of tensor b ({src._data.shape[-1]}) at non-singleton dimension "
-            f"{max(dst.ndim - 1, 0)}") from None
+    if src._data.shape != dst.shape:
+        _check_expandable(src._data.shape, dst.shape)
     np.copyto(dst, src._data, casting="unsafe")
     self._vc[0] += 1
     if (self._rg or src._rg) and _mode.enabled:
@@ -138,7 +161,22 @@ add_ = inplace(pointwise.add, "In-place version of add().")
 sub_ = inplace(pointwise.sub, "In-place version of sub().")
 mul_ = inplace(pointwise.mul, "In-place version of mul().")
 div_ = inplace(pointwise.div, "In-place version of div().")
-clamp_ = clip_ = inplace(pointwise.clamp, "In-place version of clamp().")
+_clamp_ = inplace(pointwise.clamp, "In-place version of clamp().")
+
+
+def clamp_(self: Tensor, min: Any = None, max: Any = None) -> Tensor:
+    """In-place version of clamp()."""
+    if self._data.dtype.kind in "iub" and (isinstance(min, float) or isinstance(max, float)):
+        # Number bounds give torch's message with the C++ name of the output type.
+        from .._dtypes import get_default_dtype
+        from .._tensor import _c10_name
+
+        raise RuntimeError(f"result type {get_default_dtype()._legacy} can't be cast to the "
+                           f"desired output type {_c10_name(self)}")
+    return _clamp_(self, min, max)
+
+
+clip_ = clamp_
 pow_ = inplace(pointwise.pow, "In-place version of pow().")
 neg_ = inplace(pointwise.neg, "In-place version of neg().")
 exp_ = inplace(pointwise.exp, "In-place version of exp().")

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _tensor as _tensor_module
 from .._tensor import Tensor
 from ..autograd.graph import Math, Node, _next_seq
 from ._core import attach, node_class
@@ -31,6 +32,10 @@ class CopySlices(Node):
 
     __slots__ = ()
     n_outputs = 1
+
+    def name(self) -> str:
+        """torch names this node by its C++ class."""
+        return "torch::autograd::CopySlices"
 
     def apply(self, grad: Any, graph: bool) -> tuple:
         fn, index = self._ctx
@@ -96,3 +101,16 @@ def rebase_view(view: Tensor) -> None:
     base._nr = 0
     base._rg = True
     attach(AsStridedBackward0, view, (base,), (), (base._data.shape, index))
+    view._vv = view._vc[0]
+
+
+def regenerate(view: Tensor) -> None:
+    """Gives a view whose base was changed in place a history through the base's."""
+    view._vv = view._vc[0]
+    base = view._base
+    if base._rg:
+        attach(AsStridedBackward0, view, (base,), (),
+               (base._data.shape, view_index(base._data, view._data)))
+
+
+_tensor_module._view_hooks[0] = regenerate

@@ -1,0 +1,191 @@
+"""In-place ops against torch: values, version counters, history rebasing, gradients and
+every error torch raises for them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+from helpers import assert_same, check_op, make_array, same_error
+
+INPLACE = {
+    "add_": lambda x, o: x.add_(o),
+    "add_alpha": lambda x, o: x.add_(o, alpha=2),
+    "sub_": lambda x, o: x.sub_(o),
+    "mul_": lambda x, o: x.mul_(o),
+    "div_": lambda x, o: x.div_(o),
+    "iadd": lambda x, o: x.__iadd__(o),
+    "imul": lambda x, o: x.__imul__(o),
+    "isub": lambda x, o: x.__isub__(o),
+    "itruediv": lambda x, o: x.__itruediv__(o),
+    "clamp_": lambda x, o: x.clamp_(-0.5, 0.5),
+    "zero_": lambda x, o: x.zero_(),
+    "fill_": lambda x, o: x.fill_(0.25),
+    "copy_": lambda x, o: x.copy_(o),
+}
+
+
+@pytest.mark.parametrize("name", list(INPLACE))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("other_shape", [(2, 3), (3,), ()])
+def test_inplace_on_non_leaf(name, dtype, other_shape):
+    op = INPLACE[name]
+
+    def fn(lib, x, o):
+        y = x * 1.5
+        r = op(y, o + 1)
+        assert r is y
+        return y * y
+
+    check_op(fn, [make_array((2, 3), dtype, 1), make_array(other_shape, dtype, 2)])
+
+    def fn2(lib, x, o):
+        y = x.sin()
+        op(y, o)
+        return y.sin()
+
+    check_op(fn2, [make_array((2, 3), dtype, 1), make_array(other_shape, dtype, 2, 0.5, 2)])
+
+
+@pytest.mark.parametrize("name", list(INPLACE))
+def test_inplace_node_names_and_versions(name):
+    op = INPLACE[name]
+
+    def run(lib):
+        x = lib.ones(2, 3, requires_grad=True)
+        o = lib.full((3,), 2.0, requires_grad=True)
+        y = x * 2
+        v0 = y._version
+        op(y, o)
+        return y.grad_fn.name(), y._version - v0, y.is_leaf, y.requires_grad
+
+    assert run(ember) == run(torch)
+
+
+@pytest.mark.parametrize("name", list(INPLACE))
+def test_inplace_without_grad(name):
+    op = INPLACE[name]
+    for dt in (np.float32, np.int64):
+        a = make_array((2, 3), dt, 1, 1, 4)
+        o = make_array((3,), dt, 2, 1, 4)
+        e, t = ember.from_numpy(a.copy()), torch.from_numpy(a.copy())
+        try:
+            rt = op(t, torch.from_numpy(o.copy()))
+        except Exception:  # noqa: BLE001
+            same_error(lambda a=a, o=o: op(ember.from_numpy(a.copy()), ember.from_numpy(o.copy())),
+                       lambda a=a, o=o: op(torch.from_numpy(a.copy()), torch.from_numpy(o.copy())))
+            continue
+        re = op(e, ember.from_numpy(o.copy()))
+        assert re is e
+        assert_same(e, rt)
+        assert e._version == t._version
+
+
+@pytest.mark.parametrize("name", list(INPLACE))
+def test_inplace_leaf_errors(name):
+    op = INPLACE[name]
+    same_error(lambda: op(ember.ones(3, requires_grad=True), ember.ones(3)),
+               lambda: op(torch.ones(3, requires_grad=True), torch.ones(3)))
+    same_error(lambda: op(ember.ones(2, 3, requires_grad=True)[0:1].view(3), ember.ones(3)),
+               lambda: op(torch.ones(2, 3, requires_grad=True)[0:1].view(3), torch.ones(3)))
+    same_error(lambda: op(ember.ones(2, 3, requires_grad=True).view(6), ember.ones(6)),
+               lambda: op(torch.ones(2, 3, requires_grad=True).view(6), torch.ones(6)))
+    with ember.no_grad():
+        x = ember.ones(3, requires_grad=True)
+        op(x, ember.ones(3))
+    assert x.requires_grad and x.is_leaf and x.grad_fn is None
+
+
+def test_inplace_dtype_errors():
+    for fn in (lambda lib: lib.ones(3, dtype=lib.int64).add_(1.5),
+               lambda lib: lib.ones(3, dtype=lib.int64).mul_(lib.ones(3)),
+               lambda lib: lib.ones(3, dtype=lib.int64).div_(2),
+               lambda lib: lib.ones(3, dtype=lib.bool).add_(1),
+               lambda lib: lib.ones(3, dtype=lib.int32).sub_(lib.ones(3, dtype=lib.float64)),
+               lambda lib: lib.ones(3).add_(lib.ones(2, 3)),
+               lambda lib: lib.ones(3).copy_(lib.ones(4)),
+               lambda lib: lib.ones(2, 3).copy_(lib.ones(3, 3)),
+               lambda lib: lib.ones(3).fill_(lib.ones(2)),
+               lambda lib: lib.ones(3).copy_(lib.ones(2, 3)),
+               lambda lib: lib.ones(2, 3, 4).copy_(lib.ones(3, 3, 5)),
+               lambda lib: lib.ones(3, dtype=lib.int64).clamp_(max=1.5),
+               lambda lib: lib.ones(3, dtype=lib.int64).clamp_(lib.tensor(0.5)),
+               lambda lib: lib.ones(3, dtype=lib.int64).clamp_(0.5, 1.5)):
+        same_error(lambda fn=fn: fn(ember), lambda fn=fn: fn(torch))
+    for fn in (lambda lib: lib.ones(3, dtype=lib.int64).add_(2),
+               lambda lib: lib.ones(3).add_(lib.ones(3, dtype=lib.float64)),
+               lambda lib: lib.ones(3, dtype=lib.int64).copy_(lib.full((3,), 2.7)),
+               lambda lib: lib.ones(3).mul_(lib.tensor(2, dtype=lib.int64)),
+               lambda lib: lib.ones(2, 3).copy_(lib.arange(3.0))):
+        assert_same(fn(ember), fn(torch))
+
+
+def _modified(lib, which):
+    x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    if which == "saved_input":
+        y = x * 2
+        z = y * y
+        y.add_(1)
+    elif which == "saved_output":
+        y = x * 2
+        z = y.exp()
+        z.mul_(2)
+    elif which == "saved_output_sigmoid":
+        z = x.sigmoid()
+        z.add_(1)
+    elif which == "leaf_via_data":
+        z = x * x
+        with lib.no_grad():
+            x.mul_(2)
+    elif which == "view":
+        y = x * 1
+        z = y.pow(2)
+        y.view(3).zero_()
+    elif which == "tanh_twice":
+        y = x * 1
+        z = y.tanh()
+        z.tanh_()
+        return z.sum().backward()
+    else:
+        raise AssertionError(which)
+    z.sum().backward()
+
+
+@pytest.mark.parametrize("which", ["saved_input", "saved_output", "saved_output_sigmoid",
+                                   "leaf_via_data", "view", "tanh_twice"])
+def test_modified_by_inplace_error_text(which):
+    same_error(lambda: _modified(ember, which), lambda: _modified(torch, which))
+
+
+def test_fill_with_tensor_value_gradient():
+    def fn(lib, a, v):
+        y = a * 2
+        y.fill_(v)
+        return y * a
+
+    check_op(fn, [make_array((3,), np.float64, 1), make_array((), np.float64, 2)])
+    check_op(fn, [make_array((3,), np.float32, 1), make_array((), np.float64, 2)])
+
+
+def test_gradients_after_inplace_chains():
+    def fn(lib, a):
+        y = a * 1
+        y.mul_(2).add_(a).div_(3)
+        y.clamp_(-1, 1)
+        z = y.clone()
+        z.sub_(a * a)
+        z += 1
+        z *= a
+        return z
+
+    check_op(fn, [make_array((4,), np.float64, 1, -2, 2)])
+
+    def copy_fn(lib, a, b):
+        y = a * 1
+        y.copy_(b * 3)
+        return y * a
+
+    check_op(copy_fn, [make_array((4,), np.float64, 1), make_array((4,), np.float64, 2)])
+    check_op(copy_fn, [make_array((4,), np.float64, 1), make_array((), np.float64, 2)])
