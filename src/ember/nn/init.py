@@ -60,22 +60,48 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: Any 
 
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
                   b: float = 2.0, generator: Any = None) -> Tensor:
-    """Fills the input Tensor with values drawn from a truncated normal distribution: the
-    inverse CDF of uniform draws, clamped to [a, b]."""
-    from ..ops._special import erfinv64
+    """Fills the input Tensor with values drawn from a normal distribution N(mean, std^2)
+    truncated to [a, b], by rejection sampling: normal draws redrawn outside [a, b] when most
+    of the mass lies inside, uniform draws on [a, b] accepted by the density otherwise."""
+    import warnings
 
     def norm_cdf(x: float) -> float:
         return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
 
-    lo = norm_cdf((a - mean) / std)
-    hi = norm_cdf((b - mean) / std)
+    if (mean < a - 2 * std) or (mean > b + 2 * std):
+        warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The "
+                      "distribution of values may be incorrect.", stacklevel=2)
     x = tensor._data
-    _random.uniform_(x, 2 * lo - 1, 2 * hi - 1, generator=generator)
     t = x.dtype.type
-    x[...] = erfinv64(x.astype(np.float64)).astype(x.dtype)
-    x *= t(std * math.sqrt(2.0))
-    x += t(mean)
-    np.clip(x, t(a), t(b), out=x)
+    p = norm_cdf((b - mean) / std) - norm_cdf((a - mean) / std)
+    if p > 0.3:
+        lo, hi = t(a), t(b)
+        _random.normal_(x, mean, std, generator=generator)
+        while True:
+            mask = (x < lo) | (x > hi)
+            if not mask.any():
+                break
+            fresh = _random.normal_(np.empty_like(x), mean, std, generator=generator)
+            x[mask] = fresh[mask]
+        return _done(tensor)
+    mode = max(a, min(mean, b))
+    log_peak = -0.5 * ((mode - mean) / std) ** 2
+
+    def log_pdf(c: np.ndarray) -> np.ndarray:
+        return ((c - t(mean)) / t(std)) ** 2 * t(-0.5) - t(log_peak)
+
+    def rejected() -> np.ndarray:
+        u = _random.uniform_(np.empty_like(x), 0.0, 1.0, generator=generator)
+        return np.log(u) > cand_pdf
+
+    _random.uniform_(x, a, b, generator=generator)
+    cand_pdf = log_pdf(x)
+    pending = rejected()
+    while pending.any():
+        cand = _random.uniform_(np.empty_like(x), a, b, generator=generator)
+        x[pending] = cand[pending]
+        cand_pdf = log_pdf(cand)
+        pending = np.where(pending, rejected(), pending)
     return _done(tensor)
 
 
