@@ -48,7 +48,16 @@ class _DecoratorContextManager:
         return type(self)()
 
 
-class no_grad(_DecoratorContextManager):
+class _NoParamDecoratorContextManager(_DecoratorContextManager):
+    """Also works as a bare decorator: `@no_grad` as well as `@no_grad()`."""
+
+    def __new__(cls, orig_func: Callable | None = None):
+        if orig_func is None:
+            return super().__new__(cls)
+        return cls()(orig_func)
+
+
+class no_grad(_NoParamDecoratorContextManager):
     """Context-manager that disables gradient calculation."""
 
     def __init__(self) -> None:
@@ -65,7 +74,7 @@ class no_grad(_DecoratorContextManager):
         _provenance.exit_block(self._block)
 
 
-class enable_grad(_DecoratorContextManager):
+class enable_grad(_NoParamDecoratorContextManager):
     """Context-manager that enables gradient calculation."""
 
     def __init__(self) -> None:
@@ -105,6 +114,12 @@ class set_grad_enabled(_DecoratorContextManager):
 class inference_mode(_DecoratorContextManager):
     """Context-manager that enables or disables inference mode: no graph is recorded."""
 
+    def __new__(cls, mode_or_func: Any = True):
+        # `@inference_mode` bare decorates the function with inference mode on.
+        if isinstance(mode_or_func, bool):
+            return super().__new__(cls)
+        return cls()(mode_or_func)
+
     def __init__(self, mode: bool = True) -> None:
         self.mode = mode
         self.prev = (True, False)
@@ -119,11 +134,9 @@ class inference_mode(_DecoratorContextManager):
 
     def __enter__(self) -> None:
         self.prev = (state.enabled, state.inference)
-        if self.mode:
-            state.enabled = False
-            state.inference = True
-        else:
-            state.inference = False
+        # As torch: turning inference mode off turns grad mode on.
+        state.enabled = not self.mode
+        state.inference = bool(self.mode)
 
     def __exit__(self, *exc: Any) -> None:
         state.enabled, state.inference = self.prev
