@@ -58,6 +58,8 @@ from .ops.decomp import *  # noqa: F403
 from . import linalg  # noqa: E402, I001
 from .ops.pointwise import *  # noqa: F403
 from .ops.pointwise_math import *  # noqa: F403
+from .ops.reduction_math import *  # noqa: F403
+from . import return_types  # noqa: E402, I001
 from .ops.reduction import *  # noqa: F403
 from .ops.shape import *  # noqa: F403
 from .ops.nn_ops import *  # noqa: F403

@@ -18,6 +18,8 @@ from .ops.decomp import (
 from .ops.linalg import matmul
 from .ops.matrix import diagonal, matrix_power
 from .ops.matrix import linalg_cross as cross
+from .ops.reduction_math import matrix_norm, vector_norm
 
 __all__ = ["inv", "det", "slogdet", "solve", "cholesky", "qr", "eigh", "eigvalsh", "svd",
-           "svdvals", "pinv", "matrix_power", "matmul", "diagonal", "cross"]
+           "svdvals", "pinv", "matrix_power", "matmul", "diagonal", "cross", "vector_norm",
+           "matrix_norm"]

@@ -80,6 +80,7 @@ raw = SimpleNamespace(
     erfinv=_special.erfinv,
     xlogy=_xlogy,
     cumsum=lambda x, dim: np.cumsum(x, axis=dim),
+    cumprod=lambda x, dim: np.cumprod(x, axis=dim),
     threshold_backward=lambda g, x: np.where(x <= 0, g.dtype.type(0), g),
 )
 
