@@ -56,7 +56,13 @@ def bench_w4() -> None:
         row(f"W4 {n:.0e}", n, e, t, None, "<= 0.5, flat per op")
 
 
-BENCHES = {"W1": bench_w1, "W4": bench_w4}
+def bench_w2() -> None:
+    e = workloads.timed(workloads.w2_micrograd(ember), 3)
+    t = workloads.timed(workloads.w2_micrograd(torch), 3)
+    row("W2", 20, e, t, None, "<= 0.4 (per step)")
+
+
+BENCHES = {"W1": bench_w1, "W2": bench_w2, "W4": bench_w4}
 
 
 def main() -> None:

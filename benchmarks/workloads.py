@@ -74,3 +74,46 @@ def w5_large(lib: Any, size: int = 4_000_000, n: int = 20) -> Callable[[], None]
         pointwise_cycle(lib, x, w, n).sum().backward()
 
     return run
+
+
+def w2_micrograd(lib: Any, steps: int = 20, points: int = 100) -> Callable[[], None]:
+    """W2: micrograd's demo: an MLP 2-16-16-1 of 0-dim tensors over two-feature points,
+    SVM max-margin loss plus L2, plain SGD."""
+    import random
+
+    rnd = random.Random(1337)
+    xs = [(rnd.uniform(-2, 2), rnd.uniform(-2, 2)) for _ in range(points)]
+    ys = [1.0 if x0 * x0 + x1 * x1 < 2 else -1.0 for x0, x1 in xs]
+    sizes = [2, 16, 16, 1]
+    init = [[[rnd.uniform(-1, 1) for _ in range(sizes[i] + 1)] for _ in range(sizes[i + 1])]
+            for i in range(3)]
+
+    def run() -> None:
+        layers = [[[lib.tensor(v, requires_grad=True) for v in neuron] for neuron in layer]
+                  for layer in init]
+        params = [p for layer in layers for neuron in layer for p in neuron]
+        for step in range(steps):
+            scores = []
+            for x in xs:
+                act = list(x)
+                for li, layer in enumerate(layers):
+                    out = []
+                    for neuron in layer:
+                        s = neuron[-1]
+                        for wi, xi in zip(neuron, act):
+                            s = s + wi * xi
+                        out.append(s.relu() if li < 2 else s)
+                    act = out
+                scores.append(act[0])
+            data_loss = sum((1 + -y * s).relu() for y, s in zip(ys, scores)) * (1.0 / points)
+            reg_loss = 1e-4 * sum(p * p for p in params)
+            loss = data_loss + reg_loss
+            for p in params:
+                p.grad = None
+            loss.backward()
+            lr = 1.0 - 0.9 * step / 100
+            with lib.no_grad():
+                for p in params:
+                    p -= lr * p.grad
+
+    return run

@@ -113,19 +113,22 @@ PowBackward2 = node_class(
 
 def _binary(np_fn: Callable, cls: type, input: Any, other: Any, save: bool) -> Tensor:
     if type(input) is Tensor and input._data.dtype.kind == "f":
-        # Fast path: float tensor with a same-dtype, same-shape tensor or a Python float.
+        # Fast path: float tensor with a same-dtype, same-shape tensor or a Python number.
+        # (NumPy hands back scalars for 0-dim operands, and NumPy 1.x may widen them.)
         x = input._data
         t = type(other)
-        if t is float:
+        if t is float or t is int:
             try:
-                out = _make(np_fn(x, other))
+                r = np_fn(x, other)
             except RuntimeWarning:
-                out = _make(quiet(np_fn, x, other))
+                r = quiet(np_fn, x, other)
+            out = _make(r if type(r) is ndarray and r.dtype is x.dtype else fix_dtype(r, x.dtype))
             if input._rg and _mode.enabled:
                 node = _new(cls)
                 fn = input._fn
-                node.next_functions = ((fn, input._nr) if fn is not None else input._edge(),
-                                       NO_EDGE)
+                node.next_functions = (
+                    (fn, input._nr) if fn is not None and input._base is None else
+                    input._edge(), NO_EDGE)
                 if save:
                     node._saved = (x, other)
                     node._vars = (input, other)
@@ -142,11 +145,12 @@ def _binary(np_fn: Callable, cls: type, input: Any, other: Any, save: bool) -> T
             return out
         if t is Tensor:
             y = other._data
-            if y.dtype is x.dtype and y.shape == x.shape and x.ndim:
+            if y.dtype is x.dtype and y.shape == x.shape:
                 try:
-                    out = _make(np_fn(x, y))
+                    r = np_fn(x, y)
                 except RuntimeWarning:
-                    out = _make(quiet(np_fn, x, y))
+                    r = quiet(np_fn, x, y)
+                out = _make(r if type(r) is ndarray else fix_dtype(r, x.dtype))
                 if (input._rg or other._rg) and _mode.enabled:
                     node = _new(cls)
                     fn = input._fn
@@ -169,7 +173,11 @@ def _binary(np_fn: Callable, cls: type, input: Any, other: Any, save: bool) -> T
                         attach_hook[0](node, (out,))
                 return out
     a, b, x, y, dt = operands(input, other)
-    out = wrap(fix_dtype(quiet(np_fn, x, y), dt))
+    try:
+        r = np_fn(x, y)
+    except RuntimeWarning:
+        r = quiet(np_fn, x, y)
+    out = wrap(fix_dtype(r, dt))
     if needs_grad(a, b):
         saved = (a if a is not None else x, b if b is not None else y) if save else ()
         attach(cls, out, (a, b), saved, (), _meta(out._data, a, b))
@@ -179,7 +187,7 @@ def _binary(np_fn: Callable, cls: type, input: Any, other: Any, save: bool) -> T
 def add(input: Any, other: Any, *, alpha: Any = 1, out: Any = None) -> Tensor:
     """Adds other, scaled by alpha, to input."""
     if alpha == 1:
-        return _binary(np.add, AddBackward1 if type(other) is float else AddBackward0,
+        return _binary(np.add, AddBackward1 if type(other) in (int, float) else AddBackward0,
                        input, other, False)
     a, b, x, y, dt = operands(input, other)
     if alpha != 1:
@@ -201,6 +209,10 @@ def _check_alpha(alpha: Any, dt: np.dtype) -> None:
 
 def sub(input: Any, other: Any, *, alpha: Any = 1, out: Any = None) -> Tensor:
     """Subtracts other, scaled by alpha, from input."""
+    t = type(other)
+    if alpha == 1 and type(input) is Tensor and input._data.dtype.kind == "f" and (
+            t is float or t is int or (t is Tensor and other._data.dtype.kind != "b")):
+        return _binary(np.subtract, SubBackward0, input, other, False)
     a, b, x, y, dt = operands(input, other)
     _sub_check(input, other)
     if alpha != 1:
@@ -258,7 +270,7 @@ multiply = mul
 def div(input: Any, other: Any, *, rounding_mode: str | None = None, out: Any = None) -> Tensor:
     """Divides each element of input by the corresponding element of other."""
     if rounding_mode is None and type(input) is Tensor and input._data.dtype.kind == "f" and \
-            (type(other) is float or type(other) is Tensor):
+            type(other) in (float, int, Tensor):
         return _binary(np.true_divide, DivBackward0, input, other, True)
     a, b, x, y, dt = operands(input, other)
     if rounding_mode is not None:
@@ -332,7 +344,8 @@ def pow(input: Any, exponent: Any) -> Tensor:
         if input._rg and _mode.enabled:
             node = _new(PowBackward0)
             fn = input._fn
-            node.next_functions = ((fn, input._nr) if fn is not None else input._edge(),)
+            node.next_functions = (
+                (fn, input._nr) if fn is not None and input._base is None else input._edge(),)
             node._saved = (x, exponent)
             node._vars = (input, exponent)
             node._checks = (input._vc, input._vc[0])
@@ -574,9 +587,13 @@ WhereBackward0 = node_class(
 )
 
 
-def where(condition: Tensor, input: Any, other: Any) -> Tensor:
+def where(condition: Tensor, input: Any = None, other: Any = None) -> Tensor:
     """Returns a tensor of elements selected from either input or other, depending on
-    condition."""
+    condition (with the condition alone: nonzero(condition, as_tuple=True))."""
+    if input is None and other is None:
+        from .indexing import nonzero
+
+        return nonzero(condition, as_tuple=True)
     c = condition._data
     if c.dtype.kind != "b":
         raise RuntimeError("where expected condition to be a boolean tensor, but got a tensor "
