@@ -20,13 +20,14 @@ from ._core import (
     _new,
     attach,
     attach_unary,
-    quiet,
+    broadcast_shape,
     check_tensor,
     default_float,
     fix_dtype,
     needs_grad,
     node_class,
     operands,
+    quiet,
     wrap,
 )
 
@@ -331,6 +332,17 @@ def neg(input: Tensor) -> Tensor:
 negative = neg
 
 
+def _int_power(x: Any, y: Any) -> np.ndarray:
+    """Integer powers with negative tensor exponents, as torch computes them: 1 / x**|y|
+    truncated, which is 0 except for bases 1 and -1."""
+    y = np.asarray(y)
+    neg = y < 0
+    p = np.power(x, np.where(neg, 0, y))
+    one = np.ones_like(p)
+    at_neg = np.where(x == 1, one, np.where(x == -1, np.where(y % 2 == 0, one, -one), 0 * one))
+    return np.where(neg, at_neg, p)
+
+
 def pow(input: Any, exponent: Any) -> Tensor:
     """Takes the power of each element in input with exponent."""
     if type(input) is Tensor and type(exponent) in (int, float) and \
@@ -361,9 +373,10 @@ def pow(input: Any, exponent: Any) -> Tensor:
     if dt.kind in "iu" and b is None and a is not None and y < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        if dt.kind in "iu" and np.any(np.asarray(y) < 0):
-            raise RuntimeError("Integers to negative integer powers are not allowed.")
-        r = wrap(fix_dtype(np.power(x, y), dt))
+        if dt.kind == "i" and np.any(np.asarray(y) < 0):
+            r = wrap(fix_dtype(_int_power(x, y), dt))
+        else:
+            r = wrap(fix_dtype(np.power(x, y), dt))
     if needs_grad(a, b):
         if b is None:
             attach(PowBackward0, r, (a,), (a, y.item() if isinstance(y, np.generic) else y),
@@ -561,8 +574,20 @@ def _clamp_tensor(input: Tensor, min: Any, max: Any) -> Tensor:
 
 # -- comparisons -------------------------------------------------------------------------
 
+_COMPARE_NAMES = {np.equal: "eq", np.not_equal: "ne", np.less: "lt", np.less_equal: "le",
+                  np.greater: "gt", np.greater_equal: "ge"}
+
+
 def _compare(np_fn: Callable, doc: str) -> Callable:
+    name = _COMPARE_NAMES[np_fn]
+
     def op(input: Any, other: Any, *, out: Any = None) -> Tensor:
+        if not isinstance(input, Tensor):
+            raise TypeError(
+                f"{name}() received an invalid combination of arguments - got "
+                f"({type(input).__name__}, {type(other).__name__}), but expected one of:\n"
+                " * (Tensor input, Tensor other, *, Tensor out = None)\n"
+                " * (Tensor input, Number other, *, Tensor out = None)\n")
         a, b, x, y, dt = operands(input, other)
         return wrap(np.asarray(np_fn(x, y)))
 
@@ -619,7 +644,7 @@ def _bitwise(np_fn: Callable, name: str, doc: str) -> Callable:
     def op(input: Any, other: Any, *, out: Any = None) -> Tensor:
         a, b, x, y, dt = operands(input, other)
         if dt.kind == "f":
-            raise RuntimeError(f'"{name}_cpu" not implemented for '
+            raise NotImplementedError(f'"{name}_cpu" not implemented for '
                                f"'{FROM_NUMPY[dt]._legacy}'")
         return wrap(fix_dtype(np_fn(x, y), dt))
 
@@ -638,14 +663,20 @@ def bitwise_not(input: Tensor, *, out: Any = None) -> Tensor:
     """Computes the bitwise NOT of the given input tensor."""
     x = input._data
     if x.dtype.kind == "f":
-        raise RuntimeError(f"\"bitwise_not_cpu\" not implemented for '{input.dtype._legacy}'")
+        raise NotImplementedError(
+            f"\"bitwise_not_cpu\" not implemented for '{input.dtype._legacy}'")
     return wrap(np.invert(x))
 
 
 def _logical(np_fn: Callable, doc: str) -> Callable:
+    name = np_fn.__name__
+
     def op(input: Any, other: Any, *, out: Any = None) -> Tensor:
-        x = input._data if isinstance(input, Tensor) else np.asarray(input)
-        y = other._data if isinstance(other, Tensor) else np.asarray(other)
+        check_tensor(input, "input", 0, name)
+        check_tensor(other, "other", 1, name)
+        x, y = input._data, other._data
+        if x.shape != y.shape:
+            broadcast_shape(x.shape, y.shape)
         return wrap(np.asarray(np_fn(x, y)))
 
     op.__doc__ = doc
