@@ -12,6 +12,7 @@ from . import _math, conversion, creation, inplace, linalg, pointwise, reduction
 from . import pointwise_math, reduction_math
 from . import nn_ops
 from . import decomp, indexing, joining, matrix, sorting
+from ._core import OperandTypeError
 from .conversion import to
 from .inplace import add_, copy_, div_
 from .linalg import matmul
@@ -166,7 +167,28 @@ def _bind_operators() -> None:
         "__invert__": pointwise.bitwise_not,
     }
     for name, fn in ops.items():
+        if name in _NUMBER_OPERATORS:
+            fn = _operator(fn)
         setattr(Tensor, name, fn)
+
+
+# Operators that take numbers: any other operand gives NotImplemented, as torch's do.
+_NUMBER_OPERATORS = {
+    "__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__",
+    "__rtruediv__", "__floordiv__", "__rfloordiv__", "__mod__", "__rmod__", "__pow__",
+    "__rpow__", "__lt__", "__le__", "__gt__", "__ge__",
+}
+
+
+def _operator(fn: Any) -> Any:
+    def op(self: Tensor, other: Any) -> Any:
+        try:
+            return fn(self, other)
+        except OperandTypeError:
+            return NotImplemented
+
+    op.__name__ = getattr(fn, "__name__", "op")
+    return op
 
 
 def _sum_to(g: Tensor, target: tuple) -> Tensor:

@@ -43,7 +43,8 @@ def _edges(inputs: tuple) -> tuple:
             edges.append(NO_EDGE)
         else:
             fn = t._fn
-            edges.append((fn, t._nr) if fn is not None else t._edge())
+            # Views go through _edge: their history may need regenerating.
+            edges.append((fn, t._nr) if fn is not None and t._base is None else t._edge())
     return tuple(edges)
 
 
@@ -100,7 +101,8 @@ def attach_unary(cls: type, out: Tensor, a: Tensor, save: int) -> Tensor:
     (1) or the output (2)."""
     node = _new(cls)
     fn = a._fn
-    node.next_functions = ((fn, a._nr),) if fn is not None else (a._edge(),)
+    node.next_functions = ((fn, a._nr),) if fn is not None and a._base is None else \
+        (a._edge(),)
     if save == 1:
         node._saved = (a._data,)
         node._vars = (a,)
@@ -233,9 +235,14 @@ def _tensor_result(x: ndarray, y: ndarray) -> np.dtype:
     return _PROMOTE[dx, dy].np
 
 
+class OperandTypeError(TypeError):
+    """An operand that is neither a tensor nor a number: Python operators turn it into
+    NotImplemented, so that the other operand may handle the operation."""
+
+
 def _with_number(x: ndarray, number: Any, swapped: bool) -> tuple:
     if not isinstance(number, (int, float, bool, np.number, np.bool_)):
-        raise TypeError(f"unsupported operand type: '{type(number).__name__}'")
+        raise OperandTypeError(f"unsupported operand type: '{type(number).__name__}'")
     d = FROM_NUMPY[x.dtype]
     sd = scalar_dtype(number)
     if sd.category <= d.category:
