@@ -263,6 +263,18 @@ MIXED = {
     "clamp_max": lambda lib, a, b: lib.clamp_max(a, b),
     "lerp": lambda lib, a, b: lib.lerp(a, b, 0.25),
     "isclose": lambda lib, a, b: lib.isclose(a, b),
+    "add": lambda lib, a, b: a + b,
+    "sub": lambda lib, a, b: lib.sub(a, b),
+    "mul": lambda lib, a, b: a * b,
+    "div": lambda lib, a, b: a / b,
+    "pow": lambda lib, a, b: lib.pow(a, b),
+    "eq": lambda lib, a, b: lib.eq(a, b),
+    "lt": lambda lib, a, b: a < b,
+    "logical_and": lambda lib, a, b: lib.logical_and(a, b),
+    "logical_xor": lambda lib, a, b: lib.logical_xor(a, b),
+    "bitwise_and": lambda lib, a, b: a & b,
+    "bitwise_or": lambda lib, a, b: lib.bitwise_or(a, b),
+    "where": lambda lib, a, b: lib.where(lib.tensor([True, False, True]), a, b),
 }
 
 
@@ -299,6 +311,24 @@ def test_mixed_operand_kinds(name, left):
             same_error(lambda fn=fn, e=e: fn(ember, *e), lambda fn=fn, t=t: fn(torch, *t))
             continue
         assert_same(fn(ember, *e), expected)
+
+
+@pytest.mark.parametrize("dtype", INTS + FLOATS)
+def test_result_dtypes_of_unary_and_mean(dtype):
+    a = make_array((3,), dtype, 2, 1, 3)
+    for fn in [lambda lib, x: lib.sqrt(x), lambda lib, x: lib.exp(x), lambda lib, x: x / 2,
+               lambda lib, x: lib.div(x, x), lambda lib, x: lib.mean(x.double()),
+               lambda lib, x: x.sum(), lambda lib, x: lib.mean(x), lambda lib, x: -x,
+               lambda lib, x: ~x, lambda lib, x: x * True, lambda lib, x: x + 1.5,
+               lambda lib, x: x + lib.tensor(2.5, dtype=lib.float64), lambda lib, x: x ** 2,
+               lambda lib, x: lib.square(x), lambda lib, x: lib.abs(x)]:
+        try:
+            expected = fn(torch, torch.from_numpy(a.copy()))
+        except Exception:  # noqa: BLE001
+            same_error(lambda fn=fn: fn(ember, ember.from_numpy(a.copy())),
+                       lambda fn=fn: fn(torch, torch.from_numpy(a.copy())))
+            continue
+        assert_same(fn(ember, ember.from_numpy(a.copy())), expected)
 
 
 def test_integer_division_by_zero():

@@ -164,7 +164,7 @@ def _bind_operators() -> None:
         "__and__": pointwise.bitwise_and, "__rand__": pointwise.bitwise_and,
         "__or__": pointwise.bitwise_or, "__ror__": pointwise.bitwise_or,
         "__xor__": pointwise.bitwise_xor, "__rxor__": pointwise.bitwise_xor,
-        "__invert__": pointwise.bitwise_not,
+        "__invert__": pointwise.invert_operator,
     }
     for name, fn in ops.items():
         if name in _NUMBER_OPERATORS:

@@ -370,6 +370,8 @@ def pow(input: Any, exponent: Any) -> Tensor:
                 attach_hook[0](node, (out,))
         return out
     a, b, x, y, dt = operands(input, exponent)
+    if dt.kind == "b":
+        raise NotImplementedError("\"pow\" not implemented for 'Bool'")
     if dt.kind in "iu" and b is None and a is not None and y < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
@@ -666,6 +668,14 @@ def bitwise_not(input: Tensor, *, out: Any = None) -> Tensor:
         raise NotImplementedError(
             f"\"bitwise_not_cpu\" not implemented for '{input.dtype._legacy}'")
     return wrap(np.invert(x))
+
+
+def invert_operator(self: Tensor) -> Tensor:
+    """~tensor: bitwise NOT, which the operator refuses for floating tensors."""
+    if self._data.dtype.kind == "f":
+        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type "
+                        "tensors")
+    return bitwise_not(self)
 
 
 def _logical(np_fn: Callable, doc: str) -> Callable:
