@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from helpers import assert_same, check_op, make_array, same_error
 
 import ember
+from helpers import assert_same, check_op, make_array, same_error
 
 
 def F(lib):
@@ -147,7 +147,8 @@ def test_avg_pool2d(kw):
 def test_avg_pool1d_adaptive():
     check_op(lambda lib, x: F(lib).avg_pool1d(x, 3, 2, 1), [arr(2, 3, 9)])
     for size in [(3, 2), 4, (None, 3), 1]:
-        check_op(lambda lib, x: F(lib).adaptive_avg_pool2d(x, size), [arr(2, 3, 7, 5)])
+        check_op(lambda lib, x, size=size: F(lib).adaptive_avg_pool2d(x, size),
+                 [arr(2, 3, 7, 5)])
     x = ember.randn(1, 1, 4, 4, requires_grad=True)
     assert F(ember).adaptive_avg_pool2d(x, 2).grad_fn.name() == "AdaptiveAvgPool2DBackward0"
     assert F(ember).avg_pool2d(x, 2).grad_fn.name() == "AvgPool2DBackward0"
@@ -342,8 +343,8 @@ def test_cross_entropy_nd_and_probs(reduction):
     probs = np.random.default_rng(1).random((4, 3))
     probs /= probs.sum(1, keepdims=True)
     for ls in (0.0, 0.25):
-        check_op(lambda lib, x, t: F(lib).cross_entropy(x, t, reduction=reduction,
-                                                        label_smoothing=ls),
+        check_op(lambda lib, x, t, ls=ls: F(lib).cross_entropy(
+            x, t, reduction=reduction, label_smoothing=ls),
                  [arr(4, 3), probs])
     check_op(lambda lib, x, t, w: F(lib).cross_entropy(x, t, w, reduction=reduction),
              [arr(4, 3), probs, arr(3, seed=4, low=0.1)], grad=[True, True, False])

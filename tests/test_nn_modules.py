@@ -8,11 +8,11 @@ import copy
 import numpy as np
 import pytest
 import torch
-from helpers import assert_same, same_error
+import torch.nn as tnn
 
 import ember
 import ember.nn as enn
-import torch.nn as tnn
+from helpers import assert_same, same_error
 
 
 def build(lib, make):
@@ -99,7 +99,7 @@ def run_both(e, t, inputs, grad=True, out_index=None, rtol=None, atol=None):
             to.detach().numpy().dtype)
         (eo * ember.from_numpy(w)).sum().backward()
         (to * torch.from_numpy(w)).sum().backward()
-        for (n, ep), (_, tp) in zip(e.named_parameters(), t.named_parameters()):
+        for (_, ep), (_, tp) in zip(e.named_parameters(), t.named_parameters()):
             assert_same(ep.grad, tp.grad, rtol, atol)
         for a, b in zip(ein, tin):
             if b.grad is not None:

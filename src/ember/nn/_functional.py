@@ -11,7 +11,7 @@ import numpy as np
 from .. import _random
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
-from ..ops import nn_ops, pointwise, reduction, shape
+from ..ops import nn_ops, pointwise
 from ..ops._core import attach, needs_grad, node_class, wrap, wrap_dim
 from ..ops.linalg import matmul
 from ..ops.nn_ops import (

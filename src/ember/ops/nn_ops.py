@@ -287,7 +287,7 @@ def _conv_checks(x: np.ndarray, w: np.ndarray, groups: int, nd: int, transposed:
             f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to conv{nd}d, but got "
             f"input of size: [{', '.join(str(v) for v in x.shape)}]")
     if w.ndim != nd + 2:
-        raise RuntimeError(f"weight should have at least three dimensions")
+        raise RuntimeError("weight should have at least three dimensions")
     cin = x.shape[1] if x.ndim == nd + 2 else x.shape[0]
     if groups <= 0:
         raise RuntimeError("non-positive groups is not supported")
@@ -426,10 +426,10 @@ def max_pool2d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None,
     p = _tuple(padding, 2)
     d = _tuple(dilation, 2)
     if p[0] > k[0] // 2 or p[1] > k[1] // 2:
+        i = 0 if p[0] > k[0] // 2 else 1
         raise RuntimeError(
             "pad should be at most half of effective kernel size, but got pad="
-            f"{p[0] if p[0] > k[0] // 2 else p[1]}, kernel_size={k[0] if p[0] > k[0] // 2 else k[1]}"
-            " and dilation=" + str(d[0]))
+            f"{p[i]}, kernel_size={k[i]} and dilation={d[i]}")
     x4 = x if x.ndim == 4 else x[None]
     n, c, h, w = x4.shape
     oh = _pool_out(h, k[0], s[0], p[0], d[0], ceil_mode)
@@ -1205,7 +1205,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
         raise ValueError(f"Expected 1 or more dimensions (got {x.ndim})")
     if x.ndim == 1:
         if t.ndim != 0:
-            raise RuntimeError(f"1D target tensor expected, multi-target not supported")
+            raise RuntimeError("1D target tensor expected, multi-target not supported")
     elif x.ndim == 2 and t.ndim != 1:
         raise RuntimeError("1D target tensor expected, multi-target not supported")
     if x.ndim >= 2 and t.shape[:1] != x.shape[:1]:

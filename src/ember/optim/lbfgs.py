@@ -237,7 +237,8 @@ class LBFGS(Optimizer):
                     raise RuntimeError("only 'strong_wolfe' is supported")
                 x_init = [p._data.copy() for p in self._params]
 
-                def obj(x: Any, step: float, direction: np.ndarray) -> tuple:
+                def obj(x: Any, step: float, direction: np.ndarray,
+                        x_init: list = x_init) -> tuple:
                     self._add_grad(step, direction)
                     value = float(evaluate())
                     fg = self._flat_grad()

@@ -3,5 +3,5 @@
 from .container import *  # noqa: F403
 from .layers import *  # noqa: F403
 from .loss import *  # noqa: F403
-from .module import Module
+from .module import Module  # noqa: F401
 from .rnn import *  # noqa: F403

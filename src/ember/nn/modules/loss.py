@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from ..._tensor import Tensor
+from ...ops.nn_ops import legacy_reduction
 from .. import _functional as F
 from .. import functional as FF
-from ...ops.nn_ops import legacy_reduction
 from .module import Module
 
 __all__ = [

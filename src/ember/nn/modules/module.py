@@ -45,7 +45,7 @@ class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpec
 _hook_ids = itertools.count()
 
 
-def _add(hooks: dict, fn: Callable, prepend: bool = False) -> RemovableHandle:
+def _add(hooks: dict, fn: Callable, prepend: bool = False) -> _Handle:
     handle = _Handle(hooks)
     if prepend:
         items = list(hooks.items())

@@ -54,20 +54,15 @@ def default_collate(batch: list) -> Any:
     if isinstance(elem, (str, bytes)):
         return batch
     if isinstance(elem, abc.Mapping):
-        return type(elem)({k: default_collate([d[k] for d in batch]) for k in elem}) \
-            if not isinstance(elem, dict) or type(elem) is not dict else \
-            {k: default_collate([d[k] for d in batch]) for k in elem}
+        return {k: default_collate([d[k] for d in batch]) for k in elem}
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):
-        return type(elem)(*(default_collate(list(s)) for s in zip(*batch)))
+        return type(elem)(*(default_collate(s) for s in zip(*batch)))
     if isinstance(elem, abc.Sequence):
         it = iter(batch)
         size = len(next(it))
         if not all(len(e) == size for e in it):
             raise RuntimeError("each element in list of batch should be of equal size")
-        transposed = list(zip(*batch))
-        if isinstance(elem, tuple):
-            return [default_collate(list(s)) for s in transposed]
-        return [default_collate(list(s)) for s in transposed]
+        return [default_collate(s) for s in zip(*batch)]
     raise TypeError(_ERR.format(type(elem)))
 
 
