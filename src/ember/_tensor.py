@@ -16,6 +16,8 @@ from .autograd.graph import AccumulateGrad, add_hook
 __all__ = ["Tensor", "Size", "device", "type_description"]
 
 _new = object.__new__
+# Set by the ops package: regenerates the history of a view whose base changed in place.
+_view_hooks: list = [None]
 
 
 class Size(tuple):
@@ -85,7 +87,7 @@ class Tensor:
     """A multi-dimensional array with autograd: `requires_grad`, `grad`, `grad_fn`."""
 
     __slots__ = ("_data", "_rg", "_fn", "_nr", "_grad", "_vc", "_base", "_acc", "_hooks",
-                 "__weakref__")
+                 "_vv", "__weakref__")
 
     # Tensor subclasses (Parameter) set this to keep their class through detach-like ops.
     __array_priority__ = 1000
@@ -233,6 +235,9 @@ class Tensor:
 
     @property
     def grad_fn(self):
+        if self._base is not None and self._rg and getattr(self, "_vv", None) not in (
+                None, self._vc[0]):
+            _view_hooks[0](self)
         return self._fn
 
     @property
@@ -308,6 +313,11 @@ class Tensor:
     def _edge(self) -> tuple:
         """The graph edge a consumer of this tensor points to: (grad_fn, output_nr), the
         leaf's AccumulateGrad, or (None, 0) when no gradient flows here."""
+        if self._base is not None and self._rg and getattr(self, "_vv", None) not in (
+                None, self._vc[0]):
+            # An in-place op changed the base since this view's history was recorded:
+            # regenerate it from the base's (torch does the same on access).
+            _view_hooks[0](self)
         fn = self._fn
         if fn is not None:
             return (fn, self._nr)

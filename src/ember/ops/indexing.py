@@ -107,8 +107,8 @@ def index_put(input: Tensor, indices: Any, values: Tensor, accumulate: bool = Fa
     if v.dtype != x.dtype:
         raise RuntimeError(
             "Index put requires the source and destination dtypes match, got "
-            f"{FROM_NUMPY[x.dtype]._name()} for the destination and "
-            f"{FROM_NUMPY[v.dtype]._name()} for the source.")
+            f"{FROM_NUMPY[x.dtype]._legacy} for the destination and "
+            f"{FROM_NUMPY[v.dtype]._legacy} for the source.")
     idx = indices if isinstance(indices, _Prepared) else _index_arrays(indices, x)
     return _index_put(input, idx, values, accumulate)
 
@@ -184,6 +184,8 @@ def _apply_basic(self: Tensor, key: tuple) -> tuple:
     for k in key:
         specified += _consumed(k)
     if specified > nd:
+        if nd == 0 and isinstance(key[0], slice):
+            raise IndexError("slice() cannot be applied to a 0-dim tensor.")
         if nd == 0 and any(isinstance(k, (int, np.integer)) and not isinstance(k, bool)
                            for k in key):
             raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python "
@@ -261,9 +263,11 @@ def _apply_basic(self: Tensor, key: tuple) -> tuple:
 def _list_index(k: Any) -> np.ndarray:
     a = np.asarray([v.item() if isinstance(v, Tensor) else v for v in k]
                    if isinstance(k, list) else k)
+    if not a.size:
+        return a.astype(np.int64)
     if a.dtype.kind == "f":
         raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-    return a if a.size or a.dtype.kind in "biu" else a.astype(np.int64)
+    return a
 
 
 def _advanced(res: Tensor, adv: list) -> tuple:
@@ -308,7 +312,12 @@ def setitem(self: Tensor, key: Any, value: Any) -> None:
         inplace.index_put_(res, idx, _strip_ones(v), False)
         return
     if isinstance(value, Tensor):
-        inplace.copy_(res, _strip_ones(value))
+        v = _strip_ones(value)
+        if v._data.shape != res._data.shape:
+            from .shape import expand
+
+            expand(v.detach(), res._data.shape)
+        inplace.copy_(res, v)
     else:
         inplace.fill_(res, value)
 
@@ -346,8 +355,8 @@ def _gather_key(index: np.ndarray, dim: int) -> tuple:
 def _check_gather(fn: str, x: np.ndarray, dim: int, idx: Tensor, src: np.ndarray | None = None
                   ) -> tuple:
     i = idx._data
-    if i.dtype != np.int64:
-        raise RuntimeError(f"{fn}(): Expected dtype int64 for index")
+    if i.dtype.kind != "i":
+        raise RuntimeError(f"{fn}(): Expected dtype int32/int64 for index")
     xd = max(x.ndim, 1)
     if max(i.ndim, 1) != xd and i.size:
         raise RuntimeError("Index tensor must have the same number of dimensions as "
@@ -430,8 +439,10 @@ ScatterAddBackward0 = node_class(
 )
 
 
-def _src_meta(src: np.ndarray, ishape: tuple) -> Any:
-    return None if src.shape == ishape else (src.shape, src.dtype)
+def _src_meta(src: Tensor, ii: np.ndarray) -> Any:
+    # torch's src gradient has the index's shape; its engine rejects a larger src then.
+    s = src._data
+    return None if s.shape == ii.shape else [None, (s.shape, s.dtype)]
 
 
 def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *, value: Any = None,
@@ -447,8 +458,7 @@ def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *, value: A
         d, ii = _check_gather("scatter", x, dim, index, src._data)
         res = wrap(_scatter_array(x, d, ii, src._data, "set"))
         if _mode.enabled and (input._rg or src._rg):
-            attach(ScatterBackward0, res, (input, src), (), (d, ii),
-                   [None, _src_meta(src._data, ii.shape)])
+            attach(ScatterBackward0, res, (input, src), (), (d, ii), _src_meta(src, ii))
         return res
     d, ii = _check_gather("scatter", x, dim, index)
     res = wrap(_scatter_array(x, d, ii, np.asarray(src).astype(x.dtype)[()], "set"))
@@ -466,8 +476,7 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     d, ii = _check_gather("scatter", x, dim, index, src._data)
     res = wrap(_scatter_array(x, d, ii, src._data, "add"))
     if _mode.enabled and (input._rg or src._rg):
-        attach(ScatterAddBackward0, res, (input, src), (), (d, ii),
-               [None, _src_meta(src._data, ii.shape)])
+        attach(ScatterAddBackward0, res, (input, src), (), (d, ii), _src_meta(src, ii))
     return res
 
 
@@ -746,7 +755,7 @@ def _check_mask(mask: Any, fn: str) -> np.ndarray:
     mk = check_tensor(mask, "mask", 1, fn)._data
     if mk.dtype.kind != "b":
         raise RuntimeError(f"{fn} only supports boolean masks, but got mask with dtype "
-                           f"{FROM_NUMPY[mk.dtype]._name().lower().replace('long', 'long int')}"
+                           f"{FROM_NUMPY[mk.dtype]._legacy}"
                            if fn != "masked_fill_" else
                            f"masked_fill_ only supports boolean masks, but got mask with dtype "
                            f"{_c_name(mk.dtype)}")
@@ -864,7 +873,7 @@ def take(input: Tensor, index: Tensor) -> Tensor:
     i = check_tensor(index, "index", 1, "take")._data
     if i.dtype != np.int64:
         raise RuntimeError("take(): Expected a long tensor for index, but got "
-                           f"{FROM_NUMPY[i.dtype]._name()}")
+                           f"{FROM_NUMPY[i.dtype]._legacy}")
     n = x.size
     if i.size and (i.min() < -n or i.max() >= n):
         bad = i[(i < -n) | (i >= n)].flat[0]
@@ -887,7 +896,7 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None, *,
     i = indices._data
     if i.dtype.kind not in "iu":
         raise RuntimeError("torch.take_along_dim(): dtype of indices should be int64 but got "
-                           f"{FROM_NUMPY[i.dtype]._name()}")
+                           f"{FROM_NUMPY[i.dtype]._legacy}")
     if dim is None:
         return gather(reshape(input, -1), 0, reshape(indices, -1))
     x = input._data

@@ -35,6 +35,7 @@ def as_view(base: Tensor, data: np.ndarray, cls: type, ctx: tuple) -> Tensor:
     out = wrap(data)
     out._vc = base._vc
     out._base = base if base._base is None else base._base
+    out._vv = base._vc[0]
     if base._rg and _mode.enabled:
         attach(cls, out, (base,), (), ctx)
     return out
@@ -410,6 +411,7 @@ def _multi_view(input: Tensor, arrays: list, cls: type, ctx: tuple) -> tuple:
         o = wrap(a)
         o._vc = input._vc
         o._base = base
+        o._vv = input._vc[0]
         outs.append(o)
     if outs and input._rg and _mode.enabled:
         node_cls = _sized(cls, len(outs))

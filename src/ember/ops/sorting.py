@@ -33,7 +33,8 @@ KthvalueBackward0 = node_class(
 
 
 def _unique_backward(m: Any, grads: Any, *ctx: Any) -> Any:
-    raise RuntimeError("the derivative for '_unique2' is not implemented.")
+    # torch reports the missing derivative with this error type.
+    raise NotImplementedError("the derivative for '_unique2' is not implemented.")
 
 
 Unique2Backward0 = node_class("Unique2Backward0", _unique_backward, n_outputs=3)
