@@ -139,6 +139,7 @@ def test_forward_ad():
         with fwAD.dual_level():
             d = fwAD.make_dual(x, v)
             y = (d.exp() * d).sum(1) / (d @ t(lib, W)).tanh().pow(2).sum(1)
+            y = y + (1 / d).sum(1) + (2 ** d).sum(1) - (3 - d).sum(1) + (d ** 2).sum(1)
             y = y.reshape(2, 2).transpose(0, 1).clamp(-5, 5)
             p, tan = fwAD.unpack_dual(y)
             plain = fwAD.unpack_dual(x)

@@ -42,16 +42,19 @@ def _wrap(fn: Callable, name: str) -> Callable:
 
 _installed = [False]
 
-# Tensor operators by the batching rule they follow: elementwise ones broadcast like any
-# pointwise op whatever their argument order; the others run per example.
-_DUNDER_OPS = {k: "add" for k in (
-    "__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__",
-    "__rtruediv__", "__floordiv__", "__rfloordiv__", "__pow__", "__rpow__", "__mod__",
-    "__rmod__", "__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__and__",
-    "__rand__", "__or__", "__ror__", "__xor__", "__rxor__", "__neg__", "__abs__",
-    "__invert__")}
-_DUNDER_OPS.update({"__matmul__": "matmul", "__rmatmul__": "__rmatmul__",
-                    "__getitem__": "__getitem__", "__setitem__": "__setitem__"})
+# Tensor operators defined outside the families, by the op they are (so that batching and
+# JVP rules apply); reflected ones without an op of their own keep their dunder name, which
+# the batching rules treat as pointwise and forward AD differentiates through backward.
+_DUNDER_OPS = {
+    "__add__": "add", "__radd__": "add", "__sub__": "sub", "__rsub__": "rsub",
+    "__mul__": "mul", "__rmul__": "mul", "__truediv__": "div", "__pow__": "pow",
+    "__neg__": "neg", "__abs__": "abs", "__matmul__": "matmul", "__eq__": "eq", "__ne__": "ne",
+    "__lt__": "lt", "__le__": "le", "__gt__": "gt", "__ge__": "ge",
+}
+for _k in ("__rtruediv__", "__floordiv__", "__rfloordiv__", "__rpow__", "__mod__", "__rmod__",
+           "__and__", "__rand__", "__or__", "__ror__", "__xor__", "__rxor__", "__invert__",
+           "__rmatmul__", "__getitem__", "__setitem__"):
+    _DUNDER_OPS[_k] = _k
 
 
 def install() -> None:

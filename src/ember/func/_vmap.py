@@ -556,7 +556,9 @@ _POINTWISE = (
     "clamp_min clamp_max maximum minimum fmax fmin lerp addcmul addcdiv hypot remainder fmod "
     "floor_divide float_power xlogy nan_to_num isnan isinf isfinite isposinf isneginf isreal "
     "isclose gelu silu softplus elu leaky_relu hardtanh relu6 mish hardsigmoid hardswish "
-    "selu celu logsigmoid softsign tanhshrink threshold sinc deg2rad rad2deg"
+    "selu celu logsigmoid softsign tanhshrink threshold sinc deg2rad rad2deg __rtruediv__ "
+    "__floordiv__ __rfloordiv__ __rpow__ __mod__ __rmod__ __and__ __rand__ __or__ __ror__ "
+    "__xor__ __rxor__ __invert__"
 ).split()
 _PASSTHROUGH = (
     "to type_as float double half long int short char byte bool cpu clone contiguous alias "
