@@ -86,6 +86,12 @@ def test_by_dim(name, dtype, keepdim, sd, seed):
     if transform is not None:
         a = transform(a)
     check_op(lambda lib, x: fn(lib, x, dim, keepdim), [a])
+    if name in NAMED:
+        # The named result's values carry the gradient.
+        check_op(lambda lib, x: _values(fn(lib, x, dim, keepdim)), [a])
+
+
+NAMED = {"max", "min", "median", "median_ties", "nanmedian", "mode"}
 
 
 # name: (call(lib, x, dims, keepdim), low, high, transform)
@@ -134,7 +140,10 @@ def test_by_dims(name, dtype, keepdim, sd, seed):
     a = make_array(shape, dtype, seed, low, high)
     if transform is not None:
         a = transform(a)
-    check_op(lambda lib, x: fn(lib, x, dims, keepdim), [a])
+    # Second derivatives of p-norms that are mathematically zero come out as float32
+    # rounding noise of the forward norm.
+    atol = 1e-5 if dtype is np.float32 and "norm" in name else None
+    check_op(lambda lib, x: fn(lib, x, dims, keepdim), [a], atol=atol)
 
 
 # Whole-tensor forms: name -> (call(lib, x), low, high, transform, nonempty)
