@@ -62,7 +62,26 @@ def bench_w2() -> None:
     row("W2", 20, e, t, None, "<= 0.4 (per step)")
 
 
-BENCHES = {"W1": bench_w1, "W2": bench_w2, "W4": bench_w4}
+def _isolated(engine: str, workload: str) -> dict:
+    import json
+    import subprocess
+
+    out = subprocess.run(
+        [sys.executable, os.path.join(os.path.dirname(__file__), "peak_memory.py"), engine,
+         workload], check=True, capture_output=True, text=True, env=os.environ).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def bench_w5() -> None:
+    runs = {e: [_isolated(e, "w5_large") for _ in range(3)] for e in ("ember", "torch")}
+    sec = {e: sorted(r["seconds"] for r in rs)[1] for e, rs in runs.items()}
+    mem = {e: sorted(r["peak_mib"] for r in rs)[1] for e, rs in runs.items()}
+    row("W5", 20, sec["ember"], sec["torch"], None, "<= 1.0 time")
+    print(f"{'W5 memory':<10}{mem['ember']:9.0f}M{mem['torch']:9.0f}M{'':>9}"
+          f"{mem['ember'] / mem['torch']:9.2f}{'':>9}   <= 0.5 peak memory")
+
+
+BENCHES = {"W1": bench_w1, "W2": bench_w2, "W4": bench_w4, "W5": bench_w5}
 
 
 def main() -> None:
