@@ -155,7 +155,7 @@ def dispatch_dual(fn: Callable, name: str, args: tuple, kwargs: dict,
     tangents = [_tangents_of(a) for a in args]
     state.fwd_suspended += 1
     try:
-        if name.endswith("_") and isinstance(args[0], Tensor):
+        if name.endswith("_") and not name.endswith("__") and isinstance(args[0], Tensor):
             return _inplace(fn, name, args, kwargs, tangents)
         out = dispatch(fn, name, args, kwargs, wrapped)
         rule = JVP.get(name)
