@@ -1,0 +1,82 @@
+"""Shared pieces of the digits examples: data, a training loop written once for `import ember
+as torch` or real torch, a text progress bar and the loss plot."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Callable
+
+import numpy as np
+
+
+def load_digits() -> tuple:
+    """scikit-learn's bundled 8x8 digits: features scaled to [0, 1], labels 0-9."""
+    from sklearn.datasets import load_digits as _load
+
+    d = _load()
+    return (d.data / 16.0).astype(np.float32), d.target.astype(np.int64)
+
+
+def progress(step: int, total: int, loss: float, width: int = 30) -> None:
+    """A one-line progress bar, redrawn in place."""
+    done = int(width * step / total)
+    sys.stdout.write(f"\r[{'#' * done}{'.' * (width - done)}] {step}/{total} loss {loss:.4f}")
+    if step == total:
+        sys.stdout.write("\n")
+    sys.stdout.flush()
+
+
+def train(lib: Any, make_model: Callable, x: np.ndarray, y: np.ndarray, steps: int,
+          seed: int = 0, batch_size: int = 64, lr: float = 1e-3, show: bool = True) -> tuple:
+    """Trains with Adam on shuffled mini-batches; returns the per-step losses and the model."""
+    lib.manual_seed(seed)
+    model = make_model(lib.nn)
+    opt = lib.optim.Adam(model.parameters(), lr=lr)
+    data = lib.utils.data.TensorDataset(lib.from_numpy(x), lib.from_numpy(y))
+    loader = lib.utils.data.DataLoader(data, batch_size=batch_size, shuffle=True)
+    losses: list = []
+    while len(losses) < steps:
+        for xb, yb in loader:
+            opt.zero_grad()
+            loss = lib.nn.functional.cross_entropy(model(xb), yb)
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+            if show and (len(losses) % 10 == 0 or len(losses) == steps):
+                progress(len(losses), steps, losses[-1])
+            if len(losses) == steps:
+                break
+    return np.array(losses), model
+
+
+def accuracy(lib: Any, model: Any, x: np.ndarray, y: np.ndarray) -> float:
+    """The share of correctly classified samples, in evaluation mode."""
+    model.eval()
+    with lib.no_grad():
+        pred = model(lib.from_numpy(x)).argmax(1).numpy()
+    model.train()
+    return float((pred == y).mean())
+
+
+def plot(losses: dict, path: str, title: str) -> None:
+    """Saves the loss curves to a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for name, values in losses.items():
+        ax.plot(values, label=name, alpha=0.8)
+    ax.set_xlabel("step")
+    ax.set_ylabel("cross-entropy loss")
+    ax.set_title(title)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def compare(e: np.ndarray, t: np.ndarray) -> float:
+    """The largest relative difference between two loss curves."""
+    return float(np.max(np.abs(e - t) / np.abs(t)))
