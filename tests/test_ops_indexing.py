@@ -180,7 +180,7 @@ def test_setitem_errors():
         lambda L, t: t.__setitem__(5, 1.0),
     ]
     for c in cases:
-        same_error(lambda: c(ember, ember.tensor(x)), lambda: c(torch, torch.tensor(x)))
+        same_error(lambda c=c: c(ember, ember.tensor(x)), lambda c=c: c(torch, torch.tensor(x)))
 
 
 GETITEM_ERRORS = [
@@ -287,7 +287,8 @@ def test_gather_scatter_drawn(shape, data):
     rng = np.random.default_rng(data.draw(st.integers(0, 9)))
     index = rng.integers(0, n, ishape)
     check_op(lambda L, x: x.gather(d, L.tensor(index)), [arr(shape)])
-    check_op(lambda L, x, s: x.scatter_add(d, L.tensor(index), s), [arr(shape), arr(ishape, seed=1)])
+    check_op(lambda L, x, s: x.scatter_add(d, L.tensor(index), s),
+             [arr(shape), arr(ishape, seed=1)])
     check_op(lambda L, x: x.index_select(d, L.tensor(index.reshape(-1))), [arr(shape)])
 
 
@@ -329,9 +330,9 @@ def test_index_op_errors(i):
 def test_sort_family():
     x = np.array([[3., 1., 2., 1., 5.], [0., 0., -1., 7., 0.]])
     for desc in (False, True):
-        check_op(lambda L, t: t.sort(descending=desc, stable=True)[0], [x])
-        check_op(lambda L, t: t.sort(dim=0, descending=desc, stable=True)[1], [x])
-        check_op(lambda L, t: t.argsort(descending=desc, stable=True), [x])
+        check_op(lambda L, t, d=desc: t.sort(descending=d, stable=True)[0], [x])
+        check_op(lambda L, t, d=desc: t.sort(dim=0, descending=d, stable=True)[1], [x])
+        check_op(lambda L, t, d=desc: t.argsort(descending=d, stable=True), [x])
     y = np.array([[3., 1., 2., 0., 5.], [0.5, 0., -1., 7., 4.]])
     check_op(lambda L, t: t.topk(3)[0], [y])
     check_op(lambda L, t: t.topk(2, 0, largest=False)[0], [y])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .ops.decomp import _LinAlgError as LinAlgError  # noqa: F401
 from .ops.decomp import (
     cholesky,
     det,

@@ -22,6 +22,13 @@ _eigh_t = namedtuple("eigh", ["eigenvalues", "eigenvectors"])
 _svd_t = namedtuple("svd", ["U", "S", "Vh"])
 
 
+class _LinAlgError(RuntimeError):
+    """torch.linalg.LinAlgError: a linear algebra function failed on its input."""
+
+
+_LinAlgError.__module__ = "ember._C"
+
+
 class OutputsNode(Node):
     """A node for ops with several outputs that its formula needs: they are kept as bare
     arrays (no reference to the output tensors) and, under create_graph, come back as
@@ -65,7 +72,7 @@ def _check_square(A: Tensor, fn: str) -> np.ndarray:
         raise RuntimeError(f"linalg.{fn}: The input tensor A must have at least 2 dimensions.")
     if x.dtype.kind != "f":
         raise RuntimeError(f"linalg.{fn}: Expected a floating point or complex tensor as input. "
-                           f"Got {FROM_NUMPY[x.dtype]._name()}")
+                           f"Got {FROM_NUMPY[x.dtype]._legacy}")
     if x.shape[-1] != x.shape[-2]:
         raise RuntimeError(f"linalg.{fn}: A must be batches of square matrices, but they are "
                            f"{x.shape[-2]} by {x.shape[-1]} matrices")
@@ -91,10 +98,10 @@ def _singular_error(x: np.ndarray, fn: str) -> RuntimeError:
         k = _lu_zero_pivot(mat)
         if k:
             where = f"(Batch element {b}): " if x.ndim > 2 else ""
-            return RuntimeError(f"linalg.{fn}: {where}The diagonal element {k} is zero, the "
+            return _LinAlgError(f"linalg.{fn}: {where}The diagonal element {k} is zero, the "
                                 f"{'inversion' if fn == 'inv' else 'solve'} could not be "
                                 "completed because the input matrix is singular.")
-    return RuntimeError(f"linalg.{fn}: the input matrix is singular.")
+    return _LinAlgError(f"linalg.{fn}: the input matrix is singular.")
 
 
 LinalgInvExBackward0 = node_class(
@@ -211,8 +218,8 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True, out: Any = None) -> Tensor
     b = B._data
     if b.dtype != x.dtype:
         raise RuntimeError(f"linalg.solve: Expected A and B to have the same dtype, but found "
-                           f"A of type {FROM_NUMPY[x.dtype]._name()} and B of type "
-                           f"{FROM_NUMPY[b.dtype]._name()} instead")
+                           f"A of type {FROM_NUMPY[x.dtype]._legacy} and B of type "
+                           f"{FROM_NUMPY[b.dtype]._legacy} instead")
     vector = b.ndim == 1 or (b.ndim == x.ndim - 1 and b.shape == x.shape[:-1])
     bb = b[..., None] if vector else b
     if bb.shape[-2] != x.shape[-1]:
@@ -263,7 +270,7 @@ def cholesky(A: Tensor, *, upper: bool = False, out: Any = None) -> Tensor:
                     np.linalg.cholesky(mat[:k, :k])
                 except np.linalg.LinAlgError:
                     where = f"(Batch element {bi}): " if x.ndim > 2 else ""
-                    raise RuntimeError(
+                    raise _LinAlgError(
                         f"linalg.cholesky: {where}The factorization could not be completed "
                         "because the input is not positive-definite (the leading minor of order "
                         f"{k} is not positive-definite).") from None
@@ -368,7 +375,7 @@ def svd(A: Tensor, full_matrices: bool = True, *, driver: Any = None, out: Any =
         raise RuntimeError("linalg.svd: The input tensor A must have at least 2 dimensions.")
     if x.dtype.kind != "f":
         raise RuntimeError("linalg.svd: Expected a floating point or complex tensor as input. "
-                           f"Got {FROM_NUMPY[x.dtype]._name()}")
+                           f"Got {FROM_NUMPY[x.dtype]._legacy}")
     u, s, vh = np.linalg.svd(x, full_matrices=full_matrices)
     outs = tuple(wrap(np.asarray(a, x.dtype)) for a in (u, s, vh))
     if A._rg and _mode.enabled:

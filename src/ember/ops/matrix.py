@@ -118,7 +118,8 @@ def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any 
         raise RuntimeError(f"vector + matrix @ vector expected, got {input._data.ndim}, "
                            f"{x.ndim}, {y.ndim}")
     if x.shape[1] != y.shape[0]:
-        raise RuntimeError(f"size mismatch, got input ({input._data.shape[0] if input._data.ndim else 1}), "
+        n = input._data.shape[0] if input._data.ndim else 1
+        raise RuntimeError(f"size mismatch, got input ({n}), "
                            f"mat ({x.shape[0]}x{x.shape[1]}), vec ({y.shape[0]})")
     _same(mat, vec)
     return _add_product(AddmvBackward0, input, mat, vec, np.matmul(x, y), beta, alpha)
@@ -196,7 +197,7 @@ def _parse_einsum(equation: str, operands: list) -> tuple:
     lhs, arrow, rhs = eq.partition("->")
     terms = lhs.split(",")
     if len(terms) != len(operands):
-        raise ValueError("einsum(): more operands were provided than specified in the equation"
+        raise RuntimeError("einsum(): more operands were provided than specified in the equation"
                          if len(terms) < len(operands) else
                          "einsum(): fewer operands were provided than specified in the equation")
     codes = {}
@@ -221,7 +222,8 @@ def _parse_einsum(equation: str, operands: list) -> tuple:
         k = nd - len(letters) if dots else 0
         ell_n = max(ell_n, k)
         parsed.append(([code(c) for c in head], k, [code(c) for c in tail]))
-    ell = [100 + j for j in range(ell_n)]
+    # NumPy takes labels below 52: letters count up from 0, ellipsis dimensions down from 51.
+    ell = [51 - ell_n + 1 + j for j in range(ell_n)]
     subs = [h + ell[ell_n - k:] + tl for h, k, tl in parsed]
     if arrow:
         head, dots, tail = rhs.partition("...")
@@ -232,9 +234,10 @@ def _parse_einsum(equation: str, operands: list) -> tuple:
             for c in s:
                 counts[c] = counts.get(c, 0) + 1
         inv = {v: c for c, v in codes.items()}
-        out = ell + sorted((c for c, n in counts.items() if n == 1 and c < 100),
+        out = ell + sorted((c for c, n in counts.items() if n == 1 and c not in ell),
                            key=lambda c: inv[c])
-    return subs, out
+    names = {v: c for c, v in codes.items()}
+    return subs, out, names
 
 
 def einsum(equation: str, *operands: Any) -> Tensor:
@@ -242,7 +245,7 @@ def einsum(equation: str, *operands: Any) -> Tensor:
     using a notation based on the Einstein summation convention."""
     ops = list(operands[0]) if len(operands) == 1 and isinstance(operands[0], (list, tuple)) \
         else list(operands)
-    subs, out = _parse_einsum(equation, ops)
+    subs, out, names = _parse_einsum(equation, ops)
     # Repeated labels in one operand: take the diagonal; labels only one operand has and the
     # output lacks: sum them first. The core then sees each label once per operand.
     for i, (o, s) in enumerate(zip(ops, subs)):
@@ -262,13 +265,15 @@ def einsum(equation: str, *operands: Any) -> Tensor:
             s = [c for j, c in enumerate(s) if j not in private]
         ops[i], subs[i] = o, s
     sizes: dict = {}
-    for o, s in zip(ops, subs):
+    for i, (o, s) in enumerate(zip(ops, subs)):
         for c, n in zip(s, o._data.shape):
             if sizes.get(c, 1) != 1 and n != 1 and sizes[c] != n:
-                remap = " ".join(f"{shape_str(t._data.shape)}->{shape_str(t._data.shape)}"
-                                 for t in ops)
+                if c in names:
+                    raise RuntimeError(
+                        f"einsum(): subscript {names[c]} has size {n} for operand {i} which "
+                        f"does not broadcast with previously seen size {sizes[c]}")
                 raise RuntimeError("einsum(): operands do not broadcast with remapped shapes "
-                                   f"[original->remapped]: {remap}")
+                                   "[original->remapped]")
             if n != 1 or c not in sizes:
                 sizes[c] = n
     from .shape import expand
@@ -539,11 +544,12 @@ def matrix_power(input: Tensor, n: int) -> Tensor:
                            f"are {x.shape[-2] if x.ndim >= 2 else 1} by "
                            f"{x.shape[-1] if x.ndim else 1} matrices")
     if n == 0:
+        # As torch: a copy of A overwritten with the identity (gradient zero).
         from .creation import eye
-        from .shape import expand
+        from .inplace import copy_
+        from .shape import clone
 
-        e = eye(x.shape[-1], dtype=input.dtype)
-        return expand(e, x.shape).clone() if x.ndim > 2 else e
+        return copy_(clone(input), eye(x.shape[-1], dtype=input.dtype))
     if n < 0:
         from .decomp import inv
 
