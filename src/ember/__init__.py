@@ -5,7 +5,16 @@
 
 import builtins as _builtins
 
-from . import autograd, nn, viz  # noqa: E402
+from . import (  # noqa: E402  # noqa: E402, I001
+    autograd,
+    func,
+    linalg,  # noqa: E402, I001
+    nn,
+    optim,  # noqa: E402, I001
+    return_types,  # noqa: E402, I001
+    utils,
+    viz,
+)
 from ._dtypes import (
     bool,
     can_cast,
@@ -40,6 +49,10 @@ from ._random import (  # noqa: E402
     set_rng_state,
 )
 from ._tensor import Size, Tensor, device
+from .autograd.anomaly_mode import (  # noqa: E402, I001
+    is_anomaly_check_nan_enabled,
+    is_anomaly_enabled,
+)
 from .autograd.grad_mode import (
     enable_grad,
     inference_mode,
@@ -49,27 +62,19 @@ from .autograd.grad_mode import (
     set_grad_enabled,
 )
 from .ops.creation import *  # noqa: F403
-from .ops.linalg import *  # noqa: F403
-from .ops.joining import *  # noqa: F403
-from .ops.indexing import *  # noqa: F403
-from .ops.sorting import *  # noqa: F403
-from .ops.matrix import *  # noqa: F403
 from .ops.decomp import *  # noqa: F403
-from . import linalg  # noqa: E402, I001
+from .ops.indexing import *  # noqa: F403
+from .ops.joining import *  # noqa: F403
+from .ops.linalg import *  # noqa: F403
+from .ops.matrix import *  # noqa: F403
+from .ops.nn_ops import *  # noqa: F403
 from .ops.pointwise import *  # noqa: F403
 from .ops.pointwise_math import *  # noqa: F403
-from .ops.reduction_math import *  # noqa: F403
-from . import return_types  # noqa: E402, I001
 from .ops.reduction import *  # noqa: F403
+from .ops.reduction_math import *  # noqa: F403
 from .ops.shape import *  # noqa: F403
-from .ops.nn_ops import *  # noqa: F403
-from . import func, utils  # noqa: E402, I001
-from . import optim  # noqa: E402, I001
+from .ops.sorting import *  # noqa: F403
 from .serialization import load, save  # noqa: E402, I001
-from .autograd.anomaly_mode import (  # noqa: E402, I001
-    is_anomaly_check_nan_enabled,
-    is_anomaly_enabled,
-)
 
 __version__ = "0.1.0"
 

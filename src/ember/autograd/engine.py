@@ -8,8 +8,8 @@ counting. Nothing here recurses, so graphs of any depth work.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 import gc
+from collections.abc import Sequence
 from heapq import heappop, heappush
 from typing import Any
 

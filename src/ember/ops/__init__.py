@@ -8,10 +8,24 @@ from typing import Any
 
 from .._dtypes import FROM_NUMPY
 from .._tensor import Tensor
-from . import _math, conversion, creation, inplace, linalg, pointwise, reduction, shape
-from . import pointwise_math, reduction_math
-from . import nn_ops
-from . import decomp, indexing, joining, matrix, sorting
+from . import (
+    _math,
+    conversion,
+    creation,
+    decomp,
+    indexing,
+    inplace,
+    joining,
+    linalg,
+    matrix,
+    nn_ops,
+    pointwise,
+    pointwise_math,
+    reduction,
+    reduction_math,
+    shape,
+    sorting,
+)
 from ._core import OperandTypeError
 from .conversion import to
 from .inplace import add_, copy_, div_
