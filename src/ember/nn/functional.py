@@ -127,7 +127,8 @@ def _legacy_reduction(size_average: Any, reduce: Any) -> str:
     return "mean" if size_average else "sum"
 
 
+from ._attention import multi_head_attention_forward  # noqa: E402, F401
 from ._functional import *  # noqa: E402, F403
 from ._functional import __all__ as _more  # noqa: E402
 
-__all__ = sorted(set(__all__) | set(_more))
+__all__ = sorted(set(__all__) | set(_more) | {"multi_head_attention_forward"})

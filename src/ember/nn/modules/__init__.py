@@ -1,5 +1,6 @@
 """The layer classes of ember.nn."""
 
+from .attention import *  # noqa: F403
 from .container import *  # noqa: F403
 from .layers import *  # noqa: F403
 from .loss import *  # noqa: F403

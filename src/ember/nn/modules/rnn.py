@@ -1,4 +1,4 @@
-"""Recurrent layers (RNN, LSTM, GRU) and MultiheadAttention, composed of ember ops."""
+"""Recurrent layers (RNN, LSTM, GRU), composed of ember ops."""
 
 from __future__ import annotations
 
@@ -14,10 +14,9 @@ from ...ops.joining import cat, stack
 from .. import _functional as F
 from .. import init
 from ..parameter import Parameter
-from .layers import Linear
 from .module import Module
 
-__all__ = ["RNN", "LSTM", "GRU", "MultiheadAttention"]
+__all__ = ["RNN", "LSTM", "GRU"]
 
 
 def _empty(*shape: int, dtype: Any = None) -> Parameter:
@@ -246,120 +245,3 @@ class GRU(_RNNBase):
     def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple:
         out, h, _ = self._run(input, hx)
         return out, h
-
-
-class NonDynamicallyQuantizableLinear(Linear):
-    """The Linear that MultiheadAttention uses for its output projection."""
-
-
-class MultiheadAttention(Module):
-    """Allows the model to jointly attend to information from different representation
-    subspaces."""
-
-    def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
-                 add_bias_kv: bool = False, add_zero_attn: bool = False, kdim: Any = None,
-                 vdim: Any = None, batch_first: bool = False, device: Any = None,
-                 dtype: Any = None) -> None:
-        super().__init__()
-        if embed_dim <= 0 or num_heads <= 0:
-            raise ValueError(f"embed_dim and num_heads must be greater than 0, got embed_dim="
-                             f"{embed_dim} and num_heads={num_heads} instead")
-        self.embed_dim = embed_dim
-        self.kdim = kdim if kdim is not None else embed_dim
-        self.vdim = vdim if vdim is not None else embed_dim
-        self._qkv_same_embed_dim = self.kdim == embed_dim and self.vdim == embed_dim
-        self.num_heads = num_heads
-        self.dropout = dropout
-        self.batch_first = batch_first
-        self.head_dim = embed_dim // num_heads
-        if self.head_dim * num_heads != embed_dim:
-            raise AssertionError("embed_dim must be divisible by num_heads")
-        if add_bias_kv or add_zero_attn or not self._qkv_same_embed_dim:
-            raise ValueError("add_bias_kv, add_zero_attn and kdim/vdim different from "
-                             "embed_dim are not supported")
-        self.in_proj_weight = _empty(3 * embed_dim, embed_dim, dtype=dtype)
-        self.register_parameter("q_proj_weight", None)
-        self.register_parameter("k_proj_weight", None)
-        self.register_parameter("v_proj_weight", None)
-        if bias:
-            self.in_proj_bias = _empty(3 * embed_dim, dtype=dtype)
-        else:
-            self.register_parameter("in_proj_bias", None)
-        self.out_proj = NonDynamicallyQuantizableLinear(embed_dim, embed_dim, bias=bias,
-                                                        dtype=dtype)
-        self.bias_k = self.bias_v = None
-        self.add_zero_attn = add_zero_attn
-        self._reset_parameters()
-
-    def _reset_parameters(self) -> None:
-        init.xavier_uniform_(self.in_proj_weight)
-        if self.in_proj_bias is not None:
-            init.constant_(self.in_proj_bias, 0.0)
-            init.constant_(self.out_proj.bias, 0.0)
-
-    def forward(self, query: Tensor, key: Tensor, value: Tensor,
-                key_padding_mask: Tensor | None = None, need_weights: bool = True,
-                attn_mask: Tensor | None = None, average_attn_weights: bool = True,
-                is_causal: bool = False) -> tuple:
-        batched = query.dim() == 3
-        if self.batch_first and batched:
-            query, key, value = (t.transpose(0, 1) for t in (query, key, value))
-        if not batched:
-            query, key, value = (t.unsqueeze(1) for t in (query, key, value))
-            if key_padding_mask is not None:
-                key_padding_mask = key_padding_mask.unsqueeze(0)
-        tgt, bsz, e = query.shape
-        src = key.shape[0]
-        h, hd = self.num_heads, self.head_dim
-        w = self.in_proj_weight
-        b = self.in_proj_bias
-        wq, wk, wv = w.chunk(3, 0)
-        bq, bk, bv = b.chunk(3, 0) if b is not None else (None, None, None)
-        q = F.linear(query, wq, bq)
-        k = F.linear(key, wk, bk)
-        v = F.linear(value, wv, bv)
-        q = q.reshape(tgt, bsz * h, hd).transpose(0, 1)
-        k = k.reshape(src, bsz * h, hd).transpose(0, 1)
-        v = v.reshape(src, bsz * h, hd).transpose(0, 1)
-        mask = self._merge_masks(attn_mask, key_padding_mask, bsz, tgt, src, q, is_causal)
-        scores = (q * math.sqrt(1.0 / float(hd))).matmul(k.transpose(-2, -1))
-        if mask is not None:
-            scores = scores + mask
-        weights = F.softmax(scores, -1)
-        if self.dropout > 0.0 and self.training:
-            weights = F.dropout(weights, self.dropout)
-        out = weights.matmul(v)
-        out = out.transpose(0, 1).reshape(tgt * bsz, e)
-        out = F.linear(out, self.out_proj.weight, self.out_proj.bias).reshape(tgt, bsz, e)
-        if self.batch_first and batched:
-            out = out.transpose(0, 1)
-        if not batched:
-            out = out.squeeze(1)
-        if not need_weights:
-            return out, None
-        weights = weights.reshape(bsz, h, tgt, src)
-        if average_attn_weights:
-            weights = weights.mean(1)
-        if not batched:
-            weights = weights.squeeze(0)
-        return out, weights
-
-    def _merge_masks(self, attn_mask: Any, kpm: Any, bsz: int, tgt: int, src: int,
-                     q: Tensor, is_causal: bool) -> Any:
-        dt = q._data.dtype
-        total = None
-        if attn_mask is None and is_causal:
-            attn_mask = Tensor._make(~np.tril(np.ones((tgt, src), bool)))
-        if attn_mask is not None:
-            a = attn_mask._data
-            add = np.where(a, -np.inf, 0).astype(dt) if a.dtype == np.bool_ else a.astype(dt)
-            if add.ndim == 2:
-                add = add[None]
-            total = add
-        if kpm is not None:
-            k = kpm._data
-            add = np.where(k, -np.inf, 0).astype(dt) if k.dtype == np.bool_ else k.astype(dt)
-            add = np.broadcast_to(add.reshape(bsz, 1, 1, src), (bsz, self.num_heads, 1, src))
-            add = add.reshape(bsz * self.num_heads, 1, src)
-            total = add if total is None else total + add
-        return None if total is None else Tensor._make(np.ascontiguousarray(total))
