@@ -14,6 +14,8 @@ import weakref
 from collections import namedtuple
 from typing import Any, Callable
 
+from .graph import _Output, output_tangents
+
 __all__ = ["dual_level", "make_dual", "unpack_dual", "enter_dual_level", "exit_dual_level",
            "UnpackedDualTensor"]
 
@@ -52,6 +54,7 @@ def exit_dual_level(*, level: int | None = None) -> None:
     _current_level[0] = -1
     _dispatch.ACTIVE[0] -= 1
     _TANGENTS.clear()
+    output_tangents.clear()
 
 
 class dual_level:
@@ -120,7 +123,8 @@ def unpack_dual(tensor: Any, *, level: int | None = None) -> UnpackedDualTensor:
     for a tensor without one)."""
     from ..func._dispatch import op, state
 
-    tangent = get_tangent(tensor)
+    # Where forward grads are off (inside a custom Function's forward), no tensor is dual.
+    tangent = None if state.fwd_suspended else get_tangent(tensor)
     if tangent is None:
         return UnpackedDualTensor(tensor, None)
     state.fwd_suspended += 1
@@ -181,10 +185,24 @@ def _attach(out: Any, tan: Any) -> None:
 
     if isinstance(out, Tensor):
         if tan is not None and out.is_floating_point():
-            set_tangent(out, _jvp_rules.conform(tan, out))
+            tan = _jvp_rules.conform(tan, out)
+            set_tangent(out, tan)
+            _record_output_tangent(out, tan)
     elif isinstance(out, (tuple, list)) and tan is not None:
         for o, t in zip(out, tan):
             _attach(o, t)
+
+
+def _record_output_tangent(out: Any, tan: Any) -> None:
+    """Remembers the tangent of a node's own output, so that the output, when its node
+    unpacks it for a graph-mode formula, is a dual again."""
+    node = out._fn
+    if node is None:
+        return
+    saved = getattr(node, "_vars", None)
+    if type(saved) is tuple and not any(type(v) is _Output for v in saved):
+        return
+    output_tangents.setdefault(node, {})[out._nr] = tan
 
 
 def _inplace(fn: Callable, name: str, args: tuple, kwargs: dict, tangents: list) -> Any:
@@ -204,5 +222,7 @@ def _inplace(fn: Callable, name: str, args: tuple, kwargs: dict, tangents: list)
         tan = _jvp_rules.zeros_tangent(self)
     dispatch(fn, name, args, kwargs)
     if tan is not None:
-        set_tangent(self, _jvp_rules.conform(tan, self))
+        tan = _jvp_rules.conform(tan, self)
+        set_tangent(self, tan)
+        _record_output_tangent(self, tan)
     return self

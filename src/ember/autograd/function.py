@@ -12,8 +12,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import grad_mode
-from .graph import FREED_MESSAGE, Node, _next_seq
+from . import _function_jvp, grad_mode
+from .forward_ad import _TANGENTS
+from .graph import FREED_MESSAGE, Node, _next_seq, _output_tensor
 
 __all__ = ["Function", "FunctionCtx", "BackwardCFunction", "once_differentiable",
            "InplaceFunction", "NestedIOFunction"]
@@ -70,8 +71,6 @@ class BackwardCFunction(Node, FunctionCtx):
         if saved == ():
             # Still inside forward (or nothing was saved).
             return tuple(getattr(self, "to_save", ()))
-        from .._tensor import Tensor
-
         out = []
         for item in saved:
             if item is None:
@@ -84,7 +83,7 @@ class BackwardCFunction(Node, FunctionCtx):
             if vc[0] != version:
                 out.append(self._raise_modified(value, kind, vc[0], version, nr))
             if kind == "output":
-                out.append(Tensor._make_output(value, self, vc, nr))
+                out.append(_output_tensor(value, self, vc, nr))
             else:
                 out.append(value)
         return tuple(out)
@@ -229,23 +228,30 @@ def _apply(cls: type, args: tuple, kwargs: dict) -> Any:
     node.needs_input_grad = needs if _mode.enabled else (False,) * len(args)
     node._saved = ()
     custom_setup = _uses_setup_context(cls)
+    # Forward AD: forward sees plain tensors; the tangents come from the Function's jvp.
+    tangents = _function_jvp.input_tangents(args) if _TANGENTS else None
     prev = _mode.enabled
     _mode.enabled = False
+    if tangents is not None:
+        _function_jvp.suspend(1)
     try:
         if custom_setup:
             outputs = cls.forward(*args, **kwargs)
         else:
             outputs = cls.forward(node, *args, **kwargs)
+        if custom_setup:
+            _mode.enabled = prev
+            cls.setup_context(node, args, outputs)
     finally:
         _mode.enabled = prev
-    if custom_setup:
-        cls.setup_context(node, args, outputs)
+        if tangents is not None:
+            _function_jvp.suspend(-1)
     single = not isinstance(outputs, tuple)
     outs = (outputs,) if single else outputs
-    if _fwd_hook[0] is not None:
-        outs = _fwd_hook[0](cls, node, args, outs)
     if not differentiable:
         outs = tuple(_plain_output(o, args) for o in outs)
+        if tangents is not None:
+            outs = _function_jvp.forward_grads(cls, node, args, outs, tangents)
         return outs[0] if single else outs
     dirty = getattr(node, "dirty_tensors", ())
     non_diff = getattr(node, "non_differentiable", ())
@@ -291,16 +297,14 @@ def _apply(cls: type, args: tuple, kwargs: dict) -> Any:
         t._nr = i
         t._rg = True
     node._out_meta = out_meta
+    if tangents is not None:
+        result = list(_function_jvp.forward_grads(cls, node, args, tuple(result), tangents))
     _save(node, result, outs)
     from . import anomaly_mode
 
     if anomaly_mode._state.enabled:
         anomaly_mode.record(node)
     return result[0] if single else tuple(result)
-
-
-# Forward-mode AD sets this to a function that adds tangents to a Function's outputs.
-_fwd_hook: list = [None]
 
 
 def _plain_output(o: Any, args: tuple) -> Any:

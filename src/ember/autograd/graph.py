@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import sys
+import weakref
 from typing import Any, Callable
 
 import numpy as np
@@ -234,10 +235,22 @@ class _Output:
 OUTPUTS = tuple(_Output(i) for i in range(8))
 
 
+# node -> {output number: tangent} for nodes that saved their own output while a dual level
+# was open: graph-mode formulas (forward-over-reverse) need the saved output as a dual.
+output_tangents: Any = weakref.WeakKeyDictionary()
+
+
 def _output_tensor(array: np.ndarray, node: Node, vc: list, nr: int):
     from .._tensor import Tensor
 
-    return Tensor._make_output(array, node, vc, nr)
+    t = Tensor._make_output(array, node, vc, nr)
+    if output_tangents:
+        tans = output_tangents.get(node)
+        if tans is not None and nr in tans:
+            from .forward_ad import set_tangent
+
+            set_tangent(t, tans[nr])
+    return t
 
 
 def _modified_message(node: Node, k: int) -> str:

@@ -121,7 +121,7 @@ class Packed:
             raise TypeError("Output of saved tensor unpack_hook expected to be a Tensor but "
                             f"got result of type {type(t).__name__}")
         if self.is_output and node is not None:
-            return Tensor._make_output(t._data, node, t._vc, self.nr)
+            return graph._output_tensor(t._data, node, t._vc, self.nr)
         if t._fn is self.edge_fn and t._rg == self.rg:
             return t
         out = Tensor._make(t._data)

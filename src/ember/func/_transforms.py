@@ -61,7 +61,8 @@ def _alias(x: Tensor) -> Tensor:
 
 def _vjp_core(func: Callable, args: tuple, argnums: Any, has_aux: bool, name: str) -> tuple:
     """Runs func with the argnums inputs made differentiable; returns (output, aux, diff
-    leaves, rebuild of the argnums structure, create_graph)."""
+    leaves, rebuild of the argnums structure, create_graph, whether an enclosing transform
+    needs the graph)."""
     from ..autograd.grad_mode import enable_grad
 
     nums = _as_tuple(argnums)
@@ -86,7 +87,7 @@ def _vjp_core(func: Callable, args: tuple, argnums: Any, has_aux: bool, name: st
                                " (output, aux) if has_aux is True")
         res, aux = res
     create_graph = nested or _dual_active()
-    return res, aux, leaves_all, builders, create_graph
+    return res, aux, leaves_all, builders, create_graph, nested
 
 
 def grad_and_value(func: Callable, argnums: Any = 0, has_aux: bool = False) -> Callable:
@@ -97,7 +98,8 @@ def grad_and_value(func: Callable, argnums: Any = 0, has_aux: bool = False) -> C
         from ..autograd import grad as autograd_grad
 
         f = (lambda *a: func(*a, **kwargs)) if kwargs else func
-        out, aux, leaves, builders, cg = _vjp_core(f, args, argnums, has_aux, "grad_and_value")
+        out, aux, leaves, builders, cg, nested = _vjp_core(f, args, argnums, has_aux,
+                                                           "grad_and_value")
         if not isinstance(out, Tensor):
             raise RuntimeError("grad_and_value(f)(*args): Expected f(*args) to return a Tensor,"
                                f" got {type(out)}")
@@ -114,9 +116,11 @@ def grad_and_value(func: Callable, argnums: Any = 0, has_aux: bool = False) -> C
         it = iter(gs)
         parts = [b([next(it) for _ in group]) for group, b in zip(leaves, builders)]
         g = parts[0] if isinstance(argnums, int) else tuple(parts)
-        value = out if cg else out.detach()
+        if not nested:
+            g = _detach_tree(g, False)
+        value = _detach_tree(out, nested)
         if has_aux:
-            return g, (value, _detach_tree(aux, cg))
+            return g, (value, _detach_tree(aux, nested))
         return g, value
 
     return wrapper
@@ -132,7 +136,19 @@ def _detach_tree(x: Any, keep: bool) -> Any:
     if keep:
         return x
     leaves, build = _flatten_tree(x)
-    return build([v.detach() if isinstance(v, Tensor) else v for v in leaves])
+    return build([_detach(v) if isinstance(v, Tensor) else v for v in leaves])
+
+
+def _detach(v: Tensor) -> Tensor:
+    """v without its graph; under forward AD a dual stays a dual (with a detached tangent),
+    since the graph only served to compute the tangent."""
+    from ..autograd import forward_ad
+
+    tan = forward_ad.get_tangent(v) if forward_ad._TANGENTS else None
+    d = v.detach()
+    if tan is not None:
+        forward_ad.set_tangent(d, tan.detach())
+    return d
 
 
 def grad(func: Callable, argnums: Any = 0, has_aux: bool = False) -> Callable:
@@ -154,8 +170,8 @@ def vjp(func: Callable, *primals: Any, has_aux: bool = False) -> tuple:
     vector-Jacobian product with respect to every primal."""
     from ..autograd import grad as autograd_grad
 
-    out, aux, leaves, builders, cg = _vjp_core(func, primals, tuple(range(len(primals))),
-                                               has_aux, "vjp")
+    out, aux, leaves, builders, cg, nested = _vjp_core(
+        func, primals, tuple(range(len(primals))), has_aux, "vjp")
     out_leaves, _ = _flatten_tree(out)
     for o in out_leaves:
         if not isinstance(o, Tensor):
@@ -177,11 +193,12 @@ def vjp(func: Callable, *primals: Any, has_aux: bool = False) -> tuple:
         else:
             gs = tuple(op_zeros(v) for v in flat)
         it = iter(gs)
-        return tuple(b([next(it) for _ in group]) for group, b in zip(leaves, builders))
+        res = tuple(b([next(it) for _ in group]) for group, b in zip(leaves, builders))
+        return res if nested else _detach_tree(res, False)
 
-    value = out if cg else _detach_tree(out, False)
+    value = _detach_tree(out, nested)
     if has_aux:
-        return value, vjp_fn, _detach_tree(aux, cg)
+        return value, vjp_fn, _detach_tree(aux, nested)
     return value, vjp_fn
 
 
@@ -343,8 +360,9 @@ def _first_of_batch(aux: Any) -> Any:
 
 
 def hessian(func: Callable, argnums: Any = 0) -> Callable:
-    """Computes the Hessian of func with respect to the arg(s) at index argnums."""
-    return jacrev(jacrev(func, argnums), argnums)
+    """Computes the Hessian of func with respect to the arg(s) at index argnums, by
+    forward-mode over reverse-mode AD."""
+    return jacfwd(jacrev(func, argnums), argnums)
 
 
 def functional_call(module: Any, parameter_and_buffer_dicts: Any, args: Any = None,

@@ -223,9 +223,30 @@ def max_level(args: tuple, kwargs: dict) -> int:
 
 # -- moving batch dimensions between levels ----------------------------------------------
 
+def _tangent_of(t: Any) -> Any:
+    from ..autograd import forward_ad
+
+    return forward_ad.get_tangent(t) if forward_ad._TANGENTS else None
+
+
 def unwrap_to(t: Any, level: int, d: int = 0) -> Any:
     """`t` with level's batch dimension made logical dimension `d` (expanded when `t` is
-    not batched at that level)."""
+    not batched at that level); a dual keeps its tangent, moved the same way."""
+    tan = _tangent_of(t)
+    if tan is None:
+        return _unwrap_to(t, level, d)
+    from ..autograd import forward_ad
+
+    _dispatch.state.fwd_suspended += 1
+    try:
+        out = _unwrap_to(t, level, d)
+        forward_ad.set_tangent(out, _unwrap_to(tan, level, d))
+    finally:
+        _dispatch.state.fwd_suspended -= 1
+    return out
+
+
+def _unwrap_to(t: Any, level: int, d: int = 0) -> Any:
     if type(t) is BatchedTensor and t._level > level:
         return BatchedTensor._wrap(unwrap_to(t._value, level, d + 1), t._level)
     if type(t) is BatchedTensor and t._level == level:
@@ -240,6 +261,21 @@ def unwrap_to(t: Any, level: int, d: int = 0) -> Any:
 def wrap_at(t: Any, level: int, d: int = 0) -> Any:
     """The inverse of `unwrap_to`: logical dimension `d` of `t` becomes level's batch
     dimension."""
+    tan = _tangent_of(t)
+    if tan is None:
+        return _wrap_at(t, level, d)
+    from ..autograd import forward_ad
+
+    _dispatch.state.fwd_suspended += 1
+    try:
+        out = _wrap_at(t, level, d)
+        forward_ad.set_tangent(out, _wrap_at(tan, level, d))
+    finally:
+        _dispatch.state.fwd_suspended -= 1
+    return out
+
+
+def _wrap_at(t: Any, level: int, d: int = 0) -> Any:
     if type(t) is BatchedTensor and t._level > level:
         return BatchedTensor._wrap(wrap_at(t._value, level, d + 1), t._level)
     v = t if d == 0 else op("movedim")(t, d, 0)
