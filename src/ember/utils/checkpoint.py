@@ -6,7 +6,9 @@ from __future__ import annotations
 import warnings
 from typing import Any, Callable
 
-__all__ = ["checkpoint", "checkpoint_sequential"]
+from ._checkpoint_hooks import CheckpointError
+
+__all__ = ["checkpoint", "checkpoint_sequential", "CheckpointError"]
 
 
 def _rng_state() -> Any:
@@ -94,6 +96,15 @@ def checkpoint(function: Callable, *args: Any, use_reentrant: bool | None = None
         use_reentrant = True
     if kwargs and use_reentrant:
         raise ValueError("Unexpected keyword arguments: " + ",".join(kwargs))
+    if use_reentrant:
+        if context_fn is not None or debug is not False:
+            raise ValueError("Passing `context_fn` or `debug` is only supported when "
+                             "use_reentrant=False.")
+    else:
+        from ._checkpoint_hooks import checkpoint_without_reentrant
+
+        return checkpoint_without_reentrant(function, preserve_rng_state, context_fn,
+                                            determinism_check, early_stop, args, kwargs)
     fn = function if not kwargs else (lambda *a: function(*a, **kwargs))
     if not _CLS:
         _CLS.append(_checkpoint_function())
