@@ -267,7 +267,7 @@ def jacrev(func: Callable, argnums: Any = 0, *, has_aux: bool = False,
                                        tuple(o.shape)))
             start += n
         cts = o_build(basis)
-        grads = vmap(vjp_fn)(cts)
+        grads = vmap(vjp_fn, chunk_size=chunk_size)(cts)
         in_leaves = [_flatten_tree(args[a]) for a in nums]
         rows_per_out = []
         start = 0

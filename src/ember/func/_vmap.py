@@ -689,6 +689,13 @@ def vmap(func: Callable, in_dims: Any = 0, out_dims: Any = 0, randomness: str = 
     """vmap is the vectorizing map; vmap(func) returns a new function that maps func over
     some dimension of the inputs."""
 
+    if randomness not in ("error", "different", "same"):
+        raise RuntimeError("Only allowed values for randomness are 'error', 'different', or "
+                           f"'same'. Got {randomness}")
+    if chunk_size is not None and chunk_size <= 0:
+        raise ValueError(f"vmap: chunk_size should be None or greater than 0. (got "
+                         f"{chunk_size})")
+
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         _dispatch.install()
         leaves, build = _flatten_tree(list(args))
@@ -719,6 +726,9 @@ def vmap(func: Callable, in_dims: Any = 0, out_dims: Any = 0, randomness: str = 
             raise ValueError(
                 f"vmap({_name(func)}, in_dims={in_dims}, ...)(<inputs>): Got in_dims={in_dims}"
                 " but none of the inputs are Tensors nor have an in_dim that is not None")
+        if chunk_size is not None and chunk_size < size:
+            inner = vmap(func, in_dims, out_dims, randomness)
+            return _chunked(inner, leaves, build, dims, size, chunk_size, out_dims, kwargs)
         level = next(_levels)
         LEVEL_SIZE[level] = size
         _dispatch.ACTIVE[0] += 1
@@ -732,6 +742,27 @@ def vmap(func: Callable, in_dims: Any = 0, out_dims: Any = 0, randomness: str = 
             del LEVEL_SIZE[level]
 
     return wrapped
+
+
+def _chunked(inner: Callable, leaves: list, build: Callable, dims: list, size: int,
+             chunk_size: int, out_dims: Any, kwargs: dict) -> Any:
+    """`inner` (the unchunked vmap) over `chunk_size` examples at a time, the results
+    concatenated along out_dims."""
+    results = []
+    for start in range(0, size, chunk_size):
+        n = min(chunk_size, size - start)
+        part = [x if d is None else op("narrow")(x, d, start, n) for x, d in zip(leaves, dims)]
+        results.append(_flatten_tree(inner(*build(part), **kwargs)))
+    out_leaves, out_build = results[0]
+    odims = [out_dims] * len(out_leaves) if isinstance(out_dims, int) else \
+        _flatten_tree(out_dims)[0]
+    merged = []
+    for k, d in enumerate(odims):
+        if d is None:
+            merged.append(results[0][0][k])
+        else:
+            merged.append(op("cat")([r[0][k] for r in results], d))
+    return out_build(merged)
 
 
 def _name(func: Callable) -> str:
