@@ -3,6 +3,7 @@
     python benchmarks/run.py            # all workloads, one thread each
     python benchmarks/run.py W1 W4      # a selection
     python benchmarks/run.py --threads 2
+    python benchmarks/run.py W3 W7 --rounds 5
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import sys
 parser = argparse.ArgumentParser(description=__doc__)
 parser.add_argument("workloads", nargs="*", help="ids such as W1 W4 (default: all)")
 parser.add_argument("--threads", type=int, default=1, help="torch and BLAS threads")
+parser.add_argument("--rounds", type=int, default=3,
+                    help="fresh-process rounds per engine for W3, W6, W7 (median reported)")
 args = parser.parse_args()
 
 # BLAS reads these when NumPy is first imported.
@@ -81,7 +84,48 @@ def bench_w5() -> None:
           f"{mem['ember'] / mem['torch']:9.2f}{'':>9}   <= 0.5 peak memory")
 
 
-BENCHES = {"W1": bench_w1, "W2": bench_w2, "W4": bench_w4, "W5": bench_w5}
+def _fresh(engine: str, workload: str, runs: int) -> float:
+    """Median CPU seconds of `workload` run by `engine` (ember, torch, numpy) in a process of
+    its own (see isolated.py)."""
+    import json
+    import subprocess
+
+    out = subprocess.run(
+        [sys.executable, os.path.join(os.path.dirname(__file__), "isolated.py"), engine,
+         workload, str(runs), str(args.threads)],
+        check=True, capture_output=True, text=True, env=os.environ).stdout
+    return json.loads(out.strip().splitlines()[-1])["seconds"]
+
+
+def _fresh_row(name: str, workload: str, units: int, runs: int, floor: bool,
+               target: str) -> None:
+    engines = ("ember", "torch", "numpy") if floor else ("ember", "torch")
+    # Fresh processes in turn, `--rounds` times: on a shared machine, load that comes and
+    # goes then falls on every engine alike; the median of the rounds is reported.
+    times: dict = {e: [] for e in engines}
+    for _ in range(args.rounds):
+        for e in engines:
+            times[e].append(_fresh(e, workload, runs))
+    med = {e: sorted(v)[len(v) // 2] for e, v in times.items()}
+    row(name, units, med["ember"], med["torch"], med.get("numpy"), target)
+
+
+def bench_w3() -> None:
+    if not workloads.digits()[2]:
+        print("W3: scikit-learn is not installed; a synthetic data set of digits' shape")
+    _fresh_row("W3", "w3_mlp", 200, 5, True, "<= 0.7, <= 1.15 x numpy (per step)")
+
+
+def bench_w6() -> None:
+    _fresh_row("W6", "w6_hessian", 1, 7, False, "<= 1.0 (per hessian)")
+
+
+def bench_w7() -> None:
+    _fresh_row("W7", "w7_cnn", 20, 5, True, "<= 1.0 (per forward+backward)")
+
+
+BENCHES = {"W1": bench_w1, "W2": bench_w2, "W3": bench_w3, "W4": bench_w4, "W5": bench_w5,
+           "W6": bench_w6, "W7": bench_w7}
 
 
 def main() -> None:

@@ -117,3 +117,121 @@ def w2_micrograd(lib: Any, steps: int = 20, points: int = 100) -> Callable[[], N
                     p -= lr * p.grad
 
     return run
+
+
+def digits() -> tuple:
+    """scikit-learn's 8x8 digits (1797 x 64 float32 in [0, 1], int64 labels) and whether they
+    are the real data: without scikit-learn, a deterministic synthetic set of the same shape."""
+    import numpy as np
+
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError:
+        rng = np.random.default_rng(0)
+        y = rng.integers(0, 10, 1797)
+        centres = rng.random((10, 64), dtype=np.float32)
+        x = np.clip(centres[y] + 0.2 * rng.standard_normal((1797, 64), dtype=np.float32), 0, 1)
+        return x.astype(np.float32), y.astype(np.int64), False
+    d = load_digits()
+    return (d.data / 16.0).astype(np.float32), d.target.astype(np.int64), True
+
+
+def w3_batches(steps: int = 200, batch: int = 128) -> list:
+    """The W3 mini-batches as NumPy arrays: a fixed shuffle of digits, cycled."""
+    import numpy as np
+
+    x, y, _ = digits()
+    order = np.random.default_rng(0).permutation(len(x))
+    out = []
+    for s in range(steps):
+        idx = np.take(order, np.arange(s * batch, (s + 1) * batch), mode="wrap")
+        out.append((np.ascontiguousarray(x[idx]), y[idx].copy()))
+    return out
+
+
+def w3_init(sizes: tuple = (64, 256, 128, 10)) -> list:
+    """Shared initial weights for W3 (torch's default uniform bound), as NumPy arrays."""
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    params = []
+    for i, o in zip(sizes[:-1], sizes[1:]):
+        b = 1 / i ** 0.5
+        params.append((rng.uniform(-b, b, (o, i)).astype(np.float32),
+                       rng.uniform(-b, b, o).astype(np.float32)))
+    return params
+
+
+def w3_mlp(lib: Any, steps: int = 200, batch: int = 128) -> Callable[[], None]:
+    """W3: MLP 64-256-128-10 on digits, cross-entropy, SGD with momentum 0.9, float32."""
+    nn = lib.nn
+    data = [(lib.from_numpy(x), lib.from_numpy(y)) for x, y in w3_batches(steps, batch)]
+    init = w3_init()
+
+    def run() -> None:
+        model = nn.Sequential(nn.Linear(64, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(),
+                              nn.Linear(128, 10))
+        with lib.no_grad():
+            for layer, (w, b) in zip((model[0], model[2], model[4]), init):
+                layer.weight.copy_(lib.from_numpy(w))
+                layer.bias.copy_(lib.from_numpy(b))
+        opt = lib.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+        loss_fn = nn.CrossEntropyLoss()
+        for xb, yb in data:
+            opt.zero_grad()
+            loss = loss_fn(model(xb), yb)
+            loss.backward()
+            opt.step()
+
+    return run
+
+
+def w6_hessian(lib: Any, n: int = 200) -> Callable[[], None]:
+    """W6: autograd.functional.hessian of sum(tanh(A @ x) ** 2), x of size n, float64."""
+    import numpy as np
+
+    rng = np.random.default_rng(2)
+    a = lib.from_numpy(rng.standard_normal((n, n)) / n ** 0.5)
+    x = lib.from_numpy(rng.standard_normal(n))
+
+    def f(v: Any) -> Any:
+        return (lib.tanh(a @ v) ** 2).sum()
+
+    def run() -> None:
+        lib.autograd.functional.hessian(f, x)
+
+    return run
+
+
+def w7_data(batch: int = 64) -> tuple:
+    """The W7 input batch, labels and initial parameters, as NumPy arrays."""
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    x = rng.random((batch, 1, 28, 28), dtype=np.float32)
+    y = rng.integers(0, 10, batch)
+    cw = rng.uniform(-1 / 3, 1 / 3, (8, 1, 3, 3)).astype(np.float32)
+    cb = rng.uniform(-1 / 3, 1 / 3, 8).astype(np.float32)
+    b = 1 / 1352 ** 0.5
+    lw = rng.uniform(-b, b, (10, 1352)).astype(np.float32)
+    lb = rng.uniform(-b, b, 10).astype(np.float32)
+    return x, y, (cw, cb, lw, lb)
+
+
+def w7_cnn(lib: Any, iters: int = 20, batch: int = 64) -> Callable[[], None]:
+    """W7: conv 1->8 3x3, relu, max-pool 2, linear 1352->10, cross-entropy, forward and
+    backward on a batch of 64 28x28 images, `iters` times."""
+    F = lib.nn.functional
+    x, y, params = w7_data(batch)
+    xt, yt = lib.from_numpy(x), lib.from_numpy(y)
+    cw, cb, lw, lb = (lib.from_numpy(p.copy()).requires_grad_() for p in params)
+
+    def run() -> None:
+        for _ in range(iters):
+            h = F.max_pool2d(F.relu(F.conv2d(xt, cw, cb)), 2)
+            loss = F.cross_entropy(F.linear(h.flatten(1), lw, lb), yt)
+            loss.backward()
+            for p in (cw, cb, lw, lb):
+                p.grad = None
+
+    return run

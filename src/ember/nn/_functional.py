@@ -13,6 +13,7 @@ from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
 from ..ops import nn_ops, pointwise
 from ..ops._core import attach, needs_grad, node_class, wrap, wrap_dim
+from ..ops._math import raw as _raw
 from ..ops.linalg import matmul
 from ..ops.nn_ops import (
     adaptive_avg_pool2d,
@@ -73,17 +74,38 @@ def softmin(input: Tensor, dim: Any = None, _stacklevel: int = 3, dtype: Any = N
 
 # -- linear --------------------------------------------------------------------------------
 
+def _addmm_bias_grad(m: Any, g: Any, bias: Any, mat1: Any, mat2: Any, bshape: tuple) -> Any:
+    if m is _raw and len(bshape) == 1 and g.ndim == 2 and g.shape[1] == bshape[0]:
+        return np.add.reduce(g, 0)
+    return m.sum_to(g, bshape)
+
+
+def _addmm_mat2_grad(m: Any, g: Any, bias: Any, mat1: Any, mat2: Any, bshape: tuple) -> Any:
+    # mat2 is usually weight.t(): computing (g^T mat1)^T gives the weight's gradient in the
+    # weight's own row-major layout, which the optimizer then reads contiguously.
+    if m is _raw and mat2.flags.f_contiguous and not mat2.flags.c_contiguous:
+        return np.matmul(g.T, mat1).T
+    return m.matmul(m.mT(mat1), g)
+
+
 AddmmBackward0 = node_class(
     "AddmmBackward0",
-    lambda m, g, bias, mat1, mat2, bshape: m.sum_to(g, bshape),
+    _addmm_bias_grad,
     lambda m, g, bias, mat1, mat2, bshape: m.matmul(g, m.mT(mat2)),
-    lambda m, g, bias, mat1, mat2, bshape: m.matmul(m.mT(mat1), g),
+    _addmm_mat2_grad,
 )
 
 
 def addmm(bias: Tensor, mat1: Tensor, mat2: Tensor) -> Tensor:
     """bias + mat1 @ mat2 in one node."""
-    out = wrap(np.matmul(mat1._data, mat2._data) + bias._data)
+    res = np.matmul(mat1._data, mat2._data)
+    b = bias._data
+    if b.dtype == res.dtype and b.shape[-1:] == res.shape[-1:] and b.ndim <= 2 and \
+            b.shape[:-1] in ((), (1,), res.shape[:1]):
+        res += b  # the product is a fresh array: add the bias in place
+        out = wrap(res)
+    else:
+        out = wrap(res + b)
     if needs_grad(bias, mat1, mat2):
         attach(AddmmBackward0, out, (bias, mat1, mat2), (None, mat1, mat2, bias._data.shape))
     return out
@@ -181,7 +203,7 @@ def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
                dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False):
     """Applies a 2D max pooling over an input signal composed of several input planes."""
     out, idx = nn_ops.max_pool2d_with_indices(input, kernel_size, stride, padding, dilation,
-                                              ceil_mode)
+                                              ceil_mode, indices=bool(return_indices))
     return (out, idx) if return_indices else out
 
 

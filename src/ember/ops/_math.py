@@ -44,6 +44,25 @@ def _xlogy(x: Any, y: Any) -> np.ndarray:
         return np.asarray(np.where((x == 0) & ~np.isnan(y), 0, x * np.log(y)))
 
 
+_INT_OF = {2: np.int16, 4: np.int32, 8: np.int64}
+
+
+def _threshold_backward(g: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """g where x > 0 (or x is NaN), else 0: relu's gradient.
+
+    np.where with a data-dependent mask mispredicts a branch per element (several times
+    slower than a multiply on relu's half-zero masks); the same selection as a bitwise AND of
+    g's bits with an all-ones/all-zeros mask is branch-free and exact (NaN payloads and -0
+    kept)."""
+    it = _INT_OF.get(g.dtype.itemsize)
+    if g.dtype.kind != "f" or it is None or g.shape != x.shape or not x.ndim:
+        return np.where(x <= 0, g.dtype.type(0), g)
+    mask = (x <= 0).view(np.uint8).astype(it)
+    mask -= 1
+    np.bitwise_and(mask, g.view(it), out=mask)
+    return mask.view(g.dtype)
+
+
 raw = SimpleNamespace(
     sum_to=_sum_to,
     cast=lambda g, dt: g.astype(dt),
@@ -81,7 +100,7 @@ raw = SimpleNamespace(
     xlogy=_xlogy,
     cumsum=lambda x, dim: np.cumsum(x, axis=dim),
     cumprod=lambda x, dim: np.cumprod(x, axis=dim),
-    threshold_backward=lambda g, x: np.where(x <= 0, g.dtype.type(0), g),
+    threshold_backward=_threshold_backward,
 )
 
 # Filled in by the ops package with ember's own differentiable ops.

@@ -202,16 +202,31 @@ def log_softmax(input: Tensor, dim: Any = None, _stacklevel: int = 3,
     input, x, d = _softmax_input(input, dim, dtype, "log_softmax")
     ax = d if x.ndim else None
     with np.errstate(all="ignore"):
-        if x.size:
-            mx = np.max(x, axis=ax, keepdims=True)
-            mx = np.where(np.isfinite(mx), mx, 0).astype(x.dtype)
-            sh = x - mx
-            out = wrap(sh - np.log(np.sum(np.exp(sh), axis=ax, keepdims=True)))
+        if x.ndim == 2 and d == 1 and 1 < x.shape[1] <= 64 <= x.shape[0]:
+            out = wrap(_log_softmax_rows(x))
+        elif x.size:
+            # As torch: no guard for infinite maxima (a row holding +inf, or only -inf, is
+            # all NaN).
+            sh = x - np.max(x, axis=ax, keepdims=True)
+            lse = np.add.reduce(np.exp(sh), axis=ax, keepdims=True)
+            sh -= np.log(lse, out=lse)
+            out = wrap(sh)
         else:
             out = wrap(x.copy())
     if needs_grad(input):
         attach(LogSoftmaxBackward0, out, (input,), (out,), (d,))
     return out
+
+
+def _log_softmax_rows(x: np.ndarray) -> np.ndarray:
+    """log_softmax over the short rows of a tall matrix (a batch of logits). NumPy reduces
+    a short trailing axis row by row (slow per row); in the transposed layout the same
+    reductions run across whole rows of the batch at once."""
+    xt = np.ascontiguousarray(x.T)
+    xt -= np.maximum.reduce(xt, 0)
+    lse = np.add.reduce(np.exp(xt), 0)
+    xt -= np.log(lse, out=lse)
+    return np.ascontiguousarray(xt.T)
 
 
 # -- convolution -------------------------------------------------------------------------------
@@ -378,7 +393,9 @@ def convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any,
         out = col2im_np(cols, (oh, ow), ks, d, pad4, s)
         o = cout
     if bias is not None:
-        out = out + bias._data.reshape(1, o, 1, 1)
+        # out is a fresh array of the weight's dtype (checked above): add in place rather
+        # than allocate a second output-sized array.
+        out += bias._data.reshape(1, o, 1, 1)
     if nd == 1:
         out = out.reshape(n, o, out.shape[-1])
     r = wrap(np.ascontiguousarray(out))
@@ -410,16 +427,20 @@ def _pool_out(size: int, k: int, s: int, p: int, d: int, ceil: bool) -> int:
 MaxPool2DWithIndicesBackward0 = node_class(
     "MaxPool2DWithIndicesBackward0",
     lambda m, g, x, idx, xs: m.tie(m.reshape(
-        m.scatter_rows(m.reshape(g, (idx.shape[0], -1)), idx, xs[-1] * xs[-2]), xs), x))
+        m.scatter_rows(m.reshape(g, idx.shape), idx, xs[-1] * xs[-2]), xs), x))
 
 
 def max_pool2d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None,
                             padding: Any = 0, dilation: Any = 1,
-                            ceil_mode: bool = False) -> tuple:
-    """2-D max pooling; returns the maxima and their flat indices within each input plane."""
+                            ceil_mode: bool = False, indices: bool = True) -> tuple:
+    """2-D max pooling; returns the maxima and their flat indices within each input plane
+    (None for the indices when `indices` is false and they are not needed)."""
     x = input._data
     if x.ndim not in (3, 4):
         raise RuntimeError("non-empty 3D or 4D (batch mode) tensor expected for input")
+    if 0 in x.shape[-3:]:
+        raise RuntimeError("Expected 3D or 4D (batch mode) tensor with optional 0 dim batch "
+                           f"size for input, but got:[{', '.join(map(str, x.shape))}]")
     k = _tuple(kernel_size, 2)
     s = k if stride is None or (isinstance(stride, (list, tuple)) and not stride) \
         else _tuple(stride, 2)
@@ -438,6 +459,9 @@ def max_pool2d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None,
         raise RuntimeError(
             f"Given input size: ({c}x{h}x{w}). Calculated output size: ({c}x{oh}x{ow}). "
             "Output size is too small")
+    if s == k and not any(p) and d == (1, 1) and x.dtype.kind == "f" and \
+            oh * k[0] <= h and ow * k[1] <= w:
+        return _max_pool_blocks(input, x4, k, oh, ow, indices)
     pb = max(0, (oh - 1) * s[0] + d[0] * (k[0] - 1) + 1 - h - p[0])
     pr = max(0, (ow - 1) * s[1] + d[1] * (k[1] - 1) + 1 - w - p[1])
     fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
@@ -457,8 +481,82 @@ def max_pool2d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None,
     indices = wrap(idx.reshape(out_shape))
     if needs_grad(input):
         attach(MaxPool2DWithIndicesBackward0, out, (input,),
-               (input, idx.reshape(n * c, -1), x.shape))
+               (input, idx.reshape(n * c, oh * ow), x.shape))
     return out, indices
+
+
+# -- max pooling over disjoint windows (stride == kernel, no padding, no dilation) ----------
+#
+# Each window offset (i, j) is one strided slice of the input; the maxima are a chain of
+# element-wise maximums over those slices and the backward pass writes the gradient into the
+# same slices, so no window array is ever built. `arg` keeps the offset of each maximum
+# (uint8: k*k is small) in place of flat indices, which are only computed when asked for.
+
+def _block_slices(k: tuple, oh: int, ow: int) -> list:
+    return [(slice(None), slice(None), slice(i, i + oh * k[0], k[0]),
+             slice(j, j + ow * k[1], k[1])) for i in range(k[0]) for j in range(k[1])]
+
+
+def _max_pool_blocks(input: Tensor, x4: np.ndarray, k: tuple, oh: int, ow: int,
+                     want_indices: bool) -> tuple:
+    x = input._data
+    views = [x4[sl] for sl in _block_slices(k, oh, ow)]
+    best = views[0].copy()
+    for v in views[1:]:
+        np.maximum(best, v, out=best)  # NaN-propagating, as torch's isnan test
+    # torch keeps the first maximum of a window in scan order, or its last NaN.
+    arg = np.zeros(best.shape, np.uint8 if len(views) <= 256 else np.int64)
+    if len(views) > 1:
+        seen = views[0] == best
+        for kk, v in enumerate(views[1:], 1):
+            hit = v == best
+            first = hit & ~seen
+            arg += first.view(np.uint8) * arg.dtype.type(kk)
+            seen |= hit
+        if not seen.all():
+            for kk, v in enumerate(views):
+                arg[np.isnan(v)] = kk
+    shape = x.shape[:-2] + (oh, ow)
+    out = wrap(best.reshape(shape))
+    idx = None
+    if want_indices:
+        idx = wrap(_block_indices(arg, k, x.shape[-1], oh, ow).reshape(shape))
+    if needs_grad(input):
+        attach(MaxPoolBlocksBackward, out, (input,), (input, arg, x.shape, k))
+    return out, idx
+
+
+def _block_indices(arg: np.ndarray, k: tuple, w: int, oh: int, ow: int) -> np.ndarray:
+    """Flat indices within each input plane of the maxima at window offsets `arg`."""
+    ki, kj = np.divmod(np.arange(k[0] * k[1], dtype=np.int64), k[1])
+    offset = ki * w + kj
+    base = (np.arange(oh, dtype=np.int64)[:, None] * (k[0] * w) +
+            np.arange(ow, dtype=np.int64) * k[1])
+    return offset[arg] + base
+
+
+def _max_pool_blocks_grad(m: Any, g: Any, x: Any, arg: np.ndarray, xs: tuple,
+                          k: tuple) -> Any:
+    oh, ow = arg.shape[-2:]
+    if m is not _raw:
+        n = _numel(xs[:-2])
+        idx = _block_indices(arg, k, xs[-1], oh, ow).reshape(n, oh * ow)
+        return m.tie(m.reshape(m.scatter_rows(m.reshape(g, (n, oh * ow)), idx,
+                                              xs[-1] * xs[-2]), xs), x)
+    g = g.reshape(arg.shape)
+    it = _math._INT_OF.get(g.dtype.itemsize)
+    gx = np.zeros(arg.shape[:2] + tuple(xs[-2:]), g.dtype)
+    for kk, sl in enumerate(_block_slices(k, oh, ow)):
+        # g where the maximum sits at this offset, else 0: a bitwise AND with an all-ones
+        # mask keeps inf and NaN gradients out of the other positions, as a scatter does.
+        mask = (arg == kk).view(np.uint8).astype(it)
+        np.negative(mask, out=mask)
+        np.bitwise_and(mask, g.view(it), out=mask)
+        gx[sl] = mask.view(g.dtype)
+    return gx.reshape(xs)
+
+
+MaxPoolBlocksBackward = node_class("MaxPool2DWithIndicesBackward0", _max_pool_blocks_grad)
 
 
 def _padded_cols(x4: np.ndarray, k: tuple, d: tuple, pad4: tuple, s: tuple, fill: Any,
@@ -1181,6 +1279,12 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
 def _nll_grad(m: Any, g: Any, x: Any, idx: np.ndarray, coef: np.ndarray, c: int, red: int,
               rows_shape: tuple, perm: Any) -> Any:
     # coef is -weight[target] (0 where ignored), divided by the total weight for 'mean'.
+    if m is _raw and perm is None:
+        # One picked entry per row: write it in place of a scatter-add.
+        vals = (g.reshape(-1, 1) if red == 0 else g.reshape(1, 1)) * coef
+        gx = np.zeros((idx.shape[0], c), vals.dtype)
+        gx[np.arange(idx.shape[0]), idx[:, 0]] = vals[:, 0]
+        return gx.reshape(rows_shape)
     gr = m.reshape(g, (-1, 1)) * m.const(coef) if red == 0 else \
         m.expand(m.reshape(g, (1, 1)), coef.shape) * m.const(coef)
     gx = m.reshape(m.scatter_rows(gr, idx, c), rows_shape)
@@ -1215,6 +1319,11 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
         raise RuntimeError(f"size mismatch (got input: {list(x.shape)}, target: "
                            f"{list(t.shape)})")
     c = x.shape[1] if x.ndim >= 2 else x.shape[0]
+    if x.ndim == 2 and weight is None and red and t.dtype == np.int64 and x.shape[0] and \
+            x.dtype.kind == "f":
+        fast = _nll_rows(input, x, t, c, red, ignore_index)
+        if fast is not None:
+            return fast
     if weight is not None and weight._data.shape != (c,):
         raise RuntimeError(f"weight tensor should be defined either for all {c} classes or no "
                            f"classes but got weight tensor of shape: {list(weight.shape)}")
@@ -1243,7 +1352,8 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
         s = np.sum(losses, dtype=x.dtype)
         if red == 1:
             res = np.asarray(s / total, x.dtype)
-            coef = (-wt / total).astype(x.dtype)[:, None]
+            # With every target ignored the loss is 0/0 but torch's gradient is 0.
+            coef = (-wt / total if total else np.zeros_like(wt)).astype(x.dtype)[:, None]
         else:
             res = np.asarray(s, x.dtype)
             coef = -wt[:, None]
@@ -1257,6 +1367,27 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
             rows_shape, perm = x.shape, None
         attach(cls, out, (input,), (input, safe[:, None], coef.astype(x.dtype), c, red, rows_shape,
                                     perm))
+    return out
+
+
+def _nll_rows(input: Tensor, x: np.ndarray, t: np.ndarray, c: int, red: int,
+              ignore_index: int) -> Tensor | None:
+    """nll_loss of an (N, C) batch with every target a class (none ignored), no weights,
+    reduced: the common case, without the per-sample weight arrays; None otherwise."""
+    n = x.shape[0]
+    if t.min() < 0 or t.max() >= c or (0 <= ignore_index < c and (t == ignore_index).any()):
+        return None
+    s = np.add.reduce(x[np.arange(n), t])
+    if red == 1:
+        total = x.dtype.type(n)
+        out = wrap(np.asarray(-s / total, x.dtype))
+        coef = np.full((n, 1), -1 / total, x.dtype)
+    else:
+        out = wrap(np.asarray(-s, x.dtype))
+        coef = np.full((n, 1), -1, x.dtype)
+    if needs_grad(input):
+        attach(NllLossBackward0, out, (input,),
+               (input, t[:, None].copy(), coef, c, red, x.shape, None))
     return out
 
 
