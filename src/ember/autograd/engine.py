@@ -98,18 +98,18 @@ def run_backward(
                 node._saved = node._vars = None
             if hook_count[0] and hasattr(node, "_hooks"):
                 outs = _run_post_hooks(node, outs, grads, create_graph)
-            nexts = node.next_functions
-            if len(outs) != len(nexts):
+            nexts = node._next
+            if 2 * len(outs) != len(nexts):
                 raise RuntimeError(
                     f"function {node.name()} returned an incorrect number of gradients "
-                    f"(expected {len(nexts)}, got {len(outs)})")
+                    f"(expected {len(nexts) // 2}, got {len(outs)})")
             meta = node._meta
             i = -1
             for g in outs:
                 i += 1
                 if g is None:
                     continue
-                nxt, nr = nexts[i]
+                nxt = nexts[2 * i]
                 if nxt is None:
                     continue
                 if meta is not None and meta[i] is not None:
@@ -124,7 +124,7 @@ def run_backward(
                     else:
                         buffers[nxt] = old + g
                 else:
-                    _add_to_buffer(buffers, heap, nxt, nr, g)
+                    _add_to_buffer(buffers, heap, nxt, nexts[2 * i + 1], g)
     finally:
         state.enabled = prev_mode
         if gc_was_enabled:
@@ -198,13 +198,13 @@ def _needed_nodes(roots: Sequence[tuple], targets: dict) -> set:
             continue
         seen.add(n)
         order.append(n)
-        for nxt, _ in n.next_functions:
+        for nxt in n._next[::2]:
             if nxt is not None and nxt not in seen:
                 stack.append(nxt)
     order.sort(key=lambda n: n._seq)
     needed: set = set()
     for n in order:
-        if n in targets or any(nxt in needed for nxt, _ in n.next_functions):
+        if n in targets or any(nxt in needed for nxt in n._next[::2]):
             needed.add(n)
     return needed
 

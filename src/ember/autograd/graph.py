@@ -104,7 +104,7 @@ class Node:
     """
 
     __slots__ = (
-        "next_functions", "_saved", "_vars", "_checks", "_ctx", "_meta", "_seq", "_hooks",
+        "_next", "_saved", "_vars", "_checks", "_ctx", "_meta", "_seq", "_hooks",
         "_pre_hooks", "_trace", "metadata", "__weakref__",
     )
 
@@ -115,6 +115,18 @@ class Node:
     def name(self) -> str:
         """Returns the name of the node, e.g. 'AddBackward0'."""
         return type(self).__name__
+
+    @property
+    def next_functions(self) -> tuple:
+        """The `(node, output_nr)` edge of each input."""
+        n = self._next
+        return tuple((n[i], n[i + 1]) for i in range(0, len(n), 2))
+
+    @next_functions.setter
+    def next_functions(self, edges: tuple) -> None:
+        # Kept flat, (node, nr, node, nr, ...): one tuple per node instead of one per edge
+        # more, which matters to the cyclic collector on large graphs.
+        self._next = tuple(x for edge in edges for x in edge)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} object at {hex(id(self))}>"
@@ -158,9 +170,10 @@ class Node:
                 saved = self.unpack(False)
             args = saved + self._ctx
             m = Math.raw
+        n = self._next
         return tuple(
-            f(m, grad, *args) if e[0] is not None else None
-            for f, e in zip(self.formulas, self.next_functions)
+            f(m, grad, *args) if n[2 * i] is not None else None
+            for i, f in enumerate(self.formulas)
         )
 
     def release(self) -> None:
@@ -215,9 +228,9 @@ def specialised_apply(formulas: tuple) -> Callable:
                 if saved is None or (c and (len(c) != 2 or c[0][0] != c[1])):
                     saved = self.unpack(False)
                 args = saved + self._ctx
-            e0, e1 = self.next_functions
-            return (f0(m, grad, *args) if e0[0] is not None else None,
-                    f1(m, grad, *args) if e1[0] is not None else None)
+            n = self._next
+            return (f0(m, grad, *args) if n[0] is not None else None,
+                    f1(m, grad, *args) if n[2] is not None else None)
 
         return apply2
     return Node.apply
@@ -298,7 +311,7 @@ class AccumulateGrad(Node):
 
     def __init__(self, variable: Any) -> None:
         self.variable = variable
-        self.next_functions = ()
+        self._next = ()
         self._saved = ()
         self._seq = _next_seq()
 

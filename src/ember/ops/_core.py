@@ -37,15 +37,15 @@ def needs_grad(*tensors: Any) -> bool:
 
 
 def _edges(inputs: tuple) -> tuple:
-    edges = []
+    """The flat edge tuple (node, nr, node, nr, ...) of a node whose inputs are `inputs`."""
+    flat: list = []
     for t in inputs:
         if t is None:
-            edges.append(NO_EDGE)
+            flat += NO_EDGE
         else:
             fn = t._fn
-            # Views go through _edge: their history may need regenerating.
-            edges.append((fn, t._nr) if fn is not None and t._base is None else t._edge())
-    return tuple(edges)
+            flat += (fn, t._nr) if fn is not None and t._base is None else t._edge()
+    return tuple(flat)
 
 
 def _store(node: Node, saved: tuple, outs: tuple) -> None:
@@ -84,7 +84,7 @@ def attach(cls: type, out: Tensor, inputs: tuple, saved: tuple = (), ctx: tuple 
     None for operands that are not tensors). Saved items may be input tensors, `out` itself
     (kept as its bare array, so the node does not hold its own output) or constants."""
     node = _new(cls)
-    node.next_functions = _edges(inputs)
+    node._next = _edges(inputs)
     _store(node, saved, (out,))
     node._ctx = ctx
     node._meta = meta
@@ -101,8 +101,7 @@ def attach_unary(cls: type, out: Tensor, a: Tensor, save: int) -> Tensor:
     (1) or the output (2)."""
     node = _new(cls)
     fn = a._fn
-    node.next_functions = ((fn, a._nr),) if fn is not None and a._base is None else \
-        (a._edge(),)
+    node._next = (fn, a._nr) if fn is not None and a._base is None else a._edge()
     if save == 1:
         node._saved = (a._data,)
         node._vars = (a,)
@@ -127,7 +126,7 @@ def attach_outputs(cls: type, outs: tuple, inputs: tuple, saved: tuple = (), ctx
                    meta: Any = None) -> tuple:
     """`attach` for a node with several outputs; floating outputs become differentiable."""
     node = _new(cls)
-    node.next_functions = _edges(inputs)
+    node._next = _edges(inputs)
     _store(node, saved, outs)
     node._ctx = ctx
     node._meta = meta

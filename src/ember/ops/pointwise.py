@@ -127,9 +127,8 @@ def _binary(np_fn: Callable, cls: type, input: Any, other: Any, save: bool) -> T
             if input._rg and _mode.enabled:
                 node = _new(cls)
                 fn = input._fn
-                node.next_functions = (
-                    (fn, input._nr) if fn is not None and input._base is None else
-                    input._edge(), NO_EDGE)
+                node._next = ((fn, input._nr) if fn is not None and input._base is None
+                              else input._edge()) + NO_EDGE
                 if save:
                     node._saved = (x, other)
                     node._vars = (input, other)
@@ -156,9 +155,15 @@ def _binary(np_fn: Callable, cls: type, input: Any, other: Any, save: bool) -> T
                     node = _new(cls)
                     fn = input._fn
                     fo = other._fn
-                    node.next_functions = (
-                        (fn, input._nr) if fn is not None else input._edge(),
-                        (fo, other._nr) if fo is not None else other._edge())
+                    if fn is not None and input._base is None:
+                        if fo is not None and other._base is None:
+                            node._next = (fn, input._nr, fo, other._nr)
+                        else:
+                            node._next = (fn, input._nr) + other._edge()
+                    else:
+                        node._next = input._edge() + (
+                            (fo, other._nr) if fo is not None and other._base is None
+                            else other._edge())
                     if save:
                         node._saved = (x, y)
                         node._vars = (input, other)
@@ -356,8 +361,8 @@ def pow(input: Any, exponent: Any) -> Tensor:
         if input._rg and _mode.enabled:
             node = _new(PowBackward0)
             fn = input._fn
-            node.next_functions = (
-                (fn, input._nr) if fn is not None and input._base is None else input._edge(),)
+            node._next = (fn, input._nr) if fn is not None and input._base is None else \
+                input._edge()
             node._saved = (x, exponent)
             node._vars = (input, exponent)
             node._checks = (input._vc, input._vc[0])
