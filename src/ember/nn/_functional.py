@@ -74,13 +74,13 @@ def softmin(input: Tensor, dim: Any = None, _stacklevel: int = 3, dtype: Any = N
 
 # -- linear --------------------------------------------------------------------------------
 
-def _addmm_bias_grad(m: Any, g: Any, bias: Any, mat1: Any, mat2: Any, bshape: tuple) -> Any:
+def _addmm_bias_grad(m: Any, g: Any, mat1: Any, mat2: Any, bshape: tuple) -> Any:
     if m is _raw and len(bshape) == 1 and g.ndim == 2 and g.shape[1] == bshape[0]:
         return np.add.reduce(g, 0)
     return m.sum_to(g, bshape)
 
 
-def _addmm_mat2_grad(m: Any, g: Any, bias: Any, mat1: Any, mat2: Any, bshape: tuple) -> Any:
+def _addmm_mat2_grad(m: Any, g: Any, mat1: Any, mat2: Any, bshape: tuple) -> Any:
     # mat2 is usually weight.t(): computing (g^T mat1)^T gives the weight's gradient in the
     # weight's own row-major layout, which the optimizer then reads contiguously.
     if m is _raw and mat2.flags.f_contiguous and not mat2.flags.c_contiguous:
@@ -91,7 +91,7 @@ def _addmm_mat2_grad(m: Any, g: Any, bias: Any, mat1: Any, mat2: Any, bshape: tu
 AddmmBackward0 = node_class(
     "AddmmBackward0",
     _addmm_bias_grad,
-    lambda m, g, bias, mat1, mat2, bshape: m.matmul(g, m.mT(mat2)),
+    lambda m, g, mat1, mat2, bshape: m.matmul(g, m.mT(mat2)),
     _addmm_mat2_grad,
 )
 
@@ -107,7 +107,7 @@ def addmm(bias: Tensor, mat1: Tensor, mat2: Tensor) -> Tensor:
     else:
         out = wrap(res + b)
     if needs_grad(bias, mat1, mat2):
-        attach(AddmmBackward0, out, (bias, mat1, mat2), (None, mat1, mat2, bias._data.shape))
+        attach(AddmmBackward0, out, (bias, mat1, mat2), (mat1, mat2), (b.shape,))
     return out
 
 
@@ -705,6 +705,10 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: "
                            f"{label_smoothing}")
+    if label_smoothing == 0.0 and weight is None:
+        fast = nn_ops.cross_entropy_rows(input, target, red, ignore_index)
+        if fast is not None:
+            return fast
     cd = _class_dim(input)
     c = input._data.shape[cd]
     if target._data.dtype.kind == "f":

@@ -218,6 +218,14 @@ def log_softmax(input: Tensor, dim: Any = None, _stacklevel: int = 3,
     return out
 
 
+def _log_softmax_last(x: np.ndarray) -> np.ndarray:
+    """log_softmax over the last axis of a non-empty array."""
+    sh = x - np.maximum.reduce(x, -1, keepdims=True)
+    lse = np.add.reduce(np.exp(sh), -1, keepdims=True)
+    sh -= np.log(lse, out=lse)
+    return sh
+
+
 def _log_softmax_rows(x: np.ndarray) -> np.ndarray:
     """log_softmax over the short rows of a tall matrix (a batch of logits). NumPy reduces
     a short trailing axis row by row (slow per row); in the transposed layout the same
@@ -1370,6 +1378,21 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
     return out
 
 
+def _nll_rows_grad(m: Any, g: Any, x: Any, rows: np.ndarray, t: np.ndarray,
+                   scale: Any) -> Any:
+    # d loss / d x[r, t[r]] = scale * g (scale: -1, or -1/N for 'mean'), 0 elsewhere.
+    if m is _raw:
+        gx = np.zeros(x.shape, x.dtype)
+        gx[rows, t] = g * scale
+        return gx
+    n, c = x.shape
+    gr = m.expand(m.reshape(g, (1, 1)), (n, 1)) * m.const(np.full((n, 1), scale))
+    return m.tie(m.scatter_rows(gr, t[:, None], c), x)
+
+
+NllLossRowsBackward = node_class("NllLossBackward0", _nll_rows_grad)
+
+
 def _nll_rows(input: Tensor, x: np.ndarray, t: np.ndarray, c: int, red: int,
               ignore_index: int) -> Tensor | None:
     """nll_loss of an (N, C) batch with every target a class (none ignored), no weights,
@@ -1377,18 +1400,42 @@ def _nll_rows(input: Tensor, x: np.ndarray, t: np.ndarray, c: int, red: int,
     n = x.shape[0]
     if t.min() < 0 or t.max() >= c or (0 <= ignore_index < c and (t == ignore_index).any()):
         return None
-    s = np.add.reduce(x[np.arange(n), t])
+    rows = np.arange(n)
+    s = np.add.reduce(x[rows, t])
     if red == 1:
         total = x.dtype.type(n)
         out = wrap(np.asarray(-s / total, x.dtype))
-        coef = np.full((n, 1), -1 / total, x.dtype)
+        scale = -1 / total
     else:
         out = wrap(np.asarray(-s, x.dtype))
-        coef = np.full((n, 1), -1, x.dtype)
+        scale = x.dtype.type(-1)
     if needs_grad(input):
-        attach(NllLossBackward0, out, (input,),
-               (input, t[:, None].copy(), coef, c, red, x.shape, None))
+        # The target is copied: changing it in place later must not change the gradient.
+        attach(NllLossRowsBackward, out, (input,), (input,), (rows, t.copy(), scale))
     return out
+
+
+def cross_entropy_rows(input: Tensor, target: Tensor, red: int,
+                       ignore_index: int) -> Tensor | None:
+    """cross_entropy of an (N, C) batch of logits against class indices, reduced, with no
+    weights, no label smoothing and no target ignored: log_softmax and nll_loss (torch's two
+    nodes) without the general paths' checks. None when the general path must run (it also
+    raises torch's errors for bad input)."""
+    x, t = input._data, target._data
+    if x.ndim != 2 or t.ndim != 1 or t.dtype != np.int64 or x.dtype.kind != "f" or not red:
+        return None
+    n, c = x.shape
+    if not n or t.shape[0] != n or c < 2:
+        return None
+    try:
+        logp = _log_softmax_rows(x) if n >= 64 and c <= 64 else _log_softmax_last(x)
+    except RuntimeWarning:  # a warnings filter that raises: compute quietly instead
+        with np.errstate(all="ignore"):
+            logp = _log_softmax_rows(x) if n >= 64 and c <= 64 else _log_softmax_last(x)
+    lp = wrap(logp)
+    if needs_grad(input):
+        attach(LogSoftmaxBackward0, lp, (input,), (lp,), (1,))
+    return _nll_rows(lp, logp, t, c, red, ignore_index)
 
 
 def legacy_reduction(size_average: Any, reduce: Any) -> str:
