@@ -93,3 +93,16 @@ def is_floating_point(input: Tensor) -> _builtins.bool:
     """Returns True if the data type of input is a floating point data type."""
     return input.is_floating_point()
 
+
+
+def _make_namespaces_transform_aware() -> None:
+    # Functions a program takes from these namespaces before it first uses vmap or forward
+    # AD must still see those transforms.
+    from .func import _dispatch
+    from .nn import functional
+
+    for ns in (globals(), functional.__dict__, linalg.__dict__):
+        _dispatch.prewrap(ns)
+
+
+_make_namespaces_transform_aware()

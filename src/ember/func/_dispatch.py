@@ -64,16 +64,12 @@ def install() -> None:
     from .. import _tensor, ops
     from ..ops import _math
 
-    families = list(ops.FAMILIES)
     creation = ops.creation
-    replace: dict = {}
-    for family in families:
-        for name in family.__all__:
-            fn = getattr(family, name, None)
-            if isinstance(fn, types.FunctionType):
-                if fn not in replace:
-                    replace[fn] = _wrap(fn, name)
-                WRAPPED.setdefault(name, replace[fn])
+    replace: dict = dict(_PREWRAPPED)
+    for fn, name in _public_ops():
+        if fn not in replace:
+            replace[fn] = _wrap(fn, name)
+        WRAPPED.setdefault(name, replace[fn])
     for name in ("zeros_like", "ones_like", "full_like", "empty_like", "rand_like",
                  "randn_like"):
         fn = getattr(creation, name, None)
@@ -101,6 +97,43 @@ def install() -> None:
         if isinstance(v, types.FunctionType) and v in replace:
             ns[k] = replace[v]
     _installed[0] = True
+
+
+def _public_ops() -> list:
+    """(function, name) for every public op of the families: their __all__ (which become
+    Tensor methods) and the functions they define for the namespaces only, such as gelu."""
+    from .. import ops
+
+    found = []
+    for family in ops.FAMILIES:
+        seen = set()
+        for name in list(family.__all__) + sorted(vars(family)):
+            fn = getattr(family, name, None)
+            if name.startswith("_") or name in seen or not isinstance(fn, types.FunctionType):
+                continue
+            if name not in family.__all__ and fn.__module__ != family.__name__:
+                continue
+            seen.add(name)
+            found.append((fn, name))
+    return found
+
+
+# Wrappers made at import for the functions of ember's public namespaces, so that a function
+# a program took from them before any transform existed (`from ember import exp`) still sees
+# transforms: original -> wrapper.
+_PREWRAPPED: dict = {}
+
+
+def prewrap(namespace: dict) -> None:
+    """Replaces, in a public namespace, every op function by its transform-aware wrapper."""
+    ops = dict(_public_ops())
+    for k, v in list(namespace.items()):
+        if isinstance(v, types.FunctionType) and v in ops:
+            w = _PREWRAPPED.get(v)
+            if w is None:
+                w = _PREWRAPPED[v] = _wrap(v, ops[v])
+                _ORIGINAL_OF[w] = v
+            namespace[k] = w
 
 
 def op(name: str) -> Callable:
