@@ -17,6 +17,15 @@ def load_digits() -> tuple:
     return (d.data / 16.0).astype(np.float32), d.target.astype(np.int64)
 
 
+def split(x: np.ndarray, y: np.ndarray, test_share: float = 0.2, seed: int = 0) -> tuple:
+    """A shuffled train/test split (the file lists the writers in order, so its last rows
+    come from writers the first rows never saw): (x_train, y_train, x_test, y_test)."""
+    order = np.random.default_rng(seed).permutation(len(x))
+    n = len(x) - int(len(x) * test_share)
+    train, test = order[:n], order[n:]
+    return x[train], y[train], x[test], y[test]
+
+
 def progress(step: int, total: int, loss: float, width: int = 30) -> None:
     """A one-line progress bar, redrawn in place."""
     done = int(width * step / total)
@@ -27,11 +36,14 @@ def progress(step: int, total: int, loss: float, width: int = 30) -> None:
 
 
 def train(lib: Any, make_model: Callable, x: np.ndarray, y: np.ndarray, steps: int,
-          seed: int = 0, batch_size: int = 64, lr: float = 1e-3, show: bool = True) -> tuple:
-    """Trains with Adam on shuffled mini-batches; returns the per-step losses and the model."""
+          seed: int = 0, batch_size: int = 64, lr: float = 1e-3, cosine: bool = False,
+          show: bool = True) -> tuple:
+    """Trains with Adam on shuffled mini-batches, the learning rate optionally annealed to
+    zero along a cosine over the steps; returns the per-step losses and the model."""
     lib.manual_seed(seed)
     model = make_model(lib.nn)
     opt = lib.optim.Adam(model.parameters(), lr=lr)
+    sched = lib.optim.lr_scheduler.CosineAnnealingLR(opt, steps) if cosine else None
     data = lib.utils.data.TensorDataset(lib.from_numpy(x), lib.from_numpy(y))
     loader = lib.utils.data.DataLoader(data, batch_size=batch_size, shuffle=True)
     losses: list = []
@@ -41,6 +53,8 @@ def train(lib: Any, make_model: Callable, x: np.ndarray, y: np.ndarray, steps: i
             loss = lib.nn.functional.cross_entropy(model(xb), yb)
             loss.backward()
             opt.step()
+            if sched is not None:
+                sched.step()
             losses.append(loss.item())
             if show and (len(losses) % 10 == 0 or len(losses) == steps):
                 progress(len(losses), steps, losses[-1])

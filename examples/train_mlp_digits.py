@@ -11,7 +11,7 @@ import sys
 sys.path.insert(0, os.path.dirname(__file__))
 
 import ember
-from _digits_common import accuracy, compare, load_digits, plot, train
+from _digits_common import accuracy, compare, load_digits, plot, split, train
 
 
 def make_model(nn):
@@ -25,19 +25,22 @@ def main() -> None:
     parser.add_argument("--out", default="mlp_loss.png")
     args = parser.parse_args()
     x, y = load_digits()
-    n = len(x) * 4 // 5
-    print(f"digits: {len(x)} images, training on {n}")
-    losses, model = train(ember, make_model, x[:n], y[:n], args.steps, lr=1e-2)
+    x_train, y_train, x_test, y_test = split(x, y)
+    print(f"digits: {len(x)} images, training on {len(x_train)}, testing on {len(x_test)}")
+    losses, model = train(ember, make_model, x_train, y_train, args.steps, lr=1e-2)
     print(f"ember: final loss {losses[-1]:.4f}, test accuracy "
-          f"{accuracy(ember, model, x[n:], y[n:]):.3f}")
+          f"{accuracy(ember, model, x_test, y_test):.3f}")
     curves = {"ember": losses}
     if not args.no_torch:
         import torch
 
-        t_losses, _ = train(torch, make_model, x[:n], y[:n], args.steps, lr=1e-2, show=False)
+        t_losses, _ = train(torch, make_model, x_train, y_train, args.steps, lr=1e-2,
+                            show=False)
         diff = compare(losses, t_losses)
         print(f"torch: final loss {t_losses[-1]:.4f}; largest relative difference per step "
               f"{diff:.2e}")
+        for step in (0, 1, 2, len(losses) // 2, len(losses) - 1):
+            print(f"  step {step + 1:4d}: ember {losses[step]:.6f}  torch {t_losses[step]:.6f}")
         curves["torch"] = t_losses
         if diff > 1e-4:
             raise SystemExit("ember and torch diverged")
