@@ -80,7 +80,8 @@ class SGD(Optimizer):
                 else:
                     b = buf._data
                     b *= f(mom, dt)
-                    b += f(1 - damp, dt) * g
+                    # Without dampening the factor is exactly 1: skip the product.
+                    b += g if damp == 0 else f(1 - damp, dt) * g
                 g = g + f(mom, dt) * buf._data if nesterov else buf._data
             x += f(-lr, dt) * g
             _touch(p)
