@@ -165,9 +165,6 @@ def test_forward_ad_errors():
 
 
 def test_functional_call():
-    nn = pytest.importorskip("ember.nn")
-    if not hasattr(nn, "Linear"):
-        pytest.skip("nn.Linear is not available yet")
 
     def run(lib, F):
         lib.manual_seed(0)

@@ -225,7 +225,8 @@ def test_seeded_training_run_matches_torch():
 
 def test_seeded_training_run_on_digits_matches_torch():
     # The MLP example's run on the real data set: 200 Adam steps, the same loss at every step.
-    datasets = pytest.importorskip("sklearn.datasets")
+    from sklearn import datasets
+
     d = datasets.load_digits()
     x, y = (d.data / 16.0).astype(np.float32), d.target.astype(np.int64)
     e = train_mlp(ember, x, y)
