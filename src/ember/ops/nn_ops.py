@@ -888,11 +888,28 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
 
 
 def _embedding_renorm(w: np.ndarray, idx: np.ndarray, max_norm: float, p: float) -> None:
+    # As torch's embedding_renorm_: each looked-up row once, its norm in the row's dtype, the
+    # scale in double, the row scaled in its dtype.
     for i in np.unique(idx):
         row = w[i]
-        norm = np.sum(np.abs(row) ** p) ** (1.0 / p)
+        norm = float(_row_norm(row, p))
         if norm > max_norm:
             row *= row.dtype.type(max_norm / (norm + 1e-7))
+
+
+def _row_norm(row: np.ndarray, p: float) -> Any:
+    a = np.abs(row)
+    if p == math.inf:
+        return a.max(initial=0)
+    if p == -math.inf:
+        return a.min(initial=math.inf)
+    if p == 0:
+        return np.count_nonzero(a)
+    if p == 1:
+        return a.sum()
+    if p == 2:
+        return np.sqrt(np.dot(row, row))
+    return np.sum(a ** a.dtype.type(p)) ** a.dtype.type(1.0 / p)
 
 
 # -- activations -------------------------------------------------------------------------------

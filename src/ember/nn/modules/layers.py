@@ -137,6 +137,19 @@ class _ConvNd(Module):
         self.output_padding = _ntuple(output_padding, nd)
         self.groups = groups
         self.padding_mode = padding_mode
+        # The F.pad amounts for the non-zero padding modes (last dimension first); 'same'
+        # puts the odd element of an uneven total on the right.
+        self._reversed_padding_repeated_twice: Any = [0, 0] * nd
+        if isinstance(self.padding, str):
+            if padding == "same":
+                for i, (d, k) in enumerate(zip(self.dilation, self.kernel_size)):
+                    total = d * (k - 1)
+                    j = 2 * (nd - 1 - i)
+                    self._reversed_padding_repeated_twice[j] = total // 2
+                    self._reversed_padding_repeated_twice[j + 1] = total - total // 2
+        else:
+            self._reversed_padding_repeated_twice = tuple(
+                p for p in reversed(self.padding) for _ in range(2))
         if transposed:
             self.weight = _empty(in_channels, out_channels // groups, *self.kernel_size,
                                  dtype=dtype)
@@ -174,12 +187,9 @@ class _ConvNd(Module):
         return s.format(**self.__dict__)
 
     def _pad_input(self, input: Tensor) -> tuple:
-        if self.padding_mode == "zeros" or isinstance(self.padding, str):
+        if self.padding_mode == "zeros":
             return input, self.padding
-        pads: list = []
-        for p in reversed(self.padding):
-            pads += [p, p]
-        return F.pad(input, pads, mode=self.padding_mode), 0
+        return F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode), 0
 
 
 class Conv1d(_ConvNd):
@@ -219,6 +229,9 @@ class ConvTranspose1d(_ConvNd):
                  padding: Any = 0, output_padding: Any = 0, groups: int = 1,
                  bias: bool = True, dilation: Any = 1, padding_mode: str = "zeros",
                  device: Any = None, dtype: Any = None) -> None:
+        if padding_mode != "zeros":
+            raise ValueError(f'Only "zeros" padding mode is supported for '
+                             f'{self.__class__.__name__}')
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
                          True, output_padding, groups, bias, padding_mode, 1, dtype)
 
@@ -234,6 +247,9 @@ class ConvTranspose2d(_ConvNd):
                  padding: Any = 0, output_padding: Any = 0, groups: int = 1,
                  bias: bool = True, dilation: Any = 1, padding_mode: str = "zeros",
                  device: Any = None, dtype: Any = None) -> None:
+        if padding_mode != "zeros":
+            raise ValueError(f'Only "zeros" padding mode is supported for '
+                             f'{self.__class__.__name__}')
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
                          True, output_padding, groups, bias, padding_mode, 2, dtype)
 

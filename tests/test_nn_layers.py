@@ -1,0 +1,105 @@
+"""Layer options against torch: convolution padding modes, Embedding's max_norm
+renormalisation, batch norm's graph in evaluation mode and the names of graph nodes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn as tnn
+
+import ember
+import ember.nn as enn
+from helpers import assert_same, same_error
+
+F32 = {"rtol": 1e-4, "atol": 1e-5}
+
+
+def rnd(*shape, seed=0, dtype=np.float32):
+    return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
+
+
+def twins(make, seed=0):
+    ember.manual_seed(seed)
+    torch.manual_seed(seed)
+    return make(enn), make(tnn)
+
+
+def forward_backward(e, t, x, **tol):
+    ex = ember.from_numpy(x.copy()).requires_grad_()
+    tx = torch.from_numpy(x.copy()).requires_grad_()
+    eo, to = e(ex), t(tx)
+    assert_same(eo, to, **tol)
+    g = rnd(*to.shape, seed=5, dtype=x.dtype)
+    (eo * ember.from_numpy(g)).sum().backward()
+    (to * torch.from_numpy(g)).sum().backward()
+    assert_same(ex.grad, tx.grad, **tol)
+    for (_, ep), (_, tp) in zip(e.named_parameters(), t.named_parameters()):
+        assert_same(ep.grad, tp.grad, **tol)
+    return eo, to
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+@pytest.mark.parametrize("nd,kw", [
+    (1, {"padding": 2}), (1, {"padding": "same", "kernel_size": 4, "dilation": 2}),
+    (2, {"padding": (1, 2)}), (2, {"padding": "same", "kernel_size": (2, 3)}),
+    (2, {"padding": 1, "stride": 2, "groups": 2}),
+])
+def test_conv_padding_modes(mode, nd, kw):
+    kw = {"kernel_size": 3, **kw}
+    conv = "Conv1d" if nd == 1 else "Conv2d"
+    e, t = twins(lambda nn: getattr(nn, conv)(4, 6, padding_mode=mode, **kw))
+    assert repr(e) == repr(t)
+    assert e._reversed_padding_repeated_twice == t._reversed_padding_repeated_twice
+    shape = (2, 4, 7) if nd == 1 else (2, 4, 5, 6)
+    forward_backward(e, t, rnd(*shape), **F32)
+    e.zero_grad()
+    t.zero_grad()
+    forward_backward(e.double(), t.double(), rnd(*shape, seed=1, dtype=np.float64))
+
+
+def test_conv_padding_mode_errors():
+    for make in [lambda nn: nn.ConvTranspose2d(2, 2, 3, padding_mode="reflect"),
+                 lambda nn: nn.ConvTranspose1d(2, 2, 3, padding_mode="circular"),
+                 lambda nn: nn.Conv2d(2, 2, 3, padding_mode="mirror")]:
+        same_error(lambda make=make: make(enn), lambda make=make: make(tnn))
+    e, t = twins(lambda nn: nn.Conv1d(1, 1, 3, padding=4, padding_mode="reflect"))
+    x = rnd(1, 1, 3)
+    same_error(lambda: e(ember.from_numpy(x)), lambda: t(torch.from_numpy(x)))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, 3.0, 0.5, float("inf")])
+def test_embedding_max_norm(dtype, norm_type):
+    # Rows looked up are rescaled in place (under no_grad) to norm max_norm when longer; the
+    # lookup and its gradient then use the rescaled rows.
+    w = rnd(12, 5, dtype=dtype) * 2
+    idx = np.random.default_rng(1).integers(0, 12, (3, 4))
+    res = []
+    for lib in (ember, torch):
+        m = lib.nn.Embedding.from_pretrained(lib.from_numpy(w.copy()), freeze=False,
+                                             max_norm=1.5, norm_type=norm_type)
+        out = m(lib.from_numpy(idx))
+        assert m.weight._version == 1 and not out.is_leaf
+        (out * out).sum().backward()
+        res.append((out, m.weight.detach().clone(), m.weight.grad))
+    tol = {"rtol": 1e-6, "atol": 1e-7} if dtype == np.float32 else {}
+    assert_same(res[0], res[1], **tol)
+    untouched = np.setdiff1d(np.arange(12), idx)
+    np.testing.assert_array_equal(res[0][1].numpy()[untouched], w[untouched])
+
+
+def test_embedding_max_norm_functional_and_module():
+    e, t = twins(lambda nn: nn.Embedding(10, 4, padding_idx=2, max_norm=1.0))
+    assert repr(e) == repr(t)
+    idx = np.array([[1, 2, 3, 3], [9, 0, 2, 1]])
+    eo, to = e(ember.from_numpy(idx)), t(torch.from_numpy(idx))
+    assert_same(eo, to, rtol=1e-6, atol=1e-7)
+    assert_same(e.weight.detach(), t.weight.detach(), rtol=1e-6, atol=1e-7)
+    # functional form on a plain tensor: renormalises it in place as well
+    w = rnd(6, 3) * 3
+    ew, tw = ember.from_numpy(w.copy()), torch.from_numpy(w.copy())
+    ember.nn.functional.embedding(ember.tensor([0, 5]), ew, max_norm=2.0)
+    torch.nn.functional.embedding(torch.tensor([0, 5]), tw, max_norm=2.0)
+    assert_same(ew, tw, rtol=1e-6, atol=1e-7)
+    assert ew._version == tw._version
