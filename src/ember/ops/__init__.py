@@ -21,6 +21,7 @@ from . import (
     nn_ops,
     pointwise,
     pointwise_math,
+    random_ops,
     reduction,
     reduction_math,
     shape,
@@ -59,7 +60,7 @@ warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"ember(\.|$)"
 
 FAMILIES = (pointwise, reduction, shape, linalg, conversion, inplace, pointwise_math,
             reduction_math, nn_ops,
-            joining, indexing, sorting, matrix, decomp)
+            joining, indexing, sorting, matrix, decomp, random_ops)
 # Names in families' __all__ that are functions only (or methods with another signature).
 NOT_METHODS = {"where", "cat", "concat", "concatenate", "stack", "hstack", "vstack", "dstack",
                "column_stack", "atleast_1d", "atleast_2d", "atleast_3d", "broadcast_tensors",

@@ -1,0 +1,149 @@
+"""Random sampling on tensors: the torch functions and in-place methods over the generator in
+ember._random, which draws the same numbers as torch's CPU generator."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import _dtypes, _random
+from .._tensor import Tensor
+from .inplace import check_inplace
+
+__all__ = ["normal_", "uniform_", "bernoulli_", "exponential_", "random_", "bernoulli",
+           "multinomial"]
+
+# Functions only, not methods (torch.normal, torch.randperm).
+FUNCTIONS = ["randperm", "normal"]
+
+
+def _fill(self: Tensor, draw: Any) -> Tensor:
+    """Runs an in-place sampler on the tensor's memory, as an in-place op."""
+    check_inplace(self)
+    draw(self._data)
+    self._vc[0] += 1
+    return self
+
+
+def _floating(self: Tensor, name: str) -> None:
+    if self._data.dtype.kind != "f":
+        raise RuntimeError(f'"{name}" not implemented for \'{self.dtype._legacy}\'')
+
+
+def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *,
+            generator: Any = None) -> Tensor:
+    """Fills self tensor with elements sampled from the normal distribution parameterized by
+    mean and std."""
+    _floating(self, "normal_kernel_cpu")
+    if std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
+    return _fill(self, lambda a: _random.normal_(a, mean, std, generator=generator))
+
+
+def uniform_(self: Tensor, from_: float = 0.0, to: float = 1.0, *, generator: Any = None,
+             **kwargs: Any) -> Tensor:
+    """Fills self tensor with numbers sampled from the continuous uniform distribution on
+    [from, to)."""
+    from_ = kwargs.pop("from", from_)
+    _floating(self, "check_uniform_bounds")
+    if from_ > to:
+        raise RuntimeError("uniform_ expects to return a [from, to) range, but found "
+                           f"from={from_:g} > to={to:g}")
+    return _fill(self, lambda a: _random.uniform_(a, from_, to, generator=generator))
+
+
+def bernoulli_(self: Tensor, p: Any = 0.5, *, generator: Any = None) -> Tensor:
+    """Fills each location of self with an independent sample from Bernoulli(p)."""
+    probs = p._data if isinstance(p, Tensor) else p
+    if not isinstance(p, Tensor) and not 0 <= p <= 1:
+        raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
+    return _fill(self, lambda a: _random.bernoulli_(a, probs, generator=generator))
+
+
+def exponential_(self: Tensor, lambd: float = 1.0, *, generator: Any = None) -> Tensor:
+    """Fills self tensor with elements drawn from the exponential distribution of rate
+    lambd."""
+    _floating(self, "exponential_cpu")
+    if lambd <= 0:
+        raise RuntimeError(
+            f"exponential_ expects lambda > 0.0, but found lambda={lambd:g}")
+    return _fill(self, lambda a: _random.exponential_(a, lambd, generator=generator))
+
+
+def random_(self: Tensor, from_: int | None = None, to: int | None = None, *,
+            generator: Any = None) -> Tensor:
+    """Fills self tensor with numbers sampled from the discrete uniform distribution over
+    [from, to - 1] (or [0, from - 1] with one argument)."""
+    if from_ is not None and to is None:
+        from_, to = 0, from_
+    return _fill(self, lambda a: _random.random_(a, from_, to, generator=generator))
+
+
+def bernoulli(input: Tensor, p: float | None = None, *, generator: Any = None,
+              out: Any = None) -> Tensor:
+    """Draws binary random numbers (0 or 1) from a Bernoulli distribution whose
+    probabilities are input (or p)."""
+    if p is not None:
+        return bernoulli_(Tensor._make(np.empty_like(input._data)), p, generator=generator)
+    _floating(input, "bernoulli_tensor_cpu_self_")
+    x = input._data
+    if x.size and (x.min() < 0 or x.max() > 1):
+        raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  "
+                           "(Could this error message be improved?  If so, please report an "
+                           "enhancement request to PyTorch.)")
+    return Tensor._make(_random.bernoulli_tensor(x, generator=generator))
+
+
+def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
+                generator: Any = None, out: Any = None) -> Tensor:
+    """Returns a tensor where each row contains num_samples indices sampled from the
+    multinomial distribution located in the corresponding row of input."""
+    x = input._data
+    if x.ndim not in (1, 2):
+        raise RuntimeError("prob_dist must be 1 or 2 dim")
+    if not replacement and num_samples > x.shape[-1]:
+        raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without "
+                           "replacement")
+    if num_samples <= 0:
+        raise RuntimeError("cannot sample n_sample <= 0 samples")
+    return Tensor._make(_random.multinomial(x, num_samples, replacement, generator=generator))
+
+
+def randperm(n: int, *, generator: Any = None, out: Any = None, dtype: Any = None,
+             layout: Any = None, device: Any = None, requires_grad: bool = False,
+             pin_memory: bool = False) -> Tensor:
+    """Returns a random permutation of integers from 0 to n - 1."""
+    if n < 0:
+        raise RuntimeError(f"n must be non-negative, got{n}")
+    dt = (dtype or _dtypes.int64).np
+    t = Tensor._make(_random.randperm(n, dt, generator=generator))
+    return t.requires_grad_(True) if requires_grad else t
+
+
+def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any = None,
+           out: Any = None, dtype: Any = None, layout: Any = None, device: Any = None,
+           requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
+    """Returns a tensor of random numbers drawn from separate normal distributions whose
+    mean and standard deviation are given."""
+    tm, ts = isinstance(mean, Tensor), isinstance(std, Tensor)
+    if not tm and not ts:
+        if size is None:
+            raise TypeError("normal() received an invalid combination of arguments: a size "
+                            "is needed when mean and std are numbers")
+        shape = tuple(size)
+        dt = (dtype or _dtypes.get_default_dtype()).np
+        t = Tensor._make(_random.normal_(np.empty(shape, dt), mean, std, generator=generator))
+        return t.requires_grad_(True) if requires_grad else t
+    # torch draws standard normals of the broadcast shape, then scales and shifts them as
+    # separate roundings.
+    m = mean._data if tm else None
+    s = std._data if ts else None
+    shape = np.broadcast_shapes(*(a.shape for a in (m, s) if a is not None))
+    dt = (m if m is not None else s).dtype
+    if s is not None and s.size and s.min() < 0:
+        raise RuntimeError("normal expects all elements of std >= 0.0")
+    z = _random.normal_(np.empty(shape, dt), 0.0, 1.0, generator=generator)
+    z = z * (s if s is not None else dt.type(std))
+    z = z + (m if m is not None else dt.type(mean))
+    return Tensor._make(np.asarray(z, dtype=dt))
