@@ -189,3 +189,12 @@ def test_gradients_after_inplace_chains():
 
     check_op(copy_fn, [make_array((4,), np.float64, 1), make_array((4,), np.float64, 2)])
     check_op(copy_fn, [make_array((4,), np.float64, 1), make_array((), np.float64, 2)])
+
+
+@pytest.mark.parametrize("program", [
+    lambda L, x: (x * 1).log1p_(),
+    lambda L, x: (x * 1).tril_(1),
+    lambda L, x: (x * 1).triu_(-1),
+])
+def test_more_inplace_variants(program):
+    check_op(program, [np.random.default_rng(5).random((4, 4))])

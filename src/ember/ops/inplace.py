@@ -10,7 +10,7 @@ import numpy as np
 from .._dtypes import FROM_NUMPY, can_cast
 from .._tensor import Tensor
 from ..autograd.grad_mode import state as _mode
-from . import indexing, pointwise, pointwise_math
+from . import indexing, matrix, pointwise, pointwise_math
 from ._core import attach, node_class, shape_str
 from .view_rebase import rebase_view
 
@@ -273,3 +273,8 @@ scatter_add_ = inplace(indexing.scatter_add, "In-place version of scatter_add().
 scatter_reduce_ = inplace(indexing.scatter_reduce, "In-place version of scatter_reduce().")
 __all__ += ["index_put_", "index_add_", "index_copy_", "index_fill_", "masked_fill_",
             "masked_scatter_", "scatter_", "scatter_add_", "scatter_reduce_"]
+
+log1p_ = inplace(pointwise.log1p, "In-place version of log1p().")
+tril_ = inplace(matrix.tril, "In-place version of tril().")
+triu_ = inplace(matrix.triu, "In-place version of triu().")
+__all__ += ["log1p_", "tril_", "triu_"]  # noqa: PLE0604
