@@ -3,6 +3,8 @@ renormalisation, batch norm's graph in evaluation mode and the names of graph no
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 import torch
@@ -103,3 +105,43 @@ def test_embedding_max_norm_functional_and_module():
     torch.nn.functional.embedding(torch.tensor([0, 5]), tw, max_norm=2.0)
     assert_same(ew, tw, rtol=1e-6, atol=1e-7)
     assert ew._version == tw._version
+
+
+def _bn_second_order(lib, training, flags):
+    """Second derivatives of batch norm's gradients: which are None, and their values."""
+    rx, rw, rb, rg, has_w = flags
+    x = np.random.default_rng(0).standard_normal((4, 3, 2))
+    xs = lib.from_numpy(x.copy()).requires_grad_(rx)
+    w = lib.from_numpy(np.array([1.0, 2.0, 3.0])).requires_grad_(rw) if has_w else None
+    b = lib.from_numpy(np.array([0.1, 0.2, 0.3])).requires_grad_(rb)
+    rm, rv = lib.from_numpy(np.array([0.5, -0.2, 0.1])), lib.from_numpy(np.array([2.0, 1, 0.5]))
+    y = lib.nn.functional.batch_norm(xs, rm, rv, w, b, training=training)
+    g = lib.from_numpy(np.random.default_rng(1).standard_normal(y.shape)).requires_grad_(rg)
+    wrt = [t for t in (xs, w, b) if t is not None and t.requires_grad]
+    if not wrt:
+        return None
+    leaves = [t for t in (xs, w, b, g) if t is not None and t.requires_grad]
+    out = []
+    for gr in lib.autograd.grad(y, wrt, g, create_graph=True):
+        out.append(type(gr.grad_fn).__name__ if gr.requires_grad else None)
+        if gr.requires_grad:
+            out.append(lib.autograd.grad(gr.sum(), leaves, allow_unused=True,
+                                         retain_graph=True))
+    return out
+
+
+@pytest.mark.parametrize("training", [False, True])
+def test_batch_norm_double_backward_graph(training):
+    # torch differentiates the three gradients through one node with inputs (grad_output,
+    # input, weight): the same requires_grad, node names and None second derivatives.
+    for flags in itertools.product([True, False], repeat=5):
+        if flags[1] and not flags[4]:
+            continue
+        e, t = _bn_second_order(ember, training, flags), _bn_second_order(torch, training,
+                                                                           flags)
+        assert (e is None) == (t is None)
+        for a, c in zip(e or [], t or []):
+            if isinstance(c, tuple):
+                assert_same(list(a), list(c))
+            else:
+                assert a == c, flags

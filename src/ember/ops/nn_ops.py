@@ -675,7 +675,7 @@ def _norm_grad_input(m: Any, g: Any, x: Any, w: Any, b: Any, rstd: Any, mean: An
     axes, wshape, training, eps = p
     gw = g if w is None else g * m.reshape(w, wshape)
     if not training:
-        return m.tie(gw * m.const(rstd), x)
+        return gw * m.const(rstd)
     mean, r = _stats(m, x, mean, rstd, axes, eps)
     xhat = (x - mean) * r
     n = 1
@@ -719,8 +719,50 @@ def _norm_grad_bias(m: Any, g: Any, x: Any, w: Any, b: Any, rstd: Any, mean: Any
     return m.reshape(m.sum(g, red, True), b.shape)
 
 
+def _bn_anchor_grad(m: Any, gg: Any) -> Any:
+    return gg
+
+
+# torch differentiates batch norm's three gradients with one node whose inputs are the
+# output's gradient, the input and the weight: under create_graph each gradient is passed
+# through such a node, so it requires grad when any of those does, and reaches them with
+# None where that node's formula gives none.
+NativeBatchNormBackwardBackward0 = node_class(
+    "NativeBatchNormBackwardBackward0", _bn_anchor_grad, lambda m, gg: None,
+    lambda m, gg: None, lambda m, gg: None)
+
+
+def _bn_anchor(r: Tensor, g: Tensor, x: Tensor, w: Tensor | None) -> Tensor:
+    if not needs_grad(r, g, x, w):
+        return r
+    out = wrap(r._data)
+    attach(NativeBatchNormBackwardBackward0, out, (r, g, x, w))
+    return out
+
+
+def _bn_grad_input(m: Any, g: Any, x: Any, w: Any, b: Any, rstd: Any, mean: Any,
+                   p: tuple) -> Any:
+    r = _norm_grad_input(m, g, x, w, b, rstd, mean, p)
+    return r if m is _raw else _bn_anchor(r, g, x, w)
+
+
+def _bn_grad_weight(m: Any, g: Any, x: Any, w: Any, b: Any, rstd: Any, mean: Any,
+                    p: tuple) -> Any:
+    r = _norm_grad_weight(m, g, x, w, b, rstd, mean, p)
+    return r if m is _raw else _bn_anchor(r, g, x, w)
+
+
+def _bn_grad_bias(m: Any, g: Any, x: Any, w: Any, b: Any, rstd: Any, mean: Any,
+                  p: tuple) -> Any:
+    r = _norm_grad_bias(m, g, x, w, b, rstd, mean, p)
+    if m is _raw:
+        return r
+    # Without a weight torch's double backward drops the bias gradient's term.
+    return _bn_anchor(r.detach() if w is None else r, g, x, w)
+
+
 NativeBatchNormBackward0 = node_class(
-    "NativeBatchNormBackward0", _norm_grad_input, _norm_grad_weight, _norm_grad_bias)
+    "NativeBatchNormBackward0", _bn_grad_input, _bn_grad_weight, _bn_grad_bias)
 NativeLayerNormBackward0 = node_class(
     "NativeLayerNormBackward0", _norm_grad_input, _norm_grad_weight, _norm_grad_bias)
 
