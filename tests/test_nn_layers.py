@@ -62,9 +62,11 @@ def test_conv_padding_modes(mode, nd, kw):
 
 def test_conv_padding_mode_errors():
     for make in [lambda nn: nn.ConvTranspose2d(2, 2, 3, padding_mode="reflect"),
-                 lambda nn: nn.ConvTranspose1d(2, 2, 3, padding_mode="circular"),
-                 lambda nn: nn.Conv2d(2, 2, 3, padding_mode="mirror")]:
+                 lambda nn: nn.ConvTranspose1d(2, 2, 3, padding_mode="circular")]:
         same_error(lambda make=make: make(enn), lambda make=make: make(tnn))
+    # torch's message prints a set, whose order varies from one interpreter to the next
+    same_error(lambda: enn.Conv2d(2, 2, 3, padding_mode="mirror"),
+               lambda: tnn.Conv2d(2, 2, 3, padding_mode="mirror"), match_message=False)
     e, t = twins(lambda nn: nn.Conv1d(1, 1, 3, padding=4, padding_mode="reflect"))
     x = rnd(1, 1, 3)
     same_error(lambda: e(ember.from_numpy(x)), lambda: t(torch.from_numpy(x)))
