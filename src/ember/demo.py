@@ -1,5 +1,6 @@
 """`python -m ember.demo`: runs the autograd tutorial this project started from, then draws
-the graph of its loss into comp-graph.svg (and comp-graph.png) in the current directory."""
+the graph of its loss into comp-graph.svg (and comp-graph.png when Graphviz's `dot` is
+installed) in the current directory."""
 
 from __future__ import annotations
 
@@ -18,12 +19,12 @@ def main() -> list[str]:
     params = {k: names[k] for k in ("x", "y", "w", "b", "loss")}
     graph = draw(names["loss"], params=params)
     print()
+    written = [graph.render("comp-graph.svg")]
     if dot_program() is None:
-        written = [graph.save("comp-graph.dot")]
-        print("Graphviz's dot program is not installed, so the graph is written as DOT text; "
-              "render it with: dot -Tsvg comp-graph.dot -o comp-graph.svg")
+        print("Graphviz's dot program is not installed: the SVG comes from ember's own layout "
+              "and no PNG is written (install Graphviz for comp-graph.png)")
     else:
-        written = [graph.render("comp-graph.svg"), graph.render("comp-graph.png")]
+        written.append(graph.render("comp-graph.png"))
     print("Computational graph of loss: " + ", ".join(written))
     return written
 

@@ -1,8 +1,8 @@
 """ember.viz: pictures of autograd graphs.
 
 `draw(loss, params=dict(model.named_parameters()))` returns a `Graph`: its DOT text is always
-available as `.source`; with Graphviz's `dot` program installed it renders to SVG, PNG or
-PDF and shows inline in Jupyter.
+available as `.source`; it renders to SVG and shows inline in Jupyter, with Graphviz's `dot`
+program when installed (which also gives PNG and PDF) and with a built-in layout otherwise.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ import os
 from typing import Any
 
 from ._dot import dot_program, run_dot, to_dot
-from ._model import build
+from ._model import Picture, build
+from ._svg import to_svg
 
 __all__ = ["draw", "Graph"]
 
@@ -22,8 +23,10 @@ class Graph:
     """A drawn autograd graph: DOT text (`source`) that renders to SVG, PNG or PDF."""
 
     def __init__(self, source: str, nodes: dict | None = None,
-                 edges: list | None = None) -> None:
+                 edges: list | None = None, picture: Picture | None = None) -> None:
         self.source = source
+        # Kept to draw SVG without Graphviz.
+        self._picture = picture
         # Node labels by DOT id, and (tail, head) edges: the picture as data.
         self.nodes = {k: "\n".join(v[0]) for k, v in (nodes or {}).items()}
         self.edges = [(t, h) for t, h, _ in (edges or [])]
@@ -35,9 +38,12 @@ class Graph:
         return f"<ember.viz.Graph with {len(self.nodes)} nodes>"
 
     def pipe(self, format: str = "svg") -> bytes:
-        """The graph rendered to `format` (svg, png, pdf, ... or dot for the source)."""
+        """The graph rendered to `format` (svg, png, pdf, ... or dot for the source). SVG
+        needs no Graphviz: without `dot` it comes from a built-in layout."""
         if format in _SOURCE_FORMATS:
             return self.source.encode("utf-8")
+        if format == "svg" and self._picture is not None and dot_program() is None:
+            return to_svg(self._picture).encode("utf-8")
         return run_dot(self.source, format)
 
     def render(self, filename: str | os.PathLike = "graph", format: str | None = None) -> str:
@@ -61,7 +67,7 @@ class Graph:
         return self.render(filename, format)
 
     def _repr_svg_(self) -> str | None:
-        if dot_program() is None:
+        if self._picture is None and dot_program() is None:
             return None
         return self.pipe("svg").decode("utf-8")
 
@@ -98,4 +104,4 @@ def draw(*tensors: Any, params: Any = None, show_saved: bool = False, show_attrs
         if not hasattr(t, "_data"):
             raise TypeError(f"draw() expects tensors, but got {type(t).__name__}")
     pic = build(tensors, params, show_saved, show_attrs, collapse)
-    return Graph(to_dot(pic), pic.nodes, pic.edges)
+    return Graph(to_dot(pic), pic.nodes, pic.edges, pic)
