@@ -147,3 +147,56 @@ def test_batch_norm_double_backward_graph(training):
                 assert_same(list(a), list(c))
             else:
                 assert a == c, flags
+
+
+def graph_names(fn, depth=6):
+    """The node names of a result's graph, depth first, to a given depth."""
+    out, stack = [], [(fn, 0)]
+    while stack:
+        f, d = stack.pop()
+        if f is None or d > depth:
+            continue
+        out.append((d, type(f).__name__))
+        stack.extend((g, d + 1) for g, _ in reversed(f.next_functions))
+    return out
+
+
+@pytest.mark.parametrize("shape,reduction", [
+    ((2, 3, 4), "none"), ((2, 3, 4), "mean"), ((2, 3, 4), "sum"), ((2, 3, 2, 2, 3), "none"),
+    ((2, 3, 0), "none"), ((2, 3, 2, 2), "none"),
+])
+def test_nll_loss_nd_graph_and_values(shape, reduction):
+    # torch runs 3-D and >4-D inputs through the 2-D loss on a (N, C, 1, -1) view.
+    x = rnd(*shape)
+    t = np.random.default_rng(1).integers(0, 3, (shape[0],) + shape[2:])
+    res = []
+    for lib in (ember, torch):
+        xs = lib.from_numpy(x.copy()).requires_grad_()
+        w = lib.tensor([0.5, 1.0, 2.0])
+        out = lib.nn.functional.nll_loss(xs, lib.from_numpy(t), w, reduction=reduction)
+        ce = lib.nn.functional.cross_entropy(xs, lib.from_numpy(t), reduction=reduction)
+        (out.sum() + ce.sum()).backward()
+        res.append((out, ce, xs.grad, graph_names(out.grad_fn), graph_names(ce.grad_fn)))
+    assert_same(res[0][:3], res[1][:3], **F32)
+    assert res[0][3:] == res[1][3:]
+
+
+def test_nll_loss_nd_errors():
+    for xs, ts in [((2, 3, 4), (2, 5)), ((2, 3, 4, 5, 6), (2, 4, 5, 7)),
+                   ((2, 3, 4, 5), (2, 4, 6))]:
+        same_error(lambda xs=xs, ts=ts: ember.nn.functional.nll_loss(
+                       ember.zeros(*xs), ember.zeros(*ts, dtype=ember.long)),
+                   lambda xs=xs, ts=ts: torch.nn.functional.nll_loss(
+                       torch.zeros(*xs), torch.zeros(*ts, dtype=torch.long)))
+
+
+@pytest.mark.parametrize("name", ["RNN", "GRU"])
+def test_recurrent_graph_names(name):
+    # torch's GRU splits its gates with unsafe_chunk; ember's with chunk.
+    res = []
+    for lib in (ember, torch):
+        lib.manual_seed(0)
+        m = getattr(lib.nn, name)(3, 4)
+        out = m(lib.from_numpy(rnd(2, 1, 3)).requires_grad_())[0]
+        res.append([(d, n.replace("UnsafeSplit", "Split")) for d, n in graph_names(out.grad_fn)])
+    assert res[0] == res[1]

@@ -1382,9 +1382,19 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
     if x.ndim >= 2 and t.shape[:1] != x.shape[:1]:
         raise ValueError(f"Expected input batch_size ({x.shape[0]}) to match target batch_size "
                          f"({t.shape[0]}).")
+    if x.ndim == 3 or x.ndim > 4:
+        # As torch: through the 2-D loss on a (N, C, 1, rest) view, its result viewed back.
+        out_size = (x.shape[0],) + x.shape[2:]
+        if t.shape != out_size:
+            raise RuntimeError(f"Expected target size {list(out_size)}, got {list(t.shape)}")
+        n, c = x.shape[:2]
+        ret = nll_loss(input.reshape(n, c, 1, -1) if x.size else input.reshape(n, c, 0, 0),
+                       target.reshape(n, 1, -1) if t.size else target.reshape(n, 0, 0),
+                       weight, None, ignore_index, None, reduction)
+        return ret.view(out_size) if red == 0 else ret
     if x.ndim > 2 and t.shape[1:] != x.shape[2:]:
-        raise RuntimeError(f"size mismatch (got input: {list(x.shape)}, target: "
-                           f"{list(t.shape)})")
+        raise RuntimeError(f"size mismatch (got input: {list(x.shape)} , target: "
+                           f"{list(t.shape)}")
     c = x.shape[1] if x.ndim >= 2 else x.shape[0]
     if x.ndim == 2 and weight is None and red and t.dtype == np.int64 and x.shape[0] and \
             x.dtype.kind == "f":

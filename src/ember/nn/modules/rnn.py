@@ -237,10 +237,11 @@ class GRU(_RNNBase):
     def _cell(self, x: Tensor, h: Tensor, w_hh: Tensor, b_hh: Any) -> Tensor:
         xr, xz, xn = x.chunk(3, 1)
         hr, hz, hn = F.linear(h, w_hh, b_hh).chunk(3, 1)
-        r = pointwise.sigmoid(xr + hr)
-        z = pointwise.sigmoid(xz + hz)
-        n = pointwise.tanh(xn + r * hn)
-        return n + z * (h - n)
+        # torch's operand order (the same values; the graph reads as torch's)
+        r = pointwise.sigmoid(hr + xr)
+        z = pointwise.sigmoid(hz + xz)
+        n = pointwise.tanh(xn + hn * r)
+        return (h - n) * z + n
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple:
         out, h, _ = self._run(input, hx)
