@@ -11,6 +11,7 @@ import numpy as np
 
 from . import _dtypes
 from ._dtypes import FROM_NUMPY
+from .autograd import graph as _graph
 from .autograd.graph import AccumulateGrad, add_hook
 
 __all__ = ["Tensor", "Size", "device", "type_description"]
@@ -536,3 +537,6 @@ _C10_NAMES = {"float16": "c10::Half", "float32": "float", "float64": "double",
 
 def _c10_name(t: Tensor) -> str:
     return _C10_NAMES[t._data.dtype.name]
+
+
+_graph.Tensor = Tensor

@@ -253,9 +253,11 @@ OUTPUTS = tuple(_Output(i) for i in range(8))
 output_tangents: Any = weakref.WeakKeyDictionary()
 
 
-def _output_tensor(array: np.ndarray, node: Node, vc: list, nr: int):
-    from .._tensor import Tensor
+# ember's Tensor class, set by ember._tensor once it exists (it imports this module).
+Tensor: Any = None
 
+
+def _output_tensor(array: np.ndarray, node: Node, vc: list, nr: int):
     t = Tensor._make_output(array, node, vc, nr)
     if output_tangents:
         tans = output_tangents.get(node)
@@ -324,8 +326,6 @@ class AccumulateGrad(Node):
         var = self.variable
         if var._hooks:
             grad = var._apply_hooks(grad, graph)
-        from .._tensor import Tensor
-
         old = var._grad
         if graph:
             if type(grad) is not Tensor and not isinstance(grad, Tensor):
