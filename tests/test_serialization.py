@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import struct
+from collections import OrderedDict
 
 import numpy as np
 import pytest
@@ -85,7 +87,118 @@ def test_load_errors(blob, match):
 
 
 def test_save_errors():
-    with pytest.raises(TypeError, match="only tensors"):
-        ember.save({"a": 1}, io.BytesIO())
+    with pytest.raises(TypeError, match="cannot save a set"):
+        ember.save({"a": {1, 2}}, io.BytesIO())
     with pytest.raises(TypeError, match="expected a Tensor"):
-        ember.save([ember.zeros(1)], io.BytesIO())
+        ember.save(3, io.BytesIO())
+    with pytest.raises(TypeError, match="dict keys"):
+        ember.save({ember.zeros(1): 1}, io.BytesIO())
+    loop: list = []
+    loop.append(loop)
+    with pytest.raises(ValueError, match="contains itself"):
+        ember.save({"a": loop}, io.BytesIO())
+
+
+def roundtrip(obj):
+    buf = io.BytesIO()
+    ember.save(obj, buf)
+    return ember.load(io.BytesIO(buf.getvalue())), buf.getvalue()
+
+
+def test_nested_structures_roundtrip():
+    shared = ember.arange(3.0)
+    obj = {"epoch": 3, "lr": 0.1, "flags": [True, None, "x"], "odd": [math.nan, -math.inf],
+           "by_int": {0: shared, 7: {"again": shared, "pair": (1, 2.5)}}, (1, "a"): "key",
+           "ordered": OrderedDict([("b", ember.ones(2, dtype=ember.int64)), ("a", 1)]),
+           "deep": [[[[ember.zeros(0, 2)]]]]}
+    back, raw = roundtrip(obj)
+    assert list(back) == list(obj)
+    assert back["epoch"] == 3 and back["lr"] == 0.1 and back["flags"] == [True, None, "x"]
+    assert math.isnan(back["odd"][0]) and back["odd"][1] == -math.inf
+    assert back[(1, "a")] == "key" and back["by_int"][7]["pair"] == (1, 2.5)
+    assert back["by_int"][0] is back["by_int"][7]["again"]  # one tensor, stored once
+    assert type(back["ordered"]) is OrderedDict and list(back["ordered"]) == ["b", "a"]
+    assert_same(back["ordered"]["b"], torch.ones(2, dtype=torch.int64))
+    assert back["deep"][0][0][0][0].shape == (0, 2)
+    # The tensors are ordinary safetensors entries; the structure is one metadata string.
+    plain = load_file_bytes(raw)
+    assert len(plain) == 3
+    header = json.loads(raw[8:8 + struct.unpack("<Q", raw[:8])[0]])
+    assert all(isinstance(v, str) for v in header["__metadata__"].values())
+    deep: list = [ember.ones(1)]
+    for _ in range(200):
+        deep = [deep]
+    back, _ = roundtrip({"deep": deep})
+    for _ in range(201):
+        back = back[0] if isinstance(back, list) else back["deep"]
+    assert_same(back[0], torch.ones(1))
+    for _ in range(5000):
+        deep = [deep]
+    with pytest.raises(ValueError, match="nested too deeply"):
+        ember.save(deep, io.BytesIO())
+
+
+def load_file_bytes(raw):
+    from safetensors.torch import load
+
+    return load(raw)
+
+
+def test_model_and_optimizer_state_roundtrip(tmp_path):
+    def train(lib, model, opt, steps, seed):
+        rng = np.random.default_rng(seed)
+        for _ in range(steps):
+            x = lib.from_numpy(rng.standard_normal((8, 4)).astype(np.float32))
+            opt.zero_grad()
+            model(x).pow(2).mean().backward()
+            opt.step()
+
+    for make_opt in [lambda p: ember.optim.Adam(p, lr=1e-2, betas=(0.8, 0.9), amsgrad=True),
+                     lambda p: ember.optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True)]:
+        ember.manual_seed(0)
+        model = ember.nn.Sequential(ember.nn.Linear(4, 3), ember.nn.Tanh(),
+                                    ember.nn.Linear(3, 2))
+        opt = make_opt(model.parameters())
+        train(ember, model, opt, 3, 0)
+        ember.save({"model": model.state_dict(), "optim": opt.state_dict(), "step": 3},
+                   tmp_path / "ckpt.safetensors")
+        ckpt = ember.load(tmp_path / "ckpt.safetensors")
+        assert ckpt["step"] == 3
+        sd = opt.state_dict()
+        assert ckpt["optim"]["param_groups"] == sd["param_groups"]
+        assert list(ckpt["optim"]["state"]) == list(sd["state"])
+        for k, v in sd["state"].items():
+            assert list(ckpt["optim"]["state"][k]) == list(v)
+            for name, val in v.items():
+                assert_same(ckpt["optim"]["state"][k][name], to_torch_like(val), rtol=0,
+                            atol=0)
+        model2 = ember.nn.Sequential(ember.nn.Linear(4, 3), ember.nn.Tanh(),
+                                     ember.nn.Linear(3, 2))
+        model2.load_state_dict(ckpt["model"])
+        opt2 = make_opt(model2.parameters())
+        opt2.load_state_dict(ckpt["optim"])
+        # Resumed training continues exactly as the uninterrupted run.
+        train(ember, model, opt, 2, 1)
+        train(ember, model2, opt2, 2, 1)
+        for a, b in zip(model.parameters(), model2.parameters()):
+            np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
+        ember.save(opt.state_dict(), tmp_path / "opt.safetensors")
+        assert ember.load(tmp_path / "opt.safetensors")["param_groups"] == \
+            opt.state_dict()["param_groups"]
+
+
+def to_torch_like(v):
+    return torch.from_numpy(v.detach().numpy().copy()) if isinstance(v, ember.Tensor) else v
+
+
+@pytest.mark.parametrize("structure,match", [
+    ('{"Z":1}', "unexpected entry"), ('{"T":"missing"}', "no tensor named"),
+    ('{"D":[[1]]}', "pair"), ('{"F":"1e999"}', "float"), ("{not json", "not valid JSON"),
+    ('{"D":[[{"L":[]},1]]}', "hashable"), ('[1,2]', "unexpected entry"),
+])
+def test_load_rejects_bad_structures(structure, match):
+    # The structure is data: anything but the documented tags is refused, nothing runs.
+    header = {"__metadata__": {"ember.kind": "tree", "ember.structure": structure},
+              "w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}
+    with pytest.raises(ember.serialization.SafetensorsError, match=match):
+        ember.load(io.BytesIO(_file(header, b"\0" * 4)))

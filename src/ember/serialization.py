@@ -3,11 +3,20 @@
 A file is an 8-byte little-endian header length, a JSON header mapping each name to its
 dtype, shape and byte range, then the raw little-endian bytes. Loading parses JSON and
 copies bytes: it never runs code, so a file from anywhere is safe to open.
+
+A tensor or a flat dict of tensors is stored as plain safetensors. Anything else built of
+dicts, lists, tuples, numbers, strings, None and tensors (an optimizer's state_dict, a
+checkpoint of several state dicts) keeps its tensors as safetensors entries and its shape as
+one JSON string in the header's `__metadata__`, where each container is a tagged object:
+{"D": [[key, value], ...]} a dict (keys of any of these kinds, in order), {"O": ...} an
+OrderedDict, {"L": [...]} a list, {"U": [...]} a tuple, {"T": name} a tensor entry and
+{"F": "nan" | "inf" | "-inf"} a float JSON cannot hold.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import struct
 from collections import OrderedDict
@@ -29,6 +38,7 @@ _TO_CODE = {np.dtype(np.float64): "F64", np.dtype(np.float32): "F32",
 _FROM_CODE = {v: k for k, v in _TO_CODE.items()}
 _SINGLE = "__tensor__"
 _KIND = "ember.kind"
+_TREE = "ember.structure"
 _MAX_HEADER = 100_000_000
 
 
@@ -39,22 +49,141 @@ class SafetensorsError(RuntimeError):
 def _payload(obj: Any) -> tuple:
     if isinstance(obj, Tensor):
         return {_SINGLE: obj}, {_KIND: "tensor"}
-    if isinstance(obj, Mapping):
-        for k, v in obj.items():
-            if not isinstance(k, str):
-                raise TypeError(f"ember.save: state dict keys must be strings, got "
-                                f"{type(k).__name__}")
-            if not isinstance(v, Tensor):
-                raise TypeError(f"ember.save: only tensors can be saved, but '{k}' is a "
-                                f"{type(v).__name__}")
+    if isinstance(obj, Mapping) and all(isinstance(k, str) and isinstance(v, Tensor)
+                                        for k, v in obj.items()):
         return dict(obj), {_KIND: "dict"}
-    raise TypeError(f"ember.save: expected a Tensor or a dict of Tensors, got "
-                    f"{type(obj).__name__}")
+    if not isinstance(obj, (Mapping, list, tuple)):
+        raise TypeError(f"ember.save: expected a Tensor, or dicts, lists and tuples of tensors "
+                        f"and Python values, got {type(obj).__name__}")
+    tensors: dict = {}
+    tree = _encode(obj, tensors)
+    try:
+        text = json.dumps(tree, separators=(",", ":"), allow_nan=False)
+    except RecursionError:
+        raise ValueError("ember.save: the object is nested too deeply to store") from None
+    return tensors, {_KIND: "tree", _TREE: text}
+
+
+def _encode(root: Any, tensors: dict) -> Any:
+    # Iterative, so deep nesting cannot exhaust the stack: each work item fills one slot of
+    # its parent's encoded list.
+    names: dict = {}
+    out: list = [None]
+    work: list = [(root, out, 0, "")]
+    active: set = set()
+    while work:
+        obj, parent, slot, path = work.pop()
+        if obj is _LEAVE:
+            active.discard(parent)
+            continue
+        if isinstance(obj, Tensor):
+            name = names.get(id(obj))
+            if name is None:
+                name = path or "tensor"
+                while name in tensors:
+                    name += "'"
+                names[id(obj)] = name
+                tensors[name] = obj
+            parent[slot] = {"T": name}
+        elif obj is None or isinstance(obj, (bool, int, str)):
+            parent[slot] = obj
+        elif isinstance(obj, float):
+            parent[slot] = obj if math.isfinite(obj) else {"F": repr(obj)}
+        elif isinstance(obj, (Mapping, list, tuple)):
+            if id(obj) in active:
+                raise ValueError("ember.save: the object contains itself")
+            active.add(id(obj))
+            work.append((_LEAVE, id(obj), 0, ""))
+            if isinstance(obj, Mapping):
+                items: list = [[None, None] for _ in obj]
+                tag = "O" if isinstance(obj, OrderedDict) else "D"
+                for pair, (k, v) in zip(items, obj.items()):
+                    if isinstance(k, (Tensor, Mapping, list)):
+                        raise TypeError(f"ember.save: dict keys must be numbers, strings, "
+                                        f"tuples or None, got {type(k).__name__}")
+                    sub = f"{path}.{k}" if path else str(k)
+                    work.append((k, pair, 0, sub))
+                    work.append((v, pair, 1, sub))
+                parent[slot] = {tag: items}
+            else:
+                seq: list = [None] * len(obj)
+                for i, v in enumerate(obj):
+                    work.append((v, seq, i, f"{path}.{i}" if path else str(i)))
+                parent[slot] = {"L" if isinstance(obj, list) else "U": seq}
+        else:
+            raise TypeError(f"ember.save: cannot save a {type(obj).__name__}"
+                            + (f" (at '{path}')" if path else ""))
+    return out[0]
+
+
+_LEAVE = object()
+
+
+def _decode(tree: Any, tensors: dict) -> Any:
+    # The inverse of _encode, also iterative; anything it does not know is an error.
+    out: list = [None]
+    work: list = [(tree, out, 0)]
+    pending: list = []
+    while work:
+        node, parent, slot = work.pop()
+        if node is None or isinstance(node, (bool, int, float, str)):
+            parent[slot] = node
+            continue
+        if not isinstance(node, dict) or len(node) != 1:
+            raise SafetensorsError("invalid ember structure: unexpected entry "
+                                   f"{_brief(node)}")
+        (tag, body), = node.items()
+        if tag == "T":
+            if not isinstance(body, str) or body not in tensors:
+                raise SafetensorsError(f"invalid ember structure: no tensor named {body!r}")
+            parent[slot] = tensors[body]
+        elif tag == "F":
+            if body not in ("nan", "inf", "-inf"):
+                raise SafetensorsError(f"invalid ember structure: float {body!r}")
+            parent[slot] = float(body)
+        elif tag in ("L", "U") and isinstance(body, list):
+            seq: list = [None] * len(body)
+            for i, v in enumerate(body):
+                work.append((v, seq, i))
+            if tag == "U":
+                pending.append((seq, parent, slot, tuple))
+            parent[slot] = seq
+        elif tag in ("D", "O") and isinstance(body, list):
+            pairs: list = []
+            for pair in body:
+                if not isinstance(pair, list) or len(pair) != 2:
+                    raise SafetensorsError("invalid ember structure: a dict entry is not a "
+                                           "[key, value] pair")
+                kv: list = [None, None]
+                pairs.append(kv)
+                work.append((pair[0], kv, 0))
+                work.append((pair[1], kv, 1))
+            pending.append((pairs, parent, slot, OrderedDict if tag == "O" else dict))
+        else:
+            raise SafetensorsError(f"invalid ember structure: unexpected entry {_brief(node)}")
+    # Containers are finished innermost first (they were found outermost first), so tuple
+    # members and dict keys are complete when their container is built.
+    for items, parent, slot, kind in reversed(pending):
+        if kind is tuple:
+            parent[slot] = tuple(items)
+        else:
+            try:
+                parent[slot] = kind((k, v) for k, v in items)
+            except TypeError:
+                raise SafetensorsError("invalid ember structure: a dict key is not "
+                                       "hashable") from None
+    return out[0]
+
+
+def _brief(node: Any) -> str:
+    text = json.dumps(node)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def save(obj: Any, f: FileLike, metadata: dict | None = None) -> None:
-    """Saves a tensor or a dict of tensors (a state dict) to a file in the safetensors
-    format."""
+    """Saves a tensor, a dict of tensors (a state dict), or dicts, lists and tuples of
+    tensors and Python numbers, strings and None (an optimizer's state dict, a checkpoint)
+    to a file in the safetensors format."""
     tensors, meta = _payload(obj)
     if metadata:
         meta.update({str(k): str(v) for k, v in metadata.items()})
@@ -91,8 +220,9 @@ def _read(f: FileLike) -> bytes:
 
 def load(f: FileLike, map_location: Any = None, weights_only: bool = True,
          **kwargs: Any) -> Any:
-    """Loads a tensor or a dict of tensors saved with ember.save (or any safetensors file,
-    such as one written by the safetensors package from a torch state dict)."""
+    """Loads what ember.save saved (a tensor, a state dict, nested dicts and lists of tensors
+    and Python values), or the tensors of any safetensors file, such as one written by the
+    safetensors package from a torch state dict."""
     blob = _read(f)
     if len(blob) < 8:
         raise SafetensorsError(f"invalid safetensors file: {len(blob)} bytes is too short to "
@@ -118,6 +248,14 @@ def load(f: FileLike, map_location: Any = None, weights_only: bool = True,
                                f"{max(ends)} bytes of data but the file holds {len(data)}")
     if meta.get(_KIND) == "tensor" and list(out) == [_SINGLE]:
         return out[_SINGLE]
+    if meta.get(_KIND) == "tree" and isinstance(meta.get(_TREE), str):
+        try:
+            tree = json.loads(meta[_TREE])
+        except json.JSONDecodeError as e:
+            raise SafetensorsError(f"invalid ember structure: not valid JSON ({e})") from None
+        except RecursionError:
+            raise SafetensorsError("invalid ember structure: nested too deeply") from None
+        return _decode(tree, out)
     return out
 
 
