@@ -32,11 +32,3 @@ def test_demo_writes_the_picture(tmp_path):
     assert (tmp_path / "comp-graph.png").read_bytes()[:4] == b"\x89PNG"
     assert out.rstrip().endswith("comp-graph.svg, comp-graph.png")
 
-
-def test_demo_without_graphviz_writes_dot_text(tmp_path):
-    # Only the interpreter's own directory on PATH: no dot program.
-    out = run_demo(tmp_path, path=os.path.dirname(sys.executable)).stdout
-    source = (tmp_path / "comp-graph.dot").read_text(encoding="utf-8")
-    assert source.startswith("digraph {") and "MmBackward0" in source
-    assert not (tmp_path / "comp-graph.svg").exists()
-    assert out.rstrip().endswith("comp-graph.dot")

@@ -142,7 +142,7 @@ def test_by_dims(name, dtype, keepdim, sd, seed):
         a = transform(a)
     # Second derivatives of p-norms and standard deviations that are mathematically zero
     # (one or two elements per slice) come out as float32 rounding noise.
-    atol = 1e-5 if dtype is np.float32 and ("norm" in name or "std" in name) else None
+    atol = 1e-4 if dtype is np.float32 and ("norm" in name or "std" in name) else None
     check_op(lambda lib, x: fn(lib, x, dims, keepdim), [a], atol=atol)
 
 

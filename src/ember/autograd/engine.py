@@ -65,6 +65,7 @@ def run_backward(
     # what it allocates; left on, it would traverse the whole live graph again and again.
     gc_was_enabled = gc.isenabled()
     gc.disable()
+    promotion = _weak_promotion()
     try:
         while heap:
             node = heappop(heap)[1]
@@ -129,6 +130,8 @@ def run_backward(
         state.enabled = prev_mode
         if gc_was_enabled:
             gc.enable()
+        if promotion is not None:
+            np._set_promotion_state(promotion)
     return captured if capture is not None else None
 
 
@@ -144,6 +147,20 @@ def _apply_checked(node: Node, grads: Any, create_graph: bool) -> tuple:
         anomaly_mode.report(node)
         raise
     return outs
+
+
+def _weak_promotion() -> str | None:
+    """On NumPy 1.x, formulas combine 0-dim float32 arrays with Python numbers, which that
+    NumPy widens to float64; NumPy 2's rule (NEP 50: Python numbers are weak) is torch's.
+    Turns it on for the backward pass and returns the state to restore, or None."""
+    get = getattr(np, "_get_promotion_state", None)
+    if get is None:
+        return None
+    previous = get()
+    if previous == "weak":
+        return None
+    np._set_promotion_state("weak")
+    return previous
 
 
 def _add_to_buffer(buffers: dict, heap: list, node: Node, nr: int, g: Any) -> None:

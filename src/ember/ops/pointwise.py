@@ -425,7 +425,8 @@ def _unary(name: str, np_fn: Callable, formula: Callable, saves: str, floating: 
             r = np_fn(x)
         except RuntimeWarning:
             r = quiet(np_fn, x)
-        r = _make(r if type(r) is ndarray else np.asarray(r))
+        # NumPy 1.x computes some 0-dim float32 results in float64.
+        r = _make(r if type(r) is ndarray and r.dtype is x.dtype else fix_dtype(r, x.dtype))
         if input._rg and _mode.enabled:
             attach_unary(cls, r, input, save)
         return r
