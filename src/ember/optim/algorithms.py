@@ -30,12 +30,43 @@ def _betas(betas: tuple) -> None:
     _check(0.0 <= betas[1] < 1.0, f"Invalid beta parameter at index 1: {betas[1]}")
 
 
+def _adam_checks(lr: Any, eps: float, betas: tuple, weight_decay: float) -> None:
+    _lr(lr)
+    _check(0.0 <= eps, f"Invalid epsilon value: {eps}")
+    _betas(betas)
+    _check(0.0 <= weight_decay, f"Invalid weight_decay value: {weight_decay}")
+
+
 def _zeros(p: Tensor) -> Tensor:
     return Tensor._make(np.zeros_like(p._data))
 
 
 def _touch(p: Tensor) -> None:
     p._vc[0] += 1
+
+
+def _new_state(st: dict, p: Tensor, *buffers: str) -> None:
+    """Fills a parameter's empty state: the step counter and zero buffers named `buffers`."""
+    st["step"] = step_tensor()
+    for name in buffers:
+        st[name] = _zeros(p)
+
+
+def _decay(x: np.ndarray, g: np.ndarray, lr: float, wd: float, decoupled: bool,
+           dt: np.dtype) -> np.ndarray:
+    """Weight decay: shrinks x in place (decoupled) or returns g + wd * x (coupled)."""
+    if wd != 0:
+        if decoupled:
+            x *= f(1 - lr * wd, dt)
+        else:
+            g = g + f(wd, dt) * x
+    return g
+
+
+def _square_avg_(v: np.ndarray, g: np.ndarray, beta: float, dt: np.dtype) -> None:
+    """v = beta * v + (1 - beta) * g * g, in place, in torch's order of operations."""
+    v *= f(beta, dt)
+    v += f(1 - beta, dt) * g * g
 
 
 def _lerp_(a: np.ndarray, b: np.ndarray, w: float) -> None:
@@ -70,8 +101,7 @@ class SGD(Optimizer):
             x = p._data
             dt = x.dtype
             g = -g if maximize else g
-            if wd != 0:
-                g = g + f(wd, dt) * x
+            g = _decay(x, g, lr, wd, False, dt)
             if mom != 0:
                 st = self.state[p]
                 buf = st.get("momentum_buffer")
@@ -97,10 +127,7 @@ class Adam(Optimizer):
                  foreach: Any = None, maximize: bool = False, capturable: bool = False,
                  differentiable: bool = False, fused: Any = None,
                  decoupled_weight_decay: bool | None = None) -> None:
-        _lr(lr)
-        _check(0.0 <= eps, f"Invalid epsilon value: {eps}")
-        _betas(betas)
-        _check(0.0 <= weight_decay, f"Invalid weight_decay value: {weight_decay}")
+        _adam_checks(lr, eps, betas, weight_decay)
         if decoupled_weight_decay is None:
             decoupled_weight_decay = self._decoupled_default
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
@@ -118,22 +145,15 @@ class Adam(Optimizer):
             dt = x.dtype
             st = self.state[p]
             if not st:
-                st["step"] = step_tensor()
-                st["exp_avg"] = _zeros(p)
-                st["exp_avg_sq"] = _zeros(p)
+                _new_state(st, p, "exp_avg", "exp_avg_sq")
                 if amsgrad:
                     st["max_exp_avg_sq"] = _zeros(p)
             g = -g if group["maximize"] else g
             step = bump(st["step"])
-            if wd != 0:
-                if group["decoupled_weight_decay"]:
-                    x *= f(1 - lr * wd, dt)
-                else:
-                    g = g + f(wd, dt) * x
+            g = _decay(x, g, lr, wd, group["decoupled_weight_decay"], dt)
             m, v = st["exp_avg"]._data, st["exp_avg_sq"]._data
             _lerp_(m, g, 1 - b1)
-            v *= f(b2, dt)
-            v += f(1 - b2, dt) * g * g
+            _square_avg_(v, g, b2, dt)
             bc1 = 1 - b1 ** step
             bc2 = 1 - b2 ** step
             step_size = lr / bc1
@@ -188,19 +208,16 @@ class RMSprop(Optimizer):
             dt = x.dtype
             st = self.state[p]
             if not st:
-                st["step"] = step_tensor()
-                st["square_avg"] = _zeros(p)
+                _new_state(st, p, "square_avg")
                 if mom > 0:
                     st["momentum_buffer"] = _zeros(p)
                 if centered:
                     st["grad_avg"] = _zeros(p)
             g = -g if group["maximize"] else g
             bump(st["step"])
-            if wd != 0:
-                g = g + f(wd, dt) * x
+            g = _decay(x, g, lr, wd, False, dt)
             sq = st["square_avg"]._data
-            sq *= f(alpha, dt)
-            sq += f(1 - alpha, dt) * g * g
+            _square_avg_(sq, g, alpha, dt)
             if centered:
                 ga = st["grad_avg"]._data
                 _lerp_(ga, g, 1 - alpha)
@@ -251,8 +268,7 @@ class Adagrad(Optimizer):
             st = self.state[p]
             step = bump(st["step"])
             g = -g if group["maximize"] else g
-            if wd != 0:
-                g = g + f(wd, dt) * x
+            g = _decay(x, g, lr, wd, False, dt)
             clr = lr / (1 + (step - 1) * decay)
             s = st["sum"]._data
             s += f(1, dt) * g * g
@@ -283,22 +299,17 @@ class Adadelta(Optimizer):
             dt = x.dtype
             st = self.state[p]
             if not st:
-                st["step"] = step_tensor()
-                st["square_avg"] = _zeros(p)
-                st["acc_delta"] = _zeros(p)
+                _new_state(st, p, "square_avg", "acc_delta")
             bump(st["step"])
             g = -g if group["maximize"] else g
-            if wd != 0:
-                g = g + f(wd, dt) * x
+            g = _decay(x, g, lr, wd, False, dt)
             sq, acc = st["square_avg"]._data, st["acc_delta"]._data
-            sq *= f(rho, dt)
-            sq += f(1 - rho, dt) * g * g
+            _square_avg_(sq, g, rho, dt)
             std = np.sqrt(sq + f(eps, dt))
             delta = np.sqrt(acc + f(eps, dt))
             delta /= std
             delta *= g
-            acc *= f(rho, dt)
-            acc += f(1 - rho, dt) * delta * delta
+            _square_avg_(acc, delta, rho, dt)
             x += f(-lr, dt) * delta
             _touch(p)
 
@@ -310,10 +321,7 @@ class Adamax(Optimizer):
                  eps: float = 1e-8, weight_decay: float = 0, foreach: Any = None, *,
                  maximize: bool = False, differentiable: bool = False,
                  capturable: bool = False) -> None:
-        _lr(lr)
-        _check(0.0 <= eps, f"Invalid epsilon value: {eps}")
-        _betas(betas)
-        _check(0.0 <= weight_decay, f"Invalid weight_decay value: {weight_decay}")
+        _adam_checks(lr, eps, betas, weight_decay)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                         foreach=foreach, maximize=maximize, differentiable=differentiable,
                         capturable=capturable)
@@ -327,13 +335,10 @@ class Adamax(Optimizer):
             dt = x.dtype
             st = self.state[p]
             if not st:
-                st["step"] = step_tensor()
-                st["exp_avg"] = _zeros(p)
-                st["exp_inf"] = _zeros(p)
+                _new_state(st, p, "exp_avg", "exp_inf")
             step = bump(st["step"])
             g = -g if group["maximize"] else g
-            if wd != 0:
-                g = g + f(wd, dt) * x
+            g = _decay(x, g, lr, wd, False, dt)
             m, u = st["exp_avg"]._data, st["exp_inf"]._data
             _lerp_(m, g, 1 - b1)
             u *= f(b2, dt)
@@ -351,10 +356,7 @@ class NAdam(Optimizer):
                  decoupled_weight_decay: bool = False, *, foreach: Any = None,
                  maximize: bool = False, capturable: bool = False,
                  differentiable: bool = False) -> None:
-        _lr(lr)
-        _check(0.0 <= eps, f"Invalid epsilon value: {eps}")
-        _betas(betas)
-        _check(0.0 <= weight_decay, f"Invalid weight_decay value: {weight_decay}")
+        _adam_checks(lr, eps, betas, weight_decay)
         _check(0.0 <= momentum_decay, f"Invalid momentum_decay value: {momentum_decay}")
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                         momentum_decay=momentum_decay,
@@ -378,19 +380,14 @@ class NAdam(Optimizer):
             g = -g if group["maximize"] else g
             step = bump(st["step"])
             bc2 = 1 - b2 ** step
-            if wd != 0:
-                if group["decoupled_weight_decay"]:
-                    x *= f(1 - lr * wd, dt)
-                else:
-                    g = g + f(wd, dt) * x
+            g = _decay(x, g, lr, wd, group["decoupled_weight_decay"], dt)
             mu = b1 * (1.0 - 0.5 * (0.96 ** (step * md)))
             mu_next = b1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * md)))
             mp = st["mu_product"]._data
             mp *= np.float32(mu)
             m, v = st["exp_avg"]._data, st["exp_avg_sq"]._data
             _lerp_(m, g, 1 - b1)
-            v *= f(b2, dt)
-            v += f(1 - b2, dt) * g * g
+            _square_avg_(v, g, b2, dt)
             denom = np.sqrt(v / f(bc2, dt))
             mu_product = float(mp)
             mu_product_next = mu_product * mu_next
@@ -408,10 +405,7 @@ class RAdam(Optimizer):
                  decoupled_weight_decay: bool = False, *, foreach: Any = None,
                  maximize: bool = False, capturable: bool = False,
                  differentiable: bool = False) -> None:
-        _lr(lr)
-        _check(0.0 <= eps, f"Invalid epsilon value: {eps}")
-        _betas(betas)
-        _check(0.0 <= weight_decay, f"Invalid weight_decay value: {weight_decay}")
+        _adam_checks(lr, eps, betas, weight_decay)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                         maximize=maximize, foreach=foreach, capturable=capturable,
                         decoupled_weight_decay=decoupled_weight_decay,
@@ -426,20 +420,13 @@ class RAdam(Optimizer):
             dt = x.dtype
             st = self.state[p]
             if not st:
-                st["step"] = step_tensor()
-                st["exp_avg"] = _zeros(p)
-                st["exp_avg_sq"] = _zeros(p)
+                _new_state(st, p, "exp_avg", "exp_avg_sq")
             g = -g if group["maximize"] else g
             step = bump(st["step"])
-            if wd != 0:
-                if group["decoupled_weight_decay"]:
-                    x *= f(1 - lr * wd, dt)
-                else:
-                    g = g + f(wd, dt) * x
+            g = _decay(x, g, lr, wd, group["decoupled_weight_decay"], dt)
             m, v = st["exp_avg"]._data, st["exp_avg_sq"]._data
             _lerp_(m, g, 1 - b1)
-            v *= f(b2, dt)
-            v += f(1 - b2, dt) * g * g
+            _square_avg_(v, g, b2, dt)
             bc1 = 1 - b1 ** step
             bc2 = 1 - b2 ** step
             corrected = m / f(bc1, dt)
