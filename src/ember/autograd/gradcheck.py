@@ -422,11 +422,29 @@ def _slow_mode_error(func: Callable, inputs: tuple, outputs: tuple, k: int, j: i
 
 # -- consistency checks ----------------------------------------------------------------------
 
-def _test_batched_grad(inputs: tuple, output: Any, output_idx: int) -> None:
-    """vmap over autograd.grad's output gradients gives the stacked per-gradient results."""
+def _compare_batched(fn: Callable, like: Any, forward: bool, output_idx: int | None) -> None:
+    """fn under vmap over two random directions shaped like `like` gives the stacked results
+    of fn on each direction (output_idx None: each result is its own input's)."""
     from .. import stack
     from ..func import vmap
-    from ..ops.creation import randn_like, zeros
+    from ..ops.creation import randn_like
+
+    directions = [randn_like(like) for _ in range(2)]
+    expected = [stack(list(shards)) for shards in zip(*[fn(d) for d in directions])]
+    try:
+        result = vmap(fn)(stack(directions))
+    except RuntimeError as ex:
+        note = FAILED_BATCHED_GRAD_MSG_FWD_AD if forward else FAILED_BATCHED_GRAD_MSG
+        raise GradcheckError(f"While computing batched gradients, got: {ex}\n\n{note}") from ex
+    for k, (res, exp) in enumerate(zip(result, expected)):
+        if not _allclose(res._data, exp._data, 1e-5, 1e-8):
+            out_k = k if output_idx is None else output_idx
+            raise GradcheckError(_batched_msg(out_k, k, res, exp, forward))
+
+
+def _test_batched_grad(inputs: tuple, output: Any, output_idx: int) -> None:
+    """vmap over autograd.grad's output gradients gives the stacked per-gradient results."""
+    from ..ops.creation import zeros
     from . import grad
 
     diff = [inputs[i] for i in _diff_inputs(inputs)]
@@ -436,16 +454,7 @@ def _test_batched_grad(inputs: tuple, output: Any, output_idx: int) -> None:
         return tuple(g if g is not None else zeros((), dtype=x.dtype).expand(x.shape)
                      for g, x in zip(gs, diff))
 
-    grad_outputs = [randn_like(output) for _ in range(2)]
-    expected = [stack(list(shards)) for shards in zip(*[vjp(g) for g in grad_outputs])]
-    try:
-        result = vmap(vjp)(stack(grad_outputs))
-    except RuntimeError as ex:
-        raise GradcheckError(f"While computing batched gradients, got: {ex}\n\n"
-                             f"{FAILED_BATCHED_GRAD_MSG}") from ex
-    for input_idx, (res, exp) in enumerate(zip(result, expected)):
-        if not _allclose(res._data, exp._data, 1e-5, 1e-8):
-            raise GradcheckError(_batched_msg(output_idx, input_idx, res, exp, False))
+    _compare_batched(vjp, output, False, output_idx)
 
 
 def _batched_msg(output_idx: int, input_idx: int, res: Any, exp: Any, forward: bool) -> str:
@@ -456,9 +465,7 @@ def _batched_msg(output_idx: int, input_idx: int, res: Any, exp: Any, forward: b
 
 def _test_batched_grad_forward_ad(func: Callable, inputs: tuple) -> None:
     """vmap over forward-mode tangents gives the stacked per-tangent results."""
-    from .. import stack
-    from ..func import vmap
-    from ..ops.creation import randn_like, zeros
+    from ..ops.creation import zeros
     from . import forward_ad as fwAD
 
     for input_idx, current in enumerate(inputs):
@@ -479,16 +486,7 @@ def _test_batched_grad_forward_ad(func: Callable, inputs: tuple) -> None:
                                zeros((), dtype=primal.dtype).expand(primal.shape))
                 return tuple(ret)
 
-        tangents = [randn_like(current) for _ in range(2)]
-        expected = [stack(list(shards)) for shards in zip(*[jvp(t) for t in tangents])]
-        try:
-            result = vmap(jvp)(stack(tangents))
-        except RuntimeError as ex:
-            raise GradcheckError(f"While computing batched gradients, got: {ex}\n\n"
-                                 f"{FAILED_BATCHED_GRAD_MSG_FWD_AD}") from ex
-        for k, (res, exp) in enumerate(zip(result, expected)):
-            if not _allclose(res._data, exp._data, 1e-5, 1e-8):
-                raise GradcheckError(_batched_msg(k, k, res, exp, True))
+        _compare_batched(jvp, current, True, None)
 
 
 def _test_backward_mul_by_grad_output(outputs: tuple, inputs: tuple) -> None:
