@@ -586,16 +586,21 @@ _COMPARE_NAMES = {np.equal: "eq", np.not_equal: "ne", np.less: "lt", np.less_equ
                   np.greater: "gt", np.greater_equal: "ge"}
 
 
+def _tensor_other_error(name: str, input: Any, other: Any) -> TypeError:
+    """torch's error for a binary op whose only overloads take (Tensor, Tensor or Number)."""
+    return TypeError(
+        f"{name}() received an invalid combination of arguments - got "
+        f"({type(input).__name__}, {type(other).__name__}), but expected one of:\n"
+        " * (Tensor input, Tensor other, *, Tensor out = None)\n"
+        " * (Tensor input, Number other, *, Tensor out = None)\n")
+
+
 def _compare(np_fn: Callable, doc: str) -> Callable:
     name = _COMPARE_NAMES[np_fn]
 
     def op(input: Any, other: Any, *, out: Any = None) -> Tensor:
         if not isinstance(input, Tensor):
-            raise TypeError(
-                f"{name}() received an invalid combination of arguments - got "
-                f"({type(input).__name__}, {type(other).__name__}), but expected one of:\n"
-                " * (Tensor input, Tensor other, *, Tensor out = None)\n"
-                " * (Tensor input, Number other, *, Tensor out = None)\n")
+            raise _tensor_other_error(name, input, other)
         a, b, x, y, dt = operands(input, other)
         return wrap(np.asarray(np_fn(x, y)))
 

@@ -25,7 +25,7 @@ from ._core import (
     wrap,
 )
 from .conversion import to
-from .pointwise import _meta, pow
+from .pointwise import _meta, _tensor_other_error, pow
 
 __all__ = [
     "expm1", "exp2", "log2", "log10", "rsqrt", "tan", "asin", "acos", "atan", "arcsin",
@@ -479,11 +479,7 @@ def remainder(input: Any, other: Any, *, out: Any = None) -> Tensor:
 def fmod(input: Tensor, other: Any, *, out: Any = None) -> Tensor:
     """Applies C++'s fmod entrywise: the result has the sign of the dividend."""
     if not isinstance(input, Tensor):
-        raise TypeError(
-            f"fmod() received an invalid combination of arguments - got "
-            f"({type(input).__name__}, {type(other).__name__}), but expected one of:\n"
-            " * (Tensor input, Tensor other, *, Tensor out = None)\n"
-            " * (Tensor input, Number other, *, Tensor out = None)\n")
+        raise _tensor_other_error("fmod", input, other)
     a, b, x, y, dt = operands(input, other)
     _int_division("fmod", y, dt)
     with np.errstate(all="ignore"):
