@@ -11,38 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._random_math import fma_f32, fma_f64
+
 VECTOR_BYTES = 32
-_SPLIT = 134217729.0  # 2**27 + 1: splits a double into two halves whose products are exact
-
-
-def fma(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
-    """a * b + c rounded once, in float64 (error-free product and sum)."""
-    a, b, c = (np.asarray(v, dtype=np.float64) for v in (a, b, c))
-    p = a * b
-    t = _SPLIT * a
-    ah = t - (t - a)
-    al = a - ah
-    t = _SPLIT * b
-    bh = t - (t - b)
-    bl = b - bh
-    e = ((ah * bh - p) + ah * bl + al * bh) + al * bl
-    s = p + c
-    bb = s - p
-    err = (p - (s - bb)) + (c - bb)
-    with np.errstate(invalid="ignore", over="ignore"):
-        r = s + (err + e)
-    # Infinite or NaN operands: the plain expression gives IEEE's answer.
-    bad = ~np.isfinite(r) | ~np.isfinite(p)
-    if bad.any():
-        with np.errstate(invalid="ignore", over="ignore"):
-            r = np.where(bad, p + c, r)
-    return r
-
-
-def _fma32(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
-    # A float32 product is exact in float64, so one float64 sum rounds almost as fmaf does.
-    a, b, c = (np.asarray(v, dtype=np.float32).astype(np.float64) for v in (a, b, c))
-    return (a * b + c).astype(np.float32)
 
 
 def _block_starts(n: int, width: int) -> tuple:
@@ -59,14 +30,14 @@ def arange_values(start: float, step: float, n: int, dt: np.dtype) -> np.ndarray
     idx, first, nv = _block_starts(n, width)
     if dt == np.float16:
         s, st = np.float32(start), np.float32(step)
-        base = _fma32(st, first, s).astype(dt)
-        vec = _fma32(idx - first, st, base.astype(np.float32))
-        tail = _fma32(st, idx, s)
+        base = fma_f32(st, first, s).astype(dt)
+        vec = fma_f32(idx - first, st, base.astype(np.float32))
+        tail = fma_f32(st, idx, s)
     else:
         s, st = np.float64(start), np.float64(step)
-        base = fma(st, first.astype(np.float64), s).astype(dt)
-        vec = fma((idx - first).astype(np.float64), st, base.astype(np.float64))
-        tail = fma(st, idx.astype(np.float64), s)
+        base = fma_f64(st, first.astype(np.float64), s).astype(dt)
+        vec = fma_f64((idx - first).astype(np.float64), st, base.astype(np.float64))
+        tail = fma_f64(st, idx.astype(np.float64), s)
     return np.where(idx < nv, vec, tail).astype(dt)
 
 
@@ -83,12 +54,12 @@ def linspace_values(start: float, end: float, steps: int, dt: np.dtype) -> np.nd
         else:
             s, e = float(start), float(end)
         step = (e - s) / (steps - 1)
-        out = np.where(idx < half, fma(step, idx.astype(np.float64), s),
-                       fma(-step, (steps - idx - 1).astype(np.float64), e))
+        out = np.where(idx < half, fma_f64(step, idx.astype(np.float64), s),
+                       fma_f64(-step, (steps - idx - 1).astype(np.float64), e))
         if dt.kind in "iub":
             out = np.trunc(out)
         return out.astype(dt)
     s, e = dt.type(start), dt.type(end)
     step = dt.type((e - s) / dt.type(steps - 1))
-    return np.where(idx < half, _fma32(step, idx, s),
-                    _fma32(-step, steps - idx - 1, e)).astype(dt)
+    return np.where(idx < half, fma_f32(step, idx, s),
+                    fma_f32(-step, steps - idx - 1, e)).astype(dt)
