@@ -100,9 +100,8 @@ def dot(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     return _product(DotBackward0, input, other, np.asarray(np.dot(x, y)))
 
 
-def bmm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
-    """Performs a batch matrix-matrix product of matrices stored in input and mat2."""
-    x, y = input._data, mat2._data
+def _check_batches(x: np.ndarray, y: np.ndarray) -> None:
+    """torch's checks that two arrays are stacks of matrices that can be multiplied."""
     if x.ndim != 3:
         raise RuntimeError("batch1 must be a 3D tensor")
     if y.ndim != 3:
@@ -111,6 +110,12 @@ def bmm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
         raise RuntimeError(
             "Expected size for first two dimensions of batch2 tensor to be: "
             f"[{x.shape[0]}, {x.shape[2]}] but got: [{y.shape[0]}, {y.shape[1]}].")
+
+
+def bmm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Performs a batch matrix-matrix product of matrices stored in input and mat2."""
+    x, y = input._data, mat2._data
+    _check_batches(x, y)
     _same_dtype(input, mat2, "bmm")
     return _product(BmmBackward0, input, mat2, np.matmul(x, y))
 

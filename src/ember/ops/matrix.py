@@ -22,6 +22,7 @@ from ._core import (
     wrap_dim,
 )
 from .joining import variadic_class
+from .linalg import _check_batches
 from .shape import as_view, permute, reshape
 
 __all__ = ["addmm", "addmv", "addbmm", "baddbmm", "outer", "ger", "einsum", "tensordot",
@@ -33,24 +34,20 @@ def _scaled(g: Any, s: Any) -> Any:
     return g if s == 1 else g * s
 
 
-AddmmBackward0 = node_class(
-    "AddmmBackward0",
-    lambda m, g, m1, m2, beta, alpha: _scaled(g, beta),
-    lambda m, g, m1, m2, beta, alpha: _scaled(m.matmul(g, m.mT(m2)), alpha),
-    lambda m, g, m1, m2, beta, alpha: _scaled(m.matmul(m.mT(m1), g), alpha),
+# addmm and baddbmm differentiate alike: matmul and mT act on the last two dimensions.
+_ADD_PRODUCT_FORMULAS = (
+    lambda m, g, a, b, beta, alpha: _scaled(g, beta),
+    lambda m, g, a, b, beta, alpha: _scaled(m.matmul(g, m.mT(b)), alpha),
+    lambda m, g, a, b, beta, alpha: _scaled(m.matmul(m.mT(a), g), alpha),
 )
+AddmmBackward0 = node_class("AddmmBackward0", *_ADD_PRODUCT_FORMULAS)
 AddmvBackward0 = node_class(
     "AddmvBackward0",
     lambda m, g, mat, vec, beta, alpha: _scaled(g, beta),
     lambda m, g, mat, vec, beta, alpha: _scaled(m.outer(g, vec), alpha),
     lambda m, g, mat, vec, beta, alpha: _scaled(m.matmul(m.mT(mat), g), alpha),
 )
-BaddbmmBackward0 = node_class(
-    "BaddbmmBackward0",
-    lambda m, g, b1, b2, beta, alpha: _scaled(g, beta),
-    lambda m, g, b1, b2, beta, alpha: _scaled(m.matmul(g, m.mT(b2)), alpha),
-    lambda m, g, b1, b2, beta, alpha: _scaled(m.matmul(m.mT(b1), g), alpha),
-)
+BaddbmmBackward0 = node_class("BaddbmmBackward0", *_ADD_PRODUCT_FORMULAS)
 AddbmmBackward0 = node_class(
     "AddbmmBackward0",
     lambda m, g, b1, b2, beta, alpha: _scaled(g, beta),
@@ -123,17 +120,6 @@ def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any 
                            f"mat ({x.shape[0]}x{x.shape[1]}), vec ({y.shape[0]})")
     _same(mat, vec)
     return _add_product(AddmvBackward0, input, mat, vec, np.matmul(x, y), beta, alpha)
-
-
-def _check_batches(x: np.ndarray, y: np.ndarray) -> None:
-    if x.ndim != 3:
-        raise RuntimeError("batch1 must be a 3D tensor")
-    if y.ndim != 3:
-        raise RuntimeError("batch2 must be a 3D tensor")
-    if y.shape[0] != x.shape[0] or y.shape[1] != x.shape[2]:
-        raise RuntimeError(
-            "Expected size for first two dimensions of batch2 tensor to be: "
-            f"[{x.shape[0]}, {x.shape[2]}] but got: [{y.shape[0]}, {y.shape[1]}].")
 
 
 def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1,
