@@ -47,9 +47,11 @@ def _zeros(x: Any) -> Any:
 
 def _autograd(outputs: tuple, inputs: tuple, grads: tuple, create_graph: bool,
               retain_graph: Any = None) -> tuple:
+    """autograd.grad over the outputs that require grad (None outputs skipped); all None
+    where none does."""
     from . import grad
 
-    pairs = [(o, g) for o, g in zip(outputs, grads) if o.requires_grad]
+    pairs = [(o, g) for o, g in zip(outputs, grads) if o is not None and o.requires_grad]
     if not pairs:
         return (None,) * len(inputs)
     return grad([o for o, _ in pairs], inputs, [g for _, g in pairs], create_graph=create_graph,
@@ -149,14 +151,7 @@ def jvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
     us = tuple(Tensor._make(np.zeros(o._data.shape, o._data.dtype), requires_grad=True)
                for o in outs)
     gs = _autograd(outs, xs, us, True)
-    pairs = [(g, vv) for g, vv in zip(gs, vs) if g is not None and g.requires_grad]
-    if pairs:
-        from . import grad
-
-        res = grad([g for g, _ in pairs], us, [vv for _, vv in pairs],
-                   create_graph=create_graph, allow_unused=True)
-    else:
-        res = (None,) * len(us)
+    res = _autograd(gs, us, vs, create_graph)
     res = tuple(_zeros(o) if r is None else r for r, o in zip(res, outs))
     if strict and any(g is None for g in gs):
         i = next(k for k, g in enumerate(gs) if g is None)
@@ -297,11 +292,6 @@ def _hessian_product(func: Callable, inputs: Any, v: Any, create_graph: bool, st
     out = outs[0]
     _check_outputs(outs, strict, fn)
     jac = grad(out, xs, create_graph=True, allow_unused=True)
-    pairs = [(j, vv) for j, vv in zip(jac, vs) if j is not None and j.requires_grad]
-    if pairs:
-        res = grad([j for j, _ in pairs], xs, [vv for _, vv in pairs],
-                   create_graph=create_graph, allow_unused=True)
-    else:
-        res = (None,) * len(xs)
+    res = _autograd(jac, xs, vs, create_graph)
     res = _fill(res, xs, strict, create_graph, "double")
     return _post((out,), create_graph, False), _post(res, create_graph, in_tuple)
