@@ -241,8 +241,18 @@ def _struct(x: tuple) -> str:
     return "(" + ", ".join("*" for _ in x) + ")"
 
 
-def _eye(n: int, like: Tensor) -> Tensor:
-    return Tensor._make(np.eye(n, dtype=like.dtype.np))
+def _basis(leaves: list) -> tuple[list, list]:
+    """The leaves' sizes, and the identity over all their elements cut into one batch of
+    directions per leaf, shaped (total,) + leaf.shape."""
+    sizes = [t.numel() for t in leaves]
+    total = sum(sizes)
+    eye = Tensor._make(np.eye(total, dtype=leaves[0].dtype.np))
+    basis = []
+    start = 0
+    for t, n in zip(leaves, sizes):
+        basis.append(op("reshape")(op("narrow")(eye, 1, start, n), (total,) + tuple(t.shape)))
+        start += n
+    return sizes, basis
 
 
 def jacrev(func: Callable, argnums: Any = 0, *, has_aux: bool = False,
@@ -257,15 +267,7 @@ def jacrev(func: Callable, argnums: Any = 0, *, has_aux: bool = False,
         vj = vjp(inner, *[args[a] for a in nums], has_aux=has_aux)
         out, vjp_fn = vj[0], vj[1]
         o_leaves, o_build = _flatten_tree(out)
-        sizes = [o.numel() for o in o_leaves]
-        total = sum(sizes)
-        eye = _eye(total, o_leaves[0])
-        basis = []
-        start = 0
-        for o, n in zip(o_leaves, sizes):
-            basis.append(op("reshape")(op("narrow")(eye, 1, start, n), (total,) +
-                                       tuple(o.shape)))
-            start += n
+        sizes, basis = _basis(o_leaves)
         cts = o_build(basis)
         grads = vmap(vjp_fn, chunk_size=chunk_size)(cts)
         in_leaves = [_flatten_tree(args[a]) for a in nums]
@@ -310,15 +312,7 @@ def jacfwd(func: Callable, argnums: Any = 0, has_aux: bool = False, *,
         inner = _select_args(func, args, nums)
         primals = tuple(args[a] for a in nums)
         p_leaves, p_build = _flatten_tree(primals)
-        sizes = [p.numel() for p in p_leaves]
-        total = sum(sizes)
-        eye = _eye(total, p_leaves[0])
-        basis = []
-        start = 0
-        for p, n in zip(p_leaves, sizes):
-            basis.append(op("reshape")(op("narrow")(eye, 1, start, n),
-                                       (total,) + tuple(p.shape)))
-            start += n
+        sizes, basis = _basis(p_leaves)
 
         def push(*ts: Any) -> Any:
             r = jvp(inner, primals, p_build(list(ts)), has_aux=has_aux)
