@@ -39,9 +39,24 @@ def _where(cond: Any, a: Any, b: Any) -> np.ndarray:
     return np.asarray(np.where(cond, a, b))
 
 
+if np.lib.NumpyVersion(np.__version__) < "2.0.0":
+    _ARRAYS = (np.ndarray, np.generic)
+
+    def _weak(n: Any, other: Any) -> Any:
+        # NumPy 1.x's where makes a Python number a float64/int64 array before promoting
+        # (even with NEP 50 on), widening float32; torch keeps it weak: the array's dtype.
+        if (type(n) is float or type(n) is int) and isinstance(other, _ARRAYS) \
+                and other.dtype.kind in "fc":
+            return other.dtype.type(n)
+        return n
+
+    def _where(cond: Any, a: Any, b: Any) -> np.ndarray:
+        return np.asarray(np.where(cond, _weak(a, b), _weak(b, a)))
+
+
 def _xlogy(x: Any, y: Any) -> np.ndarray:
     with np.errstate(all="ignore"):
-        return np.asarray(np.where((x == 0) & ~np.isnan(y), 0, x * np.log(y)))
+        return _where((x == 0) & ~np.isnan(y), 0, x * np.log(y))
 
 
 _INT_OF = {2: np.int16, 4: np.int32, 8: np.int64}

@@ -161,12 +161,14 @@ _register_math()
 
 # -- softmax -----------------------------------------------------------------------------------
 
+# `dims` is (dim,), or () for a 0-dim input (NumPy has no axis 0 there; the sum is the
+# element itself).
 SoftmaxBackward0 = node_class(
     "SoftmaxBackward0",
-    lambda m, g, result, dim: result * (g - m.sum(g * result, (dim,), True)))
+    lambda m, g, result, dims: result * (g - m.sum(g * result, dims, True)))
 LogSoftmaxBackward0 = node_class(
     "LogSoftmaxBackward0",
-    lambda m, g, result, dim: g - m.exp(result) * m.sum(g, (dim,), True))
+    lambda m, g, result, dims: g - m.exp(result) * m.sum(g, dims, True))
 
 
 def _softmax_input(input: Tensor, dim: Any, dtype: Any, name: str) -> tuple:
@@ -192,7 +194,7 @@ def softmax(input: Tensor, dim: Any = None, _stacklevel: int = 3, dtype: Any = N
         e = np.exp(x - np.max(x, axis=ax, keepdims=True)) if x.size else x.copy()
         out = wrap(e / np.sum(e, axis=ax, keepdims=True) if x.size else e)
     if needs_grad(input):
-        attach(SoftmaxBackward0, out, (input,), (out,), (d,))
+        attach(SoftmaxBackward0, out, (input,), (out,), ((d,) if x.ndim else (),))
     return out
 
 
@@ -200,21 +202,22 @@ def log_softmax(input: Tensor, dim: Any = None, _stacklevel: int = 3,
                 dtype: Any = None) -> Tensor:
     """Applies a softmax followed by a logarithm, computed stably as x - logsumexp(x)."""
     input, x, d = _softmax_input(input, dim, dtype, "log_softmax")
-    ax = d if x.ndim else None
     with np.errstate(all="ignore"):
         if x.ndim == 2 and d == 1 and 1 < x.shape[1] <= 64 <= x.shape[0]:
             out = wrap(_log_softmax_rows(x))
         elif x.size:
             # As torch: no guard for infinite maxima (a row holding +inf, or only -inf, is
-            # all NaN).
-            sh = x - np.max(x, axis=ax, keepdims=True)
-            lse = np.add.reduce(np.exp(sh), axis=ax, keepdims=True)
+            # all NaN). A 0-dim input runs as one element: NumPy would hand back scalars,
+            # which the in-place log cannot write into.
+            xs = x if x.ndim else x.reshape(1)
+            sh = xs - np.max(xs, axis=d, keepdims=True)
+            lse = np.add.reduce(np.exp(sh), axis=d, keepdims=True)
             sh -= np.log(lse, out=lse)
-            out = wrap(sh)
+            out = wrap(sh if x.ndim else sh.reshape(()))
         else:
             out = wrap(x.copy())
     if needs_grad(input):
-        attach(LogSoftmaxBackward0, out, (input,), (out,), (d,))
+        attach(LogSoftmaxBackward0, out, (input,), (out,), ((d,) if x.ndim else (),))
     return out
 
 
@@ -1474,7 +1477,7 @@ def _nll_rows(input: Tensor, x: np.ndarray, t: np.ndarray, c: int, red: int,
     if red == 1:
         total = x.dtype.type(n)
         out = wrap(np.asarray(-s / total, x.dtype))
-        scale = -1 / total
+        scale = x.dtype.type(-1) / total
     else:
         out = wrap(np.asarray(-s, x.dtype))
         scale = x.dtype.type(-1)
@@ -1503,7 +1506,7 @@ def cross_entropy_rows(input: Tensor, target: Tensor, red: int,
             logp = _log_softmax_rows(x) if n >= 64 and c <= 64 else _log_softmax_last(x)
     lp = wrap(logp)
     if needs_grad(input):
-        attach(LogSoftmaxBackward0, lp, (input,), (lp,), (1,))
+        attach(LogSoftmaxBackward0, lp, (input,), (lp,), ((1,),))
     return _nll_rows(lp, logp, t, c, red, ignore_index)
 
 

@@ -49,6 +49,7 @@ def _meta(out: np.ndarray, *inputs: Any) -> Any:
     can sum broadcast gradients back and cast them; None when all match."""
     shape, dt = out.shape, out.dtype
     meta = None
+    mixed = False
     for i, t in enumerate(inputs):
         if t is not None:
             d = t._data
@@ -56,6 +57,13 @@ def _meta(out: np.ndarray, *inputs: Any) -> Any:
                 if meta is None:
                     meta = [None] * len(inputs)
                 meta[i] = (d.shape, d.dtype)
+                mixed = mixed or d.dtype != dt
+    if mixed:
+        # A formula that multiplies by an input of another dtype (an integer tensor) widens
+        # the gradients of the inputs that match the output too: cast those back as well.
+        for i, t in enumerate(inputs):
+            if t is not None and meta[i] is None:
+                meta[i] = (t._data.shape, t._data.dtype)
     return meta
 
 

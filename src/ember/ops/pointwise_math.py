@@ -160,7 +160,7 @@ def logit(input: Tensor, eps: float | None = None, *, out: Any = None) -> Tensor
     if eps is not None:
         x = np.clip(x, x.dtype.type(eps), x.dtype.type(1 - eps))
     with np.errstate(all="ignore"):
-        r = wrap(np.log(x / (1 - x)))
+        r = wrap(np.log(x / (x.dtype.type(1) - x)))
     if input._rg and _mode.enabled:
         attach(LogitBackward0, r, (input,), (input,), (eps,))
     return r

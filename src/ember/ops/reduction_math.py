@@ -238,10 +238,11 @@ min.__doc__ = ("Returns the minimum value of all elements in the input tensor; w
 
 
 def _amax_grad(m: Any, g: Any, self: Any, result: Any, shape: tuple, dims: tuple,
-               keepdim: bool) -> Any:
-    # Ties share the gradient evenly: torch's scale_grad_by_count.
+               keepdim: bool, dt: np.dtype) -> Any:
+    # Ties share the gradient evenly: torch's scale_grad_by_count. The count is an integer
+    # sum, cast so that it does not widen a float32 gradient.
     mask = _unreduce(m, result, shape, dims, keepdim) == self
-    count = m.sum(mask, dims, True)
+    count = m.cast(m.sum(mask, dims, True), dt)
     return (_unreduce(m, g, shape, dims, keepdim) / count) * mask
 
 
@@ -260,7 +261,7 @@ def _amax_amin(name: str, np_fn: Any, cls: type) -> Any:
                                   keepdims=keepdim and x.ndim > 0)).reshape(
             _kept_shape(x.shape, dims, keepdim)))
         if input._rg and _mode.enabled:
-            attach(cls, r, (input,), (input, r), (x.shape, dims, keepdim))
+            attach(cls, r, (input,), (input, r), (x.shape, dims, keepdim, x.dtype))
         return r
 
     op.__name__ = name
@@ -403,7 +404,7 @@ def std(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = Fa
 # -- norms --------------------------------------------------------------------------------
 
 def _vector_norm_grad(m: Any, g: Any, self: Any, result: Any, ord: float, shape: tuple,
-                      dims: tuple, keepdim: bool) -> Any:
+                      dims: tuple, keepdim: bool, dt: np.dtype) -> Any:
     if ord == 0:
         return None  # torch leaves it undefined: no gradient flows back
     g = _unreduce(m, g, shape, dims, keepdim)
@@ -414,7 +415,7 @@ def _vector_norm_grad(m: Any, g: Any, self: Any, result: Any, ord: float, shape:
         return g * m.where(norm == 0, 0.0, self / norm)
     if math.isinf(ord):
         mask = m.abs(self) == norm
-        return m.sign(self) * ((g / m.sum(mask, dims, True)) * mask)
+        return m.sign(self) * ((g / m.cast(m.sum(mask, dims, True), dt)) * mask)
     if ord < 1:
         scaled = m.sign(self) * m.where(self == 0, 0.0, m.pow(m.abs(self), ord - 1))
         return scaled * g * m.pow(norm, 1 - ord)
@@ -474,8 +475,8 @@ def vector_norm(x: Tensor, ord: Any = 2, dim: Any = None, keepdim: bool = False,
             r = np.power(np.sum(np.power(v, p), axis=ax, keepdims=keepdim), 1 / p)
     r = wrap(np.asarray(r, dtype=a.dtype).reshape(_kept_shape(a.shape, dims, keepdim)))
     if input._rg and _mode.enabled:
-        attach(LinalgVectorNormBackward0, r, (input,), (input, r), (ord, a.shape, dims, keepdim),
-               _cast(input, a))
+        attach(LinalgVectorNormBackward0, r, (input,), (input, r),
+               (ord, a.shape, dims, keepdim, a.dtype), _cast(input, a))
     return r
 
 
