@@ -78,6 +78,16 @@ def _threshold_backward(g: np.ndarray, x: np.ndarray) -> np.ndarray:
     return mask.view(g.dtype)
 
 
+def accumulate(fn: Any, x: np.ndarray, dim: int) -> np.ndarray:
+    """np.cumsum or np.cumprod along dim as torch's CPU kernels run them: float32 and
+    float16 running sums and products are kept in double."""
+    if not x.ndim:
+        return x.copy()
+    if x.dtype.kind == "f" and x.dtype.itemsize < 8:
+        return fn(x, axis=dim, dtype=np.float64).astype(x.dtype)
+    return fn(x, axis=dim)
+
+
 raw = SimpleNamespace(
     sum_to=_sum_to,
     cast=lambda g, dt: g.astype(dt),
@@ -113,8 +123,8 @@ raw = SimpleNamespace(
     isfinite=np.isfinite,
     erfinv=_special.erfinv,
     xlogy=_xlogy,
-    cumsum=lambda x, dim: np.cumsum(x, axis=dim),
-    cumprod=lambda x, dim: np.cumprod(x, axis=dim),
+    cumsum=lambda x, dim: accumulate(np.cumsum, x, dim),
+    cumprod=lambda x, dim: accumulate(np.cumprod, x, dim),
     threshold_backward=_threshold_backward,
 )
 

@@ -21,6 +21,7 @@ from .._dtypes import FROM_NUMPY, get_default_dtype
 from .._tensor import Tensor
 from ..autograd.grad_mode import state as _mode
 from ._core import attach, attach_outputs, check_tensor, node_class, wrap, wrap_dim, wrap_dims
+from ._math import accumulate
 from ._stdsort import std_sort
 from .pointwise import div
 from .pointwise_math import maximum, minimum
@@ -644,7 +645,7 @@ def _cum_input(input: Tensor, dim: int, dtype: Any, name: str) -> tuple:
 def cumsum(input: Tensor, dim: int, *, dtype: Any = None, out: Any = None) -> Tensor:
     """Returns the cumulative sum of elements of input in the dimension dim."""
     x, d = _cum_input(input, dim, dtype, "cumsum")
-    r = wrap(np.cumsum(x, axis=d) if x.ndim else x.copy())
+    r = wrap(accumulate(np.cumsum, x, d))
     if input._rg and _mode.enabled:
         attach(CumsumBackward0, r, (input,), (), (d, x.ndim), _cast(input, x))
     return r
@@ -653,7 +654,7 @@ def cumsum(input: Tensor, dim: int, *, dtype: Any = None, out: Any = None) -> Te
 def cumprod(input: Tensor, dim: int, *, dtype: Any = None, out: Any = None) -> Tensor:
     """Returns the cumulative product of elements of input in the dimension dim."""
     x, d = _cum_input(input, dim, dtype, "cumprod")
-    r = wrap(np.cumprod(x, axis=d) if x.ndim else x.copy())
+    r = wrap(accumulate(np.cumprod, x, d))
     if input._rg and _mode.enabled:
         n = x.shape[d] if x.ndim else 1
         zeros = bool(x.size) and bool(np.any(x == 0))
