@@ -19,7 +19,8 @@ SEED = sorted((ROOT.parent / "shared" / "seeds").glob("000_*.txt"))
 
 def tutorial_source() -> str:
     """The code cells of the seed text (the lines after each `In [n]:` up to the first blank
-    line), or the package's copy of them when the seed text is not beside the checkout."""
+    line), or the example that holds the same code when the seed text is not beside the
+    checkout."""
     if SEED:
         cells = []
         lines = SEED[0].read_text(encoding="utf-8").splitlines()
@@ -31,8 +32,7 @@ def tutorial_source() -> str:
                     cells.append(code)
         source = "\n".join(cells)
     else:
-        source = (ROOT / "src" / "ember" / "tutorial.py").read_text(encoding="utf-8")
-        source = source.split('"""', 2)[2]
+        source = (ROOT / "examples" / "autograd_tutorial.py").read_text(encoding="utf-8")
     return "\n".join(ln for ln in source.splitlines()
                      if ln.strip() not in ("import torch", "import ember as torch"))
 
