@@ -80,8 +80,9 @@ def bench_w5() -> None:
     sec = {e: sorted(r["seconds"] for r in rs)[1] for e, rs in runs.items()}
     mem = {e: sorted(r["peak_mib"] for r in rs)[1] for e, rs in runs.items()}
     row("W5", 20, sec["ember"], sec["torch"], None, "<= 1.0 time")
+    ratio = f"{mem['ember'] / mem['torch']:9.2f}" if mem["torch"] > 0 else f"{'-':>9}"
     print(f"{'W5 memory':<10}{mem['ember']:9.0f}M{mem['torch']:9.0f}M{'':>9}"
-          f"{mem['ember'] / mem['torch']:9.2f}{'':>9}   <= 0.5 peak memory")
+          f"{ratio}{'':>9}   <= 0.5 peak memory")
 
 
 def _fresh(engine: str, workload: str, runs: int) -> float:
