@@ -198,3 +198,31 @@ def test_gradients_after_inplace_chains():
 ])
 def test_more_inplace_variants(program):
     check_op(program, [np.random.default_rng(5).random((4, 4))])
+
+
+@pytest.mark.parametrize("program", [
+    # Only what a gradient that is needed uses is saved, so changing the other operand in
+    # place afterwards is no error, in torch as in ember.
+    lambda L, a, w: (lambda x: (x * w, x.add_(1)))(a * 1)[0],
+    lambda L, a, w: (lambda x: (x / w, x.add_(1)))(a * 1)[0],
+    lambda L, a, w: (lambda x: (x * 2.0, x.add_(1)))(a * 1)[0],
+])
+def test_unneeded_operands_are_not_saved(program):
+    rng = np.random.default_rng(1)
+    a, w = rng.random(5) + 0.5, rng.random(5) + 0.5
+    for lib in (torch, ember):
+        ta = lib.from_numpy(a.copy()).requires_grad_(True)
+        program(lib, ta, lib.from_numpy(w.copy())).sum().backward()
+    check_op(lambda L, x, y: program(L, x, y), [a, w], grad=[True, False], double=False)
+
+
+def test_needed_operand_modified_raises_as_in_torch():
+    def program(lib):
+        a = lib.ones(3, requires_grad=True)
+        w = lib.ones(3, requires_grad=True)
+        x = a * 1
+        y = x * w
+        x.add_(1)
+        y.sum().backward()
+
+    same_error(lambda: program(ember), lambda: program(torch))

@@ -120,7 +120,12 @@ PowBackward2 = node_class(
 )
 
 
-def _binary(np_fn: Callable, cls: type, input: Any, other: Any, save: bool) -> Tensor:
+# What a binary node saves: nothing, its operands as multiplication's gradients need them,
+# or as division's do.
+MULTIPLIES, DIVIDES = 1, 2
+
+
+def _binary(np_fn: Callable, cls: type, input: Any, other: Any, save: int) -> Tensor:
     if type(input) is Tensor and input._data.dtype.kind == "f":
         # Fast path: float tensor with a same-dtype, same-shape tensor or a Python number.
         # (NumPy hands back scalars for 0-dim operands, and NumPy 1.x may widen them.)
@@ -138,11 +143,11 @@ def _binary(np_fn: Callable, cls: type, input: Any, other: Any, save: bool) -> T
                 node._next = ((fn, input._nr) if fn is not None and input._base is None
                               else input._edge()) + NO_EDGE
                 if save:
-                    node._saved = (x, other)
-                    node._vars = (input, other)
-                    node._checks = (input._vc, input._vc[0])
+                    # A number operand needs no gradient, so input itself is never needed.
+                    node._saved = node._vars = (None, other)
                 else:
-                    node._saved = node._vars = node._checks = ()
+                    node._saved = node._vars = ()
+                node._checks = ()
                 node._ctx = ()
                 node._meta = None
                 node._seq = _next_seq()
@@ -172,12 +177,24 @@ def _binary(np_fn: Callable, cls: type, input: Any, other: Any, save: bool) -> T
                         node._next = input._edge() + (
                             (fo, other._nr) if fo is not None and other._base is None
                             else other._edge())
-                    if save:
-                        node._saved = (x, y)
-                        node._vars = (input, other)
-                        node._checks = (input._vc, input._vc[0], other._vc, other._vc[0])
-                    else:
+                    # Save only what the inputs that need a gradient use, as torch does:
+                    # input's gradient needs other; other's needs input (and, for
+                    # division, other too).
+                    if not save:
                         node._saved = node._vars = node._checks = ()
+                    elif other._rg:
+                        if input._rg or save == DIVIDES:
+                            node._saved = (x, y)
+                            node._vars = (input, other)
+                            node._checks = (input._vc, input._vc[0], other._vc, other._vc[0])
+                        else:
+                            node._saved = (x, None)
+                            node._vars = (input, None)
+                            node._checks = (input._vc, input._vc[0])
+                    else:
+                        node._saved = (None, y)
+                        node._vars = (None, other)
+                        node._checks = (other._vc, other._vc[0])
                     node._ctx = ()
                     node._meta = None
                     node._seq = _next_seq()
@@ -275,7 +292,7 @@ def rsub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
 
 def mul(input: Any, other: Any, *, out: Any = None) -> Tensor:
     """Multiplies input by other."""
-    return _binary(np.multiply, MulBackward0, input, other, True)
+    return _binary(np.multiply, MulBackward0, input, other, MULTIPLIES)
 
 
 multiply = mul
@@ -285,7 +302,7 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None, out: Any = 
     """Divides each element of input by the corresponding element of other."""
     if rounding_mode is None and type(input) is Tensor and input._data.dtype.kind == "f" and \
             type(other) in (float, int, Tensor):
-        return _binary(np.true_divide, DivBackward0, input, other, True)
+        return _binary(np.true_divide, DivBackward0, input, other, DIVIDES)
     a, b, x, y, dt = operands(input, other)
     if rounding_mode is not None:
         return _div_rounded(a, b, x, y, dt, rounding_mode)
