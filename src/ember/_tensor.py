@@ -11,6 +11,7 @@ import numpy as np
 
 from . import _dtypes
 from ._dtypes import FROM_NUMPY
+from ._version import ZERO_VC, shared_counter
 from .autograd import graph as _graph
 from .autograd.graph import AccumulateGrad, add_hook
 
@@ -104,7 +105,7 @@ class Tensor:
         t._fn = None
         t._nr = 0
         t._grad = None
-        t._vc = [0]
+        t._vc = ZERO_VC
         t._base = None
         t._acc = None
         t._hooks = None
@@ -301,7 +302,7 @@ class Tensor:
         """Returns a new Tensor, detached from the current graph, sharing storage and the
         version counter."""
         t = Tensor._make(self._data)
-        t._vc = self._vc
+        t._vc = shared_counter(self)
         return t
 
     def detach_(self) -> Tensor:

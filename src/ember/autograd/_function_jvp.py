@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._version import shared_counter
 from . import forward_ad
 
 
@@ -96,7 +97,7 @@ def _alias(t: Any) -> Any:
     from .._tensor import Tensor
 
     a = Tensor._make(t._data)
-    a._vc = t._vc
+    a._vc = shared_counter(t)
     a._base = t if t._base is None else t._base
     return a
 

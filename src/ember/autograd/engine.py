@@ -96,7 +96,7 @@ def run_backward(
             else:
                 outs = node.apply(grads, create_graph)
             if not retain_graph and node._saved:
-                node._saved = node._vars = None
+                node._saved = node._vars = node._checks = None
             if hook_count[0] and hasattr(node, "_hooks"):
                 outs = _run_post_hooks(node, outs, grads, create_graph)
             nexts = node._next

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from .._version import ZERO_VC
 from ._introspect import saved_values
 from ._provenance import made_without_grad
 
@@ -178,7 +179,7 @@ def _no_requires_grad(name: str, t: Any, graph: _Graph) -> Verdict:
             f"{name} is a view of a tensor that requires grad, taken with grad mode off "
             f"(no_grad or inference_mode){used}."), path)
     for var, node in graph.tensors:
-        if var is not t and var._vc is t._vc and var._rg:
+        if var is not t and var._vc is t._vc and var._vc is not ZERO_VC and var._rg:
             return Verdict(name, False, DETACHED, (
                 f"{name} is a detach()ed copy of a tensor in the graph: it shares that "
                 f"tensor's memory but not its history{used}."), graph.path(node))
@@ -248,7 +249,7 @@ def _output_without_graph(name: str, output: Any) -> Verdict:
 def _alias(var: Any, t: Any) -> str:
     """How `var` shares `t`'s memory without its history (a template for the name of `t`),
     or '' when it does not."""
-    if var._vc is t._vc:
+    if var._vc is t._vc and var._vc is not ZERO_VC:
         if var._base is not None:
             return "a view of {name} taken with grad mode off (or of a detached copy)"
         return "a detach()ed copy of {name}"

@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .._version import bump_version, shared_counter
 from . import _function_jvp, grad_mode
 from .forward_ad import _TANGENTS
 from .graph import FREED_MESSAGE, Node, _next_seq, _output_tensor
@@ -272,12 +273,12 @@ def _apply(cls: type, args: tuple, kwargs: dict) -> Any:
         if any(o is d for d in dirty):
             _check_dirty(o)
             # torch bumps the version of a dirty tensor when it takes over the history.
-            o._vc[0] += 1
+            bump_version(o)
             t = o
         elif any(o is a for a in args):
             # An input returned as it is becomes a new tensor over the same memory.
             t = Tensor._make(o._data)
-            t._vc = o._vc
+            t._vc = shared_counter(o)
             t._base = o if o._base is None else o._base
         else:
             t = o
@@ -313,7 +314,7 @@ def _plain_output(o: Any, args: tuple) -> Any:
     if isinstance(o, Tensor) and any(o is a for a in args) and o._rg and o._fn is None:
         # Returned input: a new tensor that shares memory, as torch makes a view.
         t = Tensor._make(o._data)
-        t._vc = o._vc
+        t._vc = shared_counter(o)
         return t
     return o
 
@@ -348,9 +349,9 @@ def _save(node: BackwardCFunction, result: list, outs: tuple) -> None:
             items.append(("hook", saved_hooks.Packed(pack, t), None, None, 0))
         elif nr >= 0 and isinstance(result[nr], Tensor) and result[nr]._fn is node:
             t = result[nr]
-            items.append(("output", t._data, t._vc, t._vc[0], nr))
+            items.append(("output", t._data, shared_counter(t), t._vc[0], nr))
         else:
-            items.append(("input", s, s._vc, s._vc[0], 0))
+            items.append(("input", s, shared_counter(s), s._vc[0], 0))
     node._saved = items
 
 

@@ -14,6 +14,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .._version import bump_version
+
 __all__ = ["Node", "AccumulateGrad"]
 
 _next_seq = itertools.count().__next__
@@ -98,9 +100,9 @@ class Node:
     `next_functions` holds one `(node, output_nr)` edge per differentiable input (`(None, 0)`
     for inputs that need no gradient). Saved values are kept twice over the same objects:
     `_saved` as plain backward uses them (arrays and constants) and `_vars` as
-    create_graph uses them (the input tensors; `OUTPUT` where the node's own output was
-    saved, since holding that tensor would be a cycle). `_checks` pairs each saved tensor's
-    version counter with its version at save time.
+    create_graph uses them (the input tensors; an `_Output` where the node's own output was
+    saved, since holding that tensor would be a cycle). `_checks` pairs each saved tensor (or
+    output stand-in) with the version its counter had at save time.
     """
 
     __slots__ = (
@@ -142,7 +144,7 @@ class Node:
         checks = self._checks
         if checks:
             for i in range(0, len(checks), 2):
-                if checks[i][0] != checks[i + 1]:
+                if checks[i]._vc[0] != checks[i + 1]:
                     raise RuntimeError(_modified_message(self, i // 2))
         if not graph:
             return saved
@@ -150,7 +152,7 @@ class Node:
         k = 0
         for s, v in zip(saved, self._vars):
             if type(v) is _Output:
-                out.append(_output_tensor(s, self, checks[2 * k], v.nr))
+                out.append(_output_tensor(s, self, v._vc, v.nr))
                 k += 1
             elif v is s:
                 out.append(s)
@@ -180,7 +182,7 @@ class Node:
         """Frees the saved values after a backward pass that does not retain the graph."""
         if self._saved:
             self._saved = None
-            self._vars = None
+            self._vars = self._checks = None
 
     def register_hook(self, fn: Callable) -> RemovableHandle:
         """Registers a backward hook: fn(grad_inputs, grad_outputs) -> grad_inputs or None."""
@@ -209,7 +211,7 @@ def specialised_apply(formulas: tuple) -> Callable:
                 return (f0(Math.graph, grad, *self.unpack(True), *self._ctx),)
             saved = self._saved
             c = self._checks
-            if saved is None or (c and (len(c) != 2 or c[0][0] != c[1])):
+            if saved is None or (c and (len(c) != 2 or c[0]._vc[0] != c[1])):
                 saved = self.unpack(False)
             return (f0(Math.raw, grad, *saved, *self._ctx),)
 
@@ -225,7 +227,7 @@ def specialised_apply(formulas: tuple) -> Callable:
                 m = Math.raw
                 saved = self._saved
                 c = self._checks
-                if saved is None or (c and (len(c) != 2 or c[0][0] != c[1])):
+                if saved is None or (c and (len(c) != 2 or c[0]._vc[0] != c[1])):
                     saved = self.unpack(False)
                 args = saved + self._ctx
             n = self._next
@@ -237,15 +239,15 @@ def specialised_apply(formulas: tuple) -> Callable:
 
 
 class _Output:
-    """Marks, in `Node._vars`, a saved value that is output `nr` of the node itself."""
+    """Stands, in `Node._vars` and `Node._checks`, for a saved value that is output `nr` of
+    the node itself: the node keeps that output's array and version counter, never the
+    tensor (which would be a cycle)."""
 
-    __slots__ = ("nr",)
+    __slots__ = ("nr", "_vc")
 
-    def __init__(self, nr: int) -> None:
+    def __init__(self, nr: int, vc: list) -> None:
         self.nr = nr
-
-
-OUTPUTS = tuple(_Output(i) for i in range(8))
+        self._vc = vc
 
 
 # node -> {output number: tangent} for nodes that saved their own output while a dual level
@@ -271,7 +273,7 @@ def _output_tensor(array: np.ndarray, node: Node, vc: list, nr: int):
 def _modified_message(node: Node, k: int) -> str:
     """torch's text for a saved value (the k-th checked one) changed by an in-place op."""
     checks = node._checks
-    now, expected = checks[2 * k][0], checks[2 * k + 1]
+    now, expected = checks[2 * k]._vc[0], checks[2 * k + 1]
     tracked = [(s, v) for s, v in zip(node._saved, node._vars) if v is not s]
     data, var = tracked[k]
     which = f"output {var.nr} of {_op_name(node)}" if type(var) is _Output else _origin(var)
@@ -341,7 +343,7 @@ class AccumulateGrad(Node):
         elif old._fn is None and not old._rg and old._data.flags.writeable and \
                 old._data.shape == grad.shape:
             np.add(old._data, grad, out=old._data, casting="unsafe")
-            old._vc[0] += 1
+            bump_version(old)
         else:
             var._grad = Tensor._make(old._data + grad)
         if var._hooks:

@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .._version import shared_counter
 from . import graph
 
 __all__ = ["saved_tensors_hooks", "save_on_cpu", "disable_saved_tensors_hooks"]
@@ -121,11 +122,11 @@ class Packed:
             raise TypeError("Output of saved tensor unpack_hook expected to be a Tensor but "
                             f"got result of type {type(t).__name__}")
         if self.is_output and node is not None:
-            return graph._output_tensor(t._data, node, t._vc, self.nr)
+            return graph._output_tensor(t._data, node, shared_counter(t), self.nr)
         if t._fn is self.edge_fn and t._rg == self.rg:
             return t
         out = Tensor._make(t._data)
-        out._vc = t._vc
+        out._vc = shared_counter(t)
         out._fn, out._nr, out._rg = self.edge_fn, self.nr, self.rg
         if self.acc is not None:
             # A leaf: route gradients to the original leaf's accumulator.
@@ -148,7 +149,11 @@ class PackedSaved(tuple):
 
 
 # A version counter that never matches, so that packed nodes take the unpacking path.
-_FORCE_UNPACK = ([0], -1)
+class _NeverCurrent:
+    _vc = (0,)
+
+
+_FORCE_UNPACK = (_NeverCurrent(), -1)
 
 
 def pack_node(node: Any, outs: tuple, hooks: tuple) -> None:

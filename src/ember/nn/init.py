@@ -10,6 +10,7 @@ import numpy as np
 
 from .. import _random
 from .._tensor import Tensor
+from .._version import bump_version
 
 __all__ = [
     "calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_",
@@ -19,7 +20,7 @@ __all__ = [
 
 
 def _done(tensor: Tensor) -> Tensor:
-    tensor._vc[0] += 1
+    bump_version(tensor)
     return tensor
 
 

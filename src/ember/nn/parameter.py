@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor
+from .._version import ZERO_VC, shared_counter
 
 __all__ = ["Parameter", "Buffer"]
 
@@ -19,7 +20,7 @@ def _fill(t: Tensor, data: np.ndarray, requires_grad: bool, vc: list | None = No
     t._fn = None
     t._nr = 0
     t._grad = None
-    t._vc = [0] if vc is None else vc
+    t._vc = ZERO_VC if vc is None else vc
     t._base = None
     t._acc = None
     t._hooks = None
@@ -39,7 +40,7 @@ class Parameter(Tensor):
                 raise TypeError(f"Parameter.__new__ received an invalid data argument of type "
                                 f"{type(data).__name__}")
             arr = data._data
-            vc = data._vc
+            vc = shared_counter(data)
         if requires_grad and arr.dtype.kind != "f":
             raise RuntimeError("Only Tensors of floating point and complex dtype can require "
                                "gradients")
@@ -70,7 +71,7 @@ class Buffer(Tensor):
 
     def __new__(cls, data: Tensor | None = None, *, persistent: bool = True) -> Tensor:
         arr = np.empty((0,), np.float32) if data is None else data._data
-        t = _fill(_new(cls), arr, False, None if data is None else data._vc)
+        t = _fill(_new(cls), arr, False, None if data is None else shared_counter(data))
         t.persistent = persistent
         return t
 

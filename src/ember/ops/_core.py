@@ -9,13 +9,13 @@ import numpy as np
 
 from .._dtypes import _PROMOTE, FROM_NUMPY, get_default_dtype, result_type_of, scalar_dtype
 from .._tensor import Tensor
+from .._version import shared_counter
 from ..autograd.grad_mode import state as _mode
-from ..autograd.graph import OUTPUTS, Node, _next_seq, attach_hook, specialised_apply
+from ..autograd.graph import Node, _next_seq, _Output, attach_hook, specialised_apply
 
 _new = object.__new__
 ndarray = np.ndarray
 NO_EDGE = (None, 0)
-OUTPUT0 = (OUTPUTS[0],)
 
 
 def node_class(name: str, *formulas: Callable, n_outputs: int = 1) -> type:
@@ -60,16 +60,16 @@ def _store(node: Node, saved: tuple, outs: tuple) -> None:
     for s in saved:
         for nr, o in enumerate(outs):
             if s is o:
-                vc = o._vc
+                out = _Output(nr, shared_counter(o))
                 vals.append(o._data)
-                tracked.append(OUTPUTS[nr])
-                checks += (vc, vc[0])
+                tracked.append(out)
+                checks += (out, out._vc[0])
                 break
         else:
             if isinstance(s, Tensor):
                 vals.append(s._data)
                 tracked.append(s)
-                checks += (s._vc, s._vc[0])
+                checks += (s, s._vc[0])
             else:
                 vals.append(s)
                 tracked.append(s)
@@ -105,11 +105,12 @@ def attach_unary(cls: type, out: Tensor, a: Tensor, save: int) -> Tensor:
     if save == 1:
         node._saved = (a._data,)
         node._vars = (a,)
-        node._checks = (a._vc, a._vc[0])
+        node._checks = (a, a._vc[0])
     elif save == 2:
         node._saved = (out._data,)
-        node._vars = OUTPUT0
-        node._checks = (out._vc, 0)
+        o = _Output(0, shared_counter(out))
+        node._vars = (o,)
+        node._checks = (o, 0)
     else:
         node._saved = node._vars = node._checks = ()
     node._ctx = ()

@@ -9,6 +9,7 @@ import numpy as np
 
 from .._dtypes import FROM_NUMPY, can_cast
 from .._tensor import Tensor
+from .._version import bump_version
 from ..autograd.grad_mode import state as _mode
 from . import indexing, matrix, pointwise, pointwise_math
 from ._core import attach, node_class, shape_str
@@ -49,7 +50,7 @@ def write_result(self: Tensor, result: Tensor) -> Tensor:
                            "written-to tensor refer to a single memory location. Please clone() "
                            "the tensor before performing the operation.")
     np.copyto(dst, src, casting="unsafe")
-    self._vc[0] += 1
+    bump_version(self)
     if result._fn is not None:
         self._fn = result._fn
         self._nr = result._nr
@@ -95,7 +96,7 @@ def _constant(self: Tensor, value: Any, cls: type) -> Tensor:
         source = value
         value = value._data
     dst[...] = value
-    self._vc[0] += 1
+    bump_version(self)
     if source is not None and _mode.enabled and (self._rg or source._rg):
         # A tensor value gets the sum of the gradient, as torch's fill_.Tensor does.
         meta = None if source._data.dtype == dst.dtype else [None, ((), source._data.dtype)]
@@ -146,7 +147,7 @@ def copy_(self: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
     if src._data.shape != dst.shape:
         _check_expandable(src._data.shape, dst.shape)
     np.copyto(dst, src._data, casting="unsafe")
-    self._vc[0] += 1
+    bump_version(self)
     if (self._rg or src._rg) and _mode.enabled:
         meta = None
         if src._data.shape != dst.shape or src._data.dtype != dst.dtype:

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor
+from .._version import bump_version
 from ..autograd.grad_mode import state as _mode
 from . import _math, pointwise
 from ._core import attach, needs_grad, node_class, wrap, wrap_dim
@@ -808,12 +809,12 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
             rm = running_mean._data
             rm *= rm.dtype.type(1 - momentum)
             rm += (momentum * mean.reshape(c)).astype(rm.dtype)
-            running_mean._vc[0] += 1
+            bump_version(running_mean)
         if running_var is not None:
             rv = running_var._data
             rv *= rv.dtype.type(1 - momentum)
             rv += (momentum * var.reshape(c) * (n / (n - 1))).astype(rv.dtype)
-            running_var._vc[0] += 1
+            bump_version(running_var)
     else:
         if running_mean is None or running_var is None:
             raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
@@ -925,7 +926,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
         padding_idx = -1
     if max_norm is not None:
         _embedding_renorm(w, idx, max_norm, norm_type)
-        weight._vc[0] += 1
+        bump_version(weight)
     out = wrap(w[idx.astype(np.int64)])
     if needs_grad(weight):
         attach(EmbeddingBackward0, out, (weight,), (idx.astype(np.int64), num, padding_idx))

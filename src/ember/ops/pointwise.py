@@ -186,15 +186,15 @@ def _binary(np_fn: Callable, cls: type, input: Any, other: Any, save: int) -> Te
                         if input._rg or save == DIVIDES:
                             node._saved = (x, y)
                             node._vars = (input, other)
-                            node._checks = (input._vc, input._vc[0], other._vc, other._vc[0])
+                            node._checks = (input, input._vc[0], other, other._vc[0])
                         else:
                             node._saved = (x, None)
                             node._vars = (input, None)
-                            node._checks = (input._vc, input._vc[0])
+                            node._checks = (input, input._vc[0])
                     else:
                         node._saved = (None, y)
                         node._vars = (None, other)
-                        node._checks = (other._vc, other._vc[0])
+                        node._checks = (other, other._vc[0])
                     node._ctx = ()
                     node._meta = None
                     node._seq = _next_seq()
@@ -390,7 +390,7 @@ def pow(input: Any, exponent: Any) -> Tensor:
                 input._edge()
             node._saved = (x, exponent)
             node._vars = (input, exponent)
-            node._checks = (input._vc, input._vc[0])
+            node._checks = (input, input._vc[0])
             node._ctx = ()
             node._meta = None
             node._seq = _next_seq()

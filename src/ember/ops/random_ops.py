@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import _dtypes, _random
 from .._tensor import Tensor
+from .._version import bump_version
 from .inplace import check_inplace
 
 __all__ = ["normal_", "uniform_", "bernoulli_", "exponential_", "random_", "bernoulli",
@@ -22,7 +23,7 @@ def _fill(self: Tensor, draw: Any) -> Tensor:
     """Runs an in-place sampler on the tensor's memory, as an in-place op."""
     check_inplace(self)
     draw(self._data)
-    self._vc[0] += 1
+    bump_version(self)
     return self
 
 

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor
+from .._version import shared_counter
 from ..autograd.grad_mode import state as _mode
 from ._core import attach, attach_outputs, node_class, shape_str, wrap, wrap_dim, wrap_dims
 
@@ -33,7 +34,7 @@ def as_view(base: Tensor, data: np.ndarray, cls: type, ctx: tuple) -> Tensor:
     """A tensor over `data`, a view of `base`'s memory: it shares the version counter and,
     when recording, gets a `cls` node."""
     out = wrap(data)
-    out._vc = base._vc
+    out._vc = shared_counter(base)
     out._base = base if base._base is None else base._base
     out._vv = base._vc[0]
     if base._rg and _mode.enabled:
@@ -409,7 +410,7 @@ def _multi_view(input: Tensor, arrays: list, cls: type, ctx: tuple) -> tuple:
     outs = []
     for a in arrays:
         o = wrap(a)
-        o._vc = input._vc
+        o._vc = shared_counter(input)
         o._base = base
         o._vv = input._vc[0]
         outs.append(o)

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor
+from .._version import bump_version
 from .optimizer import Optimizer, bump, f, grads_of, step_tensor
 
 __all__ = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam",
@@ -42,7 +43,7 @@ def _zeros(p: Tensor) -> Tensor:
 
 
 def _touch(p: Tensor) -> None:
-    p._vc[0] += 1
+    bump_version(p)
 
 
 def _new_state(st: dict, p: Tensor, *buffers: str) -> None:

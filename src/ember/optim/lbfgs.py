@@ -7,6 +7,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .._version import bump_version
 from ..autograd.grad_mode import enable_grad, no_grad
 from .optimizer import Optimizer
 
@@ -148,13 +149,13 @@ class LBFGS(Optimizer):
         for p in self._params:
             n = p._data.size
             p._data += p._data.dtype.type(t) * d[off:off + n].reshape(p._data.shape)
-            p._vc[0] += 1
+            bump_version(p)
             off += n
 
     def _set(self, values: list) -> None:
         for p, v in zip(self._params, values):
             p._data[...] = v
-            p._vc[0] += 1
+            bump_version(p)
 
     def step(self, closure: Callable) -> Any:  # type: ignore[override]
         """Performs a single optimization step (up to max_iter iterations)."""

@@ -9,6 +9,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .._tensor import Tensor
+from .._version import bump_version
 from ..autograd.grad_mode import no_grad
 
 __all__ = ["Optimizer", "required"]
@@ -37,7 +38,7 @@ def step_tensor() -> Tensor:
 def bump(t: Tensor) -> float:
     """step_t += 1, returning the new step as a Python float."""
     t._data += np.float32(1)
-    t._vc[0] += 1
+    bump_version(t)
     return float(t._data)
 
 
@@ -119,7 +120,7 @@ class Optimizer:
                         if p._grad._fn is not None:
                             p._grad.detach_()
                         p._grad._data[...] = 0
-                        p._grad._vc[0] += 1
+                        bump_version(p._grad)
 
     def state_dict(self) -> dict:
         """Returns the state of the optimizer as a dict: 'state' keyed by parameter index and

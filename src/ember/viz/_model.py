@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from .._version import ZERO_VC
 from ..autograd._introspect import FREED, PACKED, saved_values
 
 __all__ = ["Picture", "build"]
@@ -342,7 +343,7 @@ def _constants(pic: Picture, objs: list, visible: list, by_id: dict, names: dict
     consts = [t for t in by_id.values() if not t._rg]
     if not consts:
         return
-    by_vc = {id(t._vc): t for t in consts}
+    by_vc = {id(t._vc): t for t in consts if t._vc is not ZERO_VC}
     drawn: dict[int, str] = {}
     for i, node in enumerate(objs):
         if not visible[i]:
@@ -351,7 +352,8 @@ def _constants(pic: Picture, objs: list, visible: list, by_id: dict, names: dict
         if not isinstance(values, list):
             continue
         for _, tensor, _ in values:
-            t = by_vc.get(id(getattr(tensor, "_vc", None)))
+            t = tensor if any(tensor is c for c in consts) else \
+                by_vc.get(id(getattr(tensor, "_vc", None)))
             if t is None:
                 continue
             if id(t) not in drawn:

@@ -10,6 +10,7 @@ import numpy as np
 
 from ... import _dtypes
 from ..._tensor import Tensor
+from ..._version import bump_version
 from .. import _functional as F
 from .. import init
 from ..parameter import Parameter
@@ -419,7 +420,7 @@ class _BatchNorm(Module):
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
             self.num_batches_tracked._data += 1
-            self.num_batches_tracked._vc[0] += 1
+            bump_version(self.num_batches_tracked)
             if self.momentum is None:
                 factor = 1.0 / float(self.num_batches_tracked._data)
         bn_training = self.training or (self.running_mean is None and self.running_var is None)

@@ -8,6 +8,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any, Callable
 
 from ..._tensor import Tensor
+from ..._version import bump_version, shared_counter
 from ...autograd.grad_mode import no_grad
 from ...ops._core import attach_outputs, needs_grad, node_class
 from ..parameter import Buffer, Parameter
@@ -397,7 +398,7 @@ class Module:
                     if g._fn is not None:
                         g.detach_()
                     g._data[...] = 0
-                    g._vc[0] += 1
+                    bump_version(g)
 
     def apply(self, fn: Callable[[Module], None]) -> Module:
         """Applies fn recursively to every submodule (children first) and to self."""
@@ -525,7 +526,7 @@ class Module:
                 continue
             with no_grad():
                 param._data[...] = value._data.astype(param._data.dtype, copy=False)
-                param._vc[0] += 1
+                bump_version(param)
         if strict:
             for key in state_dict.keys():
                 if key.startswith(prefix):
@@ -692,7 +693,7 @@ class _BackwardHookState:
         cls = _hook_node(len(tensors), side)
         outs = tuple(Tensor._make(t._data) for t in tensors)
         for o, t in zip(outs, tensors):
-            o._vc = t._vc
+            o._vc = shared_counter(t)
         attach_outputs(cls, outs, tuple(tensors), (self,))
         return list(outs)
 

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..._tensor import Tensor
+from ..._version import bump_version
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_"]
 
@@ -52,7 +53,7 @@ def clip_grad_norm_(parameters: Any, max_norm: float, norm_type: float = 2.0,
     coef = min(coef, dt.type(1.0))
     for g in grads:
         g._data *= g._data.dtype.type(coef)
-        g._vc[0] += 1
+        bump_version(g)
     return Tensor._make(np.asarray(total))
 
 
@@ -61,4 +62,4 @@ def clip_grad_value_(parameters: Any, clip_value: float, foreach: Any = None) ->
     clip_value = float(clip_value)
     for g in _grads(parameters):
         np.clip(g._data, -clip_value, clip_value, out=g._data)
-        g._vc[0] += 1
+        bump_version(g)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..._tensor import Tensor
+from ..._version import bump_version
 
 __all__ = ["parameters_to_vector", "vector_to_parameters"]
 
@@ -24,5 +25,5 @@ def vector_to_parameters(vec: Tensor, parameters: Any) -> None:
     for param in parameters:
         n = param.numel()
         param._data = vec._data[pointer:pointer + n].reshape(param._data.shape).copy()
-        param._vc[0] += 1
+        bump_version(param)
         pointer += n
