@@ -197,10 +197,6 @@ def _grad_plain(outputs: tuple, inputs_t: tuple, grad_outputs: Any, retain_graph
     return tuple(out)
 
 
-def _unused(x: Sequence) -> None:
-    return None
-
-
 from . import forward_ad, functional  # noqa: E402
 from .anomaly_mode import (  # noqa: E402
     detect_anomaly,
