@@ -42,10 +42,6 @@ def _zeros(p: Tensor) -> Tensor:
     return Tensor._make(np.zeros_like(p._data))
 
 
-def _touch(p: Tensor) -> None:
-    bump_version(p)
-
-
 def _new_state(st: dict, p: Tensor, *buffers: str) -> None:
     """Fills a parameter's empty state: the step counter and zero buffers named `buffers`."""
     st["step"] = step_tensor()
@@ -79,7 +75,40 @@ def _lerp_(a: np.ndarray, b: np.ndarray, w: float) -> None:
         a[...] = b - (b - a) * t(1 - w)
 
 
-class SGD(Optimizer):
+class _PerParameter(Optimizer):
+    """An optimizer whose step updates each parameter that has a gradient on its own.
+
+    A subclass gives `_hyper(group)`, the group's hyperparameters as a tuple read once per
+    group, and `_update(x, g, dt, st, hp)`, which updates the parameter's data `x` in place
+    from its gradient `g` (already negated under maximize), the parameter's state `st` and
+    `hp`. State starts empty and is filled by `_init_state` before the first update."""
+
+    _buffers: tuple[str, ...] = ()
+
+    def _keeps_state(self, group: dict) -> bool:
+        return True
+
+    def _init_state(self, st: dict, p: Tensor, group: dict) -> None:
+        _new_state(st, p, *self._buffers)
+
+    def _update_group(self, group: dict) -> None:
+        hp = self._hyper(group)
+        maximize = group["maximize"]
+        # torch makes no state entry at all when a group needs none (SGD without momentum).
+        state = self.state if self._keeps_state(group) else None
+        update = self._update
+        for p, g in grads_of(group):
+            st = None
+            if state is not None:
+                st = state[p]
+                if not st:
+                    self._init_state(st, p, group)
+            x = p._data
+            update(x, -g if maximize else g, x.dtype, st, hp)
+            bump_version(p)
+
+
+class SGD(_PerParameter):
     """Stochastic gradient descent, optionally with momentum (and Nesterov momentum)."""
 
     def __init__(self, params: Any, lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
@@ -95,30 +124,34 @@ class SGD(Optimizer):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, defaults)
 
-    def _update_group(self, group: dict) -> None:
-        lr, mom, damp = float(group["lr"]), group["momentum"], group["dampening"]
-        wd, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
-        for p, g in grads_of(group):
-            x = p._data
-            dt = x.dtype
-            g = -g if maximize else g
-            g = _decay(x, g, lr, wd, False, dt)
-            if mom != 0:
-                st = self.state[p]
-                buf = st.get("momentum_buffer")
-                if buf is None:
-                    buf = st["momentum_buffer"] = Tensor._make(np.array(g, copy=True))
-                else:
-                    b = buf._data
-                    b *= f(mom, dt)
-                    # Without dampening the factor is exactly 1: skip the product.
-                    b += g if damp == 0 else f(1 - damp, dt) * g
-                g = g + f(mom, dt) * buf._data if nesterov else buf._data
-            x += f(-lr, dt) * g
-            _touch(p)
+    def _keeps_state(self, group: dict) -> bool:
+        return group["momentum"] != 0
+
+    def _init_state(self, st: dict, p: Tensor, group: dict) -> None:
+        # The momentum buffer starts as a copy of the first (decayed) gradient, in _update.
+        pass
+
+    def _hyper(self, group: dict) -> tuple:
+        return (float(group["lr"]), group["momentum"], group["dampening"],
+                group["weight_decay"], group["nesterov"])
+
+    def _update(self, x: np.ndarray, g: np.ndarray, dt: np.dtype, st: Any, hp: tuple) -> None:
+        lr, mom, damp, wd, nesterov = hp
+        g = _decay(x, g, lr, wd, False, dt)
+        if mom != 0:
+            buf = st.get("momentum_buffer")
+            if buf is None:
+                buf = st["momentum_buffer"] = Tensor._make(np.array(g, copy=True))
+            else:
+                b = buf._data
+                b *= f(mom, dt)
+                # Without dampening the factor is exactly 1: skip the product.
+                b += g if damp == 0 else f(1 - damp, dt) * g
+            g = g + f(mom, dt) * buf._data if nesterov else buf._data
+        x += f(-lr, dt) * g
 
 
-class Adam(Optimizer):
+class Adam(_PerParameter):
     """Adam: first and second moment estimates with bias correction."""
 
     _decoupled_default = False
@@ -137,36 +170,36 @@ class Adam(Optimizer):
                         decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
 
-    def _update_group(self, group: dict) -> None:
-        lr = float(group["lr"])
+    _buffers = ("exp_avg", "exp_avg_sq")
+
+    def _init_state(self, st: dict, p: Tensor, group: dict) -> None:
+        _new_state(st, p, *self._buffers)
+        if group["amsgrad"]:
+            st["max_exp_avg_sq"] = _zeros(p)
+
+    def _hyper(self, group: dict) -> tuple:
         b1, b2 = group["betas"]
-        eps, wd, amsgrad = group["eps"], group["weight_decay"], group["amsgrad"]
-        for p, g in grads_of(group):
-            x = p._data
-            dt = x.dtype
-            st = self.state[p]
-            if not st:
-                _new_state(st, p, "exp_avg", "exp_avg_sq")
-                if amsgrad:
-                    st["max_exp_avg_sq"] = _zeros(p)
-            g = -g if group["maximize"] else g
-            step = bump(st["step"])
-            g = _decay(x, g, lr, wd, group["decoupled_weight_decay"], dt)
-            m, v = st["exp_avg"]._data, st["exp_avg_sq"]._data
-            _lerp_(m, g, 1 - b1)
-            _square_avg_(v, g, b2, dt)
-            bc1 = 1 - b1 ** step
-            bc2 = 1 - b2 ** step
-            step_size = lr / bc1
-            bc2_sqrt = bc2 ** 0.5
-            if amsgrad:
-                mx = st["max_exp_avg_sq"]._data
-                np.maximum(mx, v, out=mx)
-                denom = np.sqrt(mx) / f(bc2_sqrt, dt) + f(eps, dt)
-            else:
-                denom = np.sqrt(v) / f(bc2_sqrt, dt) + f(eps, dt)
-            x += f(-step_size, dt) * (m / denom)
-            _touch(p)
+        return (float(group["lr"]), b1, b2, group["eps"], group["weight_decay"],
+                group["amsgrad"], group["decoupled_weight_decay"])
+
+    def _update(self, x: np.ndarray, g: np.ndarray, dt: np.dtype, st: Any, hp: tuple) -> None:
+        lr, b1, b2, eps, wd, amsgrad, decoupled = hp
+        step = bump(st["step"])
+        g = _decay(x, g, lr, wd, decoupled, dt)
+        m, v = st["exp_avg"]._data, st["exp_avg_sq"]._data
+        _lerp_(m, g, 1 - b1)
+        _square_avg_(v, g, b2, dt)
+        bc1 = 1 - b1 ** step
+        bc2 = 1 - b2 ** step
+        step_size = lr / bc1
+        bc2_sqrt = bc2 ** 0.5
+        if amsgrad:
+            mx = st["max_exp_avg_sq"]._data
+            np.maximum(mx, v, out=mx)
+            denom = np.sqrt(mx) / f(bc2_sqrt, dt) + f(eps, dt)
+        else:
+            denom = np.sqrt(v) / f(bc2_sqrt, dt) + f(eps, dt)
+        x += f(-step_size, dt) * (m / denom)
 
 
 class AdamW(Adam):
@@ -184,7 +217,7 @@ class AdamW(Adam):
                          decoupled_weight_decay=True)
 
 
-class RMSprop(Optimizer):
+class RMSprop(_PerParameter):
     """RMSprop: divides the gradient by a running root mean square of its magnitude."""
 
     def __init__(self, params: Any, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
@@ -201,42 +234,40 @@ class RMSprop(Optimizer):
                         maximize=maximize, differentiable=differentiable)
         super().__init__(params, defaults)
 
-    def _update_group(self, group: dict) -> None:
-        lr, alpha, eps = float(group["lr"]), group["alpha"], group["eps"]
-        wd, mom, centered = group["weight_decay"], group["momentum"], group["centered"]
-        for p, g in grads_of(group):
-            x = p._data
-            dt = x.dtype
-            st = self.state[p]
-            if not st:
-                _new_state(st, p, "square_avg")
-                if mom > 0:
-                    st["momentum_buffer"] = _zeros(p)
-                if centered:
-                    st["grad_avg"] = _zeros(p)
-            g = -g if group["maximize"] else g
-            bump(st["step"])
-            g = _decay(x, g, lr, wd, False, dt)
-            sq = st["square_avg"]._data
-            _square_avg_(sq, g, alpha, dt)
-            if centered:
-                ga = st["grad_avg"]._data
-                _lerp_(ga, g, 1 - alpha)
-                avg = np.sqrt(sq + f(-1, dt) * ga * ga)
-            else:
-                avg = np.sqrt(sq)
-            avg += f(eps, dt)
-            if mom > 0:
-                buf = st["momentum_buffer"]._data
-                buf *= f(mom, dt)
-                buf += g / avg
-                x += f(-lr, dt) * buf
-            else:
-                x += f(-lr, dt) * (g / avg)
-            _touch(p)
+    def _init_state(self, st: dict, p: Tensor, group: dict) -> None:
+        _new_state(st, p, "square_avg")
+        if group["momentum"] > 0:
+            st["momentum_buffer"] = _zeros(p)
+        if group["centered"]:
+            st["grad_avg"] = _zeros(p)
+
+    def _hyper(self, group: dict) -> tuple:
+        return (float(group["lr"]), group["alpha"], group["eps"], group["weight_decay"],
+                group["momentum"], group["centered"])
+
+    def _update(self, x: np.ndarray, g: np.ndarray, dt: np.dtype, st: Any, hp: tuple) -> None:
+        lr, alpha, eps, wd, mom, centered = hp
+        bump(st["step"])
+        g = _decay(x, g, lr, wd, False, dt)
+        sq = st["square_avg"]._data
+        _square_avg_(sq, g, alpha, dt)
+        if centered:
+            ga = st["grad_avg"]._data
+            _lerp_(ga, g, 1 - alpha)
+            avg = np.sqrt(sq + f(-1, dt) * ga * ga)
+        else:
+            avg = np.sqrt(sq)
+        avg += f(eps, dt)
+        if mom > 0:
+            buf = st["momentum_buffer"]._data
+            buf *= f(mom, dt)
+            buf += g / avg
+            x += f(-lr, dt) * buf
+        else:
+            x += f(-lr, dt) * (g / avg)
 
 
-class Adagrad(Optimizer):
+class Adagrad(_PerParameter):
     """Adagrad: per-coordinate learning rates from the sum of squared gradients."""
 
     def __init__(self, params: Any, lr: float = 1e-2, lr_decay: float = 0,
@@ -255,30 +286,27 @@ class Adagrad(Optimizer):
         super().__init__(params, defaults)
         for group in self.param_groups:
             for p in group["params"]:
-                st = self.state[p]
-                st["step"] = step_tensor()
-                st["sum"] = Tensor._make(np.full_like(p._data,
-                                                      group["initial_accumulator_value"]))
+                self._init_state(self.state[p], p, group)
 
-    def _update_group(self, group: dict) -> None:
-        lr, decay, eps, wd = float(group["lr"]), group["lr_decay"], group["eps"], \
-            group["weight_decay"]
-        for p, g in grads_of(group):
-            x = p._data
-            dt = x.dtype
-            st = self.state[p]
-            step = bump(st["step"])
-            g = -g if group["maximize"] else g
-            g = _decay(x, g, lr, wd, False, dt)
-            clr = lr / (1 + (step - 1) * decay)
-            s = st["sum"]._data
-            s += f(1, dt) * g * g
-            std = np.sqrt(s) + f(eps, dt)
-            x += f(-clr, dt) * (g / std)
-            _touch(p)
+    def _init_state(self, st: dict, p: Tensor, group: dict) -> None:
+        st["step"] = step_tensor()
+        st["sum"] = Tensor._make(np.full_like(p._data, group["initial_accumulator_value"]))
+
+    def _hyper(self, group: dict) -> tuple:
+        return float(group["lr"]), group["lr_decay"], group["eps"], group["weight_decay"]
+
+    def _update(self, x: np.ndarray, g: np.ndarray, dt: np.dtype, st: Any, hp: tuple) -> None:
+        lr, decay, eps, wd = hp
+        step = bump(st["step"])
+        g = _decay(x, g, lr, wd, False, dt)
+        clr = lr / (1 + (step - 1) * decay)
+        s = st["sum"]._data
+        s += f(1, dt) * g * g
+        std = np.sqrt(s) + f(eps, dt)
+        x += f(-clr, dt) * (g / std)
 
 
-class Adadelta(Optimizer):
+class Adadelta(_PerParameter):
     """Adadelta: step sizes from running averages of squared gradients and updates."""
 
     def __init__(self, params: Any, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
@@ -292,30 +320,26 @@ class Adadelta(Optimizer):
                         capturable=capturable, foreach=foreach, differentiable=differentiable)
         super().__init__(params, defaults)
 
-    def _update_group(self, group: dict) -> None:
-        lr, rho, eps, wd = float(group["lr"]), group["rho"], group["eps"], \
-            group["weight_decay"]
-        for p, g in grads_of(group):
-            x = p._data
-            dt = x.dtype
-            st = self.state[p]
-            if not st:
-                _new_state(st, p, "square_avg", "acc_delta")
-            bump(st["step"])
-            g = -g if group["maximize"] else g
-            g = _decay(x, g, lr, wd, False, dt)
-            sq, acc = st["square_avg"]._data, st["acc_delta"]._data
-            _square_avg_(sq, g, rho, dt)
-            std = np.sqrt(sq + f(eps, dt))
-            delta = np.sqrt(acc + f(eps, dt))
-            delta /= std
-            delta *= g
-            _square_avg_(acc, delta, rho, dt)
-            x += f(-lr, dt) * delta
-            _touch(p)
+    _buffers = ("square_avg", "acc_delta")
+
+    def _hyper(self, group: dict) -> tuple:
+        return float(group["lr"]), group["rho"], group["eps"], group["weight_decay"]
+
+    def _update(self, x: np.ndarray, g: np.ndarray, dt: np.dtype, st: Any, hp: tuple) -> None:
+        lr, rho, eps, wd = hp
+        bump(st["step"])
+        g = _decay(x, g, lr, wd, False, dt)
+        sq, acc = st["square_avg"]._data, st["acc_delta"]._data
+        _square_avg_(sq, g, rho, dt)
+        std = np.sqrt(sq + f(eps, dt))
+        delta = np.sqrt(acc + f(eps, dt))
+        delta /= std
+        delta *= g
+        _square_avg_(acc, delta, rho, dt)
+        x += f(-lr, dt) * delta
 
 
-class Adamax(Optimizer):
+class Adamax(_PerParameter):
     """Adamax: Adam with the infinity norm."""
 
     def __init__(self, params: Any, lr: float = 2e-3, betas: tuple = (0.9, 0.999),
@@ -328,28 +352,25 @@ class Adamax(Optimizer):
                         capturable=capturable)
         super().__init__(params, defaults)
 
-    def _update_group(self, group: dict) -> None:
-        lr, (b1, b2), eps, wd = float(group["lr"]), group["betas"], group["eps"], \
-            group["weight_decay"]
-        for p, g in grads_of(group):
-            x = p._data
-            dt = x.dtype
-            st = self.state[p]
-            if not st:
-                _new_state(st, p, "exp_avg", "exp_inf")
-            step = bump(st["step"])
-            g = -g if group["maximize"] else g
-            g = _decay(x, g, lr, wd, False, dt)
-            m, u = st["exp_avg"]._data, st["exp_inf"]._data
-            _lerp_(m, g, 1 - b1)
-            u *= f(b2, dt)
-            np.maximum(u, np.abs(g) + f(eps, dt), out=u)
-            clr = lr / (1 - b1 ** step)
-            x += f(-clr, dt) * (m / u)
-            _touch(p)
+    _buffers = ("exp_avg", "exp_inf")
+
+    def _hyper(self, group: dict) -> tuple:
+        b1, b2 = group["betas"]
+        return float(group["lr"]), b1, b2, group["eps"], group["weight_decay"]
+
+    def _update(self, x: np.ndarray, g: np.ndarray, dt: np.dtype, st: Any, hp: tuple) -> None:
+        lr, b1, b2, eps, wd = hp
+        step = bump(st["step"])
+        g = _decay(x, g, lr, wd, False, dt)
+        m, u = st["exp_avg"]._data, st["exp_inf"]._data
+        _lerp_(m, g, 1 - b1)
+        u *= f(b2, dt)
+        np.maximum(u, np.abs(g) + f(eps, dt), out=u)
+        clr = lr / (1 - b1 ** step)
+        x += f(-clr, dt) * (m / u)
 
 
-class NAdam(Optimizer):
+class NAdam(_PerParameter):
     """NAdam: Adam with Nesterov momentum."""
 
     def __init__(self, params: Any, lr: float = 2e-3, betas: tuple = (0.9, 0.999),
@@ -365,40 +386,38 @@ class NAdam(Optimizer):
                         foreach=foreach, capturable=capturable, differentiable=differentiable)
         super().__init__(params, defaults)
 
-    def _update_group(self, group: dict) -> None:
-        lr, (b1, b2), eps, wd = float(group["lr"]), group["betas"], group["eps"], \
-            group["weight_decay"]
-        md = group["momentum_decay"]
-        for p, g in grads_of(group):
-            x = p._data
-            dt = x.dtype
-            st = self.state[p]
-            if not st:
-                st["step"] = step_tensor()
-                st["mu_product"] = Tensor._make(np.ones((), np.float32))
-                st["exp_avg"] = _zeros(p)
-                st["exp_avg_sq"] = _zeros(p)
-            g = -g if group["maximize"] else g
-            step = bump(st["step"])
-            bc2 = 1 - b2 ** step
-            g = _decay(x, g, lr, wd, group["decoupled_weight_decay"], dt)
-            mu = b1 * (1.0 - 0.5 * (0.96 ** (step * md)))
-            mu_next = b1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * md)))
-            mp = st["mu_product"]._data
-            mp *= np.float32(mu)
-            m, v = st["exp_avg"]._data, st["exp_avg_sq"]._data
-            _lerp_(m, g, 1 - b1)
-            _square_avg_(v, g, b2, dt)
-            denom = np.sqrt(v / f(bc2, dt))
-            mu_product = float(mp)
-            mu_product_next = mu_product * mu_next
-            denom += f(eps, dt)
-            x += f(-lr * (1.0 - mu) / (1.0 - mu_product), dt) * (g / denom)
-            x += f((-lr * mu_next) / (1.0 - mu_product_next), dt) * (m / denom)
-            _touch(p)
+    def _init_state(self, st: dict, p: Tensor, group: dict) -> None:
+        st["step"] = step_tensor()
+        st["mu_product"] = Tensor._make(np.ones((), np.float32))
+        st["exp_avg"] = _zeros(p)
+        st["exp_avg_sq"] = _zeros(p)
+
+    def _hyper(self, group: dict) -> tuple:
+        b1, b2 = group["betas"]
+        return (float(group["lr"]), b1, b2, group["eps"], group["weight_decay"],
+                group["momentum_decay"], group["decoupled_weight_decay"])
+
+    def _update(self, x: np.ndarray, g: np.ndarray, dt: np.dtype, st: Any, hp: tuple) -> None:
+        lr, b1, b2, eps, wd, md, decoupled = hp
+        step = bump(st["step"])
+        bc2 = 1 - b2 ** step
+        g = _decay(x, g, lr, wd, decoupled, dt)
+        mu = b1 * (1.0 - 0.5 * (0.96 ** (step * md)))
+        mu_next = b1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * md)))
+        mp = st["mu_product"]._data
+        mp *= np.float32(mu)
+        m, v = st["exp_avg"]._data, st["exp_avg_sq"]._data
+        _lerp_(m, g, 1 - b1)
+        _square_avg_(v, g, b2, dt)
+        denom = np.sqrt(v / f(bc2, dt))
+        mu_product = float(mp)
+        mu_product_next = mu_product * mu_next
+        denom += f(eps, dt)
+        x += f(-lr * (1.0 - mu) / (1.0 - mu_product), dt) * (g / denom)
+        x += f((-lr * mu_next) / (1.0 - mu_product_next), dt) * (m / denom)
 
 
-class RAdam(Optimizer):
+class RAdam(_PerParameter):
     """RAdam: Adam with a rectified adaptive learning rate."""
 
     def __init__(self, params: Any, lr: float = 1e-3, betas: tuple = (0.9, 0.999),
@@ -413,33 +432,31 @@ class RAdam(Optimizer):
                         differentiable=differentiable)
         super().__init__(params, defaults)
 
-    def _update_group(self, group: dict) -> None:
-        lr, (b1, b2), eps, wd = float(group["lr"]), group["betas"], group["eps"], \
-            group["weight_decay"]
-        for p, g in grads_of(group):
-            x = p._data
-            dt = x.dtype
-            st = self.state[p]
-            if not st:
-                _new_state(st, p, "exp_avg", "exp_avg_sq")
-            g = -g if group["maximize"] else g
-            step = bump(st["step"])
-            g = _decay(x, g, lr, wd, group["decoupled_weight_decay"], dt)
-            m, v = st["exp_avg"]._data, st["exp_avg_sq"]._data
-            _lerp_(m, g, 1 - b1)
-            _square_avg_(v, g, b2, dt)
-            bc1 = 1 - b1 ** step
-            bc2 = 1 - b2 ** step
-            corrected = m / f(bc1, dt)
-            rho_inf = 2 / (1 - b2) - 1
-            rho_t = rho_inf - 2 * step * (b2 ** step) / bc2
-            if rho_t > 5.0:
-                rect = ((rho_t - 4) * (rho_t - 2) * rho_inf
-                        / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
-                adaptive = f(bc2 ** 0.5, dt) / (np.sqrt(v) + f(eps, dt))
-                x += f(-1.0, dt) * (corrected * f(lr, dt) * adaptive * f(rect, dt))
-            else:
-                x += f(-1.0, dt) * (corrected * f(lr, dt))
-            _touch(p)
+    _buffers = ("exp_avg", "exp_avg_sq")
+
+    def _hyper(self, group: dict) -> tuple:
+        b1, b2 = group["betas"]
+        return (float(group["lr"]), b1, b2, group["eps"], group["weight_decay"],
+                group["decoupled_weight_decay"])
+
+    def _update(self, x: np.ndarray, g: np.ndarray, dt: np.dtype, st: Any, hp: tuple) -> None:
+        lr, b1, b2, eps, wd, decoupled = hp
+        step = bump(st["step"])
+        g = _decay(x, g, lr, wd, decoupled, dt)
+        m, v = st["exp_avg"]._data, st["exp_avg_sq"]._data
+        _lerp_(m, g, 1 - b1)
+        _square_avg_(v, g, b2, dt)
+        bc1 = 1 - b1 ** step
+        bc2 = 1 - b2 ** step
+        corrected = m / f(bc1, dt)
+        rho_inf = 2 / (1 - b2) - 1
+        rho_t = rho_inf - 2 * step * (b2 ** step) / bc2
+        if rho_t > 5.0:
+            rect = ((rho_t - 4) * (rho_t - 2) * rho_inf
+                    / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
+            adaptive = f(bc2 ** 0.5, dt) / (np.sqrt(v) + f(eps, dt))
+            x += f(-1.0, dt) * (corrected * f(lr, dt) * adaptive * f(rect, dt))
+        else:
+            x += f(-1.0, dt) * (corrected * f(lr, dt))
 
 
