@@ -78,12 +78,14 @@ def _lerp_(a: np.ndarray, b: np.ndarray, w: float) -> None:
 class _PerParameter(Optimizer):
     """An optimizer whose step updates each parameter that has a gradient on its own.
 
-    A subclass gives `_hyper(group)`, the group's hyperparameters as a tuple read once per
-    group, and `_update(x, g, dt, st, hp)`, which updates the parameter's data `x` in place
-    from its gradient `g` (already negated under maximize), the parameter's state `st` and
-    `hp`. State starts empty and is filled by `_init_state` before the first update."""
+    A subclass names in `_hyper_keys` the group entries its update reads (after lr, which
+    always comes first), and gives `_update(x, g, dt, st, hp)`, which updates the parameter's
+    data `x` in place from its gradient `g` (already negated under maximize), the parameter's
+    state `st` and `hp`, those entries read once per group. State starts empty and is filled
+    by `_init_state` before the first update."""
 
     _buffers: tuple[str, ...] = ()
+    _hyper_keys: tuple[str, ...] = ()
 
     def _keeps_state(self, group: dict) -> bool:
         return True
@@ -92,7 +94,8 @@ class _PerParameter(Optimizer):
         _new_state(st, p, *self._buffers)
 
     def _update_group(self, group: dict) -> None:
-        hp = self._hyper(group)
+        # lr may be a 1-element tensor: read it once as a Python float.
+        hp = (float(group["lr"]), *[group[k] for k in self._hyper_keys])
         maximize = group["maximize"]
         # torch makes no state entry at all when a group needs none (SGD without momentum).
         state = self.state if self._keeps_state(group) else None
@@ -131,9 +134,7 @@ class SGD(_PerParameter):
         # The momentum buffer starts as a copy of the first (decayed) gradient, in _update.
         pass
 
-    def _hyper(self, group: dict) -> tuple:
-        return (float(group["lr"]), group["momentum"], group["dampening"],
-                group["weight_decay"], group["nesterov"])
+    _hyper_keys = ("momentum", "dampening", "weight_decay", "nesterov")
 
     def _update(self, x: np.ndarray, g: np.ndarray, dt: np.dtype, st: Any, hp: tuple) -> None:
         lr, mom, damp, wd, nesterov = hp
@@ -177,13 +178,10 @@ class Adam(_PerParameter):
         if group["amsgrad"]:
             st["max_exp_avg_sq"] = _zeros(p)
 
-    def _hyper(self, group: dict) -> tuple:
-        b1, b2 = group["betas"]
-        return (float(group["lr"]), b1, b2, group["eps"], group["weight_decay"],
-                group["amsgrad"], group["decoupled_weight_decay"])
+    _hyper_keys = ("betas", "eps", "weight_decay", "amsgrad", "decoupled_weight_decay")
 
     def _update(self, x: np.ndarray, g: np.ndarray, dt: np.dtype, st: Any, hp: tuple) -> None:
-        lr, b1, b2, eps, wd, amsgrad, decoupled = hp
+        lr, (b1, b2), eps, wd, amsgrad, decoupled = hp
         step = bump(st["step"])
         g = _decay(x, g, lr, wd, decoupled, dt)
         m, v = st["exp_avg"]._data, st["exp_avg_sq"]._data
@@ -241,9 +239,7 @@ class RMSprop(_PerParameter):
         if group["centered"]:
             st["grad_avg"] = _zeros(p)
 
-    def _hyper(self, group: dict) -> tuple:
-        return (float(group["lr"]), group["alpha"], group["eps"], group["weight_decay"],
-                group["momentum"], group["centered"])
+    _hyper_keys = ("alpha", "eps", "weight_decay", "momentum", "centered")
 
     def _update(self, x: np.ndarray, g: np.ndarray, dt: np.dtype, st: Any, hp: tuple) -> None:
         lr, alpha, eps, wd, mom, centered = hp
@@ -292,8 +288,7 @@ class Adagrad(_PerParameter):
         st["step"] = step_tensor()
         st["sum"] = Tensor._make(np.full_like(p._data, group["initial_accumulator_value"]))
 
-    def _hyper(self, group: dict) -> tuple:
-        return float(group["lr"]), group["lr_decay"], group["eps"], group["weight_decay"]
+    _hyper_keys = ("lr_decay", "eps", "weight_decay")
 
     def _update(self, x: np.ndarray, g: np.ndarray, dt: np.dtype, st: Any, hp: tuple) -> None:
         lr, decay, eps, wd = hp
@@ -322,8 +317,7 @@ class Adadelta(_PerParameter):
 
     _buffers = ("square_avg", "acc_delta")
 
-    def _hyper(self, group: dict) -> tuple:
-        return float(group["lr"]), group["rho"], group["eps"], group["weight_decay"]
+    _hyper_keys = ("rho", "eps", "weight_decay")
 
     def _update(self, x: np.ndarray, g: np.ndarray, dt: np.dtype, st: Any, hp: tuple) -> None:
         lr, rho, eps, wd = hp
@@ -354,12 +348,10 @@ class Adamax(_PerParameter):
 
     _buffers = ("exp_avg", "exp_inf")
 
-    def _hyper(self, group: dict) -> tuple:
-        b1, b2 = group["betas"]
-        return float(group["lr"]), b1, b2, group["eps"], group["weight_decay"]
+    _hyper_keys = ("betas", "eps", "weight_decay")
 
     def _update(self, x: np.ndarray, g: np.ndarray, dt: np.dtype, st: Any, hp: tuple) -> None:
-        lr, b1, b2, eps, wd = hp
+        lr, (b1, b2), eps, wd = hp
         step = bump(st["step"])
         g = _decay(x, g, lr, wd, False, dt)
         m, u = st["exp_avg"]._data, st["exp_inf"]._data
@@ -392,13 +384,10 @@ class NAdam(_PerParameter):
         st["exp_avg"] = _zeros(p)
         st["exp_avg_sq"] = _zeros(p)
 
-    def _hyper(self, group: dict) -> tuple:
-        b1, b2 = group["betas"]
-        return (float(group["lr"]), b1, b2, group["eps"], group["weight_decay"],
-                group["momentum_decay"], group["decoupled_weight_decay"])
+    _hyper_keys = ("betas", "eps", "weight_decay", "momentum_decay", "decoupled_weight_decay")
 
     def _update(self, x: np.ndarray, g: np.ndarray, dt: np.dtype, st: Any, hp: tuple) -> None:
-        lr, b1, b2, eps, wd, md, decoupled = hp
+        lr, (b1, b2), eps, wd, md, decoupled = hp
         step = bump(st["step"])
         bc2 = 1 - b2 ** step
         g = _decay(x, g, lr, wd, decoupled, dt)
@@ -434,13 +423,10 @@ class RAdam(_PerParameter):
 
     _buffers = ("exp_avg", "exp_avg_sq")
 
-    def _hyper(self, group: dict) -> tuple:
-        b1, b2 = group["betas"]
-        return (float(group["lr"]), b1, b2, group["eps"], group["weight_decay"],
-                group["decoupled_weight_decay"])
+    _hyper_keys = ("betas", "eps", "weight_decay", "decoupled_weight_decay")
 
     def _update(self, x: np.ndarray, g: np.ndarray, dt: np.dtype, st: Any, hp: tuple) -> None:
-        lr, b1, b2, eps, wd, decoupled = hp
+        lr, (b1, b2), eps, wd, decoupled = hp
         step = bump(st["step"])
         g = _decay(x, g, lr, wd, decoupled, dt)
         m, v = st["exp_avg"]._data, st["exp_avg_sq"]._data

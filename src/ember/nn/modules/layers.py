@@ -213,70 +213,69 @@ class _ConvNd(Module):
         return F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode), 0
 
 
-class Conv1d(_ConvNd):
+class _Conv(_ConvNd):
+    """The forward convolutions: `_nd` spatial dims, computed by `_conv`."""
+
+    _nd = 0
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
+                 padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
+                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         False, 0, groups, bias, padding_mode, self._nd, dtype)
+
+    def forward(self, input: Tensor) -> Tensor:
+        x, pad = self._pad_input(input)
+        return self._conv(x, self.weight, self.bias, self.stride, pad, self.dilation,
+                          self.groups)
+
+
+class Conv1d(_Conv):
     """Applies a 1D convolution over an input signal composed of several input planes."""
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
-                 padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
-                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         False, 0, groups, bias, padding_mode, 1, dtype)
-
-    def forward(self, input: Tensor) -> Tensor:
-        x, pad = self._pad_input(input)
-        return F.conv1d(x, self.weight, self.bias, self.stride, pad, self.dilation,
-                        self.groups)
+    _nd = 1
+    _conv = staticmethod(F.conv1d)
 
 
-class Conv2d(_ConvNd):
+class Conv2d(_Conv):
     """Applies a 2D convolution over an input signal composed of several input planes."""
 
+    _nd = 2
+    _conv = staticmethod(F.conv2d)
+
+
+class _ConvTransposeNd(_ConvNd):
+    """The transposed convolutions: `_nd` spatial dims, computed by `_conv`."""
+
+    _nd = 0
+
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
-                 padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
-                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:
+                 padding: Any = 0, output_padding: Any = 0, groups: int = 1,
+                 bias: bool = True, dilation: Any = 1, padding_mode: str = "zeros",
+                 device: Any = None, dtype: Any = None) -> None:
+        if padding_mode != "zeros":
+            raise ValueError(f'Only "zeros" padding mode is supported for '
+                             f'{self.__class__.__name__}')
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         False, 0, groups, bias, padding_mode, 2, dtype)
+                         True, output_padding, groups, bias, padding_mode, self._nd, dtype)
 
-    def forward(self, input: Tensor) -> Tensor:
-        x, pad = self._pad_input(input)
-        return F.conv2d(x, self.weight, self.bias, self.stride, pad, self.dilation,
-                        self.groups)
+    def forward(self, input: Tensor, output_size: Any = None) -> Tensor:
+        return self._conv(input, self.weight, self.bias, self.stride, self.padding,
+                          self.output_padding, self.groups, self.dilation)
 
 
-class ConvTranspose1d(_ConvNd):
+class ConvTranspose1d(_ConvTransposeNd):
     """Applies a 1D transposed convolution operator over an input signal."""
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
-                 padding: Any = 0, output_padding: Any = 0, groups: int = 1,
-                 bias: bool = True, dilation: Any = 1, padding_mode: str = "zeros",
-                 device: Any = None, dtype: Any = None) -> None:
-        if padding_mode != "zeros":
-            raise ValueError(f'Only "zeros" padding mode is supported for '
-                             f'{self.__class__.__name__}')
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         True, output_padding, groups, bias, padding_mode, 1, dtype)
-
-    def forward(self, input: Tensor, output_size: Any = None) -> Tensor:
-        return F.conv_transpose1d(input, self.weight, self.bias, self.stride, self.padding,
-                                  self.output_padding, self.groups, self.dilation)
+    _nd = 1
+    _conv = staticmethod(F.conv_transpose1d)
 
 
-class ConvTranspose2d(_ConvNd):
+class ConvTranspose2d(_ConvTransposeNd):
     """Applies a 2D transposed convolution operator over an input image."""
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
-                 padding: Any = 0, output_padding: Any = 0, groups: int = 1,
-                 bias: bool = True, dilation: Any = 1, padding_mode: str = "zeros",
-                 device: Any = None, dtype: Any = None) -> None:
-        if padding_mode != "zeros":
-            raise ValueError(f'Only "zeros" padding mode is supported for '
-                             f'{self.__class__.__name__}')
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         True, output_padding, groups, bias, padding_mode, 2, dtype)
-
-    def forward(self, input: Tensor, output_size: Any = None) -> Tensor:
-        return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
-                                  self.output_padding, self.groups, self.dilation)
+    _nd = 2
+    _conv = staticmethod(F.conv_transpose2d)
 
 
 class _MaxPoolNd(Module):
