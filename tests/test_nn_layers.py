@@ -200,3 +200,29 @@ def test_recurrent_graph_names(name):
         out = m(lib.from_numpy(rnd(2, 1, 3)).requires_grad_())[0]
         res.append([(d, n.replace("UnsafeSplit", "Split")) for d, n in graph_names(out.grad_fn)])
     assert res[0] == res[1]
+
+
+@pytest.mark.parametrize("nd,size,output_size", [
+    (2, (1, 2, 4, 4), [8, 8]),
+    (2, (1, 2, 4, 4), (1, 3, 7, 8)),
+    (1, (2, 5), [15]),
+])
+def test_conv_transpose_output_size(nd, size, output_size):
+    outs = []
+    for lib in (ember, torch):
+        lib.manual_seed(0)
+        cls = lib.nn.ConvTranspose2d if nd == 2 else lib.nn.ConvTranspose1d
+        m = cls(2, 3, 3, stride=2 if nd == 2 else 3, padding=1 if nd == 2 else 0)
+        x = lib.from_numpy(np.random.default_rng(3).random(size).astype(np.float32))
+        outs.append(m(x, output_size=output_size))
+    assert_same(outs[0], outs[1].detach())
+
+
+def test_conv_transpose_output_size_errors():
+    def build(lib):
+        lib.manual_seed(0)
+        return lib.nn.ConvTranspose2d(2, 3, 3, stride=2, padding=1), lib.ones(1, 2, 4, 4)
+
+    for bad in ([10, 10], [7]):
+        same_error(lambda b=bad: (lambda m, x: m(x, output_size=b))(*build(ember)),
+                   lambda b=bad: (lambda m, x: m(x, output_size=b))(*build(torch)))

@@ -260,8 +260,33 @@ class _ConvTransposeNd(_ConvNd):
                          True, output_padding, groups, bias, padding_mode, self._nd, dtype)
 
     def forward(self, input: Tensor, output_size: Any = None) -> Tensor:
+        output_padding = self._output_padding(input, output_size)
         return self._conv(input, self.weight, self.bias, self.stride, self.padding,
-                          self.output_padding, self.groups, self.dilation)
+                          output_padding, self.groups, self.dilation)
+
+    def _output_padding(self, input: Tensor, output_size: Any) -> Any:
+        """The output padding that gives the requested output size (the layer's own when
+        none is requested): a transposed convolution's output size is ambiguous by up to
+        stride - 1."""
+        if output_size is None:
+            return self.output_padding
+        nd = self._nd
+        lead = 2 if input.dim() == nd + 2 else 1
+        output_size = [int(s) for s in output_size]
+        if len(output_size) == lead + nd:
+            output_size = output_size[lead:]
+        if len(output_size) != nd:
+            raise ValueError(f"ConvTranspose{nd}D: for {input.dim()}D input, output_size must "
+                             f"have {nd} or {lead + nd} elements (got {len(output_size)})")
+        mins = [(input.shape[d + lead] - 1) * self.stride[d] - 2 * self.padding[d]
+                + self.dilation[d] * (self.kernel_size[d] - 1) + 1 for d in range(nd)]
+        maxs = [m + self.stride[d] - 1 for d, m in enumerate(mins)]
+        for size, lo, hi in zip(output_size, mins, maxs):
+            if size < lo or size > hi:
+                raise ValueError(f"requested an output size of {output_size}, but valid sizes "
+                                 f"range from {mins} to {maxs} (for an input of "
+                                 f"{input.shape[lead:]})")
+        return tuple(size - lo for size, lo in zip(output_size, mins))
 
 
 class ConvTranspose1d(_ConvTransposeNd):
