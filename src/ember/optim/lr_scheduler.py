@@ -50,6 +50,8 @@ class LRScheduler:
         return self._last_lr
 
     def get_lr(self) -> list:
+        """Computes the learning rates of this step: each scheduler defines its own rule;
+        the base class raises NotImplementedError, as torch's does."""
         raise NotImplementedError
 
     def step(self, epoch: int | None = None) -> None:

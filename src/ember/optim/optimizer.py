@@ -182,6 +182,8 @@ class Optimizer:
         return loss
 
     def _update_group(self, group: dict) -> None:
+        """Updates one parameter group: each optimizer defines its own update. The base
+        class has none, so stepping it raises NotImplementedError, as torch's does."""
         raise NotImplementedError
 
 
