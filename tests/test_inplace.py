@@ -143,6 +143,28 @@ def _modified(lib, which):
         y = x * 1
         z = y.pow(2)
         y.view(3).zero_()
+    elif which == "saved_input_twice":
+        y = x * 2
+        z = y.sin()
+        y.add_(1)
+        y.mul_(3)
+    elif which == "saved_input_detached":
+        y = x * 2
+        z = y.sin()
+        y.detach_()
+        y.add_(1)
+    elif which == "saved_view_of_modified_base":
+        y = x * 2
+        z = y[1:].sin()
+        y.mul_(2)
+    elif which == "saved_base_of_modified_view":
+        y = x * 2
+        z = y.exp() * y
+        y[1:].mul_(2)
+    elif which == "saved_constant_made_differentiable":
+        c = lib.ones(3)
+        z = x * c
+        c.add_(x)
     elif which == "tanh_twice":
         y = x * 1
         z = y.tanh()
@@ -154,7 +176,10 @@ def _modified(lib, which):
 
 
 @pytest.mark.parametrize("which", ["saved_input", "saved_output", "saved_output_sigmoid",
-                                   "leaf_via_data", "view", "tanh_twice"])
+                                   "leaf_via_data", "view", "tanh_twice", "saved_input_twice",
+                                   "saved_input_detached", "saved_view_of_modified_base",
+                                   "saved_base_of_modified_view",
+                                   "saved_constant_made_differentiable"])
 def test_modified_by_inplace_error_text(which):
     same_error(lambda: _modified(ember, which), lambda: _modified(torch, which))
 

@@ -11,9 +11,9 @@ import numpy as np
 
 from . import _dtypes
 from ._dtypes import FROM_NUMPY
-from ._version import ZERO_VC, shared_counter
+from ._version import ZERO_VC, mark_detached, shared_counter, version
 from .autograd import graph as _graph
-from .autograd.graph import AccumulateGrad, add_hook
+from .autograd.graph import AccumulateGrad, add_hook, note_rebase
 
 __all__ = ["Tensor", "Size", "device", "type_description"]
 
@@ -204,7 +204,7 @@ class Tensor:
 
     @property
     def _version(self) -> int:
-        return self._vc[0]
+        return version(self._vc)
 
     # -- autograd state -----------------------------------------------------------------
 
@@ -238,7 +238,7 @@ class Tensor:
     @property
     def grad_fn(self):
         if self._base is not None and self._rg and getattr(self, "_vv", None) not in (
-                None, self._vc[0]):
+                None, self._vc):
             _view_hooks[0](self)
         return self._fn
 
@@ -307,6 +307,8 @@ class Tensor:
 
     def detach_(self) -> Tensor:
         """Detaches the Tensor from the graph that created it, making it a leaf."""
+        note_rebase(self, None)
+        mark_detached(self)
         self._fn = None
         self._rg = False
         self._nr = 0
@@ -316,7 +318,7 @@ class Tensor:
         """The graph edge a consumer of this tensor points to: (grad_fn, output_nr), the
         leaf's AccumulateGrad, or (None, 0) when no gradient flows here."""
         if self._base is not None and self._rg and getattr(self, "_vv", None) not in (
-                None, self._vc[0]):
+                None, self._vc):
             # An in-place op changed the base since this view's history was recorded:
             # regenerate it from the base's (torch does the same on access).
             _view_hooks[0](self)

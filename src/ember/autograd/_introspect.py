@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 __all__ = ["saved_values", "FREED", "PACKED"]
 
 # What saved_values returns for a node whose saved values were freed by backward(), or were
@@ -27,12 +25,22 @@ def saved_values(node: Any) -> list | str | None:
     tracked = getattr(node, "_vars", None)
     if tracked is None or len(tracked) != len(saved):
         tracked = saved
+    from .graph import _input_tensor
+
+    checks = getattr(node, "_checks", None) or ()
     out = []
+    k = 0
     for s, v in zip(saved, tracked):
-        if hasattr(v, "_data"):
+        if v is s:
+            out.append((s._data, s, False) if hasattr(s, "_data") else (s, None, False))
+            continue
+        vc = checks[k] if k < len(checks) else None
+        k += 2
+        if type(v) is not int:
             out.append((v._data, v, False))
-        elif hasattr(s, "_data"):
-            out.append((s._data, s, False))
+        elif v < 0:
+            out.append((s, None, True))
         else:
-            out.append((s, None, isinstance(s, np.ndarray) and v is not s))
+            n = node._next
+            out.append((s, _input_tensor(s, n[2 * v], vc, n[2 * v + 1]), False))
     return out

@@ -14,7 +14,7 @@ import weakref
 from collections import namedtuple
 from typing import Any, Callable
 
-from .graph import _Output, output_tangents
+from .graph import output_tangents, refresh_attach_hook
 
 __all__ = ["dual_level", "make_dual", "unpack_dual", "enter_dual_level", "exit_dual_level",
            "UnpackedDualTensor"]
@@ -39,7 +39,13 @@ def enter_dual_level() -> int:
     _dispatch.install()
     _current_level[0] = 0
     _dispatch.ACTIVE[0] += 1
+    refresh_attach_hook()
     return 0
+
+
+def level_open() -> bool:
+    """Whether a dual level is open."""
+    return _current_level[0] >= 0
 
 
 def exit_dual_level(*, level: int | None = None) -> None:
@@ -55,6 +61,7 @@ def exit_dual_level(*, level: int | None = None) -> None:
     _dispatch.ACTIVE[0] -= 1
     _TANGENTS.clear()
     output_tangents.clear()
+    refresh_attach_hook()
 
 
 class dual_level:
@@ -200,7 +207,7 @@ def _record_output_tangent(out: Any, tan: Any) -> None:
     if node is None:
         return
     saved = getattr(node, "_vars", None)
-    if type(saved) is tuple and not any(type(v) is _Output for v in saved):
+    if type(saved) is tuple and not any(type(v) is int and v < 0 for v in saved):
         return
     output_tangents.setdefault(node, {})[out._nr] = tan
 

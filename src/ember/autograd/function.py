@@ -12,10 +12,11 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .. import _version
 from .._version import bump_version, shared_counter
 from . import _function_jvp, grad_mode
 from .forward_ad import _TANGENTS
-from .graph import FREED_MESSAGE, Node, _next_seq, _output_tensor
+from .graph import FREED_MESSAGE, Node, _next_seq, _output_tensor, note_rebase
 
 __all__ = ["Function", "FunctionCtx", "BackwardCFunction", "once_differentiable",
            "InplaceFunction", "NestedIOFunction"]
@@ -81,8 +82,9 @@ class BackwardCFunction(Node, FunctionCtx):
             if kind == "hook":
                 out.append(value.unpack())
                 continue
-            if vc[0] != version:
-                out.append(self._raise_modified(value, kind, vc[0], version, nr))
+            if vc != version:
+                out.append(self._raise_modified(value, kind, _version.version(vc),
+                                                _version.version(version), nr))
             if kind == "output":
                 out.append(_output_tensor(value, self, vc, nr))
             else:
@@ -294,6 +296,8 @@ def _apply(cls: type, args: tuple, kwargs: dict) -> Any:
                 t._rg = False
                 t._fn = None
             continue
+        if t is o and any(o is d for d in dirty):
+            note_rebase(t, node, i)
         t._fn = node
         t._nr = i
         t._rg = True
@@ -349,9 +353,9 @@ def _save(node: BackwardCFunction, result: list, outs: tuple) -> None:
             items.append(("hook", saved_hooks.Packed(pack, t), None, None, 0))
         elif nr >= 0 and isinstance(result[nr], Tensor) and result[nr]._fn is node:
             t = result[nr]
-            items.append(("output", t._data, shared_counter(t), t._vc[0], nr))
+            items.append(("output", t._data, *_version.saved_counter(t), nr))
         else:
-            items.append(("input", s, shared_counter(s), s._vc[0], 0))
+            items.append(("input", s, *_version.saved_counter(s), 0))
     node._saved = items
 
 

@@ -1,8 +1,10 @@
 """Graph nodes: the backward functions behind `grad_fn`, saved values and leaf accumulation.
 
-A node never references the tensor it produced, only the tensors it consumed (and, for its
-own output, the bare array), so graphs hold no reference cycles and die with their last
-tensor.
+A node references no tensor it produced or consumed that has a history: it keeps their
+arrays, version counters and its edges, and rebuilds the tensors when create_graph needs
+them (as torch's SavedVariable does). So graphs hold no reference cycles and die with their
+last tensor, and a chain of ops keeps one node and one edge tuple per op alive, not the
+intermediate tensors.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .._version import bump_version
+from .._version import bump_version, detached_since, version
 
 __all__ = ["Node", "AccumulateGrad"]
 
@@ -30,11 +32,13 @@ attach_hook: list = [None]
 
 def refresh_attach_hook() -> None:
     """Sets `attach_hook` from the anomaly and saved-tensor-hook states."""
-    from . import anomaly_mode, saved_hooks
+    from . import anomaly_mode, forward_ad, saved_hooks
 
     anomaly = anomaly_mode._state.enabled
     packing = saved_hooks.active()
-    if not anomaly and not packing:
+    # Under forward AD, saved tensors must stay the tensors that carry tangents, so that
+    # nodes keep them (the hook's presence tells recording to).
+    if not anomaly and not packing and not forward_ad.level_open():
         attach_hook[0] = None
         return
 
@@ -64,6 +68,11 @@ FREED_MESSAGE = (
     "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
     "backward through the graph a second time or if you need to access saved tensors after "
     "calling backward."
+)
+
+DETACHED_MESSAGE = (
+    "Trying to use a saved tensor that has been detached in-place, i.e. with .detach_()."
+    "This is not supported, please use out-of-place `.detach()` instead"
 )
 
 
@@ -98,16 +107,19 @@ class Node:
     """A backward function in the graph (`tensor.grad_fn`).
 
     `next_functions` holds one `(node, output_nr)` edge per differentiable input (`(None, 0)`
-    for inputs that need no gradient). Saved values are kept twice over the same objects:
-    `_saved` as plain backward uses them (arrays and constants) and `_vars` as
-    create_graph uses them (the input tensors; an `_Output` where the node's own output was
-    saved, since holding that tensor would be a cycle). `_checks` pairs each saved tensor (or
-    output stand-in) with the version its counter had at save time.
+    for inputs that need no gradient). Saved values are kept twice: `_saved` as plain
+    backward uses them (arrays and constants) and `_vars` as create_graph rebuilds them,
+    entry by entry: the constant itself (`_vars[k] is _saved[k]`), `i >= 0` for input i
+    (rebuilt from its array and edge), `-1 - nr` for the node's own output nr, or the tensor
+    itself (inputs that need no gradient, which carry no history to rebuild, and views,
+    whose history changes with their base's). `_checks` holds
+    a (counter, snapshot) pair per saved tensor, in order: the tensor was changed in place
+    since it was saved when the two differ.
     """
 
     __slots__ = (
         "_next", "_saved", "_vars", "_checks", "_ctx", "_meta", "_seq", "_hooks",
-        "_pre_hooks", "_trace", "metadata", "__weakref__",
+        "_pre_hooks", "_trace", "_rebased", "metadata", "__weakref__",
     )
 
     # Formulas, one per differentiable input: f(m, grad, *saved, *ctx) -> gradient.
@@ -144,21 +156,26 @@ class Node:
         checks = self._checks
         if checks:
             for i in range(0, len(checks), 2):
-                if checks[i]._vc[0] != checks[i + 1]:
+                if checks[i] != checks[i + 1]:
+                    if detached_since(checks[i], checks[i + 1]):
+                        raise RuntimeError(DETACHED_MESSAGE)
                     raise RuntimeError(_modified_message(self, i // 2))
         if not graph:
             return saved
         out = []
         k = 0
         for s, v in zip(saved, self._vars):
-            if type(v) is _Output:
-                out.append(_output_tensor(s, self, v._vc, v.nr))
-                k += 1
-            elif v is s:
+            if v is s:
                 out.append(s)
+                continue
+            if type(v) is int:
+                vc = checks[k]
+                n = self._next
+                out.append(_output_tensor(s, self, vc, -1 - v) if v < 0 else
+                           _input_tensor(s, n[2 * v], vc, n[2 * v + 1]))
             else:
                 out.append(v)
-                k += 1
+            k += 2
         return tuple(out)
 
     def apply(self, grad: Any, graph: bool) -> tuple:
@@ -211,7 +228,7 @@ def specialised_apply(formulas: tuple) -> Callable:
                 return (f0(Math.graph, grad, *self.unpack(True), *self._ctx),)
             saved = self._saved
             c = self._checks
-            if saved is None or (c and (len(c) != 2 or c[0]._vc[0] != c[1])):
+            if saved is None or (c and (c[0] != c[1] or len(c) != 2)):
                 saved = self.unpack(False)
             return (f0(Math.raw, grad, *saved, *self._ctx),)
 
@@ -227,7 +244,8 @@ def specialised_apply(formulas: tuple) -> Callable:
                 m = Math.raw
                 saved = self._saved
                 c = self._checks
-                if saved is None or (c and (len(c) != 2 or c[0]._vc[0] != c[1])):
+                if saved is None or (c and (c[0] != c[1] or (len(c) != 2 and (
+                        len(c) != 4 or c[2] != c[3])))):
                     saved = self.unpack(False)
                 args = saved + self._ctx
             n = self._next
@@ -236,18 +254,6 @@ def specialised_apply(formulas: tuple) -> Callable:
 
         return apply2
     return Node.apply
-
-
-class _Output:
-    """Stands, in `Node._vars` and `Node._checks`, for a saved value that is output `nr` of
-    the node itself: the node keeps that output's array and version counter, never the
-    tensor (which would be a cycle)."""
-
-    __slots__ = ("nr", "_vc")
-
-    def __init__(self, nr: int, vc: list) -> None:
-        self.nr = nr
-        self._vc = vc
 
 
 # node -> {output number: tangent} for nodes that saved their own output while a dual level
@@ -259,7 +265,15 @@ output_tangents: Any = weakref.WeakKeyDictionary()
 Tensor: Any = None
 
 
-def _output_tensor(array: np.ndarray, node: Node, vc: list, nr: int):
+def _input_tensor(array: np.ndarray, fn: Node, vc: Any, nr: int):
+    """A saved input rebuilt from its array, counter and the node's edge to it: the leaf
+    itself where the edge leads to a leaf's accumulator."""
+    if type(fn) is AccumulateGrad:
+        return fn.variable
+    return Tensor._make_output(array, fn, vc, nr)
+
+
+def _output_tensor(array: np.ndarray, node: Node, vc: Any, nr: int):
     t = Tensor._make_output(array, node, vc, nr)
     if output_tangents:
         tans = output_tangents.get(node)
@@ -273,10 +287,15 @@ def _output_tensor(array: np.ndarray, node: Node, vc: list, nr: int):
 def _modified_message(node: Node, k: int) -> str:
     """torch's text for a saved value (the k-th checked one) changed by an in-place op."""
     checks = node._checks
-    now, expected = checks[2 * k]._vc[0], checks[2 * k + 1]
+    now, expected = version(checks[2 * k]), version(checks[2 * k + 1])
     tracked = [(s, v) for s, v in zip(node._saved, node._vars) if v is not s]
     data, var = tracked[k]
-    which = f"output {var.nr} of {_op_name(node)}" if type(var) is _Output else _origin(var)
+    if type(var) is not int:
+        which = _origin(var)
+    elif var < 0:
+        which = f"output {-1 - var} of {_op_name(node)}"
+    else:
+        which = _now_origin(node._next[2 * var], node._next[2 * var + 1])
     return modified_text(data, which, now, expected)
 
 
@@ -302,10 +321,43 @@ def _op_name(node: Node) -> str:
 
 
 def _origin(t: Any) -> str | None:
-    fn = t._fn
+    fn = t.grad_fn  # regenerates a view's history after its base changed, as torch does
     if fn is None:
         return None
     return f"output {t._nr} of {_op_name(fn)}"
+
+
+def _now_origin(fn: Node, nr: int) -> str | None:
+    """torch names the present history of a saved tensor that was changed in place: where
+    output `nr` of `fn` was taken over by in-place ops, the last of them."""
+    if type(fn) is AccumulateGrad:
+        return None
+    cell = getattr(fn, "_rebased", {}).get(nr)
+    if cell is not None:
+        return cell[0]
+    return f"output {nr} of {_op_name(fn)}"
+
+
+def note_rebase(t: Any, fn: Node | None, nr: int = 0) -> None:
+    """Notes that an in-place op is about to give `t` the history (fn, nr) (None: no
+    history), for the error message of a node that saved `t` before (it keeps t's old edge,
+    not t). Nodes of one tensor's successive histories share one cell."""
+    old = t._fn
+    if old is None:
+        return
+    try:
+        cells = old._rebased
+    except AttributeError:
+        cells = old._rebased = {}
+    cell = cells.get(t._nr)
+    if cell is None:
+        cell = cells[t._nr] = [None]
+    cell[0] = None if fn is None else f"output {nr} of {_op_name(fn)}"
+    if fn is not None and fn is not old:
+        try:
+            fn._rebased[nr] = cell
+        except AttributeError:
+            fn._rebased = {nr: cell}
 
 
 class AccumulateGrad(Node):

@@ -148,12 +148,9 @@ class PackedSaved(tuple):
         return tuple(out)
 
 
-# A version counter that never matches, so that packed nodes take the unpacking path.
-class _NeverCurrent:
-    _vc = (0,)
-
-
-_FORCE_UNPACK = (_NeverCurrent(), -1)
+# A (counter, snapshot) pair that never matches, so that packed nodes take the unpacking
+# path.
+_FORCE_UNPACK = (b"\x01", b"\x00")
 
 
 def pack_node(node: Any, outs: tuple, hooks: tuple) -> None:
@@ -163,10 +160,11 @@ def pack_node(node: Any, outs: tuple, hooks: tuple) -> None:
         return
     items = []
     for s, v in zip(node._saved, vars_):
-        if type(v) is graph._Output:
-            items.append(Packed(hooks, outs[v.nr], is_output=True))
-        elif v is s:
+        if v is s:
             items.append(s)
+        elif type(v) is int:
+            # Recording keeps inputs themselves while hooks are on: ints are outputs.
+            items.append(Packed(hooks, outs[-1 - v], is_output=True))
         else:
             items.append(Packed(hooks, v))
     node._saved = node._vars = PackedSaved(items)

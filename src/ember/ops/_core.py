@@ -9,9 +9,9 @@ import numpy as np
 
 from .._dtypes import _PROMOTE, FROM_NUMPY, get_default_dtype, result_type_of, scalar_dtype
 from .._tensor import Tensor
-from .._version import shared_counter
+from .._version import ZERO_VC, saved_counter
 from ..autograd.grad_mode import state as _mode
-from ..autograd.graph import Node, _next_seq, _Output, attach_hook, specialised_apply
+from ..autograd.graph import Node, _next_seq, attach_hook, specialised_apply
 
 _new = object.__new__
 ndarray = np.ndarray
@@ -48,31 +48,39 @@ def _edges(inputs: tuple) -> tuple:
     return tuple(flat)
 
 
-def _store(node: Node, saved: tuple, outs: tuple) -> None:
-    """Fills the node's saved-value slots: input tensors are kept (as their arrays for plain
-    backward), outputs only as arrays with their version counters, constants as they are."""
+def _store(node: Node, saved: tuple, outs: tuple, inputs: tuple) -> None:
+    """Fills the node's saved-value slots (see `Node`): tensors as their arrays and version
+    counters, inputs with a history by their position, the node's outputs by their number,
+    constants as they are. (Tensors themselves are kept while hooks or forward AD need
+    them, and for inputs without a history and views.)"""
     if not saved:
         node._saved = node._vars = node._checks = ()
         return
+    keep = attach_hook[0] is not None
     vals = []
     tracked = []
     checks: list = []
     for s in saved:
+        if not isinstance(s, Tensor):
+            vals.append(s)
+            tracked.append(s)
+            continue
+        vals.append(s._data)
+        checks += saved_counter(s)
+        code: Any = s
         for nr, o in enumerate(outs):
             if s is o:
-                out = _Output(nr, shared_counter(o))
-                vals.append(o._data)
-                tracked.append(out)
-                checks += (out, out._vc[0])
+                code = -1 - nr
                 break
         else:
-            if isinstance(s, Tensor):
-                vals.append(s._data)
-                tracked.append(s)
-                checks += (s, s._vc[0])
-            else:
-                vals.append(s)
-                tracked.append(s)
+            # A view is kept itself: after its base changes, torch names the view's
+            # regenerated history, which only the view can give.
+            if s._rg and not keep and s._base is None:
+                for i, t in enumerate(inputs):
+                    if t is s:
+                        code = i
+                        break
+        tracked.append(code)
     node._saved = tuple(vals)
     node._vars = tuple(tracked)
     node._checks = tuple(checks)
@@ -85,7 +93,7 @@ def attach(cls: type, out: Tensor, inputs: tuple, saved: tuple = (), ctx: tuple 
     (kept as its bare array, so the node does not hold its own output) or constants."""
     node = _new(cls)
     node._next = _edges(inputs)
-    _store(node, saved, (out,))
+    _store(node, saved, (out,), inputs)
     node._ctx = ctx
     node._meta = meta
     node._seq = _next_seq()
@@ -96,6 +104,11 @@ def attach(cls: type, out: Tensor, inputs: tuple, saved: tuple = (), ctx: tuple 
     return out
 
 
+# The `_vars` of a node that saved its first input, or its (first) output.
+_INPUT_0 = (0,)
+_OUTPUT_0 = (-1,)
+
+
 def attach_unary(cls: type, out: Tensor, a: Tensor, save: int) -> Tensor:
     """`attach` for the commonest case, kept lean: one input, saving nothing (0), the input
     (1) or the output (2)."""
@@ -104,13 +117,17 @@ def attach_unary(cls: type, out: Tensor, a: Tensor, save: int) -> Tensor:
     node._next = (fn, a._nr) if fn is not None and a._base is None else a._edge()
     if save == 1:
         node._saved = (a._data,)
-        node._vars = (a,)
-        node._checks = (a, a._vc[0])
+        node._vars = _INPUT_0 if attach_hook[0] is None and a._base is None else (a,)
+        vc = a._vc
+        if vc is ZERO_VC:
+            vc = a._vc = bytearray(8)
+            node._checks = (vc, ZERO_VC)
+        else:
+            node._checks = saved_counter(a)
     elif save == 2:
         node._saved = (out._data,)
-        o = _Output(0, shared_counter(out))
-        node._vars = (o,)
-        node._checks = (o, 0)
+        node._vars = _OUTPUT_0
+        node._checks = saved_counter(out)
     else:
         node._saved = node._vars = node._checks = ()
     node._ctx = ()
@@ -128,7 +145,7 @@ def attach_outputs(cls: type, outs: tuple, inputs: tuple, saved: tuple = (), ctx
     """`attach` for a node with several outputs; floating outputs become differentiable."""
     node = _new(cls)
     node._next = _edges(inputs)
-    _store(node, saved, outs)
+    _store(node, saved, outs, inputs)
     node._ctx = ctx
     node._meta = meta
     node._seq = _next_seq()

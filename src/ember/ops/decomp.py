@@ -10,6 +10,7 @@ import numpy as np
 
 from .._dtypes import FROM_NUMPY
 from .._tensor import Tensor
+from .._version import ZERO_VC, version
 from ..autograd.grad_mode import state as _mode
 from ..autograd.graph import Math, Node
 from ._core import attach, attach_outputs, needs_grad, node_class, wrap
@@ -38,11 +39,12 @@ class OutputsNode(Node):
     __slots__ = ()
 
     def apply(self, grad: Any, graph: bool) -> tuple:
-        outs, vc, version = self._ctx[0]
-        if vc[0] != version:
-            from ..autograd.graph import _modified_message
+        outs, vc, snap = self._ctx[0]
+        if vc != snap:
+            from ..autograd.graph import _op_name, modified_text
 
-            raise RuntimeError(_modified_message(self, outs[0], vc[0], version))
+            raise RuntimeError(modified_text(outs[0], f"output 0 of {_op_name(self)}",
+                                             version(vc), version(snap)))
         if graph:
             outs = [Tensor._make_output(o, self, vc, i) if o.dtype.kind == "f" else
                     Tensor._make(o) for i, o in enumerate(outs)]
@@ -60,10 +62,11 @@ def outputs_class(name: str, formula: Any, n_outputs: int) -> type:
 
 def _attach_saving_outputs(cls: type, outs: tuple, inputs: tuple, saved: tuple, ctx: tuple
                            ) -> None:
-    vc = [0]
+    vc = bytearray(8)
     for o in outs:
         o._vc = vc
-    attach_outputs(cls, outs, inputs, saved, ((tuple(o._data for o in outs), vc, 0),) + ctx)
+    attach_outputs(cls, outs, inputs, saved,
+                   ((tuple(o._data for o in outs), vc, ZERO_VC),) + ctx)
 
 
 def _check_square(A: Tensor, fn: str) -> np.ndarray:
@@ -455,11 +458,11 @@ def qr(A: Tensor, mode: str = "reduced", *, out: Any = None) -> Any:
     r = np.asarray(r, x.dtype)
     outs = (wrap(q if mode != "r" else np.empty((0,), x.dtype)), wrap(r))
     if A._rg and _mode.enabled:
-        vc = [0]
+        vc = bytearray(8)
         for o in outs:
             o._vc = vc
         attach_outputs(LinalgQrBackward0, outs, (A,), (), ((
-            (q, r), vc, 0), mode))
+            (q, r), vc, ZERO_VC), mode))
     return _qr_t(*outs)
 
 

@@ -11,6 +11,7 @@ from .._dtypes import FROM_NUMPY, can_cast
 from .._tensor import Tensor
 from .._version import bump_version
 from ..autograd.grad_mode import state as _mode
+from ..autograd.graph import note_rebase
 from . import indexing, matrix, pointwise, pointwise_math
 from ._core import attach, node_class, shape_str
 from .view_rebase import rebase_view
@@ -52,6 +53,7 @@ def write_result(self: Tensor, result: Tensor) -> Tensor:
     np.copyto(dst, src, casting="unsafe")
     bump_version(self)
     if result._fn is not None:
+        note_rebase(self, result._fn, result._nr)
         self._fn = result._fn
         self._nr = result._nr
         self._rg = True

@@ -13,6 +13,7 @@ import numpy as np
 
 from .._dtypes import FROM_NUMPY
 from .._tensor import Tensor
+from .._version import saved_counter
 from ..autograd.grad_mode import state as _mode
 from ..autograd.graph import _next_seq, attach_hook
 from ._core import (
@@ -180,21 +181,27 @@ def _binary(np_fn: Callable, cls: type, input: Any, other: Any, save: int) -> Te
                     # Save only what the inputs that need a gradient use, as torch does:
                     # input's gradient needs other; other's needs input (and, for
                     # division, other too).
+                    # Inputs with a history are kept by position, the others as they are
+                    # (see Node).
                     if not save:
                         node._saved = node._vars = node._checks = ()
                     elif other._rg:
+                        keep = attach_hook[0] is not None
                         if input._rg or save == DIVIDES:
                             node._saved = (x, y)
-                            node._vars = (input, other)
-                            node._checks = (input, input._vc[0], other, other._vc[0])
+                            node._vars = (
+                                input if keep or not input._rg or input._base is not None
+                                else 0,
+                                other if keep or other._base is not None else 1)
+                            node._checks = saved_counter(input) + saved_counter(other)
                         else:
                             node._saved = (x, None)
                             node._vars = (input, None)
-                            node._checks = (input, input._vc[0])
+                            node._checks = saved_counter(input)
                     else:
                         node._saved = (None, y)
                         node._vars = (None, other)
-                        node._checks = (other, other._vc[0])
+                        node._checks = saved_counter(other)
                     node._ctx = ()
                     node._meta = None
                     node._seq = _next_seq()
@@ -389,8 +396,9 @@ def pow(input: Any, exponent: Any) -> Tensor:
             node._next = (fn, input._nr) if fn is not None and input._base is None else \
                 input._edge()
             node._saved = (x, exponent)
-            node._vars = (input, exponent)
-            node._checks = (input, input._vc[0])
+            node._vars = (0, exponent) if attach_hook[0] is None and input._base is None \
+                else (input, exponent)
+            node._checks = saved_counter(input)
             node._ctx = ()
             node._meta = None
             node._seq = _next_seq()

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor
-from .._version import shared_counter
+from .._version import shared_counter, snapshot
 from ..autograd.grad_mode import state as _mode
 from ._core import attach, attach_outputs, node_class, shape_str, wrap, wrap_dim, wrap_dims
 
@@ -36,7 +36,7 @@ def as_view(base: Tensor, data: np.ndarray, cls: type, ctx: tuple) -> Tensor:
     out = wrap(data)
     out._vc = shared_counter(base)
     out._base = base if base._base is None else base._base
-    out._vv = base._vc[0]
+    out._vv = snapshot(out._vc)
     if base._rg and _mode.enabled:
         attach(cls, out, (base,), (), ctx)
     return out
@@ -412,7 +412,7 @@ def _multi_view(input: Tensor, arrays: list, cls: type, ctx: tuple) -> tuple:
         o = wrap(a)
         o._vc = shared_counter(input)
         o._base = base
-        o._vv = input._vc[0]
+        o._vv = snapshot(o._vc)
         outs.append(o)
     if outs and input._rg and _mode.enabled:
         node_cls = _sized(cls, len(outs))

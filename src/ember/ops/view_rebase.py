@@ -17,7 +17,8 @@ import numpy as np
 
 from .. import _tensor as _tensor_module
 from .._tensor import Tensor
-from ..autograd.graph import Math, Node, _next_seq
+from .._version import snapshot
+from ..autograd.graph import Math, Node, _next_seq, note_rebase
 from ._core import attach, node_class
 
 _new = object.__new__
@@ -97,16 +98,17 @@ def rebase_view(view: Tensor) -> None:
     cs._ctx = (fn, index)
     cs._meta = None if fn._meta is None else (None,) + tuple(fn._meta[1:])
     cs._seq = _next_seq()
+    note_rebase(base, cs)
     base._fn = cs
     base._nr = 0
     base._rg = True
     attach(AsStridedBackward0, view, (base,), (), (base._data.shape, index))
-    view._vv = view._vc[0]
+    view._vv = snapshot(view._vc)
 
 
 def regenerate(view: Tensor) -> None:
     """Gives a view whose base was changed in place a history through the base's."""
-    view._vv = view._vc[0]
+    view._vv = snapshot(view._vc)
     base = view._base
     if base._rg:
         attach(AsStridedBackward0, view, (base,), (),
