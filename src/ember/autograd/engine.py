@@ -99,11 +99,17 @@ def run_backward(
                 node._saved = node._vars = node._checks = None
             if hook_count[0] and hasattr(node, "_hooks"):
                 outs = _run_post_hooks(node, outs, grads, create_graph)
-            nexts = node._next
-            if 2 * len(outs) != len(nexts):
+            k = node._k
+            if k == 1:
+                nexts = (node._n0, node._r0)
+            elif k == 2:
+                nexts = (node._n0, node._r0, node._n1, node._r1)
+            else:
+                nexts = node._next
+            if len(outs) != k:
                 raise RuntimeError(
                     f"function {node.name()} returned an incorrect number of gradients "
-                    f"(expected {len(nexts) // 2}, got {len(outs)})")
+                    f"(expected {k}, got {len(outs)})")
             meta = node._meta
             i = -1
             for g in outs:

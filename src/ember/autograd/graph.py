@@ -107,19 +107,24 @@ class Node:
     """A backward function in the graph (`tensor.grad_fn`).
 
     `next_functions` holds one `(node, output_nr)` edge per differentiable input (`(None, 0)`
-    for inputs that need no gradient). Saved values are kept twice: `_saved` as plain
-    backward uses them (arrays and constants) and `_vars` as create_graph rebuilds them,
-    entry by entry: the constant itself (`_vars[k] is _saved[k]`), `i >= 0` for input i
-    (rebuilt from its array and edge), `-1 - nr` for the node's own output nr, or the tensor
-    itself (inputs that need no gradient, which carry no history to rebuild, and views,
-    whose history changes with their base's). `_checks` holds
-    a (counter, snapshot) pair per saved tensor, in order: the tensor was changed in place
-    since it was saved when the two differ.
+    for inputs that need no gradient). The node keeps its `_k` edges in its own slots: the
+    first two as `_n0, _r0, _n1, _r1`, any more as the flat tuple `_rest`; `_next` gives
+    them all flat, (node, nr, node, nr, ...). An edge tuple per node would be one more
+    object per op for the cyclic collector to walk on every full collection.
+
+    Saved values are kept twice: `_saved` as plain backward uses them (arrays and
+    constants) and `_vars` as create_graph rebuilds them, entry by entry: the constant
+    itself (`_vars[k] is _saved[k]`), `i >= 0` for input i (rebuilt from its array and
+    edge), `-1 - nr` for the node's own output nr, or the tensor itself (inputs that need no
+    gradient, which carry no history to rebuild, and views, whose history changes with their
+    base's). `_checks` holds a (counter, snapshot) pair per saved tensor, in order: the
+    tensor was changed in place since it was saved when the two differ.
     """
 
     __slots__ = (
-        "_next", "_saved", "_vars", "_checks", "_ctx", "_meta", "_seq", "_hooks",
-        "_pre_hooks", "_trace", "_rebased", "metadata", "__weakref__",
+        "_k", "_n0", "_r0", "_n1", "_r1", "_rest", "_saved", "_vars", "_checks", "_ctx",
+        "_meta", "_seq", "_hooks", "_pre_hooks", "_trace", "_rebased", "metadata",
+        "__weakref__",
     )
 
     # Formulas, one per differentiable input: f(m, grad, *saved, *ctx) -> gradient.
@@ -138,9 +143,31 @@ class Node:
 
     @next_functions.setter
     def next_functions(self, edges: tuple) -> None:
-        # Kept flat, (node, nr, node, nr, ...): one tuple per node instead of one per edge
-        # more, which matters to the cyclic collector on large graphs.
         self._next = tuple(x for edge in edges for x in edge)
+
+    @property
+    def _next(self) -> tuple:
+        """The edges, flat: (node, nr, node, nr, ...)."""
+        k = self._k
+        if k == 1:
+            return (self._n0, self._r0)
+        if k == 2:
+            return (self._n0, self._r0, self._n1, self._r1)
+        if k == 0:
+            return ()
+        return (self._n0, self._r0, self._n1, self._r1) + self._rest
+
+    @_next.setter
+    def _next(self, flat: tuple) -> None:
+        k = self._k = len(flat) // 2
+        if k:
+            self._n0 = flat[0]
+            self._r0 = flat[1]
+            if k > 1:
+                self._n1 = flat[2]
+                self._r1 = flat[3]
+                if k > 2:
+                    self._rest = tuple(flat[4:])
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} object at {hex(id(self))}>"
@@ -248,9 +275,8 @@ def specialised_apply(formulas: tuple) -> Callable:
                         len(c) != 4 or c[2] != c[3])))):
                     saved = self.unpack(False)
                 args = saved + self._ctx
-            n = self._next
-            return (f0(m, grad, *args) if n[0] is not None else None,
-                    f1(m, grad, *args) if n[2] is not None else None)
+            return (f0(m, grad, *args) if self._n0 is not None else None,
+                    f1(m, grad, *args) if self._n1 is not None else None)
 
         return apply2
     return Node.apply

@@ -48,6 +48,26 @@ def _edges(inputs: tuple) -> tuple:
     return tuple(flat)
 
 
+def _set_edges(node: Node, inputs: tuple) -> None:
+    """Gives `node` one edge per input (see Node), without the flat tuple for one or two
+    inputs."""
+    if len(inputs) == 1:
+        t = inputs[0]
+        node._k = 1
+        if t is None:
+            node._n0 = None
+            node._r0 = 0
+        else:
+            fn = t._fn
+            if fn is not None and t._base is None:
+                node._n0 = fn
+                node._r0 = t._nr
+            else:
+                node._n0, node._r0 = t._edge()
+    else:
+        node._next = _edges(inputs)
+
+
 def _store(node: Node, saved: tuple, outs: tuple, inputs: tuple) -> None:
     """Fills the node's saved-value slots (see `Node`): tensors as their arrays and version
     counters, inputs with a history by their position, the node's outputs by their number,
@@ -92,7 +112,7 @@ def attach(cls: type, out: Tensor, inputs: tuple, saved: tuple = (), ctx: tuple 
     None for operands that are not tensors). Saved items may be input tensors, `out` itself
     (kept as its bare array, so the node does not hold its own output) or constants."""
     node = _new(cls)
-    node._next = _edges(inputs)
+    _set_edges(node, inputs)
     _store(node, saved, (out,), inputs)
     node._ctx = ctx
     node._meta = meta
@@ -114,7 +134,12 @@ def attach_unary(cls: type, out: Tensor, a: Tensor, save: int) -> Tensor:
     (1) or the output (2)."""
     node = _new(cls)
     fn = a._fn
-    node._next = (fn, a._nr) if fn is not None and a._base is None else a._edge()
+    node._k = 1
+    if fn is not None and a._base is None:
+        node._n0 = fn
+        node._r0 = a._nr
+    else:
+        node._n0, node._r0 = a._edge()
     if save == 1:
         node._saved = (a._data,)
         node._vars = _INPUT_0 if attach_hook[0] is None and a._base is None else (a,)
@@ -144,7 +169,7 @@ def attach_outputs(cls: type, outs: tuple, inputs: tuple, saved: tuple = (), ctx
                    meta: Any = None) -> tuple:
     """`attach` for a node with several outputs; floating outputs become differentiable."""
     node = _new(cls)
-    node._next = _edges(inputs)
+    _set_edges(node, inputs)
     _store(node, saved, outs, inputs)
     node._ctx = ctx
     node._meta = meta

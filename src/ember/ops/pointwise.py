@@ -13,11 +13,10 @@ import numpy as np
 
 from .._dtypes import FROM_NUMPY
 from .._tensor import Tensor
-from .._version import saved_counter
+from .._version import ZERO_VC, saved_counter
 from ..autograd.grad_mode import state as _mode
 from ..autograd.graph import _next_seq, attach_hook
 from ._core import (
-    NO_EDGE,
     _new,
     attach,
     attach_unary,
@@ -124,6 +123,8 @@ PowBackward2 = node_class(
 # What a binary node saves: nothing, its operands as multiplication's gradients need them,
 # or as division's do.
 MULTIPLIES, DIVIDES = 1, 2
+# The `_vars` of a node that saved both its inputs by position (see Node).
+_INPUTS_0_1 = (0, 1)
 
 
 def _binary(np_fn: Callable, cls: type, input: Any, other: Any, save: int) -> Tensor:
@@ -141,8 +142,14 @@ def _binary(np_fn: Callable, cls: type, input: Any, other: Any, save: int) -> Te
             if input._rg and _mode.enabled:
                 node = _new(cls)
                 fn = input._fn
-                node._next = ((fn, input._nr) if fn is not None and input._base is None
-                              else input._edge()) + NO_EDGE
+                node._k = 2
+                if fn is not None and input._base is None:
+                    node._n0 = fn
+                    node._r0 = input._nr
+                else:
+                    node._n0, node._r0 = input._edge()
+                node._n1 = None
+                node._r1 = 0
                 if save:
                     # A number operand needs no gradient, so input itself is never needed.
                     node._saved = node._vars = (None, other)
@@ -169,15 +176,17 @@ def _binary(np_fn: Callable, cls: type, input: Any, other: Any, save: int) -> Te
                     node = _new(cls)
                     fn = input._fn
                     fo = other._fn
+                    node._k = 2
                     if fn is not None and input._base is None:
-                        if fo is not None and other._base is None:
-                            node._next = (fn, input._nr, fo, other._nr)
-                        else:
-                            node._next = (fn, input._nr) + other._edge()
+                        node._n0 = fn
+                        node._r0 = input._nr
                     else:
-                        node._next = input._edge() + (
-                            (fo, other._nr) if fo is not None and other._base is None
-                            else other._edge())
+                        node._n0, node._r0 = input._edge()
+                    if fo is not None and other._base is None:
+                        node._n1 = fo
+                        node._r1 = other._nr
+                    else:
+                        node._n1, node._r1 = other._edge()
                     # Save only what the inputs that need a gradient use, as torch does:
                     # input's gradient needs other; other's needs input (and, for
                     # division, other too).
@@ -186,14 +195,31 @@ def _binary(np_fn: Callable, cls: type, input: Any, other: Any, save: int) -> Te
                     if not save:
                         node._saved = node._vars = node._checks = ()
                     elif other._rg:
-                        keep = attach_hook[0] is not None
                         if input._rg or save == DIVIDES:
                             node._saved = (x, y)
-                            node._vars = (
-                                input if keep or not input._rg or input._base is not None
-                                else 0,
-                                other if keep or other._base is not None else 1)
-                            node._checks = saved_counter(input) + saved_counter(other)
+                            if attach_hook[0] is None and input._rg and \
+                                    input._base is None and other._base is None:
+                                node._vars = _INPUTS_0_1
+                            else:
+                                node._vars = (
+                                    0 if attach_hook[0] is None and input._rg and
+                                    input._base is None else input,
+                                    1 if attach_hook[0] is None and other._base is None
+                                    else other)
+                            # saved_counter, inlined for both operands.
+                            vi = input._vc
+                            if vi is ZERO_VC:
+                                vi = input._vc = bytearray(8)
+                                si = ZERO_VC
+                            else:
+                                si = ZERO_VC if vi == ZERO_VC else bytes(vi)
+                            vo = other._vc
+                            if vo is ZERO_VC:
+                                vo = other._vc = bytearray(8)
+                                so = ZERO_VC
+                            else:
+                                so = ZERO_VC if vo == ZERO_VC else bytes(vo)
+                            node._checks = (vi, si, vo, so)
                         else:
                             node._saved = (x, None)
                             node._vars = (input, None)
@@ -393,8 +419,12 @@ def pow(input: Any, exponent: Any) -> Tensor:
         if input._rg and _mode.enabled:
             node = _new(PowBackward0)
             fn = input._fn
-            node._next = (fn, input._nr) if fn is not None and input._base is None else \
-                input._edge()
+            node._k = 1
+            if fn is not None and input._base is None:
+                node._n0 = fn
+                node._r0 = input._nr
+            else:
+                node._n0, node._r0 = input._edge()
             node._saved = (x, exponent)
             node._vars = (0, exponent) if attach_hook[0] is None and input._base is None \
                 else (input, exponent)
