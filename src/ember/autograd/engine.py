@@ -212,24 +212,27 @@ def _expandable(shape: tuple, to: tuple) -> bool:
 
 def _needed_nodes(roots: Sequence[tuple], targets: dict) -> set:
     """The nodes that lie on some path from a root to a target."""
-    seen: set = set()
-    order: list = []
+    inputs: dict = {}  # node -> the nodes its edges lead to
     stack = [e[0] for e in roots if e[0] is not None]
     while stack:
         n = stack.pop()
-        if n in seen:
+        if n in inputs:
             continue
-        seen.add(n)
-        order.append(n)
-        for nxt in n._next[::2]:
-            if nxt is not None and nxt not in seen:
+        k = n._k
+        nodes = inputs[n] = (n._n0,) if k == 1 else (n._n0, n._n1) if k == 2 else \
+            n._next[::2]
+        for nxt in nodes:
+            if nxt is not None and nxt not in inputs:
                 stack.append(nxt)
-    order.sort(key=lambda n: n._seq)
     needed: set = set()
-    for n in order:
-        if n in targets or any(nxt in needed for nxt in n._next[::2]):
+    for n in sorted(inputs, key=_seq_of):
+        if n in targets or any(nxt in needed for nxt in inputs[n]):
             needed.add(n)
     return needed
+
+
+def _seq_of(node: Node) -> int:
+    return node._seq
 
 
 def _as_tensor(g: Any, graph: bool) -> Any:
