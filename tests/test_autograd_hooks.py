@@ -153,3 +153,15 @@ def test_set_detect_anomaly_and_no_record_when_off():
     assert not ember.is_anomaly_enabled()
     y = leaf(ember) * 2
     assert not hasattr(y.grad_fn, "_trace")
+
+
+def test_node_metadata_is_a_dict_kept_with_the_node():
+    def run(lib):
+        x = leaf(lib)
+        y = x * 2
+        fresh = dict(y.grad_fn.metadata)
+        y.grad_fn.metadata["step"] = 3
+        acc = y.sum().grad_fn.next_functions[0][0].next_functions[0][0]
+        return fresh, dict(y.grad_fn.metadata), dict(acc.metadata)
+
+    assert both(run)[0] == both(run)[1] == ({}, {"step": 3}, {})

@@ -103,14 +103,55 @@ def add_hook(hooks: dict, fn: Callable) -> RemovableHandle:
     return handle
 
 
+class _Extras:
+    """What few nodes carry, kept out of every node's own slots."""
+
+    __slots__ = ("hooks", "pre_hooks", "trace", "rebased", "metadata")
+
+    def __init__(self) -> None:
+        self.hooks = self.pre_hooks = self.trace = self.rebased = self.metadata = None
+
+
+def _extra(node: Any, name: str) -> Any:
+    try:
+        return getattr(node._x, name)
+    except AttributeError:
+        return None
+
+
+def _set_extra(node: Any, name: str, value: Any) -> None:
+    try:
+        x = node._x
+    except AttributeError:
+        x = node._x = _Extras()
+    setattr(x, name, value)
+
+
+def _extra_attribute(name: str) -> property:
+    """A node attribute kept in its `_Extras`: absent (AttributeError) until set."""
+
+    def get(node: Any) -> Any:
+        value = _extra(node, name)
+        if value is None:
+            raise AttributeError(name)
+        return value
+
+    def put(node: Any, value: Any) -> None:
+        _set_extra(node, name, value)
+
+    return property(get, put)
+
+
 class Node:
     """A backward function in the graph (`tensor.grad_fn`).
 
     `next_functions` holds one `(node, output_nr)` edge per differentiable input (`(None, 0)`
-    for inputs that need no gradient). The node keeps its `_k` edges in its own slots: the
-    first two as `_n0, _r0, _n1, _r1`, any more as the flat tuple `_rest`; `_next` gives
-    them all flat, (node, nr, node, nr, ...). An edge tuple per node would be one more
-    object per op for the cyclic collector to walk on every full collection.
+    for inputs that need no gradient). The node keeps its `_k` edges in its own slots,
+    `_n0, _r0, _n1, _r1` (a node with more than two keeps them all flat in `_n0`); `_next`
+    gives them flat, (node, nr, node, nr, ...). An edge tuple per node would be one more
+    object per op for the cyclic collector to walk on every full collection, and every slot
+    is one more field it reads; what few nodes carry (hooks, the forward traceback,
+    in-place notes, metadata) sits in one `_Extras` object made on demand.
 
     Saved values are kept twice: `_saved` as plain backward uses them (arrays and
     constants) and `_vars` as create_graph rebuilds them, entry by entry: the constant
@@ -122,14 +163,18 @@ class Node:
     """
 
     __slots__ = (
-        "_k", "_n0", "_r0", "_n1", "_r1", "_rest", "_saved", "_vars", "_checks", "_ctx",
-        "_meta", "_seq", "_hooks", "_pre_hooks", "_trace", "_rebased", "metadata",
-        "__weakref__",
+        "_k", "_n0", "_r0", "_n1", "_r1", "_saved", "_vars", "_checks", "_ctx", "_meta",
+        "_seq", "_x", "__weakref__",
     )
 
     # Formulas, one per differentiable input: f(m, grad, *saved, *ctx) -> gradient.
     formulas: tuple = ()
     n_outputs = 1
+
+    _hooks = _extra_attribute("hooks")
+    _pre_hooks = _extra_attribute("pre_hooks")
+    _trace = _extra_attribute("trace")
+    _rebased = _extra_attribute("rebased")
 
     def name(self) -> str:
         """Returns the name of the node, e.g. 'AddBackward0'."""
@@ -155,19 +200,28 @@ class Node:
             return (self._n0, self._r0, self._n1, self._r1)
         if k == 0:
             return ()
-        return (self._n0, self._r0, self._n1, self._r1) + self._rest
+        return self._n0
 
     @_next.setter
     def _next(self, flat: tuple) -> None:
         k = self._k = len(flat) // 2
-        if k:
+        if k > 2:
+            self._n0 = tuple(flat)
+        elif k:
             self._n0 = flat[0]
             self._r0 = flat[1]
             if k > 1:
                 self._n1 = flat[2]
                 self._r1 = flat[3]
-                if k > 2:
-                    self._rest = tuple(flat[4:])
+
+    @property
+    def metadata(self) -> dict:
+        """A dict for whatever the user wants to keep with the node."""
+        meta = _extra(self, "metadata")
+        if meta is None:
+            meta = {}
+            _set_extra(self, "metadata", meta)
+        return meta
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} object at {hex(id(self))}>"
