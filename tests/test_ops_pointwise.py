@@ -449,3 +449,58 @@ ERRORS = [
 @pytest.mark.parametrize("i", range(len(ERRORS)))
 def test_errors(i):
     same_error(lambda: ERRORS[i](ember), lambda: ERRORS[i](torch))
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("form", ["method", "function", "functional", "inplace"])
+def test_relu_signed_zeros_and_nan_as_torch(dtype, form):
+    # torch's relu is max(x, 0) keeping x when equal, so -0.0 stays -0.0; NumPy's maximum
+    # does not promise which zero it returns. Sizes cover the scalar and vector loops.
+    values = [0.0, -0.0, -1.0, 2.5, math.nan, -math.inf, math.inf, -1e-30]
+    for n in (1, 8, 1000):
+        a = np.resize(np.array(values, dtype=dtype), n)
+        outs = []
+        for lib in (ember, torch):
+            t = lib.tensor(a)
+            if form == "method":
+                r = t.relu()
+            elif form == "function":
+                r = lib.relu(t)
+            elif form == "functional":
+                r = lib.nn.functional.relu(t)
+            else:
+                r = t.relu_()
+            outs.append(r.numpy())
+        np.testing.assert_array_equal(outs[0], outs[1])
+        zeros = outs[1] == 0
+        np.testing.assert_array_equal(np.signbit(outs[0][zeros]), np.signbit(outs[1][zeros]))
+    assert np.signbit(ember.tensor(-0.0, dtype=getattr(ember, np.dtype(dtype).name)).relu().item())
+
+
+@pytest.mark.parametrize("name", [
+    "clamp_min", "clamp_max", "clamp", "clamp_min_fn", "clamp_max_fn", "clamp_", "fmax",
+    "fmin", "elu",
+])
+def test_selecting_ops_keep_the_first_operand_on_ties(name):
+    # These torch kernels return their first operand when the two are equal, which decides
+    # the sign of a zero result; NumPy's loops do not promise it. (torch's maximum, minimum
+    # and clamp by tensors keep either zero, by position in their vectorised loop.)
+    programs = {
+        "clamp_min": lambda L, t: t.clamp(min=0),
+        "clamp_max": lambda L, t: t.clamp(max=0),
+        "clamp": lambda L, t: t.clamp(0, 1),
+        "clamp_min_fn": lambda L, t: L.clamp_min(t, 0.0),
+        "clamp_max_fn": lambda L, t: L.clamp_max(t, -0.0),
+        "clamp_": lambda L, t: t.clone().clamp_(min=0),
+        "fmax": lambda L, t: L.fmax(t, L.zeros_like(t)),
+        "fmin": lambda L, t: L.fmin(t, L.zeros_like(t)),
+        "elu": lambda L, t: L.nn.functional.elu(t),
+    }
+    for dtype in FLOATS:
+        for n in (1, 5, 1000):
+            a = np.resize(np.array([-0.0, 0.0, -1.0, 2.0, math.nan], dtype=dtype), n)
+            e = programs[name](ember, ember.tensor(a)).numpy()
+            t = programs[name](torch, torch.tensor(a)).numpy()
+            np.testing.assert_array_equal(e, t)
+            zeros = t == 0
+            np.testing.assert_array_equal(np.signbit(e[zeros]), np.signbit(t[zeros]))

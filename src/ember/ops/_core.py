@@ -184,6 +184,23 @@ def attach_outputs(cls: type, outs: tuple, inputs: tuple, saved: tuple = (), ctx
     return outs
 
 
+def first_on_ties(np_fn: Callable) -> Callable:
+    """`np_fn` (np.maximum, np.minimum, np.fmax, np.fmin) as torch's kernels compute it:
+    where the operands are equal the first one is the result, so that max(-0., 0.) is -0.;
+    NumPy returns either zero, depending on the loop it picks."""
+
+    def select(x: Any, y: Any) -> Any:
+        r = np_fn(x, y)
+        if r.dtype.kind == "f":
+            both = (x == 0) & (y == 0)
+            if both.any():
+                r = np.asarray(r)
+                np.copyto(r, x, where=both)
+        return r
+
+    return select
+
+
 def quiet(fn: Callable, *args: Any) -> Any:
     """Calls a NumPy function without floating-point warnings: torch computes inf and nan
     silently. (Hot paths call the function directly and fall back to this only when a

@@ -63,16 +63,21 @@ _INT_OF = {2: np.int16, 4: np.int32, 8: np.int64}
 
 
 def _threshold_backward(g: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """g where x > 0 (or x is NaN), else 0: relu's gradient.
+    """g where x > 0 (or x is NaN), else 0: relu's gradient."""
+    return zero_where(x <= 0, g)
+
+
+def zero_where(cond: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """g with +0 where cond holds.
 
     np.where with a data-dependent mask mispredicts a branch per element (several times
     slower than a multiply on relu's half-zero masks); the same selection as a bitwise AND of
     g's bits with an all-ones/all-zeros mask is branch-free and exact (NaN payloads and -0
     kept)."""
     it = _INT_OF.get(g.dtype.itemsize)
-    if g.dtype.kind != "f" or it is None or g.shape != x.shape or not x.ndim:
-        return np.where(x <= 0, g.dtype.type(0), g)
-    mask = (x <= 0).view(np.uint8).astype(it)
+    if g.dtype.kind != "f" or it is None or g.shape != cond.shape or not cond.ndim:
+        return np.where(cond, g.dtype.type(0), g)
+    mask = cond.view(np.uint8).astype(it)
     mask -= 1
     np.bitwise_and(mask, g.view(it), out=mask)
     return mask.view(g.dtype)

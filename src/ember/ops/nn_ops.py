@@ -19,7 +19,7 @@ from .._tensor import Tensor
 from .._version import bump_version
 from ..autograd.grad_mode import state as _mode
 from . import _math, pointwise
-from ._core import attach, needs_grad, node_class, wrap, wrap_dim
+from ._core import attach, first_on_ties, needs_grad, node_class, wrap, wrap_dim
 
 __all__ = ["softmax", "log_softmax"]
 
@@ -1119,12 +1119,16 @@ EluBackward0 = node_class(
         g * (m.exp(m.where(x > 0, 0.0, x) * input_scale) * (alpha * scale * input_scale))))
 
 
+_min_first = first_on_ties(np.minimum)
+
+
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """Applies the Exponential Linear Unit function element-wise."""
     def fwd(x: np.ndarray, alpha: float, scale: float, input_scale: float) -> np.ndarray:
         t = x.dtype.type
+        # min(x, 0) keeps x on ties, as torch's, so that elu(-0.) is -0.
         return np.where(x > 0, x * t(scale),
-                        np.expm1(np.minimum(x, 0) * t(input_scale)) * t(alpha * scale))
+                        np.expm1(_min_first(x, t(0)) * t(input_scale)) * t(alpha * scale))
     return _unary_node("elu", fwd, EluBackward0, input, alpha, 1.0, 1.0)
 
 

@@ -23,6 +23,7 @@ from ._core import (
     broadcast_shape,
     check_tensor,
     default_float,
+    first_on_ties,
     fix_dtype,
     needs_grad,
     node_class,
@@ -30,6 +31,7 @@ from ._core import (
     quiet,
     wrap,
 )
+from ._math import zero_where
 
 _make = Tensor._make
 ndarray = np.ndarray
@@ -540,6 +542,9 @@ def _abs(x: np.ndarray) -> np.ndarray:
 def _relu(x: np.ndarray) -> np.ndarray:
     if x.dtype.kind == "b":
         raise RuntimeError("Boolean inputs not supported for relu")
+    if x.dtype.kind == "f":
+        # torch keeps -0.0 (max(-0., 0.) is its first operand); NumPy's maximum gives +0.
+        return zero_where(x < 0, x)
     return np.maximum(x, x.dtype.type(0))
 
 
@@ -583,6 +588,12 @@ def _in_range(x: Any, lo: Any, hi: Any) -> Any:
     return (x >= lo) & (x <= hi)
 
 
+# torch clamps by numbers as min(max(x, lo), hi), each keeping x on ties (so -0.0 stays
+# -0.0); with tensor bounds its ties go either way (see maximum).
+_max_first = first_on_ties(np.maximum)
+_min_first = first_on_ties(np.minimum)
+
+
 def clamp(input: Tensor, min: Any = None, max: Any = None, *, out: Any = None) -> Tensor:
     """Clamps all elements in input into the range [min, max]."""
     if min is None and max is None:
@@ -596,9 +607,9 @@ def clamp(input: Tensor, min: Any = None, max: Any = None, *, out: Any = None) -
         x = x.astype(dt)
     r = x
     if min is not None:
-        r = np.maximum(r, dt.type(min))
+        r = _max_first(r, dt.type(min))
     if max is not None:
-        r = np.minimum(r, dt.type(max))
+        r = _min_first(r, dt.type(max))
     if r is x:
         r = x.copy()
     r = wrap(fix_dtype(r, dt))

@@ -18,6 +18,7 @@ from ._core import (
     broadcast_shape,
     check_tensor,
     default_float,
+    first_on_ties,
     fix_dtype,
     needs_grad,
     node_class,
@@ -296,9 +297,11 @@ def _clamp_one(name: str, np_fn: Callable, number_cls: type, tensor_cls: type, d
     return op
 
 
-clamp_min = _clamp_one("clamp_min", np.maximum, ClampMinBackward0, ClampMinBackward1,
+clamp_min = _clamp_one("clamp_min", first_on_ties(np.maximum), ClampMinBackward0,
+                       ClampMinBackward1,
                        "Clamps all elements in input to be larger or equal to min.")
-clamp_max = _clamp_one("clamp_max", np.minimum, ClampMaxBackward0, ClampMaxBackward1,
+clamp_max = _clamp_one("clamp_max", first_on_ties(np.minimum), ClampMaxBackward0,
+                       ClampMaxBackward1,
                        "Clamps all elements in input to be smaller or equal to max.")
 
 
@@ -353,13 +356,16 @@ def _selecting(name: str, np_fn: Callable, cls: type, doc: str) -> Callable:
     return op
 
 
+# torch's maximum and minimum give either zero of a (-0., 0.) tie depending on whether an
+# element falls in its vectorised loop or its scalar tail, so no rule matches them; fmax,
+# fmin and clamp by numbers keep their first operand throughout.
 maximum = _selecting("maximum", np.maximum, MaximumBackward0,
                      "Computes the element-wise maximum of input and other.")
 minimum = _selecting("minimum", np.minimum, MinimumBackward0,
                      "Computes the element-wise minimum of input and other.")
-fmax = _selecting("fmax", np.fmax, FmaxBackward0,
+fmax = _selecting("fmax", first_on_ties(np.fmax), FmaxBackward0,
                   "Computes the element-wise maximum of input and other, ignoring NaN.")
-fmin = _selecting("fmin", np.fmin, FminBackward0,
+fmin = _selecting("fmin", first_on_ties(np.fmin), FminBackward0,
                   "Computes the element-wise minimum of input and other, ignoring NaN.")
 
 
