@@ -251,3 +251,59 @@ def test_needed_operand_modified_raises_as_in_torch():
         y.sum().backward()
 
     same_error(lambda: program(ember), lambda: program(torch))
+
+
+_ACTIVATIONS_IN_PLACE = {
+    "relu": lambda L, t: L.nn.functional.relu(t, inplace=True),
+    "elu": lambda L, t: L.nn.functional.elu(t, 0.7, inplace=True),
+    "leaky_relu": lambda L, t: L.nn.functional.leaky_relu(t, 0.2, inplace=True),
+    "hardtanh": lambda L, t: L.nn.functional.hardtanh(t, -1.0, 2.0, inplace=True),
+    "relu6": lambda L, t: L.nn.functional.relu6(t, inplace=True),
+    "ELU": lambda L, t: L.nn.ELU(0.5, inplace=True)(t),
+    "LeakyReLU": lambda L, t: L.nn.LeakyReLU(0.1, inplace=True)(t),
+    "Hardtanh": lambda L, t: L.nn.Hardtanh(-0.5, 0.5, inplace=True)(t),
+    "ReLU6": lambda L, t: L.nn.ReLU6(inplace=True)(t),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_ACTIVATIONS_IN_PLACE))
+def test_activations_in_place_write_their_input(name):
+    act = _ACTIVATIONS_IN_PLACE[name]
+    a = np.array([-2.0, -0.5, 0.25, 1.5, 3.0, 7.0])
+    for lib in (ember, torch):
+        t = lib.tensor(a)
+        assert act(lib, t) is t
+    names = []
+    for lib in (ember, torch):
+        x = lib.tensor(a, requires_grad=True)
+        names.append(act(lib, x * 1).grad_fn.name())
+    assert names[0] == names[1]
+    check_op(lambda L, x: act(L, x * 1), [a + 0.01])
+    # A leaf that requires grad cannot be overwritten, in torch as in ember.
+    same_error(lambda: act(ember, ember.tensor(a, requires_grad=True)),
+               lambda: act(torch, torch.tensor(a, requires_grad=True)))
+
+
+def test_leaky_relu_in_place_with_negative_slope_fails_in_backward():
+    def program(lib):
+        x = lib.tensor([-1.0, 2.0], requires_grad=True)
+        lib.nn.functional.leaky_relu(x * 1, -0.2, inplace=True).sum().backward()
+
+    same_error(lambda: program(ember), lambda: program(torch))
+
+
+@pytest.mark.parametrize("op", ["tanh_", "sigmoid_", "exp_", "elu"])
+def test_result_of_in_place_op_changed_again_fails_in_backward(op):
+    # The node of an in-place op that saves its result saves the tensor itself: changing
+    # it again before backward is torch's "modified by an inplace operation" error.
+    def program(lib):
+        x = lib.tensor([0.5, -1.0, 2.0], requires_grad=True)
+        y = x * 1
+        if op == "elu":
+            lib.nn.functional.elu(y, inplace=True)
+        else:
+            getattr(y, op)()
+        y.mul_(2)
+        y.sum().backward()
+
+    same_error(lambda: program(ember), lambda: program(torch))

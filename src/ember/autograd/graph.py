@@ -394,10 +394,14 @@ def modified_text(data: Any, which: str | None, now: int, expected: int) -> str:
 
 
 def _op_name(node: Node) -> str:
-    # torch names the operation, not its backward node: MulBackward0 -> Mul.
+    # torch names the operation, not its backward node: MulBackward0 -> Mul, but
+    # EluBackward1 (in-place elu's) -> Elu1.
     name = node.name()
     cut = name.rfind("Backward")
-    return name[:cut] if cut > 0 else name
+    if cut <= 0:
+        return name
+    overload = name[cut + len("Backward"):]
+    return name[:cut] + ("" if overload == "0" else overload)
 
 
 def _origin(t: Any) -> str | None:

@@ -9,7 +9,7 @@ import numpy as np
 
 from .._dtypes import FROM_NUMPY, can_cast
 from .._tensor import Tensor
-from .._version import bump_version
+from .._version import ZERO_VC, bump_version, saved_counter
 from ..autograd.grad_mode import state as _mode
 from ..autograd.graph import note_rebase
 from . import indexing, matrix, pointwise, pointwise_math
@@ -53,6 +53,8 @@ def write_result(self: Tensor, result: Tensor) -> Tensor:
     np.copyto(dst, src, casting="unsafe")
     bump_version(self)
     if result._fn is not None:
+        if result._vc is not ZERO_VC and src.dtype == dst.dtype:
+            _adopt_saved_output(result, self)
         note_rebase(self, result._fn, result._nr)
         self._fn = result._fn
         self._nr = result._nr
@@ -60,6 +62,28 @@ def write_result(self: Tensor, result: Tensor) -> Tensor:
         if self._base is not None:
             rebase_view(self)
     return self
+
+
+def _adopt_saved_output(result: Tensor, self: Tensor) -> None:
+    """A node that saved its output `result` saves `self` instead, now that self holds the
+    result: as in torch, changing self in place afterwards makes that node's backward fail
+    (and the separate result array is not kept)."""
+    node = result._fn
+    saved, codes = node._saved, node._vars
+    if type(saved) is not tuple or not codes:
+        return
+    code = -1 - result._nr
+    values, checks = list(saved), list(node._checks)
+    k = 0
+    for i, (s, v) in enumerate(zip(saved, codes)):
+        if v is s:
+            continue
+        if type(v) is int and v == code and s is result._data:
+            values[i] = self._data
+            checks[k], checks[k + 1] = saved_counter(self)
+        k += 2
+    node._saved = tuple(values)
+    node._checks = tuple(checks)
 
 
 def inplace(op: Callable, doc: str) -> Callable:

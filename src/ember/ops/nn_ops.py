@@ -1122,14 +1122,35 @@ EluBackward0 = node_class(
 _min_first = first_on_ties(np.minimum)
 
 
+# The in-place forms save their result, as torch's: elu's gradient below 0 is then
+# input_scale * (result + alpha * scale).
+EluBackward1 = node_class(
+    "EluBackward1",
+    lambda m, g, r, alpha, scale, input_scale: m.where(
+        r > 0, g * scale, g * ((r + alpha * scale) * input_scale)))
+
+
+def _elu(x: np.ndarray, alpha: float, scale: float, input_scale: float) -> np.ndarray:
+    t = x.dtype.type
+    # min(x, 0) keeps x on ties, as torch's, so that elu(-0.) is -0.
+    return np.where(x > 0, x * t(scale),
+                    np.expm1(_min_first(x, t(0)) * t(input_scale)) * t(alpha * scale))
+
+
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """Applies the Exponential Linear Unit function element-wise."""
-    def fwd(x: np.ndarray, alpha: float, scale: float, input_scale: float) -> np.ndarray:
-        t = x.dtype.type
-        # min(x, 0) keeps x on ties, as torch's, so that elu(-0.) is -0.
-        return np.where(x > 0, x * t(scale),
-                        np.expm1(_min_first(x, t(0)) * t(input_scale)) * t(alpha * scale))
-    return _unary_node("elu", fwd, EluBackward0, input, alpha, 1.0, 1.0)
+    if inplace:
+        return _unary_in_place("elu", _elu, EluBackward1, input, alpha, 1.0, 1.0)
+    return _unary_node("elu", _elu, EluBackward0, input, alpha, 1.0, 1.0)
+
+
+def _unary_in_place(name: str, fwd: Any, formula: Any, input: Tensor, *ctx: Any) -> Tensor:
+    """The in-place form of an activation: input takes the result and the history of a node
+    that saves the result."""
+    from .inplace import check_inplace, write_result
+
+    check_inplace(input)
+    return write_result(input, _unary_node(name, fwd, formula, input, *ctx, save_out=True))
 
 
 LeakyReluBackward0 = node_class(
@@ -1137,10 +1158,30 @@ LeakyReluBackward0 = node_class(
     lambda m, g, x, slope: m.tie(m.where(x > 0, g, g * slope), x))
 
 
+def _leaky_relu_result_grad(m: Any, g: Any, r: Any, slope: float) -> Any:
+    if slope < 0:
+        raise RuntimeError(
+            "In-place leakyReLu backward calculation is triggered with a negative slope which "
+            "is not supported. This is caused by calling in-place forward function with a "
+            "negative slope, please call out-of-place version instead. File an issue at "
+            "https://github.com/pytorch/pytorch if you do require supporting in-place leakRelu "
+            "backward calculation with negative slope")
+    return m.tie(m.where(r > 0, g, g * slope), r)
+
+
+LeakyReluBackward1 = node_class("LeakyReluBackward1", _leaky_relu_result_grad)
+
+
+def _leaky_relu(x: np.ndarray, slope: float) -> np.ndarray:
+    return np.where(x > 0, x, x * x.dtype.type(slope))
+
+
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """Applies max(0, x) + negative_slope * min(0, x) element-wise."""
-    return _unary_node("leaky_relu", lambda x, s: np.where(x > 0, x, x * x.dtype.type(s)),
-                       LeakyReluBackward0, input, negative_slope)
+    if inplace:
+        return _unary_in_place("leaky_relu", _leaky_relu, LeakyReluBackward1, input,
+                               negative_slope)
+    return _unary_node("leaky_relu", _leaky_relu, LeakyReluBackward0, input, negative_slope)
 
 
 HardtanhBackward0 = node_class(
@@ -1151,9 +1192,14 @@ HardtanhBackward0 = node_class(
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
              inplace: bool = False) -> Tensor:
     """Applies the HardTanh function element-wise: x clamped to [min_val, max_val]."""
-    return _unary_node("hardtanh", lambda x, lo, hi: np.clip(x, x.dtype.type(lo),
-                                                              x.dtype.type(hi)),
-                       HardtanhBackward0, input, min_val, max_val)
+    # In place the node saves the result, whose clamped entries sit on the bounds: the same
+    # formula gives the same gradient (and torch keeps the name).
+    return (_unary_in_place if inplace else _unary_node)(
+        "hardtanh", _hardtanh, HardtanhBackward0, input, min_val, max_val)
+
+
+def _hardtanh(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    return np.clip(x, x.dtype.type(lo), x.dtype.type(hi))
 
 
 LogSigmoidBackward0 = node_class(
