@@ -218,22 +218,108 @@ def test_dropout_same_mask_as_torch(p):
     ("softplus", {}), ("softplus", {"beta": 2.0, "threshold": 3.0}), ("elu", {}),
     ("elu", {"alpha": 0.5}), ("leaky_relu", {}), ("leaky_relu", {"negative_slope": 0.2}),
     ("hardtanh", {}), ("hardtanh", {"min_val": -0.5, "max_val": 1.5}), ("logsigmoid", {}),
-    ("relu6", {}), ("softmin", {"dim": 1}),
+    ("relu6", {}), ("softmin", {"dim": 1}), ("selu", {}), ("celu", {}), ("celu", {"alpha": 1.7}),
+    ("threshold", {"threshold": 0.3, "value": -2.0}), ("hardsigmoid", {}), ("hardswish", {}),
+    ("softsign", {}), ("hardshrink", {}), ("hardshrink", {"lambd": 1.2}), ("softshrink", {}),
+    ("softshrink", {"lambd": 0.9}), ("tanhshrink", {}),
 ])
 def test_activations(name, kw):
     x = arr(4, 5) * 3
-    check_op(lambda lib, x: getattr(F(lib), name)(x, **kw), [x])
+    # torch has no second derivative of hardsigmoid (checked below).
+    double = name != "hardsigmoid"
+    check_op(lambda lib, x: getattr(F(lib), name)(x, **kw), [x], double=double)
     check_op(lambda lib, x: getattr(F(lib), name)(x, **kw), [x.astype(np.float32)],
-             atol=1e-5)
+             atol=1e-5, double=double)
+
+
+def test_hardsigmoid_has_no_second_derivative():
+    def program(lib):
+        x = lib.tensor([-4.0, 0.5, 1.0], requires_grad=True)
+        g, = lib.autograd.grad(F(lib).hardsigmoid(x).sum(), x, create_graph=True)
+        assert g.grad_fn.name() == "torch::autograd::NotImplemented"
+        g.sum().backward()
+
+    same_error(lambda: program(ember), lambda: program(torch))
 
 
 def test_activation_names():
     x = ember.randn(3, requires_grad=True)
     tx = torch.randn(3, requires_grad=True)
     for name in ["gelu", "silu", "mish", "softplus", "elu", "leaky_relu", "hardtanh",
-                 "logsigmoid"]:
+                 "logsigmoid", "selu", "celu", "hardsigmoid", "hardswish", "softsign",
+                 "hardshrink", "softshrink", "tanhshrink"]:
         assert getattr(F(ember), name)(x).grad_fn.name() == \
             getattr(torch.nn.functional, name)(tx).grad_fn.name()
+    assert F(ember).threshold(x, 0.1, 2.0).grad_fn.name() == \
+        torch.nn.functional.threshold(tx, 0.1, 2.0).grad_fn.name()
+
+
+@pytest.mark.parametrize("shape,dim", [((4, 6), -1), ((4, 6), 1), ((6, 3), 0), ((2, 4, 2), 1)])
+def test_glu(shape, dim):
+    check_op(lambda lib, x: F(lib).glu(x, dim), [arr(*shape)])
+    check_op(lambda lib, x: F(lib).glu(x, dim), [arr(*shape, dtype=np.float32)], atol=1e-6)
+    x = ember.ones(shape, requires_grad=True)
+    assert F(ember).glu(x, dim).grad_fn.name() == "GluBackward0"
+
+
+def test_activation_errors():
+    for fn in (lambda lib: F(lib).glu(lib.ones(2, 3)), lambda lib: F(lib).glu(lib.ones(())),
+               lambda lib: F(lib).glu(lib.ones(2, 4), 2),
+               lambda lib: F(lib).softshrink(lib.ones(3), -0.5)):
+        same_error(lambda fn=fn: fn(ember), lambda fn=fn: fn(torch))
+
+
+_IN_PLACE = {
+    "selu": lambda L, t: F(L).selu(t, inplace=True),
+    "selu_": lambda L, t: F(L).selu_(t),
+    "celu": lambda L, t: F(L).celu(t, 1.5, inplace=True),
+    "celu_": lambda L, t: F(L).celu_(t, 0.5),
+    "threshold": lambda L, t: F(L).threshold(t, 0.3, -1.0, inplace=True),
+    "threshold_up": lambda L, t: F(L).threshold(t, 0.3, 5.0, inplace=True),
+    "threshold_": lambda L, t: F(L).threshold_(t, 0.3, -1.0),
+    "hardsigmoid": lambda L, t: F(L).hardsigmoid(t, inplace=True),
+    "hardswish": lambda L, t: F(L).hardswish(t, inplace=True),
+    "silu": lambda L, t: F(L).silu(t, inplace=True),
+    "mish": lambda L, t: F(L).mish(t, inplace=True),
+    "relu_": lambda L, t: F(L).relu_(t),
+    "elu_": lambda L, t: F(L).elu_(t, 0.7),
+    "leaky_relu_": lambda L, t: F(L).leaky_relu_(t, 0.1),
+    "hardtanh_": lambda L, t: F(L).hardtanh_(t, -0.5, 0.5),
+    "SELU": lambda L, t: L.nn.SELU(inplace=True)(t),
+    "CELU": lambda L, t: L.nn.CELU(2.0, inplace=True)(t),
+    "Threshold": lambda L, t: L.nn.Threshold(0.1, 3.0, inplace=True)(t),
+    "Hardsigmoid": lambda L, t: L.nn.Hardsigmoid(inplace=True)(t),
+    "Hardswish": lambda L, t: L.nn.Hardswish(inplace=True)(t),
+    "SiLU": lambda L, t: L.nn.SiLU(inplace=True)(t),
+    "Mish": lambda L, t: L.nn.Mish(inplace=True)(t),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_IN_PLACE))
+def test_activations_in_place(name):
+    act = _IN_PLACE[name]
+    a = arr(3, 4) * 3
+    for lib in (ember, torch):
+        t = lib.tensor(a)
+        assert act(lib, t) is t
+    assert_same(act(ember, ember.tensor(a)), act(torch, torch.tensor(a)))
+    names = [act(lib, lib.tensor(a, requires_grad=True) * 1).grad_fn.name()
+             for lib in (ember, torch)]
+    assert names[0] == names[1]
+    check_op(lambda lib, x: act(lib, x * 1), [a], double="hardsigmoid" not in name.lower())
+
+
+@pytest.mark.parametrize("module,args", [
+    ("SELU", ()), ("CELU", (1.3,)), ("Threshold", (0.2, -3.0)), ("Hardsigmoid", ()),
+    ("Hardswish", ()), ("Softsign", ()), ("Hardshrink", (0.7,)), ("Softshrink", ()),
+    ("Tanhshrink", ()), ("GLU", (0,)),
+])
+def test_activation_modules(module, args):
+    a = arr(4, 6) * 3
+    e, t = getattr(ember.nn, module)(*args), getattr(torch.nn, module)(*args)
+    assert repr(e) == repr(t)
+    check_op(lambda lib, x: getattr(lib.nn, module)(*args)(x), [a],
+             double=module != "Hardsigmoid")
 
 
 # -- padding, utilities, interpolation, attention ---------------------------------------------

@@ -20,10 +20,15 @@ from ..ops.nn_ops import (
     avg_pool2d,
     batch_norm,
     binary_cross_entropy,
+    celu,
     elu,
     embedding,
     gelu,
+    glu,
     group_norm,
+    hardshrink,
+    hardsigmoid,
+    hardswish,
     hardtanh,
     huber_loss,
     layer_norm,
@@ -35,10 +40,13 @@ from ..ops.nn_ops import (
     mse_loss,
     nll_loss,
     reduction_enum,
+    selu,
     silu,
     smooth_l1_loss,
     softmax,
     softplus,
+    softshrink,
+    threshold,
 )
 
 __all__ = [
@@ -50,7 +58,10 @@ __all__ = [
     "softmin", "pad", "one_hot", "normalize", "cosine_similarity", "pairwise_distance",
     "unfold", "fold", "interpolate", "scaled_dot_product_attention", "mse_loss", "l1_loss",
     "smooth_l1_loss", "huber_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
-    "kl_div", "cosine_embedding_loss", "margin_ranking_loss", "tanh", "sigmoid",
+    "kl_div", "cosine_embedding_loss", "margin_ranking_loss", "tanh", "sigmoid", "selu",
+    "celu", "threshold", "hardsigmoid", "hardswish", "softsign", "hardshrink", "softshrink",
+    "tanhshrink", "glu", "relu_", "elu_", "leaky_relu_", "hardtanh_", "threshold_", "selu_",
+    "celu_",
 ]
 
 sigmoid = pointwise.sigmoid
@@ -60,6 +71,51 @@ tanh = pointwise.tanh
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """Applies the rectified linear unit function element-wise."""
     return input.relu_() if inplace else pointwise.relu(input)
+
+
+def softsign(input: Tensor) -> Tensor:
+    """Applies x / (1 + |x|) element-wise."""
+    return input / (input.abs() + 1)
+
+
+def tanhshrink(input: Tensor) -> Tensor:
+    """Applies x - tanh(x) element-wise."""
+    return input - input.tanh()
+
+
+def relu_(input: Tensor) -> Tensor:
+    """In-place version of relu()."""
+    return relu(input, True)
+
+
+def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """In-place version of elu()."""
+    return elu(input, alpha, True)
+
+
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """In-place version of leaky_relu()."""
+    return leaky_relu(input, negative_slope, True)
+
+
+def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    """In-place version of hardtanh()."""
+    return hardtanh(input, min_val, max_val, True)
+
+
+def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
+    """In-place version of threshold()."""
+    return nn_ops.threshold(input, threshold, value, True)
+
+
+def selu_(input: Tensor) -> Tensor:
+    """In-place version of selu()."""
+    return selu(input, True)
+
+
+def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """In-place version of celu()."""
+    return celu(input, alpha, True)
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:

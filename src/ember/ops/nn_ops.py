@@ -1070,6 +1070,8 @@ SiluBackward0 = node_class(
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """Applies the Sigmoid Linear Unit (SiLU) function, x * sigmoid(x), element-wise."""
+    if inplace:
+        return _copy_in_place(silu, input)
     return _unary_node("silu", lambda x: x / (x.dtype.type(1) + np.exp(-x)), SiluBackward0,
                        input)
 
@@ -1093,6 +1095,8 @@ MishBackward0 = node_class("MishBackward0", _mish_grad)
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """Applies the Mish function, x * tanh(softplus(x)), element-wise."""
+    if inplace:
+        return _copy_in_place(mish, input)
     return _unary_node("mish", lambda x: x * np.tanh(
         np.where(x > 20, x, np.log1p(np.exp(np.minimum(x, 20))))), MishBackward0, input)
 
@@ -1211,6 +1215,188 @@ def logsigmoid(input: Tensor) -> Tensor:
     """Applies log(1 / (1 + exp(-x))) element-wise, computed stably."""
     return _unary_node("log_sigmoid", lambda x: np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x))),
                        LogSigmoidBackward0, input)
+
+
+def _copy_in_place(fn: Any, input: Tensor, *args: Any) -> Tensor:
+    """The in-place form of an activation whose node saves its input (torch keeps the
+    out-of-place node, fed a copy of the input taken before the write)."""
+    from .inplace import check_inplace, write_result
+
+    check_inplace(input)
+    if needs_grad(input):
+        before = Tensor._make(input._data.copy())
+        before._fn, before._nr, before._rg = input._fn, input._nr, input._rg
+        return write_result(input, fn(before, *args))
+    return write_result(input, fn(input, *args))
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
+    """Applies scale * (max(0, x) + min(0, alpha * (exp(x) - 1))) element-wise, with
+    torch's fixed alpha and scale."""
+    if inplace:
+        return _unary_in_place("elu", _elu, EluBackward1, input, _SELU_ALPHA, _SELU_SCALE, 1.0)
+    return _unary_node("elu", _elu, EluBackward0, input, _SELU_ALPHA, _SELU_SCALE, 1.0)
+
+
+CeluBackward0 = node_class("CeluBackward0", *EluBackward0.formulas)
+CeluBackward1 = node_class("CeluBackward1", *EluBackward1.formulas)
+
+
+def _celu(x: np.ndarray, alpha: float, scale: float, grad_input_scale: float) -> np.ndarray:
+    return _elu(x, alpha, scale, 1.0 / alpha)
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """Applies max(0, x) + min(0, alpha * (exp(x / alpha) - 1)) element-wise."""
+    # torch's backward takes 1 / alpha with alpha rounded to float32 first.
+    ctx = (alpha, 1.0, 1.0 / float(np.float32(alpha)))
+    if inplace:
+        return _unary_in_place("elu", _celu, CeluBackward1, input, *ctx)
+    return _unary_node("elu", _celu, CeluBackward0, input, *ctx)
+
+
+ThresholdBackward0 = node_class(
+    "ThresholdBackward0",
+    lambda m, g, x, threshold, value: m.tie(m.where(x > threshold, g, 0.0), x))
+ThresholdBackward1 = node_class("ThresholdBackward1", *ThresholdBackward0.formulas)
+
+
+def _threshold(x: np.ndarray, threshold: float, value: float) -> np.ndarray:
+    t = x.dtype.type
+    return np.where(x > t(threshold), x, t(value))
+
+
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """Thresholds each element: x where x > threshold, else value."""
+    if inplace:
+        # The replaced entries get no gradient even where value > threshold: the node tests
+        # the input, taken before the write.
+        return _copy_in_place(lambda t, th, v: _unary_node(
+            "threshold", _threshold, ThresholdBackward1, t, th, v), input, threshold, value)
+    return _unary_node("threshold", _threshold, ThresholdBackward0, input, threshold, value)
+
+
+def _first_order(op: str, raw: Any) -> Any:
+    """A gradient formula (on arrays) that torch does not differentiate again: under
+    create_graph its result hangs on a node that fails when reached, as torch's
+    NotImplemented node does."""
+    from .pointwise_math import _not_implemented
+
+    node_classes: dict = {}  # by number of inputs
+
+    def formula(m: Any, g: Any, *args: Any) -> Any:
+        if not isinstance(g, Tensor):
+            return raw(g, *args)
+        out = wrap(np.asarray(raw(g._data, *(a._data if isinstance(a, Tensor) else a
+                                            for a in args))))
+        inputs = tuple(t for t in (g, *args) if isinstance(t, Tensor) and t._rg)
+        if inputs and needs_grad(*inputs):
+            n = len(inputs)
+            cls = node_classes.get(n) or node_classes.setdefault(n, _not_implemented(op, n))
+            attach(cls, out, inputs)
+        return out
+
+    return formula
+
+
+# torch multiplies by 1/6 rounded to float32, whatever the dtype.
+_ONE_SIXTH = float(np.float32(1) / np.float32(6))
+HardsigmoidBackward0 = node_class("HardsigmoidBackward0", _first_order(
+    "hardsigmoid_backward",
+    lambda g, x: np.where((x > -3) & (x < 3), g * _ONE_SIXTH, g.dtype.type(0))))
+
+
+def _hardsigmoid(x: np.ndarray) -> np.ndarray:
+    t = x.dtype.type
+    return np.minimum(np.maximum(x + t(3), t(0)), t(6)) / t(6)
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    """Applies relu6(x + 3) / 6 element-wise."""
+    if inplace:
+        return _copy_in_place(hardsigmoid, input)
+    return _unary_node("hardsigmoid", _hardsigmoid, HardsigmoidBackward0, input)
+
+
+HardswishBackward0 = node_class(
+    "HardswishBackward0",
+    lambda m, g, x: m.where(x < -3.0, 0.0, m.where(x <= 3.0, g * (x / 3.0 + 0.5), g)))
+
+
+def _hardswish(x: np.ndarray) -> np.ndarray:
+    t = x.dtype.type
+    return x * np.minimum(np.maximum(x + t(3), t(0)), t(6)) / t(6)
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    """Applies x * relu6(x + 3) / 6 element-wise."""
+    if inplace:
+        return _copy_in_place(hardswish, input)
+    return _unary_node("hardswish", _hardswish, HardswishBackward0, input)
+
+
+def _outside(m: Any, g: Any, x: Any, lambd: float) -> Any:
+    # The shrink functions pass the gradient where |x| > lambd (and where x is NaN).
+    return m.tie(m.where((x >= -lambd) & (x <= lambd), 0.0, g), x)
+
+
+HardshrinkBackward0 = node_class("HardshrinkBackward0", _outside)
+SoftshrinkBackward0 = node_class("SoftshrinkBackward0", _outside)
+
+
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """Applies x where |x| > lambd, else 0, element-wise."""
+    def fwd(x: np.ndarray, lambd: float) -> np.ndarray:
+        t = x.dtype.type
+        return np.where((x >= t(-lambd)) & (x <= t(lambd)), t(0), x)
+    return _unary_node("hardshrink", fwd, HardshrinkBackward0, input, lambd)
+
+
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """Applies x - lambd where x > lambd, x + lambd where x < -lambd, else 0."""
+    top = float(np.finfo(input._data.dtype).max) if input._data.dtype.kind == "f" else 0.0
+    if not 0 <= lambd <= top:
+        raise RuntimeError(f"lambda must be in range [0, {top:g}] for input dtype "
+                           f"{input.dtype._legacy}, but found {lambd:g}")
+
+    def fwd(x: np.ndarray, lambd: float) -> np.ndarray:
+        t = x.dtype.type
+        return np.where(x > t(lambd), x - t(lambd),
+                        np.where(x < t(-lambd), x + t(lambd), x * t(0)))
+    return _unary_node("softshrink", fwd, SoftshrinkBackward0, input, lambd)
+
+
+def _glu_grad(m: Any, g: Any, x: Any, dim: int) -> Any:
+    n = x.shape[dim] // 2
+    a = m.narrow(x, dim, 0, n)
+    s = m.sigmoid(m.narrow(x, dim, n, n))
+    return m.cat((g * s, g * a * s * (1 - s)), dim)
+
+
+GluBackward0 = node_class("GluBackward0", _glu_grad)
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:
+    """The gated linear unit: a * sigmoid(b), where a and b are the two halves of input
+    along dim."""
+    x = input._data
+    if not x.ndim:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    d = wrap_dim(dim, x.ndim)
+    if x.shape[d] % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size "
+                           f"{x.shape[d]}")
+    a, b = np.split(x, 2, axis=d)
+    one = x.dtype.type(1)
+    with np.errstate(all="ignore"):
+        out = wrap(np.asarray(a * (one / (one + np.exp(-b))), dtype=x.dtype))
+    if needs_grad(input):
+        attach(GluBackward0, out, (input,), (input,), (d,))
+    return out
 
 
 # -- losses -------------------------------------------------------------------------------------

@@ -21,8 +21,9 @@ __all__ = [
     "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d",
     "AdaptiveAvgPool2d", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "Dropout",
     "Embedding", "ReLU", "ReLU6", "LeakyReLU", "ELU", "GELU", "SiLU", "Mish", "Softplus",
-    "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Softmin", "Hardtanh", "LogSigmoid",
-    "Flatten", "Unflatten", "CosineSimilarity", "PairwiseDistance",
+    "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Softmin", "Hardtanh", "LogSigmoid", "SELU",
+    "CELU", "Threshold", "Hardsigmoid", "Hardswish", "Softsign", "Hardshrink", "Softshrink",
+    "Tanhshrink", "GLU", "Flatten", "Unflatten", "CosineSimilarity", "PairwiseDistance",
 ]
 
 
@@ -632,14 +633,119 @@ class SiLU(ReLU):
     """Applies the Sigmoid Linear Unit (SiLU) function, element-wise."""
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.silu(input)
+        return F.silu(input, self.inplace)
 
 
 class Mish(ReLU):
     """Applies the Mish function, element-wise."""
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.mish(input)
+        return F.mish(input, self.inplace)
+
+
+class SELU(ReLU):
+    """Applies the SELU function element-wise, with torch's fixed alpha and scale."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.selu(input, self.inplace)
+
+
+class Hardsigmoid(Module):
+    """Applies relu6(x + 3) / 6 element-wise."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.hardsigmoid(input, self.inplace)
+
+
+class Hardswish(Hardsigmoid):
+    """Applies x * relu6(x + 3) / 6 element-wise."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.hardswish(input, self.inplace)
+
+
+class CELU(Module):
+    """Applies max(0, x) + min(0, alpha * (exp(x / alpha) - 1)) element-wise."""
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
+        super().__init__()
+        self.alpha = alpha
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.celu(input, self.alpha, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}{_inplace_str(self.inplace)}"
+
+
+class Threshold(Module):
+    """Thresholds each element: x where x > threshold, else value."""
+
+    def __init__(self, threshold: float, value: float, inplace: bool = False) -> None:
+        super().__init__()
+        self.threshold = threshold
+        self.value = value
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.threshold(input, self.threshold, self.value, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"threshold={self.threshold}, value={self.value}{_inplace_str(self.inplace)}"
+
+
+class Softsign(Module):
+    """Applies x / (1 + |x|) element-wise."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.softsign(input)
+
+
+class Tanhshrink(Module):
+    """Applies x - tanh(x) element-wise."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.tanhshrink(input)
+
+
+class Hardshrink(Module):
+    """Applies x where |x| > lambd, else 0, element-wise."""
+
+    def __init__(self, lambd: float = 0.5) -> None:
+        super().__init__()
+        self.lambd = lambd
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.hardshrink(input, self.lambd)
+
+    def extra_repr(self) -> str:
+        return f"{self.lambd}"
+
+
+class Softshrink(Hardshrink):
+    """Applies x - lambd above lambd, x + lambd below -lambd, else 0, element-wise."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.softshrink(input, self.lambd)
+
+
+class GLU(Module):
+    """The gated linear unit: a * sigmoid(b) over the two halves of the input along dim."""
+
+    def __init__(self, dim: int = -1) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.glu(input, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
 
 
 class LeakyReLU(Module):
