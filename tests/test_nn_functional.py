@@ -493,3 +493,33 @@ def test_pair_losses(reduction):
              [arr(4, 3), arr(4, 3, seed=1), tgt], grad=[True, True, False])
     check_op(lambda lib, a, b, t: F(lib).margin_ranking_loss(a, b, t, 0.2, reduction=reduction),
              [arr(4), arr(4, seed=1), tgt], grad=[True, True, False])
+
+
+@pytest.mark.parametrize("xshape,wshape", [((2, 3, 4, 5), (3,)), ((2, 3, 4, 5), (1,)),
+                                           ((4, 3), (3,)), ((5,), (1,)), ((), (1,)),
+                                           ((2, 3, 0), (3,))])
+def test_prelu(xshape, wshape):
+    x = arr(*xshape)
+    w = np.linspace(-0.5, 0.75, int(np.prod(wshape))).reshape(wshape)
+    check_op(lambda lib, x, w: F(lib).prelu(x, w), [x, w])
+    check_op(lambda lib, x, w: F(lib).prelu(x, w), [x.astype(np.float32),
+                                                   w.astype(np.float32)], atol=1e-6)
+    names = []
+    for lib in (ember, torch):
+        y = F(lib).prelu(lib.tensor(x, requires_grad=True), lib.tensor(w, requires_grad=True))
+        names.append([y.grad_fn.name()] + [n.name() for n, _ in y.grad_fn.next_functions])
+    assert names[0] == names[1]
+
+
+def test_prelu_errors_and_module():
+    for xs, ws in [((2, 4, 3), (3,)), ((3,), (3,)), ((2, 3), (2, 3))]:
+        same_error(lambda xs=xs, ws=ws: F(ember).prelu(ember.ones(xs), ember.ones(ws)),
+                   lambda xs=xs, ws=ws: F(torch).prelu(torch.ones(xs), torch.ones(ws)))
+    same_error(lambda: F(ember).prelu(ember.ones(2, 3, dtype=ember.float64), ember.ones(3)),
+               lambda: F(torch).prelu(torch.ones(2, 3, dtype=torch.float64), torch.ones(3)))
+    for args in [(), (3,), (3, 0.1)]:
+        e, t = ember.nn.PReLU(*args), torch.nn.PReLU(*args)
+        assert repr(e) == repr(t)
+        assert_same(e.weight, t.weight)
+        a = arr(2, e.num_parameters, 4, dtype=np.float32)
+        check_op(lambda lib, x, args=args: lib.nn.PReLU(*args)(x), [a], atol=1e-6)

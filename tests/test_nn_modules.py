@@ -45,6 +45,10 @@ SEEDED = {
     "lstm": lambda nn: nn.LSTM(4, 5, num_layers=2, bidirectional=True),
     "gru": lambda nn: nn.GRU(3, 4),
     "rnn": lambda nn: nn.RNN(3, 4, nonlinearity="relu", batch_first=True),
+    "rnn_cell": lambda nn: nn.RNNCell(3, 4, nonlinearity="relu"),
+    "rnn_cell_nobias": lambda nn: nn.RNNCell(3, 4, bias=False),
+    "lstm_cell": lambda nn: nn.LSTMCell(3, 5),
+    "gru_cell": lambda nn: nn.GRUCell(4, 3),
     "bilinear": lambda nn: nn.Bilinear(3, 4, 2),
     "mlp": lambda nn: nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10)),
     "mha": lambda nn: nn.MultiheadAttention(8, 2),
@@ -132,6 +136,33 @@ def test_recurrent(name):
     to, th = t(torch.from_numpy(x[:, 0].copy()) if name != "rnn" else torch.from_numpy(x[0]))
     assert_same(eo, to, **F32)
     assert_same(eh, th, **F32)
+
+
+@pytest.mark.parametrize("name", ["rnn_cell", "rnn_cell_nobias", "lstm_cell", "gru_cell"])
+def test_recurrent_cells(name):
+    e, t = twins(SEEDED[name])
+    lstm = name == "lstm_cell"
+    x = rnd(2, e.input_size)
+    run_both(e, t, [x], out_index=0 if lstm else None, **F32)
+    # An initial state, batched and not; the node of the output, as torch's.
+    h = rnd(2, e.hidden_size, seed=1)
+    for batch in (slice(None), 0):
+        state = (h[batch], h[batch] * 0.5) if lstm else h[batch]
+        outs = []
+        for lib, m in ((ember, e), (torch, t)):
+            s = tuple(lib.from_numpy(np.ascontiguousarray(a)) for a in state) if lstm else \
+                lib.from_numpy(np.ascontiguousarray(state))
+            outs.append(m(lib.from_numpy(np.ascontiguousarray(x[batch])), s))
+        for a, b in zip(*outs) if lstm else [outs]:
+            assert_same(a, b, **F32)
+    names = [m(lib.from_numpy(x)) for lib, m in ((ember, e), (torch, t))]
+    names = [(o[0] if lstm else o).grad_fn.name() for o in names]
+    assert names[0] == names[1]
+    for bad in (lambda lib, m: m(lib.ones(1, 2, e.input_size)),
+                lambda lib, m: m(lib.ones(2, e.input_size + 1)),
+                lambda lib, m: m(lib.ones(e.input_size), (lib.ones(1, 1, 3),) * 2 if lstm
+                                 else lib.ones(1, 1, 3))):
+        same_error(lambda bad=bad: bad(ember, e), lambda bad=bad: bad(torch, t))
 
 
 def test_lstm_states_and_mha():

@@ -39,6 +39,7 @@ from ..ops.nn_ops import (
     mish,
     mse_loss,
     nll_loss,
+    prelu,
     reduction_enum,
     selu,
     silu,
@@ -61,7 +62,7 @@ __all__ = [
     "kl_div", "cosine_embedding_loss", "margin_ranking_loss", "tanh", "sigmoid", "selu",
     "celu", "threshold", "hardsigmoid", "hardswish", "softsign", "hardshrink", "softshrink",
     "tanhshrink", "glu", "relu_", "elu_", "leaky_relu_", "hardtanh_", "threshold_", "selu_",
-    "celu_",
+    "celu_", "prelu",
 ]
 
 sigmoid = pointwise.sigmoid

@@ -1399,6 +1399,58 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
     return out
 
 
+# Under create_graph the input's gradient hangs on a node with an edge to the input too
+# (with a zero derivative), as torch's PreluKernelBackwardBackward0.
+PreluKernelBackwardBackward0 = node_class("PreluKernelBackwardBackward0", lambda m, g: g,
+                                          lambda m, g: g * 0)
+
+
+def _prelu_input_grad(m: Any, g: Any, x: Any, w: Any) -> Any:
+    r = m.where(x > 0, g, g * w)
+    if isinstance(r, Tensor) and x._rg and _mode.enabled:
+        out = wrap(r._data)
+        attach(PreluKernelBackwardBackward0, out, (r, x))
+        return out
+    return r
+
+
+PreluKernelBackward0 = node_class(
+    "PreluKernelBackward0",
+    _prelu_input_grad,
+    # Broadcast like the output; the engine sums it down to the weight's view.
+    lambda m, g, x, w: m.where(x > 0, 0.0, g * x),
+)
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """Applies max(0, x) + weight * min(0, x) element-wise, with one weight per channel
+    (dimension 1) or one for all."""
+    from .pointwise import _meta
+    from .shape import view
+
+    x = input._data
+    if x.dtype != weight._data.dtype:
+        raise RuntimeError("prelu: Type promoting not supported. Got "
+                           f"{input.dtype._legacy} and {weight.dtype._legacy}")
+    channels = x.shape[1] if x.ndim >= 2 else 1
+    if weight.numel() != 1 and weight.numel() != channels:
+        raise RuntimeError("Mismatch of parameter numbers and input channel size. Found "
+                           f"parameter numbers = {weight.numel()} and channel size = "
+                           f"{channels}.")
+    # As torch: the kernel sees the weight viewed to broadcast along the channels.
+    w = weight
+    if weight.dim() != x.ndim:
+        shape = [1] * x.ndim
+        if x.ndim >= 2:
+            shape[1] = weight.numel()
+        w = view(weight, *shape)
+    wa = w._data
+    out = wrap(np.where(x > 0, x, wa * x).astype(np.result_type(x, wa), copy=False))
+    if needs_grad(input, w):
+        attach(PreluKernelBackward0, out, (input, w), (input, w), (), _meta(out._data, input, w))
+    return out
+
+
 # -- losses -------------------------------------------------------------------------------------
 
 REDUCTIONS = {"none": 0, "mean": 1, "sum": 2}

@@ -23,7 +23,7 @@ __all__ = [
     "Embedding", "ReLU", "ReLU6", "LeakyReLU", "ELU", "GELU", "SiLU", "Mish", "Softplus",
     "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Softmin", "Hardtanh", "LogSigmoid", "SELU",
     "CELU", "Threshold", "Hardsigmoid", "Hardswish", "Softsign", "Hardshrink", "Softshrink",
-    "Tanhshrink", "GLU", "Flatten", "Unflatten", "CosineSimilarity", "PairwiseDistance",
+    "Tanhshrink", "GLU", "PReLU", "Flatten", "Unflatten", "CosineSimilarity", "PairwiseDistance",
 ]
 
 
@@ -732,6 +732,28 @@ class Softshrink(Hardshrink):
 
     def forward(self, input: Tensor) -> Tensor:
         return F.softshrink(input, self.lambd)
+
+
+class PReLU(Module):
+    """Applies max(0, x) + weight * min(0, x) with a learnt weight, one for all channels or
+    one per channel."""
+
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, device: Any = None,
+                 dtype: Any = None) -> None:
+        super().__init__()
+        self.num_parameters = num_parameters
+        self.init = init
+        self.weight = _empty(num_parameters, dtype=dtype)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        init.constant_(self.weight, self.init)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.prelu(input, self.weight)
+
+    def extra_repr(self) -> str:
+        return f"num_parameters={self.num_parameters}"
 
 
 class GLU(Module):

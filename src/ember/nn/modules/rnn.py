@@ -16,7 +16,7 @@ from .. import init
 from ..parameter import Parameter
 from .module import Module
 
-__all__ = ["RNN", "LSTM", "GRU"]
+__all__ = ["RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"]
 
 
 def _empty(*shape: int, dtype: Any = None) -> Parameter:
@@ -246,3 +246,104 @@ class GRU(_RNNBase):
     def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple:
         out, h, _ = self._run(input, hx)
         return out, h
+
+
+class _RNNCellBase(Module):
+    """One step of a recurrent layer: the layer's cell, with its own parameters."""
+
+    _gates = 1
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 device: Any = None, dtype: Any = None) -> None:
+        super().__init__()
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.bias = bias
+        gate = self._gates * hidden_size
+        self.weight_ih = _empty(gate, input_size, dtype=dtype)
+        self.weight_hh = _empty(gate, hidden_size, dtype=dtype)
+        if bias:
+            self.bias_ih = _empty(gate, dtype=dtype)
+            self.bias_hh = _empty(gate, dtype=dtype)
+        else:
+            self.register_parameter("bias_ih", None)
+            self.register_parameter("bias_hh", None)
+        self.reset_parameters()
+
+    reset_parameters = _RNNBase.reset_parameters
+
+    def extra_repr(self) -> str:
+        s = "{input_size}, {hidden_size}"
+        if self.bias is not True:
+            s += ", bias={bias}"
+        if getattr(self, "nonlinearity", "tanh") != "tanh":
+            s += ", nonlinearity={nonlinearity}"
+        return s.format(**self.__dict__)
+
+    def _prepare(self, input: Tensor, hx: Any) -> tuple:
+        """(input, hx, whether batched) with a batch dimension, hx zeros when not given."""
+        name = type(self).__name__
+        if input.dim() not in (1, 2):
+            raise ValueError(f"{name}: Expected input to be 1D or 2D, got {input.dim()}D "
+                             "instead")
+        states = hx if isinstance(hx, tuple) else (hx,)
+        for i, h in enumerate(states):
+            if h is not None and h.dim() not in (1, 2):
+                which = f"hx[{i}]" if isinstance(hx, tuple) else "hidden"
+                raise ValueError(f"{name}: Expected {which} to be 1D or 2D, got {h.dim()}D "
+                                 "instead")
+        if input.shape[-1] != self.input_size:
+            raise RuntimeError(f"input has inconsistent input_size: got {input.shape[-1]} "
+                               f"expected {self.input_size}")
+        batched = input.dim() == 2
+        if not batched:
+            input = input.unsqueeze(0)
+        if hx is None:
+            zero = Tensor._make(np.zeros((input.shape[0], self.hidden_size),
+                                         input._data.dtype))
+            hx = (zero, zero) if self._gates == 4 else zero
+        elif not batched:
+            hx = tuple(h.unsqueeze(0) for h in hx) if isinstance(hx, tuple) else \
+                hx.unsqueeze(0)
+        return input, hx, batched
+
+    def _input_gates(self, input: Tensor) -> Tensor:
+        return F.linear(input, self.weight_ih, self.bias_ih)
+
+
+class RNNCell(_RNNCellBase):
+    """An Elman RNN cell with tanh or ReLU non-linearity."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 nonlinearity: str = "tanh", device: Any = None, dtype: Any = None) -> None:
+        super().__init__(input_size, hidden_size, bias, device, dtype)
+        self.nonlinearity = nonlinearity
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
+        if self.nonlinearity not in ("tanh", "relu"):
+            raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
+        x, h, batched = self._prepare(input, hx)
+        h = RNN._cell(self, self._input_gates(x), h, self.weight_hh, self.bias_hh)
+        return h if batched else h.squeeze(0)
+
+
+class LSTMCell(_RNNCellBase):
+    """A long short-term memory (LSTM) cell."""
+
+    _gates = 4
+
+    def forward(self, input: Tensor, hx: tuple | None = None) -> tuple:
+        x, state, batched = self._prepare(input, hx)
+        h, c = LSTM._cell(self, self._input_gates(x), state, self.weight_hh, self.bias_hh)
+        return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
+
+
+class GRUCell(_RNNCellBase):
+    """A gated recurrent unit (GRU) cell."""
+
+    _gates = 3
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
+        x, h, batched = self._prepare(input, hx)
+        h = GRU._cell(self, self._input_gates(x), h, self.weight_hh, self.bias_hh)
+        return h if batched else h.squeeze(0)
