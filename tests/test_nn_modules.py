@@ -384,3 +384,32 @@ def test_zero_grad_and_utils():
     assert float(e[0].weight.grad.abs().sum()) == 0.0
     e.zero_grad()
     assert e[0].weight.grad is None
+
+
+@pytest.mark.parametrize("name,args,ndim", [
+    ("ZeroPad1d", (2,), 3), ("ZeroPad2d", ((1, 2, 0, 1),), 4), ("ZeroPad3d", (1,), 5),
+    ("ConstantPad1d", ((1, 2), 3.5), 3), ("ConstantPad2d", (1, -1.0), 4),
+    ("ConstantPad3d", ((1, 0, 0, 1, 2, 0), 2.0), 5), ("ReflectionPad1d", (2,), 3),
+    ("ReflectionPad2d", ((1, 2, 2, 1),), 4), ("ReflectionPad3d", (1,), 5),
+    ("ReplicationPad1d", ((1, 0),), 3), ("ReplicationPad2d", (2,), 4),
+    ("ReplicationPad3d", (1,), 5), ("CircularPad1d", (1,), 3),
+    ("CircularPad2d", ((1, 2, 0, 1),), 4), ("CircularPad3d", (1,), 5),
+])
+def test_padding_modules(name, args, ndim):
+    e, t = getattr(enn, name)(*args), getattr(tnn, name)(*args)
+    assert repr(e) == repr(t)
+    run_both(e, t, [rnd(*(2, 3, 4, 5, 6)[:ndim])])
+
+
+@pytest.mark.parametrize("kw", [{"scale_factor": 2}, {"size": (3, 4), "mode": "bilinear"},
+                                {"scale_factor": (2, 3)},
+                                {"size": (5, 7), "mode": "bilinear", "align_corners": True}])
+def test_upsample_and_softmax2d(kw):
+    e, t = enn.Upsample(**kw), tnn.Upsample(**kw)
+    assert repr(e) == repr(t)
+    run_both(e, t, [rnd(2, 3, 4, 5)], **F32)
+    e, t = enn.Softmax2d(), tnn.Softmax2d()
+    assert repr(e) == repr(t)
+    run_both(e, t, [rnd(2, 3, 4, 5)], **F32)
+    run_both(e, t, [rnd(3, 4, 5)], **F32)
+    same_error(lambda: e(ember.ones(3, 4)), lambda: t(torch.ones(3, 4)))
