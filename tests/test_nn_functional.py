@@ -3,6 +3,8 @@ node names and errors."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -523,3 +525,51 @@ def test_prelu_errors_and_module():
         assert_same(e.weight, t.weight)
         a = arr(2, e.num_parameters, 4, dtype=np.float32)
         check_op(lambda lib, x, args=args: lib.nn.PReLU(*args)(x), [a], atol=1e-6)
+
+
+@pytest.mark.parametrize("fn,shape", [("dropout1d", (2, 3, 5)), ("dropout1d", (3, 5)),
+                                      ("dropout2d", (2, 3, 4, 5)), ("dropout2d", (4, 3, 5)),
+                                      ("dropout3d", (2, 3, 2, 2, 2)), ("dropout3d", (3, 2, 2, 2))])
+@pytest.mark.parametrize("p", [0.0, 0.3, 1.0])
+def test_feature_dropout_same_channels_as_torch(fn, shape, p):
+    # The same seed drops the same channels: one Bernoulli draw per (sample, channel).
+    a = np.random.default_rng(1).random(shape).astype(np.float32) + 0.5
+    outs = []
+    for lib in (ember, torch):
+        lib.manual_seed(7)
+        x = lib.tensor(a, requires_grad=True)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            y = getattr(F(lib), fn)(x, p)
+        (y * y).sum().backward()
+        outs.append((y, x.grad, y.grad_fn.name() if p else None,
+                     [str(w.message) for w in caught]))
+        lib.manual_seed(7)
+        t = lib.tensor(a)
+        assert getattr(F(lib), fn)(t, p, inplace=True) is t
+        outs[-1] += (t,)
+    (ey, eg, en, ew, et), (ty, tg, tn, tw, tt) = outs
+    assert_same(ey, ty)
+    assert_same(eg, tg)
+    assert_same(et, tt)
+    assert en == tn and ew == tw
+    for lib in (ember, torch):
+        assert getattr(F(lib), fn)(lib.tensor(a), p, training=False).shape == shape
+
+
+def test_feature_dropout_errors_and_modules():
+    same_error(lambda: F(ember).dropout1d(ember.ones(2, 3, 4, 5)),
+               lambda: F(torch).dropout1d(torch.ones(2, 3, 4, 5)))
+    same_error(lambda: F(ember).dropout2d(ember.ones(2, 3), 1.5),
+               lambda: F(torch).dropout2d(torch.ones(2, 3), 1.5))
+    for name in ("Dropout1d", "Dropout2d", "Dropout3d"):
+        e, t = getattr(ember.nn, name)(0.2), getattr(torch.nn, name)(0.2)
+        assert repr(e) == repr(t)
+        shape = {"Dropout1d": (2, 3, 4), "Dropout2d": (2, 3, 4, 4),
+                 "Dropout3d": (2, 3, 2, 2, 2)}[name]
+        ember.manual_seed(3)
+        torch.manual_seed(3)
+        assert_same(e(ember.ones(shape)), t(torch.ones(shape)))
+        e.eval()
+        t.eval()
+        assert_same(e(ember.ones(shape)), t(torch.ones(shape)))

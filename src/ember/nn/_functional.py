@@ -62,7 +62,7 @@ __all__ = [
     "kl_div", "cosine_embedding_loss", "margin_ranking_loss", "tanh", "sigmoid", "selu",
     "celu", "threshold", "hardsigmoid", "hardswish", "softsign", "hardshrink", "softshrink",
     "tanhshrink", "glu", "relu_", "elu_", "leaky_relu_", "hardtanh_", "threshold_", "selu_",
-    "celu_", "prelu",
+    "celu_", "prelu", "dropout1d", "dropout2d", "dropout3d",
 ]
 
 sigmoid = pointwise.sigmoid
@@ -326,6 +326,79 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
     else:
         noise = wrap(_random.dropout_noise(x.shape, p, x.dtype))
     return input.mul_(noise) if inplace else input * noise
+
+
+def _feature_dropout(input: Tensor, p: float, training: bool, inplace: bool,
+                     batched: bool) -> Tensor:
+    """Zeroes whole channels: one Bernoulli draw per (sample, channel), the kept ones
+    scaled by 1 / (1 - p)."""
+    x = input._data
+    if p == 0 or not training or x.size == 0:
+        return input
+    shape = x.shape if batched else (1,) + x.shape
+    noise = wrap(_random.dropout_noise(shape[:2] + (1,) * (len(shape) - 2), p, x.dtype))
+    if inplace:
+        return input.mul_(noise if batched else noise.squeeze(0))
+    if batched:
+        return input * noise
+    return (input.unsqueeze(0) * noise).squeeze(0)
+
+
+def _check_p(p: float) -> None:
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+
+
+def dropout1d(input: Tensor, p: float = 0.5, training: bool = True,
+              inplace: bool = False) -> Tensor:
+    """Randomly zeroes whole channels of a (batched) 1-D signal, (N, C, L) or (C, L)."""
+    _check_p(p)
+    if input.dim() not in (2, 3):
+        raise RuntimeError(
+            f"dropout1d: Expected 2D or 3D input, but received a {input.dim()}D input. Note "
+            "that dropout1d exists to provide channel-wise dropout on inputs with 1 spatial "
+            "dimension, a channel dimension, and an optional batch dimension (i.e. 2D or 3D "
+            "inputs).")
+    return _feature_dropout(input, p, training, inplace, input.dim() == 3)
+
+
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
+              inplace: bool = False) -> Tensor:
+    """Randomly zeroes whole channels of (N, C, H, W) input (a 3-D input is taken as
+    (N, C, L), as torch does for now, with its warning)."""
+    _check_p(p)
+    n = input.dim()
+    if n not in (3, 4):
+        warnings.warn(
+            f"dropout2d: Received a {n}-D input to dropout2d, which is deprecated and will "
+            "result in an error in a future release. To retain the behavior and silence this "
+            "warning, please use dropout instead. Note that dropout2d exists to provide "
+            "channel-wise dropout on inputs with 2 spatial dimensions, a channel dimension, "
+            "and an optional batch dimension (i.e. 3D or 4D inputs).", stacklevel=2)
+    if n == 3:
+        warnings.warn(
+            "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D "
+            "dropout behavior is desired - input is interpreted as shape (N, C, L), where C "
+            "is the channel dim. This behavior will change in a future release to interpret "
+            "the input as one without a batch dimension, i.e. shape (C, H, W). To maintain "
+            "the 1D channel-wise dropout behavior, please switch to using dropout1d "
+            "instead.", stacklevel=2)
+    return _feature_dropout(input, p, training, inplace, True)
+
+
+def dropout3d(input: Tensor, p: float = 0.5, training: bool = True,
+              inplace: bool = False) -> Tensor:
+    """Randomly zeroes whole channels of (N, C, D, H, W) or (C, D, H, W) input."""
+    _check_p(p)
+    n = input.dim()
+    if n not in (4, 5):
+        warnings.warn(
+            f"dropout3d: Received a {n}-D input to dropout3d, which is deprecated and will "
+            "result in an error in a future release. To retain the behavior and silence this "
+            "warning, please use dropout instead. Note that dropout3d exists to provide "
+            "channel-wise dropout on inputs with 3 spatial dimensions, a channel dimension, "
+            "and an optional batch dimension (i.e. 4D or 5D inputs).", stacklevel=2)
+    return _feature_dropout(input, p, training, inplace, n == 5)
 
 
 # -- padding -------------------------------------------------------------------------------
