@@ -573,3 +573,56 @@ def test_feature_dropout_errors_and_modules():
         e.eval()
         t.eval()
         assert_same(e(ember.ones(shape)), t(torch.ones(shape)))
+
+
+_NEW_LOSSES = {
+    "hinge": lambda L, x, y: F(L).hinge_embedding_loss(x, L.sign(y)),
+    "hinge_sum": lambda L, x, y: F(L).hinge_embedding_loss(x, L.sign(y), 0.5,
+                                                           reduction="sum"),
+    "poisson": lambda L, x, y: F(L).poisson_nll_loss(x, y.abs() * 3),
+    "poisson_full": lambda L, x, y: F(L).poisson_nll_loss(x.abs() + 0.1, y.abs() * 3,
+                                                          log_input=False, full=True,
+                                                          reduction="none"),
+    "gaussian": lambda L, x, y: F(L).gaussian_nll_loss(x, y, y.abs() + 0.5),
+    "gaussian_full": lambda L, x, y: F(L).gaussian_nll_loss(x, y, (y.abs() + 0.5)[:, 0],
+                                                            full=True, reduction="sum"),
+    "multilabel": lambda L, x, y: F(L).multilabel_soft_margin_loss(x, (y > 0).to(x.dtype)),
+    "multilabel_w": lambda L, x, y: F(L).multilabel_soft_margin_loss(
+        x, (y > 0).to(x.dtype), weight=y.abs(), reduction="none"),
+    "soft_margin": lambda L, x, y: F(L).soft_margin_loss(x, L.sign(y)),
+    "soft_margin_none": lambda L, x, y: F(L).soft_margin_loss(x, L.sign(y), reduction="none"),
+    "triplet": lambda L, x, y: F(L).triplet_margin_loss(x, y, y * 2 + 0.5),
+    "triplet_swap": lambda L, x, y: F(L).triplet_margin_loss(x, y, -y, margin=0.3, p=1,
+                                                             swap=True, reduction="none"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_NEW_LOSSES))
+def test_more_losses(name):
+    loss = _NEW_LOSSES[name]
+    x, y = arr(4, 3), arr(4, 3, seed=1)
+    check_op(loss, [x, y], grad=[True, False])
+    check_op(loss, [x.astype(np.float32), y.astype(np.float32)], grad=[True, False],
+             rtol=1e-5, atol=1e-6)
+    names = [loss(lib, lib.tensor(x, requires_grad=True), lib.tensor(y)).grad_fn.name()
+             for lib in (ember, torch)]
+    assert names[0] == names[1]
+
+
+def test_more_loss_errors_and_modules():
+    for fn in (lambda L: F(L).gaussian_nll_loss(L.ones(3), L.ones(3), -1.0),
+               lambda L: F(L).gaussian_nll_loss(L.ones(3, 2), L.ones(3, 2), L.ones(2, 3)),
+               lambda L: F(L).poisson_nll_loss(L.ones(3), L.ones(3), reduction="avg"),
+               lambda L: F(L).triplet_margin_loss(L.ones(3, 2), L.ones(3, 2), L.ones(2))):
+        same_error(lambda fn=fn: fn(ember), lambda fn=fn: fn(torch))
+    x, y = arr(4, 3), arr(4, 3, seed=1)
+    for name, args in [("HingeEmbeddingLoss", (lambda L: L.sign(L.tensor(y)),)),
+                       ("SoftMarginLoss", (lambda L: L.sign(L.tensor(y)),)),
+                       ("MultiLabelSoftMarginLoss", (lambda L: (L.tensor(y) > 0).double(),)),
+                       ("PoissonNLLLoss", (lambda L: L.tensor(y).abs(),)),
+                       ("GaussianNLLLoss", (lambda L: L.tensor(y), lambda L: L.ones(4, 3))),
+                       ("TripletMarginLoss", (lambda L: L.tensor(y), lambda L: L.tensor(-y)))]:
+        e, t = getattr(ember.nn, name)(), getattr(torch.nn, name)()
+        assert repr(e) == repr(t)
+        assert_same(e(ember.tensor(x), *(a(ember) for a in args)),
+                    t(torch.tensor(x), *(a(torch) for a in args)))

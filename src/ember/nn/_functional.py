@@ -11,7 +11,7 @@ import numpy as np
 from .. import _random
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
-from ..ops import nn_ops, pointwise
+from ..ops import nn_ops, pointwise, pointwise_math
 from ..ops._core import attach, needs_grad, node_class, wrap, wrap_dim
 from ..ops._math import raw as _raw
 from ..ops.linalg import matmul
@@ -62,7 +62,9 @@ __all__ = [
     "kl_div", "cosine_embedding_loss", "margin_ranking_loss", "tanh", "sigmoid", "selu",
     "celu", "threshold", "hardsigmoid", "hardswish", "softsign", "hardshrink", "softshrink",
     "tanhshrink", "glu", "relu_", "elu_", "leaky_relu_", "hardtanh_", "threshold_", "selu_",
-    "celu_", "prelu", "dropout1d", "dropout2d", "dropout3d",
+    "celu_", "prelu", "dropout1d", "dropout2d", "dropout3d", "hinge_embedding_loss",
+    "poisson_nll_loss", "gaussian_nll_loss", "multilabel_soft_margin_loss", "soft_margin_loss",
+    "triplet_margin_loss",
 ]
 
 sigmoid = pointwise.sigmoid
@@ -930,6 +932,132 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
     pos = 1 - cos
     neg = (cos - margin).clamp(min=0)
     out = pointwise.where(target == 1, pos, zeros) + pointwise.where(target == -1, neg, zeros)
+    return _apply_reduction(out, reduction)
+
+
+def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0,
+                         size_average: Any = None, reduce: Any = None,
+                         reduction: str = "mean") -> Tensor:
+    """input where target is 1, max(0, margin - input) where target is -1."""
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce)
+    reduction_enum(reduction)
+    zeros = wrap(np.zeros_like(input._data))
+    margin_clamp = (margin - input).clamp_min_(0)
+    output_margin = pointwise.where(target != 1, margin_clamp, zeros)
+    output_self = pointwise.where(target != -1, input, zeros)
+    return _apply_reduction(output_margin + output_self, reduction)
+
+
+def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True,
+                     full: bool = False, size_average: Any = None, eps: float = 1e-8,
+                     reduce: Any = None, reduction: str = "mean") -> Tensor:
+    """Negative log likelihood of target under a Poisson distribution of rate input
+    (exp(input) when log_input)."""
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce)
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(reduction + " is not a valid value for reduction")
+    if log_input:
+        loss = input.exp() - target * input
+    else:
+        loss = input - target * (input + eps).log()
+    if full:
+        t = target
+        stirling = t * t.log() - t + 0.5 * (2 * math.pi * t).log()
+        loss = loss + stirling.masked_fill(t <= 1, 0)
+    return _apply_reduction(loss, reduction)
+
+
+def gaussian_nll_loss(input: Tensor, target: Tensor, var: Any, full: bool = False,
+                      eps: float = 1e-6, reduction: str = "mean") -> Tensor:
+    """Negative log likelihood of target under Gaussians of mean input and variance var."""
+    if isinstance(var, float):
+        if var < 0:
+            raise ValueError("var has negative entry/entries")
+        var = var * wrap(np.ones_like(input._data))
+    elif bool((var < 0).any()):
+        raise ValueError("var has negative entry/entries")
+    if tuple(var.shape) != tuple(input.shape):
+        if tuple(input.shape[:-1]) == tuple(var.shape):
+            var = var.unsqueeze(-1)
+        elif not (input.dim() == var.dim() and sum(
+                y for x, y in zip(input.shape, var.shape) if x != y) == 1):
+            raise ValueError("var is of incorrect size")
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(reduction + " is not valid")
+    var = var.clone()
+    with no_grad():
+        var.clamp_(min=eps)
+    loss = 0.5 * (var.log() + (input - target) ** 2 / var)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _apply_reduction(loss, reduction)
+
+
+def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Any = None,
+                                size_average: Any = None, reduce: Any = None,
+                                reduction: str = "mean") -> Tensor:
+    """The multi-label one-versus-all loss: binary cross-entropy of sigmoid(input) per
+    class, averaged over the classes."""
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce)
+    loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
+    if weight is not None:
+        loss = loss * weight
+    class_dim = input.dim() - 1
+    loss = loss.sum(dim=class_dim) / input.shape[class_dim]
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(reduction + " is not valid")
+    return _apply_reduction(loss, reduction)
+
+
+def soft_margin_loss(input: Tensor, target: Tensor, size_average: Any = None,
+                     reduce: Any = None, reduction: str = "mean") -> Tensor:
+    """log(1 + exp(-target * input)), the two-class logistic loss."""
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce)
+    red = reduction_enum(reduction)
+    x, y = input._data, target._data.astype(input._data.dtype, copy=False)
+    with np.errstate(all="ignore"):
+        loss = np.log1p(np.exp(-y * x))
+    n = loss.size
+    out = wrap(np.asarray(loss.sum() / x.dtype.type(n) if red == 1 else
+                          loss.sum() if red == 2 else loss, x.dtype))
+    if needs_grad(input):
+        attach(SoftMarginLossBackward0, out, (input,), (input,), (y, red, n))
+    return out
+
+
+def _soft_margin_grad(m: Any, g: Any, x: Any, y: Any, red: int, n: int) -> Any:
+    ny = m.const(-y)
+    z = m.exp(ny * x)
+    d = ny * z / (z + 1)
+    return d * g / n if red == 1 else d * g
+
+
+SoftMarginLossBackward0 = node_class("SoftMarginLossBackward0", _soft_margin_grad)
+
+
+def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor,
+                        margin: float = 1.0, p: float = 2, eps: float = 1e-6,
+                        swap: bool = False, size_average: Any = None, reduce: Any = None,
+                        reduction: str = "mean") -> Tensor:
+    """max(d(a, p) - d(a, n) + margin, 0) with the p-norm pairwise distance."""
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce)
+    a_dim, p_dim, n_dim = anchor.dim(), positive.dim(), negative.dim()
+    if not (a_dim == p_dim == n_dim):
+        raise RuntimeError(
+            f"The anchor, positive, and negative tensors are expected to have the same number "
+            f"of dimensions, but got: anchor {a_dim}D, positive {p_dim}D, and negative "
+            f"{n_dim}D inputs")
+    dist_pos = pairwise_distance(anchor, positive, p, eps)
+    dist_neg = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        dist_swap = pairwise_distance(positive, negative, p, eps)
+        dist_neg = pointwise_math.minimum(dist_neg, dist_swap)
+    out = (margin + dist_pos - dist_neg).clamp_min(0)
     return _apply_reduction(out, reduction)
 
 
