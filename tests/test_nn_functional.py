@@ -626,3 +626,29 @@ def test_more_loss_errors_and_modules():
         assert repr(e) == repr(t)
         assert_same(e(ember.tensor(x), *(a(ember) for a in args)),
                     t(torch.tensor(x), *(a(torch) for a in args)))
+
+
+@pytest.mark.parametrize("shape,r", [((1, 8, 2, 3), 2), ((2, 9, 1, 2), 3), ((4, 2, 2), 1),
+                                     ((2, 1, 4, 2, 3), 2)])
+def test_pixel_shuffle_and_unshuffle(shape, r):
+    check_op(lambda lib, x: F(lib).pixel_shuffle(x, r), [arr(*shape)])
+    up = shape[:-3] + (shape[-3] // (r * r), shape[-2] * r, shape[-1] * r)
+    check_op(lambda lib, x: F(lib).pixel_unshuffle(x, r), [arr(*up)])
+    x = ember.tensor(arr(*shape), requires_grad=True)
+    assert F(ember).pixel_shuffle(x, r).grad_fn.name() == "PixelShuffleBackward0"
+    back = F(ember).pixel_unshuffle(F(ember).pixel_shuffle(x, r), r)
+    np.testing.assert_array_equal(back.detach().numpy(), x.detach().numpy())
+    e, t = ember.nn.PixelShuffle(r), torch.nn.PixelShuffle(r)
+    assert repr(e) == repr(t)
+    assert repr(ember.nn.PixelUnshuffle(r)) == repr(torch.nn.PixelUnshuffle(r))
+
+
+def test_pixel_shuffle_errors():
+    for fn in (lambda L: F(L).pixel_shuffle(L.ones(2, 3), 2),
+               lambda L: F(L).pixel_shuffle(L.ones(1, 5, 2, 2), 2),
+               lambda L: F(L).pixel_shuffle(L.ones(1, 4, 2, 2), 0),
+               lambda L: F(L).pixel_unshuffle(L.ones(1, 1, 5, 4), 2),
+               lambda L: F(L).pixel_unshuffle(L.ones(1, 1, 4, 5), 2),
+               lambda L: F(L).pixel_unshuffle(L.ones(4, 4), 2),
+               lambda L: F(L).pixel_unshuffle(L.ones(1, 1, 4, 4), -1)):
+        same_error(lambda fn=fn: fn(ember), lambda fn=fn: fn(torch))

@@ -39,6 +39,8 @@ from ..ops.nn_ops import (
     mish,
     mse_loss,
     nll_loss,
+    pixel_shuffle,
+    pixel_unshuffle,
     prelu,
     reduction_enum,
     selu,
@@ -64,7 +66,7 @@ __all__ = [
     "tanhshrink", "glu", "relu_", "elu_", "leaky_relu_", "hardtanh_", "threshold_", "selu_",
     "celu_", "prelu", "dropout1d", "dropout2d", "dropout3d", "hinge_embedding_loss",
     "poisson_nll_loss", "gaussian_nll_loss", "multilabel_soft_margin_loss", "soft_margin_loss",
-    "triplet_margin_loss",
+    "triplet_margin_loss", "pixel_shuffle", "pixel_unshuffle",
 ]
 
 sigmoid = pointwise.sigmoid

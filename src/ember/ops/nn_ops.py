@@ -149,6 +149,10 @@ def _register_math() -> None:
         "const": (lambda a: a, lambda a: Tensor._make(np.asarray(a))),
         "tanh": (np.tanh, pointwise.tanh),
         "tie": (lambda r, x: r, _tie),
+        "pixel_shuffle": (lambda x, r: _pixel_shuffle_np(x, r),
+                          lambda x, r: pixel_shuffle(x, r)),
+        "pixel_unshuffle": (lambda x, r: _pixel_unshuffle_np(x, r),
+                            lambda x, r: pixel_unshuffle(x, r)),
     }
     for name, (raw_fn, graph_fn) in pairs.items():
         if not hasattr(_raw, name):
@@ -1448,6 +1452,69 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
     out = wrap(np.where(x > 0, x, wa * x).astype(np.result_type(x, wa), copy=False))
     if needs_grad(input, w):
         attach(PreluKernelBackward0, out, (input, w), (input, w), (), _meta(out._data, input, w))
+    return out
+
+
+# -- pixel shuffle ------------------------------------------------------------------------------
+
+def _pixel_shuffle_np(x: np.ndarray, r: int) -> np.ndarray:
+    # (*, C*r*r, H, W) -> (*, C, H*r, W*r): out[c, h*r+i, w*r+j] = in[c*r*r + i*r + j, h, w]
+    *lead, c, h, w = x.shape
+    n = len(lead)
+    y = x.reshape(*lead, c // (r * r), r, r, h, w)
+    y = y.transpose(*range(n), n, n + 3, n + 1, n + 4, n + 2)
+    return y.reshape(*lead, c // (r * r), h * r, w * r)
+
+
+def _pixel_unshuffle_np(x: np.ndarray, r: int) -> np.ndarray:
+    *lead, c, hr, wr = x.shape
+    n = len(lead)
+    y = x.reshape(*lead, c, hr // r, r, wr // r, r)
+    y = y.transpose(*range(n), n, n + 2, n + 4, n + 1, n + 3)
+    return y.reshape(*lead, c * r * r, hr // r, wr // r)
+
+
+PixelShuffleBackward0 = node_class("PixelShuffleBackward0",
+                                   lambda m, g, r: m.pixel_unshuffle(g, r))
+PixelUnshuffleBackward0 = node_class("PixelUnshuffleBackward0",
+                                     lambda m, g, r: m.pixel_shuffle(g, r))
+
+
+def _check_shuffle(x: np.ndarray, name: str, factor: int, what: str) -> None:
+    if x.ndim < 3:
+        raise RuntimeError(f"{name} expects input to have at least 3 dimensions, but got "
+                           f"input with {x.ndim} dimension(s)")
+    if factor <= 0:
+        raise RuntimeError(f"{name} expects a positive {what}, but got {factor}")
+
+
+def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
+    """Rearranges (*, C*r^2, H, W) into (*, C, H*r, W*r), r the upscale factor."""
+    x, r = input._data, upscale_factor
+    _check_shuffle(x, "pixel_shuffle", r, "upscale_factor")
+    if x.shape[-3] % (r * r):
+        raise RuntimeError(
+            "pixel_shuffle expects its input's 'channel' dimension to be divisible by the "
+            f"square of upscale_factor, but input.size(-3)={x.shape[-3]} is not divisible by "
+            f"{r * r}")
+    out = wrap(np.ascontiguousarray(_pixel_shuffle_np(x, r)))
+    if needs_grad(input):
+        attach(PixelShuffleBackward0, out, (input,), (), (r,))
+    return out
+
+
+def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
+    """Rearranges (*, C, H*r, W*r) into (*, C*r^2, H, W), r the downscale factor."""
+    x, r = input._data, downscale_factor
+    _check_shuffle(x, "pixel_unshuffle", r, "downscale_factor")
+    for dim, what in ((-2, "height"), (-1, "width")):
+        if x.shape[dim] % r:
+            raise RuntimeError(
+                f"pixel_unshuffle expects {what} to be divisible by downscale_factor, but "
+                f"input.size({dim})={x.shape[dim]} is not divisible by {r}")
+    out = wrap(np.ascontiguousarray(_pixel_unshuffle_np(x, r)))
+    if needs_grad(input):
+        attach(PixelUnshuffleBackward0, out, (input,), (), (r,))
     return out
 
 
