@@ -413,3 +413,33 @@ def test_upsample_and_softmax2d(kw):
     run_both(e, t, [rnd(2, 3, 4, 5)], **F32)
     run_both(e, t, [rnd(3, 4, 5)], **F32)
     same_error(lambda: e(ember.ones(3, 4)), lambda: t(torch.ones(3, 4)))
+
+
+@pytest.mark.parametrize("name,kw,shape", [
+    ("InstanceNorm1d", {}, (2, 3, 5)), ("InstanceNorm1d", {"affine": True}, (3, 5)),
+    ("InstanceNorm2d", {"track_running_stats": True}, (2, 3, 4, 4)),
+    ("InstanceNorm2d", {"affine": True, "track_running_stats": True, "momentum": None},
+     (3, 4, 5)),
+])
+def test_instance_norm(name, kw, shape):
+    e, t = twins(lambda nn: getattr(nn, name)(3, **kw))
+    assert repr(e) == repr(t)
+    assert list(e.state_dict()) == list(t.state_dict())
+    for _ in range(2):
+        run_both(e, t, [rnd(*shape)], **F32)
+    assert_same_params(e, t, exact=False)
+    e.eval()
+    t.eval()
+    run_both(e, t, [rnd(*shape, seed=3)], **F32)
+    x = rnd(2, 3, 5)
+    names = [lib.nn.functional.instance_norm(lib.tensor(x, requires_grad=True)).grad_fn.name()
+             for lib in (ember, torch)]
+    assert names[0] == names[1]
+
+
+def test_instance_norm_errors():
+    for fn in (lambda L: L.nn.InstanceNorm1d(3)(L.ones(2, 3, 4, 5)),
+               lambda L: L.nn.InstanceNorm2d(3)(L.ones(3, 4)),
+               lambda L: L.nn.functional.instance_norm(L.ones(2, 3, 1)),
+               lambda L: L.nn.InstanceNorm1d(4, affine=True)(L.ones(2, 3, 5))):
+        same_error(lambda fn=fn: fn(ember), lambda fn=fn: fn(torch))

@@ -66,7 +66,7 @@ __all__ = [
     "tanhshrink", "glu", "relu_", "elu_", "leaky_relu_", "hardtanh_", "threshold_", "selu_",
     "celu_", "prelu", "dropout1d", "dropout2d", "dropout3d", "hinge_embedding_loss",
     "poisson_nll_loss", "gaussian_nll_loss", "multilabel_soft_margin_loss", "soft_margin_loss",
-    "triplet_margin_loss", "pixel_shuffle", "pixel_unshuffle",
+    "triplet_margin_loss", "pixel_shuffle", "pixel_unshuffle", "instance_norm",
 ]
 
 sigmoid = pointwise.sigmoid
@@ -330,6 +330,31 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
     else:
         noise = wrap(_random.dropout_noise(x.shape, p, x.dtype))
     return input.mul_(noise) if inplace else input * noise
+
+
+def instance_norm(input: Tensor, running_mean: Tensor | None = None,
+                  running_var: Tensor | None = None, weight: Tensor | None = None,
+                  bias: Tensor | None = None, use_input_stats: bool = True,
+                  momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalizes each channel of each sample over its spatial dimensions."""
+    shape = tuple(input.shape)
+    if use_input_stats and int(np.prod(shape[2:])) <= 1:
+        raise ValueError("Expected more than 1 spatial element when training, got input size "
+                         f"{input.shape!r}")
+    b, c = shape[0], shape[1]
+    # As torch: batch norm over one sample of b*c channels, statistics repeated per sample
+    # and averaged back into the running ones.
+    flat = input.view(1, b * c, *shape[2:])
+    means = None if running_mean is None else running_mean.repeat(b)
+    variances = None if running_var is None else running_var.repeat(b)
+    out = batch_norm(flat, means, variances, None if weight is None else weight.repeat(b),
+                     None if bias is None else bias.repeat(b), use_input_stats, momentum, eps)
+    with no_grad():
+        if running_mean is not None:
+            running_mean.copy_(means.view(b, c).mean(0))
+        if running_var is not None:
+            running_var.copy_(variances.view(b, c).mean(0))
+    return out.view(*shape)
 
 
 def _feature_dropout(input: Tensor, p: float, training: bool, inplace: bool,
