@@ -443,3 +443,56 @@ def test_instance_norm_errors():
                lambda L: L.nn.functional.instance_norm(L.ones(2, 3, 1)),
                lambda L: L.nn.InstanceNorm1d(4, affine=True)(L.ones(2, 3, 5))):
         same_error(lambda fn=fn: fn(ember), lambda fn=fn: fn(torch))
+
+
+_ENCODERS = {
+    "post_norm": lambda nn: nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0),
+    "pre_norm_gelu": lambda nn: nn.TransformerEncoderLayer(8, 4, 12, dropout=0.0,
+                                                           activation="gelu", norm_first=True,
+                                                           batch_first=True),
+    "no_bias": lambda nn: nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, bias=False),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_ENCODERS))
+def test_transformer_encoder_layer(name):
+    e, t = twins(_ENCODERS[name])
+    assert_same_params(e, t)
+    assert repr(e) == repr(t)
+    # Sequences of 5 in batches of 3.
+    x = rnd(3, 5, 8) if e.self_attn.batch_first else rnd(5, 3, 8)
+    run_both(e, t, [x], **F32)
+    # Masks: padded keys (bool) and a causal additive mask.
+    pad = np.zeros((3, 5), bool)
+    pad[0, 3:] = True
+    causal = np.triu(np.full((5, 5), -np.inf, np.float32), 1)
+    outs = [m(lib.from_numpy(x), src_mask=lib.from_numpy(causal),
+              src_key_padding_mask=lib.from_numpy(pad))
+            for lib, m in ((ember, e), (torch, t))]
+    assert_same(outs[0], outs[1], **F32)
+    e.eval()
+    t.eval()
+    run_both(e, t, [x], **F32)
+
+
+@pytest.mark.parametrize("layer,kw", [
+    ("post_norm", {}), ("pre_norm_gelu", {}), ("pre_norm_gelu", {"enable_nested_tensor": False}),
+    ("no_bias", {"norm": True}),
+])
+def test_transformer_encoder(layer, kw):
+    import warnings
+
+    outs = []
+    for lib in (ember, torch):
+        lib.manual_seed(1)
+        norm = lib.nn.LayerNorm(8) if kw.get("norm") else None
+        args = {k: v for k, v in kw.items() if k != "norm"}
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            enc = lib.nn.TransformerEncoder(_ENCODERS[layer](lib.nn), 2, norm=norm, **args)
+        outs.append((enc, [str(w.message) for w in caught]))
+    (e, ew), (t, tw) = outs
+    assert ew == tw
+    assert repr(e) == repr(t)
+    assert_same_params(e, t)
+    run_both(e, t, [rnd(5, 3, 8, seed=2)], **F32)
