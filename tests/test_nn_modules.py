@@ -420,6 +420,8 @@ def test_upsample_and_softmax2d(kw):
     ("InstanceNorm2d", {"track_running_stats": True}, (2, 3, 4, 4)),
     ("InstanceNorm2d", {"affine": True, "track_running_stats": True, "momentum": None},
      (3, 4, 5)),
+    ("InstanceNorm3d", {"affine": True}, (2, 3, 2, 3, 2)),
+    ("BatchNorm3d", {}, (2, 3, 2, 3, 2)),
 ])
 def test_instance_norm(name, kw, shape):
     e, t = twins(lambda nn: getattr(nn, name)(3, **kw))

@@ -20,7 +20,8 @@ from .module import Module
 __all__ = [
     "Identity", "Linear", "Bilinear", "Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d",
     "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d",
-    "AdaptiveAvgPool2d", "BatchNorm1d", "BatchNorm2d", "InstanceNorm1d", "InstanceNorm2d",
+    "AdaptiveAvgPool2d", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "InstanceNorm1d",
+    "InstanceNorm2d", "InstanceNorm3d",
     "LayerNorm", "GroupNorm", "Dropout",
     "Dropout1d", "Dropout2d", "Dropout3d",
     "Embedding", "ReLU", "ReLU6", "LeakyReLU", "ELU", "GELU", "SiLU", "Mish", "Softplus",
@@ -479,6 +480,12 @@ class BatchNorm2d(_BatchNorm):
     _input_dims = (4,)
 
 
+class BatchNorm3d(_BatchNorm):
+    """Applies Batch Normalization over a 5D input."""
+
+    _input_dims = (5,)
+
+
 class _InstanceNorm(_BatchNorm):
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = False, track_running_stats: bool = False, device: Any = None,
@@ -515,6 +522,12 @@ class InstanceNorm2d(_InstanceNorm):
     """Applies Instance Normalization over a 3D (unbatched) or 4D input."""
 
     _input_dims = (3, 4)
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """Applies Instance Normalization over a 4D (unbatched) or 5D input."""
+
+    _input_dims = (4, 5)
 
 
 class LayerNorm(Module):
