@@ -652,3 +652,34 @@ def test_pixel_shuffle_errors():
                lambda L: F(L).pixel_unshuffle(L.ones(4, 4), 2),
                lambda L: F(L).pixel_unshuffle(L.ones(1, 1, 4, 4), -1)):
         same_error(lambda fn=fn: fn(ember), lambda fn=fn: fn(torch))
+
+
+@pytest.mark.parametrize("shape,size", [((2, 3, 5, 7), (2, 3)), ((3, 6, 6), 4),
+                                        ((1, 2, 5, 4), (None, 1)), ((2, 1, 3, 3), 5)])
+def test_adaptive_max_pool2d(shape, size):
+    check_op(lambda lib, x: F(lib).adaptive_max_pool2d(x, size), [arr(*shape)])
+    a = arr(*shape)
+    e = F(ember).adaptive_max_pool2d(ember.tensor(a, requires_grad=True), size, True)
+    t = F(torch).adaptive_max_pool2d(torch.tensor(a, requires_grad=True), size, True)
+    assert_same(e[1], t[1])
+    assert e[0].grad_fn.name() == t[0].grad_fn.name()
+
+
+def test_adaptive_max_pool_ties_nan_1d_modules_and_errors():
+    nan = float("nan")
+    for rows in ([[1.0, nan, 3.0], [nan, 2.0, 3.0]], [[1.0, 3.0, 3.0], [0.0, 2.0, 3.0]]):
+        e = F(ember).adaptive_max_pool2d(ember.tensor([[rows]]), 1, return_indices=True)
+        t = F(torch).adaptive_max_pool2d(torch.tensor([[rows]]), 1, return_indices=True)
+        assert_same(e[1], t[1])
+        assert_same(e[0], t[0])
+    check_op(lambda lib, x: F(lib).adaptive_max_pool1d(x, 3), [arr(2, 3, 7)])
+    e = F(ember).adaptive_max_pool1d(ember.tensor(arr(2, 7)), 3, return_indices=True)
+    t = F(torch).adaptive_max_pool1d(torch.tensor(arr(2, 7)), 3, return_indices=True)
+    assert_same(e[0], t[0])
+    assert_same(e[1], t[1])
+    for size in (3, (2, None)):
+        cls = "AdaptiveMaxPool1d" if size == 3 else "AdaptiveMaxPool2d"
+        assert repr(getattr(ember.nn, cls)(size)) == repr(getattr(torch.nn, cls)(size))
+    for fn in (lambda L: F(L).adaptive_max_pool2d(L.ones(2, 3), 2),
+               lambda L: F(L).adaptive_max_pool1d(L.ones(2, 3, 4, 5), 2)):
+        same_error(lambda fn=fn: fn(ember), lambda fn=fn: fn(torch))

@@ -17,6 +17,7 @@ from ..ops._math import raw as _raw
 from ..ops.linalg import matmul
 from ..ops.nn_ops import (
     adaptive_avg_pool2d,
+    adaptive_max_pool2d,
     avg_pool2d,
     batch_norm,
     binary_cross_entropy,
@@ -67,6 +68,8 @@ __all__ = [
     "celu_", "prelu", "dropout1d", "dropout2d", "dropout3d", "hinge_embedding_loss",
     "poisson_nll_loss", "gaussian_nll_loss", "multilabel_soft_margin_loss", "soft_margin_loss",
     "triplet_margin_loss", "pixel_shuffle", "pixel_unshuffle", "instance_norm",
+    "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool1d_with_indices",
+    "adaptive_max_pool2d_with_indices",
 ]
 
 sigmoid = pointwise.sigmoid
@@ -355,6 +358,29 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
         if running_var is not None:
             running_var.copy_(variances.view(b, c).mean(0))
     return out.view(*shape)
+
+
+def adaptive_max_pool2d_with_indices(input: Tensor, output_size: Any,
+                                     return_indices: bool = True) -> tuple:
+    """2-D adaptive max pooling returning the maxima and their indices."""
+    return adaptive_max_pool2d(input, output_size, True)
+
+
+def adaptive_max_pool1d_with_indices(input: Tensor, output_size: Any,
+                                     return_indices: bool = True) -> tuple:
+    """1-D adaptive max pooling returning the maxima and their indices."""
+    if input.dim() not in (2, 3):
+        raise RuntimeError(f"Expected 2 to 3 dimensions, but got {input.dim()}-dimensional "
+                           "tensor for argument #1 'self' (while checking arguments for "
+                           "adaptive_max_pool1d)")
+    out, idx = adaptive_max_pool2d(input.unsqueeze(-2), (1, _one(output_size)), True)
+    return out.squeeze(-2), idx.squeeze(-2)
+
+
+def adaptive_max_pool1d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
+    """1-D adaptive max pooling over the last dimension."""
+    out, idx = adaptive_max_pool1d_with_indices(input, output_size)
+    return (out, idx) if return_indices else out
 
 
 def _feature_dropout(input: Tensor, p: float, training: bool, inplace: bool,

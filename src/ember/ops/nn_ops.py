@@ -676,6 +676,53 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
     return out
 
 
+def _adaptive_max_grad(m: Any, g: Any, x: Any, idx: np.ndarray, xs: tuple) -> Any:
+    # idx: (planes, outputs) flat positions within each input plane.
+    rows = m.reshape(g, idx.shape)
+    return m.tie(m.reshape(m.scatter_rows(rows, idx, xs[-1] * xs[-2]), xs), x)
+
+
+AdaptiveMaxPool2DBackward0 = node_class("AdaptiveMaxPool2DBackward0", _adaptive_max_grad)
+
+
+def _adaptive_bounds(size: int, out: int) -> list:
+    return [((i * size) // out, -((-(i + 1) * size) // out)) for i in range(out)]
+
+
+def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
+    """2-D adaptive max pooling to output_size (None keeps that input size); with
+    return_indices, also the flat position of each maximum within its input plane."""
+    x = input._data
+    if x.ndim not in (3, 4):
+        raise RuntimeError("adaptive_max_pool2d(): Expected 3D or 4D tensor, but got: "
+                           f"{list(x.shape)}")
+    if not isinstance(output_size, (list, tuple)):
+        output_size = (output_size, output_size)
+    h, w = x.shape[-2:]
+    oh = h if output_size[0] is None else int(output_size[0])
+    ow = w if output_size[1] is None else int(output_size[1])
+    planes = x.reshape(-1, h * w)
+    idx = np.empty((planes.shape[0], oh * ow), np.int64)
+    grid = np.arange(h * w, dtype=np.int64).reshape(h, w)
+    for i, (a, b) in enumerate(_adaptive_bounds(h, oh)):
+        for j, (c, d) in enumerate(_adaptive_bounds(w, ow)):
+            where = grid[a:b, c:d].ravel()
+            window = planes[:, where]
+            # torch keeps the first maximum, or the last NaN in scan order.
+            pick = window.argmax(1) if window.size else np.zeros(len(window), np.int64)
+            nan = np.isnan(window)
+            if nan.any():
+                last = window.shape[1] - 1 - nan[:, ::-1].argmax(1)
+                pick = np.where(nan.any(1), last, pick)
+            idx[:, i * ow + j] = where[pick]
+    out = wrap(np.take_along_axis(planes, idx, 1).reshape(x.shape[:-2] + (oh, ow)))
+    if needs_grad(input):
+        attach(AdaptiveMaxPool2DBackward0, out, (input,), (input,), (idx, x.shape))
+    if not return_indices:
+        return out
+    return out, wrap(idx.reshape(x.shape[:-2] + (oh, ow)))
+
+
 # -- normalization -----------------------------------------------------------------------------
 
 def _norm_grad_input(m: Any, g: Any, x: Any, w: Any, b: Any, rstd: Any, mean: Any,
