@@ -131,6 +131,11 @@ SCHEDULERS = [
     ("OneCycleLR", {"max_lr": 1.0, "total_steps": 12}, "SGD"),
     ("OneCycleLR", {"max_lr": 0.5, "total_steps": 12, "three_phase": True,
                     "anneal_strategy": "linear"}, "Adam"),
+    ("MultiplicativeLR", {"lr_lambda": lambda e: 0.9 if e % 2 else 0.95}, "SGD"),
+    ("ConstantLR", {"factor": 0.5, "total_iters": 4}, "SGD"),
+    ("PolynomialLR", {"total_iters": 6, "power": 2.0}, "SGD"),
+    ("CosineAnnealingWarmRestarts", {"T_0": 3, "T_mult": 2, "eta_min": 0.001}, "SGD"),
+    ("CosineAnnealingWarmRestarts", {"T_0": 4}, "Adam"),
 ]
 
 
@@ -233,3 +238,33 @@ def test_seeded_training_run_on_digits_matches_torch():
     t = train_mlp(torch, x, y)
     np.testing.assert_allclose(e, t, rtol=1e-4)
     assert e[-1] < e[0] / 4
+
+
+def test_chained_scheduler_and_warm_restarts_by_epoch():
+    def run(lib):
+        p = lib.zeros(1, requires_grad=True)
+        o = lib.optim.SGD([p], lr=1.0)
+        sched = lib.optim.lr_scheduler
+        chain = sched.ChainedScheduler([sched.ConstantLR(o, factor=0.1, total_iters=2),
+                                        sched.ExponentialLR(o, gamma=0.9)])
+        out = []
+        for _ in range(5):
+            o.step()
+            chain.step()
+            out.append(chain.get_last_lr()[0])
+        o2 = lib.optim.SGD([p], lr=1.0)
+        warm = sched.CosineAnnealingWarmRestarts(o2, T_0=2, T_mult=2)
+        for epoch in (0.5, 1.5, 2.0, 3.25, 7.0, 13.5):
+            warm.step(epoch)
+            out.append(o2.param_groups[0]["lr"])
+        return out, sorted(chain.state_dict())
+
+    (e, ek), (t, tk) = run(ember), run(torch)
+    np.testing.assert_allclose(e, t, rtol=1e-12)
+    assert ek == [k for k in tk if k in ek]
+    for fn in (lambda lib, o: lib.optim.lr_scheduler.ChainedScheduler([]),
+               lambda lib, o: lib.optim.lr_scheduler.ConstantLR(o, factor=1.5),
+               lambda lib, o: lib.optim.lr_scheduler.CosineAnnealingWarmRestarts(o, T_0=0),
+               lambda lib, o: lib.optim.lr_scheduler.CosineAnnealingWarmRestarts(o, 2, 0)):
+        same_error(lambda fn=fn: fn(ember, ember.optim.SGD([ember.zeros(1)], lr=1.0)),
+                   lambda fn=fn: fn(torch, torch.optim.SGD([torch.zeros(1)], lr=1.0)))
