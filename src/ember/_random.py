@@ -247,7 +247,14 @@ default_generator = Generator()
 default_generator.manual_seed(_nondeterministic_seed())
 
 
+# Called before every draw while a vmap is running (set by ember.func), to refuse random
+# operations in its randomness="error" mode; None otherwise.
+draw_check: list = [None]
+
+
 def _gen(generator: Generator | None) -> Generator:
+    if draw_check[0] is not None:
+        draw_check[0]()
     return default_generator if generator is None else generator
 
 

@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .. import _random
 from .._tensor import Size, Tensor
 from . import _dispatch
 from ._dispatch import op
@@ -22,6 +23,24 @@ from ._dispatch import op
 _levels = itertools.count(1)
 # Active vmap levels: level -> batch size.
 LEVEL_SIZE: dict = {}
+# (level, randomness) of the running vmaps, innermost last.
+RANDOMNESS: list = []
+
+
+def _check_randomness() -> None:
+    if RANDOMNESS and RANDOMNESS[-1][1] == "error":
+        raise RuntimeError(
+            "vmap: called random operation while in randomness error mode. Please either use "
+            "the 'same' or 'different' randomness flags on vmap or perform the randomness "
+            "operation out of vmap")
+
+
+def different_randomness_level() -> int | None:
+    """The innermost vmap level when it asked for randomness="different", else None:
+    random factories then draw one sample per batch entry."""
+    if RANDOMNESS and RANDOMNESS[-1][1] == "different":
+        return RANDOMNESS[-1][0]
+    return None
 
 
 class _MetaArray(np.ndarray):
@@ -354,6 +373,11 @@ def _inplace_rule(fn: Callable, name: str, args: tuple, kwargs: dict, level: int
     return self
 
 
+def _draw_rule(fn: Callable, name: str, args: tuple, kwargs: dict, level: int) -> Any:
+    # The op itself (not through the dispatcher again), on the batched tensor.
+    return _dispatch._ORIGINAL_OF.get(fn, fn)(*args, **kwargs)
+
+
 def _passthrough_rule(fn: Callable, name: str, args: tuple, kwargs: dict, level: int) -> Any:
     """Ops that act on each element or keep the whole layout (casts, clones, *_like)."""
     if not _b(args[0], level) or any(_b(a, level) for a in args[1:]):
@@ -598,14 +622,19 @@ _POINTWISE = (
 ).split()
 _PASSTHROUGH = (
     "to type_as float double half long int short char byte bool cpu clone contiguous alias "
-    "zeros_like ones_like full_like empty_like rand_like randn_like detach"
+    "zeros_like ones_like full_like empty_like detach"
 ).split()
+# Random ops see the batched tensor itself: they draw per example or per batch entry as
+# vmap's randomness says (ember.ops.creation.batched_draw, random_ops._fill).
+_DRAW = "rand_like randn_like randint_like normal_ uniform_ bernoulli_ exponential_ random_"
 _REDUCE = "sum mean nansum amax amin logsumexp prod std var all any norm count_nonzero".split()
 
 for _n in _POINTWISE:
     RULES[_n] = _pointwise_rule
 for _n in _PASSTHROUGH:
     RULES[_n] = _passthrough_rule
+for _n in _DRAW.split():
+    RULES[_n] = _draw_rule
 for _n in _REDUCE:
     RULES[_n] = _reduce_rule
 for _n in ("softmax", "log_softmax", "cumsum", "cumprod", "unbind", "select", "narrow",
@@ -732,6 +761,8 @@ def vmap(func: Callable, in_dims: Any = 0, out_dims: Any = 0, randomness: str = 
         level = next(_levels)
         LEVEL_SIZE[level] = size
         _dispatch.ACTIVE[0] += 1
+        RANDOMNESS.append((level, randomness))
+        _random.draw_check[0] = _check_randomness
         try:
             vals = [x if d is None else wrap_at(x, level, d % x.dim())
                     for x, d in zip(leaves, dims)]
@@ -740,6 +771,9 @@ def vmap(func: Callable, in_dims: Any = 0, out_dims: Any = 0, randomness: str = 
         finally:
             _dispatch.ACTIVE[0] -= 1
             del LEVEL_SIZE[level]
+            RANDOMNESS.pop()
+            if not RANDOMNESS:
+                _random.draw_check[0] = None
 
     return wrapped
 

@@ -11,7 +11,7 @@ import numpy as np
 from .. import _random
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
-from ..ops import nn_ops, pointwise, pointwise_math
+from ..ops import creation, nn_ops, pointwise, pointwise_math
 from ..ops._core import attach, needs_grad, node_class, wrap, wrap_dim
 from ..ops._math import raw as _raw
 from ..ops.linalg import matmul
@@ -331,7 +331,8 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
     if p == 1:
         noise = wrap(np.zeros((), x.dtype))
     else:
-        noise = wrap(_random.dropout_noise(x.shape, p, x.dtype))
+        # One mask per example under vmap(randomness="different").
+        noise = creation.batched_draw(lambda s: _random.dropout_noise(s, p, x.dtype), x.shape)
     return input.mul_(noise) if inplace else input * noise
 
 

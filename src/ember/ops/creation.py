@@ -361,14 +361,30 @@ def eye(n: int, m: int | None = None, *, out: Any = None, dtype: Any = None,
 
 # -- random ------------------------------------------------------------------------------
 
+def batched_draw(draw: Any, shape: tuple, requires_grad: bool = False) -> Tensor:
+    """`draw(shape)` as a tensor; inside vmap(randomness="different"), one draw per batch
+    entry (the batch size in front, as torch draws them), batched at that vmap's level."""
+    from ..func import _dispatch
+
+    if _dispatch.ACTIVE[0]:
+        from ..func import _vmap
+
+        level = _vmap.different_randomness_level()
+        if level is not None:
+            t = _finish(draw((_vmap.LEVEL_SIZE[level],) + tuple(shape)), requires_grad)
+            return _vmap.wrap_at(t, level, 0)
+    return _finish(draw(tuple(shape)), requires_grad)
+
+
 def rand(*size: Any, generator: Any = None, out: Any = None, dtype: Any = None,
          layout: Any = None, device: Any = None, requires_grad: bool = False,
          pin_memory: bool = False) -> Tensor:
     """Returns a tensor filled with random numbers from a uniform distribution on [0, 1)."""
     from .. import _random
 
-    return _finish(_random.rand(_size(size), _np_dtype(dtype), generator=generator),
-                   requires_grad)
+    dt = _np_dtype(dtype)
+    return batched_draw(lambda shape: _random.rand(shape, dt, generator=generator),
+                         _size(size), requires_grad)
 
 
 def randn(*size: Any, generator: Any = None, out: Any = None, dtype: Any = None,
@@ -378,8 +394,9 @@ def randn(*size: Any, generator: Any = None, out: Any = None, dtype: Any = None,
     and variance 1."""
     from .. import _random
 
-    return _finish(_random.randn(_size(size), _np_dtype(dtype), generator=generator),
-                   requires_grad)
+    dt = _np_dtype(dtype)
+    return batched_draw(lambda shape: _random.randn(shape, dt, generator=generator),
+                         _size(size), requires_grad)
 
 
 def randint(*args: Any, generator: Any = None, out: Any = None, dtype: Any = None,
@@ -401,22 +418,22 @@ def randint(*args: Any, generator: Any = None, out: Any = None, dtype: Any = Non
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} "
                            f">= to={high}")
     dt = _np_dtype(dtype, _dtypes.int64)
-    return _finish(_random.randint(low, high, _size((shape,)), dt, generator=generator),
-                   requires_grad)
+    return batched_draw(lambda s: _random.randint(low, high, s, dt, generator=generator),
+                         _size((shape,)), requires_grad)
 
 
 def rand_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
               requires_grad: bool = False, memory_format: Any = None) -> Tensor:
     """Returns a tensor with the same size as input filled with random numbers from a
     uniform distribution on [0, 1)."""
-    return rand(input._data.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+    return rand(tuple(input.shape), dtype=dtype or input.dtype, requires_grad=requires_grad)
 
 
 def randn_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
                requires_grad: bool = False, memory_format: Any = None) -> Tensor:
     """Returns a tensor with the same size as input filled with random numbers from a normal
     distribution with mean 0 and variance 1."""
-    return randn(input._data.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+    return randn(tuple(input.shape), dtype=dtype or input.dtype, requires_grad=requires_grad)
 
 
 def randint_like(input: Tensor, low: int = 0, high: int | None = None, *, dtype: Any = None,
@@ -426,7 +443,7 @@ def randint_like(input: Tensor, low: int = 0, high: int | None = None, *, dtype:
     uniformly between low (inclusive) and high (exclusive)."""
     if high is None:
         low, high = 0, low
-    return randint(low, high, input._data.shape, dtype=dtype or input.dtype,
+    return randint(low, high, tuple(input.shape), dtype=dtype or input.dtype,
                    requires_grad=requires_grad)
 
 

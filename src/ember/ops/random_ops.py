@@ -21,10 +21,36 @@ FUNCTIONS = ["randperm", "normal"]
 
 def _fill(self: Tensor, draw: Any) -> Tensor:
     """Runs an in-place sampler on the tensor's memory, as an in-place op."""
-    check_inplace(self)
-    draw(self._data)
-    bump_version(self)
+    value = getattr(self, "_value", None)  # a tensor batched by vmap
+    check_inplace(self if value is None else value)
+    if value is None:
+        if _different_randomness():
+            raise RuntimeError(
+                "vmap: Cannot ask for different inplace randomness on an unbatched tensor. "
+                "This will appear like same randomness. If this is necessary for your usage, "
+                "please file an issue with functorch.")
+        draw(self._data)
+        bump_version(self)
+    elif _different_randomness():
+        draw(value._data)
+        bump_version(value)
+    else:
+        # The same draw for every example.
+        one = np.empty(tuple(self.shape), value._data.dtype)
+        draw(one)
+        value._data[...] = one
+        bump_version(value)
     return self
+
+
+def _different_randomness() -> bool:
+    from ..func import _dispatch
+
+    if not _dispatch.ACTIVE[0]:
+        return False
+    from ..func import _vmap
+
+    return _vmap.different_randomness_level() is not None
 
 
 def _floating(self: Tensor, name: str) -> None:
