@@ -498,3 +498,26 @@ def test_transformer_encoder(layer, kw):
     assert repr(e) == repr(t)
     assert_same_params(e, t)
     run_both(e, t, [rnd(5, 3, 8, seed=2)], **F32)
+
+
+@pytest.mark.parametrize("kw", [{}, {"norm_first": True, "batch_first": True,
+                                     "activation": "gelu"}])
+def test_transformer_decoder(kw):
+    def make(nn):
+        layer = nn.TransformerDecoderLayer(8, 2, 12, dropout=0.0, **kw)
+        return nn.TransformerDecoder(layer, 2, norm=nn.LayerNorm(8))
+
+    e, t = twins(make)
+    assert repr(e) == repr(t)
+    assert_same_params(e, t)
+    batch_first = kw.get("batch_first", False)
+    tgt = rnd(3, 4, 8) if batch_first else rnd(4, 3, 8)
+    memory = rnd(3, 5, 8, seed=1) if batch_first else rnd(5, 3, 8, seed=1)
+    run_both(e, t, [tgt, memory], **F32)
+    causal = np.triu(np.full((4, 4), -np.inf, np.float32), 1)
+    pad = np.zeros((3, 5), bool)
+    pad[1, 3:] = True
+    outs = [m(lib.from_numpy(tgt), lib.from_numpy(memory), tgt_mask=lib.from_numpy(causal),
+              memory_key_padding_mask=lib.from_numpy(pad))
+            for lib, m in ((ember, e), (torch, t))]
+    assert_same(outs[0], outs[1], **F32)
