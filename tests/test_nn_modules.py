@@ -521,3 +521,29 @@ def test_transformer_decoder(kw):
               memory_key_padding_mask=lib.from_numpy(pad))
             for lib, m in ((ember, e), (torch, t))]
     assert_same(outs[0], outs[1], **F32)
+
+
+def test_transformer():
+    import warnings
+
+    outs = []
+    for lib in (ember, torch):
+        lib.manual_seed(2)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model = lib.nn.Transformer(8, 2, 2, 1, 16, dropout=0.0)
+        outs.append((model, [str(w.message) for w in caught]))
+    (e, ew), (t, tw) = outs
+    assert ew == tw
+    assert repr(e) == repr(t)
+    assert_same_params(e, t)
+    src, tgt = rnd(5, 3, 8), rnd(4, 3, 8, seed=1)
+    run_both(e, t, [src, tgt], **F32)
+    mask = [lib.nn.Transformer.generate_square_subsequent_mask(4) for lib in (ember, torch)]
+    assert_same(mask[0], mask[1])
+    outs = [m(lib.from_numpy(src), lib.from_numpy(tgt), tgt_mask=mk)
+            for lib, m, mk in ((ember, e, mask[0]), (torch, t, mask[1]))]
+    assert_same(outs[0], outs[1], **F32)
+    for bad in (lambda lib, m: m(lib.ones(5, 3, 8), lib.ones(4, 2, 8)),
+                lambda lib, m: m(lib.ones(5, 3, 8), lib.ones(4, 3, 6))):
+        same_error(lambda bad=bad: bad(ember, e), lambda bad=bad: bad(torch, t))
