@@ -683,3 +683,31 @@ def test_adaptive_max_pool_ties_nan_1d_modules_and_errors():
     for fn in (lambda L: F(L).adaptive_max_pool2d(L.ones(2, 3), 2),
                lambda L: F(L).adaptive_max_pool1d(L.ones(2, 3, 4, 5), 2)):
         same_error(lambda fn=fn: fn(ember), lambda fn=fn: fn(torch))
+
+
+@pytest.mark.parametrize("training", [False, True])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_rrelu_draws_as_torch(training, dtype):
+    a = arr(4, 5, dtype=dtype)
+    outs = []
+    for lib in (ember, torch):
+        lib.manual_seed(3)
+        x = lib.tensor(a, requires_grad=True)
+        y = F(lib).rrelu(x, 0.1, 0.4, training)
+        (y * y).sum().backward()
+        outs.append((y, x.grad, y.grad_fn.name()))
+        lib.manual_seed(3)
+        t = lib.tensor(a)
+        assert F(lib).rrelu_(t, 0.1, 0.4, training) is t
+        outs[-1] += (t,)
+    (ey, eg, en, et), (ty, tg, tn, tt) = outs
+    assert_same(ey, ty)
+    assert_same(eg, tg)
+    assert_same(et, tt)
+    assert en == tn
+    if not training:
+        check_op(lambda lib, x: F(lib).rrelu(x, 0.1, 0.4), [a.astype(np.float64)])
+    same_error(lambda: F(ember).rrelu(ember.ones(2), 0.5, 0.2),
+               lambda: F(torch).rrelu(torch.ones(2), 0.5, 0.2))
+    for args in [(), (0.1, 0.3, True)]:
+        assert repr(ember.nn.RReLU(*args)) == repr(torch.nn.RReLU(*args))

@@ -44,6 +44,7 @@ from ..ops.nn_ops import (
     pixel_unshuffle,
     prelu,
     reduction_enum,
+    rrelu,
     selu,
     silu,
     smooth_l1_loss,
@@ -69,7 +70,7 @@ __all__ = [
     "poisson_nll_loss", "gaussian_nll_loss", "multilabel_soft_margin_loss", "soft_margin_loss",
     "triplet_margin_loss", "pixel_shuffle", "pixel_unshuffle", "instance_norm",
     "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool1d_with_indices",
-    "adaptive_max_pool2d_with_indices",
+    "adaptive_max_pool2d_with_indices", "rrelu", "rrelu_",
 ]
 
 sigmoid = pointwise.sigmoid
@@ -89,6 +90,12 @@ def softsign(input: Tensor) -> Tensor:
 def tanhshrink(input: Tensor) -> Tensor:
     """Applies x - tanh(x) element-wise."""
     return input - input.tanh()
+
+
+def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
+           training: bool = False) -> Tensor:
+    """In-place version of rrelu()."""
+    return rrelu(input, lower, upper, training, True)
 
 
 def relu_(input: Tensor) -> Tensor:

@@ -1565,6 +1565,47 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     return out
 
 
+RreluWithNoiseBackward0 = node_class("RreluWithNoiseBackward0",
+                                     lambda m, g, x, noise: m.tie(g * m.const(noise), x))
+RreluWithNoiseBackward1 = node_class("RreluWithNoiseBackward1",
+                                     lambda m, g, noise: g * m.const(noise))
+
+
+def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
+          training: bool = False, inplace: bool = False) -> Tensor:
+    """Randomized leaky ReLU: in training each non-positive element is multiplied by a
+    slope drawn uniformly from [lower, upper]; in evaluation by their mean."""
+    from .. import _random
+
+    if lower > upper:
+        raise RuntimeError("Lower bound should be less than or equal to the upper bound")
+    x = input._data
+    if x.dtype.kind != "f":
+        raise RuntimeError(f'"rrelu_with_noise" not implemented for \'{input.dtype._legacy}\'')
+    if training:
+        # One double draw per non-positive element, in order (torch's loop), rounded to the
+        # tensor's dtype.
+        hit = x <= 0
+        slopes = np.empty(int(hit.sum()), np.float64)
+        _random.uniform_(slopes, lower, upper)
+        noise = np.ones_like(x)
+        noise[hit] = slopes.astype(x.dtype)
+    else:
+        noise = np.where(x > 0, x.dtype.type(1), x.dtype.type((lower + upper) / 2))
+    out = wrap(np.asarray(x * noise, x.dtype))
+    cls = RreluWithNoiseBackward1 if inplace else RreluWithNoiseBackward0
+    if inplace:
+        from .inplace import check_inplace, write_result
+
+        check_inplace(input)
+        if needs_grad(input):
+            attach(cls, out, (input,), (), (noise,))
+        return write_result(input, out)
+    if needs_grad(input):
+        attach(cls, out, (input,), (input,), (noise,))
+    return out
+
+
 # -- losses -------------------------------------------------------------------------------------
 
 REDUCTIONS = {"none": 0, "mean": 1, "sum": 2}

@@ -27,7 +27,8 @@ __all__ = [
     "Embedding", "ReLU", "ReLU6", "LeakyReLU", "ELU", "GELU", "SiLU", "Mish", "Softplus",
     "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Softmin", "Hardtanh", "LogSigmoid", "SELU",
     "CELU", "Threshold", "Hardsigmoid", "Hardswish", "Softsign", "Hardshrink", "Softshrink",
-    "Tanhshrink", "GLU", "PReLU", "Softmax2d", "Upsample", "ConstantPad1d", "ConstantPad2d",
+    "Tanhshrink", "GLU", "PReLU", "RReLU", "Softmax2d", "Upsample", "ConstantPad1d",
+    "ConstantPad2d",
     "ConstantPad3d", "ZeroPad1d", "ZeroPad2d", "ZeroPad3d", "ReflectionPad1d",
     "ReflectionPad2d", "ReflectionPad3d", "ReplicationPad1d", "ReplicationPad2d",
     "ReplicationPad3d", "CircularPad1d", "CircularPad2d", "CircularPad3d", "Flatten",
@@ -927,6 +928,24 @@ CircularPad2d = _pad_class("CircularPad2d", _PadNd, 2, "circular",
                            "Pads the last two dimensions circularly.")
 CircularPad3d = _pad_class("CircularPad3d", _PadNd, 3, "circular",
                            "Pads the last three dimensions circularly.")
+
+
+class RReLU(Module):
+    """Randomized leaky ReLU: random slopes for non-positive inputs in training, their mean
+    in evaluation."""
+
+    def __init__(self, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
+                 inplace: bool = False) -> None:
+        super().__init__()
+        self.lower = lower
+        self.upper = upper
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.rrelu(input, self.lower, self.upper, self.training, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"lower={self.lower}, upper={self.upper}{_inplace_str(self.inplace)}"
 
 
 class PReLU(Module):
