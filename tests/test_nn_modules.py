@@ -547,3 +547,27 @@ def test_transformer():
     for bad in (lambda lib, m: m(lib.ones(5, 3, 8), lib.ones(4, 2, 8)),
                 lambda lib, m: m(lib.ones(5, 3, 8), lib.ones(4, 3, 6))):
         same_error(lambda bad=bad: bad(ember, e), lambda bad=bad: bad(torch, t))
+
+
+@pytest.mark.parametrize("kw", [{}, {"batch_first": True, "padding_value": -1.0},
+                                {"padding_side": "left"},
+                                {"batch_first": True, "padding_side": "left"}])
+def test_pad_sequence(kw):
+    arrays = [rnd(3, 2), rnd(1, 2, seed=1), rnd(4, 2, seed=2)]
+    outs = []
+    for lib in (ember, torch):
+        seqs = [lib.tensor(a, requires_grad=True) for a in arrays]
+        out = lib.nn.utils.rnn.pad_sequence(seqs, **kw)
+        w = lib.tensor(np.random.default_rng(0).standard_normal(tuple(out.shape)).astype(
+            np.float32))
+        (out * w).sum().backward()
+        outs.append((out, [s.grad for s in seqs], out.grad_fn.name()))
+    (eo, eg, en), (to, tg, tn) = outs
+    assert_same(eo, to)
+    assert_same(eg, tg)
+    assert en == tn
+    for bad in ([], [np.ones((2, 3)), np.ones((2, 4))]):
+        same_error(lambda bad=bad: ember.nn.utils.rnn.pad_sequence(
+                       [ember.tensor(b) for b in bad], **kw),
+                   lambda bad=bad: torch.nn.utils.rnn.pad_sequence(
+                       [torch.tensor(b) for b in bad], **kw))
