@@ -431,13 +431,7 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
     (N, C, L), as torch does for now, with its warning)."""
     _check_p(p)
     n = input.dim()
-    if n not in (3, 4):
-        warnings.warn(
-            f"dropout2d: Received a {n}-D input to dropout2d, which is deprecated and will "
-            "result in an error in a future release. To retain the behavior and silence this "
-            "warning, please use dropout instead. Note that dropout2d exists to provide "
-            "channel-wise dropout on inputs with 2 spatial dimensions, a channel dimension, "
-            "and an optional batch dimension (i.e. 3D or 4D inputs).", stacklevel=2)
+    _warn_rank("dropout2d", n, 2)
     if n == 3:
         warnings.warn(
             "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D "
@@ -454,14 +448,20 @@ def dropout3d(input: Tensor, p: float = 0.5, training: bool = True,
     """Randomly zeroes whole channels of (N, C, D, H, W) or (C, D, H, W) input."""
     _check_p(p)
     n = input.dim()
-    if n not in (4, 5):
-        warnings.warn(
-            f"dropout3d: Received a {n}-D input to dropout3d, which is deprecated and will "
-            "result in an error in a future release. To retain the behavior and silence this "
-            "warning, please use dropout instead. Note that dropout3d exists to provide "
-            "channel-wise dropout on inputs with 3 spatial dimensions, a channel dimension, "
-            "and an optional batch dimension (i.e. 4D or 5D inputs).", stacklevel=2)
+    _warn_rank("dropout3d", n, 3)
     return _feature_dropout(input, p, training, inplace, n == 5)
+
+
+def _warn_rank(name: str, n: int, spatial: int) -> None:
+    # torch's deprecation warning for feature dropout of an input of another rank.
+    if n not in (spatial + 1, spatial + 2):
+        warnings.warn(
+            f"{name}: Received a {n}-D input to {name}, which is deprecated and will result "
+            "in an error in a future release. To retain the behavior and silence this "
+            f"warning, please use dropout instead. Note that {name} exists to provide "
+            f"channel-wise dropout on inputs with {spatial} spatial dimensions, a channel "
+            f"dimension, and an optional batch dimension (i.e. {spatial + 1}D or "
+            f"{spatial + 2}D inputs).", stacklevel=3)
 
 
 # -- padding -------------------------------------------------------------------------------

@@ -657,17 +657,24 @@ def _adaptive_matrix(size: int, out: int, dt: np.dtype) -> np.ndarray:
     return mat
 
 
-def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
-    """2-D adaptive average pooling to output_size (None keeps that input size)."""
-    x = input._data
+def _adaptive_sizes(x: np.ndarray, output_size: Any, got: str) -> tuple:
+    """(h, w, oh, ow) of 2-D adaptive pooling (None keeps that input size), after torch's
+    rank check (`got` is how its message introduces the shape)."""
     if x.ndim not in (3, 4):
-        raise RuntimeError("adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got "
-                           f"{list(x.shape)}")
+        raise RuntimeError(f"{got} {list(x.shape)}")
     if not isinstance(output_size, (list, tuple)):
         output_size = (output_size, output_size)
     h, w = x.shape[-2:]
     oh = h if output_size[0] is None else int(output_size[0])
     ow = w if output_size[1] is None else int(output_size[1])
+    return h, w, oh, ow
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
+    """2-D adaptive average pooling to output_size (None keeps that input size)."""
+    x = input._data
+    h, w, oh, ow = _adaptive_sizes(
+        x, output_size, "adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got")
     ph = _adaptive_matrix(h, oh, x.dtype)
     pw = _adaptive_matrix(w, ow, x.dtype)
     out = wrap(np.ascontiguousarray(ph @ x @ pw.T))
@@ -693,14 +700,8 @@ def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = 
     """2-D adaptive max pooling to output_size (None keeps that input size); with
     return_indices, also the flat position of each maximum within its input plane."""
     x = input._data
-    if x.ndim not in (3, 4):
-        raise RuntimeError("adaptive_max_pool2d(): Expected 3D or 4D tensor, but got: "
-                           f"{list(x.shape)}")
-    if not isinstance(output_size, (list, tuple)):
-        output_size = (output_size, output_size)
-    h, w = x.shape[-2:]
-    oh = h if output_size[0] is None else int(output_size[0])
-    ow = w if output_size[1] is None else int(output_size[1])
+    h, w, oh, ow = _adaptive_sizes(
+        x, output_size, "adaptive_max_pool2d(): Expected 3D or 4D tensor, but got:")
     planes = x.reshape(-1, h * w)
     idx = np.empty((planes.shape[0], oh * ow), np.int64)
     grid = np.arange(h * w, dtype=np.int64).reshape(h, w)

@@ -425,7 +425,28 @@ class ReduceLROnPlateau(LRScheduler):
         self._last_lr = _lrs(self)
 
 
-class SequentialLR(LRScheduler):
+class _Composed(LRScheduler):
+    """A scheduler driving other schedulers (`_schedulers`): their states are part of its
+    own."""
+
+    _schedulers: list
+
+    def state_dict(self) -> dict:
+        state = {k: v for k, v in self.__dict__.items()
+                 if k not in ("optimizer", "_schedulers")}
+        state["_schedulers"] = [s.state_dict() for s in self._schedulers]
+        return state
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        scheds = state_dict.pop("_schedulers")
+        self.__dict__.update(state_dict)
+        # Put the key back: the caller's dict is left as it was (as torch does).
+        state_dict["_schedulers"] = scheds
+        for s, sd in zip(self._schedulers, scheds):
+            s.load_state_dict(sd)
+
+
+class SequentialLR(_Composed):
     """Runs a list of schedulers one after the other, switching at the milestones."""
 
     def __init__(self, optimizer: Optimizer, schedulers: list, milestones: list,
@@ -468,18 +489,6 @@ class SequentialLR(LRScheduler):
             sched.step()
         self._last_lr = sched.get_last_lr()
 
-    def state_dict(self) -> dict:
-        state = {k: v for k, v in self.__dict__.items()
-                 if k not in ("optimizer", "_schedulers")}
-        state["_schedulers"] = [s.state_dict() for s in self._schedulers]
-        return state
-
-    def load_state_dict(self, state_dict: dict) -> None:
-        scheds = state_dict.pop("_schedulers")
-        self.__dict__.update(state_dict)
-        state_dict["_schedulers"] = scheds
-        for s, sd in zip(self._schedulers, scheds):
-            s.load_state_dict(sd)
 
 
 
@@ -599,7 +608,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         self._last_lr = _lrs(self)
 
 
-class ChainedScheduler(LRScheduler):
+class ChainedScheduler(_Composed):
     """Steps several schedulers of one optimizer together, each after the other."""
 
     def __init__(self, schedulers: list, optimizer: Optimizer | None = None) -> None:
@@ -631,16 +640,3 @@ class ChainedScheduler(LRScheduler):
         for sched in self._schedulers:
             sched.step()
         self._last_lr = _lrs(self._schedulers[-1])
-
-    def state_dict(self) -> dict:
-        state = {k: v for k, v in self.__dict__.items()
-                 if k not in ("optimizer", "_schedulers")}
-        state["_schedulers"] = [sched.state_dict() for sched in self._schedulers]
-        return state
-
-    def load_state_dict(self, state_dict: dict) -> None:
-        scheds = state_dict.pop("_schedulers")
-        self.__dict__.update(state_dict)
-        state_dict["_schedulers"] = scheds
-        for sched, state in zip(self._schedulers, scheds):
-            sched.load_state_dict(state)
