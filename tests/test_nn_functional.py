@@ -711,3 +711,55 @@ def test_rrelu_draws_as_torch(training, dtype):
                lambda: F(torch).rrelu(torch.ones(2), 0.5, 0.2))
     for args in [(), (0.1, 0.3, True)]:
         assert repr(ember.nn.RReLU(*args)) == repr(torch.nn.RReLU(*args))
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+@pytest.mark.parametrize("layout", ["offsets", "last_offset", "2d", "padding"])
+def test_embedding_bag(mode, layout):
+    w0 = np.random.default_rng(0).standard_normal((10, 3)).astype(np.float32)
+    idx = np.array([1, 2, 4, 5, 4, 3, 2, 9, 0])
+    kw: dict = {"mode": mode}
+    if layout == "2d":
+        idx = idx[:8].reshape(2, 4)
+    elif layout == "last_offset":
+        kw.update(offsets=np.array([0, 4, 4, 7, 9]), include_last_offset=True)
+    else:
+        kw["offsets"] = np.array([0, 4, 4, 7])
+    if layout == "padding":
+        kw["padding_idx"] = 4
+    outs = []
+    for lib in (ember, torch):
+        w = lib.tensor(w0, requires_grad=True)
+        args = {k: lib.tensor(v) if isinstance(v, np.ndarray) else v for k, v in kw.items()}
+        psw = None
+        if mode == "sum":
+            psw = lib.tensor(np.linspace(0.5, 1.5, idx.size).astype(np.float32)
+                             .reshape(idx.shape), requires_grad=True)
+        y = F(lib).embedding_bag(lib.tensor(idx), w, per_sample_weights=psw, **args)
+        g = lib.tensor(np.arange(y.numel(), dtype=np.float32).reshape(tuple(y.shape)))
+        (y * g).sum().backward()
+        outs.append((y, w.grad, None if psw is None else psw.grad, y.grad_fn.name()))
+    (ey, ew, ep, en), (ty, tw, tp, tn) = outs
+    assert_same(ey, ty, rtol=1e-6, atol=1e-6)
+    assert_same(ew, tw, rtol=1e-6, atol=1e-6)
+    assert_same(ep, tp, rtol=1e-6, atol=1e-6)
+    assert en == tn
+
+
+def test_embedding_bag_errors_and_module():
+    idx, off = np.array([1, 2, 3, 4]), np.array([0, 2])
+    for fn in (lambda L: F(L).embedding_bag(L.tensor(idx), L.ones(5, 2), L.tensor(off),
+                                            mode="mean", per_sample_weights=L.ones(4)),
+               lambda L: F(L).embedding_bag(L.tensor(idx).view(2, 2), L.ones(5, 2),
+                                            L.tensor(off)),
+               lambda L: F(L).embedding_bag(L.tensor(idx), L.ones(5, 2), mode="sum"),
+               lambda L: F(L).embedding_bag(L.tensor(idx), L.ones(5, 2), L.tensor(off),
+                                            mode="bad")):
+        same_error(lambda fn=fn: fn(ember), lambda fn=fn: fn(torch))
+    for args, kw in [((10, 3), {}), ((10, 3), {"mode": "max", "padding_idx": 0}),
+                     ((6, 2), {"mode": "sum", "max_norm": 1.0})]:
+        ember.manual_seed(5)
+        torch.manual_seed(5)
+        e, t = ember.nn.EmbeddingBag(*args, **kw), torch.nn.EmbeddingBag(*args, **kw)
+        assert repr(e) == repr(t)
+        np.testing.assert_array_equal(e.weight.detach().numpy(), t.weight.detach().numpy())

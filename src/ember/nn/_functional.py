@@ -24,6 +24,7 @@ from ..ops.nn_ops import (
     celu,
     elu,
     embedding,
+    embedding_bag,
     gelu,
     glu,
     group_norm,
@@ -70,7 +71,7 @@ __all__ = [
     "poisson_nll_loss", "gaussian_nll_loss", "multilabel_soft_margin_loss", "soft_margin_loss",
     "triplet_margin_loss", "pixel_shuffle", "pixel_unshuffle", "instance_norm",
     "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool1d_with_indices",
-    "adaptive_max_pool2d_with_indices", "rrelu", "rrelu_",
+    "adaptive_max_pool2d_with_indices", "rrelu", "rrelu_", "embedding_bag",
 ]
 
 sigmoid = pointwise.sigmoid

@@ -1607,6 +1607,122 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
     return out
 
 
+def _bag_gradient(compute: Any) -> Any:
+    """A gradient of embedding_bag, computed on arrays; torch's is not differentiable again,
+    so under create_graph it comes back as a tensor without history."""
+
+    def formula(m: Any, g: Any, *rest: Any) -> Any:
+        if isinstance(g, Tensor):
+            return Tensor._make(compute(g._data, *(r._data if isinstance(r, Tensor) else r
+                                                   for r in rest)))
+        return compute(g, *rest)
+
+    return formula
+
+
+def _bag_weight_grad(g: np.ndarray, w: np.ndarray, psw: Any, plan: tuple) -> np.ndarray:
+    idx, bags, scale, picked, winners = plan
+    out = np.zeros_like(w)
+    if winners is not None:
+        # max: each (bag, column) passes its gradient to the row that held the maximum.
+        b, d = np.nonzero(winners >= 0)
+        np.add.at(out, (idx[winners[b, d]], d), g[b, d])
+        return out
+    rows = g[bags] * scale[:, None].astype(g.dtype)
+    if psw is not None:
+        rows = rows * psw.reshape(-1)[:, None]
+    np.add.at(out, idx[picked], rows[picked])
+    return out
+
+
+def _bag_psw_grad(g: np.ndarray, w: np.ndarray, psw: Any, plan: tuple) -> np.ndarray:
+    idx, bags, scale, picked, _ = plan
+    out = (g[bags] * w[idx]).sum(1)
+    return np.where(picked, out, g.dtype.type(0)).astype(g.dtype).reshape(psw.shape)
+
+
+EmbeddingBagBackward0 = node_class("EmbeddingBagBackward0",
+                                   _bag_gradient(_bag_weight_grad),
+                                   _bag_gradient(_bag_psw_grad))
+
+
+def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
+                  max_norm: float | None = None, norm_type: float = 2.0,
+                  scale_grad_by_freq: bool = False, mode: str = "mean",
+                  sparse: bool = False, per_sample_weights: Tensor | None = None,
+                  include_last_offset: bool = False, padding_idx: int | None = None) -> Tensor:
+    """Sums, averages or takes the maximum of bags of embeddings (rows of weight) without
+    building the intermediate embeddings."""
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError("mode has to be one of sum, mean or max")
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError(
+            "embedding_bag: per_sample_weights was not None. per_sample_weights is only "
+            f"supported for mode='sum' (got mode='{mode}'). Please open a feature request on "
+            "GitHub.")
+    x = input._data.astype(np.int64)
+    if x.ndim == 2:
+        if offsets is not None:
+            raise ValueError(
+                "if input is 2D, then offsets has to be None, as input is treated is a "
+                "mini-batch of fixed length sequences. However, found offsets of type "
+                "<class 'torch.Tensor'>")
+        n_bags, per = x.shape
+        starts = np.arange(n_bags, dtype=np.int64) * per
+        x = x.reshape(-1)
+    else:
+        if offsets is None or offsets.dim() != 1:
+            raise ValueError(f"offsets has to be a 1D Tensor but got "
+                             f"{None if offsets is None else offsets.dim()}")
+        starts = offsets._data.astype(np.int64)
+        if include_last_offset:
+            starts = starts[:-1]
+        n_bags = len(starts)
+    w = weight._data
+    num = w.shape[0]
+    if x.size and (x.min() < 0 or x.max() >= num):
+        raise IndexError("index out of range in self")
+    if padding_idx is not None and padding_idx < 0:
+        padding_idx += num
+    if max_norm is not None:
+        _embedding_renorm(w, x, max_norm, norm_type)
+        bump_version(weight)
+    # The bag of each index, which indices count (not padding) and how many per bag.
+    bags = np.searchsorted(starts, np.arange(len(x)), side="right") - 1
+    keep = np.ones(len(x), bool) if padding_idx is None else x != padding_idx
+    counts = np.bincount(bags[keep], minlength=n_bags)
+    rows = w[x]
+    psw = None if per_sample_weights is None else per_sample_weights._data.reshape(-1)
+    if psw is not None:
+        rows = rows * psw[:, None]
+    out = np.zeros((n_bags, w.shape[1]), w.dtype)
+    winners = None
+    if mode == "max":
+        out[...] = -np.inf
+        np.maximum.at(out, bags[keep], rows[keep])
+        out[counts == 0] = 0
+        # Per (bag, column), the first index holding the maximum takes the gradient.
+        hit_j, hit_d = np.nonzero(keep[:, None] & (rows == out[bags]))
+        winners = np.full(out.shape, len(x), np.int64)
+        np.minimum.at(winners, (bags[hit_j], hit_d), hit_j)
+        winners[winners == len(x)] = -1
+        picked = keep
+        scale = np.ones(len(x))
+    else:
+        np.add.at(out, bags[keep], rows[keep])
+        picked = keep
+        scale = np.ones(len(x))
+        if mode == "mean":
+            nonempty = counts > 0
+            out[nonempty] /= counts[nonempty, None].astype(w.dtype)
+            scale = 1.0 / np.maximum(counts[bags], 1)
+    result = wrap(out)
+    if needs_grad(weight, per_sample_weights):
+        attach(EmbeddingBagBackward0, result, (weight, per_sample_weights),
+               (weight, per_sample_weights), ((x, bags, scale, picked, winners),))
+    return result
+
+
 # -- losses -------------------------------------------------------------------------------------
 
 REDUCTIONS = {"none": 0, "mean": 1, "sum": 2}
