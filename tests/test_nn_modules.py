@@ -571,3 +571,23 @@ def test_pad_sequence(kw):
                        [ember.tensor(b) for b in bad], **kw),
                    lambda bad=bad: torch.nn.utils.rnn.pad_sequence(
                        [torch.tensor(b) for b in bad], **kw))
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1, float("inf"), 3.5])
+def test_total_norm_and_clipping_with_it(norm_type):
+    grads = [rnd(3, 4), rnd(5, seed=1) * 10, rnd(2, 2, seed=2)]
+    totals = []
+    for lib, nn in ((ember, enn), (torch, tnn)):
+        params = [lib.zeros(g.shape, requires_grad=True) for g in grads]
+        for p, g in zip(params, grads):
+            p.grad = lib.from_numpy(g.copy())
+        total = nn.utils.get_total_norm([p.grad for p in params], norm_type)
+        nn.utils.clip_grads_with_norm_(params, 1.5, total)
+        totals.append((total, [p.grad for p in params]))
+    assert_same(totals[0][0], totals[1][0], rtol=1e-6)
+    assert_same(totals[0][1], totals[1][1], rtol=1e-6)
+    assert_same(enn.utils.get_total_norm([]), tnn.utils.get_total_norm([]))
+    same_error(lambda: enn.utils.get_total_norm([ember.tensor([float("inf")])],
+                                                error_if_nonfinite=True),
+               lambda: tnn.utils.get_total_norm([torch.tensor([float("inf")])],
+                                                error_if_nonfinite=True))
