@@ -763,3 +763,18 @@ def test_embedding_bag_errors_and_module():
         e, t = ember.nn.EmbeddingBag(*args, **kw), torch.nn.EmbeddingBag(*args, **kw)
         assert repr(e) == repr(t)
         np.testing.assert_array_equal(e.weight.detach().numpy(), t.weight.detach().numpy())
+
+
+@pytest.mark.parametrize("kw", [{}, {"tau": 0.5, "dim": 0}, {"hard": True}])
+def test_gumbel_softmax_same_samples_as_torch(kw):
+    a = arr(3, 4, dtype=np.float32)
+    outs = []
+    for lib in (ember, torch):
+        lib.manual_seed(11)
+        x = lib.tensor(a, requires_grad=True)
+        y = F(lib).gumbel_softmax(x, **kw)
+        (y * lib.tensor(np.arange(12, dtype=np.float32).reshape(3, 4))).sum().backward()
+        outs.append((y, x.grad, y.grad_fn.name()))
+    assert_same(outs[0][0], outs[1][0], rtol=1e-5, atol=1e-6)
+    assert_same(outs[0][1], outs[1][1], rtol=1e-5, atol=1e-6)
+    assert outs[0][2] == outs[1][2]

@@ -71,7 +71,7 @@ __all__ = [
     "poisson_nll_loss", "gaussian_nll_loss", "multilabel_soft_margin_loss", "soft_margin_loss",
     "triplet_margin_loss", "pixel_shuffle", "pixel_unshuffle", "instance_norm",
     "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool1d_with_indices",
-    "adaptive_max_pool2d_with_indices", "rrelu", "rrelu_", "embedding_bag",
+    "adaptive_max_pool2d_with_indices", "rrelu", "rrelu_", "embedding_bag", "gumbel_softmax",
 ]
 
 sigmoid = pointwise.sigmoid
@@ -390,6 +390,21 @@ def adaptive_max_pool1d(input: Tensor, output_size: Any, return_indices: bool = 
     """1-D adaptive max pooling over the last dimension."""
     out, idx = adaptive_max_pool1d_with_indices(input, output_size)
     return (out, idx) if return_indices else out
+
+
+def gumbel_softmax(logits: Tensor, tau: float = 1, hard: bool = False, eps: float = 1e-10,
+                   dim: int = -1) -> Tensor:
+    """Samples from the Gumbel-Softmax distribution: softmax((logits + g) / tau) with
+    g ~ Gumbel(0, 1); with hard, one-hot samples whose gradient is the soft sample's."""
+    if eps != 1e-10:
+        warnings.warn("`eps` parameter is deprecated and has no effect.", stacklevel=2)
+    gumbels = -creation.empty_like(logits).exponential_().log()
+    y_soft = ((logits + gumbels) / tau).softmax(dim)
+    if not hard:
+        return y_soft
+    index = y_soft.max(dim, keepdim=True)[1]
+    y_hard = creation.zeros_like(logits).scatter_(dim, index, 1.0)
+    return y_hard - y_soft.detach() + y_soft
 
 
 def _feature_dropout(input: Tensor, p: float, training: bool, inplace: bool,
