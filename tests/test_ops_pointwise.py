@@ -504,3 +504,15 @@ def test_selecting_ops_keep_the_first_operand_on_ties(name):
             np.testing.assert_array_equal(e, t)
             zeros = t == 0
             np.testing.assert_array_equal(np.signbit(e[zeros]), np.signbit(t[zeros]))
+
+
+def test_zero_dim_float32_with_python_number_in_float32():
+    # torch computes x + 0.2 in the tensor's dtype; NumPy 1.x would widen a 0-dim float32
+    # to double and round once more (values one ulp off).
+    rng = np.random.default_rng(4)
+    for v in rng.standard_normal(50).astype(np.float32):
+        for op in ("add", "sub", "mul", "div"):
+            for number in (0.2, 3, -1.7):
+                e = getattr(ember, op)(ember.tensor(v), number)
+                t = getattr(torch, op)(torch.tensor(v), number)
+                assert e.item() == t.item() and e.dtype == ember.float32

@@ -136,10 +136,13 @@ def _binary(np_fn: Callable, cls: type, input: Any, other: Any, save: int) -> Te
         x = input._data
         t = type(other)
         if t is float or t is int:
+            # A 0-dim array meets the number in its own dtype, as torch computes: NumPy 1.x
+            # would compute in double and round once more.
+            y = other if x.ndim else x.dtype.type(other)
             try:
-                r = np_fn(x, other)
+                r = np_fn(x, y)
             except RuntimeWarning:
-                r = quiet(np_fn, x, other)
+                r = quiet(np_fn, x, y)
             out = _make(r if type(r) is ndarray and r.dtype is x.dtype else fix_dtype(r, x.dtype))
             if input._rg and _mode.enabled:
                 node = _new(cls)
