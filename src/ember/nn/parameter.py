@@ -62,6 +62,15 @@ class Parameter(Tensor):
         return (_rebuild_parameter, (self._data, self._rg))
 
 
+def zeros_parameter(*shape: int, dtype: Any = None) -> Parameter:
+    """A parameter of zeros in dtype (the default dtype when None), for a layer to
+    initialise."""
+    from .. import _dtypes
+
+    dt = (dtype or _dtypes.get_default_dtype()).np
+    return Parameter(Tensor._make(np.zeros(shape, dt)))
+
+
 def _rebuild_parameter(data: np.ndarray, requires_grad: bool) -> Parameter:
     return _fill(_new(Parameter), data, requires_grad)
 

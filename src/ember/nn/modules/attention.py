@@ -4,22 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
-from ... import _dtypes
 from ..._tensor import Tensor
 from .. import init
 from .._attention import _canonical_mask, _none_or_dtype, multi_head_attention_forward
-from ..parameter import Parameter
+from ..parameter import zeros_parameter as _empty
 from .layers import Linear
 from .module import Module
 
 __all__ = ["MultiheadAttention"]
-
-
-def _empty(*shape: int, dtype: Any = None) -> Parameter:
-    dt = (dtype or _dtypes.get_default_dtype()).np
-    return Parameter(Tensor._make(np.zeros(shape, dt)))
 
 
 class NonDynamicallyQuantizableLinear(Linear):

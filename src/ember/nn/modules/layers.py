@@ -15,6 +15,7 @@ from ..._version import bump_version
 from .. import _functional as F
 from .. import init
 from ..parameter import Parameter
+from ..parameter import zeros_parameter as _empty
 from .module import Module
 
 __all__ = [
@@ -34,11 +35,6 @@ __all__ = [
     "ReplicationPad3d", "CircularPad1d", "CircularPad2d", "CircularPad3d", "Flatten",
     "Unflatten", "CosineSimilarity", "PairwiseDistance", "PixelShuffle", "PixelUnshuffle",
 ]
-
-
-def _empty(*shape: int, dtype: Any = None) -> Parameter:
-    dt = (dtype or _dtypes.get_default_dtype()).np
-    return Parameter(Tensor._make(np.zeros(shape, dt)))
 
 
 def _init_affine(module: Module, affine: bool, bias: bool, shape: tuple, dtype: Any) -> None:

@@ -7,21 +7,15 @@ from typing import Any
 
 import numpy as np
 
-from ... import _dtypes
 from ..._tensor import Tensor
 from ...ops import pointwise
 from ...ops.joining import cat, stack
 from .. import _functional as F
 from .. import init
-from ..parameter import Parameter
+from ..parameter import zeros_parameter as _empty
 from .module import Module
 
 __all__ = ["RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"]
-
-
-def _empty(*shape: int, dtype: Any = None) -> Parameter:
-    dt = (dtype or _dtypes.get_default_dtype()).np
-    return Parameter(Tensor._make(np.zeros(shape, dt)))
 
 
 class _RNNBase(Module):
