@@ -361,19 +361,28 @@ def eye(n: int, m: int | None = None, *, out: Any = None, dtype: Any = None,
 
 # -- random ------------------------------------------------------------------------------
 
+def different_randomness_level() -> int | None:
+    """The level of the innermost running vmap when it asked for randomness="different"
+    (random draws then differ per batch entry), else None."""
+    from ..func import _dispatch
+
+    if not _dispatch.ACTIVE[0]:
+        return None
+    from ..func import _vmap
+
+    return _vmap.different_randomness_level()
+
+
 def batched_draw(draw: Any, shape: tuple, requires_grad: bool = False) -> Tensor:
     """`draw(shape)` as a tensor; inside vmap(randomness="different"), one draw per batch
     entry (the batch size in front, as torch draws them), batched at that vmap's level."""
-    from ..func import _dispatch
+    level = different_randomness_level()
+    if level is None:
+        return _finish(draw(tuple(shape)), requires_grad)
+    from ..func import _vmap
 
-    if _dispatch.ACTIVE[0]:
-        from ..func import _vmap
-
-        level = _vmap.different_randomness_level()
-        if level is not None:
-            t = _finish(draw((_vmap.LEVEL_SIZE[level],) + tuple(shape)), requires_grad)
-            return _vmap.wrap_at(t, level, 0)
-    return _finish(draw(tuple(shape)), requires_grad)
+    t = _finish(draw((_vmap.LEVEL_SIZE[level],) + tuple(shape)), requires_grad)
+    return _vmap.wrap_at(t, level, 0)
 
 
 def rand(*size: Any, generator: Any = None, out: Any = None, dtype: Any = None,

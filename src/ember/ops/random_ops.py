@@ -10,6 +10,7 @@ import numpy as np
 from .. import _dtypes, _random
 from .._tensor import Tensor
 from .._version import bump_version
+from .creation import different_randomness_level
 from .inplace import check_inplace
 
 __all__ = ["normal_", "uniform_", "bernoulli_", "exponential_", "random_", "bernoulli",
@@ -22,35 +23,27 @@ FUNCTIONS = ["randperm", "normal"]
 def _fill(self: Tensor, draw: Any) -> Tensor:
     """Runs an in-place sampler on the tensor's memory, as an in-place op."""
     value = getattr(self, "_value", None)  # a tensor batched by vmap
-    check_inplace(self if value is None else value)
+    different = different_randomness_level() is not None
     if value is None:
-        if _different_randomness():
+        check_inplace(self)
+        if different:
             raise RuntimeError(
                 "vmap: Cannot ask for different inplace randomness on an unbatched tensor. "
                 "This will appear like same randomness. If this is necessary for your usage, "
                 "please file an issue with functorch.")
         draw(self._data)
         bump_version(self)
-    elif _different_randomness():
+        return self
+    check_inplace(value)
+    if different:
         draw(value._data)
-        bump_version(value)
     else:
         # The same draw for every example.
         one = np.empty(tuple(self.shape), value._data.dtype)
         draw(one)
         value._data[...] = one
-        bump_version(value)
+    bump_version(value)
     return self
-
-
-def _different_randomness() -> bool:
-    from ..func import _dispatch
-
-    if not _dispatch.ACTIVE[0]:
-        return False
-    from ..func import _vmap
-
-    return _vmap.different_randomness_level() is not None
 
 
 def _floating(self: Tensor, name: str) -> None:
