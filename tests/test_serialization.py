@@ -20,14 +20,14 @@ from helpers import assert_same
 
 def test_roundtrip_tensor_and_state_dict(tmp_path):
     t = ember.arange(12, dtype=ember.float64).reshape(3, 4)
-    ember.save(t, tmp_path / "t.safetensors")
+    ember.save(t, tmp_path / "t.safetensors", format="safetensors")
     back = ember.load(tmp_path / "t.safetensors")
     assert isinstance(back, ember.Tensor)
     assert_same(back, torch.arange(12, dtype=torch.float64).reshape(3, 4))
     ember.manual_seed(0)
     model = ember.nn.Sequential(ember.nn.Linear(3, 4), ember.nn.BatchNorm1d(4))
     buf = io.BytesIO()
-    ember.save(model.state_dict(), buf)
+    ember.save(model.state_dict(), buf, format="safetensors")
     sd = ember.load(io.BytesIO(buf.getvalue()))
     assert list(sd) == list(model.state_dict())
     assert sd["1.num_batches_tracked"].dtype == ember.int64
@@ -56,7 +56,7 @@ def test_reads_safetensors_package_files_and_vice_versa(tmp_path):
     emodel.eval()
     assert_same(emodel(ember.from_numpy(x)), tmodel(torch.from_numpy(x)), rtol=1e-5,
                 atol=1e-6)
-    ember.save(emodel.state_dict(), tmp_path / "ember.safetensors")
+    ember.save(emodel.state_dict(), tmp_path / "ember.safetensors", format="safetensors")
     back = load_file(str(tmp_path / "ember.safetensors"))
     for k, v in emodel.state_dict().items():
         assert_same(v, back[k], rtol=0, atol=0)
@@ -79,7 +79,7 @@ def _file(header: dict, data: bytes, pad: bool = True) -> bytes:
      "unsupported dtype"),
     (_file({"w": {"dtype": "F32", "shape": [1]}}, b"\0" * 4), "data_offsets"),
     (_file({"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}, b"\0" * 9),
-     "holds 9"),
+     "holds more"),
 ])
 def test_load_errors(blob, match):
     with pytest.raises(ember.serialization.SafetensorsError, match=match):
@@ -88,20 +88,20 @@ def test_load_errors(blob, match):
 
 def test_save_errors():
     with pytest.raises(TypeError, match="cannot save a set"):
-        ember.save({"a": {1, 2}}, io.BytesIO())
+        ember.save({"a": {1, 2}}, io.BytesIO(), format="safetensors")
     with pytest.raises(TypeError, match="expected a Tensor"):
-        ember.save(3, io.BytesIO())
+        ember.save(3, io.BytesIO(), format="safetensors")
     with pytest.raises(TypeError, match="dict keys"):
-        ember.save({ember.zeros(1): 1}, io.BytesIO())
+        ember.save({ember.zeros(1): 1}, io.BytesIO(), format="safetensors")
     loop: list = []
     loop.append(loop)
     with pytest.raises(ValueError, match="contains itself"):
-        ember.save({"a": loop}, io.BytesIO())
+        ember.save({"a": loop}, io.BytesIO(), format="safetensors")
 
 
 def roundtrip(obj):
     buf = io.BytesIO()
-    ember.save(obj, buf)
+    ember.save(obj, buf, format="safetensors")
     return ember.load(io.BytesIO(buf.getvalue())), buf.getvalue()
 
 
@@ -135,7 +135,7 @@ def test_nested_structures_roundtrip():
     for _ in range(5000):
         deep = [deep]
     with pytest.raises(ValueError, match="nested too deeply"):
-        ember.save(deep, io.BytesIO())
+        ember.save(deep, io.BytesIO(), format="safetensors")
 
 
 def load_file_bytes(raw):
@@ -161,7 +161,7 @@ def test_model_and_optimizer_state_roundtrip(tmp_path):
         opt = make_opt(model.parameters())
         train(ember, model, opt, 3, 0)
         ember.save({"model": model.state_dict(), "optim": opt.state_dict(), "step": 3},
-                   tmp_path / "ckpt.safetensors")
+                   tmp_path / "ckpt.safetensors", format="safetensors")
         ckpt = ember.load(tmp_path / "ckpt.safetensors")
         assert ckpt["step"] == 3
         sd = opt.state_dict()
@@ -182,7 +182,7 @@ def test_model_and_optimizer_state_roundtrip(tmp_path):
         train(ember, model2, opt2, 2, 1)
         for a, b in zip(model.parameters(), model2.parameters()):
             np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
-        ember.save(opt.state_dict(), tmp_path / "opt.safetensors")
+        ember.save(opt.state_dict(), tmp_path / "opt.safetensors", format="safetensors")
         assert ember.load(tmp_path / "opt.safetensors")["param_groups"] == \
             opt.state_dict()["param_groups"]
 
