@@ -19,7 +19,7 @@ from . import _storage
 from ._files import is_seekable, read_at_most
 from ._storage import LoadedStorage, StorageType
 from ._weights_only import WeightsUnpickler
-from ._zip_format import FullUnpickler, _ascii, _torch_globals, _TorchPickler
+from ._zip_format import FullUnpickler, _ascii, _torch_globals, _TorchPickler, raw_bytes
 
 MAGIC_NUMBER = 0x1950A86A20F9469CFC6C
 PROTOCOL_VERSION = 1001
@@ -118,4 +118,4 @@ def write_legacy(obj: Any, fh: IO[bytes], protocol: int) -> None:
     pickle.dump([r.key for r in refs], fh, protocol=protocol)
     for r in refs:
         fh.write(struct.pack("<q", r.numel))
-        fh.write(memoryview(r.array).cast("B"))
+        fh.write(memoryview(raw_bytes(r.array)))

@@ -190,6 +190,11 @@ class _StorageRef:
         self.numel = array.nbytes // dtype.itemsize
 
 
+def raw_bytes(arr: np.ndarray) -> np.ndarray:
+    """The bytes of a C-contiguous array, as a flat uint8 array over the same memory."""
+    return arr.reshape(-1).view(np.uint8)
+
+
 def _root(arr: np.ndarray) -> np.ndarray:
     while isinstance(arr.base, np.ndarray):
         arr = arr.base
@@ -312,7 +317,7 @@ def write_zip(obj: Any, fh: IO[bytes], archive_name: str, protocol: int,
 
 
 def _write_record(zf: zipfile.ZipFile, name: str, data: Any) -> None:
-    view = memoryview(data).cast("B") if isinstance(data, np.ndarray) else memoryview(data)
+    view = memoryview(raw_bytes(data) if isinstance(data, np.ndarray) else data)
     info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
     info.compress_type = zipfile.ZIP_STORED
     info.file_size = view.nbytes
