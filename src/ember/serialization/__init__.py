@@ -5,10 +5,11 @@ in both directions.
   so ``torch.load(f)`` reads what ember saved. ``save(obj, f, format="safetensors")`` writes
   the safetensors format instead.
 - ``load(f)`` tells the format by the file's first bytes: ``PK\\x03\\x04`` is torch's zip
-  format, a pickle protocol byte ``\\x80`` torch's legacy format, anything else is read as
-  safetensors. As in torch, ``weights_only=True`` (the default) reads the pickle with a
-  restricted reader that creates only tensors, storages, dtypes, containers and the globals
-  allowed with add_safe_globals / safe_globals; ``weights_only=False`` loads any object, for
+  format, a pickle protocol byte ``\\x80`` torch's legacy format (unless the first 8 bytes
+  read as a valid safetensors header length), anything else is read as safetensors. As in
+  torch, ``weights_only=True`` (the default) reads the pickle with a restricted reader
+  that creates only tensors, storages, dtypes, containers and the globals allowed with
+  add_safe_globals / safe_globals; ``weights_only=False`` loads any object, for
   files from a trusted source.
 
 Reachable as ``torch.serialization`` under ``import ember as torch``.
@@ -25,7 +26,12 @@ import numpy as np
 
 from ._files import FileLike, is_path, is_seekable, open_for_reading, open_for_writing
 from ._legacy_format import read_legacy, write_legacy
-from ._safetensors import SafetensorsError, load_safetensors, save_safetensors
+from ._safetensors import (
+    MAX_HEADER_LENGTH,
+    SafetensorsError,
+    load_safetensors,
+    save_safetensors,
+)
 from ._storage import LoadedStorage, location_restorer
 from ._weights_only import (
     UNSAFE_MESSAGE,
@@ -107,16 +113,16 @@ def load(f: FileLike, map_location: Any = None, pickle_module: Any = None, *,
     if weights_only:
         pickle_load_args = {}
     with open_for_reading(f) as fh:
-        head = fh.read(4)
+        head = fh.read(8)
         if is_seekable(fh):
             fh.seek(-len(head), io.SEEK_CUR)
             start = b""
         else:
             start = head
-        if head[:1] == b"\x80" or head == _ZIP_MAGIC:
+        if head[:4] == _ZIP_MAGIC or _is_pickle(head):
             if start:
                 fh = io.BytesIO(start + fh.read())
-            reader = read_zip if head == _ZIP_MAGIC else read_legacy
+            reader = read_zip if head[:4] == _ZIP_MAGIC else read_legacy
             try:
                 return reader(fh, map_location, weights_only, encoding, pickle_load_args)
             except pickle.UnpicklingError as e:
@@ -128,3 +134,12 @@ def load(f: FileLike, map_location: Any = None, pickle_module: Any = None, *,
             nothing = LoadedStorage(np.empty(0, np.uint8), "uint8", "cpu")
             location_restorer(map_location)(nothing, "cpu")
         return load_safetensors(fh, start)
+
+
+
+def _is_pickle(head: bytes) -> bool:
+    # A pickle starts with its protocol byte; a safetensors file with its header length,
+    # which may start with the same byte, but whose 8 bytes then stay under safetensors' cap
+    # (a pickle's next bytes are opcodes and text, which make the number far larger).
+    return head[:1] == b"\x80" and (len(head) < 8 or
+                                    int.from_bytes(head, "little") > MAX_HEADER_LENGTH)

@@ -39,7 +39,7 @@ _FROM_CODE = {v: k for k, v in _TO_CODE.items()}
 _SINGLE = "__tensor__"
 _KIND = "ember.kind"
 _TREE = "ember.structure"
-_MAX_HEADER = 100_000_000
+MAX_HEADER_LENGTH = 100_000_000
 
 
 class SafetensorsError(RuntimeError):
@@ -233,9 +233,9 @@ def load_safetensors(fh: IO[bytes], start: bytes = b"") -> Any:
         raise SafetensorsError(f"invalid safetensors file: {len(head)} bytes is too short to "
                                "hold the 8-byte header length")
     (n,) = struct.unpack("<Q", head)
-    if n > _MAX_HEADER:
+    if n > MAX_HEADER_LENGTH:
         raise SafetensorsError(f"invalid safetensors file: header length {n} is larger than "
-                               f"the safetensors limit of {_MAX_HEADER} bytes")
+                               f"the safetensors limit of {MAX_HEADER_LENGTH} bytes")
     text = read_at_most(fh, n)
     if len(text) < n:
         raise SafetensorsError(f"invalid safetensors file: header length {n} exceeds the file "
