@@ -417,3 +417,33 @@ def test_archive_records_follow_torch(tmp_path):
     assert (at + 30 + name_len + extra_len) % 64 == 0  # aligned as torch aligns storages
     assert zipfile.ZipFile(tmp_path / "my.model.pt").read("my.model/byteorder") == \
         sys.byteorder.encode()
+
+
+def test_legacy_whole_module_and_unsafe_globals_listing():
+    model = torch.nn.Sequential(torch.nn.Linear(2, 2))
+    buf = io.BytesIO()
+    torch.save(model, buf, _use_new_zipfile_serialization=False)
+    buf.seek(0)
+    loaded = ember.load(buf, weights_only=False)
+    assert isinstance(loaded[0], ember.nn.Linear)
+    _same_bits(loaded[0].weight, model[0].weight)
+    buf = io.BytesIO()
+    torch.save({"m": model, "b": torch.zeros(1, dtype=torch.bfloat16), "p": Point(0, 0)}, buf)
+    expected = torch.serialization.get_unsafe_globals_in_checkpoint(io.BytesIO(buf.getvalue()))
+    buf.seek(0)
+    assert ember.serialization.get_unsafe_globals_in_checkpoint(buf) == expected
+    with pytest.raises(pickle.UnpicklingError, match="ember does not have"):
+        ember.load(_rezip(_saved({})[0], b"\x80\x02ctorch.nn.modules.fancy\nNope\nq\x00)\x81."),
+                   weights_only=False)
+
+
+def test_migration_page_round_trip_runs(tmp_path, monkeypatch):
+    text = open(os.path.join(os.path.dirname(__file__), "..", "docs", "migration.md")).read()
+    section = text[text.index("## Checkpoints"):]
+    code = section[section.index("```python") + len("```python"):section.index("```\n", 10)]
+    monkeypatch.chdir(tmp_path)
+    torch.manual_seed(0)
+    space = {"torch_model": torch.nn.Linear(3, 2), "ember_model": ember.nn.Linear(3, 2)}
+    exec(code, space)
+    _same_bits(space["ember_model"].weight, space["torch_model"].weight)
+    assert (tmp_path / "model.pt").exists() and (tmp_path / "ember.pt").exists()

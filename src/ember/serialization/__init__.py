@@ -39,12 +39,14 @@ from ._weights_only import (
     clear_safe_globals,
     get_safe_globals,
     safe_globals,
+    unsafe_globals_in_pickle,
     weights_only_message,
 )
-from ._zip_format import archive_name, read_zip, write_zip
+from ._zip_format import archive_name, pickle_of_zip, read_zip, write_zip
 
 __all__ = ["save", "load", "add_safe_globals", "clear_safe_globals", "get_safe_globals",
-           "safe_globals", "SafetensorsError", "DEFAULT_PROTOCOL", "UNSAFE_MESSAGE"]
+           "safe_globals", "get_unsafe_globals_in_checkpoint", "SafetensorsError",
+           "DEFAULT_PROTOCOL", "UNSAFE_MESSAGE"]
 
 DEFAULT_PROTOCOL = 2
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -135,6 +137,22 @@ def load(f: FileLike, map_location: Any = None, pickle_module: Any = None, *,
             location_restorer(map_location)(nothing, "cpu")
         return load_safetensors(fh, start)
 
+
+
+def get_unsafe_globals_in_checkpoint(f: FileLike) -> list:
+    """Returns a list of strings of functions/classes in a ``torch.save`` object that are not
+    safe for ``weights_only``.
+
+    For a given function or class ``f``, the corresponding string will be of the form
+    ``{f.__module__}.{f.__name__}``. This function will return any GLOBALs in the checkpoint
+    that are not in the set marked safe for ``weights_only`` (either via
+    :func:`add_safe_globals` or :class:`safe_globals` context or allowlisted by ``torch`` by
+    default). The file is read, never run."""
+    with open_for_reading(f) as fh:
+        if fh.read(4) != _ZIP_MAGIC:
+            raise ValueError("Expected input to be a checkpoint returned by torch.save")
+        fh.seek(-4, io.SEEK_CUR)
+        return unsafe_globals_in_pickle(pickle_of_zip(fh))
 
 
 def _is_pickle(head: bytes) -> bool:

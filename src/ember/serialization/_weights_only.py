@@ -134,6 +134,41 @@ def _torch_path_of_user_global(module: str, name: str, user: dict) -> Any:
     return obj if any(obj is v for v in user.values()) else None
 
 
+def unsafe_globals_in_pickle(pkl: bytes) -> list:
+    """The globals a pickle names that the weights-only reader would refuse, as
+    "module.name" strings, found by reading its opcodes without running any."""
+    import pickletools
+
+    user = _user_allowed()
+    found = []
+    try:
+        for op, arg, _ in pickletools.genops(pkl):
+            if op.code.encode("latin-1")[0] not in _OPS:
+                raise pickle.UnpicklingError(f"Unsupported operand {op.code.encode('latin-1')[0]}")
+            if op.name == "GLOBAL":
+                module, name = arg.split(" ", 1)
+                if not _is_allowed(module, name, user):
+                    found.append(f"{module}.{name}")
+    except ValueError as e:
+        raise pickle.UnpicklingError(f"invalid pickle data: {e}") from None
+    return sorted(set(found))
+
+
+def _is_allowed(module: str, name: str, user: dict) -> bool:
+    if (module, name) in _NAME_MAPPING:
+        module, name = _NAME_MAPPING[module, name]
+    module = _IMPORT_MAPPING.get(module, module)
+    if module in _BLOCKED_MODULES:
+        return False
+    if (module, name) in _PLAIN_GLOBALS or f"{module}.{name}" in user:
+        return True
+    try:
+        return torch_allowed_global(module, name) is not None or \
+            _torch_path_of_user_global(module, name, user) is not None
+    except TypeError:
+        return True  # allowed by torch, though of a kind ember cannot load
+
+
 def weights_only_message(message: str) -> str:
     """torch.load's text around an error of its weights-only unpickler."""
     if "was not an allowed global by default." in message:

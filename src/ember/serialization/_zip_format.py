@@ -147,6 +147,11 @@ def read_zip(fh: IO[bytes], map_location: Any, weights_only: bool, encoding: str
     return FullUnpickler(pkl, persistent_load, encoding=encoding, **pickle_load_args).load()
 
 
+def pickle_of_zip(fh: IO[bytes]) -> bytes:
+    """The data.pkl record of the torch zip archive in fh."""
+    return _Archive(fh).read("data.pkl")
+
+
 def _ascii(v: Any) -> str:
     if isinstance(v, bytes):
         return v.decode("ascii")
@@ -164,6 +169,8 @@ class FullUnpickler(pickle.Unpickler):
         self._storage_load = persistent_load
 
     def persistent_load(self, pid: Any) -> Any:
+        if type(pid) is tuple and len(pid) == 4 and pid[0] in ("module", b"module"):
+            return pid[1]  # the legacy format's module classes, saved with their source
         if type(pid) is not tuple or not pid or _ascii(pid[0]) != "storage":
             raise pickle.UnpicklingError(f"Unknown saved id type: {pid!r}"[:200])
         return self._storage_load(pid)
