@@ -24,7 +24,7 @@ import numpy as np
 from .. import _dtypes
 from .._tensor import Size, Tensor, device
 from . import _storage
-from ._files import is_seekable, read_at_most
+from ._files import is_seekable
 from ._storage import STORAGE_OF_DTYPE, LoadedStorage, StorageType, torch_global
 from ._weights_only import WeightsUnpickler
 
@@ -65,6 +65,10 @@ class _Archive:
 
     def read(self, name: str) -> bytes:
         """The bytes of the record name (relative to the archive's folder)."""
+        return self.read_array(name).tobytes()
+
+    def read_array(self, name: str) -> np.ndarray:
+        """The bytes of the record name, read straight into a new uint8 array."""
         info = self._infos.get(self.prefix + name)
         if info is None:
             raise RuntimeError(f"PytorchStreamReader failed locating file {name}: file not "
@@ -92,11 +96,29 @@ class _Archive:
                                "archive; torch.save never writes such archives")
         self._spans.insert(i, span)
         self._fh.seek(begin)
-        data = read_at_most(self._fh, info.file_size)
-        if len(data) != info.file_size or zlib.crc32(data) != info.CRC:
+        data = np.empty(info.file_size, np.uint8)
+        got = _read_into(self._fh, memoryview(data))
+        if got != info.file_size or zlib.crc32(data) != info.CRC:
             raise RuntimeError(f"PytorchStreamReader failed reading file {name}: the record is "
                                f"truncated or its CRC does not match. {_CORRUPT}")
         return data
+
+
+def _read_into(fh: IO[bytes], buf: memoryview) -> int:
+    """Fills buf from fh as far as fh goes; the number of bytes read."""
+    readinto = getattr(fh, "readinto", None)
+    done = 0
+    while done < len(buf):
+        if callable(readinto):
+            n = readinto(buf[done:])
+        else:
+            part = fh.read(min(len(buf) - done, 1 << 24))
+            n = len(part)
+            buf[done:done + n] = part
+        if not n:
+            break
+        done += n
+    return done
 
 
 def read_zip(fh: IO[bytes], map_location: Any, weights_only: bool, encoding: str,
@@ -127,14 +149,12 @@ def read_zip(fh: IO[bytes], map_location: Any, weights_only: bool, encoding: str
             storage = loaded[key]
             storage.dtype_name = storage_type.dtype_name
             return storage
-        raw = archive.read(f"data/{key}")
+        data = archive.read_array(f"data/{key}")
         nbytes = numel * storage_type.itemsize
-        if len(raw) != nbytes:
-            raise RuntimeError(f"record size ({len(raw)} bytes) does not match expected size "
+        if data.nbytes != nbytes:
+            raise RuntimeError(f"record size ({data.nbytes} bytes) does not match expected size "
                                f"({nbytes} bytes = {nbytes} elements * 1 bytes/element) for "
                                "dtype Byte")
-        data = np.empty(nbytes, np.uint8)
-        data[:] = np.frombuffer(raw, np.uint8)
         if big_endian and storage_type.itemsize > 1:
             data.view(f">u{storage_type.itemsize}").byteswap(inplace=True)
         storage = restore(LoadedStorage(data, storage_type.dtype_name, location), location)
