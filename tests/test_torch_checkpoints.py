@@ -447,3 +447,29 @@ def test_migration_page_round_trip_runs(tmp_path, monkeypatch):
     exec(code, space)
     _same_bits(space["ember_model"].weight, space["torch_model"].weight)
     assert (tmp_path / "model.pt").exists() and (tmp_path / "ember.pt").exists()
+
+
+def test_torch_names_allowlisted_as_ember_classes(tmp_path):
+    torch.manual_seed(0)
+    model = torch.nn.Linear(2, 3)
+    torch.save(model, tmp_path / "linear.pt")
+    with ember.serialization.safe_globals([ember.nn.Linear]):
+        loaded = ember.load(tmp_path / "linear.pt")
+    _same_bits(loaded.weight, model.weight)
+    # What ember writes can be memory-mapped by torch: storages are aligned as torch's are.
+    ember.save(loaded.state_dict(), tmp_path / "state.pt")
+    mapped = torch.load(tmp_path / "state.pt", mmap=True)
+    _same_bits(loaded.bias, mapped["bias"])
+
+
+def test_big_endian_archives_are_byteswapped():
+    t = torch.arange(4, dtype=torch.float32) + 0.5
+    raw, _ = _saved({"t": t, "i": torch.tensor([1, -2], dtype=torch.int16)})
+    src = zipfile.ZipFile(io.BytesIO(raw))
+    swapped = {"byteorder": b"big",
+               "data/0": t.numpy().astype(">f4").tobytes(),
+               "data/1": np.array([1, -2], ">i2").tobytes()}
+    _both = [lib.load(_rezip(raw, records=swapped)) for lib in (torch, ember)]
+    assert src.read("archive/byteorder") == b"little"
+    for k in ("t", "i"):
+        _same_bits(_both[1][k], _both[0][k])
