@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib
 import pickle
+import sys
 from collections import OrderedDict
 from typing import Any, Callable
 
@@ -344,11 +345,12 @@ def _storage_type(name: str) -> StorageType:
     return st
 
 
-def torch_global(module: str, name: str) -> Any:
+def torch_global(module: str, name: str, import_modules: bool = True) -> Any:
     """The object a torch-written pickle names as module.name, for a full (not weights-only)
     load: torch's allowed globals as above, any other torch.X as ember.X (whole torch modules,
     torch.nn.modules.linear.Linear, load into ember's classes of the same name), and an
-    UnpicklingError naming the class where ember has none."""
+    UnpicklingError naming the class where ember has none. Without import_modules, only
+    modules already imported are looked in."""
     found = torch_allowed_global(module, name)
     if found is not None:
         return found
@@ -357,8 +359,9 @@ def torch_global(module: str, name: str) -> Any:
         candidates.append("ember.nn")
     for mod_name in candidates:
         try:
-            obj: Any = importlib.import_module(mod_name)
-        except ImportError:
+            obj: Any = (importlib.import_module(mod_name) if import_modules
+                        else sys.modules[mod_name])
+        except (ImportError, KeyError):
             continue
         try:
             for part in name.split("."):

@@ -123,12 +123,12 @@ def _user_allowed() -> dict:
 def _torch_path_of_user_global(module: str, name: str, user: dict) -> Any:
     # A torch program allowlists torch.nn.Linear; under `import ember as torch` that is
     # ember's Linear, while the checkpoint names torch.nn.modules.linear.Linear.
-    if not (module == "torch" or module.startswith("torch.")):
+    if not user or not (module == "torch" or module.startswith("torch.")):
         return None
     from ._storage import torch_global
 
     try:
-        obj = torch_global(module, name)
+        obj = torch_global(module, name, import_modules=False)
     except (pickle.UnpicklingError, TypeError):
         return None
     return obj if any(obj is v for v in user.values()) else None
