@@ -10,12 +10,15 @@ import pickle
 import struct
 import sys
 import tracemalloc
+import warnings
 import zipfile
 from collections import OrderedDict
 
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import ember
 
@@ -473,3 +476,29 @@ def test_big_endian_archives_are_byteswapped():
     assert src.read("archive/byteorder") == b"little"
     for k in ("t", "i"):
         _same_bits(_both[1][k], _both[0][k])
+
+
+_SAMPLE = _saved(OrderedDict(a=torch.arange(6.0).reshape(2, 3), p=torch.nn.Parameter(
+    torch.ones(2)), s=torch.Size([2]), n=[1, 2.5, "x", None, True]))
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 255), st.booleans()),
+                min_size=1, max_size=4),
+       st.booleans())
+def test_damaged_files_fail_cleanly(edits, whole_file):
+    raw, pkl = _SAMPLE
+    data = bytearray(raw if whole_file else pkl)
+    for at, value, insert in edits:
+        at %= len(data)
+        if insert:
+            data.insert(at, value)
+        else:
+            data[at] = value
+    f = io.BytesIO(bytes(data)) if whole_file else _rezip(raw, bytes(data))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # other pickle protocols
+            ember.load(f)
+    except (pickle.UnpicklingError, RuntimeError, TypeError, ValueError, EOFError):
+        pass

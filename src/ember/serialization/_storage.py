@@ -175,6 +175,7 @@ def _rebuild_tensor_v2(storage: LoadedStorage, storage_offset: int, size: Any, s
                        ) -> Tensor:
     """A tensor over storage with torch's offset, sizes and strides (in elements): a view of
     the storage's array, so tensors of one storage share memory."""
+    _check_storage(storage)
     return _view(storage, ember_dtype(storage.dtype_name), storage_offset, size, stride,
                  requires_grad)
 
@@ -243,10 +244,16 @@ def _unsupported(what: str) -> Callable:
     return rebuild
 
 
-def _view(storage: Any, dt: _dtypes.dtype, offset: Any, size: Any, stride: Any,
-          requires_grad: Any) -> Tensor:
+def _check_storage(storage: Any) -> None:
     if not isinstance(storage, LoadedStorage):
         raise pickle.UnpicklingError(f"expected a storage, got {type(storage).__name__}")
+
+
+def _view(storage: Any, dt: _dtypes.dtype, offset: Any, size: Any, stride: Any,
+          requires_grad: Any) -> Tensor:
+    _check_storage(storage)
+    if not (isinstance(size, (tuple, list)) and isinstance(stride, (tuple, list))):
+        raise pickle.UnpicklingError("a tensor's size and stride must be tuples")
     size, stride = tuple(size), tuple(stride)
     if not (_naturals(size) and _naturals(stride) and len(size) == len(stride)
             and type(offset) is int and offset >= 0):

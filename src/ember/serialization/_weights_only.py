@@ -402,11 +402,11 @@ class WeightsUnpickler:
 
     def _binunicode(self) -> None:
         (n,) = struct.unpack("<I", self._read(4))
-        self.stack.append(str(self._read(n), "utf-8", "surrogatepass"))
+        self.stack.append(_decode(self._read(n), "utf-8", "surrogatepass"))
 
     def _short_binstring(self) -> None:
         data = self._read(self._read(1)[0])
-        self.stack.append(data if self._encoding == "bytes" else data.decode(self._encoding))
+        self.stack.append(data if self._encoding == "bytes" else _decode(data, self._encoding))
 
     def _long1(self) -> None:
         data = self._read(self._read(1)[0])
@@ -441,6 +441,14 @@ class WeightsUnpickler:
 
     def _stop(self) -> bool:
         return True
+
+
+def _decode(data: bytes, encoding: str, errors: str = "strict") -> str:
+    try:
+        return data.decode(encoding, errors)
+    except UnicodeDecodeError as e:
+        raise pickle.UnpicklingError(f"a string of the pickle is not valid {encoding}: "
+                                     f"{e}") from None
 
 
 _U = WeightsUnpickler
