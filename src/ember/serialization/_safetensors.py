@@ -249,7 +249,7 @@ def load_safetensors(fh: IO[bytes], start: bytes = b"") -> Any:
                                    f"[{begin}, {end}) but the data section holds {len(data)}")
     if len(data) > total:
         raise SafetensorsError(f"invalid safetensors file: the header describes {total} bytes "
-                               "of data but the file holds more")
+                               f"of data but the file holds {_rest(fh, total)}")
     out: OrderedDict = OrderedDict()
     for name, code, shape, begin, end in entries:
         dt = _FROM_CODE.get(code)
@@ -270,6 +270,18 @@ def load_safetensors(fh: IO[bytes], start: bytes = b"") -> Any:
             raise SafetensorsError("invalid ember structure: nested too deeply") from None
         return _decode(tree, out)
     return out
+
+
+def _rest(fh: IO[bytes], total: int) -> str:
+    # How much data a file holds past its header, when it can tell without being read.
+    try:
+        here = fh.tell()
+        end = fh.seek(0, 2)
+        fh.seek(here)
+    except (AttributeError, OSError, ValueError):
+        return "more"
+    size = end - here + total + 1
+    return str(size) if size > total else "more"
 
 
 def _parse_header(text: bytes) -> tuple:
