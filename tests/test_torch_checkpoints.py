@@ -502,3 +502,18 @@ def test_damaged_files_fail_cleanly(edits, whole_file):
             ember.load(f)
     except (pickle.UnpicklingError, RuntimeError, TypeError, ValueError, EOFError):
         pass
+
+
+def test_save_errors_as_torch(tmp_path):
+    missing = tmp_path / "no" / "such" / "dir.pt"
+    _both_fail_save = [pytest.raises(RuntimeError, lib.save, 1, missing).value
+                       for lib in (torch, ember)]
+    assert str(_both_fail_save[0]) == str(_both_fail_save[1])
+    unpicklable = [pytest.raises((pickle.PicklingError, AttributeError), lib.save, lambda: 1,
+                                 io.BytesIO()).value
+                   for lib in (torch, ember)]
+    assert type(unpicklable[0]) is type(unpicklable[1])
+    with pytest.raises(ValueError, match="protocols 2 and 3"):
+        ember.save(1, io.BytesIO(), pickle_protocol=4)
+    with pytest.raises(ValueError, match="format"):
+        ember.save(1, io.BytesIO(), format="onnx")

@@ -37,6 +37,9 @@ def open_for_reading(f: FileLike) -> Iterator[IO[bytes]]:
 def open_for_writing(f: FileLike) -> Iterator[IO[bytes]]:
     """The binary file f names, created or truncated, or f itself when it is a file object."""
     if is_path(f):
+        parent = os.path.dirname(os.path.abspath(os.fspath(f)))
+        if not os.path.isdir(parent):
+            raise RuntimeError(f"Parent directory {parent} does not exist.")
         with open(f, "wb") as fh:
             yield fh
     else:
