@@ -296,8 +296,9 @@ class WeightsUnpickler:
         state = self.stack.pop()
         inst = self.stack[-1]
         if type(inst) in (Tensor, Parameter):
-            raise pickle.UnpicklingError("ember.load: tensors saved by this version of torch "
-                                         "cannot be read (they set their state after creation)")
+            raise pickle.UnpicklingError("ember.load: the checkpoint sets a tensor's state after "
+                                         "creating it, as torch's oldest files do, which ember "
+                                         "does not support")
         if type(inst) is OrderedDict:
             if not isinstance(state, dict):
                 raise pickle.UnpicklingError("the state of an OrderedDict must be a dict")
