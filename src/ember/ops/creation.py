@@ -158,9 +158,31 @@ def _check_integral_store(v: Any, target: np.dtype) -> None:
         raise RuntimeError(f"value cannot be converted to type {target.name} without overflow")
 
 
+def foreign_array(data: Any) -> np.ndarray | None:
+    """The NumPy array of a tensor of another library: a torch tensor through
+    .detach().numpy() (which works where __array__ refuses, when it requires grad), anything
+    else through __array__; None for ember tensors, arrays, numbers and sequences."""
+    if isinstance(data, (Tensor, np.ndarray, np.generic, list, tuple, str, bytes, int, float,
+                         complex)):
+        return None
+    detach = getattr(data, "detach", None)
+    if callable(detach):
+        plain = detach()
+        cpu = getattr(plain, "cpu", None)
+        plain = cpu() if callable(cpu) else plain
+        if callable(getattr(plain, "numpy", None)):
+            return np.asarray(plain.numpy())
+    if hasattr(data, "__array__"):
+        return np.asarray(data)
+    return None
+
+
 def tensor(data: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False,
            pin_memory: bool = False) -> Tensor:
     """Constructs a tensor with no autograd history by copying data."""
+    foreign = foreign_array(data)
+    if foreign is not None:
+        data = foreign
     if isinstance(data, Tensor):
         warnings.warn(
             "To copy construct from a tensor, it is recommended to use sourceTensor.detach()."

@@ -11,6 +11,7 @@ import numpy as np
 from .._tensor import Tensor
 from .._version import bump_version
 from ..autograd.grad_mode import no_grad
+from ..ops.creation import foreign_array, from_numpy
 
 __all__ = ["Optimizer", "required"]
 
@@ -188,6 +189,8 @@ class Optimizer:
 
 
 def _cast(param: Tensor, key: str, value: Any) -> Any:
+    if callable(getattr(value, "detach", None)) and not isinstance(value, Tensor):
+        value = from_numpy(foreign_array(value))  # a torch tensor: its values, in ember
     if isinstance(value, Tensor):
         if key == "step":
             return Tensor._make(value._data.copy())

@@ -7,10 +7,13 @@ from collections import OrderedDict, namedtuple
 from collections.abc import Iterator, Mapping
 from typing import Any, Callable
 
+import numpy as np
+
 from ..._tensor import Tensor
 from ..._version import bump_version, shared_counter
 from ...autograd.grad_mode import no_grad
 from ...ops._core import attach_outputs, needs_grad, node_class
+from ...ops.creation import foreign_array, from_numpy
 from ..parameter import Buffer, Parameter
 
 __all__ = ["Module"]
@@ -514,6 +517,11 @@ class Module:
                     missing_keys.append(key)
                 continue
             value = state_dict[key]
+            if not isinstance(value, Tensor):
+                # torch's tensors and NumPy arrays load as their values.
+                arr = value if isinstance(value, np.ndarray) else foreign_array(value)
+                if arr is not None:
+                    value = from_numpy(arr)
             if not isinstance(value, Tensor):
                 error_msgs.append(f'While copying the parameter named "{key}", expected '
                                   "torch.Tensor or Tensor-like object from checkpoint but "

@@ -1,4 +1,5 @@
-"""ember.save / ember.load: tensors and state dicts in the safetensors format.
+"""The safetensors format: what ember.save(obj, f, format="safetensors") writes, and any
+safetensors file ember.load is given.
 
 A file is an 8-byte little-endian header length, a JSON header mapping each name to its
 dtype, shape and byte range, then the raw little-endian bytes. Loading parses JSON and
@@ -17,19 +18,18 @@ from __future__ import annotations
 
 import json
 import math
-import os
+import re
 import struct
 from collections import OrderedDict
 from collections.abc import Mapping
-from typing import IO, Any, Union
+from typing import IO, Any
 
 import numpy as np
 
-from ._tensor import Tensor
+from .._tensor import Tensor
+from ._files import read_at_most
 
-__all__ = ["save", "load", "SafetensorsError"]
-
-FileLike = Union[str, os.PathLike, IO[bytes]]
+__all__ = ["save_safetensors", "load_safetensors", "SafetensorsError"]
 
 _TO_CODE = {np.dtype(np.float64): "F64", np.dtype(np.float32): "F32",
             np.dtype(np.float16): "F16", np.dtype(np.int64): "I64", np.dtype(np.int32): "I32",
@@ -39,7 +39,7 @@ _FROM_CODE = {v: k for k, v in _TO_CODE.items()}
 _SINGLE = "__tensor__"
 _KIND = "ember.kind"
 _TREE = "ember.structure"
-_MAX_HEADER = 100_000_000
+MAX_HEADER_LENGTH = 100_000_000
 
 
 class SafetensorsError(RuntimeError):
@@ -180,10 +180,10 @@ def _brief(node: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def save(obj: Any, f: FileLike, metadata: dict | None = None) -> None:
-    """Saves a tensor, a dict of tensors (a state dict), or dicts, lists and tuples of
+def save_safetensors(obj: Any, fh: IO[bytes], metadata: dict | None = None) -> None:
+    """Writes a tensor, a dict of tensors (a state dict), or dicts, lists and tuples of
     tensors and Python numbers, strings and None (an optimizer's state dict, a checkpoint)
-    to a file in the safetensors format."""
+    to fh in the safetensors format, with metadata (str to str) in its header."""
     tensors, meta = _payload(obj)
     if metadata:
         meta.update({str(k): str(v) for k, v in metadata.items()})
@@ -203,49 +203,62 @@ def save(obj: Any, f: FileLike, metadata: dict | None = None) -> None:
         offset += len(data)
     text = json.dumps(header, separators=(",", ":")).encode("utf-8")
     text += b" " * (-len(text) % 8)
-    blob = struct.pack("<Q", len(text)) + text + b"".join(chunks)
-    if hasattr(f, "write"):
-        f.write(blob)  # type: ignore[union-attr]
-    else:
-        with open(f, "wb") as fh:  # type: ignore[arg-type]
-            fh.write(blob)
+    fh.write(struct.pack("<Q", len(text)))
+    fh.write(text)
+    for data in chunks:
+        fh.write(data)
 
 
-def _read(f: FileLike) -> bytes:
-    if hasattr(f, "read"):
-        return f.read()  # type: ignore[union-attr]
-    with open(f, "rb") as fh:  # type: ignore[arg-type]
-        return fh.read()
+# Every dtype the safetensors format names, with its size in bits: a header naming any
+# other is refused, as the safetensors package refuses it.
+_BITS = {"BOOL": 8, "F4": 4, "F6_E2M3": 6, "F6_E3M2": 6, "U8": 8, "I8": 8, "F8_E5M2": 8,
+         "F8_E4M3": 8, "F8_E8M0": 8, "F8_E4M3FNUZ": 8, "F8_E5M2FNUZ": 8, "I16": 16, "U16": 16,
+         "F16": 16, "BF16": 16, "I32": 32, "U32": 32, "F32": 32, "C64": 64, "F64": 64,
+         "I64": 64, "U64": 64}
+_FIELDS = ("dtype", "shape", "data_offsets")
+_USIZE = 1 << 64
+# serde_json, which the safetensors package parses headers with, refuses arrays and objects
+# nested deeper than this.
+_MAX_DEPTH = 127
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
 
 
-def load(f: FileLike, map_location: Any = None, weights_only: bool = True,
-         **kwargs: Any) -> Any:
-    """Loads what ember.save saved (a tensor, a state dict, nested dicts and lists of tensors
-    and Python values), or the tensors of any safetensors file, such as one written by the
-    safetensors package from a torch state dict."""
-    blob = _read(f)
-    if len(blob) < 8:
-        raise SafetensorsError(f"invalid safetensors file: {len(blob)} bytes is too short to "
+def load_safetensors(fh: IO[bytes], start: bytes = b"") -> Any:
+    """Reads a safetensors file from fh (whose first bytes, already read, are start): the
+    tensors by name, or what ember.save stored when ember wrote it. Refuses, with
+    SafetensorsError, every file the safetensors package refuses, before reading more of it
+    than its header describes."""
+    head = start + read_at_most(fh, 8 - len(start))
+    if len(head) < 8:
+        raise SafetensorsError(f"invalid safetensors file: {len(head)} bytes is too short to "
                                "hold the 8-byte header length")
-    (n,) = struct.unpack("<Q", blob[:8])
-    if n > _MAX_HEADER or 8 + n > len(blob):
+    (n,) = struct.unpack("<Q", head)
+    if n > MAX_HEADER_LENGTH:
+        raise SafetensorsError(f"invalid safetensors file: header length {n} is larger than "
+                               f"the safetensors limit of {MAX_HEADER_LENGTH} bytes")
+    text = read_at_most(fh, n)
+    if len(text) < n:
         raise SafetensorsError(f"invalid safetensors file: header length {n} exceeds the file "
-                               f"size ({len(blob)} bytes)")
-    try:
-        header = json.loads(blob[8:8 + n].decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise SafetensorsError(f"invalid safetensors header: not valid JSON ({e})") from None
-    if not isinstance(header, dict):
-        raise SafetensorsError("invalid safetensors header: expected a JSON object")
-    data = memoryview(blob)[8 + n:]
-    meta = header.pop("__metadata__", None) or {}
+                               f"size ({8 + len(text)} bytes)")
+    meta, entries = _parse_header(text)
+    total = entries[-1][4] if entries else 0
+    data = read_at_most(fh, total + 1)
+    for name, _code, _shape, begin, end in entries:
+        if end > len(data):
+            raise SafetensorsError(f"truncated safetensors file: tensor '{name}' needs bytes "
+                                   f"[{begin}, {end}) but the data section holds {len(data)}")
+    if len(data) > total:
+        raise SafetensorsError(f"invalid safetensors file: the header describes {total} bytes "
+                               f"of data but the file holds {_rest(fh, total)}")
     out: OrderedDict = OrderedDict()
-    for name, info in sorted(header.items(), key=lambda kv: _start(kv)):
-        out[name] = _tensor(name, info, data)
-    ends = [info["data_offsets"][1] for info in header.values()]
-    if ends and max(ends) != len(data):
-        raise SafetensorsError(f"invalid safetensors file: the header describes "
-                               f"{max(ends)} bytes of data but the file holds {len(data)}")
+    for name, code, shape, begin, end in entries:
+        dt = _FROM_CODE.get(code)
+        if dt is None:
+            raise SafetensorsError(f"unsupported dtype {code!r} for tensor '{name}': ember has "
+                                   "no such dtype")
+        arr = np.frombuffer(data, dtype=dt.newbyteorder("<"), count=(end - begin) // dt.itemsize,
+                            offset=begin).astype(dt, copy=True)
+        out[name] = Tensor._make(arr.reshape(shape))
     if meta.get(_KIND) == "tensor" and list(out) == [_SINGLE]:
         return out[_SINGLE]
     if meta.get(_KIND) == "tree" and isinstance(meta.get(_TREE), str):
@@ -259,37 +272,101 @@ def load(f: FileLike, map_location: Any = None, weights_only: bool = True,
     return out
 
 
-def _start(item: tuple) -> int:
-    name, info = item
+def _rest(fh: IO[bytes], total: int) -> str:
+    # How much data a file holds past its header, when it can tell without being read.
     try:
-        return int(info["data_offsets"][0])
-    except (TypeError, KeyError, IndexError, ValueError):
-        raise SafetensorsError(f"invalid safetensors header: entry '{name}' has no valid "
-                               "data_offsets") from None
+        here = fh.tell()
+        end = fh.seek(0, 2)
+        fh.seek(here)
+    except (AttributeError, OSError, ValueError):
+        return "more"
+    size = end - here + total + 1
+    return str(size) if size > total else "more"
 
 
-def _tensor(name: str, info: Any, data: memoryview) -> Tensor:
-    if not isinstance(info, dict) or not {"dtype", "shape", "data_offsets"} <= set(info):
+def _parse_header(text: bytes) -> tuple:
+    """The header's metadata and its entries (name, dtype code, shape, begin, end) in the
+    order of their bytes, checked as the safetensors package checks them."""
+    try:
+        s = text.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise SafetensorsError(f"invalid safetensors header: not valid UTF-8 ({e})") from None
+    brackets = np.frombuffer(_STRING.sub("", s).encode("utf-8"), np.uint8)
+    steps = np.isin(brackets, (0x5B, 0x7B)).astype(np.int64) - np.isin(brackets, (0x5D, 0x7D))
+    if steps.size and int(np.cumsum(steps).max()) > _MAX_DEPTH:
+        raise SafetensorsError(f"invalid safetensors header: JSON nested deeper than "
+                               f"{_MAX_DEPTH} levels")
+    try:
+        header = json.loads(s, object_pairs_hook=_object, parse_constant=_not_json,
+                            parse_float=_finite_float)
+    except (json.JSONDecodeError, ValueError) as e:
+        raise SafetensorsError(f"invalid safetensors header: not valid JSON ({e})") from None
+    if not isinstance(header, dict):
+        raise SafetensorsError("invalid safetensors header: expected a JSON object")
+    meta = header.pop("__metadata__", None)
+    if meta is None:
+        meta = {}
+    if not isinstance(meta, dict) or not all(isinstance(v, str) for v in meta.values()):
+        raise SafetensorsError("invalid safetensors header: __metadata__ must map strings to "
+                               "strings")
+    entries = [_entry(name, info) for name, info in header.items()]
+    entries.sort(key=lambda e: (e[3], e[4]))
+    offset = 0
+    for name, code, shape, begin, end in entries:
+        if begin != offset or end < begin:
+            raise SafetensorsError(f"invalid data_offsets [{begin}, {end}] for tensor '{name}': "
+                                   "tensors must cover the data section in order, without "
+                                   "gaps or overlaps")
+        count = 1
+        for s_ in shape:
+            count *= s_
+        nbytes = (count * _BITS[code] + 7) // 8
+        if count * _BITS[code] >= _USIZE:
+            raise SafetensorsError(f"tensor '{name}' has shape {shape}, whose size overflows")
+        if nbytes != end - begin:
+            raise SafetensorsError(f"tensor '{name}' has shape {shape} and dtype {code}, which "
+                                   f"needs {nbytes} bytes, but its data_offsets span "
+                                   f"{end - begin}")
+        offset = end
+    return meta, entries
+
+
+def _entry(name: str, info: Any) -> tuple:
+    if not isinstance(info, dict) or not set(_FIELDS) <= set(info):
         raise SafetensorsError(f"invalid safetensors header: entry '{name}' needs dtype, shape "
                                "and data_offsets")
-    dt = _FROM_CODE.get(info["dtype"])
-    if dt is None:
-        raise SafetensorsError(f"unsupported dtype {info['dtype']!r} for tensor '{name}'")
+    code = info["dtype"]
+    if not isinstance(code, str) or code not in _BITS:
+        raise SafetensorsError(f"unsupported dtype {code!r} for tensor '{name}'")
     shape = info["shape"]
-    if not isinstance(shape, list) or not all(isinstance(s, int) and s >= 0 for s in shape):
+    if not isinstance(shape, list) or not all(_is_usize(s) for s in shape):
         raise SafetensorsError(f"invalid shape {shape!r} for tensor '{name}'")
-    begin, end = info["data_offsets"]
-    if not (isinstance(begin, int) and isinstance(end, int)) or begin < 0 or end < begin:
-        raise SafetensorsError(f"invalid data_offsets [{begin}, {end}] for tensor '{name}'")
-    if end > len(data):
-        raise SafetensorsError(f"truncated safetensors file: tensor '{name}' needs bytes "
-                               f"[{begin}, {end}) but the data section holds {len(data)}")
-    count = 1
-    for s in shape:
-        count *= s
-    if count * dt.itemsize != end - begin:
-        raise SafetensorsError(f"tensor '{name}' has shape {shape} and dtype {info['dtype']}, "
-                               f"which needs {count * dt.itemsize} bytes, but its data_offsets "
-                               f"span {end - begin}")
-    arr = np.frombuffer(data[begin:end], dtype=dt.newbyteorder("<")).astype(dt, copy=True)
-    return Tensor._make(arr.reshape(shape))
+    offsets = info["data_offsets"]
+    if not (isinstance(offsets, list) and len(offsets) == 2 and all(map(_is_usize, offsets))):
+        raise SafetensorsError(f"invalid data_offsets {offsets!r} for tensor '{name}': "
+                               "expected two non-negative integers")
+    return name, code, shape, offsets[0], offsets[1]
+
+
+def _is_usize(v: Any) -> bool:
+    return type(v) is int and 0 <= v < _USIZE
+
+
+def _object(pairs: list) -> dict:
+    out: dict = {}
+    for k, v in pairs:
+        if k in out and (k == "__metadata__" or k in _FIELDS):
+            raise ValueError(f"duplicate field {k!r}")
+        out[k] = v
+    return out
+
+
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite_float(text: str) -> float:
+    v = float(text)
+    if not math.isfinite(v):
+        raise ValueError(f"number out of range: {text}")
+    return v
