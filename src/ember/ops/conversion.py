@@ -6,12 +6,12 @@ import builtins
 from typing import Any
 
 from .. import _dtypes
-from .._tensor import Tensor, device
+from .._tensor import Tensor, check_device, device
 from ..autograd.grad_mode import state as _mode
 from ._core import attach, node_class, wrap
 
 __all__ = ["to", "type_as", "float", "double", "half", "long", "int", "short", "char",
-           "byte", "bool", "cpu"]
+           "byte", "bool", "cpu", "cuda", "pin_memory", "is_pinned"]
 
 _builtin_bool = builtins.bool
 
@@ -25,13 +25,14 @@ def _parse(args: tuple, kwargs: dict) -> Any:
             dtype = a
         elif isinstance(a, Tensor):
             dtype = a.dtype
-        elif isinstance(a, (str, device)):
-            device(a)
+        elif isinstance(a, (str, device)) or (isinstance(a, builtins.int)
+                                               and not isinstance(a, _builtin_bool)):
+            check_device(a)
         elif a is not None and not isinstance(a, _builtin_bool):
             raise TypeError(f"to() received an invalid combination of arguments - got "
                             f"({type(a).__name__})")
     if "device" in kwargs and kwargs["device"] is not None:
-        device(kwargs["device"])
+        check_device(kwargs["device"])
     return dtype
 
 
@@ -80,3 +81,23 @@ bool = _caster(_dtypes.bool, "bool")
 def cpu(input: Tensor, memory_format: Any = None) -> Tensor:
     """Returns this tensor in CPU memory: itself, since ember tensors live there."""
     return input
+
+
+def cuda(input: Tensor, device: Any = None, non_blocking: _builtin_bool = False,
+         memory_format: Any = None) -> Tensor:
+    """Returns a copy of this tensor in CUDA memory; a CPU-only build raises, as ember
+    does."""
+    check_device("cuda" if device is None else device)
+    return input
+
+
+def pin_memory(input: Tensor, device: Any = None) -> Tensor:
+    """Copies the tensor to pinned memory, which needs an accelerator (and ember has
+    none)."""
+    raise RuntimeError("Cannot access accelerator device when none is available.")
+
+
+def is_pinned(input: Tensor, device: Any = None) -> _builtin_bool:
+    """Returns True if this tensor resides in pinned memory: never, without an
+    accelerator."""
+    return False
