@@ -4,6 +4,7 @@ methods and operators."""
 from __future__ import annotations
 
 import builtins
+import re
 import warnings
 import weakref
 from typing import Any, Callable
@@ -48,6 +49,7 @@ class Size(tuple):
 DEVICE_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve",
                 "fpga", "maia", "xla", "lazy", "vulkan", "mps", "meta", "hpu", "mtia",
                 "privateuseone")
+_DEVICE_STRING = re.compile(r"([a-zA-Z_]+)(?::([1-9]\d*|0))?\Z")
 _NO_ACCELERATOR = "Cannot access accelerator device when none is available."
 
 
@@ -69,13 +71,14 @@ class device:
         elif not isinstance(type, str):
             raise TypeError(f"device() received an invalid combination of arguments - got "
                             f"({builtins.type(type).__name__})")
-        name, sep, idx = type.partition(":")
+        m = _DEVICE_STRING.match(type)
+        if m is None:
+            raise RuntimeError(f"Invalid device string: '{type}'")
+        name, idx = m.groups()
         if name not in DEVICE_TYPES:
             raise RuntimeError(f"Expected one of {', '.join(DEVICE_TYPES)} device type at start "
                                f"of device string: {type}")
-        if sep:
-            if not idx.isdigit() or (len(idx) > 1 and idx[0] == "0") or ":" in idx:
-                raise RuntimeError(f"Invalid device string: '{type}'")
+        if idx is not None:
             if index is not None:
                 raise RuntimeError("type (string) must not include an index because index was "
                                    f"passed explicitly: {type}")

@@ -44,9 +44,8 @@ _sdp = {"flash": True, "mem_efficient": True, "math": True}
 
 
 def flash_sdp_enabled() -> bool:
-    """Returns whether flash scaled dot product attention is enabled: never without
-    CUDA."""
-    return False
+    """Returns whether flash scaled dot product attention is enabled."""
+    return _sdp["flash"]
 
 
 def enable_flash_sdp(enabled: bool) -> None:

@@ -18,8 +18,11 @@ _builtin_bool = builtins.bool
 ToCopyBackward0 = node_class("ToCopyBackward0", lambda m, g, dt: m.cast(g, dt))
 
 
-def _parse(args: tuple, kwargs: dict) -> Any:
+def _parse(args: tuple, kwargs: dict) -> tuple:
+    """(dtype, whether the device names an index): torch copies onto `cpu:0` though the
+    data is already on the CPU."""
     dtype = kwargs.get("dtype")
+    devices = [kwargs["device"]] if kwargs.get("device") is not None else []
     for a in args:
         if isinstance(a, _dtypes.dtype):
             dtype = a
@@ -27,28 +30,30 @@ def _parse(args: tuple, kwargs: dict) -> Any:
             dtype = a.dtype
         elif isinstance(a, (str, device)) or (isinstance(a, builtins.int)
                                                and not isinstance(a, _builtin_bool)):
-            check_device(a)
+            devices.append(a)
         elif a is not None and not isinstance(a, _builtin_bool):
             raise TypeError(f"to() received an invalid combination of arguments - got "
                             f"({type(a).__name__})")
-    if "device" in kwargs and kwargs["device"] is not None:
-        check_device(kwargs["device"])
-    return dtype
+    for d in devices:
+        check_device(d)
+    indexed = any(device(d).index is not None for d in devices)
+    return dtype, indexed
 
 
 def to(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
     """Performs Tensor dtype and/or device conversion; returns self when nothing changes."""
-    dtype = _parse(args, kwargs)
+    dtype, indexed = _parse(args, kwargs)
     copy = kwargs.get("copy", False)
     x = input._data
-    if dtype is None or dtype.np == x.dtype:
+    if (dtype is None or dtype.np == x.dtype) and not indexed:
         if not copy:
             return input
         from .shape import clone
 
         return clone(input)
-    out = wrap(x.astype(dtype.np))
-    if input._rg and _mode.enabled and dtype.is_floating_point:
+    target = x.dtype if dtype is None else dtype.np
+    out = wrap(x.astype(target))
+    if input._rg and _mode.enabled and out._data.dtype.kind == "f":
         attach(ToCopyBackward0, out, (input,), (), (x.dtype,))
     return out
 
