@@ -425,7 +425,7 @@ def test_grad_scaler_on_the_cpu_scales_skips_and_grows():
     (es, elog), (ts, tlog) = both(_scaled_training)
     for (escale, etrack, ew), (tscale, ttrack, tw) in zip(elog, tlog):
         assert (escale, etrack) == (tscale, ttrack)
-        assert ew.ravel().tolist() == pytest.approx(tw.ravel().tolist(), rel=1e-6)
+        assert ew.ravel().tolist() == pytest.approx(tw.ravel().tolist(), rel=1e-5, abs=1e-6)
     assert es.state_dict() == ts.state_dict()
     e = ember.amp.GradScaler("cpu").scale([ember.ones(1), (ember.ones(1),)])
     t = torch.amp.GradScaler("cpu").scale([torch.ones(1), (torch.ones(1),)])
