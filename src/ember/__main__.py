@@ -64,6 +64,10 @@ def main(args: list | None = None) -> int:
     if args[0].startswith("-") and args[0] not in ("-m", "-c"):
         print(f"Unknown option: {args[0]}\n{USAGE}", file=sys.stderr)
         return 2
+    if args[0] not in ("-m", "-c") and not os.path.exists(args[0]):
+        print(f"{sys.executable}: can't open file {os.path.abspath(args[0])!r}: [Errno 2] No "
+              "such file or directory", file=sys.stderr)
+        return 2
     _torch_alias.install_as_torch()
     if args[0] == "-m":
         if importlib.util.find_spec(args[1]) is None:
@@ -81,10 +85,6 @@ def main(args: list | None = None) -> int:
             _run_code(args[1])
     else:
         path = args[0]
-        if not os.path.exists(path):
-            print(f"{sys.executable}: can't open file {os.path.abspath(path)!r}: [Errno 2] No "
-                  "such file or directory", file=sys.stderr)
-            return 2
         sys.argv = args
         sys.path[0] = os.path.dirname(os.path.realpath(path))
 
