@@ -547,3 +547,14 @@ def test_hub_cache(tmp_path, monkeypatch):
         assert ember.hub.get_dir() == str(tmp_path / "elsewhere")
     finally:
         ember.hub._hub_dir[0] = None
+
+
+def test_random_module():
+    for lib in (ember, torch):
+        lib.random.manual_seed(3)
+        with lib.random.fork_rng():
+            lib.rand(2)
+        assert lib.random.initial_seed() == 3
+    ember.manual_seed(3)
+    torch.manual_seed(3)
+    assert ember.rand(3).tolist() == torch.rand(3).tolist()

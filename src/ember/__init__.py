@@ -20,6 +20,7 @@ from . import (  # noqa: E402  # noqa: E402, I001
     nn,
     onnx,
     optim,  # noqa: E402, I001
+    random,
     return_types,  # noqa: E402, I001
     torch_version,
     utils,
