@@ -173,6 +173,21 @@ def test_default_device():
         lib.set_default_device(None)
 
 
+def test_device_as_a_context_manager():
+    for lib in (ember, torch):
+        with lib.device("cpu") as d:
+            assert d == lib.device("cpu") and lib.get_default_device() == lib.device("cpu")
+            assert lib.ones(1).device == lib.device("cpu")
+
+        def inside(lib):
+            with lib.device("cuda"):
+                lib.ones(2)
+
+        assert lib.get_default_device() == lib.device("cpu")
+    same_error(lambda: inside(ember), lambda: inside(torch))
+    assert ember.get_default_device() == ember.device("cpu")
+
+
 CUDA_CALLS = ["is_available", "device_count", "is_initialized", "init", "seed", "seed_all",
               "initial_seed", "get_rng_state", "get_rng_state_all", "synchronize",
               "empty_cache", "current_device", "get_device_name", "get_device_capability",

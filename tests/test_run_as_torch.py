@@ -118,14 +118,23 @@ def test_errors_tracebacks_and_exit_codes(tmp_path):
         f'  File "{prog}", line 6, in <module>', "    step()",
         f'  File "{prog}", line 4, in step', '    raise ValueError("boom")',
         "ValueError: boom"]
-    code = ("try:\n    import torch.distributed\nexcept ModuleNotFoundError as e:\n"
+    (tmp_path / "site-packages").mkdir()
+    (tmp_path / "site-packages" / "fakepkg.py").write_text("import torch._C\n")
+    (tmp_path / "helper.py").write_text("import torch._C\n")
+    code = ("import sys\ntry:\n    import torch.distributed\nexcept ModuleNotFoundError as e:\n"
             "    print(e.name, '|', e)\n"
+            "sys.path.append('site-packages')\n"
+            "for name in ('fakepkg', 'helper'):\n    try:\n        __import__(name)\n"
+            "    except ModuleNotFoundError as e:\n        print(e)\n"
             "try:\n    import torchvision\nexcept ImportError as e:\n    print(e.name, '|', e)\n"
             "import torch.utils.tensorboard\n")
     p = run_ember(["-c", code], cwd=tmp_path, check_rc=1)
     assert p.stdout.splitlines() == [
         "torch.distributed | ember has no torch.distributed: see ember's docs/migration.md for "
         "what ember covers",
+        "ember has no torch._C (imported by fakepkg, a package built on torch): see ember's "
+        "docs/migration.md for what ember covers",
+        "ember has no torch._C: see ember's docs/migration.md for what ember covers",
         "torchvision | torchvision is built on torch and cannot run under ember: `torch` is "
         "ember here, and torchvision needs torch's C++ core; run this program with torch "
         "itself"]
@@ -162,6 +171,9 @@ def test_install_as_torch_in_a_running_interpreter(tmp_path):
         assert torch.nn.__spec__.name == "ember.nn"
         assert parse(torch.__version__) >= parse("2.2")
         assert torch.version.ember == ember.version.ember
+        import pickle
+        # Class paths in torch pickles resolve to ember's classes.
+        assert pickle.loads(b"ctorch.nn.modules.module\\nModule\\n.") is ember.nn.Module
         print(sum(1 for f in sys.meta_path if type(f).__name__ == "TorchAliasFinder"))
         """)
     env = dict(os.environ, PYTHONPATH=SRC)

@@ -104,9 +104,20 @@ class device:
     def __reduce__(self):
         return (device, (self.type, self.index))
 
+    def __enter__(self) -> device:
+        # `with torch.device(d):` makes d the default device for the block.
+        _ENTERED.append(DEFAULT_DEVICE[0])
+        DEFAULT_DEVICE[0] = self
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        DEFAULT_DEVICE[0] = _ENTERED.pop()
+
 CPU = device("cpu")
 # torch.set_default_device: None (the CPU) or the device factories create tensors on.
 DEFAULT_DEVICE: list = [None]
+# The defaults that `with device(...)` blocks replaced, innermost last.
+_ENTERED: list = []
 
 
 def check_device(d: Any) -> None:

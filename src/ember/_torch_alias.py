@@ -28,8 +28,8 @@ _DOCS = "see ember's docs/migration.md for what ember covers"
 
 
 def _importing_package() -> str | None:
-    """The top-level package of the code running the failed import, when it is a package
-    (not the program itself, not ember)."""
+    """The top-level package of the code running the failed import, when that code is an
+    installed package (not the program or its own modules, not ember)."""
     frame = sys._getframe(2)
     while frame is not None:
         name = frame.f_globals.get("__name__", "")
@@ -37,7 +37,8 @@ def _importing_package() -> str | None:
         if not code.startswith("<frozen importlib") and name != __name__ \
                 and not name.startswith("importlib"):
             top = name.partition(".")[0]
-            return None if top in ("__main__", "ember", "") else top
+            installed = any(part in code for part in ("site-packages", "dist-packages"))
+            return top if installed and top != "ember" else None
         frame = frame.f_back
     return None
 
