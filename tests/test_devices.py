@@ -188,6 +188,12 @@ def test_device_as_a_context_manager():
     assert ember.get_default_device() == ember.device("cpu")
 
 
+@pytest.mark.parametrize("d", ["cuda", "cuda:0", "xpu", "mps", "meta", "foo"])
+def test_generators_of_other_devices(d):
+    same_error(lambda: ember.Generator(device=d), lambda: torch.Generator(device=d))
+    assert ember.Generator("cpu:0").initial_seed() == torch.Generator("cpu:0").initial_seed()
+
+
 CUDA_CALLS = ["is_available", "device_count", "is_initialized", "init", "seed", "seed_all",
               "initial_seed", "get_rng_state", "get_rng_state_all", "synchronize",
               "empty_cache", "current_device", "get_device_name", "get_device_capability",
