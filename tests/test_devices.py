@@ -579,3 +579,46 @@ def test_random_module():
     ember.manual_seed(3)
     torch.manual_seed(3)
     assert ember.rand(3).tolist() == torch.rand(3).tolist()
+
+
+def _custom_function(lib, cast_inputs, region):
+    seen = []
+
+    class Scale(lib.autograd.Function):
+        @staticmethod
+        @lib.amp.custom_fwd(device_type="cpu", cast_inputs=cast_inputs)
+        def forward(ctx, x):
+            seen.append((str(x.dtype), lib.is_autocast_enabled("cpu")))
+            return x * 2
+
+        @staticmethod
+        @lib.amp.custom_bwd(device_type="cpu")
+        def backward(ctx, g):
+            seen.append(("bwd", lib.is_autocast_enabled("cpu")))
+            return g * 2
+
+    x = lib.ones(2, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with lib.autocast("cpu", dtype=lib.float16, enabled=region):
+            y = Scale.apply(x)
+        y.float().sum().backward()
+    return seen, str(y.dtype), x.grad.tolist()
+
+
+@pytest.mark.parametrize("cast_inputs", [None, "float16"])
+@pytest.mark.parametrize("region", [True, False])
+def test_custom_fwd_and_bwd(cast_inputs, region):
+    e, t = both(lambda lib: _custom_function(
+        lib, cast_inputs and getattr(lib, cast_inputs), region))
+    assert e == t
+    assert ember.get_autocast_dtype("cuda") == ember.float16
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with ember.autocast("cpu", dtype=ember.float16):
+            assert ember.get_autocast_dtype("cpu") == ember.float16
+    same_error(lambda: ember.amp.custom_fwd(device_type=3), lambda: torch.amp.custom_fwd(
+        device_type=3))
+    (_, ew), (_, tw) = warned(lambda: ember.cuda.amp.custom_fwd(lambda ctx: 0)), \
+        warned(lambda: torch.cuda.amp.custom_fwd(lambda ctx: 0))
+    assert ew == tw

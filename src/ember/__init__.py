@@ -78,7 +78,7 @@ from ._settings import (
 from ._tensor import Size, Tensor, device
 from ._torch_alias import install_as_torch
 from ._type_info import finfo, iinfo
-from .amp.autocast_mode import autocast, is_autocast_enabled
+from .amp.autocast_mode import autocast, get_autocast_dtype, is_autocast_enabled
 from .autograd.anomaly_mode import (  # noqa: E402, I001
     is_anomaly_check_nan_enabled,
     is_anomaly_enabled,

@@ -9,17 +9,20 @@ with torch's warning, as in a CPU-only build of torch.
 
 from __future__ import annotations
 
+import collections.abc
 import functools
 import threading
 import warnings
 from typing import Any, Callable
 
 from .. import _dtypes
-from .._tensor import device
+from .._tensor import Tensor, device
 
-__all__ = ["autocast", "is_autocast_enabled", "is_autocast_available"]
+__all__ = ["autocast", "is_autocast_enabled", "is_autocast_available", "get_autocast_dtype",
+           "custom_fwd", "custom_bwd"]
 
-# Whether autocast is on, per device type, for the running thread (as torch keeps it).
+# Whether autocast is on, and its dtype, per device type, for the running thread (as torch
+# keeps them).
 _state = threading.local()
 
 
@@ -28,6 +31,22 @@ def _enabled() -> dict:
     if d is None:
         d = _state.enabled = {}
     return d
+
+
+def _dtypes_set() -> dict:
+    d = getattr(_state, "dtypes", None)
+    if d is None:
+        d = _state.dtypes = {}
+    return d
+
+
+def get_autocast_dtype(device_type: str) -> Any:
+    """Returns the autocast dtype of device_type in the current thread: bfloat16 for the CPU
+    (None while ember has no bfloat16) and float16 for the others, unless an autocast region
+    chose another."""
+    kind = device(device_type).type
+    default = getattr(_dtypes, "bfloat16", None) if kind == "cpu" else _dtypes.float16
+    return _dtypes_set().get(kind, default)
 
 
 def is_autocast_enabled(device_type: str | None = None) -> bool:
@@ -78,14 +97,21 @@ class autocast:
         self._prev: list = []
 
     def __enter__(self) -> autocast:
-        state = _enabled()
+        enabled, dtypes = _enabled(), _dtypes_set()
         kind = device(self.device).type
-        self._prev.append(state.get(kind, False))
-        state[kind] = self._enabled
+        self._prev.append((enabled.get(kind, False), dtypes.get(kind)))
+        enabled[kind] = self._enabled
+        if self.fast_dtype is not None:
+            dtypes[kind] = self.fast_dtype
         return self
 
     def __exit__(self, *exc: Any) -> bool:
-        _enabled()[device(self.device).type] = self._prev.pop()
+        kind = device(self.device).type
+        _enabled()[kind], dt = self._prev.pop()
+        if dt is None:
+            _dtypes_set().pop(kind, None)
+        else:
+            _dtypes_set()[kind] = dt
         return False
 
     def __call__(self, func: Callable) -> Callable:
@@ -95,3 +121,66 @@ class autocast:
                 return func(*args, **kwargs)
 
         return decorated
+
+
+def _cast(value: Any, device_type: str, dtype: Any) -> Any:
+    if isinstance(value, Tensor):
+        eligible = value.is_floating_point() and value.device.type == device_type and \
+            value.dtype is not _dtypes.float64
+        return value.to(dtype) if eligible else value
+    if isinstance(value, (str, bytes)) or type(value).__module__ == "numpy":
+        return value
+    if isinstance(value, collections.abc.Mapping):
+        return {_cast(k, device_type, dtype): _cast(v, device_type, dtype)
+                for k, v in value.items()}
+    if isinstance(value, collections.abc.Iterable):
+        iterable = (_cast(v, device_type, dtype) for v in value)
+        return type(value)(iterable) if isinstance(value, (list, tuple)) else iterable
+    return value
+
+
+def _check_device_type(device_type: Any) -> None:
+    if not isinstance(device_type, str):
+        raise ValueError(f"Expected `device_type` of type `str`, got: `{type(device_type)}`")
+
+
+def custom_fwd(fwd: Callable | None = None, *, device_type: str,
+               cast_inputs: Any = None) -> Callable:
+    """Create a helper decorator for forward methods of custom autograd functions. If
+    cast_inputs is given and forward runs in an autocast-enabled region, floating-point
+    tensors are cast to it and forward runs with autocast disabled."""
+    _check_device_type(device_type)
+    if fwd is None:
+        return functools.partial(custom_fwd, device_type=device_type, cast_inputs=cast_inputs)
+
+    @functools.wraps(fwd)
+    def decorate_fwd(*args: Any, **kwargs: Any) -> Any:
+        args[0]._dtype = get_autocast_dtype(device_type)
+        if cast_inputs is None:
+            args[0]._fwd_used_autocast = is_autocast_enabled(device_type)
+            return fwd(*args, **kwargs)
+        args[0]._fwd_used_autocast = False
+        if is_autocast_enabled(device_type):
+            with autocast(device_type=device_type, enabled=False):
+                return fwd(*_cast(args, device_type, cast_inputs),
+                           **_cast(kwargs, device_type, cast_inputs))
+        return fwd(*args, **kwargs)
+
+    return decorate_fwd
+
+
+def custom_bwd(bwd: Callable | None = None, *, device_type: str) -> Callable:
+    """Create a helper decorator for backward methods of custom autograd functions: backward
+    runs with the autocast state forward ran with."""
+    _check_device_type(device_type)
+    if bwd is None:
+        return functools.partial(custom_bwd, device_type=device_type)
+
+    @functools.wraps(bwd)
+    def decorate_bwd(*args: Any, **kwargs: Any) -> Any:
+        with autocast(device_type=device_type, enabled=args[0]._fwd_used_autocast,
+                      dtype=args[0]._dtype):
+            return bwd(*args, **kwargs)
+
+    return decorate_bwd
+

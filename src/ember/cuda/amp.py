@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import Any, Callable
 
 from .. import _dtypes
 from ..amp import autocast_mode, grad_scaler
 
-__all__ = ["autocast", "GradScaler"]
+__all__ = ["autocast", "custom_fwd", "custom_bwd", "GradScaler"]
 
 
 class autocast(autocast_mode.autocast):
@@ -36,3 +36,22 @@ class GradScaler(grad_scaler.GradScaler):
         super().__init__("cuda", init_scale=init_scale, growth_factor=growth_factor,
                          backoff_factor=backoff_factor, growth_interval=growth_interval,
                          enabled=enabled)
+
+
+def custom_fwd(fwd: Callable | None = None, *, cast_inputs: Any = None) -> Callable:
+    """torch.cuda.amp.custom_fwd(args...) is deprecated: use
+    torch.amp.custom_fwd(args..., device_type="cuda")."""
+    warnings.warn("`torch.cuda.amp.custom_fwd(args...)` is deprecated. Please use "
+                  "`torch.amp.custom_fwd(args..., device_type='cuda')` instead.",
+                  FutureWarning, stacklevel=2)
+    return autocast_mode.custom_fwd(fwd, device_type="cuda", cast_inputs=cast_inputs)
+
+
+def custom_bwd(bwd: Callable) -> Callable:
+    """torch.cuda.amp.custom_bwd(args...) is deprecated: use
+    torch.amp.custom_bwd(args..., device_type="cuda")."""
+    warnings.warn("`torch.cuda.amp.custom_bwd(args...)` is deprecated. Please use "
+                  "`torch.amp.custom_bwd(args..., device_type='cuda')` instead.",
+                  FutureWarning, stacklevel=2)
+    return autocast_mode.custom_bwd(bwd, device_type="cuda")
+
