@@ -211,6 +211,19 @@ def test_cuda_module(name):
     assert getattr(ember.cuda, name)() == expected
 
 
+@pytest.mark.parametrize("name", ["is_available", "device_count", "seed", "get_rng_state",
+                                  "synchronize", "empty_cache", "current_allocated_memory",
+                                  "driver_allocated_memory", "recommended_max_memory"])
+def test_mps_module(name):
+    try:
+        expected = getattr(torch.mps, name)()
+    except RuntimeError:
+        same_error(lambda: getattr(ember.mps, name)(), lambda: getattr(torch.mps, name)())
+        return
+    assert getattr(ember.mps, name)() == expected
+    assert ember.mps.manual_seed(0) is torch.mps.manual_seed(0) is None
+
+
 def test_cuda_seeding_and_devices():
     for lib in (ember, torch):
         assert lib.cuda.manual_seed(0) is None and lib.cuda.manual_seed_all(1) is None

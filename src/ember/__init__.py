@@ -17,6 +17,7 @@ from . import (  # noqa: E402  # noqa: E402, I001
     hub,
     jit,
     linalg,  # noqa: E402, I001
+    mps,
     nn,
     onnx,
     optim,  # noqa: E402, I001
