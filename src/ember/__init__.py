@@ -1,18 +1,31 @@
 """ember: PyTorch's autograd and the torch surface around it, in Python on NumPy.
 
-`import ember as torch` runs ordinary torch autograd code unchanged.
+`import ember as torch` runs ordinary torch autograd code unchanged; `python -m ember prog.py`
+(or `ember.install_as_torch()`) runs a program's own `import torch...` lines on ember.
 """
 
 import builtins as _builtins
 
 from . import (  # noqa: E402  # noqa: E402, I001
+    accelerator,
+    amp,
     autograd,
+    backends,
+    cpu,
+    cuda,
     func,
+    hub,
+    jit,
     linalg,  # noqa: E402, I001
+    mps,
     nn,
+    onnx,
     optim,  # noqa: E402, I001
+    random,
     return_types,  # noqa: E402, I001
+    torch_version,
     utils,
+    version,
     viz,
 )
 from ._dtypes import (
@@ -48,7 +61,25 @@ from ._random import (  # noqa: E402
     seed,
     set_rng_state,
 )
+from ._settings import (
+    are_deterministic_algorithms_enabled,
+    get_default_device,
+    get_deterministic_debug_mode,
+    get_float32_matmul_precision,
+    get_num_interop_threads,
+    get_num_threads,
+    is_deterministic_algorithms_warn_only_enabled,
+    set_default_device,
+    set_deterministic_debug_mode,
+    set_float32_matmul_precision,
+    set_num_interop_threads,
+    set_num_threads,
+    use_deterministic_algorithms,
+)
 from ._tensor import Size, Tensor, device
+from ._torch_alias import install_as_torch
+from ._type_info import finfo, iinfo
+from .amp.autocast_mode import autocast, get_autocast_dtype, is_autocast_enabled
 from .autograd.anomaly_mode import (  # noqa: E402, I001
     is_anomaly_check_nan_enabled,
     is_anomaly_enabled,
@@ -77,7 +108,9 @@ from .ops.shape import *  # noqa: F403
 from .ops.sorting import *  # noqa: F403
 from .serialization import load, save  # noqa: E402, I001
 
-__version__ = "0.1.0"
+# The torch release ember follows, so that programs comparing torch.__version__ choose
+# its code paths; ember's own release is version.ember.
+__version__ = torch_version.TorchVersion(version.__version__)
 
 
 def is_tensor(obj: object) -> _builtins.bool:

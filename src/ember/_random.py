@@ -78,12 +78,37 @@ def _nondeterministic_seed() -> int:
     return int.from_bytes(os.urandom(8), "little")
 
 
+# What a CPU-only build of torch says when asked for another device's generator.
+_NO_GENERATOR = {
+    "cuda": "Cannot get CUDA generator without ATen_cuda library. PyTorch splits its backend "
+            "into two shared libraries: a CPU library and a CUDA library; this error has "
+            "occurred because you are trying to use some CUDA functionality, but the CUDA "
+            "library has not been loaded by the dynamic linker for some reason.  The CUDA "
+            "library MUST be loaded, EVEN IF you don't directly use any symbols from the CUDA "
+            "library! One common culprit is a lack of -Wl,--no-as-needed in your link "
+            "arguments; many dynamic linkers will delete dynamic library dependencies if you "
+            "don't depend on any of their symbols.  You can check if this has occurred by "
+            "using ldd on your binary to see if there is a dependency on *_cuda.so library.",
+    "xpu": "Cannot get XPU generator without ATen_xpu library.",
+    "mps": "Cannot execute getNewGenerator() without MPS backend.",
+}
+
+
+def _check_generator_device(d: Any) -> None:
+    from ._tensor import device
+
+    kind = device(d).type
+    if kind != "cpu":
+        raise RuntimeError(_NO_GENERATOR.get(
+            kind, f"{kind.upper()} device type not an accelerator."))
+
+
 class Generator:
     """A CPU pseudo-random number generator with torch's algorithm and state."""
 
     def __init__(self, device: Any = "cpu") -> None:
-        if str(device) != "cpu":
-            raise RuntimeError(f"ember only has CPU generators, got device {device!r}")
+        if device != "cpu":
+            _check_generator_device(device)
         self.device = "cpu"
         self._bitgen = np.random.MT19937(0)
         self.manual_seed(_DEFAULT_SEED)

@@ -3,6 +3,8 @@ methods and operators."""
 
 from __future__ import annotations
 
+import builtins
+import re
 import warnings
 import weakref
 from typing import Any, Callable
@@ -15,7 +17,7 @@ from ._version import ZERO_VC, mark_detached, shared_counter, version
 from .autograd import graph as _graph
 from .autograd.graph import AccumulateGrad, add_hook, note_rebase
 
-__all__ = ["Tensor", "Size", "device", "type_description"]
+__all__ = ["Tensor", "Size", "device", "check_device", "type_description"]
 
 _new = object.__new__
 # Set by the ops package: regenerates the history of a view whose base changed in place.
@@ -43,21 +45,47 @@ class Size(tuple):
         return Size(tuple.__add__(self, tuple(other)))
 
 
+# The device types torch knows, in the order its error message lists them.
+DEVICE_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve",
+                "fpga", "maia", "xla", "lazy", "vulkan", "mps", "meta", "hpu", "mtia",
+                "privateuseone")
+_DEVICE_STRING = re.compile(r"([a-zA-Z_]+)(?::([1-9]\d*|0))?\Z")
+_NO_ACCELERATOR = "Cannot access accelerator device when none is available."
+
+
 class device:
-    """torch.device: where a tensor lives. Only the CPU exists for now."""
+    """torch.device: where a tensor lives. Every device type of torch can be named; tensors
+    live on the CPU only, as in a CPU-only build of torch (`check_device` says what using
+    another device raises)."""
 
     __slots__ = ("type", "index")
 
-    def __init__(self, type: str = "cpu", index: int | None = None) -> None:
+    def __init__(self, type: Any = "cpu", index: int | None = None) -> None:
         if isinstance(type, device):
-            type, index = type.type, type.index
-        if ":" in type:
-            type, idx = type.split(":")
+            type, index = type.type, type.index if index is None else index
+        elif isinstance(type, int) and not isinstance(type, bool):
+            # A bare index names the current accelerator, and a CPU build has none.
+            if type < 0:
+                raise RuntimeError("Device index must not be negative")
+            raise RuntimeError(_NO_ACCELERATOR)
+        elif not isinstance(type, str):
+            raise TypeError(f"device() received an invalid combination of arguments - got "
+                            f"({builtins.type(type).__name__})")
+        m = _DEVICE_STRING.match(type)
+        if m is None:
+            raise RuntimeError(f"Invalid device string: '{type}'")
+        name, idx = m.groups()
+        if name not in DEVICE_TYPES:
+            raise RuntimeError(f"Expected one of {', '.join(DEVICE_TYPES)} device type at start "
+                               f"of device string: {type}")
+        if idx is not None:
+            if index is not None:
+                raise RuntimeError("type (string) must not include an index because index was "
+                                   f"passed explicitly: {type}")
             index = int(idx)
-        if type != "cpu":
-            raise RuntimeError(
-                f"Expected one of cpu device type at start of device string: {type}")
-        self.type = type
+        if index is not None and index < 0:
+            raise RuntimeError("Device index must not be negative")
+        self.type = name
         self.index = index
 
     def __repr__(self) -> str:
@@ -68,15 +96,49 @@ class device:
         return self.type if self.index is None else f"{self.type}:{self.index}"
 
     def __eq__(self, other: Any) -> bool:
-        if isinstance(other, str):
-            other = device(other)
         return isinstance(other, device) and (self.type, self.index) == (other.type, other.index)
 
     def __hash__(self) -> int:
         return hash((self.type, self.index))
 
+    def __reduce__(self):
+        return (device, (self.type, self.index))
+
+    def __enter__(self) -> device:
+        # `with torch.device(d):` makes d the default device for the block.
+        _ENTERED.append(DEFAULT_DEVICE[0])
+        DEFAULT_DEVICE[0] = self
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        DEFAULT_DEVICE[0] = _ENTERED.pop()
 
 CPU = device("cpu")
+# torch.set_default_device: None (the CPU) or the device factories create tensors on.
+DEFAULT_DEVICE: list = [None]
+# The defaults that `with device(...)` blocks replaced, innermost last.
+_ENTERED: list = []
+
+
+def check_device(d: Any) -> None:
+    """Raises what a CPU-only build of torch raises when a tensor is made on or moved to the
+    device `d` (a device, a string, an index, or None for the default device)."""
+    if d is None:
+        d = DEFAULT_DEVICE[0]
+        if d is None:
+            return
+    if builtins.type(d) is str and d == "cpu":
+        return
+    if isinstance(d, int) and not isinstance(d, bool):
+        raise RuntimeError(_NO_ACCELERATOR if d >= 0 else "Device index must not be negative")
+    kind = device(d).type
+    if kind == "cpu":
+        return
+    if kind in ("cuda", "xpu"):
+        raise AssertionError(f"Torch not compiled with {kind.upper()} enabled")
+    if kind == "mps":
+        raise RuntimeError("PyTorch is not linked with support for mps devices")
+    raise RuntimeError(f"ember has no {kind} device: its tensors live on the CPU only")
 
 
 def type_description(data: np.ndarray) -> str:

@@ -81,14 +81,18 @@ def _bind_methods() -> None:
     Tensor.mT = property(_mT)
     Tensor.mH = property(_mH)
     Tensor.H = property(_H)
-    Tensor.new_tensor = lambda self, data, dtype=None, requires_grad=False: creation.tensor(
-        data, dtype=dtype or self.dtype, requires_grad=requires_grad)
-    Tensor.new_zeros = lambda self, *size, dtype=None, requires_grad=False: creation.zeros(
-        *size, dtype=dtype or self.dtype, requires_grad=requires_grad)
-    Tensor.new_ones = lambda self, *size, dtype=None, requires_grad=False: creation.ones(
-        *size, dtype=dtype or self.dtype, requires_grad=requires_grad)
-    Tensor.new_full = lambda self, size, fill_value, dtype=None, requires_grad=False: \
-        creation.full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
+    Tensor.new_tensor = lambda self, data, dtype=None, device=None, requires_grad=False: \
+        creation.tensor(data, dtype=dtype or self.dtype, device=device or "cpu",
+                        requires_grad=requires_grad)
+    Tensor.new_zeros = lambda self, *size, dtype=None, device=None, requires_grad=False: \
+        creation.zeros(*size, dtype=dtype or self.dtype, device=device or "cpu",
+                       requires_grad=requires_grad)
+    Tensor.new_ones = lambda self, *size, dtype=None, device=None, requires_grad=False: \
+        creation.ones(*size, dtype=dtype or self.dtype, device=device or "cpu",
+                      requires_grad=requires_grad)
+    Tensor.new_full = lambda self, size, fill_value, dtype=None, device=None, \
+        requires_grad=False: creation.full(size, fill_value, dtype=dtype or self.dtype,
+                                           device=device or "cpu", requires_grad=requires_grad)
     Tensor.new_empty = Tensor.new_zeros
     Tensor.__getitem__ = indexing.getitem
     Tensor.__setitem__ = indexing.setitem

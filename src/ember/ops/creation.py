@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import _dtypes
 from .._dtypes import FROM_NUMPY, from_numpy_dtype, get_default_dtype
-from .._tensor import Tensor
+from .._tensor import Tensor, check_device
 from ._core import shape_str
 from ._ranges import arange_values, linspace_values
 
@@ -180,6 +180,7 @@ def foreign_array(data: Any) -> np.ndarray | None:
 def tensor(data: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False,
            pin_memory: bool = False) -> Tensor:
     """Constructs a tensor with no autograd history by copying data."""
+    check_device(device)
     foreign = foreign_array(data)
     if foreign is not None:
         data = foreign
@@ -197,6 +198,7 @@ def tensor(data: Any, *, dtype: Any = None, device: Any = None, requires_grad: b
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     """Converts data into a tensor, sharing data and preserving autograd history if
     possible."""
+    check_device(device)
     if isinstance(data, Tensor):
         if dtype is None or dtype.np == data._data.dtype:
             return data
@@ -212,6 +214,7 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
 def asarray(obj: Any, *, dtype: Any = None, device: Any = None, copy: bool | None = None,
             requires_grad: bool = False) -> Tensor:
     """Converts obj to a tensor, sharing memory when it can."""
+    check_device(device)
     t = as_tensor(obj, dtype) if not copy else tensor(obj, dtype=dtype)
     if requires_grad:
         t.requires_grad_(True)
@@ -229,6 +232,7 @@ def from_numpy(ndarray: np.ndarray) -> Tensor:
 def scalar_tensor(s: Any, *, dtype: Any = None, device: Any = None,
                   requires_grad: bool = False) -> Tensor:
     """A 0-dim tensor holding s (of the default float dtype unless dtype is given)."""
+    check_device(device)
     return _finish(np.array(s, dtype=_np_dtype(dtype)), requires_grad)
 
 
@@ -248,6 +252,7 @@ def _check_size_given(size: tuple, name: str) -> None:
 def zeros(*size: Any, out: Any = None, dtype: Any = None, layout: Any = None,
           device: Any = None, requires_grad: bool = False) -> Tensor:
     """Returns a tensor filled with the scalar value 0, with the shape defined by size."""
+    check_device(device)
     _check_size_given(size, "zeros")
     if any(isinstance(s, int) and s < 0 for s in _flat_size(size)):
         raise RuntimeError("zeros: Dimension size must be non-negative.")
@@ -257,6 +262,7 @@ def zeros(*size: Any, out: Any = None, dtype: Any = None, layout: Any = None,
 def ones(*size: Any, out: Any = None, dtype: Any = None, layout: Any = None,
          device: Any = None, requires_grad: bool = False) -> Tensor:
     """Returns a tensor filled with the scalar value 1, with the shape defined by size."""
+    check_device(device)
     _check_size_given(size, "ones")
     return _filled(size, 1, dtype, requires_grad)
 
@@ -265,6 +271,7 @@ def empty(*size: Any, out: Any = None, dtype: Any = None, layout: Any = None,
           device: Any = None, requires_grad: bool = False, pin_memory: bool = False,
           memory_format: Any = None) -> Tensor:
     """Returns a tensor with uninitialized data (zeros here) of the shape defined by size."""
+    check_device(device)
     _check_size_given(size, "empty")
     return _filled(size, 0, dtype, requires_grad)
 
@@ -280,6 +287,7 @@ def _fill_dtype(fill_value: Any) -> Any:
 def full(size: Any, fill_value: Any, *, out: Any = None, dtype: Any = None,
          layout: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Creates a tensor of size size filled with fill_value."""
+    check_device(device)
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     if dtype is None:
@@ -295,6 +303,8 @@ def _like(input: Tensor, dtype: Any) -> tuple:
 def zeros_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
                requires_grad: bool = False, memory_format: Any = None) -> Tensor:
     """Returns a tensor filled with 0, with the same size (and dtype) as input."""
+    if device is not None:
+        check_device(device)
     shape, dt = _like(input, dtype)
     return _finish(np.zeros(shape, dt), requires_grad)
 
@@ -302,6 +312,8 @@ def zeros_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: 
 def ones_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
               requires_grad: bool = False, memory_format: Any = None) -> Tensor:
     """Returns a tensor filled with 1, with the same size (and dtype) as input."""
+    if device is not None:
+        check_device(device)
     shape, dt = _like(input, dtype)
     return _finish(np.ones(shape, dt), requires_grad)
 
@@ -309,6 +321,8 @@ def ones_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: A
 def empty_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
                requires_grad: bool = False, memory_format: Any = None) -> Tensor:
     """Returns an uninitialized (here: zero) tensor with the same size as input."""
+    if device is not None:
+        check_device(device)
     return zeros_like(input, dtype=dtype, requires_grad=requires_grad)
 
 
@@ -316,6 +330,8 @@ def full_like(input: Tensor, fill_value: Any, *, dtype: Any = None, layout: Any 
               device: Any = None, requires_grad: bool = False,
               memory_format: Any = None) -> Tensor:
     """Returns a tensor filled with fill_value, with the same size (and dtype) as input."""
+    if device is not None:
+        check_device(device)
     shape, dt = _like(input, dtype)
     return _finish(np.full(shape, fill_value, dt), requires_grad)
 
@@ -325,6 +341,7 @@ def arange(start: Any = 0, end: Any = None, step: Any = 1, *, out: Any = None,
            requires_grad: bool = False) -> Tensor:
     """Returns a 1-D tensor of size ceil((end - start) / step) with values from [start, end)
     taken with common difference step beginning from start."""
+    check_device(device)
     if end is None:
         start, end = 0, start
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
@@ -363,6 +380,7 @@ def linspace(start: Any, end: Any, steps: int, *, out: Any = None, dtype: Any = 
              layout: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Creates a one-dimensional tensor of size steps whose values are evenly spaced from
     start to end, inclusive."""
+    check_device(device)
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     dt = _np_dtype(dtype)
@@ -374,6 +392,7 @@ def linspace(start: Any, end: Any, steps: int, *, out: Any = None, dtype: Any = 
 def eye(n: int, m: int | None = None, *, out: Any = None, dtype: Any = None,
         layout: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Returns a 2-D tensor with ones on the diagonal and zeros elsewhere."""
+    check_device(device)
     if n < 0:
         raise RuntimeError(f"n must be greater or equal to 0, got {n}")
     if m is not None and m < 0:
@@ -411,6 +430,7 @@ def rand(*size: Any, generator: Any = None, out: Any = None, dtype: Any = None,
          layout: Any = None, device: Any = None, requires_grad: bool = False,
          pin_memory: bool = False) -> Tensor:
     """Returns a tensor filled with random numbers from a uniform distribution on [0, 1)."""
+    check_device(device)
     from .. import _random
 
     dt = _np_dtype(dtype)
@@ -423,6 +443,7 @@ def randn(*size: Any, generator: Any = None, out: Any = None, dtype: Any = None,
           pin_memory: bool = False) -> Tensor:
     """Returns a tensor filled with random numbers from a normal distribution with mean 0
     and variance 1."""
+    check_device(device)
     from .. import _random
 
     dt = _np_dtype(dtype)
@@ -435,6 +456,7 @@ def randint(*args: Any, generator: Any = None, out: Any = None, dtype: Any = Non
             size: Any = None) -> Tensor:
     """Returns a tensor filled with random integers generated uniformly between low
     (inclusive) and high (exclusive)."""
+    check_device(device)
     from .. import _random
 
     if size is not None:
@@ -457,6 +479,8 @@ def rand_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: A
               requires_grad: bool = False, memory_format: Any = None) -> Tensor:
     """Returns a tensor with the same size as input filled with random numbers from a
     uniform distribution on [0, 1)."""
+    if device is not None:
+        check_device(device)
     return rand(tuple(input.shape), dtype=dtype or input.dtype, requires_grad=requires_grad)
 
 
@@ -464,6 +488,8 @@ def randn_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: 
                requires_grad: bool = False, memory_format: Any = None) -> Tensor:
     """Returns a tensor with the same size as input filled with random numbers from a normal
     distribution with mean 0 and variance 1."""
+    if device is not None:
+        check_device(device)
     return randn(tuple(input.shape), dtype=dtype or input.dtype, requires_grad=requires_grad)
 
 
@@ -472,6 +498,8 @@ def randint_like(input: Tensor, low: int = 0, high: int | None = None, *, dtype:
                  memory_format: Any = None) -> Tensor:
     """Returns a tensor with the same shape as input filled with random integers generated
     uniformly between low (inclusive) and high (exclusive)."""
+    if device is not None:
+        check_device(device)
     if high is None:
         low, high = 0, low
     return randint(low, high, tuple(input.shape), dtype=dtype or input.dtype,

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from .. import _dtypes, _random
-from .._tensor import Tensor
+from .._tensor import Tensor, check_device
 from .._version import bump_version
 from .creation import different_randomness_level
 from .inplace import check_inplace
@@ -134,6 +134,7 @@ def randperm(n: int, *, generator: Any = None, out: Any = None, dtype: Any = Non
              layout: Any = None, device: Any = None, requires_grad: bool = False,
              pin_memory: bool = False) -> Tensor:
     """Returns a random permutation of integers from 0 to n - 1."""
+    check_device(device)
     if n < 0:
         raise RuntimeError(f"n must be non-negative, got{n}")
     dt = (dtype or _dtypes.int64).np
@@ -146,6 +147,7 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any 
            requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """Returns a tensor of random numbers drawn from separate normal distributions whose
     mean and standard deviation are given."""
+    check_device(device)
     tm, ts = isinstance(mean, Tensor), isinstance(std, Tensor)
     if not tm and not ts:
         if size is None:

@@ -432,19 +432,37 @@ class Module:
         """Moves and/or casts the parameters and buffers (only floating ones change
         dtype)."""
         from ..._dtypes import dtype as _dtype
+        from ..._tensor import check_device, device
 
         dt = kwargs.get("dtype")
+        dev = kwargs.get("device")
         for a in args:
             if isinstance(a, _dtype):
                 dt = a
             elif isinstance(a, Tensor):
                 dt = a.dtype
+            elif isinstance(a, (str, device)) or (isinstance(a, int)
+                                                   and not isinstance(a, bool)):
+                dev = a
         if dt is not None and not dt.is_floating_point:
             raise TypeError("nn.Module.to only accepts floating point or complex dtypes, but "
                             f"got desired dtype={dt}")
-        if dt is None:
+        if isinstance(dev, str):
+            device(dev)
+        if dt is None and dev is None:
             return self
-        return self._apply(lambda t: t.to(dt) if t.is_floating_point() else t)
+
+        def convert(t: Tensor) -> Tensor:
+            # Each tensor moves in torch, so a module without any moves nowhere and succeeds.
+            check_device(dev if dev is not None else "cpu")
+            return t.to(dt) if dt is not None and t.is_floating_point() else t
+
+        return self._apply(convert)
+
+    def cuda(self, device: Any = None) -> Module:
+        """Moves all model parameters and buffers to the GPU, which a CPU-only build (and
+        ember) does not have: raises as torch does when the module holds any tensor."""
+        return self._apply(lambda t: t.cuda(device))
 
     def float(self) -> Module:
         """Casts all floating point parameters and buffers to float."""
