@@ -16,6 +16,7 @@ from . import (  # noqa: E402  # noqa: E402, I001
     viz,
 )
 from ._dtypes import (
+    bfloat16,
     bool,
     can_cast,
     double,
@@ -38,6 +39,7 @@ from ._dtypes import (
     short,
     uint8,
 )
+from ._legacy_types import *  # noqa: F403
 from ._printing import set_printoptions
 from ._random import (  # noqa: E402
     Generator,
@@ -61,6 +63,7 @@ from .autograd.grad_mode import (
     no_grad,
     set_grad_enabled,
 )
+from .func import vmap  # noqa: E402, I001
 from .ops.creation import *  # noqa: F403
 from .ops.decomp import *  # noqa: F403
 from .ops.indexing import *  # noqa: F403

@@ -90,6 +90,7 @@ def _bind_methods() -> None:
     Tensor.new_full = lambda self, size, fill_value, dtype=None, requires_grad=False: \
         creation.full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
     Tensor.new_empty = Tensor.new_zeros
+    Tensor.type = conversion.tensor_type
     Tensor.__getitem__ = indexing.getitem
     Tensor.__setitem__ = indexing.setitem
     Tensor.take_along_dim = lambda self, indices, dim=None: indexing.take_along_dim(
