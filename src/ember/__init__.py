@@ -73,6 +73,7 @@ from .ops.matrix import *  # noqa: F403
 from .ops.nn_ops import *  # noqa: F403
 from .ops.pointwise import *  # noqa: F403
 from .ops.pointwise_math import *  # noqa: F403
+from .ops.pointwise_special import *  # noqa: F403
 from .ops.random_ops import bernoulli, multinomial, normal, randperm  # noqa: E402
 from .ops.reduction import *  # noqa: F403
 from .ops.reduction_math import *  # noqa: F403

@@ -21,6 +21,7 @@ from . import (
     nn_ops,
     pointwise,
     pointwise_math,
+    pointwise_special,
     random_ops,
     reduction,
     reduction_math,
@@ -60,12 +61,12 @@ warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"ember(\.|$)"
 
 FAMILIES = (pointwise, reduction, shape, linalg, conversion, inplace, pointwise_math,
             reduction_math, nn_ops,
-            joining, indexing, sorting, matrix, decomp, random_ops)
+            joining, indexing, sorting, matrix, decomp, random_ops, pointwise_special)
 # Names in families' __all__ that are functions only (or methods with another signature).
 NOT_METHODS = {"where", "cat", "concat", "concatenate", "stack", "hstack", "vstack", "dstack",
                "column_stack", "atleast_1d", "atleast_2d", "atleast_3d", "broadcast_tensors",
                "take_along_dim", "index_put", "einsum", "tensordot", "kron", "diag_embed",
-               "ger"}
+               "ger", "polygamma"}
 
 
 def _bind_methods() -> None:
@@ -91,6 +92,7 @@ def _bind_methods() -> None:
         creation.full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
     Tensor.new_empty = Tensor.new_zeros
     Tensor.type = conversion.tensor_type
+    Tensor.polygamma = pointwise_special.polygamma_method
     Tensor.__getitem__ = indexing.getitem
     Tensor.__setitem__ = indexing.setitem
     Tensor.take_along_dim = lambda self, indices, dim=None: indexing.take_along_dim(
@@ -319,6 +321,7 @@ def _fill_graph_math() -> None:
     g.floor, g.trunc, g.isfinite, g.xlogy = pm.floor, pm.trunc, pm.isfinite, pm.xlogy
     g.cumsum, g.cumprod = reduction_math.cumsum, reduction_math.cumprod
     g.log_sigmoid = _log_sigmoid
+    g.digamma, g.polygamma = pointwise_special.digamma, pointwise_special.polygamma
     g.threshold_backward = pointwise.threshold_backward
     _math.raw.log_sigmoid = _raw_log_sigmoid
 

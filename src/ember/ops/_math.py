@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.graph import Math
-from . import _special
+from . import _gamma, _special
 
 
 def _sum_to(g: np.ndarray, shape: tuple) -> np.ndarray:
@@ -250,6 +250,7 @@ def _scatter_reduce(x: np.ndarray, dim: int, index: np.ndarray, src: np.ndarray,
 
 
 raw.zeros = np.zeros
+raw.digamma, raw.polygamma = _gamma.digamma, _gamma.polygamma
 raw.const = lambda a: a
 raw.narrow = lambda g, dim, start, length: g[_along(dim, slice(start, start + length))]
 raw.select = lambda g, dim, i: g[_along(dim, i)]
