@@ -64,8 +64,10 @@ from .autograd.grad_mode import (
     set_grad_enabled,
 )
 from .func import vmap  # noqa: E402, I001
+from .ops.binning import *  # noqa: F403
 from .ops.creation import *  # noqa: F403
 from .ops.decomp import *  # noqa: F403
+from .ops.grids_and_distances import *  # noqa: F403
 from .ops.indexing import *  # noqa: F403
 from .ops.joining import *  # noqa: F403
 from .ops.linalg import *  # noqa: F403

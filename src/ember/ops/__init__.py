@@ -10,9 +10,11 @@ from .._dtypes import FROM_NUMPY
 from .._tensor import Tensor
 from . import (
     _math,
+    binning,
     conversion,
     creation,
     decomp,
+    grids_and_distances,
     indexing,
     inplace,
     joining,
@@ -61,12 +63,13 @@ warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"ember(\.|$)"
 
 FAMILIES = (pointwise, reduction, shape, linalg, conversion, inplace, pointwise_math,
             reduction_math, nn_ops,
-            joining, indexing, sorting, matrix, decomp, random_ops, pointwise_special)
+            joining, indexing, sorting, matrix, decomp, random_ops, pointwise_special,
+            binning, grids_and_distances)
 # Names in families' __all__ that are functions only (or methods with another signature).
 NOT_METHODS = {"where", "cat", "concat", "concatenate", "stack", "hstack", "vstack", "dstack",
                "column_stack", "atleast_1d", "atleast_2d", "atleast_3d", "broadcast_tensors",
                "take_along_dim", "index_put", "einsum", "tensordot", "kron", "diag_embed",
-               "ger", "polygamma"}
+               "ger", "polygamma", "meshgrid", "searchsorted", "bucketize", "cdist"}
 
 
 def _bind_methods() -> None:
