@@ -7,6 +7,7 @@ import builtins as _builtins
 
 from . import (  # noqa: E402  # noqa: E402, I001
     autograd,
+    distributions,
     func,
     linalg,  # noqa: E402, I001
     nn,
