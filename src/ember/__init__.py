@@ -13,6 +13,7 @@ from . import (  # noqa: E402  # noqa: E402, I001
     nn,
     optim,  # noqa: E402, I001
     return_types,  # noqa: E402, I001
+    testing,
     utils,
     viz,
 )
