@@ -311,3 +311,20 @@ def test_vmap_is_func_vmap():
     x = make_array((3, 2), np.float32, 0)
     assert_same(ember.vmap(lambda r: r.sum() * 2)(ember.from_numpy(x)),
                 torch.vmap(lambda r: r.sum() * 2)(torch.from_numpy(x)))
+
+
+def test_new_ops_under_function_transforms():
+    x = make_array((3,), np.float64, 2, 0.3, 3)
+    X = make_array((3, 2), np.float64, 3)
+    calls = [
+        lambda L, v: L.vmap(L.lgamma)(v), lambda L, v: L.vmap(L.logaddexp)(v, v * 2),
+        lambda L, v: L.func.jacrev(L.digamma)(v),
+        lambda L, v: L.func.jacfwd(lambda u: L.polygamma(2, u))(v),
+        lambda L, v: L.func.jacfwd(lambda u: L.sinc(u) + L.logaddexp2(u, u * u))(v),
+        lambda L, v: L.func.jacrev(lambda u: L.diff(u * u))(v),
+    ]
+    for call in calls:
+        e, t = _both(call, x)
+        assert_same(e, t)
+    e, t = _both(lambda L, m: L.vmap(lambda r: L.cdist(r[None], m))(m), X)
+    assert_same(e, t)
