@@ -137,3 +137,21 @@ def test_bfloat16_is_named_but_not_computed():
         with pytest.raises(TypeError) as info:
             call()
         assert str(info.value) == message
+
+
+def test_tensor_new():
+    calls = [lambda lib, x: x.new(2, 3).shape, lambda lib, x: x.new(2, 3).dtype,
+             lambda lib, x: x.new([1, 2]), lambda lib, x: x.new(), lambda lib, x: x.new((2, 3)),
+             lambda lib, x: x.new(lib.Size([2, 3])).shape,
+             lambda lib, x: lib.zeros(2, dtype=lib.int64).new([1.7])]
+    for call in calls:
+        e, t = call(ember, ember.zeros(2, dtype=ember.float64)), call(
+            torch, torch.zeros(2, dtype=torch.float64))
+        if isinstance(t, torch.dtype):
+            assert repr(e) == repr(t)
+        else:
+            assert_same(e, t)
+    for bad in [lambda lib, x: x.new(lib.tensor([1, 2])), lambda lib, x: x.new(2.5),
+                lambda lib, x: x.new([1], dtype=lib.int64)]:
+        same_error(lambda bad=bad: bad(ember, ember.zeros(2, dtype=ember.float64)),
+                   lambda bad=bad: bad(torch, torch.zeros(2, dtype=torch.float64)))

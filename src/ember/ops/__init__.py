@@ -95,6 +95,7 @@ def _bind_methods() -> None:
         creation.full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
     Tensor.new_empty = Tensor.new_zeros
     Tensor.type = conversion.tensor_type
+    Tensor.new = lambda self, *args, **kwargs: creation.legacy_new(self.dtype, args, kwargs)
     Tensor.polygamma = pointwise_special.polygamma_method
     Tensor.__getitem__ = indexing.getitem
     Tensor.__setitem__ = indexing.setitem
