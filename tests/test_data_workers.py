@@ -169,3 +169,38 @@ def test_loader_option_errors():
                dict(multiprocessing_context="fork")]:
         same_error(lambda kw=kw: ember.utils.data.DataLoader([1, 2], **kw),
                    lambda kw=kw: torch.utils.data.DataLoader([1, 2], **kw))
+
+
+class RangeStream(torch.utils.data.IterableDataset):
+    """torch's documented example: worker_init_fn splits the range between the workers."""
+
+    def __init__(self, lib_name, start=3, end=10):
+        self.lib_name, self.start, self.end = lib_name, start, end
+
+    def __iter__(self):
+        return iter(range(self.start, self.end))
+
+
+class EmberRangeStream(RangeStream, ember.utils.data.IterableDataset):
+    pass
+
+
+def _split_range(worker_id):
+    import math
+
+    import ember as e
+
+    info = e.utils.data.get_worker_info() or torch.utils.data.get_worker_info()
+    dataset = info.dataset
+    overall_start, overall_end = dataset.start, dataset.end
+    per_worker = int(math.ceil((overall_end - overall_start) / float(info.num_workers)))
+    dataset.start = overall_start + worker_id * per_worker
+    dataset.end = min(dataset.start + per_worker, overall_end)
+
+
+def test_worker_init_fn_splits_an_iterable_dataset_as_torch():
+    e = _collect("ember", epochs=1, dataset=EmberRangeStream("ember"), num_workers=2,
+                 worker_init_fn=_split_range)
+    t = _collect("torch", epochs=1, dataset=RangeStream("torch"), num_workers=2,
+                 worker_init_fn=_split_range)
+    _compare(e, t)

@@ -123,6 +123,8 @@ def test_tensor_type():
 def test_bfloat16_is_named_but_not_computed():
     assert repr(ember.bfloat16) == repr(torch.bfloat16)
     assert ember.bfloat16.is_floating_point and ember.bfloat16.itemsize == 2
+    assert ember.bfloat16.is_signed == torch.bfloat16.is_signed
+    assert ember.bfloat16 != ember.float16 and ember.bfloat16 == ember.bfloat16
     for a, b in [("bfloat16", "float16"), ("bfloat16", "float64"), ("int64", "bfloat16"),
                  ("bfloat16", "bfloat16"), ("bool", "bfloat16")]:
         assert repr(ember.promote_types(getattr(ember, a), getattr(ember, b))) == \

@@ -88,6 +88,10 @@ class _NameOnlyDtype(dtype):
     def np(self) -> np.dtype:
         raise TypeError(BFLOAT16_UNSUPPORTED)
 
+    @property
+    def is_signed(self) -> bool:
+        return True
+
 
 bfloat16 = _NameOnlyDtype("bfloat16", 2, _FLOAT, "BFloat16")
 

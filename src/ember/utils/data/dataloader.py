@@ -5,6 +5,7 @@ which hand them out in torch's order and with each worker's random state."""
 from __future__ import annotations
 
 import collections.abc as abc
+import copy
 import itertools
 from collections import deque
 from collections.abc import Iterator
@@ -170,12 +171,12 @@ class DataLoader:
         workers = self._workers
         if workers is None:
             base_seed = self._base_seed()
-            workers = [Worker(i, n, base_seed, self.dataset, self.worker_init_fn)
+            workers = [Worker(i, n, base_seed, self._worker_dataset(), self.worker_init_fn)
                        for i in range(n)]
             if self.persistent_workers:
                 self._workers = workers
         if self._iterable:
-            shards = [IterableShard(w, self.dataset, self.batch_size, self.drop_last,
+            shards = [IterableShard(w, w.info.dataset, self.batch_size, self.drop_last,
                                     self.collate_fn) for w in workers]
             index_iter: Iterator = itertools.repeat(None)
         else:
@@ -202,6 +203,18 @@ class DataLoader:
         for _ in range(self.prefetch_factor * n):
             put()
         return self._drain_workers(workers, shards, tasks, active, put)
+
+    def _worker_dataset(self) -> Any:
+        """The dataset a worker loads from. A worker process has its own copy, and
+        torch's recipe for splitting an iterable dataset between workers changes that copy
+        in worker_init_fn, so each emulated worker of an iterable dataset gets a copy too;
+        map-style datasets (often large, and read only) are shared."""
+        if not self._iterable:
+            return self.dataset
+        try:
+            return copy.deepcopy(self.dataset)
+        except Exception:  # noqa: BLE001
+            return self.dataset  # not copyable (open files, locks): shared
 
     def _drain_workers(self, workers: list, shards: list, tasks: deque, active: list,
                        put: Callable) -> Iterator[Any]:
