@@ -204,3 +204,42 @@ def test_worker_init_fn_splits_an_iterable_dataset_as_torch():
     t = _collect("torch", epochs=1, dataset=RangeStream("torch"), num_workers=2,
                  worker_init_fn=_split_range)
     _compare(e, t)
+
+
+class Failing(torch.utils.data.Dataset):
+    def __init__(self, cls):
+        self.cls = cls
+
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, i):
+        if i == 1:
+            raise self.cls("bad item 1")
+        return i
+
+
+def _failing_init(worker_id):
+    if worker_id == 1:
+        raise ValueError("bad worker")
+
+
+@pytest.mark.parametrize("cls", [ValueError, KeyError])
+def test_worker_errors_reraised_as_torch(cls):
+    firsts = []
+    for lib in (ember, torch):
+        with pytest.raises(cls) as info:
+            list(lib.utils.data.DataLoader(Failing(cls), num_workers=2))
+        text = str(info.value)
+        firsts.append(text.splitlines()[0])
+        assert "bad item 1" in text and "Original Traceback" in text
+    assert firsts[0] == firsts[1]
+    firsts = []
+    for lib in (ember, torch):
+        got = []
+        with pytest.raises(ValueError) as info:
+            for batch in lib.utils.data.DataLoader(list(range(4)), num_workers=2,
+                                                   worker_init_fn=_failing_init):
+                got.append(int(batch))
+        firsts.append((got, str(info.value).splitlines()[0]))
+    assert firsts[0] == firsts[1]

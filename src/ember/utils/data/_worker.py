@@ -7,6 +7,7 @@ dataset draws what it draws under torch."""
 from __future__ import annotations
 
 import random
+import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -95,12 +96,39 @@ class _RandomStates:
         np.random.set_state(self.numpy)
 
 
+class KeyErrorMessage(str):
+    """A KeyError's message that prints as itself (KeyError would print its repr)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return self
+
+
+def _reraised(error: BaseException, worker_id: int) -> BaseException:
+    """The exception torch raises in the main process for one raised in a worker: the same
+    type, its message saying where it was caught and the original traceback."""
+    text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+    msg: str = (f"Caught {type(error).__name__} in DataLoader worker process {worker_id}.\n"
+                f"Original {text}")
+    cls = type(error)
+    if cls is KeyError:
+        msg = KeyErrorMessage(msg)
+    elif getattr(cls, "message", None):
+        return cls(message=msg)
+    try:
+        return cls(msg)
+    except Exception:  # noqa: BLE001
+        return RuntimeError(msg)
+
+
 class Worker:
     """One emulated worker: its random states and info, entered around each piece of
     work it does (init_fn, building its dataset iterator, fetching a batch)."""
 
     def __init__(self, worker_id: int, num_workers: int, base_seed: int, dataset: Any,
                  init_fn: Callable | None) -> None:
+        self.init_error: BaseException | None = None
         seed = base_seed + worker_id
         self.info = WorkerInfo(id=worker_id, num_workers=num_workers, seed=seed,
                                dataset=dataset)
@@ -113,7 +141,22 @@ class Worker:
         finally:
             main.restore()
         if init_fn is not None:
-            self.run(init_fn, worker_id)
+            try:
+                self.run(init_fn, worker_id)
+            except Exception as error:  # noqa: BLE001
+                # torch reports it with the worker's first batch.
+                self.init_error = _reraised(error, worker_id)
+
+    def fetch(self, fn: Callable, *args: Any) -> Any:
+        """Runs a piece of the worker's loading; its errors reach the caller as torch
+        re-raises a worker's errors in the main process."""
+        if self.init_error is not None:
+            error, self.init_error = self.init_error, None
+            raise error
+        try:
+            return self.run(fn, *args)
+        except Exception as error:  # noqa: BLE001
+            raise _reraised(error, self.info.id) from None
 
     def run(self, fn: Callable, *args: Any) -> Any:
         """Calls fn(*args) as this worker: with its random states and WorkerInfo."""
@@ -143,7 +186,7 @@ class IterableShard:
 
     def fetch(self) -> tuple:
         """(True, batch) or (False, None) once the worker's data is exhausted."""
-        return self.worker.run(self._fetch)
+        return self.worker.fetch(self._fetch)
 
     def _fetch(self) -> tuple:
         if self.ended:

@@ -229,7 +229,7 @@ class DataLoader:
                     put()
                     continue
             else:
-                batch = workers[w].run(self._fetch_batch, index)
+                batch = workers[w].fetch(self._fetch_batch, index)
             put()
             yield batch
 
