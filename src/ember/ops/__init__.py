@@ -293,6 +293,8 @@ def _fill_graph_indexing(g: Any) -> None:
     g.cross = lambda a, b, dim: matrix.linalg_cross(a, b, dim=dim)
     g.einsum_core = matrix.einsum_core
     g.inv = decomp.inv
+    g.solve_triangular = lambda a, b, upper, left, unit: decomp.solve_triangular(
+        a, b, upper=upper, left=left, unitriangular=unit)
     g.det_backward = lambda x, a, det: unsqueeze(unsqueeze(x * det, -1), -1) * transpose(
         decomp.inv(a), -2, -1)
 

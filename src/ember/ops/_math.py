@@ -288,6 +288,13 @@ raw.as_strided_backward = _as_strided_backward
 
 # -- matrices ---------------------------------------------------------------------------------
 
+def _triangular_solve(a: np.ndarray, b: np.ndarray, upper: bool, left: bool, unit: bool
+                      ) -> np.ndarray:
+    from .decomp import triangular_solve_array
+
+    return triangular_solve_array(a, b, upper, left, unit)
+
+
 def _diag_embed(x: np.ndarray) -> np.ndarray:
     n = x.shape[-1]
     out = np.zeros(x.shape + (n,), x.dtype)
@@ -338,4 +345,6 @@ raw.diagonal_scatter = _diagonal_scatter
 raw.cross = lambda a, b, dim: np.cross(*np.broadcast_arrays(a, b), axis=dim)
 raw.einsum_core = _einsum_core
 raw.inv = np.linalg.inv
+raw.solve_triangular = lambda a, b, upper, left, unit: _triangular_solve(
+    a, b, upper, left, unit)
 raw.det_backward = _det_backward
