@@ -24,6 +24,13 @@ LOC = np.array([[0.5, -1.0, 2.0], [0.0, 0.3, -0.2]])
 SCALE = np.array([[1.0, 2.0, 0.5], [0.7, 1.5, 3.0]])
 PROBS = np.array([[0.2, 0.5, 0.3], [0.1, 0.1, 0.8]])
 LOGITS = np.array([[0.1, -2.0, 1.5], [0.0, 3.0, -1.0]])
+COV = np.array([[[1.0, 0.2, 0.0], [0.3, 1.2, 0.1], [0.0, -0.4, 0.9]],
+                [[0.7, 0.0, 0.5], [0.1, 0.8, 0.0], [0.2, 0.3, 1.1]]])
+
+
+def _eye(c):
+    # Twice the identity, in c's dtype.
+    return c.new_tensor(2 * np.eye(c.shape[-1]))
 
 # name: (make(lib, *params), param arrays, a value in the support)
 DISTS = {
@@ -44,6 +51,12 @@ DISTS = {
     "exponential": (lambda D, r: D.Exponential(r), [SCALE], SCALE * 0.6),
     "independent_normal": (lambda D, a, b: D.Independent(D.Normal(a, b), 1), [LOC, SCALE],
                            LOC - 0.2),
+    "mvn_covariance": (lambda D, a, c: D.MultivariateNormal(
+        a, covariance_matrix=c @ c.mT + _eye(c)), [LOC, COV], LOC + 0.1),
+    "mvn_scale_tril": (lambda D, a, c: D.MultivariateNormal(a, scale_tril=c.tril() + _eye(c)),
+                       [LOC[0], COV], LOC + 0.1),
+    "mvn_precision": (lambda D, a, c: D.MultivariateNormal(a, precision_matrix=c @ c.mT
+                                                           + _eye(c)), [LOC, COV[0]], LOC[1]),
 }
 
 
@@ -115,6 +128,9 @@ KL_PAIRS = {
     "exponential": (lambda D, a, b: (D.Exponential(a), D.Exponential(b)), [SCALE, SCALE + 1]),
     "independent": (lambda D, a, b: (D.Independent(D.Normal(a, b), 1),
                                      D.Independent(D.Normal(b, b), 1)), [LOC, SCALE]),
+    "mvn": (lambda D, a, c: (D.MultivariateNormal(a, c @ c.mT + _eye(c)),
+                             D.MultivariateNormal(a * 2, scale_tril=c[0].tril() + _eye(c[0]))),
+            [LOC, COV]),
 }
 
 
@@ -171,6 +187,18 @@ ERRORS = [
     lambda D, lib: D.Exponential(lib.tensor([-1.0])),
     lambda D, lib: D.Independent(D.Normal(0.0, 1.0), 1),
     lambda D, lib: D.Independent(D.Normal(lib.zeros(2), 1.0), 1).log_prob(lib.zeros(3)),
+    lambda D, lib: D.MultivariateNormal(lib.zeros(2), lib.tensor([[1.0, 2.0], [2.0, 1.0]])),
+    lambda D, lib: D.MultivariateNormal(lib.zeros(2), lib.tensor([[1.0, 0.5], [0.0, 1.0]])),
+    lambda D, lib: D.MultivariateNormal(lib.zeros(2), scale_tril=lib.tensor([[1.0, 0.5],
+                                                                             [0.0, 1.0]])),
+    lambda D, lib: D.MultivariateNormal(lib.zeros(2), scale_tril=-lib.eye(2)),
+    lambda D, lib: D.MultivariateNormal(lib.zeros(2)),
+    lambda D, lib: D.MultivariateNormal(lib.tensor(0.0), lib.eye(2)),
+    lambda D, lib: D.MultivariateNormal(lib.zeros(2), lib.ones(2)),
+    lambda D, lib: D.MultivariateNormal(lib.zeros(3), lib.eye(2)).log_prob(lib.zeros(3)),
+    lambda D, lib: D.MultivariateNormal(lib.zeros(2, 2), lib.eye(2).expand(3, 2, 2)),
+    lambda D, lib: D.kl_divergence(D.MultivariateNormal(lib.zeros(2), lib.eye(2)),
+                                   D.MultivariateNormal(lib.zeros(3), lib.eye(3))),
 ]
 
 

@@ -328,3 +328,17 @@ def test_new_ops_under_function_transforms():
         assert_same(e, t)
     e, t = _both(lambda L, m: L.vmap(lambda r: L.cdist(r[None], m))(m), X)
     assert_same(e, t)
+
+
+def test_broadcast_shapes():
+    for shapes in [((2,), (3, 1)), ((3,), (2,)), ((),), (2, (3, 1)), ((2, 3), (3, 2)),
+                   (ember.Size([2, 1]), [1, 4]), (), ((0,), (1,)), ((-1,), (1,)), (3.5,)]:
+        tshapes = tuple(torch.Size(s) if isinstance(s, ember.Size) else s for s in shapes)
+        try:
+            expected = torch.broadcast_shapes(*tshapes)
+        except Exception:  # noqa: BLE001
+            same_error(lambda s=shapes: ember.broadcast_shapes(*s),
+                       lambda s=tshapes: torch.broadcast_shapes(*s))
+            continue
+        got = ember.broadcast_shapes(*shapes)
+        assert isinstance(got, ember.Size) and tuple(got) == tuple(expected)

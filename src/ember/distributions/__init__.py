@@ -11,8 +11,10 @@ from .exp_family import ExponentialFamily
 from .exponential import Exponential
 from .independent import Independent
 from .kl import kl_divergence, register_kl
+from .multivariate_normal import MultivariateNormal
 from .normal import Normal
 from .uniform import Uniform
 
 __all__ = ["Bernoulli", "Categorical", "Distribution", "Exponential", "ExponentialFamily",
-           "Independent", "Normal", "Uniform", "constraints", "kl_divergence", "register_kl"]
+           "Independent", "MultivariateNormal", "Normal", "Uniform", "constraints",
+           "kl_divergence", "register_kl"]

@@ -7,8 +7,10 @@ from typing import Any, Callable
 
 __all__ = ["Constraint", "boolean", "dependent", "dependent_property", "greater_than",
            "greater_than_eq", "half_open_interval", "independent", "integer_interval",
-           "interval", "is_dependent", "less_than", "nonnegative", "nonnegative_integer",
-           "positive", "positive_integer", "real", "real_vector", "simplex", "unit_interval"]
+           "interval", "is_dependent", "less_than", "lower_cholesky", "lower_triangular",
+           "nonnegative", "nonnegative_integer", "positive", "positive_definite",
+           "positive_integer", "real", "real_vector", "simplex", "square", "symmetric",
+           "unit_interval"]
 
 
 class Constraint:
@@ -246,6 +248,79 @@ class _Simplex(Constraint):
         return (value >= 0).all(-1) & ((value.sum(-1) - 1).abs() < 1e-6)
 
 
+class _LowerTriangular(Constraint):
+    """Constrain to lower-triangular square matrices."""
+
+    event_dim = 2
+
+    def check(self, value: Any) -> Any:
+        value_tril = value.tril()
+        return (value_tril == value).view(tuple(value.shape[:-2]) + (-1,)).min(-1)[0]
+
+
+class _LowerCholesky(Constraint):
+    """Constrain to lower-triangular square matrices with positive diagonals."""
+
+    event_dim = 2
+
+    def check(self, value: Any) -> Any:
+        value_tril = value.tril()
+        lower_triangular = (value_tril == value).view(tuple(value.shape[:-2]) + (-1,)).min(-1)[0]
+        positive_diagonal = (value.diagonal(dim1=-2, dim2=-1) > 0).min(-1)[0]
+        return lower_triangular & positive_diagonal
+
+
+class _Square(Constraint):
+    """Constrain to square matrices."""
+
+    event_dim = 2
+
+    def check(self, value: Any) -> Any:
+        from ..ops.creation import full
+
+        return full(tuple(value.shape[:-2]), value.shape[-2] == value.shape[-1],
+                    dtype=_bool_dtype())
+
+
+class _Symmetric(_Square):
+    """Constrain to symmetric square matrices."""
+
+    def check(self, value: Any) -> Any:
+        square_check = super().check(value)
+        if not square_check.all():
+            return square_check
+        return value.isclose(value.mT, atol=1e-6).all(-2).all(-1)
+
+
+class _PositiveDefinite(_Symmetric):
+    """Constrain to positive-definite matrices: symmetric, with a Cholesky factor."""
+
+    def check(self, value: Any) -> Any:
+        import numpy as np
+
+        from .._tensor import Tensor
+
+        sym_check = super().check(value)
+        if not sym_check.all():
+            return sym_check
+        a = value.detach().numpy()
+        flat = a.reshape((-1,) + a.shape[-2:])
+        ok = np.empty(flat.shape[0], dtype=bool)
+        for i, m in enumerate(flat):
+            try:
+                np.linalg.cholesky(m)
+                ok[i] = True
+            except np.linalg.LinAlgError:
+                ok[i] = False
+        return Tensor._make(ok.reshape(a.shape[:-2]))
+
+
+def _bool_dtype() -> Any:
+    from .. import _dtypes
+
+    return _dtypes.bool
+
+
 dependent = _Dependent()
 dependent_property = _DependentProperty
 independent = _IndependentConstraint
@@ -264,3 +339,8 @@ unit_interval = _Interval(0.0, 1.0)
 interval = _Interval
 half_open_interval = _HalfOpenInterval
 simplex = _Simplex()
+lower_triangular = _LowerTriangular()
+lower_cholesky = _LowerCholesky()
+square = _Square()
+symmetric = _Symmetric()
+positive_definite = _PositiveDefinite()

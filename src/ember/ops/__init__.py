@@ -69,7 +69,8 @@ FAMILIES = (pointwise, reduction, shape, linalg, conversion, inplace, pointwise_
 NOT_METHODS = {"where", "cat", "concat", "concatenate", "stack", "hstack", "vstack", "dstack",
                "column_stack", "atleast_1d", "atleast_2d", "atleast_3d", "broadcast_tensors",
                "take_along_dim", "index_put", "einsum", "tensordot", "kron", "diag_embed",
-               "ger", "polygamma", "meshgrid", "searchsorted", "bucketize", "cdist"}
+               "ger", "polygamma", "broadcast_shapes", "meshgrid", "searchsorted", "bucketize",
+               "cdist"}
 
 
 def _bind_methods() -> None:
