@@ -114,7 +114,32 @@ _MODES = {"use_mm_for_euclid_dist_if_necessary": 0, "use_mm_for_euclid_dist": 1,
           "donot_use_mm_for_euclid_dist": 2}
 
 
+# Rows of x1 taken at a time, so that the pairwise differences stay around this many elements.
+_CHUNK_ELEMENTS = 1 << 22
+
+
+def _by_row_chunks(fn: Any, x1: np.ndarray, x2: np.ndarray, *rest: Any) -> np.ndarray:
+    """fn over chunks of x1's rows (and the matching rows of the row-indexed arrays in rest,
+    given as (array, axis) pairs or constants), joined along those rows."""
+    batch = int(np.prod(np.broadcast_shapes(x1.shape[:-2], x2.shape[:-2]))) or 1
+    per_row = max(1, batch * x2.shape[-2] * x1.shape[-1])
+    step = max(1, _CHUNK_ELEMENTS // per_row)
+    rows = x1.shape[-2]
+    if rows <= step:
+        return fn(x1, x2, *[r[0] if isinstance(r, tuple) else r for r in rest])
+    parts = []
+    for a in range(0, rows, step):
+        piece = [np.take(r[0], range(a, min(a + step, rows)), axis=r[1])
+                 if isinstance(r, tuple) else r for r in rest]
+        parts.append(fn(x1[..., a:a + step, :], x2, *piece))
+    return np.concatenate(parts, axis=-2)
+
+
 def _cdist_values(x1: np.ndarray, x2: np.ndarray, p: float) -> np.ndarray:
+    return _by_row_chunks(_cdist_chunk, x1, x2, p)
+
+
+def _cdist_chunk(x1: np.ndarray, x2: np.ndarray, p: float) -> np.ndarray:
     with np.errstate(all="ignore"):
         diff = np.abs(x1[..., :, None, :] - x2[..., None, :, :])
         if p == 0:
@@ -131,6 +156,13 @@ def _cdist_values(x1: np.ndarray, x2: np.ndarray, p: float) -> np.ndarray:
 def _cdist_grad_x1(g: np.ndarray, x1: np.ndarray, x2: np.ndarray, dist: np.ndarray,
                    p: float) -> np.ndarray:
     """torch's _cdist_backward for x1 (x2's is the same with the roles swapped)."""
+    g, dist = np.broadcast_arrays(g, dist)
+    return _by_row_chunks(lambda a, b, gg, dd: _cdist_grad_chunk(gg, a, b, dd, p), x1, x2,
+                          (g, g.ndim - 2), (dist, dist.ndim - 2))
+
+
+def _cdist_grad_chunk(g: np.ndarray, x1: np.ndarray, x2: np.ndarray, dist: np.ndarray,
+                      p: float) -> np.ndarray:
     diff = x1[..., :, None, :] - x2[..., None, :, :]
     gd = g[..., None]
     dd = dist[..., None]
