@@ -13,6 +13,7 @@ from . import (  # noqa: E402  # noqa: E402, I001
     backends,
     cpu,
     cuda,
+    distributions,
     func,
     hub,
     jit,
@@ -23,12 +24,14 @@ from . import (  # noqa: E402  # noqa: E402, I001
     optim,  # noqa: E402, I001
     random,
     return_types,  # noqa: E402, I001
+    testing,
     torch_version,
     utils,
     version,
     viz,
 )
 from ._dtypes import (
+    bfloat16,
     bool,
     can_cast,
     double,
@@ -51,6 +54,7 @@ from ._dtypes import (
     short,
     uint8,
 )
+from ._legacy_types import *  # noqa: F403
 from ._printing import set_printoptions
 from ._random import (  # noqa: E402
     Generator,
@@ -92,8 +96,11 @@ from .autograd.grad_mode import (
     no_grad,
     set_grad_enabled,
 )
+from .func import vmap  # noqa: E402, I001
+from .ops.binning import *  # noqa: F403
 from .ops.creation import *  # noqa: F403
 from .ops.decomp import *  # noqa: F403
+from .ops.grids_and_distances import *  # noqa: F403
 from .ops.indexing import *  # noqa: F403
 from .ops.joining import *  # noqa: F403
 from .ops.linalg import *  # noqa: F403
@@ -101,6 +108,7 @@ from .ops.matrix import *  # noqa: F403
 from .ops.nn_ops import *  # noqa: F403
 from .ops.pointwise import *  # noqa: F403
 from .ops.pointwise_math import *  # noqa: F403
+from .ops.pointwise_special import *  # noqa: F403
 from .ops.random_ops import bernoulli, multinomial, normal, randperm  # noqa: E402
 from .ops.reduction import *  # noqa: F403
 from .ops.reduction_math import *  # noqa: F403

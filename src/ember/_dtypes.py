@@ -8,7 +8,7 @@ import numpy as np
 
 __all__ = [
     "dtype", "float16", "half", "float32", "float", "float64", "double", "int8", "int16",
-    "short", "int32", "int", "int64", "long", "uint8", "bool", "get_default_dtype",
+    "short", "int32", "int", "int64", "long", "uint8", "bool", "bfloat16", "get_default_dtype",
     "set_default_dtype", "promote_types", "result_type", "can_cast",
 ]
 
@@ -65,6 +65,36 @@ int64 = long = dtype("int64", np.int64, _INT, "Long")
 uint8 = dtype("uint8", np.uint8, _INT, "Byte")
 bool = dtype("bool", np.bool_, _BOOL, "Bool")
 
+
+
+BFLOAT16_UNSUPPORTED = (
+    "ember does not compute in torch.bfloat16: NumPy has no bfloat16 type. Use torch.float32 "
+    "(or torch.float16) instead.")
+
+
+class _NameOnlyDtype(dtype):
+    """A dtype ember names (for comparisons, `finfo`-style metadata and error messages) but
+    cannot store or compute in: asking for its NumPy type raises one clear error."""
+
+    __slots__ = ()
+
+    def __init__(self, name: str, itemsize: int, category: int, legacy: str) -> None:
+        self._name = name
+        self.category = category
+        self.itemsize = itemsize
+        self._legacy = legacy
+
+    @property
+    def np(self) -> np.dtype:
+        raise TypeError(BFLOAT16_UNSUPPORTED)
+
+    @property
+    def is_signed(self) -> bool:
+        return True
+
+
+bfloat16 = _NameOnlyDtype("bfloat16", 2, _FLOAT, "BFloat16")
+
 ALL_DTYPES = (bool, uint8, int8, int16, int32, int64, float16, float32, float64)
 FROM_NUMPY: dict[np.dtype, dtype] = {d.np: d for d in ALL_DTYPES}
 
@@ -78,6 +108,8 @@ def get_default_dtype() -> dtype:
 
 def set_default_dtype(d: dtype) -> None:
     """Sets the default floating point dtype to d (float32 or float64)."""
+    if d is bfloat16:
+        raise TypeError(BFLOAT16_UNSUPPORTED)
     if d not in (float32, float64, float16):
         raise TypeError(
             "only floating-point types are supported as the default type")
@@ -114,7 +146,15 @@ _PROMOTE = {(a, b): _promote_pair(a, b) for a in ALL_DTYPES for b in ALL_DTYPES}
 def promote_types(type1: dtype, type2: dtype) -> dtype:
     """Returns the dtype with the smallest size and scalar kind that is not smaller nor of
     lower kind than either type1 or type2."""
-    return _PROMOTE[type1, type2]
+    r = _PROMOTE.get((type1, type2))
+    if r is None and bfloat16 in (type1, type2):
+        other = type2 if type1 is bfloat16 else type1
+        # As torch: bfloat16 wins over integers and bool, float16 and bfloat16 meet in
+        # float32, and wider floats win.
+        if other is bfloat16 or other.category != _FLOAT:
+            return bfloat16
+        return float32 if other is float16 else other
+    return r
 
 
 def _combine(higher: dtype | None, lower: dtype | None) -> dtype | None:

@@ -13,6 +13,7 @@ from .ops.decomp import (
     qr,
     slogdet,
     solve,
+    solve_triangular,
     svd,
     svdvals,
 )
@@ -23,4 +24,4 @@ from .ops.reduction_math import matrix_norm, vector_norm
 
 __all__ = ["inv", "det", "slogdet", "solve", "cholesky", "qr", "eigh", "eigvalsh", "svd",
            "svdvals", "pinv", "matrix_power", "matmul", "diagonal", "cross", "vector_norm",
-           "matrix_norm"]
+           "matrix_norm", "solve_triangular"]

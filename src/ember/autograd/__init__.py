@@ -23,7 +23,7 @@ __all__ = [
     "is_grad_enabled", "is_inference_mode_enabled", "graph", "explain",
     "Function", "FunctionCtx", "once_differentiable", "detect_anomaly", "set_detect_anomaly",
     "is_anomaly_enabled", "is_anomaly_check_nan_enabled", "gradcheck", "gradgradcheck",
-    "forward_ad", "functional",
+    "forward_ad", "functional", "Variable",
 ]
 
 
@@ -205,3 +205,4 @@ from .anomaly_mode import (  # noqa: E402
 )
 from .function import Function, FunctionCtx, once_differentiable  # noqa: E402
 from .gradcheck import gradcheck, gradgradcheck  # noqa: E402
+from .variable import Variable  # noqa: E402

@@ -618,7 +618,7 @@ _POINTWISE = (
     "isclose gelu silu softplus elu leaky_relu hardtanh relu6 mish hardsigmoid hardswish "
     "selu celu logsigmoid softsign tanhshrink threshold sinc deg2rad rad2deg __rtruediv__ "
     "__floordiv__ __rfloordiv__ __rpow__ __mod__ __rmod__ __and__ __rand__ __or__ __ror__ "
-    "__xor__ __rxor__ __invert__"
+    "__xor__ __rxor__ __invert__ lgamma digamma logaddexp logaddexp2"
 ).split()
 _PASSTHROUGH = (
     "to type_as float double half long int short char byte bool cpu clone contiguous alias "

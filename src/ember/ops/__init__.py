@@ -10,9 +10,11 @@ from .._dtypes import FROM_NUMPY
 from .._tensor import Tensor
 from . import (
     _math,
+    binning,
     conversion,
     creation,
     decomp,
+    grids_and_distances,
     indexing,
     inplace,
     joining,
@@ -21,6 +23,7 @@ from . import (
     nn_ops,
     pointwise,
     pointwise_math,
+    pointwise_special,
     random_ops,
     reduction,
     reduction_math,
@@ -60,12 +63,14 @@ warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"ember(\.|$)"
 
 FAMILIES = (pointwise, reduction, shape, linalg, conversion, inplace, pointwise_math,
             reduction_math, nn_ops,
-            joining, indexing, sorting, matrix, decomp, random_ops)
+            joining, indexing, sorting, matrix, decomp, random_ops, pointwise_special,
+            binning, grids_and_distances)
 # Names in families' __all__ that are functions only (or methods with another signature).
 NOT_METHODS = {"where", "cat", "concat", "concatenate", "stack", "hstack", "vstack", "dstack",
                "column_stack", "atleast_1d", "atleast_2d", "atleast_3d", "broadcast_tensors",
                "take_along_dim", "index_put", "einsum", "tensordot", "kron", "diag_embed",
-               "ger"}
+               "ger", "polygamma", "broadcast_shapes", "meshgrid", "searchsorted", "bucketize",
+               "cdist"}
 
 
 def _bind_methods() -> None:
@@ -94,6 +99,9 @@ def _bind_methods() -> None:
         requires_grad=False: creation.full(size, fill_value, dtype=dtype or self.dtype,
                                            device=device or "cpu", requires_grad=requires_grad)
     Tensor.new_empty = Tensor.new_zeros
+    Tensor.type = conversion.tensor_type
+    Tensor.new = lambda self, *args, **kwargs: creation.legacy_new(self.dtype, args, kwargs)
+    Tensor.polygamma = pointwise_special.polygamma_method
     Tensor.__getitem__ = indexing.getitem
     Tensor.__setitem__ = indexing.setitem
     Tensor.take_along_dim = lambda self, indices, dim=None: indexing.take_along_dim(
@@ -290,6 +298,8 @@ def _fill_graph_indexing(g: Any) -> None:
     g.cross = lambda a, b, dim: matrix.linalg_cross(a, b, dim=dim)
     g.einsum_core = matrix.einsum_core
     g.inv = decomp.inv
+    g.solve_triangular = lambda a, b, upper, left, unit: decomp.solve_triangular(
+        a, b, upper=upper, left=left, unitriangular=unit)
     g.det_backward = lambda x, a, det: unsqueeze(unsqueeze(x * det, -1), -1) * transpose(
         decomp.inv(a), -2, -1)
 
@@ -322,6 +332,7 @@ def _fill_graph_math() -> None:
     g.floor, g.trunc, g.isfinite, g.xlogy = pm.floor, pm.trunc, pm.isfinite, pm.xlogy
     g.cumsum, g.cumprod = reduction_math.cumsum, reduction_math.cumprod
     g.log_sigmoid = _log_sigmoid
+    g.digamma, g.polygamma = pointwise_special.digamma, pointwise_special.polygamma
     g.threshold_backward = pointwise.threshold_backward
     _math.raw.log_sigmoid = _raw_log_sigmoid
 

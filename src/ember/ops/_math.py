@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.graph import Math
-from . import _special
+from . import _gamma, _special
 
 
 def _sum_to(g: np.ndarray, shape: tuple) -> np.ndarray:
@@ -250,6 +250,7 @@ def _scatter_reduce(x: np.ndarray, dim: int, index: np.ndarray, src: np.ndarray,
 
 
 raw.zeros = np.zeros
+raw.digamma, raw.polygamma = _gamma.digamma, _gamma.polygamma
 raw.const = lambda a: a
 raw.narrow = lambda g, dim, start, length: g[_along(dim, slice(start, start + length))]
 raw.select = lambda g, dim, i: g[_along(dim, i)]
@@ -286,6 +287,13 @@ raw.as_strided_backward = _as_strided_backward
 
 
 # -- matrices ---------------------------------------------------------------------------------
+
+def _triangular_solve(a: np.ndarray, b: np.ndarray, upper: bool, left: bool, unit: bool
+                      ) -> np.ndarray:
+    from .decomp import triangular_solve_array
+
+    return triangular_solve_array(a, b, upper, left, unit)
+
 
 def _diag_embed(x: np.ndarray) -> np.ndarray:
     n = x.shape[-1]
@@ -337,4 +345,6 @@ raw.diagonal_scatter = _diagonal_scatter
 raw.cross = lambda a, b, dim: np.cross(*np.broadcast_arrays(a, b), axis=dim)
 raw.einsum_core = _einsum_core
 raw.inv = np.linalg.inv
+raw.solve_triangular = lambda a, b, upper, left, unit: _triangular_solve(
+    a, b, upper, left, unit)
 raw.det_backward = _det_backward

@@ -10,8 +10,8 @@ from .._tensor import Tensor, check_device, device
 from ..autograd.grad_mode import state as _mode
 from ._core import attach, node_class, wrap
 
-__all__ = ["to", "type_as", "float", "double", "half", "long", "int", "short", "char",
-           "byte", "bool", "cpu", "cuda", "pin_memory", "is_pinned"]
+__all__ = ["to", "type_as", "float", "double", "half", "bfloat16", "long", "int", "short",
+           "char", "byte", "bool", "cpu", "cuda", "pin_memory", "is_pinned"]
 
 _builtin_bool = builtins.bool
 
@@ -75,6 +75,7 @@ def _caster(dt: _dtypes.dtype, name: str):
 float = _caster(_dtypes.float32, "float")
 double = _caster(_dtypes.float64, "double")
 half = _caster(_dtypes.float16, "half")
+bfloat16 = _caster(_dtypes.bfloat16, "bfloat16")
 long = _caster(_dtypes.int64, "long")
 int = _caster(_dtypes.int32, "int")
 short = _caster(_dtypes.int16, "short")
@@ -106,3 +107,37 @@ def is_pinned(input: Tensor, device: Any = None) -> _builtin_bool:
     """Returns True if this tensor resides in pinned memory: never, without an
     accelerator."""
     return False
+
+
+_NO_CUDA = (
+    "Cannot initialize CUDA without ATen_cuda library. PyTorch splits its backend into two "
+    "shared libraries: a CPU library and a CUDA library; this error has occurred because you "
+    "are trying to use some CUDA functionality, but the CUDA library has not been loaded by "
+    "the dynamic linker for some reason.  The CUDA library MUST be loaded, EVEN IF you don't "
+    "directly use any symbols from the CUDA library! One common culprit is a lack of "
+    "-Wl,--no-as-needed in your link arguments; many dynamic linkers will delete dynamic "
+    "library dependencies if you don't depend on any of their symbols.  You can check if "
+    "this has occurred by using ldd on your binary to see if there is a dependency on "
+    "*_cuda.so library.")
+
+
+def tensor_type(self: Tensor, dtype: Any = None, non_blocking: _builtin_bool = False,
+                **kwargs: Any) -> Any:
+    """Returns the type if dtype is not provided, else casts this object to the specified
+    type. If this is already of the correct type, no copy is performed and the original
+    object is returned."""
+    from .._legacy_types import BY_NAME, tensortype
+
+    if dtype is None:
+        return "torch." + self.dtype._legacy + "Tensor"
+    if isinstance(dtype, str):
+        if dtype.startswith("torch.cuda."):
+            raise RuntimeError(_NO_CUDA)
+        if dtype not in BY_NAME:
+            raise ValueError(f"invalid type: '{dtype}'")
+        dtype = BY_NAME[dtype].dtype
+    elif isinstance(dtype, tensortype):
+        dtype = dtype.dtype
+    elif not isinstance(dtype, _dtypes.dtype):
+        raise TypeError("dtype must be a type, str, or dtype object")
+    return to(self, dtype)

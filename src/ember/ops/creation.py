@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import _dtypes
 from .._dtypes import FROM_NUMPY, from_numpy_dtype, get_default_dtype
-from .._tensor import Tensor, check_device
+from .._tensor import Size, Tensor, check_device
 from ._core import shape_str
 from ._ranges import arange_values, linspace_values
 
@@ -507,11 +507,82 @@ def randint_like(input: Tensor, low: int = 0, high: int | None = None, *, dtype:
 
 
 def tensor_constructor(cls: type, *args: Any, **kwargs: Any) -> Tensor:
-    """`ember.Tensor(...)`: the legacy constructor (sizes give an uninitialized float
-    tensor, data gives a float tensor of that data)."""
-    if len(args) == 1 and not isinstance(args[0], int):
+    """`ember.Tensor(...)`: the legacy constructor (sizes give an uninitialized tensor of the
+    default dtype, data gives a tensor of that data in the default dtype, a tensor gives an
+    alias of it)."""
+    return legacy_new(None, args, kwargs)
+
+
+_NEW_SIGNATURES = ("(*, torch.device device = None)", "(torch.Storage storage)",
+                   "(Tensor other)", "(tuple of ints size, *, torch.device device = None)",
+                   "(object data, *, torch.device device = None)")
+
+
+def _arg_type_name(a: Any) -> str:
+    if isinstance(a, Tensor):
+        return "Tensor"
+    if isinstance(a, _dtypes.dtype):
+        return "torch.dtype"
+    return type(a).__name__
+
+
+def _new_error(args: tuple, kwargs: dict) -> TypeError:
+    """torch's argument parser's message for a call no signature of `new()` takes."""
+    got = ", ".join([_arg_type_name(a) for a in args]
+                    + [f"{k}={_arg_type_name(v)}" for k, v in kwargs.items()])
+    if kwargs and not args:
+        got += ", "
+    why = {}
+    if kwargs and args:
+        why[0] = "some of the keywords were incorrect: " + ", ".join(kwargs)
+    elif kwargs:
+        why[1] = why[2] = "some of the keywords were incorrect: " + ", ".join(kwargs)
+    else:
+        why[0] = ("some of the arguments have invalid types: ("
+                  + ", ".join(f"!{_arg_type_name(a)}!" for a in args) + ")")
+    lines = "".join(f" * {sig}\n" + (f"      didn't match because {why[i]}\n" if i in why
+                                     else "") for i, sig in enumerate(_NEW_SIGNATURES))
+    return TypeError(f"new() received an invalid combination of arguments - got ({got}), but "
+                     f"expected one of:\n{lines}")
+
+
+def legacy_new(dtype: Any, args: tuple, kwargs: dict) -> Tensor:
+    """torch's legacy `new()`: `torch.Tensor(...)` (dtype None: the default dtype) and
+    `torch.FloatTensor(...)` and its siblings."""
+    # Devices are taken as the other factories take them.
+    kwargs.pop("device", None)
+    if kwargs:
+        raise _new_error(args, kwargs)
+    target = dtype or get_default_dtype()
+    if not args:
+        return Tensor._make(np.zeros((0,), dtype=target.np))
+    if len(args) == 1 and not isinstance(args[0], (numbers.Integral, Tensor)) or (
+            len(args) == 1 and isinstance(args[0], bool)):
         data = args[0]
-        if isinstance(data, Tensor):
-            return data
-        return Tensor._make(_to_array(data, get_default_dtype()))
-    return Tensor._make(np.zeros(_size(args), dtype=get_default_dtype().np))
+        if isinstance(data, Size):
+            return Tensor._make(np.zeros(_size(tuple(data)), dtype=target.np))
+        if isinstance(data, (numbers.Number, bool)) and not isinstance(data, np.ndarray):
+            raise TypeError(f"new(): data must be a sequence (got {type(data).__name__})")
+        return Tensor._make(_to_array(data, target))
+    if len(args) == 1:
+        other = args[0]
+        if isinstance(other, Tensor):
+            if dtype is not None and other.dtype is not dtype:
+                raise TypeError(f"expected {_options(dtype)} (got {_options(other.dtype)})")
+            from .shape import alias
+
+            return alias(other)
+    if any(isinstance(a, Tensor) and a._data.ndim for a in args):
+        raise _new_error(args, {})
+    return Tensor._make(np.zeros(_size(args), dtype=target.np))
+
+
+_C_TYPE = {"float16": "c10::Half", "float32": "float", "float64": "double", "int8": "signed char",
+           "int16": "short int", "int32": "int", "int64": "long int",
+           "uint8": "unsigned char", "bool": "bool"}
+
+
+def _options(dt: Any) -> str:
+    return (f"TensorOptions(dtype={_C_TYPE[dt.np.name]}, device=cpu, layout=Strided, "
+            "requires_grad=false (default), pinned_memory=false (default), "
+            "memory_format=(nullopt))")

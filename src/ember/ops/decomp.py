@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from .._dtypes import FROM_NUMPY
+from .._dtypes import _PROMOTE, FROM_NUMPY
 from .._tensor import Tensor
 from .._version import ZERO_VC, version
 from ..autograd.grad_mode import state as _mode
@@ -511,3 +511,81 @@ def pinv(A: Tensor, *, atol: Any = None, rtol: Any = None, hermitian: bool = Fal
 
 pinverse = pinv
 
+
+
+# -- triangular solves -------------------------------------------------------------------
+
+def triangular_solve_array(a: np.ndarray, b: np.ndarray, upper: bool, left: bool,
+                           unitriangular: bool) -> np.ndarray:
+    """X with A X = B (X A = B when not left) for triangular A, by substitution over
+    broadcast batches: a zero on the diagonal gives infinities and NaNs, as torch's."""
+    if not left:
+        return np.swapaxes(triangular_solve_array(np.swapaxes(a, -1, -2), np.swapaxes(b, -1, -2),
+                                                  not upper, True, unitriangular), -1, -2)
+    n = a.shape[-1]
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    a = np.broadcast_to(a, batch + a.shape[-2:])
+    x = np.array(np.broadcast_to(b, batch + b.shape[-2:]), dtype=np.result_type(a, b))
+    order = range(n - 1, -1, -1) if upper else range(n)
+    done: list = []
+    with np.errstate(all="ignore"):
+        for i in order:
+            if done:
+                x[..., i, :] -= np.einsum("...j,...jk->...k", a[..., i, done], x[..., done, :])
+            if not unitriangular:
+                x[..., i, :] /= a[..., i, i][..., None]
+            done.append(i)
+    return x
+
+
+def _solve_triangular_b(m: Any, g: Any, a: Any, x: Any, upper: bool, left: bool,
+                        unitriangular: bool) -> Any:
+    return m.solve_triangular(m.mT(a), g, not upper, left, unitriangular)
+
+
+def _solve_triangular_a(m: Any, g: Any, a: Any, x: Any, upper: bool, left: bool,
+                        unitriangular: bool) -> Any:
+    gb = _solve_triangular_b(m, g, a, x, upper, left, unitriangular)
+    ga = -m.matmul(gb, m.mT(x)) if left else -m.matmul(m.mT(x), gb)
+    return m.triu(ga, int(unitriangular)) if upper else m.tril(ga, -int(unitriangular))
+
+
+LinalgSolveTriangularBackward0 = node_class("LinalgSolveTriangularBackward0",
+                                            _solve_triangular_a, _solve_triangular_b)
+
+
+def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True,
+                     unitriangular: bool = False, out: Any = None) -> Tensor:
+    """Computes the solution of a triangular system of linear equations with a unique
+    solution: A X = B (X A = B with left=False), reading only the upper or lower triangle
+    of A (and taking its diagonal as ones with unitriangular=True)."""
+    x, b = A._data, B._data
+    if x.ndim < 2:
+        raise RuntimeError("linalg.solve_triangular: The input tensor A must have at least 2 "
+                           "dimensions.")
+    if b.ndim < 2:
+        raise RuntimeError("linalg.solve_triangular: The input tensor B must have at least 2 "
+                           "dimensions.")
+    if x.shape[-1] != x.shape[-2]:
+        raise RuntimeError("linalg.solve_triangular: A must be batches of square matrices, but "
+                           f"they are {x.shape[-2]} by {x.shape[-1]} matrices")
+    k = b.shape[-2] if left else b.shape[-1]
+    if k != x.shape[-1]:
+        raise RuntimeError(
+            "linalg.solve_triangular: Incompatible shapes of A and B for the equation "
+            + ("AX = B" if left else "XA = B")
+            + f" ({x.shape[-2]}x{x.shape[-1]} and {b.shape[-2]}x{b.shape[-1]})")
+    dt = _PROMOTE[FROM_NUMPY[x.dtype], FROM_NUMPY[b.dtype]].np
+    if dt.kind != "f":
+        raise NotImplementedError(
+            f"\"triangular_solve_cpu\" not implemented for '{FROM_NUMPY[dt]._legacy}'")
+    res = wrap(triangular_solve_array(x.astype(dt), b.astype(dt), upper, left,
+                                      unitriangular).astype(dt))
+    if needs_grad(A, B):
+        shape = res._data.shape
+        meta = [None if x.shape[:-2] == shape[:-2] and x.dtype == dt else (x.shape, x.dtype),
+                None if b.shape == shape and b.dtype == dt else (b.shape, b.dtype)]
+        attach(LinalgSolveTriangularBackward0, res, (A, B), (A, res), (upper, left,
+                                                                       unitriangular),
+               meta if meta != [None, None] else None)
+    return res

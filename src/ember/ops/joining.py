@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from .._dtypes import _PROMOTE, FROM_NUMPY
-from .._tensor import Tensor
+from .._tensor import Size, Tensor
 from ..autograd.grad_mode import state as _mode
 from ..autograd.graph import Math, Node
 from ._core import attach, node_class, shape_str, wrap, wrap_dim, wrap_dims
@@ -16,6 +16,7 @@ from .shape import expand, flatten, reshape, unsqueeze
 
 __all__ = ["cat", "concat", "concatenate", "stack", "hstack", "vstack", "dstack",
            "column_stack", "atleast_1d", "atleast_2d", "atleast_3d", "broadcast_tensors",
+           "broadcast_shapes",
            "repeat", "tile", "repeat_interleave", "flip", "fliplr", "flipud", "roll",
            "select_scatter", "slice_scatter"]
 
@@ -237,6 +238,33 @@ def broadcast_tensors(*tensors: Any) -> tuple:
     for t in tensors:
         shape = broadcast_shape(shape, t._data.shape)
     return tuple(t if t._data.shape == shape else expand(t, shape) for t in tensors)
+
+
+def broadcast_shapes(*shapes: Any) -> Size:
+    """Similar to broadcast_tensors() but for shapes: the shape the given shapes broadcast
+    to."""
+    shapes = tuple((s,) if isinstance(s, int) else s for s in shapes if s is not None)
+    if not shapes:
+        return Size(())
+    for shape in shapes:
+        if not isinstance(shape, (tuple, list)):
+            raise RuntimeError("Input shapes should be of type ints, a tuple of ints, or a list "
+                               f"of ints, got {shape}")
+    common = [1] * max(len(s) for s in shapes)
+    for arg_idx, shape in enumerate(shapes):
+        for idx in range(-1, -1 - len(shape), -1):
+            if shape[idx] == common[idx]:
+                continue
+            if common[idx] == 1:
+                if shape[idx] < 0:
+                    raise ValueError("Attempting to broadcast a dimension with negative length!")
+                common[idx] = shape[idx]
+            if shape[idx] != 1 and common[idx] != shape[idx]:
+                raise RuntimeError(
+                    f"Attempting to broadcast a dimension of length {shape[idx]} at {idx}! "
+                    f"Mismatching argument at index {arg_idx} had {shape}; but expected shape "
+                    f"should be broadcastable to {common}")
+    return Size(tuple(common))
 
 
 def _sizes(args: tuple) -> tuple:

@@ -1,8 +1,13 @@
-"""DataLoader: batches of a dataset in sampler order, collated into tensors."""
+"""DataLoader: batches of a dataset in sampler order, collated into tensors. With
+num_workers > 0 the batches are loaded in-process by emulated workers (see _worker.py),
+which hand them out in torch's order and with each worker's random state."""
 
 from __future__ import annotations
 
 import collections.abc as abc
+import copy
+import itertools
+from collections import deque
 from collections.abc import Iterator
 from typing import Any, Callable
 
@@ -10,6 +15,7 @@ import numpy as np
 
 from ... import _random
 from ..._tensor import Tensor
+from ._worker import IterableShard, Worker
 from .dataset import IterableDataset
 from .sampler import BatchSampler, RandomSampler, SequentialSampler
 
@@ -80,9 +86,32 @@ class DataLoader:
         if num_workers < 0:
             raise ValueError("num_workers option should be non-negative; use num_workers=0 to "
                              "disable multiprocessing.")
+        if timeout < 0:
+            raise ValueError("timeout option should be non-negative")
+        if num_workers == 0 and prefetch_factor is not None:
+            raise ValueError(
+                "prefetch_factor option could only be specified in multiprocessing.let "
+                "num_workers > 0 to enable multiprocessing, otherwise set prefetch_factor to "
+                "None.")
+        if num_workers > 0 and prefetch_factor is None:
+            prefetch_factor = 2
+        elif prefetch_factor is not None and prefetch_factor < 0:
+            raise ValueError("prefetch_factor option should be non-negative")
+        if persistent_workers and num_workers == 0:
+            raise ValueError("persistent_workers option needs num_workers > 0")
+        if multiprocessing_context is not None and num_workers == 0:
+            raise ValueError("multiprocessing_context can only be used with multi-process "
+                             f"loading (num_workers > 0), but got num_workers={num_workers}")
         self.dataset = dataset
         self.num_workers = num_workers
         self.generator = generator
+        self.timeout = timeout
+        self.worker_init_fn = worker_init_fn
+        self.multiprocessing_context = multiprocessing_context
+        self.prefetch_factor = prefetch_factor
+        self.persistent_workers = persistent_workers
+        self.in_order = in_order
+        self._workers: list | None = None
         self._iterable = isinstance(dataset, IterableDataset)
         if self._iterable:
             if shuffle not in (False, None):
@@ -120,6 +149,8 @@ class DataLoader:
         self.collate_fn = collate_fn
 
     def __iter__(self) -> Iterator[Any]:
+        if self.num_workers > 0:
+            return self._iter_workers()
         if self._iterable:
             return self._iter_iterable()
         index_iter = iter(self.batch_sampler if self.batch_sampler is not None
@@ -127,6 +158,85 @@ class DataLoader:
         # torch draws a base seed for its workers whenever an iterator is made.
         _random.random_(np.empty((), np.int64), generator=self.generator)
         return self._iter_map(index_iter)
+
+    def _base_seed(self) -> int:
+        return int(_random.random_(np.empty((), np.int64), generator=self.generator))
+
+    def _iter_workers(self) -> Iterator[Any]:
+        """torch's multi-process iterator, in-process: a base seed drawn from the loader's
+        generator when the workers start (each epoch, or once with persistent_workers),
+        prefetch_factor * num_workers batches dispatched round-robin from worker 0, one
+        more each time a batch is handed out, and the batches handed out in order."""
+        n = self.num_workers
+        workers = self._workers
+        if workers is None:
+            base_seed = self._base_seed()
+            workers = [Worker(i, n, base_seed, self._worker_dataset(), self.worker_init_fn)
+                       for i in range(n)]
+            if self.persistent_workers:
+                self._workers = workers
+        if self._iterable:
+            shards = [IterableShard(w, w.info.dataset, self.batch_size, self.drop_last,
+                                    self.collate_fn) for w in workers]
+            index_iter: Iterator = itertools.repeat(None)
+        else:
+            shards = []
+            index_iter = iter(self.batch_sampler if self.batch_sampler is not None
+                              else self.sampler)
+        active = [True] * n
+        cycle = itertools.cycle(range(n))
+        tasks: deque = deque()
+
+        def put() -> None:
+            try:
+                index = next(index_iter)
+            except StopIteration:
+                return
+            for _ in range(n):  # the next worker that still has data
+                w = next(cycle)
+                if active[w]:
+                    break
+            else:
+                return
+            tasks.append((w, index))
+
+        for _ in range(self.prefetch_factor * n):
+            put()
+        return self._drain_workers(workers, shards, tasks, active, put)
+
+    def _worker_dataset(self) -> Any:
+        """The dataset a worker loads from. A worker process has its own copy, and
+        torch's recipe for splitting an iterable dataset between workers changes that copy
+        in worker_init_fn, so each emulated worker of an iterable dataset gets a copy too;
+        map-style datasets (often large, and read only) are shared."""
+        if not self._iterable:
+            return self.dataset
+        try:
+            return copy.deepcopy(self.dataset)
+        except Exception:  # noqa: BLE001
+            return self.dataset  # not copyable (open files, locks): shared
+
+    def _drain_workers(self, workers: list, shards: list, tasks: deque, active: list,
+                       put: Callable) -> Iterator[Any]:
+        while tasks:
+            w, index = tasks.popleft()
+            if not active[w]:
+                continue  # sent to a worker whose data ran out: torch skips it
+            if shards:
+                ok, batch = shards[w].fetch()
+                if not ok:
+                    active[w] = False
+                    put()
+                    continue
+            else:
+                batch = workers[w].fetch(self._fetch_batch, index)
+            put()
+            yield batch
+
+    def _fetch_batch(self, index: Any) -> Any:
+        if self.batch_sampler is not None:
+            return self.collate_fn(self._fetch(index))
+        return self.collate_fn(self.dataset[index])
 
     def _fetch(self, indices: list) -> list:
         getitems = getattr(self.dataset, "__getitems__", None)

@@ -1,0 +1,288 @@
+"""Grids, differences and distances: meshgrid (coordinate grids), diff (n-th forward
+differences along a dimension) and cdist (p-norm distances between two sets of row
+vectors), each as torch computes it."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+
+from .._dtypes import FROM_NUMPY
+from .._tensor import Tensor
+from ._core import attach, check_tensor, needs_grad, node_class, wrap, wrap_dim
+from .creation import empty_like
+from .inplace import copy_
+from .joining import cat
+from .pointwise import logical_xor, sub
+from .shape import expand, narrow, reshape, view
+
+__all__ = ["meshgrid", "diff", "cdist"]
+
+_warned_indexing: list = []
+
+
+def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple:
+    """Creates grids of coordinates specified by the 1D inputs in tensors: with 'ij' the
+    i-th output varies along dimension i; with 'xy' the first two dimensions are swapped."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
+                            f"{type(t).__name__}")
+    if indexing is None:
+        if not _warned_indexing:
+            _warned_indexing.append(True)
+            warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass "
+                          "the indexing argument.", UserWarning, stacklevel=3)
+        indexing = "ij"
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError('torch.meshgrid: indexing must be one of "xy" or "ij", but '
+                           f"received: {indexing}")
+    if not tensors:
+        raise RuntimeError("meshgrid expects a non-empty TensorList")
+    for t in tensors:
+        if t._data.ndim > 1:
+            raise RuntimeError("torch.meshgrid: Expected 0D or 1D tensor in the tensor list "
+                               f"but got a {t._data.ndim}D tensor")
+    if any(t._data.dtype != tensors[0]._data.dtype for t in tensors):
+        raise RuntimeError("meshgrid expects all tensors to have the same dtype")
+    # With 'xy' the first two inputs vary along each other's dimension.
+    dims = list(range(len(tensors)))
+    if indexing == "xy" and len(tensors) >= 2:
+        dims[0], dims[1] = 1, 0
+    shape = [0] * len(tensors)
+    for t, d in zip(tensors, dims):
+        shape[d] = t._data.size
+    grids = []
+    for t, d in zip(tensors, dims):
+        view_shape = [1] * len(tensors)
+        view_shape[d] = -1
+        grids.append(expand(view(t, tuple(view_shape)), tuple(shape)))
+    return tuple(grids)
+
+
+def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Tensor | None = None,
+         append: Tensor | None = None) -> Tensor:
+    """Computes the n-th forward difference along the given dimension: out[i] =
+    input[i + 1] - input[i], applied n times (logical xor for bool tensors)."""
+    x = check_tensor(input, "input", 0, "diff")
+    nd = x._data.ndim
+    if nd == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional")
+    if n < 0:
+        raise RuntimeError(f"order must be non-negative but got {n}")
+    d = wrap_dim(dim, nd)
+    parts = []
+    for name, t in (("prepend", prepend), ("append", append)):
+        if t is None:
+            continue
+        if not isinstance(t, Tensor):
+            raise TypeError(f"diff(): argument '{name}' must be Tensor, not {type(t).__name__}")
+        if t._data.ndim != nd:
+            raise RuntimeError("diff expects prepend or append to be the same dimension as "
+                               "input")
+        for i in range(nd):
+            if i != d and t._data.shape[i] != x._data.shape[i]:
+                raise RuntimeError(
+                    "diff expects the shape of tensor to prepend or append to match that of "
+                    f"input except along the differencing dimension; input.size({i}) = "
+                    f"{x._data.shape[i]}, but got tensor.size({i}) = {t._data.shape[i]}")
+        parts.append((name, t))
+    if n == 0:
+        # As torch: a copy of input, without prepend and append.
+        return copy_(empty_like(x), x)
+    if parts:
+        seq = [t for name, t in parts if name == "prepend"] + [x] + [
+            t for name, t in parts if name == "append"]
+        x = cat(seq, d)
+    n = min(n, x._data.shape[d])
+    length = x._data.shape[d] - 1
+    step = logical_xor if x._data.dtype == np.bool_ else sub
+    for _ in range(n):
+        x = step(narrow(x, d, 1, length), narrow(x, d, 0, length))
+        length -= 1
+    return x
+
+
+# -- cdist ---------------------------------------------------------------------------------
+
+_MODES = {"use_mm_for_euclid_dist_if_necessary": 0, "use_mm_for_euclid_dist": 1,
+          "donot_use_mm_for_euclid_dist": 2}
+
+
+# Rows of x1 taken at a time, so that the pairwise differences stay around this many elements.
+_CHUNK_ELEMENTS = 1 << 22
+
+
+def _by_row_chunks(fn: Any, x1: np.ndarray, x2: np.ndarray, *rest: Any) -> np.ndarray:
+    """fn over chunks of x1's rows (and the matching rows of the row-indexed arrays in rest,
+    given as (array, axis) pairs or constants), joined along those rows."""
+    batch = int(np.prod(np.broadcast_shapes(x1.shape[:-2], x2.shape[:-2]))) or 1
+    per_row = max(1, batch * x2.shape[-2] * x1.shape[-1])
+    step = max(1, _CHUNK_ELEMENTS // per_row)
+    rows = x1.shape[-2]
+    if rows <= step:
+        return fn(x1, x2, *[r[0] if isinstance(r, tuple) else r for r in rest])
+    parts = []
+    for a in range(0, rows, step):
+        piece = [np.take(r[0], range(a, min(a + step, rows)), axis=r[1])
+                 if isinstance(r, tuple) else r for r in rest]
+        parts.append(fn(x1[..., a:a + step, :], x2, *piece))
+    return np.concatenate(parts, axis=-2)
+
+
+def _cdist_values(x1: np.ndarray, x2: np.ndarray, p: float) -> np.ndarray:
+    return _by_row_chunks(_cdist_chunk, x1, x2, p)
+
+
+def _cdist_chunk(x1: np.ndarray, x2: np.ndarray, p: float) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        diff = np.abs(x1[..., :, None, :] - x2[..., None, :, :])
+        if p == 0:
+            return (diff != 0).sum(-1).astype(x1.dtype)
+        if p == 1:
+            return diff.sum(-1)
+        if p == 2:
+            return np.sqrt((diff * diff).sum(-1))
+        if math.isinf(p):
+            return diff.max(-1, initial=0)
+        return np.power(np.power(diff, p).sum(-1), 1 / p)
+
+
+def _cdist_grad_x1(g: np.ndarray, x1: np.ndarray, x2: np.ndarray, dist: np.ndarray,
+                   p: float) -> np.ndarray:
+    """torch's _cdist_backward for x1 (x2's is the same with the roles swapped)."""
+    g, dist = np.broadcast_arrays(g, dist)
+    return _by_row_chunks(lambda a, b, gg, dd: _cdist_grad_chunk(gg, a, b, dd, p), x1, x2,
+                          (g, g.ndim - 2), (dist, dist.ndim - 2))
+
+
+def _cdist_grad_chunk(g: np.ndarray, x1: np.ndarray, x2: np.ndarray, dist: np.ndarray,
+                      p: float) -> np.ndarray:
+    diff = x1[..., :, None, :] - x2[..., None, :, :]
+    gd = g[..., None]
+    dd = dist[..., None]
+    with np.errstate(all="ignore"):
+        if p == 0:
+            return np.zeros_like(x1)
+        if p == 1:
+            term = gd * np.sign(diff)
+        elif p < 2:
+            ad = np.abs(diff)
+            term = np.sign(diff) * np.power(ad, p - 1) * gd / np.power(dd, p - 1)
+            term = np.where((dd == 0) | ((diff == 0) & (p < 1)), 0, term)
+        elif p == 2:
+            term = np.where(dd == 0, 0, gd * diff / dd)
+        elif math.isinf(p):
+            term = gd * np.sign(diff) * (np.abs(diff) == dd)
+        else:
+            ad = np.abs(diff)
+            term = np.where(dd == 0, 0, diff * np.power(ad, p - 2) * gd / np.power(dd, p - 1))
+    return term.sum(-2).astype(x1.dtype)
+
+
+def _no_double_backward(m: Any, g: Any, *args: Any) -> Any:
+    raise NotImplementedError("the derivative for '_cdist_backward' is not implemented.")
+
+
+CdistBackwardBackward0 = node_class("CdistBackwardBackward0", _no_double_backward,
+                                    _no_double_backward, _no_double_backward)
+
+
+def _first_order(raw: Any) -> Any:
+    # torch's _cdist_backward has no derivative: under create_graph the gradient hangs on
+    # CdistBackwardBackward0, which fails when reached.
+    def formula(m: Any, g: Any, x1: Any, x2: Any, dist: Any, p: float) -> Any:
+        if not isinstance(g, Tensor):
+            return raw(g, x1, x2, dist, p)
+        out = wrap(raw(g._data, x1._data, x2._data, dist._data, p))
+        inputs = (g, x1, x2)
+        if needs_grad(*inputs):
+            attach(CdistBackwardBackward0, out, inputs)
+        return out
+
+    return formula
+
+
+CdistBackward0 = node_class(
+    "CdistBackward0",
+    _first_order(_cdist_grad_x1),
+    _first_order(lambda g, x1, x2, dist, p: _cdist_grad_x1(
+        g.swapaxes(-1, -2), x2, x1, dist.swapaxes(-1, -2), p)),
+)
+
+
+def _euclid_x1(m: Any, g: Any, x1: Any, x2: Any, result: Any) -> Any:
+    ratio = m.where(result == 0, 0.0, g / result)
+    return x1 * m.sum(ratio, (-1,), True) - m.matmul(ratio, x2)
+
+
+def _euclid_x2(m: Any, g: Any, x1: Any, x2: Any, result: Any) -> Any:
+    ratio = m.where(result == 0, 0.0, g / result)
+    return x2 * m.unsqueeze(m.sum(ratio, (-2,)), -1) - m.matmul(m.mT(ratio), x1)
+
+
+EuclideanDistBackward0 = node_class("EuclideanDistBackward0", _euclid_x1, _euclid_x2)
+
+
+def _euclidean_dist(a: Tensor, b: Tensor) -> Tensor:
+    """torch's matrix-product form of the Euclidean distance (used for many rows)."""
+    x1, x2 = a._data, b._data
+    one1 = np.ones(x1.shape[:-1] + (1,), dtype=x1.dtype)
+    one2 = np.ones(x2.shape[:-1] + (1,), dtype=x2.dtype)
+    n1 = (x1 * x1).sum(-1, keepdims=True)
+    n2 = (x2 * x2).sum(-1, keepdims=True)
+    lhs = np.concatenate([x1 * x1.dtype.type(-2), n1, one1], -1)
+    rhs = np.concatenate([x2, one2, n2], -1)
+    out = wrap(np.sqrt(np.maximum(np.matmul(lhs, rhs.swapaxes(-1, -2)), 0)))
+    if needs_grad(a, b):
+        attach(EuclideanDistBackward0, out, (a, b), (a, b, out))
+    return out
+
+
+def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str = (
+        "use_mm_for_euclid_dist_if_necessary")) -> Tensor:
+    """Computes the batched p-norm distance between each pair of the two collections of
+    row vectors."""
+    check_tensor(x1, "x1", 0, "cdist")
+    check_tensor(x2, "x2", 1, "cdist")
+    if compute_mode not in _MODES:
+        raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
+    a, b = x1._data, x2._data
+    for name, t in (("X1", a), ("X2", b)):
+        if t.ndim < 2:
+            raise RuntimeError(f"cdist only supports at least 2D tensors, {name} got: "
+                               f"{t.ndim}D")
+    if a.shape[-1] != b.shape[-1]:
+        raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: "
+                           f"{a.shape[-1]} X2: {b.shape[-1]}")
+    for name, t in (("X1", a), ("X2", b)):
+        if t.dtype.kind != "f":
+            raise RuntimeError(f"cdist only supports floating-point dtypes, {name} got: "
+                               f"{FROM_NUMPY[t.dtype]._legacy}")
+    if p < 0:
+        raise RuntimeError("cdist only supports non-negative p values")
+    if a.dtype != b.dtype:
+        raise RuntimeError(f"expected scalar type {FROM_NUMPY[a.dtype]._legacy} but found "
+                           f"{FROM_NUMPY[b.dtype]._legacy}")
+    if a.dtype == np.float16:
+        raise NotImplementedError("\"cdist\" not implemented for 'Half'")
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    r1, r2 = a.shape[-2], b.shape[-2]
+    mode = _MODES[compute_mode]
+    if a.size and b.size and p == 2 and (mode == 1 or (mode == 0 and (r1 > 25 or r2 > 25))):
+        if a.shape[:-2] != batch or b.shape[:-2] != batch:
+            n = int(np.prod(batch))
+            x1 = reshape(expand(x1, batch + a.shape[-2:]), (n,) + a.shape[-2:])
+            x2 = reshape(expand(x2, batch + b.shape[-2:]), (n,) + b.shape[-2:])
+        dist = _euclidean_dist(x1, x2)
+        return view(dist, batch + (r1, r2))
+    out = wrap(_cdist_values(a, b, float(p)).astype(a.dtype, copy=False))
+    if needs_grad(x1, x2):
+        meta = tuple(None if t.shape[:-2] == batch else (t.shape, t.dtype) for t in (a, b))
+        attach(CdistBackward0, out, (x1, x2), (x1, x2, out, float(p)), (), meta)
+    return out
