@@ -46,7 +46,8 @@ def ember_dtype(name: str) -> _dtypes.dtype:
     import ember
 
     d = getattr(ember, name, None)
-    if not isinstance(d, _dtypes.dtype) or d.itemsize != _TORCH_DTYPES.get(name, d.itemsize):
+    # ALL_DTYPES are the ones ember stores and computes in; bfloat16 is only named.
+    if d not in _dtypes.ALL_DTYPES or d.itemsize != _TORCH_DTYPES.get(name, d.itemsize):
         raise TypeError(f"ember.load: the checkpoint holds tensors of dtype torch.{name}, which "
                         "ember does not support")
     return d
