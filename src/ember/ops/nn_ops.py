@@ -1681,7 +1681,14 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
     w = weight._data
     num = w.shape[0]
     if x.size and (x.min() < 0 or x.max() >= num):
-        raise IndexError("index out of range in self")
+        k = int(np.flatnonzero((x < 0) | (x >= num))[0])
+        if w.dtype.kind == "f" and w.dtype.itemsize <= 4 and mode != "max" and \
+                padding_idx is None:
+            # torch's fast kernel for these (fbgemm) reports in its own words.
+            raise RuntimeError(f"Index {k} of input takes value {x[k]} which is not in the "
+                               f"valid range [0, {num})")
+        raise RuntimeError("embedding_bag: Expected idx >= 0 && idx < num_embeddings but found "
+                           f"idx to be {x[k]}")
     if padding_idx is not None and padding_idx < 0:
         padding_idx += num
     if max_norm is not None:
