@@ -286,8 +286,7 @@ def _fill_graph_indexing(g: Any) -> None:
     g.cross = lambda a, b, dim: matrix.linalg_cross(a, b, dim=dim)
     g.einsum_core = matrix.einsum_core
     g.inv = decomp.inv
-    g.det_backward = lambda x, a, det: unsqueeze(unsqueeze(x * det, -1), -1) * transpose(
-        decomp.inv(a), -2, -1)
+    g.det_backward = lambda x, a, det: decomp._det_backward_graph(g, x, a, det)
 
 
 def _fill_graph_math() -> None:
