@@ -18,7 +18,7 @@ import numpy as np
 from .._tensor import Tensor
 from .._version import bump_version
 from ..autograd.grad_mode import state as _mode
-from . import _math, pointwise
+from . import _math, _sleef, pointwise
 from ._core import attach, first_on_ties, needs_grad, node_class, wrap, wrap_dim
 
 __all__ = ["softmax", "log_softmax"]
@@ -1153,10 +1153,45 @@ def mish(input: Tensor, inplace: bool = False) -> Tensor:
         np.where(x > 20, x, np.log1p(np.exp(np.minimum(x, 20))))), MishBackward0, input)
 
 
+def _softplus_grad_np(g: np.ndarray, x: np.ndarray, beta: float, threshold: float
+                      ) -> np.ndarray:
+    # torch's kernel: z = exp(beta x), grad z / (z + 1); sigmoid(beta x) = 1 / (1 + exp(-beta
+    # x)) would overflow exp and flush the gradient's subnormal range to 0.
+    t = x.dtype.type
+    bx = x * t(beta)
+    with np.errstate(over="ignore", invalid="ignore"):
+        z = np.exp(bx)
+        return np.where(bx > t(threshold), g, g * z / (z + t(1))).astype(x.dtype)
+
+
+SoftplusBackwardBackward0 = node_class(
+    "SoftplusBackwardBackward0",
+    lambda m, gg, g, x, beta, threshold: m.softplus_backward(gg, x, beta, threshold),
+    # torch's softplus_double_backward, whose mask is beta x < threshold.
+    lambda m, gg, g, x, beta, threshold: m.where(
+        x * beta < threshold, _sigmoid_grad(m, gg * g, m.sigmoid(x * beta)), 0.0) * beta,
+)
+
+
+def _sigmoid_grad(m: Any, g: Any, y: Any) -> Any:
+    return g * (1 - y) * y
+
+
+def softplus_backward(grad_output: Tensor, input: Tensor, beta: float, threshold: float
+                      ) -> Tensor:
+    """The gradient of softplus at input, times grad_output."""
+    out = wrap(_softplus_grad_np(grad_output._data, input._data, beta, threshold))
+    if needs_grad(grad_output, input):
+        attach(SoftplusBackwardBackward0, out, (grad_output, input), (grad_output, input),
+               (beta, threshold))
+    return out
+
+
+_raw.softplus_backward = _softplus_grad_np
+_graph.softplus_backward = softplus_backward
 SoftplusBackward0 = node_class(
     "SoftplusBackward0",
-    lambda m, g, x, beta, threshold: m.where(
-        x * beta > threshold, g, g * m.sigmoid(m.where(x * beta > threshold, 0.0, x * beta))))
+    lambda m, g, x, beta, threshold: m.softplus_backward(g, x, beta, threshold))
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
@@ -1170,9 +1205,11 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
 
 EluBackward0 = node_class(
     "EluBackward0",
+    # where(x < 0, x, 0) gives the value at 0 and no second derivative there, as torch's
+    # elu_double_backward masks x < 0.
     lambda m, g, x, alpha, scale, input_scale: m.where(
         x > 0, g * scale,
-        g * (m.exp(m.where(x > 0, 0.0, x) * input_scale) * (alpha * scale * input_scale))))
+        g * input_scale * (alpha * scale) * m.exp(m.where(x < 0, x, 0.0) * input_scale)))
 
 
 _min_first = first_on_ties(np.minimum)
@@ -1183,7 +1220,7 @@ _min_first = first_on_ties(np.minimum)
 EluBackward1 = node_class(
     "EluBackward1",
     lambda m, g, r, alpha, scale, input_scale: m.where(
-        r > 0, g * scale, g * ((r + alpha * scale) * input_scale)))
+        r > 0, g * scale, g * ((m.where(r < 0, r, 0.0) + alpha * scale) * input_scale)))
 
 
 def _elu(x: np.ndarray, alpha: float, scale: float, input_scale: float) -> np.ndarray:
@@ -1258,15 +1295,57 @@ def _hardtanh(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
     return np.clip(x, x.dtype.type(lo), x.dtype.type(hi))
 
 
+def _log_sigmoid_buffer(x: np.ndarray) -> np.ndarray:
+    # exp(-|x|) as torch's kernel takes it, with SLEEF's exp (at every size); half types go
+    # through float32.
+    if x.dtype == np.float64:
+        return _sleef.exp(-np.abs(x))
+    return _sleef.expf(-np.abs(x.astype(np.float32, copy=False)))
+
+
+def _log_sigmoid_np(x: np.ndarray) -> np.ndarray:
+    b = _log_sigmoid_buffer(x)
+    log1p = _sleef.log1p if b.dtype == np.float64 else _sleef.log1pf
+    return (np.minimum(x.astype(b.dtype, copy=False), b.dtype.type(0)) - log1p(b)).astype(
+        x.dtype, copy=False)
+
+
+def _log_sigmoid_grad_np(g: np.ndarray, x: np.ndarray) -> np.ndarray:
+    # torch's kernel, on the buffer exp(-|x|) of the forward: (x < 0) + sign * b / (1 + b),
+    # times grad; sigmoid(-x) would overflow exp(x) and flush the subnormal range to 0.
+    b = _log_sigmoid_buffer(x)
+    t = b.dtype.type
+    g = g.astype(b.dtype, copy=False)
+    neg = x < 0
+    return ((np.where(neg, t(1), t(0)) - np.where(neg, t(1), t(-1)) * (b / (t(1) + b))) *
+            g).astype(x.dtype)
+
+
+LogSigmoidBackwardBackward0 = node_class(
+    "LogSigmoidBackwardBackward0",
+    lambda m, gg, g, x: m.log_sigmoid_backward(gg, x),
+    # torch's log_sigmoid_double_backward: grad (z - 1) z with z = sigmoid(x).
+    lambda m, gg, g, x: gg * g * (m.sigmoid(x) - 1) * m.sigmoid(x),
+)
+
+
+def log_sigmoid_backward(grad_output: Tensor, input: Tensor) -> Tensor:
+    """The gradient of logsigmoid at input, times grad_output."""
+    out = wrap(_log_sigmoid_grad_np(grad_output._data, input._data))
+    if needs_grad(grad_output, input):
+        attach(LogSigmoidBackwardBackward0, out, (grad_output, input), (grad_output, input))
+    return out
+
+
+_raw.log_sigmoid_backward = _log_sigmoid_grad_np
+_graph.log_sigmoid_backward = log_sigmoid_backward
 LogSigmoidBackward0 = node_class(
-    "LogSigmoidBackward0",
-    lambda m, g, x: g * m.sigmoid(-x))
+    "LogSigmoidBackward0", lambda m, g, x: m.log_sigmoid_backward(g, x))
 
 
 def logsigmoid(input: Tensor) -> Tensor:
     """Applies log(1 / (1 + exp(-x))) element-wise, computed stably."""
-    return _unary_node("log_sigmoid", lambda x: np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x))),
-                       LogSigmoidBackward0, input)
+    return _unary_node("log_sigmoid", _log_sigmoid_np, LogSigmoidBackward0, input)
 
 
 def _copy_in_place(fn: Any, input: Tensor, *args: Any) -> Tensor:
@@ -1745,9 +1824,10 @@ def _reduce_np(loss: np.ndarray, red: int) -> np.ndarray:
     if red == 1:
         if not loss.size:
             return np.asarray(np.nan, loss.dtype)
-        return np.asarray(np.sum(loss) / loss.dtype.type(loss.size), loss.dtype)
+        acc = _math.reduce_dtype(loss.dtype)
+        return np.asarray(np.sum(loss, dtype=acc) / acc.type(loss.size), loss.dtype)
     if red == 2:
-        return np.asarray(np.sum(loss), loss.dtype)
+        return np.asarray(np.sum(loss, dtype=_math.reduce_dtype(loss.dtype)), loss.dtype)
     return loss
 
 
