@@ -64,6 +64,10 @@ OPS = [
     ("index_put_", lambda L, i, x, v: (x * 1).index_put_((L.tensor([i]),), v),
      [(3, 4), (4,)], 3),
     ("take", lambda L, i, x: x.take(L.tensor([i, 0])), [(3, 4)], 12),
+    ("put", lambda L, i, x, s: L.put(x, L.tensor([i, 0]), s), [(3, 4), (2,)], 12),
+    ("put_accumulate", lambda L, i, x, s: x.put(L.tensor([[i], [i]]), s, accumulate=True),
+     [(3, 4), (2, 1)], 12),
+    ("put_", lambda L, i, x, s: (x * 1).put_(L.tensor([i]), s), [(3, 4), (1,)], 12),
     ("take_along_dim_flat", lambda L, i, x: L.take_along_dim(x, L.tensor([i, 0])), [(3, 4)],
      12),
     ("take_along_dim", lambda L, i, x: L.take_along_dim(x, L.tensor([[0], [i], [0]]), 1),
@@ -144,3 +148,28 @@ def _backward(L, fn, i, arrays):
 def test_index_select_of_empty_tensor(shape, dim, i):
     same_error(lambda: ember.zeros(shape).index_select(dim, ember.tensor([i])),
                lambda: torch.zeros(shape).index_select(dim, torch.tensor([i])))
+
+
+PUT_ERRORS = [
+    lambda L: L.zeros(3, 4).put(L.tensor([1.]), L.tensor([1.])),
+    lambda L: L.zeros(3, 4).put(L.tensor([1], dtype=L.int32), L.tensor([1.])),
+    lambda L: L.zeros(3, 4).put(L.tensor([1, 2]), L.tensor([1.])),
+    lambda L: L.zeros(3, 4).put(L.tensor([1]), L.tensor([1.], dtype=L.float64)),
+    lambda L: L.zeros(0).put(L.tensor([0]), L.tensor([1.])),
+    lambda L: L.put(L.zeros(3, 4), L.tensor([1]), 1.0),
+    lambda L: L.put(L.zeros(3, 4), [1], L.ones(1)),
+]
+
+
+@pytest.mark.parametrize("i", range(len(PUT_ERRORS)))
+def test_put_errors(i):
+    same_error(lambda: PUT_ERRORS[i](ember), lambda: PUT_ERRORS[i](torch))
+
+
+def test_put_node_and_empty_index():
+    names = [type(L.put(L.zeros(2, requires_grad=True), L.tensor([-1]), L.ones(1)).grad_fn)
+             .__name__ for L in (ember, torch)]
+    assert names[0] == names[1]
+    check_op(lambda L, x: x.put(L.tensor([], dtype=L.int64), L.tensor([], dtype=x.dtype)),
+             [_x((2, 3))])
+    check_op(lambda L, x: L.zeros(()).put(L.tensor(-1), x), [_x(())])

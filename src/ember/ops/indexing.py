@@ -19,7 +19,7 @@ from .shape import alias, select, slice_dim, unsqueeze
 
 __all__ = ["index_put", "gather", "scatter", "scatter_add", "scatter_reduce", "index_select",
            "index_add", "index_copy", "index_fill", "masked_fill", "masked_scatter",
-           "masked_select", "take", "take_along_dim", "nonzero", "argwhere"]
+           "masked_select", "take", "put", "take_along_dim", "nonzero", "argwhere"]
 
 
 def _key(indices: tuple) -> tuple:
@@ -919,6 +919,52 @@ def take(input: Tensor, index: Tensor) -> Tensor:
     res = wrap(x.reshape(-1)[ii])
     if input._rg and _mode.enabled:
         attach(TakeBackward0, res, (input,), (), (x.shape, ii))
+    return res
+
+
+PutBackward0 = node_class(
+    "PutBackward0",
+    lambda m, g, index, accumulate, sshape: g if accumulate else m.as_strided_scatter(
+        g, m.zeros(index.shape, g.dtype), index),
+    lambda m, g, index, accumulate, sshape: m.reshape(m.as_strided_view(g, index), sshape),
+)
+
+
+def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
+    """Copies the elements of source into a copy of input at the positions given by index,
+    input being treated as if it were viewed as a 1-D tensor (adding them up with
+    accumulate=True); negative indices count from the end."""
+    x = input._data
+    i = check_tensor(index, "index", 1, "put")._data
+    s = check_tensor(source, "source", 2, "put")._data
+    if i.dtype != np.int64:
+        raise RuntimeError("put_(): Expected a long tensor for index, but got "
+                           f"{FROM_NUMPY[i.dtype]._legacy}")
+    if s.dtype != x.dtype:
+        raise RuntimeError("put_(): self and source expected to have the same dtype, but got "
+                           f"self.dtype = {FROM_NUMPY[x.dtype]._legacy} and source.dtype = "
+                           f"{FROM_NUMPY[s.dtype]._legacy}")
+    if s.size != i.size:
+        raise IndexError("put_(): Expected source and index to have the same number of "
+                         f"elements, but got source.numel() = {s.size}, index.numel() = "
+                         f"{i.size}")
+    n = x.size
+    if i.size and not n:
+        raise IndexError("put_(): Tried to put elements into an empty tensor")
+    ii = i.reshape(-1)
+    if ii.size and (ii.min() < -n or ii.max() >= n):
+        bad = ii[(ii < -n) | (ii >= n)][0]
+        raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} "
+                         "elements.")
+    ii = np.where(ii < 0, ii + n, ii)
+    out = np.array(x, copy=True).reshape(-1)
+    if accumulate:
+        np.add.at(out, ii, s.reshape(-1))
+    else:
+        out[ii] = s.reshape(-1)
+    res = wrap(out.reshape(x.shape))
+    if _mode.enabled and (input._rg or source._rg):
+        attach(PutBackward0, res, (input, source), (), (ii, accumulate, s.shape))
     return res
 
 
