@@ -60,6 +60,7 @@ HALF_INPUTS = {
     "chain": [300., 300., 1e-3, 2.],
     "reordered_chain": [1e-3, 300., 300., 2.],
     "small": list(np.random.default_rng(0).uniform(0, 0.2, 2000)),
+    "spread": list(np.random.default_rng(1).normal(0, 30, 1000)),
 }
 
 HALF_REDUCTIONS = {
@@ -83,6 +84,8 @@ HALF_REDUCTIONS = {
     "cumprod": lambda L, x: x.cumprod(0),
     "logsumexp": lambda L, x: L.logsumexp(x, 0),
     "mse_loss": lambda L, x: L.nn.functional.mse_loss(x, L.zeros_like(x)),
+    "softmax": lambda L, x: L.softmax(x, 0),
+    "log_softmax": lambda L, x: L.log_softmax(x, 0),
 }
 
 

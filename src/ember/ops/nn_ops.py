@@ -195,9 +195,12 @@ def softmax(input: Tensor, dim: Any = None, _stacklevel: int = 3, dtype: Any = N
     [0, 1] and sum to 1."""
     input, x, d = _softmax_input(input, dim, dtype, "softmax")
     ax = d if x.ndim else None
+    # float16 runs in float32, rounded once at the end, as torch's kernel.
+    xc = x.astype(_math.reduce_dtype(x.dtype), copy=False)
     with np.errstate(all="ignore"):
-        e = np.exp(x - np.max(x, axis=ax, keepdims=True)) if x.size else x.copy()
-        out = wrap(e / np.sum(e, axis=ax, keepdims=True) if x.size else e)
+        e = np.exp(xc - np.max(xc, axis=ax, keepdims=True)) if x.size else xc.copy()
+        out = wrap((e / np.sum(e, axis=ax, keepdims=True) if x.size else e).astype(
+            x.dtype, copy=False))
     if needs_grad(input):
         attach(SoftmaxBackward0, out, (input,), (out,), ((d,) if x.ndim else (),))
     return out
@@ -207,6 +210,11 @@ def log_softmax(input: Tensor, dim: Any = None, _stacklevel: int = 3,
                 dtype: Any = None) -> Tensor:
     """Applies a softmax followed by a logarithm, computed stably as x - logsumexp(x)."""
     input, x, d = _softmax_input(input, dim, dtype, "log_softmax")
+    if x.dtype == np.float16 and x.size:
+        out = wrap(_log_softmax_half(x, d))
+        if needs_grad(input):
+            attach(LogSoftmaxBackward0, out, (input,), (out,), ((d,) if x.ndim else (),))
+        return out
     with np.errstate(all="ignore"):
         if x.ndim == 2 and d == 1 and 1 < x.shape[1] <= 64 <= x.shape[0]:
             out = wrap(_log_softmax_rows(x))
@@ -224,6 +232,17 @@ def log_softmax(input: Tensor, dim: Any = None, _stacklevel: int = 3,
     if needs_grad(input):
         attach(LogSoftmaxBackward0, out, (input,), (out,), ((d,) if x.ndim else (),))
     return out
+
+
+def _log_softmax_half(x: np.ndarray, d: int) -> np.ndarray:
+    # torch's float16 kernel runs in float32 but keeps the log of the sum of exponentials in
+    # float16: (x - max) - float16(log(sum(exp(x - max)))), rounded to float16.
+    xs = (x if x.ndim else x.reshape(1)).astype(np.float32)
+    with np.errstate(all="ignore"):
+        sh = xs - np.max(xs, axis=d, keepdims=True)
+        lse = np.log(np.sum(np.exp(sh), axis=d, keepdims=True)).astype(np.float16)
+        out = (sh - lse.astype(np.float32)).astype(np.float16)
+    return out if x.ndim else out.reshape(())
 
 
 def _log_softmax_last(x: np.ndarray) -> np.ndarray:
