@@ -31,11 +31,16 @@ def _sum_to(g: np.ndarray, shape: tuple) -> np.ndarray:
     axes = tuple(range(lead)) + tuple(
         i + lead for i, s in enumerate(shape) if s == 1 and g.shape[i + lead] != 1)
     if axes:
-        g = g.sum(axis=axes, keepdims=True)
+        g = _sum(g, axes, True)
     return g.reshape(shape) if lead or g.shape != shape else g
 
 
 def _sum(x: np.ndarray, dims: Any = None, keepdim: bool = False) -> np.ndarray:
+    if x.dtype == np.float16:
+        # A float16 gradient sums in float32, as torch's kernels (see reduce_dtype).
+        with np.errstate(over="ignore"):
+            return np.asarray(x.sum(axis=dims, keepdims=keepdim, dtype=np.float32),
+                              dtype=np.float16)
     return np.asarray(x.sum(axis=dims, keepdims=keepdim))
 
 

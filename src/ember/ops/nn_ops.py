@@ -853,8 +853,11 @@ def _normalize(input: Tensor, weight: Any, bias: Any, axes: tuple, wshape: tuple
         y = y + bias._data.reshape(wshape)
     out = wrap(np.ascontiguousarray(y.astype(x.dtype, copy=False)))
     if needs_grad(input, weight, bias):
+        # float32 statistics of a float16 input give float32 gradients: cast them back.
+        meta = None if mean.dtype == x.dtype else [
+            None if t is None else (t._data.shape, t._data.dtype) for t in (input, weight, bias)]
         attach(cls, out, (input, weight, bias), (input, weight, bias, rstd, mean),
-               ((axes, wshape, training, eps),))
+               ((axes, wshape, training, eps),), meta)
     return out
 
 
@@ -910,9 +913,11 @@ def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = Non
             f"{', '.join(str(v) for v in ns)}], but got input of size{list(x.shape)}")
     axes = tuple(range(x.ndim - k, x.ndim))
     wshape = (1,) * (x.ndim - k) + ns
-    mean = x.mean(axis=axes, keepdims=True)
-    var = ((x - mean) ** 2).mean(axis=axes, keepdims=True)
-    rstd = (1 / np.sqrt(var + x.dtype.type(eps))).astype(x.dtype)
+    # float16 statistics are taken in float32, as torch's kernel, so they cannot overflow.
+    xc = x.astype(_math.reduce_dtype(x.dtype), copy=False)
+    mean = xc.mean(axis=axes, keepdims=True)
+    var = ((xc - mean) ** 2).mean(axis=axes, keepdims=True)
+    rstd = (1 / np.sqrt(var + xc.dtype.type(eps))).astype(xc.dtype)
     return _normalize(input, weight, bias, axes, wshape, mean, rstd,
                       NativeLayerNormBackward0, True, eps)
 
