@@ -877,8 +877,10 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         if n <= 1:
             raise ValueError("Expected more than 1 value per channel when training, got input "
                              f"size {list(input.shape)}")
-        mean = x.mean(axis=axes, keepdims=True)
-        var = ((x - mean) ** 2).mean(axis=axes, keepdims=True)
+        # float16 statistics are taken in float32, as torch's kernel, so they cannot overflow.
+        xc = x.astype(_math.reduce_dtype(x.dtype), copy=False)
+        mean = xc.mean(axis=axes, keepdims=True)
+        var = ((xc - mean) ** 2).mean(axis=axes, keepdims=True)
         if running_mean is not None:
             rm = running_mean._data
             rm *= rm.dtype.type(1 - momentum)
@@ -894,7 +896,8 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
             raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
         mean = running_mean._data.reshape(wshape).astype(x.dtype)
         var = running_var._data.reshape(wshape).astype(x.dtype)
-    rstd = (1 / np.sqrt(var + x.dtype.type(eps))).astype(x.dtype)
+    # torch normalizes float16 in float16, with statistics rounded from float32.
+    rstd = (1 / np.sqrt(var + var.dtype.type(eps))).astype(x.dtype)
     return _normalize(input, weight, bias, axes, wshape, mean.astype(x.dtype), rstd,
                       NativeBatchNormBackward0, training, eps)
 
@@ -949,13 +952,15 @@ NativeGroupNormBackward0 = node_class(
 
 def _group_normed(xg: Tensor, eps: float) -> Tensor:
     x = xg._data
-    mean = x.mean(axis=2, keepdims=True)
-    var = ((x - mean) ** 2).mean(axis=2, keepdims=True)
-    rstd = (1 / np.sqrt(var + x.dtype.type(eps))).astype(x.dtype)
+    # float16 statistics are taken in float32, as torch's kernel, so they cannot overflow.
+    xc = x.astype(_math.reduce_dtype(x.dtype), copy=False)
+    mean = xc.mean(axis=2, keepdims=True)
+    var = ((xc - mean) ** 2).mean(axis=2, keepdims=True)
+    rstd = (1 / np.sqrt(var + xc.dtype.type(eps))).astype(xc.dtype)
     out = wrap(((x - mean) * rstd).astype(x.dtype))
     if needs_grad(xg):
         attach(NativeGroupNormBackward0, out, (xg,), (xg, rstd, mean),
-               (((2,), (1, 1, 1), True, eps),))
+               (((2,), (1, 1, 1), True, eps),), None if xc is x else [(x.shape, x.dtype)])
     return out
 
 
