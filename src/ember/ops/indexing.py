@@ -674,6 +674,8 @@ IndexCopyBackward0 = node_class(
 )
 IndexFillBackward0 = node_class(
     "IndexFillBackward0", lambda m, g, dim, index: m.index_fill(g, dim, index, 0))
+
+
 def _fill_value_grad(m: Any, g: Any, dim: int, uniq: np.ndarray) -> Any:
     # torch sums grad.index_select(dim, unique(index)): each filled slice counts once, and a
     # negative index, which index_fill accepts, is refused there as index_select refuses it.
