@@ -170,6 +170,26 @@ def test_det_of_singular_matrix():
     check_op(lambda L, x: L.linalg.det(x), [a], double=False)
 
 
+# torch's first-order det gradient solves through A's LU (a zero pivot, which any LAPACK
+# finds exactly in these matrices, gives zeros); under create_graph it takes the adjugate
+# through the SVD where |det| < 100 eps. Both paths, against torch on the same input.
+DET_MATRICES = {
+    "zero_pivot": [[1., 2., 3.], [2., 4., 6.], [1., 0., 1.]],
+    "zero_column": [[1., 0., 3.], [2., 0., 5.], [1., 0., 1.]],
+    "nearly_singular": [[1., 2., 3.], [4., 5., 6.], [7., 8., 9.]],
+    "batch_of_both": [[[1., 2.], [2., 4.]], [[2., 1.], [1., 3.]]],
+    "one_by_one_zero": [[0.]],
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("create_graph", [False, True])
+@pytest.mark.parametrize("name", list(DET_MATRICES))
+def test_det_gradient_of_singular_matrices(name, create_graph, dtype):
+    a = np.array(DET_MATRICES[name], dtype)
+    check_op(lambda L, x: L.linalg.det(x), [a], double=create_graph, rtol=1e-4, atol=1e-5)
+
+
 def test_decomposition_node_names():
     names = {}
     for lib in (ember, torch):

@@ -8,9 +8,9 @@ import numpy as np
 
 from .._dtypes import from_numpy_dtype
 from .._tensor import Tensor
-from ..ops import _sleef
 from ..ops._cascade import cascade_sum
 from ..ops._core import attach, needs_grad, node_class, wrap
+from ..ops.nn_ops import _log_sigmoid_np as _log_sigmoid
 from ..ops.pointwise import relu, sigmoid, tanh
 
 __all__ = ["binary_cross_entropy_with_logits", "relu", "sigmoid", "tanh"]
@@ -42,16 +42,6 @@ def _bce_target_grad(m: Any, g: Any, x: Any, t: Any, w: Any, pw: Any, red: int, 
 
 BinaryCrossEntropyWithLogitsBackward0 = node_class(
     "BinaryCrossEntropyWithLogitsBackward0", _bce_input_grad, _bce_target_grad)
-
-
-def _log_sigmoid(x: np.ndarray) -> np.ndarray:
-    # torch's kernel: min(x, 0) - log1p(exp(-|x|)) (no overflow for logits of any size), with
-    # SLEEF's exp and log1p, whose last bits NumPy's differ from; half types go through float32.
-    if x.dtype == np.float64:
-        return np.minimum(x, 0.0) - _sleef.log1p(_sleef.exp(-np.abs(x)))
-    x32 = x.astype(np.float32, copy=False)
-    ls = np.minimum(x32, np.float32(0)) - _sleef.log1pf(_sleef.expf(-np.abs(x32)))
-    return ls.astype(x.dtype, copy=False)
 
 
 def _into(a: np.ndarray, b: Any) -> np.ndarray:

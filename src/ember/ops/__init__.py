@@ -300,8 +300,7 @@ def _fill_graph_indexing(g: Any) -> None:
     g.inv = decomp.inv
     g.solve_triangular = lambda a, b, upper, left, unit: decomp.solve_triangular(
         a, b, upper=upper, left=left, unitriangular=unit)
-    g.det_backward = lambda x, a, det: unsqueeze(unsqueeze(x * det, -1), -1) * transpose(
-        decomp.inv(a), -2, -1)
+    g.det_backward = lambda x, a, det: decomp._det_backward_graph(g, x, a, det)
 
 
 def _fill_graph_math() -> None:

@@ -17,16 +17,30 @@ from ..autograd.graph import Math
 from . import _gamma, _special
 
 
+def scalar_power(x: np.ndarray, e: Any) -> np.ndarray:
+    """x ** e for a Python number e, as torch computes it: e = -0.5 is 1 / sqrt(x), so that
+    -0 gives -inf and -inf gives nan (a tensor exponent takes the plain power)."""
+    with np.errstate(all="ignore"):
+        if type(e) in (int, float) and e == -0.5:
+            return 1 / np.sqrt(x)
+        return np.power(x, e)
+
+
 def _sum_to(g: np.ndarray, shape: tuple) -> np.ndarray:
     lead = g.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(
         i + lead for i, s in enumerate(shape) if s == 1 and g.shape[i + lead] != 1)
     if axes:
-        g = g.sum(axis=axes, keepdims=True)
+        g = _sum(g, axes, True)
     return g.reshape(shape) if lead or g.shape != shape else g
 
 
 def _sum(x: np.ndarray, dims: Any = None, keepdim: bool = False) -> np.ndarray:
+    if x.dtype == np.float16:
+        # A float16 gradient sums in float32, as torch's kernels (see reduce_dtype).
+        with np.errstate(over="ignore"):
+            return np.asarray(x.sum(axis=dims, keepdims=keepdim, dtype=np.float32),
+                              dtype=np.float16)
     return np.asarray(x.sum(axis=dims, keepdims=keepdim))
 
 
@@ -84,13 +98,37 @@ def zero_where(cond: np.ndarray, g: np.ndarray) -> np.ndarray:
 
 
 def accumulate(fn: Any, x: np.ndarray, dim: int) -> np.ndarray:
-    """np.cumsum or np.cumprod along dim as torch's CPU kernels run them: float32 and
-    float16 running sums and products are kept in double."""
+    """np.cumsum or np.cumprod along dim as torch's CPU kernels run them: float32 running
+    sums and products are kept in double, float16 ones in float32."""
     if not x.ndim:
         return x.copy()
     if x.dtype.kind == "f" and x.dtype.itemsize < 8:
-        return fn(x, axis=dim, dtype=np.float64).astype(x.dtype)
+        acc = np.float32 if x.dtype == np.float16 else np.float64
+        with np.errstate(over="ignore", invalid="ignore"):
+            return fn(x, axis=dim, dtype=acc).astype(x.dtype)
     return fn(x, axis=dim)
+
+
+def reduce_dtype(dt: np.dtype) -> np.dtype:
+    """The dtype torch's CPU sums, means, norms and variances accumulate in: float32 for
+    float16, rounded once at the end (NumPy rounds float16 at every step of a reduction over
+    a strided axis, and between a mean's sum and its division)."""
+    return np.dtype(np.float32) if dt == np.float16 else dt
+
+
+def product(x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
+    """np.prod as torch's CPU kernel takes it: a float16 running product is rounded to
+    float16 after every factor, so it overflows where NumPy's float32 one does not."""
+    if x.dtype != np.float16 or not x.size or not x.ndim:
+        return np.prod(x, axis=axis, keepdims=keepdims)
+    a = x.reshape(-1) if axis is None else np.moveaxis(x, axis, -1)
+    acc = a[..., 0].copy()
+    with np.errstate(all="ignore"):
+        for k in range(1, a.shape[-1]):
+            acc = np.multiply(acc, a[..., k])
+    if keepdims:
+        acc = acc.reshape((1,) * x.ndim) if axis is None else np.expand_dims(acc, axis)
+    return acc
 
 
 raw = SimpleNamespace(
@@ -119,7 +157,7 @@ raw = SimpleNamespace(
     outer=lambda a, b: np.multiply.outer(a, b),
     zeros_like=np.zeros_like,
     ones_like=np.ones_like,
-    pow=np.power,
+    pow=scalar_power,
     rsqrt=lambda x: 1 / np.sqrt(x),
     sinh=np.sinh,
     cosh=np.cosh,

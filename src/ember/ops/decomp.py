@@ -129,26 +129,63 @@ inverse = inv
 
 
 def _det_backward_raw(g: np.ndarray, a: np.ndarray, det: np.ndarray) -> np.ndarray:
-    eps = np.finfo(a.dtype).eps
-    gd = (g * det)[..., None, None]
-    out = np.empty_like(a)
-    flat_a = a.reshape((-1,) + a.shape[-2:])
-    flat_o = out.reshape(flat_a.shape)
-    flat_det = np.asarray(det).reshape(-1)
-    flat_g = np.asarray(g).reshape(-1)
-    gdf = np.broadcast_to(gd, a.shape).reshape(flat_a.shape)
-    for b in range(flat_a.shape[0]):
-        if abs(flat_det[b]) < 100 * eps:
-            # The adjugate through the SVD: A = U S Vh, adj(A)^T = det(U)det(Vh) U D Vh with
-            # D_i the product of the other singular values.
-            u, s, vh = np.linalg.svd(flat_a[b])
-            alpha = np.linalg.det(u) * np.linalg.det(vh) * flat_g[b]
-            d = np.array([np.prod(np.delete(s, i)) for i in range(s.size)], a.dtype) * alpha
-            flat_o[b] = (u * d[None, :]) @ vh
-        else:
-            flat_o[b] = np.linalg.solve(flat_a[b].T, np.eye(a.shape[-1], dtype=a.dtype)) * \
-                gdf[b]
-    return out
+    """torch's first-order det gradient: det * grad * A^-T through A's LU, whose zero pivots
+    torch nudges by eps. A zero pivot also makes det exactly 0, so such a matrix gets a zero
+    gradient; a nearly singular one without a zero pivot gets det * grad * A^-T."""
+    n = a.shape[-1]
+    if n == 1:
+        # torch's gradient of a 1 x 1 determinant is grad itself, zero entry included.
+        return np.broadcast_to(np.asarray(g, a.dtype)[..., None, None], a.shape).copy()
+    gd = np.broadcast_to(np.asarray(g * det), a.shape[:-2]).reshape(-1)
+    flat_a = a.reshape((-1, n, n))
+    out = np.zeros(flat_a.shape, a.dtype)
+    eye = np.eye(n, dtype=a.dtype)
+    with np.errstate(all="ignore"):
+        for b in np.flatnonzero(gd != 0):
+            try:
+                out[b] = np.linalg.solve(flat_a[b].T, eye) * gd[b]
+            except np.linalg.LinAlgError:
+                # Only a non-finite grad meets an exact zero pivot here: 0 * inf.
+                out[b] = np.nan
+    return out.reshape(a.shape)
+
+
+def _det_backward_graph(m: Any, g: Tensor, a: Tensor, det: Tensor) -> Tensor:
+    """torch's det gradient under create_graph: A^-T * det * grad for matrices whose |det| is
+    at least 100 eps, and the adjugate through the SVD for the others (singular ones
+    included), so that it can be differentiated again."""
+    if a.shape[-1] == 1:
+        return m.unsqueeze(m.unsqueeze(g, -1), -1) * m.ones_like(a)
+    small = np.abs(det._data) < 100 * np.finfo(a._data.dtype).eps
+    if not small.any():
+        return _det_grad_nonsingular(m, g * det, a)
+    if small.all():
+        return _det_grad_singular(m, g, a)
+    mask = Tensor._make(small)
+    keep = Tensor._make(~small)
+    out = m.zeros_like(a)
+    out = out.index_put((mask,), _det_grad_singular(m, g[mask], a[mask]))
+    return out.index_put((keep,), _det_grad_nonsingular(m, (g * det)[keep], a[keep]))
+
+
+def _det_grad_nonsingular(m: Any, gd: Tensor, a: Tensor) -> Tensor:
+    return m.unsqueeze(m.unsqueeze(gd, -1), -1) * m.mT(inv(a))
+
+
+def _det_grad_singular(m: Any, g: Tensor, a: Tensor) -> Tensor:
+    # The adjugate of A = U S Vh is det(U) det(Vh) U D Vh with D_i the product of the other
+    # singular values, taken with exclusive cumulative products (no division by zero).
+    u, s, vh = svd(a)
+    alpha = m.unsqueeze(det(u) * det(vh) * g, -1)
+    k, n = s.dim() - 1, s.shape[-1]
+    if n == 1:
+        d = alpha * m.ones_like(s)
+    else:
+        ones = m.ones_like(m.narrow(s, k, 0, 1))
+        before = m.cumprod(m.cat([ones, m.narrow(s, k, 0, n - 1)], k), k)
+        after = m.flip(m.cumprod(m.cat([ones, m.flip(m.narrow(s, k, 1, n - 1), k)], k), k), k)
+        d = alpha * before * after
+    return m.matmul(u * m.unsqueeze(d, -2), vh)
 
 
 LinalgDetBackward0 = node_class(

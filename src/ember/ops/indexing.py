@@ -19,7 +19,7 @@ from .shape import alias, select, slice_dim, unsqueeze
 
 __all__ = ["index_put", "gather", "scatter", "scatter_add", "scatter_reduce", "index_select",
            "index_add", "index_copy", "index_fill", "masked_fill", "masked_scatter",
-           "masked_select", "take", "take_along_dim", "nonzero", "argwhere"]
+           "masked_select", "take", "put", "take_along_dim", "nonzero", "argwhere"]
 
 
 def _key(indices: tuple) -> tuple:
@@ -94,8 +94,14 @@ def _index_arrays(indices: Any, x: np.ndarray) -> tuple:
         raise IndexError(f"too many indices for tensor of dimension {x.ndim} (got "
                          f"{len(out)})")
     _broadcast_indices([a for a in out if a is not None])
-    return _Prepared(None if a is None else _int_index(a, x.shape[d], d)
+    return _Prepared(None if a is None else _int_index(a, x.shape[d], _place(out, d))
                      for d, a in enumerate(out))
+
+
+def _place(indices: list, d: int) -> int:
+    # torch moves the indexed dimensions to the front before checking them, so its message
+    # counts only the index arrays before this one.
+    return sum(a is not None for a in indices[:d])
 
 
 def index_put(input: Tensor, indices: Any, values: Tensor, accumulate: bool = False) -> Tensor:
@@ -276,7 +282,9 @@ def _advanced(res: Tensor, adv: list) -> tuple:
     _broadcast_indices(arrays)
     slots: list = [None] * (max(d for d, _ in adv) + 1)
     for d, a in adv:
-        slots[d] = _int_index(a, shape[d], d)
+        slots[d] = a
+    for d, a in adv:
+        slots[d] = _int_index(a, shape[d], _place(slots, d))
     return _Prepared(slots)
 
 
@@ -382,11 +390,10 @@ def _check_gather(fn: str, x: np.ndarray, dim: int, idx: Tensor, src: np.ndarray
                     f"{shape_str(x.shape)} apart from dimension {d} and to be no larger size "
                     f"than src {shape_str(src.shape)}")
         n = xs[d]
-        if ii.min() < -n or ii.max() >= n:
-            bad = ii[(ii < -n) | (ii >= n)].flat[0]
+        # gather and scatter refuse negative indices, unlike most of torch.
+        if ii.min() < 0 or ii.max() >= n:
+            bad = ii[(ii < 0) | (ii >= n)].flat[0]
             raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {n}")
-        if ii.min() < 0:
-            ii = np.where(ii < 0, ii + n, ii)
     return d, ii
 
 
@@ -599,20 +606,39 @@ def _narrowed(src: Tensor, shape: tuple) -> Tensor:
 
 # -- index_* --------------------------------------------------------------------------------
 
-def _check_index_vector(fn: str, index: Any, n: int, dim: int) -> np.ndarray:
+def _check_index_vector(fn: str, index: Any, x: np.ndarray, dim: int, plain: bool = False
+                        ) -> np.ndarray:
+    """The int64 entries of a vector index into dimension dim of x. Of the index_* ops only
+    index_fill wraps negative entries; the others refuse them, each in its own words (with
+    plain, in index_select's)."""
     i = check_tensor(index, "index", 2, fn)._data
     if i.dtype.kind not in "iu" or i.dtype.itemsize < 4:
         raise RuntimeError(f"{fn}(): Expected dtype int32 or int64 for index")
     if i.ndim > 1:
         raise IndexError(f"{fn}(): Index is supposed to be a vector")
-    i = i.reshape(-1)
-    if i.size and (i.min() < -n or i.max() >= n):
+    i = i.reshape(-1).astype(np.int64)
+    n = x.shape[dim] if x.ndim else 1
+    lo = -n if fn == "index_fill_" else 0
+    if not i.size:
+        return i
+    if fn == "index_select" and x.ndim > 1 and not n:
+        raise RuntimeError("index_select(): self indexing axis dim should be positive")
+    if i.min() < lo or i.max() >= n:
+        bad = i[(i < lo) | (i >= n)][0]
         if fn == "index_select":
+            # torch's kernel for dim 1 (and for empty tensors) has its own message.
+            if x.ndim > 1 and (dim == 1 or not x.size):
+                raise RuntimeError(f"INDICES element is out of DATA bounds, id={bad} "
+                                   f"axis_dim={n}")
+        if fn == "index_select" or plain:
             raise IndexError("index out of range in self")
-        bad = i[(i < -n) | (i >= n)][0]
-        raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {n}")
-    return np.where(i < 0, i + n, i).astype(np.int64) if i.size and i.min() < 0 else \
-        i.astype(np.int64)
+        msg = f"index {bad} is out of bounds for dimension {dim} with size {n}"
+        if fn == "index_add_":
+            raise RuntimeError(msg)
+        if fn == "index_copy_":
+            raise IndexError(f"index_copy_(): {msg}")
+        raise IndexError(msg)
+    return np.where(i < 0, i + n, i) if lo and i.min() < 0 else i
 
 
 IndexSelectBackward0 = node_class(
@@ -626,7 +652,7 @@ def index_select(input: Tensor, dim: int, index: Tensor, *, out: Any = None) -> 
     x = input._data
     d = wrap_dim(dim, x.ndim)
     xs = x.reshape(x.shape if x.ndim else (1,))
-    ii = _check_index_vector("index_select", index, xs.shape[d], d)
+    ii = _check_index_vector("index_select", index, x, d)
     data = np.take(xs, ii, axis=d)
     if not x.ndim:
         data = data.reshape(())
@@ -648,9 +674,19 @@ IndexCopyBackward0 = node_class(
 )
 IndexFillBackward0 = node_class(
     "IndexFillBackward0", lambda m, g, dim, index: m.index_fill(g, dim, index, 0))
+
+
+def _fill_value_grad(m: Any, g: Any, dim: int, uniq: np.ndarray) -> Any:
+    # torch sums grad.index_select(dim, unique(index)): each filled slice counts once, and a
+    # negative index, which index_fill accepts, is refused there as index_select refuses it.
+    _check_index_vector("index_select", Tensor._make(uniq), np.broadcast_to(
+        np.zeros((), np.int8), tuple(g.shape)), dim)
+    return m.sum(m.index_select(g, dim, uniq))
+
+
 IndexFillBackward1 = node_class(
-    "IndexFillBackward1", lambda m, g, dim, index: m.index_fill(g, dim, index, 0),
-    lambda m, g, dim, index: m.sum(m.index_select(g, dim, index)),
+    "IndexFillBackward1", lambda m, g, dim, index, uniq: m.index_fill(g, dim, index, 0),
+    lambda m, g, dim, index, uniq: _fill_value_grad(m, g, dim, uniq),
 )
 
 
@@ -689,7 +725,9 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: 
     x = input._data
     d = wrap_dim(dim, x.ndim)
     xs = x.reshape(x.shape if x.ndim else (1,))
-    ii = _check_index_vector("index_add_", index, xs.shape[d], d)
+    # torch's kernel for alpha == 1 on a tensor of two or more dimensions checks the indices
+    # itself; the others go through index_select's check.
+    ii = _check_index_vector("index_add_", index, x, d, plain=x.ndim < 2 or alpha != 1)
     if source._data.dtype != x.dtype:
         raise RuntimeError("index_add_(): self (" + input.dtype._legacy + ") and source (" +
                            source.dtype._legacy + ") must have the same scalar type")
@@ -709,7 +747,7 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor
     x = input._data
     d = wrap_dim(dim, x.ndim)
     xs = x.reshape(x.shape if x.ndim else (1,))
-    ii = _check_index_vector("index_copy_", index, xs.shape[d], d)
+    ii = _check_index_vector("index_copy_", index, x, d)
     if source._data.dtype != x.dtype:
         raise RuntimeError("index_copy_(): self and source expected to have the same dtype, "
                            f"but got (self) {input.dtype._legacy} and (source) "
@@ -732,7 +770,7 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:
     i = check_tensor(index, "index", 2, "index_fill")._data
     if i.dtype != np.int64:
         raise IndexError("index_fill_(): Expected dtype int64 for index.")
-    ii = _check_index_vector("index_fill_", index, xs.shape[d], d)
+    ii = _check_index_vector("index_fill_", index, x, d)
     vt = isinstance(value, Tensor)
     if vt and value._data.ndim:
         raise RuntimeError("index_fill_ only supports a 0-dimensional value tensor, but got "
@@ -743,7 +781,7 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:
     res = wrap(out.reshape(x.shape))
     if vt and _mode.enabled and (input._rg or value._rg):
         meta = None if value._data.dtype == x.dtype else [None, ((), value._data.dtype)]
-        attach(IndexFillBackward1, res, (input, value), (), (d, ii), meta)
+        attach(IndexFillBackward1, res, (input, value), (), (d, ii, np.unique(i)), meta)
     elif input._rg and _mode.enabled:
         attach(IndexFillBackward0, res, (input,), (), (d, ii))
     return res
@@ -886,6 +924,52 @@ def take(input: Tensor, index: Tensor) -> Tensor:
     return res
 
 
+PutBackward0 = node_class(
+    "PutBackward0",
+    lambda m, g, index, accumulate, sshape: g if accumulate else m.as_strided_scatter(
+        g, m.zeros(index.shape, g.dtype), index),
+    lambda m, g, index, accumulate, sshape: m.reshape(m.as_strided_view(g, index), sshape),
+)
+
+
+def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
+    """Copies the elements of source into a copy of input at the positions given by index,
+    input being treated as if it were viewed as a 1-D tensor (adding them up with
+    accumulate=True); negative indices count from the end."""
+    x = input._data
+    i = check_tensor(index, "index", 1, "put")._data
+    s = check_tensor(source, "source", 2, "put")._data
+    if i.dtype != np.int64:
+        raise RuntimeError("put_(): Expected a long tensor for index, but got "
+                           f"{FROM_NUMPY[i.dtype]._legacy}")
+    if s.dtype != x.dtype:
+        raise RuntimeError("put_(): self and source expected to have the same dtype, but got "
+                           f"self.dtype = {FROM_NUMPY[x.dtype]._legacy} and source.dtype = "
+                           f"{FROM_NUMPY[s.dtype]._legacy}")
+    if s.size != i.size:
+        raise IndexError("put_(): Expected source and index to have the same number of "
+                         f"elements, but got source.numel() = {s.size}, index.numel() = "
+                         f"{i.size}")
+    n = x.size
+    if i.size and not n:
+        raise IndexError("put_(): Tried to put elements into an empty tensor")
+    ii = i.reshape(-1)
+    if ii.size and (ii.min() < -n or ii.max() >= n):
+        bad = ii[(ii < -n) | (ii >= n)][0]
+        raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} "
+                         "elements.")
+    ii = np.where(ii < 0, ii + n, ii)
+    out = np.array(x, copy=True).reshape(-1)
+    if accumulate:
+        np.add.at(out, ii, s.reshape(-1))
+    else:
+        out[ii] = s.reshape(-1)
+    res = wrap(out.reshape(x.shape))
+    if _mode.enabled and (input._rg or source._rg):
+        attach(PutBackward0, res, (input, source), (), (ii, accumulate, s.shape))
+    return res
+
+
 def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None, *,
                    out: Any = None) -> Tensor:
     """Selects values from input at the 1-dimensional indices from indices along the given
@@ -914,7 +998,11 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None, *,
     xt[d], it[d] = x.shape[d], i.shape[d]
     a = input if tuple(xt) == x.shape else expand(input, tuple(xt))
     ix = indices if tuple(it) == i.shape else expand(indices, tuple(it))
-    return gather(a, d, Tensor._make(np.ascontiguousarray(ix._data).astype(np.int64)))
+    # Along a dim, torch takes every index modulo the dimension's size (so -1 is the last
+    # entry and size + 1 the second): nothing is out of range.
+    n = x.shape[d]
+    ii = np.mod(ix._data, n) if n else ix._data
+    return gather(a, d, Tensor._make(np.ascontiguousarray(ii).astype(np.int64)))
 
 
 def nonzero(input: Tensor, *, as_tuple: bool = False, out: Any = None) -> Any:

@@ -298,8 +298,9 @@ masked_scatter_ = inplace(indexing.masked_scatter, "In-place version of masked_s
 scatter_ = inplace(indexing.scatter, "In-place version of scatter().")
 scatter_add_ = inplace(indexing.scatter_add, "In-place version of scatter_add().")
 scatter_reduce_ = inplace(indexing.scatter_reduce, "In-place version of scatter_reduce().")
+put_ = inplace(indexing.put, "In-place version of put().")
 __all__ += ["index_put_", "index_add_", "index_copy_", "index_fill_", "masked_fill_",
-            "masked_scatter_", "scatter_", "scatter_add_", "scatter_reduce_"]
+            "masked_scatter_", "scatter_", "scatter_add_", "scatter_reduce_", "put_"]
 
 log1p_ = inplace(pointwise.log1p, "In-place version of log1p().")
 tril_ = inplace(matrix.tril, "In-place version of tril().")

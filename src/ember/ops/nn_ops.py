@@ -18,7 +18,7 @@ import numpy as np
 from .._tensor import Tensor
 from .._version import bump_version
 from ..autograd.grad_mode import state as _mode
-from . import _math, pointwise
+from . import _math, _sleef, pointwise
 from ._core import attach, first_on_ties, needs_grad, node_class, wrap, wrap_dim
 
 __all__ = ["softmax", "log_softmax"]
@@ -195,9 +195,12 @@ def softmax(input: Tensor, dim: Any = None, _stacklevel: int = 3, dtype: Any = N
     [0, 1] and sum to 1."""
     input, x, d = _softmax_input(input, dim, dtype, "softmax")
     ax = d if x.ndim else None
+    # float16 runs in float32, rounded once at the end, as torch's kernel.
+    xc = x.astype(_math.reduce_dtype(x.dtype), copy=False)
     with np.errstate(all="ignore"):
-        e = np.exp(x - np.max(x, axis=ax, keepdims=True)) if x.size else x.copy()
-        out = wrap(e / np.sum(e, axis=ax, keepdims=True) if x.size else e)
+        e = np.exp(xc - np.max(xc, axis=ax, keepdims=True)) if x.size else xc.copy()
+        out = wrap((e / np.sum(e, axis=ax, keepdims=True) if x.size else e).astype(
+            x.dtype, copy=False))
     if needs_grad(input):
         attach(SoftmaxBackward0, out, (input,), (out,), ((d,) if x.ndim else (),))
     return out
@@ -207,6 +210,11 @@ def log_softmax(input: Tensor, dim: Any = None, _stacklevel: int = 3,
                 dtype: Any = None) -> Tensor:
     """Applies a softmax followed by a logarithm, computed stably as x - logsumexp(x)."""
     input, x, d = _softmax_input(input, dim, dtype, "log_softmax")
+    if x.dtype == np.float16 and x.size:
+        out = wrap(_log_softmax_half(x, d))
+        if needs_grad(input):
+            attach(LogSoftmaxBackward0, out, (input,), (out,), ((d,) if x.ndim else (),))
+        return out
     with np.errstate(all="ignore"):
         if x.ndim == 2 and d == 1 and 1 < x.shape[1] <= 64 <= x.shape[0]:
             out = wrap(_log_softmax_rows(x))
@@ -224,6 +232,17 @@ def log_softmax(input: Tensor, dim: Any = None, _stacklevel: int = 3,
     if needs_grad(input):
         attach(LogSoftmaxBackward0, out, (input,), (out,), ((d,) if x.ndim else (),))
     return out
+
+
+def _log_softmax_half(x: np.ndarray, d: int) -> np.ndarray:
+    # torch's float16 kernel runs in float32 but keeps the log of the sum of exponentials in
+    # float16: (x - max) - float16(log(sum(exp(x - max)))), rounded to float16.
+    xs = (x if x.ndim else x.reshape(1)).astype(np.float32)
+    with np.errstate(all="ignore"):
+        sh = xs - np.max(xs, axis=d, keepdims=True)
+        lse = np.log(np.sum(np.exp(sh), axis=d, keepdims=True)).astype(np.float16)
+        out = (sh - lse.astype(np.float32)).astype(np.float16)
+    return out if x.ndim else out.reshape(())
 
 
 def _log_softmax_last(x: np.ndarray) -> np.ndarray:
@@ -834,8 +853,11 @@ def _normalize(input: Tensor, weight: Any, bias: Any, axes: tuple, wshape: tuple
         y = y + bias._data.reshape(wshape)
     out = wrap(np.ascontiguousarray(y.astype(x.dtype, copy=False)))
     if needs_grad(input, weight, bias):
+        # float32 statistics of a float16 input give float32 gradients: cast them back.
+        meta = None if mean.dtype == x.dtype else [
+            None if t is None else (t._data.shape, t._data.dtype) for t in (input, weight, bias)]
         attach(cls, out, (input, weight, bias), (input, weight, bias, rstd, mean),
-               ((axes, wshape, training, eps),))
+               ((axes, wshape, training, eps),), meta)
     return out
 
 
@@ -855,8 +877,10 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         if n <= 1:
             raise ValueError("Expected more than 1 value per channel when training, got input "
                              f"size {list(input.shape)}")
-        mean = x.mean(axis=axes, keepdims=True)
-        var = ((x - mean) ** 2).mean(axis=axes, keepdims=True)
+        # float16 statistics are taken in float32, as torch's kernel, so they cannot overflow.
+        xc = x.astype(_math.reduce_dtype(x.dtype), copy=False)
+        mean = xc.mean(axis=axes, keepdims=True)
+        var = ((xc - mean) ** 2).mean(axis=axes, keepdims=True)
         if running_mean is not None:
             rm = running_mean._data
             rm *= rm.dtype.type(1 - momentum)
@@ -872,7 +896,8 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
             raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
         mean = running_mean._data.reshape(wshape).astype(x.dtype)
         var = running_var._data.reshape(wshape).astype(x.dtype)
-    rstd = (1 / np.sqrt(var + x.dtype.type(eps))).astype(x.dtype)
+    # torch normalizes float16 in float16, with statistics rounded from float32.
+    rstd = (1 / np.sqrt(var + var.dtype.type(eps))).astype(x.dtype)
     return _normalize(input, weight, bias, axes, wshape, mean.astype(x.dtype), rstd,
                       NativeBatchNormBackward0, training, eps)
 
@@ -891,9 +916,11 @@ def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = Non
             f"{', '.join(str(v) for v in ns)}], but got input of size{list(x.shape)}")
     axes = tuple(range(x.ndim - k, x.ndim))
     wshape = (1,) * (x.ndim - k) + ns
-    mean = x.mean(axis=axes, keepdims=True)
-    var = ((x - mean) ** 2).mean(axis=axes, keepdims=True)
-    rstd = (1 / np.sqrt(var + x.dtype.type(eps))).astype(x.dtype)
+    # float16 statistics are taken in float32, as torch's kernel, so they cannot overflow.
+    xc = x.astype(_math.reduce_dtype(x.dtype), copy=False)
+    mean = xc.mean(axis=axes, keepdims=True)
+    var = ((xc - mean) ** 2).mean(axis=axes, keepdims=True)
+    rstd = (1 / np.sqrt(var + xc.dtype.type(eps))).astype(xc.dtype)
     return _normalize(input, weight, bias, axes, wshape, mean, rstd,
                       NativeLayerNormBackward0, True, eps)
 
@@ -925,13 +952,15 @@ NativeGroupNormBackward0 = node_class(
 
 def _group_normed(xg: Tensor, eps: float) -> Tensor:
     x = xg._data
-    mean = x.mean(axis=2, keepdims=True)
-    var = ((x - mean) ** 2).mean(axis=2, keepdims=True)
-    rstd = (1 / np.sqrt(var + x.dtype.type(eps))).astype(x.dtype)
+    # float16 statistics are taken in float32, as torch's kernel, so they cannot overflow.
+    xc = x.astype(_math.reduce_dtype(x.dtype), copy=False)
+    mean = xc.mean(axis=2, keepdims=True)
+    var = ((xc - mean) ** 2).mean(axis=2, keepdims=True)
+    rstd = (1 / np.sqrt(var + xc.dtype.type(eps))).astype(xc.dtype)
     out = wrap(((x - mean) * rstd).astype(x.dtype))
     if needs_grad(xg):
         attach(NativeGroupNormBackward0, out, (xg,), (xg, rstd, mean),
-               (((2,), (1, 1, 1), True, eps),))
+               (((2,), (1, 1, 1), True, eps),), None if xc is x else [(x.shape, x.dtype)])
     return out
 
 
@@ -1153,10 +1182,45 @@ def mish(input: Tensor, inplace: bool = False) -> Tensor:
         np.where(x > 20, x, np.log1p(np.exp(np.minimum(x, 20))))), MishBackward0, input)
 
 
+def _softplus_grad_np(g: np.ndarray, x: np.ndarray, beta: float, threshold: float
+                      ) -> np.ndarray:
+    # torch's kernel: z = exp(beta x), grad z / (z + 1); sigmoid(beta x) = 1 / (1 + exp(-beta
+    # x)) would overflow exp and flush the gradient's subnormal range to 0.
+    t = x.dtype.type
+    bx = x * t(beta)
+    with np.errstate(over="ignore", invalid="ignore"):
+        z = np.exp(bx)
+        return np.where(bx > t(threshold), g, g * z / (z + t(1))).astype(x.dtype)
+
+
+SoftplusBackwardBackward0 = node_class(
+    "SoftplusBackwardBackward0",
+    lambda m, gg, g, x, beta, threshold: m.softplus_backward(gg, x, beta, threshold),
+    # torch's softplus_double_backward, whose mask is beta x < threshold.
+    lambda m, gg, g, x, beta, threshold: m.where(
+        x * beta < threshold, _sigmoid_grad(m, gg * g, m.sigmoid(x * beta)), 0.0) * beta,
+)
+
+
+def _sigmoid_grad(m: Any, g: Any, y: Any) -> Any:
+    return g * (1 - y) * y
+
+
+def softplus_backward(grad_output: Tensor, input: Tensor, beta: float, threshold: float
+                      ) -> Tensor:
+    """The gradient of softplus at input, times grad_output."""
+    out = wrap(_softplus_grad_np(grad_output._data, input._data, beta, threshold))
+    if needs_grad(grad_output, input):
+        attach(SoftplusBackwardBackward0, out, (grad_output, input), (grad_output, input),
+               (beta, threshold))
+    return out
+
+
+_raw.softplus_backward = _softplus_grad_np
+_graph.softplus_backward = softplus_backward
 SoftplusBackward0 = node_class(
     "SoftplusBackward0",
-    lambda m, g, x, beta, threshold: m.where(
-        x * beta > threshold, g, g * m.sigmoid(m.where(x * beta > threshold, 0.0, x * beta))))
+    lambda m, g, x, beta, threshold: m.softplus_backward(g, x, beta, threshold))
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
@@ -1170,9 +1234,11 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
 
 EluBackward0 = node_class(
     "EluBackward0",
+    # where(x < 0, x, 0) gives the value at 0 and no second derivative there, as torch's
+    # elu_double_backward masks x < 0.
     lambda m, g, x, alpha, scale, input_scale: m.where(
         x > 0, g * scale,
-        g * (m.exp(m.where(x > 0, 0.0, x) * input_scale) * (alpha * scale * input_scale))))
+        g * input_scale * (alpha * scale) * m.exp(m.where(x < 0, x, 0.0) * input_scale)))
 
 
 _min_first = first_on_ties(np.minimum)
@@ -1183,7 +1249,7 @@ _min_first = first_on_ties(np.minimum)
 EluBackward1 = node_class(
     "EluBackward1",
     lambda m, g, r, alpha, scale, input_scale: m.where(
-        r > 0, g * scale, g * ((r + alpha * scale) * input_scale)))
+        r > 0, g * scale, g * ((m.where(r < 0, r, 0.0) + alpha * scale) * input_scale)))
 
 
 def _elu(x: np.ndarray, alpha: float, scale: float, input_scale: float) -> np.ndarray:
@@ -1258,15 +1324,57 @@ def _hardtanh(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
     return np.clip(x, x.dtype.type(lo), x.dtype.type(hi))
 
 
+def _log_sigmoid_buffer(x: np.ndarray) -> np.ndarray:
+    # exp(-|x|) as torch's kernel takes it, with SLEEF's exp (at every size); half types go
+    # through float32.
+    if x.dtype == np.float64:
+        return _sleef.exp(-np.abs(x))
+    return _sleef.expf(-np.abs(x.astype(np.float32, copy=False)))
+
+
+def _log_sigmoid_np(x: np.ndarray) -> np.ndarray:
+    b = _log_sigmoid_buffer(x)
+    log1p = _sleef.log1p if b.dtype == np.float64 else _sleef.log1pf
+    return (np.minimum(x.astype(b.dtype, copy=False), b.dtype.type(0)) - log1p(b)).astype(
+        x.dtype, copy=False)
+
+
+def _log_sigmoid_grad_np(g: np.ndarray, x: np.ndarray) -> np.ndarray:
+    # torch's kernel, on the buffer exp(-|x|) of the forward: (x < 0) + sign * b / (1 + b),
+    # times grad; sigmoid(-x) would overflow exp(x) and flush the subnormal range to 0.
+    b = _log_sigmoid_buffer(x)
+    t = b.dtype.type
+    g = g.astype(b.dtype, copy=False)
+    neg = x < 0
+    return ((np.where(neg, t(1), t(0)) - np.where(neg, t(1), t(-1)) * (b / (t(1) + b))) *
+            g).astype(x.dtype)
+
+
+LogSigmoidBackwardBackward0 = node_class(
+    "LogSigmoidBackwardBackward0",
+    lambda m, gg, g, x: m.log_sigmoid_backward(gg, x),
+    # torch's log_sigmoid_double_backward: grad (z - 1) z with z = sigmoid(x).
+    lambda m, gg, g, x: gg * g * (m.sigmoid(x) - 1) * m.sigmoid(x),
+)
+
+
+def log_sigmoid_backward(grad_output: Tensor, input: Tensor) -> Tensor:
+    """The gradient of logsigmoid at input, times grad_output."""
+    out = wrap(_log_sigmoid_grad_np(grad_output._data, input._data))
+    if needs_grad(grad_output, input):
+        attach(LogSigmoidBackwardBackward0, out, (grad_output, input), (grad_output, input))
+    return out
+
+
+_raw.log_sigmoid_backward = _log_sigmoid_grad_np
+_graph.log_sigmoid_backward = log_sigmoid_backward
 LogSigmoidBackward0 = node_class(
-    "LogSigmoidBackward0",
-    lambda m, g, x: g * m.sigmoid(-x))
+    "LogSigmoidBackward0", lambda m, g, x: m.log_sigmoid_backward(g, x))
 
 
 def logsigmoid(input: Tensor) -> Tensor:
     """Applies log(1 / (1 + exp(-x))) element-wise, computed stably."""
-    return _unary_node("log_sigmoid", lambda x: np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x))),
-                       LogSigmoidBackward0, input)
+    return _unary_node("log_sigmoid", _log_sigmoid_np, LogSigmoidBackward0, input)
 
 
 def _copy_in_place(fn: Any, input: Tensor, *args: Any) -> Tensor:
@@ -1681,7 +1789,14 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
     w = weight._data
     num = w.shape[0]
     if x.size and (x.min() < 0 or x.max() >= num):
-        raise IndexError("index out of range in self")
+        k = int(np.flatnonzero((x < 0) | (x >= num))[0])
+        if w.dtype.kind == "f" and w.dtype.itemsize <= 4 and mode != "max" and \
+                padding_idx is None:
+            # torch's fast kernel for these (fbgemm) reports in its own words.
+            raise RuntimeError(f"Index {k} of input takes value {x[k]} which is not in the "
+                               f"valid range [0, {num})")
+        raise RuntimeError("embedding_bag: Expected idx >= 0 && idx < num_embeddings but found "
+                           f"idx to be {x[k]}")
     if padding_idx is not None and padding_idx < 0:
         padding_idx += num
     if max_norm is not None:
@@ -1738,9 +1853,10 @@ def _reduce_np(loss: np.ndarray, red: int) -> np.ndarray:
     if red == 1:
         if not loss.size:
             return np.asarray(np.nan, loss.dtype)
-        return np.asarray(np.sum(loss) / loss.dtype.type(loss.size), loss.dtype)
+        acc = _math.reduce_dtype(loss.dtype)
+        return np.asarray(np.sum(loss, dtype=acc) / acc.type(loss.size), loss.dtype)
     if red == 2:
-        return np.asarray(np.sum(loss), loss.dtype)
+        return np.asarray(np.sum(loss, dtype=_math.reduce_dtype(loss.dtype)), loss.dtype)
     return loss
 
 

@@ -31,7 +31,7 @@ from ._core import (
     quiet,
     wrap,
 )
-from ._math import zero_where
+from ._math import scalar_power, zero_where
 
 _make = Tensor._make
 ndarray = np.ndarray
@@ -110,7 +110,10 @@ PowBackward0 = node_class(
 )
 PowBackward1 = node_class(
     "PowBackward1",
-    lambda m, g, self, exponent, result: g * (exponent * m.pow(self, exponent - 1)),
+    # torch masks the exponent == 0 case, where exponent * self ** -1 would give nan at 0; the
+    # mask also keeps that term out of the second derivatives.
+    lambda m, g, self, exponent, result: m.where(
+        exponent == 0, 0.0, g * (exponent * m.pow(self, exponent - 1))),
     lambda m, g, self, exponent, result: g * m.where(
         (self == 0) & (exponent >= 0), 0.0, result * m.log(self)),
 )
@@ -418,9 +421,10 @@ def pow(input: Any, exponent: Any) -> Tensor:
         x = input._data
         e = x.dtype.type(exponent)
         try:
-            out = _make(np.square(x) if exponent == 2 else np.power(x, e))
+            out = _make(np.square(x) if exponent == 2 else np.power(x, e) if exponent != -0.5
+                        else 1 / np.sqrt(x))
         except RuntimeWarning:
-            out = _make(quiet(np.power, x, e))
+            out = _make(quiet(scalar_power, x, float(exponent)))
         if input._rg and _mode.enabled:
             node = _new(PowBackward0)
             fn = input._fn
@@ -451,7 +455,8 @@ def pow(input: Any, exponent: Any) -> Tensor:
         if dt.kind == "i" and np.any(np.asarray(y) < 0):
             r = wrap(fix_dtype(_int_power(x, y), dt))
         else:
-            r = wrap(fix_dtype(np.power(x, y), dt))
+            r = wrap(fix_dtype(np.power(x, y) if b is not None or type(exponent) not in (
+                int, float) else scalar_power(x, exponent), dt))
     if needs_grad(a, b):
         if b is None:
             attach(PowBackward0, r, (a,), (a, y.item() if isinstance(y, np.generic) else y),

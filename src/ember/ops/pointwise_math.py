@@ -369,12 +369,21 @@ fmin = _selecting("fmin", first_on_ties(np.fmin), FminBackward0,
                   "Computes the element-wise minimum of input and other, ignoring NaN.")
 
 
+def _atan2_recip(m: Any, self: Any, other: Any) -> Any:
+    # torch takes 1 / (self^2 + other^2) as 0 where the sum is 0, so atan2(0, 0) has zero
+    # gradients (and nan second derivatives, as the reciprocal is still in the graph).
+    denom = self * self + other * other
+    return m.where(denom == 0, 0.0, 1 / denom)
+
+
 def _atan2_self(m: Any, g: Any, self: Any, other: Any) -> Any:
-    return g * (other / (self * self + other * other))
+    with np.errstate(all="ignore"):
+        return g * other * _atan2_recip(m, self, other)
 
 
 def _atan2_other(m: Any, g: Any, self: Any, other: Any) -> Any:
-    return g * (-self / (self * self + other * other))
+    with np.errstate(all="ignore"):
+        return g * -self * _atan2_recip(m, self, other)
 
 
 Atan2Backward0 = node_class("Atan2Backward0", _atan2_self, _atan2_other)

@@ -10,6 +10,7 @@ from .._dtypes import FROM_NUMPY
 from .._tensor import Tensor
 from ..autograd.grad_mode import state as _mode
 from ._core import attach, node_class, wrap, wrap_dims
+from ._math import reduce_dtype
 
 __all__ = ["sum", "mean"]
 
@@ -60,7 +61,9 @@ def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = N
         x = x.astype(np.int64)
     dims = _dims(x, dim)
     # dtype= keeps NumPy from widening small integer sums to int64.
-    r = wrap(np.sum(x, axis=dims, keepdims=keepdim, dtype=x.dtype))
+    with np.errstate(over="ignore", invalid="ignore"):
+        r = wrap(np.asarray(np.sum(x, axis=dims, keepdims=keepdim,
+                                   dtype=reduce_dtype(x.dtype)), dtype=x.dtype))
     if input._rg and _mode.enabled:
         meta = _cast_back(input, x)
         if dim is None:
@@ -82,9 +85,11 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
             f"or complex dtype. Got: {FROM_NUMPY[x.dtype]._legacy}")
     dims = _dims(x, dim)
     n = x.size if dims is None else int(np.prod([x.shape[d] for d in dims]))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        s = np.sum(x, axis=dims, keepdims=keepdim)
-        r = wrap(np.true_divide(s, x.dtype.type(n)) if n else np.full_like(s, np.nan))
+    acc = reduce_dtype(x.dtype)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        s = np.sum(x, axis=dims, keepdims=keepdim, dtype=acc)
+        r = wrap(np.asarray(np.true_divide(s, acc.type(n)) if n else np.full_like(s, np.nan),
+                            dtype=x.dtype))
     if input._rg and _mode.enabled:
         meta = _cast_back(input, x)
         if dim is None:

@@ -21,7 +21,7 @@ from .._dtypes import FROM_NUMPY, get_default_dtype
 from .._tensor import Tensor
 from ..autograd.grad_mode import state as _mode
 from ._core import attach, attach_outputs, check_tensor, node_class, wrap, wrap_dim, wrap_dims
-from ._math import accumulate
+from ._math import accumulate, product, reduce_dtype
 from ._stdsort import std_sort
 from .pointwise import div
 from .pointwise_math import maximum, minimum
@@ -126,12 +126,12 @@ def prod(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
     x = _int_result(input._data, dtype)
     zeros = int(np.count_nonzero(x == 0)) if x.dtype.kind == "f" else 0
     if dim is None:
-        r = wrap(np.asarray(np.prod(x), dtype=x.dtype))
+        r = wrap(np.asarray(product(x), dtype=x.dtype))
         if input._rg and _mode.enabled:
             attach(ProdBackward0, r, (input,), (input, r), (x.shape, zeros), _cast(input, x))
         return r
     d = wrap_dim(dim, x.ndim)
-    r = wrap(np.asarray(np.prod(_as_1d(x), axis=d, keepdims=keepdim and x.ndim > 0),
+    r = wrap(np.asarray(product(_as_1d(x), axis=d, keepdims=keepdim and x.ndim > 0),
                         dtype=x.dtype))
     if input._rg and _mode.enabled:
         attach(ProdBackward1, r, (input,), (input, r), (x.shape, d, keepdim, zeros),
@@ -368,6 +368,8 @@ def _var_args(input: Tensor, dim: Any, unbiased: Any, keepdim: bool, correction:
 
 def _variance(x: np.ndarray, dims: tuple, keepdim: bool, correction: float, n: int
               ) -> np.ndarray:
+    # float16 gives its variance in float32 (the caller rounds it, after std's square root).
+    x = x.astype(reduce_dtype(x.dtype), copy=False)
     with np.errstate(all="ignore"):
         if not x.ndim:
             mean = x
@@ -384,7 +386,8 @@ def var(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = Fa
     """Calculates the variance over the dimensions specified by dim, with Bessel's correction
     (`correction`, 1 by default) applied to the count."""
     x, dims, n, c = _var_args(input, dim, unbiased, keepdim, correction, "var")
-    r = wrap(_variance(x, dims, keepdim, c, n))
+    with np.errstate(over="ignore"):
+        r = wrap(_variance(x, dims, keepdim, c, n).astype(x.dtype, copy=False))
     if input._rg and _mode.enabled:
         attach(VarBackward0, r, (input,), (input,), (x.shape, dims, keepdim, c, n))
     return r
@@ -396,7 +399,7 @@ def std(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = Fa
     correction (`correction`, 1 by default) applied to the count."""
     x, dims, n, c = _var_args(input, dim, unbiased, keepdim, correction, "std")
     with np.errstate(all="ignore"):
-        r = wrap(np.sqrt(_variance(x, dims, keepdim, c, n)))
+        r = wrap(np.sqrt(_variance(x, dims, keepdim, c, n)).astype(x.dtype, copy=False))
     if input._rg and _mode.enabled:
         attach(StdBackward0, r, (input,), (input, r), (x.shape, dims, keepdim, c, n))
     return r
@@ -458,7 +461,7 @@ def vector_norm(x: Tensor, ord: Any = 2, dim: Any = None, keepdim: bool = False,
                 "identity")
     ax = dims if a.ndim else None
     with np.errstate(all="ignore"):
-        v = np.abs(a)
+        v = np.abs(a).astype(reduce_dtype(a.dtype), copy=False)
         if ord == math.inf:
             r = np.max(v, axis=ax, keepdims=keepdim) if v.size else np.zeros(
                 _kept_shape(a.shape, dims, keepdim), a.dtype)
@@ -472,9 +475,9 @@ def vector_norm(x: Tensor, ord: Any = 2, dim: Any = None, keepdim: bool = False,
         elif ord == 2:
             r = np.sqrt(np.sum(v * v, axis=ax, keepdims=keepdim))
         else:
-            p = a.dtype.type(ord)
+            p = v.dtype.type(ord)
             r = np.power(np.sum(np.power(v, p), axis=ax, keepdims=keepdim), 1 / p)
-    r = wrap(np.asarray(r, dtype=a.dtype).reshape(_kept_shape(a.shape, dims, keepdim)))
+        r = wrap(np.asarray(r, dtype=a.dtype).reshape(_kept_shape(a.shape, dims, keepdim)))
     if input._rg and _mode.enabled:
         attach(LinalgVectorNormBackward0, r, (input,), (input, r),
                (ord, a.shape, dims, keepdim, a.dtype), _cast(input, a))
@@ -797,8 +800,10 @@ def nansum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any 
     check_tensor(input, fn="nansum")
     x = _int_result(input._data, dtype)
     dims = _reduced(x, dim)
-    r = wrap(np.asarray(np.nansum(x, axis=dims if x.ndim else None,
-                                  keepdims=keepdim and x.ndim > 0), dtype=x.dtype))
+    with np.errstate(over="ignore", invalid="ignore"):
+        r = wrap(np.asarray(np.nansum(x, axis=dims if x.ndim else None,
+                                      keepdims=keepdim and x.ndim > 0,
+                                      dtype=reduce_dtype(x.dtype)), dtype=x.dtype))
     if input._rg and _mode.enabled:
         attach(NansumBackward0, r, (input,), (input,), (x.shape, dims, keepdim),
                _cast(input, x))
