@@ -10,10 +10,12 @@ from ... import ops
 from ..._tensor import Tensor
 from .. import _functional as F
 from .. import init
-from .attention import MultiheadAttention
+from .activation import MultiheadAttention
 from .container import ModuleList
-from .layers import Dropout, LayerNorm, Linear
+from .dropout import Dropout
+from .linear import Linear
 from .module import Module
+from .normalization import LayerNorm
 
 __all__ = ["TransformerEncoderLayer", "TransformerEncoder", "TransformerDecoderLayer",
            "TransformerDecoder", "Transformer"]
