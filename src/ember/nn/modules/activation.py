@@ -38,25 +38,46 @@ class ReLU(Module):
         return "inplace=True" if self.inplace else ""
 
 
-class SiLU(ReLU):
+class SiLU(Module):
     """Applies the Sigmoid Linear Unit (SiLU) function, element-wise."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
         return F.silu(input, self.inplace)
 
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
 
-class Mish(ReLU):
+
+class Mish(Module):
     """Applies the Mish function, element-wise."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
         return F.mish(input, self.inplace)
 
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
 
-class SELU(ReLU):
+
+class SELU(Module):
     """Applies the SELU function element-wise, with torch's fixed alpha and scale."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
         return F.selu(input, self.inplace)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
 
 
 class Hardsigmoid(Module):
@@ -70,8 +91,12 @@ class Hardsigmoid(Module):
         return F.hardsigmoid(input, self.inplace)
 
 
-class Hardswish(Hardsigmoid):
+class Hardswish(Module):
     """Applies x * relu6(x + 3) / 6 element-wise."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
         return F.hardswish(input, self.inplace)
@@ -136,11 +161,18 @@ class Hardshrink(Module):
         return f"{self.lambd}"
 
 
-class Softshrink(Hardshrink):
+class Softshrink(Module):
     """Applies x - lambd above lambd, x + lambd below -lambd, else 0, element-wise."""
+
+    def __init__(self, lambd: float = 0.5) -> None:
+        super().__init__()
+        self.lambd = lambd
 
     def forward(self, input: Tensor) -> Tensor:
         return F.softshrink(input, self.lambd)
+
+    def extra_repr(self) -> str:
+        return str(self.lambd)
 
 
 class Softmax2d(Module):
@@ -328,18 +360,32 @@ class Softmax(Module):
         return f"dim={self.dim}"
 
 
-class LogSoftmax(Softmax):
+class LogSoftmax(Module):
     """Applies log(Softmax(x)) along dim."""
+
+    def __init__(self, dim: int | None = None) -> None:
+        super().__init__()
+        self.dim = dim
 
     def forward(self, input: Tensor) -> Tensor:
         return F.log_softmax(input, self.dim)
 
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
 
-class Softmin(Softmax):
+
+class Softmin(Module):
     """Applies the Softmin function along dim."""
+
+    def __init__(self, dim: int | None = None) -> None:
+        super().__init__()
+        self.dim = dim
 
     def forward(self, input: Tensor) -> Tensor:
         return F.softmin(input, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
 
 
 class MultiheadAttention(Module):

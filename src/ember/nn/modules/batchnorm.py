@@ -37,7 +37,9 @@ def _reset_affine(module: Module, affine: bool) -> None:
             init.zeros_(module.bias)
 
 
-class _BatchNorm(Module):
+class _NormBase(Module):
+    """Common base of _InstanceNorm and _BatchNorm."""
+
     _version = 2
     _input_dims: tuple[int, ...] = ()
 
@@ -77,6 +79,13 @@ class _BatchNorm(Module):
             dims = " or ".join(f"{d}D" for d in self._input_dims)
             raise ValueError(f"expected {dims} input (got {input.dim()}D input)")
 
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, bias={self.bias is not None}, "
+                f"track_running_stats={self.track_running_stats}")
+
+
+class _BatchNorm(_NormBase):
     def forward(self, input: Tensor) -> Tensor:
         self._check_input_dim(input)
         factor = 0.0 if self.momentum is None else self.momentum
@@ -90,11 +99,6 @@ class _BatchNorm(Module):
         return F.batch_norm(input, self.running_mean if use_stats else None,
                             self.running_var if use_stats else None, self.weight, self.bias,
                             bn_training, factor, self.eps)
-
-    def extra_repr(self) -> str:
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, bias={self.bias is not None}, "
-                f"track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):

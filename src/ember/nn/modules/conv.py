@@ -95,41 +95,45 @@ class _ConvNd(Module):
             s += ", padding_mode={padding_mode}"
         return s.format(**self.__dict__)
 
-    def _pad_input(self, input: Tensor) -> tuple:
+    def _conv_forward(self, input: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
+        # A forward convolution (`_conv`) with the layer's options and the given weight and
+        # bias, as torch's Conv1d/Conv2d._conv_forward (subclasses pass their own weight).
         if self.padding_mode == "zeros":
-            return input, self.padding
-        return F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode), 0
+            return self._conv(input, weight, bias, self.stride, self.padding, self.dilation,
+                              self.groups)
+        input = F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
+        return self._conv(input, weight, bias, self.stride, 0, self.dilation, self.groups)
 
 
-class _Conv(_ConvNd):
-    """The forward convolutions: `_nd` spatial dims, computed by `_conv`."""
-
-    _nd = 0
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
-                 padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
-                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         False, 0, groups, bias, padding_mode, self._nd, dtype)
-
-    def forward(self, input: Tensor) -> Tensor:
-        x, pad = self._pad_input(input)
-        return self._conv(x, self.weight, self.bias, self.stride, pad, self.dilation,
-                          self.groups)
+def _forward_conv_init(self: _ConvNd, in_channels: int, out_channels: int, kernel_size: Any,
+                       stride: Any = 1, padding: Any = 0, dilation: Any = 1, groups: int = 1,
+                       bias: bool = True, padding_mode: str = "zeros", device: Any = None,
+                       dtype: Any = None) -> None:
+    # The constructor of the forward convolutions, `_nd` spatial dims.
+    _ConvNd.__init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation,
+                     False, 0, groups, bias, padding_mode, self._nd, dtype)
 
 
-class Conv1d(_Conv):
+class Conv1d(_ConvNd):
     """Applies a 1D convolution over an input signal composed of several input planes."""
 
     _nd = 1
     _conv = staticmethod(F.conv1d)
+    __init__ = _forward_conv_init
+
+    def forward(self, input: Tensor) -> Tensor:
+        return self._conv_forward(input, self.weight, self.bias)
 
 
-class Conv2d(_Conv):
+class Conv2d(_ConvNd):
     """Applies a 2D convolution over an input signal composed of several input planes."""
 
     _nd = 2
     _conv = staticmethod(F.conv2d)
+    __init__ = _forward_conv_init
+
+    def forward(self, input: Tensor) -> Tensor:
+        return self._conv_forward(input, self.weight, self.bias)
 
 
 class _ConvTransposeNd(_ConvNd):

@@ -15,10 +15,13 @@ from .. import init
 from ..parameter import zeros_parameter as _empty
 from .module import Module
 
-__all__ = ["RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"]
+__all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
 
 
-class _RNNBase(Module):
+class RNNBase(Module):
+    """Base class for RNN modules (RNN, LSTM, GRU): the layers' weights, in torch's order
+    and names."""
+
     _gates = 1
 
     def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1,
@@ -49,6 +52,7 @@ class _RNNBase(Module):
         dirs = 2 if bidirectional else 1
         gate = self._gates * hidden_size
         self._flat_weights_names: list = []
+        self._all_weights: list = []
         for layer in range(num_layers):
             for d in range(dirs):
                 in_size = input_size if layer == 0 else hidden_size * dirs
@@ -62,6 +66,7 @@ class _RNNBase(Module):
                 for n, p in zip(names, params):
                     setattr(self, n, p)
                 self._flat_weights_names.extend(names)
+                self._all_weights.append(names)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -70,8 +75,18 @@ class _RNNBase(Module):
             init.uniform_(weight, -stdv, stdv)
 
     @property
-    def all_weights(self) -> list:
+    def _flat_weights(self) -> list:
         return [getattr(self, n) for n in self._flat_weights_names]
+
+    @property
+    def all_weights(self) -> list:
+        """The parameters of each layer and direction, as lists in torch's order."""
+        return [[getattr(self, n) for n in names] for names in self._all_weights]
+
+    def flatten_parameters(self) -> None:
+        """Reset parameter data pointer so that they can use faster code paths.
+
+        As in torch, this works only on a GPU with cuDNN; on the CPU it is a no-op."""
 
     def extra_repr(self) -> str:
         s = "{input_size}, {hidden_size}"
@@ -157,7 +172,7 @@ class _RNNBase(Module):
         return h if batched else h.squeeze(1)
 
 
-class RNN(_RNNBase):
+class RNN(RNNBase):
     """An Elman RNN with tanh or ReLU non-linearity."""
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
@@ -182,7 +197,7 @@ class RNN(_RNNBase):
         return out, h
 
 
-class LSTM(_RNNBase):
+class LSTM(RNNBase):
     """A multi-layer long short-term memory (LSTM) RNN."""
 
     _gates = 4
@@ -220,7 +235,7 @@ class LSTM(_RNNBase):
         return out, hc
 
 
-class GRU(_RNNBase):
+class GRU(RNNBase):
     """A multi-layer gated recurrent unit (GRU) RNN."""
 
     _gates = 3
@@ -242,7 +257,7 @@ class GRU(_RNNBase):
         return out, h
 
 
-class _RNNCellBase(Module):
+class RNNCellBase(Module):
     """One step of a recurrent layer: the layer's cell, with its own parameters."""
 
     _gates = 1
@@ -264,7 +279,7 @@ class _RNNCellBase(Module):
             self.register_parameter("bias_hh", None)
         self.reset_parameters()
 
-    reset_parameters = _RNNBase.reset_parameters
+    reset_parameters = RNNBase.reset_parameters
 
     def extra_repr(self) -> str:
         s = "{input_size}, {hidden_size}"
@@ -305,7 +320,7 @@ class _RNNCellBase(Module):
         return F.linear(input, self.weight_ih, self.bias_ih)
 
 
-class RNNCell(_RNNCellBase):
+class RNNCell(RNNCellBase):
     """An Elman RNN cell with tanh or ReLU non-linearity."""
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
@@ -321,7 +336,7 @@ class RNNCell(_RNNCellBase):
         return h if batched else h.squeeze(0)
 
 
-class LSTMCell(_RNNCellBase):
+class LSTMCell(RNNCellBase):
     """A long short-term memory (LSTM) cell."""
 
     _gates = 4
@@ -332,7 +347,7 @@ class LSTMCell(_RNNCellBase):
         return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
 
 
-class GRUCell(_RNNCellBase):
+class GRUCell(RNNCellBase):
     """A gated recurrent unit (GRU) cell."""
 
     _gates = 3
