@@ -217,6 +217,20 @@ def _numel(shape: tuple) -> int:
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor,
              bias: Tensor | None = None) -> Tensor:
     """Applies a bilinear transformation: y = x1^T A x2 + b."""
+    d1, d2 = input1.dim(), input2.dim()
+    if d1 != d2:
+        raise RuntimeError(f"bilinear(): input dimensions do not match: got {d1} and {d2}")
+    for i in range(d1 - 1):
+        if input1.shape[i] != input2.shape[i]:
+            raise RuntimeError(f"bilinear(): input batch dimensions do not match at dim {i}: got "
+                               f"{input1.shape[i]} and {input2.shape[i]}")
+    for k, x in ((1, input1), (2, input2)):
+        if x.shape[-1] != weight.shape[k]:
+            raise RuntimeError(f"bilinear(): input{k} size does not match weight size: got "
+                               f"{x.shape[-1]} but expected {weight.shape[k]}")
+    if bias is not None and bias.shape[0] != weight.shape[0]:
+        raise RuntimeError(f"bilinear(): bias size does not match weight size: got "
+                           f"{bias.shape[0]} but expected {weight.shape[0]}")
     # y[n, o] = sum_ij x1[n, i] A[o, i, j] x2[n, j]
     lead = input1._data.shape[:-1]
     x1 = input1.reshape(-1, input1._data.shape[-1])
@@ -809,6 +823,17 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None,
     if (size is None) == (scale_factor is None):
         raise ValueError("either size or scale_factor should be defined" if size is None else
                          "only one of size or scale_factor should be defined")
+    spatial = list(input.shape[2:])
+    if isinstance(size, (list, tuple)) and len(size) != nsp:
+        raise ValueError("Input and output must have the same number of spatial dimensions, but "
+                         f"got input with spatial dimensions of {spatial} and output size of "
+                         f"{size}. Please provide input tensor in (N, C, d1, d2, ...,dK) format "
+                         "and output size in (o1, o2, ...,oK) format.")
+    if isinstance(scale_factor, (list, tuple)) and len(scale_factor) != nsp:
+        raise ValueError("Input and scale_factor must have the same number of spatial dimensions,"
+                         f" but got input with spatial dimensions of {spatial} and scale_factor "
+                         f"of shape {scale_factor}. Please provide input tensor in (N, C, d1, "
+                         "d2, ...,dK) format and scale_factor in (s1, s2, ...,sK) format.")
     if size is not None:
         out_sz = tuple(size) if isinstance(size, (list, tuple)) else (size,) * nsp
         scales = (None,) * nsp

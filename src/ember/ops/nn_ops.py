@@ -19,7 +19,7 @@ from .._tensor import Tensor
 from .._version import bump_version
 from ..autograd.grad_mode import state as _mode
 from . import _math, pointwise
-from ._core import attach, first_on_ties, needs_grad, node_class, wrap, wrap_dim
+from ._core import attach, broadcast_shape, first_on_ties, needs_grad, node_class, wrap, wrap_dim
 
 __all__ = ["softmax", "log_softmax"]
 
@@ -850,11 +850,15 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     c = x.shape[1]
     axes = (0,) + tuple(range(2, x.ndim))
     wshape = (1, c) + (1,) * (x.ndim - 2)
+    n = x.size // c if c else 0
+    if training and n <= 1:
+        raise ValueError("Expected more than 1 value per channel when training, got input "
+                         f"size {input.shape!r}")
+    for name, v in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        if v is not None and v._data.size != c:
+            raise RuntimeError(f"{name} should contain {c} elements not {v._data.size}")
     if training:
-        n = x.size // c if c else 0
-        if n <= 1:
-            raise ValueError("Expected more than 1 value per channel when training, got input "
-                             f"size {list(input.shape)}")
         mean = x.mean(axis=axes, keepdims=True)
         var = ((x - mean) ** 2).mean(axis=axes, keepdims=True)
         if running_mean is not None:
@@ -1653,6 +1657,10 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
                   include_last_offset: bool = False, padding_idx: int | None = None) -> Tensor:
     """Sums, averages or takes the maximum of bags of embeddings (rows of weight) without
     building the intermediate embeddings."""
+    if per_sample_weights is not None and input.shape != per_sample_weights.shape:
+        raise ValueError(f"embedding_bag: If per_sample_weights ({per_sample_weights.shape!r}) "
+                         "is not None, then it must have the same shape as the input "
+                         f"({input.shape!r})")
     if mode not in ("sum", "mean", "max"):
         raise ValueError("mode has to be one of sum, mean or max")
     if per_sample_weights is not None and mode != "sum":
@@ -1769,7 +1777,7 @@ def _loss_pair(input: Tensor, target: Tensor, name: str) -> tuple:
             f"Using a target size ({target.shape}) that is different to the input size "
             f"({input.shape}). This will likely lead to incorrect results due to "
             "broadcasting. Please ensure they have the same size.", UserWarning, stacklevel=4)
-        shape = np.broadcast_shapes(x.shape, t.shape)
+        shape = broadcast_shape(x.shape, t.shape)
         input = input.expand(shape)
         target = target.expand(shape)
     dt = result_type(input, target)
@@ -1876,6 +1884,19 @@ BinaryCrossEntropyBackward0 = node_class(
     "BinaryCrossEntropyBackward0", _bce_grad, _bce_target_grad)
 
 
+def _check_weight_broadcasts(weight: Tensor, shape: tuple) -> None:
+    # torch's words when a loss's weight does not broadcast to the loss's shape.
+    ws = weight._data.shape
+    if len(ws) > len(shape):
+        raise RuntimeError(f"output with shape {list(shape)} doesn't match the broadcast shape "
+                           f"{list(np.broadcast_shapes(ws, shape))}")
+    for k in range(1, len(ws) + 1):
+        if ws[-k] not in (1, shape[-k]):
+            raise RuntimeError(f"Attempting to broadcast a dimension of length {ws[-k]} at {-k}! "
+                               f"Mismatching argument at index 1 had {weight.shape!r}; but "
+                               f"expected shape should be broadcastable to {list(shape)}")
+
+
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                          size_average: Any = None, reduce: Any = None,
                          reduction: str = "mean") -> Tensor:
@@ -1898,6 +1919,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     loss = (t - tt(1)) * l1x - t * lx
     w = None
     if weight is not None:
+        _check_weight_broadcasts(weight, x.shape)
         w = weight.detach() if weight._data.shape == x.shape else weight.detach().expand(x.shape)
         loss = loss * w._data
     out = wrap(_reduce_np(np.asarray(loss, x.dtype), red))

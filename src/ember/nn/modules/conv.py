@@ -164,7 +164,6 @@ class _ConvTransposeNd(_ConvNd):
             return self.output_padding
         nd = self._nd
         lead = 2 if input.dim() == nd + 2 else 1
-        output_size = [int(s) for s in output_size]
         if len(output_size) == lead + nd:
             output_size = output_size[lead:]
         if len(output_size) != nd:
@@ -173,12 +172,14 @@ class _ConvTransposeNd(_ConvNd):
         mins = [(input.shape[d + lead] - 1) * self.stride[d] - 2 * self.padding[d]
                 + self.dilation[d] * (self.kernel_size[d] - 1) + 1 for d in range(nd)]
         maxs = [m + self.stride[d] - 1 for d, m in enumerate(mins)]
-        for size, lo, hi in zip(output_size, mins, maxs):
+        sizes = [int(s) for s in output_size]
+        for size, lo, hi in zip(sizes, mins, maxs):
             if size < lo or size > hi:
+                # torch prints the sizes as given, and input.size()[2:] even when unbatched.
                 raise ValueError(f"requested an output size of {output_size}, but valid sizes "
                                  f"range from {mins} to {maxs} (for an input of "
-                                 f"{input.shape[lead:]})")
-        return tuple(size - lo for size, lo in zip(output_size, mins))
+                                 f"{input.shape[2:]!r})")
+        return tuple(size - lo for size, lo in zip(sizes, mins))
 
 
 class ConvTranspose1d(_ConvTransposeNd):

@@ -111,8 +111,12 @@ class RNNBase(Module):
         batched = input.dim() == 3
         expected = 3 if batched else 2
         if input.dim() not in (2, 3):
-            raise ValueError(f"{self.mode}: Expected input to be 2D or 3D, got {input.dim()}D "
-                             "instead")
+            # torch's RNN words it a little differently from its LSTM and GRU.
+            rnn = self.mode.startswith("RNN")
+            got = f"{input.dim()}D tensor" if rnn else f"{input.dim()}D"
+            raise ValueError(f"{'RNN' if rnn else self.mode}: Expected input to be 2D or 3D, "
+                             f"got {got} instead")
+        self._check_hx_dims(hx, batched)
         x = input
         if not batched:
             x = x.unsqueeze(1)
@@ -154,14 +158,21 @@ class RNNBase(Module):
             out = out.transpose(0, 1)
         return out, self._final(finals, batched), expected
 
-    def _initial_state(self, hx: Any, n: int, batched: bool, dirs: int, x: Tensor) -> Any:
+    def _check_hx_dims(self, hx: Any, batched: bool) -> None:
+        if hx is not None and hx.dim() != (3 if batched else 2):
+            kind = "batched 3-D" if batched else "unbatched 2-D"
+            raise RuntimeError(f"For {kind} input, hx should also be {3 if batched else 2}-D "
+                               f"but got {hx.dim()}-D tensor")
+
+    def _initial_state(self, hx: Any, n: int, batched: bool, dirs: int, x: Tensor,
+                       which: str = "hidden") -> Any:
         shape = (self.num_layers * dirs, n, self.hidden_size)
         if hx is None:
             return Tensor._make(np.zeros(shape, x._data.dtype))
         if not batched:
-            return hx.unsqueeze(1)
+            hx = hx.unsqueeze(1)
         if tuple(hx.shape) != shape:
-            raise RuntimeError(f"Expected hidden size {shape}, got {list(hx.shape)}")
+            raise RuntimeError(f"Expected {which} size {shape}, got {list(hx.shape)}")
         return hx
 
     def _state_at(self, hx: Any, k: int) -> Any:
@@ -209,7 +220,15 @@ class LSTM(RNNBase):
         if hx is None:
             z = super()._initial_state(None, n, batched, dirs, x)
             return (z, z)
-        return tuple(super(LSTM, self)._initial_state(h, n, batched, dirs, x) for h in hx)
+        return tuple(super(LSTM, self)._initial_state(h, n, batched, dirs, x, f"hidden[{i}]")
+                     for i, h in enumerate(hx))
+
+    def _check_hx_dims(self, hx: Any, batched: bool) -> None:
+        dims = 3 if batched else 2
+        if hx is not None and (hx[0].dim() != dims or hx[1].dim() != dims):
+            kind = "batched 3-D" if batched else "unbatched 2-D"
+            raise RuntimeError(f"For {kind} input, hx and cx should also be {dims}-D but got "
+                               f"({hx[0].dim()}-D, {hx[1].dim()}-D) tensors")
 
     def _state_at(self, hx: Any, k: int) -> Any:
         return (hx[0][k], hx[1][k])
@@ -314,6 +333,13 @@ class RNNCellBase(Module):
         elif not batched:
             hx = tuple(h.unsqueeze(0) for h in hx) if isinstance(hx, tuple) else \
                 hx.unsqueeze(0)
+        for i, h in enumerate(hx if isinstance(hx, tuple) else (hx,)):
+            if h.shape[0] != input.shape[0]:
+                raise RuntimeError(f"Input batch size {input.shape[0]} doesn't match hidden{i} "
+                                   f"batch size {h.shape[0]}")
+            if h.shape[1] != self.hidden_size:
+                raise RuntimeError(f"hidden{i} has inconsistent hidden_size: got {h.shape[1]}, "
+                                   f"expected {self.hidden_size}")
         return input, hx, batched
 
     def _input_gates(self, input: Tensor) -> Tensor:
