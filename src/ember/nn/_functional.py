@@ -45,6 +45,7 @@ from ..ops.nn_ops import (
     pixel_unshuffle,
     prelu,
     reduction_enum,
+    rms_norm,
     rrelu,
     selu,
     silu,
@@ -72,6 +73,7 @@ __all__ = [
     "triplet_margin_loss", "pixel_shuffle", "pixel_unshuffle", "instance_norm",
     "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool1d_with_indices",
     "adaptive_max_pool2d_with_indices", "rrelu", "rrelu_", "embedding_bag", "gumbel_softmax",
+    "rms_norm",
 ]
 
 sigmoid = pointwise.sigmoid

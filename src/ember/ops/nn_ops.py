@@ -922,6 +922,57 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
     return y
 
 
+def rms_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = None,
+             eps: float | None = None) -> Tensor:
+    """Apply Root Mean Square Layer Normalization over the last len(normalized_shape)
+    dimensions: input * rsqrt(mean(input^2) + eps) * weight, with eps the machine epsilon of
+    the input's dtype when None."""
+    if not isinstance(normalized_shape, (list, tuple)):
+        raise TypeError("rms_norm(): argument 'normalized_shape' (position 2) must be tuple of "
+                        f"ints, not {type(normalized_shape).__name__}")
+    ns = tuple(int(s) for s in normalized_shape)
+    k = len(ns)
+    if k < 1:
+        raise RuntimeError("Expected normalized_shape to be at least 1-dimensional, i.e., "
+                           "containing at least one element, but got normalized_shape = []")
+    if weight is not None and tuple(weight.shape) != ns:
+        raise RuntimeError("Expected weight to be of same shape as normalized_shape, but got "
+                           f"weight of shape {list(weight.shape)} and normalized_shape = "
+                           f"{list(ns)}")
+    if input.dim() < k:
+        raise ValueError(f"Input tensor must have at least {k} dimensions, but got "
+                         f"{input.dim()}")
+    if tuple(input.shape[input.dim() - k:]) != ns:
+        raise RuntimeError(f"Given normalized_shape={list(ns)}, expected input with shape "
+                           f"[*{', '.join(str(s) for s in ns)}], but got input of size"
+                           f"{list(input.shape)}")
+    dt = input._data.dtype
+    if dt.kind != "f":
+        from .._dtypes import FROM_NUMPY
+
+        raise NotImplementedError(f"\"rms_norm\" not implemented for "
+                                  f"'{FROM_NUMPY[dt]._legacy}'")
+    if weight is not None and weight._data.dtype != dt:
+        import warnings
+
+        from .._tensor import _C10_NAMES
+
+        warnings.warn(f"Mismatch dtype between input and weight: input dtype = "
+                      f"{_C10_NAMES[dt.name]}, weight dtype = "
+                      f"{_C10_NAMES[weight._data.dtype.name]}, Cannot dispatch to fused "
+                      "implementation.", UserWarning, stacklevel=3)
+    # torch's composite, op for op (its graph's nodes), in float32 for half inputs.
+    x = input.float() if dt == np.float16 else input
+    if eps is None:
+        eps = float(np.finfo(x._data.dtype).eps)
+    dims = tuple(range(input.dim() - k, input.dim()))
+    rstd = pointwise.add_scalar(x.pow(2).mean(dims, keepdim=True), eps).rsqrt()
+    result = x * rstd
+    if weight is not None:
+        result = result * weight
+    return result.type_as(input)
+
+
 NativeGroupNormBackward0 = node_class(
     "NativeGroupNormBackward0",
     lambda m, g, x, rstd, mean, p: _norm_grad_input(m, g, x, None, None, rstd, mean, p))
