@@ -203,7 +203,8 @@ JVP["fix"] = JVP["trunc"]
 for _name in ("reshape", "view", "transpose", "swapaxes", "swapdims", "t", "permute",
               "unsqueeze", "squeeze", "expand", "flatten", "clone", "contiguous", "unflatten",
               "movedim", "moveaxis", "broadcast_to", "narrow", "select", "unbind", "split",
-              "split_with_sizes", "chunk", "tensor_split", "alias", "sum", "nansum", "to",
+              "split_with_sizes", "chunk", "tensor_split", "unsafe_split", "unsafe_chunk",
+              "alias", "sum", "nansum", "to",
               "type_as", "float", "double", "half", "cpu", "expand_as", "cumsum"):
     JVP[_name] = _linear(_name)
 JVP["mean"] = _mean_rule

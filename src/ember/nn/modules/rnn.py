@@ -8,8 +8,11 @@ from typing import Any
 import numpy as np
 
 from ..._tensor import Tensor
+from ...autograd.graph import Node
 from ...ops import pointwise
+from ...ops._core import attach_outputs, needs_grad
 from ...ops.joining import cat, stack
+from ...ops.shape import unsafe_chunk
 from .. import _functional as F
 from .. import init
 from ..parameter import zeros_parameter as _empty
@@ -126,8 +129,10 @@ class RNNBase(Module):
         if x.shape[2] != self.input_size:
             raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected "
                                f"{self.input_size}, got {x.shape[2]}")
+        if seq == 0:
+            raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
         dirs = 2 if self.bidirectional else 1
-        hx = self._initial_state(hx, n, batched, dirs, x)
+        states = self._layer_states(self._initial_state(hx, n, batched, dirs, x))
         finals: list = []
         layer_in = x
         for layer in range(self.num_layers):
@@ -139,14 +144,8 @@ class RNNBase(Module):
                 b_ih = getattr(self, f"bias_ih_l{layer}{suffix}") if self.bias else None
                 b_hh = getattr(self, f"bias_hh_l{layer}{suffix}") if self.bias else None
                 k = layer * dirs + d
-                state = self._state_at(hx, k)
-                xw = F.linear(layer_in, w_ih, b_ih).unbind(0)
-                steps = range(seq - 1, -1, -1) if d == 1 else range(seq)
-                ys: list = [None] * seq
-                for t in steps:
-                    state = self._cell(xw[t], state, w_hh, b_hh)
-                    ys[t] = state[0] if isinstance(state, tuple) else state
-                outs.append(stack(ys, 0) if seq else layer_in[:, :, :0])
+                y, state = self._layer(layer_in, w_ih, w_hh, b_ih, b_hh, states[k], d == 1)
+                outs.append(y)
                 finals.append(state)
             layer_in = outs[0] if dirs == 1 else cat(outs, 2)
             if self.dropout and self.training and layer < self.num_layers - 1:
@@ -164,6 +163,18 @@ class RNNBase(Module):
             raise RuntimeError(f"For {kind} input, hx should also be {3 if batched else 2}-D "
                                f"but got {hx.dim()}-D tensor")
 
+    def _layer(self, x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Any, b_hh: Any, state: Any,
+               reverse: bool) -> tuple:
+        """One layer and direction over the whole sequence x: (its outputs, its last
+        state), composed of ember ops step by step."""
+        xw = F.linear(x, w_ih, b_ih).unbind(0)
+        seq = x.shape[0]
+        ys: list = [None] * seq
+        for t in (range(seq - 1, -1, -1) if reverse else range(seq)):
+            state = self._cell(xw[t], state, w_hh, b_hh)
+            ys[t] = state[0] if isinstance(state, tuple) else state
+        return stack(ys, 0), state
+
     def _initial_state(self, hx: Any, n: int, batched: bool, dirs: int, x: Tensor,
                        which: str = "hidden") -> Any:
         shape = (self.num_layers * dirs, n, self.hidden_size)
@@ -175,8 +186,9 @@ class RNNBase(Module):
             raise RuntimeError(f"Expected {which} size {shape}, got {list(hx.shape)}")
         return hx
 
-    def _state_at(self, hx: Any, k: int) -> Any:
-        return hx[k]
+    def _layer_states(self, hx: Any) -> Any:
+        # The initial state of each layer and direction, as torch takes them apart.
+        return hx.unbind(0)
 
     def _final(self, finals: list, batched: bool) -> Any:
         h = stack(finals, 0)
@@ -230,19 +242,33 @@ class LSTM(RNNBase):
             raise RuntimeError(f"For {kind} input, hx and cx should also be {dims}-D but got "
                                f"({hx[0].dim()}-D, {hx[1].dim()}-D) tensors")
 
-    def _state_at(self, hx: Any, k: int) -> Any:
-        return (hx[0][k], hx[1][k])
+    def _layer_states(self, hx: Any) -> Any:
+        h, c = hx
+        if self._fused(h):
+            return [(h[k], c[k]) for k in range(h.shape[0])]
+        return list(zip(h.unbind(0), c.unbind(0)))
+
+    def _fused(self, x: Tensor) -> bool:
+        # torch runs a float32 LSTM layer on the CPU as one oneDNN kernel, one node in the
+        # graph; other dtypes step by step.
+        return x._data.dtype == np.float32 and not self.proj_size
 
     def _cell(self, x: Tensor, state: tuple, w_hh: Tensor, b_hh: Any) -> tuple:
         h, c = state
         gates = F.linear(h, w_hh, b_hh) + x
-        i, f, g, o = gates.chunk(4, 1)
+        i, f, g, o = unsafe_chunk(gates, 4, 1)
         i = pointwise.sigmoid(i)
         f = pointwise.sigmoid(f)
         g = pointwise.tanh(g)
         o = pointwise.sigmoid(o)
         c = f * c + i * g
         return (o * pointwise.tanh(c), c)
+
+    def _layer(self, x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Any, b_hh: Any, state: Any,
+               reverse: bool) -> tuple:
+        if not self._fused(x):
+            return super()._layer(x, w_ih, w_hh, b_ih, b_hh, state, reverse)
+        return _lstm_layer(x, w_ih, w_hh, b_ih, b_hh, state[0], state[1], reverse)
 
     def _final(self, finals: list, batched: bool) -> Any:
         h = stack([s[0] for s in finals], 0)
@@ -263,8 +289,8 @@ class GRU(RNNBase):
         super().__init__("GRU", *args, **kwargs)
 
     def _cell(self, x: Tensor, h: Tensor, w_hh: Tensor, b_hh: Any) -> Tensor:
-        xr, xz, xn = x.chunk(3, 1)
-        hr, hz, hn = F.linear(h, w_hh, b_hh).chunk(3, 1)
+        xr, xz, xn = unsafe_chunk(x, 3, 1)
+        hr, hz, hn = unsafe_chunk(F.linear(h, w_hh, b_hh), 3, 1)
         # torch's operand order (the same values; the graph reads as torch's)
         r = pointwise.sigmoid(hr + xr)
         z = pointwise.sigmoid(hz + xz)
@@ -382,3 +408,109 @@ class GRUCell(RNNCellBase):
         x, h, batched = self._prepare(input, hx)
         h = GRU._cell(self, self._input_gates(x), h, self.weight_hh, self.bias_hh)
         return h if batched else h.squeeze(0)
+
+
+# -- one LSTM layer as one node ------------------------------------------------------------
+# The forward and backward are written once for NumPy arrays (forward, plain backward) and
+# for ember tensors (create_graph): they use only what both have (@, *, +, -, .T, indexing,
+# sum(0), reshape) and take stack, cat, sigmoid and tanh as arguments.
+
+def _np_sigmoid(x: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        return 1 / (1 + np.exp(-x))
+
+
+def _lstm_steps(x: Any, w_ih: Any, w_hh: Any, b_ih: Any, b_hh: Any, h: Any, c: Any,
+                reverse: bool, sigmoid: Any, tanh: Any) -> list:
+    """Runs the layer; per time step (in time order) its gate activations i, f, g, o, its
+    cell c and tanh(c), and the hidden and cell states it started from."""
+    hs = w_hh.shape[1]
+    xw = x @ w_ih.T
+    if b_ih is not None:
+        xw = xw + b_ih
+    acts: list = [None] * x.shape[0]
+    for t in (range(x.shape[0] - 1, -1, -1) if reverse else range(x.shape[0])):
+        z = xw[t] + h @ w_hh.T
+        if b_hh is not None:
+            z = z + b_hh
+        i, f = sigmoid(z[:, :hs]), sigmoid(z[:, hs:2 * hs])
+        g, o = tanh(z[:, 2 * hs:3 * hs]), sigmoid(z[:, 3 * hs:])
+        c_new = f * c + i * g
+        tc = tanh(c_new)
+        acts[t] = (i, f, g, o, c_new, tc, h, c)
+        h, c = o * tc, c_new
+    return acts
+
+
+def _lstm_backward(x: Any, w_ih: Any, w_hh: Any, acts: list, g_out: Any, g_hy: Any, g_cy: Any,
+                   reverse: bool, stack_fn: Any, cat_fn: Any) -> tuple:
+    """Backpropagation through time: the gradients of input, w_ih, w_hh, the bias, h0, c0."""
+    dh, dc = g_hy, g_cy
+    dz: list = [None] * len(acts)
+    dw_hh = None
+    for t in (range(len(acts)) if reverse else range(len(acts) - 1, -1, -1)):
+        i, f, g, o, _, tc, h_prev, c_prev = acts[t]
+        dh = dh + g_out[t]
+        dc = dc + dh * o * (1 - tc * tc)
+        z = cat_fn([dc * g * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - g * g),
+                    dh * tc * o * (1 - o)])
+        dc = dc * f
+        dz[t] = z
+        step = z.T @ h_prev
+        dw_hh = step if dw_hh is None else dw_hh + step
+        dh = z @ w_hh
+    dzs = stack_fn(dz)
+    gates = dzs.shape[-1]
+    dw_ih = dzs.reshape(-1, gates).T @ x.reshape(-1, x.shape[-1])
+    return dzs @ w_ih, dw_ih, dw_hh, dzs.sum(0).sum(0), dh, dc
+
+
+class MkldnnRnnLayerBackward0(Node):
+    """The node of one layer and direction of a float32 LSTM, as torch's CPU kernel records
+    it: edges to the layer's input, w_ih, w_hh, b_ih, b_hh, hx and cx; outputs the layer's
+    output, hy and cy."""
+
+    __slots__ = ()
+    n_outputs = 3
+
+    def apply(self, grads: Any, graph: bool) -> tuple:
+        x, w_ih, w_hh, b_ih, b_hh, h0, c0 = self.unpack(graph)
+        reverse, acts = self._ctx
+        if graph:
+            acts = _lstm_steps(x, w_ih, w_hh, b_ih, b_hh, h0, c0, reverse, pointwise.sigmoid,
+                               pointwise.tanh)
+            zeros = Tensor._make
+            stack_fn, cat_fn = (lambda ts: stack(ts, 0)), (lambda ts: cat(ts, 1))
+        else:
+            zeros = np.asarray
+            stack_fn, cat_fn = np.stack, (lambda ts: np.concatenate(ts, 1))
+        shapes = ((x.shape[0],) + tuple(h0.shape), h0.shape, c0.shape)
+        g_out, g_hy, g_cy = (g if g is not None else zeros(np.zeros(s, np.float32))
+                             for g, s in zip(grads, shapes))
+        dx, dw_ih, dw_hh, db, dh0, dc0 = _lstm_backward(x, w_ih, w_hh, acts, g_out, g_hy, g_cy,
+                                                        reverse, stack_fn, cat_fn)
+        out = (dx, dw_ih, dw_hh, db, db if graph else db.copy(), dh0, dc0)
+        edges = self._next
+        return tuple(g if edges[2 * k] is not None else None for k, g in enumerate(out))
+
+
+MkldnnRnnLayerBackward0.__module__ = "ember.autograd.graph"
+
+
+def _lstm_layer(x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Any, b_hh: Any, h0: Tensor,
+                c0: Tensor, reverse: bool) -> tuple:
+    """One float32 LSTM layer and direction computed in NumPy and recorded as one node:
+    (output, (hy, cy))."""
+    if not x.is_contiguous():
+        # torch's kernel takes its input contiguous (batch_first inputs are transposed).
+        x = x.contiguous()
+    arrays = [None if v is None else v._data for v in (x, w_ih, w_hh, b_ih, b_hh, h0, c0)]
+    acts = _lstm_steps(*arrays, reverse, _np_sigmoid, np.tanh)
+    last = acts[0] if reverse else acts[-1]
+    out = Tensor._make(np.stack([a[3] * a[5] for a in acts]))
+    hy, cy = Tensor._make(last[3] * last[5]), Tensor._make(last[4])
+    inputs = (x, w_ih, w_hh, b_ih, b_hh, h0, c0)
+    if needs_grad(*inputs):
+        attach_outputs(MkldnnRnnLayerBackward0, (out, hy, cy), inputs, inputs,
+                       (reverse, acts))
+    return out, (hy, cy)
