@@ -14,7 +14,7 @@ import torch.nn as tnn
 
 import ember
 import ember.nn as enn
-from helpers import assert_same
+from helpers import assert_same, check_op, same_error
 
 
 def _qualified(cls: type) -> str:
@@ -133,3 +133,30 @@ def test_rnn_base(cls):
     before = e(x)[0].detach().numpy()
     assert e.flatten_parameters() is None
     assert np.array_equal(e(x)[0].detach().numpy(), before)
+
+
+@pytest.mark.parametrize("shape,groups", [((2, 6, 3), 3), ((1, 4, 2, 2), 2), ((2, 4, 0), 2),
+                                          ((3, 5, 1, 2, 1), 5), ((2, 6), 2), ((2, 6, 3), 4),
+                                          ((2, 6, 3), 0)])
+def test_channel_shuffle(shape, groups):
+    check_op(lambda lib, x: lib.nn.ChannelShuffle(groups)(x),
+             [np.random.default_rng(0).standard_normal(shape)])
+
+
+def test_channel_shuffle_keeps_integers_and_checks_groups():
+    x = np.arange(24).reshape(2, 4, 3)
+    assert_same(enn.functional.channel_shuffle(ember.from_numpy(x), 2),
+                tnn.functional.channel_shuffle(torch.from_numpy(x), 2))
+    same_error(lambda: enn.functional.channel_shuffle(ember.ones(2, 4, 3), 2.0),
+               lambda: tnn.functional.channel_shuffle(torch.ones(2, 4, 3), 2.0))
+
+
+@pytest.mark.parametrize("make,shape", [
+    (lambda nn: nn.Unfold(2), (1, 2, 3, 4)),
+    (lambda nn: nn.Unfold((2, 1), dilation=1, padding=1, stride=2), (2, 1, 3, 3)),
+    (lambda nn: nn.Fold((3, 4), 2), (1, 8, 6)),
+    (lambda nn: nn.Fold(4, (2, 2), stride=2), (2, 4, 4)),
+])
+def test_fold_layers(make, shape):
+    assert repr(make(enn)) == repr(make(tnn))
+    check_op(lambda lib, x: make(lib.nn)(x), [np.random.default_rng(1).standard_normal(shape)])

@@ -22,6 +22,7 @@ from ..ops.nn_ops import (
     batch_norm,
     binary_cross_entropy,
     celu,
+    channel_shuffle,
     elu,
     embedding,
     embedding_bag,
@@ -73,7 +74,7 @@ __all__ = [
     "triplet_margin_loss", "pixel_shuffle", "pixel_unshuffle", "instance_norm",
     "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool1d_with_indices",
     "adaptive_max_pool2d_with_indices", "rrelu", "rrelu_", "embedding_bag", "gumbel_softmax",
-    "rms_norm",
+    "rms_norm", "channel_shuffle",
 ]
 
 sigmoid = pointwise.sigmoid

@@ -1621,6 +1621,41 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     return out
 
 
+def _channel_shuffle(m: Any, x: Any, groups: int) -> Any:
+    # (N, C, *) -> (N, g, C/g, *) -> (N, C/g, g, *) -> (N, C, *), for arrays or tensors.
+    shape = tuple(x.shape)
+    split = shape[:1] + (groups, shape[1] // groups) + shape[2:]
+    return m.reshape(m.transpose(m.reshape(x, split), 1, 2), shape)
+
+
+# The shuffle by C/g groups undoes the shuffle by g.
+ChannelShuffleBackward0 = node_class(
+    "ChannelShuffleBackward0",
+    lambda m, g, groups: _channel_shuffle(m, g, g.shape[1] // groups))
+
+
+def channel_shuffle(input: Tensor, groups: int) -> Tensor:
+    """Divide the channels in a tensor of shape (N, C, *) into g groups and rearrange them
+    as (N, C/g, g, *), keeping the original tensor shape."""
+    if not isinstance(groups, int) or isinstance(groups, bool):
+        raise TypeError("channel_shuffle(): argument 'groups' (position 2) must be int, not "
+                        f"{type(groups).__name__}")
+    x = input._data
+    if x.ndim <= 2:
+        raise RuntimeError("channel_shuffle expects input with > 2 dims, but got input with "
+                           f"sizes {list(x.shape)}")
+    if groups <= 0:
+        raise RuntimeError("Number of groups to divide channels in must be positive. Value of "
+                           f"groups:{groups}")
+    if x.shape[1] % groups:
+        raise RuntimeError(f"Number of channels must be divisible by groups. Got {x.shape[1]} "
+                           f"channels and {groups} groups.")
+    out = wrap(np.ascontiguousarray(_channel_shuffle(_math.raw, x, groups)))
+    if needs_grad(input):
+        attach(ChannelShuffleBackward0, out, (input,), (), (groups,))
+    return out
+
+
 RreluWithNoiseBackward0 = node_class("RreluWithNoiseBackward0",
                                      lambda m, g, x, noise: m.tie(g * m.const(noise), x))
 RreluWithNoiseBackward1 = node_class("RreluWithNoiseBackward1",
