@@ -5,12 +5,14 @@ layer, and its saved-tensor checks."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
 
 import ember
-from helpers import assert_same
+from helpers import assert_same, same_error
 
 
 def _names(fn, seen=None, out=None):
@@ -167,3 +169,45 @@ def test_unsafe_split_and_chunk():
         sum((p * (k + 1)).sum() for k, p in enumerate(ep)).backward()
         sum((p * (k + 1)).sum() for k, p in enumerate(tp)).backward()
         assert_same(ex.grad, tx.grad)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("kw", [{}, {"num_layers": 2, "bidirectional": True,
+                                     "batch_first": True}])
+def test_lstm_with_projections(dtype, kw):
+    with pytest.warns(UserWarning, match="LSTM with projections") if dtype == "float32" \
+            else warnings.catch_warnings():
+        e, t = _twins("LSTM", dtype, proj_size=2, **kw)
+        assert [n for n, _ in e.named_parameters()] == [n for n, _ in t.named_parameters()]
+        assert repr(e) == repr(t)
+        rng = np.random.default_rng(4)
+        x = rng.standard_normal((2, 5, 3) if kw else (5, 2, 3)).astype(dtype)
+        layers = t.num_layers * (2 if t.bidirectional else 1)
+        h0 = rng.standard_normal((layers, 2, 2)).astype(dtype)
+        c0 = rng.standard_normal((layers, 2, 4)).astype(dtype)
+        leaves = [(_leaf(ember, a), _leaf(torch, a)) for a in (x, h0, c0)]
+        eo, (eh, ec) = e(leaves[0][0], (leaves[1][0], leaves[2][0]))
+        to, (th, tc) = t(leaves[0][1], (leaves[1][1], leaves[2][1]))
+    assert _names(eo.grad_fn) == _names(to.grad_fn)
+    tol = {"rtol": 1e-5, "atol": 1e-6} if dtype == "float32" else {}
+    assert_same([eo, eh, ec], [to, th, tc], **tol)
+    (eo.sum() + (eh ** 2).sum() + ec.sum()).backward()
+    (to.sum() + (th ** 2).sum() + tc.sum()).backward()
+    for a, b in leaves:
+        assert_same(a.grad, b.grad, **tol)
+    for a, b in zip(e.parameters(), t.parameters()):
+        assert_same(a.grad, b.grad, rtol=1e-4 if dtype == "float32" else None,
+                    atol=1e-5 if dtype == "float32" else None)
+
+
+@pytest.mark.parametrize("make", [
+    lambda nn: nn.LSTM(3, 4, proj_size=-1), lambda nn: nn.LSTM(3, 4, proj_size=4),
+    lambda nn: nn.GRU(3, 4, proj_size=2),
+    lambda nn: nn.LSTM(3, 4, proj_size=2)(
+        (torch if nn is torch.nn else ember).zeros(2, 1, 3),
+        tuple((torch if nn is torch.nn else ember).zeros(1, 1, 4) for _ in range(2))),
+])
+def test_projection_errors(make):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        same_error(lambda: make(ember.nn), lambda: make(torch.nn))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -43,6 +44,13 @@ class RNNBase(Module):
             raise ValueError("hidden_size must be greater than zero")
         if num_layers <= 0:
             raise ValueError("num_layers must be greater than zero")
+        if proj_size < 0:
+            raise ValueError("proj_size should be a positive integer or zero to disable "
+                             "projections")
+        if proj_size >= hidden_size:
+            raise ValueError("proj_size has to be smaller than hidden_size")
+        if proj_size and mode != "LSTM":
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
         self.mode = mode
         self.input_size = input_size
         self.hidden_size = hidden_size
@@ -54,18 +62,22 @@ class RNNBase(Module):
         self.proj_size = proj_size
         dirs = 2 if bidirectional else 1
         gate = self._gates * hidden_size
+        # An LSTM with projections carries its hidden state at proj_size.
+        state = proj_size or hidden_size
         self._flat_weights_names: list = []
         self._all_weights: list = []
         for layer in range(num_layers):
             for d in range(dirs):
-                in_size = input_size if layer == 0 else hidden_size * dirs
+                in_size = input_size if layer == 0 else state * dirs
                 suffix = "_reverse" if d == 1 else ""
                 names = [f"weight_ih_l{layer}{suffix}", f"weight_hh_l{layer}{suffix}"]
-                params = [_empty(gate, in_size, dtype=dtype), _empty(gate, hidden_size,
-                                                                     dtype=dtype)]
+                params = [_empty(gate, in_size, dtype=dtype), _empty(gate, state, dtype=dtype)]
                 if bias:
                     names += [f"bias_ih_l{layer}{suffix}", f"bias_hh_l{layer}{suffix}"]
                     params += [_empty(gate, dtype=dtype), _empty(gate, dtype=dtype)]
+                if proj_size:
+                    names.append(f"weight_hr_l{layer}{suffix}")
+                    params.append(_empty(proj_size, hidden_size, dtype=dtype))
                 for n, p in zip(names, params):
                     setattr(self, n, p)
                 self._flat_weights_names.extend(names)
@@ -143,8 +155,10 @@ class RNNBase(Module):
                 w_hh = getattr(self, f"weight_hh_l{layer}{suffix}")
                 b_ih = getattr(self, f"bias_ih_l{layer}{suffix}") if self.bias else None
                 b_hh = getattr(self, f"bias_hh_l{layer}{suffix}") if self.bias else None
+                w_hr = getattr(self, f"weight_hr_l{layer}{suffix}") if self.proj_size else None
                 k = layer * dirs + d
-                y, state = self._layer(layer_in, w_ih, w_hh, b_ih, b_hh, states[k], d == 1)
+                y, state = self._layer(layer_in, w_ih, w_hh, b_ih, b_hh, states[k], d == 1,
+                                       w_hr)
                 outs.append(y)
                 finals.append(state)
             layer_in = outs[0] if dirs == 1 else cat(outs, 2)
@@ -164,20 +178,21 @@ class RNNBase(Module):
                                f"but got {hx.dim()}-D tensor")
 
     def _layer(self, x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Any, b_hh: Any, state: Any,
-               reverse: bool) -> tuple:
+               reverse: bool, w_hr: Any = None) -> tuple:
         """One layer and direction over the whole sequence x: (its outputs, its last
-        state), composed of ember ops step by step."""
+        state), composed of ember ops step by step (w_hr: an LSTM's projection)."""
         xw = F.linear(x, w_ih, b_ih).unbind(0)
         seq = x.shape[0]
         ys: list = [None] * seq
+        proj = () if w_hr is None else (w_hr,)
         for t in (range(seq - 1, -1, -1) if reverse else range(seq)):
-            state = self._cell(xw[t], state, w_hh, b_hh)
+            state = self._cell(xw[t], state, w_hh, b_hh, *proj)
             ys[t] = state[0] if isinstance(state, tuple) else state
         return stack(ys, 0), state
 
     def _initial_state(self, hx: Any, n: int, batched: bool, dirs: int, x: Tensor,
-                       which: str = "hidden") -> Any:
-        shape = (self.num_layers * dirs, n, self.hidden_size)
+                       which: str = "hidden", size: int = 0) -> Any:
+        shape = (self.num_layers * dirs, n, size or self.hidden_size)
         if hx is None:
             return Tensor._make(np.zeros(shape, x._data.dtype))
         if not batched:
@@ -229,10 +244,13 @@ class LSTM(RNNBase):
         super().__init__("LSTM", *args, **kwargs)
 
     def _initial_state(self, hx: Any, n: int, batched: bool, dirs: int, x: Tensor) -> Any:
+        sizes = (self.proj_size or self.hidden_size, self.hidden_size)
         if hx is None:
-            z = super()._initial_state(None, n, batched, dirs, x)
-            return (z, z)
-        return tuple(super(LSTM, self)._initial_state(h, n, batched, dirs, x, f"hidden[{i}]")
+            h, c = (super(LSTM, self)._initial_state(None, n, batched, dirs, x, size=s)
+                    for s in sizes)
+            return (h, h) if sizes[0] == sizes[1] else (h, c)
+        return tuple(super(LSTM, self)._initial_state(h, n, batched, dirs, x, f"hidden[{i}]",
+                                                      sizes[i])
                      for i, h in enumerate(hx))
 
     def _check_hx_dims(self, hx: Any, batched: bool) -> None:
@@ -253,7 +271,8 @@ class LSTM(RNNBase):
         # graph; other dtypes step by step.
         return x._data.dtype == np.float32 and not self.proj_size
 
-    def _cell(self, x: Tensor, state: tuple, w_hh: Tensor, b_hh: Any) -> tuple:
+    def _cell(self, x: Tensor, state: tuple, w_hh: Tensor, b_hh: Any,
+              w_hr: Any = None) -> tuple:
         h, c = state
         gates = F.linear(h, w_hh, b_hh) + x
         i, f, g, o = unsafe_chunk(gates, 4, 1)
@@ -262,12 +281,13 @@ class LSTM(RNNBase):
         g = pointwise.tanh(g)
         o = pointwise.sigmoid(o)
         c = f * c + i * g
-        return (o * pointwise.tanh(c), c)
+        h = o * pointwise.tanh(c)
+        return (h if w_hr is None else h.matmul(w_hr.t()), c)
 
     def _layer(self, x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Any, b_hh: Any, state: Any,
-               reverse: bool) -> tuple:
+               reverse: bool, w_hr: Any = None) -> tuple:
         if not self._fused(x):
-            return super()._layer(x, w_ih, w_hh, b_ih, b_hh, state, reverse)
+            return super()._layer(x, w_ih, w_hh, b_ih, b_hh, state, reverse, w_hr)
         return _lstm_layer(x, w_ih, w_hh, b_ih, b_hh, state[0], state[1], reverse)
 
     def _final(self, finals: list, batched: bool) -> Any:
@@ -276,6 +296,9 @@ class LSTM(RNNBase):
         return (h, c) if batched else (h.squeeze(1), c.squeeze(1))
 
     def forward(self, input: Tensor, hx: Any = None) -> tuple:
+        if self.proj_size and input._data.dtype == np.float32:
+            warnings.warn("LSTM with projections is not supported with oneDNN. Using default "
+                          "implementation.", UserWarning, stacklevel=2)
         out, hc, _ = self._run(input, hx)
         return out, hc
 
