@@ -68,6 +68,32 @@ CASES = {
     "lstmcell_batch1": lambda l: l.nn.LSTMCell(3, 4)(l.ones(2, 3),
                                                     (l.zeros(2, 4), l.zeros(3, 4))),
     "lstmcell_unbatched": lambda l: l.nn.LSTMCell(3, 4)(l.ones(3), (l.zeros(5), l.zeros(4))),
+    "layer_norm_weight": lambda l: l.nn.functional.layer_norm(l.ones(2, 3), (3,), l.ones(2)),
+    "layer_norm_bias": lambda l: l.nn.functional.layer_norm(l.ones(2, 3), (3,), None,
+                                                            l.ones(1, 3)),
+    "group_norm_weight": lambda l: l.nn.functional.group_norm(l.ones(2, 4, 3), 2, l.ones(3)),
+    "group_norm_bias": lambda l: l.nn.functional.group_norm(l.ones(2, 4, 3), 2, None,
+                                                            l.ones(1, 4)),
+    "conv_bias": lambda l: l.nn.functional.conv1d(l.ones(1, 2, 4), l.ones(3, 2, 2),
+                                                  l.ones(1, 3)),
+    "conv_transpose_bias": lambda l: l.nn.functional.conv_transpose2d(
+        l.ones(1, 4, 4, 4), l.ones(4, 2, 2, 2), l.ones(2), groups=2),
+    "conv_groups": lambda l: l.nn.functional.conv2d(l.ones(1, 2, 4, 4), l.ones(3, 1, 2, 2),
+                                                    groups=2),
+    "conv_unbatched_channels": lambda l: l.nn.functional.conv2d(l.ones(2, 4, 4),
+                                                                l.ones(3, 1, 2, 2), groups=3),
+    "linear_bias": lambda l: l.nn.functional.linear(l.ones(5, 2, 3), l.ones(4, 3), l.ones(3)),
+    "linear_bias_1d": lambda l: l.nn.functional.linear(l.ones(3), l.ones(4, 3), l.ones(3)),
+    "adaptive_avg_negative": lambda l: l.nn.functional.adaptive_avg_pool1d(l.ones(1, 1, 4),
+                                                                           -1),
+    "adaptive_max_negative": lambda l: l.nn.functional.adaptive_max_pool2d(l.ones(1, 1, 4, 4),
+                                                                           (-1, 2)),
+    "fold_columns": lambda l: l.nn.functional.fold(l.ones(1, 7, 6), (3, 4), 2),
+    "fold_blocks": lambda l: l.nn.functional.fold(l.ones(1, 8, 5), (3, 4), 2),
+    "cosine_embedding_target": lambda l: l.nn.functional.cosine_embedding_loss(
+        l.ones(2, 3), l.ones(2, 3), l.ones(3)),
+    "hinge_target": lambda l: l.nn.functional.hinge_embedding_loss(l.ones(2, 3), l.ones(3, 3)),
+    "where_broadcast": lambda l: l.where(l.ones(2) > 0, l.ones(3), l.ones(2)),
 }
 
 

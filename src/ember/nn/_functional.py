@@ -198,6 +198,9 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"mat1 and mat2 must have the same dtype, but got {input.dtype._name.capitalize()}"
             f" and {weight.dtype._name.capitalize()}"
             if hasattr(input.dtype, "_name") else "mat1 and mat2 must have the same dtype")
+    if bias is not None and bias._data.shape != weight._data.shape[:1]:
+        # A bias that does not broadcast to the product's rows gets torch's expand error.
+        bias.detach().expand(_numel(x.shape[:-1]) if x.ndim > 1 else 1, weight._data.shape[0])
     wt = weight.t()
     if bias is not None and x.ndim == 2:
         return addmm(bias, input, wt)
@@ -760,6 +763,16 @@ def fold(input: Tensor, output_size: Any, kernel_size: Any, dilation: Any = 1,
         raise NotImplementedError(f"Input Error: Only unbatched (2D) or batched (3D) input "
                                   f"Tensors are supported (got {x.ndim}D)")
     o, k, d, p, s = (_pair(v) for v in (output_size, kernel_size, dilation, padding, stride))
+    cols, blocks = x.shape[-2:]
+    if cols % (k[0] * k[1]):
+        raise RuntimeError("Expected size of input's dimension 1 to be divisible by the product "
+                           f"of kernel_size, but got input.size(1)={cols} and kernel_size={k}.")
+    n = [(o[i] + 2 * p[i] - d[i] * (k[i] - 1) - 1) // s[i] + 1 for i in range(2)]
+    if blocks != n[0] * n[1]:
+        raise RuntimeError(f"Given output_size={o}, kernel_size={k}, dilation={d}, padding={p}, "
+                           f"stride={s}, expected size of input's dimension 2 to match the "
+                           f"calculated number of sliding blocks {n[0]} * {n[1]} = "
+                           f"{n[0] * n[1]}, but got input.size(2)={blocks}.")
     t = input if x.ndim == 3 else input.unsqueeze(0)
     out = nn_ops._col2im(t, o, k, d, (p[0], p[0], p[1], p[1]), s)
     return out if x.ndim == 3 else out.squeeze(0)

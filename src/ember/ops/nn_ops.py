@@ -322,18 +322,26 @@ def _conv_checks(x: np.ndarray, w: np.ndarray, groups: int, nd: int, transposed:
     cin = x.shape[1] if x.ndim == nd + 2 else x.shape[0]
     if groups <= 0:
         raise RuntimeError("non-positive groups is not supported")
+    shape = "[" + ", ".join(str(v) for v in w.shape) + "]"
+    if w.shape[0] % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} "
+                           f"at dimension 0, but got weight of size [{shape}] instead")
+    # torch checks an unbatched input after giving it its batch dimension.
+    xs = list(x.shape) if x.ndim == nd + 2 else [1] + list(x.shape)
     if not transposed and cin != w.shape[1] * groups:
-        shape = "[" + ", ".join(str(v) for v in w.shape) + "]"
-        xs = "[" + ", ".join(str(v) for v in x.shape) + "]"
         raise RuntimeError(
             f"Given groups={groups}, weight of size {shape}, expected input{xs} to have "
             f"{w.shape[1] * groups} channels, but got {cin} channels instead")
     if transposed and cin != w.shape[0]:
-        shape = "[" + ", ".join(str(v) for v in w.shape) + "]"
-        xs = "[" + ", ".join(str(v) for v in x.shape) + "]"
         raise RuntimeError(
             f"Given transposed=1, weight of size {shape}, expected input{xs} to have "
             f"{w.shape[0]} channels, but got {cin} channels instead")
+    cout = w.shape[1] * groups if transposed else w.shape[0]
+    if bias is not None and (bias._data.ndim != 1 or bias._data.shape[0] != cout):
+        given = "Given transposed=1, weight" if transposed else "Given weight"
+        raise RuntimeError(
+            f"{given} of size {shape}, expected bias to be 1-dimensional with {cout} elements, "
+            f"but got bias of size {list(bias._data.shape)} instead")
     if x.dtype != w.dtype:
         raise RuntimeError(
             f"Input type ({_legacy(x)}) and weight type ({_legacy(w)}) should be the same")
@@ -675,6 +683,9 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
     x = input._data
     h, w, oh, ow = _adaptive_sizes(
         x, output_size, "adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got")
+    if oh < 0 or ow < 0:
+        raise RuntimeError("adaptive_avg_pool2d: elements of output_size must be greater than or "
+                           f"equal to 0 but received {{{oh}, {ow}}}")
     ph = _adaptive_matrix(h, oh, x.dtype)
     pw = _adaptive_matrix(w, ow, x.dtype)
     out = wrap(np.ascontiguousarray(ph @ x @ pw.T))
@@ -702,6 +713,9 @@ def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = 
     x = input._data
     h, w, oh, ow = _adaptive_sizes(
         x, output_size, "adaptive_max_pool2d(): Expected 3D or 4D tensor, but got:")
+    if oh < 0 or ow < 0:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(oh, ow)}: "
+                           f"{list(x.shape[:-2]) + [oh, ow]}")
     planes = x.reshape(-1, h * w)
     idx = np.empty((planes.shape[0], oh * ow), np.int64)
     grid = np.arange(h * w, dtype=np.int64).reshape(h, w)
@@ -889,6 +903,11 @@ def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = Non
         normalized_shape = (normalized_shape,)
     ns = tuple(normalized_shape)
     k = len(ns)
+    for name, v in (("weight", weight), ("bias", bias)):
+        if v is not None and v._data.shape != ns:
+            raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but "
+                               f"got {name} of shape {list(v._data.shape)} and normalized_shape "
+                               f"= {list(ns)}")
     if x.shape[x.ndim - k:] != ns or x.ndim < k:
         raise RuntimeError(
             f"Given normalized_shape={list(ns)}, expected input with shape [*, "
@@ -911,6 +930,13 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
         raise RuntimeError(f"Expected number of channels in input to be divisible by "
                            f"num_groups, but got input of shape {list(x.shape)} and "
                            f"num_groups={num_groups}")
+    for name, v in (("weight", weight), ("bias", bias)):
+        if v is not None and v._data.shape != (c,):
+            # torch prints the weight's shape in both messages ([0] with no weight).
+            shown = [0] if weight is None else list(weight._data.shape)
+            raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of "
+                               f"channels in input, but got {name} of shape {shown} and input "
+                               f"of shape {list(x.shape)}")
     xg = input.reshape(n, num_groups, -1)
     normed = _group_normed(xg, eps)
     y = normed.reshape(x.shape)

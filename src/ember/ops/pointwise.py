@@ -725,6 +725,9 @@ def where(condition: Tensor, input: Any = None, other: Any = None) -> Tensor:
     if c.dtype.kind != "b":
         raise RuntimeError("where expected condition to be a boolean tensor, but got a tensor "
                            f"with dtype {condition.dtype._legacy}")
+    # torch broadcasts condition, input and other in that order (and says so when it fails).
+    broadcast_shape(broadcast_shape(c.shape, np.shape(getattr(input, "_data", input))),
+                    np.shape(getattr(other, "_data", other)))
     a, b, x, y, dt = operands(input, other) if isinstance(input, Tensor) or \
         isinstance(other, Tensor) else (None, None, *_two_numbers(input, other))
     out = wrap(fix_dtype(np.where(c, x, y), dt))
