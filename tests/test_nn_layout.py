@@ -160,3 +160,25 @@ def test_channel_shuffle_keeps_integers_and_checks_groups():
 def test_fold_layers(make, shape):
     assert repr(make(enn)) == repr(make(tnn))
     check_op(lambda lib, x: make(lib.nn)(x), [np.random.default_rng(1).standard_normal(shape)])
+
+
+@pytest.mark.parametrize("make,attr", [
+    (lambda nn: nn.Softmax(1), "dim"), (lambda nn: nn.LogSoftmax(1), "dim"),
+    (lambda nn: nn.Softmin(1), "dim"), (lambda nn: nn.Conv1d(2, 2, 3), "padding_mode"),
+    (lambda nn: nn.Upsample(scale_factor=2.0), "recompute_scale_factor"),
+    (lambda nn: nn.LSTM(3, 4), "proj_size"),
+    (lambda nn: nn.TransformerEncoderLayer(4, 2), "activation"),
+    (lambda nn: nn.TransformerDecoderLayer(4, 2), "activation"),
+])
+def test_unpickling_modules_from_older_torch(make, attr):
+    # A module pickled by an older torch lacks the attribute; unpickling gives torch's default.
+    restored = []
+    for nn in (enn, tnn):
+        m = make(nn)
+        state = dict(m.__dict__)
+        del state[attr]
+        fresh = type(m).__new__(type(m))
+        fresh.__setstate__(state)
+        value = getattr(fresh, attr)
+        restored.append(value.__name__ if callable(value) else value)
+    assert restored[0] == restored[1]

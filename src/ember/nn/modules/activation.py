@@ -353,6 +353,11 @@ class Softmax(Module):
         super().__init__()
         self.dim = dim
 
+    def __setstate__(self, state: dict) -> None:
+        # Modules pickled before torch gave Softmax a dim lack it.
+        state.setdefault("dim", None)
+        super().__setstate__(state)
+
     def forward(self, input: Tensor) -> Tensor:
         return F.softmax(input, self.dim)
 
@@ -367,6 +372,11 @@ class LogSoftmax(Module):
         super().__init__()
         self.dim = dim
 
+    def __setstate__(self, state: dict) -> None:
+        # Modules pickled before torch gave LogSoftmax a dim lack it.
+        state.setdefault("dim", None)
+        super().__setstate__(state)
+
     def forward(self, input: Tensor) -> Tensor:
         return F.log_softmax(input, self.dim)
 
@@ -380,6 +390,11 @@ class Softmin(Module):
     def __init__(self, dim: int | None = None) -> None:
         super().__init__()
         self.dim = dim
+
+    def __setstate__(self, state: dict) -> None:
+        # Modules pickled before torch gave Softmin a dim lack it.
+        state.setdefault("dim", None)
+        super().__setstate__(state)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.softmin(input, self.dim)

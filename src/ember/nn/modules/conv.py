@@ -71,6 +71,11 @@ class _ConvNd(Module):
             self.register_parameter("bias", None)
         self.reset_parameters()
 
+    def __setstate__(self, state: dict) -> None:
+        # Modules pickled before torch had padding modes lack padding_mode.
+        state.setdefault("padding_mode", "zeros")
+        super().__setstate__(state)
+
     def reset_parameters(self) -> None:
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:

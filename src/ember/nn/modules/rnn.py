@@ -84,6 +84,14 @@ class RNNBase(Module):
                 self._all_weights.append(names)
         self.reset_parameters()
 
+    def __setstate__(self, state: dict) -> None:
+        # Older torch pickles: all_weights held the names, and LSTMs had no proj_size.
+        if "all_weights" in state:
+            state["_all_weights"] = state.pop("all_weights")
+        state.setdefault("proj_size", 0)
+        state.pop("_flat_weights", None)  # a property here, computed from the names
+        super().__setstate__(state)
+
     def reset_parameters(self) -> None:
         stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
         for weight in self.parameters():

@@ -90,6 +90,11 @@ class TransformerEncoderLayer(Module):
             self.activation_relu_or_gelu = 0
         self.activation = activation
 
+    def __setstate__(self, state: dict) -> None:
+        # Layers pickled before torch made the activation an option lack it.
+        state.setdefault("activation", F.relu)
+        super().__setstate__(state)
+
     def forward(self, src: Tensor, src_mask: Tensor | None = None,
                 src_key_padding_mask: Tensor | None = None, is_causal: bool = False) -> Tensor:
         x = src
@@ -171,6 +176,11 @@ class TransformerDecoderLayer(Module):
                       dropout, layer_norm_eps, batch_first, norm_first, bias, dtype)
         self.activation = _activation(activation) if isinstance(activation, str) else \
             activation
+
+    def __setstate__(self, state: dict) -> None:
+        # Layers pickled before torch made the activation an option lack it.
+        state.setdefault("activation", F.relu)
+        super().__setstate__(state)
 
     def forward(self, tgt: Tensor, memory: Tensor, tgt_mask: Tensor | None = None,
                 memory_mask: Tensor | None = None, tgt_key_padding_mask: Tensor | None = None,

@@ -28,6 +28,11 @@ class Upsample(Module):
         self.align_corners = align_corners
         self.recompute_scale_factor = recompute_scale_factor
 
+    def __setstate__(self, state: dict) -> None:
+        # Modules pickled before torch had recompute_scale_factor lack it.
+        state.setdefault("recompute_scale_factor", True)
+        super().__setstate__(state)
+
     def forward(self, input: Tensor) -> Tensor:
         return F.interpolate(input, self.size, self.scale_factor, self.mode,
                              self.align_corners,
