@@ -983,10 +983,12 @@ def rms_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = None,
 
         from .._tensor import _C10_NAMES
 
+        # Attributed here, not to the caller: Python's filters then show it once, as torch's
+        # TORCH_WARN_ONCE.
         warnings.warn(f"Mismatch dtype between input and weight: input dtype = "
                       f"{_C10_NAMES[dt.name]}, weight dtype = "
                       f"{_C10_NAMES[weight._data.dtype.name]}, Cannot dispatch to fused "
-                      "implementation.", UserWarning, stacklevel=3)
+                      "implementation.", UserWarning, stacklevel=1)
     # torch's composite, op for op (its graph's nodes), in float32 for half inputs.
     x = input.float() if dt == np.float16 else input
     if eps is None:

@@ -306,7 +306,7 @@ class LSTM(RNNBase):
     def forward(self, input: Tensor, hx: Any = None) -> tuple:
         if self.proj_size and input._data.dtype == np.float32:
             warnings.warn("LSTM with projections is not supported with oneDNN. Using default "
-                          "implementation.", UserWarning, stacklevel=2)
+                          "implementation.", UserWarning, stacklevel=1)
         out, hc, _ = self._run(input, hx)
         return out, hc
 
