@@ -182,3 +182,27 @@ def test_unpickling_modules_from_older_torch(make, attr):
         value = getattr(fresh, attr)
         restored.append(value.__name__ if callable(value) else value)
     assert restored[0] == restored[1]
+
+
+def test_modules_utils_as_torchs():
+    import torch.nn.modules.utils as tu
+
+    import ember.nn.modules.utils as eu
+
+    for name in ("_single", "_pair", "_triple", "_quadruple"):
+        for arg in (3, (1, 2), [4, 5, 6]):
+            assert getattr(eu, name)(arg) == getattr(tu, name)(arg)
+        assert getattr(eu, name).__name__ == name
+    assert eu._reverse_repeat_tuple((1, 2), 2) == tu._reverse_repeat_tuple((1, 2), 2)
+    assert eu._list_with_default([None, 3], [1, 2, 5, 6]) == \
+        tu._list_with_default([None, 3], [1, 2, 5, 6])
+    states = []
+    for lib, utils in ((ember, eu), (torch, tu)):
+        sd = lib.nn.Sequential(lib.nn.Linear(2, 2), lib.nn.ReLU()).state_dict()
+        wrapped = type(sd)((f"module.{k}", v) for k, v in sd.items())
+        wrapped._metadata = type(sd._metadata)(
+            [("", {"version": 1})] + [(f"module.{k}" if k else "module", v)
+                                      for k, v in sd._metadata.items()])
+        utils.consume_prefix_in_state_dict_if_present(wrapped, "module.")
+        states.append((list(wrapped), list(wrapped._metadata)))
+    assert states[0] == states[1]

@@ -34,16 +34,16 @@ class _ConvNd(Module):
             if padding not in ("same", "valid"):
                 raise ValueError(f"Invalid padding string {padding!r}, should be one of "
                                  "{'valid', 'same'}")
-            if padding == "same" and any(s != 1 for s in _ntuple(stride, nd)):
+            if padding == "same" and any(s != 1 for s in _ntuple(nd)(stride)):
                 raise ValueError("padding='same' is not supported for strided convolutions")
         self.in_channels = in_channels
         self.out_channels = out_channels
-        self.kernel_size = _ntuple(kernel_size, nd)
-        self.stride = _ntuple(stride, nd)
-        self.padding = padding if isinstance(padding, str) else _ntuple(padding, nd)
-        self.dilation = _ntuple(dilation, nd)
+        self.kernel_size = _ntuple(nd)(kernel_size)
+        self.stride = _ntuple(nd)(stride)
+        self.padding = padding if isinstance(padding, str) else _ntuple(nd)(padding)
+        self.dilation = _ntuple(nd)(dilation)
         self.transposed = transposed
-        self.output_padding = _ntuple(output_padding, nd)
+        self.output_padding = _ntuple(nd)(output_padding)
         self.groups = groups
         self.padding_mode = padding_mode
         # The F.pad amounts for the non-zero padding modes (last dimension first); 'same'
