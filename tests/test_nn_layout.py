@@ -206,3 +206,17 @@ def test_modules_utils_as_torchs():
         utils.consume_prefix_in_state_dict_if_present(wrapped, "module.")
         states.append((list(wrapped), list(wrapped._metadata)))
     assert states[0] == states[1]
+
+
+@pytest.mark.parametrize("name", ["cat", "stack", "hstack", "vstack", "dstack", "column_stack"])
+def test_forward_mode_through_joins(name):
+    # A join's tangent is the join of its inputs' tangents (zeros for inputs without one).
+    x = np.random.default_rng(5).standard_normal((3, 2, 3))
+    v = np.random.default_rng(6).standard_normal((3, 2, 3))
+    kw = {"dim": 1} if name in ("cat", "stack") else {}
+    outs = []
+    for lib in (ember, torch):
+        def f(a, lib=lib):
+            return getattr(lib, name)([a[0], a[1] * 2, lib.ones(2, 3, dtype=lib.float64)], **kw)
+        outs.append(lib.func.jvp(f, (lib.from_numpy(x),), (lib.from_numpy(v),)))
+    assert_same(list(outs[0]), list(outs[1]))

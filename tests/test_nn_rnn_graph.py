@@ -211,3 +211,12 @@ def test_projection_errors(make):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         same_error(lambda: make(ember.nn), lambda: make(torch.nn))
+
+
+def test_fused_lstm_refuses_forward_ad_as_torch():
+    e, t = _twins("LSTM", "float32")
+    x = np.random.default_rng(5).standard_normal((3, 2, 3)).astype(np.float32)
+    same_error(lambda: ember.func.jvp(lambda a: e(a)[0], (ember.from_numpy(x),),
+                                      (ember.ones(3, 2, 3),)),
+               lambda: torch.func.jvp(lambda a: t(a)[0], (torch.from_numpy(x),),
+                                      (torch.ones(3, 2, 3),)))
