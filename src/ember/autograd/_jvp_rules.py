@@ -50,6 +50,20 @@ def _linear(name: str) -> Callable:
     return rule
 
 
+def _joining(name: str) -> Callable:
+    """Ops that join a list of tensors (linear in each): the join of the tangents, zeros for
+    the tensors without one."""
+
+    def rule(args: tuple, kwargs: dict, tangents: list, out: Any) -> Any:
+        ts = tangents[0]
+        if not ts or all(t is None for t in ts):
+            return None
+        ts = [zeros_tangent(a) if t is None else t for a, t in zip(args[0], ts)]
+        return op(name)(ts, *args[1:], **kwargs)
+
+    return rule
+
+
 def _unary(f: Callable) -> Callable:
     def rule(args: tuple, kwargs: dict, tangents: list, out: Any) -> Any:
         t = tangents[0]
@@ -203,9 +217,13 @@ JVP["fix"] = JVP["trunc"]
 for _name in ("reshape", "view", "transpose", "swapaxes", "swapdims", "t", "permute",
               "unsqueeze", "squeeze", "expand", "flatten", "clone", "contiguous", "unflatten",
               "movedim", "moveaxis", "broadcast_to", "narrow", "select", "unbind", "split",
-              "split_with_sizes", "chunk", "tensor_split", "alias", "sum", "nansum", "to",
+              "split_with_sizes", "chunk", "tensor_split", "unsafe_split", "unsafe_chunk",
+              "alias", "sum", "nansum", "to",
               "type_as", "float", "double", "half", "cpu", "expand_as", "cumsum"):
     JVP[_name] = _linear(_name)
+for _name in ("cat", "concat", "concatenate", "stack", "hstack", "vstack", "dstack",
+              "column_stack"):
+    JVP[_name] = _joining(_name)
 JVP["mean"] = _mean_rule
 JVP["add"] = _add_rule(1)
 JVP["sub"] = JVP["subtract"] = _add_rule(-1)

@@ -640,7 +640,7 @@ for _n in _REDUCE:
 for _n in ("softmax", "log_softmax", "cumsum", "cumprod", "unbind", "select", "narrow",
            "argmax", "argmin", "unflatten"):
     RULES[_n] = _dim_rule((1,), ("dim",))
-for _n in ("split", "split_with_sizes", "chunk", "tensor_split"):
+for _n in ("split", "split_with_sizes", "chunk", "tensor_split", "unsafe_split", "unsafe_chunk"):
     RULES[_n] = _dim_rule((2,), ("dim",))
 for _n in ("transpose", "swapaxes", "swapdims"):
     RULES[_n] = _dim_rule((1, 2), ("dim0", "dim1"))

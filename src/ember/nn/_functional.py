@@ -11,6 +11,7 @@ import numpy as np
 from .. import _random
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
+from ..func._dispatch import ACTIVE as _TRANSFORMS
 from ..ops import creation, nn_ops, pointwise, pointwise_math
 from ..ops._core import attach, needs_grad, node_class, wrap, wrap_dim
 from ..ops._math import raw as _raw
@@ -22,6 +23,7 @@ from ..ops.nn_ops import (
     batch_norm,
     binary_cross_entropy,
     celu,
+    channel_shuffle,
     elu,
     embedding,
     embedding_bag,
@@ -45,6 +47,7 @@ from ..ops.nn_ops import (
     pixel_unshuffle,
     prelu,
     reduction_enum,
+    rms_norm,
     rrelu,
     selu,
     silu,
@@ -72,6 +75,7 @@ __all__ = [
     "triplet_margin_loss", "pixel_shuffle", "pixel_unshuffle", "instance_norm",
     "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool1d_with_indices",
     "adaptive_max_pool2d_with_indices", "rrelu", "rrelu_", "embedding_bag", "gumbel_softmax",
+    "rms_norm", "channel_shuffle",
 ]
 
 sigmoid = pointwise.sigmoid
@@ -195,7 +199,13 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"mat1 and mat2 must have the same dtype, but got {input.dtype._name.capitalize()}"
             f" and {weight.dtype._name.capitalize()}"
             if hasattr(input.dtype, "_name") else "mat1 and mat2 must have the same dtype")
+    if bias is not None and bias._data.shape != weight._data.shape[:1]:
+        # A bias that does not broadcast to the product's rows gets torch's expand error.
+        bias.detach().expand(_numel(x.shape[:-1]) if x.ndim > 1 else 1, weight._data.shape[0])
     wt = weight.t()
+    if bias is not None and _TRANSFORMS[0]:
+        # vmap and forward AD see the public ops only (this module's addmm reads arrays).
+        return matmul(input, wt) + bias
     if bias is not None and x.ndim == 2:
         return addmm(bias, input, wt)
     if bias is not None and x.ndim == 3 and x.flags.c_contiguous:
@@ -217,6 +227,20 @@ def _numel(shape: tuple) -> int:
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor,
              bias: Tensor | None = None) -> Tensor:
     """Applies a bilinear transformation: y = x1^T A x2 + b."""
+    d1, d2 = input1.dim(), input2.dim()
+    if d1 != d2:
+        raise RuntimeError(f"bilinear(): input dimensions do not match: got {d1} and {d2}")
+    for i in range(d1 - 1):
+        if input1.shape[i] != input2.shape[i]:
+            raise RuntimeError(f"bilinear(): input batch dimensions do not match at dim {i}: got "
+                               f"{input1.shape[i]} and {input2.shape[i]}")
+    for k, x in ((1, input1), (2, input2)):
+        if x.shape[-1] != weight.shape[k]:
+            raise RuntimeError(f"bilinear(): input{k} size does not match weight size: got "
+                               f"{x.shape[-1]} but expected {weight.shape[k]}")
+    if bias is not None and bias.shape[0] != weight.shape[0]:
+        raise RuntimeError(f"bilinear(): bias size does not match weight size: got "
+                           f"{bias.shape[0]} but expected {weight.shape[0]}")
     # y[n, o] = sum_ij x1[n, i] A[o, i, j] x2[n, j]
     lead = input1._data.shape[:-1]
     x1 = input1.reshape(-1, input1._data.shape[-1])
@@ -743,6 +767,16 @@ def fold(input: Tensor, output_size: Any, kernel_size: Any, dilation: Any = 1,
         raise NotImplementedError(f"Input Error: Only unbatched (2D) or batched (3D) input "
                                   f"Tensors are supported (got {x.ndim}D)")
     o, k, d, p, s = (_pair(v) for v in (output_size, kernel_size, dilation, padding, stride))
+    cols, blocks = x.shape[-2:]
+    if cols % (k[0] * k[1]):
+        raise RuntimeError("Expected size of input's dimension 1 to be divisible by the product "
+                           f"of kernel_size, but got input.size(1)={cols} and kernel_size={k}.")
+    n = [(o[i] + 2 * p[i] - d[i] * (k[i] - 1) - 1) // s[i] + 1 for i in range(2)]
+    if blocks != n[0] * n[1]:
+        raise RuntimeError(f"Given output_size={o}, kernel_size={k}, dilation={d}, padding={p}, "
+                           f"stride={s}, expected size of input's dimension 2 to match the "
+                           f"calculated number of sliding blocks {n[0]} * {n[1]} = "
+                           f"{n[0] * n[1]}, but got input.size(2)={blocks}.")
     t = input if x.ndim == 3 else input.unsqueeze(0)
     out = nn_ops._col2im(t, o, k, d, (p[0], p[0], p[1], p[1]), s)
     return out if x.ndim == 3 else out.squeeze(0)
@@ -809,6 +843,17 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None,
     if (size is None) == (scale_factor is None):
         raise ValueError("either size or scale_factor should be defined" if size is None else
                          "only one of size or scale_factor should be defined")
+    spatial = list(input.shape[2:])
+    if isinstance(size, (list, tuple)) and len(size) != nsp:
+        raise ValueError("Input and output must have the same number of spatial dimensions, but "
+                         f"got input with spatial dimensions of {spatial} and output size of "
+                         f"{size}. Please provide input tensor in (N, C, d1, d2, ...,dK) format "
+                         "and output size in (o1, o2, ...,oK) format.")
+    if isinstance(scale_factor, (list, tuple)) and len(scale_factor) != nsp:
+        raise ValueError("Input and scale_factor must have the same number of spatial dimensions,"
+                         f" but got input with spatial dimensions of {spatial} and scale_factor "
+                         f"of shape {scale_factor}. Please provide input tensor in (N, C, d1, "
+                         "d2, ...,dK) format and scale_factor in (s1, s2, ...,sK) format.")
     if size is not None:
         out_sz = tuple(size) if isinstance(size, (list, tuple)) else (size,) * nsp
         scales = (None,) * nsp

@@ -19,7 +19,7 @@ from .._tensor import Tensor
 from .._version import bump_version
 from ..autograd.grad_mode import state as _mode
 from . import _math, _sleef, pointwise
-from ._core import attach, first_on_ties, needs_grad, node_class, wrap, wrap_dim
+from ._core import attach, broadcast_shape, first_on_ties, needs_grad, node_class, wrap, wrap_dim
 
 __all__ = ["softmax", "log_softmax"]
 
@@ -341,18 +341,26 @@ def _conv_checks(x: np.ndarray, w: np.ndarray, groups: int, nd: int, transposed:
     cin = x.shape[1] if x.ndim == nd + 2 else x.shape[0]
     if groups <= 0:
         raise RuntimeError("non-positive groups is not supported")
+    shape = "[" + ", ".join(str(v) for v in w.shape) + "]"
+    if w.shape[0] % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} "
+                           f"at dimension 0, but got weight of size [{shape}] instead")
+    # torch checks an unbatched input after giving it its batch dimension.
+    xs = list(x.shape) if x.ndim == nd + 2 else [1] + list(x.shape)
     if not transposed and cin != w.shape[1] * groups:
-        shape = "[" + ", ".join(str(v) for v in w.shape) + "]"
-        xs = "[" + ", ".join(str(v) for v in x.shape) + "]"
         raise RuntimeError(
             f"Given groups={groups}, weight of size {shape}, expected input{xs} to have "
             f"{w.shape[1] * groups} channels, but got {cin} channels instead")
     if transposed and cin != w.shape[0]:
-        shape = "[" + ", ".join(str(v) for v in w.shape) + "]"
-        xs = "[" + ", ".join(str(v) for v in x.shape) + "]"
         raise RuntimeError(
             f"Given transposed=1, weight of size {shape}, expected input{xs} to have "
             f"{w.shape[0]} channels, but got {cin} channels instead")
+    cout = w.shape[1] * groups if transposed else w.shape[0]
+    if bias is not None and (bias._data.ndim != 1 or bias._data.shape[0] != cout):
+        given = "Given transposed=1, weight" if transposed else "Given weight"
+        raise RuntimeError(
+            f"{given} of size {shape}, expected bias to be 1-dimensional with {cout} elements, "
+            f"but got bias of size {list(bias._data.shape)} instead")
     if x.dtype != w.dtype:
         raise RuntimeError(
             f"Input type ({_legacy(x)}) and weight type ({_legacy(w)}) should be the same")
@@ -694,6 +702,9 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
     x = input._data
     h, w, oh, ow = _adaptive_sizes(
         x, output_size, "adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got")
+    if oh < 0 or ow < 0:
+        raise RuntimeError("adaptive_avg_pool2d: elements of output_size must be greater than or "
+                           f"equal to 0 but received {{{oh}, {ow}}}")
     ph = _adaptive_matrix(h, oh, x.dtype)
     pw = _adaptive_matrix(w, ow, x.dtype)
     out = wrap(np.ascontiguousarray(ph @ x @ pw.T))
@@ -721,6 +732,9 @@ def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = 
     x = input._data
     h, w, oh, ow = _adaptive_sizes(
         x, output_size, "adaptive_max_pool2d(): Expected 3D or 4D tensor, but got:")
+    if oh < 0 or ow < 0:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(oh, ow)}: "
+                           f"{list(x.shape[:-2]) + [oh, ow]}")
     planes = x.reshape(-1, h * w)
     idx = np.empty((planes.shape[0], oh * ow), np.int64)
     grid = np.arange(h * w, dtype=np.int64).reshape(h, w)
@@ -872,11 +886,15 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     c = x.shape[1]
     axes = (0,) + tuple(range(2, x.ndim))
     wshape = (1, c) + (1,) * (x.ndim - 2)
+    n = x.size // c if c else 0
+    if training and n <= 1:
+        raise ValueError("Expected more than 1 value per channel when training, got input "
+                         f"size {input.shape!r}")
+    for name, v in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        if v is not None and v._data.size != c:
+            raise RuntimeError(f"{name} should contain {c} elements not {v._data.size}")
     if training:
-        n = x.size // c if c else 0
-        if n <= 1:
-            raise ValueError("Expected more than 1 value per channel when training, got input "
-                             f"size {list(input.shape)}")
         # float16 statistics are taken in float32, as torch's kernel, so they cannot overflow.
         xc = x.astype(_math.reduce_dtype(x.dtype), copy=False)
         mean = xc.mean(axis=axes, keepdims=True)
@@ -910,6 +928,11 @@ def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = Non
         normalized_shape = (normalized_shape,)
     ns = tuple(normalized_shape)
     k = len(ns)
+    for name, v in (("weight", weight), ("bias", bias)):
+        if v is not None and v._data.shape != ns:
+            raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but "
+                               f"got {name} of shape {list(v._data.shape)} and normalized_shape "
+                               f"= {list(ns)}")
     if x.shape[x.ndim - k:] != ns or x.ndim < k:
         raise RuntimeError(
             f"Given normalized_shape={list(ns)}, expected input with shape [*, "
@@ -934,6 +957,13 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
         raise RuntimeError(f"Expected number of channels in input to be divisible by "
                            f"num_groups, but got input of shape {list(x.shape)} and "
                            f"num_groups={num_groups}")
+    for name, v in (("weight", weight), ("bias", bias)):
+        if v is not None and v._data.shape != (c,):
+            # torch prints the weight's shape in both messages ([0] with no weight).
+            shown = [0] if weight is None else list(weight._data.shape)
+            raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of "
+                               f"channels in input, but got {name} of shape {shown} and input "
+                               f"of shape {list(x.shape)}")
     xg = input.reshape(n, num_groups, -1)
     normed = _group_normed(xg, eps)
     y = normed.reshape(x.shape)
@@ -943,6 +973,59 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
     if bias is not None:
         y = y + bias.reshape(wshape)
     return y
+
+
+def rms_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = None,
+             eps: float | None = None) -> Tensor:
+    """Apply Root Mean Square Layer Normalization over the last len(normalized_shape)
+    dimensions: input * rsqrt(mean(input^2) + eps) * weight, with eps the machine epsilon of
+    the input's dtype when None."""
+    if not isinstance(normalized_shape, (list, tuple)):
+        raise TypeError("rms_norm(): argument 'normalized_shape' (position 2) must be tuple of "
+                        f"ints, not {type(normalized_shape).__name__}")
+    ns = tuple(int(s) for s in normalized_shape)
+    k = len(ns)
+    if k < 1:
+        raise RuntimeError("Expected normalized_shape to be at least 1-dimensional, i.e., "
+                           "containing at least one element, but got normalized_shape = []")
+    if weight is not None and tuple(weight.shape) != ns:
+        raise RuntimeError("Expected weight to be of same shape as normalized_shape, but got "
+                           f"weight of shape {list(weight.shape)} and normalized_shape = "
+                           f"{list(ns)}")
+    if input.dim() < k:
+        raise ValueError(f"Input tensor must have at least {k} dimensions, but got "
+                         f"{input.dim()}")
+    if tuple(input.shape[input.dim() - k:]) != ns:
+        raise RuntimeError(f"Given normalized_shape={list(ns)}, expected input with shape "
+                           f"[*{', '.join(str(s) for s in ns)}], but got input of size"
+                           f"{list(input.shape)}")
+    dt = input._data.dtype
+    if dt.kind != "f":
+        from .._dtypes import FROM_NUMPY
+
+        raise NotImplementedError(f"\"rms_norm\" not implemented for "
+                                  f"'{FROM_NUMPY[dt]._legacy}'")
+    if weight is not None and weight._data.dtype != dt:
+        import warnings
+
+        from .._tensor import _C10_NAMES
+
+        # Attributed here, not to the caller: Python's filters then show it once, as torch's
+        # TORCH_WARN_ONCE.
+        warnings.warn(f"Mismatch dtype between input and weight: input dtype = "
+                      f"{_C10_NAMES[dt.name]}, weight dtype = "
+                      f"{_C10_NAMES[weight._data.dtype.name]}, Cannot dispatch to fused "
+                      "implementation.", UserWarning, stacklevel=1)
+    # torch's composite, op for op (its graph's nodes), in float32 for half inputs.
+    x = input.float() if dt == np.float16 else input
+    if eps is None:
+        eps = float(np.finfo(x._data.dtype).eps)
+    dims = tuple(range(input.dim() - k, input.dim()))
+    rstd = pointwise.add_scalar(x.pow(2).mean(dims, keepdim=True), eps).rsqrt()
+    result = x * rstd
+    if weight is not None:
+        result = result * weight
+    return result.type_as(input)
 
 
 NativeGroupNormBackward0 = node_class(
@@ -1674,6 +1757,41 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     return out
 
 
+def _channel_shuffle(m: Any, x: Any, groups: int) -> Any:
+    # (N, C, *) -> (N, g, C/g, *) -> (N, C/g, g, *) -> (N, C, *), for arrays or tensors.
+    shape = tuple(x.shape)
+    split = shape[:1] + (groups, shape[1] // groups) + shape[2:]
+    return m.reshape(m.transpose(m.reshape(x, split), 1, 2), shape)
+
+
+# The shuffle by C/g groups undoes the shuffle by g.
+ChannelShuffleBackward0 = node_class(
+    "ChannelShuffleBackward0",
+    lambda m, g, groups: _channel_shuffle(m, g, g.shape[1] // groups))
+
+
+def channel_shuffle(input: Tensor, groups: int) -> Tensor:
+    """Divide the channels in a tensor of shape (N, C, *) into g groups and rearrange them
+    as (N, C/g, g, *), keeping the original tensor shape."""
+    if not isinstance(groups, int) or isinstance(groups, bool):
+        raise TypeError("channel_shuffle(): argument 'groups' (position 2) must be int, not "
+                        f"{type(groups).__name__}")
+    x = input._data
+    if x.ndim <= 2:
+        raise RuntimeError("channel_shuffle expects input with > 2 dims, but got input with "
+                           f"sizes {list(x.shape)}")
+    if groups <= 0:
+        raise RuntimeError("Number of groups to divide channels in must be positive. Value of "
+                           f"groups:{groups}")
+    if x.shape[1] % groups:
+        raise RuntimeError(f"Number of channels must be divisible by groups. Got {x.shape[1]} "
+                           f"channels and {groups} groups.")
+    out = wrap(np.ascontiguousarray(_channel_shuffle(_math.raw, x, groups)))
+    if needs_grad(input):
+        attach(ChannelShuffleBackward0, out, (input,), (), (groups,))
+    return out
+
+
 RreluWithNoiseBackward0 = node_class("RreluWithNoiseBackward0",
                                      lambda m, g, x, noise: m.tie(g * m.const(noise), x))
 RreluWithNoiseBackward1 = node_class("RreluWithNoiseBackward1",
@@ -1761,6 +1879,10 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
                   include_last_offset: bool = False, padding_idx: int | None = None) -> Tensor:
     """Sums, averages or takes the maximum of bags of embeddings (rows of weight) without
     building the intermediate embeddings."""
+    if per_sample_weights is not None and input.shape != per_sample_weights.shape:
+        raise ValueError(f"embedding_bag: If per_sample_weights ({per_sample_weights.shape!r}) "
+                         "is not None, then it must have the same shape as the input "
+                         f"({input.shape!r})")
     if mode not in ("sum", "mean", "max"):
         raise ValueError("mode has to be one of sum, mean or max")
     if per_sample_weights is not None and mode != "sum":
@@ -1885,7 +2007,7 @@ def _loss_pair(input: Tensor, target: Tensor, name: str) -> tuple:
             f"Using a target size ({target.shape}) that is different to the input size "
             f"({input.shape}). This will likely lead to incorrect results due to "
             "broadcasting. Please ensure they have the same size.", UserWarning, stacklevel=4)
-        shape = np.broadcast_shapes(x.shape, t.shape)
+        shape = broadcast_shape(x.shape, t.shape)
         input = input.expand(shape)
         target = target.expand(shape)
     dt = result_type(input, target)
@@ -1992,6 +2114,19 @@ BinaryCrossEntropyBackward0 = node_class(
     "BinaryCrossEntropyBackward0", _bce_grad, _bce_target_grad)
 
 
+def _check_weight_broadcasts(weight: Tensor, shape: tuple) -> None:
+    # torch's words when a loss's weight does not broadcast to the loss's shape.
+    ws = weight._data.shape
+    if len(ws) > len(shape):
+        raise RuntimeError(f"output with shape {list(shape)} doesn't match the broadcast shape "
+                           f"{list(np.broadcast_shapes(ws, shape))}")
+    for k in range(1, len(ws) + 1):
+        if ws[-k] not in (1, shape[-k]):
+            raise RuntimeError(f"Attempting to broadcast a dimension of length {ws[-k]} at {-k}! "
+                               f"Mismatching argument at index 1 had {weight.shape!r}; but "
+                               f"expected shape should be broadcastable to {list(shape)}")
+
+
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                          size_average: Any = None, reduce: Any = None,
                          reduction: str = "mean") -> Tensor:
@@ -2014,6 +2149,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     loss = (t - tt(1)) * l1x - t * lx
     w = None
     if weight is not None:
+        _check_weight_broadcasts(weight, x.shape)
         w = weight.detach() if weight._data.shape == x.shape else weight.detach().expand(x.shape)
         loss = loss * w._data
     out = wrap(_reduce_np(np.asarray(loss, x.dtype), red))

@@ -78,6 +78,8 @@ AddBackward0 = node_class(
 )
 # The same node for a Python-number operand (torch names both AddBackward0).
 AddBackward1 = node_class("AddBackward0", lambda m, g: g, lambda m, g: g)
+# torch's add(Tensor, Scalar), which only its C++ composites (rms_norm) call: one edge.
+AddScalarBackward1 = node_class("AddBackward1", lambda m, g: g)
 SubBackward0 = node_class(
     "SubBackward0",
     lambda m, g, alpha=1: g,
@@ -253,6 +255,16 @@ def _binary(np_fn: Callable, cls: type, input: Any, other: Any, save: int) -> Te
     if needs_grad(a, b):
         saved = (a if a is not None else x, b if b is not None else y) if save else ()
         attach(cls, out, (a, b), saved, (), _meta(out._data, a, b))
+    return out
+
+
+def add_scalar(input: Tensor, other: float) -> Tensor:
+    """Adds the Python number other to the floating tensor input, in input's dtype, as
+    torch's add(Tensor, Scalar)."""
+    x = input._data
+    out = wrap(np.add(x, x.dtype.type(other)))
+    if needs_grad(input):
+        attach(AddScalarBackward1, out, (input,))
     return out
 
 
@@ -718,6 +730,9 @@ def where(condition: Tensor, input: Any = None, other: Any = None) -> Tensor:
     if c.dtype.kind != "b":
         raise RuntimeError("where expected condition to be a boolean tensor, but got a tensor "
                            f"with dtype {condition.dtype._legacy}")
+    # torch broadcasts condition, input and other in that order (and says so when it fails).
+    broadcast_shape(broadcast_shape(c.shape, np.shape(getattr(input, "_data", input))),
+                    np.shape(getattr(other, "_data", other)))
     a, b, x, y, dt = operands(input, other) if isinstance(input, Tensor) or \
         isinstance(other, Tensor) else (None, None, *_two_numbers(input, other))
     out = wrap(fix_dtype(np.where(c, x, y), dt))

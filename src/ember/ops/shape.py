@@ -14,7 +14,8 @@ from ._core import attach, attach_outputs, node_class, shape_str, wrap, wrap_dim
 __all__ = ["reshape", "view", "transpose", "swapaxes", "swapdims", "t", "permute",
            "unsqueeze", "squeeze", "expand", "flatten", "clone", "contiguous", "unflatten",
            "movedim", "moveaxis", "expand_as", "broadcast_to", "narrow", "select", "unbind",
-           "split", "split_with_sizes", "chunk", "tensor_split", "alias"]
+           "split", "split_with_sizes", "chunk", "tensor_split", "alias", "unsafe_split",
+           "unsafe_chunk"]
 
 ViewBackward0 = node_class("ViewBackward0", lambda m, g, shape: m.reshape(g, shape))
 UnsafeViewBackward0 = node_class("UnsafeViewBackward0", lambda m, g, shape: m.reshape(g, shape))
@@ -280,6 +281,9 @@ def _grad_dtype(grads: list) -> Any:
 
 SplitBackward0 = node_class("SplitBackward0", _split_formula, n_outputs=0)
 SplitWithSizesBackward0 = node_class("SplitWithSizesBackward0", _split_formula, n_outputs=0)
+UnsafeSplitBackward0 = node_class("UnsafeSplitBackward0", _split_formula, n_outputs=0)
+UnsafeSplitWithSizesBackward0 = node_class("UnsafeSplitWithSizesBackward0", _split_formula,
+                                           n_outputs=0)
 UnbindBackward0 = node_class("UnbindBackward0", _unbind_formula, n_outputs=0)
 
 
@@ -445,20 +449,52 @@ def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
     one smaller; a list: the size of each chunk) along dim."""
     if isinstance(split_size_or_sections, (list, tuple)):
         return split_with_sizes(tensor, split_size_or_sections, dim)
+    d, bounds = _split_bounds(tensor, split_size_or_sections, dim)
+    return _pieces(tensor, d, bounds, SplitBackward0, (tuple(b - a for a, b in bounds),))
+
+
+def unsafe_split(tensor: Tensor, split_size: int, dim: int = 0) -> tuple:
+    """Works like split, but the pieces are not views of tensor for autograd: its checks of
+    in-place changes to views do not apply to them (torch's recurrent layers use it)."""
+    return _unsafe_pieces(tensor, *_split_bounds(tensor, split_size, dim), UnsafeSplitBackward0)
+
+
+def unsafe_chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
+    """Works like chunk, but the pieces are not views of input for autograd (see
+    unsafe_split)."""
+    size = _chunk_size(input, chunks, dim)
+    if size == 0:
+        return _unsafe_pieces(input, wrap_dim(dim, input._data.ndim), [(0, 0)] * chunks,
+                              UnsafeSplitWithSizesBackward0)
+    return unsafe_split(input, size, dim)
+
+
+def _unsafe_pieces(tensor: Tensor, d: int, bounds: list, cls: type) -> tuple:
+    x = tensor._data
+    pre = (slice(None),) * d
+    outs = tuple(wrap(x[pre + (slice(a, b),)]) for a, b in bounds)
+    if tensor._rg and _mode.enabled:
+        attach_outputs(_sized(cls, len(outs)), outs, (tensor,), (),
+                       (x.shape, d, tuple(b - a for a, b in bounds)))
+    return outs
+
+
+def _split_bounds(tensor: Tensor, split_size: Any, dim: int) -> tuple:
+    """(the dim, the (start, stop) of each piece) of split by an int size."""
+    size = split_size
     x = tensor._data
     if x.ndim == 0:
         raise RuntimeError("split expects at least a 1-dimensional tensor")
     d = wrap_dim(dim, x.ndim)
     n = x.shape[d]
-    size = int(split_size_or_sections)
+    size = int(size)
     if size < 0:
         raise RuntimeError(f"split expects split_size be non-negative, but got split_size={size}")
     if size == 0 and n != 0:
         raise RuntimeError("split_size can only be 0 if dimension size is 0, but got dimension "
                            f"size of {n}")
     count = max((n + size - 1) // size, 1) if size else 1
-    bounds = [(i * size, min((i + 1) * size, n)) for i in range(count)]
-    return _pieces(tensor, d, bounds, SplitBackward0, (tuple(b - a for a, b in bounds),))
+    return d, [(i * size, min((i + 1) * size, n)) for i in range(count)]
 
 
 def split_with_sizes(input: Tensor, split_sizes: Any, dim: int = 0) -> tuple:
@@ -487,17 +523,21 @@ def split_with_sizes(input: Tensor, split_sizes: Any, dim: int = 0) -> tuple:
 
 def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
     """Attempts to split a tensor into the specified number of chunks (views of input)."""
+    size = _chunk_size(input, chunks, dim)
+    if size == 0:
+        return split_with_sizes(input, [0] * chunks, dim)
+    return split(input, size, dim)
+
+
+def _chunk_size(input: Tensor, chunks: int, dim: int) -> int:
+    """The size of chunk's pieces (0 only for an empty dim)."""
     x = input._data
     if x.ndim == 0:
         raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
-    d = wrap_dim(dim, x.ndim)
-    n = x.shape[d]
-    size = (n + chunks - 1) // chunks
-    if size == 0 and n == 0:
-        return split_with_sizes(input, [0] * chunks, d)
-    return split(input, size, d)
+    n = x.shape[wrap_dim(dim, x.ndim)]
+    return (n + chunks - 1) // chunks
 
 
 def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple:

@@ -21,24 +21,27 @@ def _index(idx: int, n: int, what: str) -> int:
     return idx % n
 
 
-class _ModuleSequence(Module):
-    """What Sequential and ModuleList share: children in order, keyed "0", "1", ..."""
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
-
-    def _renumber(self, mods: list) -> None:
-        # After a deletion or insertion the keys are "0".."n-1" again, as in torch.
-        self._modules.clear()
-        for i, m in enumerate(mods):
-            self._modules[str(i)] = m
+def _renumber(container: Module, mods: list) -> None:
+    # Sequential and ModuleList key their children "0".."n-1": after a deletion or insertion
+    # they are renumbered, as in torch.
+    container._modules.clear()
+    for i, m in enumerate(mods):
+        container._modules[str(i)] = m
 
 
-class Sequential(_ModuleSequence):
+def _len(container: Module) -> int:
+    return len(container._modules)
+
+
+def _iter(container: Module) -> Iterator[Module]:
+    return iter(container._modules.values())
+
+
+class Sequential(Module):
     """A sequential container: modules run in the order they were passed in."""
+
+    __len__ = _len
+    __iter__ = _iter
 
     def __init__(self, *args: Any) -> None:
         super().__init__()
@@ -67,7 +70,7 @@ class Sequential(_ModuleSequence):
                 delattr(self, key)
         else:
             delattr(self, keys[_index(idx, len(keys), "Sequential")])
-        self._renumber(list(self._modules.values()))
+        _renumber(self, list(self._modules.values()))
 
     def __add__(self, other: Sequential) -> Sequential:
         if not isinstance(other, Sequential):
@@ -94,7 +97,7 @@ class Sequential(_ModuleSequence):
             index += n
         mods = list(self._modules.values())
         mods.insert(index, module)
-        self._renumber(mods)
+        _renumber(self, mods)
         return self
 
     def extend(self, sequential: Iterable[Module]) -> Sequential:
@@ -109,8 +112,11 @@ class Sequential(_ModuleSequence):
         return input
 
 
-class ModuleList(_ModuleSequence):
+class ModuleList(Module):
     """Holds submodules in a list, registered so that all Module methods see them."""
+
+    __len__ = _len
+    __iter__ = _iter
 
     def __init__(self, modules: Iterable[Module] | None = None) -> None:
         super().__init__()
@@ -131,7 +137,7 @@ class ModuleList(_ModuleSequence):
                 delattr(self, str(k))
         else:
             delattr(self, str(_index(idx, len(self._modules), "ModuleList")))
-        self._renumber(list(self._modules.values()))
+        _renumber(self, list(self._modules.values()))
 
     def __iadd__(self, modules: Iterable[Module]) -> ModuleList:
         return self.extend(modules)

@@ -3,22 +3,30 @@
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
 
 from ..._tensor import Tensor
+from ...autograd.forward_ad import has_dual
+from ...autograd.graph import Node
 from ...ops import pointwise
+from ...ops._core import attach_outputs, needs_grad
 from ...ops.joining import cat, stack
+from ...ops.shape import unsafe_chunk
 from .. import _functional as F
 from .. import init
 from ..parameter import zeros_parameter as _empty
 from .module import Module
 
-__all__ = ["RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"]
+__all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
 
 
-class _RNNBase(Module):
+class RNNBase(Module):
+    """Base class for RNN modules (RNN, LSTM, GRU): the layers' weights, in torch's order
+    and names."""
+
     _gates = 1
 
     def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1,
@@ -37,6 +45,13 @@ class _RNNBase(Module):
             raise ValueError("hidden_size must be greater than zero")
         if num_layers <= 0:
             raise ValueError("num_layers must be greater than zero")
+        if proj_size < 0:
+            raise ValueError("proj_size should be a positive integer or zero to disable "
+                             "projections")
+        if proj_size >= hidden_size:
+            raise ValueError("proj_size has to be smaller than hidden_size")
+        if proj_size and mode != "LSTM":
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
         self.mode = mode
         self.input_size = input_size
         self.hidden_size = hidden_size
@@ -48,21 +63,35 @@ class _RNNBase(Module):
         self.proj_size = proj_size
         dirs = 2 if bidirectional else 1
         gate = self._gates * hidden_size
+        # An LSTM with projections carries its hidden state at proj_size.
+        state = proj_size or hidden_size
         self._flat_weights_names: list = []
+        self._all_weights: list = []
         for layer in range(num_layers):
             for d in range(dirs):
-                in_size = input_size if layer == 0 else hidden_size * dirs
+                in_size = input_size if layer == 0 else state * dirs
                 suffix = "_reverse" if d == 1 else ""
                 names = [f"weight_ih_l{layer}{suffix}", f"weight_hh_l{layer}{suffix}"]
-                params = [_empty(gate, in_size, dtype=dtype), _empty(gate, hidden_size,
-                                                                     dtype=dtype)]
+                params = [_empty(gate, in_size, dtype=dtype), _empty(gate, state, dtype=dtype)]
                 if bias:
                     names += [f"bias_ih_l{layer}{suffix}", f"bias_hh_l{layer}{suffix}"]
                     params += [_empty(gate, dtype=dtype), _empty(gate, dtype=dtype)]
+                if proj_size:
+                    names.append(f"weight_hr_l{layer}{suffix}")
+                    params.append(_empty(proj_size, hidden_size, dtype=dtype))
                 for n, p in zip(names, params):
                     setattr(self, n, p)
                 self._flat_weights_names.extend(names)
+                self._all_weights.append(names)
         self.reset_parameters()
+
+    def __setstate__(self, state: dict) -> None:
+        # Older torch pickles: all_weights held the names, and LSTMs had no proj_size.
+        if "all_weights" in state:
+            state["_all_weights"] = state.pop("all_weights")
+        state.setdefault("proj_size", 0)
+        state.pop("_flat_weights", None)  # a property here, computed from the names
+        super().__setstate__(state)
 
     def reset_parameters(self) -> None:
         stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
@@ -70,8 +99,18 @@ class _RNNBase(Module):
             init.uniform_(weight, -stdv, stdv)
 
     @property
-    def all_weights(self) -> list:
+    def _flat_weights(self) -> list:
         return [getattr(self, n) for n in self._flat_weights_names]
+
+    @property
+    def all_weights(self) -> list:
+        """The parameters of each layer and direction, as lists in torch's order."""
+        return [[getattr(self, n) for n in names] for names in self._all_weights]
+
+    def flatten_parameters(self) -> None:
+        """Reset parameter data pointer so that they can use faster code paths.
+
+        As in torch, this works only on a GPU with cuDNN; on the CPU it is a no-op."""
 
     def extra_repr(self) -> str:
         s = "{input_size}, {hidden_size}"
@@ -96,8 +135,12 @@ class _RNNBase(Module):
         batched = input.dim() == 3
         expected = 3 if batched else 2
         if input.dim() not in (2, 3):
-            raise ValueError(f"{self.mode}: Expected input to be 2D or 3D, got {input.dim()}D "
-                             "instead")
+            # torch's RNN words it a little differently from its LSTM and GRU.
+            rnn = self.mode.startswith("RNN")
+            got = f"{input.dim()}D tensor" if rnn else f"{input.dim()}D"
+            raise ValueError(f"{'RNN' if rnn else self.mode}: Expected input to be 2D or 3D, "
+                             f"got {got} instead")
+        self._check_hx_dims(hx, batched)
         x = input
         if not batched:
             x = x.unsqueeze(1)
@@ -107,8 +150,10 @@ class _RNNBase(Module):
         if x.shape[2] != self.input_size:
             raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected "
                                f"{self.input_size}, got {x.shape[2]}")
+        if seq == 0:
+            raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
         dirs = 2 if self.bidirectional else 1
-        hx = self._initial_state(hx, n, batched, dirs, x)
+        states = self._layer_states(self._initial_state(hx, n, batched, dirs, x))
         finals: list = []
         layer_in = x
         for layer in range(self.num_layers):
@@ -119,15 +164,11 @@ class _RNNBase(Module):
                 w_hh = getattr(self, f"weight_hh_l{layer}{suffix}")
                 b_ih = getattr(self, f"bias_ih_l{layer}{suffix}") if self.bias else None
                 b_hh = getattr(self, f"bias_hh_l{layer}{suffix}") if self.bias else None
+                w_hr = getattr(self, f"weight_hr_l{layer}{suffix}") if self.proj_size else None
                 k = layer * dirs + d
-                state = self._state_at(hx, k)
-                xw = F.linear(layer_in, w_ih, b_ih).unbind(0)
-                steps = range(seq - 1, -1, -1) if d == 1 else range(seq)
-                ys: list = [None] * seq
-                for t in steps:
-                    state = self._cell(xw[t], state, w_hh, b_hh)
-                    ys[t] = state[0] if isinstance(state, tuple) else state
-                outs.append(stack(ys, 0) if seq else layer_in[:, :, :0])
+                y, state = self._layer(layer_in, w_ih, w_hh, b_ih, b_hh, states[k], d == 1,
+                                       w_hr)
+                outs.append(y)
                 finals.append(state)
             layer_in = outs[0] if dirs == 1 else cat(outs, 2)
             if self.dropout and self.training and layer < self.num_layers - 1:
@@ -139,25 +180,46 @@ class _RNNBase(Module):
             out = out.transpose(0, 1)
         return out, self._final(finals, batched), expected
 
-    def _initial_state(self, hx: Any, n: int, batched: bool, dirs: int, x: Tensor) -> Any:
-        shape = (self.num_layers * dirs, n, self.hidden_size)
+    def _check_hx_dims(self, hx: Any, batched: bool) -> None:
+        if hx is not None and hx.dim() != (3 if batched else 2):
+            kind = "batched 3-D" if batched else "unbatched 2-D"
+            raise RuntimeError(f"For {kind} input, hx should also be {3 if batched else 2}-D "
+                               f"but got {hx.dim()}-D tensor")
+
+    def _layer(self, x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Any, b_hh: Any, state: Any,
+               reverse: bool, w_hr: Any = None) -> tuple:
+        """One layer and direction over the whole sequence x: (its outputs, its last
+        state), composed of ember ops step by step (w_hr: an LSTM's projection)."""
+        xw = F.linear(x, w_ih, b_ih).unbind(0)
+        seq = x.shape[0]
+        ys: list = [None] * seq
+        proj = () if w_hr is None else (w_hr,)
+        for t in (range(seq - 1, -1, -1) if reverse else range(seq)):
+            state = self._cell(xw[t], state, w_hh, b_hh, *proj)
+            ys[t] = state[0] if isinstance(state, tuple) else state
+        return stack(ys, 0), state
+
+    def _initial_state(self, hx: Any, n: int, batched: bool, dirs: int, x: Tensor,
+                       which: str = "hidden", size: int = 0) -> Any:
+        shape = (self.num_layers * dirs, n, size or self.hidden_size)
         if hx is None:
             return Tensor._make(np.zeros(shape, x._data.dtype))
         if not batched:
-            return hx.unsqueeze(1)
+            hx = hx.unsqueeze(1)
         if tuple(hx.shape) != shape:
-            raise RuntimeError(f"Expected hidden size {shape}, got {list(hx.shape)}")
+            raise RuntimeError(f"Expected {which} size {shape}, got {list(hx.shape)}")
         return hx
 
-    def _state_at(self, hx: Any, k: int) -> Any:
-        return hx[k]
+    def _layer_states(self, hx: Any) -> Any:
+        # The initial state of each layer and direction, as torch takes them apart.
+        return hx.unbind(0)
 
     def _final(self, finals: list, batched: bool) -> Any:
         h = stack(finals, 0)
         return h if batched else h.squeeze(1)
 
 
-class RNN(_RNNBase):
+class RNN(RNNBase):
     """An Elman RNN with tanh or ReLU non-linearity."""
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
@@ -182,7 +244,7 @@ class RNN(_RNNBase):
         return out, h
 
 
-class LSTM(_RNNBase):
+class LSTM(RNNBase):
     """A multi-layer long short-term memory (LSTM) RNN."""
 
     _gates = 4
@@ -191,24 +253,58 @@ class LSTM(_RNNBase):
         super().__init__("LSTM", *args, **kwargs)
 
     def _initial_state(self, hx: Any, n: int, batched: bool, dirs: int, x: Tensor) -> Any:
+        sizes = (self.proj_size or self.hidden_size, self.hidden_size)
         if hx is None:
-            z = super()._initial_state(None, n, batched, dirs, x)
-            return (z, z)
-        return tuple(super(LSTM, self)._initial_state(h, n, batched, dirs, x) for h in hx)
+            h, c = (super(LSTM, self)._initial_state(None, n, batched, dirs, x, size=s)
+                    for s in sizes)
+            return (h, h) if sizes[0] == sizes[1] else (h, c)
+        return tuple(super(LSTM, self)._initial_state(h, n, batched, dirs, x, f"hidden[{i}]",
+                                                      sizes[i])
+                     for i, h in enumerate(hx))
 
-    def _state_at(self, hx: Any, k: int) -> Any:
-        return (hx[0][k], hx[1][k])
+    def _check_hx_dims(self, hx: Any, batched: bool) -> None:
+        dims = 3 if batched else 2
+        if hx is not None and (hx[0].dim() != dims or hx[1].dim() != dims):
+            kind = "batched 3-D" if batched else "unbatched 2-D"
+            raise RuntimeError(f"For {kind} input, hx and cx should also be {dims}-D but got "
+                               f"({hx[0].dim()}-D, {hx[1].dim()}-D) tensors")
 
-    def _cell(self, x: Tensor, state: tuple, w_hh: Tensor, b_hh: Any) -> tuple:
+    def _layer_states(self, hx: Any) -> Any:
+        h, c = hx
+        if self._fused(h):
+            return [(h[k], c[k]) for k in range(h.shape[0])]
+        return list(zip(h.unbind(0), c.unbind(0)))
+
+    def _fused(self, x: Tensor) -> bool:
+        # torch runs a float32 LSTM layer on the CPU as one oneDNN kernel, one node in the
+        # graph; other dtypes step by step.
+        return x._data.dtype == np.float32 and not self.proj_size
+
+    def _cell(self, x: Tensor, state: tuple, w_hh: Tensor, b_hh: Any,
+              w_hr: Any = None) -> tuple:
         h, c = state
         gates = F.linear(h, w_hh, b_hh) + x
-        i, f, g, o = gates.chunk(4, 1)
+        i, f, g, o = unsafe_chunk(gates, 4, 1)
         i = pointwise.sigmoid(i)
         f = pointwise.sigmoid(f)
         g = pointwise.tanh(g)
         o = pointwise.sigmoid(o)
         c = f * c + i * g
-        return (o * pointwise.tanh(c), c)
+        h = o * pointwise.tanh(c)
+        return (h if w_hr is None else h.matmul(w_hr.t()), c)
+
+    def _layer(self, x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Any, b_hh: Any, state: Any,
+               reverse: bool, w_hr: Any = None) -> tuple:
+        if not self._fused(x):
+            return super()._layer(x, w_ih, w_hh, b_ih, b_hh, state, reverse, w_hr)
+        if has_dual((x, w_ih, w_hh, b_ih, b_hh) + tuple(state), {}):
+            raise NotImplementedError(
+                "Trying to use forward AD with mkldnn_rnn_layer that does not support it "
+                "because it has not been implemented yet.\nPlease file an issue to PyTorch at "
+                "https://github.com/pytorch/pytorch/issues/new?template=feature-request.yml so "
+                "that we can prioritize its implementation or submit a PR adding the "
+                "implementation to derivatives.yaml")
+        return _lstm_layer(x, w_ih, w_hh, b_ih, b_hh, state[0], state[1], reverse)
 
     def _final(self, finals: list, batched: bool) -> Any:
         h = stack([s[0] for s in finals], 0)
@@ -216,11 +312,14 @@ class LSTM(_RNNBase):
         return (h, c) if batched else (h.squeeze(1), c.squeeze(1))
 
     def forward(self, input: Tensor, hx: Any = None) -> tuple:
+        if self.proj_size and input._data.dtype == np.float32:
+            warnings.warn("LSTM with projections is not supported with oneDNN. Using default "
+                          "implementation.", UserWarning, stacklevel=1)
         out, hc, _ = self._run(input, hx)
         return out, hc
 
 
-class GRU(_RNNBase):
+class GRU(RNNBase):
     """A multi-layer gated recurrent unit (GRU) RNN."""
 
     _gates = 3
@@ -229,8 +328,8 @@ class GRU(_RNNBase):
         super().__init__("GRU", *args, **kwargs)
 
     def _cell(self, x: Tensor, h: Tensor, w_hh: Tensor, b_hh: Any) -> Tensor:
-        xr, xz, xn = x.chunk(3, 1)
-        hr, hz, hn = F.linear(h, w_hh, b_hh).chunk(3, 1)
+        xr, xz, xn = unsafe_chunk(x, 3, 1)
+        hr, hz, hn = unsafe_chunk(F.linear(h, w_hh, b_hh), 3, 1)
         # torch's operand order (the same values; the graph reads as torch's)
         r = pointwise.sigmoid(hr + xr)
         z = pointwise.sigmoid(hz + xz)
@@ -242,7 +341,7 @@ class GRU(_RNNBase):
         return out, h
 
 
-class _RNNCellBase(Module):
+class RNNCellBase(Module):
     """One step of a recurrent layer: the layer's cell, with its own parameters."""
 
     _gates = 1
@@ -264,7 +363,7 @@ class _RNNCellBase(Module):
             self.register_parameter("bias_hh", None)
         self.reset_parameters()
 
-    reset_parameters = _RNNBase.reset_parameters
+    reset_parameters = RNNBase.reset_parameters
 
     def extra_repr(self) -> str:
         s = "{input_size}, {hidden_size}"
@@ -299,13 +398,20 @@ class _RNNCellBase(Module):
         elif not batched:
             hx = tuple(h.unsqueeze(0) for h in hx) if isinstance(hx, tuple) else \
                 hx.unsqueeze(0)
+        for i, h in enumerate(hx if isinstance(hx, tuple) else (hx,)):
+            if h.shape[0] != input.shape[0]:
+                raise RuntimeError(f"Input batch size {input.shape[0]} doesn't match hidden{i} "
+                                   f"batch size {h.shape[0]}")
+            if h.shape[1] != self.hidden_size:
+                raise RuntimeError(f"hidden{i} has inconsistent hidden_size: got {h.shape[1]}, "
+                                   f"expected {self.hidden_size}")
         return input, hx, batched
 
     def _input_gates(self, input: Tensor) -> Tensor:
         return F.linear(input, self.weight_ih, self.bias_ih)
 
 
-class RNNCell(_RNNCellBase):
+class RNNCell(RNNCellBase):
     """An Elman RNN cell with tanh or ReLU non-linearity."""
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
@@ -321,7 +427,7 @@ class RNNCell(_RNNCellBase):
         return h if batched else h.squeeze(0)
 
 
-class LSTMCell(_RNNCellBase):
+class LSTMCell(RNNCellBase):
     """A long short-term memory (LSTM) cell."""
 
     _gates = 4
@@ -332,7 +438,7 @@ class LSTMCell(_RNNCellBase):
         return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
 
 
-class GRUCell(_RNNCellBase):
+class GRUCell(RNNCellBase):
     """A gated recurrent unit (GRU) cell."""
 
     _gates = 3
@@ -341,3 +447,109 @@ class GRUCell(_RNNCellBase):
         x, h, batched = self._prepare(input, hx)
         h = GRU._cell(self, self._input_gates(x), h, self.weight_hh, self.bias_hh)
         return h if batched else h.squeeze(0)
+
+
+# -- one LSTM layer as one node ------------------------------------------------------------
+# The forward and backward are written once for NumPy arrays (forward, plain backward) and
+# for ember tensors (create_graph): they use only what both have (@, *, +, -, .T, indexing,
+# sum(0), reshape) and take stack, cat, sigmoid and tanh as arguments.
+
+def _np_sigmoid(x: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        return 1 / (1 + np.exp(-x))
+
+
+def _lstm_steps(x: Any, w_ih: Any, w_hh: Any, b_ih: Any, b_hh: Any, h: Any, c: Any,
+                reverse: bool, sigmoid: Any, tanh: Any) -> list:
+    """Runs the layer; per time step (in time order) its gate activations i, f, g, o, its
+    cell c and tanh(c), and the hidden and cell states it started from."""
+    hs = w_hh.shape[1]
+    xw = x @ w_ih.T
+    if b_ih is not None:
+        xw = xw + b_ih
+    acts: list = [None] * x.shape[0]
+    for t in (range(x.shape[0] - 1, -1, -1) if reverse else range(x.shape[0])):
+        z = xw[t] + h @ w_hh.T
+        if b_hh is not None:
+            z = z + b_hh
+        i, f = sigmoid(z[:, :hs]), sigmoid(z[:, hs:2 * hs])
+        g, o = tanh(z[:, 2 * hs:3 * hs]), sigmoid(z[:, 3 * hs:])
+        c_new = f * c + i * g
+        tc = tanh(c_new)
+        acts[t] = (i, f, g, o, c_new, tc, h, c)
+        h, c = o * tc, c_new
+    return acts
+
+
+def _lstm_backward(x: Any, w_ih: Any, w_hh: Any, acts: list, g_out: Any, g_hy: Any, g_cy: Any,
+                   reverse: bool, stack_fn: Any, cat_fn: Any) -> tuple:
+    """Backpropagation through time: the gradients of input, w_ih, w_hh, the bias, h0, c0."""
+    dh, dc = g_hy, g_cy
+    dz: list = [None] * len(acts)
+    dw_hh = None
+    for t in (range(len(acts)) if reverse else range(len(acts) - 1, -1, -1)):
+        i, f, g, o, _, tc, h_prev, c_prev = acts[t]
+        dh = dh + g_out[t]
+        dc = dc + dh * o * (1 - tc * tc)
+        z = cat_fn([dc * g * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - g * g),
+                    dh * tc * o * (1 - o)])
+        dc = dc * f
+        dz[t] = z
+        step = z.T @ h_prev
+        dw_hh = step if dw_hh is None else dw_hh + step
+        dh = z @ w_hh
+    dzs = stack_fn(dz)
+    gates = dzs.shape[-1]
+    dw_ih = dzs.reshape(-1, gates).T @ x.reshape(-1, x.shape[-1])
+    return dzs @ w_ih, dw_ih, dw_hh, dzs.sum(0).sum(0), dh, dc
+
+
+class MkldnnRnnLayerBackward0(Node):
+    """The node of one layer and direction of a float32 LSTM, as torch's CPU kernel records
+    it: edges to the layer's input, w_ih, w_hh, b_ih, b_hh, hx and cx; outputs the layer's
+    output, hy and cy."""
+
+    __slots__ = ()
+    n_outputs = 3
+
+    def apply(self, grads: Any, graph: bool) -> tuple:
+        x, w_ih, w_hh, b_ih, b_hh, h0, c0 = self.unpack(graph)
+        reverse, acts = self._ctx
+        if graph:
+            acts = _lstm_steps(x, w_ih, w_hh, b_ih, b_hh, h0, c0, reverse, pointwise.sigmoid,
+                               pointwise.tanh)
+            zeros = Tensor._make
+            stack_fn, cat_fn = (lambda ts: stack(ts, 0)), (lambda ts: cat(ts, 1))
+        else:
+            zeros = np.asarray
+            stack_fn, cat_fn = np.stack, (lambda ts: np.concatenate(ts, 1))
+        shapes = ((x.shape[0],) + tuple(h0.shape), h0.shape, c0.shape)
+        g_out, g_hy, g_cy = (g if g is not None else zeros(np.zeros(s, np.float32))
+                             for g, s in zip(grads, shapes))
+        dx, dw_ih, dw_hh, db, dh0, dc0 = _lstm_backward(x, w_ih, w_hh, acts, g_out, g_hy, g_cy,
+                                                        reverse, stack_fn, cat_fn)
+        out = (dx, dw_ih, dw_hh, db, db if graph else db.copy(), dh0, dc0)
+        edges = self._next
+        return tuple(g if edges[2 * k] is not None else None for k, g in enumerate(out))
+
+
+MkldnnRnnLayerBackward0.__module__ = "ember.autograd.graph"
+
+
+def _lstm_layer(x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Any, b_hh: Any, h0: Tensor,
+                c0: Tensor, reverse: bool) -> tuple:
+    """One float32 LSTM layer and direction computed in NumPy and recorded as one node:
+    (output, (hy, cy))."""
+    if not x.is_contiguous():
+        # torch's kernel takes its input contiguous (batch_first inputs are transposed).
+        x = x.contiguous()
+    arrays = [None if v is None else v._data for v in (x, w_ih, w_hh, b_ih, b_hh, h0, c0)]
+    acts = _lstm_steps(*arrays, reverse, _np_sigmoid, np.tanh)
+    last = acts[0] if reverse else acts[-1]
+    out = Tensor._make(np.stack([a[3] * a[5] for a in acts]))
+    hy, cy = Tensor._make(last[3] * last[5]), Tensor._make(last[4])
+    inputs = (x, w_ih, w_hh, b_ih, b_hh, h0, c0)
+    if needs_grad(*inputs):
+        attach_outputs(MkldnnRnnLayerBackward0, (out, hy, cy), inputs, inputs,
+                       (reverse, acts))
+    return out, (hy, cy)

@@ -10,10 +10,12 @@ from ... import ops
 from ..._tensor import Tensor
 from .. import _functional as F
 from .. import init
-from .attention import MultiheadAttention
+from .activation import MultiheadAttention
 from .container import ModuleList
-from .layers import Dropout, LayerNorm, Linear
+from .dropout import Dropout
+from .linear import Linear
 from .module import Module
+from .normalization import LayerNorm
 
 __all__ = ["TransformerEncoderLayer", "TransformerEncoder", "TransformerDecoderLayer",
            "TransformerDecoder", "Transformer"]
@@ -27,53 +29,57 @@ def _activation(name: str) -> Callable:
     raise RuntimeError(f"activation should be relu/gelu, not {name}")
 
 
-class _Blocks(Module):
-    """The blocks encoder and decoder layers share: self-attention and the feed-forward
-    network, each followed by its dropout (the feed-forward one is `_ff_dropout`)."""
+# The blocks encoder and decoder layers share (torch's layers derive from Module alone):
+# self-attention and the feed-forward network, each followed by its dropout (the
+# feed-forward one is the layer's `_ff_dropout`).
 
-    _ff_dropout = "dropout2"
-
-    def _build(self, attentions: tuple, d_model: int, nhead: int, dim_feedforward: int,
-               dropout: float, layer_norm_eps: float, batch_first: bool, norm_first: bool,
-               bias: bool, dtype: Any) -> None:
-        # In torch's order (attention, feed-forward, norms, dropouts), so that the same seed
-        # gives the same weights; one norm and one dropout per block.
-        for name in attentions:
-            setattr(self, name, MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
-                                                   batch_first=batch_first, dtype=dtype))
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
-        self.dropout = Dropout(dropout)
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
-        self.norm_first = norm_first
-        blocks = range(1, len(attentions) + 2)
-        for i in blocks:
-            setattr(self, f"norm{i}", LayerNorm(d_model, eps=layer_norm_eps, bias=bias,
-                                                dtype=dtype))
-        for i in blocks:
-            setattr(self, f"dropout{i}", Dropout(dropout))
-
-    def _sa_block(self, x: Tensor, attn_mask: Tensor | None, key_padding_mask: Tensor | None,
-                  is_causal: bool) -> Tensor:
-        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
-                           need_weights=False, is_causal=is_causal)[0]
-        return self.dropout1(x)
-
-    def _ff_block(self, x: Tensor) -> Tensor:
-        x = self.linear2(self.dropout(self.activation(self.linear1(x))))
-        return getattr(self, self._ff_dropout)(x)
+def _build_blocks(layer: Module, attentions: tuple, d_model: int, nhead: int,
+                  dim_feedforward: int, dropout: float, layer_norm_eps: float,
+                  batch_first: bool, norm_first: bool, bias: bool, dtype: Any) -> None:
+    # In torch's order (attention, feed-forward, norms, dropouts), so that the same seed
+    # gives the same weights; one norm and one dropout per block.
+    for name in attentions:
+        setattr(layer, name, MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
+                                                batch_first=batch_first, dtype=dtype))
+    layer.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
+    layer.dropout = Dropout(dropout)
+    layer.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
+    layer.norm_first = norm_first
+    blocks = range(1, len(attentions) + 2)
+    for i in blocks:
+        setattr(layer, f"norm{i}", LayerNorm(d_model, eps=layer_norm_eps, bias=bias,
+                                             dtype=dtype))
+    for i in blocks:
+        setattr(layer, f"dropout{i}", Dropout(dropout))
 
 
-class TransformerEncoderLayer(_Blocks):
+def _sa_block(self: Module, x: Tensor, attn_mask: Tensor | None,
+              key_padding_mask: Tensor | None, is_causal: bool) -> Tensor:
+    x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
+                       need_weights=False, is_causal=is_causal)[0]
+    return self.dropout1(x)
+
+
+def _ff_block(self: Module, x: Tensor) -> Tensor:
+    x = self.linear2(self.dropout(self.activation(self.linear1(x))))
+    return getattr(self, self._ff_dropout)(x)
+
+
+class TransformerEncoderLayer(Module):
     """Self-attention and a feed-forward network, each with a residual connection and
     layer normalization (after each block, or before with norm_first)."""
+
+    _ff_dropout = "dropout2"
+    _sa_block = _sa_block
+    _ff_block = _ff_block
 
     def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048,
                  dropout: float = 0.1, activation: Any = F.relu, layer_norm_eps: float = 1e-5,
                  batch_first: bool = False, norm_first: bool = False, bias: bool = True,
                  device: Any = None, dtype: Any = None) -> None:
         super().__init__()
-        self._build(("self_attn",), d_model, nhead, dim_feedforward, dropout, layer_norm_eps,
-                    batch_first, norm_first, bias, dtype)
+        _build_blocks(self, ("self_attn",), d_model, nhead, dim_feedforward, dropout,
+                      layer_norm_eps, batch_first, norm_first, bias, dtype)
         if isinstance(activation, str):
             activation = _activation(activation)
         if activation is F.relu or type(activation).__name__ == "ReLU":
@@ -83,6 +89,11 @@ class TransformerEncoderLayer(_Blocks):
         else:
             self.activation_relu_or_gelu = 0
         self.activation = activation
+
+    def __setstate__(self, state: dict) -> None:
+        # Layers pickled before torch made the activation an option lack it.
+        state.setdefault("activation", F.relu)
+        super().__setstate__(state)
 
     def forward(self, src: Tensor, src_mask: Tensor | None = None,
                 src_key_padding_mask: Tensor | None = None, is_causal: bool = False) -> Tensor:
@@ -148,21 +159,28 @@ class TransformerEncoder(Module):
         return output
 
 
-class TransformerDecoderLayer(_Blocks):
+class TransformerDecoderLayer(Module):
     """Self-attention, attention over the encoder's output (memory) and a feed-forward
     network, each with a residual connection and layer normalization."""
 
     _ff_dropout = "dropout3"
+    _sa_block = _sa_block
+    _ff_block = _ff_block
 
     def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048,
                  dropout: float = 0.1, activation: Any = F.relu, layer_norm_eps: float = 1e-5,
                  batch_first: bool = False, norm_first: bool = False, bias: bool = True,
                  device: Any = None, dtype: Any = None) -> None:
         super().__init__()
-        self._build(("self_attn", "multihead_attn"), d_model, nhead, dim_feedforward, dropout,
-                    layer_norm_eps, batch_first, norm_first, bias, dtype)
+        _build_blocks(self, ("self_attn", "multihead_attn"), d_model, nhead, dim_feedforward,
+                      dropout, layer_norm_eps, batch_first, norm_first, bias, dtype)
         self.activation = _activation(activation) if isinstance(activation, str) else \
             activation
+
+    def __setstate__(self, state: dict) -> None:
+        # Layers pickled before torch made the activation an option lack it.
+        state.setdefault("activation", F.relu)
+        super().__setstate__(state)
 
     def forward(self, tgt: Tensor, memory: Tensor, tgt_mask: Tensor | None = None,
                 memory_mask: Tensor | None = None, tgt_key_padding_mask: Tensor | None = None,
