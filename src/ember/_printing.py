@@ -260,11 +260,6 @@ def _class_prefix(t: Any) -> tuple[str, bool]:
     return cls.__name__ + "(", any(_is_ember_class(b, "Parameter") for b in bases)
 
 
-def _grad_fn_name(node: Any) -> str:
-    name = getattr(node, "name", None)
-    return name() if callable(name) else type(node).__name__
-
-
 def tensor_repr(t: Any, *, tensor_contents: str | None = None) -> str:
     """The string ``repr(t)`` and ``str(t)`` give for a tensor: its values laid out under the
     current print options, followed by the size, dtype and autograd suffixes that apply.
@@ -295,7 +290,8 @@ def tensor_repr(t: Any, *, tensor_contents: str | None = None) -> str:
 
     grad_fn = getattr(t, "grad_fn", None)
     if grad_fn is not None:
-        suffixes.append(f"grad_fn=<{_grad_fn_name(grad_fn)}>")
+        # torch prints the node's class name, also where name() is the C++ one (CopySlices).
+        suffixes.append(f"grad_fn=<{type(grad_fn).__name__}>")
     elif t.requires_grad:
         suffixes.append("requires_grad=True")
 

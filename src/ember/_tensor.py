@@ -22,6 +22,15 @@ _new = object.__new__
 _view_hooks: list = [None]
 
 
+def storage_start(a: np.ndarray) -> int:
+    """The lowest address of the memory an array spans (where torch's storage of a tensor
+    over it would begin)."""
+    ptr = a.__array_interface__["data"][0]
+    if not a.size:
+        return ptr
+    return ptr + sum((n - 1) * s for n, s in zip(a.shape, a.strides) if s < 0)
+
+
 class Size(tuple):
     """torch.Size: a tuple of dimension sizes."""
 
@@ -201,6 +210,16 @@ class Tensor:
 
     def data_ptr(self) -> int:
         return self._data.__array_interface__["data"][0]
+
+    def storage_offset(self) -> int:
+        """Returns self tensor's offset in the underlying storage in terms of number of
+        storage elements (the storage is the memory of the view's base)."""
+        base = self if self._base is None else self._base
+        return (self.data_ptr() - storage_start(base._data)) // self._data.itemsize
+
+    def _is_view(self) -> bool:
+        """Whether the tensor is a view of another tensor (its `_base`)."""
+        return self._base is not None
 
     @property
     def _version(self) -> int:

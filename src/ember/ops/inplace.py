@@ -34,6 +34,15 @@ def check_inplace(self: Tensor) -> None:
                            "in-place operation.")
 
 
+def check_writable(dst: np.ndarray) -> None:
+    """torch refuses to write into a view whose elements share memory locations (what
+    expand makes): the only views that are read-only."""
+    if not dst.flags.writeable:
+        raise RuntimeError("unsupported operation: more than one element of the written-to "
+                           "tensor refers to a single memory location. Please clone() the "
+                           "tensor before performing the operation.")
+
+
 def write_result(self: Tensor, result: Tensor) -> Tensor:
     """Copies `result` into `self` with torch's casting and shape checks, takes over its
     history, and bumps the version counter."""
@@ -46,10 +55,7 @@ def write_result(self: Tensor, result: Tensor) -> Tensor:
         full = np.broadcast_shapes(src.shape, dst.shape)
         raise RuntimeError(f"output with shape {shape_str(dst.shape)} doesn't match the "
                            f"broadcast shape {shape_str(full)}")
-    if not dst.flags.writeable:
-        raise RuntimeError("unsupported operation: some elements of the input tensor and the "
-                           "written-to tensor refer to a single memory location. Please clone() "
-                           "the tensor before performing the operation.")
+    check_writable(dst)
     np.copyto(dst, src, casting="unsafe")
     bump_version(self)
     if result._fn is not None:
@@ -121,6 +127,11 @@ def _constant(self: Tensor, value: Any, cls: type) -> Tensor:
                                f"with {value._data.ndim} dimensions.")
         source = value
         value = value._data
+    if cls is ZeroBackward0 and not dst.flags.writeable:
+        # torch's zero_ does not check for shared locations: it writes them all.
+        dst = dst.view()
+        dst.flags.writeable = True
+    check_writable(dst)
     dst[...] = value
     bump_version(self)
     if source is not None and _mode.enabled and (self._rg or source._rg):
@@ -172,6 +183,7 @@ def copy_(self: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
     dst = self._data
     if src._data.shape != dst.shape:
         _check_expandable(src._data.shape, dst.shape)
+    check_writable(dst)
     np.copyto(dst, src._data, casting="unsafe")
     bump_version(self)
     if (self._rg or src._rg) and _mode.enabled:

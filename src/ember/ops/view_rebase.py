@@ -19,12 +19,10 @@ from .. import _tensor as _tensor_module
 from .._tensor import Tensor
 from .._version import snapshot
 from ..autograd.graph import Math, Node, _next_seq, note_rebase
-from ._core import attach, node_class
+from ._core import attach
+from .shape import AsStridedBackward0, storage_positions
 
 _new = object.__new__
-
-AsStridedBackward0 = node_class(
-    "AsStridedBackward0", lambda m, g, shape, index: m.as_strided_backward(g, shape, index))
 
 
 class CopySlices(Node):
@@ -57,21 +55,15 @@ class CopySlices(Node):
 
 
 CopySlices.__module__ = "ember.autograd.graph"
-AsStridedBackward0.__module__ = "ember.autograd.graph"
 
 
 def view_index(base: np.ndarray, view: np.ndarray) -> np.ndarray:
     """For each element of `view` (an array over base's memory), its flat C-order position
     in `base`."""
-    isz = base.itemsize
+    if base.flags.c_contiguous:
+        return storage_positions(view, base.__array_interface__["data"][0])
     off = view.__array_interface__["data"][0] - base.__array_interface__["data"][0]
     nd = view.ndim
-    if base.flags.c_contiguous:
-        idx = np.full(view.shape, off // isz, np.int64)
-        for k in range(nd):
-            step = np.arange(view.shape[k], dtype=np.int64) * (view.strides[k] // isz)
-            idx += step.reshape([-1 if j == k else 1 for j in range(nd)])
-        return idx
     boff = np.zeros(base.shape, np.int64)
     for k in range(base.ndim):
         step = np.arange(base.shape[k], dtype=np.int64) * base.strides[k]
@@ -102,7 +94,7 @@ def rebase_view(view: Tensor) -> None:
     base._fn = cs
     base._nr = 0
     base._rg = True
-    attach(AsStridedBackward0, view, (base,), (), (base._data.shape, index))
+    attach(AsStridedBackward0, view, (base,), (), (base._data.shape, index, None, None))
     view._vv = snapshot(view._vc)
 
 
@@ -112,7 +104,7 @@ def regenerate(view: Tensor) -> None:
     base = view._base
     if base._rg:
         attach(AsStridedBackward0, view, (base,), (),
-               (base._data.shape, view_index(base._data, view._data)))
+               (base._data.shape, view_index(base._data, view._data), None, None))
 
 
 _tensor_module._view_hooks[0] = regenerate
