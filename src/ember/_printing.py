@@ -288,10 +288,15 @@ def tensor_repr(t: Any, *, tensor_contents: str | None = None) -> str:
             suffixes.append("dtype=" + repr(dtype))
         body = tensor_contents if tensor_contents is not None else _tensor_str(data, indent)
 
-    grad_fn = getattr(t, "grad_fn", None)
-    if grad_fn is not None:
+    try:
+        grad_fn = getattr(t, "grad_fn", None)
         # torch prints the node's class name, also where name() is the C++ one (CopySlices).
-        suffixes.append(f"grad_fn=<{type(grad_fn).__name__}>")
+        grad_fn_name = None if grad_fn is None else type(grad_fn).__name__
+    except RuntimeError:
+        # A view that may not take its base's in-place change has no valid history.
+        grad_fn_name = "Invalid"
+    if grad_fn_name is not None:
+        suffixes.append(f"grad_fn=<{grad_fn_name}>")
     elif t.requires_grad:
         suffixes.append("requires_grad=True")
 

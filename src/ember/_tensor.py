@@ -13,7 +13,7 @@ from . import _dtypes
 from ._dtypes import FROM_NUMPY
 from ._version import ZERO_VC, mark_detached, shared_counter, version
 from .autograd import graph as _graph
-from .autograd.graph import AccumulateGrad, add_hook, note_rebase
+from .autograd.graph import NO_GRAD_VIEW, AccumulateGrad, add_hook, note_rebase
 
 __all__ = ["Tensor", "Size", "device", "type_description"]
 
@@ -97,8 +97,10 @@ def type_description(data: np.ndarray) -> str:
 class Tensor:
     """A multi-dimensional array with autograd: `requires_grad`, `grad`, `grad_fn`."""
 
+    # Views also set _vv (the version their history was recorded at) and _cm (torch's
+    # CreationMeta: how the view was made, which decides whether it may be changed in place).
     __slots__ = ("_data", "_rg", "_fn", "_nr", "_grad", "_vc", "_base", "_acc", "_hooks",
-                 "_vv", "__weakref__")
+                 "_vv", "_cm", "__weakref__")
 
     # Tensor subclasses (Parameter) set this to keep their class through detach-like ops.
     __array_priority__ = 1000
@@ -344,7 +346,9 @@ class Tensor:
         fn = self._fn
         if fn is not None:
             return (fn, self._nr)
-        if not self._rg:
+        if not self._rg or self._base is not None and getattr(self, "_cm", 0) == NO_GRAD_VIEW:
+            # A view made in no_grad mode requires grad through its base, yet it has no
+            # history and is no leaf that accumulates: in torch no gradient flows to it.
             return (None, 0)
         acc = self._acc
         acc = acc() if acc is not None else None

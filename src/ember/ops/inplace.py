@@ -14,24 +14,29 @@ from ..autograd.grad_mode import state as _mode
 from ..autograd.graph import note_rebase
 from . import indexing, matrix, pointwise, pointwise_math
 from ._core import attach, node_class, shape_str
-from .view_rebase import rebase_view
+from .view_rebase import check_view_rebase, rebase_view
 
 __all__ = ["add_", "sub_", "mul_", "div_", "zero_", "fill_", "copy_", "clamp_", "pow_",
            "neg_", "exp_", "relu_", "sigmoid_", "tanh_", "sqrt_", "clip_", "abs_", "log_",
            "sin_", "cos_", "reciprocal_", "square_"]
 
 
-def check_inplace(self: Tensor) -> None:
-    """torch refuses in-place changes to leaves that require grad, and to their views."""
-    if not _mode.enabled:
+def check_inplace(self: Tensor, *others: Any) -> None:
+    """torch refuses in-place changes that it would record (grad mode on and self or one of
+    the op's other tensors requiring grad) to leaves that require grad, to their views, and
+    to views made in no_grad mode or by ops returning several views."""
+    if not _mode.enabled or not (self._rg or any(
+            isinstance(o, Tensor) and o._rg for o in others)):
         return
-    if self._fn is None and self._rg:
+    base = self._base
+    if base is not None:
+        check_view_rebase(self, False)
+        if self._rg and base._fn is None and base._rg:
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in "
+                               "an in-place operation.")
+    elif self._fn is None and self._rg:
         raise RuntimeError(
             "a leaf Variable that requires grad is being used in an in-place operation.")
-    base = self._base
-    if base is not None and base._fn is None and base._rg:
-        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
-                           "in-place operation.")
 
 
 def check_writable(dst: np.ndarray) -> None:
@@ -96,7 +101,7 @@ def inplace(op: Callable, doc: str) -> Callable:
     """The in-place form of the out-of-place `op`."""
 
     def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
-        check_inplace(self)
+        check_inplace(self, *args, *kwargs.values())
         if _mode.enabled and (self._rg or any(isinstance(a, Tensor) and a._rg for a in args)):
             # The op may save its input for backward: give it a copy that carries self's
             # history, since self's memory is about to be overwritten.
@@ -118,7 +123,7 @@ CopyBackwards.name = lambda self: "torch::autograd::CopyBackwards"
 
 
 def _constant(self: Tensor, value: Any, cls: type) -> Tensor:
-    check_inplace(self)
+    check_inplace(self, value)
     dst = self._data
     source = None
     if isinstance(value, Tensor):
@@ -141,7 +146,8 @@ def _constant(self: Tensor, value: Any, cls: type) -> Tensor:
         if self._base is not None:
             rebase_view(self)
     elif self._rg and _mode.enabled:
-        attach(cls, self, (self,))
+        # A node with two formulas also takes the number: an input without an edge.
+        attach(cls, self, (self,) if len(cls.formulas) == 1 else (self, None))
         if self._base is not None:
             rebase_view(self)
     return self
@@ -174,9 +180,15 @@ def fill_(self: Tensor, value: Any) -> Tensor:
     return _constant(self, value, FillBackward2)
 
 
+def assign_number_(self: Tensor, value: Any) -> Tensor:
+    """`tensor[key] = number` on what the key selects: torch makes the number a 0-dim
+    tensor, which it copies into a 0-dim target and fills any other with."""
+    return _constant(self, value, CopyBackwards if self._data.ndim == 0 else FillBackward3)
+
+
 def copy_(self: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
     """Copies the elements from src into self tensor and returns self."""
-    check_inplace(self)
+    check_inplace(self, src)
     if not isinstance(src, Tensor):
         raise TypeError(f"copy_(): argument 'src' (position 1) must be Tensor, not "
                         f"{type(src).__name__}")

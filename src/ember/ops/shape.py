@@ -9,6 +9,7 @@ import numpy as np
 from .._tensor import Tensor, storage_start
 from .._version import shared_counter, snapshot
 from ..autograd.grad_mode import state as _mode
+from ..autograd.graph import MULTI_OUTPUT_VIEW, NO_GRAD_VIEW
 from ._core import attach, attach_outputs, node_class, shape_str, wrap, wrap_dim, wrap_dims
 
 __all__ = ["reshape", "view", "transpose", "swapaxes", "swapdims", "t", "permute",
@@ -37,9 +38,23 @@ def as_view(base: Tensor, data: np.ndarray, cls: type, ctx: tuple) -> Tensor:
     out._vc = shared_counter(base)
     out._base = base if base._base is None else base._base
     out._vv = snapshot(out._vc)
+    _creation_meta(out, base, 0)
     if base._rg and _mode.enabled:
         attach(cls, out, (base,), (), ctx)
     return out
+
+
+def _creation_meta(out: Tensor, input: Tensor, meta: int) -> None:
+    """torch's CreationMeta: a view made in no_grad mode, or by an op that returns several
+    views, must not be changed in place while recording; a view of such a view inherits
+    that. A view made in no_grad mode requires grad when its base does."""
+    if not _mode.enabled:
+        meta = NO_GRAD_VIEW
+        out._rg = input._rg
+    elif not meta and input._base is not None:
+        meta = getattr(input, "_cm", 0)
+    if meta:
+        out._cm = meta
 
 
 def _writable(base: Tensor, data: np.ndarray) -> np.ndarray:
@@ -430,6 +445,7 @@ def _multi_view(input: Tensor, arrays: list, cls: type, ctx: tuple) -> tuple:
         o._vc = shared_counter(input)
         o._base = base
         o._vv = snapshot(o._vc)
+        _creation_meta(o, input, MULTI_OUTPUT_VIEW)
         outs.append(o)
     if outs and input._rg and _mode.enabled:
         node_cls = _sized(cls, len(outs))

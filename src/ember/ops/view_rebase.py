@@ -18,7 +18,7 @@ import numpy as np
 from .. import _tensor as _tensor_module
 from .._tensor import Tensor
 from .._version import snapshot
-from ..autograd.graph import Math, Node, _next_seq, note_rebase
+from ..autograd.graph import MULTI_OUTPUT_VIEW, NO_GRAD_VIEW, Math, Node, _next_seq, note_rebase
 from ._core import attach
 from .shape import AsStridedBackward0, storage_positions
 
@@ -98,8 +98,41 @@ def rebase_view(view: Tensor) -> None:
     view._vv = snapshot(view._vc)
 
 
+def check_view_rebase(view: Tensor, indirect: bool) -> None:
+    """torch's handle_view_on_rebase: a view made in no_grad mode or by an op that returns
+    several views cannot take a history from an in-place change, whether the change was to
+    the view itself or (indirect) to its base or another view of it."""
+    meta = getattr(view, "_cm", 0)
+    if not meta:
+        return
+    fn = view._fn
+    changed = "its base or another view of its base has been" if indirect else "is being"
+    name = ""
+    if fn is not None:
+        # torch names the view's op: its node's name without "Backward<n>".
+        name = fn.name()
+        name = name[:name.rfind("Backward")] if "Backward" in name else name
+    if meta == NO_GRAD_VIEW or fn is None:
+        prefix = (f"Output {view._nr} of {name} is a view of a view which was created in"
+                  if fn is not None else "A view was created in")
+        msg = f"{prefix} no_grad mode and {changed} modified inplace with grad mode enabled."
+    else:
+        msg = f"Output {view._nr} of {name} is a view and {changed} modified inplace."
+    if meta == MULTI_OUTPUT_VIEW:
+        msg += (" This view is the output of a function that returns multiple views. Such "
+                "functions do not allow the output views to be modified inplace. You should "
+                "replace the inplace operation by an out-of-place one.")
+    else:
+        msg += (" Given that this use case is ambiguous and error-prone, it is forbidden. You "
+                "can clarify your code by moving both the view and the inplace either both "
+                "inside the no_grad block (if you don't want the inplace to be tracked) or "
+                "both outside (if you want the inplace to be tracked).")
+    raise RuntimeError(msg)
+
+
 def regenerate(view: Tensor) -> None:
     """Gives a view whose base was changed in place a history through the base's."""
+    check_view_rebase(view, True)
     view._vv = snapshot(view._vc)
     base = view._base
     if base._rg:
