@@ -231,6 +231,10 @@ class Tensor:
 
     @property
     def requires_grad(self) -> bool:
+        if not self._rg and self._base is not None and self._base._rg:
+            # A view whose base took a history from an in-place change since the view was
+            # made requires grad through it, as in torch (grad_fn regenerates its history).
+            return self.grad_fn is not None or self._rg
         return self._rg
 
     @requires_grad.setter
@@ -258,7 +262,8 @@ class Tensor:
 
     @property
     def grad_fn(self):
-        if self._base is not None and self._rg and getattr(self, "_vv", None) not in (
+        if self._base is not None and (self._rg or self._base._rg) and getattr(
+                self, "_vv", None) not in (
                 None, self._vc):
             _view_hooks[0](self)
         return self._fn
@@ -338,7 +343,8 @@ class Tensor:
     def _edge(self) -> tuple:
         """The graph edge a consumer of this tensor points to: (grad_fn, output_nr), the
         leaf's AccumulateGrad, or (None, 0) when no gradient flows here."""
-        if self._base is not None and self._rg and getattr(self, "_vv", None) not in (
+        if self._base is not None and (self._rg or self._base._rg) and getattr(
+                self, "_vv", None) not in (
                 None, self._vc):
             # An in-place op changed the base since this view's history was recorded:
             # regenerate it from the base's (torch does the same on access).

@@ -217,9 +217,11 @@ def _apply_basic(self: Tensor, key: tuple, skip_full: bool = True) -> tuple:
                 raise ValueError("step must be greater than zero")
             n = res._data.shape[dim]
             a, b, _ = k.indices(n)
-            b = max(a, b)
-            if not (skip_full and a == 0 and b == n and step == 1):
-                res = slice_dim(res, dim, a, b, step)
+            # torch compares the slice as written (only its stop clamped) with the size.
+            full = (k.start is None or k.start == 0) and step == 1 and (
+                k.stop is None or k.stop >= n)
+            if not (skip_full and full):
+                res = slice_dim(res, dim, a, max(a, b), step)
             dim += 1
         elif k is None:
             res = unsqueeze(res, dim)
@@ -307,6 +309,9 @@ def setitem(self: Tensor, key: Any, value: Any) -> None:
     keys); the graph stays correct through CopySlices."""
     from . import inplace
 
+    if key is False:
+        # torch returns at once for a lone False (a write to nothing, without a version bump).
+        return
     key = _as_tuple(key)
     res, adv = _apply_basic(self, key)
     if adv:

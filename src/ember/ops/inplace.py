@@ -14,7 +14,8 @@ from ..autograd.grad_mode import state as _mode
 from ..autograd.graph import note_rebase
 from . import indexing, matrix, pointwise, pointwise_math
 from ._core import attach, node_class, shape_str
-from .view_rebase import check_view_rebase, rebase_view
+from .shape import writable_alias
+from .view_rebase import OVERLAP_MESSAGE, check_view_rebase, rebase_view
 
 __all__ = ["add_", "sub_", "mul_", "div_", "zero_", "fill_", "copy_", "clamp_", "pow_",
            "neg_", "exp_", "relu_", "sigmoid_", "tanh_", "sqrt_", "clip_", "abs_", "log_",
@@ -43,9 +44,7 @@ def check_writable(dst: np.ndarray) -> None:
     """torch refuses to write into a view whose elements share memory locations (what
     expand makes): the only views that are read-only."""
     if not dst.flags.writeable:
-        raise RuntimeError("unsupported operation: more than one element of the written-to "
-                           "tensor refers to a single memory location. Please clone() the "
-                           "tensor before performing the operation.")
+        raise RuntimeError(OVERLAP_MESSAGE)
 
 
 def write_result(self: Tensor, result: Tensor) -> Tensor:
@@ -132,10 +131,10 @@ def _constant(self: Tensor, value: Any, cls: type) -> Tensor:
                                f"with {value._data.ndim} dimensions.")
         source = value
         value = value._data
-    if cls is ZeroBackward0 and not dst.flags.writeable:
-        # torch's zero_ does not check for shared locations: it writes them all.
-        dst = dst.view()
-        dst.flags.writeable = True
+    if cls in (ZeroBackward0, FillBackward2) and source is None and not dst.flags.writeable:
+        # torch's zero_ and fill_ with a number do not check for shared locations: they
+        # write them all (a tensor value, or `x[key] = number`, is checked).
+        dst = writable_alias(dst)
     check_writable(dst)
     dst[...] = value
     bump_version(self)

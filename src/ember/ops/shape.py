@@ -19,7 +19,10 @@ __all__ = ["reshape", "view", "transpose", "swapaxes", "swapdims", "t", "permute
 
 ViewBackward0 = node_class("ViewBackward0", lambda m, g, shape: m.reshape(g, shape))
 UnsafeViewBackward0 = node_class("UnsafeViewBackward0", lambda m, g, shape: m.reshape(g, shape))
-TransposeBackward0 = node_class("TransposeBackward0", lambda m, g, a, b: m.transpose(g, a, b))
+ReshapeAliasBackward0 = node_class("ReshapeAliasBackward0",
+                                   lambda m, g, shape: m.reshape(g, shape))
+TransposeBackward0 = node_class("TransposeBackward0",
+                                lambda m, g, a, b: g if a == b else m.transpose(g, a, b))
 TBackward0 = node_class("TBackward0", lambda m, g, nd: m.transpose(g, 0, 1) if nd == 2 else g)
 PermuteBackward0 = node_class("PermuteBackward0", lambda m, g, inv: m.permute(g, inv))
 UnsqueezeBackward0 = node_class("UnsqueezeBackward0", lambda m, g, dim: m.squeeze(g, dim))
@@ -34,7 +37,7 @@ CloneBackward0 = node_class("CloneBackward0", lambda m, g: g)
 def as_view(base: Tensor, data: np.ndarray, cls: type, ctx: tuple) -> Tensor:
     """A tensor over `data`, a view of `base`'s memory: it shares the version counter and,
     when recording, gets a `cls` node."""
-    out = Tensor._make(_writable(base, data))
+    out = Tensor._make(_writable(data))
     out._vc = shared_counter(base)
     out._base = base if base._base is None else base._base
     out._vv = snapshot(out._vc)
@@ -57,18 +60,21 @@ def _creation_meta(out: Tensor, input: Tensor, meta: int) -> None:
         out._cm = meta
 
 
-def _writable(base: Tensor, data: np.ndarray) -> np.ndarray:
+def _writable(data: np.ndarray) -> np.ndarray:
     """`data`, writable when base's memory is and no two of its elements share a location:
     as in torch, a view of an expanded tensor can be written where it does not repeat."""
     if type(data) is not np.ndarray:
         # NumPy hands back a scalar copy for some 0-dim keys: a view must never be a copy.
         raise TypeError(f"a view needs an array over its base's memory, not {type(data)}")
-    if not data.flags.writeable and not any(
-            st == 0 and n > 1 for n, st in zip(data.shape, data.strides)):
-        root = base if base._base is None else base._base
-        if root._data.flags.writeable:
-            data.flags.writeable = True
+    if not data.flags.writeable and not shares_locations(data.shape, data.strides):
+        return writable_alias(data)
     return data
+
+
+def shares_locations(shape: tuple, strides: tuple) -> bool:
+    """Whether two elements of an array of this geometry share a memory location in the way
+    torch detects (a stride of 0 over a dimension of more than one element)."""
+    return all(shape) and any(st == 0 and n > 1 for n, st in zip(shape, strides))
 
 
 def _infer_shape(shape: Any, numel: int) -> tuple:
@@ -124,7 +130,9 @@ def reshape(input: Tensor, *shape: Any) -> Tensor:
     new_shape = _infer_shape(shape, x.size)
     r = x.reshape(new_shape)
     if not r.size or np.may_share_memory(r, x):
-        return as_view(input, r, ViewBackward0, (x.shape,))
+        # torch views a contiguous input and aliases (_reshape_alias) any other.
+        cls = ViewBackward0 if x.flags.c_contiguous else ReshapeAliasBackward0
+        return as_view(input, r, cls, (x.shape,))
     copy = clone(input, memory_format="contiguous")
     out = wrap(copy._data.reshape(new_shape))
     if copy._rg and _mode.enabled:
@@ -358,12 +366,14 @@ def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:
         raise RuntimeError(f"movedim: repeated dim in `source` ({shape_str(src)})")
     if len(set(wd)) != len(wd):
         raise RuntimeError(f"movedim: repeated dim in `destination` ({shape_str(dst)})")
+    if not nd:
+        return alias(input)
     order = [-1] * nd
     for s, d in zip(ws, wd):
         order[d] = s
     rest = iter(i for i in range(nd) if i not in ws)
     order = [next(rest) if o == -1 else o for o in order]
-    return permute(input, order) if nd else alias(input)
+    return permute(input, order)
 
 
 moveaxis = movedim
@@ -441,7 +451,7 @@ def _multi_view(input: Tensor, arrays: list, cls: type, ctx: tuple) -> tuple:
     base = input if input._base is None else input._base
     outs = []
     for a in arrays:
-        o = Tensor._make(_writable(input, a))
+        o = Tensor._make(_writable(a))
         o._vc = shared_counter(input)
         o._base = base
         o._vv = snapshot(o._vc)
@@ -510,7 +520,7 @@ def split_with_sizes(input: Tensor, split_sizes: Any, dim: int = 0) -> tuple:
     if sum(sizes) != n:
         raise RuntimeError(
             f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size "
-            f"at dimension {d}), but got split_sizes={shape_str(sizes)}")
+            f"at dimension {dim}), but got split_sizes={shape_str(sizes)}")
     bounds, a = [], 0
     for s in sizes:
         bounds.append((a, a + s))
@@ -605,9 +615,8 @@ def storage_positions(a: np.ndarray, start: int) -> np.ndarray:
 def _strided(x: np.ndarray, shape: tuple, strides: tuple, writeable: bool) -> np.ndarray:
     """A view of x's memory (from x's first element) with the given shape and byte strides;
     as in torch, a view whose elements share a location cannot be written."""
-    overlap = any(st == 0 and n > 1 for n, st in zip(shape, strides))
-    return np.lib.stride_tricks.as_strided(x, shape, strides,
-                                           writeable=writeable and not overlap)
+    return np.lib.stride_tricks.as_strided(
+        x, shape, strides, writeable=writeable and not shares_locations(shape, strides))
 
 
 def _int_arg(fn: str, name: str, pos: int, v: Any) -> int:
@@ -651,6 +660,36 @@ def unfold(input: Tensor, dimension: int, size: int, step: int) -> Tensor:
     return as_view(input, _windows(x, d, size, step), UnfoldBackward0, ctx)
 
 
+def _storage_size(base: np.ndarray) -> int:
+    """How many elements torch's storage of a tensor over `base` would hold."""
+    if not base.size:
+        return 0
+    return sum((n - 1) * abs(st) for n, st in zip(base.shape, base.strides)) // base.itemsize + 1
+
+
+def _storage(base: np.ndarray, size: int) -> np.ndarray:
+    """The storage as a flat array: base's memory from its lowest address."""
+    low = base[tuple(slice(None, None, -1) if st < 0 else slice(None) for st in base.strides)
+               + (Ellipsis,)]
+    return np.lib.stride_tricks.as_strided(low, (size,), (base.itemsize,),
+                                           writeable=base.flags.writeable)
+
+
+def writable_alias(x: np.ndarray) -> np.ndarray:
+    """x over the same memory, writable also where its elements share locations (for the
+    writes that torch does not check), when that memory is writable."""
+    root, obj = x, x
+    while obj is not None:
+        # The array that holds the memory (as_strided's results hold it through a helper).
+        if isinstance(obj, np.ndarray):
+            root = obj
+        obj = getattr(obj, "base", None)
+    flat = _storage(root, _storage_size(root))
+    start = (x.__array_interface__["data"][0] - storage_start(root)) // x.itemsize
+    return np.lib.stride_tricks.as_strided(flat[start:], x.shape, x.strides,
+                                           writeable=root.flags.writeable)
+
+
 def _sizes(v: Any, name: str, pos: int) -> tuple:
     if not isinstance(v, (tuple, list)) or not all(
             isinstance(i, (int, np.integer)) and not isinstance(i, bool) for i in v):
@@ -677,20 +716,14 @@ def as_strided(input: Tensor, size: Any, stride: Any, storage_offset: Any = None
         raise RuntimeError(f"Tensor: invalid storage offset {offset}")
     base = (input if input._base is None else input._base)._data
     isz = x.itemsize
-    storage = 0
-    if base.size:
-        storage = sum((n - 1) * abs(st) for n, st in zip(base.shape, base.strides)) // isz + 1
+    storage = _storage_size(base)
     need = 0 if 0 in size else offset + 1 + sum((n - 1) * st for n, st in zip(size, stride))
     if need > storage:
         raise RuntimeError(
             f"setStorage: sizes {shape_str(size)}, strides {shape_str(stride)}, storage offset "
             f"{offset}, and itemsize {isz} requiring a storage size of {need * isz} are out of "
             f"bounds for storage of size {storage * isz}")
-    # The storage as a flat array: base's memory from its lowest address.
-    low = base[tuple(slice(None, None, -1) if st < 0 else slice(None) for st in base.strides)]
-    flat = np.lib.stride_tricks.as_strided(low, (storage,), (isz,),
-                                           writeable=base.flags.writeable)
-    data = _strided(flat[offset:], size, tuple(st * isz for st in stride),
+    data = _strided(_storage(base, storage)[offset:], size, tuple(st * isz for st in stride),
                     base.flags.writeable)
     ctx = None
     if input._rg and _mode.enabled:

@@ -20,9 +20,14 @@ from .._tensor import Tensor
 from .._version import snapshot
 from ..autograd.graph import MULTI_OUTPUT_VIEW, NO_GRAD_VIEW, Math, Node, _next_seq, note_rebase
 from ._core import attach
-from .shape import AsStridedBackward0, storage_positions
+from .shape import AsStridedBackward0, shares_locations, storage_positions
 
 _new = object.__new__
+
+
+OVERLAP_MESSAGE = ("unsupported operation: more than one element of the written-to tensor "
+                   "refers to a single memory location. Please clone() the tensor before "
+                   "performing the operation.")
 
 
 class CopySlices(Node):
@@ -37,10 +42,13 @@ class CopySlices(Node):
         return "torch::autograd::CopySlices"
 
     def apply(self, grad: Any, graph: bool) -> tuple:
-        fn, index = self._ctx
+        fn, index, overlapping = self._ctx
         m = Math.graph if graph else Math.raw
         res = fn.apply(m.as_strided_view(grad, index), graph)
         first = res[0]
+        if overlapping and first is not None:
+            # torch copies the region's gradient back through the view itself.
+            raise RuntimeError(OVERLAP_MESSAGE)
         meta = fn._meta
         if first is not None and meta is not None and meta[0] is not None:
             from ..autograd.engine import _conform
@@ -87,7 +95,7 @@ def rebase_view(view: Tensor) -> None:
     cs.next_functions = (base._edge(),) + tuple(fn.next_functions[1:])
     cs._saved = ()
     cs._checks = ()
-    cs._ctx = (fn, index)
+    cs._ctx = (fn, index, shares_locations(view._data.shape, view._data.strides))
     cs._meta = None if fn._meta is None else (None,) + tuple(fn._meta[1:])
     cs._seq = _next_seq()
     note_rebase(base, cs)
@@ -109,9 +117,9 @@ def check_view_rebase(view: Tensor, indirect: bool) -> None:
     changed = "its base or another view of its base has been" if indirect else "is being"
     name = ""
     if fn is not None:
-        # torch names the view's op: its node's name without "Backward<n>".
-        name = fn.name()
-        name = name[:name.rfind("Backward")] if "Backward" in name else name
+        # torch names the view's op: its node's name without "Backward" (and a 0 after it:
+        # SelectBackward0 is Select, SqueezeBackward1 is Squeeze1).
+        name = fn.name().replace("Backward0", "").replace("Backward", "")
     if meta == NO_GRAD_VIEW or fn is None:
         prefix = (f"Output {view._nr} of {name} is a view of a view which was created in"
                   if fn is not None else "A view was created in")
