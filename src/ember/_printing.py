@@ -260,11 +260,6 @@ def _class_prefix(t: Any) -> tuple[str, bool]:
     return cls.__name__ + "(", any(_is_ember_class(b, "Parameter") for b in bases)
 
 
-def _grad_fn_name(node: Any) -> str:
-    name = getattr(node, "name", None)
-    return name() if callable(name) else type(node).__name__
-
-
 def tensor_repr(t: Any, *, tensor_contents: str | None = None) -> str:
     """The string ``repr(t)`` and ``str(t)`` give for a tensor: its values laid out under the
     current print options, followed by the size, dtype and autograd suffixes that apply.
@@ -293,9 +288,15 @@ def tensor_repr(t: Any, *, tensor_contents: str | None = None) -> str:
             suffixes.append("dtype=" + repr(dtype))
         body = tensor_contents if tensor_contents is not None else _tensor_str(data, indent)
 
-    grad_fn = getattr(t, "grad_fn", None)
-    if grad_fn is not None:
-        suffixes.append(f"grad_fn=<{_grad_fn_name(grad_fn)}>")
+    try:
+        grad_fn = getattr(t, "grad_fn", None)
+        # torch prints the node's class name, also where name() is the C++ one (CopySlices).
+        grad_fn_name = None if grad_fn is None else type(grad_fn).__name__
+    except RuntimeError:
+        # A view that may not take its base's in-place change has no valid history.
+        grad_fn_name = "Invalid"
+    if grad_fn_name is not None:
+        suffixes.append(f"grad_fn=<{grad_fn_name}>")
     elif t.requires_grad:
         suffixes.append("requires_grad=True")
 

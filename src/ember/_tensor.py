@@ -15,13 +15,22 @@ from . import _dtypes
 from ._dtypes import FROM_NUMPY
 from ._version import ZERO_VC, mark_detached, shared_counter, version
 from .autograd import graph as _graph
-from .autograd.graph import AccumulateGrad, add_hook, note_rebase
+from .autograd.graph import NO_GRAD_VIEW, AccumulateGrad, add_hook, note_rebase
 
 __all__ = ["Tensor", "Size", "device", "check_device", "type_description"]
 
 _new = object.__new__
 # Set by the ops package: regenerates the history of a view whose base changed in place.
 _view_hooks: list = [None]
+
+
+def storage_start(a: np.ndarray) -> int:
+    """The lowest address of the memory an array spans (where torch's storage of a tensor
+    over it would begin)."""
+    ptr = a.__array_interface__["data"][0]
+    if not a.size:
+        return ptr
+    return ptr + sum((n - 1) * s for n, s in zip(a.shape, a.strides) if s < 0)
 
 
 class Size(tuple):
@@ -150,8 +159,10 @@ def type_description(data: np.ndarray) -> str:
 class Tensor:
     """A multi-dimensional array with autograd: `requires_grad`, `grad`, `grad_fn`."""
 
+    # Views also set _vv (the version their history was recorded at) and _cm (torch's
+    # CreationMeta: how the view was made, which decides whether it may be changed in place).
     __slots__ = ("_data", "_rg", "_fn", "_nr", "_grad", "_vc", "_base", "_acc", "_hooks",
-                 "_vv", "__weakref__")
+                 "_vv", "_cm", "__weakref__")
 
     # Tensor subclasses (Parameter) set this to keep their class through detach-like ops.
     __array_priority__ = 1000
@@ -264,6 +275,16 @@ class Tensor:
     def data_ptr(self) -> int:
         return self._data.__array_interface__["data"][0]
 
+    def storage_offset(self) -> int:
+        """Returns self tensor's offset in the underlying storage in terms of number of
+        storage elements (the storage is the memory of the view's base)."""
+        base = self if self._base is None else self._base
+        return (self.data_ptr() - storage_start(base._data)) // self._data.itemsize
+
+    def _is_view(self) -> bool:
+        """Whether the tensor is a view of another tensor (its `_base`)."""
+        return self._base is not None
+
     @property
     def _version(self) -> int:
         return version(self._vc)
@@ -272,6 +293,10 @@ class Tensor:
 
     @property
     def requires_grad(self) -> bool:
+        if not self._rg and self._base is not None and self._base._rg:
+            # A view whose base took a history from an in-place change since the view was
+            # made requires grad through it, as in torch (grad_fn regenerates its history).
+            return self.grad_fn is not None or self._rg
         return self._rg
 
     @requires_grad.setter
@@ -299,7 +324,8 @@ class Tensor:
 
     @property
     def grad_fn(self):
-        if self._base is not None and self._rg and getattr(self, "_vv", None) not in (
+        if self._base is not None and (self._rg or self._base._rg) and getattr(
+                self, "_vv", None) not in (
                 None, self._vc):
             _view_hooks[0](self)
         return self._fn
@@ -379,7 +405,8 @@ class Tensor:
     def _edge(self) -> tuple:
         """The graph edge a consumer of this tensor points to: (grad_fn, output_nr), the
         leaf's AccumulateGrad, or (None, 0) when no gradient flows here."""
-        if self._base is not None and self._rg and getattr(self, "_vv", None) not in (
+        if self._base is not None and (self._rg or self._base._rg) and getattr(
+                self, "_vv", None) not in (
                 None, self._vc):
             # An in-place op changed the base since this view's history was recorded:
             # regenerate it from the base's (torch does the same on access).
@@ -387,7 +414,9 @@ class Tensor:
         fn = self._fn
         if fn is not None:
             return (fn, self._nr)
-        if not self._rg:
+        if not self._rg or self._base is not None and getattr(self, "_cm", 0) == NO_GRAD_VIEW:
+            # A view made in no_grad mode requires grad through its base, yet it has no
+            # history and is no leaf that accumulates: in torch no gradient flows to it.
             return (None, 0)
         acc = self._acc
         acc = acc() if acc is not None else None

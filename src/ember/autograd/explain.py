@@ -11,6 +11,7 @@ import numpy as np
 from .._version import ZERO_VC
 from ._introspect import saved_values
 from ._provenance import made_without_grad
+from .graph import NO_GRAD_VIEW
 
 __all__ = ["explain", "Verdict", "Explanation"]
 
@@ -145,7 +146,7 @@ def _verdict(name: str, t: Any, output: Any, graph: _Graph) -> Verdict:
                 f"the gradient flows through {name}, but {name} is not a leaf (it is the "
                 f"result of {type(fn).__name__}), so its .grad stays None: call "
                 f"{name}.retain_grad() before backward(), or use autograd.grad."), path)
-    elif t._rg:
+    elif t._rg and getattr(t, "_cm", 0) != NO_GRAD_VIEW:
         if t is output:
             return Verdict(name, True, REACHES, "it is the output itself.")
         node = graph.leaf_node(t)
@@ -158,7 +159,8 @@ def _verdict(name: str, t: Any, output: Any, graph: _Graph) -> Verdict:
 
 
 def _no_requires_grad(name: str, t: Any, graph: _Graph) -> Verdict:
-    """Why a tensor without requires_grad gets no gradient."""
+    """Why a tensor without requires_grad (or a view taken under no_grad, which requires
+    grad through its base but has no history) gets no gradient."""
     holder = next((node for var, node in graph.tensors if var is t or var._base is t), None)
     path = graph.path(holder) if holder is not None else []
     used = f" ({type(holder).__name__} uses it as a constant)" if holder is not None else ""

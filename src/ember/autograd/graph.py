@@ -21,6 +21,9 @@ from .._version import bump_version, detached_since, version
 __all__ = ["Node", "AccumulateGrad"]
 
 _next_seq = itertools.count().__next__
+# torch's CreationMeta of a view (a view tensor's _cm; DEFAULT is 0): made in no_grad mode,
+# or one of the outputs of an op that returns several views.
+NO_GRAD_VIEW, MULTI_OUTPUT_VIEW = 1, 2
 
 # Counts registered node hooks; the engine only looks for hooks while it is non-zero.
 hook_count = [0]

@@ -319,7 +319,8 @@ raw.index_fill = _index_fill
 raw.masked_select = lambda x, mask: np.broadcast_to(x, mask.shape)[mask]
 raw.masked_scatter = _masked_scatter
 raw.take_backward = _take_backward
-raw.as_strided_view = lambda g, index: g.reshape(-1)[index]
+# Through a flat key, so that a 0-dim index gives a 0-dim array rather than a NumPy scalar.
+raw.as_strided_view = lambda g, index: g.reshape(-1)[index.reshape(-1)].reshape(index.shape)
 raw.as_strided_scatter = _as_strided_scatter
 raw.as_strided_backward = _as_strided_backward
 

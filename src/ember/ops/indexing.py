@@ -181,9 +181,11 @@ def _consumed(k: Any) -> int:
     return 1
 
 
-def _apply_basic(self: Tensor, key: tuple) -> tuple:
+def _apply_basic(self: Tensor, key: tuple, skip_full: bool = True) -> tuple:
     """Applies ints, slices, None and Ellipsis as views (torch's applySlicing); returns the
-    view and the advanced indices found, as (dimension in the view, value) pairs."""
+    view and the advanced indices found, as (dimension in the view, value) pairs. As in
+    torch, a slice that keeps a whole dimension makes no view unless `skip_full` is off
+    (a lone slice read as `x[a:b]`)."""
     x = self._data
     nd = x.ndim
     specified = 0
@@ -219,8 +221,13 @@ def _apply_basic(self: Tensor, key: tuple) -> tuple:
                 raise ValueError("slice step cannot be zero")
             if step < 0:
                 raise ValueError("step must be greater than zero")
-            a, b, _ = k.indices(res._data.shape[dim])
-            res = slice_dim(res, dim, a, max(a, b), step)
+            n = res._data.shape[dim]
+            a, b, _ = k.indices(n)
+            # torch compares the slice as written (only its stop clamped) with the size.
+            full = (k.start is None or k.start == 0) and step == 1 and (
+                k.stop is None or k.stop >= n)
+            if not (skip_full and full):
+                res = slice_dim(res, dim, a, max(a, b), step)
             dim += 1
         elif k is None:
             res = unsqueeze(res, dim)
@@ -295,8 +302,9 @@ def getitem(self: Tensor, key: Any) -> Tensor:
         if key < -n or key >= n:
             raise IndexError(f"index {key} is out of bounds for dimension 0 with size {n}")
         return select(self, 0, key)
+    lone_slice = isinstance(key, slice)
     key = _as_tuple(key)
-    res, adv = _apply_basic(self, key)
+    res, adv = _apply_basic(self, key, not lone_slice)
     if adv:
         return index(res, _advanced(res, adv))
     if res is self:
@@ -309,6 +317,9 @@ def setitem(self: Tensor, key: Any, value: Any) -> None:
     keys); the graph stays correct through CopySlices."""
     from . import inplace
 
+    if key is False:
+        # torch returns at once for a lone False (a write to nothing, without a version bump).
+        return
     key = _as_tuple(key)
     res, adv = _apply_basic(self, key)
     if adv:
@@ -319,15 +330,19 @@ def setitem(self: Tensor, key: Any, value: Any) -> None:
             v = Tensor._make(np.asarray(value, dtype=res._data.dtype))
         inplace.index_put_(res, idx, _strip_ones(v), False)
         return
-    if isinstance(value, Tensor):
+    if not isinstance(value, Tensor):
+        inplace.assign_number_(res, value)
+    elif value._data.shape == res._data.shape:
+        inplace.copy_(res, value)
+    elif value._data.ndim == 0:
+        inplace.fill_(res, value)
+    else:
         v = _strip_ones(value)
         if v._data.shape != res._data.shape:
             from .shape import expand
 
             expand(v.detach(), res._data.shape)
         inplace.copy_(res, v)
-    else:
-        inplace.fill_(res, value)
 
 
 def _strip_ones(v: Tensor) -> Tensor:

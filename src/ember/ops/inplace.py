@@ -14,24 +14,37 @@ from ..autograd.grad_mode import state as _mode
 from ..autograd.graph import note_rebase
 from . import indexing, matrix, pointwise, pointwise_math
 from ._core import attach, node_class, shape_str
-from .view_rebase import rebase_view
+from .shape import writable_alias
+from .view_rebase import OVERLAP_MESSAGE, check_view_rebase, rebase_view
 
 __all__ = ["add_", "sub_", "mul_", "div_", "zero_", "fill_", "copy_", "clamp_", "pow_",
            "neg_", "exp_", "relu_", "sigmoid_", "tanh_", "sqrt_", "clip_", "abs_", "log_",
            "sin_", "cos_", "reciprocal_", "square_"]
 
 
-def check_inplace(self: Tensor) -> None:
-    """torch refuses in-place changes to leaves that require grad, and to their views."""
-    if not _mode.enabled:
+def check_inplace(self: Tensor, *others: Any) -> None:
+    """torch refuses in-place changes that it would record (grad mode on and self or one of
+    the op's other tensors requiring grad) to leaves that require grad, to their views, and
+    to views made in no_grad mode or by ops returning several views."""
+    if not _mode.enabled or not (self._rg or any(
+            isinstance(o, Tensor) and o._rg for o in others)):
         return
-    if self._fn is None and self._rg:
+    base = self._base
+    if base is not None:
+        check_view_rebase(self, False)
+        if self._rg and base._fn is None and base._rg:
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in "
+                               "an in-place operation.")
+    elif self._fn is None and self._rg:
         raise RuntimeError(
             "a leaf Variable that requires grad is being used in an in-place operation.")
-    base = self._base
-    if base is not None and base._fn is None and base._rg:
-        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
-                           "in-place operation.")
+
+
+def check_writable(dst: np.ndarray) -> None:
+    """torch refuses to write into a view whose elements share memory locations (what
+    expand makes): the only views that are read-only."""
+    if not dst.flags.writeable:
+        raise RuntimeError(OVERLAP_MESSAGE)
 
 
 def write_result(self: Tensor, result: Tensor) -> Tensor:
@@ -46,10 +59,7 @@ def write_result(self: Tensor, result: Tensor) -> Tensor:
         full = np.broadcast_shapes(src.shape, dst.shape)
         raise RuntimeError(f"output with shape {shape_str(dst.shape)} doesn't match the "
                            f"broadcast shape {shape_str(full)}")
-    if not dst.flags.writeable:
-        raise RuntimeError("unsupported operation: some elements of the input tensor and the "
-                           "written-to tensor refer to a single memory location. Please clone() "
-                           "the tensor before performing the operation.")
+    check_writable(dst)
     np.copyto(dst, src, casting="unsafe")
     bump_version(self)
     if result._fn is not None:
@@ -90,7 +100,7 @@ def inplace(op: Callable, doc: str) -> Callable:
     """The in-place form of the out-of-place `op`."""
 
     def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
-        check_inplace(self)
+        check_inplace(self, *args, *kwargs.values())
         if _mode.enabled and (self._rg or any(isinstance(a, Tensor) and a._rg for a in args)):
             # The op may save its input for backward: give it a copy that carries self's
             # history, since self's memory is about to be overwritten.
@@ -112,7 +122,7 @@ CopyBackwards.name = lambda self: "torch::autograd::CopyBackwards"
 
 
 def _constant(self: Tensor, value: Any, cls: type) -> Tensor:
-    check_inplace(self)
+    check_inplace(self, value)
     dst = self._data
     source = None
     if isinstance(value, Tensor):
@@ -121,6 +131,11 @@ def _constant(self: Tensor, value: Any, cls: type) -> Tensor:
                                f"with {value._data.ndim} dimensions.")
         source = value
         value = value._data
+    if cls in (ZeroBackward0, FillBackward2) and source is None and not dst.flags.writeable:
+        # torch's zero_ and fill_ with a number do not check for shared locations: they
+        # write them all (a tensor value, or `x[key] = number`, is checked).
+        dst = writable_alias(dst)
+    check_writable(dst)
     dst[...] = value
     bump_version(self)
     if source is not None and _mode.enabled and (self._rg or source._rg):
@@ -130,7 +145,8 @@ def _constant(self: Tensor, value: Any, cls: type) -> Tensor:
         if self._base is not None:
             rebase_view(self)
     elif self._rg and _mode.enabled:
-        attach(cls, self, (self,))
+        # A node with two formulas also takes the number: an input without an edge.
+        attach(cls, self, (self,) if len(cls.formulas) == 1 else (self, None))
         if self._base is not None:
             rebase_view(self)
     return self
@@ -163,15 +179,22 @@ def fill_(self: Tensor, value: Any) -> Tensor:
     return _constant(self, value, FillBackward2)
 
 
+def assign_number_(self: Tensor, value: Any) -> Tensor:
+    """`tensor[key] = number` on what the key selects: torch makes the number a 0-dim
+    tensor, which it copies into a 0-dim target and fills any other with."""
+    return _constant(self, value, CopyBackwards if self._data.ndim == 0 else FillBackward3)
+
+
 def copy_(self: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
     """Copies the elements from src into self tensor and returns self."""
-    check_inplace(self)
+    check_inplace(self, src)
     if not isinstance(src, Tensor):
         raise TypeError(f"copy_(): argument 'src' (position 1) must be Tensor, not "
                         f"{type(src).__name__}")
     dst = self._data
     if src._data.shape != dst.shape:
         _check_expandable(src._data.shape, dst.shape)
+    check_writable(dst)
     np.copyto(dst, src._data, casting="unsafe")
     bump_version(self)
     if (self._rg or src._rg) and _mode.enabled:

@@ -450,7 +450,10 @@ class _NotImplementedFormula:
 
 def _not_implemented(op: str, n: int) -> type:
     f = _NotImplementedFormula(op)
-    return node_class("torch::autograd::NotImplemented", *([f] * n))
+    cls = node_class("NotImplemented", *([f] * n))
+    # torch's class is NotImplemented; name() gives its C++ name.
+    cls.name = lambda self: "torch::autograd::NotImplemented"
+    return cls
 
 
 _NoRemainder1 = _not_implemented("remainder", 1)

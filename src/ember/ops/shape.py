@@ -6,20 +6,24 @@ from typing import Any
 
 import numpy as np
 
-from .._tensor import Tensor
+from .._tensor import Tensor, storage_start
 from .._version import shared_counter, snapshot
 from ..autograd.grad_mode import state as _mode
+from ..autograd.graph import MULTI_OUTPUT_VIEW, NO_GRAD_VIEW
 from ._core import attach, attach_outputs, node_class, shape_str, wrap, wrap_dim, wrap_dims
 
 __all__ = ["reshape", "view", "transpose", "swapaxes", "swapdims", "t", "permute",
            "unsqueeze", "squeeze", "expand", "flatten", "clone", "contiguous", "unflatten",
            "movedim", "moveaxis", "expand_as", "broadcast_to", "narrow", "select", "unbind",
            "split", "split_with_sizes", "chunk", "tensor_split", "alias", "unsafe_split",
-           "unsafe_chunk"]
+           "unsafe_chunk", "unfold", "as_strided"]
 
 ViewBackward0 = node_class("ViewBackward0", lambda m, g, shape: m.reshape(g, shape))
 UnsafeViewBackward0 = node_class("UnsafeViewBackward0", lambda m, g, shape: m.reshape(g, shape))
-TransposeBackward0 = node_class("TransposeBackward0", lambda m, g, a, b: m.transpose(g, a, b))
+ReshapeAliasBackward0 = node_class("ReshapeAliasBackward0",
+                                   lambda m, g, shape: m.reshape(g, shape))
+TransposeBackward0 = node_class("TransposeBackward0",
+                                lambda m, g, a, b: g if a == b else m.transpose(g, a, b))
 TBackward0 = node_class("TBackward0", lambda m, g, nd: m.transpose(g, 0, 1) if nd == 2 else g)
 PermuteBackward0 = node_class("PermuteBackward0", lambda m, g, inv: m.permute(g, inv))
 UnsqueezeBackward0 = node_class("UnsqueezeBackward0", lambda m, g, dim: m.squeeze(g, dim))
@@ -34,13 +38,44 @@ CloneBackward0 = node_class("CloneBackward0", lambda m, g: g)
 def as_view(base: Tensor, data: np.ndarray, cls: type, ctx: tuple) -> Tensor:
     """A tensor over `data`, a view of `base`'s memory: it shares the version counter and,
     when recording, gets a `cls` node."""
-    out = wrap(data)
+    out = Tensor._make(_writable(data))
     out._vc = shared_counter(base)
     out._base = base if base._base is None else base._base
     out._vv = snapshot(out._vc)
+    _creation_meta(out, base, 0)
     if base._rg and _mode.enabled:
         attach(cls, out, (base,), (), ctx)
     return out
+
+
+def _creation_meta(out: Tensor, input: Tensor, meta: int) -> None:
+    """torch's CreationMeta: a view made in no_grad mode, or by an op that returns several
+    views, must not be changed in place while recording; a view of such a view inherits
+    that. A view made in no_grad mode requires grad when its base does."""
+    if not _mode.enabled:
+        meta = NO_GRAD_VIEW
+        out._rg = input._rg
+    elif not meta and input._base is not None:
+        meta = getattr(input, "_cm", 0)
+    if meta:
+        out._cm = meta
+
+
+def _writable(data: np.ndarray) -> np.ndarray:
+    """`data`, writable when base's memory is and no two of its elements share a location:
+    as in torch, a view of an expanded tensor can be written where it does not repeat."""
+    if type(data) is not np.ndarray:
+        # NumPy hands back a scalar copy for some 0-dim keys: a view must never be a copy.
+        raise TypeError(f"a view needs an array over its base's memory, not {type(data)}")
+    if not data.flags.writeable and not shares_locations(data.shape, data.strides):
+        return writable_alias(data)
+    return data
+
+
+def shares_locations(shape: tuple, strides: tuple) -> bool:
+    """Whether two elements of an array of this geometry share a memory location in the way
+    torch detects (a stride of 0 over a dimension of more than one element)."""
+    return all(shape) and any(st == 0 and n > 1 for n, st in zip(shape, strides))
 
 
 def _infer_shape(shape: Any, numel: int) -> tuple:
@@ -96,7 +131,9 @@ def reshape(input: Tensor, *shape: Any) -> Tensor:
     new_shape = _infer_shape(shape, x.size)
     r = x.reshape(new_shape)
     if not r.size or np.may_share_memory(r, x):
-        return as_view(input, r, ViewBackward0, (x.shape,))
+        # torch views a contiguous input and aliases (_reshape_alias) any other.
+        cls = ViewBackward0 if x.flags.c_contiguous else ReshapeAliasBackward0
+        return as_view(input, r, cls, (x.shape,))
     copy = clone(input, memory_format="contiguous")
     out = wrap(copy._data.reshape(new_shape))
     if copy._rg and _mode.enabled:
@@ -333,12 +370,14 @@ def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:
         raise RuntimeError(f"movedim: repeated dim in `source` ({shape_str(src)})")
     if len(set(wd)) != len(wd):
         raise RuntimeError(f"movedim: repeated dim in `destination` ({shape_str(dst)})")
+    if not nd:
+        return alias(input)
     order = [-1] * nd
     for s, d in zip(ws, wd):
         order[d] = s
     rest = iter(i for i in range(nd) if i not in ws)
     order = [next(rest) if o == -1 else o for o in order]
-    return permute(input, order) if nd else alias(input)
+    return permute(input, order)
 
 
 moveaxis = movedim
@@ -395,7 +434,9 @@ def select(input: Tensor, dim: int, index: Any) -> Tensor:
                          f"{shape_str(x.shape)} at dimension {d}")
     if i < 0:
         i += n
-    return as_view(input, x[(slice(None),) * d + (i,)], SelectBackward0, (x.shape, d, i))
+    # The trailing Ellipsis keeps NumPy from turning a 0-dim result into a scalar copy.
+    return as_view(input, x[(slice(None),) * d + (i, Ellipsis)], SelectBackward0,
+                   (x.shape, d, i))
 
 
 def unbind(input: Tensor, dim: int = 0) -> tuple:
@@ -405,7 +446,8 @@ def unbind(input: Tensor, dim: int = 0) -> tuple:
         raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     d = wrap_dim(dim, x.ndim)
     pre = (slice(None),) * d
-    return _multi_view(input, [x[pre + (i,)] for i in range(x.shape[d])], UnbindBackward0,
+    return _multi_view(input, [x[pre + (i, Ellipsis)] for i in range(x.shape[d])],
+                       UnbindBackward0,
                        (x.shape, d))
 
 
@@ -413,10 +455,11 @@ def _multi_view(input: Tensor, arrays: list, cls: type, ctx: tuple) -> tuple:
     base = input if input._base is None else input._base
     outs = []
     for a in arrays:
-        o = wrap(a)
+        o = Tensor._make(_writable(a))
         o._vc = shared_counter(input)
         o._base = base
         o._vv = snapshot(o._vc)
+        _creation_meta(o, input, MULTI_OUTPUT_VIEW)
         outs.append(o)
     if outs and input._rg and _mode.enabled:
         node_cls = _sized(cls, len(outs))
@@ -513,7 +556,7 @@ def split_with_sizes(input: Tensor, split_sizes: Any, dim: int = 0) -> tuple:
     if sum(sizes) != n:
         raise RuntimeError(
             f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size "
-            f"at dimension {d}), but got split_sizes={shape_str(sizes)}")
+            f"at dimension {dim}), but got split_sizes={shape_str(sizes)}")
     bounds, a = [], 0
     for s in sizes:
         bounds.append((a, a + s))
@@ -576,3 +619,163 @@ def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple
             bounds.append((a, max(a, i)))
             a = i
     return tuple(slice_dim(input, d, a, b, 1) for a, b in bounds)
+
+
+
+# -- strided views --------------------------------------------------------------------------
+
+def _as_strided_formula(m: Any, g: Any, shape: tuple, index: Any, storage: Any,
+                        scale: Any) -> Any:
+    if storage is None:
+        # `index`: each element's position in the input, in its C order.
+        return m.as_strided_backward(g, shape, index)
+    # torch's as_strided_backward: scatter the gradient into the storage by the output's
+    # geometry (`index`), read it back by the input's, dividing where the input repeats a
+    # location; what the input does not cover gets no gradient.
+    size, in_pos = storage
+    grad = m.as_strided_view(m.as_strided_backward(g, (size,), index), in_pos)
+    return grad if scale is None else grad * m.const(scale)
+
+
+AsStridedBackward0 = node_class("AsStridedBackward0", _as_strided_formula)
+UnfoldBackward0 = node_class(
+    "UnfoldBackward0", lambda m, g, shape, index: m.as_strided_backward(g, shape, index))
+
+
+def storage_positions(a: np.ndarray, start: int) -> np.ndarray:
+    """For each element of `a`, its location in elements from the address `start`."""
+    isz = a.itemsize
+    pos = np.full(a.shape, (a.__array_interface__["data"][0] - start) // isz, np.int64)
+    for k in range(a.ndim):
+        step = np.arange(a.shape[k], dtype=np.int64) * (a.strides[k] // isz)
+        pos += step.reshape([-1 if j == k else 1 for j in range(a.ndim)])
+    return pos
+
+
+def _strided(x: np.ndarray, shape: tuple, strides: tuple, writeable: bool) -> np.ndarray:
+    """A view of x's memory (from x's first element) with the given shape and byte strides;
+    as in torch, a view whose elements share a location cannot be written."""
+    return np.lib.stride_tricks.as_strided(
+        x, shape, strides, writeable=writeable and not shares_locations(shape, strides))
+
+
+def _int_arg(fn: str, name: str, pos: int, v: Any) -> int:
+    if not isinstance(v, (int, np.integer)) or isinstance(v, bool):
+        raise TypeError(f"{fn}(): argument '{name}' (position {pos}) must be int, not "
+                        f"{type(v).__name__}")
+    return int(v)
+
+
+def _windows(a: np.ndarray, d: int, size: int, step: int) -> np.ndarray:
+    """unfold's view of `a`: the windows along d make dimension d, their elements the last."""
+    if not a.ndim:
+        return _strided(a, (size,), (a.itemsize,), a.flags.writeable)
+    st = a.strides
+    shape = a.shape[:d] + ((a.shape[d] - size) // step + 1,) + a.shape[d + 1:] + (size,)
+    return _strided(a, shape, st[:d] + (st[d] * step,) + st[d + 1:] + (st[d],),
+                    a.flags.writeable)
+
+
+def unfold(input: Tensor, dimension: int, size: int, step: int) -> Tensor:
+    """Returns a view of the original tensor which contains all slices of size `size` from
+    self tensor in the dimension `dimension`; `step` is the step between two slices, which
+    make a new last dimension."""
+    dimension = _int_arg("unfold", "dimension", 1, dimension)
+    size = _int_arg("unfold", "size", 2, size)
+    step = _int_arg("unfold", "step", 3, step)
+    x = input._data
+    d = wrap_dim(dimension, x.ndim)
+    n = x.shape[d] if x.ndim else 1
+    if size > n:
+        raise RuntimeError(f"maximum size for tensor at dimension {d} is {n} but size is {size}")
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+    if size < 0:
+        raise RuntimeError(f"size is {size} but must be >= 0")
+    ctx = None
+    if input._rg and _mode.enabled:
+        # Where each element of the result lies in the input, in its C order.
+        where = np.arange(x.size, dtype=np.int64).reshape(x.shape)
+        ctx = (x.shape, np.array(_windows(where, d, size, step)))
+    return as_view(input, _windows(x, d, size, step), UnfoldBackward0, ctx)
+
+
+def _storage_size(base: np.ndarray) -> int:
+    """How many elements torch's storage of a tensor over `base` would hold."""
+    if not base.size:
+        return 0
+    return sum((n - 1) * abs(st) for n, st in zip(base.shape, base.strides)) // base.itemsize + 1
+
+
+def _storage(base: np.ndarray, size: int) -> np.ndarray:
+    """The storage as a flat array: base's memory from its lowest address."""
+    low = base[tuple(slice(None, None, -1) if st < 0 else slice(None) for st in base.strides)
+               + (Ellipsis,)]
+    return np.lib.stride_tricks.as_strided(low, (size,), (base.itemsize,),
+                                           writeable=base.flags.writeable)
+
+
+def writable_alias(x: np.ndarray) -> np.ndarray:
+    """x over the same memory, writable also where its elements share locations (for the
+    writes that torch does not check), when that memory is writable."""
+    root, obj = x, x
+    while obj is not None:
+        # The array that holds the memory (as_strided's results hold it through a helper).
+        if isinstance(obj, np.ndarray):
+            root = obj
+        obj = getattr(obj, "base", None)
+    flat = _storage(root, _storage_size(root))
+    start = (x.__array_interface__["data"][0] - storage_start(root)) // x.itemsize
+    return np.lib.stride_tricks.as_strided(flat[start:], x.shape, x.strides,
+                                           writeable=root.flags.writeable)
+
+
+def _sizes(v: Any, name: str, pos: int) -> tuple:
+    if not isinstance(v, (tuple, list)) or not all(
+            isinstance(i, (int, np.integer)) and not isinstance(i, bool) for i in v):
+        raise TypeError(f"as_strided(): argument '{name}' (position {pos}) must be tuple of "
+                        f"ints, not {type(v).__name__}")
+    return tuple(int(i) for i in v)
+
+
+def as_strided(input: Tensor, size: Any, stride: Any, storage_offset: Any = None) -> Tensor:
+    """Create a view of an existing torch.Tensor input with specified size, stride and
+    storage_offset (in elements of the storage: the memory of input's base)."""
+    size, stride = _sizes(size, "size", 2), _sizes(stride, "stride", 3)
+    if len(size) != len(stride):
+        raise RuntimeError("mismatch in length of strides and shape")
+    if any(s < 0 for s in size):
+        raise RuntimeError(f"Storage size calculation overflowed with sizes={shape_str(size)} "
+                           f"and strides={shape_str(stride)}")
+    if any(s < 0 for s in stride):
+        raise RuntimeError("as_strided: Negative strides are not supported at the moment, got "
+                           f"strides: {shape_str(stride)}")
+    x = input._data
+    offset = input.storage_offset() if storage_offset is None else int(storage_offset)
+    if offset < 0:
+        raise RuntimeError(f"Tensor: invalid storage offset {offset}")
+    base = (input if input._base is None else input._base)._data
+    isz = x.itemsize
+    storage = _storage_size(base)
+    need = 0 if 0 in size else offset + 1 + sum((n - 1) * st for n, st in zip(size, stride))
+    if need > storage:
+        raise RuntimeError(
+            f"setStorage: sizes {shape_str(size)}, strides {shape_str(stride)}, storage offset "
+            f"{offset}, and itemsize {isz} requiring a storage size of {need * isz} are out of "
+            f"bounds for storage of size {storage * isz}")
+    data = _strided(_storage(base, storage)[offset:], size, tuple(st * isz for st in stride),
+                    base.flags.writeable)
+    ctx = None
+    if input._rg and _mode.enabled:
+        start = storage_start(base)
+        out_pos = storage_positions(data, start)
+        in_pos = storage_positions(x, start)
+        if x.flags.c_contiguous and x.size == storage:
+            ctx = (x.shape, out_pos, None, None)
+        else:
+            count = np.bincount(in_pos.reshape(-1), minlength=storage)
+            scale = None
+            if x.size and count.max() > 1:
+                scale = (1 / count[in_pos]).astype(x.dtype)
+            ctx = ((), out_pos, (storage, in_pos), scale)
+    return as_view(input, data, AsStridedBackward0, ctx)
