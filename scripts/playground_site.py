@@ -16,6 +16,7 @@ import argparse
 import base64
 import fcntl
 import hashlib
+import importlib.util
 import json
 import os
 import shutil
@@ -104,9 +105,14 @@ def build_wheel(dest: Path) -> Path:
                         ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
         for name in ("pyproject.toml", "README.md"):
             shutil.copy(ROOT / name, tree / name)
-        subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
-                        "--no-build-isolation", "-w", str(Path(tmp) / "dist"), str(tree)],
-                       check=True, capture_output=True, timeout=300)
+        # Without setuptools here, pip fetches it into an isolated build environment.
+        isolation = [] if importlib.util.find_spec("setuptools") is None else [
+            "--no-build-isolation"]
+        proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
+                               *isolation, "-w", str(Path(tmp) / "dist"), str(tree)],
+                              capture_output=True, text=True, timeout=300, check=False)
+        if proc.returncode:
+            raise RuntimeError(f"building ember's wheel failed:\n{proc.stderr}")
         (wheel,) = (Path(tmp) / "dist").glob("ember-*.whl")
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(wheel, dest)
