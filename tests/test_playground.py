@@ -9,6 +9,7 @@ EMBER_PLAYGROUND_REQUIRED=1 (as CI sets) it fails instead.
 
 import contextlib
 import io
+import json
 import os
 import re
 import subprocess
@@ -83,3 +84,48 @@ def test_tutorial_runs_in_the_browser_as_under_cpython(tmp_path):
     assert "AccumulateGrad" in svg
     assert result["explain"] == str(explain(namespace["loss"], {
         name: namespace[name] for name in ("w", "b", "x")}))
+
+
+# Each example with the graph and the explanation the page asks of it by default (as
+# playground.js lists them), and a line its output must hold.
+_EXAMPLES = {
+    "autograd_tutorial.py": ("loss", "loss", "w, b, x", "Call after zeroing gradients"),
+    "mlp_step.py": ("loss", "loss", "model[0].weight, x", "loss after the step:"),
+    "no_grad_detach.py": ("loss", "loss", "w, u, x", "False None"),
+    "retain_graph.py": ("y", "y", "x", "RuntimeError: Trying to backward through the graph"),
+}
+
+_RUN_EXAMPLES = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from runner import run_playground
+cases = json.loads(sys.argv[2])
+print(json.dumps({name: json.loads(run_playground(
+    open(f"{sys.argv[1]}/examples/{name}", encoding="utf-8").read(), g, e, i, True))
+    for name, (g, e, i, _) in cases.items()}))
+"""
+
+
+def test_every_example_runs_in_the_page_runner_without_errors():
+    """The page's Python side under CPython (in a child process: it installs ember as torch),
+    for the examples the browser test does not run."""
+    listed = (ROOT / "docs" / "playground" / "playground.js").read_text(encoding="utf-8")
+    for name, (graph, output, inputs, _) in _EXAMPLES.items():
+        assert (f'file: "{name}"' in listed and f'graph: "{graph}", explainOf: "{output}", '
+                f'inputs: "{inputs}"' in listed), name
+    page = ROOT / "docs" / "playground"
+    proc = subprocess.run(
+        [sys.executable, "-c", _RUN_EXAMPLES, str(page), json.dumps(_EXAMPLES)],
+        capture_output=True, text=True, timeout=120,
+        env=dict(os.environ, PYTHONPATH=str(ROOT / "src")))
+    assert proc.returncode == 0, proc.stderr
+    results = json.loads(proc.stdout)
+    for name, (*_, line) in _EXAMPLES.items():
+        result = results[name]
+        assert "Traceback" not in result["output"], result["output"]
+        assert line in result["output"], result["output"]
+        assert "graph_error" not in result and "explain_error" not in result, result
+        assert "AccumulateGrad" in result["graph"], name
+        verdicts = [line.split(": ")[0] for line in result["explain"].splitlines()
+                    if not line.startswith(" ")]
+        assert verdicts == [i.strip() for i in _EXAMPLES[name][2].split(",")], result
