@@ -12,7 +12,7 @@ from .. import _random
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
 from ..ops import creation, nn_ops, pointwise, pointwise_math
-from ..ops._core import attach, needs_grad, node_class, wrap, wrap_dim
+from ..ops._core import attach, broadcast_shape, needs_grad, node_class, wrap, wrap_dim
 from ..ops._math import raw as _raw
 from ..ops.linalg import matmul
 from ..ops.nn_ops import (
@@ -705,7 +705,7 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
 
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
     """Returns the cosine similarity between x1 and x2, computed along dim."""
-    shape = np.broadcast_shapes(x1._data.shape, x2._data.shape)
+    shape = broadcast_shape(x1._data.shape, x2._data.shape)
     a = x1 if x1._data.shape == shape else x1.expand(shape)
     b = x2 if x2._data.shape == shape else x2.expand(shape)
     na = vector_norm(a, 2, dim, True)
@@ -888,14 +888,14 @@ def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any
     """Measures the mean element-wise absolute value difference."""
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce)
-    reduction_enum(reduction)
     if target._data.shape != input._data.shape:
         warnings.warn(
             f"Using a target size ({target.shape}) that is different to the input size "
             f"({input.shape}). This will likely lead to incorrect results due to "
             "broadcasting. Please ensure they have the same size.", UserWarning, stacklevel=2)
-        shp = np.broadcast_shapes(input._data.shape, target._data.shape)
+        shp = broadcast_shape(input._data.shape, target._data.shape)
         input, target = input.expand(shp), target.expand(shp)
+    reduction_enum(reduction)
     return _apply_reduction((input - target).abs(), reduction)
 
 

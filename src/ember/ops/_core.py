@@ -240,6 +240,20 @@ def shape_str(shape: tuple) -> str:
     return "[" + ", ".join(str(s) for s in shape) + "]"
 
 
+def check_new_shape(shape: tuple) -> tuple:
+    """The shape of a tensor about to be created, or torch's error for a negative size."""
+    for s in shape:
+        if s < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: "
+                               f"{shape_str(shape)}")
+    return shape
+
+
+def not_implemented(kernel: str, dtype: Any) -> NotImplementedError:
+    """torch's error for a kernel that has no version for `dtype` (an ember dtype)."""
+    return NotImplementedError(f'"{kernel}" not implemented for \'{dtype._legacy}\'')
+
+
 def broadcast_shape(a: tuple, b: tuple) -> tuple:
     """The broadcast of two shapes, or torch's error."""
     if a == b:

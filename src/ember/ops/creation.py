@@ -12,7 +12,7 @@ import numpy as np
 from .. import _dtypes
 from .._dtypes import FROM_NUMPY, from_numpy_dtype, get_default_dtype
 from .._tensor import Tensor
-from ._core import shape_str
+from ._core import check_new_shape
 from ._ranges import arange_values, linspace_values
 
 __all__ = [
@@ -41,11 +41,7 @@ def _size(size: tuple) -> tuple:
             raise TypeError("expected a sequence of integers or a single integer, got "
                             f"'{type(s).__name__}'")
         out.append(int(s))
-    for s in out:
-        if s < 0:
-            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: "
-                               f"{shape_str(out)}")
-    return tuple(out)
+    return check_new_shape(tuple(out))
 
 
 def _np_dtype(dtype: Any, default: Any = None) -> np.dtype:

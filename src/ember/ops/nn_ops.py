@@ -19,7 +19,17 @@ from .._tensor import Tensor
 from .._version import bump_version
 from ..autograd.grad_mode import state as _mode
 from . import _math, pointwise
-from ._core import attach, first_on_ties, needs_grad, node_class, wrap, wrap_dim
+from ._core import (
+    attach,
+    broadcast_shape,
+    check_new_shape,
+    first_on_ties,
+    needs_grad,
+    node_class,
+    not_implemented,
+    wrap,
+    wrap_dim,
+)
 
 __all__ = ["softmax", "log_softmax"]
 
@@ -184,10 +194,11 @@ def _softmax_input(input: Tensor, dim: Any, dtype: Any, name: str) -> tuple:
     if dtype is not None:
         x = x.astype(dtype.np)
         input = input.to(dtype)
+    dim = wrap_dim(dim, x.ndim)
     if x.dtype.kind != "f":
-        raise RuntimeError(f'"{name}_lastdim_kernel_impl" not implemented for '
-                           f"'{input.dtype._legacy}'")
-    return input, x, wrap_dim(dim, x.ndim)
+        last = x.ndim == 0 or dim == x.ndim - 1
+        raise not_implemented(f"{name}_{'lastdim_' if last else ''}kernel_impl", input.dtype)
+    return input, x, dim
 
 
 def softmax(input: Tensor, dim: Any = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
@@ -675,6 +686,9 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
     x = input._data
     h, w, oh, ow = _adaptive_sizes(
         x, output_size, "adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got")
+    if oh < 0 or ow < 0:
+        raise RuntimeError("adaptive_avg_pool2d: elements of output_size must be greater than "
+                           f"or equal to 0 but received {{{oh}, {ow}}}")
     ph = _adaptive_matrix(h, oh, x.dtype)
     pw = _adaptive_matrix(w, ow, x.dtype)
     out = wrap(np.ascontiguousarray(ph @ x @ pw.T))
@@ -702,6 +716,7 @@ def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = 
     x = input._data
     h, w, oh, ow = _adaptive_sizes(
         x, output_size, "adaptive_max_pool2d(): Expected 3D or 4D tensor, but got:")
+    check_new_shape(x.shape[:-2] + (oh, ow))
     planes = x.reshape(-1, h * w)
     idx = np.empty((planes.shape[0], oh * ow), np.int64)
     grid = np.arange(h * w, dtype=np.int64).reshape(h, w)
@@ -1016,7 +1031,7 @@ def _unary_node(name: str, fwd: Any, formula: Any, input: Tensor, *ctx: Any,
                 save_out: bool = False) -> Tensor:
     x = input._data
     if x.dtype.kind != "f":
-        raise RuntimeError(f'"{name}" not implemented for \'{input.dtype._legacy}\'')
+        raise not_implemented(name, input.dtype)
     with np.errstate(all="ignore"):
         out = wrap(np.asarray(fwd(x, *ctx), dtype=x.dtype))
     if needs_grad(input):
@@ -1582,7 +1597,7 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
         raise RuntimeError("Lower bound should be less than or equal to the upper bound")
     x = input._data
     if x.dtype.kind != "f":
-        raise RuntimeError(f'"rrelu_with_noise" not implemented for \'{input.dtype._legacy}\'')
+        raise not_implemented("rrelu_with_noise", input.dtype)
     if training:
         # One double draw per non-positive element, in order (torch's loop), rounded to the
         # tensor's dtype.
@@ -1769,7 +1784,7 @@ def _loss_pair(input: Tensor, target: Tensor, name: str) -> tuple:
             f"Using a target size ({target.shape}) that is different to the input size "
             f"({input.shape}). This will likely lead to incorrect results due to "
             "broadcasting. Please ensure they have the same size.", UserWarning, stacklevel=4)
-        shape = np.broadcast_shapes(x.shape, t.shape)
+        shape = broadcast_shape(x.shape, t.shape)
         input = input.expand(shape)
         target = target.expand(shape)
     dt = result_type(input, target)
@@ -1785,8 +1800,8 @@ def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: An
     """Measures the element-wise mean squared error."""
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce)
-    red = reduction_enum(reduction)
     input, target = _loss_pair(input, target, "mse_loss")
+    red = reduction_enum(reduction)
     d = input._data - target._data
     out = wrap(_reduce_np(d * d, red))
     if needs_grad(input, target):
@@ -1812,10 +1827,10 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, redu
     """Squared term if the absolute element-wise error falls below beta, L1 term otherwise."""
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce)
+    input, target = _loss_pair(input, target, "smooth_l1_loss")
     red = reduction_enum(reduction)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
-    input, target = _loss_pair(input, target, "smooth_l1_loss")
     x = input._data
     t = x.dtype.type
     ad = np.abs(x - target._data)
@@ -1843,10 +1858,10 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
                weight: Any = None) -> Tensor:
     """Squared term if the absolute element-wise error falls below delta, a delta-scaled L1
     term otherwise."""
+    input, target = _loss_pair(input, target, "huber_loss")
     red = reduction_enum(reduction)
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
-    input, target = _loss_pair(input, target, "huber_loss")
     x = input._data
     t = x.dtype.type
     ad = np.abs(x - target._data)
