@@ -308,7 +308,8 @@ _UNARY = ("abs acos acosh asin asinh atan atanh ceil cos cosh erf erfc erfinv ex
 _BINARY = ("add sub mul div true_divide floor_divide remainder fmod pow atan2 hypot maximum "
            "minimum fmax fmin eq ne lt le gt ge greater less equal bitwise_and bitwise_or "
            "bitwise_xor logical_and logical_or logical_xor xlogy float_power rsub "
-           "not_equal greater_equal less_equal multiply subtract divide arctan2").split()
+           "not_equal greater_equal less_equal multiply subtract divide arctan2 "
+           "bitwise_left_shift bitwise_right_shift").split()
 _REDUCE = "sum mean prod nansum nanmean amax amin logsumexp std var norm count_nonzero".split()
 
 OPS: dict[str, str] = {}

@@ -12,7 +12,15 @@ from .. import _random
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
 from ..ops import creation, nn_ops, pointwise, pointwise_math
-from ..ops._core import attach, broadcast_shape, needs_grad, node_class, wrap, wrap_dim
+from ..ops._core import (
+    attach,
+    broadcast_shape,
+    check_tensor,
+    needs_grad,
+    node_class,
+    wrap,
+    wrap_dim,
+)
 from ..ops._math import raw as _raw
 from ..ops.linalg import matmul
 from ..ops.nn_ops import (
@@ -185,7 +193,13 @@ def addmm(bias: Tensor, mat1: Tensor, mat2: Tensor) -> Tensor:
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """Applies a linear transformation to the incoming data: y = x A^T + b."""
-    x = input._data
+    x = check_tensor(input, "input", 0, "linear")._data
+    w = check_tensor(weight, "weight", 1, "linear")._data
+    if bias is not None:
+        check_tensor(bias, "bias", 2, "linear")
+    if not x.ndim or not w.ndim:
+        raise RuntimeError("both arguments to linear need to be at least 1D, but they are "
+                           f"{x.ndim}D and {w.ndim}D")
     if x.shape[-1:] != weight._data.shape[-1:] and weight._data.ndim == 2:
         raise RuntimeError(
             f"mat1 and mat2 shapes cannot be multiplied ({_numel(x.shape[:-1])}x{x.shape[-1]}"
@@ -679,6 +693,9 @@ def vector_norm(input: Tensor, p: float = 2.0, dim: Any = None,
                 keepdim: bool = False) -> Tensor:
     """The p-norm of input over dim."""
     x = input._data
+    if x.dtype.kind != "f":
+        raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
+                           f"input. Got {input.dtype._legacy}")
     dims = tuple(range(x.ndim)) if dim is None else \
         tuple(wrap_dim(d, x.ndim) for d in (dim if isinstance(dim, (list, tuple)) else (dim,)))
     a = np.abs(x)
@@ -914,6 +931,12 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: "
                            f"{label_smoothing}")
+    check_tensor(input, "input", 0, "cross_entropy_loss")
+    check_tensor(target, "target", 1, "cross_entropy_loss")
+    # A target of the input's shape holds class probabilities (torch decides by shape).
+    if target._data.shape == input._data.shape and target._data.dtype.kind != "f":
+        raise RuntimeError("Expected floating point type for target with class probabilities, "
+                           f"got {target.dtype._legacy}")
     if label_smoothing == 0.0 and weight is None:
         fast = nn_ops.cross_entropy_rows(input, target, red, ignore_index)
         if fast is not None:

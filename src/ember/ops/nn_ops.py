@@ -444,6 +444,8 @@ def _too_small(x: np.ndarray, w: np.ndarray, pairs: list, d: tuple, nd: int) -> 
 # -- pooling ------------------------------------------------------------------------------------
 
 def _pool_out(size: int, k: int, s: int, p: int, d: int, ceil: bool) -> int:
+    if s == 0:
+        raise RuntimeError("stride should not be zero")
     num = size + 2 * p - d * (k - 1) - 1
     out = (-(-num // s) if ceil else num // s) + 1
     if ceil and (out - 1) * s >= size + p:
@@ -860,9 +862,13 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     """Batch normalization over the channel dimension (1), updating the running statistics
     in training mode."""
     x = input._data
+    c = x.shape[1] if x.ndim > 1 else 0
+    for name, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        if t is not None and t._data.size != c:
+            raise RuntimeError(f"{name} should contain {c} elements not {t._data.size}")
     if x.ndim < 2:
         raise ValueError(f"Expected 2D or 3D input (got {x.ndim}D input)")
-    c = x.shape[1]
     axes = (0,) + tuple(range(2, x.ndim))
     wshape = (1, c) + (1,) * (x.ndim - 2)
     if training:
@@ -917,6 +923,9 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Group normalization: channels split into num_groups groups normalized together."""
     x = input._data
+    if x.ndim < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received "
+                           f"{x.ndim}")
     n, c = x.shape[0], x.shape[1]
     if c % num_groups:
         raise RuntimeError(f"Expected number of channels in input to be divisible by "
@@ -973,6 +982,8 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
               max_norm: float | None = None, norm_type: float = 2.0,
               scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
     """Looks up rows of weight at the indices in input."""
+    if weight._data.ndim != 2:
+        raise RuntimeError("'weight' must be 2-D")
     idx = input._data
     if idx.dtype.kind not in "iu":
         raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the "
