@@ -59,6 +59,24 @@ CASES = {
     "len_0d": lambda L: len(L.tensor(1.0)),
     "bool_many": lambda L: bool(L.ones(2)),
     "float_many": lambda L: float(L.ones(2)),
+    # Found by the fuzzer (tests/test_fuzz_errors.py): NumPy's errors, other classes and
+    # silent successes before.
+    "mse_loss_shapes": lambda L: L.nn.functional.mse_loss(L.zeros(2, 3), L.zeros(4)),
+    "where_shapes": lambda L: L.where(L.ones(2, 3) > 0, L.ones(4), 0.0),
+    "batch_norm_channels": lambda L: L.nn.BatchNorm1d(3)(L.ones(4, 5)),
+    "linear_negative": lambda L: L.nn.Linear(-1, 3),
+    "full_str": lambda L: L.full((2,), "a"),
+    "cross_entropy_0d": lambda L: L.nn.functional.cross_entropy(L.tensor(1.0), L.tensor(0)),
+    "linear_0d": lambda L: L.nn.functional.linear(L.tensor(1.0), L.ones(3, 1)),
+    "relu_list": lambda L: L.nn.functional.relu([1.0]),
+    "softmax_int": lambda L: L.softmax(L.ones(3, dtype=L.int64), 0),
+    "randn_int": lambda L: L.randn(2, dtype=L.int64),
+    "lshift_float": lambda L: L.ones(3) << 1,
+    "arange_nan": lambda L: L.arange(0, float("nan")),
+    "squeeze_0d": lambda L: L.tensor(1.0).squeeze(4),
+    "flatten_0d": lambda L: L.tensor(1.0).flatten(0, -3),
+    "detach_view": lambda L: L.ones(4)[1:].detach_(),
+    "adaptive_max_negative": lambda L: L.nn.functional.adaptive_max_pool2d(L.ones(2, 3, 5), -1),
     "unused_input": lambda L: L.autograd.grad((L.ones(2, requires_grad=True) * 2).sum(),
                                               L.ones(2, requires_grad=True)),
 }
@@ -99,3 +117,13 @@ def test_reflected_operator_of_another_type_runs():
 
     assert ember.ones(2) + Other() == "radd"
     assert ember.ones(2) * Other() == "rmul"
+
+
+def test_view_float_size_first_line():
+    # torch lists its overloads after the first line; ember gives that first line.
+    def first(lib):
+        with pytest.raises(TypeError) as e:
+            lib.ones(6).view(2.0, 3)
+        return str(e.value).splitlines()[0]
+
+    assert first(ember) == first(torch)

@@ -356,9 +356,18 @@ def _serial_fill(arr: np.ndarray, values: np.ndarray) -> None:
     view[...] = values.reshape(view.shape)
 
 
+# The kernel that torch names when a draw asks for a dtype it cannot fill.
+_KERNELS = {"uniform_": "check_uniform_bounds", "rand": "check_uniform_bounds",
+            "normal_": "normal_kernel_cpu", "randn": "normal_kernel_cpu",
+            "exponential_": "exponential_cpu"}
+
+
 def _check_float(dt: np.dtype, what: str) -> None:
     if dt.kind != "f":
-        raise TypeError(f"{what} expects a floating point dtype, got {dt}")
+        from ._dtypes import FROM_NUMPY
+
+        raise NotImplementedError(f'"{_KERNELS[what]}" not implemented for '
+                                  f"'{FROM_NUMPY[dt]._legacy}'")
 
 
 # ---------------------------------------------------------------------------------------

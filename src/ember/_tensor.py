@@ -395,6 +395,13 @@ class Tensor:
 
     def detach_(self) -> Tensor:
         """Detaches the Tensor from the graph that created it, making it a leaf."""
+        if self._base is not None:
+            raise RuntimeError(
+                "Can't detach views in-place. Use detach() instead. If you are using "
+                "DistributedDataParallel (DDP) for training, and gradient_as_bucket_view is set "
+                "as True, gradients are views of DDP buckets, and hence detach_() cannot be "
+                "called on these gradients. To fix this error, please refer to the "
+                "Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution.")
         note_rebase(self, None)
         mark_detached(self)
         self._fn = None

@@ -13,7 +13,15 @@ from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
 from ..func._dispatch import ACTIVE as _TRANSFORMS
 from ..ops import creation, nn_ops, pointwise, pointwise_math
-from ..ops._core import attach, needs_grad, node_class, wrap, wrap_dim
+from ..ops._core import (
+    attach,
+    broadcast_shape,
+    check_tensor,
+    needs_grad,
+    node_class,
+    wrap,
+    wrap_dim,
+)
 from ..ops._math import raw as _raw
 from ..ops.linalg import matmul
 from ..ops.nn_ops import (
@@ -189,7 +197,13 @@ def addmm(bias: Tensor, mat1: Tensor, mat2: Tensor) -> Tensor:
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """Applies a linear transformation to the incoming data: y = x A^T + b."""
-    x = input._data
+    x = check_tensor(input, "input", 0, "linear")._data
+    w = check_tensor(weight, "weight", 1, "linear")._data
+    if bias is not None:
+        check_tensor(bias, "bias", 2, "linear")
+    if not x.ndim or not w.ndim:
+        raise RuntimeError("both arguments to linear need to be at least 1D, but they are "
+                           f"{x.ndim}D and {w.ndim}D")
     if x.shape[-1:] != weight._data.shape[-1:] and weight._data.ndim == 2:
         raise RuntimeError(
             f"mat1 and mat2 shapes cannot be multiplied ({_numel(x.shape[:-1])}x{x.shape[-1]}"
@@ -703,6 +717,9 @@ def vector_norm(input: Tensor, p: float = 2.0, dim: Any = None,
                 keepdim: bool = False) -> Tensor:
     """The p-norm of input over dim."""
     x = input._data
+    if x.dtype.kind != "f":
+        raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
+                           f"input. Got {input.dtype._legacy}")
     dims = tuple(range(x.ndim)) if dim is None else \
         tuple(wrap_dim(d, x.ndim) for d in (dim if isinstance(dim, (list, tuple)) else (dim,)))
     a = np.abs(x)
@@ -729,7 +746,7 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
 
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
     """Returns the cosine similarity between x1 and x2, computed along dim."""
-    shape = np.broadcast_shapes(x1._data.shape, x2._data.shape)
+    shape = broadcast_shape(x1._data.shape, x2._data.shape)
     a = x1 if x1._data.shape == shape else x1.expand(shape)
     b = x2 if x2._data.shape == shape else x2.expand(shape)
     na = vector_norm(a, 2, dim, True)
@@ -933,14 +950,14 @@ def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any
     """Measures the mean element-wise absolute value difference."""
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce)
-    reduction_enum(reduction)
     if target._data.shape != input._data.shape:
         warnings.warn(
             f"Using a target size ({target.shape}) that is different to the input size "
             f"({input.shape}). This will likely lead to incorrect results due to "
             "broadcasting. Please ensure they have the same size.", UserWarning, stacklevel=2)
-        shp = np.broadcast_shapes(input._data.shape, target._data.shape)
+        shp = broadcast_shape(input._data.shape, target._data.shape)
         input, target = input.expand(shp), target.expand(shp)
+    reduction_enum(reduction)
     return _apply_reduction((input - target).abs(), reduction)
 
 
@@ -959,6 +976,12 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: "
                            f"{label_smoothing}")
+    check_tensor(input, "input", 0, "cross_entropy_loss")
+    check_tensor(target, "target", 1, "cross_entropy_loss")
+    # A target of the input's shape holds class probabilities (torch decides by shape).
+    if target._data.shape == input._data.shape and target._data.dtype.kind != "f":
+        raise RuntimeError("Expected floating point type for target with class probabilities, "
+                           f"got {target.dtype._legacy}")
     if label_smoothing == 0.0 and weight is None:
         fast = nn_ops.cross_entropy_rows(input, target, red, ignore_index)
         if fast is not None:

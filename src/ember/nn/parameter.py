@@ -66,9 +66,10 @@ def zeros_parameter(*shape: int, dtype: Any = None) -> Parameter:
     """A parameter of zeros in dtype (the default dtype when None), for a layer to
     initialise."""
     from .. import _dtypes
+    from ..ops._core import check_new_shape
 
     dt = (dtype or _dtypes.get_default_dtype()).np
-    return Parameter(Tensor._make(np.zeros(shape, dt)))
+    return Parameter(Tensor._make(np.zeros(check_new_shape(shape), dt)))
 
 
 def _rebuild_parameter(data: np.ndarray, requires_grad: bool) -> Parameter:

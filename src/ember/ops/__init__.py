@@ -192,6 +192,10 @@ def _bind_operators() -> None:
         "__or__": pointwise.bitwise_or, "__ror__": pointwise.bitwise_or,
         "__xor__": pointwise.bitwise_xor, "__rxor__": pointwise.bitwise_xor,
         "__invert__": pointwise.invert_operator,
+        "__lshift__": pointwise.bitwise_left_shift,
+        "__rlshift__": lambda self, other: pointwise.bitwise_left_shift(other, self),
+        "__rshift__": pointwise.bitwise_right_shift,
+        "__rrshift__": lambda self, other: pointwise.bitwise_right_shift(other, self),
     }
     for name, fn in ops.items():
         if name in _NUMBER_OPERATORS:
@@ -203,7 +207,8 @@ def _bind_operators() -> None:
 _NUMBER_OPERATORS = {
     "__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__",
     "__rtruediv__", "__floordiv__", "__rfloordiv__", "__mod__", "__rmod__", "__pow__",
-    "__rpow__", "__lt__", "__le__", "__gt__", "__ge__",
+    "__rpow__", "__lt__", "__le__", "__gt__", "__ge__", "__and__", "__rand__", "__or__",
+    "__ror__", "__xor__", "__rxor__", "__lshift__", "__rlshift__", "__rshift__", "__rrshift__",
 }
 
 

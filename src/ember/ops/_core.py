@@ -240,6 +240,20 @@ def shape_str(shape: tuple) -> str:
     return "[" + ", ".join(str(s) for s in shape) + "]"
 
 
+def check_new_shape(shape: tuple) -> tuple:
+    """The shape of a tensor about to be created, or torch's error for a negative size."""
+    for s in shape:
+        if s < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: "
+                               f"{shape_str(shape)}")
+    return shape
+
+
+def not_implemented(kernel: str, dtype: Any) -> NotImplementedError:
+    """torch's error for a kernel that has no version for `dtype` (an ember dtype)."""
+    return NotImplementedError(f'"{kernel}" not implemented for \'{dtype._legacy}\'')
+
+
 def broadcast_shape(a: tuple, b: tuple) -> tuple:
     """The broadcast of two shapes, or torch's error."""
     if a == b:
@@ -335,6 +349,47 @@ def fix_dtype(data: Any, dt: np.dtype) -> ndarray:
 def default_float(dt: np.dtype) -> np.dtype:
     """The dtype of a floating result computed from `dt` (integers go to the default)."""
     return dt if dt.kind == "f" else get_default_dtype().np
+
+
+def _is_int(x: Any) -> bool:
+    if isinstance(x, Tensor):
+        return x._data.ndim == 0 and x._data.dtype.kind in "biu"
+    return isinstance(x, (int, np.integer))
+
+
+def int_sizes(args: tuple, fn: str, name: str = "size", pos: int = 0) -> tuple:
+    """A size given as ints or as one sequence of ints, parsed as torch's argument parser
+    parses it, with its TypeErrors."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        for i, s in enumerate(args[0]):
+            if not _is_int(s):
+                raise TypeError(f"{fn}(): argument '{name}' (position {pos + 1}) must be tuple "
+                                f"of ints, but found element of type {type(s).__name__} at pos "
+                                f"{i}")
+        return tuple(int(s) for s in args[0])
+    if args and not _is_int(args[0]):
+        if len(args) == 1:
+            raise TypeError(f"{fn}(): argument '{name}' (position {pos + 1}) must be tuple of "
+                            f"ints, not {type(args[0]).__name__}")
+        got = ", ".join(type(a).__name__ for a in args)
+        raise TypeError(f"{fn}() received an invalid combination of arguments - got ({got}), "
+                        "but expected one of:")
+    for i, s in enumerate(args[1:], 1):
+        if not _is_int(s):
+            raise TypeError(f"{fn}(): argument '{name}' failed to unpack the object at pos "
+                            f"{i + 1} with error \"type must be tuple of ints,but got "
+                            f"{type(s).__name__}\"")
+    return tuple(int(s) for s in args)
+
+
+def check_number(x: Any, name: str, pos: int, fn: str) -> Any:
+    """A Number argument (a Python or NumPy number, or a tensor of one element), with the
+    TypeError of torch's argument parser otherwise."""
+    if isinstance(x, (int, float, complex, np.number, np.bool_)) or (
+            isinstance(x, Tensor) and x._data.size == 1):
+        return x
+    raise TypeError(f"{fn}(): argument '{name}' (position {pos + 1}) must be Number, not "
+                    f"{type(x).__name__}")
 
 
 def check_tensor(x: Any, name: str = "input", pos: int = 0, fn: str | None = None) -> Tensor:

@@ -12,7 +12,7 @@ import numpy as np
 from .. import _dtypes
 from .._dtypes import FROM_NUMPY, from_numpy_dtype, get_default_dtype
 from .._tensor import Size, Tensor, check_device
-from ._core import shape_str
+from ._core import check_new_shape, check_number, check_tensor
 from ._ranges import arange_values, linspace_values
 
 __all__ = [
@@ -41,11 +41,7 @@ def _size(size: tuple) -> tuple:
             raise TypeError("expected a sequence of integers or a single integer, got "
                             f"'{type(s).__name__}'")
         out.append(int(s))
-    for s in out:
-        if s < 0:
-            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: "
-                               f"{shape_str(out)}")
-    return tuple(out)
+    return check_new_shape(tuple(out))
 
 
 def _np_dtype(dtype: Any, default: Any = None) -> np.dtype:
@@ -288,6 +284,7 @@ def full(size: Any, fill_value: Any, *, out: Any = None, dtype: Any = None,
          layout: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Creates a tensor of size size filled with fill_value."""
     check_device(device)
+    check_number(fill_value, "fill_value", 1, "full")
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     if dtype is None:
@@ -332,6 +329,8 @@ def full_like(input: Tensor, fill_value: Any, *, dtype: Any = None, layout: Any 
     """Returns a tensor filled with fill_value, with the same size (and dtype) as input."""
     if device is not None:
         check_device(device)
+    check_tensor(input, "input", 0, "full_like")
+    check_number(fill_value, "fill_value", 1, "full_like")
     shape, dt = _like(input, dtype)
     return _finish(np.full(shape, fill_value, dt), requires_grad)
 
@@ -350,7 +349,7 @@ def arange(start: Any = 0, end: Any = None, step: Any = 1, *, out: Any = None,
         dtype = _dtypes.int64 if all(isinstance(v, numbers.Integral) for v in vals) else \
             get_default_dtype()
     dt = dtype.np
-    if step == 0:
+    if not (step > 0 or step < 0):
         raise RuntimeError("step must be nonzero")
     _check_range(start, end, step)
     if dt == np.int64:
@@ -372,6 +371,8 @@ def arange(start: Any = 0, end: Any = None, step: Any = 1, *, out: Any = None,
 
 
 def _check_range(start: Any, end: Any, step: Any) -> None:
+    if not (math.isfinite(start) and math.isfinite(end)):
+        raise RuntimeError(f"unsupported range: {start:g} -> {end:g}")
     if (step > 0 and start > end) or (step < 0 and start < end):
         raise RuntimeError("upper bound and lower bound inconsistent with step sign")
 

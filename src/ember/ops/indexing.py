@@ -832,17 +832,17 @@ MaskedFillBackward1 = node_class(
 def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:
     """Fills elements of a copy of input with value where mask is True (mask broadcasts)."""
     x = input._data
-    mk = _check_mask(mask, "masked_fill_")
     vt = isinstance(value, Tensor)
     if vt and value._data.ndim:
         raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got "
                            f"tensor with {value._data.ndim} dimension(s).")
+    mk = _check_mask(mask, "masked_fill_")
     from ._core import broadcast_shape
 
     shape = broadcast_shape(x.shape, mk.shape)
     v = value._data if vt else value
     out = np.where(mk, np.asarray(v).astype(x.dtype), x)
-    res = wrap(np.ascontiguousarray(np.broadcast_to(out, shape)))
+    res = wrap(np.broadcast_to(out, shape).copy())
     if vt and _mode.enabled and (input._rg or value._rg):
         meta = [None if x.shape == shape else (x.shape, x.dtype),
                 None if value._data.dtype == x.dtype else ((), value._data.dtype)]

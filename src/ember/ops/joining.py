@@ -11,7 +11,7 @@ from .._dtypes import _PROMOTE, FROM_NUMPY
 from .._tensor import Size, Tensor
 from ..autograd.grad_mode import state as _mode
 from ..autograd.graph import Math, Node
-from ._core import attach, node_class, shape_str, wrap, wrap_dim, wrap_dims
+from ._core import attach, check_new_shape, node_class, shape_str, wrap, wrap_dim, wrap_dims
 from .shape import expand, flatten, reshape, unsqueeze
 
 __all__ = ["cat", "concat", "concatenate", "stack", "hstack", "vstack", "dstack",
@@ -282,10 +282,7 @@ def repeat(input: Tensor, *repeats: Any) -> Tensor:
                            "of dimensions of tensor")
     padded = (1,) * (len(reps) - x.ndim) + x.shape
     target = tuple(r * s for r, s in zip(reps, padded))
-    for s in target:
-        if s < 0:
-            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: "
-                               f"{shape_str(target)}")
+    check_new_shape(target)
     res = wrap(np.tile(x, reps) if reps else x.copy())
     if input._rg and _mode.enabled:
         attach(RepeatBackward0, res, (input,), (), (x.shape, reps))

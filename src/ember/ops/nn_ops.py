@@ -19,7 +19,17 @@ from .._tensor import Tensor
 from .._version import bump_version
 from ..autograd.grad_mode import state as _mode
 from . import _math, _sleef, pointwise
-from ._core import attach, broadcast_shape, first_on_ties, needs_grad, node_class, wrap, wrap_dim
+from ._core import (
+    attach,
+    broadcast_shape,
+    check_new_shape,
+    first_on_ties,
+    needs_grad,
+    node_class,
+    not_implemented,
+    wrap,
+    wrap_dim,
+)
 
 __all__ = ["softmax", "log_softmax"]
 
@@ -184,10 +194,11 @@ def _softmax_input(input: Tensor, dim: Any, dtype: Any, name: str) -> tuple:
     if dtype is not None:
         x = x.astype(dtype.np)
         input = input.to(dtype)
+    dim = wrap_dim(dim, x.ndim)
     if x.dtype.kind != "f":
-        raise RuntimeError(f'"{name}_lastdim_kernel_impl" not implemented for '
-                           f"'{input.dtype._legacy}'")
-    return input, x, wrap_dim(dim, x.ndim)
+        last = x.ndim == 0 or dim == x.ndim - 1
+        raise not_implemented(f"{name}_{'lastdim_' if last else ''}kernel_impl", input.dtype)
+    return input, x, dim
 
 
 def softmax(input: Tensor, dim: Any = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
@@ -460,6 +471,8 @@ def _too_small(x: np.ndarray, w: np.ndarray, pairs: list, d: tuple, nd: int) -> 
 # -- pooling ------------------------------------------------------------------------------------
 
 def _pool_out(size: int, k: int, s: int, p: int, d: int, ceil: bool) -> int:
+    if s == 0:
+        raise RuntimeError("stride should not be zero")
     num = size + 2 * p - d * (k - 1) - 1
     out = (-(-num // s) if ceil else num // s) + 1
     if ceil and (out - 1) * s >= size + p:
@@ -703,8 +716,8 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
     h, w, oh, ow = _adaptive_sizes(
         x, output_size, "adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got")
     if oh < 0 or ow < 0:
-        raise RuntimeError("adaptive_avg_pool2d: elements of output_size must be greater than or "
-                           f"equal to 0 but received {{{oh}, {ow}}}")
+        raise RuntimeError("adaptive_avg_pool2d: elements of output_size must be greater than "
+                           f"or equal to 0 but received {{{oh}, {ow}}}")
     ph = _adaptive_matrix(h, oh, x.dtype)
     pw = _adaptive_matrix(w, ow, x.dtype)
     out = wrap(np.ascontiguousarray(ph @ x @ pw.T))
@@ -732,9 +745,7 @@ def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = 
     x = input._data
     h, w, oh, ow = _adaptive_sizes(
         x, output_size, "adaptive_max_pool2d(): Expected 3D or 4D tensor, but got:")
-    if oh < 0 or ow < 0:
-        raise RuntimeError(f"Trying to create tensor with negative dimension {min(oh, ow)}: "
-                           f"{list(x.shape[:-2]) + [oh, ow]}")
+    check_new_shape(x.shape[:-2] + (oh, ow))
     planes = x.reshape(-1, h * w)
     idx = np.empty((planes.shape[0], oh * ow), np.int64)
     grid = np.arange(h * w, dtype=np.int64).reshape(h, w)
@@ -881,19 +892,19 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     """Batch normalization over the channel dimension (1), updating the running statistics
     in training mode."""
     x = input._data
+    c = x.shape[1] if x.ndim > 1 else 0
+    for name, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        if t is not None and t._data.size != c:
+            raise RuntimeError(f"{name} should contain {c} elements not {t._data.size}")
     if x.ndim < 2:
         raise ValueError(f"Expected 2D or 3D input (got {x.ndim}D input)")
-    c = x.shape[1]
     axes = (0,) + tuple(range(2, x.ndim))
     wshape = (1, c) + (1,) * (x.ndim - 2)
     n = x.size // c if c else 0
     if training and n <= 1:
         raise ValueError("Expected more than 1 value per channel when training, got input "
                          f"size {input.shape!r}")
-    for name, v in (("running_mean", running_mean), ("running_var", running_var),
-                    ("weight", weight), ("bias", bias)):
-        if v is not None and v._data.size != c:
-            raise RuntimeError(f"{name} should contain {c} elements not {v._data.size}")
     if training:
         # float16 statistics are taken in float32, as torch's kernel, so they cannot overflow.
         xc = x.astype(_math.reduce_dtype(x.dtype), copy=False)
@@ -952,6 +963,9 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Group normalization: channels split into num_groups groups normalized together."""
     x = input._data
+    if x.ndim < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received "
+                           f"{x.ndim}")
     n, c = x.shape[0], x.shape[1]
     if c % num_groups:
         raise RuntimeError(f"Expected number of channels in input to be divisible by "
@@ -1070,6 +1084,8 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
               max_norm: float | None = None, norm_type: float = 2.0,
               scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
     """Looks up rows of weight at the indices in input."""
+    if weight._data.ndim != 2:
+        raise RuntimeError("'weight' must be 2-D")
     idx = input._data
     if idx.dtype.kind not in "iu":
         raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the "
@@ -1128,7 +1144,7 @@ def _unary_node(name: str, fwd: Any, formula: Any, input: Tensor, *ctx: Any,
                 save_out: bool = False) -> Tensor:
     x = input._data
     if x.dtype.kind != "f":
-        raise RuntimeError(f'"{name}" not implemented for \'{input.dtype._legacy}\'')
+        raise not_implemented(name, input.dtype)
     with np.errstate(all="ignore"):
         out = wrap(np.asarray(fwd(x, *ctx), dtype=x.dtype))
     if needs_grad(input):
@@ -1808,7 +1824,7 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
         raise RuntimeError("Lower bound should be less than or equal to the upper bound")
     x = input._data
     if x.dtype.kind != "f":
-        raise RuntimeError(f'"rrelu_with_noise" not implemented for \'{input.dtype._legacy}\'')
+        raise not_implemented("rrelu_with_noise", input.dtype)
     if training:
         # One double draw per non-positive element, in order (torch's loop), rounded to the
         # tensor's dtype.
@@ -2023,8 +2039,8 @@ def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: An
     """Measures the element-wise mean squared error."""
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce)
-    red = reduction_enum(reduction)
     input, target = _loss_pair(input, target, "mse_loss")
+    red = reduction_enum(reduction)
     d = input._data - target._data
     out = wrap(_reduce_np(d * d, red))
     if needs_grad(input, target):
@@ -2050,10 +2066,10 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, redu
     """Squared term if the absolute element-wise error falls below beta, L1 term otherwise."""
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce)
+    input, target = _loss_pair(input, target, "smooth_l1_loss")
     red = reduction_enum(reduction)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
-    input, target = _loss_pair(input, target, "smooth_l1_loss")
     x = input._data
     t = x.dtype.type
     ad = np.abs(x - target._data)
@@ -2081,10 +2097,10 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
                weight: Any = None) -> Tensor:
     """Squared term if the absolute element-wise error falls below delta, a delta-scaled L1
     term otherwise."""
+    input, target = _loss_pair(input, target, "huber_loss")
     red = reduction_enum(reduction)
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
-    input, target = _loss_pair(input, target, "huber_loss")
     x = input._data
     t = x.dtype.type
     ad = np.abs(x - target._data)

@@ -27,6 +27,7 @@ from ._core import (
     fix_dtype,
     needs_grad,
     node_class,
+    not_implemented,
     operands,
     quiet,
     wrap,
@@ -41,7 +42,8 @@ __all__ = [
     "negative", "pow", "exp", "log", "sin", "cos", "tanh", "sigmoid", "relu", "abs",
     "absolute", "sqrt", "reciprocal", "clamp", "clip", "eq", "ne", "lt", "le", "gt", "ge",
     "greater", "greater_equal", "less", "less_equal", "not_equal", "square", "log1p", "sign",
-    "where", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "logical_and",
+    "where", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift",
+    "bitwise_right_shift", "logical_and",
     "logical_or", "logical_xor", "logical_not",
 ]
 
@@ -502,7 +504,11 @@ def _unary(name: str, np_fn: Callable, formula: Callable, saves: str, floating: 
     cls = node_class(name, formula)
     save = {"": 0, "input": 1, "result": 2}[saves]
 
+    fn = name[:-len("Backward0")].lower()
+
     def op(input: Tensor, *, out: Any = None) -> Tensor:
+        if type(input) is not Tensor:
+            check_tensor(input, "input", 0, fn)
         x = input._data
         if floating and x.dtype.kind != "f":
             x = x.astype(default_float(x.dtype))
@@ -767,6 +773,29 @@ bitwise_and = _bitwise(np.bitwise_and, "bitwise_and",
 bitwise_or = _bitwise(np.bitwise_or, "bitwise_or", "Computes the bitwise OR of input and other.")
 bitwise_xor = _bitwise(np.bitwise_xor, "bitwise_xor",
                        "Computes the bitwise XOR of input and other.")
+
+
+def _shift(left: bool, doc: str) -> Callable:
+    kernel = "lshift_cpu" if left else "rshift_cpu"
+
+    def op(input: Any, other: Any, *, out: Any = None) -> Tensor:
+        a, b, x, y, dt = operands(input, other)
+        if dt.kind in "fb":
+            raise not_implemented(kernel, FROM_NUMPY[dt])
+        # torch shifts by a negative amount or by the width or more give 0 (or the sign).
+        y = np.asarray(y)
+        big = (y < 0) | (y >= dt.itemsize * 8)
+        r = (np.left_shift if left else np.right_shift)(x, np.where(big, 0, y).astype(dt))
+        if big.any():
+            r = np.where(big, 0 if left else np.where(x < 0, -1, 0).astype(dt), r)
+        return wrap(fix_dtype(r, dt))
+
+    op.__doc__ = doc
+    return op
+
+
+bitwise_left_shift = _shift(True, "Computes the left arithmetic shift of input by other bits.")
+bitwise_right_shift = _shift(False, "Computes the right arithmetic shift of input by other bits.")
 
 
 def bitwise_not(input: Tensor, *, out: Any = None) -> Tensor:

@@ -10,6 +10,7 @@ import numpy as np
 from .. import _dtypes, _random
 from .._tensor import Tensor, check_device
 from .._version import bump_version
+from ._core import not_implemented
 from .creation import different_randomness_level
 from .inplace import check_inplace
 
@@ -48,7 +49,7 @@ def _fill(self: Tensor, draw: Any) -> Tensor:
 
 def _floating(self: Tensor, name: str) -> None:
     if self._data.dtype.kind != "f":
-        raise RuntimeError(f'"{name}" not implemented for \'{self.dtype._legacy}\'')
+        raise not_implemented(name, self.dtype)
 
 
 def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *,

@@ -10,7 +10,16 @@ from .._tensor import Tensor, storage_start
 from .._version import shared_counter, snapshot
 from ..autograd.grad_mode import state as _mode
 from ..autograd.graph import MULTI_OUTPUT_VIEW, NO_GRAD_VIEW
-from ._core import attach, attach_outputs, node_class, shape_str, wrap, wrap_dim, wrap_dims
+from ._core import (
+    attach,
+    attach_outputs,
+    int_sizes,
+    node_class,
+    shape_str,
+    wrap,
+    wrap_dim,
+    wrap_dims,
+)
 
 __all__ = ["reshape", "view", "transpose", "swapaxes", "swapdims", "t", "permute",
            "unsqueeze", "squeeze", "expand", "flatten", "clone", "contiguous", "unflatten",
@@ -78,10 +87,8 @@ def shares_locations(shape: tuple, strides: tuple) -> bool:
     return all(shape) and any(st == 0 and n > 1 for n, st in zip(shape, strides))
 
 
-def _infer_shape(shape: Any, numel: int) -> tuple:
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = tuple(shape[0])
-    shape = tuple(int(s) for s in shape)
+def _infer_shape(shape: Any, numel: int, fn: str) -> tuple:
+    shape = int_sizes(shape, fn, "size" if fn == "view" else "shape")
     neg = [i for i, s in enumerate(shape) if s == -1]
     if len(neg) > 1:
         raise RuntimeError("only one dimension can be inferred")
@@ -115,7 +122,7 @@ def view(input: Tensor, *shape: Any) -> Tensor:
         if isinstance(shape[0], _dtype):
             raise RuntimeError("view(dtype) is not supported")
     x = input._data
-    new_shape = _infer_shape(shape, x.size)
+    new_shape = _infer_shape(shape, x.size, "view")
     r = x.reshape(new_shape)
     if r.size and not np.may_share_memory(r, x):
         raise RuntimeError(
@@ -128,7 +135,7 @@ def reshape(input: Tensor, *shape: Any) -> Tensor:
     """Returns a tensor with the same data and number of elements as input, but with the
     specified shape: a view when possible, otherwise a copy."""
     x = input._data
-    new_shape = _infer_shape(shape, x.size)
+    new_shape = _infer_shape(shape, x.size, "reshape")
     r = x.reshape(new_shape)
     if not r.size or np.may_share_memory(r, x):
         # torch views a contiguous input and aliases (_reshape_alias) any other.
@@ -190,7 +197,7 @@ def squeeze(input: Tensor, dim: Any = None) -> Tensor:
         return as_view(input, x.reshape([s for s in x.shape if s != 1]), SqueezeBackward0,
                        (x.shape,))
     cls = SqueezeBackward2 if isinstance(dim, (tuple, list)) else SqueezeBackward1
-    dims = wrap_dims(dim, x.ndim) if x.ndim else ()
+    dims = wrap_dims(dim, x.ndim)
     keep = [s for i, s in enumerate(x.shape) if not (i in dims and s == 1)]
     return as_view(input, x.reshape(keep), cls, (x.shape,))
 
@@ -251,9 +258,9 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Flattens input by reshaping it into a one-dimensional tensor, or flattens the
     dimensions from start_dim to end_dim."""
     x = input._data
+    s, e = wrap_dim(start_dim, x.ndim), wrap_dim(end_dim, x.ndim)
     if x.ndim == 0:
         return reshape(input, (1,))
-    s, e = wrap_dim(start_dim, x.ndim), wrap_dim(end_dim, x.ndim)
     if s > e:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     if s == e:
