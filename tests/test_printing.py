@@ -10,6 +10,7 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import ember
 from ember import _dtypes, _printing
 
 NP_DTYPES = [np.float16, np.float32, np.float64, np.int8, np.int16, np.int32, np.int64,
@@ -283,3 +284,19 @@ def test_real_tensors():
     assert repr(ember.tensor([1, 2], dtype=ember.int32)) == repr(torch.tensor([1, 2],
                                                                               dtype=torch.int32))
     assert repr(ember.zeros(2, 0, 3)) == repr(torch.zeros(2, 0, 3))
+
+
+@pytest.mark.parametrize("op", ["sort", "topk", "kthvalue"])
+def test_sorting_results_print_as_torch_structseqs(op):
+    args = {"sort": (), "topk": (2,), "kthvalue": (2,)}[op]
+    e = getattr(ember.tensor([3.0, 1.0, 2.0]), op)(*args)
+    t = getattr(torch.tensor([3.0, 1.0, 2.0]), op)(*args)
+    assert repr(e) == repr(t) and str(e) == str(t)
+    assert e.values is e[0] and e.indices is e[1]
+
+
+def test_topk_of_a_0dim_tensor_returns_its_element_for_k_0_and_1():
+    for k in (0, 1):
+        e = ember.topk(ember.tensor(1.0), k, 0, False)
+        t = torch.topk(torch.tensor(1.0), k, 0, False)
+        assert repr(e) == repr(t)

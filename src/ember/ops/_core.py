@@ -3,6 +3,7 @@ dimension checks."""
 
 from __future__ import annotations
 
+import operator
 from typing import Any, Callable
 
 import numpy as np
@@ -241,7 +242,10 @@ def shape_str(shape: tuple) -> str:
 
 
 def check_new_shape(shape: tuple) -> tuple:
-    """The shape of a tensor about to be created, or torch's error for a negative size."""
+    """The shape of a tensor about to be created, or torch's error for a negative size.
+    Sizes are taken as torch's int arguments take them (a bool counts as 0 or 1), which
+    NumPy's shapes refuse."""
+    shape = tuple(operator.index(s) for s in shape)
     for s in shape:
         if s < 0:
             raise RuntimeError(f"Trying to create tensor with negative dimension {s}: "

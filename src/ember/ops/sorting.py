@@ -3,20 +3,19 @@ take their gradient from the positions they were selected from."""
 
 from __future__ import annotations
 
-from collections import namedtuple
 from typing import Any
 
 import numpy as np
 
+from .. import return_types
 from .._tensor import Tensor
 from ..autograd.grad_mode import state as _mode
 from ._core import attach_outputs, node_class, wrap, wrap_dim
 
 __all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "unique"]
 
-_sort_t = namedtuple("sort", ["values", "indices"])
-_topk_t = namedtuple("topk", ["values", "indices"])
-_kth_t = namedtuple("kthvalue", ["values", "indices"])
+# Printed as torch prints them: torch.return_types.sort(values=..., indices=...).
+_sort_t, _topk_t, _kth_t = return_types.sort, return_types.topk, return_types.kthvalue
 
 
 def _select_back(m: Any, grads: list, shape: tuple, dim: int, index: Any) -> Any:
@@ -72,7 +71,7 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = 
     v, i = wrap(vals.reshape(shape)), wrap(idx.astype(np.int64).reshape(shape))
     if input._rg and _mode.enabled:
         attach_outputs(SortBackward0, (v, i), (input,), (), (shape, d, idx))
-    return _sort_t(v, i)
+    return _sort_t((v, i))
 
 
 def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False
@@ -96,7 +95,8 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
     x, d = _prep(input, dim)
     if k < 0 or k > x.shape[d]:
         raise RuntimeError("selected index k out of range")
-    idx = np.take(_argsort(x, d, largest), np.arange(k), axis=d)
+    # torch's kernel treats a 0-dim input as one element and returns it even for k = 0.
+    idx = np.take(_argsort(x, d, largest), np.arange(k if input._data.ndim else 1), axis=d)
     vals = np.take_along_axis(x, idx, d)
     if not input._data.ndim:
         vals, idx = vals.reshape(()), idx.reshape(())
@@ -104,7 +104,7 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
     if input._rg and _mode.enabled:
         attach_outputs(TopkBackward0, (v, i), (input,), (), (input._data.shape, d,
                                                               idx.reshape(v._data.shape)))
-    return _topk_t(v, i)
+    return _topk_t((v, i))
 
 
 def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False, *,
@@ -126,7 +126,7 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False, *,
     if input._rg and _mode.enabled:
         attach_outputs(KthvalueBackward0, (v, i), (input,), (),
                        (input._data.shape, d, keep_idx, keepdim or not input._data.ndim))
-    return _kth_t(v, i)
+    return _kth_t((v, i))
 
 
 def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
