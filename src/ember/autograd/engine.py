@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from .._quiet import quiet_off, quiet_on
 from . import grad_mode
 from .anomaly_mode import _state as _anomaly
 from .graph import AccumulateGrad, Math, Node, hook_count
@@ -66,6 +67,8 @@ def run_backward(
     gc_was_enabled = gc.isenabled()
     gc.disable()
     promotion = _weak_promotion()
+    # Formulas meet inf and nan as torch's do, silently; one silence for the whole pass.
+    quiet = quiet_on()
     try:
         while heap:
             node = heappop(heap)[1]
@@ -133,6 +136,7 @@ def run_backward(
                 else:
                     _add_to_buffer(buffers, heap, nxt, nexts[2 * i + 1], g)
     finally:
+        quiet_off(quiet)
         state.enabled = prev_mode
         if gc_was_enabled:
             gc.enable()

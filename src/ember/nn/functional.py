@@ -47,11 +47,12 @@ BinaryCrossEntropyWithLogitsBackward0 = node_class(
 def _log_sigmoid(x: np.ndarray) -> np.ndarray:
     # torch's kernel: min(x, 0) - log1p(exp(-|x|)) (no overflow for logits of any size), with
     # SLEEF's exp and log1p, whose last bits NumPy's differ from; half types go through float32.
-    if x.dtype == np.float64:
-        return np.minimum(x, 0.0) - _sleef.log1p(_sleef.exp(-np.abs(x)))
-    x32 = x.astype(np.float32, copy=False)
-    ls = np.minimum(x32, np.float32(0)) - _sleef.log1pf(_sleef.expf(-np.abs(x32)))
-    return ls.astype(x.dtype, copy=False)
+    with np.errstate(all="ignore"):
+        if x.dtype == np.float64:
+            return np.minimum(x, 0.0) - _sleef.log1p(_sleef.exp(-np.abs(x)))
+        x32 = x.astype(np.float32, copy=False)
+        ls = np.minimum(x32, np.float32(0)) - _sleef.log1pf(_sleef.expf(-np.abs(x32)))
+        return ls.astype(x.dtype, copy=False)
 
 
 def _into(a: np.ndarray, b: Any) -> np.ndarray:

@@ -88,9 +88,10 @@ def accumulate(fn: Any, x: np.ndarray, dim: int) -> np.ndarray:
     float16 running sums and products are kept in double."""
     if not x.ndim:
         return x.copy()
-    if x.dtype.kind == "f" and x.dtype.itemsize < 8:
-        return fn(x, axis=dim, dtype=np.float64).astype(x.dtype)
-    return fn(x, axis=dim)
+    with np.errstate(all="ignore"):
+        if x.dtype.kind == "f" and x.dtype.itemsize < 8:
+            return fn(x, axis=dim, dtype=np.float64).astype(x.dtype)
+        return fn(x, axis=dim)
 
 
 raw = SimpleNamespace(

@@ -8,14 +8,15 @@ from typing import Any
 from .. import _dtypes
 from .._tensor import Tensor, device
 from ..autograd.grad_mode import state as _mode
-from ._core import attach, node_class, wrap
+from ._core import attach, node_class, quiet, wrap
 
 __all__ = ["to", "type_as", "float", "double", "half", "long", "int", "short", "char",
            "byte", "bool", "cpu"]
 
 _builtin_bool = builtins.bool
 
-ToCopyBackward0 = node_class("ToCopyBackward0", lambda m, g, dt: m.cast(g, dt))
+# The cast back to the input's dtype is the engine's (meta), as for every op.
+ToCopyBackward0 = node_class("ToCopyBackward0", lambda m, g: g)
 
 
 def _parse(args: tuple, kwargs: dict) -> Any:
@@ -46,9 +47,9 @@ def to(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
         from .shape import clone
 
         return clone(input)
-    out = wrap(x.astype(dtype.np))
+    out = wrap(quiet(x.astype, dtype.np))
     if input._rg and _mode.enabled and dtype.is_floating_point:
-        attach(ToCopyBackward0, out, (input,), (), (x.dtype,))
+        attach(ToCopyBackward0, out, (input,), meta=[(x.shape, x.dtype)])
     return out
 
 

@@ -9,7 +9,7 @@ import numpy as np
 from .._dtypes import FROM_NUMPY
 from .._tensor import Tensor
 from ..autograd.grad_mode import state as _mode
-from ._core import attach, node_class, wrap, wrap_dims
+from ._core import attach, node_class, quiet, wrap, wrap_dims
 
 __all__ = ["sum", "mean"]
 
@@ -60,7 +60,7 @@ def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = N
         x = x.astype(np.int64)
     dims = _dims(x, dim)
     # dtype= keeps NumPy from widening small integer sums to int64.
-    r = wrap(np.sum(x, axis=dims, keepdims=keepdim, dtype=x.dtype))
+    r = wrap(quiet(np.sum, x, axis=dims, keepdims=keepdim, dtype=x.dtype))
     if input._rg and _mode.enabled:
         meta = _cast_back(input, x)
         if dim is None:
@@ -82,7 +82,7 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
             f"or complex dtype. Got: {FROM_NUMPY[x.dtype]._legacy}")
     dims = _dims(x, dim)
     n = x.size if dims is None else int(np.prod([x.shape[d] for d in dims]))
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(all="ignore"):
         s = np.sum(x, axis=dims, keepdims=keepdim)
         r = wrap(np.true_divide(s, x.dtype.type(n)) if n else np.full_like(s, np.nan))
     if input._rg and _mode.enabled:
