@@ -118,8 +118,7 @@ def run_backward(
                     continue
                 if meta is not None and meta[i] is not None:
                     g = _conform(m, node, i, g, meta[i])
-                elif not create_graph and (type(g) is not ndarray or
-                                           (_WIDENS_0DIM and not g.ndim)):
+                elif not create_graph and (type(g) is not ndarray or _WIDENS_0DIM):
                     g = _as_array(g, grads)
                 if nxt.n_outputs == 1:
                     old = buffers.get(nxt)
@@ -150,17 +149,18 @@ def _apply_checked(node: Node, grads: Any, create_graph: bool) -> tuple:
     return outs
 
 
-# NumPy 1.x computes a 0-dim float32 array with a Python float in float64 (NumPy 2, as
-# torch, keeps float32: NEP 50), so formulas of 0-dim values widen there.
+# NumPy 1.x computes a 0-dim float32 array with a Python number in float64 (NumPy 2, as
+# torch, keeps float32: NEP 50), so formulas that meet 0-dim values widen there (and may
+# broadcast the widened value on).
 _WIDENS_0DIM = np.result_type(np.float32(1), 1.0) != np.float32
 
 
 def _as_array(g: Any, grads: Any) -> ndarray:
-    """A formula's result as an array; on NumPy 1.x, a 0-dim one widened by the formula gets
-    its dtype back: without meta (see `_meta`), a node's input gradients have the dtype of
-    its output's gradient."""
+    """A formula's result as an array; on NumPy 1.x, one widened by the formula gets its
+    dtype back: without meta (see `_meta`), a node's input gradients have the dtype of its
+    output's gradient."""
     g = np.asarray(g)
-    if _WIDENS_0DIM and not g.ndim and g.dtype.kind == "f":
+    if _WIDENS_0DIM and g.dtype.kind == "f":
         out = grads if type(grads) is not list else next(x for x in grads if x is not None)
         dt = out.dtype
         if dt != g.dtype and dt.kind == "f":
