@@ -1,6 +1,7 @@
 """Train a small CNN (conv, batch norm, max pooling, dropout) on scikit-learn's digits with
-ember, compare every step's loss with torch after the same seed, print the test accuracy and
-save the loss curve.
+ember, save the loss curve and print the test accuracy; with --compare-torch, compare every
+step's loss with torch after the same seed (within a tolerance measured from torch's own
+rounding sensitivity, see `_digits_common.tolerance`).
 
 Training: Adam, 400 steps of 64 images (about 18 epochs over a shuffled 80% of the data),
 the learning rate annealed from 0.005 to zero along a cosine; the other 20% is the test set.
@@ -8,7 +9,8 @@ The learning rate is kept this gentle so that the step-by-step comparison means 
 at 0.01 this training is chaotic, and nudging torch's own initial weights by one ulp moves
 its later losses by percents.
 
-    python examples/train_cnn_digits.py [--steps 400] [--no-torch] [--out cnn_loss.png]
+    pip install -e ".[examples]"     # scikit-learn for the data, matplotlib for the plot
+    python examples/train_cnn_digits.py [--steps 400] [--compare-torch] [--out cnn_loss.png]
 """
 
 import argparse
@@ -18,7 +20,7 @@ import sys
 sys.path.insert(0, os.path.dirname(__file__))
 
 import ember
-from _digits_common import accuracy, compare, load_digits, plot, split, train
+from _digits_common import accuracy, compare_with_torch, load_digits, plot, split, train
 
 
 LR = 5e-3
@@ -38,7 +40,8 @@ def make_model(nn):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--steps", type=int, default=400)
-    parser.add_argument("--no-torch", action="store_true", help="skip the torch comparison")
+    parser.add_argument("--compare-torch", action="store_true",
+                        help="train with torch too and compare the losses (needs torch)")
     parser.add_argument("--out", default="cnn_loss.png")
     args = parser.parse_args()
     x, y = load_digits()
@@ -49,22 +52,16 @@ def main() -> None:
                           cosine=True)
     acc = accuracy(ember, model, x_test, y_test)
     print(f"ember: final loss {losses[-1]:.4f}")
-    curves = {"ember": losses}
-    if not args.no_torch:
-        import torch
-
-        t_losses, t_model = train(torch, make_model, x_train, y_train, args.steps, lr=LR,
-                                  cosine=True, show=False)
-        diff = compare(losses, t_losses)
-        print(f"torch: final loss {t_losses[-1]:.4f}, test accuracy "
-              f"{accuracy(torch, t_model, x_test, y_test):.3f}; largest relative difference "
-              f"per step {diff:.2e}")
-        curves["torch"] = t_losses
-        if diff > 1e-3:
-            raise SystemExit("ember and torch diverged")
-    plot(curves, args.out, "CNN on digits (Adam, cosine schedule)")
+    title = "CNN on digits (Adam, cosine schedule)"
+    plot({"ember": losses}, args.out, title)
     print(f"saved {args.out}")
     print(f"final test accuracy: {acc:.3f}")
+    if args.compare_torch:
+        t = compare_with_torch(make_model, x_train, y_train, args.steps, losses, lr=LR,
+                               cosine=True)
+        if t is not None:
+            print(f"torch: test accuracy {accuracy(t['lib'], t['model'], x_test, y_test):.3f}")
+            plot({"ember": losses, "torch": t["losses"]}, args.out, title)
 
 
 if __name__ == "__main__":

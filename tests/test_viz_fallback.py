@@ -46,7 +46,8 @@ def test_seed_graph_svg_without_dot(no_dot, tmp_path):
     tloss, tnames = seed(torch)
     g = draw(loss, params=names)
     path = g.render(tmp_path / "graph.svg")
-    svg = open(path, "rb").read()
+    with open(path, "rb") as f:
+        svg = f.read()
     nodes, edges = svg_graph(svg)
     # The same nodes with the same label lines as the DOT text.
     assert {k: "\n".join(v) for k, v in nodes.items()} == g.nodes

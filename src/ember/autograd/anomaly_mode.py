@@ -7,7 +7,7 @@ Recording costs nothing while the mode is off: node creation looks at one global
 
 from __future__ import annotations
 
-import threading
+import os
 import traceback
 import warnings
 from typing import Any
@@ -21,12 +21,17 @@ __all__ = ["detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled",
            "is_anomaly_check_nan_enabled"]
 
 
-class _AnomalyState(threading.local):
+class _AnomalyState:
+    # One setting for the process, as torch's AnomalyMode: a mode set in one thread holds in
+    # every thread.
     enabled = False
     check_nan = True
 
 
 _state = _AnomalyState()
+
+# ember's own source files: frames from them are left out of a recorded forward traceback.
+_PACKAGE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "")
 
 
 def is_anomaly_enabled() -> bool:
@@ -89,16 +94,17 @@ class set_detect_anomaly(_DecoratorContextManager):
 
 def record(node: Any) -> None:
     """Stores the forward traceback on a new node (only called while the mode is on)."""
-    stack = traceback.format_stack()
+    stack = traceback.extract_stack()
     # Drop ember's own frames at the top of the stack (the op and the recording).
-    while stack and _is_internal(stack[-1]):
+    while stack and _is_internal(stack[-1].filename):
         stack.pop()
-    node._trace = stack
+    node._trace = traceback.format_list(stack)
 
 
-def _is_internal(frame_text: str) -> bool:
-    first = frame_text.split("\n", 1)[0]
-    return "/ember/" in first.replace("\\", "/")
+def _is_internal(filename: str) -> bool:
+    # By the package's real location: a program of the user's may well lie in some other
+    # folder named ember (a clone of this project is one).
+    return os.path.abspath(filename).startswith(_PACKAGE_DIR)
 
 
 def report(node: Any) -> None:

@@ -8,13 +8,13 @@ counting. Nothing here recurses, so graphs of any depth work.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Sequence
 from heapq import heappop, heappush
 from typing import Any
 
 import numpy as np
 
+from .._quiet import quiet_off, quiet_on
 from . import grad_mode
 from .anomaly_mode import _state as _anomaly
 from .graph import AccumulateGrad, Math, Node, hook_count
@@ -61,11 +61,8 @@ def run_backward(
     prev_mode = state.enabled
     state.enabled = create_graph if record is None else record
     anomaly = _anomaly.enabled
-    # The engine makes no reference cycles, so the cyclic collector has nothing to find in
-    # what it allocates; left on, it would traverse the whole live graph again and again.
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    promotion = _weak_promotion()
+    # Formulas meet inf and nan as torch's do, silently; one silence for the whole pass.
+    quiet = quiet_on()
     try:
         while heap:
             node = heappop(heap)[1]
@@ -121,8 +118,8 @@ def run_backward(
                     continue
                 if meta is not None and meta[i] is not None:
                     g = _conform(m, node, i, g, meta[i])
-                elif not create_graph and type(g) is not ndarray:
-                    g = np.asarray(g)
+                elif not create_graph and (type(g) is not ndarray or _WIDENS_0DIM):
+                    g = _as_array(g, grads)
                 if nxt.n_outputs == 1:
                     old = buffers.get(nxt)
                     if old is None:
@@ -133,11 +130,8 @@ def run_backward(
                 else:
                     _add_to_buffer(buffers, heap, nxt, nexts[2 * i + 1], g)
     finally:
+        quiet_off(quiet)
         state.enabled = prev_mode
-        if gc_was_enabled:
-            gc.enable()
-        if promotion is not None:
-            np._set_promotion_state(promotion)
     return captured if capture is not None else None
 
 
@@ -155,18 +149,23 @@ def _apply_checked(node: Node, grads: Any, create_graph: bool) -> tuple:
     return outs
 
 
-def _weak_promotion() -> str | None:
-    """On NumPy 1.x, formulas combine 0-dim float32 arrays with Python numbers, which that
-    NumPy widens to float64; NumPy 2's rule (NEP 50: Python numbers are weak) is torch's.
-    Turns it on for the backward pass and returns the state to restore, or None."""
-    get = getattr(np, "_get_promotion_state", None)
-    if get is None:
-        return None
-    previous = get()
-    if previous == "weak":
-        return None
-    np._set_promotion_state("weak")
-    return previous
+# NumPy 1.x computes a 0-dim float32 array with a Python number in float64 (NumPy 2, as
+# torch, keeps float32: NEP 50), so formulas that meet 0-dim values widen there (and may
+# broadcast the widened value on).
+_WIDENS_0DIM = np.result_type(np.float32(1), 1.0) != np.float32
+
+
+def _as_array(g: Any, grads: Any) -> ndarray:
+    """A formula's result as an array; on NumPy 1.x, one widened by the formula gets its
+    dtype back: without meta (see `_meta`), a node's input gradients have the dtype of its
+    output's gradient."""
+    g = np.asarray(g)
+    if _WIDENS_0DIM and g.dtype.kind == "f":
+        out = grads if type(grads) is not list else next(x for x in grads if x is not None)
+        dt = out.dtype
+        if dt != g.dtype and dt.kind == "f":
+            g = g.astype(dt)
+    return g
 
 
 def _add_to_buffer(buffers: dict, heap: list, node: Node, nr: int, g: Any) -> None:

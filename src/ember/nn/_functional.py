@@ -723,14 +723,16 @@ def vector_norm(input: Tensor, p: float = 2.0, dim: Any = None,
     dims = tuple(range(x.ndim)) if dim is None else \
         tuple(wrap_dim(d, x.ndim) for d in (dim if isinstance(dim, (list, tuple)) else (dim,)))
     a = np.abs(x)
-    if p == 2:
-        r = np.sqrt(np.sum(a * a, axis=dims, keepdims=keepdim))
-    elif p == 1:
-        r = np.sum(a, axis=dims, keepdims=keepdim)
-    elif p == math.inf:
-        r = np.max(a, axis=dims, keepdims=keepdim)
-    else:
-        r = np.sum(a ** x.dtype.type(p), axis=dims, keepdims=keepdim) ** x.dtype.type(1 / p)
+    with np.errstate(all="ignore"):
+        if p == 2:
+            r = np.sqrt(np.sum(a * a, axis=dims, keepdims=keepdim))
+        elif p == 1:
+            r = np.sum(a, axis=dims, keepdims=keepdim)
+        elif p == math.inf:
+            r = np.max(a, axis=dims, keepdims=keepdim)
+        else:
+            r = np.sum(a ** x.dtype.type(p), axis=dims, keepdims=keepdim) ** \
+                x.dtype.type(1 / p)
     out = wrap(np.asarray(r, x.dtype))
     if needs_grad(input):
         attach(LinalgVectorNormBackward0, out, (input,), (input, out, p, dims, keepdim))
@@ -887,7 +889,8 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None,
         a = _interp_matrix(x.shape[2], out_sz[0], mode, align_corners, scales[0], dt)
         b = _interp_matrix(x.shape[3], out_sz[1], mode, align_corners, scales[1], dt)
     x4 = x.reshape(x.shape[0], x.shape[1], 1, x.shape[2]) if nsp == 1 else x
-    out = (a @ x4 @ b.T).astype(dt)
+    with np.errstate(all="ignore"):
+        out = (a @ x4 @ b.T).astype(dt)
     if nsp == 1:
         out = out.reshape(x.shape[0], x.shape[1], -1)
     r = wrap(np.ascontiguousarray(out))

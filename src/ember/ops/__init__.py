@@ -57,10 +57,6 @@ from .pointwise import (
 from .reduction import sum
 from .shape import expand, permute, reshape, squeeze, transpose, unsqueeze
 
-# torch computes inf and nan without warnings; NumPy's floating-point warnings raised inside
-# ember's own modules are noise to a torch user.
-warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"ember(\.|$)")
-
 FAMILIES = (pointwise, reduction, shape, linalg, conversion, inplace, pointwise_math,
             reduction_math, nn_ops,
             joining, indexing, sorting, matrix, decomp, random_ops, pointwise_special,

@@ -9,6 +9,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .._dtypes import _PROMOTE, FROM_NUMPY, get_default_dtype, result_type_of, scalar_dtype
+from .._quiet import quiet_off, quiet_on
 from .._tensor import Tensor
 from .._version import ZERO_VC, saved_counter
 from ..autograd.grad_mode import state as _mode
@@ -202,13 +203,14 @@ def first_on_ties(np_fn: Callable) -> Callable:
     return select
 
 
-def quiet(fn: Callable, *args: Any) -> Any:
+def quiet(fn: Callable, *args: Any, **kwargs: Any) -> Any:
     """Calls a NumPy function without floating-point warnings: torch computes inf and nan
-    silently. (Hot paths call the function directly and fall back to this only when a
-    warnings filter turned a warning into an exception; ember's modules ignore NumPy's
-    RuntimeWarnings otherwise.)"""
-    with np.errstate(all="ignore"):
-        return fn(*args)
+    silently (see `_quiet`)."""
+    token = quiet_on()
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        quiet_off(token)
 
 
 def wrap(data: Any) -> Tensor:

@@ -102,11 +102,11 @@ def accumulate(fn: Any, x: np.ndarray, dim: int) -> np.ndarray:
     sums and products are kept in double, float16 ones in float32."""
     if not x.ndim:
         return x.copy()
-    if x.dtype.kind == "f" and x.dtype.itemsize < 8:
-        acc = np.float32 if x.dtype == np.float16 else np.float64
-        with np.errstate(over="ignore", invalid="ignore"):
+    with np.errstate(all="ignore"):
+        if x.dtype.kind == "f" and x.dtype.itemsize < 8:
+            acc = np.float32 if x.dtype == np.float16 else np.float64
             return fn(x, axis=dim, dtype=acc).astype(x.dtype)
-    return fn(x, axis=dim)
+        return fn(x, axis=dim)
 
 
 def reduce_dtype(dt: np.dtype) -> np.dtype:

@@ -8,14 +8,15 @@ from typing import Any
 from .. import _dtypes
 from .._tensor import Tensor, check_device, device
 from ..autograd.grad_mode import state as _mode
-from ._core import attach, node_class, wrap
+from ._core import attach, node_class, quiet, wrap
 
 __all__ = ["to", "type_as", "float", "double", "half", "bfloat16", "long", "int", "short",
            "char", "byte", "bool", "cpu", "cuda", "pin_memory", "is_pinned"]
 
 _builtin_bool = builtins.bool
 
-ToCopyBackward0 = node_class("ToCopyBackward0", lambda m, g, dt: m.cast(g, dt))
+# The cast back to the input's dtype is the engine's (meta), as for every op.
+ToCopyBackward0 = node_class("ToCopyBackward0", lambda m, g: g)
 
 
 def _parse(args: tuple, kwargs: dict) -> tuple:
@@ -52,9 +53,9 @@ def to(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
 
         return clone(input)
     target = x.dtype if dtype is None else dtype.np
-    out = wrap(x.astype(target))
+    out = wrap(quiet(x.astype, target))
     if input._rg and _mode.enabled and out._data.dtype.kind == "f":
-        attach(ToCopyBackward0, out, (input,), (), (x.dtype,))
+        attach(ToCopyBackward0, out, (input,), meta=[(x.shape, x.dtype)])
     return out
 
 

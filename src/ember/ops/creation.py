@@ -12,7 +12,7 @@ import numpy as np
 from .. import _dtypes
 from .._dtypes import FROM_NUMPY, from_numpy_dtype, get_default_dtype
 from .._tensor import Size, Tensor, check_device
-from ._core import check_new_shape, check_number, check_tensor
+from ._core import check_new_shape, check_number, check_tensor, quiet
 from ._ranges import arange_values, linspace_values
 
 __all__ = [
@@ -86,7 +86,7 @@ def _infer_dtype(value: Any) -> np.dtype:
 def _to_array(data: Any, dtype: Any) -> np.ndarray:
     if isinstance(data, np.ndarray):
         from_numpy_dtype(data.dtype)
-        return np.array(data, dtype=_np_dtype(dtype, FROM_NUMPY[data.dtype]), copy=True)
+        return quiet(np.array, data, dtype=_np_dtype(dtype, FROM_NUMPY[data.dtype]), copy=True)
     if isinstance(data, (str, bytes)):
         raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
     target = _np_dtype(dtype) if dtype is not None else _infer_dtype(data)
@@ -185,7 +185,7 @@ def tensor(data: Any, *, dtype: Any = None, device: Any = None, requires_grad: b
             "To copy construct from a tensor, it is recommended to use sourceTensor.detach()."
             "clone() or sourceTensor.detach().clone().requires_grad_(True), rather than "
             "torch.tensor(sourceTensor).", UserWarning, stacklevel=2)
-        arr = data._data.astype(_np_dtype(dtype, data.dtype), copy=True)
+        arr = quiet(data._data.astype, _np_dtype(dtype, data.dtype), copy=True)
     else:
         arr = _to_array(data, dtype)
     return _finish(arr, requires_grad)
@@ -203,7 +203,7 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
         from_numpy_dtype(data.dtype)
         if dtype is None or dtype.np == data.dtype:
             return Tensor._make(data)
-        return Tensor._make(data.astype(dtype.np))
+        return Tensor._make(quiet(data.astype, dtype.np))
     return tensor(data, dtype=dtype)
 
 

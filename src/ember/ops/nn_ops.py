@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from .._quiet import quietly
 from .._tensor import Tensor
 from .._version import bump_version
 from ..autograd.grad_mode import state as _mode
@@ -27,6 +28,7 @@ from ._core import (
     needs_grad,
     node_class,
     not_implemented,
+    quiet,
     wrap,
     wrap_dim,
 )
@@ -435,7 +437,7 @@ def convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any,
             raise RuntimeError(_too_small(x, w, pairs, d, nd))
         cols = im2col_np(x4, ks, d, pad4, s).reshape(n, groups, -1, oh * ow)
         wr = w4.reshape(groups, o // groups, -1)
-        out = np.matmul(wr, cols).reshape(n, o, oh, ow)
+        out = quiet(np.matmul, wr, cols).reshape(n, o, oh, ow)
     else:
         cout = w.shape[1] * groups
         h, wd = x4.shape[2:]
@@ -443,7 +445,7 @@ def convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any,
         ow = (wd - 1) * s[1] - pad4[2] - pad4[3] + d[1] * (ks[1] - 1) + op[1] + 1
         xr = x4.reshape(n, groups, x.shape[1] // groups, h * wd)
         wr = w4.reshape(groups, x.shape[1] // groups, -1)
-        cols = np.matmul(wr.swapaxes(-1, -2), xr).reshape(n, -1, h * wd)
+        cols = quiet(np.matmul, wr.swapaxes(-1, -2), xr).reshape(n, -1, h * wd)
         out = col2im_np(cols, (oh, ow), ks, d, pad4, s)
         o = cout
     if bias is not None:
@@ -658,7 +660,8 @@ def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     div = _avg_divisor(h, w, oh, ow, k, s, p, count_include_pad, divisor_override)
     nc = _numel(x.shape[:-2])
     cols = im2col_np(x.reshape(nc, 1, h, w), k, (1, 1), pad4, s)[:, :, :oh * ow]
-    res = (cols.sum(axis=1) / div.reshape(1, -1).astype(x.dtype)).astype(x.dtype)
+    with np.errstate(all="ignore"):
+        res = (cols.sum(axis=1) / div.reshape(1, -1).astype(x.dtype)).astype(x.dtype)
     out = wrap(res.reshape(x.shape[:-2] + (oh, ow)))
     if needs_grad(input):
         attach(AvgPool2DBackward0, out, (input,), (input,),
@@ -720,7 +723,7 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
                            f"or equal to 0 but received {{{oh}, {ow}}}")
     ph = _adaptive_matrix(h, oh, x.dtype)
     pw = _adaptive_matrix(w, ow, x.dtype)
-    out = wrap(np.ascontiguousarray(ph @ x @ pw.T))
+    out = wrap(np.ascontiguousarray(quiet(np.matmul, quiet(np.matmul, ph, x), pw.T)))
     if needs_grad(input):
         attach(AdaptiveAvgPool2DBackward0, out, (input,), (input, ph, pw))
     return out
@@ -886,6 +889,7 @@ def _normalize(input: Tensor, weight: Any, bias: Any, axes: tuple, wshape: tuple
     return out
 
 
+@quietly
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
                weight: Tensor | None = None, bias: Tensor | None = None,
                training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
@@ -2041,8 +2045,9 @@ def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: An
         reduction = legacy_reduction(size_average, reduce)
     input, target = _loss_pair(input, target, "mse_loss")
     red = reduction_enum(reduction)
-    d = input._data - target._data
-    out = wrap(_reduce_np(d * d, red))
+    with np.errstate(all="ignore"):
+        d = input._data - target._data
+        out = wrap(_reduce_np(d * d, red))
     if needs_grad(input, target):
         attach(MseLossBackward0, out, (input, target), (input, target), (red, d.size))
     return out
@@ -2072,10 +2077,11 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, redu
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
     x = input._data
     t = x.dtype.type
-    ad = np.abs(x - target._data)
-    loss = ad - t(0.5 * beta) if beta == 0 else \
-        np.where(ad < t(beta), t(0.5) * ad * ad / t(beta), ad - t(0.5 * beta))
-    out = wrap(_reduce_np(np.asarray(loss, x.dtype), red))
+    with np.errstate(all="ignore"):
+        ad = np.abs(x - target._data)
+        loss = ad - t(0.5 * beta) if beta == 0 else \
+            np.where(ad < t(beta), t(0.5) * ad * ad / t(beta), ad - t(0.5 * beta))
+        out = wrap(_reduce_np(np.asarray(loss, x.dtype), red))
     if needs_grad(input, target):
         attach(SmoothL1LossBackward0, out, (input, target), (input, target),
                (red, ad.size, beta))
@@ -2103,9 +2109,10 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
     x = input._data
     t = x.dtype.type
-    ad = np.abs(x - target._data)
-    loss = np.where(ad < t(delta), t(0.5) * ad * ad, t(delta) * (ad - t(0.5) * t(delta)))
-    out = wrap(_reduce_np(np.asarray(loss, x.dtype), red))
+    with np.errstate(all="ignore"):
+        ad = np.abs(x - target._data)
+        loss = np.where(ad < t(delta), t(0.5) * ad * ad, t(delta) * (ad - t(0.5) * t(delta)))
+        out = wrap(_reduce_np(np.asarray(loss, x.dtype), red))
     if needs_grad(input, target):
         attach(HuberLossBackward0, out, (input, target), (input, target),
                (red, ad.size, delta))
@@ -2260,7 +2267,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
         total = np.sum(wt, dtype=x.dtype)
         s = np.sum(losses, dtype=x.dtype)
         if red == 1:
-            res = np.asarray(s / total, x.dtype)
+            res = np.asarray(quiet(np.true_divide, s, total), x.dtype)
             # With every target ignored the loss is 0/0 but torch's gradient is 0.
             coef = (-wt / total if total else np.zeros_like(wt)).astype(x.dtype)[:, None]
         else:
@@ -2328,11 +2335,8 @@ def cross_entropy_rows(input: Tensor, target: Tensor, red: int,
     n, c = x.shape
     if not n or t.shape[0] != n or c < 2:
         return None
-    try:
+    with np.errstate(all="ignore"):
         logp = _log_softmax_rows(x) if n >= 64 and c <= 64 else _log_softmax_last(x)
-    except RuntimeWarning:  # a warnings filter that raises: compute quietly instead
-        with np.errstate(all="ignore"):
-            logp = _log_softmax_rows(x) if n >= 64 and c <= 64 else _log_softmax_last(x)
     lp = wrap(logp)
     if needs_grad(input):
         attach(LogSoftmaxBackward0, lp, (input,), (lp,), ((1,),))

@@ -12,6 +12,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .._dtypes import FROM_NUMPY
+from .._quiet import quiet_off, quiet_on
 from .._tensor import Tensor
 from .._version import ZERO_VC, saved_counter
 from ..autograd.grad_mode import state as _mode
@@ -146,10 +147,11 @@ def _binary(np_fn: Callable, cls: type, input: Any, other: Any, save: int) -> Te
             # A 0-dim array meets the number in its own dtype, as torch computes: NumPy 1.x
             # would compute in double and round once more.
             y = other if x.ndim else x.dtype.type(other)
+            token = quiet_on()
             try:
                 r = np_fn(x, y)
-            except RuntimeWarning:
-                r = quiet(np_fn, x, y)
+            finally:
+                quiet_off(token)
             out = _make(r if type(r) is ndarray and r.dtype is x.dtype else fix_dtype(r, x.dtype))
             if input._rg and _mode.enabled:
                 node = _new(cls)
@@ -179,10 +181,11 @@ def _binary(np_fn: Callable, cls: type, input: Any, other: Any, save: int) -> Te
         if t is Tensor:
             y = other._data
             if y.dtype is x.dtype and y.shape == x.shape:
+                token = quiet_on()
                 try:
                     r = np_fn(x, y)
-                except RuntimeWarning:
-                    r = quiet(np_fn, x, y)
+                finally:
+                    quiet_off(token)
                 out = _make(r if type(r) is ndarray else fix_dtype(r, x.dtype))
                 if (input._rg or other._rg) and _mode.enabled:
                     node = _new(cls)
@@ -249,11 +252,7 @@ def _binary(np_fn: Callable, cls: type, input: Any, other: Any, save: int) -> Te
                         attach_hook[0](node, (out,))
                 return out
     a, b, x, y, dt = operands(input, other)
-    try:
-        r = np_fn(x, y)
-    except RuntimeWarning:
-        r = quiet(np_fn, x, y)
-    out = wrap(fix_dtype(r, dt))
+    out = wrap(fix_dtype(quiet(np_fn, x, y), dt))
     if needs_grad(a, b):
         saved = (a if a is not None else x, b if b is not None else y) if save else ()
         attach(cls, out, (a, b), saved, (), _meta(out._data, a, b))
@@ -336,7 +335,7 @@ def rsub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
     _sub_check(input, other)
     if alpha != 1:
         x = x * np.asarray(alpha, dtype=dt)
-    r = wrap(fix_dtype(np.subtract(y, x), dt))
+    r = wrap(fix_dtype(quiet(np.subtract, y, x), dt))
     if needs_grad(a, b):
         if b is None:
             attach(RsubBackward1, r, (a,), (), (alpha,), _meta(r._data, a))
@@ -434,11 +433,12 @@ def pow(input: Any, exponent: Any) -> Tensor:
             input._data.dtype.kind == "f":
         x = input._data
         e = x.dtype.type(exponent)
+        token = quiet_on()
         try:
             out = _make(np.square(x) if exponent == 2 else np.power(x, e) if exponent != -0.5
                         else 1 / np.sqrt(x))
-        except RuntimeWarning:
-            out = _make(quiet(scalar_power, x, float(exponent)))
+        finally:
+            quiet_off(token)
         if input._rg and _mode.enabled:
             node = _new(PowBackward0)
             fn = input._fn
@@ -512,10 +512,11 @@ def _unary(name: str, np_fn: Callable, formula: Callable, saves: str, floating: 
         x = input._data
         if floating and x.dtype.kind != "f":
             x = x.astype(default_float(x.dtype))
+        token = quiet_on()
         try:
             r = np_fn(x)
-        except RuntimeWarning:
-            r = quiet(np_fn, x)
+        finally:
+            quiet_off(token)
         # NumPy 1.x computes some 0-dim float32 results in float64.
         r = _make(r if type(r) is ndarray and r.dtype is x.dtype else fix_dtype(r, x.dtype))
         if input._rg and _mode.enabled:

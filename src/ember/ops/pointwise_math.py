@@ -23,6 +23,7 @@ from ._core import (
     needs_grad,
     node_class,
     operands,
+    quiet,
     wrap,
 )
 from .conversion import to
@@ -414,7 +415,7 @@ def hypot(input: Tensor, other: Tensor, *, out: Any = None) -> Tensor:
     a, b, x, y, dt = _two_tensors(input, other, "hypot")
     if dt.kind != "f":
         raise NotImplementedError(f"\"hypot_cpu\" not implemented for '{_legacy(dt)}'")
-    r = wrap(fix_dtype(np.hypot(x, y), dt))
+    r = wrap(fix_dtype(quiet(np.hypot, x, y), dt))
     if needs_grad(a, b):
         attach(HypotBackward0, r, (a, b), (a, b, r), (), _meta(r._data, a, b))
     return r

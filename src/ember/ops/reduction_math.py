@@ -20,7 +20,16 @@ from .. import return_types
 from .._dtypes import FROM_NUMPY, get_default_dtype
 from .._tensor import Tensor
 from ..autograd.grad_mode import state as _mode
-from ._core import attach, attach_outputs, check_tensor, node_class, wrap, wrap_dim, wrap_dims
+from ._core import (
+    attach,
+    attach_outputs,
+    check_tensor,
+    node_class,
+    quiet,
+    wrap,
+    wrap_dim,
+    wrap_dims,
+)
 from ._math import accumulate, product, reduce_dtype
 from ._stdsort import std_sort
 from .pointwise import div
@@ -126,12 +135,12 @@ def prod(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
     x = _int_result(input._data, dtype)
     zeros = int(np.count_nonzero(x == 0)) if x.dtype.kind == "f" else 0
     if dim is None:
-        r = wrap(np.asarray(product(x), dtype=x.dtype))
+        r = wrap(np.asarray(quiet(product, x), dtype=x.dtype))
         if input._rg and _mode.enabled:
             attach(ProdBackward0, r, (input,), (input, r), (x.shape, zeros), _cast(input, x))
         return r
     d = wrap_dim(dim, x.ndim)
-    r = wrap(np.asarray(product(_as_1d(x), axis=d, keepdims=keepdim and x.ndim > 0),
+    r = wrap(np.asarray(quiet(product, _as_1d(x), axis=d, keepdims=keepdim and x.ndim > 0),
                         dtype=x.dtype))
     if input._rg and _mode.enabled:
         attach(ProdBackward1, r, (input,), (input, r), (x.shape, d, keepdim, zeros),
