@@ -409,17 +409,16 @@ def test_torch_tensors_and_arrays_load_into_ember():
 
 def test_archive_records_follow_torch(tmp_path):
     ember.save({"w": ember.ones(3)}, tmp_path / "my.model.pt")
-    names = zipfile.ZipFile(tmp_path / "my.model.pt").namelist()
     torch.save({"w": torch.ones(3)}, tmp_path / "t.pt")
-    assert names == [n.replace("t/", "my.model/", 1)
-                     for n in zipfile.ZipFile(tmp_path / "t.pt").namelist()]
-    raw = open(tmp_path / "my.model.pt", "rb").read()
-    data = zipfile.ZipFile(tmp_path / "my.model.pt").getinfo("my.model/data/0")
-    at = data.header_offset
+    with zipfile.ZipFile(tmp_path / "my.model.pt") as mine, \
+            zipfile.ZipFile(tmp_path / "t.pt") as theirs:
+        assert mine.namelist() == [n.replace("t/", "my.model/", 1) for n in theirs.namelist()]
+        at = mine.getinfo("my.model/data/0").header_offset
+        byteorder = mine.read("my.model/byteorder")
+    raw = (tmp_path / "my.model.pt").read_bytes()
     name_len, extra_len = struct.unpack("<HH", raw[at + 26:at + 30])
     assert (at + 30 + name_len + extra_len) % 64 == 0  # aligned as torch aligns storages
-    assert zipfile.ZipFile(tmp_path / "my.model.pt").read("my.model/byteorder") == \
-        sys.byteorder.encode()
+    assert byteorder == sys.byteorder.encode()
 
 
 def test_legacy_whole_module_and_unsafe_globals_listing():
@@ -441,7 +440,8 @@ def test_legacy_whole_module_and_unsafe_globals_listing():
 
 
 def test_migration_page_round_trip_runs(tmp_path, monkeypatch):
-    text = open(os.path.join(os.path.dirname(__file__), "..", "docs", "migration.md")).read()
+    with open(os.path.join(os.path.dirname(__file__), "..", "docs", "migration.md")) as f:
+        text = f.read()
     section = text[text.index("## Checkpoints"):]
     code = section[section.index("```python") + len("```python"):section.index("```\n", 10)]
     monkeypatch.chdir(tmp_path)

@@ -1438,8 +1438,9 @@ def _log_sigmoid_buffer(x: np.ndarray) -> np.ndarray:
 def _log_sigmoid_np(x: np.ndarray) -> np.ndarray:
     b = _log_sigmoid_buffer(x)
     log1p = _sleef.log1p if b.dtype == np.float64 else _sleef.log1pf
-    return (np.minimum(x.astype(b.dtype, copy=False), b.dtype.type(0)) - log1p(b)).astype(
-        x.dtype, copy=False)
+    with np.errstate(all="ignore"):
+        return (np.minimum(x.astype(b.dtype, copy=False), b.dtype.type(0)) - log1p(b)).astype(
+            x.dtype, copy=False)
 
 
 def _log_sigmoid_grad_np(g: np.ndarray, x: np.ndarray) -> np.ndarray:

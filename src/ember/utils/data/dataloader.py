@@ -7,6 +7,8 @@ from __future__ import annotations
 import collections.abc as abc
 import copy
 import itertools
+import os
+import warnings
 from collections import deque
 from collections.abc import Iterator
 from typing import Any, Callable
@@ -147,9 +149,35 @@ class DataLoader:
             collate_fn = default_collate if batch_size is not None or \
                 batch_sampler is not None else default_convert
         self.collate_fn = collate_fn
+        self._check_worker_number_rationality()
+
+    def _check_worker_number_rationality(self) -> None:
+        # torch warns, when a loader is made and whenever it starts workers, if it asks for
+        # more workers than the CPUs this process may run on; ember's workers run in-process,
+        # but the program is told what torch would tell it.
+        if not self.num_workers:
+            return
+        affinity = getattr(os, "sched_getaffinity", None)
+        suggest = len(affinity(0)) if affinity is not None else os.cpu_count()
+        if suggest is not None and self.num_workers <= suggest:
+            return
+        if suggest is None:
+            suggested = ("DataLoader is not able to compute a suggested max number of worker in "
+                         "current system.")
+        else:
+            cpuset = "" if affinity is not None else " (`cpuset` is not taken into account)"
+            suggested = (f"Our suggested max number of worker in current system is {suggest}"
+                         f"{cpuset}, which is smaller than what this DataLoader is going to "
+                         "create.")
+        warnings.warn(f"This DataLoader will create {self.num_workers} worker processes in "
+                      f"total. {suggested} Please be aware that excessive worker creation might "
+                      "get DataLoader running slow or even freeze, lower the worker number to "
+                      "avoid potential slowness/freeze if necessary.", stacklevel=3)
 
     def __iter__(self) -> Iterator[Any]:
         if self.num_workers > 0:
+            if self._workers is None:
+                self._check_worker_number_rationality()
             return self._iter_workers()
         if self._iterable:
             return self._iter_iterable()
