@@ -127,6 +127,14 @@ def _matmul_like(name: str) -> Callable:
     return rule
 
 
+def _linear_layer_rule(args: tuple, kwargs: dict, tangents: list, out: Any) -> Any:
+    x, w = args[0], args[1]
+    tx, tw = tangents[0], tangents[1]
+    tb = tangents[2] if len(tangents) > 2 else None
+    f = op("linear")
+    return _sum(None if tx is None else f(tx, w), None if tw is None else f(x, tw), tb)
+
+
 def _where_rule(args: tuple, kwargs: dict, tangents: list, out: Any) -> Any:
     cond = args[0]
     ta, tb = tangents[1], tangents[2]
@@ -217,6 +225,7 @@ JVP["where"] = _where_rule
 JVP["clamp"] = JVP["clip"] = _clamp_rule
 for _name in ("matmul", "mm", "bmm", "mv", "dot"):
     JVP[_name] = _matmul_like(_name)
+JVP["linear"] = _linear_layer_rule
 
 
 def by_double_vjp(fn: Callable, args: tuple, kwargs: dict, tangents: list, out: Any) -> Any:

@@ -171,7 +171,8 @@ def dispatch_dual(fn: Callable, name: str, args: tuple, kwargs: dict,
         out = dispatch(fn, name, args, kwargs, wrapped)
         rule = JVP.get(name)
         if rule is None:
-            tan = _jvp_rules.by_double_vjp(fn, args, kwargs, tangents, out)
+            # Through the dispatcher (forward AD suspended): the arguments may be batched.
+            tan = _jvp_rules.by_double_vjp(wrapped or fn, args, kwargs, tangents, out)
         else:
             tan = rule(args, kwargs, tangents, out)
         _attach(out, tan)

@@ -11,9 +11,10 @@ from ._transforms import (
     jacfwd,
     jacrev,
     jvp,
+    stack_module_state,
     vjp,
 )
 from ._vmap import vmap
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "vmap",
-           "functional_call"]
+           "functional_call", "stack_module_state"]

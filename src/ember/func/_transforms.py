@@ -450,3 +450,35 @@ def _restore(owner: Any, attr: str, where: Any, old: Any) -> None:
         object.__setattr__(owner, attr, old)
     else:
         getattr(owner, where)[attr] = old
+
+
+def stack_module_state(models: Any) -> tuple:
+    """stack_module_state(models) -> params, buffers
+
+    Prepares a list of torch.nn.Modules for ensembling with vmap: returns two dictionaries
+    that stack all of their parameters and buffers together, indexed by name. The stacked
+    parameters are new leaf nodes, unrelated to the original parameters."""
+    if len(models) == 0:
+        raise RuntimeError("stack_module_state: Expected at least one model, got 0.")
+    if not (all(m.training for m in models) or all(not m.training for m in models)):
+        raise RuntimeError(
+            "stack_module_state: Expected all models to have the same training/eval mode.")
+    if not all(type(m) is type(models[0]) for m in models):
+        raise RuntimeError("stack_module_state: Expected all models to be of the same class.")
+    all_params = [dict(m.named_parameters()) for m in models]
+    params = {k: _stacked_leaf([p[k] for p in all_params], k) for k in all_params[0]}
+    all_buffers = [dict(m.named_buffers()) for m in models]
+    buffers = {k: _stacked_leaf([b[k] for b in all_buffers], k) for k in all_buffers[0]}
+    return params, buffers
+
+
+def _stacked_leaf(tensors: list, name: str) -> Tensor:
+    from ..ops.joining import stack
+
+    flags = {t.requires_grad for t in tensors}
+    if len(flags) > 1:
+        raise RuntimeError(f"Expected {name} from each model to have the same .requires_grad")
+    result = stack(tensors)
+    if True in flags:
+        result = result.detach().requires_grad_()
+    return result

@@ -554,6 +554,160 @@ def _matmul_rule(fn: Callable, name: str, args: tuple, kwargs: dict, level: int)
     return _wrap_out(r, level)
 
 
+# -- neural-network ops -------------------------------------------------------------------
+#
+# These ops treat their leading (sample) dimension alike, so the batch dimension is folded
+# into it: a value (B, N, ...) runs as (B * N, ...) and the results are unfolded.
+
+def _fold(v: Tensor) -> Tensor:
+    shape = tuple(v.shape)
+    return op("reshape")(v, (shape[0] * shape[1],) + shape[2:])
+
+
+def _unfold(out: Any, b: int) -> Any:
+    if isinstance(out, Tensor):
+        shape = tuple(out.shape)
+        return op("reshape")(out, (b, shape[0] // b) + shape[1:])
+    if isinstance(out, tuple):
+        return tuple(_unfold(o, b) for o in out)
+    return out
+
+
+def _fold_rule(fn: Callable, name: str, args: tuple, kwargs: dict, level: int) -> Any:
+    """Pooling and the im2col/col2im pair: only the input is batched."""
+    x = args[0]
+    if not _b(x, level) or x._value.dim() < 2 or any(_b(a, level) for a in args[1:]) or \
+            any(_b(a, level) for a in kwargs.values()):
+        return _loop_rule(fn, name, args, kwargs, level)
+    v = x._value
+    return _wrap_out(_unfold(fn(_fold(v), *args[1:], **kwargs), v.shape[0]), level)
+
+
+def _rows_rule(fn: Callable, name: str, args: tuple, kwargs: dict, level: int) -> Any:
+    """gather_rows / scatter_rows: the row indices (an array) repeat for every example."""
+    if any(_b(a, level) for a in args[2:]):
+        return _loop_rule(fn, name, args, kwargs, level)
+    v = unwrap_to(args[0], level)
+    b = v.shape[0]
+    idx = np.tile(args[1], (b, 1))
+    return _wrap_out(_unfold(fn(_fold(v), idx, *args[2:], **kwargs), b), level)
+
+
+def _conv_rule(fn: Callable, name: str, args: tuple, kwargs: dict, level: int) -> Any:
+    """convolution(input, weight, bias, ...): a batched input folds into the sample
+    dimension (or becomes it, for an unbatched sample); a batched weight or bias is the
+    same as that many groups."""
+    params = _bind(fn, args, kwargs)
+    x, w, bias = params["input"], params["weight"], params["bias"]
+    nd = params["nd"]
+    if not _b(w, level) and not _b(bias, level):
+        v = x._value
+        if v.dim() - 1 == nd + 1:
+            return _wrap_out(fn(v, *args[1:], **kwargs), level)
+        return _wrap_out(_unfold(fn(_fold(v), *args[1:], **kwargs), v.shape[0]), level)
+    if params["transposed"]:
+        return _loop_rule(fn, name, args, kwargs, level)
+    # Example b's weight (O, C/g, k...) becomes groups b*g .. b*g+g-1 of one convolution over
+    # an input whose channels are the examples' channels side by side.
+    vw = unwrap_to(w, level)
+    b = vw.shape[0]
+    groups = params["groups"]
+    xv = unwrap_to(x, level, 0) if _b(x, level) else x
+    single = x.dim() == nd + 1
+    if not _b(x, level):
+        xv = op("unsqueeze")(xv, 0) if single else xv
+        xv = op("expand")(op("unsqueeze")(xv, 0), (b,) + tuple(xv.shape))
+    elif single:
+        xv = op("unsqueeze")(xv, 1)
+    # xv: (B, N, C, ...) -> (N, B * C, ...)
+    xs = tuple(xv.shape)
+    xv = op("reshape")(op("movedim")(xv, 0, 1), (xs[1], b * xs[2]) + xs[3:])
+    ws = tuple(vw.shape)
+    wv = op("reshape")(vw, (b * ws[1],) + ws[2:])
+    bv = None
+    if bias is not None:
+        bv = op("reshape")(unwrap_to(bias, level), (-1,))
+    params["input"], params["weight"], params["bias"] = xv, wv, bv
+    params["groups"] = groups * b
+    out = fn(**params)
+    # (N, B * O, ...) -> (B, N, O, ...)
+    os_ = tuple(out.shape)
+    out = op("movedim")(op("reshape")(out, (os_[0], b, ws[1]) + os_[2:]), 1, 0)
+    if single:
+        out = op("squeeze")(out, 1)
+    return _wrap_out(out, level)
+
+
+def _general_path_rule(fn: Callable, name: str, args: tuple, kwargs: dict, level: int) -> Any:
+    """A fast path that answers None when its caller must take the general path, which
+    batches."""
+    return None
+
+
+def _bind(fn: Callable, args: tuple, kwargs: dict) -> dict:
+    import inspect
+
+    bound = inspect.signature(fn).bind(*args, **kwargs)
+    bound.apply_defaults()
+    return dict(bound.arguments)
+
+
+def _linear_rule(fn: Callable, name: str, args: tuple, kwargs: dict, level: int) -> Any:
+    """linear(input, weight, bias): a batched input only is a larger batch of rows; a
+    batched weight or bias is a batched matrix product."""
+    params = _bind(fn, args, kwargs)
+    x, w, bias = params["input"], params["weight"], params["bias"]
+    if not _b(w, level) and not _b(bias, level):
+        return _wrap_out(fn(x._value, w, bias), level)
+    out = op("matmul")(x, op("transpose")(w, -1, -2))
+    return out if bias is None else op("add")(out, bias)
+
+
+def _nll_rule(fn: Callable, name: str, args: tuple, kwargs: dict, level: int) -> Any:
+    """nll_loss: the unreduced losses of all examples at once, reduced per example (a mean
+    divides by the example's own total weight)."""
+    from ..ops.nn_ops import legacy_reduction
+
+    params = _bind(fn, args, kwargs)
+    if _b(params["weight"], level):
+        return _loop_rule(fn, name, args, kwargs, level)
+    reduction = params["reduction"]
+    if params["size_average"] is not None or params["reduce"] is not None:
+        reduction = legacy_reduction(params["size_average"], params["reduce"])
+    x = unwrap_to(params["input"], level)
+    t = unwrap_to(params["target"], level)
+    b = x.shape[0]
+    single = x.dim() == 2
+    xf, tf = (x, t) if single else (_fold(x), _fold(t))
+    params.update(input=xf, target=tf, size_average=None, reduce=None, reduction="none")
+    losses = op("reshape")(fn(**params), (b, -1))
+    if reduction == "none":
+        return _wrap_out(op("reshape")(losses, tuple(t.shape)), level)
+    total = op("sum")(losses, 1)
+    if reduction == "mean":
+        params["input"] = op("full_like")(xf, -1)
+        total = op("div")(total, op("sum")(op("reshape")(fn(**params), (b, -1)), 1))
+    return _wrap_out(total, level)
+
+
+def _einsum_rule(fn: Callable, name: str, args: tuple, kwargs: dict, level: int) -> Any:
+    """einsum_core(operands, subs, out): the batch dimension is one more label, leading in
+    the batched operands and in the output."""
+    params = _bind(fn, args, kwargs)
+    operands, subs, out = params["operands"], params["subs"], params["out"]
+    used = {c for s in subs for c in s} | set(out)
+    label = next(c for c in range(52) if c not in used)
+    vals, new_subs = [], []
+    for o, s in zip(operands, subs):
+        if _b(o, level):
+            vals.append(o._value)
+            new_subs.append([label] + list(s))
+        else:
+            vals.append(o)
+            new_subs.append(list(s))
+    return _wrap_out(fn(vals, new_subs, (label,) + tuple(out)), level)
+
+
 def _loop_rule(fn: Callable, name: str, args: tuple, kwargs: dict, level: int) -> Any:
     """No batching rule: run the op per example and stack the results."""
     size = LEVEL_SIZE[level]
@@ -573,6 +727,8 @@ def _loop_rule(fn: Callable, name: str, args: tuple, kwargs: dict, level: int) -
 
 def _stack_results(results: list, level: int) -> Any:
     first = results[0] if results else None
+    if first is None and results and all(r is None for r in results):
+        return None  # an optional output no example produced (max pooling's indices)
     if isinstance(first, Tensor):
         return BatchedTensor._wrap(stack(results), level)
     if isinstance(first, (tuple, list)):
@@ -655,6 +811,16 @@ RULES["t"] = _t_rule
 RULES["flatten"] = _flatten_rule
 for _n in ("matmul", "mm", "bmm", "mv", "dot"):
     RULES[_n] = _matmul_rule
+for _n in ("max_pool2d_with_indices", "avg_pool2d", "adaptive_avg_pool2d",
+           "adaptive_max_pool2d", "im2col", "col2im"):
+    RULES[_n] = _fold_rule
+RULES["gather_rows"] = RULES["scatter_rows"] = _rows_rule
+RULES["convolution"] = _conv_rule
+RULES["linear"] = _linear_rule
+RULES["layer_norm"] = _passthrough_rule
+RULES["nll_loss"] = _nll_rule
+RULES["einsum_core"] = _einsum_rule
+RULES["cross_entropy_rows"] = _general_path_rule
 
 
 # -- vmap ------------------------------------------------------------------------------
