@@ -16,7 +16,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .. import _random
-from .._tensor import Size, Tensor
+from .._tensor import MetaArray, Size, Tensor, meta_array
 from . import _dispatch
 from ._dispatch import op
 
@@ -43,24 +43,13 @@ def different_randomness_level() -> int | None:
     return None
 
 
-class _MetaArray(np.ndarray):
+class _MetaArray(MetaArray):
     """The `_data` a batched tensor shows to code that only reads metadata (shape, ndim,
     dtype): computing with it raises, since an op without a batching rule would otherwise
     compute on the wrong array."""
 
-    def __array_ufunc__(self, *args: Any, **kwargs: Any) -> Any:
-        raise RuntimeError(_NO_DATA)
-
-    def __array_function__(self, *args: Any, **kwargs: Any) -> Any:
-        raise RuntimeError(_NO_DATA)
-
-
-_NO_DATA = ("vmap: an operation read the data of a batched tensor directly; it has no batching "
-            "rule. Compose it from ember's ops to use it under vmap.")
-
-
-def _meta(shape: tuple, dtype: np.dtype) -> np.ndarray:
-    return np.broadcast_to(np.zeros((), dtype), shape).view(_MetaArray)
+    _message = ("vmap: an operation read the data of a batched tensor directly; it has no "
+                "batching rule. Compose it from ember's ops to use it under vmap.")
 
 
 class BatchedTensor(Tensor):
@@ -74,7 +63,7 @@ class BatchedTensor(Tensor):
     @property
     def _data(self) -> np.ndarray:
         v = self._value
-        return _meta(tuple(v.shape)[1:], _np_dtype(v))
+        return meta_array(tuple(v.shape)[1:], _np_dtype(v), _MetaArray)
 
     @property
     def _rg(self) -> bool:
@@ -461,6 +450,31 @@ def _dim_rule(positions: tuple, keys: tuple, extra: int = 0) -> Callable:
 _MISSING = object()
 
 
+def _align_rule(keys: tuple, extra: int = 0) -> Callable:
+    """Ops over several tensors of one logical rank (joining, scatters into slices): every
+    tensor gets level's batch dimension in front (expanded when it has none) and the
+    dimension arguments `keys` are shifted past it; `extra` is added to the logical rank
+    they are wrapped against."""
+
+    def rule(fn: Callable, name: str, args: tuple, kwargs: dict, level: int) -> Any:
+        params = _bind(fn, args, kwargs)
+        nd = None
+        for k, v in params.items():
+            if isinstance(v, Tensor):
+                nd = _logical_ndim(v, level) if nd is None else nd
+                params[k] = unwrap_to(v, level)
+            elif isinstance(v, (list, tuple)) and v and all(isinstance(t, Tensor) for t in v):
+                nd = _logical_ndim(v[0], level) if nd is None else nd
+                params[k] = [unwrap_to(t, level) for t in v]
+        for k in keys:
+            d = params[k]
+            params[k] = tuple(_shift(e, nd + extra) for e in d) \
+                if isinstance(d, (tuple, list)) else _shift(d, nd + extra)
+        return _wrap_out(fn(**params), level)
+
+    return rule
+
+
 def _sizes(args: tuple) -> tuple:
     if len(args) == 1 and isinstance(args[0], (tuple, list, Size)):
         return tuple(args[0])
@@ -772,9 +786,9 @@ _POINTWISE = (
     "clamp_min clamp_max maximum minimum fmax fmin lerp addcmul addcdiv hypot remainder fmod "
     "floor_divide float_power xlogy nan_to_num isnan isinf isfinite isposinf isneginf isreal "
     "isclose gelu silu softplus elu leaky_relu hardtanh relu6 mish hardsigmoid hardswish "
-    "selu celu logsigmoid softsign tanhshrink threshold sinc deg2rad rad2deg __rtruediv__ "
-    "__floordiv__ __rfloordiv__ __rpow__ __mod__ __rmod__ __and__ __rand__ __or__ __ror__ "
-    "__xor__ __rxor__ __invert__"
+    "selu celu logsigmoid softsign tanhshrink threshold threshold_backward sinc deg2rad rad2deg "
+    "__rtruediv__ __floordiv__ __rfloordiv__ __rpow__ __mod__ __rmod__ __and__ __rand__ __or__ "
+    "__ror__ __xor__ __rxor__ __invert__"
 ).split()
 _PASSTHROUGH = (
     "to type_as float double half long int short char byte bool cpu clone contiguous alias "
@@ -820,6 +834,10 @@ RULES["linear"] = _linear_rule
 RULES["layer_norm"] = _passthrough_rule
 RULES["nll_loss"] = _nll_rule
 RULES["einsum_core"] = _einsum_rule
+RULES["stack"] = _align_rule(("dim",), extra=1)
+for _n in ("cat", "concat", "concatenate", "slice_scatter", "select_scatter"):
+    RULES[_n] = _align_rule(("dim",))
+RULES["diagonal"] = RULES["diagonal_scatter"] = _align_rule(("dim1", "dim2"))
 RULES["cross_entropy_rows"] = _general_path_rule
 
 

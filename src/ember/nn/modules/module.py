@@ -7,7 +7,7 @@ from collections import OrderedDict, namedtuple
 from collections.abc import Iterator, Mapping
 from typing import Any, Callable
 
-from ..._tensor import Tensor
+from ..._tensor import Tensor, device, is_meta_device, meta_array
 from ..._version import bump_version, shared_counter
 from ...autograd.grad_mode import no_grad
 from ...ops._core import attach_outputs, needs_grad, node_class
@@ -439,9 +439,22 @@ class Module:
         if dt is not None and not dt.is_floating_point:
             raise TypeError("nn.Module.to only accepts floating point or complex dtypes, but "
                             f"got desired dtype={dt}")
-        if dt is None:
-            return self
-        return self._apply(lambda t: t.to(dt) if t.is_floating_point() else t)
+        devices = [a for a in args if isinstance(a, (str, device))]
+        if kwargs.get("device") is not None:
+            devices.append(kwargs["device"])
+        if dt is not None:
+            self._apply(lambda t: t.to(dt) if t.is_floating_point() else t)
+        if any(is_meta_device(d) for d in devices):
+            # Placeholders with the shapes and dtypes only (torch.func's ensembling moves a
+            # base model there and swaps real parameters in with functional_call).
+            return self._apply(lambda t: Tensor._make(meta_array(tuple(t.shape), t._data.dtype)))
+        if devices and any(t.is_meta for t in itertools.chain(self.parameters(),
+                                                              self.buffers())):
+            raise NotImplementedError(
+                "Cannot copy out of meta tensor; no data! Please use torch.nn.Module.to_empty() "
+                "instead of torch.nn.Module.to() when moving module from meta to a different "
+                "device.")
+        return self
 
     def float(self) -> Module:
         """Casts all floating point parameters and buffers to float."""
