@@ -204,6 +204,13 @@ def _attach(out: Any, tan: Any) -> None:
 def _record_output_tangent(out: Any, tan: Any) -> None:
     """Remembers the tangent of a node's own output, so that the output, when its node
     unpacks it for a graph-mode formula, is a dual again."""
+    from ..func._vmap import BatchedTensor, unwrap_to
+
+    while type(out) is BatchedTensor:
+        # Under vmap the node's output is the value under the wrappers (batch dimensions in
+        # front): its tangent is laid out the same way.
+        tan = unwrap_to(tan, out._level)
+        out = out._value
     node = out._fn
     if node is None:
         return

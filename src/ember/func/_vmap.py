@@ -362,8 +362,9 @@ def _inplace_rule(fn: Callable, name: str, args: tuple, kwargs: dict, level: int
     return self
 
 
-def _draw_rule(fn: Callable, name: str, args: tuple, kwargs: dict, level: int) -> Any:
-    # The op itself (not through the dispatcher again), on the batched tensor.
+def _composite_rule(fn: Callable, name: str, args: tuple, kwargs: dict, level: int) -> Any:
+    """The op itself (not through the dispatcher again) on the batched tensors: random ops,
+    which draw as vmap's randomness says, and ops composed of ops that batch (einsum)."""
     return _dispatch._ORIGINAL_OF.get(fn, fn)(*args, **kwargs)
 
 
@@ -804,7 +805,7 @@ for _n in _POINTWISE:
 for _n in _PASSTHROUGH:
     RULES[_n] = _passthrough_rule
 for _n in _DRAW.split():
-    RULES[_n] = _draw_rule
+    RULES[_n] = _composite_rule
 for _n in _REDUCE:
     RULES[_n] = _reduce_rule
 for _n in ("softmax", "log_softmax", "cumsum", "cumprod", "unbind", "select", "narrow",
@@ -834,6 +835,7 @@ RULES["linear"] = _linear_rule
 RULES["layer_norm"] = _passthrough_rule
 RULES["nll_loss"] = _nll_rule
 RULES["einsum_core"] = _einsum_rule
+RULES["einsum"] = _composite_rule
 RULES["stack"] = _align_rule(("dim",), extra=1)
 for _n in ("cat", "concat", "concatenate", "slice_scatter", "select_scatter"):
     RULES[_n] = _align_rule(("dim",))
