@@ -31,7 +31,7 @@ def same(e, t):
         assert list(e) == list(t)
         e, t = list(e.values()), list(t.values())
     if isinstance(t, (list, tuple)):
-        assert type(e) is type(t) and len(e) == len(t)
+        assert isinstance(e, tuple) == isinstance(t, tuple) and len(e) == len(t)
         for a, b in zip(e, t):
             same(a, b)
         return
@@ -250,6 +250,23 @@ def predict(weight, bias, x, F):
         F.vmap(lambda x: lib.slice_scatter(lib.zeros(6, 5), x, 0, 1, 5))(X(lib, 3, 4, 5)),
         F.vmap(lambda w, b: Fn.linear(X(lib, 4, 5), w, b))(X(lib, 3, 2, 5), X(lib, 3, 2)),
         F.vmap(lambda x: Fn.layer_norm(x, (5,)))(X(lib, 3, 4, 5))),
+    lambda lib, F, nn, Fn: [
+        F.vmap(lambda x, y, r=r: (Fn.mse_loss(x, y, reduction=r), Fn.huber_loss(x, y, r, 0.5),
+                                  Fn.smooth_l1_loss(x, y, reduction=r),
+                                  Fn.binary_cross_entropy(x.sigmoid(), y.sigmoid(), reduction=r),
+                                  Fn.binary_cross_entropy_with_logits(
+                                      x, y.sigmoid(), X(lib, 2), reduction=r,
+                                      pos_weight=X(lib, 2) + 2)))(
+            X(lib, 3, 4, 2), X(lib, 3, 4, 2).cos())
+        for r in ("mean", "sum", "none")],
+    lambda lib, F, nn, Fn: (
+        F.vmap(lambda x: (Fn.pad(x, (1, 1), mode="reflect"), Fn.pad(x, (1, 2, 1, 0), value=3.0),
+                          Fn.pad(x, (1, 2, 1, 0), mode="replicate")))(X(lib, 3, 2, 4, 4)),
+        F.vmap(lambda x: Fn.pad(x, (1, 1), mode="circular"))(X(lib, 3, 2, 4)),
+        F.vmap(lambda x: (x.argmax(), x.argmin(1, keepdim=True), x.max(), x.min(0),
+                          lib.maximum(x, x * 2), x.max(keepdim=True, dim=1)))(X(lib, 3, 4, 2)),
+        F.vmap(lambda x: (x[1], x[1:, ::2], x[..., 1], x[None, 1:3, -1], x[:, None]))(
+            X(lib, 3, 4, 4))),
 ])
 def test_nn_batching_rules(batched_only, program):
     both(lambda lib, func, nn, F: program(lib, func, nn, F))

@@ -107,14 +107,15 @@ def install() -> None:
 
 _GRAPH_HELPERS = ("im2col", "col2im", "gather_rows", "scatter_rows")
 # nn.functional functions with a batching rule of their own, whose fast paths read arrays.
-_NN_FUNCTIONS = ("linear",)
+_NN_FUNCTIONS = {"linear": "_functional", "pad": "_functional",
+                 "binary_cross_entropy_with_logits": "functional"}
 
 
 def _wrap_nn_functions() -> None:
-    from ..nn import _functional
+    import importlib
 
-    for name in _NN_FUNCTIONS:
-        fn = getattr(_functional, name)
+    for name, module in _NN_FUNCTIONS.items():
+        fn = getattr(importlib.import_module(f"ember.nn.{module}"), name)
         w = _wrap(fn, name)
         WRAPPED[name] = w
         _ORIGINAL_OF[w] = fn

@@ -311,11 +311,17 @@ def _wrap_out(out: Any, level: int) -> Any:
     if isinstance(out, Tensor):
         return BatchedTensor._wrap(out, level)
     if isinstance(out, tuple):
-        items = tuple(_wrap_out(o, level) for o in out)
-        return type(out)(*items) if hasattr(out, "_fields") else items
+        return _rebuild(type(out), [_wrap_out(o, level) for o in out])
     if isinstance(out, list):
         return [_wrap_out(o, level) for o in out]
     return out
+
+
+def _rebuild(kind: type, items: list) -> Any:
+    """A sequence of type `kind` (tuple, list, named tuple, torch.return_types) of items."""
+    if kind is tuple:
+        return tuple(items)
+    return kind._make(items) if hasattr(kind, "_make") else kind(items)
 
 
 def _logical_ndim(x: Any, level: int) -> int:
@@ -659,6 +665,76 @@ def _general_path_rule(fn: Callable, name: str, args: tuple, kwargs: dict, level
     return None
 
 
+def _loss_rule(fn: Callable, name: str, args: tuple, kwargs: dict, level: int) -> Any:
+    """Element-wise losses: the unreduced loss of every example at once, then each
+    example's mean or sum."""
+    from ..ops.nn_ops import legacy_reduction
+
+    params = _bind(fn, args, kwargs)
+    reduction = params["reduction"]
+    if params.get("size_average") is not None or params.get("reduce") is not None:
+        reduction = legacy_reduction(params["size_average"], params["reduce"])
+        params["size_average"] = params["reduce"] = None
+    rank = _logical_ndim(params["input"], level)
+    for k, v in params.items():
+        if k in ("input", "target"):
+            params[k] = unwrap_to(v, level)
+        elif _b(v, level):  # a batched weight broadcasts against each example's loss
+            params[k] = _pad(v._value, v._value.dim() - 1, rank)
+    params["reduction"] = "none"
+    losses = fn(**params)
+    if reduction in ("mean", "sum"):
+        flat = op("reshape")(losses, (losses.shape[0], -1))
+        losses = op(reduction)(flat, 1)
+    return _wrap_out(losses, level)
+
+
+def _pad_rule(fn: Callable, name: str, args: tuple, kwargs: dict, level: int) -> Any:
+    """pad pads trailing dimensions; the modes other than constant take one leading sample
+    dimension at most, so an input that has one folds the batch into it."""
+    params = _bind(fn, args, kwargs)
+    x = params["input"]
+    if not _b(x, level) or any(_b(v, level) for k, v in params.items() if k != "input"):
+        return _loop_rule(fn, name, args, kwargs, level)
+    v = x._value
+    if params["mode"] != "constant" and v.dim() - 1 == len(params["pad"]) // 2 + 2:
+        return _wrap_out(_unfold(fn(_fold(v), *args[1:], **kwargs), v.shape[0]), level)
+    return _wrap_out(fn(v, *args[1:], **kwargs), level)
+
+
+def _extreme_rule(fn: Callable, name: str, args: tuple, kwargs: dict, level: int) -> Any:
+    """max, min, argmax, argmin: over a dimension, of the whole example (dim None), or
+    element-wise against another tensor."""
+    other = _get(args, kwargs, 1, "dim", None)
+    if isinstance(other, Tensor):
+        return _pointwise_rule(fn, name, args, kwargs, level)
+    x = args[0]
+    if not _b(x, level):
+        return _loop_rule(fn, name, args, kwargs, level)
+    if other is not None:
+        return _dim_rule((1,), ("dim",))(fn, name, args, kwargs, level)
+    v = x._value
+    keepdim = _get(args, kwargs, 2, "keepdim", False)
+    r = fn(op("reshape")(v, (v.shape[0], -1)), 1)
+    r = r[0] if isinstance(r, tuple) else r
+    if keepdim:
+        r = op("reshape")(r, (v.shape[0],) + (1,) * (v.dim() - 1))
+    return _wrap_out(r, level)
+
+
+def _getitem_rule(fn: Callable, name: str, args: tuple, kwargs: dict, level: int) -> Any:
+    """Basic indexing (integers, slices, None, Ellipsis) leaves the batch dimension alone;
+    indexing with tensors or lists runs per example."""
+    x, key = args[0], args[1]
+    parts = key if isinstance(key, tuple) else (key,)
+    basic = all(p is None or p is Ellipsis or isinstance(p, slice) or
+                (isinstance(p, (int, np.integer)) and not isinstance(p, bool)) for p in parts)
+    if not _b(x, level) or not basic or any(isinstance(p, slice) and any(
+            isinstance(e, Tensor) for e in (p.start, p.stop, p.step)) for p in parts):
+        return _loop_rule(fn, name, args, kwargs, level)
+    return _wrap_out(fn(x._value, (slice(None),) + parts), level)
+
+
 def _bind(fn: Callable, args: tuple, kwargs: dict) -> dict:
     import inspect
 
@@ -748,7 +824,7 @@ def _stack_results(results: list, level: int) -> Any:
         return BatchedTensor._wrap(stack(results), level)
     if isinstance(first, (tuple, list)):
         parts = [_stack_results([r[k] for r in results], level) for k in range(len(first))]
-        return type(first)(*parts) if hasattr(first, "_fields") else type(first)(parts)
+        return _rebuild(type(first), parts)
     raise RuntimeError(f"vmap: the function returned {type(first).__name__}, which is not a "
                        "Tensor; per-example Python values cannot be batched.")
 
@@ -809,7 +885,7 @@ for _n in _DRAW.split():
 for _n in _REDUCE:
     RULES[_n] = _reduce_rule
 for _n in ("softmax", "log_softmax", "cumsum", "cumprod", "unbind", "select", "narrow",
-           "argmax", "argmin", "unflatten"):
+           "unflatten"):
     RULES[_n] = _dim_rule((1,), ("dim",))
 for _n in ("split", "split_with_sizes", "chunk", "tensor_split"):
     RULES[_n] = _dim_rule((2,), ("dim",))
@@ -836,6 +912,13 @@ RULES["layer_norm"] = _passthrough_rule
 RULES["nll_loss"] = _nll_rule
 RULES["einsum_core"] = _einsum_rule
 RULES["einsum"] = _composite_rule
+for _n in ("mse_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
+           "binary_cross_entropy_with_logits"):
+    RULES[_n] = _loss_rule
+RULES["pad"] = _pad_rule
+for _n in ("max", "min", "argmax", "argmin"):
+    RULES[_n] = _extreme_rule
+RULES["getitem"] = RULES["__getitem__"] = _getitem_rule
 RULES["stack"] = _align_rule(("dim",), extra=1)
 for _n in ("cat", "concat", "concatenate", "slice_scatter", "select_scatter"):
     RULES[_n] = _align_rule(("dim",))
@@ -856,7 +939,7 @@ def _flatten_tree(x: Any) -> tuple:
             for lv, b in parts:
                 out.append(b(vals[k:k + len(lv)]))
                 k += len(lv)
-            return kind(*out) if hasattr(kind, "_fields") else kind(out)
+            return _rebuild(kind, out)
 
         return leaves, build
     if isinstance(x, dict):
