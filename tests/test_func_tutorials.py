@@ -267,6 +267,14 @@ def predict(weight, bias, x, F):
                           lib.maximum(x, x * 2), x.max(keepdim=True, dim=1)))(X(lib, 3, 4, 2)),
         F.vmap(lambda x: (x[1], x[1:, ::2], x[..., 1], x[None, 1:3, -1], x[:, None]))(
             X(lib, 3, 4, 4))),
+    lambda lib, F, nn, Fn: (
+        F.vmap(lambda i: Fn.embedding(i, X(lib, 5, 3)))(lib.tensor([[0, 1], [4, 2], [3, 3]])),
+        F.vmap(lambda x: Fn.group_norm(x, 2, X(lib, 4), X(lib, 4)))(X(lib, 3, 2, 4, 3)),
+        F.vmap(lambda x: Fn.batch_norm(x, X(lib, 4), X(lib, 4).exp(), X(lib, 4)))(
+            X(lib, 3, 2, 4)),
+        F.vmap(lambda x, i: (x.gather(0, i), x.scatter(0, i, x[:2] * 2),
+                             x.scatter_add(1, i % 2, x[:2]), lib.zeros(4, 2).scatter(0, i, 5.0)))(
+            X(lib, 3, 4, 2), lib.tensor([[[0, 1], [2, 1]], [[1, 1], [0, 0]], [[3, 0], [0, 1]]]))),
 ])
 def test_nn_batching_rules(batched_only, program):
     both(lambda lib, func, nn, F: program(lib, func, nn, F))

@@ -604,6 +604,14 @@ def _fold_rule(fn: Callable, name: str, args: tuple, kwargs: dict, level: int) -
     return _wrap_out(_unfold(fn(_fold(v), *args[1:], **kwargs), v.shape[0]), level)
 
 
+def _batch_norm_rule(fn: Callable, name: str, args: tuple, kwargs: dict, level: int) -> Any:
+    """batch_norm with running statistics (not training) is per sample: it folds; training
+    statistics are each example's own, computed per example."""
+    if _bind(fn, args, kwargs)["training"]:
+        return _loop_rule(fn, name, args, kwargs, level)
+    return _fold_rule(fn, name, args, kwargs, level)
+
+
 def _rows_rule(fn: Callable, name: str, args: tuple, kwargs: dict, level: int) -> Any:
     """gather_rows / scatter_rows: the row indices (an array) repeat for every example."""
     if any(_b(a, level) for a in args[2:]):
@@ -919,6 +927,11 @@ RULES["pad"] = _pad_rule
 for _n in ("max", "min", "argmax", "argmin"):
     RULES[_n] = _extreme_rule
 RULES["getitem"] = RULES["__getitem__"] = _getitem_rule
+RULES["group_norm"] = _fold_rule
+RULES["batch_norm"] = _batch_norm_rule
+RULES["embedding"] = _passthrough_rule
+for _n in ("gather", "scatter", "scatter_add"):
+    RULES[_n] = _align_rule(("dim",))
 RULES["stack"] = _align_rule(("dim",), extra=1)
 for _n in ("cat", "concat", "concatenate", "slice_scatter", "select_scatter"):
     RULES[_n] = _align_rule(("dim",))
