@@ -213,6 +213,20 @@ def test_jacobians_and_hessians(batched_only, transform):
     both(program)
 
 
+def test_mixed_second_derivatives_of_linear_layers():
+    # Forward over reverse needs the intermediates that linear and a vector-matrix matmul
+    # save (weight.t(), the vector as a row) as duals.
+    def program(lib, func, nn, F):
+        w, b, x = X(lib, 3, 4), X(lib, 3).cos(), X(lib, 2, 4).cos()
+        mixed = func.jacfwd(func.jacrev(predict, argnums=(0, 2)), argnums=(0, 2))
+        return (func.hessian(predict, argnums=(0, 1, 2))(w, b, x[0], F), mixed(w, b, x, F),
+                func.jvp(lambda w: F.linear(x, w, b), (w,), (lib.ones(3, 4),)),
+                func.jacfwd(func.jacrev(lambda w, v: (v @ w).tanh(), (0, 1)), (0, 1))(
+                    w.t(), x[0]))
+
+    both(program)
+
+
 def predict(weight, bias, x, F):
     return F.linear(x, weight, bias).tanh()
 

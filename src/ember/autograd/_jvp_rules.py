@@ -127,12 +127,19 @@ def _matmul_like(name: str) -> Callable:
     return rule
 
 
-def _linear_layer_rule(args: tuple, kwargs: dict, tangents: list, out: Any) -> Any:
-    x, w = args[0], args[1]
-    tx, tw = tangents[0], tangents[1]
-    tb = tangents[2] if len(tangents) > 2 else None
-    f = op("linear")
-    return _sum(None if tx is None else f(tx, w), None if tw is None else f(x, tw), tb)
+def _linear_decomposed(input: Any, weight: Any, bias: Any = None) -> Any:
+    # linear's fast paths save weight.t() computed inside: forward over reverse needs that
+    # intermediate as a dual, so the ops run one by one.
+    out = op("matmul")(input, op("t")(weight))
+    return out if bias is None else op("add")(out, bias)
+
+
+def _matmul_decomposed(input: Any, other: Any, *, out: Any = None) -> Any:
+    # A vector times a matrix is mm of the vector as a row, whose node saves that row: it
+    # must be a dual for forward over reverse. Other shapes keep matmul's own rule.
+    if input.dim() == 1 and other.dim() == 2:
+        return op("squeeze")(op("mm")(op("unsqueeze")(input, 0), other), 0)
+    return NotImplemented
 
 
 def _where_rule(args: tuple, kwargs: dict, tangents: list, out: Any) -> Any:
@@ -225,7 +232,8 @@ JVP["where"] = _where_rule
 JVP["clamp"] = JVP["clip"] = _clamp_rule
 for _name in ("matmul", "mm", "bmm", "mv", "dot"):
     JVP[_name] = _matmul_like(_name)
-JVP["linear"] = _linear_layer_rule
+forward_ad.DECOMPOSED["linear"] = _linear_decomposed
+forward_ad.DECOMPOSED["matmul"] = _matmul_decomposed
 
 
 def by_double_vjp(fn: Callable, args: tuple, kwargs: dict, tangents: list, out: Any) -> Any:

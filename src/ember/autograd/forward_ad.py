@@ -28,6 +28,10 @@ _current_level = [-1]
 # JVP formulas by op name: f(args, kwargs, tangents, out) -> tangent of out (or a tuple for
 # ops with several outputs). `tangents[i]` is the tangent of args[i] (None where it has none).
 JVP: dict = {}
+# name -> function of the op's arguments: ops whose duals run through their parts (the
+# decomposition calls ops, each with its own tangent; NotImplemented where it does not
+# apply), filled with JVP.
+DECOMPOSED: dict = {}
 
 
 def enter_dual_level() -> int:
@@ -163,6 +167,11 @@ def dispatch_dual(fn: Callable, name: str, args: tuple, kwargs: dict,
     from ..func._dispatch import dispatch, state
     from . import _jvp_rules
 
+    decomposed = DECOMPOSED.get(name)
+    if decomposed is not None:
+        out = decomposed(*args, **kwargs)
+        if out is not NotImplemented:
+            return out
     tangents = [_tangents_of(a) for a in args]
     state.fwd_suspended += 1
     try:
