@@ -222,7 +222,11 @@ def test_mixed_second_derivatives_of_linear_layers():
         return (func.hessian(predict, argnums=(0, 1, 2))(w, b, x[0], F), mixed(w, b, x, F),
                 func.jvp(lambda w: F.linear(x, w, b), (w,), (lib.ones(3, 4),)),
                 func.jacfwd(func.jacrev(lambda w, v: (v @ w).tanh(), (0, 1)), (0, 1))(
-                    w.t(), x[0]))
+                    w.t(), x[0]),
+                [func.jacfwd(func.jacrev(lambda a, b: (a @ b).tanh().sum(), (0, 1)), (0, 1))(
+                    X(lib, *sa), X(lib, *sb).cos())
+                 for sa, sb in (((2, 2, 3), (3, 2)), ((2, 2, 3), (2, 3, 2)), ((3,), (2, 3, 2)),
+                                ((2, 2, 3), (3,)), ((1, 2, 3), (2, 3, 2)))])
 
     both(program)
 
