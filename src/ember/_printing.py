@@ -273,7 +273,13 @@ def tensor_repr(t: Any, *, tensor_contents: str | None = None) -> str:
     dtype = t.dtype
     default = _dtypes.get_default_dtype()
 
-    if data.size == 0:
+    if getattr(t, "is_meta", False):
+        # No values to show: torch names the device and always the size.
+        suffixes += ["device='meta'", "size=" + str(tuple(data.shape))]
+        if dtype != default:
+            suffixes.append("dtype=" + repr(dtype))
+        body = "..."
+    elif data.size == 0:
         # Only shape (0,) is implied by "[]"; any other shape is spelled out, as NumPy does.
         if data.ndim != 1:
             suffixes.append("size=" + str(tuple(data.shape)))

@@ -150,6 +150,35 @@ def check_device(d: Any) -> None:
     raise RuntimeError(f"ember has no {kind} device: its tensors live on the CPU only")
 
 
+META = device("meta")
+
+
+class MetaArray(np.ndarray):
+    """The data of a tensor on the meta device: a shape and a dtype, no values. Computing
+    with it raises, as torch does when a meta tensor meets a CPU one (a module moved to
+    'meta' is a placeholder whose parameters torch.func.functional_call replaces)."""
+
+    _message = "Tensor on device meta is not on the expected device cpu!"
+
+    def __array_ufunc__(self, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError(self._message)
+
+    def __array_function__(self, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError(self._message)
+
+
+def meta_array(shape: tuple, dtype: np.dtype, cls: type = MetaArray) -> np.ndarray:
+    """An array of `cls` (a MetaArray class) with this shape and dtype and no storage."""
+    return np.broadcast_to(np.zeros((), dtype), shape).view(cls)
+
+
+def is_meta_device(d: Any) -> bool:
+    """Whether a device argument (a device or its string) names the meta device."""
+    if isinstance(d, str):
+        return d.split(":")[0] == "meta"
+    return isinstance(d, device) and d.type == "meta"
+
+
 def type_description(data: np.ndarray) -> str:
     """torch's legacy type name and shape, as error messages print them."""
     legacy = FROM_NUMPY[data.dtype]._legacy
@@ -248,7 +277,11 @@ class Tensor:
 
     @property
     def device(self) -> device:
-        return CPU
+        return META if type(self._data) is MetaArray else CPU
+
+    @property
+    def is_meta(self) -> bool:
+        return type(self._data) is MetaArray
 
     @property
     def is_cuda(self) -> bool:

@@ -141,6 +141,42 @@ def _matmul_like(name: str) -> Callable:
     return rule
 
 
+def _linear_decomposed(input: Any, weight: Any, bias: Any = None) -> Any:
+    # linear's fast paths save weight.t() computed inside: forward over reverse needs that
+    # intermediate as a dual, so the ops run one by one.
+    out = op("matmul")(input, op("t")(weight))
+    return out if bias is None else op("add")(out, bias)
+
+
+def _matmul_decomposed(input: Any, other: Any, *, out: Any = None) -> Any:
+    # matmul reshapes its operands (a vector as a row, batches broadcast and folded) before
+    # one product whose node saves them: they must be duals for forward over reverse. The
+    # single products (dot, mv, mm) keep matmul's own rule.
+    from ..ops._core import broadcast_shape
+
+    d1, d2 = input.dim(), other.dim()
+    if d1 == 0 or d2 == 0 or (d1 <= 2 and d2 <= 2 and not (d1 == 1 and d2 == 2)):
+        return NotImplemented
+    a = op("unsqueeze")(input, 0) if d1 == 1 else input
+    b = op("unsqueeze")(other, -1) if d2 == 1 else other
+    sa, sb = tuple(a.shape), tuple(b.shape)
+    try:
+        batch = broadcast_shape(sa[:-2], sb[:-2])
+    except RuntimeError:
+        batch = None
+    if batch is None or sa[-1] != sb[-2] or input.dtype != other.dtype:
+        return NotImplemented  # matmul raises its own error
+    if d1 <= 2 and d2 == 2:
+        r = op("mm")(a, b)
+    else:
+        a3 = op("reshape")(op("expand")(a, batch + sa[-2:]), (-1,) + sa[-2:])
+        b3 = op("reshape")(op("expand")(b, batch + sb[-2:]), (-1,) + sb[-2:])
+        r = op("reshape")(op("bmm")(a3, b3), batch + (sa[-2], sb[-1]))
+    if d1 == 1:
+        r = op("squeeze")(r, -2)
+    return op("squeeze")(r, -1) if d2 == 1 else r
+
+
 def _where_rule(args: tuple, kwargs: dict, tangents: list, out: Any) -> Any:
     cond = args[0]
     ta, tb = tangents[1], tangents[2]
@@ -235,6 +271,8 @@ JVP["where"] = _where_rule
 JVP["clamp"] = JVP["clip"] = _clamp_rule
 for _name in ("matmul", "mm", "bmm", "mv", "dot"):
     JVP[_name] = _matmul_like(_name)
+forward_ad.DECOMPOSED["linear"] = _linear_decomposed
+forward_ad.DECOMPOSED["matmul"] = _matmul_decomposed
 
 
 def by_double_vjp(fn: Callable, args: tuple, kwargs: dict, tangents: list, out: Any) -> Any:

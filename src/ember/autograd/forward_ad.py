@@ -28,6 +28,10 @@ _current_level = [-1]
 # JVP formulas by op name: f(args, kwargs, tangents, out) -> tangent of out (or a tuple for
 # ops with several outputs). `tangents[i]` is the tangent of args[i] (None where it has none).
 JVP: dict = {}
+# name -> function of the op's arguments: ops whose duals run through their parts (the
+# decomposition calls ops, each with its own tangent; NotImplemented where it does not
+# apply), filled with JVP.
+DECOMPOSED: dict = {}
 
 
 def enter_dual_level() -> int:
@@ -163,6 +167,11 @@ def dispatch_dual(fn: Callable, name: str, args: tuple, kwargs: dict,
     from ..func._dispatch import dispatch, state
     from . import _jvp_rules
 
+    decomposed = DECOMPOSED.get(name)
+    if decomposed is not None:
+        out = decomposed(*args, **kwargs)
+        if out is not NotImplemented:
+            return out
     tangents = [_tangents_of(a) for a in args]
     state.fwd_suspended += 1
     try:
@@ -171,7 +180,8 @@ def dispatch_dual(fn: Callable, name: str, args: tuple, kwargs: dict,
         out = dispatch(fn, name, args, kwargs, wrapped)
         rule = JVP.get(name)
         if rule is None:
-            tan = _jvp_rules.by_double_vjp(fn, args, kwargs, tangents, out)
+            # Through the dispatcher (forward AD suspended): the arguments may be batched.
+            tan = _jvp_rules.by_double_vjp(wrapped or fn, args, kwargs, tangents, out)
         else:
             tan = rule(args, kwargs, tangents, out)
         _attach(out, tan)
@@ -203,6 +213,13 @@ def _attach(out: Any, tan: Any) -> None:
 def _record_output_tangent(out: Any, tan: Any) -> None:
     """Remembers the tangent of a node's own output, so that the output, when its node
     unpacks it for a graph-mode formula, is a dual again."""
+    from ..func._vmap import BatchedTensor, unwrap_to
+
+    while type(out) is BatchedTensor:
+        # Under vmap the node's output is the value under the wrappers (batch dimensions in
+        # front): its tangent is laid out the same way.
+        tan = unwrap_to(tan, out._level)
+        out = out._value
     node = out._fn
     if node is None:
         return

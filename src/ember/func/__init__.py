@@ -1,5 +1,5 @@
 """ember.func: composable function transforms (grad, vjp, jvp, jacrev, jacfwd, hessian,
-vmap, functional_call), as torch.func."""
+vmap, functional_call, stack_module_state, linearize), as torch.func."""
 
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ from ._transforms import (
     jacfwd,
     jacrev,
     jvp,
+    linearize,
+    stack_module_state,
     vjp,
 )
 from ._vmap import vmap
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "vmap",
-           "functional_call"]
+           "functional_call", "stack_module_state", "linearize"]

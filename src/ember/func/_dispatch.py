@@ -96,7 +96,33 @@ def install() -> None:
     for k, v in list(ns.items()):
         if isinstance(v, types.FunctionType) and v in replace:
             ns[k] = replace[v]
+    # The helpers that backward formulas of the nn ops call (their graph forms are ops of
+    # their own), so that batched gradients flow through them.
+    for k in _GRAPH_HELPERS:
+        WRAPPED[k] = ns[k] = _wrap(ns[k], k)
+        _ORIGINAL_OF[ns[k]] = ns[k].__wrapped_op__
+    _wrap_nn_functions()
     _installed[0] = True
+
+
+_GRAPH_HELPERS = ("im2col", "col2im", "gather_rows", "scatter_rows")
+# nn.functional functions with a batching rule of their own, whose fast paths read arrays.
+_NN_FUNCTIONS = {"linear": "_functional", "pad": "_functional",
+                 "binary_cross_entropy_with_logits": "functional"}
+
+
+def _wrap_nn_functions() -> None:
+    import importlib
+
+    for name, module in _NN_FUNCTIONS.items():
+        fn = getattr(importlib.import_module(f"ember.nn.{module}"), name)
+        w = _wrap(fn, name)
+        WRAPPED[name] = w
+        _ORIGINAL_OF[w] = fn
+        for mod in list(sys.modules.values()):
+            if mod is not None and getattr(mod, "__name__", "").startswith("ember") and \
+                    mod.__dict__.get(name) is fn:
+                mod.__dict__[name] = w
 
 
 def _public_ops() -> list:

@@ -8,11 +8,12 @@ batched backward (or forward) pass over the rows of an identity matrix, through 
 
 from __future__ import annotations
 
+import itertools
 from typing import Any, Callable
 
 import numpy as np
 
-from .._tensor import Tensor
+from .._tensor import Size, Tensor
 from . import _dispatch
 from ._dispatch import op
 from ._vmap import _flatten_tree, vmap
@@ -237,6 +238,42 @@ def jvp(func: Callable, primals: Any, tangents: Any, *, strict: bool = False,
     return o_build(prims), o_build(tans)
 
 
+def linearize(func: Callable, *primals: Any) -> tuple:
+    """Returns the value of func at primals and linear approximation at primals: a function
+    that computes the Jacobian-vector product of func at primals with given tangents."""
+    output = func(*primals)
+    p_leaves, _ = _flatten_tree(primals)
+    shapes = [(tuple(p.shape), p.dtype) for p in p_leaves]
+    kinds = _tree_kinds(primals)
+
+    def jvp_fn(*tangents: Any) -> Any:
+        if _tree_kinds(tangents) != kinds:
+            raise RuntimeError(f"Expected the tangents {_tree_kinds(tangents)} to have the "
+                               f"same argspec as the primals {kinds}")
+        t_leaves, _ = _flatten_tree(tangents)
+        for i, (t, (shape, dtype)) in enumerate(zip(t_leaves, shapes)):
+            if tuple(t.shape) != shape:
+                raise RuntimeError(f"tangent:{i} with shape {t.shape} in flattened pytree "
+                                   f"doesn't match the shape {Size(shape)} of the "
+                                   "corresponding primal.")
+            if t.dtype != dtype:
+                raise RuntimeError(f"tangent:{i} with dtype {t.dtype} in flattened pytree "
+                                   f"doesn't match the dtype {dtype} of the corresponding "
+                                   "primal.")
+        return jvp(func, primals, tangents)[1]
+
+    return output, jvp_fn
+
+
+def _tree_kinds(x: Any) -> Any:
+    """The container structure of a pytree, its leaves left out."""
+    if isinstance(x, (tuple, list)):
+        return (type(x).__name__, [_tree_kinds(v) for v in x])
+    if isinstance(x, dict):
+        return ("dict", [(k, _tree_kinds(v)) for k, v in x.items()])
+    return "*"
+
+
 def _struct(x: tuple) -> str:
     return "(" + ", ".join("*" for _ in x) + ")"
 
@@ -366,30 +403,38 @@ def functional_call(module: Any, parameter_and_buffer_dicts: Any, args: Any = No
     buffers with the provided ones."""
     if isinstance(parameter_and_buffer_dicts, dict):
         values = dict(parameter_and_buffer_dicts)
-    else:
-        values = {}
+    elif isinstance(parameter_and_buffer_dicts, (list, tuple)):
+        if not all(isinstance(d, dict) for d in parameter_and_buffer_dicts):
+            raise ValueError("Expected all elements of parameter_and_buffer_dicts to be "
+                             "dictionaries")
+        counts: dict = {}
         for d in parameter_and_buffer_dicts:
-            for k, v in d.items():
-                if k in values:
-                    raise ValueError(f"{k} appeared in multiple dictionaries; behavior of "
-                                     "functional call is ambiguous")
-                values[k] = v
-    if strict:
-        expected = {n for n, _ in module.named_parameters()} | \
-            {n for n, _ in module.named_buffers()}
-        missing = sorted(expected - set(values))
-        unexpected = sorted(set(values) - expected)
-        if missing or unexpected:
-            parts = []
-            if unexpected:
-                parts.append("Unexpected key(s): " + ", ".join(f"'{k}'" for k in unexpected)
-                             + ".")
-            if missing:
-                parts.append("Missing key(s): " + ", ".join(f"'{k}'" for k in missing) + ".")
-            raise RuntimeError("Error(s) in reparametrizing for " + type(module).__name__ +
-                               ":\n\t" + "\n\t".join(parts))
+            for k in d:
+                counts[k] = counts.get(k, 0) + 1
+        repeated = [k for k, n in counts.items() if n > 1]
+        if repeated:
+            raise ValueError(f"{repeated} appeared in multiple dictionaries; behavior of "
+                             "functional call is ambiguous")
+        values = {k: v for d in parameter_and_buffer_dicts for k, v in d.items()}
+    else:
+        raise ValueError("Expected parameter_and_buffer_dicts to be a dict, or a list/tuple "
+                         f"of dicts, but got {type(parameter_and_buffer_dicts)}")
     if tie_weights:
         values = _tie(module, values)
+    if strict:
+        # Every name of every tensor, tied ones included.
+        expected = {n for n, _ in module.named_parameters(remove_duplicate=False)} | \
+            {n for n, _ in module.named_buffers(remove_duplicate=False)}
+        missing = sorted(expected - set(values))
+        unexpected = sorted(set(values) - expected)
+        parts = []
+        if unexpected:
+            parts.append(f"Unexpected key(s): {', '.join(map(repr, unexpected))}.")
+        if missing:
+            parts.append(f"Missing key(s): {', '.join(map(repr, missing))}.")
+        if parts:
+            raise RuntimeError(f"Error(s) in reparametrizing for {type(module).__name__}:\n\t"
+                               + "\n\t".join(parts))
     if args is None:
         args = ()
     elif not isinstance(args, tuple):
@@ -405,28 +450,23 @@ def functional_call(module: Any, parameter_and_buffer_dicts: Any, args: Any = No
 
 
 def _tie(module: Any, values: dict) -> dict:
-    """Tied parameters (one tensor under several names) all take the given value."""
-    by_id: dict = {}
-    named = list(module.named_parameters(remove_duplicate=False)) \
-        if _accepts_remove_duplicate(module) else list(module.named_parameters())
-    for n, p in named:
-        by_id.setdefault(id(p), []).append(n)
+    """Tied tensors (one tensor under several names) all take the value given for any of
+    their names; different values for one tied tensor are an error."""
+    names: dict = {}
+    for n, t in itertools.chain(module.named_parameters(remove_duplicate=False),
+                                module.named_buffers(remove_duplicate=False)):
+        names.setdefault(id(t), set()).add(n)
     out = dict(values)
-    for names in by_id.values():
-        given = [n for n in names if n in values]
-        if given:
-            for n in names:
-                out.setdefault(n, values[given[0]])
+    for tied in names.values():
+        given = [n for n in tied if n in values]
+        if len(tied) < 2 or not given:
+            continue
+        if len({id(values[n]) for n in given}) != 1:
+            raise ValueError(f"functional_call got multiple values for keys {sorted(tied)}, "
+                             "which are tied. Consider using tie_weights=False")
+        for n in tied:
+            out[n] = values[given[0]]
     return out
-
-
-def _accepts_remove_duplicate(module: Any) -> bool:
-    import inspect
-
-    try:
-        return "remove_duplicate" in inspect.signature(module.named_parameters).parameters
-    except (TypeError, ValueError):
-        return False
 
 
 def _swap(module: Any, name: str, value: Any) -> tuple:
@@ -450,3 +490,35 @@ def _restore(owner: Any, attr: str, where: Any, old: Any) -> None:
         object.__setattr__(owner, attr, old)
     else:
         getattr(owner, where)[attr] = old
+
+
+def stack_module_state(models: Any) -> tuple:
+    """stack_module_state(models) -> params, buffers
+
+    Prepares a list of torch.nn.Modules for ensembling with vmap: returns two dictionaries
+    that stack all of their parameters and buffers together, indexed by name. The stacked
+    parameters are new leaf nodes, unrelated to the original parameters."""
+    if len(models) == 0:
+        raise RuntimeError("stack_module_state: Expected at least one model, got 0.")
+    if not (all(m.training for m in models) or all(not m.training for m in models)):
+        raise RuntimeError(
+            "stack_module_state: Expected all models to have the same training/eval mode.")
+    if not all(type(m) is type(models[0]) for m in models):
+        raise RuntimeError("stack_module_state: Expected all models to be of the same class.")
+    all_params = [dict(m.named_parameters()) for m in models]
+    params = {k: _stacked_leaf([p[k] for p in all_params], k) for k in all_params[0]}
+    all_buffers = [dict(m.named_buffers()) for m in models]
+    buffers = {k: _stacked_leaf([b[k] for b in all_buffers], k) for k in all_buffers[0]}
+    return params, buffers
+
+
+def _stacked_leaf(tensors: list, name: str) -> Tensor:
+    from ..ops.joining import stack
+
+    flags = {t.requires_grad for t in tensors}
+    if len(flags) > 1:
+        raise RuntimeError(f"Expected {name} from each model to have the same .requires_grad")
+    result = stack(tensors)
+    if True in flags:
+        result = result.detach().requires_grad_()
+    return result

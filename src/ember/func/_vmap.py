@@ -16,7 +16,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .. import _random
-from .._tensor import Size, Tensor
+from .._tensor import MetaArray, Size, Tensor, meta_array
 from . import _dispatch
 from ._dispatch import op
 
@@ -43,24 +43,13 @@ def different_randomness_level() -> int | None:
     return None
 
 
-class _MetaArray(np.ndarray):
+class _MetaArray(MetaArray):
     """The `_data` a batched tensor shows to code that only reads metadata (shape, ndim,
     dtype): computing with it raises, since an op without a batching rule would otherwise
     compute on the wrong array."""
 
-    def __array_ufunc__(self, *args: Any, **kwargs: Any) -> Any:
-        raise RuntimeError(_NO_DATA)
-
-    def __array_function__(self, *args: Any, **kwargs: Any) -> Any:
-        raise RuntimeError(_NO_DATA)
-
-
-_NO_DATA = ("vmap: an operation read the data of a batched tensor directly; it has no batching "
-            "rule. Compose it from ember's ops to use it under vmap.")
-
-
-def _meta(shape: tuple, dtype: np.dtype) -> np.ndarray:
-    return np.broadcast_to(np.zeros((), dtype), shape).view(_MetaArray)
+    _message = ("vmap: an operation read the data of a batched tensor directly; it has no "
+                "batching rule. Compose it from ember's ops to use it under vmap.")
 
 
 class BatchedTensor(Tensor):
@@ -74,7 +63,7 @@ class BatchedTensor(Tensor):
     @property
     def _data(self) -> np.ndarray:
         v = self._value
-        return _meta(tuple(v.shape)[1:], _np_dtype(v))
+        return meta_array(tuple(v.shape)[1:], _np_dtype(v), _MetaArray)
 
     @property
     def _rg(self) -> bool:
@@ -322,11 +311,17 @@ def _wrap_out(out: Any, level: int) -> Any:
     if isinstance(out, Tensor):
         return BatchedTensor._wrap(out, level)
     if isinstance(out, tuple):
-        items = tuple(_wrap_out(o, level) for o in out)
-        return type(out)(*items) if hasattr(out, "_fields") else items
+        return _rebuild(type(out), [_wrap_out(o, level) for o in out])
     if isinstance(out, list):
         return [_wrap_out(o, level) for o in out]
     return out
+
+
+def _rebuild(kind: type, items: list) -> Any:
+    """A sequence of type `kind` (tuple, list, named tuple, torch.return_types) of items."""
+    if kind is tuple:
+        return tuple(items)
+    return kind._make(items) if hasattr(kind, "_make") else kind(items)
 
 
 def _logical_ndim(x: Any, level: int) -> int:
@@ -373,8 +368,9 @@ def _inplace_rule(fn: Callable, name: str, args: tuple, kwargs: dict, level: int
     return self
 
 
-def _draw_rule(fn: Callable, name: str, args: tuple, kwargs: dict, level: int) -> Any:
-    # The op itself (not through the dispatcher again), on the batched tensor.
+def _composite_rule(fn: Callable, name: str, args: tuple, kwargs: dict, level: int) -> Any:
+    """The op itself (not through the dispatcher again) on the batched tensors: random ops,
+    which draw as vmap's randomness says, and ops composed of ops that batch (einsum)."""
     return _dispatch._ORIGINAL_OF.get(fn, fn)(*args, **kwargs)
 
 
@@ -459,6 +455,31 @@ def _dim_rule(positions: tuple, keys: tuple, extra: int = 0) -> Callable:
 
 
 _MISSING = object()
+
+
+def _align_rule(keys: tuple, extra: int = 0) -> Callable:
+    """Ops over several tensors of one logical rank (joining, scatters into slices): every
+    tensor gets level's batch dimension in front (expanded when it has none) and the
+    dimension arguments `keys` are shifted past it; `extra` is added to the logical rank
+    they are wrapped against."""
+
+    def rule(fn: Callable, name: str, args: tuple, kwargs: dict, level: int) -> Any:
+        params = _bind(fn, args, kwargs)
+        nd = None
+        for k, v in params.items():
+            if isinstance(v, Tensor):
+                nd = _logical_ndim(v, level) if nd is None else nd
+                params[k] = unwrap_to(v, level)
+            elif isinstance(v, (list, tuple)) and v and all(isinstance(t, Tensor) for t in v):
+                nd = _logical_ndim(v[0], level) if nd is None else nd
+                params[k] = [unwrap_to(t, level) for t in v]
+        for k in keys:
+            d = params[k]
+            params[k] = tuple(_shift(e, nd + extra) for e in d) \
+                if isinstance(d, (tuple, list)) else _shift(d, nd + extra)
+        return _wrap_out(fn(**params), level)
+
+    return rule
 
 
 def _sizes(args: tuple) -> tuple:
@@ -554,6 +575,238 @@ def _matmul_rule(fn: Callable, name: str, args: tuple, kwargs: dict, level: int)
     return _wrap_out(r, level)
 
 
+# -- neural-network ops -------------------------------------------------------------------
+#
+# These ops treat their leading (sample) dimension alike, so the batch dimension is folded
+# into it: a value (B, N, ...) runs as (B * N, ...) and the results are unfolded.
+
+def _fold(v: Tensor) -> Tensor:
+    shape = tuple(v.shape)
+    return op("reshape")(v, (shape[0] * shape[1],) + shape[2:])
+
+
+def _unfold(out: Any, b: int) -> Any:
+    if isinstance(out, Tensor):
+        shape = tuple(out.shape)
+        return op("reshape")(out, (b, shape[0] // b) + shape[1:])
+    if isinstance(out, tuple):
+        return tuple(_unfold(o, b) for o in out)
+    return out
+
+
+def _fold_rule(fn: Callable, name: str, args: tuple, kwargs: dict, level: int) -> Any:
+    """Pooling and the im2col/col2im pair: only the input is batched."""
+    x = args[0]
+    if not _b(x, level) or x._value.dim() < 2 or any(_b(a, level) for a in args[1:]) or \
+            any(_b(a, level) for a in kwargs.values()):
+        return _loop_rule(fn, name, args, kwargs, level)
+    v = x._value
+    return _wrap_out(_unfold(fn(_fold(v), *args[1:], **kwargs), v.shape[0]), level)
+
+
+def _batch_norm_rule(fn: Callable, name: str, args: tuple, kwargs: dict, level: int) -> Any:
+    """batch_norm with running statistics (not training) is per sample: it folds; training
+    statistics are each example's own, computed per example."""
+    if _bind(fn, args, kwargs)["training"]:
+        return _loop_rule(fn, name, args, kwargs, level)
+    return _fold_rule(fn, name, args, kwargs, level)
+
+
+def _rows_rule(fn: Callable, name: str, args: tuple, kwargs: dict, level: int) -> Any:
+    """gather_rows / scatter_rows: the row indices (an array) repeat for every example."""
+    if any(_b(a, level) for a in args[2:]):
+        return _loop_rule(fn, name, args, kwargs, level)
+    v = unwrap_to(args[0], level)
+    b = v.shape[0]
+    idx = np.tile(args[1], (b, 1))
+    return _wrap_out(_unfold(fn(_fold(v), idx, *args[2:], **kwargs), b), level)
+
+
+def _conv_rule(fn: Callable, name: str, args: tuple, kwargs: dict, level: int) -> Any:
+    """convolution(input, weight, bias, ...): a batched input folds into the sample
+    dimension (or becomes it, for an unbatched sample); a batched weight or bias is the
+    same as that many groups."""
+    params = _bind(fn, args, kwargs)
+    x, w, bias = params["input"], params["weight"], params["bias"]
+    nd = params["nd"]
+    if not _b(w, level) and not _b(bias, level):
+        v = x._value
+        if v.dim() - 1 == nd + 1:
+            return _wrap_out(fn(v, *args[1:], **kwargs), level)
+        return _wrap_out(_unfold(fn(_fold(v), *args[1:], **kwargs), v.shape[0]), level)
+    if params["transposed"]:
+        return _loop_rule(fn, name, args, kwargs, level)
+    # Example b's weight (O, C/g, k...) becomes groups b*g .. b*g+g-1 of one convolution over
+    # an input whose channels are the examples' channels side by side.
+    vw = unwrap_to(w, level)
+    b = vw.shape[0]
+    groups = params["groups"]
+    xv = unwrap_to(x, level, 0) if _b(x, level) else x
+    single = x.dim() == nd + 1
+    if not _b(x, level):
+        xv = op("unsqueeze")(xv, 0) if single else xv
+        xv = op("expand")(op("unsqueeze")(xv, 0), (b,) + tuple(xv.shape))
+    elif single:
+        xv = op("unsqueeze")(xv, 1)
+    # xv: (B, N, C, ...) -> (N, B * C, ...)
+    xs = tuple(xv.shape)
+    xv = op("reshape")(op("movedim")(xv, 0, 1), (xs[1], b * xs[2]) + xs[3:])
+    ws = tuple(vw.shape)
+    wv = op("reshape")(vw, (b * ws[1],) + ws[2:])
+    bv = None
+    if bias is not None:
+        bv = op("reshape")(unwrap_to(bias, level), (-1,))
+    params["input"], params["weight"], params["bias"] = xv, wv, bv
+    params["groups"] = groups * b
+    out = fn(**params)
+    # (N, B * O, ...) -> (B, N, O, ...)
+    os_ = tuple(out.shape)
+    out = op("movedim")(op("reshape")(out, (os_[0], b, ws[1]) + os_[2:]), 1, 0)
+    if single:
+        out = op("squeeze")(out, 1)
+    return _wrap_out(out, level)
+
+
+def _general_path_rule(fn: Callable, name: str, args: tuple, kwargs: dict, level: int) -> Any:
+    """A fast path that answers None when its caller must take the general path, which
+    batches."""
+    return None
+
+
+def _loss_rule(fn: Callable, name: str, args: tuple, kwargs: dict, level: int) -> Any:
+    """Element-wise losses: the unreduced loss of every example at once, then each
+    example's mean or sum."""
+    from ..ops.nn_ops import legacy_reduction
+
+    params = _bind(fn, args, kwargs)
+    reduction = params["reduction"]
+    if params.get("size_average") is not None or params.get("reduce") is not None:
+        reduction = legacy_reduction(params["size_average"], params["reduce"])
+        params["size_average"] = params["reduce"] = None
+    rank = _logical_ndim(params["input"], level)
+    for k, v in params.items():
+        if k in ("input", "target"):
+            params[k] = unwrap_to(v, level)
+        elif _b(v, level):  # a batched weight broadcasts against each example's loss
+            params[k] = _pad(v._value, v._value.dim() - 1, rank)
+    params["reduction"] = "none"
+    losses = fn(**params)
+    if reduction in ("mean", "sum"):
+        flat = op("reshape")(losses, (losses.shape[0], -1))
+        losses = op(reduction)(flat, 1)
+    return _wrap_out(losses, level)
+
+
+def _pad_rule(fn: Callable, name: str, args: tuple, kwargs: dict, level: int) -> Any:
+    """pad pads trailing dimensions; the modes other than constant take one leading sample
+    dimension at most, so an input that has one folds the batch into it."""
+    params = _bind(fn, args, kwargs)
+    x = params["input"]
+    if not _b(x, level) or any(_b(v, level) for k, v in params.items() if k != "input"):
+        return _loop_rule(fn, name, args, kwargs, level)
+    v = x._value
+    if params["mode"] != "constant" and v.dim() - 1 == len(params["pad"]) // 2 + 2:
+        return _wrap_out(_unfold(fn(_fold(v), *args[1:], **kwargs), v.shape[0]), level)
+    return _wrap_out(fn(v, *args[1:], **kwargs), level)
+
+
+def _extreme_rule(fn: Callable, name: str, args: tuple, kwargs: dict, level: int) -> Any:
+    """max, min, argmax, argmin: over a dimension, of the whole example (dim None), or
+    element-wise against another tensor."""
+    other = _get(args, kwargs, 1, "dim", None)
+    if isinstance(other, Tensor):
+        return _pointwise_rule(fn, name, args, kwargs, level)
+    x = args[0]
+    if not _b(x, level):
+        return _loop_rule(fn, name, args, kwargs, level)
+    if other is not None:
+        return _dim_rule((1,), ("dim",))(fn, name, args, kwargs, level)
+    v = x._value
+    keepdim = _get(args, kwargs, 2, "keepdim", False)
+    r = fn(op("reshape")(v, (v.shape[0], -1)), 1)
+    r = r[0] if isinstance(r, tuple) else r
+    if keepdim:
+        r = op("reshape")(r, (v.shape[0],) + (1,) * (v.dim() - 1))
+    return _wrap_out(r, level)
+
+
+def _getitem_rule(fn: Callable, name: str, args: tuple, kwargs: dict, level: int) -> Any:
+    """Basic indexing (integers, slices, None, Ellipsis) leaves the batch dimension alone;
+    indexing with tensors or lists runs per example."""
+    x, key = args[0], args[1]
+    parts = key if isinstance(key, tuple) else (key,)
+    basic = all(p is None or p is Ellipsis or isinstance(p, slice) or
+                (isinstance(p, (int, np.integer)) and not isinstance(p, bool)) for p in parts)
+    if not _b(x, level) or not basic or any(isinstance(p, slice) and any(
+            isinstance(e, Tensor) for e in (p.start, p.stop, p.step)) for p in parts):
+        return _loop_rule(fn, name, args, kwargs, level)
+    return _wrap_out(fn(x._value, (slice(None),) + parts), level)
+
+
+def _bind(fn: Callable, args: tuple, kwargs: dict) -> dict:
+    import inspect
+
+    bound = inspect.signature(fn).bind(*args, **kwargs)
+    bound.apply_defaults()
+    return dict(bound.arguments)
+
+
+def _linear_rule(fn: Callable, name: str, args: tuple, kwargs: dict, level: int) -> Any:
+    """linear(input, weight, bias): a batched input only is a larger batch of rows; a
+    batched weight or bias is a batched matrix product."""
+    params = _bind(fn, args, kwargs)
+    x, w, bias = params["input"], params["weight"], params["bias"]
+    if not _b(w, level) and not _b(bias, level):
+        return _wrap_out(fn(x._value, w, bias), level)
+    out = op("matmul")(x, op("transpose")(w, -1, -2))
+    return out if bias is None else op("add")(out, bias)
+
+
+def _nll_rule(fn: Callable, name: str, args: tuple, kwargs: dict, level: int) -> Any:
+    """nll_loss: the unreduced losses of all examples at once, reduced per example (a mean
+    divides by the example's own total weight)."""
+    from ..ops.nn_ops import legacy_reduction
+
+    params = _bind(fn, args, kwargs)
+    if _b(params["weight"], level):
+        return _loop_rule(fn, name, args, kwargs, level)
+    reduction = params["reduction"]
+    if params["size_average"] is not None or params["reduce"] is not None:
+        reduction = legacy_reduction(params["size_average"], params["reduce"])
+    x = unwrap_to(params["input"], level)
+    t = unwrap_to(params["target"], level)
+    b = x.shape[0]
+    single = x.dim() == 2
+    xf, tf = (x, t) if single else (_fold(x), _fold(t))
+    params.update(input=xf, target=tf, size_average=None, reduce=None, reduction="none")
+    losses = op("reshape")(fn(**params), (b, -1))
+    if reduction == "none":
+        return _wrap_out(op("reshape")(losses, tuple(t.shape)), level)
+    total = op("sum")(losses, 1)
+    if reduction == "mean":
+        params["input"] = op("full_like")(xf, -1)
+        total = op("div")(total, op("sum")(op("reshape")(fn(**params), (b, -1)), 1))
+    return _wrap_out(total, level)
+
+
+def _einsum_rule(fn: Callable, name: str, args: tuple, kwargs: dict, level: int) -> Any:
+    """einsum_core(operands, subs, out): the batch dimension is one more label, leading in
+    the batched operands and in the output."""
+    params = _bind(fn, args, kwargs)
+    operands, subs, out = params["operands"], params["subs"], params["out"]
+    used = {c for s in subs for c in s} | set(out)
+    label = next(c for c in range(52) if c not in used)
+    vals, new_subs = [], []
+    for o, s in zip(operands, subs):
+        if _b(o, level):
+            vals.append(o._value)
+            new_subs.append([label] + list(s))
+        else:
+            vals.append(o)
+            new_subs.append(list(s))
+    return _wrap_out(fn(vals, new_subs, (label,) + tuple(out)), level)
+
+
 def _loop_rule(fn: Callable, name: str, args: tuple, kwargs: dict, level: int) -> Any:
     """No batching rule: run the op per example and stack the results."""
     size = LEVEL_SIZE[level]
@@ -573,11 +826,13 @@ def _loop_rule(fn: Callable, name: str, args: tuple, kwargs: dict, level: int) -
 
 def _stack_results(results: list, level: int) -> Any:
     first = results[0] if results else None
+    if first is None and results and all(r is None for r in results):
+        return None  # an optional output no example produced (max pooling's indices)
     if isinstance(first, Tensor):
         return BatchedTensor._wrap(stack(results), level)
     if isinstance(first, (tuple, list)):
         parts = [_stack_results([r[k] for r in results], level) for k in range(len(first))]
-        return type(first)(*parts) if hasattr(first, "_fields") else type(first)(parts)
+        return _rebuild(type(first), parts)
     raise RuntimeError(f"vmap: the function returned {type(first).__name__}, which is not a "
                        "Tensor; per-example Python values cannot be batched.")
 
@@ -616,9 +871,9 @@ _POINTWISE = (
     "clamp_min clamp_max maximum minimum fmax fmin lerp addcmul addcdiv hypot remainder fmod "
     "floor_divide float_power xlogy nan_to_num isnan isinf isfinite isposinf isneginf isreal "
     "isclose gelu silu softplus elu leaky_relu hardtanh relu6 mish hardsigmoid hardswish "
-    "selu celu logsigmoid softsign tanhshrink threshold sinc deg2rad rad2deg __rtruediv__ "
-    "__floordiv__ __rfloordiv__ __rpow__ __mod__ __rmod__ __and__ __rand__ __or__ __ror__ "
-    "__xor__ __rxor__ __invert__ lgamma digamma logaddexp logaddexp2"
+    "selu celu logsigmoid softsign tanhshrink threshold threshold_backward sinc deg2rad rad2deg "
+    "__rtruediv__ __floordiv__ __rfloordiv__ __rpow__ __mod__ __rmod__ __and__ __rand__ __or__ "
+    "__ror__ __xor__ __rxor__ __invert__ lgamma digamma logaddexp logaddexp2"
 ).split()
 _PASSTHROUGH = (
     "to type_as float double half long int short char byte bool cpu clone contiguous alias "
@@ -634,11 +889,11 @@ for _n in _POINTWISE:
 for _n in _PASSTHROUGH:
     RULES[_n] = _passthrough_rule
 for _n in _DRAW.split():
-    RULES[_n] = _draw_rule
+    RULES[_n] = _composite_rule
 for _n in _REDUCE:
     RULES[_n] = _reduce_rule
 for _n in ("softmax", "log_softmax", "cumsum", "cumprod", "unbind", "select", "narrow",
-           "argmax", "argmin", "unflatten"):
+           "unflatten"):
     RULES[_n] = _dim_rule((1,), ("dim",))
 for _n in ("split", "split_with_sizes", "chunk", "tensor_split", "unsafe_split", "unsafe_chunk"):
     RULES[_n] = _dim_rule((2,), ("dim",))
@@ -655,6 +910,33 @@ RULES["t"] = _t_rule
 RULES["flatten"] = _flatten_rule
 for _n in ("matmul", "mm", "bmm", "mv", "dot"):
     RULES[_n] = _matmul_rule
+for _n in ("max_pool2d_with_indices", "avg_pool2d", "adaptive_avg_pool2d",
+           "adaptive_max_pool2d", "im2col", "col2im"):
+    RULES[_n] = _fold_rule
+RULES["gather_rows"] = RULES["scatter_rows"] = _rows_rule
+RULES["convolution"] = _conv_rule
+RULES["linear"] = _linear_rule
+RULES["layer_norm"] = _passthrough_rule
+RULES["nll_loss"] = _nll_rule
+RULES["einsum_core"] = _einsum_rule
+RULES["einsum"] = _composite_rule
+for _n in ("mse_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
+           "binary_cross_entropy_with_logits"):
+    RULES[_n] = _loss_rule
+RULES["pad"] = _pad_rule
+for _n in ("max", "min", "argmax", "argmin"):
+    RULES[_n] = _extreme_rule
+RULES["getitem"] = RULES["__getitem__"] = _getitem_rule
+RULES["group_norm"] = _fold_rule
+RULES["batch_norm"] = _batch_norm_rule
+RULES["embedding"] = _passthrough_rule
+for _n in ("gather", "scatter", "scatter_add"):
+    RULES[_n] = _align_rule(("dim",))
+RULES["stack"] = _align_rule(("dim",), extra=1)
+for _n in ("cat", "concat", "concatenate", "slice_scatter", "select_scatter"):
+    RULES[_n] = _align_rule(("dim",))
+RULES["diagonal"] = RULES["diagonal_scatter"] = _align_rule(("dim1", "dim2"))
+RULES["cross_entropy_rows"] = _general_path_rule
 
 
 # -- vmap ------------------------------------------------------------------------------
@@ -670,7 +952,7 @@ def _flatten_tree(x: Any) -> tuple:
             for lv, b in parts:
                 out.append(b(vals[k:k + len(lv)]))
                 k += len(lv)
-            return kind(*out) if hasattr(kind, "_fields") else kind(out)
+            return _rebuild(kind, out)
 
         return leaves, build
     if isinstance(x, dict):

@@ -999,7 +999,8 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     nll = nll_loss(logp, target, weight, None, ignore_index, None, reduction)
     if label_smoothing == 0.0:
         return nll
-    ignore = wrap(target._data == ignore_index)
+    # With ops rather than arrays, so that the loss batches under vmap.
+    ignore = target == ignore_index
     if weight is not None:
         wshape = [1] * input._data.ndim
         wshape[cd] = c
@@ -1009,10 +1010,10 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     smooth = pointwise.where(ignore, 0.0, smooth)
     if red == 1:
         if weight is not None:
-            kept = target._data[target._data != ignore_index].reshape(-1)
-            ret = smooth.sum() / wrap(weight._data[kept]).sum()
+            kept = weight[target.masked_fill(ignore, 0)]
+            ret = smooth.sum() / pointwise.where(ignore, 0.0, kept).sum()
         else:
-            ret = smooth.sum() / wrap(np.asarray(np.sum(~ignore._data)))
+            ret = smooth.sum() / (~ignore).sum()
     elif red == 2:
         ret = smooth.sum()
     else:

@@ -9,7 +9,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..._tensor import Tensor
+from ..._tensor import Tensor, is_meta_device, meta_array
 from ..._version import bump_version, shared_counter
 from ...autograd.grad_mode import no_grad
 from ...ops._core import attach_outputs, needs_grad, node_class
@@ -451,6 +451,18 @@ class Module:
             device(dev)
         if dt is None and dev is None:
             return self
+        if dev is not None and is_meta_device(dev):
+            # Placeholders with the shapes and dtypes only (torch.func's ensembling moves a
+            # base model there and swaps real parameters in with functional_call).
+            return self._apply(lambda t: Tensor._make(meta_array(
+                tuple(t.shape), (t.to(dt) if dt is not None and t.is_floating_point()
+                                 else t)._data.dtype)))
+        if dev is not None and any(t.is_meta for t in itertools.chain(self.parameters(),
+                                                                      self.buffers())):
+            raise NotImplementedError(
+                "Cannot copy out of meta tensor; no data! Please use torch.nn.Module.to_empty() "
+                "instead of torch.nn.Module.to() when moving module from meta to a different "
+                "device.")
 
         def convert(t: Tensor) -> Tensor:
             # Each tensor moves in torch, so a module without any moves nowhere and succeeds.
