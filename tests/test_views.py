@@ -691,3 +691,15 @@ def test_view_shares_memory_with_torch_pointer_arithmetic():
             v = make(L, x)
             got.append(((v.data_ptr() - x.data_ptr()) // 4, v.storage_offset(), v._base is x))
         assert got[0] == got[1]
+
+
+@pytest.mark.parametrize("view", [
+    lambda t: t.expand(2, 3), lambda t: t.expand_as(t), lambda t: t.broadcast_to((1, 2, 3)),
+    lambda t: t.t().expand(3, 2), lambda t: t[:, 1:].expand(2, 2)])
+def test_views_of_a_result_made_from_integer_bits_keep_its_dtype(view):
+    # relu selects its result from the input's bits (viewed as integers): a view whose memory
+    # is held by an array of another dtype must still read as the tensor's dtype.
+    data = [[-1.0, 2.0, -3.0], [4.0, -5.0, 6.0]]
+    e = view(ember.relu(ember.tensor(data)))
+    t = view(torch.relu(torch.tensor(data)))
+    assert e.dtype == ember.float32 and e.tolist() == t.tolist()

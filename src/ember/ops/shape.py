@@ -731,9 +731,13 @@ def writable_alias(x: np.ndarray) -> np.ndarray:
         if isinstance(obj, np.ndarray):
             root = obj
         obj = getattr(obj, "base", None)
-    flat = _storage(root, _storage_size(root))
-    start = (x.__array_interface__["data"][0] - storage_start(root)) // x.itemsize
-    return np.lib.stride_tricks.as_strided(flat[start:], x.shape, x.strides,
+    # In bytes: the array holding the memory may hold another dtype than x (a result made
+    # by viewing integer bits as floats, as relu's bitwise select does).
+    flat = _storage(root, _storage_size(root)).view(np.uint8)
+    start = x.__array_interface__["data"][0] - storage_start(root)
+    tail = flat[start:]
+    tail = tail[:tail.size - tail.size % x.itemsize].view(x.dtype)
+    return np.lib.stride_tricks.as_strided(tail, x.shape, x.strides,
                                            writeable=root.flags.writeable)
 
 
