@@ -135,8 +135,7 @@ def _make_namespaces_transform_aware() -> None:
     from .func import _dispatch
     from .nn import functional
 
-    for ns in (globals(), functional.__dict__, linalg.__dict__):
-        _dispatch.prewrap(ns)
+    _dispatch.prewrap(globals(), functional.__dict__, linalg.__dict__)
 
 
 _make_namespaces_transform_aware()
