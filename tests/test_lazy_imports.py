@@ -14,7 +14,7 @@ SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 
 LAZY = ["ember.distributions", "ember.hub", "ember.jit", "ember.onnx", "ember.optim",
         "ember.optim.lr_scheduler", "ember.serialization", "ember.testing", "ember.utils",
         "ember.utils.tensorboard", "ember.viz"]
-# Standard-library modules only the lazy parts need; viz's would cost more than ember's core.
+# Standard-library modules that only the lazy parts (viz, the exact FMA paths) need.
 LAZY_STDLIB = ["urllib.request", "http.client", "fractions", "decimal"]
 
 
