@@ -13,22 +13,14 @@ from . import (  # noqa: E402  # noqa: E402, I001
     backends,
     cpu,
     cuda,
-    distributions,
     func,
-    hub,
-    jit,
     linalg,  # noqa: E402, I001
     mps,
     nn,
-    onnx,
-    optim,  # noqa: E402, I001
     random,
     return_types,  # noqa: E402, I001
-    testing,
     torch_version,
-    utils,
     version,
-    viz,
 )
 from ._dtypes import (
     bfloat16,
@@ -54,6 +46,7 @@ from ._dtypes import (
     short,
     uint8,
 )
+from ._lazy import lazy_names as _lazy_names
 from ._legacy_types import *  # noqa: F403
 from ._printing import set_printoptions
 from ._random import (  # noqa: E402
@@ -114,7 +107,6 @@ from .ops.reduction import *  # noqa: F403
 from .ops.reduction_math import *  # noqa: F403
 from .ops.shape import *  # noqa: F403
 from .ops.sorting import *  # noqa: F403
-from .serialization import load, save  # noqa: E402, I001
 
 # The torch release ember follows, so that programs comparing torch.__version__ choose
 # its code paths; ember's own release is version.ember.
@@ -143,8 +135,16 @@ def _make_namespaces_transform_aware() -> None:
     from .func import _dispatch
     from .nn import functional
 
-    for ns in (globals(), functional.__dict__, linalg.__dict__):
-        _dispatch.prewrap(ns)
+    _dispatch.prewrap(globals(), functional.__dict__, linalg.__dict__)
 
 
 _make_namespaces_transform_aware()
+
+# Loaded on first access: most programs use few of these, and viz alone pulls in
+# urllib.request and http.client.
+__getattr__, __dir__ = _lazy_names(__name__, globals(), {
+    "distributions": ".distributions", "hub": ".hub", "jit": ".jit", "onnx": ".onnx",
+    "optim": ".optim", "testing": ".testing", "utils": ".utils", "viz": ".viz",
+    "serialization": ".serialization", "load": ".serialization:load",
+    "save": ".serialization:save",
+})

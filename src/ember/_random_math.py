@@ -17,10 +17,12 @@ module emulates both exactly:
 from __future__ import annotations
 
 import math
-from fractions import Fraction
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from fractions import Fraction
 
 __all__ = [
     "fma_f32", "fma_f64", "libm_log", "libm_log1p", "libm_sin", "libm_cos",
@@ -48,6 +50,8 @@ _TINY32 = 2.0**-126
 
 def _round_f32(exact: Fraction) -> np.float32:
     """Round a rational to the nearest float32, ties to even."""
+    from fractions import Fraction  # only the rare exact paths need it, not `import ember`
+
     guess = _F32(float(exact))
     if not np.isfinite(guess):
         return guess
@@ -82,6 +86,8 @@ def _fma32_d(a: np.ndarray, b, c, tiny: bool = True) -> np.ndarray:
     if tiny:
         low = np.flatnonzero((np.abs(r) < _TINY32) & (r != 0))
         if low.size:
+            from fractions import Fraction
+
             ab, bb_, cb = np.broadcast_arrays(a, b, c)
             for i in low:
                 exact = Fraction(float(ab.flat[i])) * Fraction(float(bb_.flat[i]))
@@ -138,6 +144,8 @@ def fma_f64(a, b, c) -> np.ndarray:
     # right (the product is then exact); the error terms above would lose it.
     out = np.atleast_1d(np.where(finite & ~unsafe & (r != 0), r, plain))
     slow = finite & (risky | unsafe)
+    if slow.any():
+        from fractions import Fraction
     for i in np.flatnonzero(slow):
         exact = Fraction(float(a.flat[i])) * Fraction(float(b.flat[i]))
         exact += Fraction(float(c.flat[i]))

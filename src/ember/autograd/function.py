@@ -388,11 +388,6 @@ def once_differentiable(fn: Callable) -> Callable:
     return wrapper
 
 
-def _delayed_error_formula(m: Any, g: Any) -> Any:
-    raise RuntimeError("trying to differentiate twice a function that was marked with "
-                       "@once_differentiable")
-
-
 class DelayedError(Node):
     """A node whose backward raises: the gradient of a once-differentiable backward."""
 

@@ -150,16 +150,17 @@ def _public_ops() -> list:
 _PREWRAPPED: dict = {}
 
 
-def prewrap(namespace: dict) -> None:
-    """Replaces, in a public namespace, every op function by its transform-aware wrapper."""
-    ops = dict(_public_ops())
-    for k, v in list(namespace.items()):
-        if isinstance(v, types.FunctionType) and v in ops:
-            w = _PREWRAPPED.get(v)
-            if w is None:
-                w = _PREWRAPPED[v] = _wrap(v, ops[v])
-                _ORIGINAL_OF[w] = v
-            namespace[k] = w
+def prewrap(*namespaces: dict) -> None:
+    """Replaces, in public namespaces, every op function by its transform-aware wrapper."""
+    ops = dict(_public_ops())  # once for all namespaces: the scan is a fair part of import
+    for namespace in namespaces:
+        for k, v in list(namespace.items()):
+            if isinstance(v, types.FunctionType) and v in ops:
+                w = _PREWRAPPED.get(v)
+                if w is None:
+                    w = _PREWRAPPED[v] = _wrap(v, ops[v])
+                    _ORIGINAL_OF[w] = v
+                namespace[k] = w
 
 
 def op(name: str) -> Callable:

@@ -1242,11 +1242,6 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     return _unary_node("GeluKernelImpl", _gelu_np, GeluBackward0, input, approximate)
 
 
-def _sig(x: np.ndarray) -> np.ndarray:
-    one = x.dtype.type(1)
-    return one / (one + np.exp(-x))
-
-
 SiluBackward0 = node_class(
     "SiluBackward0",
     lambda m, g, x: g * (m.sigmoid(x) * (1 + x * (1 - m.sigmoid(x)))))
@@ -1258,10 +1253,6 @@ def silu(input: Tensor, inplace: bool = False) -> Tensor:
         return _copy_in_place(silu, input)
     return _unary_node("silu", lambda x: x / (x.dtype.type(1) + np.exp(-x)), SiluBackward0,
                        input)
-
-
-def _softplus_np(x: np.ndarray) -> np.ndarray:
-    return np.log1p(np.exp(x))
 
 
 def _mish_grad(m: Any, g: Any, x: Any) -> Any:
@@ -2351,15 +2342,3 @@ def legacy_reduction(size_average: Any, reduce: Any) -> str:
     if not reduce:
         return "none"
     return "mean" if size_average else "sum"
-
-
-# -- attention helper -------------------------------------------------------------------------
-
-def logsumexp_np(x: np.ndarray, axis: int) -> np.ndarray:
-    mx = np.max(x, axis=axis, keepdims=True)
-    mx = np.where(np.isfinite(mx), mx, 0)
-    return np.log(np.sum(np.exp(x - mx), axis=axis, keepdims=True)) + mx
-
-
-def is_grad_recording() -> bool:
-    return _mode.enabled

@@ -485,11 +485,6 @@ def pow(input: Any, exponent: Any) -> Tensor:
     return r
 
 
-def rpow(input: Tensor, base: Any) -> Tensor:
-    """base ** input, for a number base."""
-    return pow(base, input) if not isinstance(base, Tensor) else pow(base, input)
-
-
 def square(input: Tensor) -> Tensor:
     """Returns a new tensor with the square of the elements of input."""
     return pow(input, 2)

@@ -77,10 +77,6 @@ def _unary(node: str, name: str, np_fn: Callable, formula: Callable, saves: str,
     return op
 
 
-def _typed(dt: np.dtype, value: float) -> Any:
-    return dt.type(value)
-
-
 expm1 = _unary("Expm1Backward0", "expm1", np.expm1, lambda m, g, result: g * (result + 1),
                "result", "Returns a new tensor with the exponential of the elements minus 1.")
 exp2 = _unary("Exp2Backward0", "exp2", np.exp2, lambda m, g, result: g * (result * _LN2),
