@@ -284,11 +284,20 @@ def build(outputs: tuple, params: Any = None, show_saved: bool = False,
 
     pic = Picture()
     single = {}  # a run of one node type: that node, labelled with its count
+    exits = set(redirect.values())  # where each folded run continues: not its own inputs
     for reps, members in blocks:
-        if len(members) == 1:
+        if not all(visible[m] for m in members):
+            continue
+        inputs = _private_inputs(members, kept, walk.consumers, exits)
+        if len(members) == 1 and not inputs:
             single[members[0]] = reps
-        elif all(visible[m] for m in members):
-            pic.blocks.append((f"×{reps}", [f"n{m}" for m in members]))
+            continue
+        # Each repetition takes inputs of its own: the frame holds them with the block, so
+        # that what repeats is all inside it.
+        ids = [f"n{m}" for m in members + inputs]
+        ids += [f"t{m}" for m in members + inputs if getattr(objs[m], "variable", None)
+                is not None]
+        pic.blocks.append((f"×{reps}", ids))
 
     non_leaf_names: dict[tuple[int, int], list[str]] = {}
     by_id = _param_tensors(params)
@@ -327,6 +336,23 @@ def build(outputs: tuple, params: Any = None, show_saved: bool = False,
         if t._fn is not None:
             pic.edges.append((f"n{walk.index[id(t._fn)]}", oid, {}))
     return pic
+
+
+def _private_inputs(members: list[int], kept: list, consumers: list, exits: set) -> list[int]:
+    """The nodes that only a block's members consume, directly or through each other: the
+    inputs that each repetition of the block computes for itself (not the history before
+    the run, where it `exits`)."""
+    inside = set(members)
+    out: list[int] = []
+    stack = [j for m in members for j, _ in kept[m]]
+    while stack:
+        j = stack.pop()
+        if j in inside or j in exits or consumers[j] != 1:
+            continue
+        inside.add(j)
+        out.append(j)
+        stack.extend(k for k, _ in kept[j])
+    return out
 
 
 def _param_tensors(params: Any) -> dict[int, Any]:
