@@ -5,8 +5,11 @@ torch's `_saved_*` names."""
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 import torch
@@ -16,29 +19,17 @@ from ember.viz import draw
 from ember.viz._svg import Layout
 
 
-def mlp_step(lib):
-    """A two-layer MLP's cross-entropy loss on a batch of two (the docs' MLP step)."""
-    lib.manual_seed(0)
-    nn = lib.nn
-    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
-    x = lib.randn(2, 4)
-    y = lib.tensor([0, 2])
-    loss = nn.functional.cross_entropy(model(x), y)
-    return loss, {**dict(model.named_parameters()), "x": x, "y": y, "loss": loss}
+def _docs_programs():
+    """The docs' programs (docs/gen_graphs.py draws their pictures): one place for both."""
+    path = Path(__file__).resolve().parents[1] / "docs" / "gen_graphs.py"
+    spec = importlib.util.spec_from_file_location("gen_graphs", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def rnn_steps(lib, steps: int = 5):
-    """A recurrent cell h = tanh(x_t Wx + h Wh + b) unrolled `steps` steps."""
-    lib.manual_seed(0)
-    wx = lib.randn(3, 4, requires_grad=True)
-    wh = lib.randn(4, 4, requires_grad=True)
-    b = lib.randn(4, requires_grad=True)
-    xs = lib.randn(steps, 2, 3)
-    h = lib.zeros(2, 4)
-    for t in range(steps):
-        h = lib.tanh(xs[t] @ wx + h @ wh + b)
-    loss = h.sum()
-    return loss, {"Wx": wx, "Wh": wh, "b": b, "xs": xs, "loss": loss}
+_DOCS = _docs_programs()
+mlp_step, rnn_steps = _DOCS.mlp_step, _DOCS.rnn_steps
 
 
 def _segments_cross(p, q, r, s) -> bool:
@@ -68,25 +59,25 @@ def dot_crossings(source: str) -> int:
     return count
 
 
-GRAPHS = {
-    "mlp-step": lambda: draw(mlp_step(ember)[0], params=mlp_step(ember)[1]),
-    "rnn-5": lambda: draw(rnn_steps(ember)[0], params=rnn_steps(ember)[1]),
-    "rnn-5-unfolded": lambda: draw(rnn_steps(ember)[0], params=rnn_steps(ember)[1],
-                                   collapse=None),
-}
+NAMES = ["mlp-step", "rnn-5", "rnn-5-unfolded"]
+
+
+@functools.cache
+def graphs() -> dict:
+    return _DOCS.own_layout_graphs()
 
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="needs Graphviz's dot")
-@pytest.mark.parametrize("name", list(GRAPHS))
+@pytest.mark.parametrize("name", NAMES)
 def test_own_layout_crosses_no_more_than_graphviz(name):
-    g = GRAPHS[name]()
+    g = graphs()[name]
     own = Layout(g._picture).crossings()
     assert own <= dot_crossings(g.source) + 2, name
 
 
-@pytest.mark.parametrize("name", list(GRAPHS))
+@pytest.mark.parametrize("name", NAMES)
 def test_no_edge_crosses_a_box(name):
-    lay = Layout(GRAPHS[name]()._picture)
+    lay = Layout(graphs()[name]._picture)
     boxes = [(lay.x[i] - lay.width[i] / 2, lay.y[i] - lay.height[i] / 2,
               lay.x[i] + lay.width[i] / 2, lay.y[i] + lay.height[i] / 2)
              for i in range(len(lay.ids))]
@@ -161,3 +152,17 @@ def test_plain_values_of_index_and_scalar_constants():
     text = "\n".join(g.nodes.values())
     assert "_saved_indices: ((2,) int64,)" in text
     assert "_saved_self_sym_numel: 6" in text
+
+
+def test_fold_frame_holds_only_its_members():
+    g = graphs()["rnn-5"]
+    lay = Layout(g._picture)
+    (label, members), = g._picture.blocks
+    inside = {lay.ids.index(m) for m in members}
+    x0 = min(lay.x[v] - lay.width[v] / 2 for v in inside)
+    x1 = max(lay.x[v] + lay.width[v] / 2 for v in inside)
+    y0 = min(lay.y[v] - lay.height[v] / 2 for v in inside)
+    y1 = max(lay.y[v] + lay.height[v] / 2 for v in inside)
+    for v in range(len(lay.ids)):
+        if v not in inside:
+            assert not (x0 < lay.x[v] < x1 and y0 < lay.y[v] < y1), lay.ids[v]

@@ -70,19 +70,19 @@ class Layout:
             if key not in seen and tail in index and head in index:
                 seen.add(key)
                 edges.append((index[tail], index[head], attrs))
-        layer = _layers(n, edges)
-        width = [0.0] * n
-        height = [0.0] * n
-        for i, nid in enumerate(ids):
-            lines = pic.nodes[nid][0] or [""]
-            width[i] = max(_text_width(s) for s in lines) + 2 * _PAD_X
-            height[i] = len(lines) * _LINE_H + 2 * _PAD_Y
         # A folded block's members, and the points of edges inside it, stay side by side.
         group = [-1] * n
         for k, (_, members) in enumerate(pic.blocks):
             for m in members:
                 if m in index:
                     group[index[m]] = k
+        layer = _layers(n, edges, group)
+        width = [0.0] * n
+        height = [0.0] * n
+        for i, nid in enumerate(ids):
+            lines = pic.nodes[nid][0] or [""]
+            width[i] = max(_text_width(s) for s in lines) + 2 * _PAD_X
+            height[i] = len(lines) * _LINE_H + 2 * _PAD_Y
         routes: list[list[int]] = []
         for t, h, _ in edges:
             route = [t]
@@ -104,7 +104,7 @@ class Layout:
                     down[a].append(b)
                     up[b].append(a)
         self.ids, self.edges, self.routes, self.layer = ids, edges, routes, layer
-        self.width, self.height, self.down = width, height, down
+        self.width, self.height, self.up, self.down = width, height, up, down
         self.rows = _order(layer, up, down, group)
         self.x = _positions(self.rows, width, up, down, n)
         # Rows top to bottom, each as tall as its tallest box.
@@ -139,12 +139,22 @@ class Layout:
         x, y, height = self.x, self.y, self.height
         if self.layer[h] <= self.layer[t]:  # only in a cyclic picture: centre to centre
             return [(x[t], y[t]), (x[h], y[h])]
-        pts = [(x[t], y[t] + height[t] / 2)]
+        pts = [(x[t] + self._port(t, route[1], self.down), y[t] + height[t] / 2)]
         for v in route[1:-1]:
             k = self.layer[v]
             pts += [(x[v], self.row_top[k]), (x[v], self.row_bottom[k])]
-        pts.append((x[h], y[h] - height[h] / 2))
+        pts.append((x[h] + self._port(h, route[-2], self.up), y[h] - height[h] / 2))
         return pts
+
+    def _port(self, v: int, near: int, links: list) -> float:
+        """Where on v's box edge the segment to `near` meets it: the box's edges spread over
+        the middle of its side in the order of their other ends, so that arrowheads do not
+        pile up on one point."""
+        others = sorted(set(links[v]), key=self.x.__getitem__)
+        if len(others) < 2:
+            return 0.0
+        spread = min(self.width[v] * 0.6, 12.0 * (len(others) - 1))
+        return spread * (others.index(near) / (len(others) - 1) - 0.5)
 
 
 def to_svg(pic: Picture) -> str:
@@ -184,9 +194,10 @@ def _row_crossings(upper: list, down: list, pos: list) -> int:
     return count
 
 
-def _layers(n: int, edges: list) -> list[int]:
+def _layers(n: int, edges: list, group: list) -> list[int]:
     """Longest-path layers from the sources (Kahn's order); then nodes move down towards
-    their consumers so that inputs sit beside the operation that takes them."""
+    their consumers so that inputs sit beside the operation that takes them, and a block's
+    inputs beside the block (so that its frame holds nothing else)."""
     succ: list[list[int]] = [[] for _ in range(n)]
     indeg = [0] * n
     for t, h, _ in edges:
@@ -220,7 +231,8 @@ def _layers(n: int, edges: list) -> list[int]:
     for _, h, _ in edges:
         n_pred[h] += 1
     for v in sorted(range(n), key=layer.__getitem__, reverse=True):
-        if succ[v] and len(succ[v]) >= n_pred[v]:
+        inside = group[v] >= 0 and all(group[w] == group[v] for w in succ[v])
+        if succ[v] and (inside or len(succ[v]) >= n_pred[v]):
             nearest = min(layer[w] for w in succ[v])
             if nearest - 1 > layer[v]:
                 layer[v] = nearest - 1
