@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import ember as torch
-from ember.autograd import explain
+from ember.autograd import explain, record_cuts
 from ember.viz import draw
 from ember.viz._dot import dot_program
 from ember.viz._svg import to_svg
@@ -96,9 +96,10 @@ def explain_report() -> str:
     b = torch.randn(3, requires_grad=True)
     scale = torch.randn(3, requires_grad=True)
     x = torch.ones(5)
-    with torch.no_grad():
-        h = torch.matmul(x, w)
-    z = h * b * scale.detach()
+    with record_cuts():
+        with torch.no_grad():
+            h = torch.matmul(x, w)
+        z = h * b * scale.detach()
     loss = z.sum()
     return str(explain(loss, {"w": w, "b": b, "scale": scale, "z": z}))
 
