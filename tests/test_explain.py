@@ -321,3 +321,17 @@ def test_no_grad_block_leaves_locals_alone():
     with ember.no_grad():
         b = a * 2
     assert names["a"] is a and b.shape == (2,)
+
+
+def test_recording_keeps_grad_mode_and_restores_it():
+    from ember.autograd import grad_mode
+
+    plain = type(grad_mode.state)
+    with ember.no_grad():
+        with record_cuts():
+            assert not ember.is_grad_enabled()
+            with ember.enable_grad():
+                assert ember.is_grad_enabled()
+            assert not ember.is_grad_enabled()
+        assert not ember.is_grad_enabled()
+    assert ember.is_grad_enabled() and type(grad_mode.state) is plain

@@ -93,14 +93,16 @@ class _WatchedState(grad_mode._ModeState):
     """The grad-mode state while recording: turning grad mode off opens a block in the
     program's frame, turning it back on marks what the block bound there."""
 
+    # The value stays where the plain state keeps it (each thread's own dict), so threads
+    # that switched grad mode before the recording began keep their setting.
     @property
     def enabled(self) -> bool:
-        return self.__dict__.get("_on", True)
+        return self.__dict__.get("enabled", True)
 
     @enabled.setter
     def enabled(self, value: bool) -> None:
-        was = self.__dict__.get("_on", True)
-        self.__dict__["_on"] = value
+        was = self.__dict__.get("enabled", True)
+        self.__dict__["enabled"] = value
         rec = recorder
         if rec is None or bool(was) == bool(value):
             return
@@ -129,19 +131,12 @@ class record_cuts:
         self.prev_class = type(grad_mode.state)
         recorder = Record()
         _latest[0] = recorder
-        state = grad_mode.state
-        on = state.enabled
-        state.__class__ = _WatchedState
-        state.__dict__["_on"] = on
+        grad_mode.state.__class__ = _WatchedState
         return self
 
     def __exit__(self, *exc: Any) -> None:
         global recorder
-        state = grad_mode.state
-        on = state.enabled
-        state.__dict__.pop("_on", None)
-        state.__class__ = self.prev_class
-        state.enabled = on
+        grad_mode.state.__class__ = self.prev_class
         recorder = self.prev
 
 
