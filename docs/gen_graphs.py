@@ -10,9 +10,10 @@ import sys
 from pathlib import Path
 
 import ember as torch
-from ember.autograd import explain
+from ember.autograd import explain, record_cuts
 from ember.viz import draw
 from ember.viz._dot import dot_program
+from ember.viz._svg import to_svg
 
 IMAGES = Path(__file__).resolve().parent / "images"
 
@@ -27,6 +28,41 @@ def seed_model():
     z = torch.matmul(x, w) + b
     loss = torch.nn.functional.binary_cross_entropy_with_logits(z, y)
     return dict(x=x, y=y, w=w, b=b, z=z, loss=loss)
+
+
+def mlp_step(lib=torch):
+    """A two-layer MLP's cross-entropy loss on a batch of two. `lib` is ember or torch."""
+    lib.manual_seed(0)
+    nn = lib.nn
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+    x = lib.randn(2, 4)
+    y = lib.tensor([0, 2])
+    loss = nn.functional.cross_entropy(model(x), y)
+    return loss, {**dict(model.named_parameters()), "x": x, "y": y, "loss": loss}
+
+
+def rnn_steps(lib=torch, steps: int = 5):
+    """A recurrent cell h = tanh(x_t Wx + h Wh + b) unrolled `steps` steps."""
+    lib.manual_seed(0)
+    wx = lib.randn(3, 4, requires_grad=True)
+    wh = lib.randn(4, 4, requires_grad=True)
+    b = lib.randn(4, requires_grad=True)
+    xs = lib.randn(steps, 2, 3)
+    h = lib.zeros(2, 4)
+    for t in range(steps):
+        h = lib.tanh(xs[t] @ wx + h @ wh + b)
+    loss = h.sum()
+    return loss, {"Wx": wx, "Wh": wh, "b": b, "xs": xs, "loss": loss}
+
+
+def own_layout_graphs() -> dict:
+    """Picture name -> graph, drawn both by Graphviz and by ember's own layout."""
+    loss, names = mlp_step()
+    out = {"mlp-step": draw(loss, params=names)}
+    loss, names = rnn_steps()
+    out["rnn-5"] = draw(loss, params=names)
+    out["rnn-5-unfolded"] = draw(loss, params=names, collapse=None)
+    return out
 
 
 def graphs() -> dict:
@@ -60,9 +96,10 @@ def explain_report() -> str:
     b = torch.randn(3, requires_grad=True)
     scale = torch.randn(3, requires_grad=True)
     x = torch.ones(5)
-    with torch.no_grad():
-        h = torch.matmul(x, w)
-    z = h * b * scale.detach()
+    with record_cuts():
+        with torch.no_grad():
+            h = torch.matmul(x, w)
+        z = h * b * scale.detach()
     loss = z.sum()
     return str(explain(loss, {"w": w, "b": b, "scale": scale, "z": z}))
 
@@ -72,6 +109,11 @@ def main() -> int:
     (IMAGES / "explain-report.txt").write_text(explain_report() + "\n", encoding="utf-8")
     for name, graph in graphs().items():
         (IMAGES / f"{name}.dot").write_text(graph.source, encoding="utf-8")
+        if dot_program() is not None:
+            graph.render(IMAGES / f"{name}.svg")
+    for name, graph in own_layout_graphs().items():
+        (IMAGES / f"{name}.dot").write_text(graph.source, encoding="utf-8")
+        (IMAGES / f"{name}-own.svg").write_text(to_svg(graph._picture), encoding="utf-8")
         if dot_program() is not None:
             graph.render(IMAGES / f"{name}.svg")
     if dot_program() is None:

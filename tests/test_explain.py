@@ -3,13 +3,14 @@ backward() leaves the input's .grad None), and each cause it names."""
 
 from __future__ import annotations
 
+import sys
 import warnings
 
 import numpy as np
 import torch
 
 import ember
-from ember.autograd import explain
+from ember.autograd import explain, record_cuts
 from ember.autograd.explain import Explanation
 
 
@@ -27,7 +28,8 @@ def torch_reaches(program) -> dict:
 def check(program, causes: dict) -> Explanation:
     """explain() on ember's run of the program agrees with torch on every input, and names
     the expected cause for each."""
-    out, inputs = program(ember)
+    with record_cuts():
+        out, inputs = program(ember)
     result = explain(out, inputs)
     expected = torch_reaches(program)
     assert [v.name for v in result] == list(inputs)
@@ -41,6 +43,12 @@ def check(program, causes: dict) -> Explanation:
         warnings.simplefilter("ignore")
         assert {k: t.grad is not None for k, t in inputs.items()} == expected
     return result
+
+
+def here(offset: int) -> str:
+    """test_explain.py:N for the line `offset` lines above the caller's."""
+    frame = sys._getframe(1)
+    return f"test_explain.py:{frame.f_lineno + offset}"
 
 
 def seed(lib):
@@ -108,9 +116,10 @@ def test_whole_output_under_no_grad():
 def test_no_grad_marks_only_what_the_block_made():
     a = ember.randn(3)
     w = ember.randn(3, requires_grad=True)
-    with ember.no_grad():
-        c = a + 1
-        w2 = w
+    with record_cuts():
+        with ember.no_grad():
+            c = a + 1
+            w2 = w
     (ca, cc, cw) = explain(w * a + c, dict(a=a, c=c, w2=w2))
     assert (ca.cause, cc.cause, cw.cause) == ("requires_grad", "no_grad", "reaches")
 
@@ -136,7 +145,7 @@ def test_detach_breaks_the_path():
         return (w.detach() * b).sum(), dict(w=w, b=b)
 
     w, _ = check(program, dict(w="detached", b="reaches"))
-    assert "detach()" in w.reason
+    assert f"w.detach() at {here(-3)} shares w's memory" in w.reason
     assert w.path == ["SumBackward0", "MulBackward0"]
 
 
@@ -156,7 +165,7 @@ def test_data_breaks_the_path():
         return (w.data * b).sum(), dict(w=w)
 
     (w,) = check(program, dict(w="detached"))
-    assert ".data" in w.reason
+    assert f"w.data at {here(-3)} shares w's memory" in w.reason
 
 
 def test_numpy_round_trip_breaks_the_path():
@@ -166,7 +175,8 @@ def test_numpy_round_trip_breaks_the_path():
         arr = w.detach().numpy()
         return (lib.from_numpy(arr) * b).sum(), dict(w=w)
 
-    check(program, dict(w="detached"))
+    (w,) = check(program, dict(w="detached"))
+    assert f"w.detach() at {here(-4)} shares w's memory" in w.reason
 
 
 def test_item_leaves_the_graph():
@@ -188,8 +198,43 @@ def test_integer_op_has_no_gradient():
 
     w, mask, _ = check(program, dict(w="non_differentiable", mask="non_differentiable",
                                      b="reaches"))
-    assert "int64" in w.reason and w.path == ["SumBackward0", "MulBackward0"]
+    line = here(-5)
+    assert f"w went through a comparison (gt) at {line}" in w.reason
+    # The cast came after the comparison: only the comparison cut w's path.
+    assert "cast" not in w.reason
+    assert w.path == ["SumBackward0", "MulBackward0"]
     assert "torch.int64" in mask.reason
+
+
+def test_long_cuts_the_path():
+    def program(lib):
+        w = lib.randn(3, requires_grad=True)
+        b = lib.randn(3, requires_grad=True)
+        return (w.long() * b).sum(), dict(w=w, b=b)
+
+    w, _ = check(program, dict(w="non_differentiable", b="reaches"))
+    assert f"w went through a cast to torch.int64 at {here(-3)}" in w.reason
+
+
+def test_intermediate_made_under_no_grad_names_its_block():
+    def program(lib):
+        w = lib.randn(3, requires_grad=True)
+        b = lib.randn(3, requires_grad=True)
+        with lib.no_grad():
+            h = w * 2
+        return (h * b).sum(), dict(w=w, h=h, b=b)
+
+    w, h, _ = check(program, dict(w="no_grad", h="no_grad", b="reaches"))
+    block = f"no_grad block at {here(-5)}"
+    assert block in w.reason and block in h.reason
+    assert w.path == h.path == ["SumBackward0", "MulBackward0"]
+
+
+def test_unrecorded_cut_says_how_to_record():
+    w = ember.randn(3, requires_grad=True)
+    b = ember.randn(3, requires_grad=True)
+    (v,) = explain(((w.detach() + 1).exp() * b).sum(), {"w": w})
+    assert v.cause == "unused" and "record_cuts()" in v.reason
 
 
 def test_integer_output_has_no_gradient():
@@ -198,7 +243,7 @@ def test_integer_output_has_no_gradient():
         return (w > 0).sum(), dict(w=w)
 
     (w,) = check(program, dict(w="non_differentiable"))
-    assert "torch.int64" in w.reason
+    assert f"w went through a comparison (gt) at {here(-3)}" in w.reason
 
 
 def test_argmax_has_no_gradient():
@@ -208,7 +253,8 @@ def test_argmax_has_no_gradient():
         b = lib.randn(4, requires_grad=True)
         return (b * lib.argmax(w)).sum(), dict(w=w)
 
-    check(program, dict(w="non_differentiable"))
+    (w,) = check(program, dict(w="non_differentiable"))
+    assert f"w went through argmax() at {here(-3)}" in w.reason
 
 
 def test_unused_input():
@@ -256,18 +302,17 @@ def test_deep_graph_is_walked_without_recursion():
 
 
 def test_no_grad_marks_die_with_their_tensors():
-    from ember.autograd import _provenance
+    from ember.autograd import _cuts
 
     def blocks():
         for _ in range(100):
             with ember.no_grad():
                 t = ember.ones(2) + np.float32(1)
-        return made_without_grad(t)
+        return _cuts.made_at(t)
 
-    made_without_grad = _provenance.made_without_grad
-    before = len(_provenance._marks)
-    assert blocks().startswith("no_grad block at test_explain.py:")
-    assert len(_provenance._marks) == before
+    with record_cuts():
+        assert blocks() == ("no_grad", f"test_explain.py:{here(-5)[len('test_explain.py:'):]}")
+        assert len(_cuts.recorder.made) == 0
 
 
 def test_no_grad_block_leaves_locals_alone():
@@ -276,3 +321,17 @@ def test_no_grad_block_leaves_locals_alone():
     with ember.no_grad():
         b = a * 2
     assert names["a"] is a and b.shape == (2,)
+
+
+def test_recording_keeps_grad_mode_and_restores_it():
+    from ember.autograd import grad_mode
+
+    plain = type(grad_mode.state)
+    with ember.no_grad():
+        with record_cuts():
+            assert not ember.is_grad_enabled()
+            with ember.enable_grad():
+                assert ember.is_grad_enabled()
+            assert not ember.is_grad_enabled()
+        assert not ember.is_grad_enabled()
+    assert ember.is_grad_enabled() and type(grad_mode.state) is plain

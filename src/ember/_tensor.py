@@ -14,6 +14,7 @@ import numpy as np
 from . import _dtypes
 from ._dtypes import FROM_NUMPY
 from ._version import ZERO_VC, mark_detached, shared_counter, version
+from .autograd import _cuts
 from .autograd import graph as _graph
 from .autograd.graph import NO_GRAD_VIEW, AccumulateGrad, add_hook, note_rebase
 
@@ -413,6 +414,8 @@ class Tensor:
     @property
     def data(self) -> Tensor:
         """The tensor's data, detached from autograd and untracked by its version counter."""
+        if _cuts.recorder is not None:
+            _cuts.note(self, ".data")
         return Tensor._make(self._data)
 
     @data.setter
@@ -422,6 +425,8 @@ class Tensor:
     def detach(self) -> Tensor:
         """Returns a new Tensor, detached from the current graph, sharing storage and the
         version counter."""
+        if _cuts.recorder is not None:
+            _cuts.note(self, ".detach()")
         t = Tensor._make(self._data)
         t._vc = shared_counter(self)
         return t

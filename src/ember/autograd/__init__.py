@@ -8,7 +8,7 @@ import numpy as np
 
 from . import graph
 from .engine import run_backward
-from .explain import explain
+from .explain import explain, record_cuts
 from .grad_mode import (
     enable_grad,
     inference_mode,
@@ -20,7 +20,7 @@ from .grad_mode import (
 
 __all__ = [
     "backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
-    "is_grad_enabled", "is_inference_mode_enabled", "graph", "explain",
+    "is_grad_enabled", "is_inference_mode_enabled", "graph", "explain", "record_cuts",
     "Function", "FunctionCtx", "once_differentiable", "detect_anomaly", "set_detect_anomaly",
     "is_anomaly_enabled", "is_anomaly_check_nan_enabled", "gradcheck", "gradgradcheck",
     "forward_ad", "functional", "Variable",

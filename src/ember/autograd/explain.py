@@ -9,11 +9,11 @@ from typing import Any
 import numpy as np
 
 from .._version import ZERO_VC
+from ._cuts import cut_of, made_at, record_cuts
 from ._introspect import saved_values
-from ._provenance import made_without_grad
 from .graph import NO_GRAD_VIEW
 
-__all__ = ["explain", "Verdict", "Explanation"]
+__all__ = ["explain", "record_cuts", "Verdict", "Explanation"]
 
 REACHES = "reaches"
 NO_REQUIRES_GRAD = "requires_grad"
@@ -126,7 +126,8 @@ def explain(output: Any, inputs: Any) -> Explanation:
     why: it does not require grad, it was made under no_grad, a detach() / .data / .numpy()
     cut the path, an integer op (argmax, comparison, .long()) has no gradient, it is not a
     leaf (use retain_grad()), or it is not used. Shows the path of node names from the
-    output to the input where one exists.
+    output to the input where one exists. A cut that left nothing in the graph (loss =
+    f(w.detach())) is named with its line when the program ran inside `record_cuts()`.
 
     `inputs` is a tensor, a sequence of tensors, or a dict (or (name, tensor) pairs such as
     model.named_parameters()) naming them."""
@@ -191,7 +192,18 @@ def _no_requires_grad(name: str, t: Any, graph: _Graph) -> Verdict:
 
 
 def _cut_off(name: str, t: Any, output: Any, graph: _Graph) -> Verdict:
-    """Why a tensor that requires grad is not in the output's graph."""
+    """Why a tensor that requires grad is not in the output's graph: a recorded cut names
+    how and where; the graph's own evidence (an alias, an integer tensor) gives the path."""
+    found = _cut_off_in_graph(name, t, output, graph)
+    recorded = _recorded_cut(name, t)
+    if recorded is None:
+        return found
+    recorded.path = found.path
+    return recorded
+
+
+def _cut_off_in_graph(name: str, t: Any, output: Any, graph: _Graph) -> Verdict:
+    """Why a tensor that requires grad is not in the output's graph, from the graph alone."""
     held = list(graph.tensors) + [(output, None)]
     for var, node in held:
         if var is t:
@@ -228,7 +240,8 @@ def _cut_off(name: str, t: Any, output: Any, graph: _Graph) -> Verdict:
         f"{name} is not in the output's graph: it was not used, or its value reached the "
         "output only through a tensor without history (made by .item() or .tolist(), a "
         "Python number, a no_grad block, detach() or an integer op) that the graph does not "
-        "keep."))
+        "keep. Run the program inside `with ember.autograd.record_cuts():` to have the cut "
+        "and its line named."))
 
 
 def _output_without_graph(name: str, output: Any) -> Verdict:
@@ -258,6 +271,31 @@ def _alias(var: Any, t: Any) -> str:
     if var._data.size and t._data.size and np.may_share_memory(var._data, t._data):
         return "an alias of {name} made by .data or .numpy()"
     return ""
+
+
+def made_without_grad(t: Any) -> str | None:
+    """Where `t` was made with grad mode off ("no_grad block at file.py:12"), if a
+    recording saw it."""
+    made = made_at(t)
+    return None if made is None else f"{made[0]} block at {made[1]}"
+
+
+def _recorded_cut(name: str, t: Any) -> Verdict | None:
+    """The verdict for an input whose path a recording saw cut, naming how and where."""
+    cuts = cut_of(t)
+    if not cuts:
+        return None
+    parts = []
+    for how, where in cuts:
+        if how in (".detach()", ".data"):
+            parts.append(f"{name}{how} at {where} shares {name}'s memory but not its history")
+        else:
+            parts.append(f"{name} went through {how} at {where}, whose integer or bool "
+                         "result has no gradient")
+    cause = DETACHED if cuts[0][0] in (".detach()", ".data") else NON_DIFFERENTIABLE
+    return Verdict(name, False, cause, (
+        f"{name} is not in the output's graph: " + "; ".join(parts)
+        + ", so the gradient stops there."))
 
 
 def _shape(t: Any) -> str:

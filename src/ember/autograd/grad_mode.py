@@ -6,8 +6,6 @@ import functools
 import threading
 from typing import Any, Callable
 
-from . import _provenance
-
 __all__ = [
     "no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled",
     "is_inference_mode_enabled",
@@ -66,12 +64,9 @@ class no_grad(_NoParamDecoratorContextManager):
     def __enter__(self) -> None:
         self.prev = state.enabled
         state.enabled = False
-        # Notes what the block makes, so autograd.explain can tell why it has no history.
-        self._block = _provenance.enter_block()
 
     def __exit__(self, *exc: Any) -> None:
         state.enabled = self.prev
-        _provenance.exit_block(self._block)
 
 
 class enable_grad(_NoParamDecoratorContextManager):

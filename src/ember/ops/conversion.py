@@ -7,6 +7,7 @@ from typing import Any
 
 from .. import _dtypes
 from .._tensor import Tensor, check_device, device
+from ..autograd import _cuts
 from ..autograd.grad_mode import state as _mode
 from ._core import attach, node_class, quiet, wrap
 
@@ -54,6 +55,8 @@ def to(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
         return clone(input)
     target = x.dtype if dtype is None else dtype.np
     out = wrap(quiet(x.astype, target))
+    if _cuts.recorder is not None and out._data.dtype.kind != "f":
+        _cuts.note(input, f"a cast to {_dtypes.FROM_NUMPY[out._data.dtype]}")
     if input._rg and _mode.enabled and out._data.dtype.kind == "f":
         attach(ToCopyBackward0, out, (input,), meta=[(x.shape, x.dtype)])
     return out

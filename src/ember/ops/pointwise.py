@@ -15,6 +15,7 @@ from .._dtypes import FROM_NUMPY
 from .._quiet import quiet_off, quiet_on
 from .._tensor import Tensor
 from .._version import ZERO_VC, saved_counter
+from ..autograd import _cuts
 from ..autograd.grad_mode import state as _mode
 from ..autograd.graph import _next_seq, attach_hook
 from ._core import (
@@ -698,6 +699,10 @@ def _compare(np_fn: Callable, doc: str) -> Callable:
         if not isinstance(input, Tensor):
             raise _tensor_other_error(name, input, other)
         a, b, x, y, dt = operands(input, other)
+        if _cuts.recorder is not None:
+            for t in (a, b):
+                if t is not None:
+                    _cuts.note(t, f"a comparison ({name})")
         return wrap(np.asarray(np_fn(x, y)))
 
     op.__doc__ = doc

@@ -19,6 +19,7 @@ import numpy as np
 from .. import return_types
 from .._dtypes import FROM_NUMPY, get_default_dtype
 from .._tensor import Tensor
+from ..autograd import _cuts
 from ..autograd.grad_mode import state as _mode
 from ._core import (
     attach,
@@ -306,6 +307,8 @@ def _arg(name: str, largest: bool) -> Any:
         x = input._data
         if x.dtype.kind == "b":
             raise RuntimeError(f"{name}(): does not support bool input")
+        if _cuts.recorder is not None:
+            _cuts.note(input, f"{name}()")
         if dim is None:
             if not x.size:
                 raise IndexError(f"{name}(): Expected reduction dim to be specified for "

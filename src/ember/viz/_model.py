@@ -203,11 +203,67 @@ def _fold_fan_in(walk: _Walk, min_repeats: int, hidden: set) -> dict:
     return counts
 
 
+# torch's names (after `_saved_`) for the parameters of ember's derivative formulas, where
+# they differ: a loss's x and t are torch's self and target, a view's shape is the input's
+# sizes. Values ember keeps that torch does not (counts, scales it folds in) are not shown.
+_TORCH_NAMES = {
+    "x": "self", "t": "target", "y": "target", "red": "reduction", "w": "weight",
+    "pw": "pos_weight", "dims": "dim", "shape": "self_sym_sizes", "idx": "indices",
+}
+_SAME_NAMES = frozenset({
+    "self", "other", "result", "dim", "keepdim", "alpha", "beta", "index", "indices", "mat1",
+    "mat2", "exponent", "mask", "weight", "threshold", "value", "lambd", "p", "eps",
+    "correction", "repeats", "shifts", "decimals", "padding_idx", "upper", "start", "end",
+    "step", "ord", "vec", "mat", "src", "condition", "reduce", "accumulate", "sizes",
+    "approximate", "min_val", "max_val", "negative_slope", "delta",
+})
+_NODE_NAMES = {
+    "MeanBackward0": {"n": "self_sym_numel"},
+    "GeluBackward0": {"approx": "approximate"},
+    "HardtanhBackward0": {"lo": "min_val", "hi": "max_val"},
+    "LeakyReluBackward0": {"slope": "negative_slope"},
+    "AddcdivBackward0": {"t1": "tensor1", "t2": "tensor2"},
+    "AddcmulBackward0": {"t1": "tensor1", "t2": "tensor2"},
+    "BaddbmmBackward0": {"b1": "batch1", "b2": "batch2"},
+    "AddbmmBackward0": {"b1": "batch1", "b2": "batch2"},
+    "LerpBackward1": {"end": "end", "weight": "weight"},
+    "PowBackward2": {"base": "self"},
+    "CatBackward0": {"ctx[0]": "dim"},
+}
+
+
+def torch_saved_name(node_name: str, name: str) -> str | None:
+    """The attribute torch's node of that name has for a formula parameter (`_saved_self`),
+    or None when torch keeps no such value."""
+    name = _NODE_NAMES.get(node_name, {}).get(name, name)
+    name = _TORCH_NAMES.get(name, name)
+    if name in _SAME_NAMES or name.startswith("self_sym") or name in (
+            "target", "reduction", "pos_weight", "tensor1", "tensor2", "batch1", "batch2"):
+        return f"_saved_{name}"
+    return None
+
+
+def plain(value: Any) -> str:
+    """A saved constant as torch prints its own: Python numbers, tuples and lists of them,
+    and arrays (index tensors) by shape and dtype as saved tensors are shown."""
+    if isinstance(value, np.ndarray):
+        return tensor_text(value)
+    if isinstance(value, np.generic):
+        return repr(value.item())
+    if isinstance(value, (tuple, list)):
+        parts = [plain(v) for v in value]
+        if isinstance(value, tuple):
+            return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
+        return "[" + ", ".join(parts) + "]"
+    return repr(value)
+
+
 def _saved_lines(node: Any, show_saved: bool, show_attrs: bool) -> list[str]:
     values = saved_values(node)
     ctx = getattr(node, "_ctx", ()) or ()
     n_saved = len(values) if isinstance(values, list) else 0
     names = _argument_names(node, n_saved, len(ctx))
+    node_name = _node_name(node)
     lines = []
     if show_saved:
         if values is FREED:
@@ -216,17 +272,16 @@ def _saved_lines(node: Any, show_saved: bool, show_attrs: bool) -> list[str]:
             lines.append("saved: packed by hooks")
         else:
             for k, (value, _, is_output) in enumerate(values):
-                if value is None:
+                name = "_saved_result" if is_output else torch_saved_name(node_name, names[k])
+                if value is None or name is None:
                     continue
-                name = "result" if is_output else names[k]
-                if isinstance(value, np.ndarray):
-                    lines.append(f"{name}: {tensor_text(value)}")
-                else:
-                    lines.append(f"{name}: {_short(value)}")
+                lines.append(f"{name}: {_short(value)}")
     if show_attrs and ctx:
         off = len(names) - len(ctx)
         for k, c in enumerate(ctx):
-            lines.append(f"{names[off + k] if off >= 0 else f'ctx[{k}]'}: {_short(c)}")
+            name = torch_saved_name(node_name, names[off + k] if off >= 0 else f"ctx[{k}]")
+            if name is not None:
+                lines.append(f"{name}: {_short(c)}")
     return lines
 
 
@@ -242,7 +297,7 @@ def _argument_names(node: Any, n_saved: int, n_ctx: int) -> list[str]:
 
 
 def _short(value: Any, limit: int = 40) -> str:
-    text = repr(value)
+    text = plain(value)
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
@@ -284,11 +339,20 @@ def build(outputs: tuple, params: Any = None, show_saved: bool = False,
 
     pic = Picture()
     single = {}  # a run of one node type: that node, labelled with its count
+    exits = set(redirect.values())  # where each folded run continues: not its own inputs
     for reps, members in blocks:
-        if len(members) == 1:
+        if not all(visible[m] for m in members):
+            continue
+        inputs = _private_inputs(members, kept, walk.consumers, exits)
+        if len(members) == 1 and not inputs:
             single[members[0]] = reps
-        elif all(visible[m] for m in members):
-            pic.blocks.append((f"×{reps}", [f"n{m}" for m in members]))
+            continue
+        # Each repetition takes inputs of its own: the frame holds them with the block, so
+        # that what repeats is all inside it.
+        ids = [f"n{m}" for m in members + inputs]
+        ids += [f"t{m}" for m in members + inputs if getattr(objs[m], "variable", None)
+                is not None]
+        pic.blocks.append((f"×{reps}", ids))
 
     non_leaf_names: dict[tuple[int, int], list[str]] = {}
     by_id = _param_tensors(params)
@@ -329,6 +393,23 @@ def build(outputs: tuple, params: Any = None, show_saved: bool = False,
     return pic
 
 
+def _private_inputs(members: list[int], kept: list, consumers: list, exits: set) -> list[int]:
+    """The nodes that only a block's members consume, directly or through each other: the
+    inputs that each repetition of the block computes for itself (not the history before
+    the run, where it `exits`)."""
+    inside = set(members)
+    out: list[int] = []
+    stack = [j for m in members for j, _ in kept[m]]
+    while stack:
+        j = stack.pop()
+        if j in inside or j in exits or consumers[j] != 1:
+            continue
+        inside.add(j)
+        out.append(j)
+        stack.extend(k for k, _ in kept[j])
+    return out
+
+
 def _param_tensors(params: Any) -> dict[int, Any]:
     if params is None:
         return {}
@@ -344,6 +425,7 @@ def _constants(pic: Picture, objs: list, visible: list, by_id: dict, names: dict
     if not consts:
         return
     by_vc = {id(t._vc): t for t in consts if t._vc is not ZERO_VC}
+    labels = [t for t in consts if t._data.dtype.kind in "biu"]
     drawn: dict[int, str] = {}
     for i, node in enumerate(objs):
         if not visible[i]:
@@ -351,9 +433,16 @@ def _constants(pic: Picture, objs: list, visible: list, by_id: dict, names: dict
         values = saved_values(node)
         if not isinstance(values, list):
             continue
-        for _, tensor, _ in values:
-            t = tensor if any(tensor is c for c in consts) else \
-                by_vc.get(id(getattr(tensor, "_vc", None)))
+        held = [tensor if any(tensor is c for c in consts) else
+                by_vc.get(id(getattr(tensor, "_vc", None))) for _, tensor, _ in values]
+        # A class-index target is kept as an index array of its own (converted for NumPy's
+        # indexing): it is the named integer tensor with the same values.
+        arrays = [v for v in getattr(node, "_ctx", ()) or () if isinstance(v, np.ndarray)]
+        arrays += [v for v, tensor, _ in values if tensor is None and isinstance(v, np.ndarray)]
+        held += [next((c for c in labels if c._data.shape == a.shape
+                       and np.array_equal(c._data, a)), None) for a in arrays
+                 if a.dtype.kind in "biu"] if labels else []
+        for t in held:
             if t is None:
                 continue
             if id(t) not in drawn:
