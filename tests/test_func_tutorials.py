@@ -320,6 +320,8 @@ def test_gradients_of_vmapped_nn_ops():
     both(program)
 
 
+# torch.func.linearize traces with torch.fx, which warns about its own graph module.
+@pytest.mark.filterwarnings("ignore:Attempted to insert a get_attr Node:UserWarning")
 def test_transform_options():
     def program(lib, func, nn, F):
         x, y = X(lib, 3), X(lib, 3) + 1
