@@ -1236,9 +1236,10 @@ EluBackward0 = node_class(
     "EluBackward0",
     # where(x < 0, x, 0) gives the value at 0 and no second derivative there, as torch's
     # elu_double_backward masks x < 0.
+    # x <= 0 picks the exponential branch, as torch's, so that NaN takes the linear one.
     lambda m, g, x, alpha, scale, input_scale: m.where(
-        x > 0, g * scale,
-        g * input_scale * (alpha * scale) * m.exp(m.where(x < 0, x, 0.0) * input_scale)))
+        x <= 0, g * input_scale * (alpha * scale) * m.exp(m.where(x < 0, x, 0.0) * input_scale),
+        g * scale))
 
 
 _min_first = first_on_ties(np.minimum)
@@ -1249,7 +1250,7 @@ _min_first = first_on_ties(np.minimum)
 EluBackward1 = node_class(
     "EluBackward1",
     lambda m, g, r, alpha, scale, input_scale: m.where(
-        r > 0, g * scale, g * ((m.where(r < 0, r, 0.0) + alpha * scale) * input_scale)))
+        r <= 0, g * ((m.where(r < 0, r, 0.0) + alpha * scale) * input_scale), g * scale))
 
 
 def _elu(x: np.ndarray, alpha: float, scale: float, input_scale: float) -> np.ndarray:

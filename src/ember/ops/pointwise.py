@@ -374,8 +374,8 @@ def _div_rounded(a: Any, b: Any, x: Any, y: Any, dt: np.dtype, mode: str) -> Ten
                          f"but found '{mode}'")
     with np.errstate(divide="ignore", invalid="ignore"):
         if dt.kind == "f":
-            q = np.true_divide(x, y)
-            r = np.floor(q) if mode == "floor" else np.trunc(q)
+            # NumPy's float floor_divide is torch's div_floor (see floor_divide).
+            r = np.floor_divide(x, y) if mode == "floor" else np.trunc(np.true_divide(x, y))
         else:
             if np.any(np.asarray(y) == 0):
                 raise RuntimeError("ZeroDivisionError")
