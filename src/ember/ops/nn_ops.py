@@ -2051,18 +2051,24 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
         reduction = legacy_reduction(size_average, reduce)
     red = reduction_enum(reduction)
     x, t = input._data, target._data
-    if t.dtype.kind not in "iu":
-        raise RuntimeError(f"expected scalar type Long but found {target.dtype._legacy}")
     if x.ndim < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {x.ndim})")
+    if x.ndim >= 2 and t.shape[:1] != x.shape[:1]:
+        raise ValueError(f"Expected input batch_size ({x.shape[0]}) to match target batch_size "
+                         f"({t.shape[0]}).")
+    if weight is not None and weight._rg and _mode.enabled:
+        # torch's kernel has no derivative for weight and refuses one that needs it, before
+        # it looks at the target.
+        kernel = "nll_loss_forward" if x.ndim <= 2 else "nll_loss2d_forward"
+        raise RuntimeError(f"The function '{kernel}' is not differentiable with respect to "
+                           "argument 'weight'. This input cannot have requires_grad True.")
+    if t.dtype.kind not in "iu":
+        raise RuntimeError(f"expected scalar type Long but found {target.dtype._legacy}")
     if x.ndim == 1:
         if t.ndim != 0:
             raise RuntimeError("1D target tensor expected, multi-target not supported")
     elif x.ndim == 2 and t.ndim != 1:
         raise RuntimeError("1D target tensor expected, multi-target not supported")
-    if x.ndim >= 2 and t.shape[:1] != x.shape[:1]:
-        raise ValueError(f"Expected input batch_size ({x.shape[0]}) to match target batch_size "
-                         f"({t.shape[0]}).")
     if x.ndim == 3 or x.ndim > 4:
         # As torch: through the 2-D loss on a (N, C, 1, rest) view, its result viewed back.
         out_size = (x.shape[0],) + x.shape[2:]
