@@ -435,7 +435,8 @@ _UNARY_VECTOR_BYTES = 64
 
 def _hyperbolic(x: np.ndarray, np_fn, libm_fn) -> np.ndarray:
     with np.errstate(over="ignore", invalid="ignore"):
-        r = np_fn(x)
+        # float32 through float64: NumPy's float32 cosh misses the nearest float often.
+        r = np_fn(x.astype(_f64)).astype(_f32) if x.dtype == _f32 else np_fn(x)
         if x.dtype not in (_f32, _f64) or x.size == 0:
             return r
         idx, _, nv = _block_starts(x.size, _UNARY_VECTOR_BYTES // x.dtype.itemsize)

@@ -25,6 +25,7 @@ from ._core import (
     operands,
     wrap,
 )
+from ._math import in_double
 from .conversion import to
 from .pointwise import _meta, _tensor_other_error, pow
 
@@ -80,14 +81,15 @@ def _typed(dt: np.dtype, value: float) -> Any:
     return dt.type(value)
 
 
-expm1 = _unary("Expm1Backward0", "expm1", np.expm1, lambda m, g, result: g * (result + 1),
-               "result", "Returns a new tensor with the exponential of the elements minus 1.")
+expm1 = _unary("Expm1Backward0", "expm1", in_double(np.expm1),
+               lambda m, g, result: g * (result + 1), "result",
+               "Returns a new tensor with the exponential of the elements minus 1.")
 exp2 = _unary("Exp2Backward0", "exp2", np.exp2, lambda m, g, result: g * (result * _LN2),
               "result", "Computes the base two exponential function of input.")
 log2 = _unary("Log2Backward0", "log2", np.log2, lambda m, g, self: g / (self * _LN2), "input",
               "Returns a new tensor with the logarithm to the base 2 of the elements of input.")
-log10 = _unary("Log10Backward0", "log10", np.log10, lambda m, g, self: g / (self * _LN10),
-               "input",
+log10 = _unary("Log10Backward0", "log10", in_double(np.log10),
+               lambda m, g, self: g / (self * _LN10), "input",
                "Returns a new tensor with the logarithm to the base 10 of the elements of input.")
 
 
@@ -105,7 +107,7 @@ asin = arcsin = _unary(
     "AsinBackward0", "asin", np.arcsin, lambda m, g, self: g * m.rsqrt(1 - self * self),
     "input", "Returns a new tensor with the arcsine of the elements of input.")
 acos = arccos = _unary(
-    "AcosBackward0", "acos", np.arccos, lambda m, g, self: g * -m.rsqrt(1 - self * self),
+    "AcosBackward0", "acos", in_double(np.arccos), lambda m, g, self: g * -m.rsqrt(1 - self * self),
     "input", "Returns a new tensor with the inverse cosine of the elements of input.")
 atan = arctan = _unary(
     "AtanBackward0", "atan", np.arctan, lambda m, g, self: g / (self * self + 1), "input",
