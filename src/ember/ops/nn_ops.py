@@ -133,9 +133,12 @@ def _scatter_rows(g: Tensor, idx: np.ndarray, n: int) -> Tensor:
 def _tie(result: Tensor, x: Tensor) -> Tensor:
     """Under create_graph, a gradient that torch computes from an op's input (as
     max_pool2d_with_indices_backward takes `self`) requires grad whenever that input does,
-    with a zero derivative towards it."""
-    if x._rg and not result._rg and _mode.enabled:
-        return result + x * 0
+    with a zero derivative towards it (also when the gradient requires grad through the
+    incoming one). A where that always picks the result keeps its values exactly (x * 0
+    would make infinities NaN) and gives x a zero gradient."""
+    if x._rg and _mode.enabled:
+        keep = Tensor._make(np.ones(np.broadcast_shapes(result.shape, x.shape), bool))
+        return pointwise.where(keep, result, x)
     return result
 
 
@@ -147,7 +150,7 @@ def _register_math() -> None:
         "gather_rows": (gather_rows_np, _gather_rows),
         "scatter_rows": (scatter_rows_np, _scatter_rows),
         "const": (lambda a: a, lambda a: Tensor._make(np.asarray(a))),
-        "tanh": (np.tanh, pointwise.tanh),
+        "tanh": (_math.tanh, pointwise.tanh),
         "tie": (lambda r, x: r, _tie),
         "pixel_shuffle": (lambda x, r: _pixel_shuffle_np(x, r),
                           lambda x, r: pixel_shuffle(x, r)),
@@ -1070,7 +1073,7 @@ def _gelu_np(x: np.ndarray, approximate: str) -> np.ndarray:
     t = x.dtype.type
     if approximate == "tanh":
         inner = t(_SQRT2_PI) * (x + t(_KAPPA) * x * x * x)
-        return t(0.5) * x * (t(1) + np.tanh(inner))
+        return t(0.5) * x * (t(1) + _math.tanh(inner))
     return (x * t(0.5) * (t(1) + _erf(x * t(_SQRT1_2)).astype(x.dtype))).astype(x.dtype)
 
 
@@ -1079,7 +1082,7 @@ def _gelu_grad_np(g: np.ndarray, x: np.ndarray, approximate: str) -> np.ndarray:
     if approximate == "tanh":
         x2 = x * x
         inner = t(_SQRT2_PI) * (x + t(_KAPPA) * x2 * x)
-        th = np.tanh(inner)
+        th = _math.tanh(inner)
         left = t(0.5) * x
         right = t(1) + th
         d_inner = t(_SQRT2_PI) * (t(1) + t(3 * _KAPPA) * x2)
@@ -1095,7 +1098,7 @@ def _gelu_grad2_np(x: np.ndarray, approximate: str) -> np.ndarray:
     if approximate == "tanh":
         x2 = x * x
         inner = t(_SQRT2_PI) * (x + t(_KAPPA) * x2 * x)
-        th = np.tanh(inner)
+        th = _math.tanh(inner)
         sech2 = t(1) - th * th
         d_inner = t(_SQRT2_PI) * (t(1) + t(3 * _KAPPA) * x2)
         dd_inner = t(_SQRT2_PI * 6 * _KAPPA) * x
@@ -1178,7 +1181,7 @@ def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """Applies the Mish function, x * tanh(softplus(x)), element-wise."""
     if inplace:
         return _copy_in_place(mish, input)
-    return _unary_node("mish", lambda x: x * np.tanh(
+    return _unary_node("mish", lambda x: x * _math.tanh(
         np.where(x > 20, x, np.log1p(np.exp(np.minimum(x, 20))))), MishBackward0, input)
 
 
@@ -1485,7 +1488,8 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
 
 HardswishBackward0 = node_class(
     "HardswishBackward0",
-    lambda m, g, x: m.where(x < -3.0, 0.0, m.where(x <= 3.0, g * (x / 3.0 + 0.5), g)))
+    # torch's kernel: 0 up to -3 included, the slope x / 3 + 1/2 strictly inside, 1 from 3 on.
+    lambda m, g, x: m.where(x <= -3.0, 0.0, m.where(x < 3.0, g * (x / 3.0 + 0.5), g)))
 
 
 def _hardswish(x: np.ndarray) -> np.ndarray:
@@ -1567,8 +1571,12 @@ PreluKernelBackwardBackward0 = node_class("PreluKernelBackwardBackward0", lambda
 
 
 def _prelu_input_grad(m: Any, g: Any, x: Any, w: Any) -> Any:
-    r = m.where(x > 0, g, g * w)
-    if isinstance(r, Tensor) and x._rg and _mode.enabled:
+    if not isinstance(g, Tensor):
+        return m.where(x > 0, g, g * w)
+    # torch's gradient takes x > 0 as the positive side, its double backward x >= 0: at 0
+    # the value is g * w, its derivatives those of g.
+    r = m.where(x >= 0, g, g * w) + m.where(x == 0, (g * w - g).detach(), 0.0)
+    if x._rg and _mode.enabled:
         out = wrap(r._data)
         attach(PreluKernelBackwardBackward0, out, (r, x))
         return out
@@ -1579,7 +1587,7 @@ PreluKernelBackward0 = node_class(
     "PreluKernelBackward0",
     _prelu_input_grad,
     # Broadcast like the output; the engine sums it down to the weight's view.
-    lambda m, g, x, w: m.where(x > 0, 0.0, g * x),
+    lambda m, g, x, w: m.where((x >= 0) if isinstance(g, Tensor) else (x > 0), 0.0, g * x),
 )
 
 
