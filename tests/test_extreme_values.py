@@ -153,3 +153,35 @@ def test_float32_rounding(name):
     e = getattr(ember, name)(ember.tensor(x)).numpy()
     t = getattr(torch, name)(torch.from_numpy(x)).numpy()
     assert np.mean(e != t) < 0.04
+
+
+@pytest.mark.parametrize("name", ["logsigmoid", "mish", "softplus", "silu"])
+def test_zero_dim_activations(name):
+    # SLEEF's replay once failed on 0-d arrays with a NumPy error. (softplus's scalar path
+    # is glibc's log1pf, which can be a bit off the nearest float: compared within 1 ulp.)
+    for v in [1.5, -3.0, 0.3, 20.0]:
+        e = getattr(ember.nn.functional, name)(ember.tensor(v))
+        t = getattr(torch.nn.functional, name)(torch.tensor(v))
+        assert e.shape == ()
+        np.testing.assert_array_max_ulp(e.numpy(), t.numpy(), maxulp=0 if name != "softplus"
+                                        else 1)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [1, 5, 33, 100, 1000])
+def test_silu_rounding(n, dtype):
+    # SLEEF's exp on whole blocks of two vectors, the C library's on the tail.
+    x = (np.random.default_rng(n).standard_normal(n) * 3).astype(dtype)
+    e = ember.nn.functional.silu(ember.tensor(x)).numpy()
+    t = torch.nn.functional.silu(torch.from_numpy(x)).numpy()
+    np.testing.assert_array_equal(e, t)
+
+
+def test_mish_float32_rounding():
+    # torch's kernel is x * tanh(log1p(exp(x))) with SLEEF's exp and log1p, no threshold.
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.standard_normal(2000) * 3, rng.uniform(5, 30, 500)])
+    x = x.astype(np.float32)
+    e = ember.nn.functional.mish(ember.tensor(x)).numpy()
+    t = torch.nn.functional.mish(torch.from_numpy(x)).numpy()
+    assert np.mean(e != t) < 0.01

@@ -44,7 +44,7 @@ def _two_sum(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _fma32(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
     """float32 a*b + c, rounded once."""
-    s = np.multiply(a, b, dtype=_f64)
+    s = np.asarray(np.multiply(a, b, dtype=_f64))  # an array even for 0-d operands
     s += c
     r = s.astype(_f32)
     # s is the float64 nearest to the exact sum (the product is exact); rounding it again to
@@ -53,7 +53,7 @@ def _fma32(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
     bits = s.view(_u64)
     risky = ((bits & 0x1FFFFFFF) == 0x10000000) | ((bits & 0x7FF0000000000000) < _TINY32)
     if risky.any():
-        i = np.nonzero(risky & (s != 0))
+        i = risky & (s != 0)  # a mask, not nonzero(), which 0-d arrays refuse
         a, b, c = np.broadcast_arrays(a, b, c)
         r[i] = _fma32_ties(a[i], b[i], c[i])
     return r
@@ -463,3 +463,15 @@ def sinh(x: np.ndarray) -> np.ndarray:
 def cosh(x: np.ndarray) -> np.ndarray:
     """torch's cosh on a contiguous array, as sinh above."""
     return _hyperbolic(x, np.cosh, math.cosh)
+
+
+def split_by_vector(x: np.ndarray, vector_fn, tail_fn) -> np.ndarray:
+    """An elementwise kernel as torch runs it on a contiguous array: vector_fn (SLEEF) on the
+    whole blocks of two AVX-512 vectors, tail_fn (the C library) on the elements after."""
+    flat = x.reshape(-1)
+    _, _, nv = _block_starts(flat.size, _UNARY_VECTOR_BYTES // x.dtype.itemsize)
+    if nv == flat.size:
+        return vector_fn(flat).reshape(x.shape)
+    if nv == 0:
+        return tail_fn(flat).reshape(x.shape)
+    return np.concatenate([vector_fn(flat[:nv]), tail_fn(flat[nv:])]).reshape(x.shape)

@@ -1156,12 +1156,35 @@ def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """Applies the Sigmoid Linear Unit (SiLU) function, x * sigmoid(x), element-wise."""
     if inplace:
         return _copy_in_place(silu, input)
-    return _unary_node("silu", lambda x: x / (x.dtype.type(1) + np.exp(-x)), SiluBackward0,
-                       input)
+    return _unary_node("silu", _silu_np, SiluBackward0, input)
+
+
+def _silu_np(x: np.ndarray) -> np.ndarray:
+    # torch's kernel: x / (1 + exp(-x)), its exp SLEEF's on whole vectors and the C library's
+    # (correctly rounded in float32) on the tail.
+    one = x.dtype.type(1)
+    if x.dtype == np.float32:
+        return _sleef.split_by_vector(x, lambda v: v / (one + _sleef.expf(-v)),
+                                      lambda v: v / (one + _math.exp(-v)))
+    if x.dtype == np.float64:
+        return _sleef.split_by_vector(x, lambda v: v / (one + _sleef.exp(-v)),
+                                      lambda v: v / (one + np.exp(-v)))
+    return x / (one + np.exp(-x))
 
 
 def _softplus_np(x: np.ndarray) -> np.ndarray:
     return np.log1p(np.exp(x))
+
+
+def _softplus_log1p_exp(bx: np.ndarray) -> np.ndarray:
+    # torch's kernel: SLEEF's exp and log1p on whole vectors, the C library's on the tail.
+    if bx.dtype == np.float32:
+        return _sleef.split_by_vector(bx, lambda v: _sleef.log1pf(_sleef.expf(v)),
+                                      lambda v: _math.log1p(_math.exp(v)))
+    if bx.dtype == np.float64:
+        return _sleef.split_by_vector(bx, lambda v: _sleef.log1p(_sleef.exp(v)),
+                                      lambda v: np.log1p(np.exp(v)))
+    return np.log1p(np.exp(bx))
 
 
 def _mish_grad(m: Any, g: Any, x: Any) -> Any:
@@ -1181,8 +1204,17 @@ def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """Applies the Mish function, x * tanh(softplus(x)), element-wise."""
     if inplace:
         return _copy_in_place(mish, input)
-    return _unary_node("mish", lambda x: x * _math.tanh(
-        np.where(x > 20, x, np.log1p(np.exp(np.minimum(x, 20))))), MishBackward0, input)
+    return _unary_node("mish", _mish_np, MishBackward0, input)
+
+
+def _mish_np(x: np.ndarray) -> np.ndarray:
+    # torch's kernel: x * tanh(log1p(exp(x))), no threshold; in float32 (and half types)
+    # with SLEEF's exp and log1p.
+    flat = x.reshape(-1)  # SLEEF's replay works on 1-d arrays
+    if x.dtype == np.float64:
+        return (flat * np.tanh(np.log1p(np.exp(flat)))).reshape(x.shape)
+    xf = flat.astype(np.float32, copy=False)
+    return (xf * _math.tanh(_sleef.log1pf(_sleef.expf(xf)))).astype(x.dtype).reshape(x.shape)
 
 
 def _softplus_grad_np(g: np.ndarray, x: np.ndarray, beta: float, threshold: float
@@ -1231,7 +1263,7 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
     def fwd(x: np.ndarray, beta: float, threshold: float) -> np.ndarray:
         t = x.dtype.type
         bx = x * t(beta)
-        return np.where(bx > t(threshold), x, np.log1p(np.exp(bx)) / t(beta))
+        return np.where(bx > t(threshold), x, _softplus_log1p_exp(bx) / t(beta))
     return _unary_node("softplus", fwd, SoftplusBackward0, input, beta, threshold)
 
 
