@@ -330,6 +330,7 @@ def _fill_graph_math() -> None:
     pm = pointwise_math
     g.rsqrt, g.sinh, g.cosh, g.erfinv = pm.rsqrt, pm.sinh, pm.cosh, pm.erfinv
     g.floor, g.trunc, g.isfinite, g.xlogy = pm.floor, pm.trunc, pm.isfinite, pm.xlogy
+    g.div_floor = lambda a, b: pointwise.div(a, b, rounding_mode="floor")
     g.cumsum, g.cumprod = reduction_math.cumsum, reduction_math.cumprod
     g.log_sigmoid = _log_sigmoid
     g.digamma, g.polygamma = pointwise_special.digamma, pointwise_special.polygamma

@@ -17,9 +17,13 @@ round-to-odd addition, which rounds the three-term sum correctly.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-__all__ = ["expf", "log1pf", "exp", "log1p"]
+from ._ranges import _block_starts
+
+__all__ = ["expf", "log1pf", "exp", "log1p", "sinh", "cosh"]
 
 _f32 = np.float32
 _f64 = np.float64
@@ -40,7 +44,7 @@ def _two_sum(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _fma32(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
     """float32 a*b + c, rounded once."""
-    s = np.multiply(a, b, dtype=_f64)
+    s = np.asarray(np.multiply(a, b, dtype=_f64))  # an array even for 0-d operands
     s += c
     r = s.astype(_f32)
     # s is the float64 nearest to the exact sum (the product is exact); rounding it again to
@@ -49,7 +53,7 @@ def _fma32(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
     bits = s.view(_u64)
     risky = ((bits & 0x1FFFFFFF) == 0x10000000) | ((bits & 0x7FF0000000000000) < _TINY32)
     if risky.any():
-        i = np.nonzero(risky & (s != 0))
+        i = risky & (s != 0)  # a mask, not nonzero(), which 0-d arrays refuse
         a, b, c = np.broadcast_arrays(a, b, c)
         r[i] = _fma32_ties(a[i], b[i], c[i])
     return r
@@ -419,3 +423,55 @@ def log1p(d) -> np.ndarray:
         r = np.where(d < -1, np.nan, r)
         r = np.where(d == -1, -np.inf, r)
         return np.where((d == 0) & np.signbit(d), -0.0, r)
+
+
+# ---------------------------------------------------------------------------------------------
+# sinh and cosh: SLEEF's range.
+
+# torch's unary kernels run at the AVX-512 width: blocks of two 64-byte vectors go to SLEEF,
+# the elements after the last whole block to the C library.
+_UNARY_VECTOR_BYTES = 64
+
+
+def _hyperbolic(x: np.ndarray, np_fn, libm_fn) -> np.ndarray:
+    with np.errstate(over="ignore", invalid="ignore"):
+        # float32 through float64: NumPy's float32 cosh misses the nearest float often.
+        r = np_fn(x.astype(_f64)).astype(_f32) if x.dtype == _f32 else np_fn(x)
+        if x.dtype not in (_f32, _f64) or x.size == 0:
+            return r
+        idx, _, nv = _block_starts(x.size, _UNARY_VECTOR_BYTES // x.dtype.itemsize)
+        if x.dtype == _f64 and nv < x.size:
+            # The tail is the C library's, which NumPy's float64 sinh/cosh miss by a bit.
+            flat = r.reshape(-1).copy()
+            flat[nv:] = [libm_fn(v) if abs(v) < 710.5 else np_fn(v)
+                         for v in x.reshape(-1)[nv:].tolist()]
+            r = flat.reshape(x.shape)
+        # SLEEF's sinh/cosh take exp(|x|) whole, so they overflow to inf where exp(|x|) does,
+        # up to ln 2 before the C library's (sinh(89.) is finite in float32, SLEEF's inf).
+        over = np.isinf(np.exp(np.abs(x))) & np.isfinite(r) & (idx < nv).reshape(x.shape)
+    if over.any():
+        r = np.where(over, np.copysign(x.dtype.type(np.inf), r), r)
+    return r
+
+
+def sinh(x: np.ndarray) -> np.ndarray:
+    """torch's sinh on a contiguous array: NumPy's values, with SLEEF's overflow to inf on
+    the vectorized elements (values in range may differ from SLEEF's in the last bit)."""
+    return _hyperbolic(x, np.sinh, math.sinh)
+
+
+def cosh(x: np.ndarray) -> np.ndarray:
+    """torch's cosh on a contiguous array, as sinh above."""
+    return _hyperbolic(x, np.cosh, math.cosh)
+
+
+def split_by_vector(x: np.ndarray, vector_fn, tail_fn) -> np.ndarray:
+    """An elementwise kernel as torch runs it on a contiguous array: vector_fn (SLEEF) on the
+    whole blocks of two AVX-512 vectors, tail_fn (the C library) on the elements after."""
+    flat = x.reshape(-1)
+    _, _, nv = _block_starts(flat.size, _UNARY_VECTOR_BYTES // x.dtype.itemsize)
+    if nv == flat.size:
+        return vector_fn(flat).reshape(x.shape)
+    if nv == 0:
+        return tail_fn(flat).reshape(x.shape)
+    return np.concatenate([vector_fn(flat[:nv]), tail_fn(flat[nv:])]).reshape(x.shape)

@@ -145,9 +145,12 @@ def _scatter_rows(g: Tensor, idx: np.ndarray, n: int) -> Tensor:
 def _tie(result: Tensor, x: Tensor) -> Tensor:
     """Under create_graph, a gradient that torch computes from an op's input (as
     max_pool2d_with_indices_backward takes `self`) requires grad whenever that input does,
-    with a zero derivative towards it."""
-    if x._rg and not result._rg and _mode.enabled:
-        return result + x * 0
+    with a zero derivative towards it (also when the gradient requires grad through the
+    incoming one). A where that always picks the result keeps its values exactly (x * 0
+    would make infinities NaN) and gives x a zero gradient."""
+    if x._rg and _mode.enabled:
+        keep = Tensor._make(np.ones(np.broadcast_shapes(result.shape, x.shape), bool))
+        return pointwise.where(keep, result, x)
     return result
 
 
@@ -159,7 +162,7 @@ def _register_math() -> None:
         "gather_rows": (gather_rows_np, _gather_rows),
         "scatter_rows": (scatter_rows_np, _scatter_rows),
         "const": (lambda a: a, lambda a: Tensor._make(np.asarray(a))),
-        "tanh": (np.tanh, pointwise.tanh),
+        "tanh": (_math.tanh, pointwise.tanh),
         "tie": (lambda r, x: r, _tie),
         "pixel_shuffle": (lambda x, r: _pixel_shuffle_np(x, r),
                           lambda x, r: pixel_shuffle(x, r)),
@@ -1173,7 +1176,7 @@ def _gelu_np(x: np.ndarray, approximate: str) -> np.ndarray:
     t = x.dtype.type
     if approximate == "tanh":
         inner = t(_SQRT2_PI) * (x + t(_KAPPA) * x * x * x)
-        return t(0.5) * x * (t(1) + np.tanh(inner))
+        return t(0.5) * x * (t(1) + _math.tanh(inner))
     return (x * t(0.5) * (t(1) + _erf(x * t(_SQRT1_2)).astype(x.dtype))).astype(x.dtype)
 
 
@@ -1182,7 +1185,7 @@ def _gelu_grad_np(g: np.ndarray, x: np.ndarray, approximate: str) -> np.ndarray:
     if approximate == "tanh":
         x2 = x * x
         inner = t(_SQRT2_PI) * (x + t(_KAPPA) * x2 * x)
-        th = np.tanh(inner)
+        th = _math.tanh(inner)
         left = t(0.5) * x
         right = t(1) + th
         d_inner = t(_SQRT2_PI) * (t(1) + t(3 * _KAPPA) * x2)
@@ -1198,7 +1201,7 @@ def _gelu_grad2_np(x: np.ndarray, approximate: str) -> np.ndarray:
     if approximate == "tanh":
         x2 = x * x
         inner = t(_SQRT2_PI) * (x + t(_KAPPA) * x2 * x)
-        th = np.tanh(inner)
+        th = _math.tanh(inner)
         sech2 = t(1) - th * th
         d_inner = t(_SQRT2_PI) * (t(1) + t(3 * _KAPPA) * x2)
         dd_inner = t(_SQRT2_PI * 6 * _KAPPA) * x
@@ -1251,8 +1254,31 @@ def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """Applies the Sigmoid Linear Unit (SiLU) function, x * sigmoid(x), element-wise."""
     if inplace:
         return _copy_in_place(silu, input)
-    return _unary_node("silu", lambda x: x / (x.dtype.type(1) + np.exp(-x)), SiluBackward0,
-                       input)
+    return _unary_node("silu", _silu_np, SiluBackward0, input)
+
+
+def _silu_np(x: np.ndarray) -> np.ndarray:
+    # torch's kernel: x / (1 + exp(-x)), its exp SLEEF's on whole vectors and the C library's
+    # (correctly rounded in float32) on the tail.
+    one = x.dtype.type(1)
+    if x.dtype == np.float32:
+        return _sleef.split_by_vector(x, lambda v: v / (one + _sleef.expf(-v)),
+                                      lambda v: v / (one + _math.exp(-v)))
+    if x.dtype == np.float64:
+        return _sleef.split_by_vector(x, lambda v: v / (one + _sleef.exp(-v)),
+                                      lambda v: v / (one + np.exp(-v)))
+    return x / (one + np.exp(-x))
+
+
+def _softplus_log1p_exp(bx: np.ndarray) -> np.ndarray:
+    # torch's kernel: SLEEF's exp and log1p on whole vectors, the C library's on the tail.
+    if bx.dtype == np.float32:
+        return _sleef.split_by_vector(bx, lambda v: _sleef.log1pf(_sleef.expf(v)),
+                                      lambda v: _math.log1p(_math.exp(v)))
+    if bx.dtype == np.float64:
+        return _sleef.split_by_vector(bx, lambda v: _sleef.log1p(_sleef.exp(v)),
+                                      lambda v: np.log1p(np.exp(v)))
+    return np.log1p(np.exp(bx))
 
 
 def _mish_grad(m: Any, g: Any, x: Any) -> Any:
@@ -1272,8 +1298,17 @@ def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """Applies the Mish function, x * tanh(softplus(x)), element-wise."""
     if inplace:
         return _copy_in_place(mish, input)
-    return _unary_node("mish", lambda x: x * np.tanh(
-        np.where(x > 20, x, np.log1p(np.exp(np.minimum(x, 20))))), MishBackward0, input)
+    return _unary_node("mish", _mish_np, MishBackward0, input)
+
+
+def _mish_np(x: np.ndarray) -> np.ndarray:
+    # torch's kernel: x * tanh(log1p(exp(x))), no threshold; in float32 (and half types)
+    # with SLEEF's exp and log1p.
+    flat = x.reshape(-1)  # SLEEF's replay works on 1-d arrays
+    if x.dtype == np.float64:
+        return (flat * np.tanh(np.log1p(np.exp(flat)))).reshape(x.shape)
+    xf = flat.astype(np.float32, copy=False)
+    return (xf * _math.tanh(_sleef.log1pf(_sleef.expf(xf)))).astype(x.dtype).reshape(x.shape)
 
 
 def _softplus_grad_np(g: np.ndarray, x: np.ndarray, beta: float, threshold: float
@@ -1322,7 +1357,7 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
     def fwd(x: np.ndarray, beta: float, threshold: float) -> np.ndarray:
         t = x.dtype.type
         bx = x * t(beta)
-        return np.where(bx > t(threshold), x, np.log1p(np.exp(bx)) / t(beta))
+        return np.where(bx > t(threshold), x, _softplus_log1p_exp(bx) / t(beta))
     return _unary_node("softplus", fwd, SoftplusBackward0, input, beta, threshold)
 
 
@@ -1330,9 +1365,10 @@ EluBackward0 = node_class(
     "EluBackward0",
     # where(x < 0, x, 0) gives the value at 0 and no second derivative there, as torch's
     # elu_double_backward masks x < 0.
+    # x <= 0 picks the exponential branch, as torch's, so that NaN takes the linear one.
     lambda m, g, x, alpha, scale, input_scale: m.where(
-        x > 0, g * scale,
-        g * input_scale * (alpha * scale) * m.exp(m.where(x < 0, x, 0.0) * input_scale)))
+        x <= 0, g * input_scale * (alpha * scale) * m.exp(m.where(x < 0, x, 0.0) * input_scale),
+        g * scale))
 
 
 _min_first = first_on_ties(np.minimum)
@@ -1343,7 +1379,7 @@ _min_first = first_on_ties(np.minimum)
 EluBackward1 = node_class(
     "EluBackward1",
     lambda m, g, r, alpha, scale, input_scale: m.where(
-        r > 0, g * scale, g * ((m.where(r < 0, r, 0.0) + alpha * scale) * input_scale)))
+        r <= 0, g * ((m.where(r < 0, r, 0.0) + alpha * scale) * input_scale), g * scale))
 
 
 def _elu(x: np.ndarray, alpha: float, scale: float, input_scale: float) -> np.ndarray:
@@ -1579,7 +1615,8 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
 
 HardswishBackward0 = node_class(
     "HardswishBackward0",
-    lambda m, g, x: m.where(x < -3.0, 0.0, m.where(x <= 3.0, g * (x / 3.0 + 0.5), g)))
+    # torch's kernel: 0 up to -3 included, the slope x / 3 + 1/2 strictly inside, 1 from 3 on.
+    lambda m, g, x: m.where(x <= -3.0, 0.0, m.where(x < 3.0, g * (x / 3.0 + 0.5), g)))
 
 
 def _hardswish(x: np.ndarray) -> np.ndarray:
@@ -1661,8 +1698,12 @@ PreluKernelBackwardBackward0 = node_class("PreluKernelBackwardBackward0", lambda
 
 
 def _prelu_input_grad(m: Any, g: Any, x: Any, w: Any) -> Any:
-    r = m.where(x > 0, g, g * w)
-    if isinstance(r, Tensor) and x._rg and _mode.enabled:
+    if not isinstance(g, Tensor):
+        return m.where(x > 0, g, g * w)
+    # torch's gradient takes x > 0 as the positive side, its double backward x >= 0: at 0
+    # the value is g * w, its derivatives those of g.
+    r = m.where(x >= 0, g, g * w) + m.where(x == 0, (g * w - g).detach(), 0.0)
+    if x._rg and _mode.enabled:
         out = wrap(r._data)
         attach(PreluKernelBackwardBackward0, out, (r, x))
         return out
@@ -1673,7 +1714,7 @@ PreluKernelBackward0 = node_class(
     "PreluKernelBackward0",
     _prelu_input_grad,
     # Broadcast like the output; the engine sums it down to the weight's view.
-    lambda m, g, x, w: m.where(x > 0, 0.0, g * x),
+    lambda m, g, x, w: m.where((x >= 0) if isinstance(g, Tensor) else (x > 0), 0.0, g * x),
 )
 
 
@@ -2201,18 +2242,24 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
         reduction = legacy_reduction(size_average, reduce)
     red = reduction_enum(reduction)
     x, t = input._data, target._data
-    if t.dtype.kind not in "iu":
-        raise RuntimeError(f"expected scalar type Long but found {target.dtype._legacy}")
     if x.ndim < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {x.ndim})")
+    if x.ndim >= 2 and t.shape[:1] != x.shape[:1]:
+        raise ValueError(f"Expected input batch_size ({x.shape[0]}) to match target batch_size "
+                         f"({t.shape[0]}).")
+    if weight is not None and weight._rg and _mode.enabled:
+        # torch's kernel has no derivative for weight and refuses one that needs it, before
+        # it looks at the target.
+        kernel = "nll_loss_forward" if x.ndim <= 2 else "nll_loss2d_forward"
+        raise RuntimeError(f"The function '{kernel}' is not differentiable with respect to "
+                           "argument 'weight'. This input cannot have requires_grad True.")
+    if t.dtype.kind not in "iu":
+        raise RuntimeError(f"expected scalar type Long but found {target.dtype._legacy}")
     if x.ndim == 1:
         if t.ndim != 0:
             raise RuntimeError("1D target tensor expected, multi-target not supported")
     elif x.ndim == 2 and t.ndim != 1:
         raise RuntimeError("1D target tensor expected, multi-target not supported")
-    if x.ndim >= 2 and t.shape[:1] != x.shape[:1]:
-        raise ValueError(f"Expected input batch_size ({x.shape[0]}) to match target batch_size "
-                         f"({t.shape[0]}).")
     if x.ndim == 3 or x.ndim > 4:
         # As torch: through the 2-D loss on a (N, C, 1, rest) view, its result viewed back.
         out_size = (x.shape[0],) + x.shape[2:]

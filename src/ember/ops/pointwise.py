@@ -18,6 +18,7 @@ from .._version import ZERO_VC, saved_counter
 from ..autograd import _cuts
 from ..autograd.grad_mode import state as _mode
 from ..autograd.graph import _next_seq, attach_hook
+from . import _math
 from ._core import (
     _new,
     attach,
@@ -388,8 +389,8 @@ def _div_rounded(a: Any, b: Any, x: Any, y: Any, dt: np.dtype, mode: str) -> Ten
                          f"but found '{mode}'")
     with np.errstate(divide="ignore", invalid="ignore"):
         if dt.kind == "f":
-            q = np.true_divide(x, y)
-            r = np.floor(q) if mode == "floor" else np.trunc(q)
+            # NumPy's float floor_divide is torch's div_floor (see floor_divide).
+            r = np.floor_divide(x, y) if mode == "floor" else np.trunc(np.true_divide(x, y))
         else:
             if np.any(np.asarray(y) == 0):
                 raise RuntimeError("ZeroDivisionError")
@@ -528,7 +529,7 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return one / (one + np.exp(-x))
 
 
-exp = _unary("ExpBackward0", np.exp, lambda m, g, result: g * result, "result", True,
+exp = _unary("ExpBackward0", _math.exp, lambda m, g, result: g * result, "result", True,
              "Returns a new tensor with the exponential of the elements of input.")
 log = _unary("LogBackward0", np.log, lambda m, g, self: g / self, "input", True,
              "Returns a new tensor with the natural logarithm of the elements of input.")
@@ -536,7 +537,7 @@ sin = _unary("SinBackward0", np.sin, lambda m, g, self: g * m.cos(self), "input"
              "Returns a new tensor with the sine of the elements of input.")
 cos = _unary("CosBackward0", np.cos, lambda m, g, self: g * -m.sin(self), "input", True,
              "Returns a new tensor with the cosine of the elements of input.")
-tanh = _unary("TanhBackward0", np.tanh, lambda m, g, result: g * (1 - result * result),
+tanh = _unary("TanhBackward0", _math.tanh, lambda m, g, result: g * (1 - result * result),
               "result", True,
               "Returns a new tensor with the hyperbolic tangent of the elements of input.")
 sigmoid = _unary("SigmoidBackward0", _sigmoid,
@@ -547,7 +548,7 @@ sqrt = _unary("SqrtBackward0", np.sqrt, lambda m, g, result: g / (2 * result), "
 reciprocal = _unary("ReciprocalBackward0", lambda x: 1 / x,
                     lambda m, g, result: g * -(result * result), "result", True,
                     "Returns a new tensor with the reciprocal of the elements of input.")
-log1p = _unary("Log1PBackward0", np.log1p, lambda m, g, self: g / (self + 1), "input", True,
+log1p = _unary("Log1PBackward0", _math.log1p, lambda m, g, self: g / (self + 1), "input", True,
                "Returns a new tensor with the natural logarithm of (1 + input).")
 def _sign(x: np.ndarray) -> np.ndarray:
     if x.dtype.kind == "f":

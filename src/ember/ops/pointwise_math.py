@@ -12,7 +12,7 @@ import numpy as np
 from .._dtypes import FROM_NUMPY, float64, result_type
 from .._tensor import Tensor
 from ..autograd.grad_mode import state as _mode
-from . import _special
+from . import _sleef, _special
 from ._core import (
     attach,
     broadcast_shape,
@@ -26,6 +26,7 @@ from ._core import (
     quiet,
     wrap,
 )
+from ._math import in_double
 from .conversion import to
 from .pointwise import _meta, _tensor_other_error, pow
 
@@ -77,14 +78,15 @@ def _unary(node: str, name: str, np_fn: Callable, formula: Callable, saves: str,
     return op
 
 
-expm1 = _unary("Expm1Backward0", "expm1", np.expm1, lambda m, g, result: g * (result + 1),
-               "result", "Returns a new tensor with the exponential of the elements minus 1.")
+expm1 = _unary("Expm1Backward0", "expm1", in_double(np.expm1),
+               lambda m, g, result: g * (result + 1), "result",
+               "Returns a new tensor with the exponential of the elements minus 1.")
 exp2 = _unary("Exp2Backward0", "exp2", np.exp2, lambda m, g, result: g * (result * _LN2),
               "result", "Computes the base two exponential function of input.")
 log2 = _unary("Log2Backward0", "log2", np.log2, lambda m, g, self: g / (self * _LN2), "input",
               "Returns a new tensor with the logarithm to the base 2 of the elements of input.")
-log10 = _unary("Log10Backward0", "log10", np.log10, lambda m, g, self: g / (self * _LN10),
-               "input",
+log10 = _unary("Log10Backward0", "log10", in_double(np.log10),
+               lambda m, g, self: g / (self * _LN10), "input",
                "Returns a new tensor with the logarithm to the base 10 of the elements of input.")
 
 
@@ -102,14 +104,14 @@ asin = arcsin = _unary(
     "AsinBackward0", "asin", np.arcsin, lambda m, g, self: g * m.rsqrt(1 - self * self),
     "input", "Returns a new tensor with the arcsine of the elements of input.")
 acos = arccos = _unary(
-    "AcosBackward0", "acos", np.arccos, lambda m, g, self: g * -m.rsqrt(1 - self * self),
+    "AcosBackward0", "acos", in_double(np.arccos), lambda m, g, self: g * -m.rsqrt(1 - self * self),
     "input", "Returns a new tensor with the inverse cosine of the elements of input.")
 atan = arctan = _unary(
     "AtanBackward0", "atan", np.arctan, lambda m, g, self: g / (self * self + 1), "input",
     "Returns a new tensor with the arctangent of the elements of input.")
-sinh = _unary("SinhBackward0", "sinh", np.sinh, lambda m, g, self: g * m.cosh(self), "input",
+sinh = _unary("SinhBackward0", "sinh", _sleef.sinh, lambda m, g, self: g * m.cosh(self), "input",
               "Returns a new tensor with the hyperbolic sine of the elements of input.")
-cosh = _unary("CoshBackward0", "cosh", np.cosh, lambda m, g, self: g * m.sinh(self), "input",
+cosh = _unary("CoshBackward0", "cosh", _sleef.cosh, lambda m, g, self: g * m.sinh(self), "input",
               "Returns a new tensor with the hyperbolic cosine of the elements of input.")
 asinh = arcsinh = _unary(
     "AsinhBackward0", "asinh", np.arcsinh, lambda m, g, self: g * m.rsqrt(self * self + 1),
@@ -423,7 +425,8 @@ RemainderBackward0 = node_class("RemainderBackward0", lambda m, g: g)
 RemainderBackward1 = node_class(
     "RemainderBackward1",
     lambda m, g, self, other: g,
-    lambda m, g, self, other: -g * m.floor(self / other),
+    # torch's self.div(other, rounding_mode='floor'), not floor(self / other).
+    lambda m, g, self, other: -g * m.div_floor(self, other),
 )
 FmodBackward0 = node_class("FmodBackward0", lambda m, g: g)
 FmodBackward1 = node_class(
@@ -515,8 +518,9 @@ def floor_divide(input: Any, other: Any, *, out: Any = None) -> Tensor:
     _int_division("div_floor", y, dt)
     with np.errstate(all="ignore"):
         if dt.kind == "f":
-            # torch floors the true quotient, then corrects it by the float remainder.
-            q = np.floor(np.true_divide(x, y))
+            # NumPy's float floor_divide is torch's: the quotient of x - fmod(x, y), corrected
+            # by the remainder's sign; floor(x / y) differs where x / y rounds to an integer.
+            q = np.floor_divide(x, y)
         else:
             q = np.floor_divide(x, y)
     r = wrap(fix_dtype(q, dt))
@@ -668,14 +672,20 @@ def _xlogy_array(x: Any, y: Any) -> np.ndarray:
         return np.asarray(np.where((x == 0) & ~np.isnan(y), 0, x * np.log(y)))
 
 
+def _xlogy_self_grad(m: Any, g: Any, self: Any, other: Any) -> Any:
+    # torch's formula: xlogy(grad, other), zeroed where self is 0 and other is not positive
+    # (log(other) is also the gradient at self = 0).
+    return m.where((self == 0) & (other <= 0), 0.0, m.xlogy(g, other))
+
+
 XlogyBackward0 = node_class(
     "XlogyBackward0",
-    lambda m, g, self, other: g * m.xlogy(self != 0, other),
+    _xlogy_self_grad,
     lambda m, g, self, other: g * self / other,
 )
 XlogyBackward1 = node_class("XlogyBackward1", lambda m, g, self, other: g * self / other)
 XlogyBackward2 = node_class(
-    "XlogyBackward2", lambda m, g, self, other: g * m.xlogy(self != 0, other))
+    "XlogyBackward2", _xlogy_self_grad)
 
 
 def xlogy(input: Any, other: Any, *, out: Any = None) -> Tensor:

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from .._random_math import fma_f32, fma_f64
 from .._tensor import Tensor
 from ..autograd.grad_mode import state as _mode
 from . import _gamma
@@ -100,8 +101,15 @@ def _log_add_exp(name: str, base2: bool, cls: type, doc: str) -> Any:
             # and an infinity met by itself is kept as it is.
             mx = np.maximum(x, y)
             d = -np.abs(x - y)
-            tail = np.log1p(np.exp2(d)) * (1 / _LN2) if base2 else np.log1p(np.exp(d))
-            v = np.where(np.isinf(x) & (x == y), x, mx + tail)
+            if base2 and mx.dtype in (np.float32, np.float64):
+                # torch's compiled kernel fuses m + log1p(exp2(d)) * (1 / ln 2) into one fma.
+                fma = fma_f32 if mx.dtype == np.float32 else fma_f64
+                v = fma(np.log1p(np.exp2(d)), 1 / _LN2, mx).astype(mx.dtype)
+            elif base2:
+                v = mx + np.log1p(np.exp2(d)) * (1 / _LN2)
+            else:
+                v = mx + np.log1p(np.exp(d))
+            v = np.where(np.isinf(x) & (x == y), x, v)
         r = wrap(fix_dtype(v, dt))
         if needs_grad(a, b):
             attach(cls, r, (a, b), (a, b), (), _meta(r._data, a, b))
