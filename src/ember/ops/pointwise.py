@@ -387,7 +387,8 @@ def _div_rounded(a: Any, b: Any, x: Any, y: Any, dt: np.dtype, mode: str) -> Ten
     if mode not in ("trunc", "floor"):
         raise ValueError("div expected rounding_mode to be one of None, 'trunc', or 'floor' "
                          f"but found '{mode}'")
-    with np.errstate(divide="ignore", invalid="ignore"):
+    # torch divides huge by tiny to inf silently.
+    with np.errstate(all="ignore"):
         if dt.kind == "f":
             # NumPy's float floor_divide is torch's div_floor (see floor_divide).
             r = np.floor_divide(x, y) if mode == "floor" else np.trunc(np.true_divide(x, y))

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .._tensor import Tensor, storage_start
+from .._tensor import MetaArray, Tensor, storage_start
 from .._version import shared_counter, snapshot
 from ..autograd.grad_mode import state as _mode
 from ..autograd.graph import MULTI_OUTPUT_VIEW, NO_GRAD_VIEW
@@ -74,6 +74,8 @@ def _writable(data: np.ndarray) -> np.ndarray:
     """`data`, writable when base's memory is and no two of its elements share a location:
     as in torch, a view of an expanded tensor can be written where it does not repeat."""
     if type(data) is not np.ndarray:
+        if isinstance(data, MetaArray):
+            return data  # a meta tensor's view: shapes only, no memory to write
         # NumPy hands back a scalar copy for some 0-dim keys: a view must never be a copy.
         raise TypeError(f"a view needs an array over its base's memory, not {type(data)}")
     if not data.flags.writeable and not shares_locations(data.shape, data.strides):
