@@ -635,3 +635,35 @@ def test_custom_fwd_and_bwd(cast_inputs, region):
     (_, ew), (_, tw) = warned(lambda: ember.cuda.amp.custom_fwd(lambda ctx: 0)), \
         warned(lambda: torch.cuda.amp.custom_fwd(lambda ctx: 0))
     assert ew == tw
+
+
+LAYERS = {
+    "Linear": lambda nn, d: nn.Linear(2, 3, device=d),
+    "Bilinear": lambda nn, d: nn.Bilinear(2, 2, 3, device=d),
+    "Conv2d": lambda nn, d: nn.Conv2d(1, 2, 3, device=d),
+    "ConvTranspose1d": lambda nn, d: nn.ConvTranspose1d(1, 2, 3, device=d),
+    "BatchNorm1d": lambda nn, d: nn.BatchNorm1d(2, device=d),
+    "LayerNorm": lambda nn, d: nn.LayerNorm(2, device=d),
+    "GroupNorm": lambda nn, d: nn.GroupNorm(1, 2, device=d),
+    "InstanceNorm1d": lambda nn, d: nn.InstanceNorm1d(2, device=d),
+    "Embedding": lambda nn, d: nn.Embedding(3, 2, device=d),
+    "LSTM": lambda nn, d: nn.LSTM(2, 3, device=d),
+    "GRUCell": lambda nn, d: nn.GRUCell(2, 3, device=d),
+    "MultiheadAttention": lambda nn, d: nn.MultiheadAttention(4, 2, device=d),
+    "PReLU": lambda nn, d: nn.PReLU(device=d),
+}
+
+
+@pytest.mark.parametrize("layer", list(LAYERS))
+@pytest.mark.parametrize("dev", ["cuda", "cuda:0", "cpu"])
+def test_layers_built_on_a_device_do_what_a_cpu_only_torch_does(layer, dev):
+    # A layer asked for CUDA weights must not silently build them on the CPU.
+    make = LAYERS[layer]
+    try:
+        make(torch.nn, dev)
+    except Exception as t_err:  # noqa: BLE001
+        with pytest.raises(type(t_err)) as e_err:
+            make(ember.nn, dev)
+        assert str(e_err.value) == str(t_err)
+    else:
+        make(ember.nn, dev)

@@ -62,11 +62,15 @@ class Parameter(Tensor):
         return (_rebuild_parameter, (self._data, self._rg))
 
 
-def zeros_parameter(*shape: int, dtype: Any = None) -> Parameter:
+def zeros_parameter(*shape: int, dtype: Any = None, device: Any = None) -> Parameter:
     """A parameter of zeros in dtype (the default dtype when None), for a layer to
-    initialise."""
+    initialise; on `device` (the default device when None), which must be the CPU, as in a
+    CPU-only build of torch."""
     from .. import _dtypes
+    from .._tensor import check_device
     from ..ops._core import check_new_shape
+
+    check_device(device)
 
     dt = (dtype or _dtypes.get_default_dtype()).np
     return Parameter(Tensor._make(np.zeros(check_new_shape(shape), dt)))

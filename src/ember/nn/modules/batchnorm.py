@@ -17,12 +17,13 @@ from .module import Module
 __all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d"]
 
 
-def _init_affine(module: Module, affine: bool, bias: bool, shape: tuple, dtype: Any) -> None:
+def _init_affine(module: Module, affine: bool, bias: bool, shape: tuple, dtype: Any,
+                 device: Any = None) -> None:
     # The norm layers share torch's rule: no affine means neither weight nor bias.
     if affine:
-        module.weight = _empty(*shape, dtype=dtype)
+        module.weight = _empty(*shape, dtype=dtype, device=device)
         if bias:
-            module.bias = _empty(*shape, dtype=dtype)
+            module.bias = _empty(*shape, dtype=dtype, device=device)
         else:
             module.register_parameter("bias", None)
     else:
@@ -53,7 +54,7 @@ class _NormBase(Module):
         self.affine = affine
         self.track_running_stats = track_running_stats
         dt = (dtype or _dtypes.get_default_dtype()).np
-        _init_affine(self, affine, bias, (num_features,), dtype)
+        _init_affine(self, affine, bias, (num_features,), dtype, device)
         if track_running_stats:
             self.register_buffer("running_mean", Tensor._make(np.zeros(num_features, dt)))
             self.register_buffer("running_var", Tensor._make(np.ones(num_features, dt)))

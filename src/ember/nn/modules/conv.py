@@ -18,7 +18,8 @@ __all__ = ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d"]
 class _ConvNd(Module):
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any,
                  padding: Any, dilation: Any, transposed: bool, output_padding: Any,
-                 groups: int, bias: bool, padding_mode: str, nd: int, dtype: Any) -> None:
+                 groups: int, bias: bool, padding_mode: str, nd: int, dtype: Any,
+                 device: Any = None) -> None:
         super().__init__()
         if groups <= 0:
             raise ValueError("groups must be a positive integer")
@@ -61,12 +62,12 @@ class _ConvNd(Module):
                 p for p in reversed(self.padding) for _ in range(2))
         if transposed:
             self.weight = _empty(in_channels, out_channels // groups, *self.kernel_size,
-                                 dtype=dtype)
+                                 dtype=dtype, device=device)
         else:
             self.weight = _empty(out_channels, in_channels // groups, *self.kernel_size,
-                                 dtype=dtype)
+                                 dtype=dtype, device=device)
         if bias:
-            self.bias = _empty(out_channels, dtype=dtype)
+            self.bias = _empty(out_channels, dtype=dtype, device=device)
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
@@ -116,7 +117,7 @@ def _forward_conv_init(self: _ConvNd, in_channels: int, out_channels: int, kerne
                        dtype: Any = None) -> None:
     # The constructor of the forward convolutions, `_nd` spatial dims.
     _ConvNd.__init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation,
-                     False, 0, groups, bias, padding_mode, self._nd, dtype)
+                     False, 0, groups, bias, padding_mode, self._nd, dtype, device)
 
 
 class Conv1d(_ConvNd):
@@ -154,7 +155,8 @@ class _ConvTransposeNd(_ConvNd):
             raise ValueError(f'Only "zeros" padding mode is supported for '
                              f'{self.__class__.__name__}')
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         True, output_padding, groups, bias, padding_mode, self._nd, dtype)
+                         True, output_padding, groups, bias, padding_mode, self._nd, dtype,
+                         device)
 
     def forward(self, input: Tensor, output_size: Any = None) -> Tensor:
         output_padding = self._output_padding(input, output_size)

@@ -72,13 +72,15 @@ class RNNBase(Module):
                 in_size = input_size if layer == 0 else state * dirs
                 suffix = "_reverse" if d == 1 else ""
                 names = [f"weight_ih_l{layer}{suffix}", f"weight_hh_l{layer}{suffix}"]
-                params = [_empty(gate, in_size, dtype=dtype), _empty(gate, state, dtype=dtype)]
+                params = [_empty(gate, in_size, dtype=dtype, device=device),
+                          _empty(gate, state, dtype=dtype, device=device)]
                 if bias:
                     names += [f"bias_ih_l{layer}{suffix}", f"bias_hh_l{layer}{suffix}"]
-                    params += [_empty(gate, dtype=dtype), _empty(gate, dtype=dtype)]
+                    params += [_empty(gate, dtype=dtype, device=device),
+                               _empty(gate, dtype=dtype, device=device)]
                 if proj_size:
                     names.append(f"weight_hr_l{layer}{suffix}")
-                    params.append(_empty(proj_size, hidden_size, dtype=dtype))
+                    params.append(_empty(proj_size, hidden_size, dtype=dtype, device=device))
                 for n, p in zip(names, params):
                     setattr(self, n, p)
                 self._flat_weights_names.extend(names)
@@ -353,11 +355,11 @@ class RNNCellBase(Module):
         self.hidden_size = hidden_size
         self.bias = bias
         gate = self._gates * hidden_size
-        self.weight_ih = _empty(gate, input_size, dtype=dtype)
-        self.weight_hh = _empty(gate, hidden_size, dtype=dtype)
+        self.weight_ih = _empty(gate, input_size, dtype=dtype, device=device)
+        self.weight_hh = _empty(gate, hidden_size, dtype=dtype, device=device)
         if bias:
-            self.bias_ih = _empty(gate, dtype=dtype)
-            self.bias_hh = _empty(gate, dtype=dtype)
+            self.bias_ih = _empty(gate, dtype=dtype, device=device)
+            self.bias_hh = _empty(gate, dtype=dtype, device=device)
         else:
             self.register_parameter("bias_ih", None)
             self.register_parameter("bias_hh", None)

@@ -38,7 +38,7 @@ class Embedding(Module):
         self.scale_grad_by_freq = scale_grad_by_freq
         self.sparse = sparse
         if _weight is None:
-            self.weight = _empty(num_embeddings, embedding_dim, dtype=dtype)
+            self.weight = _empty(num_embeddings, embedding_dim, dtype=dtype, device=device)
             self.weight.requires_grad_(not _freeze)
             self.reset_parameters()
         else:
@@ -98,7 +98,7 @@ class EmbeddingBag(Module):
             padding_idx = num_embeddings + padding_idx
         self.padding_idx = padding_idx
         if _weight is None:
-            self.weight = _empty(num_embeddings, embedding_dim, dtype=dtype)
+            self.weight = _empty(num_embeddings, embedding_dim, dtype=dtype, device=device)
             self.reset_parameters()
         else:
             self.weight = Parameter(_weight)
