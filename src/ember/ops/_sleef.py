@@ -49,6 +49,8 @@ def _fma32(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
     bits = s.view(_u64)
     risky = ((bits & 0x1FFFFFFF) == 0x10000000) | ((bits & 0x7FF0000000000000) < _TINY32)
     if risky.any():
+        if r.ndim == 0:  # np.nonzero refuses 0-dim arrays
+            return _fma32(*(np.reshape(v, (1,)) for v in (a, b, c))).reshape(())
         i = np.nonzero(risky & (s != 0))
         a, b, c = np.broadcast_arrays(a, b, c)
         r[i] = _fma32_ties(a[i], b[i], c[i])

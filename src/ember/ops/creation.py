@@ -382,6 +382,10 @@ def linspace(start: Any, end: Any, steps: int, *, out: Any = None, dtype: Any = 
     """Creates a one-dimensional tensor of size steps whose values are evenly spaced from
     start to end, inclusive."""
     check_device(device)
+    for name, v in (("start", start), ("end", end)):
+        if isinstance(v, Tensor) and v._data.ndim:
+            raise RuntimeError("linspace only supports 0-dimensional start and end tensors, but "
+                               f"got {name} with {v._data.ndim} dimension(s).")
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     dt = _np_dtype(dtype)

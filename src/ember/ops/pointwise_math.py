@@ -718,7 +718,9 @@ def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None,
         r = wrap(x.copy())
     else:
         info = np.finfo(x.dtype)
-        r = wrap(np.nan_to_num(x, nan=nan, posinf=info.max if posinf is None else posinf,
+        # As torch, None for nan means zero.
+        r = wrap(np.nan_to_num(x, nan=0.0 if nan is None else nan,
+                               posinf=info.max if posinf is None else posinf,
                                neginf=info.min if neginf is None else neginf))
     if input._rg and _mode.enabled:
         attach(NanToNumBackward0, r, (input,), (input,))

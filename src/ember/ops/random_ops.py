@@ -10,7 +10,7 @@ import numpy as np
 from .. import _dtypes, _random
 from .._tensor import Tensor, check_device
 from .._version import bump_version
-from ._core import not_implemented
+from ._core import broadcast_shape, not_implemented
 from .creation import different_randomness_level
 from .inplace import check_inplace
 
@@ -162,7 +162,7 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any 
     # separate roundings.
     m = mean._data if tm else None
     s = std._data if ts else None
-    shape = np.broadcast_shapes(*(a.shape for a in (m, s) if a is not None))
+    shape = m.shape if s is None else s.shape if m is None else broadcast_shape(m.shape, s.shape)
     dt = (m if m is not None else s).dtype
     if s is not None and s.size and s.min() < 0:
         raise RuntimeError("normal expects all elements of std >= 0.0")

@@ -728,8 +728,12 @@ def _median(name: str, ignore_nan: bool, whole_cls: type, dim_cls: type) -> Any:
                 f"\"{name}_{'cpu' if dim is None else 'out'}\" not implemented for 'Bool'")
         if dim is None:
             if not x.size:
-                return wrap(np.asarray(np.nan, dtype=x.dtype) if x.dtype.kind == "f"
-                            else np.asarray(0, dtype=x.dtype))
+                # torch fills in NaN, converted to the dtype as x86 converts it: 32- and
+                # 64-bit integers get their smallest value, narrower ones its low bits, 0.
+                if x.dtype.kind == "f":
+                    return wrap(np.asarray(np.nan, dtype=x.dtype))
+                wide = x.dtype.kind == "i" and x.dtype.itemsize >= 4
+                return wrap(np.asarray(np.iinfo(x.dtype).min if wide else 0, dtype=x.dtype))
             flat = x.reshape(-1)
             i = _median_index(flat, 0, ignore_nan)[0]
             return _whole(whole_cls, input, flat[i])
