@@ -17,6 +17,7 @@ from ..ops import creation, nn_ops, pointwise, pointwise_math
 from ..ops._core import (
     attach,
     broadcast_shape,
+    check_out_shape,
     check_tensor,
     needs_grad,
     node_class,
@@ -1182,6 +1183,8 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average: Any = None,
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce)
     red = reduction_enum(reduction)
+    # torch computes -input * target in place, in a tensor of the input's shape.
+    check_out_shape(input._data.shape, target._data.shape)
     x, y = input._data, target._data.astype(input._data.dtype, copy=False)
     with np.errstate(all="ignore"):
         loss = np.log1p(np.exp(-y * x))

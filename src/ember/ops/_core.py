@@ -230,6 +230,8 @@ def wrap_dim(dim: int, ndim: int, wrap_scalar: bool = True) -> int:
 
 
 def wrap_dims(dims: Any, ndim: int) -> tuple:
+    if isinstance(dims, Tensor):  # torch's parser reads an integer tensor as its values
+        dims = dims.tolist()
     if isinstance(dims, (int, np.integer)):
         dims = (int(dims),)
     out = tuple(wrap_dim(d, ndim) for d in dims)
@@ -250,6 +252,15 @@ def check_new_shape(shape: tuple) -> tuple:
             raise RuntimeError(f"Trying to create tensor with negative dimension {s}: "
                                f"{shape_str(shape)}")
     return shape
+
+
+def check_out_shape(shape: tuple, other: tuple) -> None:
+    """torch's error when a result of shape `other` is written into an output of shape
+    `shape` that it does not broadcast to (an in-place step inside an op)."""
+    full = broadcast_shape(tuple(shape), tuple(other))
+    if full != tuple(shape):
+        raise RuntimeError(f"output with shape {shape_str(shape)} doesn't match the broadcast "
+                           f"shape {shape_str(full)}")
 
 
 def not_implemented(kernel: str, dtype: Any) -> NotImplementedError:

@@ -1730,6 +1730,9 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
         raise RuntimeError("Mismatch of parameter numbers and input channel size. Found "
                            f"parameter numbers = {weight.numel()} and channel size = "
                            f"{channels}.")
+    if weight.dim() > 1:
+        raise RuntimeError("prelu: Expected `weight` to be a scalar or 1D tensor, but got: "
+                           f"ndim = {weight.dim()}")
     # As torch: the kernel sees the weight viewed to broadcast along the channels.
     w = weight
     if weight.dim() != x.ndim:
@@ -2206,6 +2209,9 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
                          f"input size ({input.shape}) is deprecated. Please ensure they have "
                          "the same size.")
     x, t = input._data, target._data
+    if t.dtype != x.dtype:
+        raise RuntimeError(f"Found dtype {target.dtype._legacy} but expected "
+                           f"{input.dtype._legacy}")
     if x.size and (np.any(x < 0) or np.any(x > 1)):
         raise RuntimeError("all elements of input should be between 0 and 1")
     tt = x.dtype.type

@@ -138,6 +138,8 @@ def randperm(n: int, *, generator: Any = None, out: Any = None, dtype: Any = Non
     check_device(device)
     if n < 0:
         raise RuntimeError(f"n must be non-negative, got{n}")
+    if dtype is _dtypes.bool:
+        raise not_implemented("randperm", dtype)
     dt = (dtype or _dtypes.int64).np
     t = Tensor._make(_random.randperm(n, dt, generator=generator))
     return t.requires_grad_(True) if requires_grad else t

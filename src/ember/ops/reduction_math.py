@@ -20,7 +20,17 @@ from .. import return_types
 from .._dtypes import FROM_NUMPY, get_default_dtype
 from .._tensor import Tensor
 from ..autograd.grad_mode import state as _mode
-from ._core import attach, attach_outputs, check_tensor, node_class, wrap, wrap_dim, wrap_dims
+from ._core import (
+    attach,
+    attach_outputs,
+    check_out_shape,
+    check_tensor,
+    node_class,
+    not_implemented,
+    wrap,
+    wrap_dim,
+    wrap_dims,
+)
 from ._math import accumulate, product, reduce_dtype
 from ._stdsort import std_sort
 from .pointwise import div
@@ -577,6 +587,9 @@ def logsumexp(input: Tensor, dim: Any, keepdim: bool = False, *, out: Any = None
     if x.dtype.kind != "f":
         x = x.astype(get_default_dtype().np)
     dims = _reduced(x, dim)
+    if isinstance(dim, (list, tuple)) and not dim and not keepdim and x.size:
+        # torch reduces every dim, kept, and writes that into an output of shape [].
+        check_out_shape((), (1,) * x.ndim)
     with np.errstate(all="ignore"):
         if not x.ndim:
             r = x.copy()
@@ -638,6 +651,8 @@ def _cum_input(input: Tensor, dim: int, dtype: Any, name: str) -> tuple:
     check_tensor(input, fn=name)
     x = input._data
     d = wrap_dim(dim, x.ndim)
+    if dtype is not None and dtype.np.kind == "b":
+        raise not_implemented(f"{name}_out_cpu", dtype)
     if dtype is not None:
         x = x.astype(dtype.np)
     elif x.dtype.kind in "biu":
