@@ -406,6 +406,19 @@ def check_number(x: Any, name: str, pos: int, fn: str) -> Any:
                     f"{type(x).__name__}")
 
 
+def check_bool(x: Any, name: str, pos: int, fn: str, args: tuple | None = None) -> Any:
+    """A bool argument, with the TypeError of torch's argument parser otherwise; `args`, the
+    call's arguments, for an op with several overloads (its parser names the combination)."""
+    if isinstance(x, (bool, np.bool_)):
+        return x
+    if args is not None:
+        got = ", ".join(type(a).__name__ for a in args)
+        raise TypeError(f"{fn}() received an invalid combination of arguments - got ({got}), "
+                        "but expected one of:")
+    raise TypeError(f"{fn}(): argument '{name}' (position {pos + 1}) must be bool, not "
+                    f"{type(x).__name__}")
+
+
 def check_tensor(x: Any, name: str = "input", pos: int = 0, fn: str | None = None) -> Tensor:
     if not isinstance(x, Tensor):
         where = f"{fn}(): " if fn else ""

@@ -23,6 +23,7 @@ from ..autograd.grad_mode import state as _mode
 from ._core import (
     attach,
     attach_outputs,
+    check_bool,
     check_out_shape,
     check_tensor,
     node_class,
@@ -264,6 +265,8 @@ AminBackward0 = node_class("AminBackward0", _amax_grad)
 def _amax_amin(name: str, np_fn: Any, cls: type) -> Any:
     def op(input: Tensor, dim: Any = (), keepdim: bool = False, *, out: Any = None) -> Tensor:
         check_tensor(input, fn=name)
+        if keepdim is not False:
+            check_bool(keepdim, "keepdim", 2, name)
         x = input._data
         dims = _reduced(x, dim)
         if x.ndim:
@@ -685,6 +688,8 @@ def cumprod(input: Tensor, dim: int, *, dtype: Any = None, out: Any = None) -> T
 def _truth(name: str, np_fn: Any) -> Any:
     def op(input: Tensor, dim: Any = None, keepdim: bool = False, *, out: Any = None) -> Tensor:
         check_tensor(input, fn=name)
+        if keepdim is not False:
+            check_bool(keepdim, "keepdim", 2, name, (input, dim, keepdim))
         x = input._data
         dims = _reduced(x, dim)
         r = np_fn(x, axis=dims if x.ndim else None, keepdims=keepdim and x.ndim > 0)
