@@ -822,6 +822,8 @@ def nansum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any 
            out: Any = None) -> Tensor:
     """Returns the sum of all elements, treating Not a Numbers (NaNs) as zero."""
     check_tensor(input, fn="nansum")
+    if keepdim is not False:
+        check_bool(keepdim, "keepdim", 2, "nansum")
     x = _int_result(input._data, dtype)
     dims = _reduced(x, dim)
     with np.errstate(over="ignore", invalid="ignore"):
@@ -838,6 +840,8 @@ def nanmean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any
             out: Any = None) -> Tensor:
     """Computes the mean of all non-NaN elements along the specified dimensions."""
     check_tensor(input, fn="nanmean")
+    if keepdim is not False:
+        check_bool(keepdim, "keepdim", 2, "nanmean")
     x = input._data
     if (dtype.np if dtype is not None else x.dtype).kind != "f":
         raise RuntimeError(
