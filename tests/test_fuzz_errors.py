@@ -70,11 +70,11 @@ OPEN = set("""
     nn.BCELoss nn.BCEWithLogitsLoss nn.BatchNorm2d nn.Bilinear nn.CELU nn.Conv1d nn.Conv2d
     nn.ConvTranspose1d nn.ConvTranspose2d nn.CosineSimilarity nn.CrossEntropyLoss nn.ELU
     nn.Embedding nn.EmbeddingBag nn.GLU nn.GRU nn.GroupNorm nn.HuberLoss nn.L1Loss nn.LSTM
-    nn.LayerNorm nn.LeakyReLU nn.Linear nn.LogSoftmax nn.MSELoss nn.MaxPool1d nn.NLLLoss nn.RNN
-    nn.SiLU nn.SmoothL1Loss nn.Softmax nn.Softplus nn.TransformerEncoderLayer nn.Unflatten
-    nn.Upsample norm normal randint_like randn_like randperm rsub scatter scatter_add
-    select_scatter slice_scatter slogdet split stack sub subtract take_along_dim tensordot
-    unflatten where
+    nn.LayerNorm nn.LeakyReLU nn.Linear nn.LogSoftmax nn.MSELoss nn.MaxPool1d
+    nn.MultiheadAttention nn.NLLLoss nn.RNN nn.RNNCell nn.SiLU nn.SmoothL1Loss nn.Softmax
+    nn.Softplus nn.TransformerEncoderLayer nn.Unflatten nn.Upsample norm normal randint_like
+    randn_like randperm rsub scatter scatter_add select_scatter slice_scatter slogdet split
+    stack sub subtract take_along_dim tensordot unflatten where
 """.split())
 
 STATS: Counter = Counter()

@@ -71,6 +71,7 @@ RESULTS = {
     "amax tensor dim": lambda L: L.amax(L.ones(2, 3), L.tensor(1)),
     "logsumexp no dims keepdim": lambda L: L.logsumexp(L.ones(2, 3), [], True),
     "round integer": lambda L: L.round(L.ones(3, dtype=L.int64)),
+    "topk of 0-dim, k=0": lambda L: L.topk(L.tensor(1.0), 0, 0, False),
 }
 
 
