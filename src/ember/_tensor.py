@@ -252,9 +252,10 @@ class Tensor:
         return self._data.shape[self._wrap_dim(dim)]
 
     def _wrap_dim(self, dim: int) -> int:
+        # size(dim) and stride(dim): a 0-dim tensor has no dimension to ask about.
         from .ops._core import wrap_dim
 
-        return wrap_dim(dim, self._data.ndim)
+        return wrap_dim(dim, self._data.ndim, wrap_scalar=False)
 
     def dim(self) -> int:
         """Returns the number of dimensions of the tensor."""

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from .. import _random
+from .._dtypes import get_default_dtype
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
 from ..func._dispatch import ACTIVE as _TRANSFORMS
@@ -16,6 +17,7 @@ from ..ops import creation, nn_ops, pointwise, pointwise_math
 from ..ops._core import (
     attach,
     broadcast_shape,
+    check_out_shape,
     check_tensor,
     needs_grad,
     node_class,
@@ -330,6 +332,9 @@ def max_pool1d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None,
     if input._data.ndim not in (2, 3):
         raise RuntimeError("max_pool1d() Expected 2D or 3D input tensor, but got "
                            f"{list(input.shape)}")
+    if isinstance(_one(kernel_size), int) and _one(kernel_size) <= 0:
+        raise RuntimeError("max_pool1d() kernel_size must be greater than zero, but got "
+                           f"{_one(kernel_size)}")
     s = _one(stride)
     out, idx = nn_ops.max_pool2d_with_indices(
         input.unsqueeze(-2), (1, _one(kernel_size)), None if s is None else (1, s),
@@ -377,6 +382,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
     if p == 1:
         noise = wrap(np.zeros((), x.dtype))
     else:
+        _check_noise_dtype(input)
         # One mask per example under vmap(randomness="different").
         noise = creation.batched_draw(lambda s: _random.dropout_noise(s, p, x.dtype), x.shape)
     return input.mul_(noise) if inplace else input * noise
@@ -453,12 +459,23 @@ def _feature_dropout(input: Tensor, p: float, training: bool, inplace: bool,
     if p == 0 or not training or x.size == 0:
         return input
     shape = x.shape if batched else (1,) + x.shape
+    if p < 1:
+        if len(shape) < 2:
+            raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+        _check_noise_dtype(input)
     noise = wrap(_random.dropout_noise(shape[:2] + (1,) * (len(shape) - 2), p, x.dtype))
     if inplace:
         return input.mul_(noise if batched else noise.squeeze(0))
     if batched:
         return input * noise
     return (input.unsqueeze(0) * noise).squeeze(0)
+
+
+def _check_noise_dtype(input: Tensor) -> None:
+    # torch multiplies by a floating noise tensor into the input's dtype.
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(f"result type {get_default_dtype()._legacy} can't be cast to the "
+                           f"desired output type {input.dtype._legacy}")
 
 
 def _check_p(p: float) -> None:
@@ -773,6 +790,7 @@ def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
         raise NotImplementedError(f"Input Error: Only 3D or 4D input Tensors are supported "
                                   f"(got {x.ndim}D)")
     k, d, p, s = (_pair(v) for v in (kernel_size, dilation, padding, stride))
+    nn_ops.check_kernel(k)
     t = input if x.ndim == 4 else input.unsqueeze(0)
     out = nn_ops._im2col(t, k, d, (p[0], p[0], p[1], p[1]), s)
     return out if x.ndim == 4 else out.squeeze(0)
@@ -1043,6 +1061,8 @@ def _ce_probs(input: Tensor, target: Tensor, weight: Any, red: int, ls: float, c
 def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
            reduction: str = "mean", log_target: bool = False) -> Tensor:
     """The Kullback-Leibler divergence loss, input being log-probabilities."""
+    if input._data.dtype.kind not in "fc" or target._data.dtype.kind not in "fc":
+        raise RuntimeError("kl_div: Integral inputs not supported.")
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce)
     elif reduction == "mean":
@@ -1155,7 +1175,7 @@ def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Any = Non
     if weight is not None:
         loss = loss * weight
     class_dim = input.dim() - 1
-    loss = loss.sum(dim=class_dim) / input.shape[class_dim]
+    loss = loss.sum(dim=class_dim) / input.size(class_dim)
     if reduction not in ("none", "mean", "sum"):
         raise ValueError(reduction + " is not valid")
     return _apply_reduction(loss, reduction)
@@ -1167,6 +1187,8 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average: Any = None,
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce)
     red = reduction_enum(reduction)
+    # torch computes -input * target in place, in a tensor of the input's shape.
+    check_out_shape(input._data.shape, target._data.shape)
     x, y = input._data, target._data.astype(input._data.dtype, copy=False)
     with np.errstate(all="ignore"):
         loss = np.log1p(np.exp(-y * x))

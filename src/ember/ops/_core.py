@@ -220,8 +220,11 @@ def wrap(data: Any) -> Tensor:
     return Tensor._make(data)
 
 
-def wrap_dim(dim: int, ndim: int) -> int:
-    """Checks a dimension index and makes it non-negative, with torch's error."""
+def wrap_dim(dim: int, ndim: int, wrap_scalar: bool = True) -> int:
+    """Checks a dimension index and makes it non-negative, with torch's error; a 0-dim
+    tensor takes dims -1 and 0 unless `wrap_scalar` is false (size, stride)."""
+    if not ndim and not wrap_scalar:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
     n = ndim if ndim else 1
     if dim < -n or dim >= n:
         raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}],"
@@ -230,6 +233,8 @@ def wrap_dim(dim: int, ndim: int) -> int:
 
 
 def wrap_dims(dims: Any, ndim: int) -> tuple:
+    if isinstance(dims, Tensor):  # torch's parser reads an integer tensor as its values
+        dims = dims.tolist()
     if isinstance(dims, (int, np.integer)):
         dims = (int(dims),)
     out = tuple(wrap_dim(d, ndim) for d in dims)
@@ -253,6 +258,15 @@ def check_new_shape(shape: tuple) -> tuple:
             raise RuntimeError(f"Trying to create tensor with negative dimension {s}: "
                                f"{shape_str(shape)}")
     return shape
+
+
+def check_out_shape(shape: tuple, other: tuple) -> None:
+    """torch's error when a result of shape `other` is written into an output of shape
+    `shape` that it does not broadcast to (an in-place step inside an op)."""
+    full = broadcast_shape(tuple(shape), tuple(other))
+    if full != tuple(shape):
+        raise RuntimeError(f"output with shape {shape_str(shape)} doesn't match the broadcast "
+                           f"shape {shape_str(full)}")
 
 
 def not_implemented(kernel: str, dtype: Any) -> NotImplementedError:
@@ -395,6 +409,19 @@ def check_number(x: Any, name: str, pos: int, fn: str) -> Any:
             isinstance(x, Tensor) and x._data.size == 1):
         return x
     raise TypeError(f"{fn}(): argument '{name}' (position {pos + 1}) must be Number, not "
+                    f"{type(x).__name__}")
+
+
+def check_bool(x: Any, name: str, pos: int, fn: str, args: tuple | None = None) -> Any:
+    """A bool argument, with the TypeError of torch's argument parser otherwise; `args`, the
+    call's arguments, for an op with several overloads (its parser names the combination)."""
+    if isinstance(x, (bool, np.bool_)):
+        return x
+    if args is not None:
+        got = ", ".join(type(a).__name__ for a in args)
+        raise TypeError(f"{fn}() received an invalid combination of arguments - got ({got}), "
+                        "but expected one of:")
+    raise TypeError(f"{fn}(): argument '{name}' (position {pos + 1}) must be bool, not "
                     f"{type(x).__name__}")
 
 

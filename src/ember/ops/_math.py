@@ -106,7 +106,8 @@ def accumulate(fn: Any, x: np.ndarray, dim: int) -> np.ndarray:
         if x.dtype.kind == "f" and x.dtype.itemsize < 8:
             acc = np.float32 if x.dtype == np.float16 else np.float64
             return fn(x, axis=dim, dtype=acc).astype(x.dtype)
-        return fn(x, axis=dim)
+        # NumPy would widen small integer types to the platform integer.
+        return fn(x, axis=dim, dtype=x.dtype)
 
 
 def reduce_dtype(dt: np.dtype) -> np.dtype:

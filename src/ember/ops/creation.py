@@ -382,6 +382,14 @@ def linspace(start: Any, end: Any, steps: int, *, out: Any = None, dtype: Any = 
     """Creates a one-dimensional tensor of size steps whose values are evenly spaced from
     start to end, inclusive."""
     check_device(device)
+    if not all(isinstance(v, (int, float, np.number, np.bool_, Tensor)) for v in (start, end)):
+        got = ", ".join(type(a).__name__ for a in (start, end, steps))
+        raise TypeError(f"linspace() received an invalid combination of arguments - got ({got}), "
+                        "but expected one of:")
+    for name, v in (("start", start), ("end", end)):
+        if isinstance(v, Tensor) and v._data.ndim:
+            raise RuntimeError("linspace only supports 0-dimensional start and end tensors, but "
+                               f"got {name} with {v._data.ndim} dimension(s).")
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     dt = _np_dtype(dtype)

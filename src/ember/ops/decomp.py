@@ -13,7 +13,7 @@ from .._tensor import Tensor
 from .._version import ZERO_VC, version
 from ..autograd.grad_mode import state as _mode
 from ..autograd.graph import Math, Node
-from ._core import attach, attach_outputs, needs_grad, node_class, wrap
+from ._core import attach, attach_outputs, needs_grad, node_class, shape_str, wrap
 
 __all__ = ["inverse", "det", "slogdet", "logdet", "pinverse"]
 
@@ -525,8 +525,8 @@ def pinv(A: Tensor, *, atol: Any = None, rtol: Any = None, hermitian: bool = Fal
          out: Any = None) -> Tensor:
     """Computes the pseudoinverse (Moore-Penrose inverse) of a matrix."""
     x = A._data
-    if x.ndim < 2:
-        raise RuntimeError("linalg.pinv(" + "{" + f"{FROM_NUMPY[x.dtype]._legacy}" + "}): "
+    if x.ndim < 2 or x.dtype.kind not in "fc":
+        raise RuntimeError(f"linalg.pinv({FROM_NUMPY[x.dtype]._legacy}{{{shape_str(x.shape)}}}): "
                            "expected a tensor with 2 or more dimensions of float, double, "
                            "cfloat or cdouble types")
     if rtol is None:

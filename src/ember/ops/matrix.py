@@ -240,6 +240,10 @@ def einsum(equation: str, *operands: Any) -> Tensor:
             c = next(c for c in s if s.count(c) > 1)
             a = s.index(c)
             b = s.index(c, a + 1)
+            na, nb = o._data.shape[a], o._data.shape[b]
+            if na != nb:
+                raise RuntimeError(f"einsum(): subscript {names.get(c, c)} is repeated for "
+                                   f"operand {i} but the sizes don't match, {nb} != {na}")
             o = diagonal(o, 0, a, b)
             s = [x for j, x in enumerate(s) if j not in (a, b)] + [c]
         others = [c for j, t in enumerate(subs) if j != i for c in t]

@@ -29,6 +29,7 @@ from ._core import (
     node_class,
     not_implemented,
     quiet,
+    shape_str,
     wrap,
     wrap_dim,
 )
@@ -91,6 +92,13 @@ Im2ColBackward0 = node_class(
 Col2ImBackward0 = node_class(
     "Col2ImBackward0",
     lambda m, g, size, k, d, pad, s: m.im2col(g, k, d, pad, s))
+
+
+def check_kernel(k: tuple, names: tuple = ("kernel_height", "kernel_width")) -> None:
+    """torch's check of a 2-d kernel size (pooling kernels name their sides kH and kW)."""
+    if k[0] <= 0 or k[1] <= 0:
+        raise RuntimeError(f"kernel size should be greater than zero, but got {names[0]}: "
+                           f"{k[0]} {names[1]}: {k[1]}")
 
 
 def _im2col(x: Tensor, k: tuple, d: tuple, pad: tuple, s: tuple) -> Tensor:
@@ -438,6 +446,7 @@ def convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any,
         ow = _out_len(wd, ks[1], d[1], pad4[2] + pad4[3], s[1])
         if oh <= 0 or ow <= 0:
             raise RuntimeError(_too_small(x, w, pairs, d, nd))
+        check_kernel(ks)
         cols = im2col_np(x4, ks, d, pad4, s).reshape(n, groups, -1, oh * ow)
         wr = w4.reshape(groups, o // groups, -1)
         out = quiet(np.matmul, wr, cols).reshape(n, o, oh, ow)
@@ -516,6 +525,7 @@ def max_pool2d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None,
     n, c, h, w = x4.shape
     oh = _pool_out(h, k[0], s[0], p[0], d[0], ceil_mode)
     ow = _pool_out(w, k[1], s[1], p[1], d[1], ceil_mode)
+    check_kernel(k, ("kH", "kW"))
     if oh <= 0 or ow <= 0:
         raise RuntimeError(
             f"Given input size: ({c}x{h}x{w}). Calculated output size: ({c}x{oh}x{ow}). "
@@ -657,6 +667,15 @@ def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     h, w = x.shape[-2:]
     oh = _pool_out(h, k[0], s[0], p[0], 1, ceil_mode)
     ow = _pool_out(w, k[1], s[1], p[1], 1, ceil_mode)
+    check_kernel(k, ("kH", "kW"))
+    if 0 in x.shape[-3:]:
+        raise RuntimeError("Expected 3D or 4D (batch mode) tensor with optional 0 dim batch "
+                           f"size for input, but got:{shape_str(x.shape)}")
+    if oh <= 0 or ow <= 0:
+        c = x.shape[-3]
+        raise RuntimeError(
+            f"Given input size: ({c}x{h}x{w}). Calculated output size: ({c}x{oh}x{ow}). "
+            "Output size is too small")
     pb = max(0, (oh - 1) * s[0] + k[0] - h - p[0])
     pr = max(0, (ow - 1) * s[1] + k[1] - w - p[1])
     pad4 = (p[0], pb, p[1], pr)
@@ -946,6 +965,9 @@ def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = Non
         normalized_shape = (normalized_shape,)
     ns = tuple(normalized_shape)
     k = len(ns)
+    if not k:
+        raise RuntimeError("Expected normalized_shape to be at least 1-dimensional, i.e., "
+                           "containing at least one element, but got normalized_shape = []")
     for name, v in (("weight", weight), ("bias", bias)):
         if v is not None and v._data.shape != ns:
             raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but "
@@ -1148,9 +1170,9 @@ def _row_norm(row: np.ndarray, p: float) -> Any:
 # -- activations -------------------------------------------------------------------------------
 
 def _unary_node(name: str, fwd: Any, formula: Any, input: Tensor, *ctx: Any,
-                save_out: bool = False) -> Tensor:
+                save_out: bool = False, kinds: str = "f") -> Tensor:
     x = input._data
-    if x.dtype.kind != "f":
+    if x.dtype.kind not in kinds:
         raise not_implemented(name, input.dtype)
     with np.errstate(all="ignore"):
         out = wrap(np.asarray(fwd(x, *ctx), dtype=x.dtype))
@@ -1396,13 +1418,15 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     return _unary_node("elu", _elu, EluBackward0, input, alpha, 1.0, 1.0)
 
 
-def _unary_in_place(name: str, fwd: Any, formula: Any, input: Tensor, *ctx: Any) -> Tensor:
+def _unary_in_place(name: str, fwd: Any, formula: Any, input: Tensor, *ctx: Any,
+                    kinds: str = "f") -> Tensor:
     """The in-place form of an activation: input takes the result and the history of a node
     that saves the result."""
     from .inplace import check_inplace, write_result
 
     check_inplace(input)
-    return write_result(input, _unary_node(name, fwd, formula, input, *ctx, save_out=True))
+    return write_result(input, _unary_node(name, fwd, formula, input, *ctx, save_out=True,
+                                           kinds=kinds))
 
 
 LeakyReluBackward0 = node_class(
@@ -1444,10 +1468,18 @@ HardtanhBackward0 = node_class(
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
              inplace: bool = False) -> Tensor:
     """Applies the HardTanh function element-wise: x clamped to [min_val, max_val]."""
-    # In place the node saves the result, whose clamped entries sit on the bounds: the same
-    # formula gives the same gradient (and torch keeps the name).
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    kind = input._data.dtype.kind
+    if kind == "b":
+        raise RuntimeError("Bool inputs not supported for hardtanh")
+    if kind == "u" and (min_val < 0 or max_val < 0):
+        raise RuntimeError("cannot do hardtanh on an unsigned type with negative limits")
+    # Integer tensors are clamped too (they cannot require grad). In place the node saves
+    # the result, whose clamped entries sit on the bounds: the same formula gives the same
+    # gradient (and torch keeps the name).
     return (_unary_in_place if inplace else _unary_node)(
-        "hardtanh", _hardtanh, HardtanhBackward0, input, min_val, max_val)
+        "hardtanh", _hardtanh, HardtanhBackward0, input, min_val, max_val, kinds="fiu")
 
 
 def _hardtanh(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
@@ -1567,8 +1599,10 @@ def threshold(input: Tensor, threshold: float, value: float, inplace: bool = Fal
         # The replaced entries get no gradient even where value > threshold: the node tests
         # the input, taken before the write.
         return _copy_in_place(lambda t, th, v: _unary_node(
-            "threshold", _threshold, ThresholdBackward1, t, th, v), input, threshold, value)
-    return _unary_node("threshold", _threshold, ThresholdBackward0, input, threshold, value)
+            "threshold_cpu", _threshold, ThresholdBackward1, t, th, v, kinds="fiu"), input,
+            threshold, value)
+    return _unary_node("threshold_cpu", _threshold, ThresholdBackward0, input, threshold, value,
+                       kinds="fiu")
 
 
 def _first_order(op: str, raw: Any) -> Any:
@@ -1733,6 +1767,9 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
         raise RuntimeError("Mismatch of parameter numbers and input channel size. Found "
                            f"parameter numbers = {weight.numel()} and channel size = "
                            f"{channels}.")
+    if weight.dim() > 1:
+        raise RuntimeError("prelu: Expected `weight` to be a scalar or 1D tensor, but got: "
+                           f"ndim = {weight.dim()}")
     # As torch: the kernel sees the weight viewed to broadcast along the channels.
     w = weight
     if weight.dim() != x.ndim:
@@ -2049,6 +2086,12 @@ MseLossBackward0 = node_class(
     lambda m, g, x, t, red, n: -_mse_grad(m, g, x, t, red, n))
 
 
+def _check_loss_kernel(input: Tensor, kernel: str) -> None:
+    # The promoted pair has no integer kernel in torch.
+    if input._data.dtype.kind != "f":
+        raise not_implemented(kernel, input.dtype)
+
+
 def _loss_pair(input: Tensor, target: Tensor, name: str) -> tuple:
     from .._dtypes import result_type
 
@@ -2077,6 +2120,7 @@ def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: An
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce)
     input, target = _loss_pair(input, target, "mse_loss")
+    _check_loss_kernel(input, "mse_cpu")
     red = reduction_enum(reduction)
     with np.errstate(all="ignore"):
         d = input._data - target._data
@@ -2105,6 +2149,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, redu
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce)
     input, target = _loss_pair(input, target, "smooth_l1_loss")
+    _check_loss_kernel(input, "smooth_l1_cpu")
     red = reduction_enum(reduction)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
@@ -2136,7 +2181,15 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
                weight: Any = None) -> Tensor:
     """Squared term if the absolute element-wise error falls below delta, a delta-scaled L1
     term otherwise."""
+    from .._dtypes import can_cast
+
+    out_dtype = input.dtype
     input, target = _loss_pair(input, target, "huber_loss")
+    _check_loss_kernel(input, "huber_cpu")
+    # torch writes the loss into a tensor of the input's dtype.
+    if out_dtype != input.dtype and not can_cast(input.dtype, out_dtype):
+        raise RuntimeError(f"result type {input.dtype._legacy} can't be cast to the desired "
+                           f"output type {out_dtype._legacy}")
     red = reduction_enum(reduction)
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
@@ -2149,7 +2202,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     if needs_grad(input, target):
         attach(HuberLossBackward0, out, (input, target), (input, target),
                (red, ad.size, delta))
-    return out
+    return out if out.dtype == out_dtype else out.to(out_dtype)
 
 
 def _bce_grad(m: Any, g: Any, x: Any, t: Any, w: Any, red: int, n: int) -> Any:
@@ -2196,6 +2249,9 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
                          f"input size ({input.shape}) is deprecated. Please ensure they have "
                          "the same size.")
     x, t = input._data, target._data
+    if t.dtype != x.dtype:
+        raise RuntimeError(f"Found dtype {target.dtype._legacy} but expected "
+                           f"{input.dtype._legacy}")
     if x.size and (np.any(x < 0) or np.any(x > 1)):
         raise RuntimeError("all elements of input should be between 0 and 1")
     tt = x.dtype.type

@@ -273,11 +273,11 @@ def add_scalar(input: Tensor, other: float) -> Tensor:
 
 def add(input: Any, other: Any, *, alpha: Any = 1, out: Any = None) -> Tensor:
     """Adds other, scaled by alpha, to input."""
-    if alpha == 1:
+    if alpha == 1 and not _is_bool(alpha):
         return _binary(np.add, AddBackward1 if type(other) in (int, float) else AddBackward0,
                        input, other, False)
     a, b, x, y, dt = operands(input, other)
-    if alpha != 1:
+    if alpha != 1 or _is_bool(alpha):
         _check_alpha(alpha, dt)
         y = y * np.asarray(alpha, dtype=dt)
     r = wrap(fix_dtype(np.add(x, y), dt))
@@ -290,7 +290,7 @@ def _check_alpha(alpha: Any, dt: np.dtype) -> None:
     if dt.kind != "f" and isinstance(alpha, float):
         raise RuntimeError("For integral input tensors, argument alpha must not be a floating "
                            "point number.")
-    if dt.kind == "b" and not isinstance(alpha, bool):
+    if (dt.kind == "b") != _is_bool(alpha):
         raise RuntimeError("Boolean alpha only supported for Boolean results.")
 
 
@@ -298,11 +298,12 @@ def sub(input: Any, other: Any, *, alpha: Any = 1, out: Any = None) -> Tensor:
     """Subtracts other, scaled by alpha, from input."""
     t = type(other)
     if alpha == 1 and type(input) is Tensor and input._data.dtype.kind == "f" and (
-            t is float or t is int or (t is Tensor and other._data.dtype.kind != "b")):
+            t is float or t is int or (t is Tensor and other._data.dtype.kind != "b")) and (
+            not _is_bool(alpha)):
         return _binary(np.subtract, SubBackward0, input, other, False)
     a, b, x, y, dt = operands(input, other)
     _sub_check(input, other)
-    if alpha != 1:
+    if alpha != 1 or _is_bool(alpha):
         _check_alpha(alpha, dt)
         y = y * np.asarray(alpha, dtype=dt)
     r = wrap(fix_dtype(np.subtract(x, y), dt))

@@ -216,15 +216,18 @@ _round0 = _exact("RoundBackward0", "round", np.rint, "")
 RoundBackward1 = node_class("RoundBackward1", lambda m, g, decimals: m.zeros_like(g))
 
 
-def round(input: Tensor, *, decimals: int = 0, out: Any = None) -> Tensor:
+def round(input: Tensor, *, decimals: int | None = None, out: Any = None) -> Tensor:
     """Rounds elements of input to the nearest integer (halves to even), or to `decimals`
     decimal digits."""
+    # torch's overload with decimals has no integer kernel, even for decimals=0.
+    if decimals is not None and isinstance(input, Tensor) and input._data.dtype.kind != "f":
+        kernel = "round_cpu" if decimals else "round_vml_cpu"
+        raise NotImplementedError(f'"{kernel}" not implemented for '
+                                  f"'{_legacy(input._data.dtype)}'")
     if not decimals:
         return _round0(input)
     check_tensor(input, fn="round")
     x = input._data
-    if x.dtype.kind != "f":
-        raise NotImplementedError(f'"round_cpu" not implemented for \'{_legacy(x.dtype)}\'')
     # Computed in the input's precision, scaling by 10**|decimals| as torch does.
     p = x.dtype.type(10.0 ** abs(decimals))
     with np.errstate(all="ignore"):
@@ -725,7 +728,9 @@ def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None,
         r = wrap(x.copy())
     else:
         info = np.finfo(x.dtype)
-        r = wrap(np.nan_to_num(x, nan=nan, posinf=info.max if posinf is None else posinf,
+        # As torch, None for nan means zero.
+        r = wrap(np.nan_to_num(x, nan=0.0 if nan is None else nan,
+                               posinf=info.max if posinf is None else posinf,
                                neginf=info.min if neginf is None else neginf))
     if input._rg and _mode.enabled:
         attach(NanToNumBackward0, r, (input,), (input,))

@@ -10,7 +10,7 @@ import numpy as np
 from .. import _dtypes, _random
 from .._tensor import Tensor, check_device
 from .._version import bump_version
-from ._core import not_implemented
+from ._core import broadcast_shape, not_implemented
 from .creation import different_randomness_level
 from .inplace import check_inplace
 
@@ -138,6 +138,8 @@ def randperm(n: int, *, generator: Any = None, out: Any = None, dtype: Any = Non
     check_device(device)
     if n < 0:
         raise RuntimeError(f"n must be non-negative, got{n}")
+    if dtype is _dtypes.bool:
+        raise not_implemented("randperm", dtype)
     dt = (dtype or _dtypes.int64).np
     t = Tensor._make(_random.randperm(n, dt, generator=generator))
     return t.requires_grad_(True) if requires_grad else t
@@ -162,7 +164,7 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any 
     # separate roundings.
     m = mean._data if tm else None
     s = std._data if ts else None
-    shape = np.broadcast_shapes(*(a.shape for a in (m, s) if a is not None))
+    shape = m.shape if s is None else s.shape if m is None else broadcast_shape(m.shape, s.shape)
     dt = (m if m is not None else s).dtype
     if s is not None and s.size and s.min() < 0:
         raise RuntimeError("normal expects all elements of std >= 0.0")

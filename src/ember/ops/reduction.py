@@ -9,7 +9,7 @@ import numpy as np
 from .._dtypes import FROM_NUMPY
 from .._tensor import Tensor
 from ..autograd.grad_mode import state as _mode
-from ._core import attach, node_class, wrap, wrap_dims
+from ._core import attach, check_bool, node_class, wrap, wrap_dims
 from ._math import reduce_dtype
 
 __all__ = ["sum", "mean"]
@@ -54,6 +54,8 @@ def _cast_back(input: Tensor, x: np.ndarray) -> Any:
 def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None,
         out: Any = None) -> Tensor:
     """Returns the sum of all elements in the input tensor, or of each row over dim."""
+    if keepdim is not False:
+        check_bool(keepdim, "keepdim", 2, "sum")
     x = input._data
     if dtype is not None:
         x = x.astype(dtype.np)
@@ -76,6 +78,8 @@ def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = N
 def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None,
          out: Any = None) -> Tensor:
     """Returns the mean value of all elements in the input tensor, or of each row over dim."""
+    if keepdim is not False:
+        check_bool(keepdim, "keepdim", 2, "mean", (input, dim, keepdim))
     x = input._data
     if dtype is not None:
         x = x.astype(dtype.np)

@@ -24,8 +24,11 @@ from ..autograd.grad_mode import state as _mode
 from ._core import (
     attach,
     attach_outputs,
+    check_bool,
+    check_out_shape,
     check_tensor,
     node_class,
+    not_implemented,
     quiet,
     wrap,
     wrap_dim,
@@ -264,6 +267,8 @@ AminBackward0 = node_class("AminBackward0", _amax_grad)
 def _amax_amin(name: str, np_fn: Any, cls: type) -> Any:
     def op(input: Tensor, dim: Any = (), keepdim: bool = False, *, out: Any = None) -> Tensor:
         check_tensor(input, fn=name)
+        if keepdim is not False:
+            check_bool(keepdim, "keepdim", 2, name)
         x = input._data
         dims = _reduced(x, dim)
         if x.ndim:
@@ -589,6 +594,9 @@ def logsumexp(input: Tensor, dim: Any, keepdim: bool = False, *, out: Any = None
     if x.dtype.kind != "f":
         x = x.astype(get_default_dtype().np)
     dims = _reduced(x, dim)
+    if isinstance(dim, (list, tuple)) and not dim and not keepdim and x.size:
+        # torch reduces every dim, kept, and writes that into an output of shape [].
+        check_out_shape((), (1,) * x.ndim)
     with np.errstate(all="ignore"):
         if not x.ndim:
             r = x.copy()
@@ -650,6 +658,8 @@ def _cum_input(input: Tensor, dim: int, dtype: Any, name: str) -> tuple:
     check_tensor(input, fn=name)
     x = input._data
     d = wrap_dim(dim, x.ndim)
+    if dtype is not None and dtype.np.kind == "b":
+        raise not_implemented(f"{name}_out_cpu", dtype)
     if dtype is not None:
         x = x.astype(dtype.np)
     elif x.dtype.kind in "biu":
@@ -682,6 +692,8 @@ def cumprod(input: Tensor, dim: int, *, dtype: Any = None, out: Any = None) -> T
 def _truth(name: str, np_fn: Any) -> Any:
     def op(input: Tensor, dim: Any = None, keepdim: bool = False, *, out: Any = None) -> Tensor:
         check_tensor(input, fn=name)
+        if keepdim is not False:
+            check_bool(keepdim, "keepdim", 2, name, (input, dim, keepdim))
         x = input._data
         dims = _reduced(x, dim)
         r = np_fn(x, axis=dims if x.ndim else None, keepdims=keepdim and x.ndim > 0)
@@ -740,8 +752,12 @@ def _median(name: str, ignore_nan: bool, whole_cls: type, dim_cls: type) -> Any:
                 f"\"{name}_{'cpu' if dim is None else 'out'}\" not implemented for 'Bool'")
         if dim is None:
             if not x.size:
-                return wrap(np.asarray(np.nan, dtype=x.dtype) if x.dtype.kind == "f"
-                            else np.asarray(0, dtype=x.dtype))
+                # torch fills in NaN, converted to the dtype as x86 converts it: 32- and
+                # 64-bit integers get their smallest value, narrower ones its low bits, 0.
+                if x.dtype.kind == "f":
+                    return wrap(np.asarray(np.nan, dtype=x.dtype))
+                wide = x.dtype.kind == "i" and x.dtype.itemsize >= 4
+                return wrap(np.asarray(np.iinfo(x.dtype).min if wide else 0, dtype=x.dtype))
             flat = x.reshape(-1)
             i = _median_index(flat, 0, ignore_nan)[0]
             return _whole(whole_cls, input, flat[i])
@@ -810,6 +826,8 @@ def nansum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any 
            out: Any = None) -> Tensor:
     """Returns the sum of all elements, treating Not a Numbers (NaNs) as zero."""
     check_tensor(input, fn="nansum")
+    if keepdim is not False:
+        check_bool(keepdim, "keepdim", 2, "nansum")
     x = _int_result(input._data, dtype)
     dims = _reduced(x, dim)
     with np.errstate(over="ignore", invalid="ignore"):
@@ -826,6 +844,8 @@ def nanmean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any
             out: Any = None) -> Tensor:
     """Computes the mean of all non-NaN elements along the specified dimensions."""
     check_tensor(input, fn="nanmean")
+    if keepdim is not False:
+        check_bool(keepdim, "keepdim", 2, "nanmean")
     x = input._data
     if (dtype.np if dtype is not None else x.dtype).kind != "f":
         raise RuntimeError(

@@ -95,11 +95,14 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
     x, d = _prep(input, dim)
     if k < 0 or k > x.shape[d]:
         raise RuntimeError("selected index k out of range")
-    # torch's kernel treats a 0-dim input as one element and returns it even for k = 0.
-    idx = np.take(_argsort(x, d, largest), np.arange(k if input._data.ndim else 1), axis=d)
-    vals = np.take_along_axis(x, idx, d)
+    if x.dtype.kind == "b":
+        raise RuntimeError("topk does not support bool dtypes on CPU")
     if not input._data.ndim:
-        vals, idx = vals.reshape(()), idx.reshape(())
+        # torch hands back the element of a 0-dim input for k = 0 as for k = 1.
+        vals, idx = x.reshape(()), np.zeros((), np.int64)
+    else:
+        idx = np.take(_argsort(x, d, largest), np.arange(k), axis=d)
+        vals = np.take_along_axis(x, idx, d)
     v, i = wrap(vals), wrap(idx.astype(np.int64))
     if input._rg and _mode.enabled:
         attach_outputs(TopkBackward0, (v, i), (input,), (), (input._data.shape, d,

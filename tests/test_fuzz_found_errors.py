@@ -1,0 +1,92 @@
+"""Calls the error fuzzer found ember getting wrong, each compared with torch in this process:
+the same exception class and first line of the message (torch's argument parser goes on to
+list the overloads), or the same result."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+import torch
+
+import ember
+from helpers import assert_same
+
+
+def F(lib):
+    return lib.nn.functional
+
+
+RAISES = {
+    "hardtanh bool": lambda L: F(L).hardtanh(L.ones(3, dtype=L.bool)),
+    "hardtanh unsigned negative": lambda L: F(L).hardtanh(L.ones(3, dtype=L.uint8)),
+    "hardtanh min above max": lambda L: F(L).hardtanh(L.ones(3), 1.5, 0),
+    "Hardtanh bounds": lambda L: L.nn.Hardtanh(2, -0.5),
+    "threshold bool": lambda L: F(L).threshold(L.ones(3, dtype=L.bool), 0, 1),
+    "dropout integer": lambda L: F(L).dropout(L.ones(3, dtype=L.int64)),
+    "dropout2d 1-d": lambda L: F(L).dropout2d(L.ones(3)),
+    "mse integer": lambda L: F(L).mse_loss(L.ones(3, dtype=L.int32), L.ones(3, dtype=L.uint8)),
+    "huber into integer": lambda L: F(L).huber_loss(L.ones(3, dtype=L.int64), L.ones(3)),
+    "kl_div integer": lambda L: F(L).kl_div(L.ones(3), L.ones(3, dtype=L.int64)),
+    "layer_norm empty shape": lambda L: F(L).layer_norm(L.ones(2, 3), ()),
+    "avg_pool2d zero kernel": lambda L: F(L).avg_pool2d(L.ones(2, 3, 5), 0, 3),
+    "avg_pool2d too small": lambda L: F(L).avg_pool2d(L.ones(1, 2, 6), 3),
+    "max_pool1d zero kernel": lambda L: F(L).max_pool1d(L.ones(2, 3, 5), 0, 3),
+    "unfold zero kernel": lambda L: F(L).unfold(L.ones(1, 2, 6, 6), 0),
+    "conv1d zero kernel": lambda L: F(L).conv1d(L.ones(1, 1, 6), L.ones(1, 1, 0)),
+    "size of 0-dim": lambda L: L.tensor(1.0).size(-1),
+    "stride of 0-dim": lambda L: L.tensor(1.0).stride(0),
+    "multilabel 0-dim": lambda L: F(L).multilabel_soft_margin_loss(L.tensor(1.0), L.ones(())),
+    "normal shapes": lambda L: L.normal(L.ones(3), L.ones(2)),
+    "linspace 1-d end": lambda L: L.linspace(1, L.ones(1, dtype=L.float64), 4),
+    "linspace list end": lambda L: L.linspace(2, [1.0, 2.0], 3),
+    "pinverse integer": lambda L: L.pinverse(L.ones(2, 2, dtype=L.int32)),
+    "sub bool alpha": lambda L: L.sub(L.ones(3), L.ones(3), alpha=True),
+    "add bool alpha tensor": lambda L: L.add(L.ones(3), L.ones(3), alpha=L.tensor(True)),
+    "cumsum to bool": lambda L: L.cumsum(L.ones(3), 0, dtype=L.bool),
+    "round integer decimals=0": lambda L: L.round(L.ones(3, dtype=L.int64), decimals=0),
+    "randperm bool": lambda L: L.randperm(3, dtype=L.bool),
+    "bce dtypes": lambda L: F(L).binary_cross_entropy(L.ones(2, dtype=L.float64), L.ones(2)),
+    "prelu 2-d weight": lambda L: F(L).prelu(L.ones(2, 2, 3), L.ones(2, 1)),
+    "soft_margin output shape": lambda L: F(L).soft_margin_loss(L.ones(3), L.ones(2, 3)),
+    "logsumexp no dims": lambda L: L.logsumexp(L.ones(2, 3, 4), []),
+    "einsum repeated sizes": lambda L: L.einsum("ii->i", L.ones(3, 2)),
+    "sum keepdim None": lambda L: L.sum(L.ones(()), None, None),
+    "mean keepdim None": lambda L: L.mean(L.ones(()), None, None),
+    "nansum keepdim None": lambda L: L.nansum(L.ones(()), None, None),
+}
+
+RESULTS = {
+    "hardtanh integer": lambda L: F(L).hardtanh(L.tensor([-3, 0, 5]), -1.5, 1.5),
+    "relu6 uint8": lambda L: F(L).relu6(L.tensor([0, 3, 9], dtype=L.uint8)),
+    "threshold integer": lambda L: F(L).threshold(L.tensor([0, 1, 2]), 1, 7),
+    "dropout integer p=1": lambda L: F(L).dropout(L.ones(3, dtype=L.int64), 1.0),
+    "huber float16 input": lambda L: F(L).huber_loss(L.ones(3, dtype=L.float16), L.zeros(3)),
+    "median of empty int32": lambda L: L.median(L.ones(0, dtype=L.int32)),
+    "nanmedian of empty int64": lambda L: L.nanmedian(L.ones(0, dtype=L.int64)),
+    "cumprod to int32": lambda L: L.cumprod(L.ones(2, 1), 0, dtype=L.int32),
+    "cumsum int8": lambda L: L.cumsum(L.ones(3, dtype=L.int8), 0),
+    "nan_to_num nan=None": lambda L: L.nan_to_num(L.tensor([float("nan"), 1.0]), None),
+    "logsigmoid 0-dim": lambda L: F(L).logsigmoid(L.tensor(-1.0)),
+    "amax tensor dim": lambda L: L.amax(L.ones(2, 3), L.tensor(1)),
+    "logsumexp no dims keepdim": lambda L: L.logsumexp(L.ones(2, 3), [], True),
+    "round integer": lambda L: L.round(L.ones(3, dtype=L.int64)),
+    "topk of 0-dim, k=0": lambda L: L.topk(L.tensor(1.0), 0, 0, False),
+}
+
+
+@pytest.mark.parametrize("name", sorted(RAISES))
+def test_raises_as_torch(name):
+    errors = []
+    for lib in (torch, ember):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with pytest.raises(Exception) as info:
+                RAISES[name](lib)
+        errors.append((type(info.value).__name__, str(info.value).splitlines()[0]))
+    assert errors[1] == errors[0]
+
+
+@pytest.mark.parametrize("name", sorted(RESULTS))
+def test_result_as_torch(name):
+    assert_same(RESULTS[name](ember), RESULTS[name](torch))
