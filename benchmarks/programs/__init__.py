@@ -1,0 +1,1 @@
+"""Whole programs for programs.py, one per file: `build(torch)` returns `run()`."""
