@@ -45,14 +45,9 @@ class dtype:
     def __repr__(self) -> str:
         return "torch." + self._name
 
-    def __reduce__(self):
-        return (getattr, (_module_for_pickle(), self._name))
-
-
-def _module_for_pickle():
-    import ember
-
-    return ember
+    def __reduce__(self) -> str:
+        # A global of this module: pickle finds it by name, as it finds torch's dtypes.
+        return self._name
 
 
 float16 = half = dtype("float16", np.float16, _FLOAT, "Half")
@@ -229,3 +224,9 @@ def can_cast(from_: dtype, to: dtype) -> _b.bool:
     if from_.category != _BOOL and to is bool:
         return False
     return True
+
+
+def type_description(data: np.ndarray) -> str:
+    """torch's legacy type name and shape, as error messages print them."""
+    legacy = FROM_NUMPY[data.dtype]._legacy
+    return f"torch.{legacy}Tensor [{', '.join(str(s) for s in data.shape)}]"

@@ -12,7 +12,8 @@ from typing import Any, Callable
 import numpy as np
 
 from . import _dtypes
-from ._dtypes import FROM_NUMPY
+from ._dims import wrap_dim
+from ._dtypes import FROM_NUMPY, type_description
 from ._version import ZERO_VC, mark_detached, shared_counter, version
 from .autograd import _cuts
 from .autograd import graph as _graph
@@ -180,12 +181,6 @@ def is_meta_device(d: Any) -> bool:
     return isinstance(d, device) and d.type == "meta"
 
 
-def type_description(data: np.ndarray) -> str:
-    """torch's legacy type name and shape, as error messages print them."""
-    legacy = FROM_NUMPY[data.dtype]._legacy
-    return f"torch.{legacy}Tensor [{', '.join(str(s) for s in data.shape)}]"
-
-
 class Tensor:
     """A multi-dimensional array with autograd: `requires_grad`, `grad`, `grad_fn`."""
 
@@ -234,11 +229,6 @@ class Tensor:
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         pass  # __new__ did the work
 
-    def __new__(cls, *args: Any, **kwargs: Any):
-        from .ops.creation import tensor_constructor
-
-        return tensor_constructor(cls, *args, **kwargs)
-
     # -- metadata -----------------------------------------------------------------------
 
     @property
@@ -253,8 +243,6 @@ class Tensor:
 
     def _wrap_dim(self, dim: int) -> int:
         # size(dim) and stride(dim): a 0-dim tensor has no dimension to ask about.
-        from .ops._core import wrap_dim
-
         return wrap_dim(dim, self._data.ndim, wrap_scalar=False)
 
     def dim(self) -> int:
@@ -555,13 +543,6 @@ class Tensor:
         if fns:
             for fn in list(fns.values()):
                 fn(self)
-
-    def backward(self, gradient: Tensor | None = None, retain_graph: bool | None = None,
-                 create_graph: bool = False, inputs: Any = None) -> None:
-        """Computes the gradient of current tensor wrt graph leaves."""
-        from .autograd import backward
-
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     # -- conversion -----------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from .ops.decomp import (
     eigh,
     eigvalsh,
     inv,
+    matrix_power,
     pinv,
     qr,
     slogdet,
@@ -18,7 +19,7 @@ from .ops.decomp import (
     svdvals,
 )
 from .ops.linalg import matmul
-from .ops.matrix import diagonal, matrix_power
+from .ops.matrix import diagonal
 from .ops.matrix import linalg_cross as cross
 from .ops.reduction_math import matrix_norm, vector_norm
 

@@ -17,7 +17,7 @@ import sys
 import weakref
 from typing import Any
 
-from . import grad_mode
+from . import grad_mode, graph
 
 __all__ = ["recorder", "record_cuts", "note", "cut_of", "made_at"]
 
@@ -39,7 +39,6 @@ recorder: Record | None = None
 _latest: list = [None]
 
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-_tensor_type: list = []
 
 
 def _program_frame() -> Any:
@@ -81,11 +80,7 @@ def note(source: Any, how: str) -> None:
 
 def _tensors(frame: Any) -> dict:
     """Names -> tensors among the frame's variables (type() never runs user code)."""
-    if not _tensor_type:
-        from .._tensor import Tensor
-
-        _tensor_type.append(Tensor)
-    cls = _tensor_type[0]
+    cls = graph.Tensor
     return {k: v for k, v in frame.f_locals.items() if issubclass(type(v), cls)}
 
 

@@ -279,7 +279,7 @@ def by_double_vjp(fn: Callable, args: tuple, kwargs: dict, tangents: list, out: 
     """The JVP of any op with a (twice differentiable) backward formula: differentiate the
     op's vjp with respect to its output gradient."""
     from .._tensor import Tensor
-    from . import grad as autograd_grad
+    from ._grad_api import grad as autograd_grad
     from .grad_mode import enable_grad
 
     pos = [i for i, t in enumerate(tangents)

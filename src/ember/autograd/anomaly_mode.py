@@ -44,6 +44,18 @@ def is_anomaly_check_nan_enabled() -> bool:
     return _state.check_nan
 
 
+def _attach_source() -> Any:
+    # Node creation records the forward traceback while the mode is on.
+    return _record_call if _state.enabled else None
+
+
+def _record_call(node: Any, outs: tuple) -> None:
+    record(node)
+
+
+graph.attach_sources.append(_attach_source)
+
+
 def _set(enabled: bool, check_nan: bool) -> None:
     _state.enabled = enabled
     _state.check_nan = check_nan

@@ -14,6 +14,9 @@ import weakref
 from collections import namedtuple
 from typing import Any, Callable
 
+from .. import _transform_hooks
+from .._transform_hooks import PASS
+from . import graph
 from .graph import output_tangents, refresh_attach_hook
 
 __all__ = ["dual_level", "make_dual", "unpack_dual", "enter_dual_level", "exit_dual_level",
@@ -92,6 +95,22 @@ def set_tangent(t: Any, tangent: Any) -> None:
     _TANGENTS[key] = (weakref.ref(t, _drop(key)), tangent)
 
 
+graph.set_output_tangent[0] = set_tangent
+
+
+def _attach_source() -> Any:
+    # Under forward AD, saved tensors must stay the tensors that carry tangents, so that
+    # nodes keep them: a set attach hook tells recording to.
+    return _keep_saved_tensors if level_open() else None
+
+
+def _keep_saved_tensors(node: Any, outs: tuple) -> None:
+    pass
+
+
+graph.attach_sources.append(_attach_source)
+
+
 def get_tangent(t: Any) -> Any:
     entry = _TANGENTS.get(id(t))
     if entry is None or entry[0]() is not t:
@@ -158,6 +177,13 @@ def has_dual(args: tuple, kwargs: dict) -> bool:
         if id(a) in _TANGENTS and get_tangent(a) is not None:
             return True
     return False
+
+
+def _dual_handler(fn: Callable, name: str, args: tuple, kwargs: dict,
+                  wrapped: Callable | None) -> Any:
+    if _TANGENTS and has_dual(args, kwargs):
+        return dispatch_dual(fn, name, args, kwargs, wrapped)
+    return PASS
 
 
 def dispatch_dual(fn: Callable, name: str, args: tuple, kwargs: dict,
@@ -250,3 +276,6 @@ def _inplace(fn: Callable, name: str, args: tuple, kwargs: dict, tangents: list)
         set_tangent(self, tan)
         _record_output_tangent(self, tan)
     return self
+
+
+_transform_hooks.dual_handler[0] = _dual_handler

@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import _version
 from .._version import bump_version, shared_counter
-from . import _function_jvp, grad_mode
+from . import _function_jvp, grad_mode, graph
 from .forward_ad import _TANGENTS
 from .graph import FREED_MESSAGE, Node, _next_seq, _output_tensor, note_rebase
 
@@ -333,15 +333,13 @@ def _save(node: BackwardCFunction, result: list, outs: tuple) -> None:
     """Turns the tensors given to save_for_backward into saved entries: outputs are kept as
     their arrays (no cycle), everything else as the tensor, each with its version."""
     from .._tensor import Tensor
-    from . import saved_hooks
-
     to_save = getattr(node, "to_save", ())
     if hasattr(node, "to_save"):
         del node.to_save
     if not to_save:
         node._saved = []
         return
-    pack = saved_hooks.current()
+    pack = graph.current_saved_hooks()
     items: list = []
     for s in to_save:
         if s is None:
@@ -350,7 +348,7 @@ def _save(node: BackwardCFunction, result: list, outs: tuple) -> None:
         nr = next((i for i, o in enumerate(outs) if o is s), -1)
         if pack is not None:
             t = result[nr] if nr >= 0 else s
-            items.append(("hook", saved_hooks.Packed(pack, t), None, None, 0))
+            items.append(("hook", graph.Packed(pack, t), None, None, 0))
         elif nr >= 0 and isinstance(result[nr], Tensor) and result[nr]._fn is node:
             t = result[nr]
             items.append(("output", t._data, *_version.saved_counter(t), nr))

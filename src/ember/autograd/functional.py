@@ -49,7 +49,7 @@ def _autograd(outputs: tuple, inputs: tuple, grads: tuple, create_graph: bool,
               retain_graph: Any = None) -> tuple:
     """autograd.grad over the outputs that require grad (None outputs skipped); all None
     where none does."""
-    from . import grad
+    from ._grad_api import grad
 
     pairs = [(o, g) for o, g in zip(outputs, grads) if o is not None and o.requires_grad]
     if not pairs:
@@ -165,7 +165,7 @@ def jacobian(func: Callable, inputs: Any, create_graph: bool = False, strict: bo
     """Compute the Jacobian of a given function: out.shape + in.shape per (output, input)
     pair, nested as the outputs and inputs are."""
     from .._tensor import Tensor
-    from . import grad
+    from ._grad_api import grad
 
     if strategy not in ("reverse-mode", "forward-mode"):
         raise ValueError('Expected strategy to be either "forward-mode" or "reverse-mode". '
@@ -270,7 +270,7 @@ def hvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
 
 def _hessian_product(func: Callable, inputs: Any, v: Any, create_graph: bool, strict: bool,
                      fn: str) -> tuple:
-    from . import grad
+    from ._grad_api import grad
 
     in_tuple, xs = _tup(inputs, "inputs", fn)
     if v is None:

@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import itertools
 import sys
+import threading
 import weakref
 from typing import Any, Callable
 
 import numpy as np
 
-from .._version import bump_version, detached_since, version
+from .._dtypes import type_description
+from .._version import bump_version, detached_since, shared_counter, version
 
-__all__ = ["Node", "AccumulateGrad"]
+__all__ = ["Node", "AccumulateGrad", "saved_tensors_hooks", "save_on_cpu",
+           "disable_saved_tensors_hooks"]
 
 _next_seq = itertools.count().__next__
 # torch's CreationMeta of a view (a view tensor's _cm; DEFAULT is 0): made in no_grad mode,
@@ -33,27 +36,36 @@ hook_count = [0]
 attach_hook: list = [None]
 
 
-def refresh_attach_hook() -> None:
-    """Sets `attach_hook` from the anomaly and saved-tensor-hook states."""
-    from . import anomaly_mode, forward_ad, saved_hooks
+# What else watches node creation: functions added by the modes above this module (anomaly
+# mode, forward AD), each giving, when asked, a callback for every new node or None. The
+# engine core thus knows none of them.
+attach_sources: list = []
 
-    anomaly = anomaly_mode._state.enabled
-    packing = saved_hooks.active()
-    # Under forward AD, saved tensors must stay the tensors that carry tangents, so that
-    # nodes keep them (the hook's presence tells recording to).
-    if not anomaly and not packing and not forward_ad.level_open():
+
+def refresh_attach_hook() -> None:
+    """Sets `attach_hook` from the saved-tensor-hook state and the attach sources."""
+    calls = [c for c in (source() for source in attach_sources) if c is not None]
+    packing = bool(_hook_state.stack)
+    if packing:
+        calls.append(_pack_hook_call)
+    if not calls:
         attach_hook[0] = None
+        return
+    if len(calls) == 1:
+        attach_hook[0] = calls[0]
         return
 
     def on_attach(node: Any, outs: tuple) -> None:
-        if anomaly:
-            anomaly_mode.record(node)
-        if packing:
-            hooks = saved_hooks.current()
-            if hooks is not None:
-                saved_hooks.pack_node(node, outs, hooks)
+        for call in calls:
+            call(node, outs)
 
     attach_hook[0] = on_attach
+
+
+def _pack_hook_call(node: Any, outs: tuple) -> None:
+    hooks = current_saved_hooks()
+    if hooks is not None:
+        pack_node(node, outs, hooks)
 
 
 class Math:
@@ -342,6 +354,8 @@ def specialised_apply(formulas: tuple) -> Callable:
 # node -> {output number: tangent} for nodes that saved their own output while a dual level
 # was open: graph-mode formulas (forward-over-reverse) need the saved output as a dual.
 output_tangents: Any = weakref.WeakKeyDictionary()
+# Gives a rebuilt output its tangent; set by forward AD, which alone fills output_tangents.
+set_output_tangent: list = [None]
 
 
 # ember's Tensor class, set by ember._tensor once it exists (it imports this module).
@@ -361,9 +375,7 @@ def _output_tensor(array: np.ndarray, node: Node, vc: Any, nr: int):
     if output_tangents:
         tans = output_tangents.get(node)
         if tans is not None and nr in tans:
-            from .forward_ad import set_tangent
-
-            set_tangent(t, tans[nr])
+            set_output_tangent[0](t, tans[nr])
     return t
 
 
@@ -384,8 +396,6 @@ def _modified_message(node: Node, k: int) -> str:
 
 def modified_text(data: Any, which: str | None, now: int, expected: int) -> str:
     """torch's text for a saved tensor changed in place since it was saved."""
-    from .._tensor import type_description
-
     where = f", which is {which}," if which else ""
     return (
         "one of the variables needed for gradient computation has been modified by an "
@@ -494,10 +504,151 @@ class AccumulateGrad(Node):
 _STEAL_REFS = 3
 
 
-from .saved_hooks import (  # noqa: E402
-    disable_saved_tensors_hooks,
-    save_on_cpu,
-    saved_tensors_hooks,
-)
+# -- hooks on saved tensors ------------------------------------------------------------------
+# `saved_tensors_hooks(pack, unpack)` replaces every tensor a node saves by `pack(tensor)` and
+# gives backward `unpack(packed)` back; `save_on_cpu` packs into a separate copy. Nodes are
+# created as usual and then repacked through `attach_hook`, which is only set while a hook
+# pair (or another attach source) is active, so the hot path pays one global check.
 
-__all__ += ["saved_tensors_hooks", "save_on_cpu", "disable_saved_tensors_hooks"]
+class _HookState(threading.local):
+    stack: list | None = None
+    disabled: str | None = None
+
+
+_hook_state = _HookState()
+
+
+def _hook_stack() -> list:
+    if _hook_state.stack is None:
+        _hook_state.stack = []
+    return _hook_state.stack
+
+
+def current_saved_hooks() -> tuple | None:
+    """The innermost active (pack, unpack) pair, or None."""
+    st = _hook_state.stack
+    if not st:
+        return None
+    if _hook_state.disabled is not None:
+        raise RuntimeError(_hook_state.disabled)
+    return st[-1]
+
+
+class saved_tensors_hooks:
+    """Context-manager that sets a pair of pack / unpack hooks for saved tensors."""
+
+    def __init__(self, pack_hook: Callable[[Any], Any],
+                 unpack_hook: Callable[[Any], Any]) -> None:
+        self.pack_hook = pack_hook
+        self.unpack_hook = unpack_hook
+
+    def __enter__(self) -> saved_tensors_hooks:
+        if _hook_state.disabled is not None:
+            raise RuntimeError(_hook_state.disabled)
+        _hook_stack().append((self.pack_hook, self.unpack_hook))
+        refresh_attach_hook()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        _hook_stack().pop()
+        refresh_attach_hook()
+
+
+class save_on_cpu(saved_tensors_hooks):
+    """Context-manager under which tensors saved by the forward pass are stored as separate
+    copies in CPU memory and read back for backward."""
+
+    def __init__(self, pin_memory: bool = False, device_type: str = "cuda") -> None:
+        def pack(t: Any) -> Any:
+            return Tensor._make(np.array(t._data, copy=True))
+
+        def unpack(packed: Any) -> Any:
+            return packed
+
+        super().__init__(pack, unpack)
+
+
+class disable_saved_tensors_hooks:
+    """Context-manager that disables the saved tensors default hooks feature: entering a
+    saved_tensors_hooks (or saving a tensor under one) raises `error_message`."""
+
+    def __init__(self, error_message: str) -> None:
+        self.error_message = error_message
+
+    def __enter__(self) -> None:
+        self.prev = _hook_state.disabled
+        _hook_state.disabled = self.error_message
+
+    def __exit__(self, *exc: Any) -> None:
+        _hook_state.disabled = self.prev
+
+
+class Packed:
+    """A saved tensor as its pack hook returned it, with what backward needs to rebuild its
+    place in the graph (its edge and version counter, never the tensor itself)."""
+
+    __slots__ = ("packed", "unpack_hook", "edge_fn", "nr", "rg", "acc", "is_output")
+
+    def __init__(self, hooks: tuple, t: Any, is_output: bool = False) -> None:
+        pack, self.unpack_hook = hooks
+        self.edge_fn = None if is_output else t._fn
+        self.nr = t._nr
+        self.rg = t._rg
+        self.acc = t._acc if t._fn is None and t._rg else None
+        self.is_output = is_output
+        self.packed = pack(t)
+
+    def unpack(self, node: Any = None) -> Any:
+        """The tensor backward sees: the unpack hook's result, put back in the graph."""
+        t = self.unpack_hook(self.packed)
+        if not isinstance(t, Tensor):
+            raise TypeError("Output of saved tensor unpack_hook expected to be a Tensor but "
+                            f"got result of type {type(t).__name__}")
+        if self.is_output and node is not None:
+            return _output_tensor(t._data, node, shared_counter(t), self.nr)
+        if t._fn is self.edge_fn and t._rg == self.rg:
+            return t
+        out = Tensor._make(t._data)
+        out._vc = shared_counter(t)
+        out._fn, out._nr, out._rg = self.edge_fn, self.nr, self.rg
+        if self.acc is not None:
+            # A leaf: route gradients to the original leaf's accumulator.
+            out._acc = self.acc
+        return out
+
+
+class PackedSaved(tuple):
+    """A node's saved values after packing: constants as they are, tensors as `Packed`."""
+
+    def unpack(self, node: Any, graph_mode: bool) -> tuple:
+        out = []
+        for s in self:
+            if type(s) is Packed:
+                t = s.unpack(node)
+                out.append(t if graph_mode else t._data)
+            else:
+                out.append(s)
+        return tuple(out)
+
+
+# A (counter, snapshot) pair that never matches, so that packed nodes take the unpacking
+# path.
+_FORCE_UNPACK = (b"\x01", b"\x00")
+
+
+def pack_node(node: Any, outs: tuple, hooks: tuple) -> None:
+    """Replaces the tensors a freshly created node saved by their packed form."""
+    vars_ = getattr(node, "_vars", None)
+    if not vars_:
+        return
+    items = []
+    for s, v in zip(node._saved, vars_):
+        if v is s:
+            items.append(s)
+        elif type(v) is int:
+            # Recording keeps inputs themselves while hooks are on: ints are outputs.
+            items.append(Packed(hooks, outs[-1 - v], is_output=True))
+        else:
+            items.append(Packed(hooks, v))
+    node._saved = node._vars = PackedSaved(items)
+    node._checks = _FORCE_UNPACK

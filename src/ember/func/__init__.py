@@ -3,6 +3,8 @@ vmap, functional_call, stack_module_state, linearize), as torch.func."""
 
 from __future__ import annotations
 
+# Loaded with the transforms: autograd.grad hands batched gradients to it.
+from . import _autograd  # noqa: F401
 from ._transforms import (
     functional_call,
     grad,

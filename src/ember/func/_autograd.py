@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _transform_hooks
 from .._tensor import Tensor
 from . import _dispatch, _vmap
 from ._dispatch import op
@@ -63,7 +64,7 @@ def transformed_grad(outputs: tuple, inputs: tuple, grad_outputs: Any, retain_gr
     go_batched = any(type(g) is BatchedTensor for g in gos)
     if not levels and not go_batched and not is_grads_batched:
         return NotImplemented
-    from ..autograd import _grad_plain
+    from ..autograd._grad_api import _grad_plain
 
     new_level = None
     if is_grads_batched:
@@ -126,3 +127,6 @@ def transformed_grad(outputs: tuple, inputs: tuple, grad_outputs: Any, retain_gr
         if new_level is not None:
             _dispatch.ACTIVE[0] -= 1
             del _vmap.LEVEL_SIZE[new_level]
+
+
+_transform_hooks.grad_handler[0] = transformed_grad

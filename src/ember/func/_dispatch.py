@@ -10,23 +10,16 @@ from __future__ import annotations
 
 import functools
 import sys
-import threading
 import types
 from typing import Any, Callable
 
-# Number of active transforms (vmap levels and dual levels) in this process.
-ACTIVE = [0]
+from .._transform_hooks import ACTIVE, dispatch, state
+
+__all__ = ["ACTIVE", "WRAPPED", "dispatch", "install", "op", "prewrap", "state"]
 
 # name -> wrapped op, for rules that call other ops through their transforms.
 WRAPPED: dict = {}
 _ORIGINAL_OF: dict = {}
-
-
-class _State(threading.local):
-    fwd_suspended = 0
-
-
-state = _State()
 
 
 def _wrap(fn: Callable, name: str) -> Callable:
@@ -168,21 +161,3 @@ def op(name: str) -> Callable:
     if not _installed[0]:
         install()
     return WRAPPED[name]
-
-
-def dispatch(fn: Callable, name: str, args: tuple, kwargs: dict,
-             wrapped: Callable | None = None) -> Any:
-    """Runs an op under the active transforms: forward-mode AD first, then vmap. Batching
-    rules call `wrapped` (the op through the dispatcher), since the values under a batched
-    tensor may be batched at lower levels."""
-    from . import _vmap
-
-    if not state.fwd_suspended:
-        from ..autograd import forward_ad
-
-        if forward_ad._TANGENTS and forward_ad.has_dual(args, kwargs):
-            return forward_ad.dispatch_dual(fn, name, args, kwargs, wrapped)
-    level = _vmap.max_level(args, kwargs)
-    if level:
-        return _vmap.dispatch_batched(wrapped or fn, name, args, kwargs, level)
-    return fn(*args, **kwargs)

@@ -96,7 +96,7 @@ def grad_and_value(func: Callable, argnums: Any = 0, has_aux: bool = False) -> C
     computation."""
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from ..autograd import grad as autograd_grad
+        from ..autograd._grad_api import grad as autograd_grad
 
         f = (lambda *a: func(*a, **kwargs)) if kwargs else func
         out, aux, leaves, builders, cg, nested = _vjp_core(f, args, argnums, has_aux,
@@ -169,7 +169,7 @@ def grad(func: Callable, argnums: Any = 0, has_aux: bool = False) -> Callable:
 def vjp(func: Callable, *primals: Any, has_aux: bool = False) -> tuple:
     """Returns (func(*primals), vjp_fn[, aux]): vjp_fn(cotangents) computes the
     vector-Jacobian product with respect to every primal."""
-    from ..autograd import grad as autograd_grad
+    from ..autograd._grad_api import grad as autograd_grad
 
     out, aux, leaves, builders, cg, nested = _vjp_core(
         func, primals, tuple(range(len(primals))), has_aux, "vjp")

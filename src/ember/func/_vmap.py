@@ -15,8 +15,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .. import _random
+from .. import _random, _transform_hooks
 from .._tensor import MetaArray, Size, Tensor, meta_array
+from .._transform_hooks import PASS
 from . import _dispatch
 from ._dispatch import op
 
@@ -41,6 +42,11 @@ def different_randomness_level() -> int | None:
     if RANDOMNESS and RANDOMNESS[-1][1] == "different":
         return RANDOMNESS[-1][0]
     return None
+
+
+def _draw_per_entry(make: Callable, shape: tuple, level: int) -> Any:
+    # `make(shape)` once for the whole batch (the batch size in front, as torch draws them).
+    return wrap_at(make((LEVEL_SIZE[level],) + tuple(shape)), level, 0)
 
 
 class _MetaArray(MetaArray):
@@ -291,6 +297,12 @@ def _wrap_at(t: Any, level: int, d: int = 0) -> Any:
 
 
 # -- rules -----------------------------------------------------------------------------
+
+def _batched_handler(fn: Callable, name: str, args: tuple, kwargs: dict,
+                     wrapped: Callable | None) -> Any:
+    level = max_level(args, kwargs)
+    return dispatch_batched(wrapped or fn, name, args, kwargs, level) if level else PASS
+
 
 def dispatch_batched(fn: Callable, name: str, args: tuple, kwargs: dict, level: int) -> Any:
     """Runs `fn` once over the batch of `level` using the op's batching rule."""
@@ -1116,3 +1128,8 @@ def _batched_below(x: Any, level: int) -> bool:
             return True
         x = x._value
     return False
+
+
+_transform_hooks.batched_handler[0] = _batched_handler
+_transform_hooks.randomness_level[0] = different_randomness_level
+_transform_hooks.batch_draw[0] = _draw_per_entry

@@ -8,6 +8,7 @@ from typing import Any
 
 from .._dtypes import FROM_NUMPY
 from .._tensor import Tensor
+from ..autograd._grad_api import tensor_backward
 from . import (
     _math,
     binning,
@@ -70,6 +71,9 @@ NOT_METHODS = {"where", "cat", "concat", "concatenate", "stack", "hstack", "vsta
 
 
 def _bind_methods() -> None:
+    # Made here, above the ops that build it: Tensor(...) is torch's legacy constructor.
+    Tensor.__new__ = creation.tensor_constructor
+    Tensor.backward = tensor_backward
     for family in FAMILIES:
         for name in family.__all__:
             if name not in NOT_METHODS:
@@ -99,7 +103,7 @@ def _bind_methods() -> None:
     Tensor.new = lambda self, *args, **kwargs: creation.legacy_new(self.dtype, args, kwargs)
     Tensor.polygamma = pointwise_special.polygamma_method
     Tensor.__getitem__ = indexing.getitem
-    Tensor.__setitem__ = indexing.setitem
+    Tensor.__setitem__ = inplace.setitem
     Tensor.take_along_dim = lambda self, indices, dim=None: indexing.take_along_dim(
         self, indices, dim)
     Tensor.index_put = lambda self, indices, values, accumulate=False: indexing.index_put(

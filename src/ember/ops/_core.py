@@ -8,6 +8,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .._dims import wrap_dim
 from .._dtypes import _PROMOTE, FROM_NUMPY, get_default_dtype, result_type_of, scalar_dtype
 from .._quiet import quiet_off, quiet_on
 from .._tensor import Tensor
@@ -218,18 +219,6 @@ def wrap(data: Any) -> Tensor:
     if type(data) is not ndarray:
         data = np.asarray(data)
     return Tensor._make(data)
-
-
-def wrap_dim(dim: int, ndim: int, wrap_scalar: bool = True) -> int:
-    """Checks a dimension index and makes it non-negative, with torch's error; a 0-dim
-    tensor takes dims -1 and 0 unless `wrap_scalar` is false (size, stride)."""
-    if not ndim and not wrap_scalar:
-        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
-    n = ndim if ndim else 1
-    if dim < -n or dim >= n:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}],"
-                         f" but got {dim})")
-    return dim + n if dim < 0 else dim
 
 
 def wrap_dims(dims: Any, ndim: int) -> tuple:

@@ -311,13 +311,6 @@ def _as_strided_scatter(x: np.ndarray, src: np.ndarray, index: np.ndarray) -> np
     return out.reshape(x.shape)
 
 
-def _scatter_reduce(x: np.ndarray, dim: int, index: np.ndarray, src: np.ndarray, reduce: str,
-                    include_self: bool) -> np.ndarray:
-    from .indexing import _scatter_reduce_array
-
-    return _scatter_reduce_array(x, dim, index, src, reduce, include_self)
-
-
 raw.zeros = np.zeros
 raw.digamma, raw.polygamma = _gamma.digamma, _gamma.polygamma
 raw.const = lambda a: a
@@ -343,7 +336,6 @@ raw.gather_backward = lambda g, shape, dim, index: _scatter_add(
     np.zeros(shape, g.dtype), dim, index, g)
 raw.scatter_add = _scatter_add
 raw.scatter_value = _scatter_value
-raw.scatter_reduce = _scatter_reduce
 raw.index_select = lambda x, dim, index: np.take(x.reshape(_as_1d(x.shape)), index, axis=dim)
 raw.index_select_backward = _index_select_backward
 raw.index_fill = _index_fill
@@ -358,36 +350,11 @@ raw.as_strided_backward = _as_strided_backward
 
 # -- matrices ---------------------------------------------------------------------------------
 
-def _triangular_solve(a: np.ndarray, b: np.ndarray, upper: bool, left: bool, unit: bool
-                      ) -> np.ndarray:
-    from .decomp import triangular_solve_array
-
-    return triangular_solve_array(a, b, upper, left, unit)
-
-
 def _diag_embed(x: np.ndarray) -> np.ndarray:
     n = x.shape[-1]
     out = np.zeros(x.shape + (n,), x.dtype)
     idx = np.arange(n)
     out[..., idx, idx] = x
-    return out
-
-
-def _diagonal_backward(g: np.ndarray, shape: tuple, offset: int, d1: int, d2: int
-                       ) -> np.ndarray:
-    from .matrix import _diag_view
-
-    out = np.zeros(shape, g.dtype)
-    _diag_view(out, offset, d1, d2)[...] = g
-    return out
-
-
-def _diagonal_scatter(x: np.ndarray, src: np.ndarray, offset: int, d1: int, d2: int
-                      ) -> np.ndarray:
-    from .matrix import _diag_view
-
-    out = x.copy()
-    _diag_view(out, offset, d1, d2)[...] = src
     return out
 
 
@@ -399,22 +366,14 @@ def _einsum_core(operands: list, subs: list, out: tuple) -> np.ndarray:
                       dtype=operands[0].dtype)
 
 
-def _det_backward(g: np.ndarray, a: np.ndarray, det: np.ndarray) -> np.ndarray:
-    from .decomp import _det_backward_raw
-
-    return _det_backward_raw(g, a, det)
-
-
 raw.eye = lambda shape, dt: np.eye(shape[0], shape[1], dtype=dt)
 raw.tril = np.tril
 raw.triu = np.triu
 raw.diagonal = lambda x, offset, d1, d2: np.diagonal(x, offset, d1, d2)
 raw.diag_embed = _diag_embed
-raw.diagonal_backward = _diagonal_backward
-raw.diagonal_scatter = _diagonal_scatter
 raw.cross = lambda a, b, dim: np.cross(*np.broadcast_arrays(a, b), axis=dim)
 raw.einsum_core = _einsum_core
 raw.inv = np.linalg.inv
-raw.solve_triangular = lambda a, b, upper, left, unit: _triangular_solve(
-    a, b, upper, left, unit)
-raw.det_backward = _det_backward
+# The families add the helpers that share their forward code (ops/indexing.py:
+# scatter_reduce; ops/matrix.py: diagonal_backward, diagonal_scatter; ops/decomp.py:
+# solve_triangular, det_backward).

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import _dtypes
+from .. import _dtypes, _transform_hooks
 from .._dtypes import FROM_NUMPY, from_numpy_dtype, get_default_dtype
 from .._tensor import Size, Tensor, check_device
 from ._core import check_new_shape, check_number, check_tensor, quiet
@@ -414,13 +414,9 @@ def eye(n: int, m: int | None = None, *, out: Any = None, dtype: Any = None,
 def different_randomness_level() -> int | None:
     """The level of the innermost running vmap when it asked for randomness="different"
     (random draws then differ per batch entry), else None."""
-    from ..func import _dispatch
-
-    if not _dispatch.ACTIVE[0]:
+    if not _transform_hooks.ACTIVE[0]:
         return None
-    from ..func import _vmap
-
-    return _vmap.different_randomness_level()
+    return _transform_hooks.randomness_level[0]()
 
 
 def batched_draw(draw: Any, shape: tuple, requires_grad: bool = False) -> Tensor:
@@ -429,10 +425,8 @@ def batched_draw(draw: Any, shape: tuple, requires_grad: bool = False) -> Tensor
     level = different_randomness_level()
     if level is None:
         return _finish(draw(tuple(shape)), requires_grad)
-    from ..func import _vmap
-
-    t = _finish(draw((_vmap.LEVEL_SIZE[level],) + tuple(shape)), requires_grad)
-    return _vmap.wrap_at(t, level, 0)
+    return _transform_hooks.batch_draw[0](lambda s: _finish(draw(s), requires_grad), shape,
+                                          level)
 
 
 def rand(*size: Any, generator: Any = None, out: Any = None, dtype: Any = None,

@@ -13,9 +13,10 @@ from .._tensor import Tensor
 from .._version import ZERO_VC, version
 from ..autograd.grad_mode import state as _mode
 from ..autograd.graph import Math, Node
+from . import _math
 from ._core import attach, attach_outputs, needs_grad, node_class, shape_str, wrap
 
-__all__ = ["inverse", "det", "slogdet", "logdet", "pinverse"]
+__all__ = ["inverse", "det", "slogdet", "logdet", "pinverse", "matrix_power"]
 
 _slogdet_t = namedtuple("slogdet", ["sign", "logabsdet"])
 _qr_t = namedtuple("qr", ["Q", "R"])
@@ -626,3 +627,43 @@ def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True,
                                                                        unitriangular),
                meta if meta != [None, None] else None)
     return res
+
+
+def matrix_power(input: Tensor, n: int) -> Tensor:
+    """Computes the n-th power of a square matrix or batch of square matrices (n < 0: of the
+    inverse)."""
+    from .linalg import matmul
+
+    x = input._data
+    if x.ndim < 2 or x.shape[-1] != x.shape[-2]:
+        raise RuntimeError("linalg.matrix_power: A must be batches of square matrices, but they "
+                           f"are {x.shape[-2] if x.ndim >= 2 else 1} by "
+                           f"{x.shape[-1] if x.ndim else 1} matrices")
+    if n == 0:
+        # As torch: a copy of A overwritten with the identity (gradient zero).
+        from .creation import eye
+        from .inplace import copy_
+        from .shape import clone
+
+        return copy_(clone(input), eye(x.shape[-1], dtype=input.dtype))
+    if n < 0:
+        input = inv(input)
+        n = -n
+    if n == 1:
+        from .shape import clone
+
+        return clone(input)
+    result = None
+    z = input
+    while n:
+        if n & 1:
+            result = z if result is None else matmul(result, z)
+        n >>= 1
+        if n:
+            z = matmul(z, z)
+    return result
+
+
+# Plain backward's helpers, on arrays, share this family's kernels.
+_math.raw.solve_triangular = triangular_solve_array
+_math.raw.det_backward = _det_backward_raw

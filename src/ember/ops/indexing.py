@@ -14,6 +14,7 @@ import numpy as np
 from .._dtypes import FROM_NUMPY
 from .._tensor import Tensor
 from ..autograd.grad_mode import state as _mode
+from . import _math
 from ._core import attach, check_tensor, node_class, shape_str, wrap, wrap_dim
 from .shape import alias, select, slice_dim, unsqueeze
 
@@ -310,39 +311,6 @@ def getitem(self: Tensor, key: Any) -> Tensor:
     if res is self:
         return alias(self)
     return res
-
-
-def setitem(self: Tensor, key: Any, value: Any) -> None:
-    """self[key] = value: copies into the view the key selects (or index_put_ for advanced
-    keys); the graph stays correct through CopySlices."""
-    from . import inplace
-
-    if key is False:
-        # torch returns at once for a lone False (a write to nothing, without a version bump).
-        return
-    key = _as_tuple(key)
-    res, adv = _apply_basic(self, key)
-    if adv:
-        idx = _advanced(res, adv)
-        if isinstance(value, Tensor):
-            v = value
-        else:
-            v = Tensor._make(np.asarray(value, dtype=res._data.dtype))
-        inplace.index_put_(res, idx, _strip_ones(v), False)
-        return
-    if not isinstance(value, Tensor):
-        inplace.assign_number_(res, value)
-    elif value._data.shape == res._data.shape:
-        inplace.copy_(res, value)
-    elif value._data.ndim == 0:
-        inplace.fill_(res, value)
-    else:
-        v = _strip_ones(value)
-        if v._data.shape != res._data.shape:
-            from .shape import expand
-
-            expand(v.detach(), res._data.shape)
-        inplace.copy_(res, v)
 
 
 def _strip_ones(v: Tensor) -> Tensor:
@@ -989,7 +957,6 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None, *,
                    out: Any = None) -> Tensor:
     """Selects values from input at the 1-dimensional indices from indices along the given
     dim (gather with broadcasting)."""
-    from .joining import broadcast_tensors  # noqa: F401
     from .shape import expand, reshape
 
     i = indices._data
@@ -1034,3 +1001,7 @@ def nonzero(input: Tensor, *, as_tuple: bool = False, out: Any = None) -> Any:
 def argwhere(input: Tensor) -> Tensor:
     """Returns a tensor containing the indices of all non-zero elements of input."""
     return nonzero(input)
+
+
+# Plain backward's helper is this forward's scatter.
+_math.raw.scatter_reduce = _scatter_reduce_array

@@ -14,7 +14,7 @@ from ..autograd.grad_mode import state as _mode
 from ..autograd.graph import note_rebase
 from . import indexing, matrix, pointwise, pointwise_math
 from ._core import attach, node_class, shape_str
-from .shape import writable_alias
+from .shape import expand, writable_alias
 from .view_rebase import OVERLAP_MESSAGE, check_view_rebase, rebase_view
 
 __all__ = ["add_", "sub_", "mul_", "div_", "zero_", "fill_", "copy_", "clamp_", "pow_",
@@ -329,3 +329,32 @@ log1p_ = inplace(pointwise.log1p, "In-place version of log1p().")
 tril_ = inplace(matrix.tril, "In-place version of tril().")
 triu_ = inplace(matrix.triu, "In-place version of triu().")
 __all__ += ["log1p_", "tril_", "triu_"]  # noqa: PLE0604
+
+
+def setitem(self: Tensor, key: Any, value: Any) -> None:
+    """self[key] = value: copies into the view the key selects (or index_put_ for advanced
+    keys); the graph stays correct through CopySlices."""
+    if key is False:
+        # torch returns at once for a lone False (a write to nothing, without a version bump).
+        return
+    key = indexing._as_tuple(key)
+    res, adv = indexing._apply_basic(self, key)
+    if adv:
+        idx = indexing._advanced(res, adv)
+        if isinstance(value, Tensor):
+            v = value
+        else:
+            v = Tensor._make(np.asarray(value, dtype=res._data.dtype))
+        index_put_(res, idx, indexing._strip_ones(v), False)
+        return
+    if not isinstance(value, Tensor):
+        assign_number_(res, value)
+    elif value._data.shape == res._data.shape:
+        copy_(res, value)
+    elif value._data.ndim == 0:
+        fill_(res, value)
+    else:
+        v = indexing._strip_ones(value)
+        if v._data.shape != res._data.shape:
+            expand(v.detach(), res._data.shape)
+        copy_(res, v)

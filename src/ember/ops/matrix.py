@@ -11,6 +11,7 @@ import numpy as np
 from .._dtypes import FROM_NUMPY
 from .._tensor import Tensor
 from ..autograd.grad_mode import state as _mode
+from . import _math
 from ._core import (
     attach,
     broadcast_shape,
@@ -27,7 +28,7 @@ from .shape import as_view, permute, reshape
 
 __all__ = ["addmm", "addmv", "addbmm", "baddbmm", "outer", "ger", "einsum", "tensordot",
            "kron", "inner", "trace", "diag", "diagonal", "diag_embed", "diagonal_scatter",
-           "tril", "triu", "cross", "matrix_power"]
+           "tril", "triu", "cross"]
 
 
 def _scaled(g: Any, s: Any) -> Any:
@@ -523,38 +524,20 @@ def linalg_cross(input: Tensor, other: Tensor, *, dim: int = -1, out: Any = None
     return res
 
 
-def matrix_power(input: Tensor, n: int) -> Tensor:
-    """Computes the n-th power of a square matrix or batch of square matrices (n < 0: of the
-    inverse)."""
-    from .linalg import matmul
+def _diagonal_backward(g: np.ndarray, shape: tuple, offset: int, d1: int, d2: int
+                       ) -> np.ndarray:
+    out = np.zeros(shape, g.dtype)
+    _diag_view(out, offset, d1, d2)[...] = g
+    return out
 
-    x = input._data
-    if x.ndim < 2 or x.shape[-1] != x.shape[-2]:
-        raise RuntimeError("linalg.matrix_power: A must be batches of square matrices, but they "
-                           f"are {x.shape[-2] if x.ndim >= 2 else 1} by "
-                           f"{x.shape[-1] if x.ndim else 1} matrices")
-    if n == 0:
-        # As torch: a copy of A overwritten with the identity (gradient zero).
-        from .creation import eye
-        from .inplace import copy_
-        from .shape import clone
 
-        return copy_(clone(input), eye(x.shape[-1], dtype=input.dtype))
-    if n < 0:
-        from .decomp import inv
+def _diagonal_scatter(x: np.ndarray, src: np.ndarray, offset: int, d1: int, d2: int
+                      ) -> np.ndarray:
+    out = x.copy()
+    _diag_view(out, offset, d1, d2)[...] = src
+    return out
 
-        input = inv(input)
-        n = -n
-    if n == 1:
-        from .shape import clone
 
-        return clone(input)
-    result = None
-    z = input
-    while n:
-        if n & 1:
-            result = z if result is None else matmul(result, z)
-        n >>= 1
-        if n:
-            z = matmul(z, z)
-    return result
+# Plain backward's helpers, on arrays, share this family's diagonal view.
+_math.raw.diagonal_backward = _diagonal_backward
+_math.raw.diagonal_scatter = _diagonal_scatter

@@ -733,9 +733,8 @@ def where(condition: Tensor, input: Any = None, other: Any = None) -> Tensor:
     """Returns a tensor of elements selected from either input or other, depending on
     condition (with the condition alone: nonzero(condition, as_tuple=True))."""
     if input is None and other is None:
-        from .indexing import nonzero
-
-        return nonzero(condition, as_tuple=True)
+        # Through the method: nonzero is an indexing op, a family above this one.
+        return condition.nonzero(as_tuple=True)
     c = condition._data
     if c.dtype.kind != "b":
         raise RuntimeError("where expected condition to be a boolean tensor, but got a tensor "
