@@ -110,12 +110,15 @@ def layer_of(module: str) -> str | None:
     return None if best is None else best[1]
 
 
+def _package_of(module: str, is_package: bool) -> list:
+    parts = module.split(".")
+    return parts if is_package else parts[:-1]
+
+
 def _resolve(module: str, is_package: bool, node: ast.ImportFrom) -> str:
     if not node.level:
         return node.module or ""
-    parts = module.split(".")
-    if not is_package:
-        parts.pop()
+    parts = _package_of(module, is_package)
     if node.level > 1:
         parts = parts[:len(parts) - node.level + 1]
     return ".".join(parts + ([node.module] if node.module else []))
@@ -128,27 +131,53 @@ def _known(name: str) -> str | None:
     return name or None
 
 
-def imports_of(module: str) -> list:
-    """(imported module, line) for every import statement of module, wherever it stands:
-    `from . import x` counts as importing x where x is a submodule."""
-    path, is_package = MODULES[module]
+def _named_modules(node: ast.AST, module: str, is_package: bool) -> list:
+    """The modules one node imports: import statements; the tables of `_lazy.lazy_names`
+    (".viz", ".serialization:load", relative to the package); `importlib.import_module`
+    with a name that starts as ember's."""
+    if isinstance(node, ast.Import):
+        return [a.name for a in node.names if a.name.split(".")[0] == "ember"]
+    if isinstance(node, ast.ImportFrom):
+        base = _resolve(module, is_package, node)
+        if base.split(".")[0] != "ember":
+            return []
+        return [f"{base}.{a.name}" if f"{base}.{a.name}" in MODULES else base
+                for a in node.names]
+    if not isinstance(node, ast.Call):
+        return []
+    name = node.func.attr if isinstance(node.func, ast.Attribute) else \
+        getattr(node.func, "id", "")
+    if name.endswith("lazy_names") and len(node.args) == 3 and \
+            isinstance(node.args[2], ast.Dict):
+        package = ".".join(_package_of(module, is_package))
+        return [package + v.value.partition(":")[0] for v in node.args[2].values
+                if isinstance(v, ast.Constant) and isinstance(v.value, str)]
+    if name == "import_module" and node.args:
+        arg = node.args[0]
+        if isinstance(arg, ast.JoinedStr) and arg.values:
+            arg = arg.values[0]
+        if isinstance(arg, ast.Constant) and isinstance(arg.value, str) and \
+                arg.value.split(".")[0] == "ember":
+            return [arg.value.rstrip(".")]
+    return []
+
+
+def imports_in(source: str, module: str, is_package: bool = False) -> list:
+    """(imported module, line) for every import in source, wherever it stands (inside
+    functions and `if TYPE_CHECKING:` blocks too): `from . import x` counts as importing x
+    where x is a submodule."""
     out = []
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
-        if isinstance(node, ast.Import):
-            names = [a.name for a in node.names if a.name.split(".")[0] == "ember"]
-        elif isinstance(node, ast.ImportFrom):
-            base = _resolve(module, is_package, node)
-            if base.split(".")[0] != "ember":
-                continue
-            names = [f"{base}.{a.name}" if f"{base}.{a.name}" in MODULES else base
-                     for a in node.names]
-        else:
-            continue
-        for name in names:
+    for node in ast.walk(ast.parse(source)):
+        for name in _named_modules(node, module, is_package):
             target = _known(name)
             if target is not None and target != module:
                 out.append((target, node.lineno))
     return out
+
+
+def imports_of(module: str) -> list:
+    path, is_package = MODULES[module]
+    return imports_in(path.read_text(), module, is_package)
 
 
 def test_every_module_has_a_layer():
@@ -219,8 +248,24 @@ def test_no_import_cycle():
     assert _cycles(edges) == []
 
 
-def test_the_checks_see_upward_imports_and_cycles():
+def test_the_checks_see_every_kind_of_import():
+    source = """
+from . import graph, not_a_module
+from .. import _tensor
+import ember.ops.shape
+def f():
+    from ..ops._core import wrap
+    import importlib
+    return importlib.import_module(f"ember.nn.{wrap}")
+if TYPE_CHECKING:
+    from ember.viz import _dot
+__getattr__, __dir__ = _lazy_names(__name__, globals(), {"x": ".explain:explain"})
+"""
+    found = sorted(imports_in(source, "ember.autograd.engine"))
+    assert found == [("ember._tensor", 3), ("ember.autograd", 2), ("ember.autograd.explain", 11),
+                     ("ember.autograd.graph", 2), ("ember.nn", 8), ("ember.ops._core", 6),
+                     ("ember.ops.shape", 4), ("ember.viz._dot", 10)]
+    assert sorted(imports_in("from .shape import view", "ember.ops", is_package=True)) == [
+        ("ember.ops.shape", 1)]
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
-    assert ("ember.autograd.engine", 20) in [
-        (t, n) for t, n in imports_of("ember.autograd") if t == "ember.autograd.engine"] or \
-        "ember.autograd.engine" in {t for t, _ in imports_of("ember.autograd")}
+    assert _cycles({"a": {"b"}, "b": set()}) == []

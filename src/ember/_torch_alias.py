@@ -93,7 +93,9 @@ def install_as_torch() -> None:
     """Makes `import torch` and every `import torch.<module>` in this interpreter give
     ember's modules, for notebooks and test suites (`python -m ember` does it for a
     program). Raises RuntimeError when real torch is already imported."""
-    import ember
+    # The package this module belongs to, loaded before any of its modules: torch's name
+    # goes to it (importing it here would tie the namespace to itself).
+    ember = sys.modules[__package__]
 
     real = [name for name, module in list(sys.modules.items())
             if (name == "torch" or name.startswith("torch.")) and module is not None

@@ -36,6 +36,10 @@ grad_handler: list = [None]
 # where make(shape) draws a tensor.
 randomness_level: list = [None]
 batch_draw: list = [None]
+# Functions outside the op families that transforms see as ops of their own (nn.functional
+# functions with a batching rule, whose fast paths read arrays): name -> function, added by
+# the modules that define them.
+extra_ops: dict = {}
 
 
 def dispatch(fn: Callable, name: str, args: tuple, kwargs: dict,

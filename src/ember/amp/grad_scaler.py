@@ -13,7 +13,11 @@ from collections import abc, defaultdict
 from enum import Enum
 from typing import Any
 
+from .._dtypes import float16, float32, int32
 from .._tensor import Tensor
+from ..autograd.grad_mode import no_grad
+from ..ops.creation import full
+from ..ops.pointwise_math import isfinite
 
 __all__ = ["GradScaler", "OptState"]
 
@@ -62,8 +66,6 @@ class GradScaler:
         return self._scale, self._growth_tracker
 
     def _lazy_init_scale_growth_tracker(self) -> None:
-        from .. import float32, full, int32
-
         self._scale = full((), self._init_scale, dtype=float32)
         self._growth_tracker = full((), self._init_growth_tracker, dtype=int32)
 
@@ -89,8 +91,6 @@ class GradScaler:
 
     def _unscale_grads_(self, optimizer: Any, inv_scale: Tensor, found_inf: Tensor,
                         allow_fp16: bool) -> dict:
-        from .. import float16, isfinite, no_grad
-
         with no_grad():
             for group in optimizer.param_groups:
                 for param in group["params"]:
@@ -107,8 +107,6 @@ class GradScaler:
         """Divides ('unscales') the optimizer's gradient tensors by the scale factor."""
         if not self._enabled:
             return
-        from .. import float32, full
-
         self._check_scale_growth_tracker("unscale_")
         optimizer_state = self._per_optimizer_states[id(optimizer)]
         if optimizer_state["stage"] is OptState.UNSCALED:

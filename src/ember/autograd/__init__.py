@@ -23,19 +23,20 @@ __all__ = [
 ]
 
 
-from . import forward_ad, functional  # noqa: E402
+from . import functional  # noqa: E402
 from .anomaly_mode import (  # noqa: E402
     detect_anomaly,
     is_anomaly_check_nan_enabled,
     is_anomaly_enabled,
     set_detect_anomaly,
 )
-from .function import Function, FunctionCtx, once_differentiable  # noqa: E402
 from .gradcheck import gradcheck, gradgradcheck  # noqa: E402
 from .variable import Variable  # noqa: E402
 
-# Tensor itself lives below this package's public API and loads it when it is first
-# imported: the entries that need Tensor load on first access.
+# Tensor and the engine core live in this package and load it while Tensor is still being
+# made: the entries that need Tensor when they load wait for their first access.
 __getattr__, __dir__ = _lazy_names(__name__, globals(), {
-    "backward": "._grad_api:backward", "grad": "._grad_api:grad",
+    "backward": "._grad_api:backward", "grad": "._grad_api:grad", "forward_ad": ".forward_ad",
+    "Function": ".function:Function", "FunctionCtx": ".function:FunctionCtx",
+    "once_differentiable": ".function:once_differentiable",
 })

@@ -12,9 +12,14 @@ import math
 from typing import Any, Callable
 
 from ..func._dispatch import op
-from . import forward_ad
 
-JVP = forward_ad.JVP
+# JVP formulas by op name: f(args, kwargs, tangents, out) -> tangent of out (or a tuple for
+# ops with several outputs). `tangents[i]` is the tangent of args[i] (None where it has none).
+JVP: dict = {}
+# name -> function of the op's arguments: ops whose duals run through their parts (the
+# decomposition calls ops, each with its own tangent; NotImplemented where it does not
+# apply), filled with JVP.
+DECOMPOSED: dict = {}
 
 
 def _sum(*terms: Any) -> Any:
@@ -271,8 +276,8 @@ JVP["where"] = _where_rule
 JVP["clamp"] = JVP["clip"] = _clamp_rule
 for _name in ("matmul", "mm", "bmm", "mv", "dot"):
     JVP[_name] = _matmul_like(_name)
-forward_ad.DECOMPOSED["linear"] = _linear_decomposed
-forward_ad.DECOMPOSED["matmul"] = _matmul_decomposed
+DECOMPOSED["linear"] = _linear_decomposed
+DECOMPOSED["matmul"] = _matmul_decomposed
 
 
 def by_double_vjp(fn: Callable, args: tuple, kwargs: dict, tangents: list, out: Any) -> Any:

@@ -16,7 +16,8 @@ from typing import Any, Callable
 
 from .. import _transform_hooks
 from .._transform_hooks import PASS
-from . import graph
+from . import _jvp_rules, graph
+from ._jvp_rules import DECOMPOSED, JVP
 from .graph import output_tangents, refresh_attach_hook
 
 __all__ = ["dual_level", "make_dual", "unpack_dual", "enter_dual_level", "exit_dual_level",
@@ -28,13 +29,10 @@ UnpackedDualTensor = namedtuple("UnpackedDualTensor", ["primal", "tangent"])
 _TANGENTS: dict = {}
 _current_level = [-1]
 
-# JVP formulas by op name: f(args, kwargs, tangents, out) -> tangent of out (or a tuple for
-# ops with several outputs). `tangents[i]` is the tangent of args[i] (None where it has none).
-JVP: dict = {}
-# name -> function of the op's arguments: ops whose duals run through their parts (the
-# decomposition calls ops, each with its own tangent; NotImplemented where it does not
-# apply), filled with JVP.
-DECOMPOSED: dict = {}
+# Where a dual's output hides under wrappers of a transform above (vmap's batched tensors):
+# functions (out, tangent) -> (out, tangent) one layer further in, or None when out is not
+# theirs.
+output_unwrappers: list = []
 
 
 def enter_dual_level() -> int:
@@ -191,8 +189,6 @@ def dispatch_dual(fn: Callable, name: str, args: tuple, kwargs: dict,
     """Runs an op with dual arguments: the primal result, then its tangent."""
     from .._tensor import Tensor
     from ..func._dispatch import dispatch, state
-    from . import _jvp_rules
-
     decomposed = DECOMPOSED.get(name)
     if decomposed is not None:
         out = decomposed(*args, **kwargs)
@@ -224,8 +220,6 @@ def _tangents_of(a: Any) -> Any:
 
 def _attach(out: Any, tan: Any) -> None:
     from .._tensor import Tensor
-    from . import _jvp_rules
-
     if isinstance(out, Tensor):
         if tan is not None and out.is_floating_point():
             tan = _jvp_rules.conform(tan, out)
@@ -239,13 +233,14 @@ def _attach(out: Any, tan: Any) -> None:
 def _record_output_tangent(out: Any, tan: Any) -> None:
     """Remembers the tangent of a node's own output, so that the output, when its node
     unpacks it for a graph-mode formula, is a dual again."""
-    from ..func._vmap import BatchedTensor, unwrap_to
-
-    while type(out) is BatchedTensor:
-        # Under vmap the node's output is the value under the wrappers (batch dimensions in
-        # front): its tangent is laid out the same way.
-        tan = unwrap_to(tan, out._level)
-        out = out._value
+    peeled = True
+    while peeled:
+        peeled = False
+        for unwrap in output_unwrappers:
+            inner = unwrap(out, tan)
+            if inner is not None:
+                out, tan = inner
+                peeled = True
     node = out._fn
     if node is None:
         return
@@ -258,8 +253,6 @@ def _record_output_tangent(out: Any, tan: Any) -> None:
 def _inplace(fn: Callable, name: str, args: tuple, kwargs: dict, tangents: list) -> Any:
     """In-place op: the tangent of the out-of-place op, computed before the write."""
     from ..func._dispatch import WRAPPED, dispatch
-    from . import _jvp_rules
-
     base = name[:-1]
     self = args[0]
     if base in WRAPPED:

@@ -425,9 +425,9 @@ def _slow_mode_error(func: Callable, inputs: tuple, outputs: tuple, k: int, j: i
 def _compare_batched(fn: Callable, like: Any, forward: bool, output_idx: int | None) -> None:
     """fn under vmap over two random directions shaped like `like` gives the stacked results
     of fn on each direction (output_idx None: each result is its own input's)."""
-    from .. import stack
     from ..func import vmap
     from ..ops.creation import randn_like
+    from ..ops.joining import stack
 
     directions = [randn_like(like) for _ in range(2)]
     expected = [stack(list(shards)) for shards in zip(*[fn(d) for d in directions])]

@@ -13,7 +13,7 @@ import sys
 import types
 from typing import Any, Callable
 
-from .._transform_hooks import ACTIVE, dispatch, state
+from .._transform_hooks import ACTIVE, dispatch, extra_ops, state
 
 __all__ = ["ACTIVE", "WRAPPED", "dispatch", "install", "op", "prewrap", "state"]
 
@@ -94,21 +94,15 @@ def install() -> None:
     for k in _GRAPH_HELPERS:
         WRAPPED[k] = ns[k] = _wrap(ns[k], k)
         _ORIGINAL_OF[ns[k]] = ns[k].__wrapped_op__
-    _wrap_nn_functions()
+    _wrap_extra_ops()
     _installed[0] = True
 
 
 _GRAPH_HELPERS = ("im2col", "col2im", "gather_rows", "scatter_rows")
-# nn.functional functions with a batching rule of their own, whose fast paths read arrays.
-_NN_FUNCTIONS = {"linear": "_functional", "pad": "_functional",
-                 "binary_cross_entropy_with_logits": "functional"}
 
 
-def _wrap_nn_functions() -> None:
-    import importlib
-
-    for name, module in _NN_FUNCTIONS.items():
-        fn = getattr(importlib.import_module(f"ember.nn.{module}"), name)
+def _wrap_extra_ops() -> None:
+    for name, fn in extra_ops.items():
         w = _wrap(fn, name)
         WRAPPED[name] = w
         _ORIGINAL_OF[w] = fn

@@ -18,6 +18,7 @@ import numpy as np
 from .. import _random, _transform_hooks
 from .._tensor import MetaArray, Size, Tensor, meta_array
 from .._transform_hooks import PASS
+from ..autograd import forward_ad
 from . import _dispatch
 from ._dispatch import op
 
@@ -238,8 +239,6 @@ def max_level(args: tuple, kwargs: dict) -> int:
 # -- moving batch dimensions between levels ----------------------------------------------
 
 def _tangent_of(t: Any) -> Any:
-    from ..autograd import forward_ad
-
     return forward_ad.get_tangent(t) if forward_ad._TANGENTS else None
 
 
@@ -249,8 +248,6 @@ def unwrap_to(t: Any, level: int, d: int = 0) -> Any:
     tan = _tangent_of(t)
     if tan is None:
         return _unwrap_to(t, level, d)
-    from ..autograd import forward_ad
-
     _dispatch.state.fwd_suspended += 1
     try:
         out = _unwrap_to(t, level, d)
@@ -278,8 +275,6 @@ def wrap_at(t: Any, level: int, d: int = 0) -> Any:
     tan = _tangent_of(t)
     if tan is None:
         return _wrap_at(t, level, d)
-    from ..autograd import forward_ad
-
     _dispatch.state.fwd_suspended += 1
     try:
         out = _wrap_at(t, level, d)
@@ -1130,6 +1125,15 @@ def _batched_below(x: Any, level: int) -> bool:
     return False
 
 
+def _unbatched_output(out: Any, tan: Any) -> tuple | None:
+    # Under vmap a node's output is the value under the wrappers (batch dimensions in
+    # front): its tangent is laid out the same way.
+    if type(out) is not BatchedTensor:
+        return None
+    return out._value, unwrap_to(tan, out._level)
+
+
+forward_ad.output_unwrappers.append(_unbatched_output)
 _transform_hooks.batched_handler[0] = _batched_handler
 _transform_hooks.randomness_level[0] = different_randomness_level
 _transform_hooks.batch_draw[0] = _draw_per_entry

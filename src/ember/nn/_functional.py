@@ -8,11 +8,11 @@ from typing import Any
 
 import numpy as np
 
-from .. import _random
+from .. import _random, _transform_hooks
 from .._dtypes import get_default_dtype
 from .._tensor import Tensor
+from .._transform_hooks import ACTIVE as _TRANSFORMS
 from ..autograd.grad_mode import no_grad
-from ..func._dispatch import ACTIVE as _TRANSFORMS
 from ..ops import creation, nn_ops, pointwise, pointwise_math
 from ..ops._core import (
     attach,
@@ -1246,3 +1246,5 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: 
     return _apply_reduction(out, reduction)
 
 
+# With batching rules of their own: their fast paths read arrays.
+_transform_hooks.extra_ops.update(linear=linear, pad=pad)

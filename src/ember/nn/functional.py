@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _transform_hooks
 from .._dtypes import from_numpy_dtype
 from .._tensor import Tensor
 from ..ops._cascade import cascade_sum
@@ -116,6 +117,10 @@ def _legacy_reduction(size_average: Any, reduce: Any) -> str:
         return "none"
     return "mean" if size_average else "sum"
 
+
+# With a batching rule of its own: its fast path reads arrays.
+_transform_hooks.extra_ops["binary_cross_entropy_with_logits"] = \
+    binary_cross_entropy_with_logits
 
 from ._attention import multi_head_attention_forward  # noqa: E402, F401
 from ._functional import *  # noqa: E402, F403

@@ -43,9 +43,7 @@ _ALIASES = {"half": "float16", "float": "float32", "double": "float64", "long": 
 def ember_dtype(name: str) -> _dtypes.dtype:
     """ember's dtype of torch's dtype name; a clear error when ember has none of that name or
     holds it in a different number of bytes."""
-    import ember
-
-    d = getattr(ember, name, None)
+    d = getattr(_dtypes, name, None)
     # ALL_DTYPES are the ones ember stores and computes in; bfloat16 is only named.
     if d not in _dtypes.ALL_DTYPES or d.itemsize != _TORCH_DTYPES.get(name, d.itemsize):
         raise TypeError(f"ember.load: the checkpoint holds tensors of dtype torch.{name}, which "
@@ -282,17 +280,12 @@ def _naturals(seq: tuple) -> bool:
 
 
 def _get_layout(name: str) -> Any:
-    """torch's layout of its name; ember has only torch.strided."""
+    """torch's layout of its name: ember has no layout objects, torch.strided included."""
     if name != "torch.strided":
         raise TypeError(f"ember.load: the checkpoint holds tensors of layout {name}, which "
                         "ember does not support")
-    import ember
-
-    layout = getattr(ember, "strided", None)
-    if layout is None:
-        raise TypeError("ember.load: the checkpoint names torch.strided, which ember does not "
-                        "have")
-    return layout
+    raise TypeError("ember.load: the checkpoint names torch.strided, which ember does not "
+                    "have")
 
 
 _REBUILDS = {
