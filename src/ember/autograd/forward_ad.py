@@ -16,8 +16,7 @@ from typing import Any, Callable
 
 from .. import _transform_hooks
 from .._transform_hooks import PASS
-from . import _jvp_rules, graph
-from ._jvp_rules import DECOMPOSED, JVP
+from . import graph
 from .graph import output_tangents, refresh_attach_hook
 
 __all__ = ["dual_level", "make_dual", "unpack_dual", "enter_dual_level", "exit_dual_level",
@@ -189,7 +188,9 @@ def dispatch_dual(fn: Callable, name: str, args: tuple, kwargs: dict,
     """Runs an op with dual arguments: the primal result, then its tangent."""
     from .._tensor import Tensor
     from ..func._dispatch import dispatch, state
-    decomposed = DECOMPOSED.get(name)
+    from . import _jvp_rules  # the rules load with the first dual op
+
+    decomposed = _jvp_rules.DECOMPOSED.get(name)
     if decomposed is not None:
         out = decomposed(*args, **kwargs)
         if out is not NotImplemented:
@@ -200,7 +201,7 @@ def dispatch_dual(fn: Callable, name: str, args: tuple, kwargs: dict,
         if name.endswith("_") and not name.endswith("__") and isinstance(args[0], Tensor):
             return _inplace(fn, name, args, kwargs, tangents)
         out = dispatch(fn, name, args, kwargs, wrapped)
-        rule = JVP.get(name)
+        rule = _jvp_rules.JVP.get(name)
         if rule is None:
             # Through the dispatcher (forward AD suspended): the arguments may be batched.
             tan = _jvp_rules.by_double_vjp(wrapped or fn, args, kwargs, tangents, out)
@@ -220,6 +221,8 @@ def _tangents_of(a: Any) -> Any:
 
 def _attach(out: Any, tan: Any) -> None:
     from .._tensor import Tensor
+    from . import _jvp_rules
+
     if isinstance(out, Tensor):
         if tan is not None and out.is_floating_point():
             tan = _jvp_rules.conform(tan, out)
@@ -253,12 +256,14 @@ def _record_output_tangent(out: Any, tan: Any) -> None:
 def _inplace(fn: Callable, name: str, args: tuple, kwargs: dict, tangents: list) -> Any:
     """In-place op: the tangent of the out-of-place op, computed before the write."""
     from ..func._dispatch import WRAPPED, dispatch
+    from . import _jvp_rules
+
     base = name[:-1]
     self = args[0]
     if base in WRAPPED:
         plain = WRAPPED[base]
         out = plain(*args, **kwargs)
-        rule = JVP.get(base)
+        rule = _jvp_rules.JVP.get(base)
         tan = rule(args, kwargs, tangents, out) if rule is not None else \
             _jvp_rules.by_double_vjp(plain, args, kwargs, tangents, out)
     else:
