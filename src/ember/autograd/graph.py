@@ -1,4 +1,5 @@
-"""Graph nodes: the backward functions behind `grad_fn`, saved values and leaf accumulation.
+"""Graph nodes: the backward functions behind `grad_fn`, saved values (and the hooks on
+them, torch.autograd.graph's saved_tensors_hooks), and leaf accumulation.
 
 A node references no tensor it produced or consumed that has a history: it keeps their
 arrays, version counters and its edges, and rebuilds the tensors when create_graph needs
