@@ -9,8 +9,8 @@ import pathlib
 SRC = pathlib.Path(__file__).resolve().parent.parent / "src"
 
 # The layers, bottom first; a module may import its own layer and those below.
-LAYERS = ("base", "tensor", "op core", "op families", "autograd api", "libraries",
-          "namespace")
+LAYERS = ("base", "tensor", "op core", "op families", "dispatch", "autograd api",
+          "libraries", "namespace")
 
 # module -> layer; a key ending in ".*" places a package and everything under it, and the
 # longest key that matches a module places it.
@@ -56,6 +56,8 @@ LAYER_OF = {
     "ember.linalg": "op families",
     "ember._legacy_types": "op families",
     "ember.random": "op families",
+    # The op wrappers through which the transforms see every op.
+    "ember.func._dispatch": "dispatch",
     # Public autograd API and the function transforms (vmap, forward-mode AD).
     "ember.autograd.*": "autograd api",
     "ember.func.*": "autograd api",
