@@ -11,6 +11,7 @@ from . import (  # noqa: E402  # noqa: E402, I001
     amp,
     autograd,
     backends,
+    compiler,  # noqa: E402, I001
     cpu,
     cuda,
     distributions,
@@ -30,6 +31,7 @@ from . import (  # noqa: E402  # noqa: E402, I001
     version,
     viz,
 )
+from ._compile import compile  # noqa: E402, I001
 from ._dtypes import (
     bfloat16,
     bool,

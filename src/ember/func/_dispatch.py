@@ -17,6 +17,9 @@ from typing import Any, Callable
 # Number of active transforms (vmap levels and dual levels) in this process.
 ACTIVE = [0]
 
+# The recorder of a compiled region while one records (ember._compile), else None.
+RECORDER: list = [None]
+
 # name -> wrapped op, for rules that call other ops through their transforms.
 WRAPPED: dict = {}
 _ORIGINAL_OF: dict = {}
@@ -148,6 +151,9 @@ def dispatch(fn: Callable, name: str, args: tuple, kwargs: dict,
     """Runs an op under the active transforms: forward-mode AD first, then vmap. Batching
     rules call `wrapped` (the op through the dispatcher), since the values under a batched
     tensor may be batched at lower levels."""
+    rec = RECORDER[0]
+    if rec is not None:
+        return rec.call(fn, name, args, kwargs)
     from . import _vmap
 
     if not state.fwd_suspended:
