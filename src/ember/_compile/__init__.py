@@ -30,8 +30,8 @@ def _value_key(v: Any) -> Any:
     # Python values by value where they are plain, everything else by identity.
     if isinstance(v, _SIMPLE):
         return (type(v), v)
-    if type(v) in (tuple, list):
-        return (type(v), tuple(_value_key(x) for x in v))
+    if type(v) is tuple:
+        return (tuple, tuple(_value_key(x) for x in v))
     return ("id", id(v))
 
 
@@ -39,7 +39,7 @@ def _flatten_inputs(v: Any, tensors: list, key: list) -> None:
     if isinstance(v, Tensor):
         d = v._data
         tensors.append(v)
-        key.append(("T", d.shape, d.dtype, v._rg, v._fn is None, v._base is None))
+        key.append(("T", d.shape, d.strides, d.dtype, v._rg, v._fn is None, v._base is None))
     elif type(v) in (tuple, list):
         key.append((type(v), len(v)))
         for x in v:
@@ -115,10 +115,10 @@ class _Region:
             key.append(state)
             for t in mod.parameters():
                 tensors.append(t)
-                key.append(("P", id(t), t._data.shape, t._data.dtype, t._rg))
+                key.append(("P", id(t), t._data.shape, t._data.strides, t._data.dtype, t._rg))
             for t in mod.buffers():
                 tensors.append(t)
-                key.append(("B", id(t), t._data.shape, t._data.dtype, t._rg))
+                key.append(("B", id(t), t._data.shape, t._data.strides, t._data.dtype, t._rg))
         else:
             key.append(_code_state(self.fn))
         # Which inputs share one array (the same tensor twice, detach()): recordings name

@@ -44,23 +44,21 @@ class GraphBreak(Exception):
 # (also caught by the generator check): their replays are not provably right.
 _DATA_DEPENDENT = frozenset({
     "nonzero", "argwhere", "masked_select", "unique", "unique_consecutive", "bincount",
-    "histc", "repeat_interleave", "__getitem__", "__setitem__", "where", "index_put",
+    "histc", "repeat_interleave", "__setitem__", "setitem", "index_put",
     "take", "nanmedian", "tolist", "item",
+})
+
+# Ops that answer from a tensor's shape, dtype or layout only (never its values).
+_METADATA = frozenset({
+    "dim", "ndimension", "numel", "nelement", "size", "stride", "is_floating_point",
+    "is_complex", "is_contiguous", "element_size", "get_device", "is_signed",
+    "storage_offset",
 })
 
 # Tensor methods that hand data to Python (or run Python on it): a graph break.
 _BREAK_METHODS = ("item", "tolist", "__bool__", "__repr__", "__str__", "__format__",
                   "__float__", "__int__", "__index__", "numpy", "__array__",
                   "register_hook", "retain_grad", "backward")
-
-_GENERIC_APPLY = {Node.apply}
-
-
-def _generic_apply(cls: type) -> bool:
-    a = cls.apply
-    return a in _GENERIC_APPLY or getattr(a, "__qualname__", "").startswith(
-        "specialised_apply.<locals>.apply")
-
 
 class _Slots:
     """Tensors seen while recording, by slot number; arrays are looked up by identity."""
@@ -111,14 +109,18 @@ class Recorder:
             self.depth -= 1
         if self.broken is not None:
             return out
-        if name in _DATA_DEPENDENT or (name.endswith("_") and not name.endswith("__")) or (
-                name.startswith("__i") and name not in ("__index__", "__int__", "__invert__")
-        ) or "out" in kwargs:
+        if name in _DATA_DEPENDENT or _data_key(name, args) or _in_place(name) or (
+                "out" in kwargs):
             self.graph_break(f"{name} is not replayed")
             return out
         try:
             spec_args = self._spec(args)
             spec_kwargs = {k: self._spec(v) for k, v in kwargs.items()}
+            if not isinstance(out, (Tensor, tuple)) and (
+                    name in _METADATA or not _has_tensor((spec_args, spec_kwargs))):
+                # A fact about shapes (which the guards fix) or about constants only:
+                # nothing to replay.
+                return out
             outs = []
             self._outputs(out, outs)
         except GraphBreak as e:
@@ -150,6 +152,33 @@ class Recorder:
                 self._outputs(o, outs)
         else:
             raise GraphBreak(f"an op returned {type(out).__name__}")
+
+
+def _in_place(name: str) -> bool:
+    if name.startswith("__"):
+        return name.startswith("__i") and name not in ("__index__", "__int__", "__invert__")
+    return name.endswith("_")
+
+
+def _has_tensor(spec: Any) -> bool:
+    if type(spec) is _SlotRef:
+        return True
+    if type(spec) in (list, tuple):
+        return any(_has_tensor(x) for x in spec)
+    if type(spec) is dict:
+        return any(_has_tensor(x) for x in spec.values())
+    return False
+
+
+def _data_key(name: str, args: tuple) -> bool:
+    """Whether an indexing op takes its positions from data (a tensor or array key), or a
+    one-argument where (nonzero): the replay could not know its result's shape."""
+    if name == "where":
+        return len(args) == 1
+    if name not in ("getitem", "__getitem__") or len(args) < 2:
+        return False
+    key = args[1] if type(args[1]) is tuple else (args[1],)
+    return any(isinstance(k, (Tensor, ndarray, list)) for k in key)
 
 
 class _SlotRef:
@@ -210,6 +239,51 @@ def _rebuild(spec: Any, slots: list) -> Any:
     return spec
 
 
+_hooked = [False]
+
+
+def _install_hooks() -> None:
+    """Routes the ops to the recorder: the op families through the transform dispatcher,
+    and nn.functional's functions (which compute on arrays themselves) through a wrapper
+    that only a recording looks at."""
+    _dispatch.install()
+    if _hooked[0]:
+        return
+    import sys
+    import types
+
+    from ..nn import _functional
+
+    replace = {}
+    for name in _functional.__all__:
+        fn = getattr(_functional, name, None)
+        if isinstance(fn, types.FunctionType) and fn not in _dispatch._ORIGINAL_OF:
+            replace[fn] = _recording_wrapper(fn, name)
+    for mod in list(sys.modules.values()):
+        if mod is None or not getattr(mod, "__name__", "").startswith("ember"):
+            continue
+        d = mod.__dict__
+        for k, v in list(d.items()):
+            if isinstance(v, types.FunctionType) and v in replace:
+                d[k] = replace[v]
+    _hooked[0] = True
+
+
+def _recording_wrapper(fn: Callable, name: str) -> Callable:
+    import functools
+
+    recorder = _dispatch.RECORDER
+
+    @functools.wraps(fn)
+    def op(*args: Any, **kwargs: Any) -> Any:
+        rec = recorder[0]
+        if rec is not None and _dispatch.ACTIVE[0] == 1:
+            return rec.call(fn, name, args, kwargs)
+        return fn(*args, **kwargs)
+
+    return op
+
+
 def record(fn: Callable, args: tuple, kwargs: dict, inputs: list, fullgraph: bool) -> tuple:
     """Runs `fn(*args, **kwargs)` eagerly while recording it. Returns (result, Recording or
     the reason it cannot be replayed)."""
@@ -219,7 +293,7 @@ def record(fn: Callable, args: tuple, kwargs: dict, inputs: list, fullgraph: boo
     rng = bytes(_random.default_generator._get_state_bytes())
     start = _next_seq()
     patched = _patch_breaks(rec)
-    _dispatch.install()
+    _install_hooks()
     _dispatch.ACTIVE[0] += 1
     _dispatch.RECORDER[0] = rec
     try:
@@ -364,28 +438,34 @@ class _Plan:
         contrib_inputs = []
         for n in order:
             cls = type(n)
-            if not _generic_apply(cls) or type(n._saved) is not tuple:
+            if type(n._saved) is not tuple:
                 raise GraphBreak(f"{cls.__name__} is not replayed")
             x = getattr(n, "_x", None)
             if x is not None and (x.hooks or x.pre_hooks):
                 raise GraphBreak("a hook on a node of the region")
-            spec = []
-            for s in n._saved:
-                if isinstance(s, (ndarray, np.generic)):
-                    k = slots.by_array.get(id(s))
-                    if k is None:
-                        raise GraphBreak(f"{cls.__name__} saved a value it computed itself")
-                    if k not in saved_pos:
-                        saved_pos[k] = len(saved_slots)
-                        saved_slots.append(k)
-                    spec.append((True, saved_pos[k]))
-                elif isinstance(s, Tensor):
-                    raise GraphBreak("a saved tensor")
-                else:
-                    spec.append((False, s))
-            for c in n._ctx:
-                if isinstance(c, (ndarray, Tensor)):
-                    raise GraphBreak(f"{cls.__name__} keeps an array")
+            specs = []
+            for values in (n._saved, n._ctx):
+                spec = []
+                for s in values:
+                    if isinstance(s, (ndarray, np.generic)):
+                        k = slots.by_array.get(id(s))
+                        perm = None
+                        if k is None and isinstance(s, ndarray):
+                            k, perm = _permuted_slot(s, slots)
+                        if k is None:
+                            if isinstance(s, np.generic) and values is n._ctx:
+                                spec.append((False, s))
+                                continue
+                            raise GraphBreak(f"{cls.__name__} saved a value it computed itself")
+                        if (k, perm) not in saved_pos:
+                            saved_pos[k, perm] = len(saved_slots)
+                            saved_slots.append((k, perm))
+                        spec.append((True, saved_pos[k, perm]))
+                    elif isinstance(s, (Tensor, Node)):
+                        raise GraphBreak(f"{cls.__name__} keeps a tensor")
+                    else:
+                        spec.append((False, s))
+                specs.append(tuple(spec))
             checks = n._checks or ()
             for j in range(0, len(checks), 2):
                 vc = id(checks[j])
@@ -408,11 +488,11 @@ class _Plan:
                     dests.append((False, n_contrib, 0, 0))
                     contrib_inputs.append(i)
                     n_contrib += 1
-            nodes.append((cls, cls.formulas, tuple(spec), n._ctx, n._meta, tuple(dests),
-                          cls.n_outputs, n))
+            nodes.append((cls, _template(n), specs[0], specs[1], n._meta, tuple(dests),
+                          cls.n_outputs))
         p = _Plan()
         p.outputs = tuple((index[id(fn)], nr) for _, fn, nr in outputs)
-        p.nodes = tuple(nd[:7] for nd in nodes)
+        p.nodes = tuple(nodes)
         p.n_contrib = n_contrib
         p.contrib_inputs = tuple(contrib_inputs)
         p.saved_slots = tuple(saved_slots)
@@ -428,7 +508,8 @@ class _Plan:
         for i in self.contrib_inputs:
             flat += inputs[i]._edge()
         node._next = tuple(flat)
-        node._saved = tuple(slots[k]._data for k in self.saved_slots)
+        node._saved = tuple(slots[k]._data if perm is None else slots[k]._data.transpose(perm)
+                            for k, perm in self.saved_slots)
         checks: list = []
         for i in self.check_inputs:
             checks += saved_counter(inputs[i])
@@ -446,6 +527,53 @@ class _Plan:
             t._fn = node
             t._nr = nr
             t._rg = True
+
+
+_EDGE = object()  # stands for a recorded edge in a template node (only its presence counts)
+
+
+def _template(n: Node) -> Node:
+    """A copy of a recorded node without its edges, saved values or history, whose own
+    apply the backward calls with a replay's saved values."""
+    cls = type(n)
+    t = object.__new__(cls)
+    flat = n._next
+    t._next = tuple(_EDGE if j % 2 == 0 and v is not None else v for j, v in enumerate(flat))
+    t._saved = t._ctx = t._vars = t._checks = ()
+    t._meta = n._meta
+    t._seq = n._seq
+    for c in cls.__mro__:
+        if c is Node or c is object:
+            continue
+        for name in getattr(c, "__slots__", ()):
+            if name.startswith("__"):
+                continue
+            v = getattr(n, name, None)
+            if isinstance(v, (ndarray, Tensor, Node)):
+                raise GraphBreak(f"{cls.__name__} keeps a tensor")
+            if v is not None:
+                setattr(t, name, v)
+    return t
+
+
+def _permuted_slot(s: ndarray, slots: _Slots) -> tuple:
+    """(slot, axes) when `s` is a transpose of a slot's array (a weight's .t() made inside
+    an op), else (None, None)."""
+    ptr = s.__array_interface__["data"][0]
+    for k, a in enumerate(slots.arrays):
+        if a.ndim != s.ndim or a.dtype != s.dtype or a.__array_interface__["data"][0] != ptr:
+            continue
+        for perm in _perms(a.ndim):
+            if tuple(a.shape[i] for i in perm) == s.shape and tuple(
+                    a.strides[i] for i in perm) == s.strides:
+                return k, perm
+    return None, None
+
+
+def _perms(n: int) -> list:
+    import itertools
+
+    return list(itertools.permutations(range(n))) if n <= 4 else []
 
 
 class _NameOf:
@@ -493,18 +621,20 @@ class CompiledFunctionBackward(Node):
             _add(buffers, i, nr, nodes[i][6], g)
         contrib: list = [None] * plan.n_contrib
         conform = engine._conform
-        for i, (cls, formulas, spec, ctx, meta, dests, _n) in enumerate(nodes):
+        for i, (cls, tpl, spec, cspec, meta, dests, _n) in enumerate(nodes):
             g = buffers[i]
             if g is None:
                 continue
             buffers[i] = None
-            args = tuple(saved[v] if is_slot else v for is_slot, v in spec) + ctx
-            for j, f in enumerate(formulas):
+            tpl._saved = tuple(saved[v] if is_slot else v for is_slot, v in spec)
+            tpl._ctx = tuple(saved[v] if is_slot else v for is_slot, v in cspec)
+            try:
+                outs = tpl.apply(g, False)
+            finally:
+                tpl._saved = tpl._ctx = ()
+            for j, r in enumerate(outs):
                 d = dests[j]
-                if d is None:
-                    continue
-                r = f(m, g, *args)
-                if r is None:
+                if r is None or d is None:
                     continue
                 if meta is not None and meta[j] is not None:
                     r = conform(m, _NameOf(cls), j, r, meta[j])
