@@ -23,7 +23,7 @@ def _run(fn, compiled, calls=3, shape=(4, 5)):
     x = ember.randn(*shape, requires_grad=True)
     y = ember.randn(*shape, requires_grad=True)
     seen = []
-    for i in range(calls):
+    for _ in range(calls):
         with ember.no_grad():
             x.copy_(ember.randn(*shape))
         out = f(x, y)

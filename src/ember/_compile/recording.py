@@ -126,7 +126,13 @@ class Recorder:
         except GraphBreak as e:
             self.graph_break(str(e))
             return out
-        self.ops.append((fn, spec_args, spec_kwargs, tuple(outs)))
+        flat = None
+        if not spec_kwargs and all(type(v) is _SlotRef or not isinstance(v, (list, tuple))
+                                   for v in spec_args):
+            # The common case, built without recursion on replay: (slot, constant) pairs.
+            flat = tuple((v.k, None) if type(v) is _SlotRef else (-1, v) for v in spec_args)
+        out1 = outs[0] if len(outs) == 1 else None
+        self.ops.append((fn, flat, spec_args, spec_kwargs, tuple(outs), out1))
         return out
 
     def _spec(self, v: Any) -> Any:
@@ -208,12 +214,19 @@ class Recording:
         the recording (the caller then runs eagerly)."""
         slots: list = list(inputs) + [None] * (self.n_slots - len(inputs))
         with no_grad():
-            for fn, a, kw, outs in self.ops:
-                r = fn(*_build(a, slots), **{k: _build(v, slots) for k, v in kw.items()})
-                if len(outs) == 1:
-                    if not isinstance(r, Tensor):
+            for fn, flat, a, kw, outs, out1 in self.ops:
+                if flat is not None:
+                    r = fn(*[slots[k] if k >= 0 else v for k, v in flat])
+                else:
+                    r = fn(*_build(a, slots), **{k: _build(v, slots) for k, v in kw.items()})
+                if out1 is not None:
+                    if type(r) is not Tensor:
                         return None
-                    rs = (r,)
+                    d = r._data
+                    if d.shape != out1[1] or d.dtype != out1[2]:
+                        return None
+                    slots[out1[0]] = r
+                    continue
                 else:
                     rs = tuple(r)
                     if len(rs) != len(outs):
@@ -488,8 +501,13 @@ class _Plan:
                     dests.append((False, n_contrib, 0, 0))
                     contrib_inputs.append(i)
                     n_contrib += 1
-            nodes.append((cls, _template(n), specs[0], specs[1], n._meta, tuple(dests),
-                          cls.n_outputs))
+            tpl = _template(n)
+            cspec = specs[1]
+            if not any(is_slot for is_slot, _ in cspec):
+                # No array in the context: the template keeps it.
+                tpl._ctx = tuple(v for _, v in cspec)
+                cspec = None
+            nodes.append((cls, tpl, specs[0], cspec, n._meta, tuple(dests), cls.n_outputs))
         p = _Plan()
         p.outputs = tuple((index[id(fn)], nr) for _, fn, nr in outputs)
         p.nodes = tuple(nodes)
@@ -626,12 +644,15 @@ class CompiledFunctionBackward(Node):
             if g is None:
                 continue
             buffers[i] = None
-            tpl._saved = tuple(saved[v] if is_slot else v for is_slot, v in spec)
-            tpl._ctx = tuple(saved[v] if is_slot else v for is_slot, v in cspec)
+            tpl._saved = tuple([saved[v] if is_slot else v for is_slot, v in spec])
+            if cspec is not None:
+                tpl._ctx = tuple([saved[v] if is_slot else v for is_slot, v in cspec])
             try:
                 outs = tpl.apply(g, False)
             finally:
-                tpl._saved = tpl._ctx = ()
+                tpl._saved = ()
+                if cspec is not None:
+                    tpl._ctx = ()
             for j, r in enumerate(outs):
                 d = dests[j]
                 if r is None or d is None:
