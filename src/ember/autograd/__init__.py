@@ -142,7 +142,7 @@ def grad(
         raise RuntimeError("grad requires non-empty inputs.")
     from ..func import _dispatch
 
-    if _dispatch.ACTIVE[0] or is_grads_batched:
+    if _dispatch.transforms_active() or is_grads_batched:
         from ..func._autograd import transformed_grad
 
         gos = None if grad_outputs is None else (

@@ -17,6 +17,17 @@ from typing import Any, Callable
 # Number of active transforms (vmap levels and dual levels) in this process.
 ACTIVE = [0]
 
+# The recorder of a compiled region while one records (ember._compile), else None.
+RECORDER: list = [None]
+
+
+
+def transforms_active() -> bool:
+    """Whether a function transform is active (a recording compiled region counts in
+    ACTIVE, so that ops reach its recorder, but transforms nothing)."""
+    return ACTIVE[0] > (RECORDER[0] is not None)
+
+
 # name -> wrapped op, for rules that call other ops through their transforms.
 WRAPPED: dict = {}
 _ORIGINAL_OF: dict = {}
@@ -175,6 +186,11 @@ def dispatch(fn: Callable, name: str, args: tuple, kwargs: dict,
     """Runs an op under the active transforms: forward-mode AD first, then vmap. Batching
     rules call `wrapped` (the op through the dispatcher), since the values under a batched
     tensor may be batched at lower levels."""
+    rec = RECORDER[0]
+    if rec is not None:
+        if ACTIVE[0] == 1:
+            return rec.call(fn, name, args, kwargs)
+        rec.graph_break("a function transform inside the compiled region")
     from . import _vmap
 
     if not state.fwd_suspended:

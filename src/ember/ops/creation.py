@@ -416,7 +416,7 @@ def different_randomness_level() -> int | None:
     (random draws then differ per batch entry), else None."""
     from ..func import _dispatch
 
-    if not _dispatch.ACTIVE[0]:
+    if not _dispatch.transforms_active():
         return None
     from ..func import _vmap
 
