@@ -106,6 +106,7 @@ class _Region:
         key: list = [grad_state.enabled]
         _flatten_inputs(args, tensors, key)
         _flatten_inputs(kwargs, tensors, key)
+        n_args = len(tensors)
         mod = self.module
         if mod is not None:
             state = _module_state(mod)
@@ -115,10 +116,13 @@ class _Region:
             key.append(state)
             for t in mod.parameters():
                 tensors.append(t)
-                key.append(("P", id(t), t._data.shape, t._data.strides, t._data.dtype, t._rg))
+                # The replay uses parameters' arrays as they are: `p.data = ...` records anew.
+                key.append(("P", id(t), id(t._data), t._data.shape, t._data.strides,
+                            t._data.dtype, t._rg))
             for t in mod.buffers():
                 tensors.append(t)
-                key.append(("B", id(t), t._data.shape, t._data.strides, t._data.dtype, t._rg))
+                key.append(("B", id(t), id(t._data), t._data.shape, t._data.strides,
+                            t._data.dtype, t._rg))
         else:
             key.append(_code_state(self.fn))
         # Which inputs share one array (the same tensor twice, detach()): recordings name
@@ -142,7 +146,7 @@ class _Region:
         if entry is not None or len(self.cache) >= (self.limit or cache_size_limit):
             self.stats["eager"] += 1
             return self.fn(*args, **kwargs)
-        result, rec = record(self.fn, args, kwargs, tensors, self.fullgraph)
+        result, rec = record(self.fn, args, kwargs, tensors, n_args, self.fullgraph)
         self.cache[key] = rec
         self.stats["recorded"] += 1
         return result

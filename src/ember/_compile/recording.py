@@ -1,33 +1,38 @@
-"""Recording one eager call of a compiled region and replaying it.
+"""Recording one eager call of a compiled region and replaying it as flat NumPy calls.
 
 A recording is made while the region runs eagerly: every op called from the region's own
-code (not the ops that ops call) is noted with its arguments, tensors named by slot, and
-after the call the region's part of the autograd graph is turned into a flat backward plan:
-the recorded nodes in the order the engine would run them, each with its formulas, its
-saved values as slots and where each of its gradients goes. A replay runs the ops again in
-no-grad mode on the new inputs (so no node and no history is made in between) and attaches
-one `CompiledFunctionBackward` node to the outputs, whose backward runs the plan with the
-same formulas on the new arrays, in the order eager backward would: values and gradients
-are those of eager ember, bit for bit.
+code (not the ops that ops call) is noted with its arguments, tensors named by slot. After
+the call each op's NumPy forward (kernels.py) is traced into a flat list of NumPy calls
+writing into preallocated buffers (trace.py), and the region's part of the autograd graph
+is traced the same way: the recorded nodes' formulas run on traced values in the order the
+engine would run them, giving the flat list of the backward. Both are checked against what
+eager ember computed (each op's result, and the gradients an eager backward from the same
+seed gives the region's inputs), bit for bit.
 
-Whatever the recording cannot prove it replays faithfully marks it as not replayable (a
-graph break), and such calls run eagerly.
+A replay copies the inputs into its buffers, runs the forward list, copies the outputs out
+(a caller may keep them) and attaches one `CompiledFunctionBackward` node, whose backward
+runs the backward list: no op code, no tensor and no node in between. Whatever the
+recording cannot replay faithfully is a graph break, and such calls run eagerly.
 """
 
 from __future__ import annotations
 
+import types
+import weakref
 from typing import Any, Callable
 
 import numpy as np
 
 from .. import _random
+from .._quiet import quiet_off, quiet_on
 from .._tensor import Tensor
 from .._version import ZERO_VC, saved_counter, version
 from ..autograd import engine
-from ..autograd.grad_mode import no_grad
 from ..autograd.grad_mode import state as grad_state
 from ..autograd.graph import FREED_MESSAGE, AccumulateGrad, Math, Node, _next_seq, modified_text
 from ..func import _dispatch
+from .kernels import kernel_of
+from .trace import Sym, Tracer, Untraceable, bind
 
 ndarray = np.ndarray
 
@@ -126,13 +131,7 @@ class Recorder:
         except GraphBreak as e:
             self.graph_break(str(e))
             return out
-        flat = None
-        if not spec_kwargs and all(type(v) is _SlotRef or not isinstance(v, (list, tuple))
-                                   for v in spec_args):
-            # The common case, built without recursion on replay: (slot, constant) pairs.
-            flat = tuple((v.k, None) if type(v) is _SlotRef else (-1, v) for v in spec_args)
-        out1 = outs[0] if len(outs) == 1 else None
-        self.ops.append((fn, flat, spec_args, spec_kwargs, tuple(outs), out1))
+        self.ops.append((fn, name, spec_args, spec_kwargs, tuple(outs)))
         return out
 
     def _spec(self, v: Any) -> Any:
@@ -202,44 +201,102 @@ def _build(spec: Any, slots: list) -> Any:
     return spec
 
 
-class Recording:
-    """A replayable recording: the forward ops, the output structure and the backward
-    plan."""
+class _BufferSet:
+    """One replay's arrays: the slots of the trace, the flat forward and backward steps over
+    them, and the node that holds them until its backward has run."""
 
-    __slots__ = ("ops", "n_inputs", "out_struct", "plan", "n_slots", "replays")
+    __slots__ = ("arrays", "fwd", "bwd", "copies", "grad_in", "contrib", "owner")
+
+    def free(self) -> bool:
+        o = self.owner
+        if o is None:
+            return True
+        n = o()
+        return n is None or n._saved is None
+
+
+class Recording:
+    """A replayable recording: the trace of the forward and backward, which of the region's
+    inputs are copied into buffers and which are used as they are (parameters), and where
+    the outputs and gradients are."""
+
+    __slots__ = ("tracer", "n_fwd", "n_inputs", "n_slots", "copied", "bound", "out_struct",
+                 "out_slots", "grad_out", "grad_slot", "contrib_slots", "contrib_inputs",
+                 "check_inputs", "check_output", "pool", "replays")
+
+    def _buffers(self, inputs: list) -> _BufferSet:
+        for bs in self.pool:
+            if bs.free():
+                return bs
+        # Every earlier set still backs a graph that may run backward (two forward calls,
+        # then backward of the first): a new one.
+        bs = _BufferSet()
+        given: list = [None] * self.n_inputs
+        for i in self.bound:
+            given[i] = inputs[i]._data
+        for i in self.copied:
+            given[i] = np.empty_like(self.tracer.values[i])
+        arrays, steps = bind(self.tracer, given)
+        bs.arrays = arrays
+        bs.fwd = tuple(steps[:self.n_fwd])
+        bs.bwd = tuple(steps[self.n_fwd:])
+        bs.copies = tuple(arrays[i] for i in self.copied)
+        bs.grad_in = arrays[self.grad_slot] if self.grad_slot is not None else None
+        bs.contrib = tuple(arrays[k] for k in self.contrib_slots)
+        bs.owner = None
+        if len(self.pool) < _POOL:
+            self.pool.append(bs)
+        return bs
 
     def replay(self, inputs: list) -> Any:
         """Runs the recorded forward on `inputs` (the region's tensors, in the recorded
-        order) and returns the outputs, or None when a replayed op's result does not match
-        the recording (the caller then runs eagerly)."""
-        slots: list = list(inputs) + [None] * (self.n_slots - len(inputs))
-        with no_grad():
-            for fn, flat, a, kw, outs, out1 in self.ops:
-                if flat is not None:
-                    r = fn(*[slots[k] if k >= 0 else v for k, v in flat])
-                else:
-                    r = fn(*_build(a, slots), **{k: _build(v, slots) for k, v in kw.items()})
-                if out1 is not None:
-                    if type(r) is not Tensor:
-                        return None
-                    d = r._data
-                    if d.shape != out1[1] or d.dtype != out1[2]:
-                        return None
-                    slots[out1[0]] = r
-                    continue
-                else:
-                    rs = tuple(r)
-                    if len(rs) != len(outs):
-                        return None
-                for t, (k, shape, dtype) in zip(rs, outs):
-                    d = t._data
-                    if d.shape != shape or d.dtype != dtype:
-                        return None
-                    slots[k] = t
-        if self.plan is not None:
-            self.plan.attach(slots, inputs)
+        order) and returns the outputs."""
+        bs = self._buffers(inputs)
+        for dst, i in zip(bs.copies, self.copied):
+            np.copyto(dst, inputs[i]._data)
+        token = quiet_on()
+        try:
+            for f, a in bs.fwd:
+                f(*a)
+        finally:
+            quiet_off(token)
+        arrays = bs.arrays
+        n = self.n_inputs
+        slots = list(inputs) + [None] * (self.n_slots - n)
+        for k, j in self.out_slots:
+            # Outputs get arrays of their own: the caller may keep them across calls.
+            slots[k] = Tensor._make(arrays[j].copy())
+        if self.grad_out is not None and grad_state.enabled:
+            _attach(self, bs, slots[self.grad_out], inputs)
         self.replays += 1
         return _rebuild(self.out_struct, slots)
+
+
+# Buffer sets a recording keeps for reuse.
+_POOL = 4
+
+
+def _attach(r: Recording, bs: _BufferSet, out: Tensor, inputs: list) -> None:
+    """Makes the replayed output the output of one CompiledFunctionBackward node."""
+    node = object.__new__(CompiledFunctionBackward)
+    flat: list = []
+    for i in r.contrib_inputs:
+        flat += inputs[i]._edge()
+    node._next = tuple(flat)
+    node._saved = (bs,)
+    checks: list = []
+    for i in r.check_inputs:
+        checks += saved_counter(inputs[i])
+    if r.check_output:
+        checks += saved_counter(out)
+    node._checks = tuple(checks)
+    node._vars = node._ctx = ()
+    node._meta = None
+    node._seq = _next_seq()
+    bs.owner = weakref.ref(node)
+    out._fn = node
+    out._nr = 0
+    out._rg = True
 
 
 def _rebuild(spec: Any, slots: list) -> Any:
@@ -297,9 +354,11 @@ def _recording_wrapper(fn: Callable, name: str) -> Callable:
     return op
 
 
-def record(fn: Callable, args: tuple, kwargs: dict, inputs: list, fullgraph: bool) -> tuple:
+def record(fn: Callable, args: tuple, kwargs: dict, inputs: list, n_args: int,
+           fullgraph: bool) -> tuple:
     """Runs `fn(*args, **kwargs)` eagerly while recording it. Returns (result, Recording or
-    the reason it cannot be replayed)."""
+    the reason it cannot be replayed). The first `n_args` inputs come from the arguments,
+    the others are a module's parameters and buffers."""
     rec = Recorder(inputs, fullgraph)
     versions = [t._vc if t._vc is ZERO_VC else bytes(t._vc) for t in inputs]
     arrays = [t._data for t in inputs]
@@ -326,7 +385,7 @@ def record(fn: Callable, args: tuple, kwargs: dict, inputs: list, fullgraph: boo
             for t, a, v in zip(rec.slots.tensors, rec.slots.arrays, rec.slots.versions):
                 if t._data is not a or t._vc != v:
                     raise GraphBreak("a tensor of the region was changed in place")
-            recording = _finish(rec, result, start)
+            recording = _finish(rec, result, start, n_args)
         except GraphBreak as e:
             rec.graph_break(str(e))
     if rec.broken is not None:
@@ -367,19 +426,6 @@ def _out_spec(rec: Recorder, v: Any) -> Any:
     raise GraphBreak(f"the region returned {type(v).__name__}")
 
 
-def _finish(rec: Recorder, result: Any, start: int) -> Recording:
-    r = Recording()
-    r.ops = rec.ops
-    r.n_inputs = rec.n_inputs
-    r.n_slots = len(rec.slots.tensors)
-    r.out_struct = _out_spec(rec, result)
-    r.replays = 0
-    outs: list = []
-    _flat_outputs(r.out_struct, outs)
-    r.plan = _Plan.make(rec, outs, start) if grad_state.enabled else None
-    return r
-
-
 def _flat_outputs(spec: Any, acc: list) -> None:
     if type(spec) is _SlotRef:
         if spec.k not in acc:
@@ -392,186 +438,267 @@ def _flat_outputs(spec: Any, acc: list) -> None:
             _flat_outputs(x, acc)
 
 
-class _Plan:
-    """The region's backward: recorded nodes in the engine's order, with saved values as
-    slots and gradient destinations as (inner node, output number) or contributions to an
-    input's edge."""
+def _finish(rec: Recorder, result: Any, start: int, n_args: int) -> Recording:
+    """Traces the recorded call into a flat forward and backward and checks both against
+    what eager ember computed."""
+    r = Recording()
+    slots = rec.slots
+    n = r.n_inputs = rec.n_inputs
+    r.n_slots = len(slots.tensors)
+    r.out_struct = _out_spec(rec, result)
+    r.replays = 0
+    r.pool = []
+    # Tensors from the arguments are copied into the replay's buffers; parameters and
+    # buffers of a module (whose arrays the guards fix) are used as they are.
+    r.copied = tuple(range(min(n_args, n)))
+    r.bound = tuple(range(min(n_args, n), n))
+    tr = r.tracer = Tracer()
+    syms: list = [None] * len(slots.tensors)
+    for i in range(n):
+        a = slots.arrays[i]
+        if i in r.copied:
+            b = np.empty_like(a)
+            np.copyto(b, a)
+            a = b
+        syms[i] = tr.input(a)
+    token = quiet_on()
+    try:
+        for fn, name, a, kw, outs in rec.ops:
+            kernel = kernel_of(fn, name)
+            if kernel is None:
+                raise GraphBreak(f"{name} is not replayed")
+            try:
+                res = kernel(*_build(a, syms), **{k: _build(v, syms) for k, v in kw.items()})
+            except Untraceable as e:
+                raise GraphBreak(f"{name} is not replayed ({e})") from None
+            res = res if type(res) is tuple else (res,)
+            if len(res) != len(outs):
+                raise GraphBreak(f"{name} is not replayed")
+            for s, (k, _, dtype) in zip(res, outs):
+                if type(s) is not Sym:
+                    raise GraphBreak(f"{name} is not replayed")
+                if s.dtype != dtype:
+                    s = s.astype(dtype)
+                if not _same_bits(tr.values[s.k], slots.arrays[k]):
+                    raise GraphBreak(f"{name}'s replay differs from eager")
+                syms[k] = s
+    finally:
+        quiet_off(token)
+    r.n_fwd = len(tr.steps)
+    outs: list = []
+    _flat_outputs(r.out_struct, outs)
+    r.out_slots = tuple((k, syms[k].k) for k in outs if k >= n)
+    r.grad_out = r.grad_slot = None
+    r.contrib_slots = r.contrib_inputs = r.check_inputs = ()
+    r.check_output = False
+    if grad_state.enabled:
+        _trace_backward(r, rec, syms, outs, start)
+    return r
 
-    __slots__ = ("outputs", "nodes", "n_contrib", "contrib_inputs", "saved_slots",
-                 "check_inputs", "check_outputs", "output_slots")
 
-    @staticmethod
-    def make(rec: Recorder, out_slots: list, start: int) -> _Plan | None:
-        slots = rec.slots
-        inputs = slots.tensors[:rec.n_inputs]
-        input_edges: dict = {}
-        for i, t in enumerate(inputs):
-            if t._rg:
-                e = t._edge()
-                if e[0] is not None:
-                    input_edges.setdefault((id(e[0]), e[1]), i)
-        # Region outputs that carry a history made inside the region.
-        outputs = []
-        roots = []
-        for k in out_slots:
-            if k < rec.n_inputs:
+def _same_bits(a: Any, b: ndarray) -> bool:
+    a = np.asarray(a)
+    return a.dtype == b.dtype and a.shape == b.shape and (
+        a.tobytes() == b.tobytes() or np.array_equal(a, b, equal_nan=True) and
+        np.array_equal(np.signbit(a), np.signbit(b)))
+
+
+def _trace_backward(r: Recording, rec: Recorder, syms: list, out_slots: list,
+                    start: int) -> None:
+    """The region's backward: the recorded nodes' formulas, traced in the order the engine
+    would run them, from one output's gradient to the gradients of the region's inputs."""
+    slots = rec.slots
+    n = rec.n_inputs
+    inputs = slots.tensors[:n]
+    input_edges: dict = {}
+    for i, t in enumerate(inputs):
+        if t._rg:
+            e = t._edge()
+            if e[0] is not None:
+                input_edges.setdefault((id(e[0]), e[1]), i)
+    roots = []
+    for k in out_slots:
+        if k < n:
+            continue
+        t = slots.tensors[k]
+        fn = t._fn
+        if fn is None:
+            continue
+        if type(fn) is AccumulateGrad or fn._seq < start:
+            raise GraphBreak("an output's history starts outside the region")
+        roots.append((k, fn, t._nr))
+    if not roots:
+        return
+    if len(roots) > 1:
+        raise GraphBreak("more than one output carries a gradient")
+    out_k, root, root_nr = roots[0]
+    inner: dict = {}
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in inner:
+            continue
+        inner[id(node)] = node
+        for j in range(0, 2 * node._k, 2):
+            nxt = node._next[j]
+            if nxt is None or type(nxt) is AccumulateGrad or nxt._seq < start:
                 continue
-            t = slots.tensors[k]
-            fn = t._fn
-            if fn is None:
+            stack.append(nxt)
+    order = sorted(inner.values(), key=lambda x: -x._seq)
+    index = {id(x): i for i, x in enumerate(order)}
+    input_vcs = {id(t._vc): i for i, t in enumerate(inputs) if t._vc is not ZERO_VC}
+    out_t = slots.tensors[out_k]
+    check_inputs: set = set()
+    tr = r.tracer
+    seed_value = np.ones(out_t._data.shape, out_t._data.dtype)
+    seed = tr.buffer(seed_value)
+    tr.values[seed.k][...] = seed_value
+    grads: list = [None] * len(order)
+    n_out = [x.n_outputs for x in order]
+    grads[index[id(root)]] = seed if n_out[index[id(root)]] == 1 else _one_hot(
+        n_out[index[id(root)]], root_nr, seed)
+    contrib: list = []   # (input index, Sym), in the order the engine receives them
+    m = _TracingMath()
+    token = quiet_on()
+    try:
+        for i, node in enumerate(order):
+            g = grads[i]
+            if g is None:
                 continue
-            if type(fn) is AccumulateGrad or fn._seq < start:
-                raise GraphBreak("an output's history starts outside the region")
-            outputs.append((k, fn, t._nr))
-            roots.append(fn)
-        if not outputs:
-            return None
-        inner: dict = {}
-        stack = list(roots)
-        while stack:
-            n = stack.pop()
-            if id(n) in inner:
-                continue
-            inner[id(n)] = n
-            for j in range(0, 2 * n._k, 2):
-                nxt = n._next[j]
-                if nxt is None or type(nxt) is AccumulateGrad or nxt._seq < start:
-                    continue
-                stack.append(nxt)
-        order = sorted(inner.values(), key=lambda n: -n._seq)
-        index = {id(n): i for i, n in enumerate(order)}
-        input_vcs = {id(t._vc): i for i, t in enumerate(inputs) if t._vc is not ZERO_VC}
-        output_vcs = {id(slots.tensors[k]._vc): j for j, (k, _, _) in enumerate(outputs)}
-        saved_slots: list = []
-        saved_pos: dict = {}
-        check_inputs: set = set()
-        check_outputs: set = set()
-        nodes = []
-        n_contrib = 0
-        contrib_inputs = []
-        for n in order:
-            cls = type(n)
-            if type(n._saved) is not tuple:
+            grads[i] = None
+            cls = type(node)
+            if type(node._saved) is not tuple or not cls.formulas or \
+                    getattr(cls.apply, "__name__", "") not in ("apply", "apply1", "apply2") or \
+                    cls.apply.__module__ != Node.__module__:
                 raise GraphBreak(f"{cls.__name__} is not replayed")
-            x = getattr(n, "_x", None)
+            x = getattr(node, "_x", None)
             if x is not None and (x.hooks or x.pre_hooks):
                 raise GraphBreak("a hook on a node of the region")
-            specs = []
-            for values in (n._saved, n._ctx):
-                spec = []
-                for s in values:
-                    if isinstance(s, (ndarray, np.generic)):
-                        k = slots.by_array.get(id(s))
-                        perm = None
-                        if k is None and isinstance(s, ndarray):
-                            k, perm = _permuted_slot(s, slots)
-                        if k is None:
-                            if isinstance(s, np.generic) and values is n._ctx:
-                                spec.append((False, s))
-                                continue
-                            raise GraphBreak(f"{cls.__name__} saved a value it computed itself")
-                        if (k, perm) not in saved_pos:
-                            saved_pos[k, perm] = len(saved_slots)
-                            saved_slots.append((k, perm))
-                        spec.append((True, saved_pos[k, perm]))
-                    elif isinstance(s, (Tensor, Node)):
-                        raise GraphBreak(f"{cls.__name__} keeps a tensor")
-                    else:
-                        spec.append((False, s))
-                specs.append(tuple(spec))
-            checks = n._checks or ()
+            saved = tuple(_saved_sym(s, slots, syms, tr, cls) for s in node._saved)
+            ctx = tuple(_saved_sym(s, slots, syms, tr, cls) for s in node._ctx)
+            checks = node._checks or ()
             for j in range(0, len(checks), 2):
                 vc = id(checks[j])
                 if vc in input_vcs:
                     check_inputs.add(input_vcs[vc])
-                elif vc in output_vcs:
-                    check_outputs.add(output_vcs[vc])
-            dests = []
-            flat = n._next
-            for j in range(n._k):
+                elif checks[j] is out_t._vc:
+                    r.check_output = True
+            flat = node._next
+            meta = node._meta
+            for j, f in enumerate(cls.formulas):
                 nxt, nr = flat[2 * j], flat[2 * j + 1]
                 if nxt is None:
-                    dests.append(None)
-                elif id(nxt) in index:
-                    dests.append((True, index[id(nxt)], nr, nxt.n_outputs))
+                    continue
+                try:
+                    res = f(m, g, *saved, *ctx)
+                    if res is None:
+                        continue
+                    if type(res) is not Sym:
+                        raise Untraceable("a gradient that does not depend on the input's")
+                    if meta is not None and meta[j] is not None:
+                        res = engine._conform(m, node, j, res, meta[j])
+                except Untraceable as e:
+                    raise GraphBreak(f"{cls.__name__}'s backward is not replayed ({e})") \
+                        from None
+                if id(nxt) in index:
+                    d = index[id(nxt)]
+                    if n_out[d] == 1:
+                        grads[d] = res if grads[d] is None else grads[d] + res
+                    else:
+                        slot = grads[d] if grads[d] is not None else [None] * n_out[d]
+                        slot[nr] = res if slot[nr] is None else slot[nr] + res
+                        grads[d] = slot
                 else:
-                    i = input_edges.get((id(nxt), nr))
-                    if i is None:
+                    k = input_edges.get((id(nxt), nr))
+                    if k is None:
                         raise GraphBreak("a gradient leaves the region by an unknown edge")
-                    dests.append((False, n_contrib, 0, 0))
-                    contrib_inputs.append(i)
-                    n_contrib += 1
-            tpl = _template(n)
-            cspec = specs[1]
-            if not any(is_slot for is_slot, _ in cspec):
-                # No array in the context: the template keeps it.
-                tpl._ctx = tuple(v for _, v in cspec)
-                cspec = None
-            nodes.append((cls, tpl, specs[0], cspec, n._meta, tuple(dests), cls.n_outputs))
-        p = _Plan()
-        p.outputs = tuple((index[id(fn)], nr) for _, fn, nr in outputs)
-        p.nodes = tuple(nodes)
-        p.n_contrib = n_contrib
-        p.contrib_inputs = tuple(contrib_inputs)
-        p.saved_slots = tuple(saved_slots)
-        p.check_inputs = tuple(sorted(check_inputs))
-        p.check_outputs = tuple(sorted(check_outputs))
-        p.output_slots = tuple(k for k, _, _ in outputs)
-        return p
-
-    def attach(self, slots: list, inputs: list) -> None:
-        """Makes the replayed outputs the outputs of one CompiledFunctionBackward node."""
-        node = object.__new__(CompiledFunctionBackward)
-        flat: list = []
-        for i in self.contrib_inputs:
-            flat += inputs[i]._edge()
-        node._next = tuple(flat)
-        node._saved = tuple(slots[k]._data if perm is None else slots[k]._data.transpose(perm)
-                            for k, perm in self.saved_slots)
-        checks: list = []
-        for i in self.check_inputs:
-            checks += saved_counter(inputs[i])
-        node._vars = self
-        node._ctx = ()
-        node._meta = None
-        n_out = len(self.outputs)
-        node._x_outputs = n_out
-        outs = [slots[k] for k in self.output_slots]
-        for j in self.check_outputs:
-            checks += saved_counter(outs[j])
-        node._checks = tuple(checks)
-        node._seq = _next_seq()
-        for nr, t in enumerate(outs):
-            t._fn = node
-            t._nr = nr
-            t._rg = True
+                    contrib.append((k, res))
+    except GraphBreak:
+        raise
+    except Exception as e:  # a formula that cannot run on traced values
+        raise GraphBreak(f"the backward is not replayed ({type(e).__name__}: {e})") from None
+    finally:
+        quiet_off(token)
+    _check_backward(root, root_nr, seed_value, contrib, inputs, tr)
+    r.grad_out = out_k
+    r.grad_slot = seed.k
+    r.contrib_inputs = tuple(k for k, _ in contrib)
+    r.contrib_slots = tuple(s.k for _, s in contrib)
+    r.check_inputs = tuple(sorted(check_inputs))
 
 
-_EDGE = object()  # stands for a recorded edge in a template node (only its presence counts)
+def _one_hot(n: int, nr: int, g: Any) -> list:
+    out: list = [None] * n
+    out[nr] = g
+    return out
 
 
-def _template(n: Node) -> Node:
-    """A copy of a recorded node without its edges, saved values or history, whose own
-    apply the backward calls with a replay's saved values."""
-    cls = type(n)
-    t = object.__new__(cls)
-    flat = n._next
-    t._next = tuple(_EDGE if j % 2 == 0 and v is not None else v for j, v in enumerate(flat))
-    t._saved = t._ctx = t._vars = t._checks = ()
-    t._meta = n._meta
-    t._seq = n._seq
-    for c in cls.__mro__:
-        if c is Node or c is object:
-            continue
-        for name in getattr(c, "__slots__", ()):
-            if name.startswith("__"):
-                continue
-            v = getattr(n, name, None)
-            if isinstance(v, (ndarray, Tensor, Node)):
-                raise GraphBreak(f"{cls.__name__} keeps a tensor")
-            if v is not None:
-                setattr(t, name, v)
-    return t
+def _check_backward(root: Node, nr: int, seed: ndarray, contrib: list, inputs: list,
+                    tr: Tracer) -> None:
+    """Runs eager backward from the same seed without accumulating, and compares the
+    gradients each input receives with the traced ones."""
+    edges: list = []
+    for k, _ in contrib:
+        e = inputs[k]._edge()
+        if e not in edges:
+            edges.append(e)
+    got = engine.run_backward([(root, nr)], [seed], True, False, capture=edges)
+    traced: dict = {}
+    for k, s in contrib:
+        e = inputs[k]._edge()
+        v = tr.values[s.k]
+        traced[e] = v if e not in traced else traced[e] + v
+    for e, g in zip(edges, got):
+        if g is None or not _same_bits(traced[e], np.asarray(g)):
+            raise GraphBreak("the traced backward differs from eager")
+
+
+def _saved_sym(s: Any, slots: _Slots, syms: list, tr: Tracer, cls: type) -> Any:
+    """A node's saved value as the trace's slot: the forward's array, or a transpose of it."""
+    if isinstance(s, (Tensor, Node)):
+        raise GraphBreak(f"{cls.__name__} keeps a tensor")
+    if not isinstance(s, ndarray):
+        if isinstance(s, np.generic) or not isinstance(s, (list, dict, set)):
+            return s
+        raise GraphBreak(f"{cls.__name__} saved a {type(s).__name__}")
+    k = slots.by_array.get(id(s))
+    if k is not None and syms[k] is not None:
+        return syms[k]
+    k, perm = _permuted_slot(s, slots)
+    if k is not None and syms[k] is not None:
+        return np.transpose(syms[k], perm)
+    raise GraphBreak(f"{cls.__name__} saved a value it computed itself")
+
+
+class _TracingMath:
+    """`raw` for traced formulas: NumPy functions (ufuncs) are traced as they are; the
+    namespace's Python helpers are traced through their NumPy calls, or, where they hand a
+    value to NumPy as an array of its own (np.asarray), recorded as one call."""
+
+    def __getattr__(self, name: str) -> Any:
+        f = getattr(Math.raw, name)
+        if not isinstance(f, types.FunctionType):
+            return f
+
+        def helper(*args: Any, **kwargs: Any) -> Any:
+            tr = _tracer_of(args, kwargs)
+            if tr is None:
+                return f(*args, **kwargs)
+            mark = (len(tr.kinds), len(tr.steps))
+            try:
+                return f(*args, **kwargs)
+            except Untraceable:
+                del tr.kinds[mark[0]:], tr.values[mark[0]:], tr.steps[mark[1]:]
+            return tr.call(f, args, kwargs, False)
+
+        return helper
+
+
+def _tracer_of(args: tuple, kwargs: dict) -> Tracer | None:
+    for v in args + tuple(kwargs.values()):
+        if type(v) is Sym:
+            return v.t
+    return None
 
 
 def _permuted_slot(s: ndarray, slots: _Slots) -> tuple:
@@ -604,14 +731,12 @@ class _NameOf:
         return self.cls.__name__
 
 
+
 class CompiledFunctionBackward(Node):
-    """The backward of a compiled region: the recorded nodes' formulas, in eager order."""
+    """The backward of a compiled region: the recorded nodes' formulas as one flat list of
+    NumPy calls, in eager order."""
 
-    __slots__ = ("_x_outputs",)
-
-    @property
-    def n_outputs(self) -> int:  # type: ignore[override]
-        return self._x_outputs
+    __slots__ = ()
 
     def apply(self, grad: Any, graph: bool) -> tuple:
         """Gradients of the region's inputs, one per contribution edge."""
@@ -625,55 +750,17 @@ class CompiledFunctionBackward(Node):
         for i in range(0, len(checks), 2):
             if checks[i] != checks[i + 1]:
                 raise RuntimeError(modified_text(
-                    saved[0] if saved else np.empty(0), None, version(checks[i]),
-                    version(checks[i + 1])))
-        plan: _Plan = self._vars
-        m = Math.raw
-        nodes = plan.nodes
-        buffers: list = [None] * len(nodes)
-        if len(plan.outputs) == 1:
-            grad = [grad]
-        for (i, nr), g in zip(plan.outputs, grad):
-            if g is None:
-                continue
-            _add(buffers, i, nr, nodes[i][6], g)
-        contrib: list = [None] * plan.n_contrib
-        conform = engine._conform
-        for i, (cls, tpl, spec, cspec, meta, dests, _n) in enumerate(nodes):
-            g = buffers[i]
-            if g is None:
-                continue
-            buffers[i] = None
-            tpl._saved = tuple([saved[v] if is_slot else v for is_slot, v in spec])
-            if cspec is not None:
-                tpl._ctx = tuple([saved[v] if is_slot else v for is_slot, v in cspec])
-            try:
-                outs = tpl.apply(g, False)
-            finally:
-                tpl._saved = ()
-                if cspec is not None:
-                    tpl._ctx = ()
-            for j, r in enumerate(outs):
-                d = dests[j]
-                if r is None or d is None:
-                    continue
-                if meta is not None and meta[j] is not None:
-                    r = conform(m, _NameOf(cls), j, r, meta[j])
-                elif type(r) is not ndarray:
-                    r = np.asarray(r)
-                if d[0]:
-                    _add(buffers, d[1], d[2], d[3], r)
-                else:
-                    contrib[d[1]] = r
-        return tuple(contrib)
-
-
-def _add(buffers: list, i: int, nr: int, n_outputs: int, g: Any) -> None:
-    if n_outputs == 1:
-        old = buffers[i]
-        buffers[i] = g if old is None else old + g
-        return
-    slot = buffers[i]
-    if slot is None:
-        slot = buffers[i] = [None] * n_outputs
-    slot[nr] = g if slot[nr] is None else slot[nr] + g
+                    np.empty(0, np.float32), None, version(checks[i]), version(checks[i + 1])))
+        bs = saved[0]
+        np.copyto(bs.grad_in, grad)
+        for f, a in bs.bwd:
+            f(*a)
+        out = []
+        flat = self._next
+        for j, g in enumerate(bs.contrib):
+            nxt = flat[2 * j]
+            # The buffers stay the recording's: the engine copies into a leaf's .grad, but
+            # a hook or another node could keep what it is given.
+            out.append(g if type(nxt) is AccumulateGrad and not nxt.variable._hooks
+                       else g.copy())
+        return tuple(out)

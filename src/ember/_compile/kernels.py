@@ -1,0 +1,198 @@
+"""The NumPy forward of each op a compiled region replays, by the op's name.
+
+A kernel takes the op's arguments with `Sym`s for tensors (see trace.py) and computes the
+op's result as the eager op does, with the same NumPy calls, so that tracing it gives the
+op's flat forward. The recording checks every traced result against the eager one bit for
+bit, so a kernel that does not match (a dtype path the kernel does not take, say) is a
+graph break, never a wrong replay. Ops without a kernel here (and unary ops without a
+`_kernel` on their function) are graph breaks.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from ..ops import pointwise
+from ..ops._core import wrap_dim
+from ..ops._math import reduce_dtype
+from ..ops.reduction import _dims
+from .trace import Sym, Untraceable
+
+_NUMBERS = (int, float)
+
+
+def _number(x: Sym, y: Any) -> Any:
+    # As eager's fast path: a 0-dim array meets a Python number in its own dtype.
+    if type(y) in _NUMBERS and not x.ndim:
+        return x.dtype.type(y)
+    return y
+
+
+def _binary(uf: np.ufunc, reflected: bool = False) -> Callable:
+    def kernel(input: Any, other: Any, *, alpha: Any = 1) -> Any:
+        if type(alpha) is not int or alpha != 1 or type(input) is not Sym:
+            raise Untraceable("alpha")
+        if input.dtype.kind != "f":
+            raise Untraceable("an integer operand")
+        other = _number(input, other)
+        return uf(other, input) if reflected else uf(input, other)
+    return kernel
+
+
+def _pow(input: Any, exponent: Any) -> Any:
+    if type(input) is not Sym or type(exponent) not in _NUMBERS or input.dtype.kind != "f":
+        raise Untraceable("pow")
+    if exponent == 2:
+        return np.square(input)
+    if exponent == -0.5:
+        return 1 / np.sqrt(input)
+    return np.power(input, input.dtype.type(exponent))
+
+
+def _unary(fn: Callable) -> Callable:
+    def kernel(input: Any) -> Any:
+        if type(input) is not Sym or input.dtype.kind != "f":
+            raise Untraceable("a unary op on a non-float tensor")
+        return fn(input)
+    return kernel
+
+
+def _sum(input: Sym, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Any:
+    if dtype is not None or input.dtype.kind != "f":
+        raise Untraceable("sum with a dtype")
+    dims = _dims(input.v, dim)
+    return np.add.reduce(input, axis=dims, keepdims=keepdim, dtype=reduce_dtype(input.dtype))
+
+
+def _mean(input: Sym, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Any:
+    if dtype is not None or input.dtype.kind != "f":
+        raise Untraceable("mean with a dtype")
+    x = input.v
+    dims = _dims(x, dim)
+    n = x.size if dims is None else int(np.prod([x.shape[d] for d in dims]))
+    if not n:
+        raise Untraceable("an empty mean")
+    acc = reduce_dtype(x.dtype)
+    s = np.add.reduce(input, axis=dims, keepdims=keepdim, dtype=acc)
+    return np.true_divide(s, acc.type(n))
+
+
+def _matmul(input: Sym, other: Sym) -> Any:
+    if input.ndim != 2 or other.ndim != 2:
+        raise Untraceable("matmul of other than two matrices")
+    return np.matmul(input, other)
+
+
+def _linear(input: Sym, weight: Sym, bias: Any = None) -> Any:
+    if input.ndim != 2 or weight.ndim != 2:
+        raise Untraceable("linear of other than matrices")
+    res = np.matmul(input, weight.T)
+    if bias is None:
+        return res
+    b = bias
+    if b.dtype == res.dtype and b.shape[-1:] == res.shape[-1:] and b.ndim <= 2 and \
+            b.shape[:-1] in ((), (1,), res.shape[:1]):
+        res += b
+        return res
+    return res + b
+
+
+def _relu(input: Sym, inplace: bool = False) -> Any:
+    if inplace:
+        raise Untraceable("in-place relu")
+    return _unary(pointwise._relu)(input)
+
+
+def _log_softmax(input: Sym, dim: Any = None, _stacklevel: int = 3, dtype: Any = None) -> Any:
+    x = input.v
+    if dtype is not None or dim is None or x.dtype.kind != "f" or x.dtype == np.float16 or \
+            not x.ndim or not x.size:
+        raise Untraceable("log_softmax")
+    d = wrap_dim(dim, x.ndim)
+    if x.ndim == 2 and d == 1 and 1 < x.shape[1] <= 64 <= x.shape[0]:
+        # nn_ops._log_softmax_rows, with copies in C order for its ascontiguousarray.
+        xt = input.T.copy()
+        xt -= np.maximum.reduce(xt, 0)
+        lse = np.add.reduce(np.exp(xt), 0)
+        xt -= np.log(lse, out=lse)
+        return xt.T.copy()
+    sh = input - np.max(input, axis=d, keepdims=True)
+    lse = np.add.reduce(np.exp(sh), axis=d, keepdims=True)
+    sh -= np.log(lse, out=lse)
+    return sh
+
+
+def _shape_args(shape: tuple) -> tuple:
+    return tuple(shape[0]) if len(shape) == 1 and type(shape[0]) in (tuple, list) else shape
+
+
+def _reshape(input: Sym, *shape: Any) -> Any:
+    return np.reshape(input, _shape_args(shape))
+
+
+def _t(input: Sym) -> Any:
+    return np.transpose(input) if input.ndim == 2 else input
+
+
+def _transpose(input: Sym, dim0: int, dim1: int) -> Any:
+    return np.swapaxes(input, wrap_dim(dim0, input.ndim), wrap_dim(dim1, input.ndim))
+
+
+def _permute(input: Sym, *dims: Any) -> Any:
+    return np.transpose(input, tuple(wrap_dim(d, input.ndim) for d in _shape_args(dims)))
+
+
+def _unsqueeze(input: Sym, dim: int) -> Any:
+    return np.expand_dims(input, wrap_dim(dim, input.ndim + 1))
+
+
+def _flatten(input: Sym, start_dim: int = 0, end_dim: int = -1) -> Any:
+    s = input.shape
+    if not s:
+        return np.reshape(input, (1,))
+    a, b = wrap_dim(start_dim, len(s)), wrap_dim(end_dim, len(s))
+    n = 1
+    for v in s[a:b + 1]:
+        n *= v
+    return np.reshape(input, s[:a] + (n,) + s[b + 1:])
+
+
+def _getitem(input: Sym, key: Any) -> Any:
+    keys = key if type(key) is tuple else (key,)
+    for k in keys:
+        if not (k is None or k is Ellipsis or type(k) in (int, slice)):
+            raise Untraceable("indexing by data")
+    return input[keys + (Ellipsis,)]
+
+
+KERNELS: dict = {
+    "add": _binary(np.add), "__add__": _binary(np.add), "__radd__": _binary(np.add),
+    "sub": _binary(np.subtract), "subtract": _binary(np.subtract),
+    "__sub__": _binary(np.subtract), "rsub": _binary(np.subtract, True),
+    "__rsub__": _binary(np.subtract, True),
+    "mul": _binary(np.multiply), "multiply": _binary(np.multiply),
+    "__mul__": _binary(np.multiply), "__rmul__": _binary(np.multiply),
+    "div": _binary(np.true_divide), "divide": _binary(np.true_divide),
+    "true_divide": _binary(np.true_divide), "__truediv__": _binary(np.true_divide),
+    "__rtruediv__": _binary(np.true_divide, True),
+    "pow": _pow, "__pow__": _pow, "square": lambda x: _pow(x, 2),
+    "neg": _unary(np.negative), "negative": _unary(np.negative), "__neg__": _unary(np.negative),
+    "relu": _relu,
+    "sum": _sum, "mean": _mean,
+    "matmul": _matmul, "__matmul__": _matmul, "mm": _matmul, "linear": _linear,
+    "log_softmax": _log_softmax,
+    "reshape": _reshape, "view": _reshape, "t": _t, "transpose": _transpose,
+    "swapaxes": _transpose, "permute": _permute, "unsqueeze": _unsqueeze,
+    "flatten": _flatten, "getitem": _getitem, "__getitem__": _getitem,
+}
+
+
+def kernel_of(fn: Callable, name: str) -> Callable | None:
+    """The kernel that replays the op `fn` (named `name`), or None."""
+    k = KERNELS.get(name)
+    if k is not None:
+        return k
+    np_fn = getattr(fn, "_kernel", None)
+    return _unary(np_fn) if np_fn is not None else None
