@@ -558,7 +558,8 @@ def _trace_backward(r: Recording, rec: Recorder, syms: list, out_slots: list,
     grads[index[id(root)]] = seed if n_out[index[id(root)]] == 1 else _one_hot(
         n_out[index[id(root)]], root_nr, seed)
     contrib: list = []   # (input index, Sym), in the order the engine receives them
-    m = _TracingMath()
+    patch = _tracing_math()
+    m = patch.__enter__()
     token = quiet_on()
     try:
         for i, node in enumerate(order):
@@ -619,6 +620,7 @@ def _trace_backward(r: Recording, rec: Recorder, syms: list, out_slots: list,
         raise GraphBreak(f"the backward is not replayed ({type(e).__name__}: {e})") from None
     finally:
         quiet_off(token)
+        patch.__exit__()
     _check_backward(root, root_nr, seed_value, contrib, inputs, tr)
     r.grad_out = out_k
     r.grad_slot = seed.k
@@ -670,28 +672,37 @@ def _saved_sym(s: Any, slots: _Slots, syms: list, tr: Tracer, cls: type) -> Any:
     raise GraphBreak(f"{cls.__name__} saved a value it computed itself")
 
 
-class _TracingMath:
-    """`raw` for traced formulas: NumPy functions (ufuncs) are traced as they are; the
-    namespace's Python helpers are traced through their NumPy calls, or, where they hand a
-    value to NumPy as an array of its own (np.asarray), recorded as one call."""
+class _tracing_math:
+    """While formulas are traced, `raw`'s Python helpers are traced through their NumPy
+    calls, or, where they hand a value to NumPy as an array of its own (np.asarray),
+    recorded as one call. `raw` itself is the namespace the formulas get (some test
+    `m is raw`); a helper called without traced values runs as it is, so that other
+    threads' backward passes meanwhile are unaffected."""
 
-    def __getattr__(self, name: str) -> Any:
-        f = getattr(Math.raw, name)
-        if not isinstance(f, types.FunctionType):
-            return f
+    def __enter__(self) -> Any:
+        ns = vars(Math.raw)
+        self.saved = {k: f for k, f in ns.items() if isinstance(f, types.FunctionType)}
+        for k, f in self.saved.items():
+            ns[k] = _traced_helper(f)
+        return Math.raw
 
-        def helper(*args: Any, **kwargs: Any) -> Any:
-            tr = _tracer_of(args, kwargs)
-            if tr is None:
-                return f(*args, **kwargs)
-            mark = (len(tr.kinds), len(tr.steps))
-            try:
-                return f(*args, **kwargs)
-            except Untraceable:
-                del tr.kinds[mark[0]:], tr.values[mark[0]:], tr.steps[mark[1]:]
-            return tr.call(f, args, kwargs, False)
+    def __exit__(self, *exc: Any) -> None:
+        vars(Math.raw).update(self.saved)
 
-        return helper
+
+def _traced_helper(f: Callable) -> Callable:
+    def helper(*args: Any, **kwargs: Any) -> Any:
+        tr = _tracer_of(args, kwargs)
+        if tr is None:
+            return f(*args, **kwargs)
+        mark = (len(tr.kinds), len(tr.steps))
+        try:
+            return f(*args, **kwargs)
+        except Untraceable:
+            del tr.kinds[mark[0]:], tr.values[mark[0]:], tr.steps[mark[1]:]
+        return tr.call(f, args, kwargs, False)
+
+    return helper
 
 
 def _tracer_of(args: tuple, kwargs: dict) -> Tracer | None:

@@ -178,6 +178,9 @@ def bind(tracer: Tracer, arrays: list) -> tuple:
             call = functools.partial(inner, **ikw) if ikw else inner
             steps.append((_into, (args[0], call) + tuple(args[2:])))
             continue
+        if f is _copy_into and np.can_cast(args[1].dtype, args[0].dtype, "same_kind"):
+            steps.append((np.copyto, tuple(args)))
+            continue
         out = kw.pop("out", None)
         if out is not None and not kw and isinstance(f, np.ufunc):
             # ufunc(x, y, out) positionally: no keyword dict per call.
@@ -325,6 +328,8 @@ class Sym:
         if name in ("item", "tolist", "tobytes", "fill", "resize", "sort", "partition",
                     "put", "itemset", "setflags", "dump", "dumps", "tofile"):
             raise Untraceable(f"ndarray.{name}")
+        if name == "astype":
+            return self._astype
         fn = _OUT_METHODS.get(name)
 
         def method(*args: Any, **kwargs: Any) -> Any:
@@ -335,6 +340,19 @@ class Sym:
             return self.t.call(meth, (self,) + args, kwargs, False)
 
         return method
+
+    def _astype(self, dtype: Any, order: str = "K", casting: str = "unsafe",
+                subok: bool = True, copy: bool = True) -> Sym:
+        # astype as a copy into a buffer of the new dtype (the same conversion).
+        dt = np.dtype(dtype)
+        if order != "K" or casting != "unsafe" or (not copy and dt == self.dtype):
+            return self.t.call(ndarray.astype, (self, dtype, order, casting, subok, copy), {},
+                               False)
+        t = self.t
+        out = t._slot(BUFFER, (self.shape, dt), np.empty(self.shape, dt))
+        np.copyto(t.values[out.k], self.v, casting="unsafe")
+        t.steps.append(((_copy_into, {}), (out, self)))
+        return out
 
     def __getitem__(self, key: Any) -> Sym:
         return self.t.call(operator.getitem, (self, key), {}, False)
