@@ -34,8 +34,6 @@ def _binary(uf: np.ufunc, reflected: bool = False) -> Callable:
     def kernel(input: Any, other: Any, *, alpha: Any = 1) -> Any:
         if type(alpha) is not int or alpha != 1 or type(input) is not Sym:
             raise Untraceable("alpha")
-        if input.dtype.kind != "f":
-            raise Untraceable("an integer operand")
         other = _number(input, other)
         return uf(other, input) if reflected else uf(input, other)
     return kernel
@@ -124,6 +122,47 @@ def _log_softmax(input: Sym, dim: Any = None, _stacklevel: int = 3, dtype: Any =
     return sh
 
 
+def _softmax(input: Sym, dim: Any = None, _stacklevel: int = 3, dtype: Any = None) -> Any:
+    x = input.v
+    if dtype is not None or dim is None or x.dtype.kind != "f" or x.dtype == np.float16 or \
+            not x.ndim or not x.size:
+        raise Untraceable("softmax")
+    ax = wrap_dim(dim, x.ndim)
+    e = np.exp(input - np.max(input, axis=ax, keepdims=True))
+    return e / np.sum(e, axis=ax, keepdims=True)
+
+
+def _mse_loss(input: Sym, target: Sym, size_average: Any = None, reduce: Any = None,
+              reduction: str = "mean", weight: Any = None) -> Any:
+    if size_average is not None or reduce is not None or weight is not None or \
+            type(target) is not Sym or input.shape != target.shape or \
+            input.dtype != target.dtype or input.dtype.kind != "f" or not input.size or \
+            reduction not in ("mean", "sum", "none"):
+        raise Untraceable("mse_loss")
+    d = input - target
+    loss = d * d
+    if reduction == "none":
+        return loss
+    acc = reduce_dtype(loss.dtype)
+    s = np.add.reduce(loss, axis=None, dtype=acc)
+    return s / acc.type(loss.size) if reduction == "mean" else s
+
+
+def _expand(input: Sym, *sizes: Any) -> Any:
+    sizes = _shape_args(sizes)
+    lead = len(sizes) - input.ndim
+    shape = tuple(input.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
+    return np.broadcast_to(input, shape)
+
+
+def _narrow(input: Sym, dim: int, start: int, length: int) -> Any:
+    d = wrap_dim(dim, input.ndim)
+    if type(start) is not int or start < 0:
+        raise Untraceable("narrow")
+    key = (slice(None),) * d + (slice(start, start + length),)
+    return input[key + (Ellipsis,)]
+
+
 def _shape_args(shape: tuple) -> tuple:
     return tuple(shape[0]) if len(shape) == 1 and type(shape[0]) in (tuple, list) else shape
 
@@ -177,15 +216,19 @@ KERNELS: dict = {
     "div": _binary(np.true_divide), "divide": _binary(np.true_divide),
     "true_divide": _binary(np.true_divide), "__truediv__": _binary(np.true_divide),
     "__rtruediv__": _binary(np.true_divide, True),
-    "pow": _pow, "__pow__": _pow, "square": lambda x: _pow(x, 2),
+    "pow": _pow, "__pow__": _pow, "__rpow__": _binary(np.power, True), "square": lambda x: _pow(x, 2),
     "neg": _unary(np.negative), "negative": _unary(np.negative), "__neg__": _unary(np.negative),
-    "relu": _relu,
+    "relu": _relu, "softmax": _softmax, "mse_loss": _mse_loss,
+    "gt": _binary(np.greater), "__gt__": _binary(np.greater), "lt": _binary(np.less),
+    "__lt__": _binary(np.less), "ge": _binary(np.greater_equal),
+    "__ge__": _binary(np.greater_equal), "le": _binary(np.less_equal),
+    "__le__": _binary(np.less_equal),
     "sum": _sum, "mean": _mean,
     "matmul": _matmul, "__matmul__": _matmul, "mm": _matmul, "linear": _linear,
     "log_softmax": _log_softmax,
     "reshape": _reshape, "view": _reshape, "t": _t, "transpose": _transpose,
-    "swapaxes": _transpose, "permute": _permute, "unsqueeze": _unsqueeze,
-    "flatten": _flatten, "getitem": _getitem, "__getitem__": _getitem,
+    "swapaxes": _transpose, "swapdims": _transpose, "permute": _permute, "unsqueeze": _unsqueeze,
+    "flatten": _flatten, "expand": _expand, "narrow": _narrow, "getitem": _getitem, "__getitem__": _getitem,
 }
 
 
