@@ -216,7 +216,8 @@ KERNELS: dict = {
     "div": _binary(np.true_divide), "divide": _binary(np.true_divide),
     "true_divide": _binary(np.true_divide), "__truediv__": _binary(np.true_divide),
     "__rtruediv__": _binary(np.true_divide, True),
-    "pow": _pow, "__pow__": _pow, "__rpow__": _binary(np.power, True), "square": lambda x: _pow(x, 2),
+    "pow": _pow, "__pow__": _pow, "__rpow__": _binary(np.power, True),
+    "square": lambda x: _pow(x, 2),
     "neg": _unary(np.negative), "negative": _unary(np.negative), "__neg__": _unary(np.negative),
     "relu": _relu, "softmax": _softmax, "mse_loss": _mse_loss,
     "gt": _binary(np.greater), "__gt__": _binary(np.greater), "lt": _binary(np.less),
@@ -227,8 +228,9 @@ KERNELS: dict = {
     "matmul": _matmul, "__matmul__": _matmul, "mm": _matmul, "linear": _linear,
     "log_softmax": _log_softmax,
     "reshape": _reshape, "view": _reshape, "t": _t, "transpose": _transpose,
-    "swapaxes": _transpose, "swapdims": _transpose, "permute": _permute, "unsqueeze": _unsqueeze,
-    "flatten": _flatten, "expand": _expand, "narrow": _narrow, "getitem": _getitem, "__getitem__": _getitem,
+    "swapaxes": _transpose, "swapdims": _transpose, "permute": _permute,
+    "unsqueeze": _unsqueeze, "flatten": _flatten, "expand": _expand, "narrow": _narrow,
+    "getitem": _getitem, "__getitem__": _getitem,
 }
 
 
