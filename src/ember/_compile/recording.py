@@ -135,6 +135,14 @@ class Recorder:
         return out
 
     def _spec(self, v: Any) -> Any:
+        t = type(v)
+        if t is Tensor:
+            k = self.slots.by_tensor.get(id(v))
+            if k is None:
+                raise GraphBreak("a tensor from outside the region's inputs was used")
+            return _SlotRef(k)
+        if t is float or t is int or t is bool or v is None:
+            return v
         if isinstance(v, Tensor):
             k = self.slots.by_tensor.get(id(v))
             if k is None:
@@ -231,12 +239,15 @@ class Recording:
         # Every earlier set still backs a graph that may run backward (two forward calls,
         # then backward of the first): a new one.
         bs = _BufferSet()
-        given: list = [None] * self.n_inputs
-        for i in self.bound:
-            given[i] = inputs[i]._data
-        for i in self.copied:
-            given[i] = np.empty_like(self.tracer.values[i])
-        arrays, steps = bind(self.tracer, given)
+        if not self.pool:
+            arrays, steps = bind(self.tracer, None)
+        else:
+            given: list = [None] * self.n_inputs
+            for i in self.bound:
+                given[i] = inputs[i]._data
+            for i in self.copied:
+                given[i] = np.empty_like(self.tracer.values[i])
+            arrays, steps = bind(self.tracer, given)
         bs.arrays = arrays
         bs.fwd = tuple(steps[:self.n_fwd])
         bs.bwd = tuple(steps[self.n_fwd:])

@@ -99,10 +99,10 @@ class Tracer:
         if out_kw:
             # The value the replay will compute, with its out= buffer.
             f(*vals, out=b, **kw)
-            self.steps.append((_bound(f, kwargs, out), args))
+            self.steps.append((f, kwargs, out, args))
         else:
             np.copyto(b, r, casting="unsafe")
-            self.steps.append((_bound(_into, {}, None), (out, _bound(f, kwargs, None)) + args))
+            self.steps.append((_into, kwargs, out, (f,) + args))
         return out
 
     def call_into(self, f: Callable, args: tuple, kwargs: dict, out: Sym) -> Sym:
@@ -111,23 +111,8 @@ class Tracer:
         if self.kinds[out.k][0] != BUFFER:
             raise Untraceable("a write into an input or a view")
         f(*self.real(args), out=self.values[out.k], **self.real(kwargs))
-        self.steps.append((_bound(f, kwargs, out), args))
+        self.steps.append((f, kwargs, out, args))
         return out
-
-
-class _OutRef:
-    __slots__ = ("sym",)
-
-    def __init__(self, sym: Sym) -> None:
-        self.sym = sym
-
-
-def _bound(f: Callable, kwargs: dict, out: Sym | None) -> Any:
-    """(f, keyword spec): the callable a step runs, its keywords bound when they are set."""
-    kw = dict(kwargs)
-    if out is not None:
-        kw["out"] = _OutRef(out)
-    return (f, kw)
 
 
 def _views_into(r: ndarray, vals: Any) -> bool:
@@ -137,8 +122,15 @@ def _views_into(r: ndarray, vals: Any) -> bool:
     return False
 
 
+_PLAIN = frozenset({int, float, bool, type(None), str, np.dtype})
+
+
 def _constants(v: Any) -> Any:
     t = type(v)
+    if t is tuple and all(type(x) is Sym or type(x) in _PLAIN for x in v):
+        return v
+    if t is dict and not v:
+        return v
     if t is ndarray:
         return v.copy()
     if t in (tuple, list):
@@ -158,37 +150,38 @@ def _has_sym(v: Any) -> bool:
     return False
 
 
-def bind(tracer: Tracer, arrays: list) -> tuple:
+def bind(tracer: Tracer, arrays: list | None) -> tuple:
     """Arrays for every slot (inputs given in `arrays`, by slot; None for the others) and
-    the steps as (callable, argument tuple) over them."""
-    arrays = list(arrays) + [None] * (len(tracer.kinds) - len(arrays))
-    for k, (kind, spec) in enumerate(tracer.kinds):
-        if kind == BUFFER:
-            arrays[k] = np.empty(*spec)
-        elif kind == VIEW:
-            f, a, kw = spec
-            arrays[k] = f(*_resolve(a, arrays), **_resolve(kw, arrays))
+    the steps as (callable, argument tuple) over them. With arrays None, the trace's own
+    arrays are the buffers (the first replay's: no copy)."""
+    if arrays is None:
+        arrays = tracer.values
+    else:
+        arrays = list(arrays) + [None] * (len(tracer.kinds) - len(arrays))
+        for k, (kind, spec) in enumerate(tracer.kinds):
+            if kind == BUFFER:
+                arrays[k] = np.empty(*spec)
+            elif kind == VIEW:
+                f, a, kw = spec
+                arrays[k] = f(*_resolve(a, arrays), **_resolve(kw, arrays))
     steps = []
-    for (f, kw), a in tracer.steps:
-        kw = _resolve(kw, arrays)
+    for f, kw, out, a in tracer.steps:
         args = _resolve(a, arrays)
+        if kw:
+            kw = _resolve(kw, arrays)
         if f is _into:
-            inner, ikw = a[1]
-            ikw = _resolve(ikw, arrays)
-            call = functools.partial(inner, **ikw) if ikw else inner
-            steps.append((_into, (args[0], call) + tuple(args[2:])))
-            continue
-        if f is _copy_into and np.can_cast(args[1].dtype, args[0].dtype, "same_kind"):
-            steps.append((np.copyto, tuple(args)))
-            continue
-        out = kw.pop("out", None)
-        if out is not None and not kw and isinstance(f, np.ufunc):
+            # (out buffer, the call, its arguments); its keywords bound in the call.
+            call = functools.partial(args[0], **kw) if kw else args[0]
+            steps.append((_into, (arrays[out.k], call) + args[1:]))
+        elif f is _copy_into and np.can_cast(args[1].dtype, args[0].dtype, "same_kind"):
+            steps.append((np.copyto, args))
+        elif out is None:
+            steps.append((functools.partial(f, **kw) if kw else f, args))
+        elif not kw and isinstance(f, np.ufunc):
             # ufunc(x, y, out) positionally: no keyword dict per call.
-            steps.append((f, tuple(args) + (out,)))
-        elif out is not None:
-            steps.append((functools.partial(f, out=out, **kw), tuple(args)))
+            steps.append((f, args + (arrays[out.k],)))
         else:
-            steps.append((functools.partial(f, **kw) if kw else f, tuple(args)))
+            steps.append((functools.partial(f, out=arrays[out.k], **kw), args))
     return arrays, steps
 
 
@@ -196,8 +189,8 @@ def _resolve(v: Any, arrays: list) -> Any:
     t = type(v)
     if t is Sym:
         return arrays[v.k]
-    if t is _OutRef:
-        return arrays[v.sym.k]
+    if t is tuple and all(type(x) is Sym or type(x) in _PLAIN for x in v):
+        return tuple([arrays[x.k] if type(x) is Sym else x for x in v])
     if t in (tuple, list):
         return t(_resolve(x, arrays) for x in v)
     if t is dict:
@@ -351,7 +344,7 @@ class Sym:
         t = self.t
         out = t._slot(BUFFER, (self.shape, dt), np.empty(self.shape, dt))
         np.copyto(t.values[out.k], self.v, casting="unsafe")
-        t.steps.append(((_copy_into, {}), (out, self)))
+        t.steps.append((_copy_into, {}, None, (out, self)))
         return out
 
     def __getitem__(self, key: Any) -> Sym:
