@@ -148,8 +148,8 @@ class Recorder:
             if k is None:
                 raise GraphBreak("a tensor from outside the region's inputs was used")
             return _SlotRef(k)
-        if type(v) in (list, tuple):
-            return type(v)(self._spec(x) for x in v)
+        if t is list or t is tuple:
+            return t([self._spec(x) for x in v])
         if isinstance(v, (ndarray, dict, set)) or callable(v) and not isinstance(v, type):
             raise GraphBreak(f"argument of type {type(v).__name__} is not replayed")
         return v

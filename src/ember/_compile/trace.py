@@ -61,6 +61,22 @@ class Tracer:
         return s
 
     def real(self, v: Any) -> Any:
+        t = type(v)
+        if t is tuple:
+            values = self.values
+            out = []
+            for x in v:
+                tx = type(x)
+                if tx is Sym and x.t is self:
+                    out.append(values[x.k])
+                elif tx in _PLAIN:
+                    out.append(x)
+                else:
+                    break
+            else:
+                return tuple(out)
+        elif t is dict and not v:
+            return v
         if type(v) is Sym:
             if v.t is not self:
                 raise Untraceable("a value of another trace")
