@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..ops import pointwise
+from ..ops import nn_ops, pointwise
 from ..ops._core import wrap_dim
 from ..ops._math import reduce_dtype
 from ..ops.reduction import _dims
@@ -103,6 +103,22 @@ def _relu(input: Sym, inplace: bool = False) -> Any:
     return _unary(pointwise._relu)(input)
 
 
+def _log_softmax_rows(x: Sym) -> Sym:
+    # nn_ops._log_softmax_rows, with copies in C order for its ascontiguousarray.
+    xt = x.T.copy()
+    xt -= np.maximum.reduce(xt, 0)
+    lse = np.add.reduce(np.exp(xt), 0)
+    xt -= np.log(lse, out=lse)
+    return xt.T.copy()
+
+
+def _log_softmax_last(x: Sym) -> Sym:
+    sh = x - np.maximum.reduce(x, -1, keepdims=True)
+    lse = np.add.reduce(np.exp(sh), -1, keepdims=True)
+    sh -= np.log(lse, out=lse)
+    return sh
+
+
 def _log_softmax(input: Sym, dim: Any = None, _stacklevel: int = 3, dtype: Any = None) -> Any:
     x = input.v
     if dtype is not None or dim is None or x.dtype.kind != "f" or x.dtype == np.float16 or \
@@ -110,12 +126,7 @@ def _log_softmax(input: Sym, dim: Any = None, _stacklevel: int = 3, dtype: Any =
         raise Untraceable("log_softmax")
     d = wrap_dim(dim, x.ndim)
     if x.ndim == 2 and d == 1 and 1 < x.shape[1] <= 64 <= x.shape[0]:
-        # nn_ops._log_softmax_rows, with copies in C order for its ascontiguousarray.
-        xt = input.T.copy()
-        xt -= np.maximum.reduce(xt, 0)
-        lse = np.add.reduce(np.exp(xt), 0)
-        xt -= np.log(lse, out=lse)
-        return xt.T.copy()
+        return _log_softmax_rows(input)
     sh = input - np.max(input, axis=d, keepdims=True)
     lse = np.add.reduce(np.exp(sh), axis=d, keepdims=True)
     sh -= np.log(lse, out=lse)
@@ -232,6 +243,56 @@ KERNELS: dict = {
     "unsqueeze": _unsqueeze, "flatten": _flatten, "expand": _expand, "narrow": _narrow,
     "getitem": _getitem, "__getitem__": _getitem,
 }
+
+
+def _targets_hold(t: np.ndarray, c: int, ignore_index: int) -> bool:
+    # nn_ops._nll_rows's condition for its path: every target a class, none ignored.
+    return not (t.min() < 0 or t.max() >= c or (0 <= ignore_index < c and
+                                                 (t == ignore_index).any()))
+
+
+def _cross_entropy(link: Any, input: Sym, target: Sym, weight: Any = None,
+                   size_average: Any = None, ignore_index: int = -100, reduce: Any = None,
+                   reduction: str = "mean", label_smoothing: float = 0.0) -> Any:
+    """nn_ops.cross_entropy_rows: an (N, C) batch of logits against class indices."""
+    if weight is not None or size_average is not None or reduce is not None or \
+            label_smoothing != 0.0 or reduction not in ("mean", "sum") or \
+            type(target) is not Sym or type(input) is not Sym:
+        raise Untraceable("cross_entropy")
+    x, t = input.v, target.v
+    if x.ndim != 2 or t.ndim != 1 or t.dtype != np.int64 or x.dtype.kind != "f":
+        raise Untraceable("cross_entropy")
+    n, c = x.shape
+    if not n or t.shape[0] != n or c < 2:
+        raise Untraceable("cross_entropy")
+    lp = _log_softmax_rows(input) if n >= 64 and c <= 64 else _log_softmax_last(input)
+    input.t.guard(_targets_hold, target, c, ignore_index)
+    rows = np.arange(n)
+    s = np.add.reduce(lp[rows, target])
+    out = -s / x.dtype.type(n) if reduction == "mean" else -s
+    node = link.outputs[0]._fn
+    if node is not None:
+        if type(node) is not nn_ops.NllLossRowsBackward:
+            raise Untraceable("cross_entropy by another path")
+        # The nodes' saved arrays: the log-probabilities, the rows and the target's copy.
+        link.same(node._saved[0], lp)
+        link.same(node._ctx[0], rows)
+        link.same(node._ctx[1], target)
+    return out
+
+
+def _nll_rows_backward(m: Any, g: Any, x: Any, rows: Any, t: Any, scale: Any) -> Any:
+    # nn_ops._nll_rows_grad with m = raw, on traced values.
+    gx = np.zeros_like(x)
+    gx[rows, t] = g * scale
+    return gx
+
+
+# Ops whose kernel also names the arrays their eager nodes saved (link.same).
+LINKED: dict = {"cross_entropy": _cross_entropy}
+
+# Backward formulas traced in place of a node class's own (which fill arrays in place).
+FORMULAS: dict = {nn_ops.NllLossRowsBackward: (_nll_rows_backward,)}
 
 
 def kernel_of(fn: Callable, name: str) -> Callable | None:

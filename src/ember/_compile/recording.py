@@ -31,8 +31,8 @@ from ..autograd import engine
 from ..autograd.grad_mode import state as grad_state
 from ..autograd.graph import FREED_MESSAGE, AccumulateGrad, Math, Node, _next_seq, modified_text
 from ..func import _dispatch
-from .kernels import kernel_of
-from .trace import Sym, Tracer, Untraceable, bind
+from .kernels import FORMULAS, LINKED, kernel_of
+from .trace import GuardFailed, Sym, Tracer, Untraceable, bind
 
 ndarray = np.ndarray
 
@@ -230,7 +230,7 @@ class Recording:
 
     __slots__ = ("tracer", "n_fwd", "n_inputs", "n_slots", "copied", "bound", "out_struct",
                  "out_slots", "grad_out", "grad_slot", "contrib_slots", "contrib_inputs",
-                 "check_inputs", "check_output", "pool", "replays")
+                 "check_inputs", "check_output", "pool", "replays", "linked")
 
     def _buffers(self, inputs: list) -> _BufferSet:
         for bs in self.pool:
@@ -269,6 +269,9 @@ class Recording:
         try:
             for f, a in bs.fwd:
                 f(*a)
+        except GuardFailed:
+            # Data this recording does not hold for (a target out of range): eager.
+            return None
         finally:
             quiet_off(token)
         arrays = bs.arrays
@@ -464,6 +467,7 @@ def _finish(rec: Recorder, result: Any, start: int, n_args: int) -> Recording:
     r.copied = tuple(range(min(n_args, n)))
     r.bound = tuple(range(min(n_args, n), n))
     tr = r.tracer = Tracer()
+    r.linked = {}
     syms: list = [None] * len(slots.tensors)
     for i in range(n):
         a = slots.arrays[i]
@@ -476,10 +480,17 @@ def _finish(rec: Recorder, result: Any, start: int, n_args: int) -> Recording:
     try:
         for fn, name, a, kw, outs in rec.ops:
             kernel = kernel_of(fn, name)
-            if kernel is None:
+            linked = LINKED.get(name)
+            if kernel is None and linked is None:
                 raise GraphBreak(f"{name} is not replayed")
             try:
-                res = kernel(*_build(a, syms), **{k: _build(v, syms) for k, v in kw.items()})
+                args = _build(a, syms)
+                kwargs = {k: _build(v, syms) for k, v in kw.items()}
+                if linked is not None:
+                    link = _Link(r.linked, [slots.tensors[k] for k, _, _ in outs])
+                    res = linked(link, *args, **kwargs)
+                else:
+                    res = kernel(*args, **kwargs)
             except Untraceable as e:
                 raise GraphBreak(f"{name} is not replayed ({e})") from None
             res = res if type(res) is tuple else (res,)
@@ -504,6 +515,7 @@ def _finish(rec: Recorder, result: Any, start: int, n_args: int) -> Recording:
     r.check_output = False
     if grad_state.enabled:
         _trace_backward(r, rec, syms, outs, start)
+    r.linked = None  # the eager arrays it named are not kept
     return r
 
 
@@ -586,8 +598,8 @@ def _trace_backward(r: Recording, rec: Recorder, syms: list, out_slots: list,
             x = getattr(node, "_x", None)
             if x is not None and (x.hooks or x.pre_hooks):
                 raise GraphBreak("a hook on a node of the region")
-            saved = tuple(_saved_sym(s, slots, syms, tr, cls) for s in node._saved)
-            ctx = tuple(_saved_sym(s, slots, syms, tr, cls) for s in node._ctx)
+            saved = tuple(_saved_sym(s, slots, syms, r.linked, cls) for s in node._saved)
+            ctx = tuple(_saved_sym(s, slots, syms, r.linked, cls) for s in node._ctx)
             checks = node._checks or ()
             for j in range(0, len(checks), 2):
                 vc = id(checks[j])
@@ -597,7 +609,7 @@ def _trace_backward(r: Recording, rec: Recorder, syms: list, out_slots: list,
                     r.check_output = True
             flat = node._next
             meta = node._meta
-            for j, f in enumerate(cls.formulas):
+            for j, f in enumerate(FORMULAS.get(cls, cls.formulas)):
                 nxt, nr = flat[2 * j], flat[2 * j + 1]
                 if nxt is None:
                     continue
@@ -666,8 +678,25 @@ def _check_backward(root: Node, nr: int, seed: ndarray, contrib: list, inputs: l
             raise GraphBreak("the traced backward differs from eager")
 
 
-def _saved_sym(s: Any, slots: _Slots, syms: list, tr: Tracer, cls: type) -> Any:
+class _Link:
+    """What a linked kernel sees of the eager op: its outputs, and where it names the
+    arrays the op's nodes saved."""
+
+    def __init__(self, linked: dict, outputs: list) -> None:
+        self.linked = linked
+        self.outputs = outputs
+
+    def same(self, eager: ndarray, value: Any) -> None:
+        """The array `eager` that a node saved is `value` (a Sym, or a constant array made
+        from shapes only) in the replay."""
+        self.linked[id(eager)] = (eager, value)
+
+
+def _saved_sym(s: Any, slots: _Slots, syms: list, linked: dict, cls: type) -> Any:
     """A node's saved value as the trace's slot: the forward's array, or a transpose of it."""
+    hit = linked.get(id(s))
+    if hit is not None and hit[0] is s:
+        return hit[1]
     if isinstance(s, (Tensor, Node)):
         raise GraphBreak(f"{cls.__name__} keeps a tensor")
     if not isinstance(s, ndarray):

@@ -28,6 +28,10 @@ class Untraceable(Exception):
     """The traced code did something a flat replay cannot repeat."""
 
 
+class GuardFailed(Exception):
+    """A replay met data its recording does not hold for (a check step failed)."""
+
+
 # Slot kinds.
 INPUT, BUFFER, VIEW = 0, 1, 2
 
@@ -35,6 +39,11 @@ INPUT, BUFFER, VIEW = 0, 1, 2
 def _into(buf: ndarray, f: Callable, *args: Any) -> None:
     # A NumPy call without out=: its result is copied into the slot's buffer.
     np.copyto(buf, f(*args), casting="unsafe")
+
+
+def _check(check: Callable, *args: Any) -> None:
+    if not check(*args):
+        raise GuardFailed
 
 
 def _copy_into(buf: ndarray, src: ndarray) -> None:
@@ -120,6 +129,13 @@ class Tracer:
             np.copyto(b, r, casting="unsafe")
             self.steps.append((_into, kwargs, out, (f,) + args))
         return out
+
+    def guard(self, check: Callable, *args: Any) -> None:
+        """A step that raises GuardFailed where `check(*args)` is false on a replay's
+        values (it holds for the recorded ones, or the trace fails)."""
+        if not check(*self.real(args)):
+            raise Untraceable("a check that fails on the recorded values")
+        self.steps.append((_check, {}, None, (check,) + args))
 
     def call_into(self, f: Callable, args: tuple, kwargs: dict, out: Sym) -> Sym:
         """f(*args, out=out): writes into an existing slot (an in-place ufunc)."""
@@ -367,7 +383,13 @@ class Sym:
         return self.t.call(operator.getitem, (self, key), {}, False)
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        raise Untraceable("item assignment in a traced value")
+        # Into a buffer of the trace (a gradient being filled in): an in-place step.
+        t = self.t
+        if t.kinds[self.k][0] != BUFFER:
+            raise Untraceable("item assignment into an input or a view")
+        key, value = _constants((key, value))
+        operator.setitem(self.v, t.real(key), t.real(value))
+        t.steps.append((operator.setitem, {}, None, (self, key, value)))
 
     def __repr__(self) -> str:
         return f"Sym({self.k})"
