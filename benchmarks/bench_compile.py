@@ -1,10 +1,11 @@
 """ember.compile against eager ember and torch eager (and torch.compile where it runs).
 
-    python benchmarks/bench_compile.py [W1 W2 W3 W4 FIRST]
+    python benchmarks/bench_compile.py [W1 W2 W3 W3LOSS W4 FIRST] [--no-torch-compile]
 
 Each compiled workload is called once before timing (the recording), so the times are
-those of replays. FIRST reports the recording's cost as a multiple of one eager call and
-the memory a recording holds (tracemalloc).
+those of replays. W3 compiles the model (the loss and optimizer run eagerly), W3LOSS a
+module whose forward is model and loss. FIRST reports the recording's cost as a multiple
+of one eager call and the memory a recording holds (tracemalloc).
 """
 
 from __future__ import annotations
@@ -105,19 +106,34 @@ def w2(lib, compile_with=None, steps=5, points=100):
     return run
 
 
-def w3(lib, compile_with=None, steps=50):
+def w3(lib, compile_with=None, steps=50, with_loss=False):
     nn = lib.nn
     data = [(lib.from_numpy(x), lib.from_numpy(y)) for x, y in workloads.w3_batches(steps)]
     model = nn.Sequential(nn.Linear(64, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(),
                           nn.Linear(128, 10))
-    run_model = compile_with(model) if compile_with is not None else model
     opt = lib.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
     loss_fn = nn.CrossEntropyLoss()
+    if with_loss:
+        class Step(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.model = model
+
+            def forward(self, x, y):
+                return loss_fn(self.model(x), y)
+
+        step = Step()
+        step = compile_with(step) if compile_with is not None else step
+    else:
+        run_model = compile_with(model) if compile_with is not None else model
+
+        def step(x, y):
+            return loss_fn(run_model(x), y)
 
     def run():
         for xb, yb in data:
             opt.zero_grad()
-            loss_fn(run_model(xb), yb).backward()
+            step(xb, yb).backward()
             opt.step()
     return run
 
@@ -140,7 +156,8 @@ def report(name, units, make, torch_compile=True):
 
 
 def first_call():
-    for name, make in (("W1", lambda c: w1(ember, c)), ("W3", lambda c: w3(ember, c, 1))):
+    for name, make in (("W1", lambda c: w1(ember, c)), ("W2", lambda c: w2(ember, c, 1)),
+                       ("W3LOSS", lambda c: w3(ember, c, 1, True))):
         eager = make(None)
         eager()
         t0 = time.process_time()
@@ -153,21 +170,31 @@ def first_call():
         first = time.process_time() - t0
         held = tracemalloc.get_traced_memory()[0]
         tracemalloc.stop()
+        tracemalloc.start()
+        eager()
+        graph = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
         print(f"{name}: first compiled call {first / one:5.1f} x one eager call; "
-              f"recording holds {held / 2 ** 20:6.2f} MiB (tracemalloc, incl. its tensors)")
+              f"recording holds {held / 2 ** 20:6.2f} MiB (tracemalloc, incl. its tensors; "
+              f"one eager call peaks at {graph / 2 ** 20:6.2f} MiB)")
 
 
 def main():
-    which = sys.argv[1:] or ["W1", "W2", "W3", "W4", "FIRST"]
+    tc = "--no-torch-compile" not in sys.argv
+    which = [a for a in sys.argv[1:] if not a.startswith("--")] or [
+        "W1", "W2", "W3", "W3LOSS", "W4", "FIRST"]
     print("per op (W1, W4) / per step (W2, W3), microseconds, CPU time, one thread")
     if "W1" in which:
-        report("W1", 2000, lambda lib, c=None: w1(lib, c))
+        report("W1", 2000, lambda lib, c=None: w1(lib, c), tc)
     if "W2" in which:
-        report("W2", 5, lambda lib, c=None: w2(lib, c))
+        # torch.compile traces W2's 35,000-op graph for many minutes: not run.
+        report("W2", 5, lambda lib, c=None: w2(lib, c), False)
     if "W3" in which:
-        report("W3", 50, lambda lib, c=None: w3(lib, c))
+        report("W3", 50, lambda lib, c=None: w3(lib, c), tc)
+    if "W3LOSS" in which:
+        report("W3LOSS", 50, lambda lib, c=None: w3(lib, c, with_loss=True), tc)
     if "W4" in which:
-        for n in (10_000, 100_000):
+        for n in (10_000, 100_000, 1_000_000):
             # torch.compile takes many minutes to compile a graph of 10^4 ops: not run.
             report(f"W4 {n:.0e}", n, lambda lib, c=None, n=n: w4(lib, n, c), False)
     if "FIRST" in which:

@@ -349,6 +349,43 @@ def test_training_loop_matches_eager():
     assert region_of(run).stats == {"recorded": 1, "replayed": 199, "eager": 0}
 
 
+class _StepWithLoss(ember.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = ember.nn.Sequential(ember.nn.Linear(6, 8), ember.nn.ReLU(),
+                                       ember.nn.Linear(8, 4))
+
+    def forward(self, x, y):
+        return F.cross_entropy(self.net(x), y)
+
+
+def test_cross_entropy_replays_and_bad_targets_run_eagerly():
+    ember.manual_seed(0)
+    step = _StepWithLoss()
+    cstep = ember.compile(step)
+    x = ember.randn(70, 6)
+    y = ember.randint(0, 4, (70,))
+    for _ in range(3):
+        for p in step.parameters():
+            p.grad = None
+        cstep(x, y).backward()
+        got = [p.grad.numpy().copy() for p in step.parameters()]
+        for p in step.parameters():
+            p.grad = None
+        step(x, y).backward()
+        for a, p in zip(got, step.parameters()):
+            _same(a, p.grad.numpy())
+        y = ember.randint(0, 4, (70,))
+    assert region_of(cstep).stats == {"recorded": 1, "replayed": 2, "eager": 0}
+    # A target out of range fails the replay's check: eager, with torch's error.
+    y[3] = 7
+    with pytest.raises(IndexError, match="out of bounds"):
+        cstep(x, y)
+    y[3] = -100  # ignored: the general path
+    _same(cstep(x, y).detach().numpy(), step(x, y).detach().numpy())
+    assert region_of(cstep).stats == {"recorded": 1, "replayed": 2, "eager": 2}
+
+
 def test_optimized_module_surface_as_torch():
     m = ember.nn.Sequential(ember.nn.Linear(3, 4), ember.nn.ReLU())
     tm = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU())
