@@ -386,6 +386,38 @@ def test_cross_entropy_replays_and_bad_targets_run_eagerly():
     assert region_of(cstep).stats == {"recorded": 1, "replayed": 2, "eager": 2}
 
 
+class _SmallCNN(ember.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c1 = ember.nn.Conv2d(1, 4, 3, padding=1)
+        self.c2 = ember.nn.Conv2d(4, 6, 3, stride=2)
+        self.fc = ember.nn.Linear(6 * 3 * 3, 10)
+
+    def forward(self, x, y):
+        h = self.c2(self.c1(x).relu()).relu()
+        return F.cross_entropy(self.fc(h.flatten(1)), y)
+
+
+def test_cnn_training_steps_match_eager():
+    def train(compiled):
+        ember.manual_seed(0)
+        net = _SmallCNN()
+        run = ember.compile(net) if compiled else net
+        opt = ember.optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
+        x, y = ember.randn(8, 1, 8, 8), ember.randint(0, 10, (8,))
+        for _ in range(4):
+            opt.zero_grad()
+            run(x, y).backward()
+            opt.step()
+        return net, run
+
+    eager, _ = train(False)
+    net, run = train(True)
+    for p, q in zip(eager.parameters(), net.parameters()):
+        _same(p.detach().numpy(), q.detach().numpy())
+    assert region_of(run).stats == {"recorded": 1, "replayed": 3, "eager": 0}
+
+
 def test_optimized_module_surface_as_torch():
     m = ember.nn.Sequential(ember.nn.Linear(3, 4), ember.nn.ReLU())
     tm = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU())

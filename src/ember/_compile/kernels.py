@@ -174,6 +174,40 @@ def _narrow(input: Sym, dim: int, start: int, length: int) -> Any:
     return input[key + (Ellipsis,)]
 
 
+def _conv2d(input: Sym, weight: Sym, bias: Any = None, stride: Any = 1, padding: Any = 0,
+            dilation: Any = 1, groups: int = 1) -> Any:
+    """nn_ops.convolution for a batch of images: im2col and one batched matrix product."""
+    if type(input) is not Sym or type(weight) is not Sym or input.ndim != 4 or \
+            weight.ndim != 4 or type(groups) is not int or isinstance(padding, str):
+        raise Untraceable("conv2d of other than a batch of images")
+    s, d = nn_ops._tuple(stride, 2), nn_ops._tuple(dilation, 2)
+    pads = nn_ops._tuple(padding, 2)
+    pad4 = (pads[0], pads[0], pads[1], pads[1])
+    ks = tuple(weight.shape[2:])
+    n, _, h, wd = input.shape
+    o = weight.shape[0]
+    oh = nn_ops._out_len(h, ks[0], d[0], 2 * pads[0], s[0])
+    ow = nn_ops._out_len(wd, ks[1], d[1], 2 * pads[1], s[1])
+    if oh <= 0 or ow <= 0:
+        raise Untraceable("conv2d of too small an input")
+    # im2col's sliding windows are strided views: one call, its result a buffer.
+    cols = input.t.call(nn_ops.im2col_np, (input, ks, d, pad4, s), {}, False)
+    cols = cols.reshape(n, groups, -1, oh * ow)
+    wr = weight.reshape(groups, o // groups, -1)
+    out = np.matmul(wr, cols).reshape(n, o, oh, ow)
+    if bias is not None:
+        out += bias.reshape(1, o, 1, 1)
+    return out
+
+
+def _convolution(input: Sym, weight: Sym, bias: Any, stride: Any, padding: Any,
+                 dilation: Any, transposed: bool, output_padding: Any, groups: int,
+                 nd: int) -> Any:
+    if transposed or nd != 2:
+        raise Untraceable("a transposed or 1-d convolution")
+    return _conv2d(input, weight, bias, stride, padding, dilation, groups)
+
+
 def _shape_args(shape: tuple) -> tuple:
     return tuple(shape[0]) if len(shape) == 1 and type(shape[0]) in (tuple, list) else shape
 
@@ -231,6 +265,7 @@ KERNELS: dict = {
     "square": lambda x: _pow(x, 2),
     "neg": _unary(np.negative), "negative": _unary(np.negative), "__neg__": _unary(np.negative),
     "relu": _relu, "softmax": _softmax, "mse_loss": _mse_loss,
+    "conv2d": _conv2d, "convolution": _convolution,
     "gt": _binary(np.greater), "__gt__": _binary(np.greater), "lt": _binary(np.less),
     "__lt__": _binary(np.less), "ge": _binary(np.greater_equal),
     "__ge__": _binary(np.greater_equal), "le": _binary(np.less_equal),

@@ -130,6 +130,13 @@ class Tracer:
             self.steps.append((_into, kwargs, out, (f,) + args))
         return out
 
+    def owned(self, s: Sym) -> bool:
+        """Whether s is a buffer of the trace or a view of buffers only (not of an input)."""
+        kind, spec = self.kinds[s.k]
+        if kind == VIEW:
+            return all(self.owned(x) for x in _syms(spec))
+        return kind == BUFFER
+
     def guard(self, check: Callable, *args: Any) -> None:
         """A step that raises GuardFailed where `check(*args)` is false on a replay's
         values (it holds for the recorded ones, or the trace fails)."""
@@ -140,8 +147,8 @@ class Tracer:
     def call_into(self, f: Callable, args: tuple, kwargs: dict, out: Sym) -> Sym:
         """f(*args, out=out): writes into an existing slot (an in-place ufunc)."""
         args = _constants(args)
-        if self.kinds[out.k][0] != BUFFER:
-            raise Untraceable("a write into an input or a view")
+        if not self.owned(out):
+            raise Untraceable("a write into an input")
         f(*self.real(args), out=self.values[out.k], **self.real(kwargs))
         self.steps.append((f, kwargs, out, args))
         return out
@@ -170,6 +177,16 @@ def _constants(v: Any) -> Any:
     if t is dict:
         return {k: _constants(x) for k, x in v.items()}
     return v
+
+
+def _syms(v: Any) -> list:
+    if type(v) is Sym:
+        return [v]
+    if type(v) in (tuple, list):
+        return [s for x in v for s in _syms(x)]
+    if type(v) is dict:
+        return [s for x in v.values() for s in _syms(x)]
+    return []
 
 
 def _has_sym(v: Any) -> bool:
@@ -385,8 +402,8 @@ class Sym:
     def __setitem__(self, key: Any, value: Any) -> None:
         # Into a buffer of the trace (a gradient being filled in): an in-place step.
         t = self.t
-        if t.kinds[self.k][0] != BUFFER:
-            raise Untraceable("item assignment into an input or a view")
+        if not t.owned(self):
+            raise Untraceable("item assignment into an input")
         key, value = _constants((key, value))
         operator.setitem(self.v, t.real(key), t.real(value))
         t.steps.append((operator.setitem, {}, None, (self, key, value)))
