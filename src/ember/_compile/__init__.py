@@ -70,17 +70,34 @@ def _code_state(fn: Any) -> tuple:
 
 def _module_state(mod: Module) -> tuple:
     """What of a module tree a forward reads besides tensors: training flags, plain
-    attributes, and the code state of each forward."""
-    out = []
-    for m in mod.modules():
+    attributes, and the code state of each forward (every call pays this walk, so it is
+    written flat)."""
+    out: list = []
+    todo = [mod]
+    seen = {id(mod)}
+    plain = _PLAIN_TYPES
+    for m in todo:
         d = m.__dict__
         if (d["_forward_hooks"] or d["_forward_pre_hooks"] or d["_backward_hooks"]
                 or d["_backward_pre_hooks"]):
             return None  # type: ignore[return-value]
-        out.append(tuple((k, _value_key(v)) for k, v in d.items()
-                         if not k.startswith("_") and isinstance(v, _SIMPLE + (tuple,))))
+        for k, v in d.items():
+            if k[0] == "_":
+                continue
+            t = type(v)
+            if t in plain or isinstance(v, _SIMPLE):
+                out.append(k)
+                out.append(_value_key(v) if t is tuple else (t, v))
         out.append(_code_state(type(m).forward))
+        for c in d["_modules"].values():
+            if c is not None and id(c) not in seen:
+                seen.add(id(c))
+                todo.append(c)
     return tuple(out)
+
+
+# Attribute types a guard compares by value (`bool` apart from `int`: True == 1).
+_PLAIN_TYPES = frozenset(_SIMPLE + (tuple,))
 
 
 class _Region:
