@@ -161,7 +161,9 @@ def _views_into(r: ndarray, vals: Any) -> bool:
     return False
 
 
-_PLAIN = frozenset({int, float, bool, type(None), str, np.dtype})
+_PLAIN = frozenset({int, float, bool, type(None), str, slice, type(Ellipsis)} | {
+    type(np.dtype(c)) for c in "?bhilqBHILQefdgFD"} | {
+    np.dtype(c).type for c in "?bhilqBHILQefdgFD"})
 
 
 def _constants(v: Any) -> Any:
