@@ -772,17 +772,6 @@ def _perms(n: int) -> list:
     return list(itertools.permutations(range(n))) if n <= 4 else []
 
 
-class _NameOf:
-    """Stands for a recorded node in the engine's error messages."""
-
-    def __init__(self, cls: type) -> None:
-        self.cls = cls
-
-    def name(self) -> str:
-        return self.cls.__name__
-
-
-
 class CompiledFunctionBackward(Node):
     """The backward of a compiled region: the recorded nodes' formulas as one flat list of
     NumPy calls, in eager order."""
