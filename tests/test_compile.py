@@ -307,6 +307,20 @@ def test_compiled_node_composes_with_eager_ops():
     _same(grads[0], grads[2])
 
 
+def test_hook_on_an_input_history_runs_once_per_backward():
+    calls = []
+    f = ember.compile(lambda h: (h * h).sum())
+    w = ember.randn(3, requires_grad=True)
+    for _ in range(2):
+        h = w * 2
+        h.register_hook(lambda g: calls.append(1))
+        out = f(h)
+        assert not calls
+        out.backward()
+        assert calls == [1]
+        calls.clear()
+
+
 def test_backward_errors_as_eager():
     f = ember.compile(lambda x: (x * x).sum())
     x = ember.randn(3, requires_grad=True)
