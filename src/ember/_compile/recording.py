@@ -74,6 +74,7 @@ class _Slots:
         self.by_array: dict = {}
         self.arrays: list = []
         self.versions: list = []
+        self.refs: list = []  # one _SlotRef per slot, shared by every use
 
     def add(self, t: Tensor) -> int:
         k = len(self.tensors)
@@ -81,6 +82,7 @@ class _Slots:
         self.arrays.append(t._data)
         self.versions.append(bytes(t._vc))
         self.by_tensor[id(t)] = k
+        self.refs.append(_SlotRef(k))
         self.by_array.setdefault(id(t._data), k)
         return k
 
@@ -140,7 +142,7 @@ class Recorder:
             k = self.slots.by_tensor.get(id(v))
             if k is None:
                 raise GraphBreak("a tensor from outside the region's inputs was used")
-            return _SlotRef(k)
+            return self.slots.refs[k]
         if t is float or t is int or t is bool or v is None:
             return v
         if isinstance(v, Tensor):

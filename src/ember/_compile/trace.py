@@ -41,6 +41,10 @@ def _into(buf: ndarray, f: Callable, *args: Any) -> None:
     np.copyto(buf, f(*args), casting="unsafe")
 
 
+# The keywords of a call without any (shared: steps are many, and never change them).
+_NO_KW: dict = {}
+
+
 def _check(check: Callable, *args: Any) -> None:
     if not check(*args):
         raise GuardFailed
@@ -106,7 +110,7 @@ class Tracer:
         # An array that is no slot was made from shapes and constants only (any value of
         # the trace is a Sym): a constant, copied so that later changes to it do not count.
         args = _constants(args)
-        kwargs = _constants(kwargs)
+        kwargs = _constants(kwargs) if kwargs else _NO_KW
         vals = self.real(args)
         kw = self.real(kwargs)
         r = f(*vals, **kw)
@@ -142,11 +146,12 @@ class Tracer:
         values (it holds for the recorded ones, or the trace fails)."""
         if not check(*self.real(args)):
             raise Untraceable("a check that fails on the recorded values")
-        self.steps.append((_check, {}, None, (check,) + args))
+        self.steps.append((_check, _NO_KW, None, (check,) + args))
 
     def call_into(self, f: Callable, args: tuple, kwargs: dict, out: Sym) -> Sym:
         """f(*args, out=out): writes into an existing slot (an in-place ufunc)."""
         args = _constants(args)
+        kwargs = kwargs or _NO_KW
         if not self.owned(out):
             raise Untraceable("a write into an input")
         f(*self.real(args), out=self.values[out.k], **self.real(kwargs))
@@ -395,7 +400,7 @@ class Sym:
         t = self.t
         out = t._slot(BUFFER, (self.shape, dt), np.empty(self.shape, dt))
         np.copyto(t.values[out.k], self.v, casting="unsafe")
-        t.steps.append((_copy_into, {}, None, (out, self)))
+        t.steps.append((_copy_into, _NO_KW, None, (out, self)))
         return out
 
     def __getitem__(self, key: Any) -> Sym:
@@ -408,7 +413,7 @@ class Sym:
             raise Untraceable("item assignment into an input")
         key, value = _constants((key, value))
         operator.setitem(self.v, t.real(key), t.real(value))
-        t.steps.append((operator.setitem, {}, None, (self, key, value)))
+        t.steps.append((operator.setitem, _NO_KW, None, (self, key, value)))
 
     def __repr__(self) -> str:
         return f"Sym({self.k})"
