@@ -46,16 +46,18 @@ REPLAYED = {
     "expand": lambda x, y: x[:, :1].expand(4, 5) * y,
     "linear_mse": lambda x, y: F.linear(x, y, y[0, :4]).sum(0) + F.mse_loss(x, y)
     + F.relu(x).sum(),
+    "clamp_where": lambda x, y: y.clamp(-0.5, 0.5) * x + ember.where(x > 0, x, y)
+    + x.clamp(max=0.1),
+    "bmm": lambda x, y: ember.bmm(x.unsqueeze(0), y.t().unsqueeze(0)).sum(0),
+    "gelu_silu": lambda x, y: F.gelu(x) + F.silu(y) + F.gelu(y, approximate="tanh"),
 }
 
 # Op families that run, but not as a flat replay (no NumPy kernel here): every call eager.
 FALLS_BACK = {
-    "clamp": lambda x, y: y.clamp(-0.5, 0.5) * x,
-    "maximum_where": lambda x, y: ember.maximum(x, y) + ember.where(x > 0, x, y),
+    "maximum": lambda x, y: ember.maximum(x, y) * 2,
     "logsumexp_var": lambda x, y: x.logsumexp(1) + y.var(1),
     "cat_stack": lambda x, y: ember.cat([x, y], 0).sum(0) + ember.stack([x, y]).mean(0)[0],
-    "bmm": lambda x, y: ember.bmm(x.unsqueeze(0), y.t().unsqueeze(0))[0],
-    "gelu_silu": lambda x, y: F.gelu(x) + F.silu(y),
+    "returns_a_view": lambda x, y: ember.bmm(x.unsqueeze(0), y.t().unsqueeze(0))[0],
     "two_outputs": lambda x, y: (x * y, x + y),
     "reciprocal_of_a_number": lambda x, y: 1 / y.exp() + x,
 }

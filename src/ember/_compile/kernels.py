@@ -208,6 +208,53 @@ def _convolution(input: Sym, weight: Sym, bias: Any, stride: Any, padding: Any,
     return _conv2d(input, weight, bias, stride, padding, dilation, groups)
 
 
+def _opaque(fwd: Callable) -> Callable:
+    """The kernel of an op whose forward is one NumPy-level function of its input (and
+    constants), recorded as one call of it."""
+    def kernel(input: Any, *ctx: Any) -> Any:
+        if type(input) is not Sym or input.dtype.kind != "f":
+            raise Untraceable("a non-float input")
+        return input.t.call(fwd, (input,) + ctx, {}, False)
+    return kernel
+
+
+def _gelu(input: Any, approximate: str = "none") -> Any:
+    return _opaque(nn_ops._gelu_np)(input, approximate)
+
+
+def _silu(input: Any, inplace: bool = False) -> Any:
+    if inplace:
+        raise Untraceable("in-place silu")
+    return _opaque(nn_ops._silu_np)(input)
+
+
+def _clamp(input: Any, min: Any = None, max: Any = None) -> Any:
+    if type(input) is not Sym or input.dtype.kind != "f" or \
+            not all(v is None or type(v) in _NUMBERS for v in (min, max)) or \
+            (min is None and max is None):
+        raise Untraceable("clamp by tensors")
+    dt = input.dtype
+    r = input
+    if min is not None:
+        r = input.t.call(pointwise._max_first, (r, dt.type(min)), {}, False)
+    if max is not None:
+        r = input.t.call(pointwise._min_first, (r, dt.type(max)), {}, False)
+    return r
+
+
+def _where(condition: Any, input: Any = None, other: Any = None) -> Any:
+    if type(condition) is not Sym or condition.dtype.kind != "b" or \
+            not (type(input) is Sym or type(other) is Sym):
+        raise Untraceable("where")
+    return np.where(condition, input, other)
+
+
+def _bmm(input: Sym, mat2: Sym) -> Any:
+    if type(input) is not Sym or type(mat2) is not Sym or input.ndim != 3 or mat2.ndim != 3:
+        raise Untraceable("bmm")
+    return np.matmul(input, mat2)
+
+
 def _shape_args(shape: tuple) -> tuple:
     return tuple(shape[0]) if len(shape) == 1 and type(shape[0]) in (tuple, list) else shape
 
@@ -265,7 +312,8 @@ KERNELS: dict = {
     "square": lambda x: _pow(x, 2),
     "neg": _unary(np.negative), "negative": _unary(np.negative), "__neg__": _unary(np.negative),
     "relu": _relu, "softmax": _softmax, "mse_loss": _mse_loss,
-    "conv2d": _conv2d, "convolution": _convolution,
+    "conv2d": _conv2d, "convolution": _convolution, "gelu": _gelu, "silu": _silu,
+    "clamp": _clamp, "clip": _clamp, "where": _where, "bmm": _bmm,
     "gt": _binary(np.greater), "__gt__": _binary(np.greater), "lt": _binary(np.less),
     "__lt__": _binary(np.less), "ge": _binary(np.greater_equal),
     "__ge__": _binary(np.greater_equal), "le": _binary(np.less_equal),
