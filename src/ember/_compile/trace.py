@@ -138,7 +138,9 @@ class Tracer:
         """Whether s is a buffer of the trace or a view of buffers only (not of an input)."""
         kind, spec = self.kinds[s.k]
         if kind == VIEW:
-            return all(self.owned(x) for x in _syms(spec))
+            # (A view of a constant is not: writes would change it for every replay.)
+            syms = _syms(spec)
+            return bool(syms) and all(self.owned(x) for x in syms)
         return kind == BUFFER
 
     def guard(self, check: Callable, *args: Any) -> None:
@@ -161,7 +163,7 @@ class Tracer:
 
 def _views_into(r: ndarray, vals: Any) -> bool:
     for v in vals if type(vals) in (tuple, list) else (vals,):
-        if isinstance(v, ndarray) and np.shares_memory(r, v):
+        if isinstance(v, ndarray) and np.may_share_memory(r, v):
             return True
     return False
 
