@@ -461,3 +461,19 @@ def test_optimized_module_surface_as_torch():
         inspect.signature(torch.compile).parameters)
     ember.compiler.reset()
     assert not region_of(h).cache
+
+
+def test_tracer_refuses_value_shaped_results():
+    from ember._compile.trace import GuardFailed, Tracer, Untraceable, _into
+
+    tr = Tracer()
+    x = tr.input(np.array([1.0, -2.0, 3.0], np.float32))
+    for f in (lambda: np.nonzero(x), lambda: x[x > 0], lambda: np.unique(x),
+              lambda: np.where(x > 0), lambda: bool(x.sum() > 0), lambda: float(x[0])):
+        with pytest.raises(Untraceable):
+            f()
+    before = len(tr.steps)
+    y = np.exp(x) * 2  # a traced value, its steps written into buffers
+    assert type(y).__name__ == "Sym" and len(tr.steps) == before + 2
+    with pytest.raises(GuardFailed):  # a result never broadcasts into its buffer
+        _into(np.empty(3), np.flatnonzero, np.array([0.0, 1.0, 0.0]))

@@ -798,8 +798,15 @@ class CompiledFunctionBackward(Node):
                     np.empty(0, np.float32), None, version(checks[i]), version(checks[i + 1])))
         bs = saved[0]
         np.copyto(bs.grad_in, grad)
-        for f, a in bs.bwd:
-            f(*a)
+        try:
+            for f, a in bs.bwd:
+                f(*a)
+        except GuardFailed:
+            # A traced call gave a result of another shape than recorded (a helper whose
+            # shape depends on values): no gradient rather than a wrong one.
+            raise RuntimeError("a compiled region's backward met values its recording does "
+                               "not hold for; call ember.compiler.reset() and run it "
+                               "eagerly") from None
         out = []
         flat = self._next
         for j, g in enumerate(bs.contrib):

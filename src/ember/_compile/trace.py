@@ -37,8 +37,20 @@ INPUT, BUFFER, VIEW = 0, 1, 2
 
 
 def _into(buf: ndarray, f: Callable, *args: Any) -> None:
-    # A NumPy call without out=: its result is copied into the slot's buffer.
-    np.copyto(buf, f(*args), casting="unsafe")
+    # A NumPy call without out=: its result is copied into the slot's buffer (never
+    # broadcast into it: a result of another shape means the recording does not hold).
+    r = f(*args)
+    if np.shape(r) != buf.shape:
+        raise GuardFailed
+    np.copyto(buf, r, casting="unsafe")
+
+
+# NumPy functions whose result's shape depends on the values: never traced.
+_DATA_SHAPED = frozenset({
+    np.nonzero, np.flatnonzero, np.argwhere, np.unique, np.extract, np.compress,
+    np.bincount, np.histogram, np.delete, np.insert, np.trim_zeros, np.setdiff1d,
+    np.intersect1d, np.union1d, np.setxor1d,
+})
 
 
 # The keywords of a call without any (shared: steps are many, and never change them).
@@ -303,6 +315,8 @@ class Sym:
     def __array_function__(self, func: Callable, types: tuple, args: tuple, kwargs: dict) -> Any:
         if "out" in kwargs:
             raise Untraceable(f"{func.__name__} with out=")
+        if func in _DATA_SHAPED or func is np.where and len(args) + len(kwargs) == 1:
+            raise Untraceable(f"{func.__name__}'s result shape depends on the values")
         return self.t.call(func, args, kwargs, False)
 
     def __array__(self, *a: Any, **k: Any) -> Any:
@@ -406,6 +420,10 @@ class Sym:
         return out
 
     def __getitem__(self, key: Any) -> Sym:
+        for k in key if type(key) is tuple else (key,):
+            if type(k) is Sym and k.dtype.kind == "b" or type(k) is ndarray and \
+                    k.dtype.kind == "b":
+                raise Untraceable("a boolean mask: the result's shape depends on it")
         return self.t.call(operator.getitem, (self, key), {}, False)
 
     def __setitem__(self, key: Any, value: Any) -> None:
