@@ -47,14 +47,14 @@ REPLAYED = {
     "linear_mse": lambda x, y: F.linear(x, y, y[0, :4]).sum(0) + F.mse_loss(x, y)
     + F.relu(x).sum(),
     "clamp_where": lambda x, y: y.clamp(-0.5, 0.5) * x + ember.where(x > 0, x, y)
-    + x.clamp(max=0.1),
+    + x.clamp(max=0.1) + ember.maximum(x, y) - ember.minimum(x, y * 2),
     "bmm": lambda x, y: ember.bmm(x.unsqueeze(0), y.t().unsqueeze(0)).sum(0),
     "gelu_silu": lambda x, y: F.gelu(x) + F.silu(y) + F.gelu(y, approximate="tanh"),
 }
 
 # Op families that run, but not as a flat replay (no NumPy kernel here): every call eager.
 FALLS_BACK = {
-    "maximum": lambda x, y: ember.maximum(x, y) * 2,
+    "fmax": lambda x, y: ember.fmax(x, y) * 2,
     "logsumexp_var": lambda x, y: x.logsumexp(1) + y.var(1),
     "cat_stack": lambda x, y: ember.cat([x, y], 0).sum(0) + ember.stack([x, y]).mean(0)[0],
     "returns_a_view": lambda x, y: ember.bmm(x.unsqueeze(0), y.t().unsqueeze(0))[0],

@@ -249,6 +249,15 @@ def _where(condition: Any, input: Any = None, other: Any = None) -> Any:
     return np.where(condition, input, other)
 
 
+def _selecting(uf: np.ufunc) -> Callable:
+    # pointwise_math._selecting: two tensors of one dtype.
+    def kernel(input: Any, other: Any) -> Any:
+        if type(input) is not Sym or type(other) is not Sym or input.dtype != other.dtype:
+            raise Untraceable("maximum of other than two tensors of one dtype")
+        return uf(input, other)
+    return kernel
+
+
 def _bmm(input: Sym, mat2: Sym) -> Any:
     if type(input) is not Sym or type(mat2) is not Sym or input.ndim != 3 or mat2.ndim != 3:
         raise Untraceable("bmm")
@@ -314,6 +323,7 @@ KERNELS: dict = {
     "relu": _relu, "softmax": _softmax, "mse_loss": _mse_loss,
     "conv2d": _conv2d, "convolution": _convolution, "gelu": _gelu, "silu": _silu,
     "clamp": _clamp, "clip": _clamp, "where": _where, "bmm": _bmm,
+    "maximum": _selecting(np.maximum), "minimum": _selecting(np.minimum),
     "gt": _binary(np.greater), "__gt__": _binary(np.greater), "lt": _binary(np.less),
     "__lt__": _binary(np.less), "ge": _binary(np.greater_equal),
     "__ge__": _binary(np.greater_equal), "le": _binary(np.less_equal),

@@ -45,6 +45,9 @@ def _into(buf: ndarray, f: Callable, *args: Any) -> None:
     np.copyto(buf, r, casting="unsafe")
 
 
+# ufuncs whose positional out= NumPy deprecates.
+_OUT_BY_KEYWORD = frozenset({np.maximum, np.minimum, np.fmax, np.fmin})
+
 # NumPy functions whose result's shape depends on the values: never traced.
 _DATA_SHAPED = frozenset({
     np.nonzero, np.flatnonzero, np.argwhere, np.unique, np.extract, np.compress,
@@ -247,7 +250,7 @@ def bind(tracer: Tracer, arrays: list | None) -> tuple:
             steps.append((np.copyto, args))
         elif out is None:
             steps.append((functools.partial(f, **kw) if kw else f, args))
-        elif not kw and isinstance(f, np.ufunc):
+        elif not kw and isinstance(f, np.ufunc) and f not in _OUT_BY_KEYWORD:
             # ufunc(x, y, out) positionally: no keyword dict per call.
             steps.append((f, args + (arrays[out.k],)))
         else:
