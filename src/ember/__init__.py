@@ -11,6 +11,7 @@ from . import (  # noqa: E402  # noqa: E402, I001
     amp,
     autograd,
     backends,
+    compiler,  # noqa: E402, I001
     cpu,
     cuda,
     func,
@@ -22,6 +23,7 @@ from . import (  # noqa: E402  # noqa: E402, I001
     torch_version,
     version,
 )
+from ._compile import compile  # noqa: E402, I001
 from ._dtypes import (
     bfloat16,
     bool,

@@ -13,6 +13,16 @@ from typing import Any, Callable
 # Number of active transforms (vmap levels and dual levels) in this process.
 ACTIVE = [0]
 
+# The recorder of a compiled region while one records (ember._compile), else None. A
+# recording counts in ACTIVE, so that ops reach it through `dispatch`, but transforms nothing.
+RECORDER: list = [None]
+
+
+def transforms_active() -> bool:
+    """Whether a function transform (not only a recording compiled region) is active."""
+    return ACTIVE[0] > (RECORDER[0] is not None)
+
+
 # What a handler returns for an op that is not its business.
 PASS = object()
 
@@ -47,6 +57,11 @@ def dispatch(fn: Callable, name: str, args: tuple, kwargs: dict,
     """Runs an op under the active transforms: forward-mode AD first, then vmap. Batching
     rules call `wrapped` (the op through the dispatcher), since the values under a batched
     tensor may be batched at lower levels."""
+    rec = RECORDER[0]
+    if rec is not None:
+        if ACTIVE[0] == 1:
+            return rec.call(fn, name, args, kwargs)
+        rec.graph_break("a function transform inside the compiled region")
     dual = dual_handler[0]
     if dual is not None and not state.fwd_suspended:
         out = dual(fn, name, args, kwargs, wrapped)

@@ -121,7 +121,7 @@ def grad(
     inputs_t = _tensor_tuple(inputs)
     if not inputs_t:
         raise RuntimeError("grad requires non-empty inputs.")
-    if (_transform_hooks.ACTIVE[0] or is_grads_batched) and \
+    if (_transform_hooks.transforms_active() or is_grads_batched) and \
             _transform_hooks.grad_handler[0] is not None:
         gos = None if grad_outputs is None else (
             _tensor_tuple(grad_outputs) if isinstance(grad_outputs, (Tensor, list, tuple))

@@ -13,9 +13,10 @@ import sys
 import types
 from typing import Any, Callable
 
-from .._transform_hooks import ACTIVE, dispatch, extra_ops, state
+from .._transform_hooks import ACTIVE, RECORDER, dispatch, extra_ops, state, transforms_active
 
-__all__ = ["ACTIVE", "WRAPPED", "dispatch", "install", "op", "prewrap", "state"]
+__all__ = ["ACTIVE", "RECORDER", "WRAPPED", "dispatch", "install", "op", "prewrap", "state",
+           "transforms_active"]
 
 # name -> wrapped op, for rules that call other ops through their transforms.
 WRAPPED: dict = {}

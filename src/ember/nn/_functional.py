@@ -12,6 +12,7 @@ from .. import _random, _transform_hooks
 from .._dtypes import get_default_dtype
 from .._tensor import Tensor
 from .._transform_hooks import ACTIVE as _TRANSFORMS
+from .._transform_hooks import transforms_active as _transforms_active
 from ..autograd.grad_mode import no_grad
 from ..ops import creation, nn_ops, pointwise, pointwise_math
 from ..ops._core import (
@@ -219,7 +220,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         # A bias that does not broadcast to the product's rows gets torch's expand error.
         bias.detach().expand(_numel(x.shape[:-1]) if x.ndim > 1 else 1, weight._data.shape[0])
     wt = weight.t()
-    if bias is not None and _TRANSFORMS[0]:
+    if bias is not None and _TRANSFORMS[0] and _transforms_active():
         # vmap and forward AD see the public ops only (this module's addmm reads arrays).
         return matmul(input, wt) + bias
     if bias is not None and x.ndim == 2:

@@ -414,7 +414,7 @@ def eye(n: int, m: int | None = None, *, out: Any = None, dtype: Any = None,
 def different_randomness_level() -> int | None:
     """The level of the innermost running vmap when it asked for randomness="different"
     (random draws then differ per batch entry), else None."""
-    if not _transform_hooks.ACTIVE[0]:
+    if not _transform_hooks.transforms_active():
         return None
     return _transform_hooks.randomness_level[0]()
 

@@ -523,6 +523,8 @@ def _unary(name: str, np_fn: Callable, formula: Callable, saves: str, floating: 
         return r
 
     op.__doc__ = doc
+    # The NumPy forward, for ember.compile's flat replay (never read by eager code).
+    op._kernel = np_fn
     return op
 
 

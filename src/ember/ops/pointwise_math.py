@@ -75,6 +75,8 @@ def _unary(node: str, name: str, np_fn: Callable, formula: Callable, saves: str,
 
     op.__name__ = name
     op.__doc__ = doc
+    # The NumPy forward, for ember.compile's flat replay (never read by eager code).
+    op._kernel = np_fn
     return op
 
 
