@@ -77,6 +77,8 @@ LAYER_OF = {
     "ember.jit": "libraries",
     "ember.onnx": "libraries",
     "ember.viz.*": "libraries",
+    "ember._compile.*": "libraries",
+    "ember.compiler": "libraries",
     # The torch-like namespace and what stands on all of it.
     "ember": "namespace",
     "ember.__main__": "namespace",
