@@ -18,12 +18,33 @@ from . import _gamma, _sleef, _special
 
 
 def scalar_power(x: np.ndarray, e: Any) -> np.ndarray:
-    """x ** e for a Python number e, as torch computes it: e = -0.5 is 1 / sqrt(x), so that
-    -0 gives -inf and -inf gives nan (a tensor exponent takes the plain power)."""
+    """x ** e for a Python number e, as torch computes it (see power_by_number); a tensor
+    exponent takes the plain power."""
     with np.errstate(all="ignore"):
-        if type(e) in (int, float) and e == -0.5:
-            return 1 / np.sqrt(x)
+        if type(e) in (int, float) and isinstance(x, (np.ndarray, np.generic)):
+            return power_by_number(x, e)
         return np.power(x, e)
+
+
+def power_by_number(x: np.ndarray, e: float) -> np.ndarray:
+    """x ** e for an array x and a Python number e, computed the way torch's CPU kernel
+    chooses: float and double squares, cubes and their reciprocals by multiplication
+    ((x * x) * x, bit for bit torch's), 0.5 and -0.5 as sqrt and 1 / sqrt (so -0 ** -0.5 is
+    -inf and -inf ** -0.5 is nan), other exponents and half floats by pow. The caller
+    silences NumPy."""
+    dt = x.dtype
+    if dt.kind == "f" and dt.itemsize >= 4:
+        if e == 2:
+            return x * x
+        if e == 3:
+            return x * x * x
+        if e == -2:
+            return dt.type(1) / (x * x)
+        if e == 0.5:
+            return np.sqrt(x)
+        if e == -0.5:
+            return dt.type(1) / np.sqrt(x)
+    return np.power(x, dt.type(e) if dt.kind == "f" else e)
 
 
 def _sum_to(g: np.ndarray, shape: tuple) -> np.ndarray:

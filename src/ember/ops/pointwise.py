@@ -35,7 +35,7 @@ from ._core import (
     quiet,
     wrap,
 )
-from ._math import scalar_power, zero_where
+from ._math import power_by_number, scalar_power, zero_where
 
 _make = Tensor._make
 ndarray = np.ndarray
@@ -436,13 +436,13 @@ def pow(input: Any, exponent: Any) -> Tensor:
     if type(input) is Tensor and type(exponent) in (int, float) and \
             input._data.dtype.kind == "f":
         x = input._data
-        e = x.dtype.type(exponent)
         token = quiet_on()
         try:
-            out = _make(np.square(x) if exponent == 2 else np.power(x, e) if exponent != -0.5
-                        else 1 / np.sqrt(x))
+            r = power_by_number(x, exponent)
         finally:
             quiet_off(token)
+        # A 0-dim operand gives a NumPy scalar.
+        out = _make(r if type(r) is ndarray else fix_dtype(r, x.dtype))
         if input._rg and _mode.enabled:
             node = _new(PowBackward0)
             fn = input._fn
