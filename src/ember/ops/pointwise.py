@@ -182,7 +182,9 @@ def _binary(np_fn: Callable, cls: type, input: Any, other: Any, save: int) -> Te
             return out
         if t is Tensor:
             y = other._data
-            if y.dtype is x.dtype and y.shape == x.shape:
+            # A 0-dim operand broadcasts against any shape (a + b * x with 0-dim a and b):
+            # 1.3 us where the general path takes 2.4 us.
+            if y.dtype is x.dtype and (y.shape == x.shape or not y.ndim or not x.ndim):
                 token = quiet_on()
                 try:
                     r = np_fn(x, y)
@@ -246,7 +248,7 @@ def _binary(np_fn: Callable, cls: type, input: Any, other: Any, save: int) -> Te
                         node._vars = (None, other)
                         node._checks = saved_counter(other)
                     node._ctx = ()
-                    node._meta = None
+                    node._meta = None if y.shape == x.shape else _meta(out._data, input, other)
                     node._seq = _next_seq()
                     out._fn = node
                     out._rg = True
