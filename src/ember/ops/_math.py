@@ -48,6 +48,10 @@ def power_by_number(x: np.ndarray, e: float) -> np.ndarray:
 
 
 def _sum_to(g: np.ndarray, shape: tuple) -> np.ndarray:
+    if not shape and g.dtype.itemsize > 2:
+        # The gradient of a 0-dim operand (b in b * x): a full sum, 3 us where the axes
+        # below take 5 us. (Half floats sum in float32: _sum.)
+        return np.asarray(np.add.reduce(g, None))
     lead = g.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(
         i + lead for i, s in enumerate(shape) if s == 1 and g.shape[i + lead] != 1)
@@ -63,6 +67,16 @@ def _sum(x: np.ndarray, dims: Any = None, keepdim: bool = False) -> np.ndarray:
             return np.asarray(x.sum(axis=dims, keepdims=keepdim, dtype=np.float32),
                               dtype=np.float16)
     return np.asarray(x.sum(axis=dims, keepdims=keepdim))
+
+
+def _expand(g: np.ndarray, shape: tuple) -> np.ndarray:
+    """g broadcast to shape, read-only: a 0-dim g (the gradient of a full sum or mean) as a
+    strided view made directly, 0.2 us where np.broadcast_to takes 5 us."""
+    if type(g) is np.ndarray and not g.ndim:
+        view = np.ndarray(shape, g.dtype, g, 0, (0,) * len(shape))
+        view.flags.writeable = False
+        return view
+    return np.broadcast_to(g, shape)
 
 
 def _unsqueeze_dims(g: np.ndarray, dims: tuple, ndim: int) -> np.ndarray:
@@ -186,7 +200,7 @@ raw = SimpleNamespace(
     sum_to=_sum_to,
     cast=lambda g, dt: g.astype(dt),
     sum=_sum,
-    expand=np.broadcast_to,
+    expand=_expand,
     reshape=np.reshape,
     unsqueeze_dims=_unsqueeze_dims,
     unsqueeze=np.expand_dims,

@@ -248,7 +248,9 @@ def _binary(np_fn: Callable, cls: type, input: Any, other: Any, save: int) -> Te
                         node._vars = (None, other)
                         node._checks = saved_counter(other)
                     node._ctx = ()
-                    node._meta = None if y.shape == x.shape else _meta(out._data, input, other)
+                    # The 0-dim operand's gradient is summed down to it (see _meta).
+                    node._meta = None if y.shape == x.shape else (
+                        ((), x.dtype), None) if not x.ndim else (None, ((), y.dtype))
                     node._seq = _next_seq()
                     out._fn = node
                     out._rg = True
