@@ -277,7 +277,7 @@ def add_scalar(input: Tensor, other: float) -> Tensor:
 
 def add(input: Any, other: Any, *, alpha: Any = 1, out: Any = None) -> Tensor:
     """Adds other, scaled by alpha, to input."""
-    if alpha == 1 and not _is_bool(alpha):
+    if alpha == 1 and (type(alpha) is int or not _is_bool(alpha)):
         return _binary(np.add, AddBackward1 if type(other) in (int, float) else AddBackward0,
                        input, other, False)
     a, b, x, y, dt = operands(input, other)
@@ -303,7 +303,7 @@ def sub(input: Any, other: Any, *, alpha: Any = 1, out: Any = None) -> Tensor:
     t = type(other)
     if alpha == 1 and type(input) is Tensor and input._data.dtype.kind == "f" and (
             t is float or t is int or (t is Tensor and other._data.dtype.kind != "b")) and (
-            not _is_bool(alpha)):
+            type(alpha) is int or not _is_bool(alpha)):
         return _binary(np.subtract, SubBackward0, input, other, False)
     a, b, x, y, dt = operands(input, other)
     _sub_check(input, other)
