@@ -143,6 +143,27 @@ def test_pow_number_exponent(dtype, exponent):
     check_op(lambda lib, x: x ** exponent, [make_array((), dtype, 6, 0.2, 2)])
 
 
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("exponent", [2, 3, 3.0, -2, -0.5])
+def test_pow_by_multiplication_is_torchs_bits(dtype, exponent):
+    # torch's kernel squares and cubes by multiplication ((x * x) * x), which rounds
+    # differently from pow; the gradient of a cube (3 * x ** 2) goes through the same kernel
+    # (those of -2 and -0.5 need x ** -3 and x ** -1.5: pow, checked to tolerance elsewhere).
+    a = make_array((300,), dtype, 3, -4, 4)
+    a[:4] = [0.0, -0.0, np.inf, np.nan]
+    for arr in (a, a[5:6].reshape(())):
+        e = ember.tensor(arr, requires_grad=True)
+        t = torch.tensor(arr, requires_grad=True)
+        ye, yt = e ** exponent, t ** exponent
+        assert type(ye._data) is np.ndarray
+        np.testing.assert_array_equal(ye.detach().numpy(), yt.detach().numpy())
+        if exponent in (2, 3):
+            g = np.full(arr.shape, 0.7, dtype)
+            ye.backward(ember.tensor(g))
+            yt.backward(torch.tensor(g))
+            np.testing.assert_array_equal(e.grad.numpy(), t.grad.numpy())
+
+
 @pytest.mark.parametrize("exponent", [2, 3, 0, -1])
 def test_pow_negative_base_integer_exponent(exponent):
     a = make_array((6,), np.float64, 7, -2, -0.2)

@@ -14,7 +14,9 @@ import numpy as np
 
 from .. import _version
 from .._version import bump_version, shared_counter
-from . import _function_jvp, grad_mode, graph
+from . import _function_jvp, grad_mode
+from . import graph as _graph
+from .anomaly_mode import _state as _anomaly
 from .forward_ad import _TANGENTS
 from .graph import FREED_MESSAGE, Node, _next_seq, _output_tensor, note_rebase
 
@@ -103,8 +105,11 @@ class BackwardCFunction(Node, FunctionCtx):
     def apply(self, grad: Any, graph: bool) -> tuple:
         """Calls the Function's backward with the output gradients (as tensors) and returns
         one gradient per forward input."""
-        from .._tensor import Tensor
-
+        Tensor = _graph.Tensor
+        if self.n_outputs == 1 and grad is not None and not graph:
+            # One output with a gradient: the common case, without the list.
+            result = self._forward_cls.backward(self, Tensor._make(grad))
+            return self._check_grads(result, graph)
         grads = list(grad) if self.n_outputs > 1 else [grad]
         for i, g in enumerate(grads):
             if g is None:
@@ -118,11 +123,11 @@ class BackwardCFunction(Node, FunctionCtx):
         return self._check_grads(result, graph)
 
     def _check_grads(self, result: Any, graph: bool) -> tuple:
-        from .._tensor import Tensor
-
+        Tensor = _graph.Tensor
         if not isinstance(result, tuple):
             result = (result,)
-        n = len(self.next_functions)
+        edges = self._next
+        n = len(edges) // 2
         if len(result) > n and all(r is None for r in result[n:]):
             result = result[:n]
         if len(result) != n:
@@ -141,7 +146,7 @@ class BackwardCFunction(Node, FunctionCtx):
                     f"function {self.name()} returned a gradient different than None at "
                     f"position {i + 1}, but the corresponding forward input was not a "
                     "Variable")
-            if self.next_functions[i][0] is None:
+            if edges[2 * i] is None:
                 out.append(None)
                 continue
             out.append(r if graph else r._data)
@@ -222,8 +227,7 @@ def _uses_setup_context(cls: type) -> bool:
 
 
 def _apply(cls: type, args: tuple, kwargs: dict) -> Any:
-    from .._tensor import Tensor
-
+    Tensor = _graph.Tensor
     node = object.__new__(cls._backward_cls)
     is_tensor = tuple(isinstance(a, Tensor) for a in args)
     needs = tuple(t and a._rg for t, a in zip(is_tensor, args))
@@ -258,7 +262,10 @@ def _apply(cls: type, args: tuple, kwargs: dict) -> Any:
         return outs[0] if single else outs
     dirty = getattr(node, "dirty_tensors", ())
     non_diff = getattr(node, "non_differentiable", ())
-    node.next_functions = tuple(a._edge() if t else NO_EDGE for t, a in zip(is_tensor, args))
+    edges: list = []
+    for t, a in zip(is_tensor, args):
+        edges += a._edge() if t else NO_EDGE
+    node._next = edges
     node._is_tensor = is_tensor
     node._meta = [(a._data.shape, a._data.dtype) if t else None
                   for t, a in zip(is_tensor, args)]
@@ -272,7 +279,7 @@ def _apply(cls: type, args: tuple, kwargs: dict) -> Any:
             result.append(o)
             continue
         n_tensor_out += 1
-        if any(o is d for d in dirty):
+        if dirty and any(o is d for d in dirty):
             _check_dirty(o)
             # torch bumps the version of a dirty tensor when it takes over the history.
             bump_version(o)
@@ -291,12 +298,12 @@ def _apply(cls: type, args: tuple, kwargs: dict) -> Any:
             out_meta.append(((), np.dtype(np.float32)))
             continue
         out_meta.append((t._data.shape, t._data.dtype))
-        if any(o is n for n in non_diff) or t._data.dtype.kind != "f":
+        if (non_diff and any(o is n for n in non_diff)) or t._data.dtype.kind != "f":
             if t is not o or not any(o is d for d in dirty):
                 t._rg = False
                 t._fn = None
             continue
-        if t is o and any(o is d for d in dirty):
+        if dirty and t is o and any(o is d for d in dirty):
             note_rebase(t, node, i)
         t._fn = node
         t._nr = i
@@ -305,9 +312,9 @@ def _apply(cls: type, args: tuple, kwargs: dict) -> Any:
     if tangents is not None:
         result = list(_function_jvp.forward_grads(cls, node, args, tuple(result), tangents))
     _save(node, result, outs)
-    from . import anomaly_mode
+    if _anomaly.enabled:
+        from . import anomaly_mode
 
-    if anomaly_mode._state.enabled:
         anomaly_mode.record(node)
     return result[0] if single else tuple(result)
 
@@ -332,14 +339,14 @@ def _check_dirty(t: Any) -> None:
 def _save(node: BackwardCFunction, result: list, outs: tuple) -> None:
     """Turns the tensors given to save_for_backward into saved entries: outputs are kept as
     their arrays (no cycle), everything else as the tensor, each with its version."""
-    from .._tensor import Tensor
+    Tensor = _graph.Tensor
     to_save = getattr(node, "to_save", ())
     if hasattr(node, "to_save"):
         del node.to_save
     if not to_save:
         node._saved = []
         return
-    pack = graph.current_saved_hooks()
+    pack = _graph.current_saved_hooks()
     items: list = []
     for s in to_save:
         if s is None:
@@ -348,7 +355,7 @@ def _save(node: BackwardCFunction, result: list, outs: tuple) -> None:
         nr = next((i for i, o in enumerate(outs) if o is s), -1)
         if pack is not None:
             t = result[nr] if nr >= 0 else s
-            items.append(("hook", graph.Packed(pack, t), None, None, 0))
+            items.append(("hook", _graph.Packed(pack, t), None, None, 0))
         elif nr >= 0 and isinstance(result[nr], Tensor) and result[nr]._fn is node:
             t = result[nr]
             items.append(("output", t._data, *_version.saved_counter(t), nr))

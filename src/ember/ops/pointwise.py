@@ -35,7 +35,7 @@ from ._core import (
     quiet,
     wrap,
 )
-from ._math import scalar_power, zero_where
+from ._math import power_by_number, scalar_power, zero_where
 
 _make = Tensor._make
 ndarray = np.ndarray
@@ -182,7 +182,9 @@ def _binary(np_fn: Callable, cls: type, input: Any, other: Any, save: int) -> Te
             return out
         if t is Tensor:
             y = other._data
-            if y.dtype is x.dtype and y.shape == x.shape:
+            # A 0-dim operand broadcasts against any shape (a + b * x with 0-dim a and b):
+            # 1.3 us where the general path takes 2.4 us.
+            if y.dtype is x.dtype and (y.shape == x.shape or not y.ndim or not x.ndim):
                 token = quiet_on()
                 try:
                     r = np_fn(x, y)
@@ -246,7 +248,9 @@ def _binary(np_fn: Callable, cls: type, input: Any, other: Any, save: int) -> Te
                         node._vars = (None, other)
                         node._checks = saved_counter(other)
                     node._ctx = ()
-                    node._meta = None
+                    # The 0-dim operand's gradient is summed down to it (see _meta).
+                    node._meta = None if y.shape == x.shape else (
+                        ((), x.dtype), None) if not x.ndim else (None, ((), y.dtype))
                     node._seq = _next_seq()
                     out._fn = node
                     out._rg = True
@@ -273,7 +277,7 @@ def add_scalar(input: Tensor, other: float) -> Tensor:
 
 def add(input: Any, other: Any, *, alpha: Any = 1, out: Any = None) -> Tensor:
     """Adds other, scaled by alpha, to input."""
-    if alpha == 1 and not _is_bool(alpha):
+    if alpha == 1 and (type(alpha) is int or not _is_bool(alpha)):
         return _binary(np.add, AddBackward1 if type(other) in (int, float) else AddBackward0,
                        input, other, False)
     a, b, x, y, dt = operands(input, other)
@@ -299,7 +303,7 @@ def sub(input: Any, other: Any, *, alpha: Any = 1, out: Any = None) -> Tensor:
     t = type(other)
     if alpha == 1 and type(input) is Tensor and input._data.dtype.kind == "f" and (
             t is float or t is int or (t is Tensor and other._data.dtype.kind != "b")) and (
-            not _is_bool(alpha)):
+            type(alpha) is int or not _is_bool(alpha)):
         return _binary(np.subtract, SubBackward0, input, other, False)
     a, b, x, y, dt = operands(input, other)
     _sub_check(input, other)
@@ -436,13 +440,13 @@ def pow(input: Any, exponent: Any) -> Tensor:
     if type(input) is Tensor and type(exponent) in (int, float) and \
             input._data.dtype.kind == "f":
         x = input._data
-        e = x.dtype.type(exponent)
         token = quiet_on()
         try:
-            out = _make(np.square(x) if exponent == 2 else np.power(x, e) if exponent != -0.5
-                        else 1 / np.sqrt(x))
+            r = power_by_number(x, exponent)
         finally:
             quiet_off(token)
+        # A 0-dim operand gives a NumPy scalar.
+        out = _make(r if type(r) is ndarray else fix_dtype(r, x.dtype))
         if input._rg and _mode.enabled:
             node = _new(PowBackward0)
             fn = input._fn

