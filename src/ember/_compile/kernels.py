@@ -16,7 +16,7 @@ import numpy as np
 
 from ..ops import nn_ops, pointwise
 from ..ops._core import wrap_dim
-from ..ops._math import reduce_dtype
+from ..ops._math import power_by_number, reduce_dtype
 from ..ops.reduction import _dims
 from .trace import Sym, Untraceable
 
@@ -42,11 +42,8 @@ def _binary(uf: np.ufunc, reflected: bool = False) -> Callable:
 def _pow(input: Any, exponent: Any) -> Any:
     if type(input) is not Sym or type(exponent) not in _NUMBERS or input.dtype.kind != "f":
         raise Untraceable("pow")
-    if exponent == 2:
-        return np.square(input)
-    if exponent == -0.5:
-        return 1 / np.sqrt(input)
-    return np.power(input, input.dtype.type(exponent))
+    # The eager op's own choice of NumPy calls (multiplication for squares and cubes).
+    return power_by_number(input, exponent)
 
 
 def _unary(fn: Callable) -> Callable:
