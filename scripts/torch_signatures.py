@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import os
 import sys
+from types import BuiltinFunctionType as BuiltinFunction
+from types import MethodDescriptorType as MethodDescriptor
 
 import torchgen
 from torchgen.gen import parse_native_yaml
@@ -54,16 +56,21 @@ def _tables() -> tuple:
 
 
 def render() -> str:
+    import torch
+
     import ember
 
     functions, methods, nn = _tables()
     functions.update(MANUAL_FUNCTIONS)
     methods.update(MANUAL_METHODS)
-    exposed = set(dir(ember))
-    # torch.unique and torch.nn.functional call natives that ember has no public name for.
-    exposed |= {"_unique2"}
+    # Only the ops torch binds in C: those torch defines in Python (torch.unique,
+    # Tensor.split, ...) check their arguments with the signatures of what they call.
+    exposed = {k for k in dir(ember) if isinstance(getattr(torch, k, None), BuiltinFunction)}
+    exposed.add("_unique2")  # what torch.unique calls
     fn_table = {k: tuple(v) for k, v in sorted(functions.items()) if k in exposed}
-    meth_table = {k: tuple(v) for k, v in sorted(methods.items()) if hasattr(ember.Tensor, k)}
+    meth_table = {k: tuple(v) for k, v in sorted(methods.items())
+                  if hasattr(ember.Tensor, k) and isinstance(getattr(torch.Tensor, k, None),
+                                                             MethodDescriptor)}
     nn_table = {k: tuple(v) for k, v in sorted(nn.items())}
     body = []
     for title, table in (("FUNCTIONS", fn_table), ("METHODS", meth_table), ("NN", nn_table)):

@@ -140,6 +140,22 @@ def _make_namespaces_transform_aware() -> None:
 
 _make_namespaces_transform_aware()
 
+
+def _bind_argument_parser() -> None:
+    # After the transform wrappers, so that torch's argument checks come first, as in torch.
+    import types
+
+    from ._arg_parser import bind
+    from ._signatures import FUNCTIONS
+
+    g = globals()
+    for name, signatures in FUNCTIONS.items():
+        if isinstance(g.get(name), types.FunctionType):
+            g[name] = bind(g[name], signatures)
+
+
+_bind_argument_parser()
+
 # Loaded on first access: most programs use few of these, and viz alone pulls in
 # urllib.request and http.client.
 __getattr__, __dir__ = _lazy_names(__name__, globals(), {

@@ -126,18 +126,6 @@ FUNCTIONS = {
     'atanh': (
         'atanh(Tensor input, *, Tensor out=None)',
     ),
-    'atleast_1d': (
-        'atleast_1d(Tensor input)',
-        'atleast_1d(TensorList tensors)',
-    ),
-    'atleast_2d': (
-        'atleast_2d(Tensor input)',
-        'atleast_2d(TensorList tensors)',
-    ),
-    'atleast_3d': (
-        'atleast_3d(Tensor input)',
-        'atleast_3d(TensorList tensors)',
-    ),
     'baddbmm': (
         'baddbmm(Scalar beta, Tensor input, Scalar alpha, Tensor batch1, Tensor batch2, *, Tensor out=None)|deprecated',
         'baddbmm(Scalar beta, Tensor input, Tensor batch1, Tensor batch2, *, Tensor out=None)|deprecated',
@@ -183,9 +171,6 @@ FUNCTIONS = {
         'bmm(Tensor input, Tensor mat2, *, Tensor out=None)',
         'bmm(Tensor input, Tensor mat2, ScalarType out_dtype, *, Tensor out=None)',
     ),
-    'broadcast_tensors': (
-        'broadcast_tensors(TensorList tensors)',
-    ),
     'broadcast_to': (
         'broadcast_to(Tensor input, SymIntArrayRef size)',
     ),
@@ -198,9 +183,6 @@ FUNCTIONS = {
     ),
     'cat': (
         'cat(TensorList tensors, int64_t dim=0, *, Tensor out=None)',
-    ),
-    'cdist': (
-        'cdist(Tensor x1, Tensor x2, double p=2, int64_t? compute_mode=None)',
     ),
     'ceil': (
         'ceil(Tensor input, *, Tensor out=None)',
@@ -292,9 +274,6 @@ FUNCTIONS = {
     ),
     'dstack': (
         'dstack(TensorList tensors, *, Tensor out=None)',
-    ),
-    'einsum': (
-        'einsum(c10::string_view equation, TensorList tensors, *, IntArrayRef? path=None)',
     ),
     'empty': (
         'empty(SymIntArrayRef size, *, MemoryFormat? memory_format=None, Tensor out=None, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=False, bool? requires_grad=False)',
@@ -563,10 +542,6 @@ FUNCTIONS = {
         'median(Tensor input)',
         'median(Tensor input, int64_t dim, bool keepdim=False, *, TensorList[2] out=None)',
     ),
-    'meshgrid': (
-        'meshgrid(TensorList tensors)',
-        'meshgrid(TensorList tensors, *, c10::string_view indexing)',
-    ),
     'min': (
         'min(Tensor input, *, Tensor out=None)',
         'min(Tensor input, Tensor other, *, Tensor out=None)',
@@ -635,12 +610,6 @@ FUNCTIONS = {
     ),
     'nonzero': (
         'nonzero(Tensor input, *, bool as_tuple=False, Tensor out=None)',
-    ),
-    'norm': (
-        'norm(Tensor input, Scalar p=2)',
-        'norm(Tensor input, Scalar? p, *, ScalarType dtype)',
-        'norm(Tensor input, Scalar? p, IntArrayRef[1] dim, bool keepdim, *, ScalarType dtype, Tensor out=None)',
-        'norm(Tensor input, Scalar? p, IntArrayRef[1] dim, bool keepdim=False, *, Tensor out=None)',
     ),
     'normal': (
         'normal(Tensor mean, Tensor std, *, Generator? generator=None, Tensor out=None)',
@@ -820,10 +789,6 @@ FUNCTIONS = {
         'sort(Tensor input, *, bool? stable, int64_t dim=-1, bool descending=False, TensorList[2] out=None)',
         'sort(Tensor input, int64_t dim=-1, bool descending=False, *, TensorList[2] out=None)',
     ),
-    'split': (
-        'split(Tensor input, SymInt split_size, int64_t dim=0)',
-        'split(Tensor input, SymIntArrayRef split_size, int64_t dim=0)',
-    ),
     'split_with_sizes': (
         'split_with_sizes(Tensor input, SymIntArrayRef split_sizes, int64_t dim=0)',
     ),
@@ -883,9 +848,6 @@ FUNCTIONS = {
         'tensor_split(Tensor input, SymIntArrayRef indices, int64_t dim=0)',
         'tensor_split(Tensor input, Tensor tensor_indices_or_sections, int64_t dim=0)',
         'tensor_split(Tensor input, SymInt sections, int64_t dim=0)',
-    ),
-    'tensordot': (
-        'tensordot(Tensor input, Tensor other, IntArrayRef dims_self, IntArrayRef dims_other, *, Tensor out=None)',
     ),
     'tile': (
         'tile(Tensor input, SymIntArrayRef dims)',
@@ -1730,12 +1692,6 @@ METHODS = {
     'new_zeros': (
         'new_zeros(SymIntArrayRef size, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=False, bool? requires_grad=False)',
     ),
-    'norm': (
-        'norm(Scalar p=2)',
-        'norm(Scalar? p, *, ScalarType dtype)',
-        'norm(Scalar? p, IntArrayRef[1] dim, bool keepdim, *, ScalarType dtype)',
-        'norm(Scalar? p, IntArrayRef[1] dim, bool keepdim=False)',
-    ),
     'normal_': (
         'normal_(double mean=0, double std=1, *, Generator? generator=None)',
     ),
@@ -1923,10 +1879,6 @@ METHODS = {
         'sort(*, bool? stable, int64_t dim=-1, bool descending=False)',
         'sort(int64_t dim=-1, bool descending=False)',
     ),
-    'split': (
-        'split(SymInt split_size, int64_t dim=0)',
-        'split(SymIntArrayRef split_size, int64_t dim=0)',
-    ),
     'split_with_sizes': (
         'split_with_sizes(SymIntArrayRef split_sizes, int64_t dim=0)',
     ),
@@ -2043,9 +1995,6 @@ METHODS = {
     ),
     'unbind': (
         'unbind(int64_t dim=0)',
-    ),
-    'unflatten': (
-        'unflatten(int64_t dim, SymIntArrayRef sizes)',
     ),
     'unfold': (
         'unfold(int64_t dimension, int64_t size, int64_t step)',

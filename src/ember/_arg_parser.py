@@ -1,0 +1,449 @@
+"""torch's argument parser (torch/csrc/utils/python_arg_parser.cpp): which Python values match
+which parameter types of an op's signatures, and torch's TypeError texts when none matches.
+
+Every public op of the `ember` namespace and every Tensor method with a signature in
+`_signatures` is bound through `bind` (one wrapper per op). Checking every argument in
+Python before every call would cost more than some eager ops themselves, so the wrapper
+first runs a quick test: each argument's type must be one that some overload accepts at its
+position (one dict lookup per argument). Only calls that fail it, and calls whose op raises,
+run torch's full matching, and raise torch's error when no overload matches. (Measured with
+benchmarks/run.py W1 W2 W3: within the noise of the runs without it.)
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any, Callable
+
+import numpy as np
+
+from ._dtypes import dtype as _dtype
+from ._random import Generator
+from ._tensor import Size, Tensor, device
+
+# Parameter kinds, by the type names of torch's signature strings.
+TENSOR, SCALAR, INT, DOUBLE, COMPLEX, BOOL, INT_LIST, FLOAT_LIST, TENSOR_LIST, \
+    OPT_TENSOR_LIST, SCALAR_LIST, DTYPE, LAYOUT, DEVICE, MEMORY_FORMAT, GENERATOR, STRING, \
+    DIMNAME, DIMNAME_LIST, OBJECT = range(20)
+
+_KINDS = {
+    "Tensor": TENSOR, "Scalar": SCALAR, "int64_t": INT, "SymInt": INT, "double": DOUBLE,
+    "c10::complex<double>": COMPLEX, "bool": BOOL, "IntArrayRef": INT_LIST,
+    "SymIntArrayRef": INT_LIST, "ArrayRef<double>": FLOAT_LIST, "TensorList": TENSOR_LIST,
+    "c10::List<::std::optional<Tensor>>": OPT_TENSOR_LIST, "ScalarList": SCALAR_LIST,
+    "ScalarType": DTYPE, "Layout": LAYOUT, "Device": DEVICE, "MemoryFormat": MEMORY_FORMAT,
+    "Generator": GENERATOR, "c10::string_view": STRING, "std::string_view": STRING,
+    "Dimname": DIMNAME, "DimnameList": DIMNAME_LIST, "PyObject*": OBJECT,
+}
+
+# What torch's messages call each kind (FunctionParameter::type_name).
+_TYPE_NAMES = {
+    TENSOR: "Tensor", SCALAR: "Number", INT: "int", DOUBLE: "float", COMPLEX: "complex",
+    BOOL: "bool", INT_LIST: "tuple of ints", FLOAT_LIST: "tuple of floats",
+    TENSOR_LIST: "tuple of Tensors", OPT_TENSOR_LIST: "tuple of Tensors",
+    SCALAR_LIST: "tuple of Scalars", DTYPE: "torch.dtype", LAYOUT: "torch.layout",
+    DEVICE: "torch.device", MEMORY_FORMAT: "torch.memory_format",
+    GENERATOR: "torch.Generator", STRING: "str", DIMNAME: "name",
+    DIMNAME_LIST: "tuple of names", OBJECT: "object",
+}
+
+# Ops whose Tensor parameters also take Python numbers (should_allow_numbers_as_tensors).
+_NUMBERS_AS_TENSORS = {
+    "add", "add_", "div", "div_", "divide", "divide_", "mul", "mul_", "multiply",
+    "multiply_", "sub", "sub_", "subtract", "subtract_", "true_divide", "true_divide_", "to",
+    "_to_copy", "copy_", "copy", "floor_divide", "floor_divide_", "_conj",
+}
+
+# numpy's names that torch's parser takes for some of its parameters.
+_NUMPY_NAMES = {"dim": ("axis",), "keepdim": ("keepdims",), "input": ("x", "a", "x1"),
+                "other": ("x2",)}
+
+# torch's own names of ember's classes in messages (their C types' tp_name).
+_TP_NAMES = {_dtype: "torch.dtype", Generator: "torch._C.Generator", device: "torch.device",
+             Size: "torch.Size"}
+
+
+def type_name(obj: Any) -> str:
+    """The name torch's messages give the type of `obj` (Python's tp_name)."""
+    t = type(obj)
+    name = _TP_NAMES.get(t)
+    if name is not None:
+        return name
+    if t.__module__.startswith("numpy"):
+        return "numpy." + t.__name__
+    return t.__name__
+
+
+def _is_int(obj: Any) -> bool:
+    # THPUtils_checkLong: Python and NumPy integers, never bool.
+    return (isinstance(obj, int) and not isinstance(obj, bool)) or isinstance(obj, np.integer)
+
+
+def _is_scalar(obj: Any) -> bool:
+    return isinstance(obj, (numbers.Number, np.bool_)) and not isinstance(obj, np.ndarray)
+
+
+def _plain_tensor(obj: Any) -> bool:
+    """A tensor that may stand for a number: 0-dim and not requiring grad."""
+    return isinstance(obj, Tensor) and not obj._rg and obj._data.ndim == 0
+
+
+def _int_tensor(obj: Any, numel_one: bool = False) -> bool:
+    if not isinstance(obj, Tensor) or obj._rg:
+        return False
+    a = obj._data
+    return (a.size == 1 if numel_one else a.ndim == 0) and a.dtype.kind in "iu"
+
+
+def _int_element(obj: Any) -> bool:
+    """An element that torch unpacks as an int of an int list (__index__ included)."""
+    return isinstance(obj, (int, np.integer)) or _int_tensor(obj, numel_one=True)
+
+
+class Param:
+    """One parameter of a signature."""
+
+    __slots__ = ("name", "kind", "size", "optional", "allow_none", "keyword_only", "default",
+                 "names")
+
+    def __init__(self, fmt: str, keyword_only: bool) -> None:
+        typ, _, rest = fmt.rpartition(" ")
+        name, eq, default = rest.partition("=")
+        self.allow_none = typ.endswith("?") or default == "None"
+        typ = typ.rstrip("?")
+        self.size = 0
+        if typ.endswith("]"):
+            typ, _, n = typ[:-1].partition("[")
+            self.size = int(n)
+        self.kind = _KINDS[typ]
+        self.name = name
+        self.optional = bool(eq)
+        self.default = default
+        self.keyword_only = keyword_only
+        self.names = (name,) + _NUMPY_NAMES.get(name, ())
+
+    def type_name(self) -> str:
+        return _TYPE_NAMES[self.kind]
+
+    def check(self, obj: Any, numbers_as_tensors: bool, index: int) -> int | None:
+        """None when `obj` matches; else the position of the first element that does not
+        (-1 when the value as a whole does not)."""
+        kind = self.kind
+        if kind == TENSOR:
+            ok = isinstance(obj, Tensor) or (numbers_as_tensors and _is_scalar(obj))
+        elif kind == SCALAR or kind == COMPLEX:
+            ok = _is_scalar(obj) or _plain_tensor(obj)
+        elif kind == INT:
+            ok = _is_int(obj) or (_int_tensor(obj))
+        elif kind == DOUBLE:
+            ok = isinstance(obj, (int, float, np.integer, np.floating, np.bool_)) or \
+                _plain_tensor(obj)
+        elif kind == BOOL:
+            ok = isinstance(obj, (bool, np.bool_))
+        elif kind == INT_LIST:
+            if isinstance(obj, (tuple, list)):
+                if not obj or _int_element(obj[0]) and not isinstance(obj[0], bool):
+                    return None
+                return 0
+            ok = self.size > 0 and _is_int(obj) or \
+                self.size == 1 and _int_tensor(obj, numel_one=True)
+        elif kind == FLOAT_LIST:
+            ok = isinstance(obj, (tuple, list)) or self.size > 0 and isinstance(obj, (int, float))
+        elif kind == TENSOR_LIST or kind == OPT_TENSOR_LIST:
+            if not isinstance(obj, (tuple, list)):
+                return -1
+            for i, v in enumerate(obj):
+                if not isinstance(v, Tensor) and not (kind == OPT_TENSOR_LIST and v is None):
+                    raise TypeError(f"expected Tensor as element {i} in argument {index}, but "
+                                    f"got {type_name(v)}")
+            return None
+        elif kind == SCALAR_LIST:
+            ok = isinstance(obj, (tuple, list)) and all(_is_scalar(v) for v in obj)
+        elif kind == DTYPE:
+            ok = isinstance(obj, _dtype) or obj in (float, int, bool, complex)
+        elif kind == DEVICE:
+            ok = isinstance(obj, (device, str)) or _is_int(obj)
+        elif kind == GENERATOR:
+            ok = isinstance(obj, Generator)
+        elif kind == STRING or kind == DIMNAME:
+            ok = isinstance(obj, str)
+        elif kind == DIMNAME_LIST:
+            ok = isinstance(obj, (tuple, list)) and all(isinstance(v, str) for v in obj)
+        elif kind == OBJECT:
+            ok = True
+        else:  # layouts and memory formats: ember has no such objects
+            ok = False
+        return None if ok else -1
+
+    def __str__(self) -> str:
+        s = f"{self.type_name()} {self.name}"
+        return f"{s} = {self.default}" if self.optional else s
+
+
+class Signature:
+    """One overload: torch's FunctionSignature."""
+
+    def __init__(self, fmt: str) -> None:
+        self.hidden = fmt.endswith(("|deprecated", "|hidden"))
+        fmt = fmt.rpartition("|")[0] if self.hidden else fmt
+        self.name, _, rest = fmt.partition("(")
+        self.params: list = []
+        keyword_only = False
+        for p in rest[:-1].split(", ") if rest[:-1] else ():
+            if p == "*":
+                keyword_only = True
+            else:
+                self.params.append(Param(p, keyword_only))
+        self.min_args = sum(not p.optional for p in self.params)
+        self.max_args = len(self.params)
+        self.max_pos_args = sum(not p.keyword_only for p in self.params)
+        self.varargs = self.max_pos_args == 1 and self.params[0].kind == INT_LIST
+        self.numbers_as_tensors = self.name in _NUMBERS_AS_TENSORS
+
+    def __str__(self) -> str:
+        parts = []
+        for p in self.params:
+            if p.keyword_only and "*" not in parts:
+                parts.append("*")
+            parts.append(str(p))
+        return "(" + ", ".join(parts) + ")"
+
+    def parse(self, args: tuple, kwargs: dict, raise_exception: bool) -> bool:
+        """Whether the call matches this overload (torch's FunctionSignature::parse); with
+        `raise_exception`, torch's TypeError instead of False."""
+        nargs = len(args)
+        if nargs > self.max_pos_args and not self.varargs:
+            if raise_exception:
+                self._extra_args(nargs)
+            return False
+        remaining = len(kwargs)
+        arg_pos = 0
+        for i, p in enumerate(self.params):
+            is_kwd = False
+            obj = _MISSING
+            if arg_pos < nargs:
+                if p.keyword_only:
+                    if raise_exception:
+                        self._extra_args(nargs)
+                    return False
+                obj = args[arg_pos]
+            elif kwargs:
+                for n in p.names:
+                    if n in kwargs:
+                        obj = kwargs[n]
+                        break
+                is_kwd = True
+            varargs = self.varargs and arg_pos == 0 and not is_kwd
+            failed = -1
+            if (obj is _MISSING and p.optional) or (obj is None and p.allow_none):
+                pass
+            elif obj is _MISSING:
+                if raise_exception:
+                    self._missing_args(i)
+                return False
+            elif (failed := p.check(obj, self.numbers_as_tensors, i)) is None:
+                if p.kind == INT_LIST and isinstance(obj, (tuple, list)):
+                    self._unpack_ints(p, obj, raise_exception)
+            elif varargs and (_int_element(args[0]) and not isinstance(args[0], bool)):
+                self._unpack_ints(p, args, raise_exception)
+                arg_pos = nargs
+                continue
+            elif raise_exception:
+                if is_kwd:
+                    raise TypeError(f"{self.name}(): argument '{p.name}' must be "
+                                    f"{p.type_name()}, not {type_name(obj)}")
+                if failed >= 0 or (varargs and isinstance(args[0], bool) and nargs > 1):
+                    seq = obj if isinstance(obj, (tuple, list)) else args
+                    raise TypeError(f"{self.name}(): argument '{p.name}' (position "
+                                    f"{arg_pos + 1}) must be {p.type_name()}, but found "
+                                    f"element of type {type_name(seq[max(failed, 0)])} at "
+                                    f"pos {max(failed, 0)}")
+                raise TypeError(f"{self.name}(): argument '{p.name}' (position {arg_pos + 1}) "
+                                f"must be {p.type_name()}, not {type_name(obj)}")
+            else:
+                return False
+            if not is_kwd:
+                arg_pos += 1
+            elif obj is not _MISSING:
+                remaining -= 1
+        if remaining > 0:
+            if raise_exception:
+                self._extra_kwargs(kwargs, nargs)
+            return False
+        return True
+
+    def _unpack_ints(self, p: Param, seq: Any, raise_exception: bool) -> None:
+        # torch checks the first element when it matches overloads and the others when it
+        # unpacks the list, with another message.
+        for i, v in enumerate(seq):
+            if not _int_element(v):
+                raise TypeError(f"{self.name}(): argument '{p.name}' failed to unpack the object "
+                                f"at pos {i + 1} with error \"type must be tuple of ints,but got "
+                                f"{type_name(v)}\"")
+
+    def _extra_args(self, nargs: int) -> None:
+        n = self.max_pos_args
+        if self.min_args != n:
+            raise TypeError(f"{self.name}() takes from {self.min_args} to {n} positional "
+                            f"arguments but {nargs} were given")
+        raise TypeError(f"{self.name}() takes {n} positional argument{'' if n == 1 else 's'} "
+                        f"but {nargs} {'was' if nargs == 1 else 'were'} given")
+
+    def _missing_args(self, idx: int) -> None:
+        missing = [f'"{p.name}"' for p in self.params[idx:] if not p.optional]
+        # torch's text says "arguments" for one and "argument" for several.
+        raise TypeError(f"{self.name}() missing {len(missing)} required positional "
+                        f"argument{'s' if len(missing) == 1 else ''}: {', '.join(missing)}")
+
+    def _extra_kwargs(self, kwargs: dict, nargs: int) -> None:
+        for key in kwargs:
+            if not isinstance(key, str):
+                raise TypeError("keywords must be strings")
+            idx = next((i for i, p in enumerate(self.params) if key in p.names), -1)
+            if idx < 0:
+                raise TypeError(f"{self.name}() got an unexpected keyword argument '{key}'")
+            if idx < nargs:
+                raise TypeError(f"{self.name}() got multiple values for argument '{key}'")
+        raise TypeError("invalid keyword arguments")
+
+
+_MISSING = object()
+
+
+class Parser:
+    """The overloads of one op (torch's PythonArgParser) and the quick test of a call."""
+
+    def __init__(self, signatures: tuple) -> None:
+        self.signatures = [Signature(s) for s in signatures]
+        self.name = self.signatures[0].name
+        # Per position, and per keyword, the tags of the types some overload may accept.
+        pos: list = []
+        kw: dict = {}
+        for sig in self.signatures:
+            for i, p in enumerate(sig.params):
+                tags = _quick_tags(p, sig.numbers_as_tensors)
+                if not p.keyword_only:
+                    while len(pos) <= i:
+                        pos.append(set())
+                    pos[i] |= tags
+                for n in p.names:
+                    kw.setdefault(n, set()).update(tags)
+        self.min_args = min(s.min_args for s in self.signatures)
+        self.pos = tuple(frozenset(s) for s in pos)
+        self.kw = {k: frozenset(v) for k, v in kw.items()}
+
+    def quick(self, args: tuple, kwargs: dict) -> bool:
+        """Whether each argument has a type some overload takes at its place (a superset
+        of the calls torch accepts)."""
+        pos = self.pos
+        if not self.min_args <= len(args) + len(kwargs) or len(args) > len(pos):
+            return False
+        for a, ok in zip(args, pos):
+            tag = _TAGS.get(type(a))
+            if tag not in ok:
+                return False
+            if tag == "L" and not all(type(v) is int for v in a):
+                return False
+        if kwargs:
+            kw = self.kw
+            for k, a in kwargs.items():
+                ok = kw.get(k)
+                tag = _TAGS.get(type(a))
+                if ok is None or tag not in ok or tag == "L":
+                    return False
+        return True
+
+    def check(self, args: tuple, kwargs: dict) -> None:
+        """Raises torch's TypeError when no overload takes the call."""
+        for sig in self.signatures:
+            if sig.parse(args, kwargs, False):
+                return
+        if len(self.signatures) == 1:
+            self.signatures[0].parse(args, kwargs, True)
+        n = len(args) + len(kwargs)
+        plausible = [s for s in self.signatures
+                     if s.min_args <= n <= s.max_args and not s.hidden]
+        if len(plausible) == 1:
+            plausible[0].parse(args, kwargs, True)
+        options = [str(s) for s in self.signatures if not s.hidden]
+        got = "(" + ", ".join([type_name(a) for a in args]
+                              + [f"{k}={type_name(v)}" for k, v in kwargs.items()]) + ")"
+        head = f"{self.name}() received an invalid combination of arguments - got {got}, but " \
+               "expected "
+        if len(options) == 1:
+            raise TypeError(head + options[0])
+        raise TypeError(head + "one of:\n" + "".join(f" * {o}\n" for o in options))
+
+
+# Type tags of the quick test: exact types only (anything else takes the full check).
+_TAGS: dict = {Tensor: "T", int: "i", bool: "b", float: "f", complex: "c", type(None): "N",
+               tuple: "L", list: "L", Size: "L", _dtype: "D", str: "S", Generator: "G",
+               device: "V"}
+
+
+def _quick_tags(p: Param, numbers_as_tensors: bool) -> set:
+    kind = p.kind
+    tags = {"N"} if p.allow_none else set()
+    if kind == TENSOR:
+        tags |= {"T", "i", "b", "f", "c"} if numbers_as_tensors else {"T"}
+    elif kind in (SCALAR, COMPLEX):
+        tags |= {"i", "b", "f", "c"}
+    elif kind == INT:
+        tags.add("i")
+    elif kind == DOUBLE:
+        tags |= {"i", "b", "f"}
+    elif kind == BOOL:
+        tags.add("b")
+    elif kind == INT_LIST:
+        tags |= {"L", "i"} if p.size else {"L"}
+    elif kind == DTYPE:
+        tags.add("D")
+    elif kind == DEVICE:
+        tags |= {"V", "S", "i"}
+    elif kind == GENERATOR:
+        tags.add("G")
+    elif kind == STRING:
+        tags.add("S")
+    elif kind == OBJECT:
+        tags |= set(_TAGS.values())
+    return tags
+
+
+def bind(fn: Callable, signatures: tuple, method: bool = False) -> Callable:
+    """`fn` behind torch's argument parser for `signatures`; for a method, the first
+    argument is self and is not checked. The op is held in `op.__op_cell__`, so that the
+    function transforms can route it through their dispatcher."""
+    cell = [fn]
+    parser: list = []
+
+    def op(*args: Any, **kwargs: Any) -> Any:
+        if not parser:
+            parser.append(Parser(signatures))
+        p = parser[0]
+        given = args[1:] if method else args
+        if not p.quick(given, kwargs):
+            _full_check(p, given, kwargs)
+        try:
+            return cell[0](*args, **kwargs)
+        except Exception:
+            # A call the quick test let through may still be one torch refuses.
+            _full_check(p, given, kwargs)
+            raise
+
+    op.__name__ = op.__qualname__ = getattr(fn, "__name__", "op")
+    op.__doc__ = getattr(fn, "__doc__", None)
+    op.__wrapped__ = fn
+    op.__op_cell__ = cell
+    return op
+
+
+def _full_check(p: Parser, args: tuple, kwargs: dict) -> None:
+    try:
+        p.check(args, kwargs)
+    except TypeError as e:
+        raise e.with_traceback(None) from None
+    # A Tensor subclass that torch's rules accepted joins the quick test.
+    for a in list(args) + list(kwargs.values()):
+        t = type(a)
+        if t not in _TAGS and isinstance(a, Tensor):
+            _TAGS[t] = "T"
