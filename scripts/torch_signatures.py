@@ -31,6 +31,7 @@ MANUAL_FUNCTIONS = {
     "nonzero": ["nonzero(Tensor input, *, bool as_tuple=False, Tensor out=None)"],
 }
 MANUAL_METHODS = {
+    "copy_": ["copy_(Tensor other, bool non_blocking=False)"],
     "requires_grad_": ["requires_grad_(bool requires_grad=True)"],
     "size": ["size(int64_t? dim=None)", "size(Dimname dim)"],
     "stride": ["stride(int64_t? dim=None)", "stride(Dimname dim)"],

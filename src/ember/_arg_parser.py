@@ -160,7 +160,7 @@ class Param:
         elif kind == SCALAR_LIST:
             ok = isinstance(obj, (tuple, list)) and all(_is_scalar(v) for v in obj)
         elif kind == DTYPE:
-            ok = isinstance(obj, _dtype) or obj in (float, int, bool, complex)
+            ok = isinstance(obj, _dtype) or any(obj is t for t in (float, int, bool, complex))
         elif kind == DEVICE:
             ok = isinstance(obj, (device, str)) or _is_int(obj)
         elif kind == GENERATOR:
@@ -249,15 +249,16 @@ class Signature:
                 arg_pos = nargs
                 continue
             elif raise_exception:
+                if varargs and nargs > self.max_pos_args:
+                    self._extra_args(nargs)
                 if is_kwd:
                     raise TypeError(f"{self.name}(): argument '{p.name}' must be "
                                     f"{p.type_name()}, not {type_name(obj)}")
-                if failed >= 0 or (varargs and isinstance(args[0], bool) and nargs > 1):
-                    seq = obj if isinstance(obj, (tuple, list)) else args
+                if failed >= 0:
                     raise TypeError(f"{self.name}(): argument '{p.name}' (position "
                                     f"{arg_pos + 1}) must be {p.type_name()}, but found "
-                                    f"element of type {type_name(seq[max(failed, 0)])} at "
-                                    f"pos {max(failed, 0)}")
+                                    f"element of type {type_name(obj[failed])} at pos "
+                                    f"{failed}")
                 raise TypeError(f"{self.name}(): argument '{p.name}' (position {arg_pos + 1}) "
                                 f"must be {p.type_name()}, not {type_name(obj)}")
             else:
@@ -316,42 +317,31 @@ class Parser:
     def __init__(self, signatures: tuple) -> None:
         self.signatures = [Signature(s) for s in signatures]
         self.name = self.signatures[0].name
-        # Per position, and per keyword, the tags of the types some overload may accept.
-        pos: list = []
-        kw: dict = {}
-        for sig in self.signatures:
-            for i, p in enumerate(sig.params):
-                tags = _quick_tags(p, sig.numbers_as_tensors)
-                if not p.keyword_only:
-                    while len(pos) <= i:
-                        pos.append(set())
-                    pos[i] |= tags
-                for n in p.names:
-                    kw.setdefault(n, set()).update(tags)
-        self.min_args = min(s.min_args for s in self.signatures)
-        self.pos = tuple(frozenset(s) for s in pos)
-        self.kw = {k: frozenset(v) for k, v in kw.items()}
+        # Per overload: per position, and per keyword, the tags of the types it may accept.
+        self.quick_forms = [_quick_form(sig) for sig in self.signatures]
 
     def quick(self, args: tuple, kwargs: dict) -> bool:
-        """Whether each argument has a type some overload takes at its place (a superset
-        of the calls torch accepts)."""
-        pos = self.pos
-        if not self.min_args <= len(args) + len(kwargs) or len(args) > len(pos):
-            return False
-        for a, ok in zip(args, pos):
-            tag = _TAGS.get(type(a))
-            if tag not in ok:
+        """Whether each argument has a type that one overload takes at its place (a superset
+        of the calls torch accepts: values are not looked at)."""
+        tags = [_TAGS.get(type(a)) for a in args]
+        for i, tag in enumerate(tags):
+            if tag == "L" and not all(type(v) is int for v in args[i]):
                 return False
-            if tag == "L" and not all(type(v) is int for v in a):
-                return False
-        if kwargs:
-            kw = self.kw
-            for k, a in kwargs.items():
-                ok = kw.get(k)
-                tag = _TAGS.get(type(a))
-                if ok is None or tag not in ok or tag == "L":
-                    return False
-        return True
+        kw_tags = {k: _TAGS.get(type(v)) for k, v in kwargs.items()} if kwargs else None
+        n = len(args) + len(kwargs)
+        for min_args, pos, kw, varargs in self.quick_forms:
+            if n < min_args:
+                continue
+            if len(tags) > len(pos):
+                if not (varargs and all(t == "i" for t in tags)):
+                    continue
+            elif not all(t in ok for t, ok in zip(tags, pos)):
+                continue
+            if (
+                    kw_tags is None or all(k in kw and t in kw[k] and t != "L"
+                                           for k, t in kw_tags.items())):
+                return True
+        return False
 
     def check(self, args: tuple, kwargs: dict) -> None:
         """Raises torch's TypeError when no overload takes the call."""
@@ -379,6 +369,14 @@ class Parser:
 _TAGS: dict = {Tensor: "T", int: "i", bool: "b", float: "f", complex: "c", type(None): "N",
                tuple: "L", list: "L", Size: "L", _dtype: "D", str: "S", Generator: "G",
                device: "V"}
+
+
+def _quick_form(sig: Signature) -> tuple:
+    pos = tuple(frozenset(_quick_tags(p, sig.numbers_as_tensors)) for p in sig.params
+                if not p.keyword_only)
+    kw = {n: frozenset(_quick_tags(p, sig.numbers_as_tensors)) for p in sig.params
+          for n in p.names}
+    return sig.min_args, pos, kw, sig.varargs
 
 
 def _quick_tags(p: Param, numbers_as_tensors: bool) -> set:

@@ -1197,6 +1197,9 @@ METHODS = {
     'clone': (
         'clone(*, MemoryFormat? memory_format=None)',
     ),
+    'copy_': (
+        'copy_(Tensor other, bool non_blocking=False)',
+    ),
     'cos': (
         'cos()',
     ),
