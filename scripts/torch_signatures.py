@@ -14,9 +14,13 @@ Run from the repository root: `PYTHONPATH=src python scripts/torch_signatures.py
 
 from __future__ import annotations
 
+import ast
+import inspect
 import os
 import sys
+import textwrap
 from types import BuiltinFunctionType as BuiltinFunction
+from types import FunctionType
 from types import MethodDescriptorType as MethodDescriptor
 
 import torchgen
@@ -56,6 +60,117 @@ def _tables() -> tuple:
             table(False, gpf.is_py_nn_function))
 
 
+def _native_call(fn: object, names: dict) -> tuple | None:
+    """How the Python function `fn` of torch.nn.functional calls its native op: (native
+    name, table, positional arguments, keyword arguments, whether fn looks at any of its
+    parameters before the call), each argument the name of one of
+    fn's own parameters, or None where fn passes something else or looks at the parameter
+    before the call (torch's Python code then decides what a wrong value raises);
+    a parameter replaced only when it is None is marked with a leading '?'."""
+    cells = [c.cell_contents for c in fn.__closure__ or ()]
+    inner = [c for c in cells if callable(c) and getattr(c, "__name__", "") == "_" + fn.__name__]
+    if inner:  # boolean_dispatch: the variant without indices
+        fn = inner[0]
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+    except (OSError, TypeError):
+        return None
+    func = tree.body[0]
+    params = [a.arg for a in func.args.args + func.args.kwonlyargs]
+    calls = []
+    for idx, stmt in enumerate(func.body):
+        for node in ast.walk(stmt):
+            if not isinstance(node, ast.Call):
+                continue
+            target = ast.unparse(node.func)
+            for prefix, table in (("torch._C._nn.", "NN"), ("torch.", "FUNCTIONS"),
+                                  ("_VF.", "FUNCTIONS"), ("input.", "METHODS")):
+                native = target[len(prefix):]
+                # A method call stands for the function only when it is the op itself
+                # (input.softmax(dim)), not a helper such as input.size().
+                if target.startswith(prefix) and native in names[table] and \
+                        not native.endswith("_") and (table != "METHODS" or
+                                                      native == fn.__name__.lstrip("_")):
+                    calls.append((idx, node, native, table))
+                    break
+    if not calls or len({c[2] for c in calls}) > 1:
+        return None
+    idx, node, native, table = max(calls, key=lambda c: len(c[1].args) + len(c[1].keywords))
+    replaced = set()
+    for stmt in func.body[:idx]:
+        for n in ast.walk(stmt):
+            if isinstance(n, ast.If) and isinstance(n.test, ast.Compare) and \
+                    isinstance(n.test.left, ast.Name) and isinstance(n.test.ops[0], ast.Is) \
+                    and ast.unparse(n.test.comparators[0]) == "None":
+                replaced.add(n.test.left.id)
+    looked_at = {p for p in params if _loaded_elsewhere(func.body[:idx], p)}
+
+    def arg(a: ast.AST) -> str | None:
+        if not isinstance(a, ast.Name) or a.id not in params or a.id in looked_at:
+            return None
+        return "?" + a.id if a.id in replaced else a.id
+
+    if table == "METHODS" and not (isinstance(node.func, ast.Attribute) and
+                                   ast.unparse(node.func.value) == "input"):
+        return None
+    return (native, table, tuple(arg(a) for a in node.args),
+            tuple((k.arg, arg(k.value)) for k in node.keywords), bool(looked_at))
+
+
+def _none_test(test: ast.AST) -> bool:
+    """Whether an if-test only compares names with None (`x is None or y is not None`)."""
+    if isinstance(test, ast.BoolOp):
+        return all(_none_test(v) for v in test.values)
+    return isinstance(test, ast.Compare) and len(test.ops) == 1 and \
+        isinstance(test.ops[0], (ast.Is, ast.IsNot)) and isinstance(test.left, ast.Name) and \
+        ast.unparse(test.comparators[0]) == "None"
+
+
+def _loaded_elsewhere(stmts: list, name: str) -> bool:
+    """Whether `name` is read in `stmts` where reading it may raise: not in torch-function
+    dispatch, `is None` tests and what they guard (the path of non-default values), or a
+    bare truth test such as `if inplace:`."""
+    skip = set()
+    for stmt in stmts:
+        for n in ast.walk(stmt):
+            if isinstance(n, ast.If) and _none_test(n.test) or \
+                    isinstance(n, ast.stmt) and "torch_function" in ast.unparse(n):
+                skip.update(id(m) for m in ast.walk(n))
+            elif isinstance(n, (ast.If, ast.IfExp, ast.While)) and isinstance(n.test, ast.Name):
+                skip.add(id(n.test))
+    for stmt in stmts:
+        for n in ast.walk(stmt):
+            if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load) and \
+                    id(n) not in skip:
+                return True
+    return False
+
+
+def _functional(functions: dict, methods: dict, nn: dict) -> dict:
+    """For each function of torch.nn.functional that ember has: the native op it is, or
+    how it calls one (see `_native_call`)."""
+    import torch.nn.functional as tf
+
+    import ember.nn.functional as ef
+
+    names = {"NN": nn, "FUNCTIONS": functions, "METHODS": methods}
+    out = {}
+    for name in sorted(dir(ef)):
+        fn = getattr(tf, name, None)
+        if name.startswith("_") or not isinstance(fn, (BuiltinFunction, FunctionType)):
+            continue
+        if isinstance(fn, BuiltinFunction):
+            table = "NN" if getattr(fn, "__module__", None) == "torch._C._nn" else "FUNCTIONS"
+            if fn.__name__ in names[table]:
+                out[name] = (fn.__name__, table, None, None, False,
+                             tuple(names[table][fn.__name__]))
+            continue
+        call = _native_call(fn, names)
+        if call is not None:
+            out[name] = call + (tuple(names[call[1]][call[0]]),)
+    return out
+
+
 def render() -> str:
     import torch
 
@@ -73,6 +188,7 @@ def render() -> str:
                   if hasattr(ember.Tensor, k) and isinstance(getattr(torch.Tensor, k, None),
                                                              MethodDescriptor)}
     nn_table = {k: tuple(v) for k, v in sorted(nn.items())}
+    functional = _functional(functions, methods, nn)
     body = []
     for title, table in (("FUNCTIONS", fn_table), ("METHODS", meth_table), ("NN", nn_table)):
         lines = [f"{title} = {{"]
@@ -81,6 +197,17 @@ def render() -> str:
             lines += [f"        {s!r}," for s in sigs]
             lines.append("    ),")
         body.append("\n".join(lines) + "\n}\n")
+    lines = ["# torch.nn.functional: (native op, its table, positional and keyword arguments as",
+             "# the names of the function's parameters (None: not checked; '?': not checked",
+             "# when None), whether it looks at its arguments before (then torch's Python code",
+             "# raises first, and the check runs after a call that succeeds), the native's",
+             "# signatures). A native function itself has None, None.",
+             "FUNCTIONAL = {"]
+    for name, (native, table, pos, kw, early, sigs) in functional.items():
+        lines.append(f"    {name!r}: ({native!r}, {table!r}, {pos!r}, {kw!r}, {early!r}, (")
+        lines += [f"        {s!r}," for s in sigs]
+        lines.append("    )),")
+    body.append("\n".join(lines) + "\n}\n")
     return ('"""torch\'s argument-parser signatures (torch.*, Tensor methods and torch._C._nn),\n'
             "as torch compiles them into its parsers. Generated by scripts/torch_signatures.py "
             "from\ntorch's own native_functions.yaml: do not edit.\"\"\"\n\n"

@@ -145,13 +145,19 @@ def _bind_argument_parser() -> None:
     # After the transform wrappers, so that torch's argument checks come first, as in torch.
     import types
 
-    from ._arg_parser import bind
-    from ._signatures import FUNCTIONS
+    from ._arg_parser import bind, bind_functional
+    from ._signatures import FUNCTIONAL, FUNCTIONS
+    from .nn import _functional, functional
 
     g = globals()
     for name, signatures in FUNCTIONS.items():
         if isinstance(g.get(name), types.FunctionType):
             g[name] = bind(g[name], signatures)
+    # The layers call nn._functional, programs nn.functional: both check as torch's F does.
+    for namespace in (functional.__dict__, _functional.__dict__):
+        for name, entry in FUNCTIONAL.items():
+            if isinstance(namespace.get(name), types.FunctionType):
+                namespace[name] = bind_functional(namespace[name], *entry)
 
 
 _bind_argument_parser()

@@ -71,6 +71,8 @@ def type_name(obj: Any) -> str:
         return name
     if t.__module__.startswith("numpy"):
         return "numpy." + t.__name__
+    if t is _Unchecked:
+        return "object"
     return t.__name__
 
 
@@ -98,6 +100,16 @@ def _int_tensor(obj: Any, numel_one: bool = False) -> bool:
 def _int_element(obj: Any) -> bool:
     """An element that torch unpacks as an int of an int list (__index__ included)."""
     return isinstance(obj, (int, np.integer)) or _int_tensor(obj, numel_one=True)
+
+
+class _Unchecked:
+    """Stands for an argument that a Python function of torch.nn.functional computes or
+    checks itself before it calls the native op: it matches any parameter."""
+
+    __slots__ = ()
+
+
+UNCHECKED = _Unchecked()
 
 
 class Param:
@@ -129,6 +141,8 @@ class Param:
         """None when `obj` matches; else the position of the first element that does not
         (-1 when the value as a whole does not)."""
         kind = self.kind
+        if obj is UNCHECKED:
+            return None
         if kind == TENSOR:
             ok = isinstance(obj, Tensor) or (numbers_as_tensors and _is_scalar(obj))
         elif kind == SCALAR or kind == COMPLEX:
@@ -368,7 +382,7 @@ class Parser:
 # Type tags of the quick test: exact types only (anything else takes the full check).
 _TAGS: dict = {Tensor: "T", int: "i", bool: "b", float: "f", complex: "c", type(None): "N",
                tuple: "L", list: "L", Size: "L", _dtype: "D", str: "S", Generator: "G",
-               device: "V"}
+               device: "V", _Unchecked: "*"}
 
 
 def _quick_form(sig: Signature) -> tuple:
@@ -381,7 +395,7 @@ def _quick_form(sig: Signature) -> tuple:
 
 def _quick_tags(p: Param, numbers_as_tensors: bool) -> set:
     kind = p.kind
-    tags = {"N"} if p.allow_none else set()
+    tags = {"N", "*"} if p.allow_none else {"*"}
     if kind == TENSOR:
         tags |= {"T", "i", "b", "f", "c"} if numbers_as_tensors else {"T"}
     elif kind in (SCALAR, COMPLEX):
@@ -407,11 +421,16 @@ def _quick_tags(p: Param, numbers_as_tensors: bool) -> set:
     return tags
 
 
+# The cells of all bound ops (see `bind`).
+BOUND: list = []
+
+
 def bind(fn: Callable, signatures: tuple, method: bool = False) -> Callable:
     """`fn` behind torch's argument parser for `signatures`; for a method, the first
     argument is self and is not checked. The op is held in `op.__op_cell__`, so that the
     function transforms can route it through their dispatcher."""
     cell = [fn]
+    BOUND.append(cell)
     parser: list = []
 
     def op(*args: Any, **kwargs: Any) -> Any:
@@ -445,3 +464,58 @@ def _full_check(p: Parser, args: tuple, kwargs: dict) -> None:
         t = type(a)
         if t not in _TAGS and isinstance(a, Tensor):
             _TAGS[t] = "T"
+
+
+def bind_functional(fn: Callable, native: str, table: str, pos: tuple | None,
+                    kw: tuple | None, early: bool, signatures: tuple) -> Callable:
+    """A function of torch.nn.functional behind the argument parser of the native op it
+    calls (`_signatures.FUNCTIONAL`): `pos` and `kw` name the function's parameters that it
+    passes on unchanged, in the native's order; None where it passes something else, and a
+    leading '?' for a parameter replaced when it is None. When torch's Python code looks
+    at the arguments before the native call (`early`), its own errors come first: the
+    check then runs after a call that succeeded."""
+    if pos is None:
+        return bind(fn, signatures)
+    cell = [fn]
+    BOUND.append(cell)
+    state: list = []
+
+    def native_args(args: tuple, kwargs: dict) -> tuple:
+        names, parser = state
+
+        def value(spec: str | None) -> Any:
+            if spec is None:
+                return UNCHECKED
+            name = spec.lstrip("?")
+            i = names.get(name, len(args))
+            v = args[i] if i < len(args) else kwargs.get(name, UNCHECKED)
+            return UNCHECKED if v is None and spec[0] == "?" else v
+
+        return tuple(value(s) for s in pos), {k: value(s) for k, s in kw if s is None or
+                                              s.lstrip("?") in kwargs or
+                                              names.get(s.lstrip("?"), 1 << 30) < len(args)}
+
+    def op(*args: Any, **kwargs: Any) -> Any:
+        if not state:
+            import inspect
+
+            params = list(inspect.signature(cell[0]).parameters)
+            state.extend(({n: i for i, n in enumerate(params)}, Parser(signatures)))
+        parser = state[1]
+        checked = table != "METHODS" or (args and isinstance(args[0], Tensor))
+        if checked and not early:
+            nargs, nkwargs = native_args(args, kwargs)
+            if not parser.quick(nargs, nkwargs):
+                _full_check(parser, nargs, nkwargs)
+        out = cell[0](*args, **kwargs)
+        if checked and early:
+            nargs, nkwargs = native_args(args, kwargs)
+            if not parser.quick(nargs, nkwargs):
+                _full_check(parser, nargs, nkwargs)
+        return out
+
+    op.__name__ = op.__qualname__ = getattr(fn, "__name__", "op")
+    op.__doc__ = getattr(fn, "__doc__", None)
+    op.__wrapped__ = fn
+    op.__op_cell__ = cell
+    return op

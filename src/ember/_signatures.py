@@ -2344,3 +2344,255 @@ NN = {
         'upsample_trilinear3d(Tensor input, SymIntArrayRef[3] output_size, bool align_corners, double? scales_d=None, double? scales_h=None, double? scales_w=None, *, Tensor out=None)',
     ),
 }
+
+# torch.nn.functional: (native op, its table, positional and keyword arguments as
+# the names of the function's parameters (None: not checked; '?': not checked
+# when None), whether it looks at its arguments before (then torch's Python code
+# raises first, and the check runs after a call that succeeds), the native's
+# signatures). A native function itself has None, None.
+FUNCTIONAL = {
+    'adaptive_avg_pool1d': ('adaptive_avg_pool1d', 'FUNCTIONS', None, None, False, (
+        'adaptive_avg_pool1d(Tensor input, IntArrayRef[1] output_size)',
+    )),
+    'adaptive_avg_pool2d': ('adaptive_avg_pool2d', 'NN', (None, None), (), True, (
+        'adaptive_avg_pool2d(Tensor input, SymIntArrayRef[2] output_size, *, Tensor out=None)',
+    )),
+    'adaptive_max_pool1d_with_indices': ('adaptive_max_pool1d', 'FUNCTIONS', ('input', 'output_size'), (), False, (
+        'adaptive_max_pool1d(Tensor input, IntArrayRef[1] output_size)',
+    )),
+    'adaptive_max_pool2d_with_indices': ('adaptive_max_pool2d', 'NN', (None, None), (), True, (
+        'adaptive_max_pool2d(Tensor input, IntArrayRef[2] output_size, *, TensorList[2] out=None)',
+    )),
+    'avg_pool1d': ('avg_pool1d', 'FUNCTIONS', None, None, False, (
+        'avg_pool1d(Tensor input, IntArrayRef[1] kernel_size, IntArrayRef[1] stride=None, IntArrayRef[1] padding=0, bool ceil_mode=False, bool count_include_pad=True)',
+    )),
+    'avg_pool2d': ('avg_pool2d', 'NN', None, None, False, (
+        'avg_pool2d(Tensor input, IntArrayRef[2] kernel_size, IntArrayRef[2] stride=None, IntArrayRef[2] padding=0, bool ceil_mode=False, bool count_include_pad=True, int64_t? divisor_override=None, *, Tensor out=None)',
+    )),
+    'batch_norm': ('batch_norm', 'FUNCTIONS', (None, 'weight', 'bias', 'running_mean', 'running_var', None, 'momentum', None, None), (), True, (
+        'batch_norm(Tensor input, Tensor? weight, Tensor? bias, Tensor? running_mean, Tensor? running_var, bool training, double momentum, double eps, bool cudnn_enabled)',
+    )),
+    'bilinear': ('bilinear', 'FUNCTIONS', None, None, False, (
+        'bilinear(Tensor input1, Tensor input2, Tensor weight, Tensor? bias=None)',
+    )),
+    'binary_cross_entropy': ('binary_cross_entropy', 'NN', (None, None, 'weight', None), (), True, (
+        'binary_cross_entropy(Tensor input, Tensor target, Tensor? weight=None, int64_t reduction=at::Reduction::Mean, *, Tensor out=None)',
+    )),
+    'binary_cross_entropy_with_logits': ('binary_cross_entropy_with_logits', 'FUNCTIONS', (None, None, 'weight', 'pos_weight', None), (), True, (
+        'binary_cross_entropy_with_logits(Tensor input, Tensor target, Tensor? weight=None, Tensor? pos_weight=None, int64_t reduction=at::Reduction::Mean)',
+    )),
+    'celu': ('celu', 'FUNCTIONS', ('input', 'alpha'), (), False, (
+        'celu(Tensor input, Scalar alpha=1.0)',
+    )),
+    'celu_': ('celu_', 'FUNCTIONS', None, None, False, (
+        'celu_(Tensor input, Scalar alpha=1.0)',
+    )),
+    'channel_shuffle': ('channel_shuffle', 'FUNCTIONS', None, None, False, (
+        'channel_shuffle(Tensor input, SymInt groups)',
+    )),
+    'conv1d': ('conv1d', 'FUNCTIONS', None, None, False, (
+        'conv1d(Tensor input, Tensor weight, Tensor? bias=None, SymIntArrayRef[1] stride=1, SymIntArrayRef[1] padding=0, SymIntArrayRef[1] dilation=1, SymInt groups=1)',
+        'conv1d(Tensor input, Tensor weight, Tensor? bias=None, SymIntArrayRef[1] stride=1, c10::string_view padding="valid", SymIntArrayRef[1] dilation=1, SymInt groups=1)',
+    )),
+    'conv2d': ('conv2d', 'FUNCTIONS', None, None, False, (
+        'conv2d(Tensor input, Tensor weight, Tensor? bias=None, SymIntArrayRef[2] stride=1, SymIntArrayRef[2] padding=0, SymIntArrayRef[2] dilation=1, SymInt groups=1)',
+        'conv2d(Tensor input, Tensor weight, Tensor? bias=None, SymIntArrayRef[2] stride=1, c10::string_view padding="valid", SymIntArrayRef[2] dilation=1, SymInt groups=1)',
+    )),
+    'conv_transpose1d': ('conv_transpose1d', 'FUNCTIONS', None, None, False, (
+        'conv_transpose1d(Tensor input, Tensor weight, Tensor? bias=None, SymIntArrayRef[1] stride=1, SymIntArrayRef[1] padding=0, SymIntArrayRef[1] output_padding=0, SymInt groups=1, SymIntArrayRef[1] dilation=1)',
+    )),
+    'conv_transpose2d': ('conv_transpose2d', 'FUNCTIONS', None, None, False, (
+        'conv_transpose2d(Tensor input, Tensor weight, Tensor? bias=None, SymIntArrayRef[2] stride=1, SymIntArrayRef[2] padding=0, SymIntArrayRef[2] output_padding=0, SymInt groups=1, SymIntArrayRef[2] dilation=1)',
+    )),
+    'cosine_embedding_loss': ('cosine_embedding_loss', 'FUNCTIONS', ('input1', 'input2', 'target', 'margin', None), (), False, (
+        'cosine_embedding_loss(Tensor input1, Tensor input2, Tensor target, double margin=0.0, int64_t reduction=at::Reduction::Mean)',
+    )),
+    'cosine_similarity': ('cosine_similarity', 'FUNCTIONS', None, None, False, (
+        'cosine_similarity(Tensor x1, Tensor x2, int64_t dim=1, double eps=1e-08)',
+    )),
+    'cross_entropy': ('cross_entropy_loss', 'NN', ('input', 'target', 'weight', None, 'ignore_index', 'label_smoothing'), (), False, (
+        'cross_entropy_loss(Tensor input, Tensor target, Tensor? weight=None, int64_t reduction=at::Reduction::Mean, SymInt ignore_index=-100, double label_smoothing=0.0)',
+    )),
+    'dropout': ('dropout', 'FUNCTIONS', ('input', None, 'training'), (), True, (
+        'dropout(Tensor input, double p, bool train)',
+    )),
+    'dropout1d': ('feature_dropout', 'FUNCTIONS', (None, None, 'training'), (), True, (
+        'feature_dropout(Tensor input, double p, bool train)',
+    )),
+    'dropout2d': ('feature_dropout', 'FUNCTIONS', (None, None, 'training'), (), True, (
+        'feature_dropout(Tensor input, double p, bool train)',
+    )),
+    'dropout3d': ('feature_dropout', 'FUNCTIONS', (None, None, 'training'), (), True, (
+        'feature_dropout(Tensor input, double p, bool train)',
+    )),
+    'elu': ('elu', 'NN', ('input', 'alpha'), (), False, (
+        'elu(Tensor input, Scalar alpha=1, Scalar scale=1, Scalar input_scale=1, *, Tensor out=None)',
+    )),
+    'elu_': ('elu_', 'NN', None, None, False, (
+        'elu_(Tensor input, Scalar alpha=1, Scalar scale=1, Scalar input_scale=1)',
+    )),
+    'embedding': ('embedding', 'FUNCTIONS', ('weight', 'input', 'padding_idx', 'scale_grad_by_freq', 'sparse'), (), False, (
+        'embedding(Tensor weight, Tensor indices, SymInt padding_idx=-1, bool scale_grad_by_freq=False, bool sparse=False)',
+    )),
+    'fold': ('col2im', 'NN', ('input', None, None, None, None, None), (), False, (
+        'col2im(Tensor input, SymIntArrayRef[2] output_size, IntArrayRef[2] kernel_size, IntArrayRef[2] dilation, IntArrayRef[2] padding, IntArrayRef[2] stride, *, Tensor out=None)',
+    )),
+    'gelu': ('gelu', 'NN', None, None, False, (
+        'gelu(Tensor input, *, c10::string_view approximate="none", Tensor out=None)',
+    )),
+    'glu': ('glu', 'NN', (None, 'dim'), (), True, (
+        'glu(Tensor input, int64_t dim=-1, *, Tensor out=None)',
+    )),
+    'group_norm': ('group_norm', 'FUNCTIONS', (None, None, 'weight', 'bias', 'eps', None), (), True, (
+        'group_norm(Tensor input, int64_t num_groups, Tensor? weight=None, Tensor? bias=None, double eps=1e-05, bool cudnn_enabled=True)',
+    )),
+    'hardshrink': ('hardshrink', 'FUNCTIONS', None, None, False, (
+        'hardshrink(Tensor input, Scalar lambd=0.5, *, Tensor out=None)',
+    )),
+    'hardsigmoid': ('hardsigmoid', 'NN', (None,), (), True, (
+        'hardsigmoid(Tensor input, *, Tensor out=None)',
+    )),
+    'hardswish': ('hardswish', 'NN', (None,), (), True, (
+        'hardswish(Tensor input, *, Tensor out=None)',
+    )),
+    'hardtanh': ('hardtanh', 'NN', ('input', None, None), (), True, (
+        'hardtanh(Tensor input, Scalar min_val=-1, Scalar max_val=1, *, Tensor out=None)',
+    )),
+    'hardtanh_': ('hardtanh_', 'NN', None, None, False, (
+        'hardtanh_(Tensor input, Scalar min_val=-1, Scalar max_val=1)',
+    )),
+    'hinge_embedding_loss': ('hinge_embedding_loss', 'FUNCTIONS', ('input', 'target', 'margin', None), (), False, (
+        'hinge_embedding_loss(Tensor input, Tensor target, double margin=1.0, int64_t reduction=at::Reduction::Mean)',
+    )),
+    'instance_norm': ('instance_norm', 'FUNCTIONS', (None, 'weight', 'bias', 'running_mean', 'running_var', 'use_input_stats', 'momentum', 'eps', None), (), True, (
+        'instance_norm(Tensor input, Tensor? weight, Tensor? bias, Tensor? running_mean, Tensor? running_var, bool use_input_stats, double momentum, double eps, bool cudnn_enabled)',
+    )),
+    'kl_div': ('kl_div', 'FUNCTIONS', ('input', 'target', None), (('log_target', 'log_target'),), False, (
+        'kl_div(Tensor input, Tensor target, int64_t reduction=at::Reduction::Mean, *, bool log_target=False)',
+    )),
+    'layer_norm': ('layer_norm', 'FUNCTIONS', ('input', 'normalized_shape', 'weight', 'bias', 'eps', None), (), False, (
+        'layer_norm(Tensor input, SymIntArrayRef normalized_shape, Tensor? weight=None, Tensor? bias=None, double eps=1e-05, bool cudnn_enable=True)',
+    )),
+    'leaky_relu': ('leaky_relu', 'NN', ('input', 'negative_slope'), (), False, (
+        'leaky_relu(Tensor input, Scalar negative_slope=0.01, *, Tensor out=None)',
+    )),
+    'leaky_relu_': ('leaky_relu_', 'NN', None, None, False, (
+        'leaky_relu_(Tensor input, Scalar negative_slope=0.01)',
+    )),
+    'linear': ('linear', 'NN', None, None, False, (
+        'linear(Tensor input, Tensor weight, Tensor? bias=None, *, Tensor out=None)',
+    )),
+    'log_softmax': ('log_softmax', 'METHODS', ('?dim',), (('dtype', 'dtype'),), False, (
+        'log_softmax(int64_t dim, ScalarType? dtype=None)',
+    )),
+    'logsigmoid': ('log_sigmoid', 'NN', None, None, False, (
+        'log_sigmoid(Tensor input, *, Tensor out=None)',
+    )),
+    'margin_ranking_loss': ('margin_ranking_loss', 'FUNCTIONS', (None, None, None, 'margin', None), (), True, (
+        'margin_ranking_loss(Tensor input1, Tensor input2, Tensor target, double margin=0.0, int64_t reduction=at::Reduction::Mean)',
+    )),
+    'max_pool1d': ('max_pool1d', 'FUNCTIONS', ('input', 'kernel_size', '?stride', 'padding', 'dilation', 'ceil_mode'), (), False, (
+        'max_pool1d(Tensor input, IntArrayRef[1] kernel_size, IntArrayRef[1] stride=None, IntArrayRef[1] padding=0, IntArrayRef[1] dilation=1, bool ceil_mode=False)',
+    )),
+    'max_pool1d_with_indices': ('max_pool1d_with_indices', 'FUNCTIONS', ('input', 'kernel_size', '?stride', 'padding', 'dilation', 'ceil_mode'), (), False, (
+        'max_pool1d_with_indices(Tensor input, IntArrayRef[1] kernel_size, IntArrayRef[1] stride=None, IntArrayRef[1] padding=0, IntArrayRef[1] dilation=1, bool ceil_mode=False)',
+    )),
+    'max_pool2d': ('max_pool2d', 'FUNCTIONS', ('input', 'kernel_size', '?stride', 'padding', 'dilation', 'ceil_mode'), (), False, (
+        'max_pool2d(Tensor input, IntArrayRef[2] kernel_size, IntArrayRef[2] stride=None, IntArrayRef[2] padding=0, IntArrayRef[2] dilation=1, bool ceil_mode=False)',
+    )),
+    'max_pool2d_with_indices': ('max_pool2d_with_indices', 'NN', ('input', 'kernel_size', '?stride', 'padding', 'dilation', 'ceil_mode'), (), False, (
+        'max_pool2d_with_indices(Tensor input, IntArrayRef[2] kernel_size, IntArrayRef[2] stride=None, IntArrayRef[2] padding=0, IntArrayRef[2] dilation=1, bool ceil_mode=False, *, TensorList[2] out=None)',
+    )),
+    'mish': ('mish', 'NN', (None,), (), True, (
+        'mish(Tensor input, *, Tensor out=None)',
+    )),
+    'nll_loss': ('nll_loss_nd', 'NN', ('input', 'target', 'weight', None, 'ignore_index'), (), False, (
+        'nll_loss_nd(Tensor input, Tensor target, Tensor? weight=None, int64_t reduction=at::Reduction::Mean, SymInt ignore_index=-100)',
+    )),
+    'normalize': ('div', 'FUNCTIONS', ('input', None), (('out', 'out'),), False, (
+        'div(Tensor input, Tensor other, *, Tensor out=None)',
+        'div(Tensor input, Tensor other, *, c10::string_view? rounding_mode, Tensor out=None)',
+        'div(Tensor input, Scalar other, *, c10::string_view? rounding_mode)',
+    )),
+    'one_hot': ('one_hot', 'NN', None, None, False, (
+        'one_hot(Tensor input, int64_t num_classes=-1)',
+    )),
+    'pad': ('pad', 'NN', (None, None, None, 'value'), (), True, (
+        'pad(Tensor input, SymIntArrayRef pad, c10::string_view mode="constant", double? value=None)',
+    )),
+    'pairwise_distance': ('pairwise_distance', 'FUNCTIONS', None, None, False, (
+        'pairwise_distance(Tensor x1, Tensor x2, double p=2, double eps=1e-06, bool keepdim=False)',
+    )),
+    'pixel_shuffle': ('pixel_shuffle', 'FUNCTIONS', None, None, False, (
+        'pixel_shuffle(Tensor input, int64_t upscale_factor)',
+    )),
+    'pixel_unshuffle': ('pixel_unshuffle', 'FUNCTIONS', None, None, False, (
+        'pixel_unshuffle(Tensor input, int64_t downscale_factor)',
+    )),
+    'poisson_nll_loss': ('poisson_nll_loss', 'FUNCTIONS', (None, 'target', 'log_input', 'full', 'eps', None), (), True, (
+        'poisson_nll_loss(Tensor input, Tensor target, bool log_input, bool full, double eps, int64_t reduction)',
+    )),
+    'prelu': ('prelu', 'FUNCTIONS', None, None, False, (
+        'prelu(Tensor input, Tensor weight)',
+    )),
+    'relu': ('relu', 'FUNCTIONS', ('input',), (), False, (
+        'relu(Tensor input)',
+    )),
+    'relu6': ('relu6', 'NN', ('input',), (), False, (
+        'relu6(Tensor input)',
+    )),
+    'relu_': ('relu_', 'FUNCTIONS', None, None, False, (
+        'relu_(Tensor input)',
+    )),
+    'rms_norm': ('rms_norm', 'FUNCTIONS', ('input', 'normalized_shape', 'weight', 'eps'), (), False, (
+        'rms_norm(Tensor input, SymIntArrayRef normalized_shape, Tensor? weight=None, double? eps=None)',
+    )),
+    'rrelu': ('rrelu', 'FUNCTIONS', ('input', 'lower', 'upper', 'training'), (), False, (
+        'rrelu(Tensor input, Scalar lower=0.125, Scalar upper=0.3333333333333333, bool training=False, Generator? generator=None)',
+    )),
+    'rrelu_': ('rrelu_', 'FUNCTIONS', None, None, False, (
+        'rrelu_(Tensor input, Scalar lower=0.125, Scalar upper=0.3333333333333333, bool training=False, Generator? generator=None)',
+    )),
+    'scaled_dot_product_attention': ('scaled_dot_product_attention', 'NN', None, None, False, (
+        'scaled_dot_product_attention(Tensor query, Tensor key, Tensor value, Tensor? attn_mask=None, double dropout_p=0.0, bool is_causal=False, *, double? scale=None, bool enable_gqa=False)',
+    )),
+    'selu': ('selu', 'FUNCTIONS', ('input',), (), False, (
+        'selu(Tensor input)',
+    )),
+    'selu_': ('selu_', 'FUNCTIONS', None, None, False, (
+        'selu_(Tensor input)',
+    )),
+    'sigmoid': ('sigmoid', 'METHODS', (), (), False, (
+        'sigmoid()',
+    )),
+    'silu': ('silu', 'NN', (None,), (), True, (
+        'silu(Tensor input, *, Tensor out=None)',
+    )),
+    'soft_margin_loss': ('soft_margin_loss', 'NN', ('input', 'target', None), (), False, (
+        'soft_margin_loss(Tensor input, Tensor target, int64_t reduction=at::Reduction::Mean, *, Tensor out=None)',
+    )),
+    'softmax': ('softmax', 'METHODS', ('?dim',), (('dtype', 'dtype'),), False, (
+        'softmax(int64_t dim, ScalarType? dtype=None)',
+    )),
+    'softplus': ('softplus', 'NN', None, None, False, (
+        'softplus(Tensor input, Scalar beta=1, Scalar threshold=20, *, Tensor out=None)',
+    )),
+    'softshrink': ('softshrink', 'NN', None, None, False, (
+        'softshrink(Tensor input, Scalar lambd=0.5, *, Tensor out=None)',
+    )),
+    'tanh': ('tanh', 'METHODS', (), (), False, (
+        'tanh()',
+    )),
+    'threshold': ('threshold', 'FUNCTIONS', ('input', 'threshold', 'value'), (), False, (
+        'threshold(Tensor input, Scalar threshold, Scalar value, *, Tensor out=None)',
+    )),
+    'threshold_': ('threshold_', 'FUNCTIONS', None, None, False, (
+        'threshold_(Tensor input, Scalar threshold, Scalar value)',
+    )),
+    'triplet_margin_loss': ('triplet_margin_loss', 'FUNCTIONS', ('anchor', 'positive', 'negative', None, 'p', 'eps', 'swap', None), (), True, (
+        'triplet_margin_loss(Tensor anchor, Tensor positive, Tensor negative, double margin=1.0, double p=2, double eps=1e-06, bool swap=False, int64_t reduction=at::Reduction::Mean)',
+    )),
+    'unfold': ('im2col', 'NN', ('input', None, None, None, None), (), False, (
+        'im2col(Tensor input, IntArrayRef[2] kernel_size, IntArrayRef[2] dilation, IntArrayRef[2] padding, IntArrayRef[2] stride, *, Tensor out=None)',
+    )),
+}
