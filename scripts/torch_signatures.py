@@ -96,17 +96,29 @@ def _native_call(fn: object, names: dict) -> tuple | None:
     if not calls or len({c[2] for c in calls}) > 1:
         return None
     idx, node, native, table = max(calls, key=lambda c: len(c[1].args) + len(c[1].keywords))
-    replaced = set()
+    # Parameters that the function replaces when they are None (and only there, or in
+    # the branch for other values) are checked unless None; others it replaces, not at all.
+    replaced, rebound = set(), set()
     for stmt in func.body[:idx]:
         for n in ast.walk(stmt):
-            if isinstance(n, ast.If) and isinstance(n.test, ast.Compare) and \
-                    isinstance(n.test.left, ast.Name) and isinstance(n.test.ops[0], ast.Is) \
-                    and ast.unparse(n.test.comparators[0]) == "None":
-                replaced.add(n.test.left.id)
+            if isinstance(n, ast.If) and _none_test(n.test) and not isinstance(n.test, ast.BoolOp):
+                for m in ast.walk(n):
+                    if isinstance(m, ast.Name) and isinstance(m.ctx, ast.Store) and \
+                            m.id == n.test.left.id:
+                        replaced.add(m.id)
+        for n in ast.walk(stmt):
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+                rebound.add(n.id)
+    rebound -= replaced
     looked_at = {p for p in params if _loaded_elsewhere(func.body[:idx], p)}
 
     def arg(a: ast.AST) -> str | None:
-        if not isinstance(a, ast.Name) or a.id not in params or a.id in looked_at:
+        if isinstance(a, ast.Call) and isinstance(a.func, ast.Name) and len(a.args) == 1 and \
+                a.func.id in _NTUPLES:
+            inner = arg(a.args[0])
+            return f"{_NTUPLES[a.func.id]}:{inner}" if inner and inner[0] != "?" else None
+        if not isinstance(a, ast.Name) or a.id not in params or a.id in looked_at or \
+                a.id in rebound:
             return None
         return "?" + a.id if a.id in replaced else a.id
 
@@ -115,6 +127,10 @@ def _native_call(fn: object, names: dict) -> tuple | None:
         return None
     return (native, table, tuple(arg(a) for a in node.args),
             tuple((k.arg, arg(k.value)) for k in node.keywords), bool(looked_at))
+
+
+# torch.nn.modules.utils' tuple makers: a value that is not iterable is repeated n times.
+_NTUPLES = {"_single": 1, "_pair": 2, "_triple": 3}
 
 
 def _none_test(test: ast.AST) -> bool:
@@ -127,17 +143,20 @@ def _none_test(test: ast.AST) -> bool:
 
 
 def _loaded_elsewhere(stmts: list, name: str) -> bool:
-    """Whether `name` is read in `stmts` where reading it may raise: not in torch-function
-    dispatch, `is None` tests and what they guard (the path of non-default values), or a
-    bare truth test such as `if inplace:`."""
+    """Whether `name` is read in `stmts` where reading it may raise (not in torch-function
+    dispatch, nor on a path that torch's defaults do not take)."""
     skip = set()
     for stmt in stmts:
         for n in ast.walk(stmt):
-            if isinstance(n, ast.If) and _none_test(n.test) or \
+            # Paths taken only off torch's defaults: non-default None arguments, in-place
+            # variants (`if inplace:`), scripting and deterministic-algorithm settings.
+            if isinstance(n, ast.If) and (_none_test(n.test) or isinstance(n.test, ast.Name)
+                                          or "is_scripting" in ast.unparse(n.test)
+                                          or "deterministic" in ast.unparse(n.test)) or \
                     isinstance(n, ast.stmt) and "torch_function" in ast.unparse(n):
                 skip.update(id(m) for m in ast.walk(n))
-            elif isinstance(n, (ast.If, ast.IfExp, ast.While)) and isinstance(n.test, ast.Name):
-                skip.add(id(n.test))
+            elif isinstance(n, ast.Assign) and isinstance(n.value, ast.Name):
+                skip.add(id(n.value))  # `ret = input` cannot raise
     for stmt in stmts:
         for n in ast.walk(stmt):
             if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load) and \
@@ -182,7 +201,9 @@ def render() -> str:
     # Only the ops torch binds in C: those torch defines in Python (torch.unique,
     # Tensor.split, ...) check their arguments with the signatures of what they call.
     exposed = {k for k in dir(ember) if isinstance(getattr(torch, k, None), BuiltinFunction)}
-    exposed.add("_unique2")  # what torch.unique calls
+    # What torch's Python functions call (ember._arg_parser.PYTHON_FUNCTIONS).
+    exposed |= {"_unique2", "unique_dim", "split", "split_with_sizes", "einsum",
+                "broadcast_tensors", "atleast_1d", "atleast_2d", "atleast_3d"}
     fn_table = {k: tuple(v) for k, v in sorted(functions.items()) if k in exposed}
     meth_table = {k: tuple(v) for k, v in sorted(methods.items())
                   if hasattr(ember.Tensor, k) and isinstance(getattr(torch.Tensor, k, None),

@@ -145,14 +145,16 @@ def _bind_argument_parser() -> None:
     # After the transform wrappers, so that torch's argument checks come first, as in torch.
     import types
 
-    from ._arg_parser import bind, bind_functional
+    from ._arg_parser import PYTHON_FUNCTIONS, bind, bind_functional, bind_python
     from ._signatures import FUNCTIONAL, FUNCTIONS
     from .nn import _functional, functional
 
     g = globals()
     for name, signatures in FUNCTIONS.items():
-        if isinstance(g.get(name), types.FunctionType):
+        if isinstance(g.get(name), types.FunctionType) and name not in PYTHON_FUNCTIONS:
             g[name] = bind(g[name], signatures)
+    for name, native_call in PYTHON_FUNCTIONS.items():
+        g[name] = bind_python(g[name], native_call)
     # The layers call nn._functional, programs nn.functional: both check as torch's F does.
     for namespace in (functional.__dict__, _functional.__dict__):
         for name, entry in FUNCTIONAL.items():

@@ -454,6 +454,24 @@ def bind(fn: Callable, signatures: tuple, method: bool = False) -> Callable:
     return op
 
 
+def _raised_by(e: BaseException, fn: Callable) -> bool:
+    """Whether `e` comes from the Python code of `fn`'s own module (its checks, as torch's
+    Python code makes them), not from an op it calls; an attribute missing on a non-tensor
+    is an op meeting a bad argument."""
+    code = getattr(_unwrap(fn), "__code__", None)
+    tb = e.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb is not None and code is not None and \
+        tb.tb_frame.f_code.co_filename == code.co_filename and not isinstance(e, AttributeError)
+
+
+def _unwrap(fn: Callable) -> Callable:
+    while hasattr(fn, "__wrapped_op__"):
+        fn = fn.__wrapped_op__
+    return fn
+
+
 def _full_check(p: Parser, args: tuple, kwargs: dict) -> None:
     try:
         p.check(args, kwargs)
@@ -486,14 +504,20 @@ def bind_functional(fn: Callable, native: str, table: str, pos: tuple | None,
         def value(spec: str | None) -> Any:
             if spec is None:
                 return UNCHECKED
-            name = spec.lstrip("?")
+            n, _, name = spec.rpartition(":")
+            name = name.lstrip("?")
             i = names.get(name, len(args))
             v = args[i] if i < len(args) else kwargs.get(name, UNCHECKED)
-            return UNCHECKED if v is None and spec[0] == "?" else v
+            if v is UNCHECKED or v is None and spec[0] == "?":
+                return UNCHECKED
+            if n:  # torch's _pair and its kin: an iterable becomes a tuple, else n copies
+                try:
+                    return tuple(v)
+                except TypeError:
+                    return (v,) * int(n)
+            return v
 
-        return tuple(value(s) for s in pos), {k: value(s) for k, s in kw if s is None or
-                                              s.lstrip("?") in kwargs or
-                                              names.get(s.lstrip("?"), 1 << 30) < len(args)}
+        return tuple(value(s) for s in pos), {k: value(s) for k, s in kw}
 
     def op(*args: Any, **kwargs: Any) -> Any:
         if not state:
@@ -507,12 +531,114 @@ def bind_functional(fn: Callable, native: str, table: str, pos: tuple | None,
             nargs, nkwargs = native_args(args, kwargs)
             if not parser.quick(nargs, nkwargs):
                 _full_check(parser, nargs, nkwargs)
-        out = cell[0](*args, **kwargs)
+        try:
+            out = cell[0](*args, **kwargs)
+        except Exception as e:
+            # An error the function raises itself is one of torch's Python-level checks,
+            # which come before the native op's; any other means the op met bad arguments.
+            if checked and early and not _raised_by(e, cell[0]):
+                nargs, nkwargs = native_args(args, kwargs)
+                _full_check(parser, nargs, nkwargs)
+            raise
         if checked and early:
             nargs, nkwargs = native_args(args, kwargs)
             if not parser.quick(nargs, nkwargs):
                 _full_check(parser, nargs, nkwargs)
         return out
+
+    op.__name__ = op.__qualname__ = getattr(fn, "__name__", "op")
+    op.__doc__ = getattr(fn, "__doc__", None)
+    op.__wrapped__ = fn
+    op.__op_cell__ = cell
+    return op
+
+
+_PARSERS: dict = {}
+
+
+def check_call(name: str, args: tuple, kwargs: dict) -> None:
+    """Raises torch's TypeError when the torch function `name` would refuse the arguments
+    (for code that calls such a function in torch but not in ember)."""
+    p = _PARSERS.get(name)
+    if p is None:
+        from ._signatures import FUNCTIONS
+
+        p = _PARSERS[name] = Parser(FUNCTIONS[name])
+    if not p.quick(args, kwargs):
+        _full_check(p, args, kwargs)
+
+
+def _named(names: tuple, args: tuple, kwargs: dict) -> dict | None:
+    # The arguments of a Python function by name; None when Python itself refuses them
+    # (the function then raises Python's own error).
+    if len(args) > len(names) or any(k not in names for k in kwargs):
+        return None
+    vals = dict(zip(names, args))
+    if any(k in vals for k in kwargs):
+        return None
+    vals.update(kwargs)
+    return vals if names[0] in vals else None
+
+
+def _unique_call(args: tuple, kwargs: dict) -> tuple | None:
+    v = _named(("input", "sorted", "return_inverse", "return_counts", "dim"), args, kwargs)
+    if v is None:
+        return None
+    kw = {k: v[k] for k in ("sorted", "return_inverse", "return_counts") if k in v}
+    if v.get("dim") is not None:
+        return "unique_dim", (v["input"], v["dim"]), kw
+    return "_unique2", (v["input"],), kw
+
+
+def _split_call(args: tuple, kwargs: dict) -> tuple | None:
+    v = _named(("tensor", "split_size_or_sections", "dim"), args, kwargs)
+    if v is None or "split_size_or_sections" not in v or not isinstance(v["tensor"], Tensor):
+        return None
+    size = v["split_size_or_sections"]
+    name = "split" if isinstance(size, int) else "split_with_sizes"
+    return name, (v["tensor"], size, v.get("dim", 0)), {}
+
+
+def _einsum_call(args: tuple, kwargs: dict) -> tuple | None:
+    if len(args) < 2 or kwargs or isinstance(args[0], Tensor):
+        return None
+    operands = args[1:]
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    return "einsum", (args[0], operands), {}
+
+
+def _atleast_call(name: str) -> Callable:
+    def call(args: tuple, kwargs: dict) -> tuple | None:
+        if kwargs or not args:
+            return None
+        return name, (args[0] if len(args) == 1 else args,), {}
+
+    return call
+
+
+# Functions that torch writes in Python, and how they call their native op: (args, kwargs)
+# -> (native name, its args, its kwargs), or None where torch's Python code decides.
+PYTHON_FUNCTIONS: dict = {
+    "unique": _unique_call, "split": _split_call, "einsum": _einsum_call,
+    "broadcast_tensors": lambda args, kwargs: None if kwargs else
+    ("broadcast_tensors", (args,), {}),
+    "atleast_1d": _atleast_call("atleast_1d"), "atleast_2d": _atleast_call("atleast_2d"),
+    "atleast_3d": _atleast_call("atleast_3d"),
+}
+
+
+def bind_python(fn: Callable, native_call: Callable) -> Callable:
+    """`fn` (a function torch writes in Python) behind the argument parser of the native op
+    it calls, as `native_call` maps its arguments."""
+    cell = [fn]
+    BOUND.append(cell)
+
+    def op(*args: Any, **kwargs: Any) -> Any:
+        call = native_call(args, kwargs)
+        if call is not None:
+            check_call(*call)
+        return cell[0](*args, **kwargs)
 
     op.__name__ = op.__qualname__ = getattr(fn, "__name__", "op")
     op.__doc__ = getattr(fn, "__doc__", None)

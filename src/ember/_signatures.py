@@ -126,6 +126,18 @@ FUNCTIONS = {
     'atanh': (
         'atanh(Tensor input, *, Tensor out=None)',
     ),
+    'atleast_1d': (
+        'atleast_1d(Tensor input)',
+        'atleast_1d(TensorList tensors)',
+    ),
+    'atleast_2d': (
+        'atleast_2d(Tensor input)',
+        'atleast_2d(TensorList tensors)',
+    ),
+    'atleast_3d': (
+        'atleast_3d(Tensor input)',
+        'atleast_3d(TensorList tensors)',
+    ),
     'baddbmm': (
         'baddbmm(Scalar beta, Tensor input, Scalar alpha, Tensor batch1, Tensor batch2, *, Tensor out=None)|deprecated',
         'baddbmm(Scalar beta, Tensor input, Tensor batch1, Tensor batch2, *, Tensor out=None)|deprecated',
@@ -170,6 +182,9 @@ FUNCTIONS = {
     'bmm': (
         'bmm(Tensor input, Tensor mat2, *, Tensor out=None)',
         'bmm(Tensor input, Tensor mat2, ScalarType out_dtype, *, Tensor out=None)',
+    ),
+    'broadcast_tensors': (
+        'broadcast_tensors(TensorList tensors)',
     ),
     'broadcast_to': (
         'broadcast_to(Tensor input, SymIntArrayRef size)',
@@ -274,6 +289,9 @@ FUNCTIONS = {
     ),
     'dstack': (
         'dstack(TensorList tensors, *, Tensor out=None)',
+    ),
+    'einsum': (
+        'einsum(c10::string_view equation, TensorList tensors, *, IntArrayRef? path=None)',
     ),
     'empty': (
         'empty(SymIntArrayRef size, *, MemoryFormat? memory_format=None, Tensor out=None, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=False, bool? requires_grad=False)',
@@ -789,6 +807,10 @@ FUNCTIONS = {
         'sort(Tensor input, *, bool? stable, int64_t dim=-1, bool descending=False, TensorList[2] out=None)',
         'sort(Tensor input, int64_t dim=-1, bool descending=False, *, TensorList[2] out=None)',
     ),
+    'split': (
+        'split(Tensor input, SymInt split_size, int64_t dim=0)',
+        'split(Tensor input, SymIntArrayRef split_size, int64_t dim=0)',
+    ),
     'split_with_sizes': (
         'split_with_sizes(Tensor input, SymIntArrayRef split_sizes, int64_t dim=0)',
     ),
@@ -879,6 +901,9 @@ FUNCTIONS = {
     ),
     'unflatten': (
         'unflatten(Tensor input, int64_t dim, SymIntArrayRef sizes)',
+    ),
+    'unique_dim': (
+        'unique_dim(Tensor input, int64_t dim, bool sorted=True, bool return_inverse=False, bool return_counts=False)',
     ),
     'unsafe_chunk': (
         'unsafe_chunk(Tensor input, int64_t chunks, int64_t dim=0)',
@@ -2369,13 +2394,13 @@ FUNCTIONAL = {
     'avg_pool2d': ('avg_pool2d', 'NN', None, None, False, (
         'avg_pool2d(Tensor input, IntArrayRef[2] kernel_size, IntArrayRef[2] stride=None, IntArrayRef[2] padding=0, bool ceil_mode=False, bool count_include_pad=True, int64_t? divisor_override=None, *, Tensor out=None)',
     )),
-    'batch_norm': ('batch_norm', 'FUNCTIONS', (None, 'weight', 'bias', 'running_mean', 'running_var', None, 'momentum', None, None), (), True, (
+    'batch_norm': ('batch_norm', 'FUNCTIONS', ('input', 'weight', 'bias', 'running_mean', 'running_var', None, 'momentum', None, None), (), True, (
         'batch_norm(Tensor input, Tensor? weight, Tensor? bias, Tensor? running_mean, Tensor? running_var, bool training, double momentum, double eps, bool cudnn_enabled)',
     )),
     'bilinear': ('bilinear', 'FUNCTIONS', None, None, False, (
         'bilinear(Tensor input1, Tensor input2, Tensor weight, Tensor? bias=None)',
     )),
-    'binary_cross_entropy': ('binary_cross_entropy', 'NN', (None, None, 'weight', None), (), True, (
+    'binary_cross_entropy': ('binary_cross_entropy', 'NN', (None, None, '?weight', None), (), True, (
         'binary_cross_entropy(Tensor input, Tensor target, Tensor? weight=None, int64_t reduction=at::Reduction::Mean, *, Tensor out=None)',
     )),
     'binary_cross_entropy_with_logits': ('binary_cross_entropy_with_logits', 'FUNCTIONS', (None, None, 'weight', 'pos_weight', None), (), True, (
@@ -2431,10 +2456,10 @@ FUNCTIONAL = {
     'elu_': ('elu_', 'NN', None, None, False, (
         'elu_(Tensor input, Scalar alpha=1, Scalar scale=1, Scalar input_scale=1)',
     )),
-    'embedding': ('embedding', 'FUNCTIONS', ('weight', 'input', 'padding_idx', 'scale_grad_by_freq', 'sparse'), (), False, (
+    'embedding': ('embedding', 'FUNCTIONS', ('weight', None, '?padding_idx', 'scale_grad_by_freq', 'sparse'), (), False, (
         'embedding(Tensor weight, Tensor indices, SymInt padding_idx=-1, bool scale_grad_by_freq=False, bool sparse=False)',
     )),
-    'fold': ('col2im', 'NN', ('input', None, None, None, None, None), (), False, (
+    'fold': ('col2im', 'NN', ('input', '2:output_size', '2:kernel_size', '2:dilation', '2:padding', '2:stride'), (), False, (
         'col2im(Tensor input, SymIntArrayRef[2] output_size, IntArrayRef[2] kernel_size, IntArrayRef[2] dilation, IntArrayRef[2] padding, IntArrayRef[2] stride, *, Tensor out=None)',
     )),
     'gelu': ('gelu', 'NN', None, None, False, (
@@ -2449,10 +2474,10 @@ FUNCTIONAL = {
     'hardshrink': ('hardshrink', 'FUNCTIONS', None, None, False, (
         'hardshrink(Tensor input, Scalar lambd=0.5, *, Tensor out=None)',
     )),
-    'hardsigmoid': ('hardsigmoid', 'NN', (None,), (), True, (
+    'hardsigmoid': ('hardsigmoid', 'NN', ('input',), (), False, (
         'hardsigmoid(Tensor input, *, Tensor out=None)',
     )),
-    'hardswish': ('hardswish', 'NN', (None,), (), True, (
+    'hardswish': ('hardswish', 'NN', ('input',), (), False, (
         'hardswish(Tensor input, *, Tensor out=None)',
     )),
     'hardtanh': ('hardtanh', 'NN', ('input', None, None), (), True, (
@@ -2464,7 +2489,7 @@ FUNCTIONAL = {
     'hinge_embedding_loss': ('hinge_embedding_loss', 'FUNCTIONS', ('input', 'target', 'margin', None), (), False, (
         'hinge_embedding_loss(Tensor input, Tensor target, double margin=1.0, int64_t reduction=at::Reduction::Mean)',
     )),
-    'instance_norm': ('instance_norm', 'FUNCTIONS', (None, 'weight', 'bias', 'running_mean', 'running_var', 'use_input_stats', 'momentum', 'eps', None), (), True, (
+    'instance_norm': ('instance_norm', 'FUNCTIONS', ('input', 'weight', 'bias', 'running_mean', 'running_var', 'use_input_stats', 'momentum', 'eps', None), (), False, (
         'instance_norm(Tensor input, Tensor? weight, Tensor? bias, Tensor? running_mean, Tensor? running_var, bool use_input_stats, double momentum, double eps, bool cudnn_enabled)',
     )),
     'kl_div': ('kl_div', 'FUNCTIONS', ('input', 'target', None), (('log_target', 'log_target'),), False, (
@@ -2503,7 +2528,7 @@ FUNCTIONAL = {
     'max_pool2d_with_indices': ('max_pool2d_with_indices', 'NN', ('input', 'kernel_size', '?stride', 'padding', 'dilation', 'ceil_mode'), (), False, (
         'max_pool2d_with_indices(Tensor input, IntArrayRef[2] kernel_size, IntArrayRef[2] stride=None, IntArrayRef[2] padding=0, IntArrayRef[2] dilation=1, bool ceil_mode=False, *, TensorList[2] out=None)',
     )),
-    'mish': ('mish', 'NN', (None,), (), True, (
+    'mish': ('mish', 'NN', ('input',), (), False, (
         'mish(Tensor input, *, Tensor out=None)',
     )),
     'nll_loss': ('nll_loss_nd', 'NN', ('input', 'target', 'weight', None, 'ignore_index'), (), False, (
@@ -2517,7 +2542,7 @@ FUNCTIONAL = {
     'one_hot': ('one_hot', 'NN', None, None, False, (
         'one_hot(Tensor input, int64_t num_classes=-1)',
     )),
-    'pad': ('pad', 'NN', (None, None, None, 'value'), (), True, (
+    'pad': ('pad', 'NN', ('input', 'pad', 'mode', 'value'), (), False, (
         'pad(Tensor input, SymIntArrayRef pad, c10::string_view mode="constant", double? value=None)',
     )),
     'pairwise_distance': ('pairwise_distance', 'FUNCTIONS', None, None, False, (
@@ -2529,7 +2554,7 @@ FUNCTIONAL = {
     'pixel_unshuffle': ('pixel_unshuffle', 'FUNCTIONS', None, None, False, (
         'pixel_unshuffle(Tensor input, int64_t downscale_factor)',
     )),
-    'poisson_nll_loss': ('poisson_nll_loss', 'FUNCTIONS', (None, 'target', 'log_input', 'full', 'eps', None), (), True, (
+    'poisson_nll_loss': ('poisson_nll_loss', 'FUNCTIONS', ('input', 'target', 'log_input', 'full', 'eps', None), (), True, (
         'poisson_nll_loss(Tensor input, Tensor target, bool log_input, bool full, double eps, int64_t reduction)',
     )),
     'prelu': ('prelu', 'FUNCTIONS', None, None, False, (
@@ -2565,7 +2590,7 @@ FUNCTIONAL = {
     'sigmoid': ('sigmoid', 'METHODS', (), (), False, (
         'sigmoid()',
     )),
-    'silu': ('silu', 'NN', (None,), (), True, (
+    'silu': ('silu', 'NN', ('input',), (), False, (
         'silu(Tensor input, *, Tensor out=None)',
     )),
     'soft_margin_loss': ('soft_margin_loss', 'NN', ('input', 'target', None), (), False, (
@@ -2592,7 +2617,7 @@ FUNCTIONAL = {
     'triplet_margin_loss': ('triplet_margin_loss', 'FUNCTIONS', ('anchor', 'positive', 'negative', None, 'p', 'eps', 'swap', None), (), True, (
         'triplet_margin_loss(Tensor anchor, Tensor positive, Tensor negative, double margin=1.0, double p=2, double eps=1e-06, bool swap=False, int64_t reduction=at::Reduction::Mean)',
     )),
-    'unfold': ('im2col', 'NN', ('input', None, None, None, None), (), False, (
+    'unfold': ('im2col', 'NN', ('input', '2:kernel_size', '2:dilation', '2:padding', '2:stride'), (), False, (
         'im2col(Tensor input, IntArrayRef[2] kernel_size, IntArrayRef[2] dilation, IntArrayRef[2] padding, IntArrayRef[2] stride, *, Tensor out=None)',
     )),
 }
