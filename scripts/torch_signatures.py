@@ -30,6 +30,8 @@ from torchgen.packaged.autograd import gen_python_functions as gpf
 OUT = os.path.join(os.path.dirname(__file__), "..", "src", "ember", "_signatures.py")
 
 # Parsers torch writes by hand (python_variable_methods.cpp, python_torch_functions_manual.cpp).
+# Methods torch writes in Python that hand their arguments to the C method unchanged.
+PASS_THROUGH_METHODS = {"unflatten"}
 MANUAL_FUNCTIONS = {
     "numel": ["numel(Tensor input)"],
     "nonzero": ["nonzero(Tensor input, *, bool as_tuple=False, Tensor out=None)"],
@@ -56,8 +58,10 @@ def _tables() -> tuple:
                             for o in gpf.group_overloads(ov, symint=True)]
                 for name, ov in grouped.items()}
 
-    return (table(False, gpf.is_py_torch_function), table(True, gpf.is_py_variable_method),
-            table(False, gpf.is_py_nn_function))
+    functions = table(False, gpf.is_py_torch_function)
+    # torch.norm calls torch.linalg.vector_norm, whose parser names it linalg_vector_norm.
+    functions["linalg_vector_norm"] = table(False, gpf.is_py_linalg_function)["linalg_vector_norm"]
+    return functions, table(True, gpf.is_py_variable_method), table(False, gpf.is_py_nn_function)
 
 
 def _native_call(fn: object, names: dict) -> tuple | None:
@@ -203,11 +207,12 @@ def render() -> str:
     exposed = {k for k in dir(ember) if isinstance(getattr(torch, k, None), BuiltinFunction)}
     # What torch's Python functions call (ember._arg_parser.PYTHON_FUNCTIONS).
     exposed |= {"_unique2", "unique_dim", "split", "split_with_sizes", "einsum",
-                "broadcast_tensors", "atleast_1d", "atleast_2d", "atleast_3d"}
+                "broadcast_tensors", "atleast_1d", "atleast_2d", "atleast_3d",
+                "linalg_vector_norm"}
     fn_table = {k: tuple(v) for k, v in sorted(functions.items()) if k in exposed}
     meth_table = {k: tuple(v) for k, v in sorted(methods.items())
-                  if hasattr(ember.Tensor, k) and isinstance(getattr(torch.Tensor, k, None),
-                                                             MethodDescriptor)}
+                  if hasattr(ember.Tensor, k) and (k in PASS_THROUGH_METHODS or isinstance(
+                      getattr(torch.Tensor, k, None), MethodDescriptor))}
     nn_table = {k: tuple(v) for k, v in sorted(nn.items())}
     functional = _functional(functions, methods, nn)
     body = []

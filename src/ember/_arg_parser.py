@@ -370,8 +370,10 @@ class Parser:
         if len(plausible) == 1:
             plausible[0].parse(args, kwargs, True)
         options = [str(s) for s in self.signatures if not s.hidden]
+        # torch collects the keywords in a std::unordered_map, which hands small maps back
+        # in the reverse order of insertion.
         got = "(" + ", ".join([type_name(a) for a in args]
-                              + [f"{k}={type_name(v)}" for k, v in kwargs.items()]) + ")"
+                              + [f"{k}={type_name(v)}" for k, v in reversed(kwargs.items())]) + ")"
         head = f"{self.name}() received an invalid combination of arguments - got {got}, but " \
                "expected "
         if len(options) == 1:
@@ -617,10 +619,27 @@ def _atleast_call(name: str) -> Callable:
     return call
 
 
+def _norm_call(args: tuple, kwargs: dict) -> tuple | None:
+    v = _named(("input", "p", "dim", "keepdim", "out", "dtype"), args, kwargs)
+    if v is None or not isinstance(v["input"], Tensor):
+        return None
+    p, dim = v.get("p", "fro"), v.get("dim")
+    dims = [dim] if isinstance(dim, int) else dim
+    kw = {"dtype": v.get("dtype")}
+    if "out" in v:
+        kw["out"] = v["out"]
+    if isinstance(p, str):
+        if p != "fro" or not (dim is None or isinstance(dim, int) or len(dim) <= 2):
+            return None
+        p = 2
+    return "linalg_vector_norm", (v["input"], 2.0 if p is None else p, dims,
+                                  v.get("keepdim", False)), kw
+
+
 # Functions that torch writes in Python, and how they call their native op: (args, kwargs)
 # -> (native name, its args, its kwargs), or None where torch's Python code decides.
 PYTHON_FUNCTIONS: dict = {
-    "unique": _unique_call, "split": _split_call, "einsum": _einsum_call,
+    "unique": _unique_call, "split": _split_call, "einsum": _einsum_call, "norm": _norm_call,
     "broadcast_tensors": lambda args, kwargs: None if kwargs else
     ("broadcast_tensors", (args,), {}),
     "atleast_1d": _atleast_call("atleast_1d"), "atleast_2d": _atleast_call("atleast_2d"),

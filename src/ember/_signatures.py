@@ -476,6 +476,9 @@ FUNCTIONS = {
     'lgamma': (
         'lgamma(Tensor input, *, Tensor out=None)',
     ),
+    'linalg_vector_norm': (
+        'linalg_vector_norm(Tensor input, Scalar ord=2, IntArrayRef[1]? dim=None, bool keepdim=False, *, ScalarType? dtype=None, Tensor out=None)',
+    ),
     'linspace': (
         'linspace(Tensor start, Tensor end, int64_t steps, *, Tensor out=None, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=False, bool? requires_grad=False)',
         'linspace(Scalar start, Tensor end, int64_t steps, *, Tensor out=None, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=False, bool? requires_grad=False)',
@@ -2023,6 +2026,9 @@ METHODS = {
     ),
     'unbind': (
         'unbind(int64_t dim=0)',
+    ),
+    'unflatten': (
+        'unflatten(int64_t dim, SymIntArrayRef sizes)',
     ),
     'unfold': (
         'unfold(int64_t dimension, int64_t size, int64_t step)',
