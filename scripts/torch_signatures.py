@@ -35,12 +35,15 @@ PASS_THROUGH_METHODS = {"unflatten"}
 MANUAL_FUNCTIONS = {
     "numel": ["numel(Tensor input)"],
     "nonzero": ["nonzero(Tensor input, *, bool as_tuple=False, Tensor out=None)"],
+    "tensor": ["tensor(PyObject* data, *, ScalarType dtype=None, Device? device=None, "
+               "bool pin_memory=False, bool requires_grad=False, DimnameList? names=None)"],
+    "as_tensor": ["as_tensor(PyObject* data, *, ScalarType dtype=None, Device? device=None)"],
 }
 MANUAL_METHODS = {
     "copy_": ["copy_(Tensor other, bool non_blocking=False)"],
     "requires_grad_": ["requires_grad_(bool requires_grad=True)"],
-    "size": ["size(int64_t? dim=None)", "size(Dimname dim)"],
-    "stride": ["stride(int64_t? dim=None)", "stride(Dimname dim)"],
+    "size": ["size(int64_t? dim=None)"],
+    "stride": ["stride(int64_t? dim=None)"],
 }
 
 

@@ -98,8 +98,10 @@ def _int_tensor(obj: Any, numel_one: bool = False) -> bool:
 
 
 def _int_element(obj: Any) -> bool:
-    """An element that torch unpacks as an int of an int list (__index__ included)."""
-    return isinstance(obj, (int, np.integer)) or _int_tensor(obj, numel_one=True)
+    """An element that torch takes as an int of an int list: integers and one-element
+    integer or bool tensors (torch's is_int_or_symint)."""
+    return isinstance(obj, (int, np.integer)) or (
+        isinstance(obj, Tensor) and obj._data.size == 1 and obj._data.dtype.kind in "iub")
 
 
 class _Unchecked:
@@ -291,6 +293,11 @@ class Signature:
         # torch checks the first element when it matches overloads and the others when it
         # unpacks the list, with another message.
         for i, v in enumerate(seq):
+            if isinstance(v, Tensor) and v._data.dtype == np.bool_ and v._data.size == 1:
+                # torch takes it as an int when it matches, and its unpacking then refuses it
+                raise RuntimeError("Expected scalar.isIntegral( false) to be true, but got "
+                                   "false.  (Could this error message be improved?  If so, "
+                                   "please report an enhancement request to PyTorch.)")
             if not _int_element(v):
                 raise TypeError(f"{self.name}(): argument '{p.name}' failed to unpack the object "
                                 f"at pos {i + 1} with error \"type must be tuple of ints,but got "

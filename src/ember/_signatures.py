@@ -111,6 +111,9 @@ FUNCTIONS = {
     'as_strided': (
         'as_strided(Tensor input, SymIntArrayRef size, SymIntArrayRef stride, SymInt? storage_offset=None)',
     ),
+    'as_tensor': (
+        'as_tensor(PyObject* data, *, ScalarType dtype=None, Device? device=None)',
+    ),
     'asin': (
         'asin(Tensor input, *, Tensor out=None)',
     ),
@@ -868,6 +871,9 @@ FUNCTIONS = {
     ),
     'tanh': (
         'tanh(Tensor input, *, Tensor out=None)',
+    ),
+    'tensor': (
+        'tensor(PyObject* data, *, ScalarType dtype=None, Device? device=None, bool pin_memory=False, bool requires_grad=False, DimnameList? names=None)',
     ),
     'tensor_split': (
         'tensor_split(Tensor input, SymIntArrayRef indices, int64_t dim=0)',
@@ -1895,7 +1901,6 @@ METHODS = {
     ),
     'size': (
         'size(int64_t? dim=None)',
-        'size(Dimname dim)',
     ),
     'slice_scatter': (
         'slice_scatter(Tensor src, int64_t dim=0, SymInt? start=None, SymInt? end=None, SymInt step=1)',
@@ -1937,7 +1942,6 @@ METHODS = {
     ),
     'stride': (
         'stride(int64_t? dim=None)',
-        'stride(Dimname dim)',
     ),
     'sub': (
         'sub(Scalar alpha, Tensor other)|deprecated',
