@@ -40,7 +40,8 @@ MANUAL_FUNCTIONS = {
     "as_tensor": ["as_tensor(PyObject* data, *, ScalarType dtype=None, Device? device=None)"],
 }
 MANUAL_METHODS = {
-    "copy_": ["copy_(Tensor other, bool non_blocking=False)"],
+    "copy_": ["copy_(Tensor other, bool non_blocking=False)",
+              "copy_(Tensor other, bool async=False)|deprecated"],
     "requires_grad_": ["requires_grad_(bool requires_grad=True)"],
     "size": ["size(int64_t? dim=None)"],
     "stride": ["stride(int64_t? dim=None)"],

@@ -335,9 +335,11 @@ _MISSING = object()
 class Parser:
     """The overloads of one op (torch's PythonArgParser) and the quick test of a call."""
 
-    def __init__(self, signatures: tuple) -> None:
+    def __init__(self, signatures: tuple, method: bool = False) -> None:
         self.signatures = [Signature(s) for s in signatures]
         self.name = self.signatures[0].name
+        # A method without arguments is a plain C method in torch: Python's own messages.
+        self.noarg = method and len(self.signatures) == 1 and not self.signatures[0].params
         # Per overload: per position, and per keyword, the tags of the types it may accept.
         self.quick_forms = [_quick_form(sig) for sig in self.signatures]
 
@@ -366,6 +368,10 @@ class Parser:
 
     def check(self, args: tuple, kwargs: dict) -> None:
         """Raises torch's TypeError when no overload takes the call."""
+        if self.noarg and (args or kwargs):
+            raise TypeError(f"TensorBase.{self.name}() takes no keyword arguments" if kwargs
+                            else f"TensorBase.{self.name}() takes no arguments ({len(args)} "
+                            "given)")
         for sig in self.signatures:
             if sig.parse(args, kwargs, False):
                 return
@@ -379,11 +385,18 @@ class Parser:
         options = [str(s) for s in self.signatures if not s.hidden]
         # torch collects the keywords in a std::unordered_map, which hands small maps back
         # in the reverse order of insertion.
-        got = "(" + ", ".join([type_name(a) for a in args]
-                              + [f"{k}={type_name(v)}" for k, v in reversed(kwargs.items())]) + ")"
+        # (torch's text keeps a trailing ", " when there are keywords only.)
+        got = "".join([type_name(a) + ", " for a in args]
+                      + [f"{k}={type_name(v)}, " for k, v in reversed(kwargs.items())])
+        got = "(" + (got[:-2] if args else got) + ")"
         head = f"{self.name}() received an invalid combination of arguments - got {got}, but " \
                "expected "
         if len(options) == 1:
+            sig = next(s for s in self.signatures if not s.hidden)
+            unknown = [k for k in reversed(kwargs) if not any(k in q.names for q in sig.params)]
+            if unknown:
+                raise TypeError(f"{self.name}() received an invalid combination of arguments - "
+                                f"got unrecognized keyword arguments: {', '.join(unknown)}")
             raise TypeError(head + options[0])
         raise TypeError(head + "one of:\n" + "".join(f" * {o}\n" for o in options))
 
@@ -397,8 +410,8 @@ _TAGS: dict = {Tensor: "T", int: "i", bool: "b", float: "f", complex: "c", type(
 def _quick_form(sig: Signature) -> tuple:
     pos = tuple(frozenset(_quick_tags(p, sig.numbers_as_tensors)) for p in sig.params
                 if not p.keyword_only)
-    kw = {n: frozenset(_quick_tags(p, sig.numbers_as_tensors)) for p in sig.params
-          for n in p.names}
+    # numpy's names of parameters take the full check, which hands them on by torch's names
+    kw = {p.name: frozenset(_quick_tags(p, sig.numbers_as_tensors)) for p in sig.params}
     return sig.min_args, pos, kw, sig.varargs
 
 
@@ -444,11 +457,12 @@ def bind(fn: Callable, signatures: tuple, method: bool = False) -> Callable:
 
     def op(*args: Any, **kwargs: Any) -> Any:
         if not parser:
-            parser.append(Parser(signatures))
+            parser.append(Parser(signatures, method))
         p = parser[0]
         given = args[1:] if method else args
         if not p.quick(given, kwargs):
             _full_check(p, given, kwargs)
+            kwargs = _torch_names(p, kwargs)
         try:
             return cell[0](*args, **kwargs)
         except Exception:
@@ -479,6 +493,18 @@ def _unwrap(fn: Callable) -> Callable:
     while hasattr(fn, "__wrapped_op__"):
         fn = fn.__wrapped_op__
     return fn
+
+
+def _torch_names(p: Parser, kwargs: dict) -> dict:
+    """The keywords with torch's names for numpy's (axis -> dim, keepdims -> keepdim)."""
+    if not any(k in _NUMPY_ALIASES for k in kwargs):
+        return kwargs
+    known = {q.name for s in p.signatures for q in s.params}
+    return {_NUMPY_ALIASES[k] if k in _NUMPY_ALIASES and _NUMPY_ALIASES[k] in known else k: v
+            for k, v in kwargs.items()}
+
+
+_NUMPY_ALIASES = {alias: name for name, aliases in _NUMPY_NAMES.items() for alias in aliases}
 
 
 def _full_check(p: Parser, args: tuple, kwargs: dict) -> None:

@@ -1233,6 +1233,7 @@ METHODS = {
     ),
     'copy_': (
         'copy_(Tensor other, bool non_blocking=False)',
+        'copy_(Tensor other, bool async=False)|deprecated',
     ),
     'cos': (
         'cos()',
