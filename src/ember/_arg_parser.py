@@ -283,6 +283,10 @@ class Signature:
                 arg_pos += 1
             elif obj is not _MISSING:
                 remaining -= 1
+        if arg_pos < nargs:  # more arguments after a list of sizes
+            if raise_exception:
+                self._extra_args(nargs)
+            return False
         if remaining > 0:
             if raise_exception:
                 self._extra_kwargs(kwargs, nargs)
@@ -345,25 +349,40 @@ class Parser:
 
     def quick(self, args: tuple, kwargs: dict) -> bool:
         """Whether each argument has a type that one overload takes at its place (a superset
-        of the calls torch accepts: values are not looked at)."""
-        tags = [_TAGS.get(type(a)) for a in args]
-        for i, tag in enumerate(tags):
-            if tag == "L" and not all(type(v) is int for v in args[i]):
-                return False
-        kw_tags = {k: _TAGS.get(type(v)) for k, v in kwargs.items()} if kwargs else None
+        of the calls torch accepts: values are not looked at, but for int lists)."""
+        tags = _TAGS
         n = len(args) + len(kwargs)
         for min_args, pos, kw, varargs in self.quick_forms:
             if n < min_args:
                 continue
-            if len(tags) > len(pos):
-                if not (varargs and all(t == "i" for t in tags)):
-                    continue
-            elif not all(t in ok for t, ok in zip(tags, pos)):
+            if varargs and args and type(args[0]) is int:
+                # view(2, 3): the sizes as separate arguments
+                for a in args:
+                    if type(a) is not int:
+                        break
+                else:
+                    if not kwargs:
+                        return True
+            if len(args) > len(pos):
                 continue
-            if (
-                    kw_tags is None or all(k in kw and t in kw[k] and t != "L"
-                                           for k, t in kw_tags.items())):
-                return True
+            for a, ok in zip(args, pos):
+                t = tags.get(type(a))
+                if t not in ok:
+                    break
+                if t == "L":
+                    for v in a:
+                        if type(v) is not int:
+                            return False
+            else:
+                if not kwargs:
+                    return True
+                for k, v in kwargs.items():
+                    ok = kw.get(k)
+                    t = tags.get(type(v))
+                    if ok is None or t not in ok or t == "L":
+                        break
+                else:
+                    return True
         return False
 
     def check(self, args: tuple, kwargs: dict) -> None:
