@@ -346,10 +346,26 @@ class Parser:
         self.noarg = method and len(self.signatures) == 1 and not self.signatures[0].params
         # Per overload: per position, and per keyword, the tags of the types it may accept.
         self.quick_forms = [_quick_form(sig) for sig in self.signatures]
+        self.seen: set = set()
 
     def quick(self, args: tuple, kwargs: dict) -> bool:
         """Whether each argument has a type that one overload takes at its place (a superset
         of the calls torch accepts: values are not looked at, but for int lists)."""
+        if not kwargs:
+            # The positional type patterns that passed before (lists excluded: their
+            # elements count) answer at the cost of one lookup.
+            key = tuple(map(type, args))
+            if key in self.seen:
+                return True
+            if self._quick(args, kwargs):
+                if len(self.seen) < 64 and tuple not in key and list not in key and \
+                        Size not in key:
+                    self.seen.add(key)
+                return True
+            return False
+        return self._quick(args, kwargs)
+
+    def _quick(self, args: tuple, kwargs: dict) -> bool:
         tags = _TAGS
         n = len(args) + len(kwargs)
         for min_args, pos, kw, varargs in self.quick_forms:
@@ -474,20 +490,36 @@ def bind(fn: Callable, signatures: tuple, method: bool = False) -> Callable:
     BOUND.append(cell)
     parser: list = []
 
-    def op(*args: Any, **kwargs: Any) -> Any:
+    def get() -> Parser:
         if not parser:
             parser.append(Parser(signatures, method))
-        p = parser[0]
-        given = args[1:] if method else args
-        if not p.quick(given, kwargs):
-            _full_check(p, given, kwargs)
-            kwargs = _torch_names(p, kwargs)
-        try:
-            return cell[0](*args, **kwargs)
-        except Exception:
-            # A call the quick test let through may still be one torch refuses.
-            _full_check(p, given, kwargs)
-            raise
+        return parser[0]
+
+    if method:
+        def op(self: Any, *args: Any, **kwargs: Any) -> Any:
+            # A call without arguments needs no test: an op that requires some raises.
+            if args or kwargs:
+                p = get()
+                if not p.quick(args, kwargs):
+                    _full_check(p, args, kwargs)
+                    kwargs = _torch_names(p, kwargs)
+            try:
+                return cell[0](self, *args, **kwargs)
+            except Exception:
+                # A call the quick test let through may still be one torch refuses.
+                _full_check(get(), args, kwargs)
+                raise
+    else:
+        def op(*args: Any, **kwargs: Any) -> Any:
+            p = get()
+            if not p.quick(args, kwargs):
+                _full_check(p, args, kwargs)
+                kwargs = _torch_names(p, kwargs)
+            try:
+                return cell[0](*args, **kwargs)
+            except Exception:
+                _full_check(p, args, kwargs)
+                raise
 
     op.__name__ = op.__qualname__ = getattr(fn, "__name__", "op")
     op.__doc__ = getattr(fn, "__doc__", None)
