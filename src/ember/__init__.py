@@ -156,10 +156,15 @@ def _bind_argument_parser() -> None:
     for name, native_call in PYTHON_FUNCTIONS.items():
         g[name] = bind_python(g[name], native_call)
     # The layers call nn._functional, programs nn.functional: both check as torch's F does.
+    # A function in both gets one wrapper, so that it stays one object for the transforms.
+    bound: dict = {}
     for namespace in (functional.__dict__, _functional.__dict__):
         for name, entry in FUNCTIONAL.items():
-            if isinstance(namespace.get(name), types.FunctionType):
-                namespace[name] = bind_functional(namespace[name], *entry)
+            fn = namespace.get(name)
+            if isinstance(fn, types.FunctionType):
+                if fn not in bound:
+                    bound[fn] = bind_functional(fn, *entry)
+                namespace[name] = bound[fn]
 
 
 _bind_argument_parser()
