@@ -142,6 +142,35 @@ def _make_namespaces_transform_aware() -> None:
 
 _make_namespaces_transform_aware()
 
+
+def _bind_argument_parser() -> None:
+    # After the transform wrappers, so that torch's argument checks come first, as in torch.
+    import types
+
+    from ._arg_parser import PYTHON_FUNCTIONS, bind, bind_functional, bind_python
+    from ._signatures import FUNCTIONAL, FUNCTIONS
+    from .nn import _functional, functional
+
+    g = globals()
+    for name, signatures in FUNCTIONS.items():
+        if isinstance(g.get(name), types.FunctionType) and name not in PYTHON_FUNCTIONS:
+            g[name] = bind(g[name], signatures)
+    for name, native_call in PYTHON_FUNCTIONS.items():
+        g[name] = bind_python(g[name], native_call)
+    # The layers call nn._functional, programs nn.functional: both check as torch's F does.
+    # A function in both gets one wrapper, so that it stays one object for the transforms.
+    bound: dict = {}
+    for namespace in (functional.__dict__, _functional.__dict__):
+        for name, entry in FUNCTIONAL.items():
+            fn = namespace.get(name)
+            if isinstance(fn, types.FunctionType):
+                if fn not in bound:
+                    bound[fn] = bind_functional(fn, *entry)
+                namespace[name] = bound[fn]
+
+
+_bind_argument_parser()
+
 # Loaded on first access: most programs use few of these, and viz alone pulls in
 # urllib.request and http.client.
 __getattr__, __dir__ = _lazy_names(__name__, globals(), {

@@ -72,6 +72,11 @@ def install() -> None:
             WRAPPED[name] = replace[fn]
     for fn, w in replace.items():
         _ORIGINAL_OF[w] = fn
+    from .._arg_parser import BOUND
+
+    for cell in BOUND:  # ops behind the argument parser hold their op in a cell
+        if cell[0] in replace:
+            cell[0] = replace[cell[0]]
     for mod in list(sys.modules.values()):
         if mod is None or not getattr(mod, "__name__", "").startswith("ember"):
             continue

@@ -67,9 +67,12 @@ def zeros_parameter(*shape: int, dtype: Any = None, device: Any = None) -> Param
     initialise; on `device` (the default device when None), which must be the CPU, as in a
     CPU-only build of torch."""
     from .. import _dtypes
+    from .._arg_parser import check_call
     from .._tensor import check_device
     from ..ops._core import check_new_shape
 
+    # torch's layers make their parameters with empty(n) or empty((m, n, ...)).
+    check_call("empty", shape if len(shape) == 1 else (shape,), {})
     check_device(device)
 
     dt = (dtype or _dtypes.get_default_dtype()).np

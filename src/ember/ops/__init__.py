@@ -348,7 +348,20 @@ def _raw_log_sigmoid(x: Any) -> Any:
     return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
 
 
+def _bind_argument_parser() -> None:
+    import types
+
+    from .._arg_parser import bind
+    from .._signatures import METHODS
+
+    for name, signatures in METHODS.items():
+        fn = Tensor.__dict__.get(name)
+        if isinstance(fn, types.FunctionType):
+            setattr(Tensor, name, bind(fn, signatures, method=True))
+
+
 _bind_methods()
+_bind_argument_parser()
 _bind_operators()
 _fill_graph_math()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from ..._tensor import Tensor
@@ -19,8 +20,9 @@ def _init_padding(self: Module, padding: Any) -> None:
     # The padding layers' constructor: one int for every side of the last `_dims` dimensions,
     # or F.pad's tuple.
     Module.__init__(self)
-    self.padding = (padding,) * (2 * self._dims) if isinstance(padding, int) else \
-        tuple(padding)
+    # As torch's _ntuple: anything but an iterable is repeated (F.pad then checks it).
+    self.padding = tuple(padding) if isinstance(padding, Iterable) else \
+        (padding,) * (2 * self._dims)
 
 
 def _padding_repr(self: Module) -> str:
