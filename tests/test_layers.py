@@ -33,6 +33,7 @@ LAYER_OF = {
     "ember.ops._cascade": "base",
     "ember._dims": "base",
     "ember._transform_hooks": "base",
+    "ember._signatures": "base",
     # Tensor and the graph it records into: nodes, the engine, grad and anomaly modes,
     # saved-tensor hooks, the generator and the process-wide settings.
     "ember._tensor": "tensor",
@@ -47,10 +48,11 @@ LAYER_OF = {
     "ember.autograd._introspect": "tensor",
     "ember.autograd._grad_api": "tensor",
     "ember.backends.*": "tensor",
-    # Recording a node, the two math namespaces of the formulas, the transform registry
-    # that op entries consult.
+    # Recording a node, the two math namespaces of the formulas, torch's argument parser
+    # that op entries pass through.
     "ember.ops._core": "op core",
     "ember.ops._math": "op core",
+    "ember._arg_parser": "op core",
     # The derivative table, by family, and its binding to Tensor methods and operators.
     "ember.ops.*": "op families",
     "ember.linalg": "op families",

@@ -390,5 +390,10 @@ def kernel_of(fn: Callable, name: str) -> Callable | None:
     k = KERNELS.get(name)
     if k is not None:
         return k
+    # The op may sit behind wrappers (torch's argument parser, nn.functional's binding):
+    # its kernel is on the function they wrap.
     np_fn = getattr(fn, "_kernel", None)
+    while np_fn is None and hasattr(fn, "__wrapped__"):
+        fn = fn.__wrapped__
+        np_fn = getattr(fn, "_kernel", None)
     return _unary(np_fn) if np_fn is not None else None
