@@ -131,9 +131,9 @@ _INPUT_0 = (0,)
 _OUTPUT_0 = (-1,)
 
 
-def attach_unary(cls: type, out: Tensor, a: Tensor, save: int) -> Tensor:
+def attach_unary(cls: type, out: Tensor, a: Tensor, save: int, consts: tuple = ()) -> Tensor:
     """`attach` for the commonest case, kept lean: one input, saving nothing (0), the input
-    (1) or the output (2)."""
+    (1) or the output (2), then the constants `consts` (with the input only)."""
     node = _new(cls)
     fn = a._fn
     node._k = 1
@@ -143,8 +143,8 @@ def attach_unary(cls: type, out: Tensor, a: Tensor, save: int) -> Tensor:
     else:
         node._n0, node._r0 = a._edge()
     if save == 1:
-        node._saved = (a._data,)
-        node._vars = _INPUT_0 if attach_hook[0] is None and a._base is None else (a,)
+        node._saved = (a._data, *consts) if consts else (a._data,)
+        node._vars = (_INPUT_0 if attach_hook[0] is None and a._base is None else (a,)) + consts
         vc = a._vc
         if vc is ZERO_VC:
             vc = a._vc = bytearray(8)
@@ -157,6 +157,71 @@ def attach_unary(cls: type, out: Tensor, a: Tensor, save: int) -> Tensor:
         node._checks = saved_counter(out)
     else:
         node._saved = node._vars = node._checks = ()
+    node._ctx = ()
+    node._meta = None
+    node._seq = _next_seq()
+    out._fn = node
+    out._rg = True
+    if attach_hook[0] is not None:
+        attach_hook[0](node, (out,))
+    return out
+
+
+# What a binary node saves (`attach_binary`): nothing, its operands as multiplication's
+# gradients need them, or as division's do.
+MULTIPLIES, DIVIDES = 1, 2
+# The `_vars` of a node that saved both its inputs by position (see Node).
+_INPUTS_0_1 = (0, 1)
+
+
+def attach_binary(cls: type, out: Tensor, a: Tensor, b: Any, save: int) -> Tensor:
+    """`attach` for the fast path of binary ops, kept lean: `a` a tensor, `b` a tensor of
+    a's shape and dtype or a Python number (no edge, never a gradient); the node saves
+    nothing (0) or the operands as MULTIPLIES or DIVIDES need them."""
+    node = _new(cls)
+    node._k = 2
+    fn = a._fn
+    if fn is not None and a._base is None:
+        node._n0 = fn
+        node._r0 = a._nr
+    else:
+        node._n0, node._r0 = a._edge()
+    if type(b) is not Tensor:
+        node._n1 = None
+        node._r1 = 0
+        # A number operand needs no gradient, so `a` itself is never needed.
+        node._saved = node._vars = (None, b) if save else ()
+        node._checks = ()
+    else:
+        fo = b._fn
+        if fo is not None and b._base is None:
+            node._n1 = fo
+            node._r1 = b._nr
+        else:
+            node._n1, node._r1 = b._edge()
+        # Save only what the inputs that need a gradient use, as torch does: a's gradient
+        # needs b; b's needs a (and, for division, b too). Inputs with a history are kept by
+        # position, the others as they are (see Node).
+        if not save:
+            node._saved = node._vars = node._checks = ()
+        elif b._rg:
+            if a._rg or save == DIVIDES:
+                node._saved = (a._data, b._data)
+                plain = attach_hook[0] is None
+                if plain and a._rg and a._base is None and b._base is None:
+                    node._vars = _INPUTS_0_1
+                else:
+                    node._vars = (0 if plain and a._rg and a._base is None else a,
+                                  1 if plain and b._base is None else b)
+                node._checks = saved_counter(a) + saved_counter(b)
+            else:
+                node._saved = (a._data, None)
+                node._vars = (a, None)
+                node._checks = saved_counter(a)
+        else:
+            node._saved = (None, b._data)
+            node._vars = (None, b)
+            node._checks = saved_counter(b)
     node._ctx = ()
     node._meta = None
     node._seq = _next_seq()

@@ -14,14 +14,14 @@ import numpy as np
 from .._dtypes import FROM_NUMPY
 from .._quiet import quiet_off, quiet_on
 from .._tensor import Tensor
-from .._version import ZERO_VC, saved_counter
 from ..autograd import _cuts
 from ..autograd.grad_mode import state as _mode
-from ..autograd.graph import _next_seq, attach_hook
 from . import _math
 from ._core import (
-    _new,
+    DIVIDES,
+    MULTIPLIES,
     attach,
+    attach_binary,
     attach_unary,
     broadcast_shape,
     check_tensor,
@@ -132,13 +132,6 @@ PowBackward2 = node_class(
 )
 
 
-# What a binary node saves: nothing, its operands as multiplication's gradients need them,
-# or as division's do.
-MULTIPLIES, DIVIDES = 1, 2
-# The `_vars` of a node that saved both its inputs by position (see Node).
-_INPUTS_0_1 = (0, 1)
-
-
 def _binary(np_fn: Callable, cls: type, input: Any, other: Any, save: int) -> Tensor:
     if type(input) is Tensor and input._data.dtype.kind == "f":
         # Fast path: float tensor with a same-dtype, same-shape tensor or a Python number.
@@ -156,29 +149,7 @@ def _binary(np_fn: Callable, cls: type, input: Any, other: Any, save: int) -> Te
                 quiet_off(token)
             out = _make(r if type(r) is ndarray and r.dtype is x.dtype else fix_dtype(r, x.dtype))
             if input._rg and _mode.enabled:
-                node = _new(cls)
-                fn = input._fn
-                node._k = 2
-                if fn is not None and input._base is None:
-                    node._n0 = fn
-                    node._r0 = input._nr
-                else:
-                    node._n0, node._r0 = input._edge()
-                node._n1 = None
-                node._r1 = 0
-                if save:
-                    # A number operand needs no gradient, so input itself is never needed.
-                    node._saved = node._vars = (None, other)
-                else:
-                    node._saved = node._vars = ()
-                node._checks = ()
-                node._ctx = ()
-                node._meta = None
-                node._seq = _next_seq()
-                out._fn = node
-                out._rg = True
-                if attach_hook[0] is not None:
-                    attach_hook[0](node, (out,))
+                attach_binary(cls, out, input, other, save)
             return out
         if t is Tensor:
             y = other._data
@@ -190,68 +161,7 @@ def _binary(np_fn: Callable, cls: type, input: Any, other: Any, save: int) -> Te
                     quiet_off(token)
                 out = _make(r if type(r) is ndarray else fix_dtype(r, x.dtype))
                 if (input._rg or other._rg) and _mode.enabled:
-                    node = _new(cls)
-                    fn = input._fn
-                    fo = other._fn
-                    node._k = 2
-                    if fn is not None and input._base is None:
-                        node._n0 = fn
-                        node._r0 = input._nr
-                    else:
-                        node._n0, node._r0 = input._edge()
-                    if fo is not None and other._base is None:
-                        node._n1 = fo
-                        node._r1 = other._nr
-                    else:
-                        node._n1, node._r1 = other._edge()
-                    # Save only what the inputs that need a gradient use, as torch does:
-                    # input's gradient needs other; other's needs input (and, for
-                    # division, other too).
-                    # Inputs with a history are kept by position, the others as they are
-                    # (see Node).
-                    if not save:
-                        node._saved = node._vars = node._checks = ()
-                    elif other._rg:
-                        if input._rg or save == DIVIDES:
-                            node._saved = (x, y)
-                            if attach_hook[0] is None and input._rg and \
-                                    input._base is None and other._base is None:
-                                node._vars = _INPUTS_0_1
-                            else:
-                                node._vars = (
-                                    0 if attach_hook[0] is None and input._rg and
-                                    input._base is None else input,
-                                    1 if attach_hook[0] is None and other._base is None
-                                    else other)
-                            # saved_counter, inlined for both operands.
-                            vi = input._vc
-                            if vi is ZERO_VC:
-                                vi = input._vc = bytearray(8)
-                                si = ZERO_VC
-                            else:
-                                si = ZERO_VC if vi == ZERO_VC else bytes(vi)
-                            vo = other._vc
-                            if vo is ZERO_VC:
-                                vo = other._vc = bytearray(8)
-                                so = ZERO_VC
-                            else:
-                                so = ZERO_VC if vo == ZERO_VC else bytes(vo)
-                            node._checks = (vi, si, vo, so)
-                        else:
-                            node._saved = (x, None)
-                            node._vars = (input, None)
-                            node._checks = saved_counter(input)
-                    else:
-                        node._saved = (None, y)
-                        node._vars = (None, other)
-                        node._checks = saved_counter(other)
-                    node._ctx = ()
-                    node._meta = None
-                    node._seq = _next_seq()
-                    out._fn = node
-                    out._rg = True
-                    if attach_hook[0] is not None:
-                        attach_hook[0](node, (out,))
+                    attach_binary(cls, out, input, other, save)
                 return out
     a, b, x, y, dt = operands(input, other)
     out = wrap(fix_dtype(quiet(np_fn, x, y), dt))
@@ -444,25 +354,7 @@ def pow(input: Any, exponent: Any) -> Tensor:
         finally:
             quiet_off(token)
         if input._rg and _mode.enabled:
-            node = _new(PowBackward0)
-            fn = input._fn
-            node._k = 1
-            if fn is not None and input._base is None:
-                node._n0 = fn
-                node._r0 = input._nr
-            else:
-                node._n0, node._r0 = input._edge()
-            node._saved = (x, exponent)
-            node._vars = (0, exponent) if attach_hook[0] is None and input._base is None \
-                else (input, exponent)
-            node._checks = saved_counter(input)
-            node._ctx = ()
-            node._meta = None
-            node._seq = _next_seq()
-            out._fn = node
-            out._rg = True
-            if attach_hook[0] is not None:
-                attach_hook[0](node, (out,))
+            attach_unary(PowBackward0, out, input, 1, (exponent,))
         return out
     a, b, x, y, dt = operands(input, exponent)
     if dt.kind == "b":
