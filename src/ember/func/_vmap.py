@@ -17,8 +17,9 @@ import numpy as np
 
 from .. import _random
 from .._tensor import MetaArray, Size, Tensor, meta_array
+from ..ops._core import POINTWISE
 from . import _dispatch
-from ._dispatch import op
+from ._dispatch import _public_ops, op
 
 _levels = itertools.count(1)
 # Active vmap levels: level -> batch size.
@@ -861,20 +862,13 @@ def _stack_fallback(tensors: list) -> Tensor:
 
 RULES: dict = {}
 
+# Pointwise ops declare so on their rows (`ops._core.declare`); these are the rest: nn
+# functions outside the op families and Tensor operators without an op of their own.
 _POINTWISE = (
-    "add sub subtract rsub mul multiply div divide true_divide neg negative pow exp log sin "
-    "cos tanh sigmoid relu abs absolute sqrt reciprocal clamp clip eq ne lt le gt ge greater "
-    "greater_equal less less_equal not_equal square log1p sign where bitwise_and bitwise_or "
-    "bitwise_xor bitwise_not logical_and logical_or logical_xor logical_not expm1 exp2 log2 "
-    "log10 rsqrt tan asin acos atan arcsin arccos arctan atan2 arctan2 sinh cosh asinh acosh "
-    "atanh arcsinh arccosh arctanh logit erf erfc erfinv sgn floor ceil round trunc fix frac "
-    "clamp_min clamp_max maximum minimum fmax fmin lerp addcmul addcdiv hypot remainder fmod "
-    "floor_divide float_power xlogy nan_to_num isnan isinf isfinite isposinf isneginf isreal "
-    "isclose gelu silu softplus elu leaky_relu hardtanh relu6 mish hardsigmoid hardswish "
-    "selu celu logsigmoid softsign tanhshrink threshold threshold_backward sinc deg2rad rad2deg "
-    "__rtruediv__ __floordiv__ __rfloordiv__ __rpow__ __mod__ __rmod__ __and__ __rand__ __or__ "
-    "__ror__ __xor__ __rxor__ __invert__ lgamma digamma logaddexp logaddexp2"
-).split()
+    "relu6 softsign tanhshrink deg2rad rad2deg __rtruediv__ __floordiv__ __rfloordiv__ "
+    "__rpow__ __mod__ __rmod__ __and__ __rand__ __or__ __ror__ __xor__ __rxor__ __invert__"
+).split() + [name for fn, name in _public_ops()
+             if getattr(fn, "row", {}).get("vmap") == POINTWISE]
 _PASSTHROUGH = (
     "to type_as float double half long int short char byte bool cpu clone contiguous alias "
     "zeros_like ones_like full_like empty_like detach"

@@ -22,10 +22,9 @@ from ..ops._core import (
     needs_grad,
     node_class,
     wrap,
-    wrap_dim,
 )
-from ..ops._math import raw as _raw
 from ..ops.linalg import matmul
+from ..ops.matrix import addmm_checked
 from ..ops.nn_ops import (
     adaptive_avg_pool2d,
     adaptive_max_pool2d,
@@ -67,6 +66,7 @@ from ..ops.nn_ops import (
     softshrink,
     threshold,
 )
+from ..ops.reduction_math import vector_norm
 
 __all__ = [
     "linear", "bilinear", "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d",
@@ -160,43 +160,6 @@ def softmin(input: Tensor, dim: Any = None, _stacklevel: int = 3, dtype: Any = N
 
 # -- linear --------------------------------------------------------------------------------
 
-def _addmm_bias_grad(m: Any, g: Any, mat1: Any, mat2: Any, bshape: tuple) -> Any:
-    if m is _raw and len(bshape) == 1 and g.ndim == 2 and g.shape[1] == bshape[0]:
-        return np.add.reduce(g, 0)
-    return m.sum_to(g, bshape)
-
-
-def _addmm_mat2_grad(m: Any, g: Any, mat1: Any, mat2: Any, bshape: tuple) -> Any:
-    # mat2 is usually weight.t(): computing (g^T mat1)^T gives the weight's gradient in the
-    # weight's own row-major layout, which the optimizer then reads contiguously.
-    if m is _raw and mat2.flags.f_contiguous and not mat2.flags.c_contiguous:
-        return np.matmul(g.T, mat1).T
-    return m.matmul(m.mT(mat1), g)
-
-
-AddmmBackward0 = node_class(
-    "AddmmBackward0",
-    _addmm_bias_grad,
-    lambda m, g, mat1, mat2, bshape: m.matmul(g, m.mT(mat2)),
-    _addmm_mat2_grad,
-)
-
-
-def addmm(bias: Tensor, mat1: Tensor, mat2: Tensor) -> Tensor:
-    """bias + mat1 @ mat2 in one node."""
-    res = np.matmul(mat1._data, mat2._data)
-    b = bias._data
-    if b.dtype == res.dtype and b.shape[-1:] == res.shape[-1:] and b.ndim <= 2 and \
-            b.shape[:-1] in ((), (1,), res.shape[:1]):
-        res += b  # the product is a fresh array: add the bias in place
-        out = wrap(res)
-    else:
-        out = wrap(res + b)
-    if needs_grad(bias, mat1, mat2):
-        attach(AddmmBackward0, out, (bias, mat1, mat2), (mat1, mat2), (b.shape,))
-    return out
-
-
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """Applies a linear transformation to the incoming data: y = x A^T + b."""
     x = check_tensor(input, "input", 0, "linear")._data
@@ -220,13 +183,13 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         bias.detach().expand(_numel(x.shape[:-1]) if x.ndim > 1 else 1, weight._data.shape[0])
     wt = weight.t()
     if bias is not None and _TRANSFORMS[0]:
-        # vmap and forward AD see the public ops only (this module's addmm reads arrays).
+        # vmap and forward AD see the public ops only (addmm_checked reads arrays).
         return matmul(input, wt) + bias
     if bias is not None and x.ndim == 2:
-        return addmm(bias, input, wt)
+        return addmm_checked(bias, input, wt)
     if bias is not None and x.ndim == 3 and x.flags.c_contiguous:
         flat = input.view(-1, x.shape[-1])
-        return addmm(bias, flat, wt).view(x.shape[0], x.shape[1], -1)
+        return addmm_checked(bias, flat, wt).view(x.shape[0], x.shape[1], -1)
     out = matmul(input, wt)
     if bias is not None:
         out = out + bias
@@ -712,48 +675,6 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     out = np.zeros(x.shape + (num_classes,), np.int64)
     np.put_along_axis(out, x[..., None], 1, axis=-1)
     return wrap(out)
-
-
-LinalgVectorNormBackward0 = node_class(
-    "LinalgVectorNormBackward0",
-    lambda m, g, x, result, p, dim, keepdim: _norm_grad(m, g, x, result, p, dim, keepdim))
-
-
-def _norm_grad(m: Any, g: Any, x: Any, result: Any, p: float, dim: tuple, keepdim: bool) -> Any:
-    if not keepdim:
-        g = m.unsqueeze_dims(g, dim, len(x.shape))
-        result = m.unsqueeze_dims(result, dim, len(x.shape))
-    if p == 2:
-        return m.where(result == 0, 0.0, g * x / result)
-    ax = m.abs(x)
-    scale = m.pow(ax, p - 2) * x / m.pow(result, p - 1)
-    return m.where(result == 0, 0.0, g * scale)
-
-
-def vector_norm(input: Tensor, p: float = 2.0, dim: Any = None,
-                keepdim: bool = False) -> Tensor:
-    """The p-norm of input over dim."""
-    x = input._data
-    if x.dtype.kind != "f":
-        raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
-                           f"input. Got {input.dtype._legacy}")
-    dims = tuple(range(x.ndim)) if dim is None else \
-        tuple(wrap_dim(d, x.ndim) for d in (dim if isinstance(dim, (list, tuple)) else (dim,)))
-    a = np.abs(x)
-    with np.errstate(all="ignore"):
-        if p == 2:
-            r = np.sqrt(np.sum(a * a, axis=dims, keepdims=keepdim))
-        elif p == 1:
-            r = np.sum(a, axis=dims, keepdims=keepdim)
-        elif p == math.inf:
-            r = np.max(a, axis=dims, keepdims=keepdim)
-        else:
-            r = np.sum(a ** x.dtype.type(p), axis=dims, keepdims=keepdim) ** \
-                x.dtype.type(1 / p)
-    out = wrap(np.asarray(r, x.dtype))
-    if needs_grad(input):
-        attach(LinalgVectorNormBackward0, out, (input,), (input, out, p, dims, keepdim))
-    return out
 
 
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,

@@ -20,11 +20,17 @@ ndarray = np.ndarray
 NO_EDGE = (None, 0)
 
 
-def node_class(name: str, *formulas: Callable, n_outputs: int = 1) -> type:
+def node_class(name: str, *formulas: Callable, n_outputs: int = 1,
+               raw: tuple | None = None) -> type:
     """A node class named as torch names it, with one backward formula per input:
-    f(m, grad, *saved, *ctx) -> that input's gradient."""
-    return type(name, (Node,), {"__slots__": (), "formulas": formulas, "n_outputs": n_outputs,
-                                "apply": specialised_apply(formulas),
+    f(m, grad, *saved, *ctx) -> that input's gradient. `raw` overrides formulas for plain
+    backward (per input: a formula that only ever gets arrays, a NumPy shortcut, or None to
+    keep the formula), where a rule computes its arrays otherwise than its graph."""
+    raw_formulas = formulas if raw is None else tuple(
+        f if r is None else r for f, r in zip(formulas, raw, strict=True))
+    return type(name, (Node,), {"__slots__": (), "formulas": formulas,
+                                "raw_formulas": raw_formulas, "n_outputs": n_outputs,
+                                "apply": specialised_apply(formulas, raw_formulas),
                                 "__module__": "ember.autograd.graph"})
 
 
@@ -249,6 +255,84 @@ def attach_outputs(cls: type, outs: tuple, inputs: tuple, saved: tuple = (), ctx
     if attach_hook[0] is not None:
         attach_hook[0](node, outs)
     return outs
+
+
+# The vmap trait of an op that computes element by element: batching pads the operands to
+# one rank and runs the op once.
+POINTWISE = "pointwise"
+
+
+def declare(*, jvp: Callable | None = None, vmap: str | None = None) -> Callable:
+    """Declares, on the row of the op it decorates, its forward-mode rule `jvp`,
+    f(m, args, kwargs, tangents, out) -> the output's tangent (None without one), written
+    with the ops of the namespace `m` that forward AD hands it; and its vmap trait (such as
+    POINTWISE). forward_ad and vmap read both from the op."""
+
+    def mark(fn: Callable) -> Callable:
+        fn.row = {**getattr(fn, "row", {}), "jvp": jvp, "vmap": vmap}
+        return fn
+
+    return mark
+
+
+def _unary_jvp(f: Callable) -> Callable:
+    # A unary row's forward rule f(m, t, x, y) (tangent, input, output) in declare's form.
+    def rule(m: Any, args: tuple, kwargs: dict, tangents: list, out: Any) -> Any:
+        t = tangents[0]
+        return None if t is None else f(m, t, args[0], out)
+
+    return rule
+
+
+_SAVES = {"": 0, "input": 1, "result": 2}
+
+
+def unary_op(cls: type, forward: Callable, *, name: str, saves: str = "input",
+             floating: bool = True, kinds: str = "biuf", kernel: str | None = None,
+             n_ctx: int = 0, jvp: Callable | None = None, doc: str = "") -> Callable:
+    """A unary op from its row: the node class `cls` and the NumPy `forward(x, *ctx)`, which
+    computes in x's dtype. Options: what the node saves ('input', 'result' or ''; the
+    constants `ctx` of a call are kept too); `floating`, that integer and bool inputs compute
+    in the default float dtype; `kinds`, the dtype kinds torch's kernel takes (others get its
+    NotImplementedError, naming `kernel`, by default name_cpu); `n_ctx`, the number of
+    constants the op takes after the input, which its forward and formula take too; `jvp`,
+    its forward-mode rule f(m, tangent, input, output) (see `declare`). Its vmap trait is
+    POINTWISE."""
+    save = _SAVES[saves]
+    any_kind = kinds == "biuf"
+    kernel = kernel or f"{name}_cpu"
+    make = Tensor._make
+
+    def op(input: Tensor, *ctx: Any, out: Any = None) -> Tensor:
+        if type(input) is not Tensor:
+            check_tensor(input, "input", 0, name)
+        if ctx and len(ctx) != n_ctx:
+            raise TypeError(f"{name}() takes {n_ctx + 1} positional argument"
+                            f"{'s' if n_ctx else ''} but {len(ctx) + 1} were given")
+        x = input._data
+        if not any_kind and x.dtype.kind not in kinds:
+            raise not_implemented(kernel, input.dtype)
+        if floating and x.dtype.kind != "f":
+            x = x.astype(default_float(x.dtype))
+        token = quiet_on()
+        try:
+            r = forward(x, *ctx)
+        finally:
+            quiet_off(token)
+        # NumPy 1.x computes some 0-dim float32 results in float64.
+        r = make(r if type(r) is ndarray and r.dtype is x.dtype else fix_dtype(r, x.dtype))
+        if input._rg and _mode.enabled:
+            if ctx:
+                attach(cls, r, (input,), (input,) if save == 1 else (r,) if save else (), ctx)
+            else:
+                attach_unary(cls, r, input, save)
+        return r
+
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = doc
+    op.options = {"forward": forward, "name": name, "floating": floating, "kinds": kinds,
+                  "kernel": kernel, "n_ctx": n_ctx, "doc": doc}
+    return declare(jvp=None if jvp is None else _unary_jvp(jvp), vmap=POINTWISE)(op)
 
 
 def first_on_ties(np_fn: Callable) -> Callable:

@@ -21,18 +21,23 @@ from .._version import bump_version
 from ..autograd.grad_mode import state as _mode
 from . import _math, _sleef, pointwise
 from ._core import (
+    POINTWISE,
     attach,
     broadcast_shape,
     check_new_shape,
+    check_tensor,
+    declare,
     first_on_ties,
     needs_grad,
     node_class,
     not_implemented,
     quiet,
     shape_str,
+    unary_op,
     wrap,
     wrap_dim,
 )
+from .inplace import apply_in_place, unary_in_place
 
 __all__ = ["softmax", "log_softmax"]
 
@@ -609,11 +614,16 @@ def _block_indices(arg: np.ndarray, k: tuple, w: int, oh: int, ow: int) -> np.nd
 def _max_pool_blocks_grad(m: Any, g: Any, x: Any, arg: np.ndarray, xs: tuple,
                           k: tuple) -> Any:
     oh, ow = arg.shape[-2:]
-    if m is not _raw:
-        n = _numel(xs[:-2])
-        idx = _block_indices(arg, k, xs[-1], oh, ow).reshape(n, oh * ow)
-        return m.tie(m.reshape(m.scatter_rows(m.reshape(g, (n, oh * ow)), idx,
-                                              xs[-1] * xs[-2]), xs), x)
+    n = _numel(xs[:-2])
+    idx = _block_indices(arg, k, xs[-1], oh, ow).reshape(n, oh * ow)
+    return m.tie(m.reshape(m.scatter_rows(m.reshape(g, (n, oh * ow)), idx,
+                                          xs[-1] * xs[-2]), xs), x)
+
+
+def _max_pool_blocks_grad_np(m: Any, g: np.ndarray, x: np.ndarray, arg: np.ndarray, xs: tuple,
+                             k: tuple) -> np.ndarray:
+    # On arrays: one masked copy per window offset instead of a scatter.
+    oh, ow = arg.shape[-2:]
     g = g.reshape(arg.shape)
     it = _math._INT_OF.get(g.dtype.itemsize)
     gx = np.zeros(arg.shape[:2] + tuple(xs[-2:]), g.dtype)
@@ -627,7 +637,8 @@ def _max_pool_blocks_grad(m: Any, g: Any, x: Any, arg: np.ndarray, xs: tuple,
     return gx.reshape(xs)
 
 
-MaxPoolBlocksBackward = node_class("MaxPool2DWithIndicesBackward0", _max_pool_blocks_grad)
+MaxPoolBlocksBackward = node_class("MaxPool2DWithIndicesBackward0", _max_pool_blocks_grad,
+                                   raw=(_max_pool_blocks_grad_np,))
 
 
 def _padded_cols(x4: np.ndarray, k: tuple, d: tuple, pad4: tuple, s: tuple, fill: Any,
@@ -865,31 +876,30 @@ def _bn_anchor(r: Tensor, g: Tensor, x: Tensor, w: Tensor | None) -> Tensor:
     return out
 
 
+# Under create_graph batch norm's gradients hang on torch's double-backward node; plain
+# backward computes them as layer norm's.
 def _bn_grad_input(m: Any, g: Any, x: Any, w: Any, b: Any, rstd: Any, mean: Any,
                    p: tuple) -> Any:
-    r = _norm_grad_input(m, g, x, w, b, rstd, mean, p)
-    return r if m is _raw else _bn_anchor(r, g, x, w)
+    return _bn_anchor(_norm_grad_input(m, g, x, w, b, rstd, mean, p), g, x, w)
 
 
 def _bn_grad_weight(m: Any, g: Any, x: Any, w: Any, b: Any, rstd: Any, mean: Any,
                     p: tuple) -> Any:
-    r = _norm_grad_weight(m, g, x, w, b, rstd, mean, p)
-    return r if m is _raw else _bn_anchor(r, g, x, w)
+    return _bn_anchor(_norm_grad_weight(m, g, x, w, b, rstd, mean, p), g, x, w)
 
 
 def _bn_grad_bias(m: Any, g: Any, x: Any, w: Any, b: Any, rstd: Any, mean: Any,
                   p: tuple) -> Any:
     r = _norm_grad_bias(m, g, x, w, b, rstd, mean, p)
-    if m is _raw:
-        return r
     # Without a weight torch's double backward drops the bias gradient's term.
     return _bn_anchor(r.detach() if w is None else r, g, x, w)
 
 
+_NORM_FORMULAS = (_norm_grad_input, _norm_grad_weight, _norm_grad_bias)
 NativeBatchNormBackward0 = node_class(
-    "NativeBatchNormBackward0", _bn_grad_input, _bn_grad_weight, _bn_grad_bias)
-NativeLayerNormBackward0 = node_class(
-    "NativeLayerNormBackward0", _norm_grad_input, _norm_grad_weight, _norm_grad_bias)
+    "NativeBatchNormBackward0", _bn_grad_input, _bn_grad_weight, _bn_grad_bias,
+    raw=_NORM_FORMULAS)
+NativeLayerNormBackward0 = node_class("NativeLayerNormBackward0", *_NORM_FORMULAS)
 
 
 def _normalize(input: Tensor, weight: Any, bias: Any, axes: tuple, wshape: tuple,
@@ -1169,18 +1179,6 @@ def _row_norm(row: np.ndarray, p: float) -> Any:
 
 # -- activations -------------------------------------------------------------------------------
 
-def _unary_node(name: str, fwd: Any, formula: Any, input: Tensor, *ctx: Any,
-                save_out: bool = False, kinds: str = "f") -> Tensor:
-    x = input._data
-    if x.dtype.kind not in kinds:
-        raise not_implemented(name, input.dtype)
-    with np.errstate(all="ignore"):
-        out = wrap(np.asarray(fwd(x, *ctx), dtype=x.dtype))
-    if needs_grad(input):
-        attach(formula, out, (input,), ((out,) if save_out else (input,)), ctx)
-    return out
-
-
 def _erf(x: np.ndarray) -> np.ndarray:
     try:
         from ._special import erf64
@@ -1258,13 +1256,16 @@ GeluBackward0 = node_class(
     lambda m, g, x, approx: m.gelu_backward(g, x, approx))
 _raw.gelu_backward = lambda g, x, a: _gelu_grad_np(g, x, a).astype(x.dtype)
 _graph.gelu_backward = gelu_backward
+_gelu = unary_op(GeluBackward0, _gelu_np, name="gelu", kinds="f", kernel="GeluKernelImpl",
+                 n_ctx=1)
 
 
+@declare(vmap=POINTWISE)
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """Applies the Gaussian Error Linear Units function (exact, or its tanh approximation)."""
     if approximate not in ("none", "tanh"):
         raise RuntimeError("approximate argument must be either none or tanh.")
-    return _unary_node("GeluKernelImpl", _gelu_np, GeluBackward0, input, approximate)
+    return _gelu(input, approximate)
 
 
 SiluBackward0 = node_class(
@@ -1272,11 +1273,12 @@ SiluBackward0 = node_class(
     lambda m, g, x: g * (m.sigmoid(x) * (1 + x * (1 - m.sigmoid(x)))))
 
 
+@declare(vmap=POINTWISE)
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """Applies the Sigmoid Linear Unit (SiLU) function, x * sigmoid(x), element-wise."""
     if inplace:
-        return _copy_in_place(silu, input)
-    return _unary_node("silu", _silu_np, SiluBackward0, input)
+        return apply_in_place(silu, input)
+    return _silu(input)
 
 
 def _silu_np(x: np.ndarray) -> np.ndarray:
@@ -1290,6 +1292,9 @@ def _silu_np(x: np.ndarray) -> np.ndarray:
         return _sleef.split_by_vector(x, lambda v: v / (one + _sleef.exp(-v)),
                                       lambda v: v / (one + np.exp(-v)))
     return x / (one + np.exp(-x))
+
+
+_silu = unary_op(SiluBackward0, _silu_np, name="silu", kinds="f", kernel="silu")
 
 
 def _softplus_log1p_exp(bx: np.ndarray) -> np.ndarray:
@@ -1316,11 +1321,12 @@ def _m_softplus(m: Any, x: Any, beta: float, threshold: float) -> Any:
 MishBackward0 = node_class("MishBackward0", _mish_grad)
 
 
+@declare(vmap=POINTWISE)
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """Applies the Mish function, x * tanh(softplus(x)), element-wise."""
     if inplace:
-        return _copy_in_place(mish, input)
-    return _unary_node("mish", _mish_np, MishBackward0, input)
+        return apply_in_place(mish, input)
+    return _mish(input)
 
 
 def _mish_np(x: np.ndarray) -> np.ndarray:
@@ -1331,6 +1337,9 @@ def _mish_np(x: np.ndarray) -> np.ndarray:
         return (flat * np.tanh(np.log1p(np.exp(flat)))).reshape(x.shape)
     xf = flat.astype(np.float32, copy=False)
     return (xf * _math.tanh(_sleef.log1pf(_sleef.expf(xf)))).astype(x.dtype).reshape(x.shape)
+
+
+_mish = unary_op(MishBackward0, _mish_np, name="mish", kinds="f", kernel="mish")
 
 
 def _softplus_grad_np(g: np.ndarray, x: np.ndarray, beta: float, threshold: float
@@ -1374,13 +1383,20 @@ SoftplusBackward0 = node_class(
     lambda m, g, x, beta, threshold: m.softplus_backward(g, x, beta, threshold))
 
 
+def _softplus_np(x: np.ndarray, beta: float, threshold: float) -> np.ndarray:
+    t = x.dtype.type
+    bx = x * t(beta)
+    return np.where(bx > t(threshold), x, _softplus_log1p_exp(bx) / t(beta))
+
+
+_softplus = unary_op(SoftplusBackward0, _softplus_np, name="softplus", kinds="f",
+                     kernel="softplus", n_ctx=2)
+
+
+@declare(vmap=POINTWISE)
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """Applies log(1 + exp(beta * x)) / beta element-wise, linear above threshold."""
-    def fwd(x: np.ndarray, beta: float, threshold: float) -> np.ndarray:
-        t = x.dtype.type
-        bx = x * t(beta)
-        return np.where(bx > t(threshold), x, _softplus_log1p_exp(bx) / t(beta))
-    return _unary_node("softplus", fwd, SoftplusBackward0, input, beta, threshold)
+    return _softplus(input, beta, threshold)
 
 
 EluBackward0 = node_class(
@@ -1411,22 +1427,14 @@ def _elu(x: np.ndarray, alpha: float, scale: float, input_scale: float) -> np.nd
                     np.expm1(_min_first(x, t(0)) * t(input_scale)) * t(alpha * scale))
 
 
+_elu_op = unary_op(EluBackward0, _elu, name="elu", kinds="f", kernel="elu", n_ctx=3)
+_elu_op_ = unary_in_place(_elu_op, EluBackward1)
+
+
+@declare(vmap=POINTWISE)
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """Applies the Exponential Linear Unit function element-wise."""
-    if inplace:
-        return _unary_in_place("elu", _elu, EluBackward1, input, alpha, 1.0, 1.0)
-    return _unary_node("elu", _elu, EluBackward0, input, alpha, 1.0, 1.0)
-
-
-def _unary_in_place(name: str, fwd: Any, formula: Any, input: Tensor, *ctx: Any,
-                    kinds: str = "f") -> Tensor:
-    """The in-place form of an activation: input takes the result and the history of a node
-    that saves the result."""
-    from .inplace import check_inplace, write_result
-
-    check_inplace(input)
-    return write_result(input, _unary_node(name, fwd, formula, input, *ctx, save_out=True,
-                                           kinds=kinds))
+    return (_elu_op_ if inplace else _elu_op)(input, alpha, 1.0, 1.0)
 
 
 LeakyReluBackward0 = node_class(
@@ -1452,12 +1460,15 @@ def _leaky_relu(x: np.ndarray, slope: float) -> np.ndarray:
     return np.where(x > 0, x, x * x.dtype.type(slope))
 
 
+_leaky_relu_op = unary_op(LeakyReluBackward0, _leaky_relu, name="leaky_relu", kinds="f",
+                          kernel="leaky_relu", n_ctx=1)
+_leaky_relu_op_ = unary_in_place(_leaky_relu_op, LeakyReluBackward1)
+
+
+@declare(vmap=POINTWISE)
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """Applies max(0, x) + negative_slope * min(0, x) element-wise."""
-    if inplace:
-        return _unary_in_place("leaky_relu", _leaky_relu, LeakyReluBackward1, input,
-                               negative_slope)
-    return _unary_node("leaky_relu", _leaky_relu, LeakyReluBackward0, input, negative_slope)
+    return (_leaky_relu_op_ if inplace else _leaky_relu_op)(input, negative_slope)
 
 
 HardtanhBackward0 = node_class(
@@ -1465,12 +1476,13 @@ HardtanhBackward0 = node_class(
     lambda m, g, x, lo, hi: m.tie(m.where((x <= lo) | (x >= hi), 0.0, g), x))
 
 
+@declare(vmap=POINTWISE)
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
              inplace: bool = False) -> Tensor:
     """Applies the HardTanh function element-wise: x clamped to [min_val, max_val]."""
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
-    kind = input._data.dtype.kind
+    kind = check_tensor(input, fn="hardtanh")._data.dtype.kind
     if kind == "b":
         raise RuntimeError("Bool inputs not supported for hardtanh")
     if kind == "u" and (min_val < 0 or max_val < 0):
@@ -1478,12 +1490,16 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
     # Integer tensors are clamped too (they cannot require grad). In place the node saves
     # the result, whose clamped entries sit on the bounds: the same formula gives the same
     # gradient (and torch keeps the name).
-    return (_unary_in_place if inplace else _unary_node)(
-        "hardtanh", _hardtanh, HardtanhBackward0, input, min_val, max_val, kinds="fiu")
+    return (_hardtanh_op_ if inplace else _hardtanh_op)(input, min_val, max_val)
 
 
 def _hardtanh(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
     return np.clip(x, x.dtype.type(lo), x.dtype.type(hi))
+
+
+_hardtanh_op = unary_op(HardtanhBackward0, _hardtanh, name="hardtanh", floating=False,
+                        kinds="fiu", kernel="hardtanh", n_ctx=2)
+_hardtanh_op_ = unary_in_place(_hardtanh_op, HardtanhBackward0)
 
 
 def _log_sigmoid_buffer(x: np.ndarray) -> np.ndarray:
@@ -1535,34 +1551,35 @@ LogSigmoidBackward0 = node_class(
     "LogSigmoidBackward0", lambda m, g, x: m.log_sigmoid_backward(g, x))
 
 
+_logsigmoid = unary_op(LogSigmoidBackward0, _log_sigmoid_np, name="log_sigmoid", kinds="f",
+                       kernel="log_sigmoid")
+
+
+@declare(vmap=POINTWISE)
 def logsigmoid(input: Tensor) -> Tensor:
     """Applies log(1 / (1 + exp(-x))) element-wise, computed stably."""
-    return _unary_node("log_sigmoid", _log_sigmoid_np, LogSigmoidBackward0, input)
+    return _logsigmoid(input)
 
 
-def _copy_in_place(fn: Any, input: Tensor, *args: Any) -> Tensor:
-    """The in-place form of an activation whose node saves its input (torch keeps the
-    out-of-place node, fed a copy of the input taken before the write)."""
-    from .inplace import check_inplace, write_result
-
-    check_inplace(input)
-    if needs_grad(input):
-        before = Tensor._make(input._data.copy())
-        before._fn, before._nr, before._rg = input._fn, input._nr, input._rg
-        return write_result(input, fn(before, *args))
-    return write_result(input, fn(input, *args))
+# Formulas take log-sigmoid as its own node, so that its derivative is sigmoid(-x) at 0 too
+# (min and abs have none there).
+_raw.log_sigmoid = _log_sigmoid_np
+_graph.log_sigmoid = logsigmoid
 
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
 
+_selu_op = unary_op(EluBackward0, _elu, name="selu", kinds="f", kernel="elu", n_ctx=3)
+_selu_op_ = unary_in_place(_selu_op, EluBackward1)
+
+
+@declare(vmap=POINTWISE)
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
     """Applies scale * (max(0, x) + min(0, alpha * (exp(x) - 1))) element-wise, with
     torch's fixed alpha and scale."""
-    if inplace:
-        return _unary_in_place("elu", _elu, EluBackward1, input, _SELU_ALPHA, _SELU_SCALE, 1.0)
-    return _unary_node("elu", _elu, EluBackward0, input, _SELU_ALPHA, _SELU_SCALE, 1.0)
+    return (_selu_op_ if inplace else _selu_op)(input, _SELU_ALPHA, _SELU_SCALE, 1.0)
 
 
 CeluBackward0 = node_class("CeluBackward0", *EluBackward0.formulas)
@@ -1573,13 +1590,16 @@ def _celu(x: np.ndarray, alpha: float, scale: float, grad_input_scale: float) ->
     return _elu(x, alpha, scale, 1.0 / alpha)
 
 
+_celu_op = unary_op(CeluBackward0, _celu, name="celu", kinds="f", kernel="elu", n_ctx=3)
+_celu_op_ = unary_in_place(_celu_op, CeluBackward1)
+
+
+@declare(vmap=POINTWISE)
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """Applies max(0, x) + min(0, alpha * (exp(x / alpha) - 1)) element-wise."""
     # torch's backward takes 1 / alpha with alpha rounded to float32 first.
-    ctx = (alpha, 1.0, 1.0 / float(np.float32(alpha)))
-    if inplace:
-        return _unary_in_place("elu", _celu, CeluBackward1, input, *ctx)
-    return _unary_node("elu", _celu, CeluBackward0, input, *ctx)
+    return (_celu_op_ if inplace else _celu_op)(input, alpha, 1.0,
+                                                1.0 / float(np.float32(alpha)))
 
 
 ThresholdBackward0 = node_class(
@@ -1593,16 +1613,20 @@ def _threshold(x: np.ndarray, threshold: float, value: float) -> np.ndarray:
     return np.where(x > t(threshold), x, t(value))
 
 
+_threshold_op = unary_op(ThresholdBackward0, _threshold, name="threshold", floating=False,
+                         kinds="fiu", kernel="threshold_cpu", n_ctx=2)
+_threshold_copy_op = unary_op(ThresholdBackward1, _threshold, name="threshold", floating=False,
+                              kinds="fiu", kernel="threshold_cpu", n_ctx=2)
+
+
+@declare(vmap=POINTWISE)
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
     """Thresholds each element: x where x > threshold, else value."""
     if inplace:
         # The replaced entries get no gradient even where value > threshold: the node tests
         # the input, taken before the write.
-        return _copy_in_place(lambda t, th, v: _unary_node(
-            "threshold_cpu", _threshold, ThresholdBackward1, t, th, v, kinds="fiu"), input,
-            threshold, value)
-    return _unary_node("threshold_cpu", _threshold, ThresholdBackward0, input, threshold, value,
-                       kinds="fiu")
+        return apply_in_place(_threshold_copy_op, input, threshold, value)
+    return _threshold_op(input, threshold, value)
 
 
 def _first_order(op: str, raw: Any) -> Any:
@@ -1640,11 +1664,16 @@ def _hardsigmoid(x: np.ndarray) -> np.ndarray:
     return np.minimum(np.maximum(x + t(3), t(0)), t(6)) / t(6)
 
 
+_hardsigmoid_op = unary_op(HardsigmoidBackward0, _hardsigmoid, name="hardsigmoid", kinds="f",
+                           kernel="hardsigmoid")
+
+
+@declare(vmap=POINTWISE)
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     """Applies relu6(x + 3) / 6 element-wise."""
     if inplace:
-        return _copy_in_place(hardsigmoid, input)
-    return _unary_node("hardsigmoid", _hardsigmoid, HardsigmoidBackward0, input)
+        return apply_in_place(hardsigmoid, input)
+    return _hardsigmoid_op(input)
 
 
 HardswishBackward0 = node_class(
@@ -1658,11 +1687,16 @@ def _hardswish(x: np.ndarray) -> np.ndarray:
     return x * np.minimum(np.maximum(x + t(3), t(0)), t(6)) / t(6)
 
 
+_hardswish_op = unary_op(HardswishBackward0, _hardswish, name="hardswish", kinds="f",
+                         kernel="hardswish")
+
+
+@declare(vmap=POINTWISE)
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     """Applies x * relu6(x + 3) / 6 element-wise."""
     if inplace:
-        return _copy_in_place(hardswish, input)
-    return _unary_node("hardswish", _hardswish, HardswishBackward0, input)
+        return apply_in_place(hardswish, input)
+    return _hardswish_op(input)
 
 
 def _outside(m: Any, g: Any, x: Any, lambd: float) -> Any:
@@ -1674,26 +1708,35 @@ HardshrinkBackward0 = node_class("HardshrinkBackward0", _outside)
 SoftshrinkBackward0 = node_class("SoftshrinkBackward0", _outside)
 
 
+def _hardshrink(x: np.ndarray, lambd: float) -> np.ndarray:
+    t = x.dtype.type
+    return np.where((x >= t(-lambd)) & (x <= t(lambd)), t(0), x)
+
+
+def _softshrink(x: np.ndarray, lambd: float) -> np.ndarray:
+    t = x.dtype.type
+    return np.where(x > t(lambd), x - t(lambd), np.where(x < t(-lambd), x + t(lambd), x * t(0)))
+
+
+_hardshrink_op = unary_op(HardshrinkBackward0, _hardshrink, name="hardshrink", kinds="f",
+                          kernel="hardshrink", n_ctx=1)
+_softshrink_op = unary_op(SoftshrinkBackward0, _softshrink, name="softshrink", kinds="f",
+                          kernel="softshrink", n_ctx=1)
+
+
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """Applies x where |x| > lambd, else 0, element-wise."""
-    def fwd(x: np.ndarray, lambd: float) -> np.ndarray:
-        t = x.dtype.type
-        return np.where((x >= t(-lambd)) & (x <= t(lambd)), t(0), x)
-    return _unary_node("hardshrink", fwd, HardshrinkBackward0, input, lambd)
+    return _hardshrink_op(input, lambd)
 
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """Applies x - lambd where x > lambd, x + lambd where x < -lambd, else 0."""
-    top = float(np.finfo(input._data.dtype).max) if input._data.dtype.kind == "f" else 0.0
+    dt = check_tensor(input, fn="softshrink")._data.dtype
+    top = float(np.finfo(dt).max) if dt.kind == "f" else 0.0
     if not 0 <= lambd <= top:
         raise RuntimeError(f"lambda must be in range [0, {top:g}] for input dtype "
                            f"{input.dtype._legacy}, but found {lambd:g}")
-
-    def fwd(x: np.ndarray, lambd: float) -> np.ndarray:
-        t = x.dtype.type
-        return np.where(x > t(lambd), x - t(lambd),
-                        np.where(x < t(-lambd), x + t(lambd), x * t(0)))
-    return _unary_node("softshrink", fwd, SoftshrinkBackward0, input, lambd)
+    return _softshrink_op(input, lambd)
 
 
 def _glu_grad(m: Any, g: Any, x: Any, dim: int) -> Any:
@@ -2274,20 +2317,25 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
 def _nll_grad(m: Any, g: Any, x: Any, idx: np.ndarray, coef: np.ndarray, c: int, red: int,
               rows_shape: tuple, perm: Any) -> Any:
     # coef is -weight[target] (0 where ignored), divided by the total weight for 'mean'.
-    if m is _raw and perm is None:
-        # One picked entry per row: write it in place of a scatter-add.
-        vals = (g.reshape(-1, 1) if red == 0 else g.reshape(1, 1)) * coef
-        gx = np.zeros((idx.shape[0], c), vals.dtype)
-        gx[np.arange(idx.shape[0]), idx[:, 0]] = vals[:, 0]
-        return gx.reshape(rows_shape)
     gr = m.reshape(g, (-1, 1)) * m.const(coef) if red == 0 else \
         m.expand(m.reshape(g, (1, 1)), coef.shape) * m.const(coef)
     gx = m.reshape(m.scatter_rows(gr, idx, c), rows_shape)
     return m.tie(gx if perm is None else m.permute(gx, perm), x)
 
 
-NllLossBackward0 = node_class("NllLossBackward0", _nll_grad)
-NllLoss2DBackward0 = node_class("NllLoss2DBackward0", _nll_grad)
+def _nll_grad_np(m: Any, g: np.ndarray, x: np.ndarray, idx: np.ndarray, coef: np.ndarray,
+                 c: int, red: int, rows_shape: tuple, perm: Any) -> np.ndarray:
+    if perm is not None:
+        return _nll_grad(m, g, x, idx, coef, c, red, rows_shape, perm)
+    # One picked entry per row: write it in place of a scatter-add.
+    vals = (g.reshape(-1, 1) if red == 0 else g.reshape(1, 1)) * coef
+    gx = np.zeros((idx.shape[0], c), vals.dtype)
+    gx[np.arange(idx.shape[0]), idx[:, 0]] = vals[:, 0]
+    return gx.reshape(rows_shape)
+
+
+NllLossBackward0 = node_class("NllLossBackward0", _nll_grad, raw=(_nll_grad_np,))
+NllLoss2DBackward0 = node_class("NllLoss2DBackward0", _nll_grad, raw=(_nll_grad_np,))
 
 
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
@@ -2384,16 +2432,20 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
 def _nll_rows_grad(m: Any, g: Any, x: Any, rows: np.ndarray, t: np.ndarray,
                    scale: Any) -> Any:
     # d loss / d x[r, t[r]] = scale * g (scale: -1, or -1/N for 'mean'), 0 elsewhere.
-    if m is _raw:
-        gx = np.zeros(x.shape, x.dtype)
-        gx[rows, t] = g * scale
-        return gx
     n, c = x.shape
     gr = m.expand(m.reshape(g, (1, 1)), (n, 1)) * m.const(np.full((n, 1), scale))
     return m.tie(m.scatter_rows(gr, t[:, None], c), x)
 
 
-NllLossRowsBackward = node_class("NllLossBackward0", _nll_rows_grad)
+def _nll_rows_grad_np(m: Any, g: np.ndarray, x: np.ndarray, rows: np.ndarray, t: np.ndarray,
+                      scale: Any) -> np.ndarray:
+    gx = np.zeros(x.shape, x.dtype)
+    gx[rows, t] = g * scale
+    return gx
+
+
+NllLossRowsBackward = node_class("NllLossBackward0", _nll_rows_grad,
+                                 raw=(_nll_rows_grad_np,))
 
 
 def _nll_rows(input: Tensor, x: np.ndarray, t: np.ndarray, c: int, red: int,

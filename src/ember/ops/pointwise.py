@@ -7,6 +7,7 @@ in plain backward and on tensors (recording a graph) under create_graph=True.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Callable
 
 import numpy as np
@@ -20,11 +21,14 @@ from . import _math
 from ._core import (
     DIVIDES,
     MULTIPLIES,
+    POINTWISE,
+    _unary_jvp,
     attach,
     attach_binary,
     attach_unary,
     broadcast_shape,
     check_tensor,
+    declare,
     default_float,
     first_on_ties,
     fix_dtype,
@@ -33,6 +37,7 @@ from ._core import (
     not_implemented,
     operands,
     quiet,
+    unary_op,
     wrap,
 )
 from ._math import scalar_power, zero_where
@@ -72,6 +77,86 @@ def _meta(out: np.ndarray, *inputs: Any) -> Any:
             if t is not None and meta[i] is None:
                 meta[i] = (t._data.shape, t._data.dtype)
     return meta
+
+
+# Forward-mode rules (see `declare`): m is the namespace of ops forward AD hands them.
+
+def _tangent_sum(m: Any, *terms: Any) -> Any:
+    out = None
+    for t in terms:
+        if t is not None:
+            out = t if out is None else m.add(out, t)
+    return out
+
+
+def _add_jvp(sign: float) -> Callable:
+    def rule(m: Any, args: tuple, kwargs: dict, tangents: list, out: Any) -> Any:
+        alpha = kwargs.get("alpha", 1) * sign
+        ta, tb = tangents[0], tangents[1] if len(tangents) > 1 else None
+        tb = None if tb is None else (tb if alpha == 1 else m.mul(tb, alpha))
+        return _tangent_sum(m, ta, tb)
+
+    return rule
+
+
+def _rsub_jvp(m: Any, args: tuple, kwargs: dict, tangents: list, out: Any) -> Any:
+    alpha = kwargs.get("alpha", 1)
+    ta, tb = tangents[0], tangents[1] if len(tangents) > 1 else None
+    return _tangent_sum(m, None if ta is None else m.mul(ta, -alpha), tb)
+
+
+def _mul_jvp(m: Any, args: tuple, kwargs: dict, tangents: list, out: Any) -> Any:
+    a, b = args[0], args[1]
+    ta, tb = tangents[0], tangents[1]
+    return _tangent_sum(m, None if ta is None else m.mul(ta, b),
+                        None if tb is None else m.mul(a, tb))
+
+
+def _div_jvp(m: Any, args: tuple, kwargs: dict, tangents: list, out: Any) -> Any:
+    if kwargs.get("rounding_mode") is not None:
+        return m.zeros_like(out)
+    ta, tb = tangents[0], tangents[1]
+    return m.div(_tangent_sum(m, ta, None if tb is None else m.neg(m.mul(out, tb))), args[1])
+
+
+def _pow_jvp(m: Any, args: tuple, kwargs: dict, tangents: list, out: Any) -> Any:
+    a, b = args[0], args[1]
+    ta, tb = tangents[0], tangents[1]
+    terms = []
+    number = isinstance(b, (int, float))
+    if ta is not None:
+        if number and b == 0:
+            terms.append(m.mul(ta, 0.0))
+        else:
+            terms.append(m.mul(m.mul(ta, b), m.pow(a, b - 1 if number else m.sub(b, 1))))
+    if tb is not None:
+        loga = m.log(a) if not isinstance(a, (int, float)) else math.log(a) if a > 0 \
+            else float("nan")
+        terms.append(m.mul(m.mul(tb, out), loga))
+    return _tangent_sum(m, *terms)
+
+
+def _where_jvp(m: Any, args: tuple, kwargs: dict, tangents: list, out: Any) -> Any:
+    ta, tb = tangents[1], tangents[2]
+    if ta is None and tb is None:
+        return None
+    return m.where(args[0], 0.0 if ta is None else ta, 0.0 if tb is None else tb)
+
+
+def _clamp_jvp(m: Any, args: tuple, kwargs: dict, tangents: list, out: Any) -> Any:
+    x = args[0]
+    lo = args[1] if len(args) > 1 else kwargs.get("min")
+    hi = args[2] if len(args) > 2 else kwargs.get("max")
+    t = tangents[0]
+    if t is None:
+        return None
+    keep = None
+    if lo is not None:
+        keep = m.ge(x, lo)
+    if hi is not None:
+        k2 = m.le(x, hi)
+        keep = k2 if keep is None else m.logical_and(keep, k2)
+    return m.where(keep, t, 0.0)
 
 
 # -- arithmetic --------------------------------------------------------------------------
@@ -181,6 +266,7 @@ def add_scalar(input: Tensor, other: float) -> Tensor:
     return out
 
 
+@declare(jvp=_add_jvp(1), vmap=POINTWISE)
 def add(input: Any, other: Any, *, alpha: Any = 1, out: Any = None) -> Tensor:
     """Adds other, scaled by alpha, to input."""
     if alpha == 1 and not _is_bool(alpha):
@@ -204,6 +290,7 @@ def _check_alpha(alpha: Any, dt: np.dtype) -> None:
         raise RuntimeError("Boolean alpha only supported for Boolean results.")
 
 
+@declare(jvp=_add_jvp(-1), vmap=POINTWISE)
 def sub(input: Any, other: Any, *, alpha: Any = 1, out: Any = None) -> Tensor:
     """Subtracts other, scaled by alpha, from input."""
     t = type(other)
@@ -242,6 +329,7 @@ def _sub_check(input: Any, other: Any) -> None:
                            "`logical_not()` operator instead.")
 
 
+@declare(jvp=_rsub_jvp, vmap=POINTWISE)
 def rsub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
     """other - alpha * input."""
     a, b, x, y, dt = operands(input, other)
@@ -257,6 +345,7 @@ def rsub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
     return r
 
 
+@declare(jvp=_mul_jvp, vmap=POINTWISE)
 def mul(input: Any, other: Any, *, out: Any = None) -> Tensor:
     """Multiplies input by other."""
     return _binary(np.multiply, MulBackward0, input, other, MULTIPLIES)
@@ -265,6 +354,7 @@ def mul(input: Any, other: Any, *, out: Any = None) -> Tensor:
 multiply = mul
 
 
+@declare(jvp=_div_jvp, vmap=POINTWISE)
 def div(input: Any, other: Any, *, rounding_mode: str | None = None, out: Any = None) -> Tensor:
     """Divides each element of input by the corresponding element of other."""
     if rounding_mode is None and type(input) is Tensor and input._data.dtype.kind == "f" and \
@@ -314,6 +404,7 @@ def _div_rounded(a: Any, b: Any, x: Any, y: Any, dt: np.dtype, mode: str) -> Ten
     return out
 
 
+@declare(jvp=_unary_jvp(lambda m, t, x, y: m.neg(t)), vmap=POINTWISE)
 def neg(input: Tensor) -> Tensor:
     """Returns a new tensor with the negative of the elements of input."""
     x = check_tensor(input, fn="neg")._data
@@ -341,6 +432,7 @@ def _int_power(x: Any, y: Any) -> np.ndarray:
     return np.where(neg, at_neg, p)
 
 
+@declare(jvp=_pow_jvp, vmap=POINTWISE)
 def pow(input: Any, exponent: Any) -> Tensor:
     """Takes the power of each element in input with exponent."""
     if type(input) is Tensor and type(exponent) in (int, float) and \
@@ -381,6 +473,7 @@ def pow(input: Any, exponent: Any) -> Tensor:
     return r
 
 
+@declare(jvp=_unary_jvp(lambda m, t, x, y: m.mul(m.mul(t, x), 2)), vmap=POINTWISE)
 def square(input: Tensor) -> Tensor:
     """Returns a new tensor with the square of the elements of input."""
     return pow(input, 2)
@@ -388,62 +481,47 @@ def square(input: Tensor) -> Tensor:
 
 # -- unary functions ---------------------------------------------------------------------
 
-def _unary(name: str, np_fn: Callable, formula: Callable, saves: str, floating: bool,
-           doc: str) -> Callable:
-    """A unary op from its NumPy forward and its derivative, saving its input ('input'),
-    its result ('result') or nothing ('')."""
-    cls = node_class(name, formula)
-    save = {"": 0, "input": 1, "result": 2}[saves]
-
-    fn = name[:-len("Backward0")].lower()
-
-    def op(input: Tensor, *, out: Any = None) -> Tensor:
-        if type(input) is not Tensor:
-            check_tensor(input, "input", 0, fn)
-        x = input._data
-        if floating and x.dtype.kind != "f":
-            x = x.astype(default_float(x.dtype))
-        token = quiet_on()
-        try:
-            r = np_fn(x)
-        finally:
-            quiet_off(token)
-        # NumPy 1.x computes some 0-dim float32 results in float64.
-        r = _make(r if type(r) is ndarray and r.dtype is x.dtype else fix_dtype(r, x.dtype))
-        if input._rg and _mode.enabled:
-            attach_unary(cls, r, input, save)
-        return r
-
-    op.__doc__ = doc
-    return op
-
-
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     one = x.dtype.type(1)
     return one / (one + np.exp(-x))
 
 
-exp = _unary("ExpBackward0", _math.exp, lambda m, g, result: g * result, "result", True,
-             "Returns a new tensor with the exponential of the elements of input.")
-log = _unary("LogBackward0", np.log, lambda m, g, self: g / self, "input", True,
-             "Returns a new tensor with the natural logarithm of the elements of input.")
-sin = _unary("SinBackward0", np.sin, lambda m, g, self: g * m.cos(self), "input", True,
-             "Returns a new tensor with the sine of the elements of input.")
-cos = _unary("CosBackward0", np.cos, lambda m, g, self: g * -m.sin(self), "input", True,
-             "Returns a new tensor with the cosine of the elements of input.")
-tanh = _unary("TanhBackward0", _math.tanh, lambda m, g, result: g * (1 - result * result),
-              "result", True,
-              "Returns a new tensor with the hyperbolic tangent of the elements of input.")
-sigmoid = _unary("SigmoidBackward0", _sigmoid,
-                 lambda m, g, result: g * ((1 - result) * result), "result", True,
-                 "Returns a new tensor with the sigmoid of the elements of input.")
-sqrt = _unary("SqrtBackward0", np.sqrt, lambda m, g, result: g / (2 * result), "result", True,
-              "Returns a new tensor with the square-root of the elements of input.")
-reciprocal = _unary("ReciprocalBackward0", lambda x: 1 / x,
-                    lambda m, g, result: g * -(result * result), "result", True,
-                    "Returns a new tensor with the reciprocal of the elements of input.")
-log1p = _unary("Log1PBackward0", _math.log1p, lambda m, g, self: g / (self + 1), "input", True,
-               "Returns a new tensor with the natural logarithm of (1 + input).")
+# Each row: the node (torch's name, the backward formula), the NumPy forward, the options, the
+# forward-mode rule f(m, tangent, input, result).
+exp = unary_op(node_class("ExpBackward0", lambda m, g, result: g * result), _math.exp,
+               name="exp", saves="result", jvp=lambda m, t, x, y: m.mul(t, y),
+               doc="Returns a new tensor with the exponential of the elements of input.")
+log = unary_op(node_class("LogBackward0", lambda m, g, self: g / self), np.log, name="log",
+               jvp=lambda m, t, x, y: m.div(t, x),
+               doc="Returns a new tensor with the natural logarithm of the elements of input.")
+sin = unary_op(node_class("SinBackward0", lambda m, g, self: g * m.cos(self)), np.sin,
+               name="sin", jvp=lambda m, t, x, y: m.mul(t, m.cos(x)),
+               doc="Returns a new tensor with the sine of the elements of input.")
+cos = unary_op(node_class("CosBackward0", lambda m, g, self: g * -m.sin(self)), np.cos,
+               name="cos", jvp=lambda m, t, x, y: m.neg(m.mul(t, m.sin(x))),
+               doc="Returns a new tensor with the cosine of the elements of input.")
+tanh = unary_op(
+    node_class("TanhBackward0", lambda m, g, result: g * (1 - result * result)), _math.tanh,
+    name="tanh", saves="result", jvp=lambda m, t, x, y: m.mul(t, m.rsub(m.mul(y, y), 1)),
+    doc="Returns a new tensor with the hyperbolic tangent of the elements of input.")
+sigmoid = unary_op(
+    node_class("SigmoidBackward0", lambda m, g, result: g * ((1 - result) * result)),
+    _sigmoid, name="sigmoid", saves="result",
+    jvp=lambda m, t, x, y: m.mul(m.mul(t, y), m.rsub(y, 1)),
+    doc="Returns a new tensor with the sigmoid of the elements of input.")
+sqrt = unary_op(node_class("SqrtBackward0", lambda m, g, result: g / (2 * result)), np.sqrt,
+                name="sqrt", saves="result", jvp=lambda m, t, x, y: m.div(t, m.mul(y, 2)),
+                doc="Returns a new tensor with the square-root of the elements of input.")
+reciprocal = unary_op(
+    node_class("ReciprocalBackward0", lambda m, g, result: g * -(result * result)),
+    lambda x: 1 / x, name="reciprocal", saves="result",
+    jvp=lambda m, t, x, y: m.neg(m.mul(m.mul(t, y), y)),
+    doc="Returns a new tensor with the reciprocal of the elements of input.")
+log1p = unary_op(node_class("Log1PBackward0", lambda m, g, self: g / (self + 1)), _math.log1p,
+                 name="log1p", jvp=lambda m, t, x, y: m.div(t, m.add(x, 1)),
+                 doc="Returns a new tensor with the natural logarithm of (1 + input).")
+
+
 def _sign(x: np.ndarray) -> np.ndarray:
     if x.dtype.kind == "f":
         # torch's sign is (0 < x) - (x < 0): 0 for NaN, +0 for -0.
@@ -466,13 +544,18 @@ def _relu(x: np.ndarray) -> np.ndarray:
     return np.maximum(x, x.dtype.type(0))
 
 
-sign = _unary("SignBackward0", _sign, lambda m, g: g * 0, "", False,
-              "Returns a new tensor with the signs of the elements of input.")
-abs = _unary("AbsBackward0", _abs, lambda m, g, self: g * m.sign(self), "input", False,
-             "Computes the absolute value of each element in input.")
+sign = unary_op(node_class("SignBackward0", lambda m, g: g * 0), _sign, name="sign", saves="",
+                floating=False, jvp=lambda m, t, x, y: m.mul(t, 0.0),
+                doc="Returns a new tensor with the signs of the elements of input.")
+abs = unary_op(node_class("AbsBackward0", lambda m, g, self: g * m.sign(self)), _abs,
+               name="abs", floating=False, jvp=lambda m, t, x, y: m.mul(t, m.sign(x)),
+               doc="Computes the absolute value of each element in input.")
 absolute = abs
-relu = _unary("ReluBackward0", _relu, lambda m, g, result: m.threshold_backward(g, result),
-              "result", False, "Applies the rectified linear unit function element-wise.")
+relu = unary_op(
+    node_class("ReluBackward0", lambda m, g, result: m.threshold_backward(g, result)), _relu,
+    name="relu", saves="result", floating=False,
+    jvp=lambda m, t, x, y: m.where(m.gt(y, 0), t, 0.0),
+    doc="Applies the rectified linear unit function element-wise.")
 
 # relu's gradient as an op of its own, so that under create_graph it depends on the saved
 # result (with a zero derivative), as torch's threshold_backward does.
@@ -483,6 +566,7 @@ ThresholdBackwardBackward0 = node_class(
 )
 
 
+@declare(vmap=POINTWISE)
 def threshold_backward(grad_output: Tensor, input: Tensor) -> Tensor:
     """The gradient of relu: grad_output where input > 0, else 0."""
     out = wrap(np.where(input._data <= 0, grad_output._data.dtype.type(0), grad_output._data))
@@ -512,6 +596,7 @@ _max_first = first_on_ties(np.maximum)
 _min_first = first_on_ties(np.minimum)
 
 
+@declare(jvp=_clamp_jvp, vmap=POINTWISE)
 def clamp(input: Tensor, min: Any = None, max: Any = None, *, out: Any = None) -> Tensor:
     """Clamps all elements in input into the range [min, max]."""
     if min is None and max is None:
@@ -590,6 +675,7 @@ def _tensor_other_error(name: str, input: Any, other: Any) -> TypeError:
 def _compare(np_fn: Callable, doc: str) -> Callable:
     name = _COMPARE_NAMES[np_fn]
 
+    @declare(vmap=POINTWISE)
     def op(input: Any, other: Any, *, out: Any = None) -> Tensor:
         if not isinstance(input, Tensor):
             raise _tensor_other_error(name, input, other)
@@ -621,6 +707,7 @@ WhereBackward0 = node_class(
 )
 
 
+@declare(jvp=_where_jvp, vmap=POINTWISE)
 def where(condition: Tensor, input: Any = None, other: Any = None) -> Tensor:
     """Returns a tensor of elements selected from either input or other, depending on
     condition (with the condition alone: nonzero(condition, as_tuple=True))."""
@@ -653,6 +740,7 @@ def _two_numbers(x: Any, y: Any) -> tuple:
 # -- logical and bitwise -------------------------------------------------------------------
 
 def _bitwise(np_fn: Callable, name: str, doc: str) -> Callable:
+    @declare(vmap=POINTWISE)
     def op(input: Any, other: Any, *, out: Any = None) -> Tensor:
         a, b, x, y, dt = operands(input, other)
         if dt.kind == "f":
@@ -694,6 +782,7 @@ bitwise_left_shift = _shift(True, "Computes the left arithmetic shift of input b
 bitwise_right_shift = _shift(False, "Computes the right arithmetic shift of input by other bits.")
 
 
+@declare(vmap=POINTWISE)
 def bitwise_not(input: Tensor, *, out: Any = None) -> Tensor:
     """Computes the bitwise NOT of the given input tensor."""
     x = input._data
@@ -714,6 +803,7 @@ def invert_operator(self: Tensor) -> Tensor:
 def _logical(np_fn: Callable, doc: str) -> Callable:
     name = np_fn.__name__
 
+    @declare(vmap=POINTWISE)
     def op(input: Any, other: Any, *, out: Any = None) -> Tensor:
         check_tensor(input, "input", 0, name)
         check_tensor(other, "other", 1, name)
@@ -731,6 +821,7 @@ logical_or = _logical(np.logical_or, "Computes the element-wise logical OR.")
 logical_xor = _logical(np.logical_xor, "Computes the element-wise logical XOR.")
 
 
+@declare(vmap=POINTWISE)
 def logical_not(input: Tensor, *, out: Any = None) -> Tensor:
     """Computes the element-wise logical NOT of the given input tensor."""
     return wrap(np.logical_not(input._data))
