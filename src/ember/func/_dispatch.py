@@ -107,8 +107,7 @@ def install() -> None:
 
 _GRAPH_HELPERS = ("im2col", "col2im", "gather_rows", "scatter_rows")
 # nn.functional functions with a batching rule of their own, whose fast paths read arrays.
-_NN_FUNCTIONS = {"linear": "_functional", "pad": "_functional",
-                 "binary_cross_entropy_with_logits": "functional"}
+_NN_FUNCTIONS = {"linear": "_functional", "pad": "_functional"}
 
 
 def _wrap_nn_functions() -> None:

@@ -20,11 +20,13 @@ from .._tensor import Tensor
 from .._version import bump_version
 from ..autograd.grad_mode import state as _mode
 from . import _math, _sleef, pointwise
+from ._cascade import cascade_sum
 from ._core import (
     POINTWISE,
     attach,
     broadcast_shape,
     check_new_shape,
+    check_out_shape,
     check_tensor,
     declare,
     first_on_ties,
@@ -1177,6 +1179,174 @@ def _row_norm(row: np.ndarray, p: float) -> Any:
     return np.sum(a ** a.dtype.type(p)) ** a.dtype.type(1.0 / p)
 
 
+# -- padding and interpolation ---------------------------------------------------------------
+
+def _constant_pad_np(x: np.ndarray, pairs: Any, value: Any, copy: bool = True) -> np.ndarray:
+    """x padded by (before, after) amounts per dimension, negative amounts cropping; with
+    copy false a pure crop is a view."""
+    crop = tuple(slice(max(-a, 0), x.shape[i] - max(-b, 0)) for i, (a, b) in enumerate(pairs))
+    xc = x[crop]
+    if not copy and all(a <= 0 and b <= 0 for a, b in pairs):
+        return xc
+    out_shape = tuple(xc.shape[i] + max(a, 0) + max(b, 0) for i, (a, b) in enumerate(pairs))
+    for i, s in enumerate(out_shape):
+        if s < 0:
+            raise RuntimeError(f"The input size {x.shape[i]}, plus negative padding "
+                               f"{pairs[i][0]} and {pairs[i][1]} resulted in a negative output "
+                               f"size, which is invalid. Check dimension {i} of your input.")
+    out = np.full(out_shape, value, dtype=x.dtype)
+    place = tuple(slice(max(a, 0), max(a, 0) + xc.shape[i]) for i, (a, _) in enumerate(pairs))
+    out[place] = xc
+    return out
+
+
+# torch's: the gradient is the padding by the negated amounts (a crop of what was padded,
+# zeros where the input was cropped), itself a constant pad under create_graph.
+ConstantPadNdBackward0 = node_class(
+    "ConstantPadNdBackward0", lambda m, g, pairs: m.constant_pad(g, pairs))
+
+
+def _constant_pad(input: Tensor, pairs: Any, value: float) -> Tensor:
+    res = wrap(_constant_pad_np(input._data, pairs, value))
+    if needs_grad(input):
+        attach(ConstantPadNdBackward0, res, (input,), (), (tuple((-a, -b) for a, b in pairs),))
+    return res
+
+
+_raw.constant_pad = lambda g, pairs: _constant_pad_np(g, pairs, 0, copy=False)
+_graph.constant_pad = lambda g, pairs: _constant_pad(g, pairs, 0.0)
+
+_PAD_NAMES = {"reflect": "ReflectionPad{}DBackward0", "replicate": "ReplicationPad{}DBackward0",
+              "circular": "ReplicationPad{}DBackward0"}
+
+
+def _pad_index(n: int, a: int, b: int, mode: str) -> np.ndarray:
+    j = np.arange(-a, n + b)
+    if mode == "replicate":
+        return np.clip(j, 0, n - 1)
+    if mode == "circular":
+        return j % n
+    period = 2 * (n - 1)
+    j = np.abs(j) % period if period else np.zeros_like(j)
+    return np.where(j >= n, period - j, j)
+
+
+def _index_pad(input: Tensor, pairs: list, mode: str) -> Tensor:
+    x = input._data
+    k = sum(1 for p in pairs if p != (0, 0))
+    dims = [i for i, p in enumerate(pairs) if p != (0, 0)] or [x.ndim - 1]
+    first = dims[0]
+    for d in dims:
+        a, b = pairs[d]
+        if mode == "reflect" and (a >= x.shape[d] or b >= x.shape[d]):
+            raise RuntimeError(
+                f"Argument #4: Padding size should be less than the corresponding input "
+                f"dimension, but got: padding ({a}, {b}) at dimension {d} of input "
+                f"{list(x.shape)}")
+        if mode == "circular" and (a > x.shape[d] or b > x.shape[d]):
+            raise RuntimeError("Padding value causes wrapping around more than once.")
+    inner = x.shape[first:]
+    grids = np.meshgrid(*[_pad_index(x.shape[d], *pairs[d], mode) if d in dims
+                          else np.arange(x.shape[d]) for d in range(first, x.ndim)],
+                        indexing="ij")
+    flat = np.ravel_multi_index(grids, inner).reshape(-1)
+    out_inner = grids[0].shape
+    lead = x.shape[:first]
+    rows = x.reshape(-1, _numel(inner))
+    idx = np.ascontiguousarray(np.broadcast_to(flat, (rows.shape[0], flat.size)))
+    out = wrap(np.ascontiguousarray(rows[:, flat].reshape(lead + out_inner)))
+    if needs_grad(input):
+        cls = _pad_node(mode, max(len(dims), k, 1))
+        attach(cls, out, (input,), (input,), (idx, _numel(inner), x.shape))
+    return out
+
+
+_PAD_NODES: dict = {}
+
+
+def _pad_node(mode: str, nd: int) -> type:
+    name = _PAD_NAMES[mode].format(nd)
+    cls = _PAD_NODES.get(name)
+    if cls is None:
+        cls = _PAD_NODES[name] = node_class(
+            name, lambda m, g, x, idx, n, shape: m.tie(m.reshape(
+                m.scatter_rows(m.reshape(g, (idx.shape[0], -1)), idx, n), shape), x))
+    return cls
+
+
+def _interp_matrix(n_in: int, n_out: int, mode: str, align: bool | None,
+                   scale: float | None, dt: np.dtype) -> np.ndarray:
+    mat = np.zeros((n_out, n_in), dtype=np.float64)
+    rows = np.arange(n_out)
+    if mode == "nearest":
+        sc = (1.0 / scale) if scale else n_in / n_out
+        src = np.minimum(np.floor(rows * np.float32(sc)).astype(np.int64), n_in - 1)
+        mat[rows, src] = 1.0
+        return mat.astype(dt)
+    if align:
+        sc = (n_in - 1) / (n_out - 1) if n_out > 1 else 0.0
+        src = rows * sc
+    else:
+        sc = (1.0 / scale) if scale else n_in / n_out
+        src = np.maximum((rows + 0.5) * sc - 0.5, 0.0)
+    i0 = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
+    i1 = np.minimum(i0 + 1, n_in - 1)
+    lam = src - i0
+    np.add.at(mat, (rows, i0), 1.0 - lam)
+    np.add.at(mat, (rows, i1), lam)
+    return mat.astype(dt)
+
+
+_INTERP_NODES: dict = {}
+
+
+def _interp_node(name: str) -> type:
+    cls = _INTERP_NODES.get(name)
+    if cls is None:
+        cls = _INTERP_NODES[name] = node_class(
+            name, lambda m, g, a, b: m.matmul(m.matmul(m.const(a.T.copy()), g), m.const(b)))
+    return cls
+
+
+def _upsample(input: Tensor, mode: str, out_sz: tuple, align_corners: bool | None,
+              scales: tuple) -> Tensor:
+    """torch's upsample_nearest / upsample_linear1d / upsample_bilinear2d kernels: input
+    (N, C, *spatial) resampled to the spatial size out_sz, as one matrix product per spatial
+    dimension."""
+    x = input._data
+    nsp = x.ndim - 2
+    dt = x.dtype
+    if nsp == 1:
+        a = np.ones((1, 1), dt)
+        b = _interp_matrix(x.shape[2], out_sz[0], mode, align_corners, scales[0], dt)
+    else:
+        a = _interp_matrix(x.shape[2], out_sz[0], mode, align_corners, scales[0], dt)
+        b = _interp_matrix(x.shape[3], out_sz[1], mode, align_corners, scales[1], dt)
+    x4 = x.reshape(x.shape[0], x.shape[1], 1, x.shape[2]) if nsp == 1 else x
+    with np.errstate(all="ignore"):
+        out = (a @ x4 @ b.T).astype(dt)
+    if nsp == 1:
+        out = out.reshape(x.shape[0], x.shape[1], -1)
+    r = wrap(np.ascontiguousarray(out))
+    if needs_grad(input):
+        name = {"nearest": "UpsampleNearest{}DBackward0", "linear": "UpsampleLinear1DBackward0",
+                "bilinear": "UpsampleBilinear2DBackward0"}[mode].format(nsp)
+        if nsp == 1:
+            attach(_interp1d_node(name), r, (input,), (b,))
+        else:
+            attach(_interp_node(name), r, (input,), (a, b))
+    return r
+
+
+def _interp1d_node(name: str) -> type:
+    key = name + "/1d"
+    cls = _INTERP_NODES.get(key)
+    if cls is None:
+        cls = _INTERP_NODES[key] = node_class(
+            name, lambda m, g, b: m.matmul(g, m.const(b)))
+    return cls
+
+
 # -- activations -------------------------------------------------------------------------------
 
 def _erf(x: np.ndarray) -> np.ndarray:
@@ -2312,6 +2482,124 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
         attach(BinaryCrossEntropyBackward0, out, (input, target), (input, target, w),
                (red, x.size))
     return out
+
+
+def _bce_reduce_grad(m: Any, g: Any, grad: Any, weight: Any, reduction: int, n: int) -> Any:
+    g = grad * g
+    if weight is not None:
+        g = g * weight
+    return g / n if reduction == 1 else g
+
+
+def _bce_input_grad(m: Any, g: Any, x: Any, t: Any, w: Any, pw: Any, red: int, n: int) -> Any:
+    s = m.sigmoid(x)
+    if pw is None:
+        d = s - t
+    else:
+        tp = pw * t
+        d = (tp + 1 - t) * s - tp
+    return _bce_reduce_grad(m, g, d, w, red, n)
+
+
+def _bce_target_grad(m: Any, g: Any, x: Any, t: Any, w: Any, pw: Any, red: int, n: int) -> Any:
+    d = -x if pw is None else m.log_sigmoid(-x) - pw * m.log_sigmoid(x)
+    return _bce_reduce_grad(m, g, d, w, red, n)
+
+
+BinaryCrossEntropyWithLogitsBackward0 = node_class(
+    "BinaryCrossEntropyWithLogitsBackward0", _bce_input_grad, _bce_target_grad)
+
+
+def _into(a: np.ndarray, b: Any) -> np.ndarray:
+    # An in-place result keeps the dtype of the tensor written into.
+    return b if b.dtype == a.dtype else b.astype(a.dtype)
+
+
+def _bce_reduce(loss: np.ndarray, red: int) -> np.ndarray:
+    if red == 0:
+        return loss
+    # torch sums in its own order (and half types in float32), then divides for the mean.
+    acc = loss if loss.dtype.itemsize >= 4 else loss.astype(np.float32)
+    total = cascade_sum(acc)
+    if red == 1:
+        with np.errstate(invalid="ignore"):
+            total = total / total.dtype.type(loss.size)
+    return total.astype(loss.dtype, copy=False)
+
+
+def binary_cross_entropy_with_logits(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average: Any = None,
+    reduce: Any = None,
+    reduction: str = "mean",
+    pos_weight: Tensor | None = None,
+) -> Tensor:
+    """Calculate Binary Cross Entropy between target and input logits."""
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce)
+    red = reduction_enum(reduction)
+    if target._data.shape != input._data.shape:
+        raise ValueError(f"Target size ({target.shape}) must be the same as input size "
+                         f"({input.shape})")
+    for name, t in (("weight", weight), ("pos_weight", pos_weight)):
+        if t is not None and needs_grad(t):
+            raise RuntimeError(
+                "the derivative for '" + name + "' is not implemented.")
+    x, t = input._data, target._data
+    if x.dtype.kind != "f":
+        raise NotImplementedError(
+            f'"log_sigmoid_cpu" not implemented for \'{input.dtype._legacy}\'')
+    with np.errstate(over="ignore", invalid="ignore"):
+        # torch's steps and their rounding: log_sigmoid(x) * ((pos_weight - 1) * t + 1),
+        # then ((1 - t) * x - that) * weight, each step rounded to its tensor's dtype.
+        ls = _log_sigmoid_np(x)
+        if pos_weight is not None:
+            pw = pos_weight._data
+            lw = (pw - pw.dtype.type(1)) * t
+            ls = _into(ls, ls * (lw + lw.dtype.type(1)))
+        loss = t.dtype.type(1) - t
+        loss = _into(loss, _into(loss, loss * x) - ls)
+        if weight is not None:
+            loss = _into(loss, loss * weight._data)
+    n = loss.size
+    out = wrap(np.asarray(_bce_reduce(loss, red)))
+    if needs_grad(input, target):
+        w = None if weight is None else weight.detach()
+        pw = None if pos_weight is None else pos_weight.detach()
+        attach(BinaryCrossEntropyWithLogitsBackward0, out, (input, target),
+               (input, target, w, pw), (red, n))
+    return out
+
+
+def soft_margin_loss(input: Tensor, target: Tensor, size_average: Any = None,
+                     reduce: Any = None, reduction: str = "mean") -> Tensor:
+    """log(1 + exp(-target * input)), the two-class logistic loss."""
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce)
+    red = reduction_enum(reduction)
+    # torch computes -input * target in place, in a tensor of the input's shape.
+    check_out_shape(input._data.shape, target._data.shape)
+    x, y = input._data, target._data.astype(input._data.dtype, copy=False)
+    with np.errstate(all="ignore"):
+        loss = np.log1p(np.exp(-y * x))
+    n = loss.size
+    out = wrap(np.asarray(loss.sum() / x.dtype.type(n) if red == 1 else
+                          loss.sum() if red == 2 else loss, x.dtype))
+    if needs_grad(input):
+        attach(SoftMarginLossBackward0, out, (input,), (input,), (y, red, n))
+    return out
+
+
+def _soft_margin_grad(m: Any, g: Any, x: Any, y: Any, red: int, n: int) -> Any:
+    ny = m.const(-y)
+    z = m.exp(ny * x)
+    d = ny * z / (z + 1)
+    return d * g / n if red == 1 else d * g
+
+
+SoftMarginLossBackward0 = node_class("SoftMarginLossBackward0", _soft_margin_grad)
 
 
 def _nll_grad(m: Any, g: Any, x: Any, idx: np.ndarray, coef: np.ndarray, c: int, red: int,

@@ -166,8 +166,6 @@ AddBackward0 = node_class(
     lambda m, g, alpha=1: g,
     lambda m, g, alpha=1: g if alpha == 1 else g * alpha,
 )
-# The same node for a Python-number operand (torch names both AddBackward0).
-AddBackward1 = node_class("AddBackward0", lambda m, g: g, lambda m, g: g)
 # torch's add(Tensor, Scalar), which only its C++ composites (rms_norm) call: one edge.
 AddScalarBackward1 = node_class("AddBackward1", lambda m, g: g)
 SubBackward0 = node_class(
@@ -270,8 +268,7 @@ def add_scalar(input: Tensor, other: float) -> Tensor:
 def add(input: Any, other: Any, *, alpha: Any = 1, out: Any = None) -> Tensor:
     """Adds other, scaled by alpha, to input."""
     if alpha == 1 and not _is_bool(alpha):
-        return _binary(np.add, AddBackward1 if type(other) in (int, float) else AddBackward0,
-                       input, other, False)
+        return _binary(np.add, AddBackward0, input, other, False)
     a, b, x, y, dt = operands(input, other)
     if alpha != 1 or _is_bool(alpha):
         _check_alpha(alpha, dt)
