@@ -501,12 +501,6 @@ def _pool_out(size: int, k: int, s: int, p: int, d: int, ceil: bool) -> int:
     return out
 
 
-MaxPool2DWithIndicesBackward0 = node_class(
-    "MaxPool2DWithIndicesBackward0",
-    lambda m, g, x, idx, xs: m.tie(m.reshape(
-        m.scatter_rows(m.reshape(g, idx.shape), idx, xs[-1] * xs[-2]), xs), x))
-
-
 def max_pool2d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None,
                             padding: Any = 0, dilation: Any = 1,
                             ceil_mode: bool = False, indices: bool = True) -> tuple:
@@ -559,7 +553,7 @@ def max_pool2d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None,
     indices = wrap(idx.reshape(out_shape))
     if needs_grad(input):
         attach(MaxPool2DWithIndicesBackward0, out, (input,),
-               (input, idx.reshape(n * c, oh * ow), x.shape))
+               (input, idx.reshape(n * c, oh * ow), x.shape, None))
     return out, indices
 
 
@@ -600,7 +594,7 @@ def _max_pool_blocks(input: Tensor, x4: np.ndarray, k: tuple, oh: int, ow: int,
     if want_indices:
         idx = wrap(_block_indices(arg, k, x.shape[-1], oh, ow).reshape(shape))
     if needs_grad(input):
-        attach(MaxPoolBlocksBackward, out, (input,), (input, arg, x.shape, k))
+        attach(MaxPool2DWithIndicesBackward0, out, (input,), (input, arg, x.shape, k))
     return out, idx
 
 
@@ -613,18 +607,22 @@ def _block_indices(arg: np.ndarray, k: tuple, w: int, oh: int, ow: int) -> np.nd
     return offset[arg] + base
 
 
-def _max_pool_blocks_grad(m: Any, g: Any, x: Any, arg: np.ndarray, xs: tuple,
-                          k: tuple) -> Any:
-    oh, ow = arg.shape[-2:]
-    n = _numel(xs[:-2])
-    idx = _block_indices(arg, k, xs[-1], oh, ow).reshape(n, oh * ow)
-    return m.tie(m.reshape(m.scatter_rows(m.reshape(g, (n, oh * ow)), idx,
-                                          xs[-1] * xs[-2]), xs), x)
+def _max_pool_grad(m: Any, g: Any, x: Any, idx: np.ndarray, xs: tuple, k: Any) -> Any:
+    # idx: the flat indices of the maxima in their planes, (planes, outputs); or, for
+    # disjoint windows (k given), the maxima's offsets in their windows.
+    if k is not None:
+        oh, ow = idx.shape[-2:]
+        idx = _block_indices(idx, k, xs[-1], oh, ow).reshape(_numel(xs[:-2]), oh * ow)
+    return m.tie(m.reshape(m.scatter_rows(m.reshape(g, idx.shape), idx, xs[-1] * xs[-2]), xs),
+                 x)
 
 
-def _max_pool_blocks_grad_np(m: Any, g: np.ndarray, x: np.ndarray, arg: np.ndarray, xs: tuple,
-                             k: tuple) -> np.ndarray:
-    # On arrays: one masked copy per window offset instead of a scatter.
+def _max_pool_grad_np(m: Any, g: np.ndarray, x: np.ndarray, idx: np.ndarray, xs: tuple,
+                      k: Any) -> np.ndarray:
+    if k is None:
+        return _max_pool_grad(m, g, x, idx, xs, k)
+    # Disjoint windows: one masked copy per window offset instead of a scatter.
+    arg = idx
     oh, ow = arg.shape[-2:]
     g = g.reshape(arg.shape)
     it = _math._INT_OF.get(g.dtype.itemsize)
@@ -639,8 +637,8 @@ def _max_pool_blocks_grad_np(m: Any, g: np.ndarray, x: np.ndarray, arg: np.ndarr
     return gx.reshape(xs)
 
 
-MaxPoolBlocksBackward = node_class("MaxPool2DWithIndicesBackward0", _max_pool_blocks_grad,
-                                   raw=(_max_pool_blocks_grad_np,))
+MaxPool2DWithIndicesBackward0 = node_class("MaxPool2DWithIndicesBackward0", _max_pool_grad,
+                                           raw=(_max_pool_grad_np,))
 
 
 def _padded_cols(x4: np.ndarray, k: tuple, d: tuple, pad4: tuple, s: tuple, fill: Any,
@@ -2717,25 +2715,6 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
     return out
 
 
-def _nll_rows_grad(m: Any, g: Any, x: Any, rows: np.ndarray, t: np.ndarray,
-                   scale: Any) -> Any:
-    # d loss / d x[r, t[r]] = scale * g (scale: -1, or -1/N for 'mean'), 0 elsewhere.
-    n, c = x.shape
-    gr = m.expand(m.reshape(g, (1, 1)), (n, 1)) * m.const(np.full((n, 1), scale))
-    return m.tie(m.scatter_rows(gr, t[:, None], c), x)
-
-
-def _nll_rows_grad_np(m: Any, g: np.ndarray, x: np.ndarray, rows: np.ndarray, t: np.ndarray,
-                      scale: Any) -> np.ndarray:
-    gx = np.zeros(x.shape, x.dtype)
-    gx[rows, t] = g * scale
-    return gx
-
-
-NllLossRowsBackward = node_class("NllLossBackward0", _nll_rows_grad,
-                                 raw=(_nll_rows_grad_np,))
-
-
 def _nll_rows(input: Tensor, x: np.ndarray, t: np.ndarray, c: int, red: int,
               ignore_index: int) -> Tensor | None:
     """nll_loss of an (N, C) batch with every target a class (none ignored), no weights,
@@ -2743,8 +2722,7 @@ def _nll_rows(input: Tensor, x: np.ndarray, t: np.ndarray, c: int, red: int,
     n = x.shape[0]
     if t.min() < 0 or t.max() >= c or (0 <= ignore_index < c and (t == ignore_index).any()):
         return None
-    rows = np.arange(n)
-    s = np.add.reduce(x[rows, t])
+    s = np.add.reduce(x[np.arange(n), t])
     if red == 1:
         total = x.dtype.type(n)
         out = wrap(np.asarray(-s / total, x.dtype))
@@ -2754,7 +2732,9 @@ def _nll_rows(input: Tensor, x: np.ndarray, t: np.ndarray, c: int, red: int,
         scale = x.dtype.type(-1)
     if needs_grad(input):
         # The target is copied: changing it in place later must not change the gradient.
-        attach(NllLossRowsBackward, out, (input,), (input,), (rows, t.copy(), scale))
+        attach(NllLossBackward0, out, (input,), (input, t.reshape(n, 1).copy(),
+                                                  np.full((n, 1), scale, x.dtype), c, red,
+                                                  x.shape, None))
     return out
 
 
