@@ -39,6 +39,7 @@ from ._core import (
     wrap,
     wrap_dim,
 )
+from .indexing import GatherBackward0, ScatterAddBackward0
 from .inplace import apply_in_place, unary_in_place
 
 __all__ = ["softmax", "log_softmax"]
@@ -137,23 +138,18 @@ def scatter_rows_np(g: np.ndarray, idx: np.ndarray, n: int) -> np.ndarray:
     return out.astype(g.dtype, copy=False).reshape(r, n)
 
 
-GatherBackward0 = node_class(
-    "GatherBackward0", lambda m, g, idx, n: m.scatter_rows(g, idx, n))
-ScatterAddBackward0 = node_class(
-    "ScatterAddBackward0", lambda m, g, idx, n: m.gather_rows(g, idx))
-
-
+# Under create_graph the pair records gather's and scatter_add's rows (along dim 1).
 def _gather_rows(x: Tensor, idx: np.ndarray) -> Tensor:
     out = wrap(gather_rows_np(x._data, idx))
     if needs_grad(x):
-        attach(GatherBackward0, out, (x,), (idx, x._data.shape[1]))
+        attach(GatherBackward0, out, (x,), (), (x._data.shape, 1, idx))
     return out
 
 
 def _scatter_rows(g: Tensor, idx: np.ndarray, n: int) -> Tensor:
     out = wrap(scatter_rows_np(g._data, idx, n))
     if needs_grad(g):
-        attach(ScatterAddBackward0, out, (g,), (idx, n))
+        attach(ScatterAddBackward0, out, (None, g), (), (1, idx))
     return out
 
 
