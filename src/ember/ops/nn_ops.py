@@ -1458,7 +1458,7 @@ def _silu_np(x: np.ndarray) -> np.ndarray:
     return x / (one + np.exp(-x))
 
 
-_silu = unary_op(SiluBackward0, _silu_np, name="silu", kinds="f", kernel="silu")
+_silu = unary_op(SiluBackward0, _silu_np, name="silu", kinds="f")
 
 
 def _softplus_log1p_exp(bx: np.ndarray) -> np.ndarray:
@@ -1503,7 +1503,7 @@ def _mish_np(x: np.ndarray) -> np.ndarray:
     return (xf * _math.tanh(_sleef.log1pf(_sleef.expf(xf)))).astype(x.dtype).reshape(x.shape)
 
 
-_mish = unary_op(MishBackward0, _mish_np, name="mish", kinds="f", kernel="mish")
+_mish = unary_op(MishBackward0, _mish_np, name="mish", kinds="f")
 
 
 def _softplus_grad_np(g: np.ndarray, x: np.ndarray, beta: float, threshold: float
@@ -1554,7 +1554,7 @@ def _softplus_np(x: np.ndarray, beta: float, threshold: float) -> np.ndarray:
 
 
 _softplus = unary_op(SoftplusBackward0, _softplus_np, name="softplus", kinds="f",
-                     kernel="softplus", n_ctx=2)
+                     n_ctx=2)
 
 
 @declare(vmap=POINTWISE)
@@ -1591,7 +1591,7 @@ def _elu(x: np.ndarray, alpha: float, scale: float, input_scale: float) -> np.nd
                     np.expm1(_min_first(x, t(0)) * t(input_scale)) * t(alpha * scale))
 
 
-_elu_op = unary_op(EluBackward0, _elu, name="elu", kinds="f", kernel="elu", n_ctx=3)
+_elu_op = unary_op(EluBackward0, _elu, name="elu", kinds="f", kernel="elu_cpu", n_ctx=3)
 _elu_op_ = unary_in_place(_elu_op, EluBackward1)
 
 
@@ -1625,7 +1625,7 @@ def _leaky_relu(x: np.ndarray, slope: float) -> np.ndarray:
 
 
 _leaky_relu_op = unary_op(LeakyReluBackward0, _leaky_relu, name="leaky_relu", kinds="f",
-                          kernel="leaky_relu", n_ctx=1)
+                          n_ctx=1)
 _leaky_relu_op_ = unary_in_place(_leaky_relu_op, LeakyReluBackward1)
 
 
@@ -1715,8 +1715,7 @@ LogSigmoidBackward0 = node_class(
     "LogSigmoidBackward0", lambda m, g, x: m.log_sigmoid_backward(g, x))
 
 
-_logsigmoid = unary_op(LogSigmoidBackward0, _log_sigmoid_np, name="log_sigmoid", kinds="f",
-                       kernel="log_sigmoid")
+_logsigmoid = unary_op(LogSigmoidBackward0, _log_sigmoid_np, name="log_sigmoid", kinds="f")
 
 
 @declare(vmap=POINTWISE)
@@ -1735,7 +1734,7 @@ _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
 
-_selu_op = unary_op(EluBackward0, _elu, name="selu", kinds="f", kernel="elu", n_ctx=3)
+_selu_op = unary_op(EluBackward0, _elu, name="selu", kinds="f", kernel="elu_cpu", n_ctx=3)
 _selu_op_ = unary_in_place(_selu_op, EluBackward1)
 
 
@@ -1754,7 +1753,7 @@ def _celu(x: np.ndarray, alpha: float, scale: float, grad_input_scale: float) ->
     return _elu(x, alpha, scale, 1.0 / alpha)
 
 
-_celu_op = unary_op(CeluBackward0, _celu, name="celu", kinds="f", kernel="elu", n_ctx=3)
+_celu_op = unary_op(CeluBackward0, _celu, name="celu", kinds="f", kernel="elu_cpu", n_ctx=3)
 _celu_op_ = unary_in_place(_celu_op, CeluBackward1)
 
 
@@ -1828,8 +1827,7 @@ def _hardsigmoid(x: np.ndarray) -> np.ndarray:
     return np.minimum(np.maximum(x + t(3), t(0)), t(6)) / t(6)
 
 
-_hardsigmoid_op = unary_op(HardsigmoidBackward0, _hardsigmoid, name="hardsigmoid", kinds="f",
-                           kernel="hardsigmoid")
+_hardsigmoid_op = unary_op(HardsigmoidBackward0, _hardsigmoid, name="hardsigmoid", kinds="f")
 
 
 @declare(vmap=POINTWISE)
@@ -1851,8 +1849,7 @@ def _hardswish(x: np.ndarray) -> np.ndarray:
     return x * np.minimum(np.maximum(x + t(3), t(0)), t(6)) / t(6)
 
 
-_hardswish_op = unary_op(HardswishBackward0, _hardswish, name="hardswish", kinds="f",
-                         kernel="hardswish")
+_hardswish_op = unary_op(HardswishBackward0, _hardswish, name="hardswish", kinds="f")
 
 
 @declare(vmap=POINTWISE)
@@ -1883,9 +1880,9 @@ def _softshrink(x: np.ndarray, lambd: float) -> np.ndarray:
 
 
 _hardshrink_op = unary_op(HardshrinkBackward0, _hardshrink, name="hardshrink", kinds="f",
-                          kernel="hardshrink", n_ctx=1)
+                          n_ctx=1)
 _softshrink_op = unary_op(SoftshrinkBackward0, _softshrink, name="softshrink", kinds="f",
-                          kernel="softshrink", n_ctx=1)
+                          n_ctx=1)
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
@@ -1896,7 +1893,9 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """Applies x - lambd where x > lambd, x + lambd where x < -lambd, else 0."""
     dt = check_tensor(input, fn="softshrink")._data.dtype
-    top = float(np.finfo(dt).max) if dt.kind == "f" else 0.0
+    if dt.kind != "f":
+        raise not_implemented("softshrink_check", input.dtype)
+    top = float(np.finfo(dt).max)
     if not 0 <= lambd <= top:
         raise RuntimeError(f"lambda must be in range [0, {top:g}] for input dtype "
                            f"{input.dtype._legacy}, but found {lambd:g}")
