@@ -137,9 +137,9 @@ _INPUT_0 = (0,)
 _OUTPUT_0 = (-1,)
 
 
-def attach_unary(cls: type, out: Tensor, a: Tensor, save: int, consts: tuple = ()) -> Tensor:
+def attach_unary(cls: type, out: Tensor, a: Tensor, save: int, ctx: tuple = ()) -> Tensor:
     """`attach` for the commonest case, kept lean: one input, saving nothing (0), the input
-    (1) or the output (2), then the constants `consts` (with the input only)."""
+    (1) or the output (2), and the constants `ctx`."""
     node = _new(cls)
     fn = a._fn
     node._k = 1
@@ -149,8 +149,8 @@ def attach_unary(cls: type, out: Tensor, a: Tensor, save: int, consts: tuple = (
     else:
         node._n0, node._r0 = a._edge()
     if save == 1:
-        node._saved = (a._data, *consts) if consts else (a._data,)
-        node._vars = (_INPUT_0 if attach_hook[0] is None and a._base is None else (a,)) + consts
+        node._saved = (a._data,)
+        node._vars = _INPUT_0 if attach_hook[0] is None and a._base is None else (a,)
         vc = a._vc
         if vc is ZERO_VC:
             vc = a._vc = bytearray(8)
@@ -163,7 +163,7 @@ def attach_unary(cls: type, out: Tensor, a: Tensor, save: int, consts: tuple = (
         node._checks = saved_counter(out)
     else:
         node._saved = node._vars = node._checks = ()
-    node._ctx = ()
+    node._ctx = ctx
     node._meta = None
     node._seq = _next_seq()
     out._fn = node
@@ -219,7 +219,20 @@ def attach_binary(cls: type, out: Tensor, a: Tensor, b: Any, save: int) -> Tenso
                 else:
                     node._vars = (0 if plain and a._rg and a._base is None else a,
                                   1 if plain and b._base is None else b)
-                node._checks = saved_counter(a) + saved_counter(b)
+                # saved_counter, inlined for both operands.
+                va = a._vc
+                if va is ZERO_VC:
+                    va = a._vc = bytearray(8)
+                    sa = ZERO_VC
+                else:
+                    sa = ZERO_VC if va == ZERO_VC else bytes(va)
+                vb = b._vc
+                if vb is ZERO_VC:
+                    vb = b._vc = bytearray(8)
+                    sb = ZERO_VC
+                else:
+                    sb = ZERO_VC if vb == ZERO_VC else bytes(vb)
+                node._checks = (va, sa, vb, sb)
             else:
                 node._saved = (a._data, None)
                 node._vars = (a, None)
@@ -303,12 +316,9 @@ def unary_op(cls: type, forward: Callable, *, name: str, saves: str = "input",
     kernel = kernel or f"{name}_cpu"
     make = Tensor._make
 
-    def op(input: Tensor, *ctx: Any, out: Any = None) -> Tensor:
+    def result(input: Tensor, ctx: tuple) -> Tensor:
         if type(input) is not Tensor:
             check_tensor(input, "input", 0, name)
-        if ctx and len(ctx) != n_ctx:
-            raise TypeError(f"{name}() takes {n_ctx + 1} positional argument"
-                            f"{'s' if n_ctx else ''} but {len(ctx) + 1} were given")
         x = input._data
         if not any_kind and x.dtype.kind not in kinds:
             raise not_implemented(kernel, input.dtype)
@@ -320,13 +330,35 @@ def unary_op(cls: type, forward: Callable, *, name: str, saves: str = "input",
         finally:
             quiet_off(token)
         # NumPy 1.x computes some 0-dim float32 results in float64.
-        r = make(r if type(r) is ndarray and r.dtype is x.dtype else fix_dtype(r, x.dtype))
-        if input._rg and _mode.enabled:
-            if ctx:
-                attach(cls, r, (input,), (input,) if save == 1 else (r,) if save else (), ctx)
+        return make(r if type(r) is ndarray and r.dtype is x.dtype else fix_dtype(r, x.dtype))
+
+    if n_ctx:
+        def op(input: Tensor, *ctx: Any) -> Tensor:
+            if len(ctx) != n_ctx:
+                raise TypeError(f"{name}() takes {n_ctx + 1} positional arguments but "
+                                f"{len(ctx) + 1} were given")
+            r = result(input, ctx)
+            if input._rg and _mode.enabled:
+                attach_unary(cls, r, input, save, ctx)
+            return r
+    else:
+        # The common form, unrolled: no constants, the lean attach.
+        def op(input: Tensor, *, out: Any = None) -> Tensor:
+            if type(input) is not Tensor or floating and input._data.dtype.kind != "f" or \
+                    not any_kind:
+                r = result(input, ())
             else:
+                x = input._data
+                token = quiet_on()
+                try:
+                    r = forward(x)
+                finally:
+                    quiet_off(token)
+                r = make(r if type(r) is ndarray and r.dtype is x.dtype else
+                         fix_dtype(r, x.dtype))
+            if input._rg and _mode.enabled:
                 attach_unary(cls, r, input, save)
-        return r
+            return r
 
     op.__name__ = op.__qualname__ = name
     op.__doc__ = doc

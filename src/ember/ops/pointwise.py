@@ -458,8 +458,8 @@ def pow(input: Any, exponent: Any) -> Tensor:
                 int, float) else scalar_power(x, exponent), dt))
     if needs_grad(a, b):
         if b is None:
-            attach(PowBackward0, r, (a,), (a, y.item() if isinstance(y, np.generic) else y),
-                   (), _meta(r._data, a))
+            attach(PowBackward0, r, (a,), (a,), (y.item() if isinstance(y, np.generic) else y,),
+                   _meta(r._data, a))
         elif a is None:
             base = x.item()
             with np.errstate(divide="ignore"):
