@@ -58,13 +58,13 @@ def _legacy(dt: np.dtype) -> str:
 
 expm1 = unary_op(
     node_class("Expm1Backward0", lambda m, g, result: g * (result + 1)), in_double(np.expm1),
-    name="expm1",
-    jvp=lambda m, t, x, y: m.mul(t, m.add(y, 1)), saves="result",
+    name="expm1", saves="result",
+    jvp=lambda m, t, x, y: m.mul(t, m.add(y, 1)),
     doc="Returns a new tensor with the exponential of the elements minus 1.")
 exp2 = unary_op(
     node_class("Exp2Backward0", lambda m, g, result: g * (result * _LN2)), np.exp2,
-    name="exp2",
-    jvp=lambda m, t, x, y: m.mul(m.mul(t, y), _LN2), saves="result",
+    name="exp2", saves="result",
+    jvp=lambda m, t, x, y: m.mul(m.mul(t, y), _LN2),
     doc="Computes the base two exponential function of input.")
 log2 = unary_op(
     node_class("Log2Backward0", lambda m, g, self: g / (self * _LN2)), np.log2,
@@ -84,14 +84,14 @@ def _rsqrt(x: np.ndarray) -> np.ndarray:
 
 rsqrt = unary_op(
     node_class("RsqrtBackward0", lambda m, g, result: g * (-0.5 * (result * result * result))),
-    _rsqrt, name="rsqrt",
-    jvp=lambda m, t, x, y: m.mul(m.mul(t, m.pow(y, 3)), -0.5), saves="result",
+    _rsqrt, name="rsqrt", saves="result",
+    jvp=lambda m, t, x, y: m.mul(m.mul(t, m.pow(y, 3)), -0.5),
     doc="Returns a new tensor with the reciprocal of the square-root of each of the "
         "elements of input.")
 tan = unary_op(
     node_class("TanBackward0", lambda m, g, result: g * (result * result + 1)), np.tan,
-    name="tan",
-    jvp=lambda m, t, x, y: m.mul(t, m.add(m.mul(y, y), 1)), saves="result",
+    name="tan", saves="result",
+    jvp=lambda m, t, x, y: m.mul(t, m.add(m.mul(y, y), 1)),
     doc="Returns a new tensor with the tangent of the elements of input.")
 asin = arcsin = unary_op(
     node_class("AsinBackward0", lambda m, g, self: g * m.rsqrt(1 - self * self)), np.arcsin,
