@@ -288,8 +288,9 @@ def declare(*, jvp: Callable | None = None, vmap: str | None = None) -> Callable
     return mark
 
 
-def _unary_jvp(f: Callable) -> Callable:
-    # A unary row's forward rule f(m, t, x, y) (tangent, input, output) in declare's form.
+def unary_jvp(f: Callable) -> Callable:
+    """A unary forward rule f(m, tangent, input, output) in the form `declare` takes."""
+
     def rule(m: Any, args: tuple, kwargs: dict, tangents: list, out: Any) -> Any:
         t = tangents[0]
         return None if t is None else f(m, t, args[0], out)
@@ -364,7 +365,7 @@ def unary_op(cls: type, forward: Callable, *, name: str, saves: str = "input",
     op.__doc__ = doc
     op.options = {"forward": forward, "name": name, "floating": floating, "kinds": kinds,
                   "kernel": kernel, "n_ctx": n_ctx, "doc": doc}
-    return declare(jvp=None if jvp is None else _unary_jvp(jvp), vmap=POINTWISE)(op)
+    return declare(jvp=None if jvp is None else unary_jvp(jvp), vmap=POINTWISE)(op)
 
 
 def first_on_ties(np_fn: Callable) -> Callable:

@@ -22,7 +22,6 @@ from ._core import (
     DIVIDES,
     MULTIPLIES,
     POINTWISE,
-    _unary_jvp,
     attach,
     attach_binary,
     attach_unary,
@@ -37,6 +36,7 @@ from ._core import (
     not_implemented,
     operands,
     quiet,
+    unary_jvp,
     unary_op,
     wrap,
 )
@@ -401,7 +401,7 @@ def _div_rounded(a: Any, b: Any, x: Any, y: Any, dt: np.dtype, mode: str) -> Ten
     return out
 
 
-@declare(jvp=_unary_jvp(lambda m, t, x, y: m.neg(t)), vmap=POINTWISE)
+@declare(jvp=unary_jvp(lambda m, t, x, y: m.neg(t)), vmap=POINTWISE)
 def neg(input: Tensor) -> Tensor:
     """Returns a new tensor with the negative of the elements of input."""
     x = check_tensor(input, fn="neg")._data
@@ -470,7 +470,7 @@ def pow(input: Any, exponent: Any) -> Tensor:
     return r
 
 
-@declare(jvp=_unary_jvp(lambda m, t, x, y: m.mul(m.mul(t, x), 2)), vmap=POINTWISE)
+@declare(jvp=unary_jvp(lambda m, t, x, y: m.mul(m.mul(t, x), 2)), vmap=POINTWISE)
 def square(input: Tensor) -> Tensor:
     """Returns a new tensor with the square of the elements of input."""
     return pow(input, 2)

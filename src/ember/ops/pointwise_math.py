@@ -15,7 +15,6 @@ from ..autograd.grad_mode import state as _mode
 from . import _sleef, _special
 from ._core import (
     POINTWISE,
-    _unary_jvp,
     attach,
     broadcast_shape,
     check_tensor,
@@ -27,6 +26,7 @@ from ._core import (
     node_class,
     operands,
     quiet,
+    unary_jvp,
     unary_op,
     wrap,
 )
@@ -216,7 +216,7 @@ _round0 = unary_op(node_class("RoundBackward0", _zero_grad), _floats_rounded(np.
 RoundBackward1 = node_class("RoundBackward1", lambda m, g, decimals: m.zeros_like(g))
 
 
-@declare(jvp=_unary_jvp(_zero_jvp), vmap=POINTWISE)
+@declare(jvp=unary_jvp(_zero_jvp), vmap=POINTWISE)
 def round(input: Tensor, *, decimals: int | None = None, out: Any = None) -> Tensor:
     """Rounds elements of input to the nearest integer (halves to even), or to `decimals`
     decimal digits."""
@@ -242,7 +242,7 @@ def round(input: Tensor, *, decimals: int | None = None, out: Any = None) -> Ten
 FracBackward0 = node_class("FracBackward0", lambda m, g: g)
 
 
-@declare(jvp=_unary_jvp(lambda m, t, x, y: t), vmap=POINTWISE)
+@declare(jvp=unary_jvp(lambda m, t, x, y: t), vmap=POINTWISE)
 def frac(input: Tensor, *, out: Any = None) -> Tensor:
     """Computes the fractional portion of each element in input."""
     check_tensor(input, fn="frac")
