@@ -147,7 +147,7 @@ def _declared(key: str) -> list:
     return sorted(set(out))
 
 
-_UNARY_JVP = [n for n in _declared("jvp") if n not in (
+_UNARY_JVP = [n for n in set(_declared("jvp")) & set(_declared("vmap")) if n not in (
     "add", "sub", "subtract", "rsub", "mul", "multiply", "div", "divide", "true_divide", "pow",
     "where", "clamp", "clip")]
 
@@ -161,10 +161,11 @@ def test_declared_rules_are_read_by_the_transforms():
         assert name in forward_ad.JVP, name
     for name in _declared("vmap"):
         assert _vmap.RULES.get(name) is _vmap._pointwise_rule, name
-    assert {"exp", "arcsin", "absolute", "mul", "where", "floor"} <= set(_declared("jvp"))
+    assert {"exp", "arcsin", "absolute", "mul", "where", "floor", "reshape", "cat", "mm",
+            "sum", "to"} <= set(_declared("jvp"))
 
 
-@pytest.mark.parametrize("name", _UNARY_JVP)
+@pytest.mark.parametrize("name", sorted(_UNARY_JVP))
 def test_declared_unary_forward_rules_as_torch(name):
     x = make_array((4,), seed=7, low=0.2, high=0.9)
     v = make_array((4,), seed=8)
@@ -188,3 +189,16 @@ def test_declared_binary_forward_rules_and_batching_as_torch(case):
     batched = [lib.func.vmap(lambda p, q, lib=lib: case(lib, p, q))(lib.tensor(a), lib.tensor(b))
                for lib in (ember, torch)]
     assert_same(batched[0], batched[1])
+
+
+@pytest.mark.parametrize("case", [
+    lambda L, a, b: L.cat([a.reshape(4, 3).t(), b.transpose(0, 1).t()], 1).sum(0),
+    lambda L, a, b: L.stack([a, b], -1).mean((1, 2)) + L.mm(a, b.t()).sum(1),
+    lambda L, a, b: L.matmul(a, b.mT).narrow(0, 1, 2).flatten().cumsum(0).double(),
+])
+def test_declared_linear_and_product_rules_as_torch(case):
+    a, b = make_array((3, 4), seed=13), make_array((3, 4), seed=14)
+    v, u = make_array((3, 4), seed=15), make_array((3, 4), seed=16)
+    outs = [lib.func.jvp(lambda p, q, lib=lib: case(lib, p, q), (lib.tensor(a), lib.tensor(b)),
+                         (lib.tensor(v), lib.tensor(u))) for lib in (ember, torch)]
+    assert_same(list(outs[0]), list(outs[1]))

@@ -1,9 +1,9 @@
 """JVP (forward-mode) formulas, one per op name: f(args, kwargs, tangents, out) -> tangent.
 
-An op declares its rule on its row (`ops._core.declare`; the pointwise families do): those
-are read here from the ops themselves. The table below holds the rules of the other
-families. Formulas are written with ember's ops, so tangents may themselves be batched (jacfwd) and
-the formulas are differentiable. Ops without a formula here get theirs from their backward
+Ops declare their rules on their rows (`ops._core.declare`), read here from the ops
+themselves; `forward_ad.DECOMPOSED` holds the ops that forward AD runs as a composition of
+others. Rules are written with ember's ops, so tangents may themselves be batched (jacfwd)
+and the rules are differentiable. Ops without a rule get theirs from their backward
 formula (`by_double_vjp`): with u a dummy output gradient, the vjp g(u) = J^T u is linear in
 u, so the gradient of <g(u), t> with respect to u is J t.
 """
@@ -18,14 +18,6 @@ from . import forward_ad
 JVP = forward_ad.JVP
 
 
-def _sum(*terms: Any) -> Any:
-    out = None
-    for t in terms:
-        if t is not None:
-            out = t if out is None else op("add")(out, t)
-    return out
-
-
 def conform(tan: Any, out: Any) -> Any:
     """The tangent with its output's shape and dtype (formulas may broadcast)."""
     if tuple(tan.shape) != tuple(out.shape):
@@ -37,42 +29,6 @@ def conform(tan: Any, out: Any) -> Any:
 
 def zeros_tangent(t: Any) -> Any:
     return op("zeros_like")(t)
-
-
-def _linear(name: str) -> Callable:
-    """Ops linear in their first argument (and not depending on the others' values)."""
-
-    def rule(args: tuple, kwargs: dict, tangents: list, out: Any) -> Any:
-        t = tangents[0]
-        if t is None:
-            return None
-        return op(name)(t, *args[1:], **kwargs)
-
-    return rule
-
-
-def _joining(name: str) -> Callable:
-    """Ops that join a list of tensors (linear in each): the join of the tangents, zeros for
-    the tensors without one."""
-
-    def rule(args: tuple, kwargs: dict, tangents: list, out: Any) -> Any:
-        ts = tangents[0]
-        if not ts or all(t is None for t in ts):
-            return None
-        ts = [zeros_tangent(a) if t is None else t for a, t in zip(args[0], ts)]
-        return op(name)(ts, *args[1:], **kwargs)
-
-    return rule
-
-
-def _matmul_like(name: str) -> Callable:
-    def rule(args: tuple, kwargs: dict, tangents: list, out: Any) -> Any:
-        a, b = args[0], args[1]
-        ta, tb = tangents[0], tangents[1]
-        f = op(name)
-        return _sum(None if ta is None else f(ta, b), None if tb is None else f(a, tb))
-
-    return rule
 
 
 def _linear_decomposed(input: Any, weight: Any, bias: Any = None) -> Any:
@@ -109,26 +65,6 @@ def _matmul_decomposed(input: Any, other: Any, *, out: Any = None) -> Any:
     if d1 == 1:
         r = op("squeeze")(r, -2)
     return op("squeeze")(r, -1) if d2 == 1 else r
-
-
-def _mean_rule(args: tuple, kwargs: dict, tangents: list, out: Any) -> Any:
-    t = tangents[0]
-    return None if t is None else op("mean")(t, *args[1:], **kwargs)
-
-
-for _name in ("reshape", "view", "transpose", "swapaxes", "swapdims", "t", "permute",
-              "unsqueeze", "squeeze", "expand", "flatten", "clone", "contiguous", "unflatten",
-              "movedim", "moveaxis", "broadcast_to", "narrow", "select", "unbind", "split",
-              "split_with_sizes", "chunk", "tensor_split", "unsafe_split", "unsafe_chunk",
-              "alias", "sum", "nansum", "to",
-              "type_as", "float", "double", "half", "cpu", "expand_as", "cumsum"):
-    JVP[_name] = _linear(_name)
-for _name in ("cat", "concat", "concatenate", "stack", "hstack", "vstack", "dstack",
-              "column_stack"):
-    JVP[_name] = _joining(_name)
-JVP["mean"] = _mean_rule
-for _name in ("matmul", "mm", "bmm", "mv", "dot"):
-    JVP[_name] = _matmul_like(_name)
 
 
 class _Ops:

@@ -298,6 +298,52 @@ def unary_jvp(f: Callable) -> Callable:
     return rule
 
 
+def tangent_sum(m: Any, *terms: Any) -> Any:
+    """The sum of the tangent terms that are not None (None if all are)."""
+    out = None
+    for t in terms:
+        if t is not None:
+            out = t if out is None else m.add(out, t)
+    return out
+
+
+def linear_jvp(name: str) -> Callable:
+    """The forward rule of op `name`, linear in its first argument (and not depending on the
+    others' values): the op of the tangent."""
+
+    def rule(m: Any, args: tuple, kwargs: dict, tangents: list, out: Any) -> Any:
+        t = tangents[0]
+        return None if t is None else getattr(m, name)(t, *args[1:], **kwargs)
+
+    return rule
+
+
+def joining_jvp(name: str) -> Callable:
+    """The forward rule of op `name`, which joins a list of tensors (linear in each): the
+    join of the tangents, zeros for the tensors without one."""
+
+    def rule(m: Any, args: tuple, kwargs: dict, tangents: list, out: Any) -> Any:
+        ts = tangents[0]
+        if not ts or all(t is None for t in ts):
+            return None
+        ts = [m.zeros_like(a) if t is None else t for a, t in zip(args[0], ts)]
+        return getattr(m, name)(ts, *args[1:], **kwargs)
+
+    return rule
+
+
+def bilinear_jvp(name: str) -> Callable:
+    """The forward rule of op `name`, linear in each of its two operands (products)."""
+
+    def rule(m: Any, args: tuple, kwargs: dict, tangents: list, out: Any) -> Any:
+        a, b = args[0], args[1]
+        ta, tb = tangents[0], tangents[1]
+        f = getattr(m, name)
+        return tangent_sum(m, None if ta is None else f(ta, b), None if tb is None else f(a, tb))
+
+    return rule
+
+
 _SAVES = {"": 0, "input": 1, "result": 2}
 
 

@@ -36,6 +36,7 @@ from ._core import (
     not_implemented,
     operands,
     quiet,
+    tangent_sum,
     unary_jvp,
     unary_op,
     wrap,
@@ -81,20 +82,12 @@ def _meta(out: np.ndarray, *inputs: Any) -> Any:
 
 # Forward-mode rules (see `declare`): m is the namespace of ops forward AD hands them.
 
-def _tangent_sum(m: Any, *terms: Any) -> Any:
-    out = None
-    for t in terms:
-        if t is not None:
-            out = t if out is None else m.add(out, t)
-    return out
-
-
 def _add_jvp(sign: float) -> Callable:
     def rule(m: Any, args: tuple, kwargs: dict, tangents: list, out: Any) -> Any:
         alpha = kwargs.get("alpha", 1) * sign
         ta, tb = tangents[0], tangents[1] if len(tangents) > 1 else None
         tb = None if tb is None else (tb if alpha == 1 else m.mul(tb, alpha))
-        return _tangent_sum(m, ta, tb)
+        return tangent_sum(m, ta, tb)
 
     return rule
 
@@ -102,13 +95,13 @@ def _add_jvp(sign: float) -> Callable:
 def _rsub_jvp(m: Any, args: tuple, kwargs: dict, tangents: list, out: Any) -> Any:
     alpha = kwargs.get("alpha", 1)
     ta, tb = tangents[0], tangents[1] if len(tangents) > 1 else None
-    return _tangent_sum(m, None if ta is None else m.mul(ta, -alpha), tb)
+    return tangent_sum(m, None if ta is None else m.mul(ta, -alpha), tb)
 
 
 def _mul_jvp(m: Any, args: tuple, kwargs: dict, tangents: list, out: Any) -> Any:
     a, b = args[0], args[1]
     ta, tb = tangents[0], tangents[1]
-    return _tangent_sum(m, None if ta is None else m.mul(ta, b),
+    return tangent_sum(m, None if ta is None else m.mul(ta, b),
                         None if tb is None else m.mul(a, tb))
 
 
@@ -116,7 +109,7 @@ def _div_jvp(m: Any, args: tuple, kwargs: dict, tangents: list, out: Any) -> Any
     if kwargs.get("rounding_mode") is not None:
         return m.zeros_like(out)
     ta, tb = tangents[0], tangents[1]
-    return m.div(_tangent_sum(m, ta, None if tb is None else m.neg(m.mul(out, tb))), args[1])
+    return m.div(tangent_sum(m, ta, None if tb is None else m.neg(m.mul(out, tb))), args[1])
 
 
 def _pow_jvp(m: Any, args: tuple, kwargs: dict, tangents: list, out: Any) -> Any:
@@ -133,7 +126,7 @@ def _pow_jvp(m: Any, args: tuple, kwargs: dict, tangents: list, out: Any) -> Any
         loga = m.log(a) if not isinstance(a, (int, float)) else math.log(a) if a > 0 \
             else float("nan")
         terms.append(m.mul(m.mul(tb, out), loga))
-    return _tangent_sum(m, *terms)
+    return tangent_sum(m, *terms)
 
 
 def _where_jvp(m: Any, args: tuple, kwargs: dict, tangents: list, out: Any) -> Any:

@@ -27,6 +27,8 @@ from ._core import (
     check_bool,
     check_out_shape,
     check_tensor,
+    declare,
+    linear_jvp,
     node_class,
     not_implemented,
     quiet,
@@ -667,6 +669,7 @@ def _cum_input(input: Tensor, dim: int, dtype: Any, name: str) -> tuple:
     return x, d
 
 
+@declare(jvp=linear_jvp("cumsum"))
 def cumsum(input: Tensor, dim: int, *, dtype: Any = None, out: Any = None) -> Tensor:
     """Returns the cumulative sum of elements of input in the dimension dim."""
     x, d = _cum_input(input, dim, dtype, "cumsum")
@@ -822,6 +825,7 @@ NansumBackward0 = node_class(
 )
 
 
+@declare(jvp=linear_jvp("nansum"))
 def nansum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None,
            out: Any = None) -> Tensor:
     """Returns the sum of all elements, treating Not a Numbers (NaNs) as zero."""
