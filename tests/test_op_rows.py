@@ -137,17 +137,17 @@ def test_in_place_activation_rows(name):
 
 # -- forward-mode rules and vmap traits declared on rows -------------------------------------
 
-def _declared(key: str) -> list:
+def _declared(key: str, value: str | None = None) -> list:
     out = []
     for family in FAMILIES:
         for name in family.__all__:
-            fn = getattr(family, name, None)
-            if getattr(fn, "row", {}).get(key) is not None:
+            got = getattr(getattr(family, name, None), "row", {}).get(key)
+            if got is not None and value in (None, got):
                 out.append(name)
     return sorted(set(out))
 
 
-_UNARY_JVP = [n for n in set(_declared("jvp")) & set(_declared("vmap")) if n not in (
+_UNARY_JVP = [n for n in set(_declared("jvp")) & set(_declared("vmap", "pointwise")) if n not in (
     "add", "sub", "subtract", "rsub", "mul", "multiply", "div", "divide", "true_divide", "pow",
     "where", "clamp", "clip")]
 
@@ -159,8 +159,13 @@ def test_declared_rules_are_read_by_the_transforms():
     assert _jvp_rules.JVP is forward_ad.JVP
     for name in _declared("jvp"):
         assert name in forward_ad.JVP, name
-    for name in _declared("vmap"):
-        assert _vmap.RULES.get(name) is _vmap._pointwise_rule, name
+    rules = {"pointwise": _vmap._pointwise_rule, "reduce": _vmap._reduce_rule,
+             "passthrough": _vmap._passthrough_rule}
+    for family in FAMILIES:
+        for name in family.__all__:
+            trait = getattr(getattr(family, name, None), "row", {}).get("vmap")
+            if trait is not None:
+                assert _vmap.RULES.get(name) is rules[trait], name
     assert {"exp", "arcsin", "absolute", "mul", "where", "floor", "reshape", "cat", "mm",
             "sum", "to"} <= set(_declared("jvp"))
 

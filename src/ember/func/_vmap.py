@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import _random
 from .._tensor import MetaArray, Size, Tensor, meta_array
-from ..ops._core import POINTWISE
+from ..ops._core import PASSTHROUGH, POINTWISE, REDUCE
 from . import _dispatch
 from ._dispatch import _public_ops, op
 
@@ -862,21 +862,20 @@ def _stack_fallback(tensors: list) -> Tensor:
 
 RULES: dict = {}
 
-# Pointwise ops declare so on their rows (`ops._core.declare`); these are the rest: nn
-# functions outside the op families and Tensor operators without an op of their own.
+# The traits ops declare on their rows (`ops._core.declare`), by op name; the lists add
+# what no row declares: nn functions outside the op families, Tensor operators without an op
+# of their own, the creation functions that the dispatcher wraps by name.
+_TRAITS = {name: fn.row.get("vmap") for fn, name in _public_ops() if hasattr(fn, "row")}
 _POINTWISE = (
     "relu6 softsign tanhshrink deg2rad rad2deg __rtruediv__ __floordiv__ __rfloordiv__ "
     "__rpow__ __mod__ __rmod__ __and__ __rand__ __or__ __ror__ __xor__ __rxor__ __invert__"
-).split() + [name for fn, name in _public_ops()
-             if getattr(fn, "row", {}).get("vmap") == POINTWISE]
-_PASSTHROUGH = (
-    "to type_as float double half long int short char byte bool cpu clone contiguous alias "
-    "zeros_like ones_like full_like empty_like detach"
-).split()
+).split() + [name for name, trait in _TRAITS.items() if trait == POINTWISE]
+_PASSTHROUGH = "zeros_like ones_like full_like empty_like detach".split() + [
+    name for name, trait in _TRAITS.items() if trait == PASSTHROUGH]
 # Random ops see the batched tensor itself: they draw per example or per batch entry as
 # vmap's randomness says (ember.ops.creation.batched_draw, random_ops._fill).
 _DRAW = "rand_like randn_like randint_like normal_ uniform_ bernoulli_ exponential_ random_"
-_REDUCE = "sum mean nansum amax amin logsumexp prod std var all any norm count_nonzero".split()
+_REDUCE = [name for name, trait in _TRAITS.items() if trait == REDUCE]
 
 for _n in _POINTWISE:
     RULES[_n] = _pointwise_rule

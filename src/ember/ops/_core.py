@@ -270,9 +270,12 @@ def attach_outputs(cls: type, outs: tuple, inputs: tuple, saved: tuple = (), ctx
     return outs
 
 
-# The vmap trait of an op that computes element by element: batching pads the operands to
-# one rank and runs the op once.
+# vmap traits: an op that computes element by element (batching pads the operands to one
+# rank and runs the op once), one that reduces over dims (which batching shifts past the
+# batch), one that is the same op on the batch (a cast, a copy).
 POINTWISE = "pointwise"
+REDUCE = "reduce"
+PASSTHROUGH = "passthrough"
 
 
 def declare(*, jvp: Callable | None = None, vmap: str | None = None) -> Callable:
@@ -282,7 +285,8 @@ def declare(*, jvp: Callable | None = None, vmap: str | None = None) -> Callable
     POINTWISE). forward_ad and vmap read both from the op."""
 
     def mark(fn: Callable) -> Callable:
-        fn.row = {**getattr(fn, "row", {}), "jvp": jvp, "vmap": vmap}
+        fn.row = {**getattr(fn, "row", {}),
+                  **{k: v for k, v in (("jvp", jvp), ("vmap", vmap)) if v is not None}}
         return fn
 
     return mark

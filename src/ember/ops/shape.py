@@ -11,6 +11,7 @@ from .._version import shared_counter, snapshot
 from ..autograd.grad_mode import state as _mode
 from ..autograd.graph import MULTI_OUTPUT_VIEW, NO_GRAD_VIEW
 from ._core import (
+    PASSTHROUGH,
     attach,
     attach_outputs,
     declare,
@@ -284,7 +285,7 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     return reshape(input, x.shape[:s] + (n,) + x.shape[e + 1:])
 
 
-@declare(jvp=linear_jvp("clone"))
+@declare(jvp=linear_jvp("clone"), vmap=PASSTHROUGH)
 def clone(input: Tensor, *, memory_format: Any = None) -> Tensor:
     """Returns a copy of input."""
     out = wrap(np.array(input._data, copy=True, order="K" if memory_format is None else "C"))
@@ -293,7 +294,7 @@ def clone(input: Tensor, *, memory_format: Any = None) -> Tensor:
     return out
 
 
-@declare(jvp=linear_jvp("contiguous"))
+@declare(jvp=linear_jvp("contiguous"), vmap=PASSTHROUGH)
 def contiguous(input: Tensor, memory_format: Any = None) -> Tensor:
     """Returns a contiguous in memory tensor containing the same data as self tensor; self
     itself when it already is."""
@@ -346,7 +347,7 @@ UnsafeSplitWithSizesBackward0 = node_class("UnsafeSplitWithSizesBackward0", _spl
 UnbindBackward0 = node_class("UnbindBackward0", _unbind_formula, n_outputs=0)
 
 
-@declare(jvp=linear_jvp("alias"))
+@declare(jvp=linear_jvp("alias"), vmap=PASSTHROUGH)
 def alias(input: Tensor) -> Tensor:
     """Returns a view of input with the same shape (what `x[...]` gives)."""
     return as_view(input, input._data.view(), AliasBackward0, ())
