@@ -2595,23 +2595,24 @@ def _soft_margin_grad(m: Any, g: Any, x: Any, y: Any, red: int, n: int) -> Any:
 SoftMarginLossBackward0 = node_class("SoftMarginLossBackward0", _soft_margin_grad)
 
 
-def _nll_grad(m: Any, g: Any, x: Any, idx: np.ndarray, coef: np.ndarray, c: int, red: int,
+def _nll_grad(m: Any, g: Any, x: Any, t: np.ndarray, coef: np.ndarray, c: int, red: int,
               rows_shape: tuple, perm: Any) -> Any:
-    # coef is -weight[target] (0 where ignored), divided by the total weight for 'mean'.
+    # t: the class of each row (0 where ignored); coef is -weight[target] (0 where ignored),
+    # divided by the total weight for 'mean'.
     gr = m.reshape(g, (-1, 1)) * m.const(coef) if red == 0 else \
         m.expand(m.reshape(g, (1, 1)), coef.shape) * m.const(coef)
-    gx = m.reshape(m.scatter_rows(gr, idx, c), rows_shape)
+    gx = m.reshape(m.scatter_rows(gr, t[:, None], c), rows_shape)
     return m.tie(gx if perm is None else m.permute(gx, perm), x)
 
 
-def _nll_grad_np(m: Any, g: np.ndarray, x: np.ndarray, idx: np.ndarray, coef: np.ndarray,
+def _nll_grad_np(m: Any, g: np.ndarray, x: np.ndarray, t: np.ndarray, coef: np.ndarray,
                  c: int, red: int, rows_shape: tuple, perm: Any) -> np.ndarray:
     if perm is not None:
-        return _nll_grad(m, g, x, idx, coef, c, red, rows_shape, perm)
+        return _nll_grad(m, g, x, t, coef, c, red, rows_shape, perm)
     # One picked entry per row: write it in place of a scatter-add.
     vals = (g.reshape(-1, 1) if red == 0 else g.reshape(1, 1)) * coef
-    gx = np.zeros((idx.shape[0], c), vals.dtype)
-    gx[np.arange(idx.shape[0]), idx[:, 0]] = vals[:, 0]
+    gx = np.zeros((t.shape[0], c), vals.dtype)
+    gx[np.arange(t.shape[0]), t] = vals[:, 0]
     return gx.reshape(rows_shape)
 
 
@@ -2705,8 +2706,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
             perm = (0, x.ndim - 1) + tuple(range(1, x.ndim - 1))
         else:
             rows_shape, perm = x.shape, None
-        attach(cls, out, (input,), (input, safe[:, None], coef.astype(x.dtype), c, red, rows_shape,
-                                    perm))
+        attach(cls, out, (input,), (input, safe, coef.astype(x.dtype), c, red, rows_shape, perm))
     return out
 
 
@@ -2727,9 +2727,8 @@ def _nll_rows(input: Tensor, x: np.ndarray, t: np.ndarray, c: int, red: int,
         scale = x.dtype.type(-1)
     if needs_grad(input):
         # The target is copied: changing it in place later must not change the gradient.
-        attach(NllLossBackward0, out, (input,), (input, t.reshape(n, 1).copy(),
-                                                  np.full((n, 1), scale, x.dtype), c, red,
-                                                  x.shape, None))
+        attach(NllLossBackward0, out, (input,), (input, t.copy(), np.full((n, 1), scale, x.dtype),
+                                                  c, red, x.shape, None))
     return out
 
 
