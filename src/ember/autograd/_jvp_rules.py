@@ -1,17 +1,18 @@
 """JVP (forward-mode) formulas, one per op name: f(args, kwargs, tangents, out) -> tangent.
 
-Formulas are written with ember's ops, so tangents may themselves be batched (jacfwd) and
-the formulas are differentiable. Ops without a formula here get theirs from their backward
+Ops declare their rules on their rows (`ops._core.declare`), read here from the ops
+themselves; `DECOMPOSED` holds the ops that forward AD runs as a composition of
+others. Rules are written with ember's ops, so tangents may themselves be batched (jacfwd)
+and the rules are differentiable. Ops without a rule get theirs from their backward
 formula (`by_double_vjp`): with u a dummy output gradient, the vjp g(u) = J^T u is linear in
 u, so the gradient of <g(u), t> with respect to u is J t.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any, Callable
 
-from ..func._dispatch import op
+from ..func._dispatch import _public_ops, op
 
 # JVP formulas by op name: f(args, kwargs, tangents, out) -> tangent of out (or a tuple for
 # ops with several outputs). `tangents[i]` is the tangent of args[i] (None where it has none).
@@ -20,14 +21,6 @@ JVP: dict = {}
 # decomposition calls ops, each with its own tangent; NotImplemented where it does not
 # apply), filled with JVP.
 DECOMPOSED: dict = {}
-
-
-def _sum(*terms: Any) -> Any:
-    out = None
-    for t in terms:
-        if t is not None:
-            out = t if out is None else op("add")(out, t)
-    return out
 
 
 def conform(tan: Any, out: Any) -> Any:
@@ -41,109 +34,6 @@ def conform(tan: Any, out: Any) -> Any:
 
 def zeros_tangent(t: Any) -> Any:
     return op("zeros_like")(t)
-
-
-def _linear(name: str) -> Callable:
-    """Ops linear in their first argument (and not depending on the others' values)."""
-
-    def rule(args: tuple, kwargs: dict, tangents: list, out: Any) -> Any:
-        t = tangents[0]
-        if t is None:
-            return None
-        return op(name)(t, *args[1:], **kwargs)
-
-    return rule
-
-
-def _joining(name: str) -> Callable:
-    """Ops that join a list of tensors (linear in each): the join of the tangents, zeros for
-    the tensors without one."""
-
-    def rule(args: tuple, kwargs: dict, tangents: list, out: Any) -> Any:
-        ts = tangents[0]
-        if not ts or all(t is None for t in ts):
-            return None
-        ts = [zeros_tangent(a) if t is None else t for a, t in zip(args[0], ts)]
-        return op(name)(ts, *args[1:], **kwargs)
-
-    return rule
-
-
-def _unary(f: Callable) -> Callable:
-    def rule(args: tuple, kwargs: dict, tangents: list, out: Any) -> Any:
-        t = tangents[0]
-        return None if t is None else f(t, args[0], out)
-
-    return rule
-
-
-def _mul(*xs: Any) -> Any:
-    r = xs[0]
-    for x in xs[1:]:
-        r = op("mul")(r, x)
-    return r
-
-
-def _add_rule(sign: float) -> Callable:
-    def rule(args: tuple, kwargs: dict, tangents: list, out: Any) -> Any:
-        alpha = kwargs.get("alpha", 1) * sign
-        ta, tb = tangents[0], tangents[1] if len(tangents) > 1 else None
-        tb = None if tb is None else (tb if alpha == 1 else _mul(tb, alpha))
-        return _sum(ta, tb)
-
-    return rule
-
-
-def _rsub(args: tuple, kwargs: dict, tangents: list, out: Any) -> Any:
-    alpha = kwargs.get("alpha", 1)
-    ta, tb = tangents[0], tangents[1] if len(tangents) > 1 else None
-    return _sum(None if ta is None else _mul(ta, -alpha), tb)
-
-
-def _mul_rule(args: tuple, kwargs: dict, tangents: list, out: Any) -> Any:
-    a, b = args[0], args[1]
-    ta, tb = tangents[0], tangents[1]
-    return _sum(None if ta is None else _mul(ta, b), None if tb is None else _mul(a, tb))
-
-
-def _div_rule(args: tuple, kwargs: dict, tangents: list, out: Any) -> Any:
-    if kwargs.get("rounding_mode") is not None:
-        return _zeros_of(out)
-    b = args[1]
-    ta, tb = tangents[0], tangents[1]
-    num = _sum(ta, None if tb is None else op("neg")(_mul(out, tb)))
-    return op("div")(num, b)
-
-
-def _zeros_of(out: Any) -> Any:
-    return op("zeros_like")(out)
-
-
-def _pow_rule(args: tuple, kwargs: dict, tangents: list, out: Any) -> Any:
-    a, b = args[0], args[1]
-    ta, tb = tangents[0], tangents[1]
-    terms = []
-    if ta is not None:
-        if isinstance(b, (int, float)) and b == 0:
-            terms.append(_mul(ta, 0.0))
-        else:
-            terms.append(_mul(ta, b, op("pow")(a, op("sub")(b, 1) if not
-                                              isinstance(b, (int, float)) else b - 1)))
-    if tb is not None:
-        loga = op("log")(a) if not isinstance(a, (int, float)) else math.log(a) if a > 0 \
-            else float("nan")
-        terms.append(_mul(tb, out, loga))
-    return _sum(*terms)
-
-
-def _matmul_like(name: str) -> Callable:
-    def rule(args: tuple, kwargs: dict, tangents: list, out: Any) -> Any:
-        a, b = args[0], args[1]
-        ta, tb = tangents[0], tangents[1]
-        f = op(name)
-        return _sum(None if ta is None else f(ta, b), None if tb is None else f(a, tb))
-
-    return rule
 
 
 def _linear_decomposed(input: Any, weight: Any, bias: Any = None) -> Any:
@@ -182,100 +72,25 @@ def _matmul_decomposed(input: Any, other: Any, *, out: Any = None) -> Any:
     return op("squeeze")(r, -1) if d2 == 1 else r
 
 
-def _where_rule(args: tuple, kwargs: dict, tangents: list, out: Any) -> Any:
-    cond = args[0]
-    ta, tb = tangents[1], tangents[2]
-    if ta is None and tb is None:
-        return None
-    return op("where")(cond, 0.0 if ta is None else ta, 0.0 if tb is None else tb)
+class _Ops:
+    """The namespace the rules declared on rows compute with: each op through the
+    dispatcher, so that tangents may be batched and the rules are differentiable."""
+
+    def __getattr__(self, name: str) -> Callable:
+        return op(name)
 
 
-def _clamp_rule(args: tuple, kwargs: dict, tangents: list, out: Any) -> Any:
-    x = args[0]
-    lo = args[1] if len(args) > 1 else kwargs.get("min")
-    hi = args[2] if len(args) > 2 else kwargs.get("max")
-    t = tangents[0]
-    if t is None:
-        return None
-    keep = None
-    if lo is not None:
-        keep = op("ge")(x, lo)
-    if hi is not None:
-        k2 = op("le")(x, hi)
-        keep = k2 if keep is None else op("logical_and")(keep, k2)
-    return op("where")(keep, t, 0.0)
+_OPS = _Ops()
 
 
-def _mean_rule(args: tuple, kwargs: dict, tangents: list, out: Any) -> Any:
-    t = tangents[0]
-    return None if t is None else op("mean")(t, *args[1:], **kwargs)
+def _declared(rule: Callable) -> Callable:
+    return lambda args, kwargs, tangents, out: rule(_OPS, args, kwargs, tangents, out)
 
 
-_INV_SQRT_PI = 2.0 / math.sqrt(math.pi)
-
-_UNARY = {
-    "neg": lambda t, x, y: op("neg")(t),
-    "exp": lambda t, x, y: _mul(t, y),
-    "log": lambda t, x, y: op("div")(t, x),
-    "sin": lambda t, x, y: _mul(t, op("cos")(x)),
-    "cos": lambda t, x, y: op("neg")(_mul(t, op("sin")(x))),
-    "tanh": lambda t, x, y: _mul(t, op("rsub")(_mul(y, y), 1)),
-    "sigmoid": lambda t, x, y: _mul(t, y, op("rsub")(y, 1)),
-    "relu": lambda t, x, y: op("where")(op("gt")(y, 0), t, 0.0),
-    "abs": lambda t, x, y: _mul(t, op("sign")(x)),
-    "sqrt": lambda t, x, y: op("div")(t, _mul(y, 2)),
-    "reciprocal": lambda t, x, y: op("neg")(_mul(t, y, y)),
-    "log1p": lambda t, x, y: op("div")(t, op("add")(x, 1)),
-    "sign": lambda t, x, y: _mul(t, 0.0),
-    "square": lambda t, x, y: _mul(t, x, 2),
-    "expm1": lambda t, x, y: _mul(t, op("add")(y, 1)),
-    "exp2": lambda t, x, y: _mul(t, y, math.log(2.0)),
-    "log2": lambda t, x, y: op("div")(t, _mul(x, math.log(2.0))),
-    "log10": lambda t, x, y: op("div")(t, _mul(x, math.log(10.0))),
-    "rsqrt": lambda t, x, y: _mul(t, op("pow")(y, 3), -0.5),
-    "tan": lambda t, x, y: _mul(t, op("add")(_mul(y, y), 1)),
-    "sinh": lambda t, x, y: _mul(t, op("cosh")(x)),
-    "cosh": lambda t, x, y: _mul(t, op("sinh")(x)),
-    "atan": lambda t, x, y: op("div")(t, op("add")(_mul(x, x), 1)),
-    "asin": lambda t, x, y: op("div")(t, op("sqrt")(op("rsub")(_mul(x, x), 1))),
-    "acos": lambda t, x, y: op("neg")(op("div")(t, op("sqrt")(op("rsub")(_mul(x, x), 1)))),
-    "erf": lambda t, x, y: _mul(t, op("exp")(op("neg")(_mul(x, x))), _INV_SQRT_PI),
-    "floor": lambda t, x, y: _mul(t, 0.0),
-    "ceil": lambda t, x, y: _mul(t, 0.0),
-    "round": lambda t, x, y: _mul(t, 0.0),
-    "trunc": lambda t, x, y: _mul(t, 0.0),
-    "frac": lambda t, x, y: t,
-}
-
-for _name, _f in _UNARY.items():
-    JVP[_name] = _unary(_f)
-for _name in ("negative",):
-    JVP[_name] = JVP["neg"]
-JVP["absolute"] = JVP["abs"]
-JVP["arctan"], JVP["arcsin"], JVP["arccos"] = JVP["atan"], JVP["asin"], JVP["acos"]
-JVP["fix"] = JVP["trunc"]
-
-for _name in ("reshape", "view", "transpose", "swapaxes", "swapdims", "t", "permute",
-              "unsqueeze", "squeeze", "expand", "flatten", "clone", "contiguous", "unflatten",
-              "movedim", "moveaxis", "broadcast_to", "narrow", "select", "unbind", "split",
-              "split_with_sizes", "chunk", "tensor_split", "unsafe_split", "unsafe_chunk",
-              "alias", "sum", "nansum", "to",
-              "type_as", "float", "double", "half", "cpu", "expand_as", "cumsum"):
-    JVP[_name] = _linear(_name)
-for _name in ("cat", "concat", "concatenate", "stack", "hstack", "vstack", "dstack",
-              "column_stack"):
-    JVP[_name] = _joining(_name)
-JVP["mean"] = _mean_rule
-JVP["add"] = _add_rule(1)
-JVP["sub"] = JVP["subtract"] = _add_rule(-1)
-JVP["rsub"] = _rsub
-JVP["mul"] = JVP["multiply"] = _mul_rule
-JVP["div"] = JVP["divide"] = JVP["true_divide"] = _div_rule
-JVP["pow"] = _pow_rule
-JVP["where"] = _where_rule
-JVP["clamp"] = JVP["clip"] = _clamp_rule
-for _name in ("matmul", "mm", "bmm", "mv", "dot"):
-    JVP[_name] = _matmul_like(_name)
+for _fn, _name in _public_ops():
+    _rule = getattr(_fn, "row", {}).get("jvp")
+    if _rule is not None:
+        JVP[_name] = _declared(_rule)
 DECOMPOSED["linear"] = _linear_decomposed
 DECOMPOSED["matmul"] = _matmul_decomposed
 

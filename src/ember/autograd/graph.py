@@ -183,8 +183,10 @@ class Node:
         "_seq", "_x", "__weakref__",
     )
 
-    # Formulas, one per differentiable input: f(m, grad, *saved, *ctx) -> gradient.
+    # Formulas, one per differentiable input: f(m, grad, *saved, *ctx) -> gradient; plain
+    # backward runs `raw_formulas` (the same, or a rule's NumPy shortcut on arrays).
     formulas: tuple = ()
+    raw_formulas: tuple = ()
     n_outputs = 1
 
     _hooks = _extra_attribute("hooks")
@@ -289,7 +291,7 @@ class Node:
         n = self._next
         return tuple(
             f(m, grad, *args) if n[2 * i] is not None else None
-            for i, f in enumerate(self.formulas)
+            for i, f in enumerate(self.formulas if graph else self.raw_formulas)
         )
 
     def release(self) -> None:
@@ -315,10 +317,10 @@ class Node:
         return add_hook(hooks, fn)
 
 
-def specialised_apply(formulas: tuple) -> Callable:
+def specialised_apply(formulas: tuple, raw_formulas: tuple) -> Callable:
     """`Node.apply` unrolled for one or two formulas, the hot path of plain backward."""
     if len(formulas) == 1:
-        f0 = formulas[0]
+        f0, r0 = formulas[0], raw_formulas[0]
 
         def apply1(self: Node, grad: Any, graph: bool) -> tuple:
             if graph:
@@ -327,16 +329,17 @@ def specialised_apply(formulas: tuple) -> Callable:
             c = self._checks
             if saved is None or (c and (c[0] != c[1] or len(c) != 2)):
                 saved = self.unpack(False)
-            return (f0(Math.raw, grad, *saved, *self._ctx),)
+            return (r0(Math.raw, grad, *saved, *self._ctx),)
 
         return apply1
     if len(formulas) == 2:
-        f0, f1 = formulas
+        (f0, f1), (r0, r1) = formulas, raw_formulas
 
         def apply2(self: Node, grad: Any, graph: bool) -> tuple:
             if graph:
                 m = Math.graph
                 args = self.unpack(True) + self._ctx
+                g0, g1 = f0, f1
             else:
                 m = Math.raw
                 saved = self._saved
@@ -345,8 +348,9 @@ def specialised_apply(formulas: tuple) -> Callable:
                         len(c) != 4 or c[2] != c[3])))):
                     saved = self.unpack(False)
                 args = saved + self._ctx
-            return (f0(m, grad, *args) if self._n0 is not None else None,
-                    f1(m, grad, *args) if self._n1 is not None else None)
+                g0, g1 = r0, r1
+            return (g0(m, grad, *args) if self._n0 is not None else None,
+                    g1(m, grad, *args) if self._n1 is not None else None)
 
         return apply2
     return Node.apply

@@ -19,8 +19,9 @@ from .. import _random, _transform_hooks
 from .._tensor import MetaArray, Size, Tensor, meta_array
 from .._transform_hooks import PASS
 from ..autograd import forward_ad
+from ..ops._core import PASSTHROUGH, POINTWISE, REDUCE
 from . import _dispatch
-from ._dispatch import op
+from ._dispatch import _public_ops, op
 
 _levels = itertools.count(1)
 # Active vmap levels: level -> batch size.
@@ -868,28 +869,20 @@ def _stack_fallback(tensors: list) -> Tensor:
 
 RULES: dict = {}
 
+# The traits ops declare on their rows (`ops._core.declare`), by op name; the lists add
+# what no row declares: nn functions outside the op families, Tensor operators without an op
+# of their own, the creation functions that the dispatcher wraps by name.
+_TRAITS = {name: fn.row.get("vmap") for fn, name in _public_ops() if hasattr(fn, "row")}
 _POINTWISE = (
-    "add sub subtract rsub mul multiply div divide true_divide neg negative pow exp log sin "
-    "cos tanh sigmoid relu abs absolute sqrt reciprocal clamp clip eq ne lt le gt ge greater "
-    "greater_equal less less_equal not_equal square log1p sign where bitwise_and bitwise_or "
-    "bitwise_xor bitwise_not logical_and logical_or logical_xor logical_not expm1 exp2 log2 "
-    "log10 rsqrt tan asin acos atan arcsin arccos arctan atan2 arctan2 sinh cosh asinh acosh "
-    "atanh arcsinh arccosh arctanh logit erf erfc erfinv sgn floor ceil round trunc fix frac "
-    "clamp_min clamp_max maximum minimum fmax fmin lerp addcmul addcdiv hypot remainder fmod "
-    "floor_divide float_power xlogy nan_to_num isnan isinf isfinite isposinf isneginf isreal "
-    "isclose gelu silu softplus elu leaky_relu hardtanh relu6 mish hardsigmoid hardswish "
-    "selu celu logsigmoid softsign tanhshrink threshold threshold_backward sinc deg2rad rad2deg "
-    "__rtruediv__ __floordiv__ __rfloordiv__ __rpow__ __mod__ __rmod__ __and__ __rand__ __or__ "
-    "__ror__ __xor__ __rxor__ __invert__ lgamma digamma logaddexp logaddexp2"
-).split()
-_PASSTHROUGH = (
-    "to type_as float double half long int short char byte bool cpu clone contiguous alias "
-    "zeros_like ones_like full_like empty_like detach"
-).split()
+    "relu6 softsign tanhshrink deg2rad rad2deg __rtruediv__ __floordiv__ __rfloordiv__ "
+    "__rpow__ __mod__ __rmod__ __and__ __rand__ __or__ __ror__ __xor__ __rxor__ __invert__"
+).split() + [name for name, trait in _TRAITS.items() if trait == POINTWISE]
+_PASSTHROUGH = "zeros_like ones_like full_like empty_like detach".split() + [
+    name for name, trait in _TRAITS.items() if trait == PASSTHROUGH]
 # Random ops see the batched tensor itself: they draw per example or per batch entry as
 # vmap's randomness says (ember.ops.creation.batched_draw, random_ops._fill).
 _DRAW = "rand_like randn_like randint_like normal_ uniform_ bernoulli_ exponential_ random_"
-_REDUCE = "sum mean nansum amax amin logsumexp prod std var all any norm count_nonzero".split()
+_REDUCE = [name for name, trait in _TRAITS.items() if trait == REDUCE]
 
 for _n in _POINTWISE:
     RULES[_n] = _pointwise_rule

@@ -16,18 +16,16 @@ from .._transform_hooks import transforms_active as _transforms_active
 from ..autograd.grad_mode import no_grad
 from ..ops import creation, nn_ops, pointwise, pointwise_math
 from ..ops._core import (
-    attach,
     broadcast_shape,
-    check_out_shape,
     check_tensor,
-    needs_grad,
-    node_class,
     wrap,
-    wrap_dim,
 )
-from ..ops._math import raw as _raw
 from ..ops.linalg import matmul
+from ..ops.matrix import addmm_checked
 from ..ops.nn_ops import (
+    _constant_pad,
+    _index_pad,
+    _upsample,
     adaptive_avg_pool2d,
     adaptive_max_pool2d,
     avg_pool2d,
@@ -63,11 +61,13 @@ from ..ops.nn_ops import (
     selu,
     silu,
     smooth_l1_loss,
+    soft_margin_loss,
     softmax,
     softplus,
     softshrink,
     threshold,
 )
+from ..ops.reduction_math import vector_norm
 
 __all__ = [
     "linear", "bilinear", "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d",
@@ -161,43 +161,6 @@ def softmin(input: Tensor, dim: Any = None, _stacklevel: int = 3, dtype: Any = N
 
 # -- linear --------------------------------------------------------------------------------
 
-def _addmm_bias_grad(m: Any, g: Any, mat1: Any, mat2: Any, bshape: tuple) -> Any:
-    if m is _raw and len(bshape) == 1 and g.ndim == 2 and g.shape[1] == bshape[0]:
-        return np.add.reduce(g, 0)
-    return m.sum_to(g, bshape)
-
-
-def _addmm_mat2_grad(m: Any, g: Any, mat1: Any, mat2: Any, bshape: tuple) -> Any:
-    # mat2 is usually weight.t(): computing (g^T mat1)^T gives the weight's gradient in the
-    # weight's own row-major layout, which the optimizer then reads contiguously.
-    if m is _raw and mat2.flags.f_contiguous and not mat2.flags.c_contiguous:
-        return np.matmul(g.T, mat1).T
-    return m.matmul(m.mT(mat1), g)
-
-
-AddmmBackward0 = node_class(
-    "AddmmBackward0",
-    _addmm_bias_grad,
-    lambda m, g, mat1, mat2, bshape: m.matmul(g, m.mT(mat2)),
-    _addmm_mat2_grad,
-)
-
-
-def addmm(bias: Tensor, mat1: Tensor, mat2: Tensor) -> Tensor:
-    """bias + mat1 @ mat2 in one node."""
-    res = np.matmul(mat1._data, mat2._data)
-    b = bias._data
-    if b.dtype == res.dtype and b.shape[-1:] == res.shape[-1:] and b.ndim <= 2 and \
-            b.shape[:-1] in ((), (1,), res.shape[:1]):
-        res += b  # the product is a fresh array: add the bias in place
-        out = wrap(res)
-    else:
-        out = wrap(res + b)
-    if needs_grad(bias, mat1, mat2):
-        attach(AddmmBackward0, out, (bias, mat1, mat2), (mat1, mat2), (b.shape,))
-    return out
-
-
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """Applies a linear transformation to the incoming data: y = x A^T + b."""
     x = check_tensor(input, "input", 0, "linear")._data
@@ -221,13 +184,13 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         bias.detach().expand(_numel(x.shape[:-1]) if x.ndim > 1 else 1, weight._data.shape[0])
     wt = weight.t()
     if bias is not None and _TRANSFORMS[0] and _transforms_active():
-        # vmap and forward AD see the public ops only (this module's addmm reads arrays).
+        # vmap and forward AD see the public ops only (addmm_checked reads arrays).
         return matmul(input, wt) + bias
     if bias is not None and x.ndim == 2:
-        return addmm(bias, input, wt)
+        return addmm_checked(bias, input, wt)
     if bias is not None and x.ndim == 3 and x.flags.c_contiguous:
         flat = input.view(-1, x.shape[-1])
-        return addmm(bias, flat, wt).view(x.shape[0], x.shape[1], -1)
+        return addmm_checked(bias, flat, wt).view(x.shape[0], x.shape[1], -1)
     out = matmul(input, wt)
     if bias is not None:
         out = out + bias
@@ -538,41 +501,6 @@ def _warn_rank(name: str, n: int, spatial: int) -> None:
 
 # -- padding -------------------------------------------------------------------------------
 
-ConstantPadNdBackward0 = node_class(
-    "ConstantPadNdBackward0",
-    lambda m, g, slices, shape: m.reshape(_crop(m, g, slices), shape))
-
-
-def _crop(m: Any, g: Any, slices: tuple) -> Any:
-    return g[slices] if not isinstance(g, Tensor) else _slice_tensor(g, slices)
-
-
-SliceBackward0 = node_class(
-    "SliceBackward0",
-    lambda m, g, slices, shape: m.const(_zero_put(g, slices, shape))
-    if not isinstance(g, Tensor) else _embed(g, slices, shape))
-
-
-def _zero_put(g: np.ndarray, slices: tuple, shape: tuple) -> np.ndarray:
-    out = np.zeros(shape, g.dtype)
-    out[slices] = g
-    return out
-
-
-def _slice_tensor(t: Tensor, slices: tuple) -> Tensor:
-    out = wrap(np.ascontiguousarray(t._data[slices]))
-    if needs_grad(t):
-        attach(SliceBackward0, out, (t,), (), (slices, t._data.shape))
-    return out
-
-
-def _embed(g: Tensor, slices: tuple, shape: tuple) -> Tensor:
-    out = wrap(_zero_put(g._data, slices, shape))
-    if needs_grad(g):
-        attach(ConstantPadNdBackward0, out, (g,), (), (slices, g._data.shape))
-    return out
-
-
 def pad(input: Tensor, pad: Any, mode: str = "constant", value: float | None = None) -> Tensor:
     """Pads the last len(pad) // 2 dimensions of input: pad lists (left, right) amounts
     starting from the last dimension."""
@@ -601,99 +529,6 @@ def pad(input: Tensor, pad: Any, mode: str = "constant", value: float | None = N
     return _index_pad(input, pairs, mode)
 
 
-def _constant_pad(input: Tensor, pairs: list, value: float) -> Tensor:
-    x = input._data
-    crop = tuple(slice(max(-a, 0), x.shape[i] - max(-b, 0)) for i, (a, b) in enumerate(pairs))
-    xc = x[crop]
-    out_shape = tuple(xc.shape[i] + max(a, 0) + max(b, 0) for i, (a, b) in enumerate(pairs))
-    for i, s in enumerate(out_shape):
-        if s < 0:
-            raise RuntimeError(f"The input size {x.shape[i]}, plus negative padding "
-                               f"{pairs[i][0]} and {pairs[i][1]} resulted in a negative output "
-                               f"size, which is invalid. Check dimension {i} of your input.")
-    out = np.full(out_shape, value, dtype=x.dtype)
-    place = tuple(slice(max(a, 0), max(a, 0) + xc.shape[i]) for i, (a, _) in enumerate(pairs))
-    out[place] = xc
-    res = wrap(out)
-    if needs_grad(input):
-        # The gradient crops the padded output back to the input's region; cropped input
-        # elements get zeros.
-        src = tuple(slice(max(-a, 0), max(-a, 0) + xc.shape[i])
-                    for i, (a, _) in enumerate(pairs))
-        if all(a >= 0 and b >= 0 for a, b in pairs):
-            attach(ConstantPadNdBackward0, res, (input,), (), (place, x.shape))
-        else:
-            attach(_PadCropBackward, res, (input,), (), (place, src, x.shape))
-    return res
-
-
-def _pad_crop_grad(m: Any, g: Any, place: tuple, src: tuple, shape: tuple) -> Any:
-    inner = _crop(m, g, place)
-    if isinstance(inner, Tensor):
-        return _embed(inner, src, shape)
-    return _zero_put(inner, src, shape)
-
-
-_PadCropBackward = node_class("ConstantPadNdBackward0", _pad_crop_grad)
-
-_PAD_NAMES = {"reflect": "ReflectionPad{}DBackward0", "replicate": "ReplicationPad{}DBackward0",
-              "circular": "ReplicationPad{}DBackward0"}
-
-
-def _pad_index(n: int, a: int, b: int, mode: str) -> np.ndarray:
-    j = np.arange(-a, n + b)
-    if mode == "replicate":
-        return np.clip(j, 0, n - 1)
-    if mode == "circular":
-        return j % n
-    period = 2 * (n - 1)
-    j = np.abs(j) % period if period else np.zeros_like(j)
-    return np.where(j >= n, period - j, j)
-
-
-def _index_pad(input: Tensor, pairs: list, mode: str) -> Tensor:
-    x = input._data
-    k = sum(1 for p in pairs if p != (0, 0))
-    dims = [i for i, p in enumerate(pairs) if p != (0, 0)] or [x.ndim - 1]
-    first = dims[0]
-    for d in dims:
-        a, b = pairs[d]
-        if mode == "reflect" and (a >= x.shape[d] or b >= x.shape[d]):
-            raise RuntimeError(
-                f"Argument #4: Padding size should be less than the corresponding input "
-                f"dimension, but got: padding ({a}, {b}) at dimension {d} of input "
-                f"{list(x.shape)}")
-        if mode == "circular" and (a > x.shape[d] or b > x.shape[d]):
-            raise RuntimeError("Padding value causes wrapping around more than once.")
-    inner = x.shape[first:]
-    grids = np.meshgrid(*[_pad_index(x.shape[d], *pairs[d], mode) if d in dims
-                          else np.arange(x.shape[d]) for d in range(first, x.ndim)],
-                        indexing="ij")
-    flat = np.ravel_multi_index(grids, inner).reshape(-1)
-    out_inner = grids[0].shape
-    lead = x.shape[:first]
-    rows = x.reshape(-1, _numel(inner))
-    idx = np.ascontiguousarray(np.broadcast_to(flat, (rows.shape[0], flat.size)))
-    out = wrap(np.ascontiguousarray(rows[:, flat].reshape(lead + out_inner)))
-    if needs_grad(input):
-        cls = _pad_node(mode, max(len(dims), k, 1))
-        attach(cls, out, (input,), (input,), (idx, _numel(inner), x.shape))
-    return out
-
-
-_PAD_NODES: dict = {}
-
-
-def _pad_node(mode: str, nd: int) -> type:
-    name = _PAD_NAMES[mode].format(nd)
-    cls = _PAD_NODES.get(name)
-    if cls is None:
-        cls = _PAD_NODES[name] = node_class(
-            name, lambda m, g, x, idx, n, shape: m.tie(m.reshape(
-                m.scatter_rows(m.reshape(g, (idx.shape[0], -1)), idx, n), shape), x))
-    return cls
-
-
 # -- small utilities -------------------------------------------------------------------------
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
@@ -713,48 +548,6 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     out = np.zeros(x.shape + (num_classes,), np.int64)
     np.put_along_axis(out, x[..., None], 1, axis=-1)
     return wrap(out)
-
-
-LinalgVectorNormBackward0 = node_class(
-    "LinalgVectorNormBackward0",
-    lambda m, g, x, result, p, dim, keepdim: _norm_grad(m, g, x, result, p, dim, keepdim))
-
-
-def _norm_grad(m: Any, g: Any, x: Any, result: Any, p: float, dim: tuple, keepdim: bool) -> Any:
-    if not keepdim:
-        g = m.unsqueeze_dims(g, dim, len(x.shape))
-        result = m.unsqueeze_dims(result, dim, len(x.shape))
-    if p == 2:
-        return m.where(result == 0, 0.0, g * x / result)
-    ax = m.abs(x)
-    scale = m.pow(ax, p - 2) * x / m.pow(result, p - 1)
-    return m.where(result == 0, 0.0, g * scale)
-
-
-def vector_norm(input: Tensor, p: float = 2.0, dim: Any = None,
-                keepdim: bool = False) -> Tensor:
-    """The p-norm of input over dim."""
-    x = input._data
-    if x.dtype.kind != "f":
-        raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
-                           f"input. Got {input.dtype._legacy}")
-    dims = tuple(range(x.ndim)) if dim is None else \
-        tuple(wrap_dim(d, x.ndim) for d in (dim if isinstance(dim, (list, tuple)) else (dim,)))
-    a = np.abs(x)
-    with np.errstate(all="ignore"):
-        if p == 2:
-            r = np.sqrt(np.sum(a * a, axis=dims, keepdims=keepdim))
-        elif p == 1:
-            r = np.sum(a, axis=dims, keepdims=keepdim)
-        elif p == math.inf:
-            r = np.max(a, axis=dims, keepdims=keepdim)
-        else:
-            r = np.sum(a ** x.dtype.type(p), axis=dims, keepdims=keepdim) ** \
-                x.dtype.type(1 / p)
-    out = wrap(np.asarray(r, x.dtype))
-    if needs_grad(input):
-        attach(LinalgVectorNormBackward0, out, (input,), (input, out, p, dims, keepdim))
-    return out
 
 
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
@@ -828,40 +621,6 @@ def _pair(v: Any) -> tuple:
 
 # -- interpolation ------------------------------------------------------------------------
 
-def _interp_matrix(n_in: int, n_out: int, mode: str, align: bool | None,
-                   scale: float | None, dt: np.dtype) -> np.ndarray:
-    mat = np.zeros((n_out, n_in), dtype=np.float64)
-    rows = np.arange(n_out)
-    if mode == "nearest":
-        sc = (1.0 / scale) if scale else n_in / n_out
-        src = np.minimum(np.floor(rows * np.float32(sc)).astype(np.int64), n_in - 1)
-        mat[rows, src] = 1.0
-        return mat.astype(dt)
-    if align:
-        sc = (n_in - 1) / (n_out - 1) if n_out > 1 else 0.0
-        src = rows * sc
-    else:
-        sc = (1.0 / scale) if scale else n_in / n_out
-        src = np.maximum((rows + 0.5) * sc - 0.5, 0.0)
-    i0 = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
-    i1 = np.minimum(i0 + 1, n_in - 1)
-    lam = src - i0
-    np.add.at(mat, (rows, i0), 1.0 - lam)
-    np.add.at(mat, (rows, i1), lam)
-    return mat.astype(dt)
-
-
-_INTERP_NODES: dict = {}
-
-
-def _interp_node(name: str) -> type:
-    cls = _INTERP_NODES.get(name)
-    if cls is None:
-        cls = _INTERP_NODES[name] = node_class(
-            name, lambda m, g, a, b: m.matmul(m.matmul(m.const(a.T.copy()), g), m.const(b)))
-    return cls
-
-
 def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None,
                 mode: str = "nearest", align_corners: bool | None = None,
                 recompute_scale_factor: bool | None = None, antialias: bool = False) -> Tensor:
@@ -900,36 +659,7 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None,
             (scale_factor,) * nsp
         out_sz = tuple(int(math.floor(float(x.shape[2 + i]) * sf[i])) for i in range(nsp))
         scales = (None,) * nsp if recompute_scale_factor else sf
-    dt = x.dtype
-    if nsp == 1:
-        a = np.ones((1, 1), dt)
-        b = _interp_matrix(x.shape[2], out_sz[0], mode, align_corners, scales[0], dt)
-    else:
-        a = _interp_matrix(x.shape[2], out_sz[0], mode, align_corners, scales[0], dt)
-        b = _interp_matrix(x.shape[3], out_sz[1], mode, align_corners, scales[1], dt)
-    x4 = x.reshape(x.shape[0], x.shape[1], 1, x.shape[2]) if nsp == 1 else x
-    with np.errstate(all="ignore"):
-        out = (a @ x4 @ b.T).astype(dt)
-    if nsp == 1:
-        out = out.reshape(x.shape[0], x.shape[1], -1)
-    r = wrap(np.ascontiguousarray(out))
-    if needs_grad(input):
-        name = {"nearest": "UpsampleNearest{}DBackward0", "linear": "UpsampleLinear1DBackward0",
-                "bilinear": "UpsampleBilinear2DBackward0"}[mode].format(nsp)
-        if nsp == 1:
-            attach(_interp1d_node(name), r, (input,), (b,))
-        else:
-            attach(_interp_node(name), r, (input,), (a, b))
-    return r
-
-
-def _interp1d_node(name: str) -> type:
-    key = name + "/1d"
-    cls = _INTERP_NODES.get(key)
-    if cls is None:
-        cls = _INTERP_NODES[key] = node_class(
-            name, lambda m, g, b: m.matmul(g, m.const(b)))
-    return cls
+    return _upsample(input, mode, out_sz, align_corners, scales)
 
 
 # -- attention ----------------------------------------------------------------------------
@@ -1180,35 +910,6 @@ def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Any = Non
     if reduction not in ("none", "mean", "sum"):
         raise ValueError(reduction + " is not valid")
     return _apply_reduction(loss, reduction)
-
-
-def soft_margin_loss(input: Tensor, target: Tensor, size_average: Any = None,
-                     reduce: Any = None, reduction: str = "mean") -> Tensor:
-    """log(1 + exp(-target * input)), the two-class logistic loss."""
-    if size_average is not None or reduce is not None:
-        reduction = legacy_reduction(size_average, reduce)
-    red = reduction_enum(reduction)
-    # torch computes -input * target in place, in a tensor of the input's shape.
-    check_out_shape(input._data.shape, target._data.shape)
-    x, y = input._data, target._data.astype(input._data.dtype, copy=False)
-    with np.errstate(all="ignore"):
-        loss = np.log1p(np.exp(-y * x))
-    n = loss.size
-    out = wrap(np.asarray(loss.sum() / x.dtype.type(n) if red == 1 else
-                          loss.sum() if red == 2 else loss, x.dtype))
-    if needs_grad(input):
-        attach(SoftMarginLossBackward0, out, (input,), (input,), (y, red, n))
-    return out
-
-
-def _soft_margin_grad(m: Any, g: Any, x: Any, y: Any, red: int, n: int) -> Any:
-    ny = m.const(-y)
-    z = m.exp(ny * x)
-    d = ny * z / (z + 1)
-    return d * g / n if red == 1 else d * g
-
-
-SoftMarginLossBackward0 = node_class("SoftMarginLossBackward0", _soft_margin_grad)
 
 
 def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor,

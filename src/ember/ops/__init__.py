@@ -240,11 +240,6 @@ def _unsqueeze_dims(g: Tensor, dims: Any, ndim: int) -> Tensor:
     return g
 
 
-def _log_sigmoid(x: Tensor) -> Tensor:
-    # Its own node, so that its derivative is sigmoid(-x) at 0 too (min and abs have none).
-    return nn_ops.logsigmoid(x)
-
-
 def _outer(a: Tensor, b: Tensor) -> Tensor:
     return mul(unsqueeze(a, -1), b)
 
@@ -336,16 +331,8 @@ def _fill_graph_math() -> None:
     g.floor, g.trunc, g.isfinite, g.xlogy = pm.floor, pm.trunc, pm.isfinite, pm.xlogy
     g.div_floor = lambda a, b: pointwise.div(a, b, rounding_mode="floor")
     g.cumsum, g.cumprod = reduction_math.cumsum, reduction_math.cumprod
-    g.log_sigmoid = _log_sigmoid
     g.digamma, g.polygamma = pointwise_special.digamma, pointwise_special.polygamma
     g.threshold_backward = pointwise.threshold_backward
-    _math.raw.log_sigmoid = _raw_log_sigmoid
-
-
-def _raw_log_sigmoid(x: Any) -> Any:
-    import numpy as np
-
-    return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
 
 
 def _bind_argument_parser() -> None:

@@ -21,11 +21,17 @@ ndarray = np.ndarray
 NO_EDGE = (None, 0)
 
 
-def node_class(name: str, *formulas: Callable, n_outputs: int = 1) -> type:
+def node_class(name: str, *formulas: Callable, n_outputs: int = 1,
+               raw: tuple | None = None) -> type:
     """A node class named as torch names it, with one backward formula per input:
-    f(m, grad, *saved, *ctx) -> that input's gradient."""
-    return type(name, (Node,), {"__slots__": (), "formulas": formulas, "n_outputs": n_outputs,
-                                "apply": specialised_apply(formulas),
+    f(m, grad, *saved, *ctx) -> that input's gradient. `raw` overrides formulas for plain
+    backward (per input: a formula that only ever gets arrays, a NumPy shortcut, or None to
+    keep the formula), where a rule computes its arrays otherwise than its graph."""
+    raw_formulas = formulas if raw is None else tuple(
+        f if r is None else r for f, r in zip(formulas, raw, strict=True))
+    return type(name, (Node,), {"__slots__": (), "formulas": formulas,
+                                "raw_formulas": raw_formulas, "n_outputs": n_outputs,
+                                "apply": specialised_apply(formulas, raw_formulas),
                                 "__module__": "ember.autograd.graph"})
 
 
@@ -132,9 +138,9 @@ _INPUT_0 = (0,)
 _OUTPUT_0 = (-1,)
 
 
-def attach_unary(cls: type, out: Tensor, a: Tensor, save: int) -> Tensor:
+def attach_unary(cls: type, out: Tensor, a: Tensor, save: int, ctx: tuple = ()) -> Tensor:
     """`attach` for the commonest case, kept lean: one input, saving nothing (0), the input
-    (1) or the output (2)."""
+    (1) or the output (2), and the constants `ctx`."""
     node = _new(cls)
     fn = a._fn
     node._k = 1
@@ -158,8 +164,92 @@ def attach_unary(cls: type, out: Tensor, a: Tensor, save: int) -> Tensor:
         node._checks = saved_counter(out)
     else:
         node._saved = node._vars = node._checks = ()
-    node._ctx = ()
+    node._ctx = ctx
     node._meta = None
+    node._seq = _next_seq()
+    out._fn = node
+    out._rg = True
+    if attach_hook[0] is not None:
+        attach_hook[0](node, (out,))
+    return out
+
+
+# What a binary node saves (`attach_binary`): nothing, its operands as multiplication's
+# gradients need them, or as division's do.
+MULTIPLIES, DIVIDES = 1, 2
+# The `_vars` of a node that saved both its inputs by position (see Node).
+_INPUTS_0_1 = (0, 1)
+
+
+def attach_binary(cls: type, out: Tensor, a: Tensor, b: Any, save: int) -> Tensor:
+    """`attach` for the fast path of binary ops, kept lean: `a` a tensor, `b` a tensor of
+    a's dtype and shape (or either of them 0-dim) or a Python number (no edge, never a
+    gradient); the node saves nothing (0) or the operands as MULTIPLIES or DIVIDES need
+    them."""
+    node = _new(cls)
+    node._k = 2
+    fn = a._fn
+    if fn is not None and a._base is None:
+        node._n0 = fn
+        node._r0 = a._nr
+    else:
+        node._n0, node._r0 = a._edge()
+    if type(b) is not Tensor:
+        node._n1 = None
+        node._r1 = 0
+        # A number operand needs no gradient, so `a` itself is never needed.
+        node._saved = node._vars = (None, b) if save else ()
+        node._checks = ()
+    else:
+        fo = b._fn
+        if fo is not None and b._base is None:
+            node._n1 = fo
+            node._r1 = b._nr
+        else:
+            node._n1, node._r1 = b._edge()
+        # Save only what the inputs that need a gradient use, as torch does: a's gradient
+        # needs b; b's needs a (and, for division, b too). Inputs with a history are kept by
+        # position, the others as they are (see Node).
+        if not save:
+            node._saved = node._vars = node._checks = ()
+        elif b._rg:
+            if a._rg or save == DIVIDES:
+                node._saved = (a._data, b._data)
+                plain = attach_hook[0] is None
+                if plain and a._rg and a._base is None and b._base is None:
+                    node._vars = _INPUTS_0_1
+                else:
+                    node._vars = (0 if plain and a._rg and a._base is None else a,
+                                  1 if plain and b._base is None else b)
+                # saved_counter, inlined for both operands.
+                va = a._vc
+                if va is ZERO_VC:
+                    va = a._vc = bytearray(8)
+                    sa = ZERO_VC
+                else:
+                    sa = ZERO_VC if va == ZERO_VC else bytes(va)
+                vb = b._vc
+                if vb is ZERO_VC:
+                    vb = b._vc = bytearray(8)
+                    sb = ZERO_VC
+                else:
+                    sb = ZERO_VC if vb == ZERO_VC else bytes(vb)
+                node._checks = (va, sa, vb, sb)
+            else:
+                node._saved = (a._data, None)
+                node._vars = (a, None)
+                node._checks = saved_counter(a)
+        else:
+            node._saved = (None, b._data)
+            node._vars = (None, b)
+            node._checks = saved_counter(b)
+    node._ctx = ()
+    x = a._data
+    if type(b) is Tensor and b._data.shape != x.shape:
+        # One operand is 0-dim: its gradient is summed down to it (see _meta).
+        node._meta = (((), x.dtype), None) if not x.ndim else (None, ((), b._data.dtype))
+    else:
+        node._meta = None
     node._seq = _next_seq()
     out._fn = node
     out._rg = True
@@ -185,6 +275,157 @@ def attach_outputs(cls: type, outs: tuple, inputs: tuple, saved: tuple = (), ctx
     if attach_hook[0] is not None:
         attach_hook[0](node, outs)
     return outs
+
+
+# vmap traits: an op that computes element by element (batching pads the operands to one
+# rank and runs the op once), one that reduces over dims (which batching shifts past the
+# batch), one that is the same op on the batch (a cast, a copy).
+POINTWISE = "pointwise"
+REDUCE = "reduce"
+PASSTHROUGH = "passthrough"
+
+
+def declare(*, jvp: Callable | None = None, vmap: str | None = None) -> Callable:
+    """Declares, on the row of the op it decorates, its forward-mode rule `jvp`,
+    f(m, args, kwargs, tangents, out) -> the output's tangent (None without one), written
+    with the ops of the namespace `m` that forward AD hands it; and its vmap trait (such as
+    POINTWISE). forward_ad and vmap read both from the op."""
+
+    def mark(fn: Callable) -> Callable:
+        fn.row = {**getattr(fn, "row", {}),
+                  **{k: v for k, v in (("jvp", jvp), ("vmap", vmap)) if v is not None}}
+        return fn
+
+    return mark
+
+
+def unary_jvp(f: Callable) -> Callable:
+    """A unary forward rule f(m, tangent, input, output) in the form `declare` takes."""
+
+    def rule(m: Any, args: tuple, kwargs: dict, tangents: list, out: Any) -> Any:
+        t = tangents[0]
+        return None if t is None else f(m, t, args[0], out)
+
+    return rule
+
+
+def tangent_sum(m: Any, *terms: Any) -> Any:
+    """The sum of the tangent terms that are not None (None if all are)."""
+    out = None
+    for t in terms:
+        if t is not None:
+            out = t if out is None else m.add(out, t)
+    return out
+
+
+def linear_jvp(name: str) -> Callable:
+    """The forward rule of op `name`, linear in its first argument (and not depending on the
+    others' values): the op of the tangent."""
+
+    def rule(m: Any, args: tuple, kwargs: dict, tangents: list, out: Any) -> Any:
+        t = tangents[0]
+        return None if t is None else getattr(m, name)(t, *args[1:], **kwargs)
+
+    return rule
+
+
+def joining_jvp(name: str) -> Callable:
+    """The forward rule of op `name`, which joins a list of tensors (linear in each): the
+    join of the tangents, zeros for the tensors without one."""
+
+    def rule(m: Any, args: tuple, kwargs: dict, tangents: list, out: Any) -> Any:
+        ts = tangents[0]
+        if not ts or all(t is None for t in ts):
+            return None
+        ts = [m.zeros_like(a) if t is None else t for a, t in zip(args[0], ts)]
+        return getattr(m, name)(ts, *args[1:], **kwargs)
+
+    return rule
+
+
+def bilinear_jvp(name: str) -> Callable:
+    """The forward rule of op `name`, linear in each of its two operands (products)."""
+
+    def rule(m: Any, args: tuple, kwargs: dict, tangents: list, out: Any) -> Any:
+        a, b = args[0], args[1]
+        ta, tb = tangents[0], tangents[1]
+        f = getattr(m, name)
+        return tangent_sum(m, None if ta is None else f(ta, b), None if tb is None else f(a, tb))
+
+    return rule
+
+
+_SAVES = {"": 0, "input": 1, "result": 2}
+
+
+def unary_op(cls: type, forward: Callable, *, name: str, saves: str = "input",
+             floating: bool = True, kinds: str = "biuf", kernel: str | None = None,
+             n_ctx: int = 0, jvp: Callable | None = None, doc: str = "") -> Callable:
+    """A unary op from its row: the node class `cls` and the NumPy `forward(x, *ctx)`, which
+    computes in x's dtype. Options: what the node saves ('input', 'result' or ''; the
+    constants `ctx` of a call are kept too); `floating`, that integer and bool inputs compute
+    in the default float dtype; `kinds`, the dtype kinds torch's kernel takes (others get its
+    NotImplementedError, naming `kernel`, by default name_cpu); `n_ctx`, the number of
+    constants the op takes after the input, which its forward and formula take too; `jvp`,
+    its forward-mode rule f(m, tangent, input, output) (see `declare`). Its vmap trait is
+    POINTWISE."""
+    save = _SAVES[saves]
+    any_kind = kinds == "biuf"
+    kernel = kernel or f"{name}_cpu"
+    make = Tensor._make
+
+    def result(input: Tensor, ctx: tuple) -> Tensor:
+        if type(input) is not Tensor:
+            check_tensor(input, "input", 0, name)
+        x = input._data
+        if not any_kind and x.dtype.kind not in kinds:
+            raise not_implemented(kernel, input.dtype)
+        if floating and x.dtype.kind != "f":
+            x = x.astype(default_float(x.dtype))
+        token = quiet_on()
+        try:
+            r = forward(x, *ctx)
+        finally:
+            quiet_off(token)
+        # NumPy 1.x computes some 0-dim float32 results in float64.
+        return make(r if type(r) is ndarray and r.dtype is x.dtype else fix_dtype(r, x.dtype))
+
+    if n_ctx:
+        def op(input: Tensor, *ctx: Any) -> Tensor:
+            if len(ctx) != n_ctx:
+                raise TypeError(f"{name}() takes {n_ctx + 1} positional arguments but "
+                                f"{len(ctx) + 1} were given")
+            r = result(input, ctx)
+            if input._rg and _mode.enabled:
+                attach_unary(cls, r, input, save, ctx)
+            return r
+    else:
+        # The common form, unrolled: no constants, the lean attach.
+        def op(input: Tensor, *, out: Any = None) -> Tensor:
+            if type(input) is not Tensor or floating and input._data.dtype.kind != "f" or \
+                    not any_kind:
+                r = result(input, ())
+            else:
+                x = input._data
+                token = quiet_on()
+                try:
+                    r = forward(x)
+                finally:
+                    quiet_off(token)
+                r = make(r if type(r) is ndarray and r.dtype is x.dtype else
+                         fix_dtype(r, x.dtype))
+            if input._rg and _mode.enabled:
+                attach_unary(cls, r, input, save)
+            return r
+
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = doc
+    op.options = {"forward": forward, "name": name, "floating": floating, "kinds": kinds,
+                  "kernel": kernel, "n_ctx": n_ctx, "doc": doc}
+    if not n_ctx:
+        # The NumPy forward, for ember.compile's flat replay (never read by eager code).
+        op._kernel = forward
+    return declare(jvp=None if jvp is None else unary_jvp(jvp), vmap=POINTWISE)(op)
 
 
 def first_on_ties(np_fn: Callable) -> Callable:

@@ -9,7 +9,7 @@ from .. import _dtypes
 from .._tensor import Tensor, check_device, device
 from ..autograd import _cuts
 from ..autograd.grad_mode import state as _mode
-from ._core import attach, node_class, quiet, wrap
+from ._core import PASSTHROUGH, attach, declare, linear_jvp, node_class, quiet, wrap
 
 __all__ = ["to", "type_as", "float", "double", "half", "bfloat16", "long", "int", "short",
            "char", "byte", "bool", "cpu", "cuda", "pin_memory", "is_pinned"]
@@ -42,6 +42,7 @@ def _parse(args: tuple, kwargs: dict) -> tuple:
     return dtype, indexed
 
 
+@declare(jvp=linear_jvp("to"), vmap=PASSTHROUGH)
 def to(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
     """Performs Tensor dtype and/or device conversion; returns self when nothing changes."""
     dtype, indexed = _parse(args, kwargs)
@@ -62,6 +63,7 @@ def to(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
     return out
 
 
+@declare(jvp=linear_jvp("type_as"), vmap=PASSTHROUGH)
 def type_as(input: Tensor, other: Tensor) -> Tensor:
     """Returns this tensor cast to the type of the given tensor."""
     return to(input, other.dtype)
@@ -73,7 +75,8 @@ def _caster(dt: _dtypes.dtype, name: str):
 
     method.__doc__ = f"self.{name}() is equivalent to self.to({dt!r})."
     method.__name__ = name
-    return method
+    jvp = linear_jvp(name) if dt.is_floating_point else None
+    return declare(jvp=jvp, vmap=PASSTHROUGH)(method)
 
 
 float = _caster(_dtypes.float32, "float")
@@ -88,6 +91,7 @@ byte = _caster(_dtypes.uint8, "byte")
 bool = _caster(_dtypes.bool, "bool")
 
 
+@declare(jvp=linear_jvp("cpu"), vmap=PASSTHROUGH)
 def cpu(input: Tensor, memory_format: Any = None) -> Tensor:
     """Returns this tensor in CPU memory: itself, since ember tensors live there."""
     return input

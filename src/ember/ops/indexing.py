@@ -470,9 +470,6 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     return res
 
 
-_REDUCERS = {"sum": np.add, "prod": np.multiply, "amax": np.fmax, "amin": np.fmin}
-
-
 def _scatter_reduce_array(x: np.ndarray, d: int, ii: np.ndarray, src: np.ndarray, reduce: str,
                           include_self: bool) -> np.ndarray:
     xx = x.reshape(x.shape if x.ndim else (1,))

@@ -14,7 +14,7 @@ from .._version import ZERO_VC, bump_version, saved_counter
 from ..autograd.grad_mode import state as _mode
 from ..autograd.graph import note_rebase
 from . import indexing, matrix, pointwise, pointwise_math
-from ._core import attach, node_class, shape_str
+from ._core import attach, node_class, shape_str, unary_op
 from .shape import expand, writable_alias
 from .view_rebase import OVERLAP_MESSAGE, check_view_rebase, rebase_view
 
@@ -99,21 +99,42 @@ def _adopt_saved_output(result: Tensor, self: Tensor) -> None:
     node._checks = tuple(checks)
 
 
+def apply_in_place(op: Callable, self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    """Runs the out-of-place `op` on self and writes the result into self, which takes over
+    its node."""
+    check_inplace(self, *args, *kwargs.values())
+    if _mode.enabled and (self._rg or any(isinstance(a, Tensor) and a._rg for a in args)):
+        # The op may save its input for backward: give it a copy that carries self's
+        # history, since self's memory is about to be overwritten.
+        before = Tensor._make(self._data.copy())
+        before._fn, before._nr, before._rg = self._fn, self._nr, self._rg
+        return write_result(self, op(before, *args, **kwargs))
+    return write_result(self, op(self, *args, **kwargs))
+
+
 def inplace(op: Callable, doc: str) -> Callable:
     """The in-place form of the out-of-place `op`."""
 
     def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
-        check_inplace(self, *args, *kwargs.values())
-        if _mode.enabled and (self._rg or any(isinstance(a, Tensor) and a._rg for a in args)):
-            # The op may save its input for backward: give it a copy that carries self's
-            # history, since self's memory is about to be overwritten.
-            before = Tensor._make(self._data.copy())
-            before._fn, before._nr, before._rg = self._fn, self._nr, self._rg
-            return write_result(self, op(before, *args, **kwargs))
-        return write_result(self, op(self, *args, **kwargs))
+        return apply_in_place(op, self, *args, **kwargs)
 
     method.__doc__ = doc
     return method
+
+
+def unary_in_place(op: Callable, cls: type) -> Callable:
+    """The in-place form of a unary op made by `unary_op`, as torch's in-place activations
+    record it: the tensor takes the result and the history of a `cls` node that saves the
+    result (so no copy of the input is kept)."""
+    compute = unary_op(cls, saves="result", **op.options)
+
+    def op_(input: Tensor, *ctx: Any) -> Tensor:
+        check_inplace(input)
+        return write_result(input, compute(input, *ctx))
+
+    op_.__name__ = op.__name__ + "_"
+    op_.__doc__ = f"In-place version of {op.__name__}."
+    return op_
 
 
 ZeroBackward0 = node_class("ZeroBackward0", lambda m, g: g * 0)

@@ -11,7 +11,17 @@ from .._dtypes import _PROMOTE, FROM_NUMPY
 from .._tensor import Size, Tensor
 from ..autograd.grad_mode import state as _mode
 from ..autograd.graph import Math, Node
-from ._core import attach, check_new_shape, node_class, shape_str, wrap, wrap_dim, wrap_dims
+from ._core import (
+    attach,
+    check_new_shape,
+    declare,
+    joining_jvp,
+    node_class,
+    shape_str,
+    wrap,
+    wrap_dim,
+    wrap_dims,
+)
 from .shape import expand, flatten, reshape, unsqueeze
 
 __all__ = ["cat", "concat", "concatenate", "stack", "hstack", "vstack", "dstack",
@@ -94,6 +104,7 @@ def _promoted(tensors: list) -> np.dtype:
     return dt.np
 
 
+@declare(jvp=joining_jvp("cat"))
 def cat(tensors: Any, dim: int = 0, *, out: Any = None) -> Tensor:
     """Concatenates the given sequence of tensors in the given dimension; all must have the
     same shape except in the concatenating dimension (or be empty 1-D)."""
@@ -139,6 +150,7 @@ def cat(tensors: Any, dim: int = 0, *, out: Any = None) -> Tensor:
 concat = concatenate = cat
 
 
+@declare(jvp=joining_jvp("stack"))
 def stack(tensors: Any, dim: int = 0, *, out: Any = None) -> Tensor:
     """Concatenates a sequence of tensors along a new dimension; all must have the same
     shape."""
@@ -193,6 +205,7 @@ def _atleast(tensors: tuple, n: int) -> Any:
     return out[0] if single else tuple(out)
 
 
+@declare(jvp=joining_jvp("hstack"))
 def hstack(tensors: Any, *, out: Any = None) -> Tensor:
     """Stacks tensors in sequence horizontally (column wise)."""
     ts = _tensor_list(tensors, "hstack")
@@ -202,6 +215,7 @@ def hstack(tensors: Any, *, out: Any = None) -> Tensor:
     return cat(ts, 0 if ts[0]._data.ndim == 1 else 1)
 
 
+@declare(jvp=joining_jvp("vstack"))
 def vstack(tensors: Any, *, out: Any = None) -> Tensor:
     """Stacks tensors in sequence vertically (row wise)."""
     ts = _tensor_list(tensors, "vstack")
@@ -210,6 +224,7 @@ def vstack(tensors: Any, *, out: Any = None) -> Tensor:
     return cat(atleast_2d(ts), 0)
 
 
+@declare(jvp=joining_jvp("dstack"))
 def dstack(tensors: Any, *, out: Any = None) -> Tensor:
     """Stacks tensors in sequence depthwise (along the third axis)."""
     ts = _tensor_list(tensors, "dstack")
@@ -218,6 +233,7 @@ def dstack(tensors: Any, *, out: Any = None) -> Tensor:
     return cat(atleast_3d(ts), 2)
 
 
+@declare(jvp=joining_jvp("column_stack"))
 def column_stack(tensors: Any, *, out: Any = None) -> Tensor:
     """Creates a new tensor by horizontally stacking the tensors in tensors (1-D ones as
     columns)."""

@@ -6,7 +6,16 @@ from __future__ import annotations
 import numpy as np
 
 from .._tensor import Tensor
-from ._core import attach, broadcast_shape, check_tensor, needs_grad, node_class, wrap
+from ._core import (
+    attach,
+    bilinear_jvp,
+    broadcast_shape,
+    check_tensor,
+    declare,
+    needs_grad,
+    node_class,
+    wrap,
+)
 from .shape import contiguous, expand, reshape, squeeze, squeeze_first, t, unsqueeze
 from .shape import transpose as transpose_
 
@@ -55,6 +64,7 @@ def _product(cls: type, a: Tensor, b: Tensor, data: np.ndarray) -> Tensor:
     return out
 
 
+@declare(jvp=bilinear_jvp("mm"))
 def mm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Performs a matrix multiplication of the matrices input and mat2."""
     x, y = check_tensor(input, fn="mm")._data, check_tensor(mat2, "mat2", 1, "mm")._data
@@ -69,6 +79,7 @@ def mm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
     return _product(MmBackward0, input, mat2, np.matmul(x, y))
 
 
+@declare(jvp=bilinear_jvp("mv"))
 def mv(input: Tensor, vec: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Performs a matrix-vector product of the matrix input and the vector vec."""
     x, y = input._data, vec._data
@@ -84,6 +95,7 @@ def mv(input: Tensor, vec: Tensor, *, out: Tensor | None = None) -> Tensor:
     return _product(MvBackward0, input, vec, np.matmul(x, y))
 
 
+@declare(jvp=bilinear_jvp("dot"))
 def dot(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Computes the dot product of two 1D tensors."""
     x, y = input._data, other._data
@@ -112,6 +124,7 @@ def _check_batches(x: np.ndarray, y: np.ndarray) -> None:
             f"[{x.shape[0]}, {x.shape[2]}] but got: [{y.shape[0]}, {y.shape[1]}].")
 
 
+@declare(jvp=bilinear_jvp("bmm"))
 def bmm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Performs a batch matrix-matrix product of matrices stored in input and mat2."""
     x, y = input._data, mat2._data
@@ -120,6 +133,7 @@ def bmm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
     return _product(BmmBackward0, input, mat2, np.matmul(x, y))
 
 
+@declare(jvp=bilinear_jvp("matmul"))
 def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Matrix product of two tensors, with torch's rules for 1-D operands and broadcast
     batch dimensions."""

@@ -41,7 +41,19 @@ _ADD_PRODUCT_FORMULAS = (
     lambda m, g, a, b, beta, alpha: _scaled(m.matmul(g, m.mT(b)), alpha),
     lambda m, g, a, b, beta, alpha: _scaled(m.matmul(m.mT(a), g), alpha),
 )
-AddmmBackward0 = node_class("AddmmBackward0", *_ADD_PRODUCT_FORMULAS)
+
+
+def _addmm_mat2_grad_np(m: Any, g: np.ndarray, a: np.ndarray, b: np.ndarray, beta: Any,
+                        alpha: Any) -> np.ndarray:
+    # mat2 is usually weight.t() (linear): computing (g^T mat1)^T gives the weight's gradient
+    # in the weight's own row-major layout, which the optimizer then reads contiguously.
+    if b.flags.f_contiguous and not b.flags.c_contiguous:
+        return _scaled(np.matmul(g.T, a).T, alpha)
+    return _ADD_PRODUCT_FORMULAS[2](m, g, a, b, beta, alpha)
+
+
+AddmmBackward0 = node_class("AddmmBackward0", *_ADD_PRODUCT_FORMULAS,
+                            raw=(None, None, _addmm_mat2_grad_np))
 AddmvBackward0 = node_class(
     "AddmvBackward0",
     lambda m, g, mat, vec, beta, alpha: _scaled(g, beta),
@@ -106,6 +118,23 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: An
                            f"{x.shape[1]} and {y.shape[0]}x{y.shape[1]})")
     _same(mat1, mat2)
     return _add_product(AddmmBackward0, input, mat1, mat2, np.matmul(x, y), beta, alpha)
+
+
+def addmm_checked(bias: Tensor, mat1: Tensor, mat2: Tensor) -> Tensor:
+    """bias + mat1 @ mat2 for operands that linear has checked already (same dtype, matrix
+    shapes that multiply, a bias that broadcasts to the product)."""
+    res = np.matmul(mat1._data, mat2._data)
+    b = bias._data
+    if b.dtype == res.dtype and b.shape[-1:] == res.shape[-1:] and b.ndim <= 2 and \
+            b.shape[:-1] in ((), (1,), res.shape[:1]):
+        res += b  # the product is a fresh array: add the bias in place
+        out = wrap(res)
+    else:
+        out = wrap(res + b)
+    if needs_grad(bias, mat1, mat2):
+        meta = None if b.shape == res.shape else [(b.shape, b.dtype), None, None]
+        attach(AddmmBackward0, out, (bias, mat1, mat2), (mat1, mat2), (1, 1), meta)
+    return out
 
 
 def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any = 1,

@@ -20,19 +20,27 @@ from .._tensor import Tensor
 from .._version import bump_version
 from ..autograd.grad_mode import state as _mode
 from . import _math, _sleef, pointwise
+from ._cascade import cascade_sum
 from ._core import (
+    POINTWISE,
     attach,
     broadcast_shape,
     check_new_shape,
+    check_out_shape,
+    check_tensor,
+    declare,
     first_on_ties,
     needs_grad,
     node_class,
     not_implemented,
     quiet,
     shape_str,
+    unary_op,
     wrap,
     wrap_dim,
 )
+from .indexing import GatherBackward0, ScatterAddBackward0
+from .inplace import apply_in_place, unary_in_place
 
 __all__ = ["softmax", "log_softmax"]
 
@@ -130,23 +138,18 @@ def scatter_rows_np(g: np.ndarray, idx: np.ndarray, n: int) -> np.ndarray:
     return out.astype(g.dtype, copy=False).reshape(r, n)
 
 
-GatherBackward0 = node_class(
-    "GatherBackward0", lambda m, g, idx, n: m.scatter_rows(g, idx, n))
-ScatterAddBackward0 = node_class(
-    "ScatterAddBackward0", lambda m, g, idx, n: m.gather_rows(g, idx))
-
-
+# Under create_graph the pair records gather's and scatter_add's rows (along dim 1).
 def _gather_rows(x: Tensor, idx: np.ndarray) -> Tensor:
     out = wrap(gather_rows_np(x._data, idx))
     if needs_grad(x):
-        attach(GatherBackward0, out, (x,), (idx, x._data.shape[1]))
+        attach(GatherBackward0, out, (x,), (), (x._data.shape, 1, idx))
     return out
 
 
 def _scatter_rows(g: Tensor, idx: np.ndarray, n: int) -> Tensor:
     out = wrap(scatter_rows_np(g._data, idx, n))
     if needs_grad(g):
-        attach(ScatterAddBackward0, out, (g,), (idx, n))
+        attach(ScatterAddBackward0, out, (None, g), (), (1, idx))
     return out
 
 
@@ -494,12 +497,6 @@ def _pool_out(size: int, k: int, s: int, p: int, d: int, ceil: bool) -> int:
     return out
 
 
-MaxPool2DWithIndicesBackward0 = node_class(
-    "MaxPool2DWithIndicesBackward0",
-    lambda m, g, x, idx, xs: m.tie(m.reshape(
-        m.scatter_rows(m.reshape(g, idx.shape), idx, xs[-1] * xs[-2]), xs), x))
-
-
 def max_pool2d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None,
                             padding: Any = 0, dilation: Any = 1,
                             ceil_mode: bool = False, indices: bool = True) -> tuple:
@@ -552,7 +549,7 @@ def max_pool2d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None,
     indices = wrap(idx.reshape(out_shape))
     if needs_grad(input):
         attach(MaxPool2DWithIndicesBackward0, out, (input,),
-               (input, idx.reshape(n * c, oh * ow), x.shape))
+               (input, idx.reshape(n * c, oh * ow), x.shape, None))
     return out, indices
 
 
@@ -593,7 +590,7 @@ def _max_pool_blocks(input: Tensor, x4: np.ndarray, k: tuple, oh: int, ow: int,
     if want_indices:
         idx = wrap(_block_indices(arg, k, x.shape[-1], oh, ow).reshape(shape))
     if needs_grad(input):
-        attach(MaxPoolBlocksBackward, out, (input,), (input, arg, x.shape, k))
+        attach(MaxPool2DWithIndicesBackward0, out, (input,), (input, arg, x.shape, k))
     return out, idx
 
 
@@ -606,14 +603,23 @@ def _block_indices(arg: np.ndarray, k: tuple, w: int, oh: int, ow: int) -> np.nd
     return offset[arg] + base
 
 
-def _max_pool_blocks_grad(m: Any, g: Any, x: Any, arg: np.ndarray, xs: tuple,
-                          k: tuple) -> Any:
+def _max_pool_grad(m: Any, g: Any, x: Any, idx: np.ndarray, xs: tuple, k: Any) -> Any:
+    # idx: the flat indices of the maxima in their planes, (planes, outputs); or, for
+    # disjoint windows (k given), the maxima's offsets in their windows.
+    if k is not None:
+        oh, ow = idx.shape[-2:]
+        idx = _block_indices(idx, k, xs[-1], oh, ow).reshape(_numel(xs[:-2]), oh * ow)
+    return m.tie(m.reshape(m.scatter_rows(m.reshape(g, idx.shape), idx, xs[-1] * xs[-2]), xs),
+                 x)
+
+
+def _max_pool_grad_np(m: Any, g: np.ndarray, x: np.ndarray, idx: np.ndarray, xs: tuple,
+                      k: Any) -> np.ndarray:
+    if k is None:
+        return _max_pool_grad(m, g, x, idx, xs, k)
+    # Disjoint windows: one masked copy per window offset instead of a scatter.
+    arg = idx
     oh, ow = arg.shape[-2:]
-    if m is not _raw:
-        n = _numel(xs[:-2])
-        idx = _block_indices(arg, k, xs[-1], oh, ow).reshape(n, oh * ow)
-        return m.tie(m.reshape(m.scatter_rows(m.reshape(g, (n, oh * ow)), idx,
-                                              xs[-1] * xs[-2]), xs), x)
     g = g.reshape(arg.shape)
     it = _math._INT_OF.get(g.dtype.itemsize)
     gx = np.zeros(arg.shape[:2] + tuple(xs[-2:]), g.dtype)
@@ -627,7 +633,8 @@ def _max_pool_blocks_grad(m: Any, g: Any, x: Any, arg: np.ndarray, xs: tuple,
     return gx.reshape(xs)
 
 
-MaxPoolBlocksBackward = node_class("MaxPool2DWithIndicesBackward0", _max_pool_blocks_grad)
+MaxPool2DWithIndicesBackward0 = node_class("MaxPool2DWithIndicesBackward0", _max_pool_grad,
+                                           raw=(_max_pool_grad_np,))
 
 
 def _padded_cols(x4: np.ndarray, k: tuple, d: tuple, pad4: tuple, s: tuple, fill: Any,
@@ -865,31 +872,30 @@ def _bn_anchor(r: Tensor, g: Tensor, x: Tensor, w: Tensor | None) -> Tensor:
     return out
 
 
+# Under create_graph batch norm's gradients hang on torch's double-backward node; plain
+# backward computes them as layer norm's.
 def _bn_grad_input(m: Any, g: Any, x: Any, w: Any, b: Any, rstd: Any, mean: Any,
                    p: tuple) -> Any:
-    r = _norm_grad_input(m, g, x, w, b, rstd, mean, p)
-    return r if m is _raw else _bn_anchor(r, g, x, w)
+    return _bn_anchor(_norm_grad_input(m, g, x, w, b, rstd, mean, p), g, x, w)
 
 
 def _bn_grad_weight(m: Any, g: Any, x: Any, w: Any, b: Any, rstd: Any, mean: Any,
                     p: tuple) -> Any:
-    r = _norm_grad_weight(m, g, x, w, b, rstd, mean, p)
-    return r if m is _raw else _bn_anchor(r, g, x, w)
+    return _bn_anchor(_norm_grad_weight(m, g, x, w, b, rstd, mean, p), g, x, w)
 
 
 def _bn_grad_bias(m: Any, g: Any, x: Any, w: Any, b: Any, rstd: Any, mean: Any,
                   p: tuple) -> Any:
     r = _norm_grad_bias(m, g, x, w, b, rstd, mean, p)
-    if m is _raw:
-        return r
     # Without a weight torch's double backward drops the bias gradient's term.
     return _bn_anchor(r.detach() if w is None else r, g, x, w)
 
 
+_NORM_FORMULAS = (_norm_grad_input, _norm_grad_weight, _norm_grad_bias)
 NativeBatchNormBackward0 = node_class(
-    "NativeBatchNormBackward0", _bn_grad_input, _bn_grad_weight, _bn_grad_bias)
-NativeLayerNormBackward0 = node_class(
-    "NativeLayerNormBackward0", _norm_grad_input, _norm_grad_weight, _norm_grad_bias)
+    "NativeBatchNormBackward0", _bn_grad_input, _bn_grad_weight, _bn_grad_bias,
+    raw=_NORM_FORMULAS)
+NativeLayerNormBackward0 = node_class("NativeLayerNormBackward0", *_NORM_FORMULAS)
 
 
 def _normalize(input: Tensor, weight: Any, bias: Any, axes: tuple, wshape: tuple,
@@ -1167,19 +1173,175 @@ def _row_norm(row: np.ndarray, p: float) -> Any:
     return np.sum(a ** a.dtype.type(p)) ** a.dtype.type(1.0 / p)
 
 
-# -- activations -------------------------------------------------------------------------------
+# -- padding and interpolation ---------------------------------------------------------------
 
-def _unary_node(name: str, fwd: Any, formula: Any, input: Tensor, *ctx: Any,
-                save_out: bool = False, kinds: str = "f") -> Tensor:
-    x = input._data
-    if x.dtype.kind not in kinds:
-        raise not_implemented(name, input.dtype)
-    with np.errstate(all="ignore"):
-        out = wrap(np.asarray(fwd(x, *ctx), dtype=x.dtype))
-    if needs_grad(input):
-        attach(formula, out, (input,), ((out,) if save_out else (input,)), ctx)
+def _constant_pad_np(x: np.ndarray, pairs: Any, value: Any, copy: bool = True) -> np.ndarray:
+    """x padded by (before, after) amounts per dimension, negative amounts cropping; with
+    copy false a pure crop is a view."""
+    crop = tuple(slice(max(-a, 0), x.shape[i] - max(-b, 0)) for i, (a, b) in enumerate(pairs))
+    xc = x[crop]
+    if not copy and all(a <= 0 and b <= 0 for a, b in pairs):
+        return xc
+    out_shape = tuple(xc.shape[i] + max(a, 0) + max(b, 0) for i, (a, b) in enumerate(pairs))
+    for i, s in enumerate(out_shape):
+        if s < 0:
+            raise RuntimeError(f"The input size {x.shape[i]}, plus negative padding "
+                               f"{pairs[i][0]} and {pairs[i][1]} resulted in a negative output "
+                               f"size, which is invalid. Check dimension {i} of your input.")
+    out = np.full(out_shape, value, dtype=x.dtype)
+    place = tuple(slice(max(a, 0), max(a, 0) + xc.shape[i]) for i, (a, _) in enumerate(pairs))
+    out[place] = xc
     return out
 
+
+# torch's: the gradient is the padding by the negated amounts (a crop of what was padded,
+# zeros where the input was cropped), itself a constant pad under create_graph.
+ConstantPadNdBackward0 = node_class(
+    "ConstantPadNdBackward0", lambda m, g, pairs: m.constant_pad(g, pairs))
+
+
+def _constant_pad(input: Tensor, pairs: Any, value: float) -> Tensor:
+    res = wrap(_constant_pad_np(input._data, pairs, value))
+    if needs_grad(input):
+        attach(ConstantPadNdBackward0, res, (input,), (), (tuple((-a, -b) for a, b in pairs),))
+    return res
+
+
+_raw.constant_pad = lambda g, pairs: _constant_pad_np(g, pairs, 0, copy=False)
+_graph.constant_pad = lambda g, pairs: _constant_pad(g, pairs, 0.0)
+
+_PAD_NAMES = {"reflect": "ReflectionPad{}DBackward0", "replicate": "ReplicationPad{}DBackward0",
+              "circular": "ReplicationPad{}DBackward0"}
+
+
+def _pad_index(n: int, a: int, b: int, mode: str) -> np.ndarray:
+    j = np.arange(-a, n + b)
+    if mode == "replicate":
+        return np.clip(j, 0, n - 1)
+    if mode == "circular":
+        return j % n
+    period = 2 * (n - 1)
+    j = np.abs(j) % period if period else np.zeros_like(j)
+    return np.where(j >= n, period - j, j)
+
+
+def _index_pad(input: Tensor, pairs: list, mode: str) -> Tensor:
+    x = input._data
+    k = sum(1 for p in pairs if p != (0, 0))
+    dims = [i for i, p in enumerate(pairs) if p != (0, 0)] or [x.ndim - 1]
+    first = dims[0]
+    for d in dims:
+        a, b = pairs[d]
+        if mode == "reflect" and (a >= x.shape[d] or b >= x.shape[d]):
+            raise RuntimeError(
+                f"Argument #4: Padding size should be less than the corresponding input "
+                f"dimension, but got: padding ({a}, {b}) at dimension {d} of input "
+                f"{list(x.shape)}")
+        if mode == "circular" and (a > x.shape[d] or b > x.shape[d]):
+            raise RuntimeError("Padding value causes wrapping around more than once.")
+    inner = x.shape[first:]
+    grids = np.meshgrid(*[_pad_index(x.shape[d], *pairs[d], mode) if d in dims
+                          else np.arange(x.shape[d]) for d in range(first, x.ndim)],
+                        indexing="ij")
+    flat = np.ravel_multi_index(grids, inner).reshape(-1)
+    out_inner = grids[0].shape
+    lead = x.shape[:first]
+    rows = x.reshape(-1, _numel(inner))
+    idx = np.ascontiguousarray(np.broadcast_to(flat, (rows.shape[0], flat.size)))
+    out = wrap(np.ascontiguousarray(rows[:, flat].reshape(lead + out_inner)))
+    if needs_grad(input):
+        cls = _pad_node(mode, max(len(dims), k, 1))
+        attach(cls, out, (input,), (input,), (idx, _numel(inner), x.shape))
+    return out
+
+
+_PAD_NODES: dict = {}
+
+
+def _pad_node(mode: str, nd: int) -> type:
+    name = _PAD_NAMES[mode].format(nd)
+    cls = _PAD_NODES.get(name)
+    if cls is None:
+        cls = _PAD_NODES[name] = node_class(
+            name, lambda m, g, x, idx, n, shape: m.tie(m.reshape(
+                m.scatter_rows(m.reshape(g, (idx.shape[0], -1)), idx, n), shape), x))
+    return cls
+
+
+def _interp_matrix(n_in: int, n_out: int, mode: str, align: bool | None,
+                   scale: float | None, dt: np.dtype) -> np.ndarray:
+    mat = np.zeros((n_out, n_in), dtype=np.float64)
+    rows = np.arange(n_out)
+    if mode == "nearest":
+        sc = (1.0 / scale) if scale else n_in / n_out
+        src = np.minimum(np.floor(rows * np.float32(sc)).astype(np.int64), n_in - 1)
+        mat[rows, src] = 1.0
+        return mat.astype(dt)
+    if align:
+        sc = (n_in - 1) / (n_out - 1) if n_out > 1 else 0.0
+        src = rows * sc
+    else:
+        sc = (1.0 / scale) if scale else n_in / n_out
+        src = np.maximum((rows + 0.5) * sc - 0.5, 0.0)
+    i0 = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
+    i1 = np.minimum(i0 + 1, n_in - 1)
+    lam = src - i0
+    np.add.at(mat, (rows, i0), 1.0 - lam)
+    np.add.at(mat, (rows, i1), lam)
+    return mat.astype(dt)
+
+
+_INTERP_NODES: dict = {}
+
+
+def _interp_node(name: str) -> type:
+    cls = _INTERP_NODES.get(name)
+    if cls is None:
+        cls = _INTERP_NODES[name] = node_class(
+            name, lambda m, g, a, b: m.matmul(m.matmul(m.const(a.T.copy()), g), m.const(b)))
+    return cls
+
+
+def _upsample(input: Tensor, mode: str, out_sz: tuple, align_corners: bool | None,
+              scales: tuple) -> Tensor:
+    """torch's upsample_nearest / upsample_linear1d / upsample_bilinear2d kernels: input
+    (N, C, *spatial) resampled to the spatial size out_sz, as one matrix product per spatial
+    dimension."""
+    x = input._data
+    nsp = x.ndim - 2
+    dt = x.dtype
+    if nsp == 1:
+        a = np.ones((1, 1), dt)
+        b = _interp_matrix(x.shape[2], out_sz[0], mode, align_corners, scales[0], dt)
+    else:
+        a = _interp_matrix(x.shape[2], out_sz[0], mode, align_corners, scales[0], dt)
+        b = _interp_matrix(x.shape[3], out_sz[1], mode, align_corners, scales[1], dt)
+    x4 = x.reshape(x.shape[0], x.shape[1], 1, x.shape[2]) if nsp == 1 else x
+    with np.errstate(all="ignore"):
+        out = (a @ x4 @ b.T).astype(dt)
+    if nsp == 1:
+        out = out.reshape(x.shape[0], x.shape[1], -1)
+    r = wrap(np.ascontiguousarray(out))
+    if needs_grad(input):
+        name = {"nearest": "UpsampleNearest{}DBackward0", "linear": "UpsampleLinear1DBackward0",
+                "bilinear": "UpsampleBilinear2DBackward0"}[mode].format(nsp)
+        if nsp == 1:
+            attach(_interp1d_node(name), r, (input,), (b,))
+        else:
+            attach(_interp_node(name), r, (input,), (a, b))
+    return r
+
+
+def _interp1d_node(name: str) -> type:
+    key = name + "/1d"
+    cls = _INTERP_NODES.get(key)
+    if cls is None:
+        cls = _INTERP_NODES[key] = node_class(
+            name, lambda m, g, b: m.matmul(g, m.const(b)))
+    return cls
+
+
+# -- activations -------------------------------------------------------------------------------
 
 def _erf(x: np.ndarray) -> np.ndarray:
     try:
@@ -1258,13 +1420,16 @@ GeluBackward0 = node_class(
     lambda m, g, x, approx: m.gelu_backward(g, x, approx))
 _raw.gelu_backward = lambda g, x, a: _gelu_grad_np(g, x, a).astype(x.dtype)
 _graph.gelu_backward = gelu_backward
+_gelu = unary_op(GeluBackward0, _gelu_np, name="gelu", kinds="f", kernel="GeluKernelImpl",
+                 n_ctx=1)
 
 
+@declare(vmap=POINTWISE)
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """Applies the Gaussian Error Linear Units function (exact, or its tanh approximation)."""
     if approximate not in ("none", "tanh"):
         raise RuntimeError("approximate argument must be either none or tanh.")
-    return _unary_node("GeluKernelImpl", _gelu_np, GeluBackward0, input, approximate)
+    return _gelu(input, approximate)
 
 
 SiluBackward0 = node_class(
@@ -1272,11 +1437,12 @@ SiluBackward0 = node_class(
     lambda m, g, x: g * (m.sigmoid(x) * (1 + x * (1 - m.sigmoid(x)))))
 
 
+@declare(vmap=POINTWISE)
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """Applies the Sigmoid Linear Unit (SiLU) function, x * sigmoid(x), element-wise."""
     if inplace:
-        return _copy_in_place(silu, input)
-    return _unary_node("silu", _silu_np, SiluBackward0, input)
+        return apply_in_place(silu, input)
+    return _silu(input)
 
 
 def _silu_np(x: np.ndarray) -> np.ndarray:
@@ -1290,6 +1456,9 @@ def _silu_np(x: np.ndarray) -> np.ndarray:
         return _sleef.split_by_vector(x, lambda v: v / (one + _sleef.exp(-v)),
                                       lambda v: v / (one + np.exp(-v)))
     return x / (one + np.exp(-x))
+
+
+_silu = unary_op(SiluBackward0, _silu_np, name="silu", kinds="f")
 
 
 def _softplus_log1p_exp(bx: np.ndarray) -> np.ndarray:
@@ -1316,11 +1485,12 @@ def _m_softplus(m: Any, x: Any, beta: float, threshold: float) -> Any:
 MishBackward0 = node_class("MishBackward0", _mish_grad)
 
 
+@declare(vmap=POINTWISE)
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """Applies the Mish function, x * tanh(softplus(x)), element-wise."""
     if inplace:
-        return _copy_in_place(mish, input)
-    return _unary_node("mish", _mish_np, MishBackward0, input)
+        return apply_in_place(mish, input)
+    return _mish(input)
 
 
 def _mish_np(x: np.ndarray) -> np.ndarray:
@@ -1331,6 +1501,9 @@ def _mish_np(x: np.ndarray) -> np.ndarray:
         return (flat * np.tanh(np.log1p(np.exp(flat)))).reshape(x.shape)
     xf = flat.astype(np.float32, copy=False)
     return (xf * _math.tanh(_sleef.log1pf(_sleef.expf(xf)))).astype(x.dtype).reshape(x.shape)
+
+
+_mish = unary_op(MishBackward0, _mish_np, name="mish", kinds="f")
 
 
 def _softplus_grad_np(g: np.ndarray, x: np.ndarray, beta: float, threshold: float
@@ -1374,13 +1547,20 @@ SoftplusBackward0 = node_class(
     lambda m, g, x, beta, threshold: m.softplus_backward(g, x, beta, threshold))
 
 
+def _softplus_np(x: np.ndarray, beta: float, threshold: float) -> np.ndarray:
+    t = x.dtype.type
+    bx = x * t(beta)
+    return np.where(bx > t(threshold), x, _softplus_log1p_exp(bx) / t(beta))
+
+
+_softplus = unary_op(SoftplusBackward0, _softplus_np, name="softplus", kinds="f",
+                     n_ctx=2)
+
+
+@declare(vmap=POINTWISE)
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """Applies log(1 + exp(beta * x)) / beta element-wise, linear above threshold."""
-    def fwd(x: np.ndarray, beta: float, threshold: float) -> np.ndarray:
-        t = x.dtype.type
-        bx = x * t(beta)
-        return np.where(bx > t(threshold), x, _softplus_log1p_exp(bx) / t(beta))
-    return _unary_node("softplus", fwd, SoftplusBackward0, input, beta, threshold)
+    return _softplus(input, beta, threshold)
 
 
 EluBackward0 = node_class(
@@ -1411,22 +1591,14 @@ def _elu(x: np.ndarray, alpha: float, scale: float, input_scale: float) -> np.nd
                     np.expm1(_min_first(x, t(0)) * t(input_scale)) * t(alpha * scale))
 
 
+_elu_op = unary_op(EluBackward0, _elu, name="elu", kinds="f", kernel="elu_cpu", n_ctx=3)
+_elu_op_ = unary_in_place(_elu_op, EluBackward1)
+
+
+@declare(vmap=POINTWISE)
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """Applies the Exponential Linear Unit function element-wise."""
-    if inplace:
-        return _unary_in_place("elu", _elu, EluBackward1, input, alpha, 1.0, 1.0)
-    return _unary_node("elu", _elu, EluBackward0, input, alpha, 1.0, 1.0)
-
-
-def _unary_in_place(name: str, fwd: Any, formula: Any, input: Tensor, *ctx: Any,
-                    kinds: str = "f") -> Tensor:
-    """The in-place form of an activation: input takes the result and the history of a node
-    that saves the result."""
-    from .inplace import check_inplace, write_result
-
-    check_inplace(input)
-    return write_result(input, _unary_node(name, fwd, formula, input, *ctx, save_out=True,
-                                           kinds=kinds))
+    return (_elu_op_ if inplace else _elu_op)(input, alpha, 1.0, 1.0)
 
 
 LeakyReluBackward0 = node_class(
@@ -1452,12 +1624,15 @@ def _leaky_relu(x: np.ndarray, slope: float) -> np.ndarray:
     return np.where(x > 0, x, x * x.dtype.type(slope))
 
 
+_leaky_relu_op = unary_op(LeakyReluBackward0, _leaky_relu, name="leaky_relu", kinds="f",
+                          n_ctx=1)
+_leaky_relu_op_ = unary_in_place(_leaky_relu_op, LeakyReluBackward1)
+
+
+@declare(vmap=POINTWISE)
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """Applies max(0, x) + negative_slope * min(0, x) element-wise."""
-    if inplace:
-        return _unary_in_place("leaky_relu", _leaky_relu, LeakyReluBackward1, input,
-                               negative_slope)
-    return _unary_node("leaky_relu", _leaky_relu, LeakyReluBackward0, input, negative_slope)
+    return (_leaky_relu_op_ if inplace else _leaky_relu_op)(input, negative_slope)
 
 
 HardtanhBackward0 = node_class(
@@ -1465,12 +1640,13 @@ HardtanhBackward0 = node_class(
     lambda m, g, x, lo, hi: m.tie(m.where((x <= lo) | (x >= hi), 0.0, g), x))
 
 
+@declare(vmap=POINTWISE)
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
              inplace: bool = False) -> Tensor:
     """Applies the HardTanh function element-wise: x clamped to [min_val, max_val]."""
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
-    kind = input._data.dtype.kind
+    kind = check_tensor(input, fn="hardtanh")._data.dtype.kind
     if kind == "b":
         raise RuntimeError("Bool inputs not supported for hardtanh")
     if kind == "u" and (min_val < 0 or max_val < 0):
@@ -1478,12 +1654,16 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
     # Integer tensors are clamped too (they cannot require grad). In place the node saves
     # the result, whose clamped entries sit on the bounds: the same formula gives the same
     # gradient (and torch keeps the name).
-    return (_unary_in_place if inplace else _unary_node)(
-        "hardtanh", _hardtanh, HardtanhBackward0, input, min_val, max_val, kinds="fiu")
+    return (_hardtanh_op_ if inplace else _hardtanh_op)(input, min_val, max_val)
 
 
 def _hardtanh(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
     return np.clip(x, x.dtype.type(lo), x.dtype.type(hi))
+
+
+_hardtanh_op = unary_op(HardtanhBackward0, _hardtanh, name="hardtanh", floating=False,
+                        kinds="fiu", kernel="hardtanh", n_ctx=2)
+_hardtanh_op_ = unary_in_place(_hardtanh_op, HardtanhBackward0)
 
 
 def _log_sigmoid_buffer(x: np.ndarray) -> np.ndarray:
@@ -1535,34 +1715,34 @@ LogSigmoidBackward0 = node_class(
     "LogSigmoidBackward0", lambda m, g, x: m.log_sigmoid_backward(g, x))
 
 
+_logsigmoid = unary_op(LogSigmoidBackward0, _log_sigmoid_np, name="log_sigmoid", kinds="f")
+
+
+@declare(vmap=POINTWISE)
 def logsigmoid(input: Tensor) -> Tensor:
     """Applies log(1 / (1 + exp(-x))) element-wise, computed stably."""
-    return _unary_node("log_sigmoid", _log_sigmoid_np, LogSigmoidBackward0, input)
+    return _logsigmoid(input)
 
 
-def _copy_in_place(fn: Any, input: Tensor, *args: Any) -> Tensor:
-    """The in-place form of an activation whose node saves its input (torch keeps the
-    out-of-place node, fed a copy of the input taken before the write)."""
-    from .inplace import check_inplace, write_result
-
-    check_inplace(input)
-    if needs_grad(input):
-        before = Tensor._make(input._data.copy())
-        before._fn, before._nr, before._rg = input._fn, input._nr, input._rg
-        return write_result(input, fn(before, *args))
-    return write_result(input, fn(input, *args))
+# Formulas take log-sigmoid as its own node, so that its derivative is sigmoid(-x) at 0 too
+# (min and abs have none there).
+_raw.log_sigmoid = _log_sigmoid_np
+_graph.log_sigmoid = logsigmoid
 
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
 
+_selu_op = unary_op(EluBackward0, _elu, name="selu", kinds="f", kernel="elu_cpu", n_ctx=3)
+_selu_op_ = unary_in_place(_selu_op, EluBackward1)
+
+
+@declare(vmap=POINTWISE)
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
     """Applies scale * (max(0, x) + min(0, alpha * (exp(x) - 1))) element-wise, with
     torch's fixed alpha and scale."""
-    if inplace:
-        return _unary_in_place("elu", _elu, EluBackward1, input, _SELU_ALPHA, _SELU_SCALE, 1.0)
-    return _unary_node("elu", _elu, EluBackward0, input, _SELU_ALPHA, _SELU_SCALE, 1.0)
+    return (_selu_op_ if inplace else _selu_op)(input, _SELU_ALPHA, _SELU_SCALE, 1.0)
 
 
 CeluBackward0 = node_class("CeluBackward0", *EluBackward0.formulas)
@@ -1573,13 +1753,16 @@ def _celu(x: np.ndarray, alpha: float, scale: float, grad_input_scale: float) ->
     return _elu(x, alpha, scale, 1.0 / alpha)
 
 
+_celu_op = unary_op(CeluBackward0, _celu, name="celu", kinds="f", kernel="elu_cpu", n_ctx=3)
+_celu_op_ = unary_in_place(_celu_op, CeluBackward1)
+
+
+@declare(vmap=POINTWISE)
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """Applies max(0, x) + min(0, alpha * (exp(x / alpha) - 1)) element-wise."""
     # torch's backward takes 1 / alpha with alpha rounded to float32 first.
-    ctx = (alpha, 1.0, 1.0 / float(np.float32(alpha)))
-    if inplace:
-        return _unary_in_place("elu", _celu, CeluBackward1, input, *ctx)
-    return _unary_node("elu", _celu, CeluBackward0, input, *ctx)
+    return (_celu_op_ if inplace else _celu_op)(input, alpha, 1.0,
+                                                1.0 / float(np.float32(alpha)))
 
 
 ThresholdBackward0 = node_class(
@@ -1593,16 +1776,20 @@ def _threshold(x: np.ndarray, threshold: float, value: float) -> np.ndarray:
     return np.where(x > t(threshold), x, t(value))
 
 
+_threshold_op = unary_op(ThresholdBackward0, _threshold, name="threshold", floating=False,
+                         kinds="fiu", kernel="threshold_cpu", n_ctx=2)
+_threshold_copy_op = unary_op(ThresholdBackward1, _threshold, name="threshold", floating=False,
+                              kinds="fiu", kernel="threshold_cpu", n_ctx=2)
+
+
+@declare(vmap=POINTWISE)
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
     """Thresholds each element: x where x > threshold, else value."""
     if inplace:
         # The replaced entries get no gradient even where value > threshold: the node tests
         # the input, taken before the write.
-        return _copy_in_place(lambda t, th, v: _unary_node(
-            "threshold_cpu", _threshold, ThresholdBackward1, t, th, v, kinds="fiu"), input,
-            threshold, value)
-    return _unary_node("threshold_cpu", _threshold, ThresholdBackward0, input, threshold, value,
-                       kinds="fiu")
+        return apply_in_place(_threshold_copy_op, input, threshold, value)
+    return _threshold_op(input, threshold, value)
 
 
 def _first_order(op: str, raw: Any) -> Any:
@@ -1640,11 +1827,15 @@ def _hardsigmoid(x: np.ndarray) -> np.ndarray:
     return np.minimum(np.maximum(x + t(3), t(0)), t(6)) / t(6)
 
 
+_hardsigmoid_op = unary_op(HardsigmoidBackward0, _hardsigmoid, name="hardsigmoid", kinds="f")
+
+
+@declare(vmap=POINTWISE)
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     """Applies relu6(x + 3) / 6 element-wise."""
     if inplace:
-        return _copy_in_place(hardsigmoid, input)
-    return _unary_node("hardsigmoid", _hardsigmoid, HardsigmoidBackward0, input)
+        return apply_in_place(hardsigmoid, input)
+    return _hardsigmoid_op(input)
 
 
 HardswishBackward0 = node_class(
@@ -1658,11 +1849,15 @@ def _hardswish(x: np.ndarray) -> np.ndarray:
     return x * np.minimum(np.maximum(x + t(3), t(0)), t(6)) / t(6)
 
 
+_hardswish_op = unary_op(HardswishBackward0, _hardswish, name="hardswish", kinds="f")
+
+
+@declare(vmap=POINTWISE)
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     """Applies x * relu6(x + 3) / 6 element-wise."""
     if inplace:
-        return _copy_in_place(hardswish, input)
-    return _unary_node("hardswish", _hardswish, HardswishBackward0, input)
+        return apply_in_place(hardswish, input)
+    return _hardswish_op(input)
 
 
 def _outside(m: Any, g: Any, x: Any, lambd: float) -> Any:
@@ -1674,26 +1869,37 @@ HardshrinkBackward0 = node_class("HardshrinkBackward0", _outside)
 SoftshrinkBackward0 = node_class("SoftshrinkBackward0", _outside)
 
 
+def _hardshrink(x: np.ndarray, lambd: float) -> np.ndarray:
+    t = x.dtype.type
+    return np.where((x >= t(-lambd)) & (x <= t(lambd)), t(0), x)
+
+
+def _softshrink(x: np.ndarray, lambd: float) -> np.ndarray:
+    t = x.dtype.type
+    return np.where(x > t(lambd), x - t(lambd), np.where(x < t(-lambd), x + t(lambd), x * t(0)))
+
+
+_hardshrink_op = unary_op(HardshrinkBackward0, _hardshrink, name="hardshrink", kinds="f",
+                          n_ctx=1)
+_softshrink_op = unary_op(SoftshrinkBackward0, _softshrink, name="softshrink", kinds="f",
+                          n_ctx=1)
+
+
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """Applies x where |x| > lambd, else 0, element-wise."""
-    def fwd(x: np.ndarray, lambd: float) -> np.ndarray:
-        t = x.dtype.type
-        return np.where((x >= t(-lambd)) & (x <= t(lambd)), t(0), x)
-    return _unary_node("hardshrink", fwd, HardshrinkBackward0, input, lambd)
+    return _hardshrink_op(input, lambd)
 
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """Applies x - lambd where x > lambd, x + lambd where x < -lambd, else 0."""
-    top = float(np.finfo(input._data.dtype).max) if input._data.dtype.kind == "f" else 0.0
+    dt = check_tensor(input, fn="softshrink")._data.dtype
+    if dt.kind != "f":
+        raise not_implemented("softshrink_check", input.dtype)
+    top = float(np.finfo(dt).max)
     if not 0 <= lambd <= top:
         raise RuntimeError(f"lambda must be in range [0, {top:g}] for input dtype "
                            f"{input.dtype._legacy}, but found {lambd:g}")
-
-    def fwd(x: np.ndarray, lambd: float) -> np.ndarray:
-        t = x.dtype.type
-        return np.where(x > t(lambd), x - t(lambd),
-                        np.where(x < t(-lambd), x + t(lambd), x * t(0)))
-    return _unary_node("softshrink", fwd, SoftshrinkBackward0, input, lambd)
+    return _softshrink_op(input, lambd)
 
 
 def _glu_grad(m: Any, g: Any, x: Any, dim: int) -> Any:
@@ -2271,23 +2477,147 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     return out
 
 
-def _nll_grad(m: Any, g: Any, x: Any, idx: np.ndarray, coef: np.ndarray, c: int, red: int,
+def _bce_reduce_grad(m: Any, g: Any, grad: Any, weight: Any, reduction: int, n: int) -> Any:
+    g = grad * g
+    if weight is not None:
+        g = g * weight
+    return g / n if reduction == 1 else g
+
+
+def _bce_input_grad(m: Any, g: Any, x: Any, t: Any, w: Any, pw: Any, red: int, n: int) -> Any:
+    s = m.sigmoid(x)
+    if pw is None:
+        d = s - t
+    else:
+        tp = pw * t
+        d = (tp + 1 - t) * s - tp
+    return _bce_reduce_grad(m, g, d, w, red, n)
+
+
+def _bce_target_grad(m: Any, g: Any, x: Any, t: Any, w: Any, pw: Any, red: int, n: int) -> Any:
+    d = -x if pw is None else m.log_sigmoid(-x) - pw * m.log_sigmoid(x)
+    return _bce_reduce_grad(m, g, d, w, red, n)
+
+
+BinaryCrossEntropyWithLogitsBackward0 = node_class(
+    "BinaryCrossEntropyWithLogitsBackward0", _bce_input_grad, _bce_target_grad)
+
+
+def _into(a: np.ndarray, b: Any) -> np.ndarray:
+    # An in-place result keeps the dtype of the tensor written into.
+    return b if b.dtype == a.dtype else b.astype(a.dtype)
+
+
+def _bce_reduce(loss: np.ndarray, red: int) -> np.ndarray:
+    if red == 0:
+        return loss
+    # torch sums in its own order (and half types in float32), then divides for the mean.
+    acc = loss if loss.dtype.itemsize >= 4 else loss.astype(np.float32)
+    total = cascade_sum(acc)
+    if red == 1:
+        with np.errstate(invalid="ignore"):
+            total = total / total.dtype.type(loss.size)
+    return total.astype(loss.dtype, copy=False)
+
+
+def binary_cross_entropy_with_logits(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average: Any = None,
+    reduce: Any = None,
+    reduction: str = "mean",
+    pos_weight: Tensor | None = None,
+) -> Tensor:
+    """Calculate Binary Cross Entropy between target and input logits."""
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce)
+    red = reduction_enum(reduction)
+    if target._data.shape != input._data.shape:
+        raise ValueError(f"Target size ({target.shape}) must be the same as input size "
+                         f"({input.shape})")
+    for name, t in (("weight", weight), ("pos_weight", pos_weight)):
+        if t is not None and needs_grad(t):
+            raise RuntimeError(
+                "the derivative for '" + name + "' is not implemented.")
+    x, t = input._data, target._data
+    if x.dtype.kind != "f":
+        raise NotImplementedError(
+            f'"log_sigmoid_cpu" not implemented for \'{input.dtype._legacy}\'')
+    with np.errstate(over="ignore", invalid="ignore"):
+        # torch's steps and their rounding: log_sigmoid(x) * ((pos_weight - 1) * t + 1),
+        # then ((1 - t) * x - that) * weight, each step rounded to its tensor's dtype.
+        ls = _log_sigmoid_np(x)
+        if pos_weight is not None:
+            pw = pos_weight._data
+            lw = (pw - pw.dtype.type(1)) * t
+            ls = _into(ls, ls * (lw + lw.dtype.type(1)))
+        loss = t.dtype.type(1) - t
+        loss = _into(loss, _into(loss, loss * x) - ls)
+        if weight is not None:
+            loss = _into(loss, loss * weight._data)
+    n = loss.size
+    out = wrap(np.asarray(_bce_reduce(loss, red)))
+    if needs_grad(input, target):
+        w = None if weight is None else weight.detach()
+        pw = None if pos_weight is None else pos_weight.detach()
+        attach(BinaryCrossEntropyWithLogitsBackward0, out, (input, target),
+               (input, target, w, pw), (red, n))
+    return out
+
+
+def soft_margin_loss(input: Tensor, target: Tensor, size_average: Any = None,
+                     reduce: Any = None, reduction: str = "mean") -> Tensor:
+    """log(1 + exp(-target * input)), the two-class logistic loss."""
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce)
+    red = reduction_enum(reduction)
+    # torch computes -input * target in place, in a tensor of the input's shape.
+    check_out_shape(input._data.shape, target._data.shape)
+    x, y = input._data, target._data.astype(input._data.dtype, copy=False)
+    with np.errstate(all="ignore"):
+        loss = np.log1p(np.exp(-y * x))
+    n = loss.size
+    out = wrap(np.asarray(loss.sum() / x.dtype.type(n) if red == 1 else
+                          loss.sum() if red == 2 else loss, x.dtype))
+    if needs_grad(input):
+        attach(SoftMarginLossBackward0, out, (input,), (input,), (y, red, n))
+    return out
+
+
+def _soft_margin_grad(m: Any, g: Any, x: Any, y: Any, red: int, n: int) -> Any:
+    ny = m.const(-y)
+    z = m.exp(ny * x)
+    d = ny * z / (z + 1)
+    return d * g / n if red == 1 else d * g
+
+
+SoftMarginLossBackward0 = node_class("SoftMarginLossBackward0", _soft_margin_grad)
+
+
+def _nll_grad(m: Any, g: Any, x: Any, t: np.ndarray, coef: np.ndarray, c: int, red: int,
               rows_shape: tuple, perm: Any) -> Any:
-    # coef is -weight[target] (0 where ignored), divided by the total weight for 'mean'.
-    if m is _raw and perm is None:
-        # One picked entry per row: write it in place of a scatter-add.
-        vals = (g.reshape(-1, 1) if red == 0 else g.reshape(1, 1)) * coef
-        gx = np.zeros((idx.shape[0], c), vals.dtype)
-        gx[np.arange(idx.shape[0]), idx[:, 0]] = vals[:, 0]
-        return gx.reshape(rows_shape)
+    # t: the class of each row (0 where ignored); coef is -weight[target] (0 where ignored),
+    # divided by the total weight for 'mean'.
     gr = m.reshape(g, (-1, 1)) * m.const(coef) if red == 0 else \
         m.expand(m.reshape(g, (1, 1)), coef.shape) * m.const(coef)
-    gx = m.reshape(m.scatter_rows(gr, idx, c), rows_shape)
+    gx = m.reshape(m.scatter_rows(gr, t[:, None], c), rows_shape)
     return m.tie(gx if perm is None else m.permute(gx, perm), x)
 
 
-NllLossBackward0 = node_class("NllLossBackward0", _nll_grad)
-NllLoss2DBackward0 = node_class("NllLoss2DBackward0", _nll_grad)
+def _nll_grad_np(m: Any, g: np.ndarray, x: np.ndarray, t: np.ndarray, coef: np.ndarray,
+                 c: int, red: int, rows_shape: tuple, perm: Any) -> np.ndarray:
+    if perm is not None:
+        return _nll_grad(m, g, x, t, coef, c, red, rows_shape, perm)
+    # One picked entry per row: write it in place of a scatter-add.
+    vals = (g.reshape(-1, 1) if red == 0 else g.reshape(1, 1)) * coef
+    gx = np.zeros((t.shape[0], c), vals.dtype)
+    gx[np.arange(t.shape[0]), t] = vals[:, 0]
+    return gx.reshape(rows_shape)
+
+
+NllLossBackward0 = node_class("NllLossBackward0", _nll_grad, raw=(_nll_grad_np,))
+NllLoss2DBackward0 = node_class("NllLoss2DBackward0", _nll_grad, raw=(_nll_grad_np,))
 
 
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
@@ -2376,24 +2706,8 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
             perm = (0, x.ndim - 1) + tuple(range(1, x.ndim - 1))
         else:
             rows_shape, perm = x.shape, None
-        attach(cls, out, (input,), (input, safe[:, None], coef.astype(x.dtype), c, red, rows_shape,
-                                    perm))
+        attach(cls, out, (input,), (input, safe, coef.astype(x.dtype), c, red, rows_shape, perm))
     return out
-
-
-def _nll_rows_grad(m: Any, g: Any, x: Any, rows: np.ndarray, t: np.ndarray,
-                   scale: Any) -> Any:
-    # d loss / d x[r, t[r]] = scale * g (scale: -1, or -1/N for 'mean'), 0 elsewhere.
-    if m is _raw:
-        gx = np.zeros(x.shape, x.dtype)
-        gx[rows, t] = g * scale
-        return gx
-    n, c = x.shape
-    gr = m.expand(m.reshape(g, (1, 1)), (n, 1)) * m.const(np.full((n, 1), scale))
-    return m.tie(m.scatter_rows(gr, t[:, None], c), x)
-
-
-NllLossRowsBackward = node_class("NllLossBackward0", _nll_rows_grad)
 
 
 def _nll_rows(input: Tensor, x: np.ndarray, t: np.ndarray, c: int, red: int,
@@ -2403,8 +2717,7 @@ def _nll_rows(input: Tensor, x: np.ndarray, t: np.ndarray, c: int, red: int,
     n = x.shape[0]
     if t.min() < 0 or t.max() >= c or (0 <= ignore_index < c and (t == ignore_index).any()):
         return None
-    rows = np.arange(n)
-    s = np.add.reduce(x[rows, t])
+    s = np.add.reduce(x[np.arange(n), t])
     if red == 1:
         total = x.dtype.type(n)
         out = wrap(np.asarray(-s / total, x.dtype))
@@ -2414,7 +2727,8 @@ def _nll_rows(input: Tensor, x: np.ndarray, t: np.ndarray, c: int, red: int,
         scale = x.dtype.type(-1)
     if needs_grad(input):
         # The target is copied: changing it in place later must not change the gradient.
-        attach(NllLossRowsBackward, out, (input,), (input,), (rows, t.copy(), scale))
+        attach(NllLossBackward0, out, (input,), (input, t.copy(), np.full((n, 1), scale, x.dtype),
+                                                  c, red, x.shape, None))
     return out
 
 

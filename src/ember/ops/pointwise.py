@@ -7,6 +7,7 @@ in plain backward and on tensors (recording a graph) under create_graph=True.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Callable
 
 import numpy as np
@@ -14,17 +15,19 @@ import numpy as np
 from .._dtypes import FROM_NUMPY
 from .._quiet import quiet_off, quiet_on
 from .._tensor import Tensor
-from .._version import ZERO_VC, saved_counter
 from ..autograd import _cuts
 from ..autograd.grad_mode import state as _mode
-from ..autograd.graph import _next_seq, attach_hook
 from . import _math
 from ._core import (
-    _new,
+    DIVIDES,
+    MULTIPLIES,
+    POINTWISE,
     attach,
+    attach_binary,
     attach_unary,
     broadcast_shape,
     check_tensor,
+    declare,
     default_float,
     first_on_ties,
     fix_dtype,
@@ -33,6 +36,9 @@ from ._core import (
     not_implemented,
     operands,
     quiet,
+    tangent_sum,
+    unary_jvp,
+    unary_op,
     wrap,
 )
 from ._math import power_by_number, scalar_power, zero_where
@@ -74,6 +80,78 @@ def _meta(out: np.ndarray, *inputs: Any) -> Any:
     return meta
 
 
+# Forward-mode rules (see `declare`): m is the namespace of ops forward AD hands them.
+
+def _add_jvp(sign: float) -> Callable:
+    def rule(m: Any, args: tuple, kwargs: dict, tangents: list, out: Any) -> Any:
+        alpha = kwargs.get("alpha", 1) * sign
+        ta, tb = tangents[0], tangents[1] if len(tangents) > 1 else None
+        tb = None if tb is None else (tb if alpha == 1 else m.mul(tb, alpha))
+        return tangent_sum(m, ta, tb)
+
+    return rule
+
+
+def _rsub_jvp(m: Any, args: tuple, kwargs: dict, tangents: list, out: Any) -> Any:
+    alpha = kwargs.get("alpha", 1)
+    ta, tb = tangents[0], tangents[1] if len(tangents) > 1 else None
+    return tangent_sum(m, None if ta is None else m.mul(ta, -alpha), tb)
+
+
+def _mul_jvp(m: Any, args: tuple, kwargs: dict, tangents: list, out: Any) -> Any:
+    a, b = args[0], args[1]
+    ta, tb = tangents[0], tangents[1]
+    return tangent_sum(m, None if ta is None else m.mul(ta, b),
+                        None if tb is None else m.mul(a, tb))
+
+
+def _div_jvp(m: Any, args: tuple, kwargs: dict, tangents: list, out: Any) -> Any:
+    if kwargs.get("rounding_mode") is not None:
+        return m.zeros_like(out)
+    ta, tb = tangents[0], tangents[1]
+    return m.div(tangent_sum(m, ta, None if tb is None else m.neg(m.mul(out, tb))), args[1])
+
+
+def _pow_jvp(m: Any, args: tuple, kwargs: dict, tangents: list, out: Any) -> Any:
+    a, b = args[0], args[1]
+    ta, tb = tangents[0], tangents[1]
+    terms = []
+    number = isinstance(b, (int, float))
+    if ta is not None:
+        if number and b == 0:
+            terms.append(m.mul(ta, 0.0))
+        else:
+            terms.append(m.mul(m.mul(ta, b), m.pow(a, b - 1 if number else m.sub(b, 1))))
+    if tb is not None:
+        loga = m.log(a) if not isinstance(a, (int, float)) else math.log(a) if a > 0 \
+            else float("nan")
+        terms.append(m.mul(m.mul(tb, out), loga))
+    return tangent_sum(m, *terms)
+
+
+def _where_jvp(m: Any, args: tuple, kwargs: dict, tangents: list, out: Any) -> Any:
+    ta, tb = tangents[1], tangents[2]
+    if ta is None and tb is None:
+        return None
+    return m.where(args[0], 0.0 if ta is None else ta, 0.0 if tb is None else tb)
+
+
+def _clamp_jvp(m: Any, args: tuple, kwargs: dict, tangents: list, out: Any) -> Any:
+    x = args[0]
+    lo = args[1] if len(args) > 1 else kwargs.get("min")
+    hi = args[2] if len(args) > 2 else kwargs.get("max")
+    t = tangents[0]
+    if t is None:
+        return None
+    keep = None
+    if lo is not None:
+        keep = m.ge(x, lo)
+    if hi is not None:
+        k2 = m.le(x, hi)
+        keep = k2 if keep is None else m.logical_and(keep, k2)
+    return m.where(keep, t, 0.0)
+
+
 # -- arithmetic --------------------------------------------------------------------------
 
 AddBackward0 = node_class(
@@ -81,8 +159,6 @@ AddBackward0 = node_class(
     lambda m, g, alpha=1: g,
     lambda m, g, alpha=1: g if alpha == 1 else g * alpha,
 )
-# The same node for a Python-number operand (torch names both AddBackward0).
-AddBackward1 = node_class("AddBackward0", lambda m, g: g, lambda m, g: g)
 # torch's add(Tensor, Scalar), which only its C++ composites (rms_norm) call: one edge.
 AddScalarBackward1 = node_class("AddBackward1", lambda m, g: g)
 SubBackward0 = node_class(
@@ -132,13 +208,6 @@ PowBackward2 = node_class(
 )
 
 
-# What a binary node saves: nothing, its operands as multiplication's gradients need them,
-# or as division's do.
-MULTIPLIES, DIVIDES = 1, 2
-# The `_vars` of a node that saved both its inputs by position (see Node).
-_INPUTS_0_1 = (0, 1)
-
-
 def _binary(np_fn: Callable, cls: type, input: Any, other: Any, save: int) -> Tensor:
     if type(input) is Tensor and input._data.dtype.kind == "f":
         # Fast path: float tensor with a same-dtype, same-shape tensor or a Python number.
@@ -156,29 +225,7 @@ def _binary(np_fn: Callable, cls: type, input: Any, other: Any, save: int) -> Te
                 quiet_off(token)
             out = _make(r if type(r) is ndarray and r.dtype is x.dtype else fix_dtype(r, x.dtype))
             if input._rg and _mode.enabled:
-                node = _new(cls)
-                fn = input._fn
-                node._k = 2
-                if fn is not None and input._base is None:
-                    node._n0 = fn
-                    node._r0 = input._nr
-                else:
-                    node._n0, node._r0 = input._edge()
-                node._n1 = None
-                node._r1 = 0
-                if save:
-                    # A number operand needs no gradient, so input itself is never needed.
-                    node._saved = node._vars = (None, other)
-                else:
-                    node._saved = node._vars = ()
-                node._checks = ()
-                node._ctx = ()
-                node._meta = None
-                node._seq = _next_seq()
-                out._fn = node
-                out._rg = True
-                if attach_hook[0] is not None:
-                    attach_hook[0](node, (out,))
+                attach_binary(cls, out, input, other, save)
             return out
         if t is Tensor:
             y = other._data
@@ -192,70 +239,7 @@ def _binary(np_fn: Callable, cls: type, input: Any, other: Any, save: int) -> Te
                     quiet_off(token)
                 out = _make(r if type(r) is ndarray else fix_dtype(r, x.dtype))
                 if (input._rg or other._rg) and _mode.enabled:
-                    node = _new(cls)
-                    fn = input._fn
-                    fo = other._fn
-                    node._k = 2
-                    if fn is not None and input._base is None:
-                        node._n0 = fn
-                        node._r0 = input._nr
-                    else:
-                        node._n0, node._r0 = input._edge()
-                    if fo is not None and other._base is None:
-                        node._n1 = fo
-                        node._r1 = other._nr
-                    else:
-                        node._n1, node._r1 = other._edge()
-                    # Save only what the inputs that need a gradient use, as torch does:
-                    # input's gradient needs other; other's needs input (and, for
-                    # division, other too).
-                    # Inputs with a history are kept by position, the others as they are
-                    # (see Node).
-                    if not save:
-                        node._saved = node._vars = node._checks = ()
-                    elif other._rg:
-                        if input._rg or save == DIVIDES:
-                            node._saved = (x, y)
-                            if attach_hook[0] is None and input._rg and \
-                                    input._base is None and other._base is None:
-                                node._vars = _INPUTS_0_1
-                            else:
-                                node._vars = (
-                                    0 if attach_hook[0] is None and input._rg and
-                                    input._base is None else input,
-                                    1 if attach_hook[0] is None and other._base is None
-                                    else other)
-                            # saved_counter, inlined for both operands.
-                            vi = input._vc
-                            if vi is ZERO_VC:
-                                vi = input._vc = bytearray(8)
-                                si = ZERO_VC
-                            else:
-                                si = ZERO_VC if vi == ZERO_VC else bytes(vi)
-                            vo = other._vc
-                            if vo is ZERO_VC:
-                                vo = other._vc = bytearray(8)
-                                so = ZERO_VC
-                            else:
-                                so = ZERO_VC if vo == ZERO_VC else bytes(vo)
-                            node._checks = (vi, si, vo, so)
-                        else:
-                            node._saved = (x, None)
-                            node._vars = (input, None)
-                            node._checks = saved_counter(input)
-                    else:
-                        node._saved = (None, y)
-                        node._vars = (None, other)
-                        node._checks = saved_counter(other)
-                    node._ctx = ()
-                    # The 0-dim operand's gradient is summed down to it (see _meta).
-                    node._meta = None if y.shape == x.shape else (
-                        ((), x.dtype), None) if not x.ndim else (None, ((), y.dtype))
-                    node._seq = _next_seq()
-                    out._fn = node
-                    out._rg = True
-                    if attach_hook[0] is not None:
-                        attach_hook[0](node, (out,))
+                    attach_binary(cls, out, input, other, save)
                 return out
     a, b, x, y, dt = operands(input, other)
     out = wrap(fix_dtype(quiet(np_fn, x, y), dt))
@@ -275,11 +259,11 @@ def add_scalar(input: Tensor, other: float) -> Tensor:
     return out
 
 
+@declare(jvp=_add_jvp(1), vmap=POINTWISE)
 def add(input: Any, other: Any, *, alpha: Any = 1, out: Any = None) -> Tensor:
     """Adds other, scaled by alpha, to input."""
     if alpha == 1 and (type(alpha) is int or not _is_bool(alpha)):
-        return _binary(np.add, AddBackward1 if type(other) in (int, float) else AddBackward0,
-                       input, other, False)
+        return _binary(np.add, AddBackward0, input, other, False)
     a, b, x, y, dt = operands(input, other)
     if alpha != 1 or _is_bool(alpha):
         _check_alpha(alpha, dt)
@@ -298,6 +282,7 @@ def _check_alpha(alpha: Any, dt: np.dtype) -> None:
         raise RuntimeError("Boolean alpha only supported for Boolean results.")
 
 
+@declare(jvp=_add_jvp(-1), vmap=POINTWISE)
 def sub(input: Any, other: Any, *, alpha: Any = 1, out: Any = None) -> Tensor:
     """Subtracts other, scaled by alpha, from input."""
     t = type(other)
@@ -336,6 +321,7 @@ def _sub_check(input: Any, other: Any) -> None:
                            "`logical_not()` operator instead.")
 
 
+@declare(jvp=_rsub_jvp, vmap=POINTWISE)
 def rsub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
     """other - alpha * input."""
     a, b, x, y, dt = operands(input, other)
@@ -351,6 +337,7 @@ def rsub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
     return r
 
 
+@declare(jvp=_mul_jvp, vmap=POINTWISE)
 def mul(input: Any, other: Any, *, out: Any = None) -> Tensor:
     """Multiplies input by other."""
     return _binary(np.multiply, MulBackward0, input, other, MULTIPLIES)
@@ -359,6 +346,7 @@ def mul(input: Any, other: Any, *, out: Any = None) -> Tensor:
 multiply = mul
 
 
+@declare(jvp=_div_jvp, vmap=POINTWISE)
 def div(input: Any, other: Any, *, rounding_mode: str | None = None, out: Any = None) -> Tensor:
     """Divides each element of input by the corresponding element of other."""
     if rounding_mode is None and type(input) is Tensor and input._data.dtype.kind == "f" and \
@@ -408,6 +396,7 @@ def _div_rounded(a: Any, b: Any, x: Any, y: Any, dt: np.dtype, mode: str) -> Ten
     return out
 
 
+@declare(jvp=unary_jvp(lambda m, t, x, y: m.neg(t)), vmap=POINTWISE)
 def neg(input: Tensor) -> Tensor:
     """Returns a new tensor with the negative of the elements of input."""
     x = check_tensor(input, fn="neg")._data
@@ -435,6 +424,7 @@ def _int_power(x: Any, y: Any) -> np.ndarray:
     return np.where(neg, at_neg, p)
 
 
+@declare(jvp=_pow_jvp, vmap=POINTWISE)
 def pow(input: Any, exponent: Any) -> Tensor:
     """Takes the power of each element in input with exponent."""
     if type(input) is Tensor and type(exponent) in (int, float) and \
@@ -448,25 +438,7 @@ def pow(input: Any, exponent: Any) -> Tensor:
         # A 0-dim operand gives a NumPy scalar.
         out = _make(r if type(r) is ndarray else fix_dtype(r, x.dtype))
         if input._rg and _mode.enabled:
-            node = _new(PowBackward0)
-            fn = input._fn
-            node._k = 1
-            if fn is not None and input._base is None:
-                node._n0 = fn
-                node._r0 = input._nr
-            else:
-                node._n0, node._r0 = input._edge()
-            node._saved = (x, exponent)
-            node._vars = (0, exponent) if attach_hook[0] is None and input._base is None \
-                else (input, exponent)
-            node._checks = saved_counter(input)
-            node._ctx = ()
-            node._meta = None
-            node._seq = _next_seq()
-            out._fn = node
-            out._rg = True
-            if attach_hook[0] is not None:
-                attach_hook[0](node, (out,))
+            attach_unary(PowBackward0, out, input, 1, (exponent,))
         return out
     a, b, x, y, dt = operands(input, exponent)
     if dt.kind == "b":
@@ -481,8 +453,8 @@ def pow(input: Any, exponent: Any) -> Tensor:
                 int, float) else scalar_power(x, exponent), dt))
     if needs_grad(a, b):
         if b is None:
-            attach(PowBackward0, r, (a,), (a, y.item() if isinstance(y, np.generic) else y),
-                   (), _meta(r._data, a))
+            attach(PowBackward0, r, (a,), (a,), (y.item() if isinstance(y, np.generic) else y,),
+                   _meta(r._data, a))
         elif a is None:
             base = x.item()
             with np.errstate(divide="ignore"):
@@ -493,6 +465,7 @@ def pow(input: Any, exponent: Any) -> Tensor:
     return r
 
 
+@declare(jvp=unary_jvp(lambda m, t, x, y: m.mul(m.mul(t, x), 2)), vmap=POINTWISE)
 def square(input: Tensor) -> Tensor:
     """Returns a new tensor with the square of the elements of input."""
     return pow(input, 2)
@@ -500,64 +473,47 @@ def square(input: Tensor) -> Tensor:
 
 # -- unary functions ---------------------------------------------------------------------
 
-def _unary(name: str, np_fn: Callable, formula: Callable, saves: str, floating: bool,
-           doc: str) -> Callable:
-    """A unary op from its NumPy forward and its derivative, saving its input ('input'),
-    its result ('result') or nothing ('')."""
-    cls = node_class(name, formula)
-    save = {"": 0, "input": 1, "result": 2}[saves]
-
-    fn = name[:-len("Backward0")].lower()
-
-    def op(input: Tensor, *, out: Any = None) -> Tensor:
-        if type(input) is not Tensor:
-            check_tensor(input, "input", 0, fn)
-        x = input._data
-        if floating and x.dtype.kind != "f":
-            x = x.astype(default_float(x.dtype))
-        token = quiet_on()
-        try:
-            r = np_fn(x)
-        finally:
-            quiet_off(token)
-        # NumPy 1.x computes some 0-dim float32 results in float64.
-        r = _make(r if type(r) is ndarray and r.dtype is x.dtype else fix_dtype(r, x.dtype))
-        if input._rg and _mode.enabled:
-            attach_unary(cls, r, input, save)
-        return r
-
-    op.__doc__ = doc
-    # The NumPy forward, for ember.compile's flat replay (never read by eager code).
-    op._kernel = np_fn
-    return op
-
-
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     one = x.dtype.type(1)
     return one / (one + np.exp(-x))
 
 
-exp = _unary("ExpBackward0", _math.exp, lambda m, g, result: g * result, "result", True,
-             "Returns a new tensor with the exponential of the elements of input.")
-log = _unary("LogBackward0", np.log, lambda m, g, self: g / self, "input", True,
-             "Returns a new tensor with the natural logarithm of the elements of input.")
-sin = _unary("SinBackward0", np.sin, lambda m, g, self: g * m.cos(self), "input", True,
-             "Returns a new tensor with the sine of the elements of input.")
-cos = _unary("CosBackward0", np.cos, lambda m, g, self: g * -m.sin(self), "input", True,
-             "Returns a new tensor with the cosine of the elements of input.")
-tanh = _unary("TanhBackward0", _math.tanh, lambda m, g, result: g * (1 - result * result),
-              "result", True,
-              "Returns a new tensor with the hyperbolic tangent of the elements of input.")
-sigmoid = _unary("SigmoidBackward0", _sigmoid,
-                 lambda m, g, result: g * ((1 - result) * result), "result", True,
-                 "Returns a new tensor with the sigmoid of the elements of input.")
-sqrt = _unary("SqrtBackward0", np.sqrt, lambda m, g, result: g / (2 * result), "result", True,
-              "Returns a new tensor with the square-root of the elements of input.")
-reciprocal = _unary("ReciprocalBackward0", lambda x: 1 / x,
-                    lambda m, g, result: g * -(result * result), "result", True,
-                    "Returns a new tensor with the reciprocal of the elements of input.")
-log1p = _unary("Log1PBackward0", _math.log1p, lambda m, g, self: g / (self + 1), "input", True,
-               "Returns a new tensor with the natural logarithm of (1 + input).")
+# Each row: the node (torch's name, the backward formula), the NumPy forward, the options, the
+# forward-mode rule f(m, tangent, input, result).
+exp = unary_op(node_class("ExpBackward0", lambda m, g, result: g * result), _math.exp,
+               name="exp", saves="result", jvp=lambda m, t, x, y: m.mul(t, y),
+               doc="Returns a new tensor with the exponential of the elements of input.")
+log = unary_op(node_class("LogBackward0", lambda m, g, self: g / self), np.log, name="log",
+               jvp=lambda m, t, x, y: m.div(t, x),
+               doc="Returns a new tensor with the natural logarithm of the elements of input.")
+sin = unary_op(node_class("SinBackward0", lambda m, g, self: g * m.cos(self)), np.sin,
+               name="sin", jvp=lambda m, t, x, y: m.mul(t, m.cos(x)),
+               doc="Returns a new tensor with the sine of the elements of input.")
+cos = unary_op(node_class("CosBackward0", lambda m, g, self: g * -m.sin(self)), np.cos,
+               name="cos", jvp=lambda m, t, x, y: m.neg(m.mul(t, m.sin(x))),
+               doc="Returns a new tensor with the cosine of the elements of input.")
+tanh = unary_op(
+    node_class("TanhBackward0", lambda m, g, result: g * (1 - result * result)), _math.tanh,
+    name="tanh", saves="result", jvp=lambda m, t, x, y: m.mul(t, m.rsub(m.mul(y, y), 1)),
+    doc="Returns a new tensor with the hyperbolic tangent of the elements of input.")
+sigmoid = unary_op(
+    node_class("SigmoidBackward0", lambda m, g, result: g * ((1 - result) * result)),
+    _sigmoid, name="sigmoid", saves="result",
+    jvp=lambda m, t, x, y: m.mul(m.mul(t, y), m.rsub(y, 1)),
+    doc="Returns a new tensor with the sigmoid of the elements of input.")
+sqrt = unary_op(node_class("SqrtBackward0", lambda m, g, result: g / (2 * result)), np.sqrt,
+                name="sqrt", saves="result", jvp=lambda m, t, x, y: m.div(t, m.mul(y, 2)),
+                doc="Returns a new tensor with the square-root of the elements of input.")
+reciprocal = unary_op(
+    node_class("ReciprocalBackward0", lambda m, g, result: g * -(result * result)),
+    lambda x: 1 / x, name="reciprocal", saves="result",
+    jvp=lambda m, t, x, y: m.neg(m.mul(m.mul(t, y), y)),
+    doc="Returns a new tensor with the reciprocal of the elements of input.")
+log1p = unary_op(node_class("Log1PBackward0", lambda m, g, self: g / (self + 1)), _math.log1p,
+                 name="log1p", jvp=lambda m, t, x, y: m.div(t, m.add(x, 1)),
+                 doc="Returns a new tensor with the natural logarithm of (1 + input).")
+
+
 def _sign(x: np.ndarray) -> np.ndarray:
     if x.dtype.kind == "f":
         # torch's sign is (0 < x) - (x < 0): 0 for NaN, +0 for -0.
@@ -580,13 +536,18 @@ def _relu(x: np.ndarray) -> np.ndarray:
     return np.maximum(x, x.dtype.type(0))
 
 
-sign = _unary("SignBackward0", _sign, lambda m, g: g * 0, "", False,
-              "Returns a new tensor with the signs of the elements of input.")
-abs = _unary("AbsBackward0", _abs, lambda m, g, self: g * m.sign(self), "input", False,
-             "Computes the absolute value of each element in input.")
+sign = unary_op(node_class("SignBackward0", lambda m, g: g * 0), _sign, name="sign", saves="",
+                floating=False, jvp=lambda m, t, x, y: m.mul(t, 0.0),
+                doc="Returns a new tensor with the signs of the elements of input.")
+abs = unary_op(node_class("AbsBackward0", lambda m, g, self: g * m.sign(self)), _abs,
+               name="abs", floating=False, jvp=lambda m, t, x, y: m.mul(t, m.sign(x)),
+               doc="Computes the absolute value of each element in input.")
 absolute = abs
-relu = _unary("ReluBackward0", _relu, lambda m, g, result: m.threshold_backward(g, result),
-              "result", False, "Applies the rectified linear unit function element-wise.")
+relu = unary_op(
+    node_class("ReluBackward0", lambda m, g, result: m.threshold_backward(g, result)), _relu,
+    name="relu", saves="result", floating=False,
+    jvp=lambda m, t, x, y: m.where(m.gt(y, 0), t, 0.0),
+    doc="Applies the rectified linear unit function element-wise.")
 
 # relu's gradient as an op of its own, so that under create_graph it depends on the saved
 # result (with a zero derivative), as torch's threshold_backward does.
@@ -597,6 +558,7 @@ ThresholdBackwardBackward0 = node_class(
 )
 
 
+@declare(vmap=POINTWISE)
 def threshold_backward(grad_output: Tensor, input: Tensor) -> Tensor:
     """The gradient of relu: grad_output where input > 0, else 0."""
     out = wrap(np.where(input._data <= 0, grad_output._data.dtype.type(0), grad_output._data))
@@ -626,6 +588,7 @@ _max_first = first_on_ties(np.maximum)
 _min_first = first_on_ties(np.minimum)
 
 
+@declare(jvp=_clamp_jvp, vmap=POINTWISE)
 def clamp(input: Tensor, min: Any = None, max: Any = None, *, out: Any = None) -> Tensor:
     """Clamps all elements in input into the range [min, max]."""
     if min is None and max is None:
@@ -704,6 +667,7 @@ def _tensor_other_error(name: str, input: Any, other: Any) -> TypeError:
 def _compare(np_fn: Callable, doc: str) -> Callable:
     name = _COMPARE_NAMES[np_fn]
 
+    @declare(vmap=POINTWISE)
     def op(input: Any, other: Any, *, out: Any = None) -> Tensor:
         if not isinstance(input, Tensor):
             raise _tensor_other_error(name, input, other)
@@ -735,6 +699,7 @@ WhereBackward0 = node_class(
 )
 
 
+@declare(jvp=_where_jvp, vmap=POINTWISE)
 def where(condition: Tensor, input: Any = None, other: Any = None) -> Tensor:
     """Returns a tensor of elements selected from either input or other, depending on
     condition (with the condition alone: nonzero(condition, as_tuple=True))."""
@@ -766,6 +731,7 @@ def _two_numbers(x: Any, y: Any) -> tuple:
 # -- logical and bitwise -------------------------------------------------------------------
 
 def _bitwise(np_fn: Callable, name: str, doc: str) -> Callable:
+    @declare(vmap=POINTWISE)
     def op(input: Any, other: Any, *, out: Any = None) -> Tensor:
         a, b, x, y, dt = operands(input, other)
         if dt.kind == "f":
@@ -807,6 +773,7 @@ bitwise_left_shift = _shift(True, "Computes the left arithmetic shift of input b
 bitwise_right_shift = _shift(False, "Computes the right arithmetic shift of input by other bits.")
 
 
+@declare(vmap=POINTWISE)
 def bitwise_not(input: Tensor, *, out: Any = None) -> Tensor:
     """Computes the bitwise NOT of the given input tensor."""
     x = input._data
@@ -827,6 +794,7 @@ def invert_operator(self: Tensor) -> Tensor:
 def _logical(np_fn: Callable, doc: str) -> Callable:
     name = np_fn.__name__
 
+    @declare(vmap=POINTWISE)
     def op(input: Any, other: Any, *, out: Any = None) -> Tensor:
         check_tensor(input, "input", 0, name)
         check_tensor(other, "other", 1, name)
@@ -844,6 +812,7 @@ logical_or = _logical(np.logical_or, "Computes the element-wise logical OR.")
 logical_xor = _logical(np.logical_xor, "Computes the element-wise logical XOR.")
 
 
+@declare(vmap=POINTWISE)
 def logical_not(input: Tensor, *, out: Any = None) -> Tensor:
     """Computes the element-wise logical NOT of the given input tensor."""
     return wrap(np.logical_not(input._data))

@@ -14,9 +14,11 @@ from .._tensor import Tensor
 from ..autograd.grad_mode import state as _mode
 from . import _sleef, _special
 from ._core import (
+    POINTWISE,
     attach,
     broadcast_shape,
     check_tensor,
+    declare,
     default_float,
     first_on_ties,
     fix_dtype,
@@ -24,11 +26,13 @@ from ._core import (
     node_class,
     operands,
     quiet,
+    unary_jvp,
+    unary_op,
     wrap,
 )
 from ._math import in_double
 from .conversion import to
-from .pointwise import _meta, _tensor_other_error, pow
+from .pointwise import _meta, _sign, _tensor_other_error, pow
 
 __all__ = [
     "expm1", "exp2", "log2", "log10", "rsqrt", "tan", "asin", "acos", "atan", "arcsin",
@@ -52,85 +56,90 @@ def _legacy(dt: np.dtype) -> str:
 
 # -- unary functions ---------------------------------------------------------------------
 
-def _unary(node: str, name: str, np_fn: Callable, formula: Callable, saves: str, doc: str,
-           kinds: str = "biuf") -> Callable:
-    """A floating unary op (integers and bools compute in the default float) from its NumPy
-    forward and its derivative; it saves its input ('input'), result ('result') or nothing."""
-    cls = node_class(node, formula)
-
-    def op(input: Tensor, *, out: Any = None) -> Tensor:
-        if not isinstance(input, Tensor):
-            check_tensor(input, fn=name)
-        x = input._data
-        if x.dtype.kind not in kinds:
-            raise NotImplementedError(f'"{name}_cpu" not implemented for \'{_legacy(x.dtype)}\'')
-        if x.dtype.kind != "f":
-            x = x.astype(default_float(x.dtype))
-        with np.errstate(all="ignore"):
-            r = wrap(np_fn(x))
-        if input._rg and _mode.enabled:
-            saved = (input,) if saves == "input" else (r,) if saves == "result" else ()
-            attach(cls, r, (input,), saved)
-        return r
-
-    op.__name__ = name
-    op.__doc__ = doc
-    # The NumPy forward, for ember.compile's flat replay (never read by eager code).
-    op._kernel = np_fn
-    return op
-
-
-expm1 = _unary("Expm1Backward0", "expm1", in_double(np.expm1),
-               lambda m, g, result: g * (result + 1), "result",
-               "Returns a new tensor with the exponential of the elements minus 1.")
-exp2 = _unary("Exp2Backward0", "exp2", np.exp2, lambda m, g, result: g * (result * _LN2),
-              "result", "Computes the base two exponential function of input.")
-log2 = _unary("Log2Backward0", "log2", np.log2, lambda m, g, self: g / (self * _LN2), "input",
-              "Returns a new tensor with the logarithm to the base 2 of the elements of input.")
-log10 = _unary("Log10Backward0", "log10", in_double(np.log10),
-               lambda m, g, self: g / (self * _LN10), "input",
-               "Returns a new tensor with the logarithm to the base 10 of the elements of input.")
+expm1 = unary_op(
+    node_class("Expm1Backward0", lambda m, g, result: g * (result + 1)), in_double(np.expm1),
+    name="expm1", saves="result",
+    jvp=lambda m, t, x, y: m.mul(t, m.add(y, 1)),
+    doc="Returns a new tensor with the exponential of the elements minus 1.")
+exp2 = unary_op(
+    node_class("Exp2Backward0", lambda m, g, result: g * (result * _LN2)), np.exp2,
+    name="exp2", saves="result",
+    jvp=lambda m, t, x, y: m.mul(m.mul(t, y), _LN2),
+    doc="Computes the base two exponential function of input.")
+log2 = unary_op(
+    node_class("Log2Backward0", lambda m, g, self: g / (self * _LN2)), np.log2,
+    name="log2",
+    jvp=lambda m, t, x, y: m.div(t, m.mul(x, _LN2)),
+    doc="Returns a new tensor with the logarithm to the base 2 of the elements of input.")
+log10 = unary_op(
+    node_class("Log10Backward0", lambda m, g, self: g / (self * _LN10)), in_double(np.log10),
+    name="log10",
+    jvp=lambda m, t, x, y: m.div(t, m.mul(x, _LN10)),
+    doc="Returns a new tensor with the logarithm to the base 10 of the elements of input.")
 
 
 def _rsqrt(x: np.ndarray) -> np.ndarray:
     return np.reciprocal(np.sqrt(x))
 
 
-rsqrt = _unary("RsqrtBackward0", "rsqrt", _rsqrt,
-               lambda m, g, result: g * (-0.5 * (result * result * result)), "result",
-               "Returns a new tensor with the reciprocal of the square-root of each of the "
-               "elements of input.")
-tan = _unary("TanBackward0", "tan", np.tan, lambda m, g, result: g * (result * result + 1),
-             "result", "Returns a new tensor with the tangent of the elements of input.")
-asin = arcsin = _unary(
-    "AsinBackward0", "asin", np.arcsin, lambda m, g, self: g * m.rsqrt(1 - self * self),
-    "input", "Returns a new tensor with the arcsine of the elements of input.")
-acos = arccos = _unary(
-    "AcosBackward0", "acos", in_double(np.arccos), lambda m, g, self: g * -m.rsqrt(1 - self * self),
-    "input", "Returns a new tensor with the inverse cosine of the elements of input.")
-atan = arctan = _unary(
-    "AtanBackward0", "atan", np.arctan, lambda m, g, self: g / (self * self + 1), "input",
-    "Returns a new tensor with the arctangent of the elements of input.")
-sinh = _unary("SinhBackward0", "sinh", _sleef.sinh, lambda m, g, self: g * m.cosh(self), "input",
-              "Returns a new tensor with the hyperbolic sine of the elements of input.")
-cosh = _unary("CoshBackward0", "cosh", _sleef.cosh, lambda m, g, self: g * m.sinh(self), "input",
-              "Returns a new tensor with the hyperbolic cosine of the elements of input.")
-asinh = arcsinh = _unary(
-    "AsinhBackward0", "asinh", np.arcsinh, lambda m, g, self: g * m.rsqrt(self * self + 1),
-    "input", "Returns a new tensor with the inverse hyperbolic sine of the elements of input.")
-acosh = arccosh = _unary(
-    "AcoshBackward0", "acosh", np.arccosh, lambda m, g, self: g * m.rsqrt(self * self - 1),
-    "input",
-    "Returns a new tensor with the inverse hyperbolic cosine of the elements of input.")
-atanh = arctanh = _unary(
-    "AtanhBackward0", "atanh", np.arctanh, lambda m, g, self: g / (1 - self * self), "input",
-    "Returns a new tensor with the inverse hyperbolic tangent of the elements of input.")
-erf = _unary("ErfBackward0", "erf", _special.erf,
-             lambda m, g, self: g * (_TWO_OVER_SQRT_PI * m.exp(-(self * self))), "input",
-             "Computes the error function of input.")
-erfc = _unary("ErfcBackward0", "erfc", _special.erfc,
-              lambda m, g, self: g * (-_TWO_OVER_SQRT_PI * m.exp(-(self * self))), "input",
-              "Computes the complementary error function of input.")
+rsqrt = unary_op(
+    node_class("RsqrtBackward0", lambda m, g, result: g * (-0.5 * (result * result * result))),
+    _rsqrt, name="rsqrt", saves="result",
+    jvp=lambda m, t, x, y: m.mul(m.mul(t, m.pow(y, 3)), -0.5),
+    doc="Returns a new tensor with the reciprocal of the square-root of each of the "
+        "elements of input.")
+tan = unary_op(
+    node_class("TanBackward0", lambda m, g, result: g * (result * result + 1)), np.tan,
+    name="tan", saves="result",
+    jvp=lambda m, t, x, y: m.mul(t, m.add(m.mul(y, y), 1)),
+    doc="Returns a new tensor with the tangent of the elements of input.")
+asin = arcsin = unary_op(
+    node_class("AsinBackward0", lambda m, g, self: g * m.rsqrt(1 - self * self)), np.arcsin,
+    name="asin",
+    jvp=lambda m, t, x, y: m.div(t, m.sqrt(m.rsub(m.mul(x, x), 1))),
+    doc="Returns a new tensor with the arcsine of the elements of input.")
+acos = arccos = unary_op(
+    node_class("AcosBackward0", lambda m, g, self: g * -m.rsqrt(1 - self * self)),
+    in_double(np.arccos), name="acos",
+    jvp=lambda m, t, x, y: m.neg(m.div(t, m.sqrt(m.rsub(m.mul(x, x), 1)))),
+    doc="Returns a new tensor with the inverse cosine of the elements of input.")
+atan = arctan = unary_op(
+    node_class("AtanBackward0", lambda m, g, self: g / (self * self + 1)), np.arctan,
+    name="atan",
+    jvp=lambda m, t, x, y: m.div(t, m.add(m.mul(x, x), 1)),
+    doc="Returns a new tensor with the arctangent of the elements of input.")
+sinh = unary_op(
+    node_class("SinhBackward0", lambda m, g, self: g * m.cosh(self)), _sleef.sinh,
+    name="sinh",
+    jvp=lambda m, t, x, y: m.mul(t, m.cosh(x)),
+    doc="Returns a new tensor with the hyperbolic sine of the elements of input.")
+cosh = unary_op(
+    node_class("CoshBackward0", lambda m, g, self: g * m.sinh(self)), _sleef.cosh,
+    name="cosh",
+    jvp=lambda m, t, x, y: m.mul(t, m.sinh(x)),
+    doc="Returns a new tensor with the hyperbolic cosine of the elements of input.")
+asinh = arcsinh = unary_op(
+    node_class("AsinhBackward0", lambda m, g, self: g * m.rsqrt(self * self + 1)), np.arcsinh,
+    name="asinh",
+    doc="Returns a new tensor with the inverse hyperbolic sine of the elements of input.")
+acosh = arccosh = unary_op(
+    node_class("AcoshBackward0", lambda m, g, self: g * m.rsqrt(self * self - 1)), np.arccosh,
+    name="acosh",
+    doc="Returns a new tensor with the inverse hyperbolic cosine of the elements of input.")
+atanh = arctanh = unary_op(
+    node_class("AtanhBackward0", lambda m, g, self: g / (1 - self * self)), np.arctanh,
+    name="atanh",
+    doc="Returns a new tensor with the inverse hyperbolic tangent of the elements of input.")
+erf = unary_op(
+    node_class("ErfBackward0", lambda m, g, self: g * (_TWO_OVER_SQRT_PI * m.exp(-(self * self)))),
+    _special.erf, name="erf",
+    jvp=lambda m, t, x, y: m.mul(m.mul(t, m.exp(m.neg(m.mul(x, x)))), _TWO_OVER_SQRT_PI),
+    doc="Computes the error function of input.")
+erfc = unary_op(
+    node_class("ErfcBackward0",
+               lambda m, g, self: g * (-_TWO_OVER_SQRT_PI * m.exp(-(self * self)))),
+    _special.erfc, name="erfc",
+    doc="Computes the complementary error function of input.")
 
 
 def _erfinv_grad(m: Any, g: Any, self: Any) -> Any:
@@ -138,8 +147,10 @@ def _erfinv_grad(m: Any, g: Any, self: Any) -> Any:
     return g * (_HALF_SQRT_PI * m.exp(r * r))
 
 
-erfinv = _unary("ErfinvBackward0", "erfinv", _special.erfinv, _erfinv_grad, "input",
-                "Computes the inverse error function of input.")
+erfinv = unary_op(
+    node_class("ErfinvBackward0", _erfinv_grad), _special.erfinv,
+    name="erfinv",
+    doc="Computes the inverse error function of input.")
 
 
 def _logit_grad(m: Any, g: Any, self: Any, eps: Any) -> Any:
@@ -152,6 +163,7 @@ def _logit_grad(m: Any, g: Any, self: Any, eps: Any) -> Any:
 LogitBackward0 = node_class("LogitBackward0", _logit_grad)
 
 
+@declare(vmap=POINTWISE)
 def logit(input: Tensor, eps: float | None = None, *, out: Any = None) -> Tensor:
     """Returns a new tensor with the logit of the elements of input, clamped to
     [eps, 1 - eps] when eps is given."""
@@ -174,50 +186,37 @@ def _zero_grad(m: Any, g: Any) -> Any:
     return m.zeros_like(g)
 
 
-def _sign_array(x: np.ndarray) -> np.ndarray:
-    if x.dtype.kind == "b":
-        return x.copy()
-    if x.dtype.kind == "f":
-        # NaN has sign 0 and -0.0 gives +0.0, as in torch.
-        return (x > 0).astype(x.dtype) - (x < 0).astype(x.dtype)
-    return np.sign(x)
+def _zero_jvp(m: Any, t: Any, x: Any, y: Any) -> Any:
+    return m.mul(t, 0.0)
 
 
-def _exact(node: str, name: str, np_fn: Callable, doc: str, kinds: str = "iuf",
-           impl: str | None = None) -> Callable:
-    """A unary op that keeps its input's dtype and whose gradient is zero."""
-    cls = node_class(node, _zero_grad)
-    impl = impl or f"{name}_vml_cpu"
+def _floats_rounded(np_fn: Callable) -> Callable:
+    # Integers are whole already: their result is a copy.
+    def forward(x: np.ndarray) -> np.ndarray:
+        return np_fn(x) if x.dtype.kind == "f" else x.copy()
 
-    def op(input: Tensor, *, out: Any = None) -> Tensor:
-        if not isinstance(input, Tensor):
-            check_tensor(input, fn=name)
-        x = input._data
-        if x.dtype.kind not in kinds:
-            raise NotImplementedError(f'"{impl}" not implemented for \'{_legacy(x.dtype)}\'')
-        r = wrap(np_fn(x) if x.dtype.kind == "f" or name == "sgn" else x.copy())
-        if input._rg and _mode.enabled:
-            attach(cls, r, (input,))
-        return r
-
-    op.__name__ = name
-    op.__doc__ = doc
-    return op
+    return forward
 
 
-sgn = _exact("SgnBackward0", "sgn", _sign_array,
-             "Returns the signs of the elements of input (for real tensors, as sign).", "biuf")
-floor = _exact("FloorBackward0", "floor", np.floor,
-               "Returns a new tensor with the floor of the elements of input.")
-ceil = _exact("CeilBackward0", "ceil", np.ceil,
-              "Returns a new tensor with the ceil of the elements of input.")
-trunc = fix = _exact("TruncBackward0", "trunc", np.trunc,
-                     "Returns a new tensor with the truncated integer values of the elements "
-                     "of input.")
-_round0 = _exact("RoundBackward0", "round", np.rint, "")
+sgn = unary_op(node_class("SgnBackward0", _zero_grad), _sign, name="sgn", saves="",
+               floating=False,
+               doc="Returns the signs of the elements of input (for real tensors, as sign).")
+floor = unary_op(node_class("FloorBackward0", _zero_grad), _floats_rounded(np.floor),
+                 name="floor", saves="", floating=False, kinds="iuf", kernel="floor_vml_cpu",
+                 jvp=_zero_jvp, doc="Returns a new tensor with the floor of the elements of input.")
+ceil = unary_op(node_class("CeilBackward0", _zero_grad), _floats_rounded(np.ceil), name="ceil",
+                saves="", floating=False, kinds="iuf", kernel="ceil_vml_cpu", jvp=_zero_jvp,
+                doc="Returns a new tensor with the ceil of the elements of input.")
+trunc = fix = unary_op(
+    node_class("TruncBackward0", _zero_grad), _floats_rounded(np.trunc), name="trunc",
+    saves="", floating=False, kinds="iuf", kernel="trunc_vml_cpu", jvp=_zero_jvp,
+    doc="Returns a new tensor with the truncated integer values of the elements of input.")
+_round0 = unary_op(node_class("RoundBackward0", _zero_grad), _floats_rounded(np.rint),
+                   name="round", saves="", floating=False, kinds="iuf", kernel="round_vml_cpu")
 RoundBackward1 = node_class("RoundBackward1", lambda m, g, decimals: m.zeros_like(g))
 
 
+@declare(jvp=unary_jvp(_zero_jvp), vmap=POINTWISE)
 def round(input: Tensor, *, decimals: int | None = None, out: Any = None) -> Tensor:
     """Rounds elements of input to the nearest integer (halves to even), or to `decimals`
     decimal digits."""
@@ -243,6 +242,7 @@ def round(input: Tensor, *, decimals: int | None = None, out: Any = None) -> Ten
 FracBackward0 = node_class("FracBackward0", lambda m, g: g)
 
 
+@declare(jvp=unary_jvp(lambda m, t, x, y: t), vmap=POINTWISE)
 def frac(input: Tensor, *, out: Any = None) -> Tensor:
     """Computes the fractional portion of each element in input."""
     check_tensor(input, fn="frac")
@@ -276,6 +276,7 @@ ClampMaxBackward1 = node_class(
 
 def _clamp_one(name: str, np_fn: Callable, number_cls: type, tensor_cls: type, doc: str
                ) -> Callable:
+    @declare(vmap=POINTWISE)
     def op(input: Tensor, bound: Any, *, out: Any = None) -> Tensor:
         if not isinstance(input, Tensor) or not isinstance(
                 bound, (Tensor, int, float, np.number)):
@@ -348,6 +349,7 @@ FminBackward0 = node_class(
 
 
 def _selecting(name: str, np_fn: Callable, cls: type, doc: str) -> Callable:
+    @declare(vmap=POINTWISE)
     def op(input: Tensor, other: Tensor, *, out: Any = None) -> Tensor:
         a, b, x, y, dt = _two_tensors(input, other, name)
         r = wrap(fix_dtype(np_fn(x, y), dt))
@@ -398,6 +400,7 @@ HypotBackward0 = node_class(
 )
 
 
+@declare(vmap=POINTWISE)
 def atan2(input: Tensor, other: Tensor, *, out: Any = None) -> Tensor:
     """Element-wise arctangent of input / other, with the quadrant given by both signs."""
     a, b, x, y, dt = _two_tensors(input, other, "atan2")
@@ -413,6 +416,7 @@ def atan2(input: Tensor, other: Tensor, *, out: Any = None) -> Tensor:
 arctan2 = atan2
 
 
+@declare(vmap=POINTWISE)
 def hypot(input: Tensor, other: Tensor, *, out: Any = None) -> Tensor:
     """Given the legs of a right triangle, returns its hypotenuse."""
     a, b, x, y, dt = _two_tensors(input, other, "hypot")
@@ -483,6 +487,7 @@ def _python_remainder(x: Any, y: Any, dt: np.dtype) -> np.ndarray:
         return np.where(fix_sign, r + y, r)
 
 
+@declare(vmap=POINTWISE)
 def remainder(input: Any, other: Any, *, out: Any = None) -> Tensor:
     """Computes Python's modulus operation entrywise: the result has the sign of the
     divisor."""
@@ -499,6 +504,7 @@ def remainder(input: Any, other: Any, *, out: Any = None) -> Tensor:
     return r
 
 
+@declare(vmap=POINTWISE)
 def fmod(input: Tensor, other: Any, *, out: Any = None) -> Tensor:
     """Applies C++'s fmod entrywise: the result has the sign of the dividend."""
     if not isinstance(input, Tensor):
@@ -515,6 +521,7 @@ def fmod(input: Tensor, other: Any, *, out: Any = None) -> Tensor:
     return r
 
 
+@declare(vmap=POINTWISE)
 def floor_divide(input: Any, other: Any, *, out: Any = None) -> Tensor:
     """Computes input divided by other, elementwise, and floors the result."""
     a, b, x, y, dt = operands(input, other)
@@ -558,6 +565,7 @@ def _lerp_values(x: np.ndarray, y: np.ndarray, w: Any) -> np.ndarray:
     return np.where(np.abs(w) < 0.5, x + w * d, y - d * (1 - w))
 
 
+@declare(vmap=POINTWISE)
 def lerp(input: Tensor, end: Tensor, weight: Any, *, out: Any = None) -> Tensor:
     """Linear interpolation of two tensors input (start) and end based on a scalar or tensor
     weight: input + weight * (end - input)."""
@@ -626,6 +634,7 @@ def _three(input: Any, t1: Any, t2: Any, name: str) -> np.dtype:
     return dt
 
 
+@declare(vmap=POINTWISE)
 def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1,
             out: Any = None) -> Tensor:
     """Performs the element-wise multiplication of tensor1 by tensor2, multiplies the result
@@ -639,6 +648,7 @@ def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1,
     return r
 
 
+@declare(vmap=POINTWISE)
 def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1,
             out: Any = None) -> Tensor:
     """Performs the element-wise division of tensor1 by tensor2, multiplies the result by
@@ -663,6 +673,7 @@ def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1,
 
 # -- powers and logarithms of pairs ------------------------------------------------------------
 
+@declare(vmap=POINTWISE)
 def float_power(input: Any, exponent: Any, *, out: Any = None) -> Tensor:
     """Raises input to the power of exponent, elementwise, in double precision."""
     if not isinstance(input, Tensor) and not isinstance(exponent, Tensor):
@@ -693,6 +704,7 @@ XlogyBackward2 = node_class(
     "XlogyBackward2", _xlogy_self_grad)
 
 
+@declare(vmap=POINTWISE)
 def xlogy(input: Any, other: Any, *, out: Any = None) -> Tensor:
     """Computes input * log(other), with 0 where input is 0 (unless other is NaN)."""
     a, b, x, y, dt = operands(input, other)
@@ -720,6 +732,7 @@ NanToNumBackward0 = node_class(
     "NanToNumBackward0", lambda m, g, self: m.where(m.isfinite(self), g, 0.0))
 
 
+@declare(vmap=POINTWISE)
 def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None,
                neginf: float | None = None, *, out: Any = None) -> Tensor:
     """Replaces NaN, positive infinity, and negative infinity values in input with the values
@@ -740,6 +753,7 @@ def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None,
 
 
 def _predicate(name: str, np_fn: Callable, int_value: bool, doc: str) -> Callable:
+    @declare(vmap=POINTWISE)
     def op(input: Tensor) -> Tensor:
         check_tensor(input, fn=name)
         x = input._data
@@ -802,6 +816,7 @@ def _isclose(x: np.ndarray, y: np.ndarray, rtol: float, atol: float, equal_nan: 
     return np.asarray(close)
 
 
+@declare(vmap=POINTWISE)
 def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
             equal_nan: bool = False) -> Tensor:
     """Returns a new tensor with boolean elements representing if each element of input is

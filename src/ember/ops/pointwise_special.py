@@ -13,10 +13,21 @@ from .._random_math import fma_f32, fma_f64
 from .._tensor import Tensor
 from ..autograd.grad_mode import state as _mode
 from . import _gamma
-from ._core import attach, check_tensor, default_float, fix_dtype, needs_grad, node_class, wrap
+from ._core import (
+    POINTWISE,
+    attach,
+    check_tensor,
+    declare,
+    default_float,
+    fix_dtype,
+    needs_grad,
+    node_class,
+    unary_op,
+    wrap,
+)
 from .inplace import inplace
 from .pointwise import _meta
-from .pointwise_math import _legacy, _two_tensors, _unary
+from .pointwise_math import _legacy, _two_tensors
 
 __all__ = ["sinc", "logaddexp", "logaddexp2", "lgamma", "digamma", "polygamma", "sinc_",
            "lgamma_", "digamma_", "polygamma_"]
@@ -40,16 +51,16 @@ def _sinc_grad(m: Any, g: Any, self: Any) -> Any:
     return m.where(ssp == 0.0, m.zeros_like(out), out)
 
 
-sinc = _unary("SincBackward0", "sinc", _sinc_array, _sinc_grad, "input",
-              "Returns a new tensor with the normalized sinc of the elements of input: "
-              "sin(pi x) / (pi x), and 1 at 0.")
-lgamma = _unary("LgammaBackward0", "lgamma", _gamma.lgamma,
-                lambda m, g, self: g * m.digamma(self), "input",
-                "Computes the natural logarithm of the absolute value of the gamma function "
-                "on input.")
-digamma = _unary("DigammaBackward0", "digamma", _gamma.digamma,
-                 lambda m, g, self: g * m.polygamma(1, self), "input",
-                 "Computes the logarithmic derivative of the gamma function on input.")
+sinc = unary_op(node_class("SincBackward0", _sinc_grad), _sinc_array, name="sinc",
+                doc="Returns a new tensor with the normalized sinc of the elements of input: "
+                    "sin(pi x) / (pi x), and 1 at 0.")
+lgamma = unary_op(node_class("LgammaBackward0", lambda m, g, self: g * m.digamma(self)),
+                  _gamma.lgamma, name="lgamma",
+                  doc="Computes the natural logarithm of the absolute value of the gamma "
+                      "function on input.")
+digamma = unary_op(node_class("DigammaBackward0", lambda m, g, self: g * m.polygamma(1, self)),
+                   _gamma.digamma, name="digamma",
+                   doc="Computes the logarithmic derivative of the gamma function on input.")
 
 PolygammaBackward0 = node_class("PolygammaBackward0",
                                 lambda m, g, self, n: g * m.polygamma(n + 1, self))
@@ -92,6 +103,7 @@ Logaddexp2Backward0 = node_class(
 
 
 def _log_add_exp(name: str, base2: bool, cls: type, doc: str) -> Any:
+    @declare(vmap=POINTWISE)
     def op(input: Tensor, other: Tensor, *, out: Any = None) -> Tensor:
         a, b, x, y, dt = _two_tensors(input, other, name)
         if dt.kind != "f":

@@ -10,7 +10,7 @@ from .._dtypes import FROM_NUMPY
 from .._quiet import quiet_off, quiet_on
 from .._tensor import Tensor
 from ..autograd.grad_mode import state as _mode
-from ._core import attach, check_bool, node_class, wrap, wrap_dims
+from ._core import REDUCE, attach, check_bool, declare, linear_jvp, node_class, wrap, wrap_dims
 from ._math import reduce_dtype
 
 __all__ = ["sum", "mean"]
@@ -55,6 +55,7 @@ def _cast_back(input: Tensor, x: np.ndarray) -> Any:
     return None if d.dtype is x.dtype else [(d.shape, d.dtype)]
 
 
+@declare(jvp=linear_jvp("sum"), vmap=REDUCE)
 def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None,
         out: Any = None) -> Tensor:
     """Returns the sum of all elements in the input tensor, or of each row over dim."""
@@ -91,6 +92,7 @@ def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = N
     return r
 
 
+@declare(jvp=linear_jvp("mean"), vmap=REDUCE)
 def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None,
          out: Any = None) -> Tensor:
     """Returns the mean value of all elements in the input tensor, or of each row over dim."""

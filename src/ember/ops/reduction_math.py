@@ -22,11 +22,14 @@ from .._tensor import Tensor
 from ..autograd import _cuts
 from ..autograd.grad_mode import state as _mode
 from ._core import (
+    REDUCE,
     attach,
     attach_outputs,
     check_bool,
     check_out_shape,
     check_tensor,
+    declare,
+    linear_jvp,
     node_class,
     not_implemented,
     quiet,
@@ -132,6 +135,7 @@ def _int_result(x: np.ndarray, dtype: Any) -> np.ndarray:
     return x.astype(np.int64) if x.dtype.kind in "biu" else x
 
 
+@declare(vmap=REDUCE)
 def prod(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None,
          out: Any = None) -> Tensor:
     """Returns the product of all elements in the input tensor, or of each row over dim."""
@@ -265,6 +269,7 @@ AminBackward0 = node_class("AminBackward0", _amax_grad)
 
 
 def _amax_amin(name: str, np_fn: Any, cls: type) -> Any:
+    @declare(vmap=REDUCE)
     def op(input: Tensor, dim: Any = (), keepdim: bool = False, *, out: Any = None) -> Tensor:
         check_tensor(input, fn=name)
         if keepdim is not False:
@@ -398,6 +403,7 @@ def _variance(x: np.ndarray, dims: tuple, keepdim: bool, correction: float, n: i
         return np.asarray(ss / x.dtype.type(_b_max(n - correction, 0)), dtype=x.dtype)
 
 
+@declare(vmap=REDUCE)
 def var(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
         correction: Any = None, out: Any = None) -> Tensor:
     """Calculates the variance over the dimensions specified by dim, with Bessel's correction
@@ -410,6 +416,7 @@ def var(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = Fa
     return r
 
 
+@declare(vmap=REDUCE)
 def std(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
         correction: Any = None, out: Any = None) -> Tensor:
     """Calculates the standard deviation over the dimensions specified by dim, with Bessel's
@@ -563,6 +570,7 @@ def _singular_norm(input: Tensor, ord: Any, d0: int, d1: int, keepdim: bool, dty
     return r
 
 
+@declare(vmap=REDUCE)
 def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False,
          out: Any = None, dtype: Any = None) -> Tensor:
     """Returns the matrix norm or vector norm of a given tensor (prefer linalg.vector_norm
@@ -586,6 +594,7 @@ LogsumexpBackward0 = node_class(
 )
 
 
+@declare(vmap=REDUCE)
 def logsumexp(input: Tensor, dim: Any, keepdim: bool = False, *, out: Any = None) -> Tensor:
     """Returns the log of summed exponentials of each row of the input tensor in the given
     dimension dim, computed stably."""
@@ -667,6 +676,7 @@ def _cum_input(input: Tensor, dim: int, dtype: Any, name: str) -> tuple:
     return x, d
 
 
+@declare(jvp=linear_jvp("cumsum"))
 def cumsum(input: Tensor, dim: int, *, dtype: Any = None, out: Any = None) -> Tensor:
     """Returns the cumulative sum of elements of input in the dimension dim."""
     x, d = _cum_input(input, dim, dtype, "cumsum")
@@ -690,6 +700,7 @@ def cumprod(input: Tensor, dim: int, *, dtype: Any = None, out: Any = None) -> T
 # -- truth tests and counting -------------------------------------------------------------
 
 def _truth(name: str, np_fn: Any) -> Any:
+    @declare(vmap=REDUCE)
     def op(input: Tensor, dim: Any = None, keepdim: bool = False, *, out: Any = None) -> Tensor:
         check_tensor(input, fn=name)
         if keepdim is not False:
@@ -711,6 +722,7 @@ any = _truth("any", np.any)
 any.__doc__ = "Tests if any element in input evaluates to True (over dim, if given)."
 
 
+@declare(vmap=REDUCE)
 def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:
     """Counts the number of non-zero values in the tensor input along the given dim."""
     check_tensor(input, fn="count_nonzero")
@@ -822,6 +834,7 @@ NansumBackward0 = node_class(
 )
 
 
+@declare(jvp=linear_jvp("nansum"), vmap=REDUCE)
 def nansum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None,
            out: Any = None) -> Tensor:
     """Returns the sum of all elements, treating Not a Numbers (NaNs) as zero."""

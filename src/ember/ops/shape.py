@@ -11,9 +11,12 @@ from .._version import shared_counter, snapshot
 from ..autograd.grad_mode import state as _mode
 from ..autograd.graph import MULTI_OUTPUT_VIEW, NO_GRAD_VIEW
 from ._core import (
+    PASSTHROUGH,
     attach,
     attach_outputs,
+    declare,
     int_sizes,
+    linear_jvp,
     node_class,
     shape_str,
     wrap,
@@ -116,6 +119,7 @@ def _infer_shape(shape: Any, numel: int, fn: str) -> tuple:
     return shape
 
 
+@declare(jvp=linear_jvp("view"))
 def view(input: Tensor, *shape: Any) -> Tensor:
     """Returns a new tensor with the same data as the self tensor but of a different shape."""
     if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list, np.integer)):
@@ -133,6 +137,7 @@ def view(input: Tensor, *shape: Any) -> Tensor:
     return as_view(input, r, ViewBackward0, (x.shape,))
 
 
+@declare(jvp=linear_jvp("reshape"))
 def reshape(input: Tensor, *shape: Any) -> Tensor:
     """Returns a tensor with the same data and number of elements as input, but with the
     specified shape: a view when possible, otherwise a copy."""
@@ -150,6 +155,7 @@ def reshape(input: Tensor, *shape: Any) -> Tensor:
     return out
 
 
+@declare(jvp=linear_jvp("transpose"))
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     """Returns a tensor that is a transposed version of input: dim0 and dim1 are swapped."""
     x = input._data
@@ -162,6 +168,7 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
 swapaxes = swapdims = transpose
 
 
+@declare(jvp=linear_jvp("t"))
 def t(input: Tensor) -> Tensor:
     """Expects input to be <= 2-D tensor and transposes dimensions 0 and 1."""
     x = input._data
@@ -170,6 +177,7 @@ def t(input: Tensor) -> Tensor:
     return as_view(input, x.T, TBackward0, (x.ndim,))
 
 
+@declare(jvp=linear_jvp("permute"))
 def permute(input: Tensor, *dims: Any) -> Tensor:
     """Returns a view of the original tensor input with its dimensions permuted."""
     if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
@@ -185,6 +193,7 @@ def permute(input: Tensor, *dims: Any) -> Tensor:
     return as_view(input, x.transpose(dims), PermuteBackward0, (inv,))
 
 
+@declare(jvp=linear_jvp("unsqueeze"))
 def unsqueeze(input: Tensor, dim: int) -> Tensor:
     """Returns a new tensor with a dimension of size one inserted at the specified position."""
     x = input._data
@@ -192,6 +201,7 @@ def unsqueeze(input: Tensor, dim: int) -> Tensor:
     return as_view(input, np.expand_dims(x, d), UnsqueezeBackward0, (d,))
 
 
+@declare(jvp=linear_jvp("squeeze"))
 def squeeze(input: Tensor, dim: Any = None) -> Tensor:
     """Returns a tensor with all specified dimensions of input of size 1 removed."""
     x = input._data
@@ -210,6 +220,7 @@ def squeeze_first(input: Tensor) -> Tensor:
     return as_view(input, x.reshape(x.shape[1:]), SqueezeBackward4, (x.shape,))
 
 
+@declare(jvp=linear_jvp("expand"))
 def expand(input: Tensor, *sizes: Any) -> Tensor:
     """Returns a new view of the self tensor with singleton dimensions expanded to a larger
     size (-1 keeps a size)."""
@@ -256,6 +267,7 @@ def type_name(t: Tensor) -> str:
     return "torch." + t.dtype._legacy + "Tensor"
 
 
+@declare(jvp=linear_jvp("flatten"))
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Flattens input by reshaping it into a one-dimensional tensor, or flattens the
     dimensions from start_dim to end_dim."""
@@ -273,6 +285,7 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     return reshape(input, x.shape[:s] + (n,) + x.shape[e + 1:])
 
 
+@declare(jvp=linear_jvp("clone"), vmap=PASSTHROUGH)
 def clone(input: Tensor, *, memory_format: Any = None) -> Tensor:
     """Returns a copy of input."""
     out = wrap(np.array(input._data, copy=True, order="K" if memory_format is None else "C"))
@@ -281,6 +294,7 @@ def clone(input: Tensor, *, memory_format: Any = None) -> Tensor:
     return out
 
 
+@declare(jvp=linear_jvp("contiguous"), vmap=PASSTHROUGH)
 def contiguous(input: Tensor, memory_format: Any = None) -> Tensor:
     """Returns a contiguous in memory tensor containing the same data as self tensor; self
     itself when it already is."""
@@ -333,11 +347,13 @@ UnsafeSplitWithSizesBackward0 = node_class("UnsafeSplitWithSizesBackward0", _spl
 UnbindBackward0 = node_class("UnbindBackward0", _unbind_formula, n_outputs=0)
 
 
+@declare(jvp=linear_jvp("alias"), vmap=PASSTHROUGH)
 def alias(input: Tensor) -> Tensor:
     """Returns a view of input with the same shape (what `x[...]` gives)."""
     return as_view(input, input._data.view(), AliasBackward0, ())
 
 
+@declare(jvp=linear_jvp("unflatten"))
 def unflatten(input: Tensor, dim: int, sizes: Any) -> Tensor:
     """Expands a dimension of the input tensor over multiple dimensions."""
     x = input._data
@@ -362,6 +378,7 @@ def unflatten(input: Tensor, dim: int, sizes: Any) -> Tensor:
     return view(input, x.shape[:d] + sizes + x.shape[d + 1:])
 
 
+@declare(jvp=linear_jvp("movedim"))
 def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:
     """Moves the dimension(s) of input at the position(s) in source to the position(s) in
     destination."""
@@ -392,16 +409,19 @@ def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:
 moveaxis = movedim
 
 
+@declare(jvp=linear_jvp("expand_as"))
 def expand_as(input: Tensor, other: Tensor) -> Tensor:
     """Expands this tensor to the size of other."""
     return expand(input, other._data.shape)
 
 
+@declare(jvp=linear_jvp("broadcast_to"))
 def broadcast_to(input: Tensor, size: Any) -> Tensor:
     """Broadcasts input to the shape size."""
     return expand(input, tuple(size))
 
 
+@declare(jvp=linear_jvp("narrow"))
 def narrow(input: Tensor, dim: int, start: Any, length: int) -> Tensor:
     """Returns a new tensor that is a narrowed version of input: dimension dim runs from
     start to start + length."""
@@ -430,6 +450,7 @@ def slice_dim(input: Tensor, dim: int, start: int, end: int, step: int) -> Tenso
     return as_view(input, x[key], SliceBackward0, (x.shape, dim, start, end, step))
 
 
+@declare(jvp=linear_jvp("select"))
 def select(input: Tensor, dim: int, index: Any) -> Tensor:
     """Slices the input tensor along the selected dimension at the given index."""
     x = input._data
@@ -448,6 +469,7 @@ def select(input: Tensor, dim: int, index: Any) -> Tensor:
                    (x.shape, d, i))
 
 
+@declare(jvp=linear_jvp("unbind"))
 def unbind(input: Tensor, dim: int = 0) -> tuple:
     """Removes a tensor dimension: a tuple of all slices along the dimension."""
     x = input._data
@@ -496,6 +518,7 @@ def _pieces(input: Tensor, d: int, bounds: list, cls: type, ctx: tuple) -> tuple
     return _multi_view(input, arrays, cls, (x.shape, d) + ctx)
 
 
+@declare(jvp=linear_jvp("split"))
 def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
     """Splits the tensor into chunks of split_size_or_sections (an int: equal chunks, the last
     one smaller; a list: the size of each chunk) along dim."""
@@ -505,12 +528,14 @@ def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
     return _pieces(tensor, d, bounds, SplitBackward0, (tuple(b - a for a, b in bounds),))
 
 
+@declare(jvp=linear_jvp("unsafe_split"))
 def unsafe_split(tensor: Tensor, split_size: int, dim: int = 0) -> tuple:
     """Works like split, but the pieces are not views of tensor for autograd: its checks of
     in-place changes to views do not apply to them (torch's recurrent layers use it)."""
     return _unsafe_pieces(tensor, *_split_bounds(tensor, split_size, dim), UnsafeSplitBackward0)
 
 
+@declare(jvp=linear_jvp("unsafe_chunk"))
 def unsafe_chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
     """Works like chunk, but the pieces are not views of input for autograd (see
     unsafe_split)."""
@@ -549,6 +574,7 @@ def _split_bounds(tensor: Tensor, split_size: Any, dim: int) -> tuple:
     return d, [(i * size, min((i + 1) * size, n)) for i in range(count)]
 
 
+@declare(jvp=linear_jvp("split_with_sizes"))
 def split_with_sizes(input: Tensor, split_sizes: Any, dim: int = 0) -> tuple:
     """Splits input into chunks of the given sizes along dim."""
     x = input._data
@@ -573,6 +599,7 @@ def split_with_sizes(input: Tensor, split_sizes: Any, dim: int = 0) -> tuple:
     return _pieces(input, d, bounds, SplitWithSizesBackward0, (sizes,))
 
 
+@declare(jvp=linear_jvp("chunk"))
 def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
     """Attempts to split a tensor into the specified number of chunks (views of input)."""
     size = _chunk_size(input, chunks, dim)
@@ -592,6 +619,7 @@ def _chunk_size(input: Tensor, chunks: int, dim: int) -> int:
     return (n + chunks - 1) // chunks
 
 
+@declare(jvp=linear_jvp("tensor_split"))
 def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple:
     """Splits a tensor into multiple sub-tensors (views), along dimension dim, by a number of
     sections or at the given indices."""
