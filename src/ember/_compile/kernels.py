@@ -362,19 +362,22 @@ def _cross_entropy(link: Any, input: Sym, target: Sym, weight: Any = None,
     out = -s / x.dtype.type(n) if reduction == "mean" else -s
     node = link.outputs[0]._fn
     if node is not None:
-        if type(node) is not nn_ops.NllLossRowsBackward:
+        if type(node) is not nn_ops.NllLossBackward0:
             raise Untraceable("cross_entropy by another path")
-        # The nodes' saved arrays: the log-probabilities, the rows and the target's copy.
+        # The node's saved arrays: the log-probabilities and the target's copy.
         link.same(node._saved[0], lp)
-        link.same(node._ctx[0], rows)
-        link.same(node._ctx[1], target)
+        link.same(node._saved[1], target)
+        # -1 / N (or -1) per row: made from the shape and the reduction only.
+        link.same(node._saved[2], node._saved[2].copy())
     return out
 
 
-def _nll_rows_backward(m: Any, g: Any, x: Any, rows: Any, t: Any, scale: Any) -> Any:
-    # nn_ops._nll_rows_grad with m = raw, on traced values.
+def _nll_rows_backward(m: Any, g: Any, x: Any, t: Any, coef: np.ndarray, c: int, red: int,
+                       rows_shape: tuple, perm: Any) -> Any:
+    # nn_ops._nll_grad_np on traced values, for the reduced (N, C) case the kernel replays:
+    # one picked entry per row, -weight / total (a constant) times the 0-dim gradient.
     gx = np.zeros_like(x)
-    gx[rows, t] = g * scale
+    gx[np.arange(coef.shape[0]), t] = g * coef[:, 0]
     return gx
 
 
@@ -382,7 +385,7 @@ def _nll_rows_backward(m: Any, g: Any, x: Any, rows: Any, t: Any, scale: Any) ->
 LINKED: dict = {"cross_entropy": _cross_entropy}
 
 # Backward formulas traced in place of a node class's own (which fill arrays in place).
-FORMULAS: dict = {nn_ops.NllLossRowsBackward: (_nll_rows_backward,)}
+FORMULAS: dict = {nn_ops.NllLossBackward0: (_nll_rows_backward,)}
 
 
 def kernel_of(fn: Callable, name: str) -> Callable | None:

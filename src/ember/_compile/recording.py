@@ -611,7 +611,8 @@ def _trace_backward(r: Recording, rec: Recorder, syms: list, out_slots: list,
                     r.check_output = True
             flat = node._next
             meta = node._meta
-            for j, f in enumerate(FORMULAS.get(cls, cls.formulas)):
+            # Plain backward runs the rows' raw forms (a NumPy shortcut where a row has one).
+            for j, f in enumerate(FORMULAS.get(cls, cls.raw_formulas or cls.formulas)):
                 nxt, nr = flat[2 * j], flat[2 * j + 1]
                 if nxt is None:
                     continue
