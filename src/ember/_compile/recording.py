@@ -721,9 +721,9 @@ def _saved_sym(s: Any, slots: _Slots, syms: list, linked: dict, cls: type) -> An
 class _tracing_math:
     """While formulas are traced, `raw`'s Python helpers are traced through their NumPy
     calls, or, where they hand a value to NumPy as an array of its own (np.asarray),
-    recorded as one call. `raw` itself is the namespace the formulas get (some test
-    `m is raw`); a helper called without traced values runs as it is, so that other
-    threads' backward passes meanwhile are unaffected."""
+    recorded as one call. `raw` itself is the namespace the formulas get, as in plain
+    backward; a helper called without traced values runs as it is, so that other threads'
+    backward passes meanwhile are unaffected."""
 
     def __enter__(self) -> Any:
         ns = vars(Math.raw)
