@@ -12,7 +12,7 @@ import numpy as np
 from .. import _dtypes
 from .._dtypes import FROM_NUMPY, from_numpy_dtype, get_default_dtype
 from .._tensor import Size, Tensor, check_device
-from ._core import check_new_shape, check_number, check_tensor, quiet
+from ._core import check_new_shape, check_number, check_tensor, checked_scalar, quiet
 from ._ranges import arange_values, linspace_values
 
 __all__ = [
@@ -289,8 +289,17 @@ def full(size: Any, fill_value: Any, *, out: Any = None, dtype: Any = None,
         fill_value = fill_value.item()
     if dtype is None:
         dtype = _fill_dtype(fill_value)
-    return _filled((size,) if isinstance(size, int) else tuple(size), fill_value, dtype,
-                   requires_grad)
+    return _filled((size,) if isinstance(size, int) else tuple(size),
+                   checked_scalar(fill_value, _np_dtype(dtype)), dtype, requires_grad)
+
+
+def new_filled(name: str, size: tuple, value: Any, dtype: Any, device: Any,
+               requires_grad: bool) -> Tensor:
+    """The tensor of `Tensor.new_zeros`, `new_ones` and `new_empty` (named `name` in errors):
+    their sizes are checked as torch's empty checks them."""
+    check_device(device)
+    _check_size_given(size, name)
+    return _filled(size, value, dtype, requires_grad)
 
 
 def _like(input: Tensor, dtype: Any) -> tuple:
@@ -332,7 +341,9 @@ def full_like(input: Tensor, fill_value: Any, *, dtype: Any = None, layout: Any 
     check_tensor(input, "input", 0, "full_like")
     check_number(fill_value, "fill_value", 1, "full_like")
     shape, dt = _like(input, dtype)
-    return _finish(np.full(shape, fill_value, dt), requires_grad)
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    return _finish(np.full(shape, checked_scalar(fill_value, dt), dt), requires_grad)
 
 
 def arange(start: Any = 0, end: Any = None, step: Any = 1, *, out: Any = None,

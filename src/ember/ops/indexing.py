@@ -14,8 +14,18 @@ import numpy as np
 from .._dtypes import FROM_NUMPY
 from .._tensor import Tensor
 from ..autograd.grad_mode import state as _mode
-from ._core import attach, check_tensor, node_class, shape_str, wrap, wrap_dim
-from .shape import alias, select, slice_dim, unsqueeze
+from ._core import (
+    attach,
+    broadcast_shape,
+    check_out_shape,
+    check_tensor,
+    checked_scalar,
+    node_class,
+    shape_str,
+    wrap,
+    wrap_dim,
+)
+from .shape import alias, expand, select, slice_dim, unsqueeze
 
 __all__ = ["index_put", "gather", "scatter", "scatter_add", "scatter_reduce", "index_select",
            "index_add", "index_copy", "index_fill", "masked_fill", "masked_scatter",
@@ -804,14 +814,12 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:
 
 # -- masks ----------------------------------------------------------------------------------
 
-def _check_mask(mask: Any, fn: str) -> np.ndarray:
-    mk = check_tensor(mask, "mask", 1, fn)._data
+def _check_mask(mk: np.ndarray, fn: str) -> np.ndarray:
     if mk.dtype.kind != "b":
-        raise RuntimeError(f"{fn} only supports boolean masks, but got mask with dtype "
-                           f"{FROM_NUMPY[mk.dtype]._legacy}"
-                           if fn != "masked_fill_" else
-                           f"masked_fill_ only supports boolean masks, but got mask with dtype "
-                           f"{_c_name(mk.dtype)}")
+        if fn == "masked_select":
+            raise RuntimeError("masked_select: expected BoolTensor for mask")
+        name = _c_name(mk.dtype) if fn == "masked_fill_" else FROM_NUMPY[mk.dtype]._legacy
+        raise RuntimeError(f"{fn} only supports boolean masks, but got mask with dtype {name}")
     return mk
 
 
@@ -832,16 +840,33 @@ MaskedFillBackward1 = node_class(
 def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:
     """Fills elements of a copy of input with value where mask is True (mask broadcasts)."""
     x = input._data
-    vt = isinstance(value, Tensor)
-    if vt and value._data.ndim:
+    mk = check_tensor(mask, "mask", 1, "masked_fill")._data
+    # torch broadcasts mask with input first, then runs masked_fill_ on the result.
+    shape = broadcast_shape(mk.shape, x.shape)
+    _check_fill_value(value)
+    _check_mask(mk, "masked_fill_")
+    return _masked_fill(input, mk, value, shape)
+
+
+def check_masked_fill_(self: Tensor, mask: Any, value: Any) -> None:
+    """torch's checks of `masked_fill_`, in its order: the value, the mask's dtype, then
+    the mask's shape, which must broadcast to self's."""
+    _check_fill_value(value)
+    mk = _check_mask(check_tensor(mask, "mask", 1, "masked_fill_")._data, "masked_fill_")
+    check_out_shape(self._data.shape, mk.shape)
+
+
+def _check_fill_value(value: Any) -> None:
+    if isinstance(value, Tensor) and value._data.ndim:
         raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got "
                            f"tensor with {value._data.ndim} dimension(s).")
-    mk = _check_mask(mask, "masked_fill_")
-    from ._core import broadcast_shape
 
-    shape = broadcast_shape(x.shape, mk.shape)
-    v = value._data if vt else value
-    out = np.where(mk, np.asarray(v).astype(x.dtype), x)
+
+def _masked_fill(input: Tensor, mk: np.ndarray, value: Any, shape: tuple) -> Tensor:
+    x = input._data
+    vt = isinstance(value, Tensor)
+    v = checked_scalar(value._data[()] if vt else value, x.dtype)
+    out = np.where(mk, v, x)
     res = wrap(np.broadcast_to(out, shape).copy())
     if vt and _mode.enabled and (input._rg or value._rg):
         meta = [None if x.shape == shape else (x.shape, x.dtype),
@@ -871,14 +896,33 @@ def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
     """Copies elements from source into a copy of input at positions where mask is True, in
     order."""
     x = input._data
-    mk = _check_mask(mask, "masked_scatter_")
-    s = source._data
-    if s.dtype != x.dtype:
-        raise RuntimeError("masked_scatter_: expected self and source to have same dtypes but "
-                           f"got {_c_name(x.dtype)} and {_c_name(s.dtype)}")
-    from ._core import broadcast_shape
+    mk = check_tensor(mask, "mask", 1, "masked_scatter")._data
+    s = check_tensor(source, "source", 2, "masked_scatter")._data
+    # torch broadcasts mask with input first, then runs masked_scatter_ on the result.
+    shape = broadcast_shape(mk.shape, x.shape)
+    _check_source_dtype(x, s)
+    _check_mask(mk, "masked_scatter_")
+    return _masked_scatter(input, mk, source, shape)
 
-    shape = broadcast_shape(x.shape, mk.shape)
+
+def check_masked_scatter_(self: Tensor, mask: Any, source: Any) -> None:
+    """torch's checks of `masked_scatter_`, in its order: the source's dtype, the mask's
+    shape (which expands to self's), then the mask's dtype."""
+    mk = check_tensor(mask, "mask", 1, "masked_scatter_")._data
+    s = check_tensor(source, "source", 2, "masked_scatter_")._data
+    _check_source_dtype(self._data, s)
+    expand(mask, self._data.shape)
+    _check_mask(mk, "masked_scatter_")
+
+
+def _check_source_dtype(x: np.ndarray, s: np.ndarray) -> None:
+    if s.dtype != x.dtype:
+        raise RuntimeError("masked_scatter: expected self and source to have same dtypes but "
+                           f"got{FROM_NUMPY[x.dtype]._legacy} and {FROM_NUMPY[s.dtype]._legacy}")
+
+
+def _masked_scatter(input: Tensor, mk: np.ndarray, source: Tensor, shape: tuple) -> Tensor:
+    x, s = input._data, source._data
     mb = np.broadcast_to(mk, shape)
     k = int(mb.sum())
     if k > s.size:
@@ -901,10 +945,8 @@ def masked_select(input: Tensor, mask: Tensor, *, out: Any = None) -> Tensor:
     """Returns a new 1-D tensor of the elements of input (broadcast with mask) where mask is
     True."""
     x = input._data
-    mk = _check_mask(mask, "masked_select")
-    from ._core import broadcast_shape
-
-    shape = broadcast_shape(x.shape, mk.shape)
+    mk = _check_mask(check_tensor(mask, "mask", 1, "masked_select")._data, "masked_select")
+    shape = broadcast_shape(mk.shape, x.shape)
     mb = np.broadcast_to(mk, shape)
     res = wrap(np.broadcast_to(x, shape)[mb])
     if input._rg and _mode.enabled:
@@ -1006,8 +1048,6 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None, *,
     d = wrap_dim(dim, x.ndim)
     xs, is_ = list(x.shape), list(i.shape)
     xs[d] = is_[d] = 1
-    from ._core import broadcast_shape
-
     b = broadcast_shape(tuple(xs), tuple(is_))
     xt, it = list(b), list(b)
     xt[d], it[d] = x.shape[d], i.shape[d]

@@ -13,7 +13,7 @@ from .._version import ZERO_VC, bump_version, saved_counter
 from ..autograd.grad_mode import state as _mode
 from ..autograd.graph import note_rebase
 from . import indexing, matrix, pointwise, pointwise_math
-from ._core import attach, node_class, shape_str
+from ._core import attach, checked_scalar, node_class, shape_str
 from .shape import writable_alias
 from .view_rebase import OVERLAP_MESSAGE, check_view_rebase, rebase_view
 
@@ -51,14 +51,15 @@ def write_result(self: Tensor, result: Tensor) -> Tensor:
     """Copies `result` into `self` with torch's casting and shape checks, takes over its
     history, and bumps the version counter."""
     src, dst = result._data, self._data
-    rd, sd = FROM_NUMPY[src.dtype], FROM_NUMPY[dst.dtype]
-    if not can_cast(rd, sd):
-        raise RuntimeError(f"result type {rd._legacy} can't be cast to the desired output "
-                           f"type {sd._legacy}")
+    # torch checks the output's shape before its type.
     if src.shape != dst.shape:
         full = np.broadcast_shapes(src.shape, dst.shape)
         raise RuntimeError(f"output with shape {shape_str(dst.shape)} doesn't match the "
                            f"broadcast shape {shape_str(full)}")
+    rd, sd = FROM_NUMPY[src.dtype], FROM_NUMPY[dst.dtype]
+    if not can_cast(rd, sd):
+        raise RuntimeError(f"result type {rd._legacy} can't be cast to the desired output "
+                           f"type {sd._legacy}")
     check_writable(dst)
     np.copyto(dst, src, casting="unsafe")
     bump_version(self)
@@ -96,11 +97,14 @@ def _adopt_saved_output(result: Tensor, self: Tensor) -> None:
     node._checks = tuple(checks)
 
 
-def inplace(op: Callable, doc: str) -> Callable:
-    """The in-place form of the out-of-place `op`."""
+def inplace(op: Callable, doc: str, check: Callable | None = None) -> Callable:
+    """The in-place form of the out-of-place `op`; `check(self, *args)` runs the in-place
+    kernel's own checks where they differ from the op's."""
 
     def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
         check_inplace(self, *args, *kwargs.values())
+        if check is not None:
+            check(self, *args, **kwargs)
         if _mode.enabled and (self._rg or any(isinstance(a, Tensor) and a._rg for a in args)):
             # The op may save its input for backward: give it a copy that carries self's
             # history, since self's memory is about to be overwritten.
@@ -135,6 +139,8 @@ def _constant(self: Tensor, value: Any, cls: type) -> Tensor:
         # torch's zero_ and fill_ with a number do not check for shared locations: they
         # write them all (a tensor value, or `x[key] = number`, is checked).
         dst = writable_alias(dst)
+    elif isinstance(value, (int, float, np.number, np.bool_)):
+        value = checked_scalar(value, dst.dtype)
     check_writable(dst)
     dst[...] = value
     bump_version(self)
@@ -316,8 +322,10 @@ index_put_ = inplace(indexing.index_put, "In-place version of index_put().")
 index_add_ = inplace(indexing.index_add, "In-place version of index_add().")
 index_copy_ = inplace(indexing.index_copy, "In-place version of index_copy().")
 index_fill_ = inplace(indexing.index_fill, "In-place version of index_fill().")
-masked_fill_ = inplace(indexing.masked_fill, "In-place version of masked_fill().")
-masked_scatter_ = inplace(indexing.masked_scatter, "In-place version of masked_scatter().")
+masked_fill_ = inplace(indexing.masked_fill, "In-place version of masked_fill().",
+                       indexing.check_masked_fill_)
+masked_scatter_ = inplace(indexing.masked_scatter, "In-place version of masked_scatter().",
+                          indexing.check_masked_scatter_)
 scatter_ = inplace(indexing.scatter, "In-place version of scatter().")
 scatter_add_ = inplace(indexing.scatter_add, "In-place version of scatter_add().")
 scatter_reduce_ = inplace(indexing.scatter_reduce, "In-place version of scatter_reduce().")

@@ -33,6 +33,7 @@ from ._core import (
     not_implemented,
     operands,
     quiet,
+    warn_once,
     wrap,
 )
 from ._math import scalar_power, zero_where
@@ -301,8 +302,8 @@ def sub(input: Any, other: Any, *, alpha: Any = 1, out: Any = None) -> Tensor:
             t is float or t is int or (t is Tensor and other._data.dtype.kind != "b")) and (
             not _is_bool(alpha)):
         return _binary(np.subtract, SubBackward0, input, other, False)
-    a, b, x, y, dt = operands(input, other)
     _sub_check(input, other)
+    a, b, x, y, dt = operands(input, other)
     if alpha != 1 or _is_bool(alpha):
         _check_alpha(alpha, dt)
         y = y * np.asarray(alpha, dtype=dt)
@@ -319,10 +320,15 @@ def _is_bool(x: Any) -> bool:
     return x._data.dtype.kind == "b" if isinstance(x, Tensor) else isinstance(x, (bool, np.bool_))
 
 
+_OPERAND = (Tensor, int, float, np.number, np.bool_)
+
+
 def _sub_check(input: Any, other: Any) -> None:
     # torch checks the operands' own dtypes (a bool number counts as a bool tensor), not the
     # result's: float - True is refused too.
     bi, bo = _is_bool(input), _is_bool(other)
+    if not (isinstance(input, _OPERAND) and isinstance(other, _OPERAND)):
+        return  # the argument's own error comes first (see `operands`)
     if bi and bo:
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
                            "supported. Use the `^` or `logical_xor()` operator instead.")
@@ -334,8 +340,9 @@ def _sub_check(input: Any, other: Any) -> None:
 
 def rsub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
     """other - alpha * input."""
-    a, b, x, y, dt = operands(input, other)
     _sub_check(input, other)
+    # torch computes other - input: shapes are broadcast in that order.
+    b, a, y, x, dt = operands(other, input)
     if alpha != 1:
         x = x * np.asarray(alpha, dtype=dt)
     r = wrap(fix_dtype(quiet(np.subtract, y, x), dt))
@@ -738,8 +745,14 @@ def where(condition: Tensor, input: Any = None, other: Any = None) -> Tensor:
         return nonzero(condition, as_tuple=True)
     c = condition._data
     if c.dtype.kind != "b":
-        raise RuntimeError("where expected condition to be a boolean tensor, but got a tensor "
-                           f"with dtype {condition.dtype._legacy}")
+        if c.dtype != np.uint8:
+            raise RuntimeError("where expected condition to be a boolean tensor, but got a "
+                               f"tensor with dtype {condition.dtype._legacy}")
+        warn_once("where received a uint8 condition tensor. This behavior is deprecated and "
+                  "will be removed in a future version of PyTorch. Use a boolean condition "
+                  "instead.")
+        condition = wrap(c != 0)
+        c = condition._data
     # torch broadcasts condition, input and other in that order (and says so when it fails).
     broadcast_shape(broadcast_shape(c.shape, np.shape(getattr(input, "_data", input))),
                     np.shape(getattr(other, "_data", other)))

@@ -222,38 +222,34 @@ def expand(input: Tensor, *sizes: Any) -> Tensor:
             "number of sizes provided (" + str(len(sizes)) + ") must be greater or equal to "
             "the number of dimensions in the tensor (" + str(x.ndim) + ")")
     lead = len(sizes) - x.ndim
-    target = []
-    # torch reports the last mismatching dimension first.
-    for i in range(len(sizes) - 1, lead - 1, -1):
-        s, cur = sizes[i], x.shape[i - lead]
-        if s != -1 and cur != s and cur != 1:
-            raise RuntimeError(
-                f"The expanded size of the tensor ({s}) must match the existing size ({cur}) "
-                f"at non-singleton dimension {i}.  Target sizes: {shape_str(sizes)}.  Tensor "
-                f"sizes: {shape_str(x.shape)}")
-    for i, s in enumerate(sizes):
-        if i < lead:
-            if s < 0:
+    target = list(sizes)
+    # torch walks the dimensions from the last; a 0-dim tensor takes the sizes as given.
+    for i in range(len(sizes) - 1, -1, -1) if x.ndim else ():
+        s = sizes[i]
+        cur = x.shape[i - lead] if i >= lead else 1
+        if s == -1:
+            if i < lead:
                 raise RuntimeError(
                     f"The expanded size of the tensor ({s}) isn't allowed in a leading, "
                     "non-existing dimension " + str(i))
-            target.append(s)
-            continue
-        cur = x.shape[i - lead]
-        if s == -1:
-            target.append(cur)
+            target[i] = cur
         elif cur != s and cur != 1:
             raise RuntimeError(
                 f"The expanded size of the tensor ({s}) must match the existing size ({cur}) "
                 f"at non-singleton dimension {i}.  Target sizes: {shape_str(sizes)}.  Tensor "
                 f"sizes: {shape_str(x.shape)}")
-        else:
-            target.append(s)
+    if any(s < 0 for s in target):
+        # torch makes a tensor of negative size here, which fails when its elements are
+        # counted (unless another size is 0); NumPy cannot hold such a shape at all.
+        raise RuntimeError("numel: integer multiplication overflow")
     return as_view(input, np.broadcast_to(x, tuple(target)), ExpandBackward0, (x.shape,))
 
 
 def type_name(t: Tensor) -> str:
-    return "torch." + t.dtype._legacy + "Tensor"
+    """torch's name of a tensor's type in messages: the legacy class name where the dtype has
+    one, else the name of its CPU type (`CPUBoolType`)."""
+    legacy = t.dtype._legacy
+    return f"CPU{legacy}Type" if legacy == "Bool" else f"torch.{legacy}Tensor"
 
 
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:

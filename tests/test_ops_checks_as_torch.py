@@ -1,0 +1,129 @@
+"""torch.* and Tensor.* calls whose checks the error fuzzer found out of torch's order, with
+other texts or missing, each compared with torch in this process: the same exception class
+and first line of the message, or the same result (and warning)."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+import torch
+
+import ember
+from helpers import assert_same
+
+
+def B(lib, *shape):
+    return lib.zeros(*shape, dtype=lib.bool)
+
+
+RAISES = {
+    # Broadcasting errors name the operands in torch's order.
+    "masked_select mask first": lambda L: L.masked_select(L.ones(1, 2, 3, 3), B(L, 2, 3)),
+    "masked_fill mask first": lambda L: L.ones(3, 3).masked_fill(B(L, 2, 2, 3), 1.0),
+    "masked_scatter mask first": lambda L: L.ones(3, 3).masked_scatter(B(L, 2, 3),
+                                                                       L.ones(3, 3)),
+    "masked_fill_ self first": lambda L: L.ones(3, 3).masked_fill_(B(L, 2, 2, 3), 1.0),
+    "masked_fill_ mask larger": lambda L: L.ones(3, 3).masked_fill_(B(L, 1, 2, 3, 3), 1.0),
+    "masked_scatter_ expands": lambda L: L.ones(3, 3).masked_scatter_(B(L, 2, 3),
+                                                                      L.ones(3, 3)),
+    "masked_scatter_ expands, more dims": lambda L: L.ones(3, 3).masked_scatter_(
+        B(L, 1, 2, 3, 3), L.ones(3, 3)),
+    "rsub other first": lambda L: L.rsub(L.ones(1, 2, 3, 3), L.ones(2, 3)),
+    "where float condition": lambda L: L.where(L.ones(2, 1), L.ones(3), L.ones(0)),
+    "where uint8 condition broadcasts": lambda L: L.where(L.ones(2, 1, dtype=L.uint8),
+                                                          L.ones(3), L.ones(0)),
+    # Checks in torch's order.
+    "masked_select mask dtype": lambda L: L.masked_select(L.ones(3), L.ones(3)),
+    "masked_fill value before mask dtype": lambda L: L.ones(3).masked_fill(L.ones(3),
+                                                                           L.ones(3)),
+    "masked_fill mask dtype": lambda L: L.ones(3).masked_fill(L.ones(3, dtype=L.float16), 1),
+    "masked_scatter dtypes first": lambda L: L.ones(2, 1, dtype=L.int32).masked_scatter(
+        L.ones(3), L.ones(0)),
+    "masked_scatter_ shape before mask dtype": lambda L: L.ones(3, 3).masked_scatter_(
+        L.ones(2, 3), L.ones(3, 3)),
+    "masked_scatter mask dtype": lambda L: L.ones(3, 3).masked_scatter(L.ones(3),
+                                                                       L.ones(3, 3)),
+    "sub bool before shapes": lambda L: L.sub(B(L, 3, 3), L.ones(2, 2, 3), alpha=False),
+    "rsub bool before shapes": lambda L: L.rsub(B(L, 3), L.ones(2, 0)),
+    "sub_ bool before shapes": lambda L: B(L, 3).sub_(L.ones(2, 1)),
+    "div_ output shape before type": lambda L: L.ones(3, dtype=L.int64).div_(L.ones(2, 3)),
+    "mul_ output shape before type": lambda L: L.ones(2, 1, dtype=L.uint8).mul_(
+        L.ones(0, dtype=L.float16)),
+    # expand: torch's names of types, and its walk from the last dimension.
+    "expand bool names CPUBoolType": lambda L: B(L, 2, 1).expand(3),
+    "broadcast_to bool": lambda L: L.broadcast_to(B(L, 2, 1), (3,)),
+    "expand -1 in two leading dims": lambda L: L.ones(3).expand(-1, -1, 3),
+    "expand 0-dim to -1": lambda L: L.ones(()).expand(-1),
+    "expand negative size": lambda L: L.ones(1).expand(2, -2),
+    # Numbers stored into a tensor: out of the type's range is torch's error.
+    "fill_ uint8 300": lambda L: L.ones(3, dtype=L.uint8).fill_(300),
+    "fill_ uint8 -0.5": lambda L: L.ones(3, dtype=L.uint8).fill_(-0.5),
+    "fill_ int32 nan": lambda L: L.ones(3, dtype=L.int32).fill_(float("nan")),
+    "fill_ int64 2**63": lambda L: L.ones(3, dtype=L.int64).fill_(2 ** 63),
+    "fill_ float16 65505": lambda L: L.ones(3, dtype=L.float16).fill_(65505.0),
+    "fill_ float32 1e300": lambda L: L.ones(3).fill_(1e300),
+    "full uint8 300": lambda L: L.full((2,), 300, dtype=L.uint8),
+    "full tensor value": lambda L: L.full((2,), L.tensor(1e300, dtype=L.float64)),
+    "full_like uint8 300": lambda L: L.full_like(L.ones(2, dtype=L.uint8), 300),
+    "new_full uint8 300": lambda L: L.ones(3, dtype=L.uint8).new_full((2,), 300),
+    "masked_fill uint8 300": lambda L: L.ones(3, dtype=L.uint8).masked_fill(
+        L.ones(3, dtype=L.bool), L.tensor(300)),
+    "masked_fill_ float 1e300": lambda L: L.ones(3).masked_fill_(L.ones(3, dtype=L.bool),
+                                                                 1e300),
+    # Factories of Tensor.
+    "new_zeros negative": lambda L: L.ones(3).new_zeros((2, -1)),
+    "new_empty negative": lambda L: L.ones(3).new_empty((2, -1)),
+    "new_zeros no size": lambda L: L.ones(3).new_zeros(),
+    "new_ones no size": lambda L: L.ones(3).new_ones(),
+}
+
+RESULTS = {
+    "fill_ uint8 -1 wraps": lambda L: L.ones(3, dtype=L.uint8).fill_(-1),
+    "fill_ int64 min": lambda L: L.ones(3, dtype=L.int64).fill_(-2 ** 63),
+    "fill_ float16 nan": lambda L: L.ones(3, dtype=L.float16).fill_(float("nan")),
+    "fill_ bool from float": lambda L: L.ones(3, dtype=L.bool).fill_(1e300),
+    "full uint8 -1 wraps": lambda L: L.full((2,), -1, dtype=L.uint8),
+    "new_full uint8 -1 wraps": lambda L: L.ones(3, dtype=L.uint8).new_full((2,), -1),
+    "masked_fill int from float": lambda L: L.ones(3, dtype=L.int32).masked_fill(
+        L.ones(3, dtype=L.bool), L.tensor(2.7)),
+    "masked_fill broadcasts input": lambda L: L.ones(3, 3).masked_fill(B(L, 1, 2, 3, 3), 1.0),
+    "expand keeps -1": lambda L: L.ones(3, 1).expand(2, -1, 4),
+    "expand 0-dim": lambda L: L.ones(()).expand(0),
+    "new_empty dtype": lambda L: L.ones(3).new_empty(2, dtype=L.int64).shape,
+}
+
+
+@pytest.mark.parametrize("name", sorted(RAISES))
+def test_raises_as_torch(name):
+    errors = []
+    for lib in (torch, ember):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with pytest.raises(Exception) as info:
+                RAISES[name](lib)
+        errors.append((type(info.value).__name__, str(info.value).splitlines()[0]))
+    assert errors[1] == errors[0]
+
+
+@pytest.mark.parametrize("name", sorted(RESULTS))
+def test_result_as_torch(name):
+    assert_same(RESULTS[name](ember), RESULTS[name](torch))
+
+
+WHERE_UINT8 = ("where received a uint8 condition tensor. This behavior is deprecated and will "
+               "be removed in a future version of PyTorch. Use a boolean condition instead.")
+
+
+def test_where_uint8_condition_selects_and_warns_once():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        outs = [lib.where(lib.tensor([0, 2, 1], dtype=lib.uint8), lib.zeros(3), 5.0)
+                for lib in (torch, ember)]
+    assert_same(outs[1], outs[0])
+    ember.ops._core._warned.discard(WHERE_UINT8)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(2):
+            ember.where(ember.tensor([1, 0], dtype=ember.uint8), 1, 2)
+    assert [(w.category, str(w.message)) for w in caught] == [(UserWarning, WHERE_UINT8)]
