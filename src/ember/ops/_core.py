@@ -374,6 +374,18 @@ _C_TYPES = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "
             "float64": "double"}
 
 
+# The names torch's messages give dtypes where they print a TypeMeta (`dtype()`, not
+# `scalar_type()`).
+_TYPE_META = {"float32": "float", "float64": "double", "float16": "c10::Half",
+              "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
+              "uint8": "unsigned char", "bool": "bool"}
+
+
+def type_meta_name(dt: np.dtype) -> str:
+    """torch's TypeMeta name of a NumPy dtype (`float`, `long int`, `c10::Half`)."""
+    return _TYPE_META[dt.name]
+
+
 def checked_scalar(value: Any, dt: np.dtype) -> Any:
     """A number converted to a scalar of `dt` as torch converts a Scalar argument (a fill
     value, a bound): out of the type's range is torch's error, except that integers may wrap

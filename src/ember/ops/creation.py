@@ -289,8 +289,8 @@ def full(size: Any, fill_value: Any, *, out: Any = None, dtype: Any = None,
         fill_value = fill_value.item()
     if dtype is None:
         dtype = _fill_dtype(fill_value)
-    return _filled((size,) if isinstance(size, int) else tuple(size),
-                   checked_scalar(fill_value, _np_dtype(dtype)), dtype, requires_grad)
+    shape = _size((size,) if isinstance(size, int) else tuple(size))
+    return _filled(shape, checked_scalar(fill_value, _np_dtype(dtype)), dtype, requires_grad)
 
 
 def new_filled(name: str, size: tuple, value: Any, dtype: Any, device: Any,

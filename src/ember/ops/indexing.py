@@ -22,6 +22,7 @@ from ._core import (
     checked_scalar,
     node_class,
     shape_str,
+    type_meta_name,
     wrap,
     wrap_dim,
 )
@@ -818,15 +819,10 @@ def _check_mask(mk: np.ndarray, fn: str) -> np.ndarray:
     if mk.dtype.kind != "b":
         if fn == "masked_select":
             raise RuntimeError("masked_select: expected BoolTensor for mask")
-        name = _c_name(mk.dtype) if fn == "masked_fill_" else FROM_NUMPY[mk.dtype]._legacy
+        name = type_meta_name(mk.dtype) if fn == "masked_fill_" else \
+            FROM_NUMPY[mk.dtype]._legacy
         raise RuntimeError(f"{fn} only supports boolean masks, but got mask with dtype {name}")
     return mk
-
-
-def _c_name(dt: np.dtype) -> str:
-    return {"float32": "float", "float64": "double", "int64": "long int", "int32": "int",
-            "uint8": "unsigned char", "int16": "short int", "int8": "signed char",
-            "float16": "c10::Half"}.get(dt.name, dt.name)
 
 
 MaskedFillBackward0 = node_class(

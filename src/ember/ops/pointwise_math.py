@@ -24,6 +24,7 @@ from ._core import (
     node_class,
     operands,
     quiet,
+    type_meta_name,
     wrap,
 )
 from ._math import in_double
@@ -568,8 +569,8 @@ def lerp(input: Tensor, end: Tensor, weight: Any, *, out: Any = None) -> Tensor:
             "None)\n * (Tensor input, Tensor end, Number weight, *, Tensor out = None)\n")
     x, y = input._data, end._data
     if x.dtype != y.dtype:
-        raise RuntimeError(f"expected dtype {_c_name(x.dtype)} for `end` but got dtype "
-                           f"{_c_name(y.dtype)}")
+        raise RuntimeError(f"expected dtype {type_meta_name(x.dtype)} for `end` but got "
+                           f"dtype {type_meta_name(y.dtype)}")
     if x.dtype.kind != "f":
         raise NotImplementedError(
             f"\"lerp_kernel_{'tensor' if isinstance(weight, Tensor) else 'scalar'}\" not "
@@ -578,8 +579,8 @@ def lerp(input: Tensor, end: Tensor, weight: Any, *, out: Any = None) -> Tensor:
     if isinstance(weight, Tensor):
         w = weight._data
         if w.dtype != dt:
-            raise RuntimeError(f"expected dtype {_c_name(dt)} for `weight` but got dtype "
-                               f"{_c_name(w.dtype)}")
+            raise RuntimeError(f"expected dtype {type_meta_name(dt)} for `weight` but got "
+                               f"dtype {type_meta_name(w.dtype)}")
         broadcast_shape(broadcast_shape(x.shape, y.shape), w.shape)
         with np.errstate(all="ignore"):
             r = wrap(fix_dtype(_lerp_values(x, y, w), dt))
@@ -593,12 +594,6 @@ def lerp(input: Tensor, end: Tensor, weight: Any, *, out: Any = None) -> Tensor:
     if needs_grad(input, end):
         attach(LerpBackward0, r, (input, end), (), (weight,), _meta(r._data, input, end))
     return r
-
-
-def _c_name(dt: np.dtype) -> str:
-    return {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
-            "int32": "int", "int16": "short int", "int8": "signed char",
-            "uint8": "unsigned char", "bool": "bool"}[dt.name]
 
 
 AddcmulBackward0 = node_class(
