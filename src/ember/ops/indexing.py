@@ -386,41 +386,55 @@ def _gather_key(index: np.ndarray, dim: int) -> tuple:
     return tuple(key)
 
 
-def _check_gather(fn: str, x: np.ndarray, dim: int, idx: Tensor, src: np.ndarray | None = None
-                  ) -> tuple:
+def _check_gather(fn: str, x: np.ndarray, dim: int, idx: Tensor, src: np.ndarray | None = None,
+                  reduce: str | None = None) -> tuple:
+    """torch's checks of gather and scatter, in their order: the dim, the index's dtype (an
+    empty index is not looked at), src's dtype, then (for a non-empty index) the ranks, the
+    sizes, scatter_reduce's `reduce` and the indices."""
+    d = wrap_dim(dim, x.ndim)
     i = idx._data
-    if i.dtype.kind != "i":
+    if i.size and i.dtype not in _INT32_64:
         raise RuntimeError(f"{fn}(): Expected dtype int32/int64 for index")
+    if src is not None and src.dtype != x.dtype:
+        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+    ii = i.reshape(i.shape if i.ndim else (1,))
+    if not i.size:
+        return d, ii
     xd = max(x.ndim, 1)
-    if max(i.ndim, 1) != xd and i.size:
+    if max(i.ndim, 1) != xd:
         raise RuntimeError("Index tensor must have the same number of dimensions as "
                            f"{'input' if fn == 'gather' else 'self'} tensor")
-    d = wrap_dim(dim, x.ndim)
     xs = x.shape if x.ndim else (1,)
-    ii = i.reshape(i.shape if i.ndim else (1,))
-    if i.size:
-        for k in range(xd):
-            if k != d and ii.shape[k] > xs[k]:
-                if fn == "gather":
-                    raise RuntimeError(
-                        f"Size does not match at dimension {k} expected index "
-                        f"{shape_str(i.shape)} to be no larger than self {shape_str(x.shape)} "
-                        f"apart from dimension {d}")
-                raise RuntimeError(
-                    f"Expected index {shape_str(i.shape)} to be no larger than self "
-                    f"{shape_str(x.shape)} apart from dimension {d} and to be no larger size "
-                    f"than src {shape_str(src.shape)}")
-            if src is not None and ii.shape[k] > (src.shape if src.ndim else (1,))[k]:
-                raise RuntimeError(
-                    f"Expected index {shape_str(i.shape)} to be no larger than self "
-                    f"{shape_str(x.shape)} apart from dimension {d} and to be no larger size "
-                    f"than src {shape_str(src.shape)}")
-        n = xs[d]
-        # gather and scatter refuse negative indices, unlike most of torch.
-        if ii.min() < 0 or ii.max() >= n:
-            bad = ii[(ii < 0) | (ii >= n)].flat[0]
-            raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {n}")
+    wrong = any(k != d and ii.shape[k] > xs[k] for k in range(xd))
+    if fn == "gather" and wrong:
+        k = next(k for k in range(xd) if k != d and ii.shape[k] > xs[k])
+        raise RuntimeError(
+            f"Size does not match at dimension {k} expected index {shape_str(i.shape)} to be "
+            f"no larger than self {shape_str(x.shape)} apart from dimension {d}")
+    if src is not None:
+        if not wrong:
+            # src's sizes are read dimension by dimension (a src of lower rank fails there).
+            wrong = any(ii.shape[k] > (src.shape[wrap_dim(k, src.ndim)] if src.ndim else 1)
+                        for k in range(xd))
+        if max(src.ndim, 1) != xd:
+            raise RuntimeError("Index tensor must have the same number of dimensions as src "
+                               "tensor")
+    if wrong:
+        tail = f" and to be no larger size than src {shape_str(src.shape)}" \
+            if src is not None else ""
+        raise RuntimeError(f"Expected index {shape_str(i.shape)} to be no larger than self "
+                           f"{shape_str(x.shape)} apart from dimension {d}{tail}")
+    if reduce is not None:
+        _check_reduce(reduce)
+    n = xs[d]
+    # gather and scatter refuse negative indices, unlike most of torch.
+    if ii.min() < 0 or ii.max() >= n:
+        bad = ii[(ii < 0) | (ii >= n)].flat[0]
+        raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {n}")
     return d, ii
+
+
+_INT32_64 = (np.dtype(np.int64), np.dtype(np.int32))
 
 
 def _src_part(src: np.ndarray, ishape: tuple) -> np.ndarray:
@@ -485,16 +499,15 @@ def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *, value: A
     if src is None:
         src = value
     x = input._data
+    index = check_tensor(index, "index", 2, "scatter")
     if isinstance(src, Tensor):
-        if src._data.dtype != x.dtype:
-            raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
         d, ii = _check_gather("scatter", x, dim, index, src._data)
         res = wrap(_scatter_array(x, d, ii, src._data, "set"))
         if _mode.enabled and (input._rg or src._rg):
             attach(ScatterBackward0, res, (input, src), (), (d, ii), _src_meta(src, ii))
         return res
     d, ii = _check_gather("scatter", x, dim, index)
-    res = wrap(_scatter_array(x, d, ii, np.asarray(src).astype(x.dtype)[()], "set"))
+    res = wrap(_scatter_array(x, d, ii, checked_scalar(src, x.dtype), "set"))
     if input._rg and _mode.enabled:
         attach(ScatterBackward1, res, (input,), (), (d, ii))
     return res
@@ -504,9 +517,8 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     """Adds all values from src into a copy of input at the indices in index along dim;
     repeated indices add up."""
     x = input._data
-    if src._data.dtype != x.dtype:
-        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
-    d, ii = _check_gather("scatter", x, dim, index, src._data)
+    d, ii = _check_gather("scatter", x, dim, check_tensor(index, "index", 2, "scatter_add"),
+                          check_tensor(src, "src", 3, "scatter_add")._data)
     res = wrap(_scatter_array(x, d, ii, src._data, "add"))
     if _mode.enabled and (input._rg or src._rg):
         attach(ScatterAddBackward0, res, (input, src), (), (d, ii), _src_meta(src, ii))
@@ -605,13 +617,10 @@ def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: 
                    include_self: bool = True) -> Tensor:
     """Reduces all values from src into a copy of input at the indices in index along dim,
     with the reduction "sum", "prod", "mean", "amax" or "amin"."""
-    if reduce not in ("sum", "prod", "mean", "amax", "amin"):
-        raise RuntimeError("reduce argument must be either sum, prod, mean, amax or amin, got "
-                           f"{reduce}")
     x = input._data
-    if src._data.dtype != x.dtype:
-        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
-    d, ii = _check_gather("scatter", x, dim, index, src._data)
+    d, ii = _check_gather("scatter", x, dim, check_tensor(index, "index", 2, "scatter_reduce"),
+                          check_tensor(src, "src", 3, "scatter_reduce")._data, reduce)
+    _check_reduce(reduce)
     res = wrap(_scatter_reduce_array(x, d, ii, src._data, reduce, include_self))
     if _mode.enabled and (input._rg or src._rg):
         # The src gradient is computed over the indexed part of src only.
@@ -619,6 +628,12 @@ def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: 
         attach(ScatterReduceBackward0, res, (input, part), (input, part, res),
                (d, ii, reduce, include_self))
     return res
+
+
+def _check_reduce(reduce: str) -> None:
+    if reduce not in ("sum", "prod", "mean", "amax", "amin"):
+        raise RuntimeError("reduce argument must be either sum, prod, mean, amax or amin, got "
+                           f"{reduce}")
 
 
 def _narrowed(src: Tensor, shape: tuple) -> Tensor:
@@ -716,33 +731,20 @@ IndexFillBackward1 = node_class(
 )
 
 
-def _index_source(fn: str, x: np.ndarray, d: int, ii: np.ndarray, source: Tensor) -> np.ndarray:
-    s = source._data
-    if fn == "index_add_":
-        sd = s.shape[d] if s.ndim else 1
-        if sd != ii.size and s.ndim:
-            raise RuntimeError(f"index_add_(): Number of indices ({ii.size}) should be equal to "
-                               f"source.size(dim): ({sd}), for dim: {d}")
-    xs = x.shape if x.ndim else (1,)
-    ss = s.shape if s.ndim else (1,)
-    if len(ss) != len(xs) or any(ss[k] != xs[k] for k in range(len(xs)) if k != d):
-        if fn == "index_copy_":
-            raise RuntimeError(
-                "index_copy_(): Source/destination tensor must have same slice shapes. "
-                f"Destination slice shape: {_slice_shape(xs, d)} at dimension {d} and source "
-                f"slice shape: {_slice_shape(ss, d)} at dimension 0.")
-        raise RuntimeError(f"{fn}(): Source/destination tensor must have same slice shapes. "
-                           f"Destination slice shape: {_slice_shape(xs, d)} at dimension {d} "
-                           f"and source slice shape: {_slice_shape(ss, d)} at dimension 0.")
-    if fn == "index_copy_" and ss[d] != ii.size:
-        raise RuntimeError(f"index_copy_(): Number of indices ({ii.size}) should be equal to "
-                           f"source.size(dim) ({ss[d]})")
-    return s.reshape(ss)
-
-
 def _slice_shape(shape: tuple, d: int) -> str:
-    rest = [str(s) for k, s in enumerate(shape) if k != d]
-    return ", ".join(rest) if rest else ""
+    # torch prints a std::vector of sizes separated by spaces.
+    return " ".join(str(s) for k, s in enumerate(shape) if k != d)
+
+
+def _vector_index(fn: str, index: Any) -> np.ndarray:
+    i = check_tensor(index, "index", 2, fn.rstrip("_"))._data
+    if i.ndim > 1:
+        raise IndexError(f"{fn}(): Index is supposed to be a vector, but got dim: {i.ndim} with "
+                         f"type: {FROM_NUMPY[i.dtype]._legacy} and size: {shape_str(i.shape)}")
+    if i.dtype not in _INT32_64:
+        raise RuntimeError(f"{fn}(): Expected dtype int32/int64 for index but got: "
+                           f"{FROM_NUMPY[i.dtype]._legacy}")
+    return i
 
 
 def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: Any = 1) -> Tensor:
@@ -750,15 +752,28 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: 
     in the order given in index along dim."""
     x = input._data
     d = wrap_dim(dim, x.ndim)
-    xs = x.reshape(x.shape if x.ndim else (1,))
+    i = _vector_index("index_add_", index)
+    s = check_tensor(source, "source", 3, "index_add")._data
+    if s.dtype != x.dtype:
+        raise RuntimeError("index_add_(): self (" + input.dtype._legacy + ") and source (" +
+                           source.dtype._legacy + ") must have the same scalar type")
+    if d and d >= s.ndim:
+        raise RuntimeError(f"index_add_(): Indexing dim {d} is out of bounds of the source "
+                           f"tensor with dim {s.ndim}")
+    if i.size != (s.shape[d] if s.ndim else 1):
+        raise RuntimeError(f"index_add_(): Number of indices ({i.size}) should be equal to "
+                           f"source.size(dim): ({s.shape[wrap_dim(d, s.ndim, False)]}), for dim: "
+                           f"{d}")
+    both = x.ndim and s.ndim
+    if (_drop(x.shape, d) if both else x.shape) != (_drop(s.shape, d) if both else s.shape):
+        raise RuntimeError("source tensor shape must match self tensor shape, excluding the "
+                           f"specified dimension. Got self.shape = {shape_str(x.shape)} "
+                           f"source.shape = {shape_str(s.shape)}")
     # torch's kernel for alpha == 1 on a tensor of two or more dimensions checks the indices
     # itself; the others go through index_select's check.
     ii = _check_index_vector("index_add_", index, x, d, plain=x.ndim < 2 or alpha != 1)
-    if source._data.dtype != x.dtype:
-        raise RuntimeError("index_add_(): self (" + input.dtype._legacy + ") and source (" +
-                           source.dtype._legacy + ") must have the same scalar type")
-    s = _index_source("index_add_", x, d, ii, source)
-    out = np.array(xs, copy=True)
+    out = np.array(x.reshape(x.shape if x.ndim else (1,)), copy=True)
+    s = s.reshape(s.shape if s.ndim else (1,))
     vals = s * s.dtype.type(alpha) if alpha != 1 else s
     np.add.at(np.moveaxis(out, d, 0), ii, np.moveaxis(vals, d, 0))
     res = wrap(out.reshape(x.shape))
@@ -767,20 +782,44 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: 
     return res
 
 
+def _drop(shape: tuple, d: int) -> tuple:
+    return shape[:d] + shape[d + 1:]
+
+
 def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
     """Copies the elements of source into a copy of input at the indices given in index along
     dim."""
     x = input._data
     d = wrap_dim(dim, x.ndim)
-    xs = x.reshape(x.shape if x.ndim else (1,))
-    ii = _check_index_vector("index_copy_", index, x, d)
-    if source._data.dtype != x.dtype:
+    i = check_tensor(index, "index", 2, "index_copy")._data
+    if i.ndim > 1:
+        raise IndexError(f"index_copy_(): Index should have dimension 1 or 0 (got {i.ndim})")
+    s = check_tensor(source, "source", 3, "index_copy")._data
+    if not s.ndim and i.size != 1:
+        raise IndexError("index_copy_(): When source is scalar, index should have one element "
+                         f"(got {i.size})")
+    if s.ndim and x.ndim and s.ndim != x.ndim:
+        raise IndexError("index_copy_(): When source and destination are not scalars, their "
+                         f"dimensionality must match. Source dimensionality ({s.ndim}), "
+                         f"destination dimensionality ({x.ndim})")
+    if i.dtype != np.int64:
+        raise RuntimeError("index_copy_(): Expected a long tensor for index, but got "
+                           f"{FROM_NUMPY[i.dtype]._legacy}")
+    if s.dtype != x.dtype:
         raise RuntimeError("index_copy_(): self and source expected to have the same dtype, "
                            f"but got (self) {input.dtype._legacy} and (source) "
                            f"{source.dtype._legacy}")
-    s = _index_source("index_copy_", x, d, ii, source)
-    out = np.array(xs, copy=True)
-    np.moveaxis(out, d, 0)[ii] = np.moveaxis(s, d, 0)
+    if _drop(x.shape, d) != _drop(s.shape, d):
+        raise RuntimeError(
+            "index_copy_(): Source/destination tensor must have same slice shapes. "
+            f"Destination slice shape: {_slice_shape(x.shape, d)} at dimension {d} and source "
+            f"slice shape: {_slice_shape(s.shape, d)} at dimension 0.")
+    if s.ndim and i.size != s.shape[d]:
+        raise IndexError(f"index_copy_(): Number of indices ({i.size}) should be equal to "
+                         f"source.size(dim) ({s.shape[d]})")
+    ii = _check_index_vector("index_copy_", index, x, d)
+    out = np.array(x.reshape(x.shape if x.ndim else (1,)), copy=True)
+    np.moveaxis(out, d, 0)[ii] = np.moveaxis(s, d, 0) if s.ndim else s
     res = wrap(out.reshape(x.shape))
     if _mode.enabled and (input._rg or source._rg):
         attach(IndexCopyBackward0, res, (input, source), (), (d, ii, source._data.shape))
@@ -791,17 +830,19 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:
     """Fills the elements of a copy of input with value at the indices given in index along
     dim."""
     x = input._data
-    d = wrap_dim(dim, x.ndim)
-    xs = x.reshape(x.shape if x.ndim else (1,))
-    i = check_tensor(index, "index", 2, "index_fill")._data
-    if i.dtype != np.int64:
-        raise IndexError("index_fill_(): Expected dtype int64 for index.")
-    ii = _check_index_vector("index_fill_", index, x, d)
     vt = isinstance(value, Tensor)
     if vt and value._data.ndim:
         raise RuntimeError("index_fill_ only supports a 0-dimensional value tensor, but got "
                            f"tensor with {value._data.ndim} dimension(s).")
-    v = value._data if vt else value
+    i = check_tensor(index, "index", 2, "index_fill")._data
+    if i.dtype != np.int64:
+        raise IndexError("index_fill_(): Expected dtype int64 for index.")
+    d = wrap_dim(dim, x.ndim)
+    if i.ndim > 1:
+        raise RuntimeError("Index has to be a vector/scalar")
+    v = checked_scalar(value._data[()] if vt else value, x.dtype)
+    ii = _check_index_vector("index_fill_", index, x, d)
+    xs = x.reshape(x.shape if x.ndim else (1,))
     out = np.array(xs, copy=True)
     np.moveaxis(out, d, 0)[ii] = v
     res = wrap(out.reshape(x.shape))
@@ -966,6 +1007,8 @@ def take(input: Tensor, index: Tensor) -> Tensor:
         raise RuntimeError("take(): Expected a long tensor for index, but got "
                            f"{FROM_NUMPY[i.dtype]._legacy}")
     n = x.size
+    if i.size and not n:
+        raise IndexError("take(): tried to take from an empty tensor")
     if i.size and (i.min() < -n or i.max() >= n):
         bad = i[(i < -n) | (i >= n)].flat[0]
         raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} "
@@ -1027,13 +1070,9 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None, *,
                    out: Any = None) -> Tensor:
     """Selects values from input at the 1-dimensional indices from indices along the given
     dim (gather with broadcasting)."""
-    from .joining import broadcast_tensors  # noqa: F401
-    from .shape import expand, reshape
+    from .shape import reshape
 
-    i = indices._data
-    if i.dtype.kind not in "iu":
-        raise RuntimeError("torch.take_along_dim(): dtype of indices should be int64 but got "
-                           f"{FROM_NUMPY[i.dtype]._legacy}")
+    i = check_tensor(indices, "indices", 1, "take_along_dim")._data
     if dim is None:
         return gather(reshape(input, -1), 0, reshape(indices, -1))
     x = input._data
@@ -1041,6 +1080,9 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None, *,
         raise RuntimeError("torch.take_along_dim(): input and indices should have the same "
                            f"number of dimensions, but got {x.ndim} dimensions for input, and "
                            f"{i.ndim} dimensions for indices")
+    if i.dtype != np.int64:
+        raise RuntimeError("torch.take_along_dim(): dtype of indices should be Long but got "
+                           f"{FROM_NUMPY[i.dtype]._legacy}")
     d = wrap_dim(dim, x.ndim)
     xs, is_ = list(x.shape), list(i.shape)
     xs[d] = is_[d] = 1
