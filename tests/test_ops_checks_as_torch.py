@@ -159,6 +159,15 @@ RAISES = {
     "take_along_dim int32": lambda L: L.take_along_dim(L.ones(2, 3), L.zeros(2, 1,
                                                                              dtype=L.int32), 0),
     "take_along_dim ranks first": lambda L: L.take_along_dim(L.ones(2, 3), L.ones(2), 5),
+    # Square-matrix ops: the rank, then squareness, then the dtype, named as the op.
+    "det square before dtype": lambda L: L.det(L.ones(2, 3, dtype=L.long)),
+    "inverse square before dtype": lambda L: L.inverse(L.ones(2, 3, dtype=L.long)),
+    "slogdet square before dtype": lambda L: L.slogdet(L.ones(2, 3, dtype=L.long)),
+    "logdet named logdet": lambda L: L.logdet(L.ones(3)),
+    "logdet dtype": lambda L: L.logdet(L.ones(2, 3, 3, dtype=L.long)),
+    "solve dtype first": lambda L: L.linalg.solve(L.ones(3, dtype=L.long), L.ones(3)),
+    "matrix_power rank": lambda L: L.matrix_power(L.ones(()), -1),
+    "matrix_power bool": lambda L: L.matrix_power(B(L, 3, 3), 2),
     # Factories of Tensor.
     "new_zeros negative": lambda L: L.ones(3).new_zeros((2, -1)),
     "new_empty negative": lambda L: L.ones(3).new_empty((2, -1)),

@@ -610,11 +610,13 @@ def matrix_power(input: Tensor, n: int) -> Tensor:
     inverse)."""
     from .linalg import matmul
 
-    x = input._data
-    if x.ndim < 2 or x.shape[-1] != x.shape[-2]:
+    x = check_tensor(input, fn="matrix_power")._data
+    if x.ndim < 2:
+        raise RuntimeError("linalg.matrix_power: The input tensor A must have at least 2 "
+                           "dimensions.")
+    if x.shape[-1] != x.shape[-2]:
         raise RuntimeError("linalg.matrix_power: A must be batches of square matrices, but they "
-                           f"are {x.shape[-2] if x.ndim >= 2 else 1} by "
-                           f"{x.shape[-1] if x.ndim else 1} matrices")
+                           f"are {x.shape[-2]} by {x.shape[-1]} matrices")
     if n == 0:
         # As torch: a copy of A overwritten with the identity (gradient zero).
         from .creation import eye
