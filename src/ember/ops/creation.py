@@ -229,7 +229,10 @@ def scalar_tensor(s: Any, *, dtype: Any = None, device: Any = None,
                   requires_grad: bool = False) -> Tensor:
     """A 0-dim tensor holding s (of the default float dtype unless dtype is given)."""
     check_device(device)
-    return _finish(np.array(s, dtype=_np_dtype(dtype)), requires_grad)
+    dt = _np_dtype(dtype)
+    if isinstance(s, (int, float, np.number, np.bool_)):
+        s = checked_scalar(s, dt)
+    return _finish(np.array(s, dtype=dt), requires_grad)
 
 
 def _filled(size: tuple, value: Any, dtype: Any, requires_grad: bool) -> Tensor:
@@ -487,12 +490,13 @@ def randint(*args: Any, generator: Any = None, out: Any = None, dtype: Any = Non
         low, high, shape = args
     else:
         raise TypeError("randint() received an invalid combination of arguments")
+    shape = _size((shape,))
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} "
                            f">= to={high}")
     dt = _np_dtype(dtype, _dtypes.int64)
     return batched_draw(lambda s: _random.randint(low, high, s, dt, generator=generator),
-                         _size((shape,)), requires_grad)
+                         shape, requires_grad)
 
 
 def rand_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
@@ -522,6 +526,10 @@ def randint_like(input: Tensor, low: int = 0, high: int | None = None, *, dtype:
         check_device(device)
     if high is None:
         low, high = 0, low
+        if isinstance(high, Tensor):
+            if high._data.ndim:
+                raise RuntimeError("high must be a scalar tensor and on CPU")
+            high = int(high.item())
     return randint(low, high, tuple(input.shape), dtype=dtype or input.dtype,
                    requires_grad=requires_grad)
 
