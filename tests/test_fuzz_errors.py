@@ -62,8 +62,8 @@ OPEN = set("""
     F.logsigmoid F.margin_ranking_loss F.max_pool1d F.mish F.mse_loss
     F.multilabel_soft_margin_loss F.nll_loss F.normalize F.rrelu F.scaled_dot_product_attention
     F.selu F.sigmoid F.silu F.smooth_l1_loss F.softmax F.softmin F.softplus F.softshrink F.tanh
-    F.unfold Tensor.clamp_ Tensor.copy_
-    amax amin cat floor_divide
+    F.unfold Tensor.copy_
+    cat floor_divide
     kthvalue linspace
     narrow nn.AdaptiveAvgPool2d nn.AvgPool1d nn.AvgPool2d
     nn.BCELoss nn.BCEWithLogitsLoss nn.BatchNorm2d nn.Bilinear nn.CELU nn.Conv1d nn.Conv2d

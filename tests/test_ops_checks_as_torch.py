@@ -14,7 +14,7 @@ from helpers import assert_same
 
 
 def B(lib, *shape):
-    return lib.zeros(*shape, dtype=lib.bool)
+    return lib.zeros(shape, dtype=lib.bool)
 
 
 RAISES = {
@@ -186,6 +186,21 @@ RAISES = {
     "uniform_ range too wide": lambda L: L.ones(3).uniform_(-3e38, 3e38),
     "exponential_ lambda before dtype": lambda L: L.ones(2, dtype=L.long).exponential_(-1),
     "scalar_tensor uint8 inf": lambda L: L.scalar_tensor(float("inf"), dtype=L.uint8),
+    # Reductions of empty tensors name the dim as given.
+    "amax of empty, no dim": lambda L: L.amax(L.ones(2, 0)),
+    "amin of empty, no dims": lambda L: L.amin(L.ones(0, dtype=L.long), []),
+    "amax of empty, negative dim": lambda L: L.amax(L.ones(2, 0), (0, -1)),
+    "amax empty dim before repeats": lambda L: L.amax(L.ones(2, 0), [1, 1]),
+    "aminmax of empty dim": lambda L: L.aminmax(L.ones(2, 0), dim=-1),
+    # clamp: bool results have no kernel; number bounds are converted into the dtype.
+    "clamp bool numbers": lambda L: L.clamp(B(L, 3), True, True),
+    "clamp bool tensors": lambda L: L.clamp(B(L, 3), B(L), B(L)),
+    "clamp_ bool min": lambda L: B(L, 3).clamp_(True),
+    "clamp bool max": lambda L: L.clamp(B(L, 3), max=True),
+    "clamp_min bool": lambda L: L.clamp_min(B(L, 3), True),
+    "clamp uint8 300": lambda L: L.clamp(L.ones(3, dtype=L.uint8), 0, 300),
+    "clamp_max uint8 300": lambda L: L.clamp_max(L.ones(3, dtype=L.uint8), 300),
+    "clamp float 1e300": lambda L: L.clamp(L.ones(3), 0, 1e300),
     # Factories of Tensor.
     "new_zeros negative": lambda L: L.ones(3).new_zeros((2, -1)),
     "new_empty negative": lambda L: L.ones(3).new_empty((2, -1)),
@@ -218,6 +233,13 @@ RESULTS = {
     "randn_like of empty integers": lambda L: L.randn_like(L.ones(0, dtype=L.long)),
     "normal_ of empty integers": lambda L: L.ones(0, dtype=L.long).normal_(),
     "scalar_tensor uint8 -1 wraps": lambda L: L.scalar_tensor(-1, dtype=L.uint8),
+    "clamp bool by int": lambda L: L.clamp(B(L, 3), 0),
+    "clamp bool by one tensor": lambda L: L.clamp(B(L, 3), None, B(L)),
+    "clamp uint8 -1 wraps": lambda L: L.clamp(L.ones(3, dtype=L.uint8), 2, -1),
+    "clamp_ uint8 -1 wraps": lambda L: L.ones(3, dtype=L.uint8).clamp_(2, -1),
+    "clamp_min uint8 -1 wraps": lambda L: L.clamp_min(L.ones(3, dtype=L.uint8), -1),
+    "clamp number with 0-dim tensor": lambda L: L.clamp(B(L, 3), 1, B(L)),
+    "amax of empty along a sized dim": lambda L: L.amax(L.ones(2, 0), 0),
     "fill_ uint8 -1 wraps": lambda L: L.ones(3, dtype=L.uint8).fill_(-1),
     "fill_ int64 min": lambda L: L.ones(3, dtype=L.int64).fill_(-2 ** 63),
     "fill_ float16 nan": lambda L: L.ones(3, dtype=L.float16).fill_(float("nan")),

@@ -25,6 +25,7 @@ from ._core import (
     attach_unary,
     broadcast_shape,
     check_tensor,
+    checked_scalar,
     default_float,
     first_on_ties,
     fix_dtype,
@@ -631,18 +632,31 @@ def clamp(input: Tensor, min: Any = None, max: Any = None, *, out: Any = None) -
     """Clamps all elements in input into the range [min, max]."""
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-    if isinstance(min, Tensor) or isinstance(max, Tensor):
-        return _clamp_tensor(input, min, max)
+    tmin, tmax = isinstance(min, Tensor), isinstance(max, Tensor)
+    if tmin or tmax:
+        if tmin == tmax or min is None or max is None:
+            return _clamp_tensor(input, min, max)
+        # A 0-dim tensor with a number: both are taken as numbers, as torch's parser does.
+        min, max = (b.item() if isinstance(b, Tensor) and not b._data.ndim else b
+                    for b in (min, max))
     x = input._data
     dt = x.dtype
-    if dt.kind != "f" and (isinstance(min, float) or isinstance(max, float)):
-        dt = default_float(dt)
-        x = x.astype(dt)
+    if dt.kind != "f":
+        if isinstance(min, float) or isinstance(max, float):
+            dt = default_float(dt)
+        elif dt.kind == "b" and not all(b is None or isinstance(b, (bool, np.bool_))
+                                        for b in (min, max)):
+            dt = np.dtype(np.int64)
+        if dt.kind == "b":
+            raise not_implemented("clamp_scalar_cpu" if min is not None and max is not None
+                                  else "clamp_min_scalar_cpu" if max is None
+                                  else "clamp_max_scalar_cpu", FROM_NUMPY[dt])
+        x = x.astype(dt, copy=False)
     r = x
     if min is not None:
-        r = _max_first(r, dt.type(min))
+        r = _max_first(r, checked_scalar(min, dt))
     if max is not None:
-        r = _min_first(r, dt.type(max))
+        r = _min_first(r, checked_scalar(max, dt))
     if r is x:
         r = x.copy()
     r = wrap(fix_dtype(r, dt))
@@ -669,6 +683,8 @@ def _clamp_tensor(input: Tensor, min: Any, max: Any) -> Tensor:
 
     bounds = [t for t in (min, max) if t is not None]
     dt = result_type(input, *bounds).np
+    if dt.kind == "b" and len(bounds) == 2:
+        raise not_implemented("clamp_cpu", FROM_NUMPY[dt])
     x = input._data.astype(dt, copy=False)
     lo = None if min is None else np.asarray(min._data if isinstance(min, Tensor) else min, dt)
     hi = None if max is None else np.asarray(max._data if isinstance(max, Tensor) else max, dt)

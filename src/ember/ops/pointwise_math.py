@@ -17,11 +17,13 @@ from ._core import (
     attach,
     broadcast_shape,
     check_tensor,
+    checked_scalar,
     default_float,
     first_on_ties,
     fix_dtype,
     needs_grad,
     node_class,
+    not_implemented,
     operands,
     quiet,
     type_meta_name,
@@ -290,7 +292,9 @@ def _clamp_one(name: str, np_fn: Callable, number_cls: type, tensor_cls: type, d
                 attach(tensor_cls, r, (a, b), (a, b), (), _meta(r._data, a, b))
             return r
         a, _, x, y, dt = operands(input, bound)
-        r = wrap(fix_dtype(np_fn(x, y), dt))
+        if dt.kind == "b":
+            raise not_implemented(f"{name}_scalar_cpu", FROM_NUMPY[dt])
+        r = wrap(fix_dtype(np_fn(x, checked_scalar(bound, dt)), dt))
         if input._rg and _mode.enabled:
             attach(number_cls, r, (input,), (input, bound))
         return r

@@ -270,9 +270,9 @@ def _amax_amin(name: str, np_fn: Any, cls: type) -> Any:
         if keepdim is not False:
             check_bool(keepdim, "keepdim", 2, name)
         x = input._data
+        if x.ndim and not x.size:
+            _check_empty_dims(name, x, dim)
         dims = _reduced(x, dim)
-        if x.ndim:
-            _check_nonempty(name, x, dims, False)
         r = wrap(np.asarray(np_fn(_as_1d(x) if not x.ndim else x, axis=dims if x.ndim else 0,
                                   keepdims=keepdim and x.ndim > 0)).reshape(
             _kept_shape(x.shape, dims, keepdim)))
@@ -282,6 +282,18 @@ def _amax_amin(name: str, np_fn: Any, cls: type) -> Any:
 
     op.__name__ = name
     return op
+
+
+def _check_empty_dims(name: str, x: np.ndarray, dim: Any) -> None:
+    # amax and amin of an empty tensor: each dim as given must have a size (before the dims
+    # are checked for repeats), and a reduction over all of them is refused.
+    given = dim.tolist() if isinstance(dim, Tensor) else dim
+    given = (given,) if isinstance(given, (int, np.integer)) else given
+    if given is None or not len(given):
+        _check_nonempty(name, x, (), True)
+    for g in given:
+        if x.shape[wrap_dim(g, x.ndim)] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {g} to have non-zero size.")
 
 
 def _kept_shape(shape: tuple, dims: tuple, keepdim: bool) -> tuple:
@@ -300,9 +312,13 @@ def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False) -> 
     """Computes the minimum and maximum values of the input tensor, as (min, max)."""
     check_tensor(input, fn="aminmax")
     dims = () if dim is None else dim
-    if input._data.size == 0 and dim is None:
+    x = input._data
+    if x.size == 0 and dim is None:
         raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the "
                            "operation has no identity.")
+    if dim is not None and x.ndim and x.shape[wrap_dim(dim, x.ndim)] == 0:
+        raise IndexError(f"aminmax: Expected reduction dim {wrap_dim(dim, x.ndim)} to have "
+                         "non-zero size.")
     return return_types.aminmax((amin(input, dims, keepdim), amax(input, dims, keepdim)))
 
 
