@@ -17,6 +17,7 @@ from ._core import (
     check_tensor,
     needs_grad,
     node_class,
+    not_implemented,
     shape_str,
     type_meta_name,
     wrap,
@@ -552,6 +553,8 @@ def triu(input: Tensor, diagonal: int = 0, *, out: Any = None) -> Tensor:
 def trace(input: Tensor) -> Tensor:
     """Returns the sum of the elements of the diagonal of the input 2-D matrix."""
     x = input._data
+    if x.dtype.kind == "b":
+        raise not_implemented("trace", input.dtype)
     if x.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {x.ndim}")
     dt = np.int64 if x.dtype.kind in "biu" else x.dtype
@@ -564,10 +567,9 @@ def trace(input: Tensor) -> Tensor:
 def cross(input: Tensor, other: Tensor, dim: int | None = None, *, out: Any = None) -> Tensor:
     """Returns the cross product of vectors in dimension dim of input and other (broadcast);
     without dim, the first dimension of size 3."""
-    x, y = check_tensor(input, fn="cross")._data, check_tensor(other, "other", 1, "cross")._data
+    x = check_tensor(input, fn="cross")._data
+    check_tensor(other, "other", 1, "cross")
     if dim is None:
-        if x.ndim != y.ndim:
-            raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
         d = next((k for k, s in enumerate(x.shape) if s == 3), None)
         if d is None:
             raise RuntimeError("no dimension of size 3 in input")
@@ -588,7 +590,7 @@ def linalg_cross(input: Tensor, other: Tensor, *, dim: int = -1, out: Any = None
     x, y = input._data, other._data
     if x.ndim != y.ndim:
         raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
-    d = wrap_dim(dim, x.ndim)
+    d = wrap_dim(dim, x.ndim, False)
     if x.shape[d] != 3 or y.shape[d] != 3:
         raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got "
                            f"{x.shape[d]} and {y.shape[d]}")

@@ -341,7 +341,12 @@ def unflatten(input: Tensor, dim: int, sizes: Any) -> Tensor:
     sizes = tuple(int(s) for s in sizes)
     if not sizes:
         raise RuntimeError("unflatten: sizes must be non-empty")
-    n = x.shape[d] if x.ndim else 1
+    if not x.ndim:
+        # torch's unflatten asks a 0-dim tensor for its size along the dim and reports that
+        # error (on its following lines) under this first line.
+        raise RuntimeError("unflatten got an unexpected error:\nDimension specified as 0 but "
+                           "tensor has no dimensions")
+    n = x.shape[d]
     if sizes.count(-1) > 1:
         raise RuntimeError("unflatten got an unexpected error:\nonly one dimension can be "
                            "inferred")
@@ -351,7 +356,7 @@ def unflatten(input: Tensor, dim: int, sizes: Any) -> Tensor:
             known *= s
     if (-1 not in sizes and known != n) or (-1 in sizes and (known == 0 or n % known)):
         raise RuntimeError(f"unflatten: Provided sizes {shape_str(sizes)} don't multiply up to "
-                           f"the size of dim {dim} ({n}) in the input tensor")
+                           f"the size of dim {d} ({n}) in the input tensor")
     if -1 in sizes:
         i = sizes.index(-1)
         sizes = sizes[:i] + (n // known,) + sizes[i + 1:]
@@ -402,6 +407,8 @@ def narrow(input: Tensor, dim: int, start: Any, length: int) -> Tensor:
     """Returns a new tensor that is a narrowed version of input: dimension dim runs from
     start to start + length."""
     x = input._data
+    if isinstance(start, Tensor) and (start._data.ndim or start._data.dtype.kind not in "iu"):
+        raise RuntimeError("start must be an 0-dim integral Tensor.")
     if x.ndim == 0:
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     if length < 0:
@@ -447,9 +454,9 @@ def select(input: Tensor, dim: int, index: Any) -> Tensor:
 def unbind(input: Tensor, dim: int = 0) -> tuple:
     """Removes a tensor dimension: a tuple of all slices along the dimension."""
     x = input._data
+    d = wrap_dim(dim, x.ndim)
     if x.ndim == 0:
         raise IndexError("Dimension specified as 0 but tensor has no dimensions")
-    d = wrap_dim(dim, x.ndim)
     pre = (slice(None),) * d
     return _multi_view(input, [x[pre + (i, Ellipsis)] for i in range(x.shape[d])],
                        UnbindBackward0,
@@ -495,6 +502,14 @@ def _pieces(input: Tensor, d: int, bounds: list, cls: type, ctx: tuple) -> tuple
 def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
     """Splits the tensor into chunks of split_size_or_sections (an int: equal chunks, the last
     one smaller; a list: the size of each chunk) along dim."""
+    if not isinstance(tensor, Tensor):
+        # torch.split is tensor.split: what has no such method fails there.
+        return tensor.split(split_size_or_sections, dim)
+    if isinstance(split_size_or_sections, Tensor):
+        try:
+            split_size_or_sections = int(split_size_or_sections)
+        except ValueError:
+            pass
     if isinstance(split_size_or_sections, (list, tuple)):
         return split_with_sizes(tensor, split_size_or_sections, dim)
     d, bounds = _split_bounds(tensor, split_size_or_sections, dim)
@@ -592,20 +607,21 @@ def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple
     """Splits a tensor into multiple sub-tensors (views), along dimension dim, by a number of
     sections or at the given indices."""
     x = input._data
+    ios = indices_or_sections
+    if isinstance(ios, Tensor):
+        if ios._data.dtype != np.int64:
+            raise RuntimeError("tensor_split expected tensor_indices_or_sections to have dtype "
+                               f"of long, but got {ios.dtype._legacy}")
+        if ios._data.ndim > 1:
+            raise RuntimeError("tensor_split expected tensor_indices_or_sections to be a "
+                               "zero-dimensional or one-dimensional tensor, but got a tensor "
+                               f"with {ios._data.ndim} dims")
+        ios = ios._data.tolist()
     if x.ndim == 0:
         raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a "
                            "tensor with 0 dims")
     d = wrap_dim(dim, x.ndim)
     n = x.shape[d]
-    ios = indices_or_sections
-    if isinstance(ios, Tensor):
-        if ios._data.ndim > 1 or ios._data.dtype.kind not in "iu":
-            raise RuntimeError(
-                "tensor_split expected tensor_indices_or_sections to have dtype of long, but "
-                f"got {ios.dtype._legacy}" if ios._data.dtype.kind not in "iu" else
-                "tensor_split expected tensor_indices_or_sections to be a zero-dimensional or "
-                f"one-dimensional tensor, but got a tensor with {ios._data.ndim} dims")
-        ios = ios._data.tolist()
     if isinstance(ios, (int, np.integer)):
         k = int(ios)
         if k <= 0:
