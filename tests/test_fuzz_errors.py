@@ -62,16 +62,15 @@ OPEN = set("""
     F.logsigmoid F.margin_ranking_loss F.max_pool1d F.mish F.mse_loss
     F.multilabel_soft_margin_loss F.nll_loss F.normalize F.rrelu F.scaled_dot_product_attention
     F.selu F.sigmoid F.silu F.smooth_l1_loss F.softmax F.softmin F.softplus F.softshrink F.tanh
-    F.unfold Tensor.copy_
+    F.unfold
     floor_divide
-    kthvalue linspace
     nn.AdaptiveAvgPool2d nn.AvgPool1d nn.AvgPool2d
     nn.BCELoss nn.BCEWithLogitsLoss nn.BatchNorm2d nn.Bilinear nn.CELU nn.Conv1d nn.Conv2d
     nn.ConvTranspose1d nn.ConvTranspose2d nn.CosineSimilarity nn.CrossEntropyLoss nn.ELU
     nn.Embedding nn.EmbeddingBag nn.GLU nn.GRU nn.GroupNorm nn.HuberLoss nn.L1Loss nn.LSTM
     nn.LayerNorm nn.LeakyReLU nn.Linear nn.LogSoftmax nn.MSELoss nn.MaxPool1d
     nn.MultiheadAttention nn.NLLLoss nn.RNN nn.RNNCell nn.SiLU nn.SmoothL1Loss nn.Softmax
-    nn.Softplus nn.TransformerEncoderLayer nn.Unflatten nn.Upsample norm
+    nn.Softplus nn.TransformerEncoderLayer nn.Unflatten nn.Upsample
 """.split())
 
 STATS: Counter = Counter()

@@ -12,7 +12,14 @@ import numpy as np
 from .. import _dtypes
 from .._dtypes import FROM_NUMPY, from_numpy_dtype, get_default_dtype
 from .._tensor import Size, Tensor, check_device
-from ._core import check_new_shape, check_number, check_tensor, checked_scalar, quiet
+from ._core import (
+    check_new_shape,
+    check_number,
+    check_tensor,
+    checked_scalar,
+    not_implemented,
+    quiet,
+)
 from ._ranges import arange_values, linspace_values
 
 __all__ = [
@@ -363,6 +370,8 @@ def arange(start: Any = 0, end: Any = None, step: Any = 1, *, out: Any = None,
         dtype = _dtypes.int64 if all(isinstance(v, numbers.Integral) for v in vals) else \
             get_default_dtype()
     dt = dtype.np
+    if dt.kind == "b":
+        raise not_implemented("arange_cpu", dtype)
     if not (step > 0 or step < 0):
         raise RuntimeError("step must be nonzero")
     _check_range(start, end, step)
@@ -407,6 +416,10 @@ def linspace(start: Any, end: Any, steps: int, *, out: Any = None, dtype: Any = 
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     dt = _np_dtype(dtype)
+    if steps:
+        # torch converts the bounds into the dtype first.
+        for v in (start, end):
+            checked_scalar(v.item() if isinstance(v, Tensor) else v, dt)
     if steps == 1:
         return _finish(np.array([start], dtype=np.float64).astype(dt), requires_grad)
     return _finish(linspace_values(start, end, steps, dt), requires_grad)

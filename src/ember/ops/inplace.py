@@ -13,7 +13,7 @@ from .._version import ZERO_VC, bump_version, saved_counter
 from ..autograd.grad_mode import state as _mode
 from ..autograd.graph import note_rebase
 from . import indexing, matrix, pointwise, pointwise_math
-from ._core import attach, checked_scalar, node_class, shape_str
+from ._core import attach, checked_scalar, node_class, quiet, shape_str
 from .shape import writable_alias
 from .view_rebase import OVERLAP_MESSAGE, check_view_rebase, rebase_view
 
@@ -194,14 +194,18 @@ def assign_number_(self: Tensor, value: Any) -> Tensor:
 def copy_(self: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
     """Copies the elements from src into self tensor and returns self."""
     check_inplace(self, src)
+    if isinstance(src, (int, float, np.number, np.bool_)):
+        # torch's parser lets copy_ take a number as a 0-dim tensor (bool, int64 or double),
+        # which is then cast into self as a tensor would be (wrapping, inf).
+        src = Tensor._make(np.asarray(src))
     if not isinstance(src, Tensor):
-        raise TypeError(f"copy_(): argument 'src' (position 1) must be Tensor, not "
+        raise TypeError(f"copy_(): argument 'other' (position 1) must be Tensor, not "
                         f"{type(src).__name__}")
     dst = self._data
     if src._data.shape != dst.shape:
         _check_expandable(src._data.shape, dst.shape)
     check_writable(dst)
-    np.copyto(dst, src._data, casting="unsafe")
+    quiet(np.copyto, dst, src._data, casting="unsafe")
     bump_version(self)
     if (self._rg or src._rg) and _mode.enabled:
         meta = None

@@ -530,6 +530,9 @@ def matrix_norm(A: Tensor, ord: Any = "fro", dim: Any = (-2, -1), keepdim: bool 
     and smallest singular value)."""
     input = check_tensor(A, "A", 0, "linalg_matrix_norm")
     a = input._data
+    if isinstance(ord, str) and ord not in ("fro", "nuc"):
+        # torch checks a named order before the tensor.
+        raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
     if a.ndim < 2:
         raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 "
                            "dimensions.")
@@ -545,9 +548,7 @@ def matrix_norm(A: Tensor, ord: Any = "fro", dim: Any = (-2, -1), keepdim: bool 
     if isinstance(ord, str):
         if ord == "fro":
             return vector_norm(input, 2, (d0, d1), keepdim, dtype=dtype)
-        if ord == "nuc":
-            return _singular_norm(input, "nuc", d0, d1, keepdim, dtype)
-        raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
+        return _singular_norm(input, "nuc", d0, d1, keepdim, dtype)
     if ord in (2, -2):
         return _singular_norm(input, ord, d0, d1, keepdim, dtype)
     if ord not in (1, -1, math.inf, -math.inf):
@@ -583,7 +584,9 @@ def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False,
          out: Any = None, dtype: Any = None) -> Tensor:
     """Returns the matrix norm or vector norm of a given tensor (prefer linalg.vector_norm
     and linalg.matrix_norm)."""
-    check_tensor(input, fn="norm")
+    if not isinstance(input, Tensor):
+        # torch.norm reads input.layout before anything else.
+        raise AttributeError(f"'{type(input).__name__}' object has no attribute 'layout'")
     if isinstance(p, str):
         if p == "fro" and (dim is None or isinstance(dim, int) or len(dim) <= 2):
             return vector_norm(input, 2, dim, keepdim, dtype=dtype)
