@@ -416,10 +416,11 @@ def linspace(start: Any, end: Any, steps: int, *, out: Any = None, dtype: Any = 
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     dt = _np_dtype(dtype)
-    if steps:
-        # torch converts the bounds into the dtype first.
-        for v in (start, end):
-            checked_scalar(v.item() if isinstance(v, Tensor) else v, dt)
+    if not steps:
+        return _finish(np.empty(0, dt), requires_grad)
+    # torch converts the bounds into the dtype first.
+    for v in (start, end):
+        checked_scalar(v.item() if isinstance(v, Tensor) else v, dt)
     if steps == 1:
         return _finish(np.array([start], dtype=np.float64).astype(dt), requires_grad)
     return _finish(linspace_values(start, end, steps, dt), requires_grad)
