@@ -368,6 +368,9 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None, out: Any = 
     if rounding_mode is None and type(input) is Tensor and input._data.dtype.kind == "f" and \
             type(other) in (float, int, Tensor):
         return _binary(np.true_divide, DivBackward0, input, other, DIVIDES)
+    if rounding_mode is not None and rounding_mode not in ("trunc", "floor"):
+        raise RuntimeError("div expected rounding_mode to be one of None, 'trunc', or 'floor' "
+                           f"but found '{rounding_mode}'")
     a, b, x, y, dt = operands(input, other)
     if rounding_mode is not None:
         return _div_rounded(a, b, x, y, dt, rounding_mode)
@@ -393,9 +396,6 @@ DivBackward2 = node_class(
 
 
 def _div_rounded(a: Any, b: Any, x: Any, y: Any, dt: np.dtype, mode: str) -> Tensor:
-    if mode not in ("trunc", "floor"):
-        raise ValueError("div expected rounding_mode to be one of None, 'trunc', or 'floor' "
-                         f"but found '{mode}'")
     # torch divides huge by tiny to inf silently.
     with np.errstate(all="ignore"):
         if dt.kind == "f":

@@ -766,17 +766,18 @@ def _median(name: str, ignore_nan: bool, whole_cls: type, dim_cls: type) -> Any:
     def op(input: Tensor, dim: Any = None, keepdim: bool = False, *, out: Any = None) -> Any:
         check_tensor(input, fn=name)
         x = input._data
-        if x.dtype.kind == "b":
-            raise NotImplementedError(
-                f"\"{name}_{'cpu' if dim is None else 'out'}\" not implemented for 'Bool'")
+        # torch's bool kernels are median's for nanmedian too.
         if dim is None:
             if not x.size:
                 # torch fills in NaN, converted to the dtype as x86 converts it: 32- and
-                # 64-bit integers get their smallest value, narrower ones its low bits, 0.
-                if x.dtype.kind == "f":
+                # 64-bit integers get their smallest value, narrower ones its low bits, 0;
+                # bool, True.
+                if x.dtype.kind in "fb":
                     return wrap(np.asarray(np.nan, dtype=x.dtype))
                 wide = x.dtype.kind == "i" and x.dtype.itemsize >= 4
                 return wrap(np.asarray(np.iinfo(x.dtype).min if wide else 0, dtype=x.dtype))
+            if x.dtype.kind == "b":
+                raise not_implemented("median_cpu", input.dtype)
             flat = x.reshape(-1)
             i = _median_index(flat, 0, ignore_nan)[0]
             return _whole(whole_cls, input, flat[i])
@@ -784,6 +785,8 @@ def _median(name: str, ignore_nan: bool, whole_cls: type, dim_cls: type) -> Any:
         xx = _as_1d(x)
         if xx.shape[d] == 0:
             raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+        if x.dtype.kind == "b":
+            raise not_implemented("median_out", input.dtype)
         return _selected(dim_cls, name, input, _median_index(xx, d, ignore_nan), d, keepdim)
 
     op.__name__ = name
