@@ -205,11 +205,6 @@ def _apply_basic(self: Tensor, key: tuple, skip_full: bool = True) -> tuple:
     if specified > nd:
         if nd == 0 and isinstance(key[0], slice):
             raise IndexError("slice() cannot be applied to a 0-dim tensor.")
-        if nd == 0 and any(isinstance(k, (int, np.integer)) and not isinstance(k, bool)
-                           for k in key):
-            raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python "
-                             "or `tensor.item<T>()` in C++ to convert a 0-dim tensor to a "
-                             "number")
         raise IndexError(f"too many indices for tensor of dimension {nd}")
     res = self
     dim = 0
@@ -313,6 +308,7 @@ def getitem(self: Tensor, key: Any) -> Tensor:
         if key < -n or key >= n:
             raise IndexError(f"index {key} is out of bounds for dimension 0 with size {n}")
         return select(self, 0, key)
+    _check_int_of_0_dim(self, key)
     lone_slice = isinstance(key, slice)
     key = _as_tuple(key)
     res, adv = _apply_basic(self, key, not lone_slice)
@@ -323,6 +319,17 @@ def getitem(self: Tensor, key: Any) -> Tensor:
     return res
 
 
+def _check_int_of_0_dim(self: Tensor, key: Any) -> None:
+    # A lone int (not in a tuple) indexing a 0-dim tensor has torch's own messages.
+    if isinstance(key, (int, np.integer)) and not isinstance(key, bool) and \
+            not self._data.ndim:
+        if key == 0:
+            raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python "
+                             "or `tensor.item<T>()` in C++ to convert a 0-dim tensor to a "
+                             "number")
+        raise IndexError(f"index {key} is out of bounds for dimension 0 with size 0")
+
+
 def setitem(self: Tensor, key: Any, value: Any) -> None:
     """self[key] = value: copies into the view the key selects (or index_put_ for advanced
     keys); the graph stays correct through CopySlices."""
@@ -331,6 +338,7 @@ def setitem(self: Tensor, key: Any, value: Any) -> None:
     if key is False:
         # torch returns at once for a lone False (a write to nothing, without a version bump).
         return
+    _check_int_of_0_dim(self, key)
     key = _as_tuple(key)
     res, adv = _apply_basic(self, key)
     if adv:

@@ -474,6 +474,9 @@ def pow(input: Any, exponent: Any) -> Tensor:
         return out
     a, b, x, y, dt = operands(input, exponent)
     if dt.kind == "b":
+        if b is None and a is not None:
+            # torch's pow by the number 1 or 0 is a copy or ones, for any dtype.
+            return wrap(x.copy() if exponent else np.ones_like(x))
         raise NotImplementedError("\"pow\" not implemented for 'Bool'")
     if dt.kind in "iu" and b is None and a is not None and y < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
