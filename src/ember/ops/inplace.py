@@ -139,7 +139,7 @@ def _constant(self: Tensor, value: Any, cls: type) -> Tensor:
         # torch's zero_ and fill_ with a number do not check for shared locations: they
         # write them all (a tensor value, or `x[key] = number`, is checked).
         dst = writable_alias(dst)
-    elif isinstance(value, (int, float, np.number, np.bool_)):
+    elif cls is not ZeroBackward0 and isinstance(value, (int, float, np.number, np.bool_)):
         value = checked_scalar(value, dst.dtype)
     check_writable(dst)
     dst[...] = value
