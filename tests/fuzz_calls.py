@@ -232,6 +232,9 @@ KINDS: dict[str, st.SearchStrategy] = {
     "T": tensors(),
     "F": tensors(dtypes=FLOATS),
     "M": tensors([(2, 3), (3, 2), (3, 3), (2, 2, 3), (3,), (), (0, 3)], FLOATS),
+    # Matrices for the products, which have no bool kernels and mix integer dtypes.
+    "N": tensors([(2, 3), (3, 2), (3, 3), (2, 2, 3), (3,), (), (0, 3)],
+                 FLOATS + ["int64", "bool"]),
     "Q": tensors([(3, 3), (2, 3, 3), (2, 3), (3,), (), (0, 0)], ["float32", "float64",
                                                                  "int64"]),
     "I": tensors(dtypes=["int64"] * 4 + ["int32", "float32", "bool"]),
@@ -354,9 +357,9 @@ OPS.update({
     "select_scatter": "T T d n", "slice_scatter": "T T d? n? n?",
     "diagonal_scatter": "T T n?", "unique": "T b? b? b?",
     # matrices
-    "matmul": "M M", "mm": "M M", "bmm": "M M", "mv": "M M", "dot": "M M", "inner": "M M",
-    "outer": "M M", "ger": "M M", "kron": "M M", "cross": "M M d?", "tensordot": "M M n?",
-    "addmm": "M M M", "addmv": "M M M", "addbmm": "M M M", "baddbmm": "M M M",
+    "matmul": "N N", "mm": "N N", "bmm": "N N", "mv": "N N", "dot": "N N", "inner": "N N",
+    "outer": "M M", "ger": "M M", "kron": "M M", "cross": "M M d?", "tensordot": "N N n?",
+    "addmm": "N N N", "addmv": "N N N", "addbmm": "N N N", "baddbmm": "N N N",
     "matrix_power": "Q n", "det": "Q", "logdet": "Q", "slogdet": "Q", "inverse": "Q",
     "pinverse": "Q", "einsum": "'ij,jk->ik|ii->i|i,i->' *M",
     # creation
@@ -386,7 +389,7 @@ OPS.update({
     "Tensor.uniform_": "T s? s?", "Tensor.normal_": "T s? s?", "Tensor.bernoulli_": "T p?",
     "Tensor.stride": "T d?", "Tensor.dim": "T", "Tensor.float": "T", "Tensor.long": "T",
     "Tensor.__lshift__": "T s", "Tensor.__rshift__": "T s", "Tensor.__getitem__": "T v",
-    "Tensor.__matmul__": "M M", "Tensor.__pow__": "T s", "Tensor.__and__": "T T",
+    "Tensor.__matmul__": "N N", "Tensor.__pow__": "T s", "Tensor.__and__": "T T",
     "Tensor.__invert__": "T", "Tensor.__len__": "T", "Tensor.__bool__": "T",
     "Tensor.__float__": "T", "Tensor.__int__": "T", "Tensor.__neg__": "T",
     "Tensor.tril_": "T n?", "Tensor.squeeze": "T d?", "Tensor.unsqueeze": "T d",

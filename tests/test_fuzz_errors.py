@@ -63,19 +63,15 @@ OPEN = set("""
     F.logsigmoid F.margin_ranking_loss F.max_pool1d F.mish F.mse_loss
     F.multilabel_soft_margin_loss F.nll_loss F.normalize F.rrelu F.scaled_dot_product_attention
     F.selu F.sigmoid F.silu F.smooth_l1_loss F.softmax F.softmin F.softplus F.softshrink F.tanh
-    F.unfold Tensor.__matmul__ Tensor.clamp_ Tensor.copy_ Tensor.div_ Tensor.fill_
-    Tensor.index_fill_ Tensor.mul_ Tensor.new_zeros Tensor.pow_ Tensor.scatter_ Tensor.sub_
-    addbmm addmm addmv amax amin baddbmm bernoulli cat floor_divide gather index_add index_copy
-    index_fill inner inverse kthvalue linspace logdet masked_fill masked_scatter masked_select
-    matmul matrix_power multinomial mv narrow nn.AdaptiveAvgPool2d nn.AvgPool1d nn.AvgPool2d
+    F.unfold
+    floor_divide
+    nn.AdaptiveAvgPool2d nn.AvgPool1d nn.AvgPool2d
     nn.BCELoss nn.BCEWithLogitsLoss nn.BatchNorm2d nn.Bilinear nn.CELU nn.Conv1d nn.Conv2d
     nn.ConvTranspose1d nn.ConvTranspose2d nn.CosineSimilarity nn.CrossEntropyLoss nn.ELU
     nn.Embedding nn.EmbeddingBag nn.GLU nn.GRU nn.GroupNorm nn.HuberLoss nn.L1Loss nn.LSTM
     nn.LayerNorm nn.LeakyReLU nn.Linear nn.LogSoftmax nn.MSELoss nn.MaxPool1d
     nn.MultiheadAttention nn.NLLLoss nn.RNN nn.RNNCell nn.SiLU nn.SmoothL1Loss nn.Softmax
-    nn.Softplus nn.TransformerEncoderLayer nn.Unflatten nn.Upsample norm normal randint_like
-    randn_like randperm rsub scatter scatter_add select_scatter slice_scatter slogdet split
-    stack sub subtract take_along_dim tensordot unflatten where
+    nn.Softplus nn.TransformerEncoderLayer nn.Unflatten nn.Upsample
 """.split())
 
 STATS: Counter = Counter()

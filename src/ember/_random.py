@@ -429,7 +429,8 @@ def normal_(arr: np.ndarray, mean: float = 0.0, std: float = 1.0,
     two per pair of draws, keeping the spare in the generator's cache.
     """
     dt = arr.dtype
-    _check_float(dt, "normal_")
+    if arr.size:  # torch's normal kernel returns at once on an empty tensor of any dtype
+        _check_float(dt, "normal_")
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
     g = _gen(generator)
@@ -464,8 +465,10 @@ def randn(shape: Sequence[int], dtype: Any = np.float32,
           generator: Generator | None = None) -> np.ndarray:
     """Random numbers from the standard normal distribution."""
     dt = _np_dtype(dtype)
-    _check_float(dt, "randn")
-    return normal_(np.empty(_shape(shape), dt), 0.0, 1.0, generator)
+    shape = _shape(shape)
+    if math.prod(shape):
+        _check_float(dt, "randn")
+    return normal_(np.empty(shape, dt), 0.0, 1.0, generator)
 
 
 # ---------------------------------------------------------------------------------------
@@ -766,7 +769,8 @@ def exponential_(arr: np.ndarray, lambd: float = 1.0,
 
     Computed in double as ``-1 / lambd * log1p(-u)`` with a 53-bit uniform u, then cast.
     """
-    _check_float(arr.dtype, "exponential_")
+    if arr.size:
+        _check_float(arr.dtype, "exponential_")
     if not lambd > 0:
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
     u = _gen(generator)._uniform_f64(arr.size)

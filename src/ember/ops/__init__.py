@@ -3,7 +3,6 @@ the math namespace that create_graph formulas use."""
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 from .._dtypes import FROM_NUMPY
@@ -31,7 +30,7 @@ from . import (
     shape,
     sorting,
 )
-from ._core import OperandTypeError
+from ._core import OperandTypeError, warn_once
 from .conversion import to
 from .inplace import add_, copy_, div_
 from .linalg import matmul
@@ -90,15 +89,17 @@ def _bind_methods() -> None:
         creation.tensor(data, dtype=dtype or self.dtype, device=device or "cpu",
                         requires_grad=requires_grad)
     Tensor.new_zeros = lambda self, *size, dtype=None, device=None, requires_grad=False: \
-        creation.zeros(*size, dtype=dtype or self.dtype, device=device or "cpu",
-                       requires_grad=requires_grad)
+        creation.new_filled("new_zeros", size, 0, dtype or self.dtype, device or "cpu",
+                            requires_grad)
     Tensor.new_ones = lambda self, *size, dtype=None, device=None, requires_grad=False: \
-        creation.ones(*size, dtype=dtype or self.dtype, device=device or "cpu",
-                      requires_grad=requires_grad)
+        creation.new_filled("new_ones", size, 1, dtype or self.dtype, device or "cpu",
+                            requires_grad)
+    Tensor.new_empty = lambda self, *size, dtype=None, device=None, requires_grad=False: \
+        creation.new_filled("new_empty", size, 0, dtype or self.dtype, device or "cpu",
+                            requires_grad)
     Tensor.new_full = lambda self, size, fill_value, dtype=None, device=None, \
         requires_grad=False: creation.full(size, fill_value, dtype=dtype or self.dtype,
                                            device=device or "cpu", requires_grad=requires_grad)
-    Tensor.new_empty = Tensor.new_zeros
     Tensor.type = conversion.tensor_type
     Tensor.new = lambda self, *args, **kwargs: creation.legacy_new(self.dtype, args, kwargs)
     Tensor.polygamma = pointwise_special.polygamma_method
@@ -110,20 +111,12 @@ def _bind_methods() -> None:
         self, indices, values, accumulate)
 
 
-# torch gives each deprecation warning once per process.
-_warned: set = set()
-
-
-def _warn_once(message: str) -> None:
-    if message not in _warned:
-        _warned.add(message)
-        warnings.warn(message, UserWarning, stacklevel=3)
 
 
 def _T(self: Tensor) -> Tensor:
     nd = self._data.ndim
     if nd != 2:
-        _warn_once(
+        warn_once(
             "Tensor.T is deprecated on 0-D tensors. This function is the identity in these "
             "cases." if nd == 0 else
             "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is "
@@ -136,7 +129,7 @@ def _T(self: Tensor) -> Tensor:
 def _mT(self: Tensor) -> Tensor:
     nd = self._data.ndim
     if nd == 0:
-        _warn_once("Tensor.mT is deprecated on 0-D tensors. This function is the identity in "
+        warn_once("Tensor.mT is deprecated on 0-D tensors. This function is the identity in "
                    "these cases.")
         return permute(self, ())
     if nd == 1:

@@ -4,6 +4,7 @@ dimension checks."""
 from __future__ import annotations
 
 import operator
+import warnings
 from typing import Any, Callable
 
 import numpy as np
@@ -445,6 +446,17 @@ def first_on_ties(np_fn: Callable) -> Callable:
     return select
 
 
+# torch gives each deprecation warning once per process.
+_warned: set = set()
+
+
+def warn_once(message: str) -> None:
+    """Warns (a UserWarning pointing at the caller of the op's caller) the first time only."""
+    if message not in _warned:
+        _warned.add(message)
+        warnings.warn(message, UserWarning, stacklevel=3)
+
+
 def quiet(fn: Callable, *args: Any, **kwargs: Any) -> Any:
     """Calls a NumPy function without floating-point warnings: torch computes inf and nan
     silently (see `_quiet`)."""
@@ -584,6 +596,49 @@ def _scalar_as(number: Any, dt: np.dtype) -> Any:
     if dt.kind == "b":
         return np.bool_(number)
     return np.array(number).astype(dt)[()]
+
+
+# The C++ names of the types torch converts a Scalar argument to, as its messages give them.
+_C_TYPES = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int",
+            "int64": "int64_t", "float16": "c10::Half", "float32": "float",
+            "float64": "double"}
+
+
+# The names torch's messages give dtypes where they print a TypeMeta (`dtype()`, not
+# `scalar_type()`).
+_TYPE_META = {"float32": "float", "float64": "double", "float16": "c10::Half",
+              "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
+              "uint8": "unsigned char", "bool": "bool"}
+
+
+def type_meta_name(dt: np.dtype) -> str:
+    """torch's TypeMeta name of a NumPy dtype (`float`, `long int`, `c10::Half`)."""
+    return _TYPE_META[dt.name]
+
+
+def checked_scalar(value: Any, dt: np.dtype) -> Any:
+    """A number converted to a scalar of `dt` as torch converts a Scalar argument (a fill
+    value, a bound): out of the type's range is torch's error, except that integers may wrap
+    as far as C++ lets a negative number wrap into an unsigned type; a floating target takes
+    inf and nan."""
+    if dt.kind == "b" or isinstance(value, (bool, np.bool_)):
+        return dt.type(value)
+    if dt.kind == "f":
+        v = float(value)
+        if v == v and abs(v) != np.inf and abs(v) > float(np.finfo(dt).max):
+            raise RuntimeError(f"value cannot be converted to type {_C_TYPES[dt.name]} without "
+                               "overflow")
+        return dt.type(v)
+    info = np.iinfo(dt)
+    if isinstance(value, (float, np.floating)):
+        ok = int(info.min) <= value <= int(info.max)
+    else:
+        value = int(value)
+        ok = (-int(info.max) if dt.kind == "u" else int(info.min)) <= value <= int(info.max)
+    if not ok:
+        raise RuntimeError(f"value cannot be converted to type {_C_TYPES[dt.name]} without "
+                           "overflow")
+    return np.array(int(value)).astype(dt)[()]
 
 
 def fix_dtype(data: Any, dt: np.dtype) -> ndarray:

@@ -25,6 +25,11 @@ def _parse(args: tuple, kwargs: dict) -> tuple:
     data is already on the CPU."""
     dtype = kwargs.get("dtype")
     devices = [kwargs["device"]] if kwargs.get("device") is not None else []
+    if args and isinstance(args[0], (builtins.float, _builtin_bool)):
+        # torch reads a number first as `to(Tensor other)` with the number as a 0-dim tensor
+        # (of dtype double or bool), whose dtype it converts to.
+        dtype = _dtypes.bool if isinstance(args[0], _builtin_bool) else _dtypes.float64
+        args = args[1:]
     for a in args:
         if isinstance(a, _dtypes.dtype):
             dtype = a

@@ -12,7 +12,14 @@ import numpy as np
 from .. import _dtypes, _transform_hooks
 from .._dtypes import FROM_NUMPY, from_numpy_dtype, get_default_dtype
 from .._tensor import Size, Tensor, check_device
-from ._core import check_new_shape, check_number, check_tensor, quiet
+from ._core import (
+    check_new_shape,
+    check_number,
+    check_tensor,
+    checked_scalar,
+    not_implemented,
+    quiet,
+)
 from ._ranges import arange_values, linspace_values
 
 __all__ = [
@@ -229,7 +236,10 @@ def scalar_tensor(s: Any, *, dtype: Any = None, device: Any = None,
                   requires_grad: bool = False) -> Tensor:
     """A 0-dim tensor holding s (of the default float dtype unless dtype is given)."""
     check_device(device)
-    return _finish(np.array(s, dtype=_np_dtype(dtype)), requires_grad)
+    dt = _np_dtype(dtype)
+    if isinstance(s, (int, float, np.number, np.bool_)):
+        s = checked_scalar(s, dt)
+    return _finish(np.array(s, dtype=dt), requires_grad)
 
 
 def _filled(size: tuple, value: Any, dtype: Any, requires_grad: bool) -> Tensor:
@@ -289,8 +299,17 @@ def full(size: Any, fill_value: Any, *, out: Any = None, dtype: Any = None,
         fill_value = fill_value.item()
     if dtype is None:
         dtype = _fill_dtype(fill_value)
-    return _filled((size,) if isinstance(size, int) else tuple(size), fill_value, dtype,
-                   requires_grad)
+    shape = _size((size,) if isinstance(size, int) else tuple(size))
+    return _filled(shape, checked_scalar(fill_value, _np_dtype(dtype)), dtype, requires_grad)
+
+
+def new_filled(name: str, size: tuple, value: Any, dtype: Any, device: Any,
+               requires_grad: bool) -> Tensor:
+    """The tensor of `Tensor.new_zeros`, `new_ones` and `new_empty` (named `name` in errors):
+    their sizes are checked as torch's empty checks them."""
+    check_device(device)
+    _check_size_given(size, name)
+    return _filled(size, value, dtype, requires_grad)
 
 
 def _like(input: Tensor, dtype: Any) -> tuple:
@@ -332,7 +351,9 @@ def full_like(input: Tensor, fill_value: Any, *, dtype: Any = None, layout: Any 
     check_tensor(input, "input", 0, "full_like")
     check_number(fill_value, "fill_value", 1, "full_like")
     shape, dt = _like(input, dtype)
-    return _finish(np.full(shape, fill_value, dt), requires_grad)
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    return _finish(np.full(shape, checked_scalar(fill_value, dt), dt), requires_grad)
 
 
 def arange(start: Any = 0, end: Any = None, step: Any = 1, *, out: Any = None,
@@ -349,6 +370,8 @@ def arange(start: Any = 0, end: Any = None, step: Any = 1, *, out: Any = None,
         dtype = _dtypes.int64 if all(isinstance(v, numbers.Integral) for v in vals) else \
             get_default_dtype()
     dt = dtype.np
+    if dt.kind == "b":
+        raise not_implemented("arange_cpu", dtype)
     if not (step > 0 or step < 0):
         raise RuntimeError("step must be nonzero")
     _check_range(start, end, step)
@@ -393,6 +416,11 @@ def linspace(start: Any, end: Any, steps: int, *, out: Any = None, dtype: Any = 
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     dt = _np_dtype(dtype)
+    if not steps:
+        return _finish(np.empty(0, dt), requires_grad)
+    # torch converts the bounds into the dtype first.
+    for v in (start, end):
+        checked_scalar(v.item() if isinstance(v, Tensor) else v, dt)
     if steps == 1:
         return _finish(np.array([start], dtype=np.float64).astype(dt), requires_grad)
     return _finish(linspace_values(start, end, steps, dt), requires_grad)
@@ -470,12 +498,13 @@ def randint(*args: Any, generator: Any = None, out: Any = None, dtype: Any = Non
         low, high, shape = args
     else:
         raise TypeError("randint() received an invalid combination of arguments")
+    shape = _size((shape,))
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} "
                            f">= to={high}")
     dt = _np_dtype(dtype, _dtypes.int64)
     return batched_draw(lambda s: _random.randint(low, high, s, dt, generator=generator),
-                         _size((shape,)), requires_grad)
+                         shape, requires_grad)
 
 
 def rand_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
@@ -505,6 +534,10 @@ def randint_like(input: Tensor, low: int = 0, high: int | None = None, *, dtype:
         check_device(device)
     if high is None:
         low, high = 0, low
+        if isinstance(high, Tensor):
+            if high._data.ndim:
+                raise RuntimeError("high must be a scalar tensor and on CPU")
+            high = int(high.item())
     return randint(low, high, tuple(input.shape), dtype=dtype or input.dtype,
                    requires_grad=requires_grad)
 

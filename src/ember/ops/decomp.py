@@ -14,7 +14,7 @@ from .._version import ZERO_VC, version
 from ..autograd.grad_mode import state as _mode
 from ..autograd.graph import Math, Node
 from . import _math
-from ._core import attach, attach_outputs, needs_grad, node_class, shape_str, wrap
+from ._core import attach, attach_outputs, check_tensor, needs_grad, node_class, shape_str, wrap
 
 __all__ = ["inverse", "det", "slogdet", "logdet", "pinverse", "matrix_power"]
 
@@ -70,17 +70,25 @@ def _attach_saving_outputs(cls: type, outs: tuple, inputs: tuple, saved: tuple, 
                    ((tuple(o._data for o in outs), vc, ZERO_VC),) + ctx)
 
 
-def _check_square(A: Tensor, fn: str) -> np.ndarray:
+def _check_square(A: Tensor, fn: str, dtype_first: bool = False) -> np.ndarray:
+    """torch's checks of a batch of square floating matrices (`fn` as its messages name the
+    op): the rank, squareness, then the dtype (solve checks the dtype first)."""
     x = A._data
+    if dtype_first:
+        _check_floating(x, fn)
     if x.ndim < 2:
-        raise RuntimeError(f"linalg.{fn}: The input tensor A must have at least 2 dimensions.")
-    if x.dtype.kind != "f":
-        raise RuntimeError(f"linalg.{fn}: Expected a floating point or complex tensor as input. "
-                           f"Got {FROM_NUMPY[x.dtype]._legacy}")
+        raise RuntimeError(f"{fn}: The input tensor A must have at least 2 dimensions.")
     if x.shape[-1] != x.shape[-2]:
-        raise RuntimeError(f"linalg.{fn}: A must be batches of square matrices, but they are "
+        raise RuntimeError(f"{fn}: A must be batches of square matrices, but they are "
                            f"{x.shape[-2]} by {x.shape[-1]} matrices")
+    _check_floating(x, fn)
     return x
+
+
+def _check_floating(x: np.ndarray, fn: str) -> None:
+    if x.dtype.kind != "f":
+        raise RuntimeError(f"{fn}: Expected a floating point or complex tensor as input. "
+                           f"Got {FROM_NUMPY[x.dtype]._legacy}")
 
 
 def _lu_zero_pivot(a: np.ndarray) -> int:
@@ -115,7 +123,7 @@ LinalgInvExBackward0 = node_class(
 
 def inv(A: Tensor, *, out: Any = None) -> Tensor:
     """Computes the inverse of a square matrix, if it exists."""
-    x = _check_square(A, "inv")
+    x = _check_square(A, "linalg.inv")
     try:
         data = np.linalg.inv(x) if x.size else x.copy()
     except np.linalg.LinAlgError:
@@ -195,7 +203,7 @@ LinalgDetBackward0 = node_class(
 
 def det(A: Tensor) -> Tensor:
     """Computes the determinant of a square matrix."""
-    x = _check_square(A, "det")
+    x = _check_square(A, "linalg.det")
     res = wrap(np.asarray(np.linalg.det(x), dtype=x.dtype))
     if A._rg and _mode.enabled:
         attach(LinalgDetBackward0, res, (A,), (A, res))
@@ -215,7 +223,7 @@ LinalgSlogdetBackward0 = node_class("LinalgSlogdetBackward0", _slogdet_formula, 
 def slogdet(A: Tensor) -> Any:
     """Computes the sign and natural logarithm of the absolute value of the determinant of a
     square matrix."""
-    x = _check_square(A, "slogdet")
+    x = _check_square(A, "linalg.slogdet")
     sign, logabs = np.linalg.slogdet(x)
     outs = (wrap(np.asarray(sign, x.dtype)), wrap(np.asarray(logabs, x.dtype)))
     if A._rg and _mode.enabled:
@@ -227,6 +235,7 @@ def logdet(input: Tensor) -> Tensor:
     """Calculates the log determinant of a square matrix (nan for a negative determinant)."""
     from .pointwise import log
 
+    _check_square(input, "logdet")
     sign, logabs = slogdet(input)
     return log(sign) + logabs
 
@@ -255,7 +264,7 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True, out: Any = None) -> Tensor
         from .shape import transpose
 
         return transpose(solve(transpose(A, -2, -1), transpose(B, -2, -1)), -2, -1)
-    x = _check_square(A, "solve")
+    x = _check_square(A, "linalg.solve", True)
     b = B._data
     if b.dtype != x.dtype:
         raise RuntimeError(f"linalg.solve: Expected A and B to have the same dtype, but found "
@@ -300,7 +309,7 @@ LinalgCholeskyExBackward0 = node_class("LinalgCholeskyExBackward0", _cholesky_fo
 
 def cholesky(A: Tensor, *, upper: bool = False, out: Any = None) -> Tensor:
     """Computes the Cholesky decomposition of a symmetric positive-definite matrix."""
-    x = _check_square(A, "cholesky")
+    x = _check_square(A, "linalg.cholesky")
     try:
         data = np.linalg.cholesky(x) if x.size else x.copy()
     except np.linalg.LinAlgError:
@@ -346,7 +355,7 @@ LinalgEighBackward0 = outputs_class("LinalgEighBackward0", _eigh_formula, 2)
 
 def eigh(A: Tensor, UPLO: str = "L", *, out: Any = None) -> Any:
     """Computes the eigenvalue decomposition of a symmetric matrix (eigenvalues ascending)."""
-    x = _check_square(A, "eigh")
+    x = _check_square(A, "linalg.eigh")
     if UPLO not in ("L", "U"):
         raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
     lam, v = np.linalg.eigh(x, UPLO=UPLO)
@@ -634,11 +643,13 @@ def matrix_power(input: Tensor, n: int) -> Tensor:
     inverse)."""
     from .linalg import matmul
 
-    x = input._data
-    if x.ndim < 2 or x.shape[-1] != x.shape[-2]:
+    x = check_tensor(input, fn="matrix_power")._data
+    if x.ndim < 2:
+        raise RuntimeError("linalg.matrix_power: The input tensor A must have at least 2 "
+                           "dimensions.")
+    if x.shape[-1] != x.shape[-2]:
         raise RuntimeError("linalg.matrix_power: A must be batches of square matrices, but they "
-                           f"are {x.shape[-2] if x.ndim >= 2 else 1} by "
-                           f"{x.shape[-1] if x.ndim else 1} matrices")
+                           f"are {x.shape[-2]} by {x.shape[-1]} matrices")
     if n == 0:
         # As torch: a copy of A overwritten with the identity (gradient zero).
         from .creation import eye

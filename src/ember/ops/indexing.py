@@ -15,8 +15,19 @@ from .._dtypes import FROM_NUMPY
 from .._tensor import Tensor
 from ..autograd.grad_mode import state as _mode
 from . import _math
-from ._core import attach, check_tensor, node_class, shape_str, wrap, wrap_dim
-from .shape import alias, select, slice_dim, unsqueeze
+from ._core import (
+    attach,
+    broadcast_shape,
+    check_out_shape,
+    check_tensor,
+    checked_scalar,
+    node_class,
+    shape_str,
+    type_meta_name,
+    wrap,
+    wrap_dim,
+)
+from .shape import alias, expand, select, slice_dim, unsqueeze
 
 __all__ = ["index_put", "gather", "scatter", "scatter_add", "scatter_reduce", "index_select",
            "index_add", "index_copy", "index_fill", "masked_fill", "masked_scatter",
@@ -195,11 +206,6 @@ def _apply_basic(self: Tensor, key: tuple, skip_full: bool = True) -> tuple:
     if specified > nd:
         if nd == 0 and isinstance(key[0], slice):
             raise IndexError("slice() cannot be applied to a 0-dim tensor.")
-        if nd == 0 and any(isinstance(k, (int, np.integer)) and not isinstance(k, bool)
-                           for k in key):
-            raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python "
-                             "or `tensor.item<T>()` in C++ to convert a 0-dim tensor to a "
-                             "number")
         raise IndexError(f"too many indices for tensor of dimension {nd}")
     res = self
     dim = 0
@@ -303,6 +309,7 @@ def getitem(self: Tensor, key: Any) -> Tensor:
         if key < -n or key >= n:
             raise IndexError(f"index {key} is out of bounds for dimension 0 with size {n}")
         return select(self, 0, key)
+    _check_int_of_0_dim(self, key)
     lone_slice = isinstance(key, slice)
     key = _as_tuple(key)
     res, adv = _apply_basic(self, key, not lone_slice)
@@ -311,6 +318,17 @@ def getitem(self: Tensor, key: Any) -> Tensor:
     if res is self:
         return alias(self)
     return res
+
+
+def _check_int_of_0_dim(self: Tensor, key: Any) -> None:
+    # A lone int (not in a tuple) indexing a 0-dim tensor has torch's own messages.
+    if isinstance(key, (int, np.integer)) and not isinstance(key, bool) and \
+            not self._data.ndim:
+        if key == 0:
+            raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python "
+                             "or `tensor.item<T>()` in C++ to convert a 0-dim tensor to a "
+                             "number")
+        raise IndexError(f"index {key} is out of bounds for dimension 0 with size 0")
 
 
 def _strip_ones(v: Tensor) -> Tensor:
@@ -343,41 +361,55 @@ def _gather_key(index: np.ndarray, dim: int) -> tuple:
     return tuple(key)
 
 
-def _check_gather(fn: str, x: np.ndarray, dim: int, idx: Tensor, src: np.ndarray | None = None
-                  ) -> tuple:
+def _check_gather(fn: str, x: np.ndarray, dim: int, idx: Tensor, src: np.ndarray | None = None,
+                  reduce: str | None = None) -> tuple:
+    """torch's checks of gather and scatter, in their order: the dim, the index's dtype (an
+    empty index is not looked at), src's dtype, then (for a non-empty index) the ranks, the
+    sizes, scatter_reduce's `reduce` and the indices."""
+    d = wrap_dim(dim, x.ndim)
     i = idx._data
-    if i.dtype.kind != "i":
+    if i.size and i.dtype not in _INT32_64:
         raise RuntimeError(f"{fn}(): Expected dtype int32/int64 for index")
+    if src is not None and src.dtype != x.dtype:
+        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+    ii = i.reshape(i.shape if i.ndim else (1,))
+    if not i.size:
+        return d, ii
     xd = max(x.ndim, 1)
-    if max(i.ndim, 1) != xd and i.size:
+    if max(i.ndim, 1) != xd:
         raise RuntimeError("Index tensor must have the same number of dimensions as "
                            f"{'input' if fn == 'gather' else 'self'} tensor")
-    d = wrap_dim(dim, x.ndim)
     xs = x.shape if x.ndim else (1,)
-    ii = i.reshape(i.shape if i.ndim else (1,))
-    if i.size:
-        for k in range(xd):
-            if k != d and ii.shape[k] > xs[k]:
-                if fn == "gather":
-                    raise RuntimeError(
-                        f"Size does not match at dimension {k} expected index "
-                        f"{shape_str(i.shape)} to be no larger than self {shape_str(x.shape)} "
-                        f"apart from dimension {d}")
-                raise RuntimeError(
-                    f"Expected index {shape_str(i.shape)} to be no larger than self "
-                    f"{shape_str(x.shape)} apart from dimension {d} and to be no larger size "
-                    f"than src {shape_str(src.shape)}")
-            if src is not None and ii.shape[k] > (src.shape if src.ndim else (1,))[k]:
-                raise RuntimeError(
-                    f"Expected index {shape_str(i.shape)} to be no larger than self "
-                    f"{shape_str(x.shape)} apart from dimension {d} and to be no larger size "
-                    f"than src {shape_str(src.shape)}")
-        n = xs[d]
-        # gather and scatter refuse negative indices, unlike most of torch.
-        if ii.min() < 0 or ii.max() >= n:
-            bad = ii[(ii < 0) | (ii >= n)].flat[0]
-            raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {n}")
+    wrong = any(k != d and ii.shape[k] > xs[k] for k in range(xd))
+    if fn == "gather" and wrong:
+        k = next(k for k in range(xd) if k != d and ii.shape[k] > xs[k])
+        raise RuntimeError(
+            f"Size does not match at dimension {k} expected index {shape_str(i.shape)} to be "
+            f"no larger than self {shape_str(x.shape)} apart from dimension {d}")
+    if src is not None:
+        if not wrong:
+            # src's sizes are read dimension by dimension (a src of lower rank fails there).
+            wrong = any(ii.shape[k] > (src.shape[wrap_dim(k, src.ndim)] if src.ndim else 1)
+                        for k in range(xd))
+        if max(src.ndim, 1) != xd:
+            raise RuntimeError("Index tensor must have the same number of dimensions as src "
+                               "tensor")
+    if wrong:
+        tail = f" and to be no larger size than src {shape_str(src.shape)}" \
+            if src is not None else ""
+        raise RuntimeError(f"Expected index {shape_str(i.shape)} to be no larger than self "
+                           f"{shape_str(x.shape)} apart from dimension {d}{tail}")
+    if reduce is not None:
+        _check_reduce(reduce)
+    n = xs[d]
+    # gather and scatter refuse negative indices, unlike most of torch.
+    if ii.min() < 0 or ii.max() >= n:
+        bad = ii[(ii < 0) | (ii >= n)].flat[0]
+        raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {n}")
     return d, ii
+
+
+_INT32_64 = (np.dtype(np.int64), np.dtype(np.int32))
 
 
 def _src_part(src: np.ndarray, ishape: tuple) -> np.ndarray:
@@ -442,16 +474,15 @@ def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *, value: A
     if src is None:
         src = value
     x = input._data
+    index = check_tensor(index, "index", 2, "scatter")
     if isinstance(src, Tensor):
-        if src._data.dtype != x.dtype:
-            raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
         d, ii = _check_gather("scatter", x, dim, index, src._data)
         res = wrap(_scatter_array(x, d, ii, src._data, "set"))
         if _mode.enabled and (input._rg or src._rg):
             attach(ScatterBackward0, res, (input, src), (), (d, ii), _src_meta(src, ii))
         return res
     d, ii = _check_gather("scatter", x, dim, index)
-    res = wrap(_scatter_array(x, d, ii, np.asarray(src).astype(x.dtype)[()], "set"))
+    res = wrap(_scatter_array(x, d, ii, checked_scalar(src, x.dtype), "set"))
     if input._rg and _mode.enabled:
         attach(ScatterBackward1, res, (input,), (), (d, ii))
     return res
@@ -461,9 +492,8 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     """Adds all values from src into a copy of input at the indices in index along dim;
     repeated indices add up."""
     x = input._data
-    if src._data.dtype != x.dtype:
-        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
-    d, ii = _check_gather("scatter", x, dim, index, src._data)
+    d, ii = _check_gather("scatter", x, dim, check_tensor(index, "index", 2, "scatter_add"),
+                          check_tensor(src, "src", 3, "scatter_add")._data)
     res = wrap(_scatter_array(x, d, ii, src._data, "add"))
     if _mode.enabled and (input._rg or src._rg):
         attach(ScatterAddBackward0, res, (input, src), (), (d, ii), _src_meta(src, ii))
@@ -559,13 +589,10 @@ def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: 
                    include_self: bool = True) -> Tensor:
     """Reduces all values from src into a copy of input at the indices in index along dim,
     with the reduction "sum", "prod", "mean", "amax" or "amin"."""
-    if reduce not in ("sum", "prod", "mean", "amax", "amin"):
-        raise RuntimeError("reduce argument must be either sum, prod, mean, amax or amin, got "
-                           f"{reduce}")
     x = input._data
-    if src._data.dtype != x.dtype:
-        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
-    d, ii = _check_gather("scatter", x, dim, index, src._data)
+    d, ii = _check_gather("scatter", x, dim, check_tensor(index, "index", 2, "scatter_reduce"),
+                          check_tensor(src, "src", 3, "scatter_reduce")._data, reduce)
+    _check_reduce(reduce)
     res = wrap(_scatter_reduce_array(x, d, ii, src._data, reduce, include_self))
     if _mode.enabled and (input._rg or src._rg):
         # The src gradient is computed over the indexed part of src only.
@@ -573,6 +600,12 @@ def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: 
         attach(ScatterReduceBackward0, res, (input, part), (input, part, res),
                (d, ii, reduce, include_self))
     return res
+
+
+def _check_reduce(reduce: str) -> None:
+    if reduce not in ("sum", "prod", "mean", "amax", "amin"):
+        raise RuntimeError("reduce argument must be either sum, prod, mean, amax or amin, got "
+                           f"{reduce}")
 
 
 def _narrowed(src: Tensor, shape: tuple) -> Tensor:
@@ -670,33 +703,20 @@ IndexFillBackward1 = node_class(
 )
 
 
-def _index_source(fn: str, x: np.ndarray, d: int, ii: np.ndarray, source: Tensor) -> np.ndarray:
-    s = source._data
-    if fn == "index_add_":
-        sd = s.shape[d] if s.ndim else 1
-        if sd != ii.size and s.ndim:
-            raise RuntimeError(f"index_add_(): Number of indices ({ii.size}) should be equal to "
-                               f"source.size(dim): ({sd}), for dim: {d}")
-    xs = x.shape if x.ndim else (1,)
-    ss = s.shape if s.ndim else (1,)
-    if len(ss) != len(xs) or any(ss[k] != xs[k] for k in range(len(xs)) if k != d):
-        if fn == "index_copy_":
-            raise RuntimeError(
-                "index_copy_(): Source/destination tensor must have same slice shapes. "
-                f"Destination slice shape: {_slice_shape(xs, d)} at dimension {d} and source "
-                f"slice shape: {_slice_shape(ss, d)} at dimension 0.")
-        raise RuntimeError(f"{fn}(): Source/destination tensor must have same slice shapes. "
-                           f"Destination slice shape: {_slice_shape(xs, d)} at dimension {d} "
-                           f"and source slice shape: {_slice_shape(ss, d)} at dimension 0.")
-    if fn == "index_copy_" and ss[d] != ii.size:
-        raise RuntimeError(f"index_copy_(): Number of indices ({ii.size}) should be equal to "
-                           f"source.size(dim) ({ss[d]})")
-    return s.reshape(ss)
-
-
 def _slice_shape(shape: tuple, d: int) -> str:
-    rest = [str(s) for k, s in enumerate(shape) if k != d]
-    return ", ".join(rest) if rest else ""
+    # torch prints a std::vector of sizes separated by spaces.
+    return " ".join(str(s) for k, s in enumerate(shape) if k != d)
+
+
+def _vector_index(fn: str, index: Any) -> np.ndarray:
+    i = check_tensor(index, "index", 2, fn.rstrip("_"))._data
+    if i.ndim > 1:
+        raise IndexError(f"{fn}(): Index is supposed to be a vector, but got dim: {i.ndim} with "
+                         f"type: {FROM_NUMPY[i.dtype]._legacy} and size: {shape_str(i.shape)}")
+    if i.dtype not in _INT32_64:
+        raise RuntimeError(f"{fn}(): Expected dtype int32/int64 for index but got: "
+                           f"{FROM_NUMPY[i.dtype]._legacy}")
+    return i
 
 
 def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: Any = 1) -> Tensor:
@@ -704,15 +724,28 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: 
     in the order given in index along dim."""
     x = input._data
     d = wrap_dim(dim, x.ndim)
-    xs = x.reshape(x.shape if x.ndim else (1,))
+    i = _vector_index("index_add_", index)
+    s = check_tensor(source, "source", 3, "index_add")._data
+    if s.dtype != x.dtype:
+        raise RuntimeError("index_add_(): self (" + input.dtype._legacy + ") and source (" +
+                           source.dtype._legacy + ") must have the same scalar type")
+    if d and d >= s.ndim:
+        raise RuntimeError(f"index_add_(): Indexing dim {d} is out of bounds of the source "
+                           f"tensor with dim {s.ndim}")
+    if i.size != (s.shape[d] if s.ndim else 1):
+        raise RuntimeError(f"index_add_(): Number of indices ({i.size}) should be equal to "
+                           f"source.size(dim): ({s.shape[wrap_dim(d, s.ndim, False)]}), for dim: "
+                           f"{d}")
+    both = x.ndim and s.ndim
+    if (_drop(x.shape, d) if both else x.shape) != (_drop(s.shape, d) if both else s.shape):
+        raise RuntimeError("source tensor shape must match self tensor shape, excluding the "
+                           f"specified dimension. Got self.shape = {shape_str(x.shape)} "
+                           f"source.shape = {shape_str(s.shape)}")
     # torch's kernel for alpha == 1 on a tensor of two or more dimensions checks the indices
     # itself; the others go through index_select's check.
     ii = _check_index_vector("index_add_", index, x, d, plain=x.ndim < 2 or alpha != 1)
-    if source._data.dtype != x.dtype:
-        raise RuntimeError("index_add_(): self (" + input.dtype._legacy + ") and source (" +
-                           source.dtype._legacy + ") must have the same scalar type")
-    s = _index_source("index_add_", x, d, ii, source)
-    out = np.array(xs, copy=True)
+    out = np.array(x.reshape(x.shape if x.ndim else (1,)), copy=True)
+    s = s.reshape(s.shape if s.ndim else (1,))
     vals = s * s.dtype.type(alpha) if alpha != 1 else s
     np.add.at(np.moveaxis(out, d, 0), ii, np.moveaxis(vals, d, 0))
     res = wrap(out.reshape(x.shape))
@@ -721,20 +754,44 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: 
     return res
 
 
+def _drop(shape: tuple, d: int) -> tuple:
+    return shape[:d] + shape[d + 1:]
+
+
 def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
     """Copies the elements of source into a copy of input at the indices given in index along
     dim."""
     x = input._data
     d = wrap_dim(dim, x.ndim)
-    xs = x.reshape(x.shape if x.ndim else (1,))
-    ii = _check_index_vector("index_copy_", index, x, d)
-    if source._data.dtype != x.dtype:
+    i = check_tensor(index, "index", 2, "index_copy")._data
+    if i.ndim > 1:
+        raise IndexError(f"index_copy_(): Index should have dimension 1 or 0 (got {i.ndim})")
+    s = check_tensor(source, "source", 3, "index_copy")._data
+    if not s.ndim and i.size != 1:
+        raise IndexError("index_copy_(): When source is scalar, index should have one element "
+                         f"(got {i.size})")
+    if s.ndim and x.ndim and s.ndim != x.ndim:
+        raise IndexError("index_copy_(): When source and destination are not scalars, their "
+                         f"dimensionality must match. Source dimensionality ({s.ndim}), "
+                         f"destination dimensionality ({x.ndim})")
+    if i.dtype != np.int64:
+        raise RuntimeError("index_copy_(): Expected a long tensor for index, but got "
+                           f"{FROM_NUMPY[i.dtype]._legacy}")
+    if s.dtype != x.dtype:
         raise RuntimeError("index_copy_(): self and source expected to have the same dtype, "
                            f"but got (self) {input.dtype._legacy} and (source) "
                            f"{source.dtype._legacy}")
-    s = _index_source("index_copy_", x, d, ii, source)
-    out = np.array(xs, copy=True)
-    np.moveaxis(out, d, 0)[ii] = np.moveaxis(s, d, 0)
+    if _drop(x.shape, d) != _drop(s.shape, d):
+        raise RuntimeError(
+            "index_copy_(): Source/destination tensor must have same slice shapes. "
+            f"Destination slice shape: {_slice_shape(x.shape, d)} at dimension {d} and source "
+            f"slice shape: {_slice_shape(s.shape, d)} at dimension 0.")
+    if s.ndim and i.size != s.shape[d]:
+        raise IndexError(f"index_copy_(): Number of indices ({i.size}) should be equal to "
+                         f"source.size(dim) ({s.shape[d]})")
+    ii = _check_index_vector("index_copy_", index, x, d)
+    out = np.array(x.reshape(x.shape if x.ndim else (1,)), copy=True)
+    np.moveaxis(out, d, 0)[ii] = np.moveaxis(s, d, 0) if s.ndim else s
     res = wrap(out.reshape(x.shape))
     if _mode.enabled and (input._rg or source._rg):
         attach(IndexCopyBackward0, res, (input, source), (), (d, ii, source._data.shape))
@@ -745,17 +802,19 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:
     """Fills the elements of a copy of input with value at the indices given in index along
     dim."""
     x = input._data
-    d = wrap_dim(dim, x.ndim)
-    xs = x.reshape(x.shape if x.ndim else (1,))
-    i = check_tensor(index, "index", 2, "index_fill")._data
-    if i.dtype != np.int64:
-        raise IndexError("index_fill_(): Expected dtype int64 for index.")
-    ii = _check_index_vector("index_fill_", index, x, d)
     vt = isinstance(value, Tensor)
     if vt and value._data.ndim:
         raise RuntimeError("index_fill_ only supports a 0-dimensional value tensor, but got "
                            f"tensor with {value._data.ndim} dimension(s).")
-    v = value._data if vt else value
+    i = check_tensor(index, "index", 2, "index_fill")._data
+    if i.dtype != np.int64:
+        raise IndexError("index_fill_(): Expected dtype int64 for index.")
+    d = wrap_dim(dim, x.ndim)
+    if i.ndim > 1:
+        raise RuntimeError("Index has to be a vector/scalar")
+    v = checked_scalar(value._data[()] if vt else value, x.dtype)
+    ii = _check_index_vector("index_fill_", index, x, d)
+    xs = x.reshape(x.shape if x.ndim else (1,))
     out = np.array(xs, copy=True)
     np.moveaxis(out, d, 0)[ii] = v
     res = wrap(out.reshape(x.shape))
@@ -769,21 +828,14 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:
 
 # -- masks ----------------------------------------------------------------------------------
 
-def _check_mask(mask: Any, fn: str) -> np.ndarray:
-    mk = check_tensor(mask, "mask", 1, fn)._data
+def _check_mask(mk: np.ndarray, fn: str) -> np.ndarray:
     if mk.dtype.kind != "b":
-        raise RuntimeError(f"{fn} only supports boolean masks, but got mask with dtype "
-                           f"{FROM_NUMPY[mk.dtype]._legacy}"
-                           if fn != "masked_fill_" else
-                           f"masked_fill_ only supports boolean masks, but got mask with dtype "
-                           f"{_c_name(mk.dtype)}")
+        if fn == "masked_select":
+            raise RuntimeError("masked_select: expected BoolTensor for mask")
+        name = type_meta_name(mk.dtype) if fn == "masked_fill_" else \
+            FROM_NUMPY[mk.dtype]._legacy
+        raise RuntimeError(f"{fn} only supports boolean masks, but got mask with dtype {name}")
     return mk
-
-
-def _c_name(dt: np.dtype) -> str:
-    return {"float32": "float", "float64": "double", "int64": "long int", "int32": "int",
-            "uint8": "unsigned char", "int16": "short int", "int8": "signed char",
-            "float16": "c10::Half"}.get(dt.name, dt.name)
 
 
 MaskedFillBackward0 = node_class(
@@ -797,16 +849,33 @@ MaskedFillBackward1 = node_class(
 def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:
     """Fills elements of a copy of input with value where mask is True (mask broadcasts)."""
     x = input._data
-    vt = isinstance(value, Tensor)
-    if vt and value._data.ndim:
+    mk = check_tensor(mask, "mask", 1, "masked_fill")._data
+    # torch broadcasts mask with input first, then runs masked_fill_ on the result.
+    shape = broadcast_shape(mk.shape, x.shape)
+    _check_fill_value(value)
+    _check_mask(mk, "masked_fill_")
+    return _masked_fill(input, mk, value, shape)
+
+
+def check_masked_fill_(self: Tensor, mask: Any, value: Any) -> None:
+    """torch's checks of `masked_fill_`, in its order: the value, the mask's dtype, then
+    the mask's shape, which must broadcast to self's."""
+    _check_fill_value(value)
+    mk = _check_mask(check_tensor(mask, "mask", 1, "masked_fill_")._data, "masked_fill_")
+    check_out_shape(self._data.shape, mk.shape)
+
+
+def _check_fill_value(value: Any) -> None:
+    if isinstance(value, Tensor) and value._data.ndim:
         raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got "
                            f"tensor with {value._data.ndim} dimension(s).")
-    mk = _check_mask(mask, "masked_fill_")
-    from ._core import broadcast_shape
 
-    shape = broadcast_shape(x.shape, mk.shape)
-    v = value._data if vt else value
-    out = np.where(mk, np.asarray(v).astype(x.dtype), x)
+
+def _masked_fill(input: Tensor, mk: np.ndarray, value: Any, shape: tuple) -> Tensor:
+    x = input._data
+    vt = isinstance(value, Tensor)
+    v = checked_scalar(value._data[()] if vt else value, x.dtype)
+    out = np.where(mk, v, x)
     res = wrap(np.broadcast_to(out, shape).copy())
     if vt and _mode.enabled and (input._rg or value._rg):
         meta = [None if x.shape == shape else (x.shape, x.dtype),
@@ -836,14 +905,33 @@ def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
     """Copies elements from source into a copy of input at positions where mask is True, in
     order."""
     x = input._data
-    mk = _check_mask(mask, "masked_scatter_")
-    s = source._data
-    if s.dtype != x.dtype:
-        raise RuntimeError("masked_scatter_: expected self and source to have same dtypes but "
-                           f"got {_c_name(x.dtype)} and {_c_name(s.dtype)}")
-    from ._core import broadcast_shape
+    mk = check_tensor(mask, "mask", 1, "masked_scatter")._data
+    s = check_tensor(source, "source", 2, "masked_scatter")._data
+    # torch broadcasts mask with input first, then runs masked_scatter_ on the result.
+    shape = broadcast_shape(mk.shape, x.shape)
+    _check_source_dtype(x, s)
+    _check_mask(mk, "masked_scatter_")
+    return _masked_scatter(input, mk, source, shape)
 
-    shape = broadcast_shape(x.shape, mk.shape)
+
+def check_masked_scatter_(self: Tensor, mask: Any, source: Any) -> None:
+    """torch's checks of `masked_scatter_`, in its order: the source's dtype, the mask's
+    shape (which expands to self's), then the mask's dtype."""
+    mk = check_tensor(mask, "mask", 1, "masked_scatter_")._data
+    s = check_tensor(source, "source", 2, "masked_scatter_")._data
+    _check_source_dtype(self._data, s)
+    expand(mask, self._data.shape)
+    _check_mask(mk, "masked_scatter_")
+
+
+def _check_source_dtype(x: np.ndarray, s: np.ndarray) -> None:
+    if s.dtype != x.dtype:
+        raise RuntimeError("masked_scatter: expected self and source to have same dtypes but "
+                           f"got{FROM_NUMPY[x.dtype]._legacy} and {FROM_NUMPY[s.dtype]._legacy}")
+
+
+def _masked_scatter(input: Tensor, mk: np.ndarray, source: Tensor, shape: tuple) -> Tensor:
+    x, s = input._data, source._data
     mb = np.broadcast_to(mk, shape)
     k = int(mb.sum())
     if k > s.size:
@@ -866,10 +954,8 @@ def masked_select(input: Tensor, mask: Tensor, *, out: Any = None) -> Tensor:
     """Returns a new 1-D tensor of the elements of input (broadcast with mask) where mask is
     True."""
     x = input._data
-    mk = _check_mask(mask, "masked_select")
-    from ._core import broadcast_shape
-
-    shape = broadcast_shape(x.shape, mk.shape)
+    mk = _check_mask(check_tensor(mask, "mask", 1, "masked_select")._data, "masked_select")
+    shape = broadcast_shape(mk.shape, x.shape)
     mb = np.broadcast_to(mk, shape)
     res = wrap(np.broadcast_to(x, shape)[mb])
     if input._rg and _mode.enabled:
@@ -893,6 +979,8 @@ def take(input: Tensor, index: Tensor) -> Tensor:
         raise RuntimeError("take(): Expected a long tensor for index, but got "
                            f"{FROM_NUMPY[i.dtype]._legacy}")
     n = x.size
+    if i.size and not n:
+        raise IndexError("take(): tried to take from an empty tensor")
     if i.size and (i.min() < -n or i.max() >= n):
         bad = i[(i < -n) | (i >= n)].flat[0]
         raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} "
@@ -954,12 +1042,9 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None, *,
                    out: Any = None) -> Tensor:
     """Selects values from input at the 1-dimensional indices from indices along the given
     dim (gather with broadcasting)."""
-    from .shape import expand, reshape
+    from .shape import reshape
 
-    i = indices._data
-    if i.dtype.kind not in "iu":
-        raise RuntimeError("torch.take_along_dim(): dtype of indices should be int64 but got "
-                           f"{FROM_NUMPY[i.dtype]._legacy}")
+    i = check_tensor(indices, "indices", 1, "take_along_dim")._data
     if dim is None:
         return gather(reshape(input, -1), 0, reshape(indices, -1))
     x = input._data
@@ -967,11 +1052,12 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None, *,
         raise RuntimeError("torch.take_along_dim(): input and indices should have the same "
                            f"number of dimensions, but got {x.ndim} dimensions for input, and "
                            f"{i.ndim} dimensions for indices")
+    if i.dtype != np.int64:
+        raise RuntimeError("torch.take_along_dim(): dtype of indices should be Long but got "
+                           f"{FROM_NUMPY[i.dtype]._legacy}")
     d = wrap_dim(dim, x.ndim)
     xs, is_ = list(x.shape), list(i.shape)
     xs[d] = is_[d] = 1
-    from ._core import broadcast_shape
-
     b = broadcast_shape(tuple(xs), tuple(is_))
     xt, it = list(b), list(b)
     xt[d], it[d] = x.shape[d], i.shape[d]

@@ -14,7 +14,7 @@ from .._version import ZERO_VC, bump_version, saved_counter
 from ..autograd.grad_mode import state as _mode
 from ..autograd.graph import note_rebase
 from . import indexing, matrix, pointwise, pointwise_math
-from ._core import attach, node_class, shape_str, unary_op
+from ._core import attach, checked_scalar, node_class, quiet, shape_str, unary_op
 from .shape import expand, writable_alias
 from .view_rebase import OVERLAP_MESSAGE, check_view_rebase, rebase_view
 
@@ -54,14 +54,15 @@ def write_result(self: Tensor, result: Tensor) -> Tensor:
     """Copies `result` into `self` with torch's casting and shape checks, takes over its
     history, and bumps the version counter."""
     src, dst = result._data, self._data
-    rd, sd = FROM_NUMPY[src.dtype], FROM_NUMPY[dst.dtype]
-    if not can_cast(rd, sd):
-        raise RuntimeError(f"result type {rd._legacy} can't be cast to the desired output "
-                           f"type {sd._legacy}")
+    # torch checks the output's shape before its type.
     if src.shape != dst.shape:
         full = np.broadcast_shapes(src.shape, dst.shape)
         raise RuntimeError(f"output with shape {shape_str(dst.shape)} doesn't match the "
                            f"broadcast shape {shape_str(full)}")
+    rd, sd = FROM_NUMPY[src.dtype], FROM_NUMPY[dst.dtype]
+    if not can_cast(rd, sd):
+        raise RuntimeError(f"result type {rd._legacy} can't be cast to the desired output "
+                           f"type {sd._legacy}")
     check_writable(dst)
     np.copyto(dst, src, casting="unsafe")
     bump_version(self)
@@ -103,6 +104,10 @@ def apply_in_place(op: Callable, self: Tensor, *args: Any, **kwargs: Any) -> Ten
     """Runs the out-of-place `op` on self and writes the result into self, which takes over
     its node."""
     check_inplace(self, *args, *kwargs.values())
+    return _write_through(op, self, *args, **kwargs)
+
+
+def _write_through(op: Callable, self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
     if _mode.enabled and (self._rg or any(isinstance(a, Tensor) and a._rg for a in args)):
         # The op may save its input for backward: give it a copy that carries self's
         # history, since self's memory is about to be overwritten.
@@ -112,11 +117,15 @@ def apply_in_place(op: Callable, self: Tensor, *args: Any, **kwargs: Any) -> Ten
     return write_result(self, op(self, *args, **kwargs))
 
 
-def inplace(op: Callable, doc: str) -> Callable:
-    """The in-place form of the out-of-place `op`."""
+def inplace(op: Callable, doc: str, check: Callable | None = None) -> Callable:
+    """The in-place form of the out-of-place `op`; `check(self, *args)` runs the in-place
+    kernel's own checks where they differ from the op's."""
 
     def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
-        return apply_in_place(op, self, *args, **kwargs)
+        check_inplace(self, *args, *kwargs.values())
+        if check is not None:
+            check(self, *args, **kwargs)
+        return _write_through(op, self, *args, **kwargs)
 
     method.__doc__ = doc
     return method
@@ -159,6 +168,8 @@ def _constant(self: Tensor, value: Any, cls: type) -> Tensor:
         # torch's zero_ and fill_ with a number do not check for shared locations: they
         # write them all (a tensor value, or `x[key] = number`, is checked).
         dst = writable_alias(dst)
+    elif cls is not ZeroBackward0 and isinstance(value, (int, float, np.number, np.bool_)):
+        value = checked_scalar(value, dst.dtype)
     check_writable(dst)
     dst[...] = value
     bump_version(self)
@@ -212,14 +223,18 @@ def assign_number_(self: Tensor, value: Any) -> Tensor:
 def copy_(self: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
     """Copies the elements from src into self tensor and returns self."""
     check_inplace(self, src)
+    if isinstance(src, (int, float, np.number, np.bool_)):
+        # torch's parser lets copy_ take a number as a 0-dim tensor (bool, int64 or double),
+        # which is then cast into self as a tensor would be (wrapping, inf).
+        src = Tensor._make(np.asarray(src))
     if not isinstance(src, Tensor):
-        raise TypeError(f"copy_(): argument 'src' (position 1) must be Tensor, not "
+        raise TypeError(f"copy_(): argument 'other' (position 1) must be Tensor, not "
                         f"{type(src).__name__}")
     dst = self._data
     if src._data.shape != dst.shape:
         _check_expandable(src._data.shape, dst.shape)
     check_writable(dst)
-    np.copyto(dst, src._data, casting="unsafe")
+    quiet(np.copyto, dst, src._data, casting="unsafe")
     bump_version(self)
     if (self._rg or src._rg) and _mode.enabled:
         meta = None
@@ -377,8 +392,10 @@ index_put_ = inplace(indexing.index_put, "In-place version of index_put().")
 index_add_ = inplace(indexing.index_add, "In-place version of index_add().")
 index_copy_ = inplace(indexing.index_copy, "In-place version of index_copy().")
 index_fill_ = inplace(indexing.index_fill, "In-place version of index_fill().")
-masked_fill_ = inplace(indexing.masked_fill, "In-place version of masked_fill().")
-masked_scatter_ = inplace(indexing.masked_scatter, "In-place version of masked_scatter().")
+masked_fill_ = inplace(indexing.masked_fill, "In-place version of masked_fill().",
+                       indexing.check_masked_fill_)
+masked_scatter_ = inplace(indexing.masked_scatter, "In-place version of masked_scatter().",
+                          indexing.check_masked_scatter_)
 scatter_ = inplace(indexing.scatter, "In-place version of scatter().")
 scatter_add_ = inplace(indexing.scatter_add, "In-place version of scatter_add().")
 scatter_reduce_ = inplace(indexing.scatter_reduce, "In-place version of scatter_reduce().")
@@ -398,6 +415,7 @@ def setitem(self: Tensor, key: Any, value: Any) -> None:
     if key is False:
         # torch returns at once for a lone False (a write to nothing, without a version bump).
         return
+    indexing._check_int_of_0_dim(self, key)
     key = indexing._as_tuple(key)
     res, adv = indexing._apply_basic(self, key)
     if adv:

@@ -17,6 +17,7 @@ from ._core import (
     declare,
     joining_jvp,
     node_class,
+    not_implemented,
     shape_str,
     wrap,
     wrap_dim,
@@ -118,7 +119,8 @@ def cat(tensors: Any, dim: int = 0, *, out: Any = None) -> Tensor:
         if t._data.ndim == 0:
             raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be "
                                "concatenated")
-    d = wrap_dim(dim, rx.ndim)
+    # Only legacy empty tensors: torch leaves dim as it is (there is nothing to join).
+    d = wrap_dim(dim, rx.ndim) if rx.shape != (0,) else 0
     dt = _promoted(ts)
     arrays, offsets = [], [0]
     for i, t in enumerate(ts):
@@ -158,12 +160,12 @@ def stack(tensors: Any, dim: int = 0, *, out: Any = None) -> Tensor:
     if not ts:
         raise RuntimeError("stack expects a non-empty TensorList")
     s0 = ts[0]._data.shape
+    d = wrap_dim(dim, len(s0) + 1)
     for i, t in enumerate(ts[1:], 1):
         if t._data.shape != s0:
             raise RuntimeError(f"stack expects each tensor to be equal size, but got "
                                f"{shape_str(s0)} at entry 0 and {shape_str(t._data.shape)} at "
                                f"entry {i}")
-    d = wrap_dim(dim, len(s0) + 1)
     dt = _promoted(ts)
     res = wrap(np.stack([t._data for t in ts], axis=d, dtype=dt))
     if _mode.enabled and any(t._rg for t in ts):
@@ -321,36 +323,45 @@ def repeat_interleave(input: Tensor, repeats: Any = None, dim: int | None = None
     0, 1, ... each repeated that many times)."""
     if repeats is None:
         r = input._data
+        _check_repeats(input)
         if r.ndim != 1:
             raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
         if r.size and r.min() < 0:
             raise RuntimeError("repeats can not be negative")
         return wrap(np.repeat(np.arange(r.size, dtype=r.dtype), r))
     x = input
+    if isinstance(repeats, Tensor):
+        # As torch: the repeats of each index, then index_select.
+        from .indexing import index_select
+        from .linalg import dim_size
+
+        if dim is None:
+            x, dim = flatten(input), 0
+        r = repeats._data
+        if r.ndim > 1:
+            raise RuntimeError("repeats must be 0-dim or 1-dim tensor")
+        n = dim_size(x._data, dim)
+        if r.size != 1 and r.size != n:
+            raise RuntimeError(
+                "repeats must have the same size as input along dim, but got repeats.size(0) "
+                f"= {r.size} and input.size({dim}) = {n}")
+        _check_repeats(repeats)
+        r = np.broadcast_to(r.reshape(-1), (n,))
+        if r.size and r.min() < 0:
+            raise RuntimeError("repeats can not be negative")
+        idx = np.repeat(np.arange(n, dtype=np.int64), r)
+        return index_select(x, dim, Tensor._make(idx))
     if dim is None:
         x = flatten(input)
         d = 0
     else:
         d = wrap_dim(dim, input._data.ndim)
-    if isinstance(repeats, Tensor) and not (repeats._data.ndim == 0 or repeats._data.size == 1):
-        from .indexing import index_select
-
-        r = repeats._data
-        if r.ndim != 1:
-            raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
-        n = x._data.shape[d] if x._data.ndim else 1
-        if r.size != n:
-            raise RuntimeError(
-                "repeats must have the same size as input along dim, but got repeats.size(0) "
-                f"= {r.size} and input.size({d}) = {n}")
-        if r.size and r.min() < 0:
-            raise RuntimeError("repeats can not be negative")
-        idx = np.repeat(np.arange(n, dtype=np.int64), r)
-        return index_select(x, d, Tensor._make(idx))
-    k = int(repeats.item() if isinstance(repeats, Tensor) else repeats)
+    k = int(repeats)
     if k < 0:
         raise RuntimeError("Repeats must be non-negative")
     if x._data.ndim == 0:
+        # torch unsqueezes dim + 1 of the 0-dim tensor itself.
+        wrap_dim(d + 1, 0)
         x = reshape(x, (1,))
     shape = list(x._data.shape)
     shape.insert(d + 1, k)
@@ -358,6 +369,11 @@ def repeat_interleave(input: Tensor, repeats: Any = None, dim: int | None = None
 
     e = clone(expand(unsqueeze(x, d + 1), tuple(shape)), memory_format="contiguous")
     return flatten(e, d, d + 1)
+
+
+def _check_repeats(repeats: Tensor) -> None:
+    if repeats._data.dtype not in (np.int64, np.int32):
+        raise not_implemented("repeat_interleave_cpu", repeats.dtype)
 
 
 def flip(input: Tensor, *dims: Any) -> Tensor:
@@ -392,18 +408,26 @@ def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:
     its shape restored)."""
     sh = (int(shifts),) if isinstance(shifts, (int, np.integer)) else tuple(int(s) for s in shifts)
     x = input._data
-    if dims is None:
-        if len(sh) != 1:
-            raise RuntimeError(f"shifts and dimensions must align. shifts: {len(sh)}, dims:0")
-        res = wrap(np.roll(x, sh[0]).reshape(x.shape) if x.size else x.copy())
-        wd = None
-    else:
-        dd = (int(dims),) if isinstance(dims, (int, np.integer)) else tuple(int(d) for d in dims)
-        if len(sh) != len(dd):
+    dd = () if dims is None else (int(dims),) if isinstance(dims, (int, np.integer)) else \
+        tuple(int(d) for d in dims)
+    if len(sh) != 1 or len(dd) != 1:
+        if not sh:
+            raise RuntimeError("`shifts` required")
+        if dd and len(sh) != len(dd):
             raise RuntimeError(f"shifts and dimensions must align. shifts: {len(sh)}, "
                                f"dims:{len(dd)}")
-        wd = tuple(wrap_dim(d, x.ndim) for d in dd)
-        res = wrap(np.roll(x, sh, wd) if x.ndim else x.copy())
+        if not dd and len(sh) != 1:
+            raise RuntimeError(f"shifts and dimensions must align. shifts: {len(sh)}, dims:0")
+    if not dd:
+        res = wrap(np.roll(x, sh[0]).reshape(x.shape) if x.size else x.copy())
+        wd = None
+    elif not x.size:
+        # torch rolls an empty tensor into a copy before it looks at the dims.
+        res = wrap(x.copy())
+        wd = tuple(d % x.ndim if x.ndim else 0 for d in dd)
+    else:
+        wd = tuple(wrap_dim(d, x.ndim, False) for d in dd)
+        res = wrap(np.roll(x, sh, wd))
     if input._rg and _mode.enabled:
         attach(RollBackward0, res, (input,), (), (sh, wd))
     return res
@@ -427,6 +451,8 @@ def _scatter_into(input: Tensor, src: Tensor, key: tuple, cls: type, ctx: tuple,
 def select_scatter(input: Tensor, src: Tensor, dim: int, index: int) -> Tensor:
     """Embeds the values of src into input at the given index along dim (a copy)."""
     x = input._data
+    if not x.ndim:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
     d = wrap_dim(dim, x.ndim)
     n = x.shape[d]
     if index < -n or index >= n:
@@ -442,6 +468,8 @@ def slice_scatter(input: Tensor, src: Tensor, dim: int = 0, start: int | None = 
                   end: int | None = None, step: int = 1) -> Tensor:
     """Embeds the values of src into input at the given slice along dim (a copy)."""
     x = input._data
+    if not x.ndim:
+        raise IndexError("slice() cannot be applied to a 0-dim tensor.")
     d = wrap_dim(dim, x.ndim)
     if step <= 0:
         raise RuntimeError("slice step must be positive")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._dtypes import FROM_NUMPY
 from .._tensor import Tensor
 from ._core import (
     attach,
@@ -14,7 +15,10 @@ from ._core import (
     declare,
     needs_grad,
     node_class,
+    not_implemented,
+    type_meta_name,
     wrap,
+    wrap_dim,
 )
 from .shape import contiguous, expand, reshape, squeeze, squeeze_first, t, unsqueeze
 from .shape import transpose as transpose_
@@ -43,18 +47,16 @@ BmmBackward0 = node_class(
 )
 
 
-def _same_dtype(a: Tensor, b: Tensor, fn: str) -> None:
-    if a._data.dtype != b._data.dtype:
-        da, db = a._data.dtype, b._data.dtype
-        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_c(da)} != "
-                           f"{_c(db)}" if fn == "mm" else
-                           f"expected scalar type {a.dtype._legacy} but found "
-                           f"{b.dtype._legacy}")
+def dim_size(x: np.ndarray, dim: int) -> int:
+    """`tensor.size(dim)` as torch's kernels ask it, with its IndexErrors."""
+    return x.shape[wrap_dim(dim, x.ndim, False)]
 
 
-def _c(dt: np.dtype) -> str:
-    return {"float32": "float", "float64": "double", "float16": "c10::Half",
-            "int64": "long int", "int32": "int"}.get(dt.name, dt.name)
+def check_bool_product(kernel: str, x: np.ndarray, k: int, n: int) -> None:
+    """torch has no bool matrix products: a product of `n` elements that sums over `k > 0`
+    terms raises."""
+    if x.dtype.kind == "b" and k and n:
+        raise not_implemented(kernel, FROM_NUMPY[x.dtype])
 
 
 def _product(cls: type, a: Tensor, b: Tensor, data: np.ndarray) -> Tensor:
@@ -75,44 +77,53 @@ def mm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
     if x.shape[1] != y.shape[0]:
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({x.shape[0]}x"
                            f"{x.shape[1]} and {y.shape[0]}x{y.shape[1]})")
-    _same_dtype(input, mat2, "mm")
+    if x.dtype != y.dtype:
+        raise RuntimeError("expected m1 and m2 to have the same dtype, but got: "
+                           f"{type_meta_name(x.dtype)} != {type_meta_name(y.dtype)}")
+    check_bool_product("addmm_impl_cpu_", x, x.shape[1], x.shape[0] * y.shape[1])
     return _product(MmBackward0, input, mat2, np.matmul(x, y))
 
 
 @declare(jvp=bilinear_jvp("mv"))
 def mv(input: Tensor, vec: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Performs a matrix-vector product of the matrix input and the vector vec."""
-    x, y = input._data, vec._data
+    x = check_tensor(input, fn="mv")._data
+    y = check_tensor(vec, "vec", 1, "mv")._data
+    # torch makes the result (of vec's dtype) first, then runs addmv into it.
+    n = dim_size(x, 0)
     if x.ndim != 2 or y.ndim != 1:
         raise RuntimeError(f"vector + matrix @ vector expected, got 1, {x.ndim}, {y.ndim}")
     if x.shape[1] != y.shape[0]:
-        raise RuntimeError(f"size mismatch, got input ({x.shape[0]}), mat ({x.shape[0]}x"
-                           f"{x.shape[1]}), vec ({y.shape[0]})")
+        raise RuntimeError(f"size mismatch, got input ({n}), mat ({n}x{x.shape[1]}), vec "
+                           f"({y.shape[0]})")
     if x.dtype != y.dtype:
         raise RuntimeError("addmv input tensors must have the same dtype, but got "
                            f"{vec.dtype._legacy}, {input.dtype._legacy}, and "
                            f"{vec.dtype._legacy}")
+    check_bool_product("addmv_impl_cpu", x, x.shape[1], n)
     return _product(MvBackward0, input, vec, np.matmul(x, y))
 
 
 @declare(jvp=bilinear_jvp("dot"))
 def dot(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Computes the dot product of two 1D tensors."""
-    x, y = input._data, other._data
+    x = check_tensor(input, fn="dot")._data
+    y = check_tensor(other, "tensor", 1, "dot")._data
     if x.ndim != 1 or y.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {x.ndim}D and {y.ndim}D tensors")
+    if x.dtype != y.dtype:
+        raise RuntimeError("dot : expected both vectors to have same dtype, but found "
+                           f"{input.dtype._legacy} and {other.dtype._legacy}")
     if x.shape[0] != y.shape[0]:
         raise RuntimeError(
             f"inconsistent tensor size, expected tensor [{x.shape[0]}] and src [{y.shape[0]}] "
             f"to have the same number of elements, but got {x.shape[0]} and {y.shape[0]} "
             "elements respectively")
-    if x.dtype != y.dtype:
-        raise RuntimeError("dot : expected both vectors to have same dtype, but found "
-                           f"{input.dtype._legacy} and {other.dtype._legacy}")
+    check_bool_product("dot", x, 1, 1)
     return _product(DotBackward0, input, other, np.asarray(np.dot(x, y)))
 
 
-def _check_batches(x: np.ndarray, y: np.ndarray) -> None:
+def check_batches(x: np.ndarray, y: np.ndarray) -> None:
     """torch's checks that two arrays are stacks of matrices that can be multiplied."""
     if x.ndim != 3:
         raise RuntimeError("batch1 must be a 3D tensor")
@@ -124,12 +135,21 @@ def _check_batches(x: np.ndarray, y: np.ndarray) -> None:
             f"[{x.shape[0]}, {x.shape[2]}] but got: [{y.shape[0]}, {y.shape[1]}].")
 
 
+def check_batch_dtypes(kernel: str, x: np.ndarray, y: np.ndarray) -> None:
+    """The dtype checks of bmm and baddbmm, after their shape checks."""
+    if x.dtype != y.dtype:
+        raise RuntimeError(f"expected scalar type {FROM_NUMPY[x.dtype]._legacy} but found "
+                           f"{FROM_NUMPY[y.dtype]._legacy}")
+    check_bool_product(kernel, x, x.shape[2], x.shape[0] * x.shape[1] * y.shape[2])
+
+
 @declare(jvp=bilinear_jvp("bmm"))
 def bmm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Performs a batch matrix-matrix product of matrices stored in input and mat2."""
-    x, y = input._data, mat2._data
-    _check_batches(x, y)
-    _same_dtype(input, mat2, "bmm")
+    x = check_tensor(input, fn="bmm")._data
+    y = check_tensor(mat2, "mat2", 1, "bmm")._data
+    check_batches(x, y)
+    check_batch_dtypes("bmm", x, y)
     return _product(BmmBackward0, input, mat2, np.matmul(x, y))
 
 

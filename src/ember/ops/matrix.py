@@ -18,13 +18,16 @@ from ._core import (
     check_tensor,
     needs_grad,
     node_class,
+    not_implemented,
     shape_str,
+    type_meta_name,
     wrap,
     wrap_dim,
+    wrap_dims,
 )
 from .joining import variadic_class
-from .linalg import _check_batches
-from .shape import as_view, permute, reshape
+from .linalg import check_batch_dtypes, check_batches, check_bool_product, dim_size
+from .shape import as_view, expand, permute, reshape
 
 __all__ = ["addmm", "addmv", "addbmm", "baddbmm", "outer", "ger", "einsum", "tensordot",
            "kron", "inner", "trace", "diag", "diagonal", "diag_embed", "diagonal_scatter",
@@ -71,22 +74,16 @@ AddbmmBackward0 = node_class(
 
 def _add_product(cls: type, input: Tensor, a: Tensor, b: Tensor, prod: np.ndarray, beta: Any,
                  alpha: Any) -> Tensor:
+    # The input's shape and dtype are checked (it expands to the product's shape).
     x = input._data
-    dt = a._data.dtype
-    if x.dtype != dt:
-        raise RuntimeError(f"expected scalar type {FROM_NUMPY[dt]._legacy} but found "
-                           f"{input.dtype._legacy}")
+    dt = prod.dtype
     out_shape = prod.shape
-    try:
-        np.broadcast_shapes(x.shape, out_shape)
-        xb = np.broadcast_to(x, out_shape)
-    except ValueError:
-        raise RuntimeError(f"The expanded size of the tensor ({out_shape[-1]}) must match the "
-                           f"existing size ({x.shape[-1]}) at non-singleton dimension "
-                           f"{len(out_shape) - 1}.  Target sizes: {shape_str(out_shape)}.  "
-                           f"Tensor sizes: {shape_str(x.shape)}") from None
     scaled = prod if alpha == 1 else prod * dt.type(alpha)
-    res = scaled if beta == 0 else (xb + scaled if beta == 1 else xb * dt.type(beta) + scaled)
+    if beta == 0:
+        res = scaled
+    else:
+        xb = np.broadcast_to(x, out_shape)
+        res = xb + scaled if beta == 1 else xb * dt.type(beta) + scaled
     out = wrap(np.asarray(res, dtype=dt))
     if needs_grad(input, a, b):
         meta = [None if x.shape == out_shape else (x.shape, x.dtype), None, None]
@@ -94,21 +91,22 @@ def _add_product(cls: type, input: Tensor, a: Tensor, b: Tensor, prod: np.ndarra
     return out
 
 
-def _same(a: Tensor, b: Tensor) -> None:
-    if a._data.dtype != b._data.dtype:
-        raise RuntimeError("expected m1 and m2 to have the same dtype, but got: "
-                           f"{_c(a._data.dtype)} != {_c(b._data.dtype)}")
-
-
-def _c(dt: np.dtype) -> str:
-    return {"float32": "float", "float64": "double", "int64": "long int",
-            "int32": "int"}.get(dt.name, dt.name)
+def _check_mm_dtypes(x: np.ndarray, m1: np.ndarray, m2: np.ndarray) -> None:
+    # addmm's checks, which addbmm makes too: self, then mat1, against mat2.
+    for name, a in (("self", x), ("mat1", m1)):
+        if a.dtype != m2.dtype:
+            raise RuntimeError(f"{name} and mat2 must have the same dtype, but got "
+                               f"{FROM_NUMPY[a.dtype]._legacy} and "
+                               f"{FROM_NUMPY[m2.dtype]._legacy}")
 
 
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1,
           out: Any = None) -> Tensor:
     """beta * input + alpha * (mat1 @ mat2), input broadcast to the product's shape."""
-    x, y = mat1._data, mat2._data
+    c = check_tensor(input, fn="addmm")._data
+    x = check_tensor(mat1, "mat1", 1, "addmm")._data
+    y = check_tensor(mat2, "mat2", 2, "addmm")._data
+    _check_mm_dtypes(c, x, y)
     if x.ndim != 2:
         raise RuntimeError("mat1 must be a matrix, got " + f"{x.ndim}-D tensor")
     if y.ndim != 2:
@@ -116,7 +114,8 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: An
     if x.shape[1] != y.shape[0]:
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({x.shape[0]}x"
                            f"{x.shape[1]} and {y.shape[0]}x{y.shape[1]})")
-    _same(mat1, mat2)
+    expand(input, (x.shape[0], y.shape[1]))
+    check_bool_product("addmm_impl_cpu_", x, x.shape[1], x.shape[0] * y.shape[1])
     return _add_product(AddmmBackward0, input, mat1, mat2, np.matmul(x, y), beta, alpha)
 
 
@@ -140,34 +139,65 @@ def addmm_checked(bias: Tensor, mat1: Tensor, mat2: Tensor) -> Tensor:
 def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any = 1,
           out: Any = None) -> Tensor:
     """beta * input + alpha * (mat @ vec)."""
-    x, y = mat._data, vec._data
-    if x.ndim != 2 or y.ndim != 1:
-        raise RuntimeError(f"vector + matrix @ vector expected, got {input._data.ndim}, "
-                           f"{x.ndim}, {y.ndim}")
-    if x.shape[1] != y.shape[0]:
-        n = input._data.shape[0] if input._data.ndim else 1
-        raise RuntimeError(f"size mismatch, got input ({n}), "
+    c = check_tensor(input, fn="addmv")._data
+    x = check_tensor(mat, "mat", 1, "addmv")._data
+    y = check_tensor(vec, "vec", 2, "addmv")._data
+    if x.ndim != 2 or y.ndim != 1 or c.ndim > 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got {c.ndim}, {x.ndim}, "
+                           f"{y.ndim}")
+    if x.shape[1] != y.shape[0] or (x.shape[0] != c.size and c.size != 1):
+        raise RuntimeError(f"size mismatch, got input ({dim_size(c, 0)}), "
                            f"mat ({x.shape[0]}x{x.shape[1]}), vec ({y.shape[0]})")
-    _same(mat, vec)
+    if not c.dtype == x.dtype == y.dtype:
+        raise RuntimeError("addmv input tensors must have the same dtype, but got "
+                           f"{input.dtype._legacy}, {mat.dtype._legacy}, and "
+                           f"{vec.dtype._legacy}")
+    check_bool_product("addmv_impl_cpu", x, x.shape[1], x.shape[0])
     return _add_product(AddmvBackward0, input, mat, vec, np.matmul(x, y), beta, alpha)
 
 
 def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1,
             out: Any = None) -> Tensor:
     """beta * input + alpha * (batch1 @ batch2), batch by batch."""
-    x, y = batch1._data, batch2._data
-    _check_batches(x, y)
-    _same(batch1, batch2)
+    c = check_tensor(input, fn="baddbmm")._data
+    x = check_tensor(batch1, "batch1", 1, "baddbmm")._data
+    y = check_tensor(batch2, "batch2", 2, "baddbmm")._data
+    # torch expands input to the result's size before it checks anything else.
+    expand(input, (dim_size(x, 0), dim_size(x, 1), dim_size(y, 2)))
+    if c.dtype != x.dtype:
+        raise RuntimeError(f"Input dtypes must be the same, got: input {type_meta_name(c.dtype)}, "
+                           f"batch1: {type_meta_name(x.dtype)}, batch2: "
+                           f"{type_meta_name(y.dtype)}")
+    check_batches(x, y)
+    check_batch_dtypes("baddbmm", x, y)
     return _add_product(BaddbmmBackward0, input, batch1, batch2, np.matmul(x, y), beta, alpha)
 
 
 def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1,
            out: Any = None) -> Tensor:
     """beta * input + alpha * the sum over the batch of batch1[i] @ batch2[i]."""
-    x, y = batch1._data, batch2._data
-    _check_batches(x, y)
-    _same(batch1, batch2)
-    prod = np.matmul(x, y).sum(0) if x.shape[0] else np.zeros((x.shape[1], y.shape[2]), x.dtype)
+    c = check_tensor(input, fn="addbmm")._data
+    x = check_tensor(batch1, "batch1", 1, "addbmm")._data
+    y = check_tensor(batch2, "batch2", 2, "addbmm")._data
+    # torch expands input to the result's size first, then adds one mm per batch with
+    # addmm's checks.
+    expand(input, (dim_size(x, 1), dim_size(y, 2)))
+    if x.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor")
+    if y.ndim != 3:
+        raise RuntimeError("batch2 must be a 3D tensor")
+    if x.shape[0] != y.shape[0]:
+        raise RuntimeError("batch1 and batch2 must have same number of batches, got "
+                           f"{x.shape[0]} and {y.shape[0]}")
+    if x.shape[2] != y.shape[1]:
+        raise RuntimeError(f"Incompatible matrix sizes for bmm ({x.shape[1]}x{x.shape[2]} and "
+                           f"{y.shape[1]}x{y.shape[2]})")
+    if not x.shape[0]:
+        prod = np.zeros((x.shape[1], y.shape[2]), c.dtype)
+    else:
+        _check_mm_dtypes(c, x, y)
+        check_bool_product("addmm_impl_cpu_", x, x.shape[2], x.shape[1] * y.shape[2])
+        prod = np.matmul(x, y).sum(0)
     return _add_product(AddbmmBackward0, input, batch1, batch2, prod, beta, alpha)
 
 
@@ -309,38 +339,91 @@ def einsum(equation: str, *operands: Any) -> Tensor:
 
 # -- tensordot, kron, inner ---------------------------------------------------------------
 
+_DIMS_KINDS = (tuple, list, Tensor, int)
+
+
 def tensordot(a: Tensor, b: Tensor, dims: Any = 2, out: Any = None) -> Tensor:
     """Returns a contraction of a and b over multiple dimensions."""
-    from .linalg import mm
-
-    x, y = a._data, b._data
-    if isinstance(dims, (int, np.integer)):
+    if not isinstance(dims, _DIMS_KINDS):
+        raise RuntimeError("tensordot expects dims to be int or tuple[list[int], list[int]] or "
+                           f"list[list[int]] containing two lists, but got dims={dims}")
+    if isinstance(dims, (tuple, list)):
+        da, db = dims
+    elif isinstance(dims, Tensor):
+        if dims.numel() > 1:
+            if dims.shape[0] != 2:
+                raise AssertionError("dims tensor must have size 2 in first dimension, got "
+                                     f"{dims.shape[0]}")
+            da, db = dims[0].tolist(), dims[1].tolist()
+        else:
+            n = int(dims.item())
+            if n < 0:
+                raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+            da, db = list(range(-n, 0)), list(range(n))
+    else:
         if dims < 0:
             raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
-        if dims > min(x.ndim, y.ndim):
+        if dims > min(a.dim(), b.dim()):
             raise RuntimeError(f"tensordot expects dims < ndim_a or ndim_b, but got dims={dims}")
-        da = list(range(x.ndim - dims, x.ndim))
-        db = list(range(dims))
-    else:
-        da, db = dims
-        da = [da] if isinstance(da, int) else list(da)
-        db = [db] if isinstance(db, int) else list(db)
-        if len(da) != len(db):
-            raise RuntimeError("both dimension lists should have same length")
-        da = [wrap_dim(d, x.ndim) for d in da]
-        db = [wrap_dim(d, y.ndim) for d in db]
+        da, db = list(range(-dims, 0)), list(range(dims))
+    return _tensordot(a, b, _int_list(da, "dims_self", 2), _int_list(db, "dims_other", 3))
+
+
+def _int_list(dims: Any, name: str, pos: int) -> list:
+    if not isinstance(dims, (tuple, list)):
+        raise TypeError(f"tensordot(): argument '{name}' (position {pos + 1}) must be tuple of "
+                        f"ints, not {type(dims).__name__}")
+    for i, d in enumerate(dims):
+        if not isinstance(d, (int, np.integer)):
+            raise TypeError(f"tensordot(): argument '{name}' (position {pos + 1}) must be tuple "
+                            f"of ints, but found element of type {type(d).__name__} at pos {i}")
+    return [int(d) for d in dims]
+
+
+def _tensordot(a: Tensor, b: Tensor, da: list, db: list) -> Tensor:
+    # torch's native tensordot: a contracted dimension of size 1 in one operand is summed
+    # out of the other, so it need not match; the rest become one mm.
+    from .linalg import mm
+    from .reduction import sum
+
+    x = check_tensor(a, "input", 0, "tensordot")._data
+    y = check_tensor(b, "other", 1, "tensordot")._data
+    if len(da) != len(db):
+        raise RuntimeError("both dimension lists should have same length")
+    if x.dtype != y.dtype:
+        raise RuntimeError("both inputs should have same dtype")
+    k = 1
+    t1, t2 = a, b
     for p, q in zip(da, db):
-        if x.shape[p] != y.shape[q]:
-            raise RuntimeError(f"contracted dimensions need to match, but first has size "
-                               f"{x.shape[p]} in dim {p} and second has size {y.shape[q]} in "
-                               f"dim {q}")
-    fa = [d for d in range(x.ndim) if d not in da]
-    fb = [d for d in range(y.ndim) if d not in db]
-    k = int(np.prod([x.shape[d] for d in da], dtype=np.int64))
-    pa = reshape(permute(a, fa + da), (-1, k))
-    pb = reshape(permute(b, db + fb), (k, -1))
-    res = mm(pa, pb)
-    return reshape(res, tuple(x.shape[d] for d in fa) + tuple(y.shape[d] for d in fb))
+        s1 = x.shape[wrap_dim(p, x.ndim, False)]
+        s2 = y.shape[wrap_dim(q, y.ndim, False)]
+        if s2 == 1:
+            t1 = sum(t1, p, True, dtype=t1.dtype)
+        elif s1 == 1:
+            t2 = sum(t2, q, True, dtype=t2.dtype)
+        elif s1 != s2:
+            raise RuntimeError(f"contracted dimensions need to match, but first has size {s1} "
+                               f"in dim {p} and second has size {s2} in dim {q}")
+        else:
+            k *= s1
+    ca, cb = wrap_dims(da, x.ndim), wrap_dims(db, y.ndim)
+    fa = [d for d in range(x.ndim) if d not in ca]
+    fb = [d for d in range(y.ndim) if d not in cb]
+    shape = tuple(t1._data.shape[d] for d in fa) + tuple(t2._data.shape[d] for d in fb)
+    n1, n2 = _numel(t1._data, fa), _numel(t2._data, fb)
+    if n1 == n2 == 1:
+        # torch's product of one row by one column is a dot product.
+        check_bool_product("dot", x, 1, 1)
+    pa = reshape(permute(t1, fa + list(ca)), (n1, k))
+    pb = reshape(permute(t2, list(cb) + fb), (k, n2))
+    return reshape(mm(pa, pb), shape)
+
+
+def _numel(x: np.ndarray, dims: list) -> int:
+    n = 1
+    for d in dims:
+        n *= x.shape[d]
+    return n
 
 
 def kron(input: Tensor, other: Tensor, *, out: Any = None) -> Tensor:
@@ -500,6 +583,8 @@ def triu(input: Tensor, diagonal: int = 0, *, out: Any = None) -> Tensor:
 def trace(input: Tensor) -> Tensor:
     """Returns the sum of the elements of the diagonal of the input 2-D matrix."""
     x = input._data
+    if x.dtype.kind == "b":
+        raise not_implemented("trace", input.dtype)
     if x.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {x.ndim}")
     dt = np.int64 if x.dtype.kind in "biu" else x.dtype
@@ -512,10 +597,9 @@ def trace(input: Tensor) -> Tensor:
 def cross(input: Tensor, other: Tensor, dim: int | None = None, *, out: Any = None) -> Tensor:
     """Returns the cross product of vectors in dimension dim of input and other (broadcast);
     without dim, the first dimension of size 3."""
-    x, y = check_tensor(input, fn="cross")._data, check_tensor(other, "other", 1, "cross")._data
+    x = check_tensor(input, fn="cross")._data
+    check_tensor(other, "other", 1, "cross")
     if dim is None:
-        if x.ndim != y.ndim:
-            raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
         d = next((k for k, s in enumerate(x.shape) if s == 3), None)
         if d is None:
             raise RuntimeError("no dimension of size 3 in input")
@@ -536,7 +620,7 @@ def linalg_cross(input: Tensor, other: Tensor, *, dim: int = -1, out: Any = None
     x, y = input._data, other._data
     if x.ndim != y.ndim:
         raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
-    d = wrap_dim(dim, x.ndim)
+    d = wrap_dim(dim, x.ndim, False)
     if x.shape[d] != 3 or y.shape[d] != 3:
         raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got "
                            f"{x.shape[d]} and {y.shape[d]}")

@@ -27,6 +27,7 @@ from ._core import (
     attach_unary,
     broadcast_shape,
     check_tensor,
+    checked_scalar,
     declare,
     default_float,
     first_on_ties,
@@ -39,6 +40,7 @@ from ._core import (
     tangent_sum,
     unary_jvp,
     unary_op,
+    warn_once,
     wrap,
 )
 from ._math import power_by_number, scalar_power, zero_where
@@ -290,8 +292,8 @@ def sub(input: Any, other: Any, *, alpha: Any = 1, out: Any = None) -> Tensor:
             t is float or t is int or (t is Tensor and other._data.dtype.kind != "b")) and (
             type(alpha) is int or not _is_bool(alpha)):
         return _binary(np.subtract, SubBackward0, input, other, False)
-    a, b, x, y, dt = operands(input, other)
     _sub_check(input, other)
+    a, b, x, y, dt = operands(input, other)
     if alpha != 1 or _is_bool(alpha):
         _check_alpha(alpha, dt)
         y = y * np.asarray(alpha, dtype=dt)
@@ -308,10 +310,15 @@ def _is_bool(x: Any) -> bool:
     return x._data.dtype.kind == "b" if isinstance(x, Tensor) else isinstance(x, (bool, np.bool_))
 
 
+_OPERAND = (Tensor, int, float, np.number, np.bool_)
+
+
 def _sub_check(input: Any, other: Any) -> None:
     # torch checks the operands' own dtypes (a bool number counts as a bool tensor), not the
     # result's: float - True is refused too.
     bi, bo = _is_bool(input), _is_bool(other)
+    if not (isinstance(input, _OPERAND) and isinstance(other, _OPERAND)):
+        return  # the argument's own error comes first (see `operands`)
     if bi and bo:
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
                            "supported. Use the `^` or `logical_xor()` operator instead.")
@@ -324,8 +331,9 @@ def _sub_check(input: Any, other: Any) -> None:
 @declare(jvp=_rsub_jvp, vmap=POINTWISE)
 def rsub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
     """other - alpha * input."""
-    a, b, x, y, dt = operands(input, other)
     _sub_check(input, other)
+    # torch computes other - input: shapes are broadcast in that order.
+    b, a, y, x, dt = operands(other, input)
     if alpha != 1:
         x = x * np.asarray(alpha, dtype=dt)
     r = wrap(fix_dtype(quiet(np.subtract, y, x), dt))
@@ -352,6 +360,9 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None, out: Any = 
     if rounding_mode is None and type(input) is Tensor and input._data.dtype.kind == "f" and \
             type(other) in (float, int, Tensor):
         return _binary(np.true_divide, DivBackward0, input, other, DIVIDES)
+    if rounding_mode is not None and rounding_mode not in ("trunc", "floor"):
+        raise RuntimeError("div expected rounding_mode to be one of None, 'trunc', or 'floor' "
+                           f"but found '{rounding_mode}'")
     a, b, x, y, dt = operands(input, other)
     if rounding_mode is not None:
         return _div_rounded(a, b, x, y, dt, rounding_mode)
@@ -377,9 +388,6 @@ DivBackward2 = node_class(
 
 
 def _div_rounded(a: Any, b: Any, x: Any, y: Any, dt: np.dtype, mode: str) -> Tensor:
-    if mode not in ("trunc", "floor"):
-        raise ValueError("div expected rounding_mode to be one of None, 'trunc', or 'floor' "
-                         f"but found '{mode}'")
     # torch divides huge by tiny to inf silently.
     with np.errstate(all="ignore"):
         if dt.kind == "f":
@@ -442,6 +450,9 @@ def pow(input: Any, exponent: Any) -> Tensor:
         return out
     a, b, x, y, dt = operands(input, exponent)
     if dt.kind == "b":
+        if b is None and a is not None:
+            # torch's pow by the number 1 or 0 is a copy or ones, for any dtype.
+            return wrap(x.copy() if exponent else np.ones_like(x))
         raise NotImplementedError("\"pow\" not implemented for 'Bool'")
     if dt.kind in "iu" and b is None and a is not None and y < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
@@ -593,18 +604,31 @@ def clamp(input: Tensor, min: Any = None, max: Any = None, *, out: Any = None) -
     """Clamps all elements in input into the range [min, max]."""
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-    if isinstance(min, Tensor) or isinstance(max, Tensor):
-        return _clamp_tensor(input, min, max)
+    tmin, tmax = isinstance(min, Tensor), isinstance(max, Tensor)
+    if tmin or tmax:
+        if tmin == tmax or min is None or max is None:
+            return _clamp_tensor(input, min, max)
+        # A 0-dim tensor with a number: both are taken as numbers, as torch's parser does.
+        min, max = (b.item() if isinstance(b, Tensor) and not b._data.ndim else b
+                    for b in (min, max))
     x = input._data
     dt = x.dtype
-    if dt.kind != "f" and (isinstance(min, float) or isinstance(max, float)):
-        dt = default_float(dt)
-        x = x.astype(dt)
+    if dt.kind != "f":
+        if isinstance(min, float) or isinstance(max, float):
+            dt = default_float(dt)
+        elif dt.kind == "b" and not all(b is None or isinstance(b, (bool, np.bool_))
+                                        for b in (min, max)):
+            dt = np.dtype(np.int64)
+        if dt.kind == "b":
+            raise not_implemented("clamp_scalar_cpu" if min is not None and max is not None
+                                  else "clamp_min_scalar_cpu" if max is None
+                                  else "clamp_max_scalar_cpu", FROM_NUMPY[dt])
+        x = x.astype(dt, copy=False)
     r = x
     if min is not None:
-        r = _max_first(r, dt.type(min))
+        r = _max_first(r, checked_scalar(min, dt))
     if max is not None:
-        r = _min_first(r, dt.type(max))
+        r = _min_first(r, checked_scalar(max, dt))
     if r is x:
         r = x.copy()
     r = wrap(fix_dtype(r, dt))
@@ -631,6 +655,8 @@ def _clamp_tensor(input: Tensor, min: Any, max: Any) -> Tensor:
 
     bounds = [t for t in (min, max) if t is not None]
     dt = result_type(input, *bounds).np
+    if dt.kind == "b" and len(bounds) == 2:
+        raise not_implemented("clamp_cpu", FROM_NUMPY[dt])
     x = input._data.astype(dt, copy=False)
     lo = None if min is None else np.asarray(min._data if isinstance(min, Tensor) else min, dt)
     hi = None if max is None else np.asarray(max._data if isinstance(max, Tensor) else max, dt)
@@ -708,8 +734,14 @@ def where(condition: Tensor, input: Any = None, other: Any = None) -> Tensor:
         return condition.nonzero(as_tuple=True)
     c = condition._data
     if c.dtype.kind != "b":
-        raise RuntimeError("where expected condition to be a boolean tensor, but got a tensor "
-                           f"with dtype {condition.dtype._legacy}")
+        if c.dtype != np.uint8:
+            raise RuntimeError("where expected condition to be a boolean tensor, but got a "
+                               f"tensor with dtype {condition.dtype._legacy}")
+        warn_once("where received a uint8 condition tensor. This behavior is deprecated and "
+                  "will be removed in a future version of PyTorch. Use a boolean condition "
+                  "instead.")
+        condition = wrap(c != 0)
+        c = condition._data
     # torch broadcasts condition, input and other in that order (and says so when it fails).
     broadcast_shape(broadcast_shape(c.shape, np.shape(getattr(input, "_data", input))),
                     np.shape(getattr(other, "_data", other)))

@@ -18,14 +18,17 @@ from ._core import (
     attach,
     broadcast_shape,
     check_tensor,
+    checked_scalar,
     declare,
     default_float,
     first_on_ties,
     fix_dtype,
     needs_grad,
     node_class,
+    not_implemented,
     operands,
     quiet,
+    type_meta_name,
     unary_jvp,
     unary_op,
     wrap,
@@ -172,7 +175,9 @@ def logit(input: Tensor, eps: float | None = None, *, out: Any = None) -> Tensor
     if x.dtype.kind != "f":
         x = x.astype(default_float(x.dtype))
     if eps is not None:
-        x = np.clip(x, x.dtype.type(eps), x.dtype.type(1 - eps))
+        # torch's kernel tests the lower bound first: with eps > 0.5 the bounds cross.
+        lo, hi = x.dtype.type(eps), x.dtype.type(1 - eps)
+        x = np.where(x < lo, lo, np.where(x > hi, hi, x))
     with np.errstate(all="ignore"):
         r = wrap(np.log(x / (x.dtype.type(1) - x)))
     if input._rg and _mode.enabled:
@@ -292,7 +297,9 @@ def _clamp_one(name: str, np_fn: Callable, number_cls: type, tensor_cls: type, d
                 attach(tensor_cls, r, (a, b), (a, b), (), _meta(r._data, a, b))
             return r
         a, _, x, y, dt = operands(input, bound)
-        r = wrap(fix_dtype(np_fn(x, y), dt))
+        if dt.kind == "b":
+            raise not_implemented(f"{name}_scalar_cpu", FROM_NUMPY[dt])
+        r = wrap(fix_dtype(np_fn(x, checked_scalar(bound, dt)), dt))
         if input._rg and _mode.enabled:
             attach(number_cls, r, (input,), (input, bound))
         return r
@@ -578,8 +585,8 @@ def lerp(input: Tensor, end: Tensor, weight: Any, *, out: Any = None) -> Tensor:
             "None)\n * (Tensor input, Tensor end, Number weight, *, Tensor out = None)\n")
     x, y = input._data, end._data
     if x.dtype != y.dtype:
-        raise RuntimeError(f"expected dtype {_c_name(x.dtype)} for `end` but got dtype "
-                           f"{_c_name(y.dtype)}")
+        raise RuntimeError(f"expected dtype {type_meta_name(x.dtype)} for `end` but got "
+                           f"dtype {type_meta_name(y.dtype)}")
     if x.dtype.kind != "f":
         raise NotImplementedError(
             f"\"lerp_kernel_{'tensor' if isinstance(weight, Tensor) else 'scalar'}\" not "
@@ -588,8 +595,8 @@ def lerp(input: Tensor, end: Tensor, weight: Any, *, out: Any = None) -> Tensor:
     if isinstance(weight, Tensor):
         w = weight._data
         if w.dtype != dt:
-            raise RuntimeError(f"expected dtype {_c_name(dt)} for `weight` but got dtype "
-                               f"{_c_name(w.dtype)}")
+            raise RuntimeError(f"expected dtype {type_meta_name(dt)} for `weight` but got "
+                               f"dtype {type_meta_name(w.dtype)}")
         broadcast_shape(broadcast_shape(x.shape, y.shape), w.shape)
         with np.errstate(all="ignore"):
             r = wrap(fix_dtype(_lerp_values(x, y, w), dt))
@@ -603,12 +610,6 @@ def lerp(input: Tensor, end: Tensor, weight: Any, *, out: Any = None) -> Tensor:
     if needs_grad(input, end):
         attach(LerpBackward0, r, (input, end), (), (weight,), _meta(r._data, input, end))
     return r
-
-
-def _c_name(dt: np.dtype) -> str:
-    return {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
-            "int32": "int", "int16": "short int", "int8": "signed char",
-            "uint8": "unsigned char", "bool": "bool"}[dt.name]
 
 
 AddcmulBackward0 = node_class(

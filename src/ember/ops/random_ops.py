@@ -3,16 +3,19 @@ ember._random, which draws the same numbers as torch's CPU generator."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
 from .. import _dtypes, _random
+from .._dtypes import FROM_NUMPY
 from .._tensor import Tensor, check_device
 from .._version import bump_version
-from ._core import broadcast_shape, not_implemented
+from ._core import broadcast_shape, check_new_shape, not_implemented, type_meta_name
 from .creation import different_randomness_level
 from .inplace import check_inplace
+from .shape import expand
 
 __all__ = ["normal_", "uniform_", "bernoulli_", "exponential_", "random_", "bernoulli",
            "multinomial"]
@@ -56,9 +59,10 @@ def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *,
             generator: Any = None) -> Tensor:
     """Fills self tensor with elements sampled from the normal distribution parameterized by
     mean and std."""
-    _floating(self, "normal_kernel_cpu")
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
+    if self._data.size:  # torch's kernel returns at once on an empty tensor of any dtype
+        _floating(self, "normal_kernel_cpu")
     return _fill(self, lambda a: _random.normal_(a, mean, std, generator=generator))
 
 
@@ -68,27 +72,54 @@ def uniform_(self: Tensor, from_: float = 0.0, to: float = 1.0, *, generator: An
     [from, to)."""
     from_ = kwargs.pop("from", from_)
     _floating(self, "check_uniform_bounds")
+    dt = self._data.dtype
+    big = float(np.finfo(dt).max)
+    for name, v in (("from", from_), ("to", to)):
+        if not -big <= v <= big:
+            raise RuntimeError(f"{name} is out of bounds for {type_meta_name(dt)}")
     if from_ > to:
         raise RuntimeError("uniform_ expects to return a [from, to) range, but found "
                            f"from={from_:g} > to={to:g}")
+    if to - from_ > big:
+        raise RuntimeError(f"uniform_ expects to-from <= std::numeric_limits<"
+                           f"{self.dtype._legacy}>::max(), but found to={to:g} and "
+                           f"from={from_:g} which result in to-from to exceed the limit")
     return _fill(self, lambda a: _random.uniform_(a, from_, to, generator=generator))
+
+
+_P_IN_RANGE = ("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (Could this "
+               "error message be improved?  If so, please report an enhancement request to "
+               "PyTorch.)")
 
 
 def bernoulli_(self: Tensor, p: Any = 0.5, *, generator: Any = None) -> Tensor:
     """Fills each location of self with an independent sample from Bernoulli(p)."""
-    probs = p._data if isinstance(p, Tensor) else p
-    if not isinstance(p, Tensor) and not 0 <= p <= 1:
-        raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
+    if isinstance(p, Tensor):
+        probs = p._data
+        # torch looks at a tensor p only when there is something to fill: its dtype, its
+        # shape (which expands to self's), then its values.
+        if not self._data.size:
+            return _fill(self, lambda a: a)
+        if probs.dtype.kind != "f":
+            raise not_implemented("bernoulli_tensor_cpu_p_", p.dtype)
+        expand(p, self._data.shape)
+        if probs.size and not (probs.min() >= 0 and probs.max() <= 1):
+            raise RuntimeError(_P_IN_RANGE)
+    else:
+        probs = p
+        if not 0 <= p <= 1:
+            raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
     return _fill(self, lambda a: _random.bernoulli_(a, probs, generator=generator))
 
 
 def exponential_(self: Tensor, lambd: float = 1.0, *, generator: Any = None) -> Tensor:
     """Fills self tensor with elements drawn from the exponential distribution of rate
     lambd."""
-    _floating(self, "exponential_cpu")
     if lambd <= 0:
         raise RuntimeError(
             f"exponential_ expects lambda > 0.0, but found lambda={lambd:g}")
+    if self._data.size:
+        _floating(self, "exponential_cpu")
     return _fill(self, lambda a: _random.exponential_(a, lambd, generator=generator))
 
 
@@ -107,12 +138,14 @@ def bernoulli(input: Tensor, p: float | None = None, *, generator: Any = None,
     probabilities are input (or p)."""
     if p is not None:
         return bernoulli_(Tensor._make(np.empty_like(input._data)), p, generator=generator)
-    _floating(input, "bernoulli_tensor_cpu_self_")
+    # torch fills an empty tensor like input with bernoulli_(input).
     x = input._data
-    if x.size and (x.min() < 0 or x.max() > 1):
-        raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  "
-                           "(Could this error message be improved?  If so, please report an "
-                           "enhancement request to PyTorch.)")
+    if not x.size:
+        return Tensor._make(np.empty_like(x))
+    if x.dtype.kind != "f":
+        raise not_implemented("bernoulli_tensor_cpu_p_", input.dtype)
+    if not (x.min() >= 0 and x.max() <= 1):
+        raise RuntimeError(_P_IN_RANGE)
     return Tensor._make(_random.bernoulli_tensor(x, generator=generator))
 
 
@@ -123,6 +156,9 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
     x = input._data
     if x.ndim not in (1, 2):
         raise RuntimeError("prob_dist must be 1 or 2 dim")
+    if x.dtype.kind != "f":
+        raise RuntimeError("multinomial only supports floating-point dtypes for input, got: "
+                           f"{input.dtype._legacy}")
     if not replacement and num_samples > x.shape[-1]:
         raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without "
                            "replacement")
@@ -136,8 +172,7 @@ def randperm(n: int, *, generator: Any = None, out: Any = None, dtype: Any = Non
              pin_memory: bool = False) -> Tensor:
     """Returns a random permutation of integers from 0 to n - 1."""
     check_device(device)
-    if n < 0:
-        raise RuntimeError(f"n must be non-negative, got{n}")
+    check_new_shape((n,))
     if dtype is _dtypes.bool:
         raise not_implemented("randperm", dtype)
     dt = (dtype or _dtypes.int64).np
@@ -164,10 +199,16 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any 
     # separate roundings.
     m = mean._data if tm else None
     s = std._data if ts else None
-    shape = m.shape if s is None else s.shape if m is None else broadcast_shape(m.shape, s.shape)
-    dt = (m if m is not None else s).dtype
     if s is not None and s.size and s.min() < 0:
         raise RuntimeError("normal expects all elements of std >= 0.0")
+    if s is None and std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
+    shape = m.shape if s is None else s.shape if m is None else broadcast_shape(m.shape, s.shape)
+    dt = (m if m is not None else s).dtype
+    if dt.kind != "f":
+        if math.prod(shape):
+            raise not_implemented("normal_kernel_cpu", FROM_NUMPY[dt])
+        return Tensor._make(np.empty(shape, dt))
     z = _random.normal_(np.empty(shape, dt), 0.0, 1.0, generator=generator)
     z = z * (s if s is not None else dt.type(std))
     z = z + (m if m is not None else dt.type(mean))

@@ -275,9 +275,9 @@ def _amax_amin(name: str, np_fn: Any, cls: type) -> Any:
         if keepdim is not False:
             check_bool(keepdim, "keepdim", 2, name)
         x = input._data
+        if x.ndim and not x.size:
+            _check_empty_dims(name, x, dim)
         dims = _reduced(x, dim)
-        if x.ndim:
-            _check_nonempty(name, x, dims, False)
         r = wrap(np.asarray(np_fn(_as_1d(x) if not x.ndim else x, axis=dims if x.ndim else 0,
                                   keepdims=keepdim and x.ndim > 0)).reshape(
             _kept_shape(x.shape, dims, keepdim)))
@@ -287,6 +287,18 @@ def _amax_amin(name: str, np_fn: Any, cls: type) -> Any:
 
     op.__name__ = name
     return op
+
+
+def _check_empty_dims(name: str, x: np.ndarray, dim: Any) -> None:
+    # amax and amin of an empty tensor: each dim as given must have a size (before the dims
+    # are checked for repeats), and a reduction over all of them is refused.
+    given = dim.tolist() if isinstance(dim, Tensor) else dim
+    given = (given,) if isinstance(given, (int, np.integer)) else given
+    if given is None or not len(given):
+        _check_nonempty(name, x, (), True)
+    for g in given:
+        if x.shape[wrap_dim(g, x.ndim)] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {g} to have non-zero size.")
 
 
 def _kept_shape(shape: tuple, dims: tuple, keepdim: bool) -> tuple:
@@ -305,9 +317,13 @@ def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False) -> 
     """Computes the minimum and maximum values of the input tensor, as (min, max)."""
     check_tensor(input, fn="aminmax")
     dims = () if dim is None else dim
-    if input._data.size == 0 and dim is None:
+    x = input._data
+    if x.size == 0 and dim is None:
         raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the "
                            "operation has no identity.")
+    if dim is not None and x.ndim and x.shape[wrap_dim(dim, x.ndim)] == 0:
+        raise IndexError(f"aminmax: Expected reduction dim {wrap_dim(dim, x.ndim)} to have "
+                         "non-zero size.")
     return return_types.aminmax((amin(input, dims, keepdim), amax(input, dims, keepdim)))
 
 
@@ -521,6 +537,9 @@ def matrix_norm(A: Tensor, ord: Any = "fro", dim: Any = (-2, -1), keepdim: bool 
     and smallest singular value)."""
     input = check_tensor(A, "A", 0, "linalg_matrix_norm")
     a = input._data
+    if isinstance(ord, str) and ord not in ("fro", "nuc"):
+        # torch checks a named order before the tensor.
+        raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
     if a.ndim < 2:
         raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 "
                            "dimensions.")
@@ -536,9 +555,7 @@ def matrix_norm(A: Tensor, ord: Any = "fro", dim: Any = (-2, -1), keepdim: bool 
     if isinstance(ord, str):
         if ord == "fro":
             return vector_norm(input, 2, (d0, d1), keepdim, dtype=dtype)
-        if ord == "nuc":
-            return _singular_norm(input, "nuc", d0, d1, keepdim, dtype)
-        raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
+        return _singular_norm(input, "nuc", d0, d1, keepdim, dtype)
     if ord in (2, -2):
         return _singular_norm(input, ord, d0, d1, keepdim, dtype)
     if ord not in (1, -1, math.inf, -math.inf):
@@ -575,7 +592,9 @@ def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False,
          out: Any = None, dtype: Any = None) -> Tensor:
     """Returns the matrix norm or vector norm of a given tensor (prefer linalg.vector_norm
     and linalg.matrix_norm)."""
-    check_tensor(input, fn="norm")
+    if not isinstance(input, Tensor):
+        # torch.norm reads input.layout before anything else.
+        raise AttributeError(f"'{type(input).__name__}' object has no attribute 'layout'")
     if isinstance(p, str):
         if p == "fro" and (dim is None or isinstance(dim, int) or len(dim) <= 2):
             return vector_norm(input, 2, dim, keepdim, dtype=dtype)
@@ -759,17 +778,18 @@ def _median(name: str, ignore_nan: bool, whole_cls: type, dim_cls: type) -> Any:
     def op(input: Tensor, dim: Any = None, keepdim: bool = False, *, out: Any = None) -> Any:
         check_tensor(input, fn=name)
         x = input._data
-        if x.dtype.kind == "b":
-            raise NotImplementedError(
-                f"\"{name}_{'cpu' if dim is None else 'out'}\" not implemented for 'Bool'")
+        # torch's bool kernels are median's for nanmedian too.
         if dim is None:
             if not x.size:
                 # torch fills in NaN, converted to the dtype as x86 converts it: 32- and
-                # 64-bit integers get their smallest value, narrower ones its low bits, 0.
-                if x.dtype.kind == "f":
+                # 64-bit integers get their smallest value, narrower ones its low bits, 0;
+                # bool, True.
+                if x.dtype.kind in "fb":
                     return wrap(np.asarray(np.nan, dtype=x.dtype))
                 wide = x.dtype.kind == "i" and x.dtype.itemsize >= 4
                 return wrap(np.asarray(np.iinfo(x.dtype).min if wide else 0, dtype=x.dtype))
+            if x.dtype.kind == "b":
+                raise not_implemented("median_cpu", input.dtype)
             flat = x.reshape(-1)
             i = _median_index(flat, 0, ignore_nan)[0]
             return _whole(whole_cls, input, flat[i])
@@ -777,6 +797,8 @@ def _median(name: str, ignore_nan: bool, whole_cls: type, dim_cls: type) -> Any:
         xx = _as_1d(x)
         if xx.shape[d] == 0:
             raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+        if x.dtype.kind == "b":
+            raise not_implemented("median_out", input.dtype)
         return _selected(dim_cls, name, input, _median_index(xx, d, ignore_nan), d, keepdim)
 
     op.__name__ = name

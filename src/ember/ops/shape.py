@@ -233,38 +233,34 @@ def expand(input: Tensor, *sizes: Any) -> Tensor:
             "number of sizes provided (" + str(len(sizes)) + ") must be greater or equal to "
             "the number of dimensions in the tensor (" + str(x.ndim) + ")")
     lead = len(sizes) - x.ndim
-    target = []
-    # torch reports the last mismatching dimension first.
-    for i in range(len(sizes) - 1, lead - 1, -1):
-        s, cur = sizes[i], x.shape[i - lead]
-        if s != -1 and cur != s and cur != 1:
-            raise RuntimeError(
-                f"The expanded size of the tensor ({s}) must match the existing size ({cur}) "
-                f"at non-singleton dimension {i}.  Target sizes: {shape_str(sizes)}.  Tensor "
-                f"sizes: {shape_str(x.shape)}")
-    for i, s in enumerate(sizes):
-        if i < lead:
-            if s < 0:
+    target = list(sizes)
+    # torch walks the dimensions from the last; a 0-dim tensor takes the sizes as given.
+    for i in range(len(sizes) - 1, -1, -1) if x.ndim else ():
+        s = sizes[i]
+        cur = x.shape[i - lead] if i >= lead else 1
+        if s == -1:
+            if i < lead:
                 raise RuntimeError(
                     f"The expanded size of the tensor ({s}) isn't allowed in a leading, "
                     "non-existing dimension " + str(i))
-            target.append(s)
-            continue
-        cur = x.shape[i - lead]
-        if s == -1:
-            target.append(cur)
+            target[i] = cur
         elif cur != s and cur != 1:
             raise RuntimeError(
                 f"The expanded size of the tensor ({s}) must match the existing size ({cur}) "
                 f"at non-singleton dimension {i}.  Target sizes: {shape_str(sizes)}.  Tensor "
                 f"sizes: {shape_str(x.shape)}")
-        else:
-            target.append(s)
+    if any(s < 0 for s in target):
+        # torch makes a tensor of negative size here, which fails when its elements are
+        # counted (unless another size is 0); NumPy cannot hold such a shape at all.
+        raise RuntimeError("numel: integer multiplication overflow")
     return as_view(input, np.broadcast_to(x, tuple(target)), ExpandBackward0, (x.shape,))
 
 
 def type_name(t: Tensor) -> str:
-    return "torch." + t.dtype._legacy + "Tensor"
+    """torch's name of a tensor's type in messages: the legacy class name where the dtype has
+    one, else the name of its CPU type (`CPUBoolType`)."""
+    legacy = t.dtype._legacy
+    return f"CPU{legacy}Type" if legacy == "Bool" else f"torch.{legacy}Tensor"
 
 
 @declare(jvp=linear_jvp("flatten"))
@@ -361,7 +357,12 @@ def unflatten(input: Tensor, dim: int, sizes: Any) -> Tensor:
     sizes = tuple(int(s) for s in sizes)
     if not sizes:
         raise RuntimeError("unflatten: sizes must be non-empty")
-    n = x.shape[d] if x.ndim else 1
+    if not x.ndim:
+        # torch's unflatten asks a 0-dim tensor for its size along the dim and reports that
+        # error (on its following lines) under this first line.
+        raise RuntimeError("unflatten got an unexpected error:\nDimension specified as 0 but "
+                           "tensor has no dimensions")
+    n = x.shape[d]
     if sizes.count(-1) > 1:
         raise RuntimeError("unflatten got an unexpected error:\nonly one dimension can be "
                            "inferred")
@@ -371,7 +372,7 @@ def unflatten(input: Tensor, dim: int, sizes: Any) -> Tensor:
             known *= s
     if (-1 not in sizes and known != n) or (-1 in sizes and (known == 0 or n % known)):
         raise RuntimeError(f"unflatten: Provided sizes {shape_str(sizes)} don't multiply up to "
-                           f"the size of dim {dim} ({n}) in the input tensor")
+                           f"the size of dim {d} ({n}) in the input tensor")
     if -1 in sizes:
         i = sizes.index(-1)
         sizes = sizes[:i] + (n // known,) + sizes[i + 1:]
@@ -426,6 +427,8 @@ def narrow(input: Tensor, dim: int, start: Any, length: int) -> Tensor:
     """Returns a new tensor that is a narrowed version of input: dimension dim runs from
     start to start + length."""
     x = input._data
+    if isinstance(start, Tensor) and (start._data.ndim or start._data.dtype.kind not in "iu"):
+        raise RuntimeError("start must be an 0-dim integral Tensor.")
     if x.ndim == 0:
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     if length < 0:
@@ -473,9 +476,9 @@ def select(input: Tensor, dim: int, index: Any) -> Tensor:
 def unbind(input: Tensor, dim: int = 0) -> tuple:
     """Removes a tensor dimension: a tuple of all slices along the dimension."""
     x = input._data
+    d = wrap_dim(dim, x.ndim)
     if x.ndim == 0:
         raise IndexError("Dimension specified as 0 but tensor has no dimensions")
-    d = wrap_dim(dim, x.ndim)
     pre = (slice(None),) * d
     return _multi_view(input, [x[pre + (i, Ellipsis)] for i in range(x.shape[d])],
                        UnbindBackward0,
@@ -522,6 +525,14 @@ def _pieces(input: Tensor, d: int, bounds: list, cls: type, ctx: tuple) -> tuple
 def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
     """Splits the tensor into chunks of split_size_or_sections (an int: equal chunks, the last
     one smaller; a list: the size of each chunk) along dim."""
+    if not isinstance(tensor, Tensor):
+        # torch.split is tensor.split: what has no such method fails there.
+        return tensor.split(split_size_or_sections, dim)
+    if isinstance(split_size_or_sections, Tensor):
+        try:
+            split_size_or_sections = int(split_size_or_sections)
+        except ValueError:
+            pass
     if isinstance(split_size_or_sections, (list, tuple)):
         return split_with_sizes(tensor, split_size_or_sections, dim)
     d, bounds = _split_bounds(tensor, split_size_or_sections, dim)
@@ -624,20 +635,21 @@ def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple
     """Splits a tensor into multiple sub-tensors (views), along dimension dim, by a number of
     sections or at the given indices."""
     x = input._data
+    ios = indices_or_sections
+    if isinstance(ios, Tensor):
+        if ios._data.dtype != np.int64:
+            raise RuntimeError("tensor_split expected tensor_indices_or_sections to have dtype "
+                               f"of long, but got {ios.dtype._legacy}")
+        if ios._data.ndim > 1:
+            raise RuntimeError("tensor_split expected tensor_indices_or_sections to be a "
+                               "zero-dimensional or one-dimensional tensor, but got a tensor "
+                               f"with {ios._data.ndim} dims")
+        ios = ios._data.tolist()
     if x.ndim == 0:
         raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a "
                            "tensor with 0 dims")
     d = wrap_dim(dim, x.ndim)
     n = x.shape[d]
-    ios = indices_or_sections
-    if isinstance(ios, Tensor):
-        if ios._data.ndim > 1 or ios._data.dtype.kind not in "iu":
-            raise RuntimeError(
-                "tensor_split expected tensor_indices_or_sections to have dtype of long, but "
-                f"got {ios.dtype._legacy}" if ios._data.dtype.kind not in "iu" else
-                "tensor_split expected tensor_indices_or_sections to be a zero-dimensional or "
-                f"one-dimensional tensor, but got a tensor with {ios._data.ndim} dims")
-        ios = ios._data.tolist()
     if isinstance(ios, (int, np.integer)):
         k = int(ios)
         if k <= 0:

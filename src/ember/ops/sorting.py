@@ -10,7 +10,7 @@ import numpy as np
 from .. import return_types
 from .._tensor import Tensor
 from ..autograd.grad_mode import state as _mode
-from ._core import attach_outputs, node_class, wrap, wrap_dim
+from ._core import attach_outputs, node_class, not_implemented, wrap, wrap_dim
 
 __all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "unique"]
 
@@ -114,8 +114,12 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False, *,
              out: Any = None) -> Any:
     """Returns the k-th smallest element of input along a dimension, with its index."""
     x, d = _prep(input, dim)
+    if not x.shape[d]:
+        raise IndexError(f"kthvalue(): Expected reduction dim {d} to have non-zero size.")
     if k < 1 or k > x.shape[d]:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
+    if x.dtype.kind == "b":
+        raise not_implemented("kthvalue_cpu", input.dtype)
     idx = np.take(_argsort(x, d, False), [k - 1], axis=d)
     vals = np.take_along_axis(x, idx, d)
     if not input._data.ndim:
