@@ -365,7 +365,27 @@ def avg_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
 
 def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Tensor:
     """Applies a 1D adaptive average pooling over an input signal."""
-    return adaptive_avg_pool2d(input.unsqueeze(-2), (1, _one(output_size))).squeeze(-2)
+    size = _adaptive_1d(input, output_size, "adaptive_avg_pool1d")
+    return nn_ops.adaptive_avg_pool2d_kernel(input.unsqueeze(-2), (1, size)).squeeze(-2)
+
+
+def _adaptive_1d(input: Tensor, output_size: Any, name: str) -> int:
+    # torch's checks of a 1-D adaptive pooling: its rank, then one output size.
+    if input.dim() not in (2, 3):
+        raise RuntimeError(f"Expected 2 to 3 dimensions, but got {input.dim()}-dimensional "
+                           f"tensor for argument #1 'self' (while checking arguments for {name})")
+    if isinstance(output_size, (list, tuple)):
+        if len(output_size) != 1:
+            raise RuntimeError(f"{name}() argument 'output_size' should contain one int (got "
+                               f"{len(output_size)})")
+        output_size = output_size[0]
+    if name == "adaptive_max_pool1d":
+        for i in range(1, input.dim()):
+            if not input.shape[i]:
+                raise RuntimeError(
+                    f"{name}(): Expected input to have non-zero size for non-batch dimensions, "
+                    f"but input has sizes {list(input.shape)} with dimension {i} being empty")
+    return output_size
 
 
 # -- dropout -------------------------------------------------------------------------------
@@ -422,11 +442,8 @@ def adaptive_max_pool2d_with_indices(input: Tensor, output_size: Any,
 def adaptive_max_pool1d_with_indices(input: Tensor, output_size: Any,
                                      return_indices: bool = True) -> tuple:
     """1-D adaptive max pooling returning the maxima and their indices."""
-    if input.dim() not in (2, 3):
-        raise RuntimeError(f"Expected 2 to 3 dimensions, but got {input.dim()}-dimensional "
-                           "tensor for argument #1 'self' (while checking arguments for "
-                           "adaptive_max_pool1d)")
-    out, idx = adaptive_max_pool2d(input.unsqueeze(-2), (1, _one(output_size)), True)
+    size = _adaptive_1d(input, output_size, "adaptive_max_pool1d")
+    out, idx = nn_ops.adaptive_max_pool2d_kernel(input.unsqueeze(-2), (1, size), True)
     return out.squeeze(-2), idx.squeeze(-2)
 
 
@@ -866,39 +883,76 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None,
                 recompute_scale_factor: bool | None = None, antialias: bool = False) -> Tensor:
     """Down/up samples the input to the given size or by the given scale_factor ('nearest',
     'linear' or 'bilinear')."""
-    x = input._data
-    nsp = x.ndim - 2
-    if mode in ("nearest",) and align_corners is not None:
-        raise ValueError("align_corners option can only be set with the interpolating modes: "
-                         "linear | bilinear | bicubic | trilinear")
-    if mode not in ("nearest", "linear", "bilinear"):
-        raise NotImplementedError(f"Input Error: mode {mode} is not supported")
-    if (mode == "bilinear" and nsp != 2) or (mode == "linear" and nsp != 1) or nsp not in (1, 2):
-        raise NotImplementedError(
-            f"Got {x.ndim}D input, but {mode} mode needs "
-            f"{ {'linear': 3, 'bilinear': 4}.get(mode, 4)}D input")
-    if (size is None) == (scale_factor is None):
-        raise ValueError("either size or scale_factor should be defined" if size is None else
-                         "only one of size or scale_factor should be defined")
+    # torch's Python checks, in its order, then its kernels' own.
+    if mode in ("nearest", "area", "nearest-exact"):
+        if align_corners is not None:
+            raise ValueError("align_corners option can only be set with the interpolating "
+                             "modes: linear | bilinear | bicubic | trilinear")
+    elif align_corners is None:
+        align_corners = False
+    nsp = input.dim() - 2
     spatial = list(input.shape[2:])
-    if isinstance(size, (list, tuple)) and len(size) != nsp:
-        raise ValueError("Input and output must have the same number of spatial dimensions, but "
-                         f"got input with spatial dimensions of {spatial} and output size of "
-                         f"{size}. Please provide input tensor in (N, C, d1, d2, ...,dK) format "
-                         "and output size in (o1, o2, ...,oK) format.")
-    if isinstance(scale_factor, (list, tuple)) and len(scale_factor) != nsp:
-        raise ValueError("Input and scale_factor must have the same number of spatial dimensions,"
-                         f" but got input with spatial dimensions of {spatial} and scale_factor "
-                         f"of shape {scale_factor}. Please provide input tensor in (N, C, d1, "
-                         "d2, ...,dK) format and scale_factor in (s1, s2, ...,sK) format.")
+    if size is not None and scale_factor is not None:
+        raise ValueError("only one of size or scale_factor should be defined")
     if size is not None:
+        if isinstance(size, (list, tuple)):
+            if len(size) != nsp:
+                raise ValueError(
+                    "Input and output must have the same number of spatial dimensions, but "
+                    f"got input with spatial dimensions of {spatial} and output size of "
+                    f"{size}. Please provide input tensor in (N, C, d1, d2, ...,dK) format and "
+                    "output size in (o1, o2, ...,oK) format.")
+            if not all(isinstance(v, (int, np.integer)) for v in size):
+                raise TypeError("expected size to be one of int or Tuple[int] or Tuple[int, "
+                                "int] or Tuple[int, int, int], but got size with types "
+                                f"{[type(v) for v in size]}")
         out_sz = tuple(size) if isinstance(size, (list, tuple)) else (size,) * nsp
         scales = (None,) * nsp
-    else:
-        sf = tuple(scale_factor) if isinstance(scale_factor, (list, tuple)) else \
+    elif scale_factor is not None:
+        if isinstance(scale_factor, (list, tuple)) and len(scale_factor) != nsp:
+            raise ValueError(
+                "Input and scale_factor must have the same number of spatial dimensions, but "
+                f"got input with spatial dimensions of {spatial} and scale_factor of shape "
+                f"{scale_factor}. Please provide input tensor in (N, C, d1, d2, ...,dK) format "
+                "and scale_factor in (s1, s2, ...,sK) format.")
+        scales = tuple(scale_factor) if isinstance(scale_factor, (list, tuple)) else \
             (scale_factor,) * nsp
-        out_sz = tuple(int(math.floor(float(x.shape[2 + i]) * sf[i])) for i in range(nsp))
-        scales = (None,) * nsp if recompute_scale_factor else sf
+        out_sz = tuple(int(math.floor(float(spatial[i]) * scales[i])) for i in range(nsp))
+        if recompute_scale_factor:
+            scales = (None,) * nsp
+    else:
+        raise ValueError("either size or scale_factor should be defined")
+    if recompute_scale_factor and size is not None:
+        raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
+    if antialias and not (mode in ("bilinear", "bicubic", "lanczos") and input.dim() == 4):
+        raise ValueError("Anti-alias option is restricted to bilinear, bicubic, and lanczos "
+                         "modes and requires a 4-D tensor as input")
+    nd = nsp + 2
+    if mode == "area" and nd in (3, 4):
+        return (adaptive_avg_pool1d if nd == 3 else adaptive_avg_pool2d)(input, list(out_sz))
+    if (nd, mode) not in ((3, "nearest"), (4, "nearest"), (3, "linear"), (4, "bilinear")):
+        need = {"linear": 3, "bilinear": 4, "trilinear": 5}
+        if mode in need and nd in (3, 4, 5) and need[mode] != nd:
+            raise NotImplementedError(f"Got {nd}D input, but {mode} mode needs "
+                                      f"{need[mode]}D input")
+        if mode in ("nearest", "nearest-exact", "area", "trilinear") and nd == 5 or \
+                mode in ("bicubic", "lanczos") and nd == 4 or mode == "nearest-exact":
+            raise NotImplementedError(f"Input Error: mode {mode} is not supported")
+        raise NotImplementedError(
+            f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {nd}D) for the "
+            "modes: nearest | linear | bilinear | bicubic | trilinear | lanczos | area | "
+            f"nearest-exact (got {mode})")
+    x = input._data
+    if min(out_sz) <= 0 or min(spatial) <= 0:
+        if nsp == 1:
+            raise RuntimeError("Input and output sizes should be greater than 0, but got input "
+                               f"(W: {spatial[0]}) and output (W: {out_sz[0]})")
+        raise RuntimeError("Input and output sizes should be greater than 0, but got input (H: "
+                           f"{spatial[0]}, W: {spatial[1]}) output (H: {out_sz[0]}, W: "
+                           f"{out_sz[1]})")
+    if x.shape[1] == 0:
+        raise RuntimeError(f"Non-empty {nd}D data tensor expected but got a tensor with sizes "
+                           f"{list(x.shape)}")
     dt = x.dtype
     if nsp == 1:
         a = np.ones((1, 1), dt)
@@ -910,7 +964,7 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None,
     with np.errstate(all="ignore"):
         out = (a @ x4 @ b.T).astype(dt)
     if nsp == 1:
-        out = out.reshape(x.shape[0], x.shape[1], -1)
+        out = out.reshape(x.shape[0], x.shape[1], out_sz[0])
     r = wrap(np.ascontiguousarray(out))
     if needs_grad(input):
         name = {"nearest": "UpsampleNearest{}DBackward0", "linear": "UpsampleLinear1DBackward0",

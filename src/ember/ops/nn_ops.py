@@ -722,27 +722,61 @@ def _adaptive_matrix(size: int, out: int, dt: np.dtype) -> np.ndarray:
     return mat
 
 
-def _adaptive_sizes(x: np.ndarray, output_size: Any, got: str) -> tuple:
-    """(h, w, oh, ow) of 2-D adaptive pooling (None keeps that input size), after torch's
-    rank check (`got` is how its message introduces the shape)."""
+def _list_with_default(out_size: Any, defaults: Any) -> Any:
+    """torch's Python step before 2-D adaptive pooling: an int stays, a list's None entries
+    take the input's sizes."""
+    if isinstance(out_size, int):
+        return out_size
+    if len(defaults) <= len(out_size):
+        raise ValueError(f"Input dimension should be at least {len(out_size) + 1}")
+    return [v if v is not None else d for v, d in zip(out_size, defaults[-len(out_size):])]
+
+
+def _adaptive_sizes(input: Tensor, output_size: Any, name: str, got: str,
+                    checked: int) -> tuple:
+    """(h, w, oh, ow) of 2-D adaptive pooling, after torch's rank and size checks (`got` is
+    how its message introduces the shape; the last `checked` dimensions must be
+    non-empty)."""
+    x = input._data
     if x.ndim not in (3, 4):
-        raise RuntimeError(f"{got} {list(x.shape)}")
-    if not isinstance(output_size, (list, tuple)):
+        raise RuntimeError(f"{name}(): Expected 3D or 4D tensor, but got{got} {list(x.shape)}")
+    for i in range(x.ndim - checked, x.ndim):
+        if not x.shape[i]:
+            raise RuntimeError(
+                f"{name}(): Expected input to have non-zero size for non-batch dimensions, but "
+                f"input has sizes {list(x.shape)} with dimension {i} being empty")
+    if isinstance(output_size, int):
         output_size = (output_size, output_size)
+    if len(output_size) != 2:
+        raise RuntimeError(f"{name}(): internal error: output_size.size() must be 2")
+    oh, ow = (int(v) for v in output_size)
+    check_new_shape(x.shape[:-2] + (oh, ow))
+    # Average pooling to an empty result runs no kernel, whatever the dtype.
+    if x.dtype.kind != "f" and (name == "adaptive_max_pool2d" or
+                                math.prod(x.shape[:-2]) * oh * ow):
+        raise not_implemented(name, input.dtype)
     h, w = x.shape[-2:]
-    oh = h if output_size[0] is None else int(output_size[0])
-    ow = w if output_size[1] is None else int(output_size[1])
     return h, w, oh, ow
 
 
 def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
     """2-D adaptive average pooling to output_size (None keeps that input size)."""
-    x = input._data
-    h, w, oh, ow = _adaptive_sizes(
-        x, output_size, "adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got")
+    return adaptive_avg_pool2d_kernel(input, _list_with_default(output_size, input.size()))
+
+
+def adaptive_avg_pool2d_kernel(input: Tensor, output_size: Any) -> Tensor:
+    """torch's aten adaptive_avg_pool2d: output_size an int or two ints."""
+    if not isinstance(output_size, int) and len(output_size) != 2:
+        raise RuntimeError("adaptive_avg_pool2d: output_size must be 2")
+    oh, ow = (output_size, output_size) if isinstance(output_size, int) else output_size
     if oh < 0 or ow < 0:
         raise RuntimeError("adaptive_avg_pool2d: elements of output_size must be greater than "
                            f"or equal to 0 but received {{{oh}, {ow}}}")
+    if oh == 1 and ow == 1:
+        # torch's shortcut: the mean over the last two dimensions, whatever the rank.
+        return input.mean((-1, -2), keepdim=True)
+    x = input._data
+    h, w, oh, ow = _adaptive_sizes(input, output_size, "adaptive_avg_pool2d", "", 2)
     ph = _adaptive_matrix(h, oh, x.dtype)
     pw = _adaptive_matrix(w, ow, x.dtype)
     out = wrap(np.ascontiguousarray(quiet(np.matmul, quiet(np.matmul, ph, x), pw.T)))
@@ -767,10 +801,15 @@ def _adaptive_bounds(size: int, out: int) -> list:
 def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
     """2-D adaptive max pooling to output_size (None keeps that input size); with
     return_indices, also the flat position of each maximum within its input plane."""
+    return adaptive_max_pool2d_kernel(input, _list_with_default(output_size, input.size()),
+                                      return_indices)
+
+
+def adaptive_max_pool2d_kernel(input: Tensor, output_size: Any,
+                               return_indices: bool = False) -> Any:
+    """torch's aten adaptive_max_pool2d: output_size an int or two ints."""
     x = input._data
-    h, w, oh, ow = _adaptive_sizes(
-        x, output_size, "adaptive_max_pool2d(): Expected 3D or 4D tensor, but got:")
-    check_new_shape(x.shape[:-2] + (oh, ow))
+    h, w, oh, ow = _adaptive_sizes(input, output_size, "adaptive_max_pool2d", ":", x.ndim - 1)
     planes = x.reshape(-1, h * w)
     idx = np.empty((planes.shape[0], oh * ow), np.int64)
     grid = np.arange(h * w, dtype=np.int64).reshape(h, w)
@@ -1276,7 +1315,7 @@ def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """Applies the Sigmoid Linear Unit (SiLU) function, x * sigmoid(x), element-wise."""
     if inplace:
         return _copy_in_place(silu, input)
-    return _unary_node("silu", _silu_np, SiluBackward0, input)
+    return _unary_node("silu_cpu", _silu_np, SiluBackward0, input)
 
 
 def _silu_np(x: np.ndarray) -> np.ndarray:
@@ -1320,7 +1359,7 @@ def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """Applies the Mish function, x * tanh(softplus(x)), element-wise."""
     if inplace:
         return _copy_in_place(mish, input)
-    return _unary_node("mish", _mish_np, MishBackward0, input)
+    return _unary_node("mish_cpu", _mish_np, MishBackward0, input)
 
 
 def _mish_np(x: np.ndarray) -> np.ndarray:
@@ -1380,7 +1419,7 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
         t = x.dtype.type
         bx = x * t(beta)
         return np.where(bx > t(threshold), x, _softplus_log1p_exp(bx) / t(beta))
-    return _unary_node("softplus", fwd, SoftplusBackward0, input, beta, threshold)
+    return _unary_node("softplus_cpu", fwd, SoftplusBackward0, input, beta, threshold)
 
 
 EluBackward0 = node_class(
@@ -1414,8 +1453,8 @@ def _elu(x: np.ndarray, alpha: float, scale: float, input_scale: float) -> np.nd
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """Applies the Exponential Linear Unit function element-wise."""
     if inplace:
-        return _unary_in_place("elu", _elu, EluBackward1, input, alpha, 1.0, 1.0)
-    return _unary_node("elu", _elu, EluBackward0, input, alpha, 1.0, 1.0)
+        return _unary_in_place("elu_cpu", _elu, EluBackward1, input, alpha, 1.0, 1.0)
+    return _unary_node("elu_cpu", _elu, EluBackward0, input, alpha, 1.0, 1.0)
 
 
 def _unary_in_place(name: str, fwd: Any, formula: Any, input: Tensor, *ctx: Any,
@@ -1455,9 +1494,9 @@ def _leaky_relu(x: np.ndarray, slope: float) -> np.ndarray:
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """Applies max(0, x) + negative_slope * min(0, x) element-wise."""
     if inplace:
-        return _unary_in_place("leaky_relu", _leaky_relu, LeakyReluBackward1, input,
+        return _unary_in_place("leaky_relu_cpu", _leaky_relu, LeakyReluBackward1, input,
                                negative_slope)
-    return _unary_node("leaky_relu", _leaky_relu, LeakyReluBackward0, input, negative_slope)
+    return _unary_node("leaky_relu_cpu", _leaky_relu, LeakyReluBackward0, input, negative_slope)
 
 
 HardtanhBackward0 = node_class(
@@ -1537,7 +1576,7 @@ LogSigmoidBackward0 = node_class(
 
 def logsigmoid(input: Tensor) -> Tensor:
     """Applies log(1 / (1 + exp(-x))) element-wise, computed stably."""
-    return _unary_node("log_sigmoid", _log_sigmoid_np, LogSigmoidBackward0, input)
+    return _unary_node("log_sigmoid_cpu", _log_sigmoid_np, LogSigmoidBackward0, input)
 
 
 def _copy_in_place(fn: Any, input: Tensor, *args: Any) -> Tensor:
@@ -1561,8 +1600,8 @@ def selu(input: Tensor, inplace: bool = False) -> Tensor:
     """Applies scale * (max(0, x) + min(0, alpha * (exp(x) - 1))) element-wise, with
     torch's fixed alpha and scale."""
     if inplace:
-        return _unary_in_place("elu", _elu, EluBackward1, input, _SELU_ALPHA, _SELU_SCALE, 1.0)
-    return _unary_node("elu", _elu, EluBackward0, input, _SELU_ALPHA, _SELU_SCALE, 1.0)
+        return _unary_in_place("elu_cpu", _elu, EluBackward1, input, _SELU_ALPHA, _SELU_SCALE, 1.0)
+    return _unary_node("elu_cpu", _elu, EluBackward0, input, _SELU_ALPHA, _SELU_SCALE, 1.0)
 
 
 CeluBackward0 = node_class("CeluBackward0", *EluBackward0.formulas)
@@ -1575,11 +1614,13 @@ def _celu(x: np.ndarray, alpha: float, scale: float, grad_input_scale: float) ->
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """Applies max(0, x) + min(0, alpha * (exp(x / alpha) - 1)) element-wise."""
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
     # torch's backward takes 1 / alpha with alpha rounded to float32 first.
     ctx = (alpha, 1.0, 1.0 / float(np.float32(alpha)))
     if inplace:
-        return _unary_in_place("elu", _celu, CeluBackward1, input, *ctx)
-    return _unary_node("elu", _celu, CeluBackward0, input, *ctx)
+        return _unary_in_place("elu_cpu", _celu, CeluBackward1, input, *ctx)
+    return _unary_node("elu_cpu", _celu, CeluBackward0, input, *ctx)
 
 
 ThresholdBackward0 = node_class(
@@ -1593,8 +1634,39 @@ def _threshold(x: np.ndarray, threshold: float, value: float) -> np.ndarray:
     return np.where(x > t(threshold), x, t(value))
 
 
+_C_TYPES = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int",
+            "int64": "int64_t", "float16": "c10::Half", "float32": "float", "float64": "double"}
+
+
+def _checked_scalar(v: Any, dt: np.dtype) -> Any:
+    """`v` as torch's checked_convert gives it to a kernel of dtype `dt`: out of range is an
+    overflow, except integers into an unsigned type, which wrap from -max up."""
+    if isinstance(v, (bool, np.bool_)):
+        return v
+    if dt.kind == "f":
+        bad = math.isfinite(v) and abs(v) > float(np.finfo(dt).max)
+    else:
+        info = np.iinfo(dt)
+        if isinstance(v, (int, np.integer)):
+            lo = -int(info.max) if dt.kind == "u" else int(info.min)
+            bad = not lo <= v <= info.max
+        else:
+            bad = not (math.isfinite(v) and info.min <= v <= info.max)
+        if not bad:
+            v = int(v) % (int(info.max) + 1) if dt.kind == "u" else int(v)
+    if bad:
+        raise RuntimeError(f"value cannot be converted to type {_C_TYPES[dt.name]} without "
+                           "overflow")
+    return v
+
+
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
     """Thresholds each element: x where x > threshold, else value."""
+    dt = input._data.dtype
+    if dt.kind in "iu":
+        threshold = _checked_scalar(threshold, dt)
+    if dt.kind in "iu" or dt.kind == "f" and dt.itemsize < 8:
+        value = _checked_scalar(value, dt)
     if inplace:
         # The replaced entries get no gradient even where value > threshold: the node tests
         # the input, taken before the write.
@@ -1644,7 +1716,7 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     """Applies relu6(x + 3) / 6 element-wise."""
     if inplace:
         return _copy_in_place(hardsigmoid, input)
-    return _unary_node("hardsigmoid", _hardsigmoid, HardsigmoidBackward0, input)
+    return _unary_node("hardsigmoid_cpu", _hardsigmoid, HardsigmoidBackward0, input)
 
 
 HardswishBackward0 = node_class(
@@ -1662,7 +1734,7 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     """Applies x * relu6(x + 3) / 6 element-wise."""
     if inplace:
         return _copy_in_place(hardswish, input)
-    return _unary_node("hardswish", _hardswish, HardswishBackward0, input)
+    return _unary_node("hardswish_cpu", _hardswish, HardswishBackward0, input)
 
 
 def _outside(m: Any, g: Any, x: Any, lambd: float) -> Any:
@@ -1679,12 +1751,14 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     def fwd(x: np.ndarray, lambd: float) -> np.ndarray:
         t = x.dtype.type
         return np.where((x >= t(-lambd)) & (x <= t(lambd)), t(0), x)
-    return _unary_node("hardshrink", fwd, HardshrinkBackward0, input, lambd)
+    return _unary_node("hardshrink_cpu", fwd, HardshrinkBackward0, input, lambd)
 
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """Applies x - lambd where x > lambd, x + lambd where x < -lambd, else 0."""
-    top = float(np.finfo(input._data.dtype).max) if input._data.dtype.kind == "f" else 0.0
+    if input._data.dtype.kind != "f":
+        raise not_implemented("softshrink_check", input.dtype)
+    top = float(np.finfo(input._data.dtype).max)
     if not 0 <= lambd <= top:
         raise RuntimeError(f"lambda must be in range [0, {top:g}] for input dtype "
                            f"{input.dtype._legacy}, but found {lambd:g}")
@@ -1894,11 +1968,16 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
     slope drawn uniformly from [lower, upper]; in evaluation by their mean."""
     from .. import _random
 
+    for name, bound in (("lower", lower), ("upper", upper)):
+        if not math.isfinite(bound):
+            raise RuntimeError(f"rrelu: {name} bound must be finite, got {bound}")
     if lower > upper:
         raise RuntimeError("Lower bound should be less than or equal to the upper bound")
     x = input._data
     if x.dtype.kind != "f":
-        raise not_implemented("rrelu_with_noise", input.dtype)
+        # In evaluation torch's rrelu is its leaky_relu with the mean slope.
+        raise not_implemented("rrelu_with_noise_out_cpu" if training else "leaky_relu_cpu",
+                              input.dtype)
     if training:
         # One double draw per non-positive element, in order (torch's loop), rounded to the
         # tensor's dtype.

@@ -1,0 +1,128 @@
+"""nn.functional and nn layers given bad input: torch's checks in torch's order (its Python
+code first, then its kernel's), each call compared with torch in this process: the same
+exception class and first line of the message, or the same result."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+import torch
+
+import ember
+from helpers import assert_same
+
+
+def F(lib):
+    return lib.nn.functional
+
+
+def _x(L, *shape, dtype="float32"):
+    return L.ones(*shape, dtype=getattr(L, dtype))
+
+
+RAISES = {
+    # kernels' names in "not implemented" messages
+    "elu int": lambda L: F(L).elu(_x(L, 2, dtype="int64")),
+    "elu_ bool": lambda L: F(L).elu_(_x(L, 2, dtype="bool")),
+    "selu int": lambda L: F(L).selu(_x(L, 2, dtype="int32")),
+    "celu bool": lambda L: F(L).celu(_x(L, 2, dtype="bool")),
+    "silu int": lambda L: F(L).silu(_x(L, 2, dtype="int64")),
+    "mish uint8": lambda L: F(L).mish(_x(L, 2, dtype="uint8")),
+    "softplus int": lambda L: F(L).softplus(_x(L, 2, dtype="int64")),
+    "leaky_relu bool": lambda L: F(L).leaky_relu(_x(L, 2, dtype="bool")),
+    "logsigmoid int": lambda L: F(L).logsigmoid(_x(L, 2, dtype="int32")),
+    "hardsigmoid int": lambda L: F(L).hardsigmoid(_x(L, 2, dtype="int64")),
+    "hardswish int": lambda L: F(L).hardswish(_x(L, 2, dtype="int64")),
+    "hardshrink bool": lambda L: F(L).hardshrink(_x(L, 2, dtype="bool")),
+    "softshrink int": lambda L: F(L).softshrink(_x(L, 2, dtype="int64")),
+    "rrelu int": lambda L: F(L).rrelu(_x(L, 2, dtype="int64")),
+    "rrelu int training": lambda L: F(L).rrelu(_x(L, 2, dtype="int64"), training=True),
+    "multilabel_soft_margin uint8": lambda L: F(L).multilabel_soft_margin_loss(
+        _x(L, 3, dtype="uint8"), _x(L, 3)),
+    # scalar arguments
+    "celu alpha 0": lambda L: F(L).celu(_x(L, 2), 0),
+    "celu alpha 0 int": lambda L: F(L).celu(_x(L, 2, dtype="int64"), 0),
+    "rrelu infinite lower": lambda L: F(L).rrelu(_x(L, 2), float("inf"), 1.0),
+    "rrelu infinite upper": lambda L: F(L).rrelu(_x(L, 2), 0.1, float("inf")),
+    "rrelu nan lower int": lambda L: F(L).rrelu(_x(L, 2, dtype="int64"), float("nan")),
+    "threshold uint8 value overflow": lambda L: F(L).threshold(_x(L, 2, dtype="uint8"), 0, 300),
+    "threshold uint8 negative float": lambda L: F(L).threshold(
+        _x(L, 2, dtype="uint8"), 1.5, -2.7),
+    "threshold int32 threshold overflow": lambda L: F(L).threshold(
+        _x(L, 2, dtype="int32"), 1e30, 0),
+    "threshold half value overflow": lambda L: F(L).threshold(
+        _x(L, 2, dtype="float16"), 0, 1e30),
+    "threshold float value overflow": lambda L: F(L).threshold(_x(L, 2), 0, 1e300),
+    # interpolate: torch's Python checks, then its kernels'
+    "interpolate 2-d, no size": lambda L: F(L).interpolate(_x(L, 2, 5)),
+    "interpolate 2-d": lambda L: F(L).interpolate(_x(L, 2, 5), 1),
+    "interpolate 0-dim": lambda L: F(L).interpolate(L.tensor(1.0), 1),
+    "interpolate bilinear 3-d": lambda L: F(L).interpolate(_x(L, 1, 2, 5), 2, mode="bilinear"),
+    "interpolate negative size": lambda L: F(L).interpolate(_x(L, 2, 3, 6, 6), -1),
+    "interpolate size 0, 1-d": lambda L: F(L).interpolate(_x(L, 2, 3, 5), 0),
+    "interpolate negative scale": lambda L: F(L).interpolate(
+        _x(L, 1, 2, 5), scale_factor=-1.0, mode="linear"),
+    "interpolate no channels": lambda L: F(L).interpolate(_x(L, 1, 0, 5), 2),
+    "Upsample 0": lambda L: L.nn.Upsample(0)(_x(L, 2, 3, 5)),
+    "Upsample no size": lambda L: L.nn.Upsample()(L.tensor(1.0)),
+    # adaptive pooling
+    "adaptive_avg_pool2d float size": lambda L: F(L).adaptive_avg_pool2d(_x(L, 2, 5), 1.5),
+    "adaptive_avg_pool2d str size": lambda L: F(L).adaptive_avg_pool2d(_x(L, 3), "a"),
+    "adaptive_avg_pool2d None size": lambda L: F(L).adaptive_avg_pool2d(_x(L, 2, 3, 5), None),
+    "adaptive_avg_pool2d negative": lambda L: F(L).adaptive_avg_pool2d(L.tensor(1), -1),
+    "adaptive_avg_pool2d one size": lambda L: F(L).adaptive_avg_pool2d(_x(L, 2, 3, 3), [2]),
+    "adaptive_avg_pool2d 1-d to 1": lambda L: F(L).adaptive_avg_pool2d(_x(L, 3), 1),
+    "adaptive_avg_pool2d empty plane": lambda L: F(L).adaptive_avg_pool2d(_x(L, 1, 2, 0, 5), 2),
+    "adaptive_avg_pool2d int": lambda L: F(L).adaptive_avg_pool2d(_x(L, 1, 2, 3, dtype="int64"),
+                                                                 2),
+    "adaptive_max_pool2d None size": lambda L: F(L).adaptive_max_pool2d(_x(L, 2, 3, 5), None),
+    "adaptive_max_pool2d one size": lambda L: F(L).adaptive_max_pool2d(_x(L, 1, 2, 5), [2]),
+    "adaptive_max_pool2d negative": lambda L: F(L).adaptive_max_pool2d(_x(L, 2, 3, 3), -1),
+    "adaptive_max_pool2d empty int": lambda L: F(L).adaptive_max_pool2d(
+        _x(L, 0, 2, 5, dtype="int64"), 2),
+    "adaptive_avg_pool1d 0-dim": lambda L: F(L).adaptive_avg_pool1d(L.tensor(1.0), 1),
+    "adaptive_avg_pool1d 4-d": lambda L: F(L).adaptive_avg_pool1d(_x(L, 1, 2, 5, 5), 3),
+    "adaptive_avg_pool1d two sizes": lambda L: F(L).adaptive_avg_pool1d(_x(L, 1, 2, 5), (2, 3)),
+    "adaptive_max_pool1d no channels": lambda L: F(L).adaptive_max_pool1d(_x(L, 1, 0, 5), 2),
+    "AdaptiveAvgPool2d 0-dim size": lambda L: L.nn.AdaptiveAvgPool2d(L.tensor(2.0))(
+        _x(L, 1, 2, 6)),
+}
+
+RESULTS = {
+    "threshold uint8 negative value": lambda L: F(L).threshold(
+        L.tensor([0, 1, 5], dtype=L.uint8), 0, -1),
+    "threshold uint8 negative threshold": lambda L: F(L).threshold(
+        L.tensor([0, 1, 5], dtype=L.uint8), -1, 1),
+    "threshold half infinite value": lambda L: F(L).threshold(
+        L.tensor([0.0, 1.0], dtype=L.float16), 0.5, float("inf")),
+    "interpolate empty batch": lambda L: F(L).interpolate(_x(L, 0, 2, 5), 2),
+    "interpolate area": lambda L: F(L).interpolate(L.arange(10.0).view(1, 2, 5), 2, mode="area"),
+    "adaptive_avg_pool2d 2-d to 1": lambda L: F(L).adaptive_avg_pool2d(
+        L.arange(10.0).view(2, 5), 1),
+    "adaptive_avg_pool1d empty int": lambda L: F(L).adaptive_avg_pool1d(
+        _x(L, 1, 0, 5, dtype="int64"), 2),
+}
+
+
+@pytest.mark.parametrize("name", sorted(RAISES))
+def test_raises_as_torch(name):
+    errors = []
+    for lib in (torch, ember):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with pytest.raises(Exception) as info:
+                RAISES[name](lib)
+        errors.append((type(info.value).__name__, str(info.value).splitlines()[0]))
+    assert errors[1] == errors[0]
+
+
+@pytest.mark.parametrize("name", sorted(RESULTS))
+def test_result_as_torch(name):
+    assert_same(RESULTS[name](ember), RESULTS[name](torch))
+
+
+def test_adaptive_avg_pool_to_one_is_a_mean():
+    # torch's shortcut records a mean, whatever the input's rank.
+    x = ember.ones(2, 3, 3, requires_grad=True)
+    assert type(F(ember).adaptive_avg_pool2d(x, 1).grad_fn).__name__ == "MeanBackward1"
