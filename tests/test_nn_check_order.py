@@ -87,6 +87,39 @@ RAISES = {
     "adaptive_max_pool1d no channels": lambda L: F(L).adaptive_max_pool1d(_x(L, 1, 0, 5), 2),
     "AdaptiveAvgPool2d 0-dim size": lambda L: L.nn.AdaptiveAvgPool2d(L.tensor(2.0))(
         _x(L, 1, 2, 6)),
+    # torch's Python code reaches a method of a non-tensor first
+    "mse_loss None": lambda L: F(L).mse_loss(None, None),
+    "l1_loss str target": lambda L: F(L).l1_loss(_x(L, 2), "a"),
+    "smooth_l1_loss None target": lambda L: F(L).smooth_l1_loss(_x(L, 2), None),
+    "huber_loss None": lambda L: F(L).huber_loss(None, None),
+    "binary_cross_entropy None target": lambda L: F(L).binary_cross_entropy(_x(L, 2), None),
+    "bce_with_logits None": lambda L: F(L).binary_cross_entropy_with_logits(None, None),
+    "glu str": lambda L: F(L).glu("a"),
+    "group_norm tuple": lambda L: F(L).group_norm((1, 2), None),
+    "group_norm None groups": lambda L: F(L).group_norm(_x(L, 2, 3, 5), None),
+    "group_norm 0 groups": lambda L: F(L).group_norm(_x(L, 2, 3, 5), 0),
+    "group_norm one value per group": lambda L: F(L).group_norm(_x(L, 1, 2, 1), 2),
+    "instance_norm list": lambda L: F(L).instance_norm([1.0, 2.0]),
+    "interpolate None": lambda L: F(L).interpolate(None, None),
+    "softmax None": lambda L: F(L).softmax(None, None),
+    "log_softmax list, dim": lambda L: F(L).log_softmax([], 0),
+    "softmin None": lambda L: F(L).softmin(None, None),
+    "softmin bool, dim": lambda L: F(L).softmin(True, 0),
+    "Softmax tuple": lambda L: L.nn.Softmax(-2)((1, 2)),
+    "LogSoftmax None": lambda L: L.nn.LogSoftmax(0)(None),
+    "GLU bool": lambda L: L.nn.GLU()(True),
+    "Upsample list": lambda L: L.nn.Upsample(4)([1.0, 2.0]),
+    "margin_ranking_loss list target": lambda L: F(L).margin_ranking_loss(
+        _x(L, 1, 3), _x(L, 0), [1.0, 2.0]),
+    "margin_ranking_loss None": lambda L: F(L).margin_ranking_loss(_x(L, 2), None, None),
+    "margin_ranking_loss bad reduction": lambda L: F(L).margin_ranking_loss(
+        _x(L, 1, 3), _x(L, 3), _x(L, 3), reduction="bad"),
+    "kl_div bad reduction": lambda L: F(L).kl_div(_x(L, 1, 3), _x(L, 2, 3), reduction="bad"),
+    "normalize float": lambda L: F(L).normalize(-3.0),
+    "sigmoid None": lambda L: F(L).sigmoid(None),
+    "tanh bool": lambda L: F(L).tanh(True),
+    "adaptive_avg_pool2d None": lambda L: F(L).adaptive_avg_pool2d(None, None),
+    "AdaptiveAvgPool2d list": lambda L: L.nn.AdaptiveAvgPool2d(2)([]),
 }
 
 RESULTS = {

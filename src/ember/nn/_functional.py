@@ -48,7 +48,6 @@ from ..ops.nn_ops import (
     layer_norm,
     leaky_relu,
     legacy_reduction,
-    log_softmax,
     logsigmoid,
     mish,
     mse_loss,
@@ -56,13 +55,13 @@ from ..ops.nn_ops import (
     pixel_shuffle,
     pixel_unshuffle,
     prelu,
+    reach,
     reduction_enum,
     rms_norm,
     rrelu,
     selu,
     silu,
     smooth_l1_loss,
-    softmax,
     softplus,
     softshrink,
     threshold,
@@ -88,8 +87,28 @@ __all__ = [
     "rms_norm", "channel_shuffle",
 ]
 
-sigmoid = pointwise.sigmoid
-tanh = pointwise.tanh
+def sigmoid(input: Tensor) -> Tensor:
+    """Applies the element-wise function 1 / (1 + exp(-x))."""
+    return input.sigmoid()
+
+
+def tanh(input: Tensor) -> Tensor:
+    """Applies the element-wise hyperbolic tangent."""
+    return input.tanh()
+
+
+def softmax(input: Tensor, dim: Any = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
+    """Applies a softmax function: rescales the slices along dim so their elements lie in
+    [0, 1] and sum to 1."""
+    reach("dim" if dim is None else "softmax", input)
+    return nn_ops.softmax(input, dim, _stacklevel, dtype)
+
+
+def log_softmax(input: Tensor, dim: Any = None, _stacklevel: int = 3,
+                dtype: Any = None) -> Tensor:
+    """Applies a softmax followed by a logarithm."""
+    reach("dim" if dim is None else "log_softmax", input)
+    return nn_ops.log_softmax(input, dim, _stacklevel, dtype)
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -155,7 +174,11 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:
 
 def softmin(input: Tensor, dim: Any = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
     """Applies softmax to -input."""
-    return softmax(-input, dim, dtype=dtype)
+    if dim is None:
+        reach("dim", input)
+    negated = -input
+    reach("softmax", negated)
+    return nn_ops.softmax(negated, dim, dtype=dtype)
 
 
 # -- linear --------------------------------------------------------------------------------
@@ -413,6 +436,8 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
                   bias: Tensor | None = None, use_input_stats: bool = True,
                   momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
     """Normalizes each channel of each sample over its spatial dimensions."""
+    if use_input_stats:
+        reach("size", input)
     shape = tuple(input.shape)
     if use_input_stats and int(np.prod(shape[2:])) <= 1:
         raise ValueError("Expected more than 1 spatial element when training, got input size "
@@ -776,6 +801,7 @@ def vector_norm(input: Tensor, p: float = 2.0, dim: Any = None,
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
               out: Any = None) -> Tensor:
     """Performs Lp normalization of inputs over the specified dimension."""
+    reach("norm", input)
     denom = vector_norm(input, p, dim, True).clamp(min=eps).expand_as(input)
     return input / denom
 
@@ -890,6 +916,7 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None,
                              "modes: linear | bilinear | bicubic | trilinear")
     elif align_corners is None:
         align_corners = False
+    reach("dim", input)
     nsp = input.dim() - 2
     spatial = list(input.shape[2:])
     if size is not None and scale_factor is not None:
@@ -1025,6 +1052,7 @@ def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any
     """Measures the mean element-wise absolute value difference."""
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce)
+    reach("size", target, input)
     if target._data.shape != input._data.shape:
         warnings.warn(
             f"Using a target size ({target.shape}) that is different to the input size "
@@ -1115,6 +1143,8 @@ def _ce_probs(input: Tensor, target: Tensor, weight: Any, red: int, ls: float, c
 def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
            reduction: str = "mean", log_target: bool = False) -> Tensor:
     """The Kullback-Leibler divergence loss, input being log-probabilities."""
+    if size_average is None and reduce is None and reduction != "batchmean":
+        reduction_enum(reduction)
     if input._data.dtype.kind not in "fc" or target._data.dtype.kind not in "fc":
         raise RuntimeError("kl_div: Integral inputs not supported.")
     if size_average is not None or reduce is not None:
@@ -1292,6 +1322,9 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: 
     """max(0, -target * (input1 - input2) + margin)."""
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce)
+    reduction_enum(reduction)
+    reach("dim", input1, input2)
+    reach("dim" if input1.dim() == input2.dim() else "size", target)
     if not (input1._data.ndim == input2._data.ndim == target._data.ndim):
         raise RuntimeError(
             "margin_ranking_loss : All input tensors should have same dimension but got "

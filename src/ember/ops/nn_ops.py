@@ -36,6 +36,14 @@ from ._core import (
 
 __all__ = ["softmax", "log_softmax"]
 
+
+def reach(attr: str, *objs: Any) -> None:
+    """torch's Python code calls the method `attr` of these arguments, in this order, before
+    anything else: a non-tensor fails there, with Python's AttributeError."""
+    for o in objs:
+        if not isinstance(o, Tensor):
+            getattr(o, attr)
+
 _raw = _math.raw
 _graph = _math.graph
 
@@ -1030,11 +1038,18 @@ def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = Non
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Group normalization: channels split into num_groups groups normalized together."""
+    reach("dim", input)
     x = input._data
     if x.ndim < 2:
         raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received "
                            f"{x.ndim}")
     n, c = x.shape[0], x.shape[1]
+    # torch's Python code divides first (its errors for a zero or non-int num_groups), then
+    # checks that each group has more than one value.
+    size = [n * c // num_groups, num_groups] + list(x.shape[2:])
+    if size[0] * math.prod(size[2:]) == 1:
+        raise ValueError("Expected more than 1 value per channel when training, got input "
+                         f"size {size}")
     if c % num_groups:
         raise RuntimeError(f"Expected number of channels in input to be divisible by "
                            f"num_groups, but got input of shape {list(x.shape)} and "
@@ -1783,6 +1798,7 @@ GluBackward0 = node_class("GluBackward0", _glu_grad)
 def glu(input: Tensor, dim: int = -1) -> Tensor:
     """The gated linear unit: a * sigmoid(b), where a and b are the two halves of input
     along dim."""
+    reach("dim", input)
     x = input._data
     if not x.ndim:
         raise RuntimeError("glu does not support scalars because halving size must be even")
@@ -2174,6 +2190,7 @@ def _check_loss_kernel(input: Tensor, kernel: str) -> None:
 def _loss_pair(input: Tensor, target: Tensor, name: str) -> tuple:
     from .._dtypes import result_type
 
+    reach("size", target, input)
     x, t = input._data, target._data
     if x.shape != t.shape:
         import warnings
@@ -2262,6 +2279,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     term otherwise."""
     from .._dtypes import can_cast
 
+    reach("size", target, input)
     out_dtype = input.dtype
     input, target = _loss_pair(input, target, "huber_loss")
     _check_loss_kernel(input, "huber_cpu")
@@ -2323,6 +2341,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce)
     red = reduction_enum(reduction)
+    reach("size", target, input)
     if target._data.shape != input._data.shape:
         raise ValueError(f"Using a target size ({target.shape}) that is different to the "
                          f"input size ({input.shape}) is deprecated. Please ensure they have "
