@@ -120,6 +120,41 @@ RAISES = {
     "tanh bool": lambda L: F(L).tanh(True),
     "adaptive_avg_pool2d None": lambda L: F(L).adaptive_avg_pool2d(None, None),
     "AdaptiveAvgPool2d list": lambda L: L.nn.AdaptiveAvgPool2d(2)([]),
+    # convolutions: conv{1,2}d's bias dtype and rank checks, at::convolution's, then the
+    # CPU kernel's (oneDNN for most float32 inputs, torch's own otherwise)
+    "conv1d bias dtype first": lambda L: F(L).conv1d(L.tensor(1.0), _x(L, 3),
+                                                     _x(L, 3, 3, dtype="float16")),
+    "conv2d bias of int input": lambda L: F(L).conv2d(_x(L, 3, dtype="int64"),
+                                                      _x(L, 1, 2, 5, 5), _x(L, 2, 3)),
+    "conv_transpose1d rank": lambda L: F(L).conv_transpose1d(L.tensor(1.0), _x(L, 2, 5)),
+    "conv_transpose2d rank": lambda L: F(L).conv_transpose2d(_x(L, 2, 3), _x(L, 2, 5)),
+    "conv1d 4-d weight": lambda L: F(L).conv1d(_x(L, 1, 2, 6), _x(L, 1, 2, 5, 5)),
+    "conv2d 3-d weight": lambda L: F(L).conv2d(_x(L, 1, 2, 6), _x(L, 3, 2, 3)),
+    "conv2d groups above out channels": lambda L: F(L).conv2d(_x(L, 1, 2, 6, 6),
+                                                              _x(L, 3, 2, 3, 3), groups=4),
+    "conv2d own kernel dtypes": lambda L: F(L).conv2d(_x(L, 1, 2, 6, 6),
+                                                      _x(L, 3, 2, 3, 3, dtype="float64")),
+    "conv2d oneDNN dtypes": lambda L: F(L).conv2d(_x(L, 2, 2, 6, 6),
+                                                  _x(L, 3, 2, 3, 3, dtype="float64")),
+    "conv2d oneDNN bool weight": lambda L: F(L).conv2d(_x(L, 2, 2, 6, 6),
+                                                       _x(L, 3, 2, 3, 3, dtype="bool")),
+    "conv_transpose2d oneDNN bias": lambda L: F(L).conv_transpose2d(
+        _x(L, 2, 3, 6, 6), _x(L, 3, 2, 3, 3), _x(L, 2, dtype="float64")),
+    "conv_transpose2d half": lambda L: F(L).conv_transpose2d(_x(L, 1, 2, 6, dtype="float16"),
+                                                             _x(L, 1, 2, 5, 5)),
+    "conv2d dilation 0": lambda L: F(L).conv2d(_x(L, 1, 2, 6, 6), _x(L, 3, 2, 3, 3), dilation=0),
+    "conv1d dilation 0": lambda L: F(L).conv1d(_x(L, 1, 2, 6), _x(L, 3, 2, 3), dilation=0),
+    "conv2d oneDNN dilation 0": lambda L: F(L).conv2d(_x(L, 2, 2, 6, 6), _x(L, 3, 2, 3, 3),
+                                                      dilation=0),
+    "conv_transpose1d dilation 0": lambda L: F(L).conv_transpose1d(_x(L, 1, 2, 5),
+                                                                   _x(L, 2, 2, 3), dilation=0),
+    "conv2d bool": lambda L: F(L).conv2d(_x(L, 1, 2, 5, 5, dtype="bool"), _x(L, 3, 2, 1, 1)),
+    "conv2d bool dilated": lambda L: F(L).conv2d(_x(L, 1, 2, 5, 5, dtype="bool"),
+                                                 _x(L, 3, 2, 1, 1), dilation=2),
+    "conv_transpose1d int, float bias": lambda L: F(L).conv_transpose1d(
+        _x(L, 2, 5, dtype="int64"), _x(L, 2, 2, 3, dtype="int64"), _x(L, 2)),
+    "Conv1d half input": lambda L: L.nn.Conv1d(4, 1, 1)(_x(L, 2, 5, dtype="float16")),
+    "ConvTranspose2d rank": lambda L: L.nn.ConvTranspose2d(4, 2, 3)(_x(L, 2, 5)),
 }
 
 RESULTS = {
@@ -135,6 +170,13 @@ RESULTS = {
         L.arange(10.0).view(2, 5), 1),
     "adaptive_avg_pool1d empty int": lambda L: F(L).adaptive_avg_pool1d(
         _x(L, 1, 0, 5, dtype="int64"), 2),
+    "conv1d empty batch": lambda L: F(L).conv1d(_x(L, 0, 2, 6), _x(L, 2, 2, 3)),
+    "conv1d empty batch, int input": lambda L: F(L).conv1d(_x(L, 0, 2, 6, dtype="int64"),
+                                                           _x(L, 3, 2, 3)),
+    "conv_transpose1d empty batch, half weight": lambda L: F(L).conv_transpose1d(
+        _x(L, 0, 2, 6), _x(L, 2, 2, 3, dtype="float16")),
+    "conv_transpose2d bias of another dtype": lambda L: F(L).conv_transpose2d(
+        _x(L, 1, 3, 6, 6), _x(L, 3, 2, 3, 3), _x(L, 2, dtype="float64")),
 }
 
 

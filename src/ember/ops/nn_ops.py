@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from .._dtypes import from_numpy_dtype
 from .._quiet import quietly
 from .._tensor import Tensor
 from .._version import bump_version
@@ -33,6 +34,7 @@ from ._core import (
     wrap,
     wrap_dim,
 )
+from .creation import _C_TYPE as _TYPE_NAMES
 
 __all__ = ["softmax", "log_softmax"]
 
@@ -362,23 +364,55 @@ def _tuple(v: Any, n: int, name: str = "") -> tuple:
     return (int(v),) * n
 
 
-def _conv_checks(x: np.ndarray, w: np.ndarray, groups: int, nd: int, transposed: bool,
-                 bias: Any) -> None:
-    if x.ndim not in (nd + 1, nd + 2):
-        raise RuntimeError(
-            f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to conv{nd}d, but got "
-            f"input of size: [{', '.join(str(v) for v in x.shape)}]")
-    if w.ndim != nd + 2:
+def _expand_param(v: Any, name: str, nd: int, dim: int) -> list:
+    # The parser's list of nd values (an int repeated), then at::convolution's expansion to
+    # the weight's spatial dims.
+    vals = list(v) if isinstance(v, (list, tuple)) else [v] * nd
+    if len(vals) == 1:
+        return vals * dim
+    if len(vals) != dim:
+        raise RuntimeError(f"expected {name} to be a single integer value or a list of {dim} "
+                           "values to match the convolution dimensions, but got "
+                           f"{name}={[int(a) for a in vals]}")
+    return vals
+
+
+def _conv_checks(x: np.ndarray, w: np.ndarray, bias: Any, stride: Any, padding: Any,
+                 dilation: Any, transposed: bool, output_padding: Any, groups: int,
+                 nd: int) -> None:
+    """at::convolution's checks of a batched input, in its order: the weight's rank, groups,
+    the parameters' lengths, check_shape_forward's checks, then the dtypes as the CPU kernel
+    that torch picks checks them."""
+    dim = w.ndim - 2
+    if dim <= 0:
         raise RuntimeError("weight should have at least three dimensions")
-    cin = x.shape[1] if x.ndim == nd + 2 else x.shape[0]
     if groups <= 0:
         raise RuntimeError("non-positive groups is not supported")
+    s = _expand_param(stride, "stride", nd, dim)
+    pads = None if isinstance(padding, str) else _expand_param(padding, "padding", nd, dim)
+    d = _expand_param(dilation, "dilation", nd, dim)
+    op = _expand_param(output_padding, "output_padding", nd, dim)
+    if pads is not None and min(pads) < 0:
+        raise RuntimeError("negative padding is not supported")
+    if min(op) < 0:
+        raise RuntimeError("negative output_padding is not supported")
+    if min(s) <= 0:
+        raise RuntimeError("non-positive stride is not supported")
+    if min(d) < 0:
+        raise RuntimeError("dilation should be greater than zero")
     shape = "[" + ", ".join(str(v) for v in w.shape) + "]"
+    if w.ndim != x.ndim:
+        raise RuntimeError(f"Expected {w.ndim}-dimensional input for {w.ndim}-dimensional weight "
+                           f"{shape}, but got {x.ndim}-dimensional input of size "
+                           f"{list(x.shape)} instead")
+    if w.shape[0] < groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be at least {groups} at "
+                           f"dimension 0, but got weight of size {shape} instead")
     if w.shape[0] % groups:
         raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} "
                            f"at dimension 0, but got weight of size [{shape}] instead")
-    # torch checks an unbatched input after giving it its batch dimension.
-    xs = list(x.shape) if x.ndim == nd + 2 else [1] + list(x.shape)
+    cin = x.shape[1]
+    xs = list(x.shape)
     if not transposed and cin != w.shape[1] * groups:
         raise RuntimeError(
             f"Given groups={groups}, weight of size {shape}, expected input{xs} to have "
@@ -393,19 +427,77 @@ def _conv_checks(x: np.ndarray, w: np.ndarray, groups: int, nd: int, transposed:
         raise RuntimeError(
             f"{given} of size {shape}, expected bias to be 1-dimensional with {cout} elements, "
             f"but got bias of size {list(bias._data.shape)} instead")
+    if not transposed and pads is not None:
+        padded = [v + 2 * p for v, p in zip(x.shape[2:], pads)]
+        ks = [dd * (k - 1) + 1 for dd, k in zip(d, w.shape[2:])]
+        if any(a < b for a, b in zip(padded, ks)):
+            raise RuntimeError(
+                f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). "
+                f"Kernel size: ({' x '.join(map(str, ks))}). Kernel size can't be greater "
+                "than actual input size")
+    if not x.size:
+        if x.shape[0] and x.shape[1]:
+            raise RuntimeError("Only zero batch or zero channel inputs are supported, but got "
+                               f"input shape: {list(x.shape)}")
+        return  # torch runs no kernel, so checks no more
+    if _uses_mkldnn(x, w, s, d, op, groups, transposed):
+        if x.dtype != w.dtype or (bias is not None and bias._data.dtype != x.dtype):
+            other, what = (w, "weight") if x.dtype != w.dtype else (bias._data, "bias")
+            raise RuntimeError(
+                f"Input type ({_legacy(x)}) and {what} type ({_legacy(other)}) should be the "
+                f"same or input should be a MKLDNN tensor and {what} is a dense tensor")
+        if min(d) == 0:
+            raise RuntimeError("non-positive dilation is not supported")
+        return
+    # torch's own kernels (on a 1-d convolution seen as 2-d)
+    if min(d) == 0:
+        dd = [int(v) for v in (d if w.ndim == 4 else [1] + d)]
+        raise RuntimeError("dilation should be greater than zero, but got " + (
+            f"dilation_height: {dd[0]}, dilation_width: {dd[1]}" if transposed else f"{dd}"))
+    if x.dtype == np.bool_:
+        kernel = "slow_conv_transpose2d_out_cpu" if transposed else \
+            "slow_conv_dilated<>" if max(d) > 1 else "slow_conv2d_cpu"
+        raise not_implemented(kernel, from_numpy_dtype(x.dtype))
     if x.dtype != w.dtype:
-        raise RuntimeError(
-            f"Input type ({_legacy(x)}) and weight type ({_legacy(w)}) should be the same")
-    if bias is not None and bias._data.dtype != w.dtype:
-        raise RuntimeError(
-            f"Input type ({_legacy(x)}) and bias type ({_legacy(bias._data)}) should be the "
-            "same")
+        raise RuntimeError(f"expected scalar type {from_numpy_dtype(x.dtype)._legacy} but found "
+                           f"{from_numpy_dtype(w.dtype)._legacy}")
+
+
+def _uses_mkldnn(x: np.ndarray, w: np.ndarray, s: list, d: list, op: list, groups: int,
+                 transposed: bool) -> bool:
+    """Whether torch's CPU convolution runs oneDNN rather than its own kernels (their checks
+    differ), by torch's rule for float32 inputs (the clause for 1x1 kernels on one thread
+    never applies: torch runs several threads on any multi-core machine)."""
+    if x.dtype != np.float32 or transposed and any(a >= b for a, b in zip(op, s)):
+        return False
+    x4 = x.shape if x.ndim == 4 else x.shape[:2] + (1,) + x.shape[2:]
+    kh, kw = (w.shape[2:] if w.ndim == 4 else (1, w.shape[2]))
+    return groups > 1 or (kw > 3 and kh > 3) or x4[0] > 1 or math.prod(x4) > 20480
+
+
+def _conv_result_dtype(input: Tensor, weight: Tensor, bias: Tensor | None) -> np.dtype:
+    """The dtype of a convolution's result: the input's, except for an empty input, which
+    torch multiplies by the weight's first element (by the whole weight when there are no
+    channels); a bias is then added in place, which must not need a wider category."""
+    from .._dtypes import can_cast, result_type
+
+    dt = input.dtype
+    x, w = input._data, weight._data
+    if not x.size and w.size:
+        dt = result_type(input, weight if x.shape[1] == 0 else wrap(w.reshape(-1)[:1].reshape(())))
+    if bias is not None and bias.dtype != dt and bias._data.size:
+        r = result_type(wrap(np.empty(1, dt.np)), wrap(bias._data.reshape(-1)[:1].reshape(())))
+        if not can_cast(r, dt):
+            raise RuntimeError(f"result type {r._legacy} can't be cast to the desired output "
+                               f"type {dt._legacy}")
+    return dt.np
 
 
 def _legacy(a: np.ndarray) -> str:
-    from .._dtypes import FROM_NUMPY
-
-    return f"torch.{FROM_NUMPY[a.dtype]._legacy}Tensor"
+    # torch's legacy type name (bool, which has no legacy tensor class, prints its type id).
+    if a.dtype == np.bool_:
+        return "CPUBoolType"
+    return f"torch.{from_numpy_dtype(a.dtype)._legacy}Tensor"
 
 
 def convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any, padding: Any,
@@ -414,11 +506,20 @@ def convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any,
     """N-d (1 or 2 spatial dims) convolution or transposed convolution through im2col and a
     batched matrix product."""
     x, w = input._data, weight._data
-    _conv_checks(x, w, groups, nd, transposed, bias)
-    unbatched = x.ndim == nd + 1
-    if unbatched:
+    if not transposed and bias is not None and bias._data.dtype != x.dtype:
+        # torch's conv1d/conv2d check this before anything else.
+        raise RuntimeError(f"Input type ({_TYPE_NAMES[x.dtype.name]}) and bias type "
+                           f"({_TYPE_NAMES[bias._data.dtype.name]}) should be the same")
+    if x.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(
+            f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to "
+            f"conv{'_transpose' if transposed else ''}{nd}d, but got input of size: "
+            f"[{', '.join(str(v) for v in x.shape)}]")
+    if x.ndim == nd + 1:
         return convolution(input.unsqueeze(0), weight, bias, stride, padding, dilation,
                            transposed, output_padding, groups, nd).squeeze(0)
+    _conv_checks(x, w, bias, stride, padding, dilation, transposed, output_padding, groups, nd)
+    out_dt = _conv_result_dtype(input, weight, bias)
     s = _tuple(stride, nd)
     d = _tuple(dilation, nd)
     ks = tuple(w.shape[2:])
@@ -455,8 +556,9 @@ def convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any,
         if oh <= 0 or ow <= 0:
             raise RuntimeError(_too_small(x, w, pairs, d, nd))
         check_kernel(ks)
-        cols = im2col_np(x4, ks, d, pad4, s).reshape(n, groups, -1, oh * ow)
-        wr = w4.reshape(groups, o // groups, -1)
+        per_group = w.shape[1] * ks[0] * ks[1]
+        cols = im2col_np(x4, ks, d, pad4, s).reshape(n, groups, per_group, oh * ow)
+        wr = w4.reshape(groups, o // groups, per_group)
         out = quiet(np.matmul, wr, cols).reshape(n, o, oh, ow)
     else:
         cout = w.shape[1] * groups
@@ -464,16 +566,20 @@ def convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any,
         oh = (h - 1) * s[0] - pad4[0] - pad4[1] + d[0] * (ks[0] - 1) + op[0] + 1
         ow = (wd - 1) * s[1] - pad4[2] - pad4[3] + d[1] * (ks[1] - 1) + op[1] + 1
         xr = x4.reshape(n, groups, x.shape[1] // groups, h * wd)
-        wr = w4.reshape(groups, x.shape[1] // groups, -1)
-        cols = quiet(np.matmul, wr.swapaxes(-1, -2), xr).reshape(n, -1, h * wd)
+        per_group = w.shape[1] * ks[0] * ks[1]
+        wr = w4.reshape(groups, x.shape[1] // groups, per_group)
+        cols = quiet(np.matmul, wr.swapaxes(-1, -2), xr).reshape(n, groups * per_group, h * wd)
         out = col2im_np(cols, (oh, ow), ks, d, pad4, s)
         o = cout
     if bias is not None:
-        # out is a fresh array of the weight's dtype (checked above): add in place rather
-        # than allocate a second output-sized array.
-        out += bias._data.reshape(1, o, 1, 1)
+        # out is a fresh array of the weight's dtype: add in place rather than allocate a
+        # second output-sized array (torch's transposed kernel takes a bias of another dtype
+        # in the input's).
+        out += bias._data.reshape(1, o, 1, 1).astype(out.dtype, copy=False)
     if nd == 1:
         out = out.reshape(n, o, out.shape[-1])
+    if out.dtype != out_dt:
+        out = out.astype(out_dt)
     r = wrap(np.ascontiguousarray(out))
     if needs_grad(input, weight, bias):
         p = (x.shape, w.shape, ks, d, pad4, s, groups, transposed, nd)
