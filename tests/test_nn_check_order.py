@@ -155,6 +155,40 @@ RAISES = {
         _x(L, 2, 5, dtype="int64"), _x(L, 2, 2, 3, dtype="int64"), _x(L, 2)),
     "Conv1d half input": lambda L: L.nn.Conv1d(4, 1, 1)(_x(L, 2, 5, dtype="float16")),
     "ConvTranspose2d rank": lambda L: L.nn.ConvTranspose2d(4, 2, 3)(_x(L, 2, 5)),
+    # cosine_embedding_loss: the target's rank, then the inputs'
+    "cosine_embedding_loss 2-d target": lambda L: F(L).cosine_embedding_loss(
+        _x(L, 3, 3), _x(L, 1, 3), _x(L, 2, 1)),
+    "cosine_embedding_loss 1-d target, 4-d input": lambda L: F(L).cosine_embedding_loss(
+        _x(L, 1, 2, 3, 3), _x(L, 2, 3), _x(L, 3)),
+    "cosine_embedding_loss 0-d target": lambda L: F(L).cosine_embedding_loss(
+        _x(L, 2, 2, 3), _x(L, 2, 2, 3), L.tensor(1.0)),
+    "cosine_embedding_loss int input": lambda L: F(L).cosine_embedding_loss(
+        _x(L, 2, 1, dtype="int32"), _x(L, 3), _x(L, 0)),
+    # bilinear: dtypes first, then ranks and sizes (the weight's size taken first)
+    "bilinear dtypes": lambda L: F(L).bilinear(_x(L, 0, 3), _x(L, 3, 3), _x(L, 3, dtype="float64"),
+                                               _x(L, 3, 2)),
+    "bilinear half input2": lambda L: F(L).bilinear(_x(L, 3, 3), _x(L, 2, 2, 3, dtype="float16"),
+                                                    _x(L, 1, 2, 5, 5)),
+    "bilinear 0-dim weight": lambda L: F(L).bilinear(L.tensor(1.0), L.tensor(1.0),
+                                                     L.tensor(1.0)),
+    "bilinear bool": lambda L: F(L).bilinear(_x(L, 2, 3, dtype="bool"), _x(L, 2, 3, dtype="bool"),
+                                             _x(L, 2, 3, 3, dtype="bool")),
+    "bilinear bias broadcast": lambda L: F(L).bilinear(_x(L, 2, 3, 3), _x(L, 2, 3, 4),
+                                                       _x(L, 2, 3, 4), _x(L, 2, 3)),
+    "Bilinear no in1 features": lambda L: L.nn.Bilinear(0, 3, 3),
+    "Bilinear int input": lambda L: L.nn.Bilinear(4, 2, 3)(_x(L, 2, 3, dtype="int64"),
+                                                           _x(L, 2, 3, 4, 4)),
+    # scaled_dot_product_attention: torch's validation of its inputs
+    "sdpa dtypes": lambda L: F(L).scaled_dot_product_attention(
+        L.tensor(1.0), _x(L, 2, 5), _x(L, 3, dtype="float64")),
+    "sdpa 1-d key": lambda L: F(L).scaled_dot_product_attention(_x(L, 2, 3), _x(L, 3),
+                                                                _x(L, 3, 3)),
+    "sdpa mask dtype": lambda L: F(L).scaled_dot_product_attention(
+        _x(L, 1, 2, 6), _x(L, 1, 2, 6), _x(L, 1, 2, 6), _x(L, 2, 2, dtype="int64")),
+    "sdpa causal with mask": lambda L: F(L).scaled_dot_product_attention(
+        _x(L, 1, 2, 6), _x(L, 1, 2, 6), _x(L, 1, 2, 6), _x(L, 2, 2), is_causal=True),
+    "sdpa bool mask shape": lambda L: F(L).scaled_dot_product_attention(
+        _x(L, 1, 2, 6), _x(L, 1, 2, 6), _x(L, 1, 2, 6), _x(L, 2, 3, dtype="bool")),
 }
 
 RESULTS = {
@@ -177,6 +211,10 @@ RESULTS = {
         _x(L, 0, 2, 6), _x(L, 2, 2, 3, dtype="float16")),
     "conv_transpose2d bias of another dtype": lambda L: F(L).conv_transpose2d(
         _x(L, 1, 3, 6, 6), _x(L, 3, 2, 3, 3), _x(L, 2, dtype="float64")),
+    "Bilinear no out features": lambda L: L.nn.Bilinear(3, 3, 0)(_x(L, 2, 3), _x(L, 2, 3)),
+    "sdpa half, bool mask": lambda L: F(L).scaled_dot_product_attention(
+        *[L.arange(12.0, dtype=L.float16).view(1, 2, 6) / 12] * 3,
+        L.tensor([[True, False], [True, True]])),
 }
 
 

@@ -21,10 +21,12 @@ from ..ops._core import (
     check_tensor,
     needs_grad,
     node_class,
+    not_implemented,
     wrap,
     wrap_dim,
 )
 from ..ops._math import raw as _raw
+from ..ops.creation import _C_TYPE as _TYPE_NAMES
 from ..ops.linalg import matmul
 from ..ops.nn_ops import (
     adaptive_avg_pool2d,
@@ -266,6 +268,11 @@ def _numel(shape: tuple) -> int:
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor,
              bias: Tensor | None = None) -> Tensor:
     """Applies a bilinear transformation: y = x1^T A x2 + b."""
+    ts = (input1, input2, weight) + (() if bias is None else (bias,))
+    if any(t.dtype != input1.dtype for t in ts):
+        names = ("input1", "input2", "weight", "bias")
+        raise RuntimeError("All tensors must have the same dtype, got " + ", ".join(
+            f"{n}: {_TYPE_NAMES[t._data.dtype.name]}" for n, t in zip(names, ts)))
     d1, d2 = input1.dim(), input2.dim()
     if d1 != d2:
         raise RuntimeError(f"bilinear(): input dimensions do not match: got {d1} and {d2}")
@@ -274,22 +281,26 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor,
             raise RuntimeError(f"bilinear(): input batch dimensions do not match at dim {i}: got "
                                f"{input1.shape[i]} and {input2.shape[i]}")
     for k, x in ((1, input1), (2, input2)):
-        if x.shape[-1] != weight.shape[k]:
+        expected = weight.size(k)  # torch takes the weight's size first
+        if x.size(-1) != expected:
             raise RuntimeError(f"bilinear(): input{k} size does not match weight size: got "
-                               f"{x.shape[-1]} but expected {weight.shape[k]}")
-    if bias is not None and bias.shape[0] != weight.shape[0]:
+                               f"{x.size(-1)} but expected {expected}")
+    if bias is not None and bias.size(0) != weight.size(0):
         raise RuntimeError(f"bilinear(): bias size does not match weight size: got "
-                           f"{bias.shape[0]} but expected {weight.shape[0]}")
+                           f"{bias.size(0)} but expected {weight.size(0)}")
+    if weight.dim() != 3:
+        raise RuntimeError("number of dimensions must match")
+    if input1._data.dtype == np.bool_:
+        raise not_implemented("bmm", input1.dtype)
     # y[n, o] = sum_ij x1[n, i] A[o, i, j] x2[n, j]
     lead = input1._data.shape[:-1]
-    x1 = input1.reshape(-1, input1._data.shape[-1])
-    x2 = input2.reshape(-1, input2._data.shape[-1])
+    n = _numel(lead)
     o, i, j = weight._data.shape
-    t = matmul(x1, weight.permute(1, 0, 2).reshape(i, o * j)).reshape(-1, o, j)
-    y = (t * x2.unsqueeze(1)).sum(-1)
-    if bias is not None:
-        y = y + bias
-    return y.reshape(lead + (o,))
+    x1 = input1.reshape(n, i)
+    x2 = input2.reshape(n, j)
+    t = matmul(x1, weight.permute(1, 0, 2).reshape(i, o * j)).reshape(n, o, j)
+    y = (t * x2.unsqueeze(1)).sum(-1).reshape(lead + (o,))
+    return y if bias is None else y + bias
 
 
 # -- convolution ---------------------------------------------------------------------------
@@ -1019,17 +1030,38 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
                                  is_causal: bool = False, scale: float | None = None,
                                  enable_gqa: bool = False) -> Tensor:
     """softmax(Q K^T * scale + mask) V, with an optional causal mask and dropout."""
+    qkv = (query, key, value)
+    if query.dtype != key.dtype or query.dtype != value.dtype:
+        raise RuntimeError("Expected query, key, and value to have the same dtype, but got "
+                           f"query.dtype: {_TYPE_NAMES[query._data.dtype.name]} key.dtype: "
+                           f"{_TYPE_NAMES[key._data.dtype.name]} and value.dtype: "
+                           f"{_TYPE_NAMES[value._data.dtype.name]} instead.")
+    if min(t._data.ndim for t in qkv) < 2:
+        raise RuntimeError("Expected query, key, and value to all be  at least 2 dimensional, "
+                           f"but got query.dim: {query.dim()} key.dim: {key.dim()} and "
+                           f"value.dim: {value.dim()} instead.")
+    if attn_mask is not None and attn_mask._data.dtype not in (np.bool_, np.float32,
+                                                                query._data.dtype):
+        raise RuntimeError("Expected attn_mask dtype to be bool or float or to match query "
+                           f"dtype, but got attn_mask.dtype: "
+                           f"{_TYPE_NAMES[attn_mask._data.dtype.name]} and  query.dtype: "
+                           f"{_TYPE_NAMES[query._data.dtype.name]} instead.")
+    if is_causal and attn_mask is not None:
+        raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set "
+                           "when is_causal=True")
     lq, lk = query._data.shape[-2], key._data.shape[-2]
-    sc = 1.0 / math.sqrt(query._data.shape[-1]) if scale is None else scale
+    e = query._data.shape[-1]
+    sc = (1.0 / math.sqrt(e) if e else math.inf) if scale is None else scale
     scores = matmul(query, key.transpose(-2, -1)) * sc
     if is_causal:
         mask = np.tril(np.ones((lq, lk), dtype=bool))
         scores = pointwise.where(wrap(mask), scores, -math.inf)
     if attn_mask is not None:
         if attn_mask._data.dtype == np.bool_:
-            scores = pointwise.where(attn_mask, scores, -math.inf)
-        else:
-            scores = scores + attn_mask
+            # As torch: the mask becomes 0 / -inf in the query's dtype, then is added.
+            attn_mask = wrap(np.where(attn_mask._data, 0.0, -math.inf).astype(
+                query._data.dtype))
+        scores = scores + attn_mask
     attn = softmax(scores, -1)
     if dropout_p > 0.0:
         attn = dropout(attn, dropout_p, True)
@@ -1175,7 +1207,13 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
     cosine similarity."""
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce)
-    td = input1._data.ndim - 1
+    reduction_enum(reduction)
+    td = target.dim()
+    if td not in (0, 1):
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if input1.dim() != td + 1 or input2.dim() != td + 1:
+        raise RuntimeError(f"{td}D target tensor expects {td + 1}D input tensors, but found "
+                           f"inputs with sizes {list(input1.shape)} and {list(input2.shape)}.")
     eps = 1e-12
     prod = (input1 * input2).sum(td)
     m1 = (input1 * input1).sum(td) + eps
