@@ -189,6 +189,35 @@ RAISES = {
         _x(L, 1, 2, 6), _x(L, 1, 2, 6), _x(L, 1, 2, 6), _x(L, 2, 2), is_causal=True),
     "sdpa bool mask shape": lambda L: F(L).scaled_dot_product_attention(
         _x(L, 1, 2, 6), _x(L, 1, 2, 6), _x(L, 1, 2, 6), _x(L, 2, 3, dtype="bool")),
+    # pooling: torch's parameter checks, output size checks and shape checks, in its order
+    "avg_pool1d 0-dim": lambda L: F(L).avg_pool1d(L.tensor(1.0), 1),
+    "avg_pool1d 4-d": lambda L: F(L).avg_pool1d(_x(L, 1, 2, 5, 5), 3, 0),
+    "avg_pool1d two kernel sizes": lambda L: F(L).avg_pool1d(_x(L, 1, 2, 5), (2, 2)),
+    "avg_pool1d zero stride": lambda L: F(L).avg_pool1d(_x(L, 1, 2, 5), 2, 0),
+    "max_pool1d 0-dim": lambda L: F(L).max_pool1d(L.tensor(1.0), 1),
+    "max_pool1d no channels": lambda L: F(L).max_pool1d(_x(L, 1, 0, 5), 2),
+    "max_pool1d padding": lambda L: F(L).max_pool1d(_x(L, 1, 2, 5), 3, padding=2),
+    "max_pool1d negative stride": lambda L: F(L).max_pool1d(_x(L, 1, 2, 5), 2, -1),
+    "max_pool1d output size": lambda L: F(L).max_pool1d(_x(L, 1, 2, 5), 6),
+    "max_pool1d int": lambda L: F(L).max_pool1d(_x(L, 1, 2, 5, dtype="int64"), 2),
+    "max_pool1d indices, zero kernel": lambda L: F(L).max_pool1d(_x(L, 1, 2, 5), 0,
+                                                                 return_indices=True),
+    "max_pool1d indices, bool": lambda L: F(L).max_pool1d(_x(L, 1, 2, 5, dtype="bool"), 2,
+                                                          return_indices=True),
+    "MaxPool1d 1-d": lambda L: L.nn.MaxPool1d(2)(_x(L, 3)),
+    "AvgPool1d 4-d": lambda L: L.nn.AvgPool1d(3)(_x(L, 2, 3, 6, 6)),
+    "avg_pool2d 0-dim": lambda L: F(L).avg_pool2d(L.tensor(1.0), 1),
+    "avg_pool2d 1-d": lambda L: F(L).avg_pool2d(_x(L, 3), 2),
+    "avg_pool2d negative stride": lambda L: F(L).avg_pool2d(_x(L, 1, 2, 5, 5), 3, -1),
+    "avg_pool2d pad above half": lambda L: F(L).avg_pool2d(_x(L, 1, 2, 5, 5), 2, padding=2),
+    "avg_pool2d three kernel sizes": lambda L: F(L).avg_pool2d(_x(L, 1, 2, 5, 5), (2, 2, 2),
+                                                               divisor_override=0),
+    "avg_pool2d bool": lambda L: F(L).avg_pool2d(_x(L, 1, 2, 5, 5, dtype="bool"), 2),
+    "max_pool2d negative stride": lambda L: F(L).max_pool2d(_x(L, 1, 2, 5, 5), 3, -1),
+    "max_pool2d zero kernel": lambda L: F(L).max_pool2d(_x(L, 1, 2, 5, 5), 0),
+    "max_pool2d dilation 0": lambda L: F(L).max_pool2d(_x(L, 1, 2, 5, 5), 2, dilation=0),
+    "max_pool2d negative pad": lambda L: F(L).max_pool2d(_x(L, 1, 2, 5, 5), 2, padding=-1),
+    "AvgPool2d 1-d": lambda L: L.nn.AvgPool2d(2)(_x(L, 3)),
 }
 
 RESULTS = {
@@ -215,6 +244,10 @@ RESULTS = {
     "sdpa half, bool mask": lambda L: F(L).scaled_dot_product_attention(
         *[L.arange(12.0, dtype=L.float16).view(1, 2, 6) / 12] * 3,
         L.tensor([[True, False], [True, True]])),
+    "max_pool2d empty batch, ceil": lambda L: F(L).max_pool2d(_x(L, 0, 2, 5, 5), 2,
+                                                              ceil_mode=True),
+    "max_pool1d empty batch, ceil": lambda L: F(L).max_pool1d(_x(L, 0, 2, 5), 2, ceil_mode=True),
+    "max_pool1d empty stride": lambda L: F(L).max_pool1d(L.arange(10.0).view(1, 2, 5), 2, []),
 }
 
 

@@ -11,7 +11,7 @@ import numpy as np
 from .. import _random
 from .._dtypes import get_default_dtype
 from .._tensor import Tensor
-from ..autograd.grad_mode import no_grad
+from ..autograd.grad_mode import is_grad_enabled, no_grad
 from ..func._dispatch import ACTIVE as _TRANSFORMS
 from ..ops import creation, nn_ops, pointwise, pointwise_math
 from ..ops._core import (
@@ -359,26 +359,81 @@ def _one(v: Any) -> Any:
     return v
 
 
+def _one_each(name: str, **params: Any) -> list:
+    # torch's check1d of each parameter of a 1-D pooling (an int counts as one); an empty
+    # stride means the kernel size.
+    out = []
+    for arg, v in params.items():
+        vals = list(v) if isinstance(v, (list, tuple)) else [v]
+        if arg == "stride" and not vals:
+            vals = out[:1]
+        if len(vals) != 1:
+            raise RuntimeError(f"{name}() argument '{arg}' should contain one int (got "
+                               f"{len(vals)})")
+        out.append(vals[0])
+    return out
+
+
+def _pool1d_rank(input: Tensor, name: str) -> None:
+    if input.dim() not in (2, 3):
+        raise RuntimeError(f"Expected 2 to 3 dimensions, but got {input.dim()}-dimensional "
+                           f"tensor for argument #1 'self' (while checking arguments for {name})")
+
+
 def max_pool1d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None,
                             padding: Any = 0, dilation: Any = 1, ceil_mode: bool = False,
                             return_indices: bool = True) -> tuple:
     """1-D max pooling returning the maxima and their indices."""
-    if input._data.ndim not in (2, 3):
-        raise RuntimeError("max_pool1d() Expected 2D or 3D input tensor, but got "
-                           f"{list(input.shape)}")
-    if isinstance(_one(kernel_size), int) and _one(kernel_size) <= 0:
-        raise RuntimeError("max_pool1d() kernel_size must be greater than zero, but got "
-                           f"{_one(kernel_size)}")
-    s = _one(stride)
-    out, idx = nn_ops.max_pool2d_with_indices(
-        input.unsqueeze(-2), (1, _one(kernel_size)), None if s is None else (1, s),
-        (0, _one(padding)), (1, _one(dilation)), ceil_mode)
+    _pool1d_rank(input, "max_pool1d")
+    k, s, p, d = _one_each("max_pool1d", kernel_size=kernel_size,
+                           stride=kernel_size if stride is None else stride, padding=padding,
+                           dilation=dilation)
+    out, idx = nn_ops.max_pool2d_with_indices(input.unsqueeze(-2), (1, k), (1, s), (0, p),
+                                              (1, d), ceil_mode)
     return out.squeeze(-2), idx.squeeze(-2)
+
+
+def _max_pool1d_checks(input: Tensor, kernel_size: Any, stride: Any, padding: Any,
+                       dilation: Any, ceil_mode: bool) -> None:
+    # torch's max_pool1d (without indices) and its check_max_pool1d, in their order.
+    sh = input._data.shape
+    if not (len(sh) == 2 and sh[0] and sh[1] or len(sh) == 3 and sh[1] and sh[2]):
+        raise RuntimeError("max_pool1d: Expected 2D or 3D (batch mode) tensor with optional 0 "
+                           f"dim batch size for input, but got:{list(sh)}")
+
+    def one(v: Any) -> list:
+        return list(v) if isinstance(v, (list, tuple)) else [v]
+
+    k, st, p, d = one(kernel_size), [] if stride is None else one(stride), one(padding), \
+        one(dilation)
+    for vals, what in ((k, "kernel_size must be an int, list of ints or tuple of ints"),
+                       (st, "stride must be None, an int, list of ints, or tuple of ints"),
+                       (p, "padding must be an int, list of ints, or tuple of ints"),
+                       (d, "dilation must be an int, list of ints or tuple of ints")):
+        if len(vals) != 1 and (vals is not st or vals):
+            raise RuntimeError(f"max_pool1d() {what} of size 1 but got size {len(vals)}")
+    k, p, d = k[0], p[0], d[0]
+    st = st[0] if st else k
+    for ok, what in ((k > 0, f"kernel_size must be greater than zero, but got {k}"),
+                     (st > 0, f"stride must be greater than zero, but got {st}"),
+                     (p >= 0, f"padding must be non-negative, but got {p}"),
+                     (p <= k // 2, "padding should be at most half of kernel size, but got "
+                                   f"padding={p} and kernel_size={k}"),
+                     (d > 0, f"dilation must be greater than zero, but got {d}")):
+        if not ok:
+            raise RuntimeError(f"max_pool1d() {what}")
+    ow = nn_ops._pool_out(sh[-1], k, st, p, d, ceil_mode)
+    if ow <= 0:
+        raise RuntimeError(f"max_pool1d() Invalid computed output size: {ow}")
+    if not (input._rg and is_grad_enabled()) and input._data.dtype.kind not in "f":
+        raise not_implemented("max_pool1d_impl", input.dtype)
 
 
 def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
                dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False):
     """Applies a 1D max pooling over an input signal composed of several input planes."""
+    if not return_indices:
+        _max_pool1d_checks(input, kernel_size, stride, padding, dilation, ceil_mode)
     out, idx = max_pool1d_with_indices(input, kernel_size, stride, padding, dilation,
                                        ceil_mode)
     return (out, idx) if return_indices else out
@@ -387,13 +442,10 @@ def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
 def avg_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
                ceil_mode: bool = False, count_include_pad: bool = True) -> Tensor:
     """Applies a 1D average pooling over an input signal composed of several input planes."""
-    if input._data.ndim not in (2, 3):
-        raise RuntimeError(f"avg_pool1d() Expected 2D or 3D input tensor, but got "
-                           f"{list(input.shape)}")
-    s = _one(stride)
-    out = avg_pool2d(input.unsqueeze(-2), (1, _one(kernel_size)),
-                     None if s is None else (1, s), (0, _one(padding)), ceil_mode,
-                     count_include_pad)
+    _pool1d_rank(input, "avg_pool1d")
+    k, s, p = _one_each("avg_pool1d", kernel_size=kernel_size,
+                        stride=kernel_size if stride is None else stride, padding=padding)
+    out = avg_pool2d(input.unsqueeze(-2), (1, k), (1, s), (0, p), ceil_mode, count_include_pad)
     return out.squeeze(-2)
 
 

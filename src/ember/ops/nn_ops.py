@@ -599,13 +599,70 @@ def _too_small(x: np.ndarray, w: np.ndarray, pairs: list, d: tuple, nd: int) -> 
 # -- pooling ------------------------------------------------------------------------------------
 
 def _pool_out(size: int, k: int, s: int, p: int, d: int, ceil: bool) -> int:
+    # torch's pooling_output_shape, with its checks.
     if s == 0:
         raise RuntimeError("stride should not be zero")
+    if p < 0:
+        raise RuntimeError(f"pad must be non-negative, but got pad: {p}")
+    if p > int(((k - 1) * d + 1) / 2):
+        raise RuntimeError(f"pad should be at most half of effective kernel size, but got "
+                           f"pad={p}, kernel_size={k} and dilation={d}")
     num = size + 2 * p - d * (k - 1) - 1
     out = (-(-num // s) if ceil else num // s) + 1
     if ceil and (out - 1) * s >= size + p:
         out -= 1
     return out
+
+
+def _pool_pair(v: Any, what: str) -> tuple:
+    vals = tuple(v) if isinstance(v, (list, tuple)) else (v,)
+    if len(vals) not in (1, 2):
+        raise RuntimeError(what)
+    return int(vals[0]), int(vals[-1])
+
+
+def _pool2d_params(input: Tensor, kernel_size: Any, stride: Any, padding: Any, dilation: Any,
+                   ceil_mode: bool, name: str, divisor: Any = None) -> tuple:
+    """(k, s, p, d, oh, ow) of 2-D pooling, after torch's checks in its order (`name` is
+    max_pool2d or avg_pool2d; average pooling has no dilation)."""
+    k = _pool_pair(kernel_size, f"{name}: kernel_size must either be a single int, or a tuple "
+                                "of two ints")
+    s = k if stride is None or (isinstance(stride, (list, tuple)) and not stride) else \
+        _pool_pair(stride, f"{name}: stride must either be omitted, a single int, or a tuple of "
+                           "two ints")
+    p = _pool_pair(padding, f"{name}: padding must either be a single int, or a tuple of two "
+                            "ints")
+    if divisor is not None and divisor == 0:
+        raise RuntimeError("divisor must be not zero")
+    d = (1, 1) if dilation is None else _pool_pair(
+        dilation, f"{name}: dilation must be either a single int, or a tuple of two ints")
+    x = input._data
+    if name == "max_pool2d" and x.ndim not in (3, 4):
+        raise RuntimeError("non-empty 3D or 4D (batch mode) tensor expected for input")
+    c, h, w = input.size(-3), input.size(-2), input.size(-1)
+    oh = _pool_out(h, k[0], s[0], p[0], d[0], ceil_mode)
+    ow = _pool_out(w, k[1], s[1], p[1], d[1], ceil_mode)
+    # torch's pool2d_shape_check
+    check_kernel(k, ("kH", "kW"))
+    if s[0] <= 0 or s[1] <= 0:
+        raise RuntimeError(f"stride should be greater than zero, but got dH: {s[0]} dW: {s[1]}")
+    if d[0] <= 0 or d[1] <= 0:
+        raise RuntimeError(f"dilation should be greater than zero, but got dilationH: {d[0]} "
+                           f"dilationW: {d[1]}")
+    sh = x.shape
+    valid = len(sh) > 2 and sh[1] and sh[2]
+    if not (len(sh) == 3 and sh[0] and valid or len(sh) == 4 and valid and sh[3]):
+        raise RuntimeError("Expected 3D or 4D (batch mode) tensor with optional 0 dim batch "
+                           f"size for input, but got:{shape_str(sh)}")
+    if k[1] // 2 < p[1] or k[0] // 2 < p[0]:
+        raise RuntimeError("pad should be smaller than or equal to half of kernel size, but got "
+                           f"padW = {p[1]}, padH = {p[0]}, kW = {k[1]}, kH = {k[0]}")
+    if oh < 1 or ow < 1:
+        raise RuntimeError(f"Given input size: ({c}x{h}x{w}). Calculated output size: "
+                           f"({c}x{oh}x{ow}). Output size is too small")
+    if x.dtype == np.bool_:
+        raise not_implemented(name, input.dtype)
+    return k, s, p, d, oh, ow
 
 
 MaxPool2DWithIndicesBackward0 = node_class(
@@ -619,31 +676,11 @@ def max_pool2d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None,
                             ceil_mode: bool = False, indices: bool = True) -> tuple:
     """2-D max pooling; returns the maxima and their flat indices within each input plane
     (None for the indices when `indices` is false and they are not needed)."""
+    k, s, p, d, oh, ow = _pool2d_params(input, kernel_size, stride, padding, dilation,
+                                        ceil_mode, "max_pool2d")
     x = input._data
-    if x.ndim not in (3, 4):
-        raise RuntimeError("non-empty 3D or 4D (batch mode) tensor expected for input")
-    if 0 in x.shape[-3:]:
-        raise RuntimeError("Expected 3D or 4D (batch mode) tensor with optional 0 dim batch "
-                           f"size for input, but got:[{', '.join(map(str, x.shape))}]")
-    k = _tuple(kernel_size, 2)
-    s = k if stride is None or (isinstance(stride, (list, tuple)) and not stride) \
-        else _tuple(stride, 2)
-    p = _tuple(padding, 2)
-    d = _tuple(dilation, 2)
-    if p[0] > k[0] // 2 or p[1] > k[1] // 2:
-        i = 0 if p[0] > k[0] // 2 else 1
-        raise RuntimeError(
-            "pad should be at most half of effective kernel size, but got pad="
-            f"{p[i]}, kernel_size={k[i]} and dilation={d[i]}")
     x4 = x if x.ndim == 4 else x[None]
     n, c, h, w = x4.shape
-    oh = _pool_out(h, k[0], s[0], p[0], d[0], ceil_mode)
-    ow = _pool_out(w, k[1], s[1], p[1], d[1], ceil_mode)
-    check_kernel(k, ("kH", "kW"))
-    if oh <= 0 or ow <= 0:
-        raise RuntimeError(
-            f"Given input size: ({c}x{h}x{w}). Calculated output size: ({c}x{oh}x{ow}). "
-            "Output size is too small")
     if s == k and not any(p) and d == (1, 1) and x.dtype.kind == "f" and \
             oh * k[0] <= h and ow * k[1] <= w:
         return _max_pool_blocks(input, x4, k, oh, ow, indices)
@@ -747,7 +784,7 @@ MaxPoolBlocksBackward = node_class("MaxPool2DWithIndicesBackward0", _max_pool_bl
 def _padded_cols(x4: np.ndarray, k: tuple, d: tuple, pad4: tuple, s: tuple, fill: Any,
                  n: int, c: int, oh: int, ow: int) -> np.ndarray:
     cols = im2col_np(x4, k, d, pad4, s, fill)
-    return cols.reshape(n, c, k[0] * k[1], -1)
+    return cols.reshape(n, c, k[0] * k[1], cols.shape[-1])
 
 
 AvgPool2DBackward0 = node_class(
@@ -768,28 +805,10 @@ def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
                ceil_mode: bool = False, count_include_pad: bool = True,
                divisor_override: Any = None) -> Tensor:
     """2-D average pooling over kernel_size windows taken stride apart."""
+    k, s, p, _, oh, ow = _pool2d_params(input, kernel_size, stride, padding, None, ceil_mode,
+                                        "avg_pool2d", divisor_override)
     x = input._data
-    if x.ndim not in (3, 4):
-        raise RuntimeError("non-empty 3D or 4D (batch mode) tensor expected for input")
-    k = _tuple(kernel_size, 2)
-    s = k if stride is None or (isinstance(stride, (list, tuple)) and not stride) \
-        else _tuple(stride, 2)
-    p = _tuple(padding, 2)
-    if p[0] > k[0] // 2 or p[1] > k[1] // 2:
-        raise RuntimeError("pad should be smaller than or equal to half of kernel size, but got "
-                           f"padW = {p[1]}, padH = {p[0]}, kW = {k[1]}, kH = {k[0]}")
     h, w = x.shape[-2:]
-    oh = _pool_out(h, k[0], s[0], p[0], 1, ceil_mode)
-    ow = _pool_out(w, k[1], s[1], p[1], 1, ceil_mode)
-    check_kernel(k, ("kH", "kW"))
-    if 0 in x.shape[-3:]:
-        raise RuntimeError("Expected 3D or 4D (batch mode) tensor with optional 0 dim batch "
-                           f"size for input, but got:{shape_str(x.shape)}")
-    if oh <= 0 or ow <= 0:
-        c = x.shape[-3]
-        raise RuntimeError(
-            f"Given input size: ({c}x{h}x{w}). Calculated output size: ({c}x{oh}x{ow}). "
-            "Output size is too small")
     pb = max(0, (oh - 1) * s[0] + k[0] - h - p[0])
     pr = max(0, (ow - 1) * s[1] + k[1] - w - p[1])
     pad4 = (p[0], pb, p[1], pr)
