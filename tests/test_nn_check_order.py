@@ -218,6 +218,30 @@ RAISES = {
     "max_pool2d dilation 0": lambda L: F(L).max_pool2d(_x(L, 1, 2, 5, 5), 2, dilation=0),
     "max_pool2d negative pad": lambda L: F(L).max_pool2d(_x(L, 1, 2, 5, 5), 2, padding=-1),
     "AvgPool2d 1-d": lambda L: L.nn.AvgPool2d(2)(_x(L, 3)),
+    # nll_loss and cross_entropy: torch's checks, in its order
+    "nll_loss 2-d target": lambda L: F(L).nll_loss(_x(L, 2, 3), _x(L, 2, 3, dtype="int64")),
+    "nll_loss 0-dim target": lambda L: F(L).nll_loss(_x(L, 3, 2), L.tensor(0)),
+    "nll_loss float target": lambda L: F(L).nll_loss(_x(L, 2, 3), _x(L, 2)),
+    "nll_loss int32 target": lambda L: F(L).nll_loss(_x(L, 2, 3), _x(L, 2, dtype="int32")),
+    "nll_loss 1-d input, 1-d target": lambda L: F(L).nll_loss(_x(L, 3), L.tensor([0, 1, 2])),
+    "nll_loss int input": lambda L: F(L).nll_loss(_x(L, 3, dtype="int64"), L.tensor([0])),
+    "nll_loss weight dtype": lambda L: F(L).nll_loss(_x(L, 3, dtype="float16"), L.tensor(0),
+                                                     _x(L, 3)),
+    "nll_loss 2-d spatial target": lambda L: F(L).nll_loss(
+        _x(L, 2, 3, 4, 4), _x(L, 2, 3, dtype="int64")),
+    "nll_loss spatial sizes after dtype": lambda L: F(L).nll_loss(
+        _x(L, 2, 3, 4, 4), _x(L, 2, 4, 5)),
+    "NLLLoss 2-d float target": lambda L: L.nn.NLLLoss()(_x(L, 3, dtype="float64"), _x(L, 2, 1)),
+    "cross_entropy negative smoothing, 0-dim": lambda L: F(L).cross_entropy(
+        L.tensor(1.0), L.zeros(3, 3, dtype=L.int64), label_smoothing=-0.1),
+    "cross_entropy negative smoothing, batch": lambda L: F(L).cross_entropy(
+        _x(L, 2, 3, 4, 4), _x(L, 3, dtype="bool"), label_smoothing=-0.1),
+    "cross_entropy smoothing above 1": lambda L: F(L).cross_entropy(
+        _x(L, 2, 3), L.zeros(2, dtype=L.int64), label_smoothing=1.5),
+    "cross_entropy probabilities weight": lambda L: F(L).cross_entropy(
+        _x(L, 2, 4), _x(L, 2, 4), _x(L, 2)),
+    "CrossEntropyLoss 0-dim float target": lambda L: L.nn.CrossEntropyLoss()(
+        _x(L, 2, 3, 4, 4), L.tensor(0.0)),
 }
 
 RESULTS = {
@@ -248,6 +272,14 @@ RESULTS = {
                                                               ceil_mode=True),
     "max_pool1d empty batch, ceil": lambda L: F(L).max_pool1d(_x(L, 0, 2, 5), 2, ceil_mode=True),
     "max_pool1d empty stride": lambda L: F(L).max_pool1d(L.arange(10.0).view(1, 2, 5), 2, []),
+    "nll_loss 1-d input, one target": lambda L: F(L).nll_loss(L.arange(3.0), L.tensor([1])),
+    "nll_loss byte target": lambda L: F(L).nll_loss(L.arange(6.0).view(2, 3),
+                                                    L.tensor([0, 2], dtype=L.uint8)),
+    "cross_entropy negative smoothing": lambda L: F(L).cross_entropy(
+        L.arange(6.0).view(2, 3), L.tensor([0, 2]), label_smoothing=-0.1),
+    "cross_entropy probabilities, negative smoothing": lambda L: F(L).cross_entropy(
+        L.arange(6.0).view(2, 3), L.ones(2, 3, dtype=L.float64) / 3, label_smoothing=-0.1),
+    "log_softmax of empty int": lambda L: L.log_softmax(L.zeros(0, 2, dtype=L.int64), 1),
 }
 
 

@@ -1160,29 +1160,36 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce)
     red = reduction_enum(reduction)
-    if not 0.0 <= label_smoothing <= 1.0:
-        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: "
-                           f"{label_smoothing}")
     check_tensor(input, "input", 0, "cross_entropy_loss")
     check_tensor(target, "target", 1, "cross_entropy_loss")
-    # A target of the input's shape holds class probabilities (torch decides by shape).
-    if target._data.shape == input._data.shape and target._data.dtype.kind != "f":
-        raise RuntimeError("Expected floating point type for target with class probabilities, "
-                           f"got {target.dtype._legacy}")
-    if label_smoothing == 0.0 and weight is None:
+    # torch's order: a target of the input's shape holds class probabilities; otherwise class
+    # indices, with label smoothing only when it is positive.
+    if target._data.shape == input._data.shape:
+        if target._data.dtype.kind != "f":
+            raise RuntimeError("Expected floating point type for target with class "
+                               f"probabilities, got {target.dtype._legacy}")
+        if ignore_index >= 0:
+            raise RuntimeError("ignore_index is not supported for floating point target")
+        cd = _class_dim(input)
+        c = input.size(cd)
+        if weight is not None and (weight.dim() != 1 or weight.numel() != c):
+            raise RuntimeError(f"cross_entropy: weight tensor should be defined either for all "
+                               f"{c} classes or no classes but got weight tensor of shape: "
+                               f"{list(weight.shape)}")
+        return _ce_probs(input, target, weight, red, label_smoothing, cd, c)
+    if label_smoothing > 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: "
+                           f"{label_smoothing}")
+    if label_smoothing <= 0.0 and weight is None:
         fast = nn_ops.cross_entropy_rows(input, target, red, ignore_index)
         if fast is not None:
             return fast
     cd = _class_dim(input)
-    c = input._data.shape[cd]
-    if target._data.dtype.kind == "f":
-        if target._data.shape != input._data.shape:
-            raise RuntimeError("Expected floating point target to have the same shape as input")
-        return _ce_probs(input, target, weight, red, label_smoothing, cd, c)
     logp = log_softmax(input, cd)
     nll = nll_loss(logp, target, weight, None, ignore_index, None, reduction)
-    if label_smoothing == 0.0:
+    if label_smoothing <= 0.0:
         return nll
+    c = input._data.shape[cd]
     # With ops rather than arrays, so that the loss batches under vmap.
     ignore = target == ignore_index
     if weight is not None:
@@ -1202,14 +1209,16 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
         ret = smooth.sum()
     else:
         ret = smooth
-    return (1 - label_smoothing) * nll + ret * (label_smoothing / c)
+    return (1 - label_smoothing) * nll + ret * (label_smoothing / c if c else math.inf)
 
 
 def _ce_probs(input: Tensor, target: Tensor, weight: Any, red: int, ls: float, cd: int,
               c: int) -> Tensor:
     logp = log_softmax(input, cd)
     if ls > 0.0:
-        target = target * (1 - ls) + ls / c
+        if ls > 1.0:
+            raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {ls}")
+        target = target * (1 - ls) + (ls / c if c else math.inf)
     prod = logp * target
     if weight is not None:
         wshape = [1] * input._data.ndim

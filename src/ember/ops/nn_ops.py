@@ -218,7 +218,7 @@ def _softmax_input(input: Tensor, dim: Any, dtype: Any, name: str) -> tuple:
         x = x.astype(dtype.np)
         input = input.to(dtype)
     dim = wrap_dim(dim, x.ndim)
-    if x.dtype.kind != "f":
+    if x.dtype.kind != "f" and x.size:  # an empty tensor runs no kernel
         last = x.ndim == 0 or dim == x.ndim - 1
         raise not_implemented(f"{name}_{'lastdim_' if last else ''}kernel_impl", input.dtype)
     return input, x, dim
@@ -2523,22 +2523,16 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
     x, t = input._data, target._data
     if x.ndim < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {x.ndim})")
-    if x.ndim >= 2 and t.shape[:1] != x.shape[:1]:
+    # torch reads a 0-dim target's (absent) first size as 0
+    if x.ndim >= 2 and x.shape[0] != (t.shape[0] if t.ndim else 0):
         raise ValueError(f"Expected input batch_size ({x.shape[0]}) to match target batch_size "
-                         f"({t.shape[0]}).")
+                         f"({t.shape[0] if t.ndim else 0}).")
     if weight is not None and weight._rg and _mode.enabled:
         # torch's kernel has no derivative for weight and refuses one that needs it, before
         # it looks at the target.
         kernel = "nll_loss_forward" if x.ndim <= 2 else "nll_loss2d_forward"
         raise RuntimeError(f"The function '{kernel}' is not differentiable with respect to "
                            "argument 'weight'. This input cannot have requires_grad True.")
-    if t.dtype.kind not in "iu":
-        raise RuntimeError(f"expected scalar type Long but found {target.dtype._legacy}")
-    if x.ndim == 1:
-        if t.ndim != 0:
-            raise RuntimeError("1D target tensor expected, multi-target not supported")
-    elif x.ndim == 2 and t.ndim != 1:
-        raise RuntimeError("1D target tensor expected, multi-target not supported")
     if x.ndim == 3 or x.ndim > 4:
         # As torch: through the 2-D loss on a (N, C, 1, rest) view, its result viewed back.
         out_size = (x.shape[0],) + x.shape[2:]
@@ -2549,18 +2543,41 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
                        target.reshape(n, 1, -1) if t.size else target.reshape(n, 0, 0),
                        weight, None, ignore_index, None, reduction)
         return ret.view(out_size) if red == 0 else ret
-    if x.ndim > 2 and t.shape[1:] != x.shape[2:]:
-        raise RuntimeError(f"size mismatch (got input: {list(x.shape)} , target: "
-                           f"{list(t.shape)}")
+    if x.ndim <= 2 and t.ndim > 1:
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if x.ndim == 4 and t.ndim != 3:
+        raise RuntimeError("only batches of spatial targets supported (3D tensors) but got "
+                           f"targets of dimension: {t.ndim}")
+    if t.dtype not in (np.int64, np.uint8):
+        raise RuntimeError("expected target dtype to be Long or Byte, but got "
+                           f"{target.dtype._legacy}")
+    if x.ndim == 1 and t.ndim == 1 and t.shape[0] != 1:
+        raise ValueError("For 1D input, 1D target must have size 1, but got target size: "
+                         f"{t.shape[0]}")
     c = x.shape[1] if x.ndim >= 2 else x.shape[0]
+    if weight is not None and (weight._data.ndim != 1 or weight._data.size != c):
+        raise RuntimeError("weight tensor should be defined either for all or no classes"
+                           if x.ndim == 4 else
+                           f"weight tensor should be defined either for all {c} classes or no "
+                           f"classes but got weight tensor of shape: {list(weight.shape)}")
+    if x.ndim == 4:
+        if t.shape[1:] != x.shape[2:]:
+            raise RuntimeError(f"size mismatch (got input: {list(x.shape)} , target: "
+                               f"{list(t.shape)}")
+    # the kernel's own dtype checks
+    if x.dtype.kind != "f":
+        raise not_implemented("nll_loss2d_forward_out_frame" if x.ndim == 4 else
+                              "nll_loss_out_frame", input.dtype)
+    if x.ndim == 4 and t.dtype != np.int64:
+        raise RuntimeError(f"expected scalar type Long but found {target.dtype._legacy}")
+    if weight is not None and weight._data.dtype != x.dtype:
+        raise RuntimeError(f"expected scalar type {input.dtype._legacy} but found "
+                           f"{weight.dtype._legacy}")
     if x.ndim == 2 and weight is None and red and t.dtype == np.int64 and x.shape[0] and \
             x.dtype.kind == "f":
         fast = _nll_rows(input, x, t, c, red, ignore_index)
         if fast is not None:
             return fast
-    if weight is not None and weight._data.shape != (c,):
-        raise RuntimeError(f"weight tensor should be defined either for all {c} classes or no "
-                           f"classes but got weight tensor of shape: {list(weight.shape)}")
     # Rows of (sample, class): classes last.
     if x.ndim == 1:
         rows = x.reshape(1, c)
