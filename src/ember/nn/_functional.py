@@ -231,31 +231,43 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if not x.ndim or not w.ndim:
         raise RuntimeError("both arguments to linear need to be at least 1D, but they are "
                            f"{x.ndim}D and {w.ndim}D")
-    if x.shape[-1:] != weight._data.shape[-1:] and weight._data.ndim == 2:
+    if w.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {w.ndim}D")
+    # torch's paths: addmm (on the input flattened to rows) for a 2-d input or a 1-d bias,
+    # else matmul, then the bias added; each checks dtypes first, then shapes.
+    fused = bias is not None and (x.ndim == 2 or bias._data.ndim == 1)
+    if fused:
+        if bias._data.dtype != w.dtype:
+            raise RuntimeError(f"self and mat2 must have the same dtype, but got "
+                               f"{bias.dtype._legacy} and {weight.dtype._legacy}")
+        if x.dtype != w.dtype:
+            raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got "
+                               f"{input.dtype._legacy} and {weight.dtype._legacy}")
+        if w.ndim != 2:
+            raise RuntimeError(f"mat2 must be a matrix, got {w.ndim}-D tensor")
+    wt = weight.t()
+    if not fused:
+        # torch adds the bias in place into the product
+        out = matmul(input, wt)
+        return out if bias is None else out.add_(bias)
+    if x.shape[-1:] != w.shape[-1:]:
         raise RuntimeError(
             f"mat1 and mat2 shapes cannot be multiplied ({_numel(x.shape[:-1])}x{x.shape[-1]}"
-            f" and {weight._data.shape[1]}x{weight._data.shape[0]})")
-    if x.dtype != weight._data.dtype:
-        raise RuntimeError(
-            f"mat1 and mat2 must have the same dtype, but got {input.dtype._name.capitalize()}"
-            f" and {weight.dtype._name.capitalize()}"
-            if hasattr(input.dtype, "_name") else "mat1 and mat2 must have the same dtype")
-    if bias is not None and bias._data.shape != weight._data.shape[:1]:
+            f" and {w.shape[1]}x{w.shape[0]})")
+    if bias._data.shape != w.shape[:1]:
         # A bias that does not broadcast to the product's rows gets torch's expand error.
-        bias.detach().expand(_numel(x.shape[:-1]) if x.ndim > 1 else 1, weight._data.shape[0])
-    wt = weight.t()
-    if bias is not None and _TRANSFORMS[0]:
+        bias.detach().expand(_numel(x.shape[:-1]) if x.ndim > 1 else 1, w.shape[0])
+    if x.dtype == np.bool_:
+        raise not_implemented("addmm_impl_cpu_", input.dtype)
+    if _TRANSFORMS[0]:
         # vmap and forward AD see the public ops only (this module's addmm reads arrays).
         return matmul(input, wt) + bias
-    if bias is not None and x.ndim == 2:
+    if x.ndim == 2:
         return addmm(bias, input, wt)
-    if bias is not None and x.ndim == 3 and x.flags.c_contiguous:
-        flat = input.view(-1, x.shape[-1])
-        return addmm(bias, flat, wt).view(x.shape[0], x.shape[1], -1)
-    out = matmul(input, wt)
-    if bias is not None:
-        out = out + bias
-    return out
+    if x.flags.c_contiguous:
+        flat = input.reshape(_numel(x.shape[:-1]), x.shape[-1])
+        return addmm(bias, flat, wt).view(*x.shape[:-1], w.shape[0])
+    return matmul(input, wt) + bias
 
 
 def _numel(shape: tuple) -> int:
