@@ -242,6 +242,41 @@ RAISES = {
         _x(L, 2, 4), _x(L, 2, 4), _x(L, 2)),
     "CrossEntropyLoss 0-dim float target": lambda L: L.nn.CrossEntropyLoss()(
         _x(L, 2, 3, 4, 4), L.tensor(0.0)),
+    # linear: torch's addmm path (2-d input or 1-d bias) or matmul path, dtypes first
+    "linear bool input": lambda L: F(L).linear(_x(L, 3, dtype="bool"), _x(L, 3, 3)),
+    "linear dtypes, no bias": lambda L: F(L).linear(_x(L, 2, 3, dtype="float64"), _x(L, 0, 3)),
+    "linear dtypes, bias": lambda L: F(L).linear(_x(L, 3, 3, dtype="float64"), _x(L, 0, 3),
+                                                 _x(L, 0, 3)),
+    "linear bias dtype": lambda L: F(L).linear(_x(L, 2, 3), _x(L, 4, 3),
+                                               _x(L, 4, dtype="float64")),
+    "linear 1-d weight, 2-d bias": lambda L: F(L).linear(_x(L, 2, 2, 3), _x(L, 3), _x(L, 2, 3)),
+    "linear 1-d weight, 2-d input, bias": lambda L: F(L).linear(_x(L, 2, 3), _x(L, 3), _x(L, 3)),
+    "linear 3-d weight": lambda L: F(L).linear(_x(L, 2, 3), _x(L, 2, 4, 3)),
+    "linear bias into a 0-dim product": lambda L: F(L).linear(_x(L, 4), _x(L, 4), _x(L, 4, 3)),
+    "linear bool": lambda L: F(L).linear(_x(L, 2, 3, dtype="bool"), _x(L, 4, 3, dtype="bool")),
+    "Linear half input": lambda L: L.nn.Linear(1, 1)(_x(L, 2, 1, dtype="float16")),
+    # fold / unfold: the kernels' parameter checks, then the shapes
+    "unfold 0-dim": lambda L: F(L).unfold(L.tensor(1.0), 1),
+    "unfold 2-d": lambda L: F(L).unfold(_x(L, 2, 5), 1),
+    "unfold zero kernel, 0-dim": lambda L: F(L).unfold(L.tensor(1), 0),
+    "unfold no channels": lambda L: F(L).unfold(_x(L, 1, 0, 5, 5), 2),
+    "unfold too small": lambda L: F(L).unfold(_x(L, 1, 2, 6), 3),
+    "unfold int": lambda L: F(L).unfold(_x(L, 2, 3, 5, dtype="int64"), 2),
+    "fold empty output size": lambda L: F(L).fold(L.tensor(1.0), (), 1),
+    "fold zero kernel": lambda L: F(L).fold(_x(L, 3), (2, -1), 0),
+    "fold one output size": lambda L: F(L).fold(_x(L, 2, 3, 5), (3,), 0),
+    "fold 4-d": lambda L: F(L).fold(_x(L, 2, 3, 6, 6), (1, 6), 1),
+    # layers' constructors
+    "Unflatten None": lambda L: L.nn.Unflatten(0, None),
+    "Unflatten str element": lambda L: L.nn.Unflatten(0, (2, "a")),
+    "Unflatten negative dim": lambda L: L.nn.Unflatten(-1, (2, 3))(_x(L, 1, 3)),
+    "RNN None sizes": lambda L: L.nn.RNN(None, None),
+    "LSTM zero input size": lambda L: L.nn.LSTM(0, None),
+    "GRU tensor input size": lambda L: L.nn.GRU(L.ones(3), 2),
+    "RNN bias not bool": lambda L: L.nn.RNN(2, 2, 1, 1),
+    "GRU str dropout": lambda L: L.nn.GRU(2, 2, dropout="a"),
+    "RNNCell bool input size": lambda L: L.nn.RNNCell(True, 2)(_x(L, 2, 3)),
+    "GroupNorm groups": lambda L: L.nn.GroupNorm(3, 2),
 }
 
 RESULTS = {
@@ -280,6 +315,10 @@ RESULTS = {
     "cross_entropy probabilities, negative smoothing": lambda L: F(L).cross_entropy(
         L.arange(6.0).view(2, 3), L.ones(2, 3) / 3, label_smoothing=-0.1),
     "log_softmax of empty int": lambda L: L.log_softmax(L.zeros(0, 2, dtype=L.int64), 1),
+    "linear 1-d input and bias": lambda L: F(L).linear(L.arange(3.0), L.ones(4, 3), L.ones(4)),
+    "linear 3-d input, 2-d bias": lambda L: F(L).linear(L.ones(2, 2, 3), L.ones(4, 3),
+                                                        L.ones(2, 2, 4)),
+    "unfold bool": lambda L: F(L).unfold(L.ones(1, 2, 5, 5, dtype=L.bool), 2),
 }
 
 

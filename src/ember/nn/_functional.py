@@ -249,6 +249,9 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if not fused:
         # torch adds the bias in place into the product
         out = matmul(input, wt)
+        if x.dtype == np.bool_ and x.dtype == w.dtype:
+            raise not_implemented("addmm_impl_cpu_" if w.ndim == 2 else
+                                  "dot" if x.ndim == 1 else "addmv_impl_cpu", input.dtype)
         return out if bias is None else out.add_(bias)
     if x.shape[-1:] != w.shape[-1:]:
         raise RuntimeError(
@@ -900,15 +903,58 @@ def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
     return vector_norm(x1 - x2 + eps, p, -1, keepdim)
 
 
+def _pairs(**params: Any) -> list:
+    # torch's _pair of each parameter, then its kernel's check that each has two values.
+    out = []
+    for name, v in params.items():
+        pair = _pair(v)
+        if len(pair) != 2:
+            raise RuntimeError(f"It is expected {name} equals to 2, but got size {len(pair)}")
+        out.append(pair)
+    return out
+
+
+def _block_checks(k: tuple, d: tuple, p: tuple, s: tuple, fold: bool) -> None:
+    # torch's im2col / col2im parameter checks (in their two orders).
+    checks = [
+        (k[0] > 0 and k[1] > 0, f"kernel size should be greater than zero, but got "
+                                f"kernel_height: {k[0]} kernel_width: {k[1]}"),
+        (d[0] > 0 and d[1] > 0, f"dilation should be greater than zero, but got "
+                                f"dilation_height: {d[0]} dilation_width: {d[1]}"),
+        (p[0] >= 0 and p[1] >= 0, f"padding should be non-negative, but got pad_height: "
+                                  f"{p[0]} pad_width: {p[1]}"),
+        (s[0] > 0 and s[1] > 0, f"stride should be greater than zero, but got stride_height: "
+                                f"{s[0]} stride_width: {s[1]}"),
+    ]
+    if fold:
+        checks = [checks[0], checks[3], checks[1], checks[2]]
+    for ok, msg in checks:
+        if not ok:
+            raise RuntimeError(msg)
+
+
 def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
            stride: Any = 1) -> Tensor:
     """Extracts sliding local blocks from a batched input tensor."""
+    k, d, p, s = _pairs(kernel_size=kernel_size, dilation=dilation, padding=padding,
+                        stride=stride)
+    _block_checks(k, d, p, s, False)
     x = input._data
-    if x.ndim not in (3, 4):
-        raise NotImplementedError(f"Input Error: Only 3D or 4D input Tensors are supported "
-                                  f"(got {x.ndim}D)")
-    k, d, p, s = (_pair(v) for v in (kernel_size, dilation, padding, stride))
-    nn_ops.check_kernel(k)
+    valid = input.size(1) != 0 and input.size(2) != 0
+    if not (x.ndim == 3 and x.shape[0] and valid or x.ndim == 4 and valid and x.shape[3]):
+        raise RuntimeError("Expected 3D or 4D (batch mode) tensor with possibly 0 batch size "
+                           "and other non-zero dimensions for input, but got: "
+                           f"{list(x.shape)}")
+    h, w = x.shape[-2:]
+    oh = (h + 2 * p[0] - (d[0] * (k[0] - 1) + 1)) // s[0] + 1
+    ow = (w + 2 * p[1] - (d[1] * (k[1] - 1) + 1)) // s[1] + 1
+    if oh < 1 or ow < 1:
+        raise RuntimeError(f"Given input with spatial size ({h}, {w}), kernel_size=({k[0]}, "
+                           f"{k[1]}), dilation=({d[0]}, {d[1]}), padding=({p[0]}, {p[1]}), "
+                           f"calculated shape of the array of sliding blocks as ({oh}, {ow}), "
+                           "but its components must be at least one.")
+    if x.dtype.kind in "iu":
+        raise not_implemented("im2col_out_cpu", input.dtype)
     t = input if x.ndim == 4 else input.unsqueeze(0)
     out = nn_ops._im2col(t, k, d, (p[0], p[0], p[1], p[1]), s)
     return out if x.ndim == 4 else out.squeeze(0)
@@ -917,21 +963,34 @@ def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
 def fold(input: Tensor, output_size: Any, kernel_size: Any, dilation: Any = 1,
          padding: Any = 0, stride: Any = 1) -> Tensor:
     """Combines an array of sliding local blocks into a large containing tensor."""
+    o, k, d, p, s = _pairs(output_size=output_size, kernel_size=kernel_size,
+                           dilation=dilation, padding=padding, stride=stride)
+    _block_checks(k, d, p, s, True)
     x = input._data
-    if x.ndim not in (2, 3):
-        raise NotImplementedError(f"Input Error: Only unbatched (2D) or batched (3D) input "
-                                  f"Tensors are supported (got {x.ndim}D)")
-    o, k, d, p, s = (_pair(v) for v in (output_size, kernel_size, dilation, padding, stride))
+    if not (x.ndim == 2 and x.shape[0] and x.shape[1] or x.ndim == 3 and x.shape[1] and
+            x.shape[2]):
+        raise RuntimeError("Expected 2D or 3D (batch mode) tensor for input with possibly 0 "
+                           "batch size and non-zero dimensions for input, but got: "
+                           f"{list(x.shape)}")
     cols, blocks = x.shape[-2:]
     if cols % (k[0] * k[1]):
         raise RuntimeError("Expected size of input's dimension 1 to be divisible by the product "
                            f"of kernel_size, but got input.size(1)={cols} and kernel_size={k}.")
     n = [(o[i] + 2 * p[i] - d[i] * (k[i] - 1) - 1) // s[i] + 1 for i in range(2)]
+    given = (f"Given output_size={o}, kernel_size={k}, dilation={d}, padding={p}, "
+             f"stride={s}, ")
     if blocks != n[0] * n[1]:
-        raise RuntimeError(f"Given output_size={o}, kernel_size={k}, dilation={d}, padding={p}, "
-                           f"stride={s}, expected size of input's dimension 2 to match the "
+        raise RuntimeError(f"{given}expected size of input's dimension 2 to match the "
                            f"calculated number of sliding blocks {n[0]} * {n[1]} = "
                            f"{n[0] * n[1]}, but got input.size(2)={blocks}.")
+    if n[0] < 1 or n[1] < 1:
+        raise RuntimeError(f"{given}calculated shape of the array of sliding blocks as "
+                           f"({n[0]}, {n[1]}), which is too small (non-positive)")
+    if o[0] < 1 or o[1] < 1:
+        raise RuntimeError("Expected output spatial size to be positive, but got: "
+                           f"output_size={o}.")
+    if x.dtype.kind in "iu":
+        raise not_implemented("col2im_out_cpu", input.dtype)
     t = input if x.ndim == 3 else input.unsqueeze(0)
     out = nn_ops._col2im(t, o, k, d, (p[0], p[0], p[1], p[1]), s)
     return out if x.ndim == 3 else out.squeeze(0)

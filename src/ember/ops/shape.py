@@ -355,7 +355,7 @@ def unflatten(input: Tensor, dim: int, sizes: Any) -> Tensor:
             known *= s
     if (-1 not in sizes and known != n) or (-1 in sizes and (known == 0 or n % known)):
         raise RuntimeError(f"unflatten: Provided sizes {shape_str(sizes)} don't multiply up to "
-                           f"the size of dim {dim} ({n}) in the input tensor")
+                           f"the size of dim {d} ({n}) in the input tensor")
     if -1 in sizes:
         i = sizes.index(-1)
         sizes = sizes[:i] + (n // known,) + sizes[i + 1:]
