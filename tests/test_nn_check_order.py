@@ -277,6 +277,36 @@ RAISES = {
     "GRU str dropout": lambda L: L.nn.GRU(2, 2, dropout="a"),
     "RNNCell bool input size": lambda L: L.nn.RNNCell(True, 2)(_x(L, 2, 3)),
     "GroupNorm groups": lambda L: L.nn.GroupNorm(3, 2),
+    # the rest of the fuzzer's finds
+    "gumbel_softmax int": lambda L: F(L).gumbel_softmax(_x(L, 3, dtype="int64")),
+    "exponential_ bool": lambda L: _x(L, 1, dtype="bool").exponential_(),
+    "exponential_ int, negative lambda": lambda L: _x(L, 1, dtype="int64").exponential_(-1.0),
+    "layer_norm double input, float weight": lambda L: F(L).layer_norm(
+        _x(L, 0, dtype="float64"), (2, 3), _x(L, 3, 3)),
+    "layer_norm double weight": lambda L: F(L).layer_norm(_x(L, 3, 3), (3,), L.tensor(1.0).double(),
+                                                          _x(L, 0, 3)),
+    "LayerNorm int input": lambda L: L.nn.LayerNorm((3, 2))(_x(L, 2, 3, 4, dtype="int32")),
+    "normalize inf over empty": lambda L: F(L).normalize(_x(L, 2, 0), float("inf")),
+    "cosine_similarity ints": lambda L: F(L).cosine_similarity(_x(L, 2, dtype="int64"),
+                                                               _x(L, 2, dtype="int64")),
+    "hinge_embedding_loss bool": lambda L: F(L).hinge_embedding_loss(
+        _x(L, 1, 2, 3, 3, dtype="bool"), _x(L, 2, 1)),
+    "soft_margin_loss bool": lambda L: F(L).soft_margin_loss(_x(L, 1, 2, 3, 3, dtype="bool"),
+                                                             _x(L, 2, 1)),
+    "pad mode first": lambda L: F(L).pad(_x(L, 1, 2, 3, 3), (-1,), "a"),
+    "pad reflect value": lambda L: F(L).pad(_x(L, 1, 2, 3, 3), (1, 1), "reflect", 2.0),
+    "batch_norm 0-dim": lambda L: F(L).batch_norm(L.tensor(1.0), _x(L, 3, 3), _x(L, 3),
+                                                  training=True),
+    "batch_norm 1-d": lambda L: F(L).batch_norm(_x(L, 3), None, None, training=True),
+    "batch_norm int": lambda L: F(L).batch_norm(_x(L, 2, 3, dtype="int64"), None, None,
+                                                training=True),
+    "MultiheadAttention tuple key": lambda L: L.nn.MultiheadAttention(4, 2)(
+        _x(L, 3), (1, 2), _x(L, 1, 2, 5, 5)),
+    "EmbeddingBag 3-d": lambda L: L.nn.EmbeddingBag(4, 2)(_x(L, 2, 2, 3, dtype="int64")),
+    "embedding_bag 1-d weight": lambda L: F(L).embedding_bag(_x(L, 2, 3, dtype="int64"),
+                                                             _x(L, 4)),
+    "embedding_bag max, sparse": lambda L: F(L).embedding_bag(
+        _x(L, 2, 3, dtype="int64"), _x(L, 4, 2), mode="max", sparse=True),
 }
 
 RESULTS = {
@@ -319,6 +349,14 @@ RESULTS = {
     "linear 3-d input, 2-d bias": lambda L: F(L).linear(L.ones(2, 2, 3), L.ones(4, 3),
                                                         L.ones(2, 2, 4)),
     "unfold bool": lambda L: F(L).unfold(L.ones(1, 2, 5, 5, dtype=L.bool), 2),
+    "gumbel_softmax empty bool": lambda L: F(L).gumbel_softmax(_x(L, 0, dtype="bool")).shape,
+    "layer_norm half input, float weight": lambda L: F(L).layer_norm(
+        L.arange(6.0, dtype=L.float16).view(2, 3), (3,), L.ones(3), L.zeros(3)),
+    "normalize p None, dim None": lambda L: F(L).normalize(L.tensor(3.0), None, None),
+    "cosine_similarity 0-dim and int": lambda L: F(L).cosine_similarity(
+        L.tensor(2.0), _x(L, 2, 1, dtype="int64")),
+    "batch_norm empty": lambda L: F(L).batch_norm(_x(L, 2, 0), _x(L, 3), _x(L, 3),
+                                                  training=True),
 }
 
 
@@ -337,6 +375,17 @@ def test_raises_as_torch(name):
 @pytest.mark.parametrize("name", sorted(RESULTS))
 def test_result_as_torch(name):
     assert_same(RESULTS[name](ember), RESULTS[name](torch))
+
+
+def test_normalize_inf_norm_gradients():
+    # the gradient of an infinity norm is shared among the entries that reach it
+    for p in (float("inf"), -float("inf")):
+        grads = []
+        for lib in (torch, ember):
+            x = lib.tensor([[1.0, -3.0, 3.0], [2.0, 0.5, -1.0]], requires_grad=True)
+            F(lib).normalize(x, p, 1).sum().backward()
+            grads.append(x.grad)
+        assert_same(grads[1], grads[0])
 
 
 def test_adaptive_avg_pool_to_one_is_a_mean():

@@ -697,6 +697,8 @@ def pad(input: Tensor, pad: Any, mode: str = "constant", value: float | None = N
     starting from the last dimension."""
     x = input._data
     pad = tuple(int(v) for v in pad)
+    if mode not in ("constant", "reflect", "replicate", "circular"):
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
     if len(pad) % 2:
         raise RuntimeError("Padding length must be divisible by 2")
     k = len(pad) // 2
@@ -707,8 +709,8 @@ def pad(input: Tensor, pad: Any, mode: str = "constant", value: float | None = N
     pairs = [(0, 0)] * (x.ndim - k) + [(pad[2 * i], pad[2 * i + 1]) for i in range(k)][::-1]
     if mode == "constant":
         return _constant_pad(input, pairs, 0.0 if value is None else value)
-    if mode not in ("reflect", "replicate", "circular"):
-        raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    if value is not None and value != 0:
+        raise RuntimeError(f"Padding mode \"{mode}\" doesn't take in value argument")
     if not ((len(pad) == 2 and x.ndim in (2, 3)) or (len(pad) == 4 and x.ndim in (3, 4))
             or (len(pad) == 6 and x.ndim in (4, 5))):
         raise NotImplementedError(
@@ -846,6 +848,10 @@ def _norm_grad(m: Any, g: Any, x: Any, result: Any, p: float, dim: tuple, keepdi
     if p == 2:
         return m.where(result == 0, 0.0, g * x / result)
     ax = m.abs(x)
+    if abs(p) == math.inf:
+        # torch's: the gradient is shared evenly among the entries that reach the norm
+        hit = m.where(ax == result, ax, 0.0) / result  # 1 where an entry reaches the norm
+        return m.where(result == 0, 0.0, m.sign(x) * (g / m.sum(hit, dim, True)) * hit)
     scale = m.pow(ax, p - 2) * x / m.pow(result, p - 1)
     return m.where(result == 0, 0.0, g * scale)
 
@@ -859,6 +865,14 @@ def vector_norm(input: Tensor, p: float = 2.0, dim: Any = None,
                            f"input. Got {input.dtype._legacy}")
     dims = tuple(range(x.ndim)) if dim is None else \
         tuple(wrap_dim(d, x.ndim) for d in (dim if isinstance(dim, (list, tuple)) else (dim,)))
+    if p is None:  # Tensor.norm's default: the 2-norm
+        p = 2.0
+    if abs(p) == math.inf:
+        for d in dims:
+            if not x.shape[d]:
+                raise RuntimeError(f"linalg.vector_norm cannot compute the {p} norm on the "
+                                   f"dimension {d}because this dimension is empty and the "
+                                   "operation does not have an identity")
     a = np.abs(x)
     with np.errstate(all="ignore"):
         if p == 2:
@@ -867,6 +881,8 @@ def vector_norm(input: Tensor, p: float = 2.0, dim: Any = None,
             r = np.sum(a, axis=dims, keepdims=keepdim)
         elif p == math.inf:
             r = np.max(a, axis=dims, keepdims=keepdim)
+        elif p == -math.inf:
+            r = np.min(a, axis=dims, keepdims=keepdim)
         else:
             r = np.sum(a ** x.dtype.type(p), axis=dims, keepdims=keepdim) ** \
                 x.dtype.type(1 / p)
@@ -886,6 +902,17 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
 
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
     """Returns the cosine similarity between x1 and x2, computed along dim."""
+    from .._dtypes import result_type
+
+    common = result_type(x1, x2)
+    if not common.is_floating_point:
+        raise RuntimeError("expected common dtype to be floating point, yet common dtype is "
+                           f"{common._legacy}")
+    # integer (and bool) inputs compute in the common dtype
+    if x1._data.dtype.kind in "biu":
+        x1 = x1.to(common)
+    if x2._data.dtype.kind in "biu":
+        x2 = x2.to(common)
     shape = broadcast_shape(x1._data.shape, x2._data.shape)
     a = x1 if x1._data.shape == shape else x1.expand(shape)
     b = x2 if x2._data.shape == shape else x2.expand(shape)
@@ -1366,6 +1393,9 @@ def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0,
         reduction = legacy_reduction(size_average, reduce)
     reduction_enum(reduction)
     zeros = wrap(np.zeros_like(input._data))
+    if input._data.dtype == np.bool_:
+        # torch subtracts from the margin taken in the input's dtype: two bools.
+        pointwise._sub_check(True, input)
     margin_clamp = (margin - input).clamp_min_(0)
     output_margin = pointwise.where(target != 1, margin_clamp, zeros)
     output_self = pointwise.where(target != -1, input, zeros)
@@ -1441,7 +1471,10 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average: Any = None,
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce)
     red = reduction_enum(reduction)
-    # torch computes -input * target in place, in a tensor of the input's shape.
+    # torch computes -input * target in place, in a tensor of the input's shape (negating a
+    # bool input fails first).
+    if input._data.dtype == np.bool_:
+        pointwise.neg(input)
     check_out_shape(input._data.shape, target._data.shape)
     x, y = input._data, target._data.astype(input._data.dtype, copy=False)
     with np.errstate(all="ignore"):

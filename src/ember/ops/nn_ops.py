@@ -1090,19 +1090,28 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     """Batch normalization over the channel dimension (1), updating the running statistics
     in training mode."""
     x = input._data
-    c = x.shape[1] if x.ndim > 1 else 0
+    if training:
+        # torch's Python check (a 0-dim input fails it reading its first size)
+        size = input.size()
+        prods = size[0]
+        for v in size[2:]:
+            prods *= v
+        if prods == 1:
+            raise ValueError("Expected more than 1 value per channel when training, got input "
+                             f"size {size!r}")
+    if not x.size:
+        return input.clone()  # torch returns an empty input as it is, unchecked
+    c = x.shape[1] if x.ndim > 1 else 0  # torch reads a 1-d input's channels as 0
     for name, t in (("running_mean", running_mean), ("running_var", running_var),
                     ("weight", weight), ("bias", bias)):
         if t is not None and t._data.size != c:
             raise RuntimeError(f"{name} should contain {c} elements not {t._data.size}")
-    if x.ndim < 2:
-        raise ValueError(f"Expected 2D or 3D input (got {x.ndim}D input)")
+    input.size(1)  # torch's error for a 1-d input
+    if x.dtype.kind != "f":
+        raise not_implemented("batch_norm", input.dtype)
     axes = (0,) + tuple(range(2, x.ndim))
     wshape = (1, c) + (1,) * (x.ndim - 2)
     n = x.size // c if c else 0
-    if training and n <= 1:
-        raise ValueError("Expected more than 1 value per channel when training, got input "
-                         f"size {input.shape!r}")
     if training:
         # float16 statistics are taken in float32, as torch's kernel, so they cannot overflow.
         xc = x.astype(_math.reduce_dtype(x.dtype), copy=False)
@@ -1133,6 +1142,14 @@ def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = Non
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Layer normalization over the last len(normalized_shape) dimensions."""
     x = input._data
+    params = [p._data.dtype for p in (weight, bias) if p is not None]
+    if params and params[0] != x.dtype:
+        # torch's CPU kernel allows float32 parameters with a half input only (it checks the
+        # parameters first).
+        if any(d != np.float32 for d in params):
+            raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of Float")
+        if x.dtype != np.float16:
+            raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
     if isinstance(normalized_shape, int):
         normalized_shape = (normalized_shape,)
     ns = tuple(normalized_shape)
@@ -2182,6 +2199,9 @@ EmbeddingBagBackward0 = node_class("EmbeddingBagBackward0",
                                    _bag_gradient(_bag_psw_grad))
 
 
+_TENSOR_CLASS = "<class 'torch.Tensor'>"  # as torch prints type(offsets)
+
+
 def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
                   max_norm: float | None = None, norm_type: float = 2.0,
                   scale_grad_by_freq: bool = False, mode: str = "mean",
@@ -2189,10 +2209,40 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
                   include_last_offset: bool = False, padding_idx: int | None = None) -> Tensor:
     """Sums, averages or takes the maximum of bags of embeddings (rows of weight) without
     building the intermediate embeddings."""
+    # torch's Python checks, in its order
     if per_sample_weights is not None and input.shape != per_sample_weights.shape:
         raise ValueError(f"embedding_bag: If per_sample_weights ({per_sample_weights.shape!r}) "
                          "is not None, then it must have the same shape as the input "
                          f"({input.shape!r})")
+    if weight.dim() != 2:
+        raise ValueError(f"weight has to be a 2D Tensor, but got Tensor of dimension "
+                         f"{weight.dim()}")
+    x = input._data.astype(np.int64)
+    if x.ndim == 2:
+        if offsets is not None:
+            raise ValueError(
+                "if input is 2D, then offsets has to be None, as input is treated is a "
+                "mini-batch of fixed length sequences. However, found offsets of type "
+                f"{_TENSOR_CLASS if isinstance(offsets, Tensor) else type(offsets)}")
+        n_bags, per = x.shape
+        starts = np.arange(n_bags, dtype=np.int64) * per
+        x = x.reshape(-1)
+    elif x.ndim == 1:
+        if offsets is None:
+            raise ValueError("offsets has to be a 1D Tensor but got None")
+        if offsets.dim() != 1:
+            raise ValueError("offsets has to be a 1D Tensor")
+        starts = offsets._data.astype(np.int64)
+        if include_last_offset:
+            starts = starts[:-1]
+        n_bags = len(starts)
+    else:
+        raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension "
+                         f"{x.ndim}")
+    if mode == "max" and scale_grad_by_freq:
+        raise ValueError("max mode does not support scaling the gradient by the frequency")
+    if mode == "max" and sparse:
+        raise ValueError("max mode does not support sparse weights")
     if mode not in ("sum", "mean", "max"):
         raise ValueError("mode has to be one of sum, mean or max")
     if per_sample_weights is not None and mode != "sum":
@@ -2200,24 +2250,6 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
             "embedding_bag: per_sample_weights was not None. per_sample_weights is only "
             f"supported for mode='sum' (got mode='{mode}'). Please open a feature request on "
             "GitHub.")
-    x = input._data.astype(np.int64)
-    if x.ndim == 2:
-        if offsets is not None:
-            raise ValueError(
-                "if input is 2D, then offsets has to be None, as input is treated is a "
-                "mini-batch of fixed length sequences. However, found offsets of type "
-                "<class 'torch.Tensor'>")
-        n_bags, per = x.shape
-        starts = np.arange(n_bags, dtype=np.int64) * per
-        x = x.reshape(-1)
-    else:
-        if offsets is None or offsets.dim() != 1:
-            raise ValueError(f"offsets has to be a 1D Tensor but got "
-                             f"{None if offsets is None else offsets.dim()}")
-        starts = offsets._data.astype(np.int64)
-        if include_last_offset:
-            starts = starts[:-1]
-        n_bags = len(starts)
     w = weight._data
     num = w.shape[0]
     if x.size and (x.min() < 0 or x.max() >= num):
