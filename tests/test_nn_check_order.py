@@ -307,6 +307,17 @@ RAISES = {
                                                              _x(L, 4)),
     "embedding_bag max, sparse": lambda L: F(L).embedding_bag(
         _x(L, 2, 3, dtype="int64"), _x(L, 4, 2), mode="max", sparse=True),
+    "bce_with_logits int target": lambda L: F(L).binary_cross_entropy_with_logits(
+        L.tensor(1.0), L.tensor(1)),
+    "bce_with_logits bool target": lambda L: F(L).binary_cross_entropy_with_logits(
+        _x(L, 3), _x(L, 3, dtype="bool")),
+    "BatchNorm2d list features, None input": lambda L: L.nn.BatchNorm2d([])(None),
+    "TransformerEncoderLayer None": lambda L: L.nn.TransformerEncoderLayer(1, 1)(None),
+    "GRU double input": lambda L: L.nn.GRU(1, 1)(_x(L, 2, 3, 5, dtype="float64")),
+    "Embedding no rows": lambda L: L.nn.Embedding(0, 0)(L.tensor(0)),
+    "embedding no width, out of range": lambda L: F(L).embedding(L.tensor(5), _x(L, 2, 0)),
+    "Embedding bool indices": lambda L: L.nn.Embedding(3, 2)(_x(L, 2, dtype="bool")),
+    "fold 0-dim output size": lambda L: F(L).fold(None, L.tensor(1), 0),
 }
 
 RESULTS = {
@@ -357,6 +368,10 @@ RESULTS = {
         L.tensor(2.0), _x(L, 2, 1, dtype="int64")),
     "batch_norm empty": lambda L: F(L).batch_norm(_x(L, 2, 0), _x(L, 3), _x(L, 3),
                                                   training=True),
+    "softshrink 0-dim bool lambda": lambda L: F(L).softshrink(L.tensor([1.5, -0.2]),
+                                                             L.tensor(True)),
+    "hardshrink 0-dim lambda": lambda L: F(L).hardshrink(L.tensor([1.5, -0.2]), L.tensor(1)),
+    "BatchNorm2d list features": lambda L: L.nn.BatchNorm2d([]).weight,
 }
 
 

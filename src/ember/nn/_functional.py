@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -1024,7 +1025,8 @@ def fold(input: Tensor, output_size: Any, kernel_size: Any, dilation: Any = 1,
 
 
 def _pair(v: Any) -> tuple:
-    if isinstance(v, (list, tuple)):
+    # torch's _pair: anything iterable (a tensor included) is taken as its items
+    if isinstance(v, Iterable):
         return tuple(int(a) for a in v)
     return (int(v), int(v))
 

@@ -6,13 +6,13 @@ from typing import Any
 
 import numpy as np
 
-from .._dtypes import from_numpy_dtype
+from .._dtypes import from_numpy_dtype, result_type
 from .._tensor import Tensor
 from ..ops._cascade import cascade_sum
 from ..ops._core import attach, needs_grad, node_class, wrap
 from ..ops.nn_ops import _log_sigmoid_np as _log_sigmoid
 from ..ops.nn_ops import reach
-from ..ops.pointwise import relu, sigmoid, tanh
+from ..ops.pointwise import _sub_check, relu, sigmoid, tanh
 
 __all__ = ["binary_cross_entropy_with_logits", "relu", "sigmoid", "tanh"]
 
@@ -88,6 +88,12 @@ def binary_cross_entropy_with_logits(
     if x.dtype.kind != "f":
         raise NotImplementedError(
             f'"log_sigmoid_cpu" not implemented for \'{from_numpy_dtype(x.dtype)._legacy}\'')
+    if t.dtype.kind == "b":
+        _sub_check(True, target)  # torch's 1 - target, the 1 taken as a bool
+    elif t.dtype.kind != "f":
+        # torch computes the loss in place in a tensor of the target's dtype
+        raise RuntimeError(f"result type {result_type(input, target)._legacy} can't be cast to "
+                           f"the desired output type {target.dtype._legacy}")
     with np.errstate(over="ignore", invalid="ignore"):
         # torch's steps and their rounding: log_sigmoid(x) * ((pos_weight - 1) * t + 1),
         # then ((1 - t) * x - that) * weight, each step rounded to its tensor's dtype.

@@ -1314,12 +1314,18 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
     idx = input._data
     if idx.dtype.kind not in "iu":
         raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the "
-                           "following scalar types: Long, Int; but got "
-                           f"torch.{input.dtype._legacy}Tensor instead (while checking "
-                           "arguments for embedding)")
+                           f"following scalar types: Long, Int; but got {_legacy(idx)} instead "
+                           "(while checking arguments for embedding)")
     w = weight._data
     num = w.shape[0]
+    if idx.size and not num:
+        raise RuntimeError("index_select(): self indexing axis dim should be positive")
     if idx.size and (idx.min() < 0 or idx.max() >= num):
+        if not w.shape[1]:
+            # torch gathers rows of no width with another kernel, in its words
+            bad = idx.reshape(-1)[(idx.reshape(-1) < 0) | (idx.reshape(-1) >= num)][0]
+            raise RuntimeError(f"INDICES element is out of DATA bounds, id={bad} "
+                               f"axis_dim={num}")
         raise IndexError("index out of range in self")
     if padding_idx is not None:
         if padding_idx > 0:
@@ -1905,6 +1911,8 @@ SoftshrinkBackward0 = node_class("SoftshrinkBackward0", _outside)
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """Applies x where |x| > lambd, else 0, element-wise."""
+    if isinstance(lambd, Tensor):
+        lambd = lambd.item()  # torch takes a 0-dim tensor as its number
     def fwd(x: np.ndarray, lambd: float) -> np.ndarray:
         t = x.dtype.type
         return np.where((x >= t(-lambd)) & (x <= t(lambd)), t(0), x)
@@ -1913,6 +1921,8 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """Applies x - lambd where x > lambd, x + lambd where x < -lambd, else 0."""
+    if isinstance(lambd, Tensor):
+        lambd = lambd.item()  # torch takes a 0-dim tensor as its number
     if input._data.dtype.kind != "f":
         raise not_implemented("softshrink_check", input.dtype)
     top = float(np.finfo(input._data.dtype).max)

@@ -163,6 +163,11 @@ class RNNBase(Module):
         elif self.batch_first:
             x = x.transpose(0, 1)
         seq, n = x.shape[0], x.shape[1]
+        w0 = getattr(self, self._flat_weights_names[0])
+        if input.dtype != w0.dtype:
+            raise ValueError(f"RNN input dtype ({input.dtype}) does not match weight dtype "
+                             f"({w0.dtype}). Convert input: input.to({w0.dtype}), or convert "
+                             f"model: model.to({input.dtype})")
         if x.shape[2] != self.input_size:
             raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected "
                                f"{self.input_size}, got {x.shape[2]}")
