@@ -30,6 +30,7 @@ from ..ops._math import raw as _raw
 from ..ops.creation import _C_TYPE as _TYPE_NAMES
 from ..ops.linalg import matmul
 from ..ops.nn_ops import (
+    _reach,
     adaptive_avg_pool2d,
     adaptive_max_pool2d,
     avg_pool2d,
@@ -58,7 +59,6 @@ from ..ops.nn_ops import (
     pixel_shuffle,
     pixel_unshuffle,
     prelu,
-    reach,
     reduction_enum,
     rms_norm,
     rrelu,
@@ -103,14 +103,14 @@ def tanh(input: Tensor) -> Tensor:
 def softmax(input: Tensor, dim: Any = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
     """Applies a softmax function: rescales the slices along dim so their elements lie in
     [0, 1] and sum to 1."""
-    reach("dim" if dim is None else "softmax", input)
+    _reach("dim" if dim is None else "softmax", input)
     return nn_ops.softmax(input, dim, _stacklevel, dtype)
 
 
 def log_softmax(input: Tensor, dim: Any = None, _stacklevel: int = 3,
                 dtype: Any = None) -> Tensor:
     """Applies a softmax followed by a logarithm."""
-    reach("dim" if dim is None else "log_softmax", input)
+    _reach("dim" if dim is None else "log_softmax", input)
     return nn_ops.log_softmax(input, dim, _stacklevel, dtype)
 
 
@@ -178,9 +178,9 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:
 def softmin(input: Tensor, dim: Any = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
     """Applies softmax to -input."""
     if dim is None:
-        reach("dim", input)
+        _reach("dim", input)
     negated = -input
-    reach("softmax", negated)
+    _reach("softmax", negated)
     return nn_ops.softmax(negated, dim, dtype=dtype)
 
 
@@ -369,12 +369,6 @@ def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     return (out, idx) if return_indices else out
 
 
-def _one(v: Any) -> Any:
-    if isinstance(v, (list, tuple)):
-        return v[0] if v else None
-    return v
-
-
 def _one_each(name: str, **params: Any) -> list:
     # torch's check1d of each parameter of a 1-D pooling (an int counts as one); an empty
     # stride means the kernel size.
@@ -468,7 +462,7 @@ def avg_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
 def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Tensor:
     """Applies a 1D adaptive average pooling over an input signal."""
     size = _adaptive_1d(input, output_size, "adaptive_avg_pool1d")
-    return nn_ops.adaptive_avg_pool2d_kernel(input.unsqueeze(-2), (1, size)).squeeze(-2)
+    return adaptive_avg_pool2d(input.unsqueeze(-2), [1, size]).squeeze(-2)
 
 
 def _adaptive_1d(input: Tensor, output_size: Any, name: str) -> int:
@@ -516,7 +510,7 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
                   momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
     """Normalizes each channel of each sample over its spatial dimensions."""
     if use_input_stats:
-        reach("size", input)
+        _reach("size", input)
     shape = tuple(input.shape)
     if use_input_stats and int(np.prod(shape[2:])) <= 1:
         raise ValueError("Expected more than 1 spatial element when training, got input size "
@@ -547,7 +541,7 @@ def adaptive_max_pool1d_with_indices(input: Tensor, output_size: Any,
                                      return_indices: bool = True) -> tuple:
     """1-D adaptive max pooling returning the maxima and their indices."""
     size = _adaptive_1d(input, output_size, "adaptive_max_pool1d")
-    out, idx = nn_ops.adaptive_max_pool2d_kernel(input.unsqueeze(-2), (1, size), True)
+    out, idx = adaptive_max_pool2d(input.unsqueeze(-2), [1, size], True)
     return out.squeeze(-2), idx.squeeze(-2)
 
 
@@ -896,7 +890,7 @@ def vector_norm(input: Tensor, p: float = 2.0, dim: Any = None,
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
               out: Any = None) -> Tensor:
     """Performs Lp normalization of inputs over the specified dimension."""
-    reach("norm", input)
+    _reach("norm", input)
     denom = vector_norm(input, p, dim, True).clamp(min=eps).expand_as(input)
     return input / denom
 
@@ -1079,7 +1073,7 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None,
                              "modes: linear | bilinear | bicubic | trilinear")
     elif align_corners is None:
         align_corners = False
-    reach("dim", input)
+    _reach("dim", input)
     nsp = input.dim() - 2
     spatial = list(input.shape[2:])
     if size is not None and scale_factor is not None:
@@ -1236,7 +1230,7 @@ def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any
     """Measures the mean element-wise absolute value difference."""
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce)
-    reach("size", target, input)
+    _reach("size", target, input)
     if target._data.shape != input._data.shape:
         warnings.warn(
             f"Using a target size ({target.shape}) that is different to the input size "
@@ -1528,8 +1522,8 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: 
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce)
     reduction_enum(reduction)
-    reach("dim", input1, input2)
-    reach("dim" if input1.dim() == input2.dim() else "size", target)
+    _reach("dim", input1, input2)
+    _reach("dim" if input1.dim() == input2.dim() else "size", target)
     if not (input1._data.ndim == input2._data.ndim == target._data.ndim):
         raise RuntimeError(
             "margin_ranking_loss : All input tensors should have same dimension but got "

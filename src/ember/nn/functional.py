@@ -11,7 +11,7 @@ from .._tensor import Tensor
 from ..ops._cascade import cascade_sum
 from ..ops._core import attach, needs_grad, node_class, wrap
 from ..ops.nn_ops import _log_sigmoid_np as _log_sigmoid
-from ..ops.nn_ops import reach
+from ..ops.nn_ops import _reach
 from ..ops.pointwise import _sub_check, relu, sigmoid, tanh
 
 __all__ = ["binary_cross_entropy_with_logits", "relu", "sigmoid", "tanh"]
@@ -76,7 +76,7 @@ def binary_cross_entropy_with_logits(
         reduction = _legacy_reduction(size_average, reduce)
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{reduction} is not a valid value for reduction")
-    reach("size", target, input)
+    _reach("size", target, input)
     if target._data.shape != input._data.shape:
         raise ValueError(f"Target size ({target.shape}) must be the same as input size "
                          f"({input.shape})")

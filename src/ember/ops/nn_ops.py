@@ -39,7 +39,7 @@ from .creation import _C_TYPE as _TYPE_NAMES
 __all__ = ["softmax", "log_softmax"]
 
 
-def reach(attr: str, *objs: Any) -> None:
+def _reach(attr: str, *objs: Any) -> None:
     """torch's Python code calls the method `attr` of these arguments, in this order, before
     anything else: a non-tensor fails there, with Python's AttributeError."""
     for o in objs:
@@ -894,11 +894,7 @@ def _adaptive_sizes(input: Tensor, output_size: Any, name: str, got: str,
 
 def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
     """2-D adaptive average pooling to output_size (None keeps that input size)."""
-    return adaptive_avg_pool2d_kernel(input, _list_with_default(output_size, input.size()))
-
-
-def adaptive_avg_pool2d_kernel(input: Tensor, output_size: Any) -> Tensor:
-    """torch's aten adaptive_avg_pool2d: output_size an int or two ints."""
+    output_size = _list_with_default(output_size, input.size())
     if not isinstance(output_size, int) and len(output_size) != 2:
         raise RuntimeError("adaptive_avg_pool2d: output_size must be 2")
     oh, ow = (output_size, output_size) if isinstance(output_size, int) else output_size
@@ -934,13 +930,7 @@ def _adaptive_bounds(size: int, out: int) -> list:
 def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
     """2-D adaptive max pooling to output_size (None keeps that input size); with
     return_indices, also the flat position of each maximum within its input plane."""
-    return adaptive_max_pool2d_kernel(input, _list_with_default(output_size, input.size()),
-                                      return_indices)
-
-
-def adaptive_max_pool2d_kernel(input: Tensor, output_size: Any,
-                               return_indices: bool = False) -> Any:
-    """torch's aten adaptive_max_pool2d: output_size an int or two ints."""
+    output_size = _list_with_default(output_size, input.size())
     x = input._data
     h, w, oh, ow = _adaptive_sizes(input, output_size, "adaptive_max_pool2d", ":", x.ndim - 1)
     planes = x.reshape(-1, h * w)
@@ -1180,7 +1170,7 @@ def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = Non
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Group normalization: channels split into num_groups groups normalized together."""
-    reach("dim", input)
+    _reach("dim", input)
     x = input._data
     if x.ndim < 2:
         raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received "
@@ -1950,7 +1940,7 @@ GluBackward0 = node_class("GluBackward0", _glu_grad)
 def glu(input: Tensor, dim: int = -1) -> Tensor:
     """The gated linear unit: a * sigmoid(b), where a and b are the two halves of input
     along dim."""
-    reach("dim", input)
+    _reach("dim", input)
     x = input._data
     if not x.ndim:
         raise RuntimeError("glu does not support scalars because halving size must be even")
@@ -2357,7 +2347,7 @@ def _check_loss_kernel(input: Tensor, kernel: str) -> None:
 def _loss_pair(input: Tensor, target: Tensor, name: str) -> tuple:
     from .._dtypes import result_type
 
-    reach("size", target, input)
+    _reach("size", target, input)
     x, t = input._data, target._data
     if x.shape != t.shape:
         import warnings
@@ -2446,7 +2436,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     term otherwise."""
     from .._dtypes import can_cast
 
-    reach("size", target, input)
+    _reach("size", target, input)
     out_dtype = input.dtype
     input, target = _loss_pair(input, target, "huber_loss")
     _check_loss_kernel(input, "huber_cpu")
@@ -2508,7 +2498,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce)
     red = reduction_enum(reduction)
-    reach("size", target, input)
+    _reach("size", target, input)
     if target._data.shape != input._data.shape:
         raise ValueError(f"Using a target size ({target.shape}) that is different to the "
                          f"input size ({input.shape}) is deprecated. Please ensure they have "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..._tensor import Tensor
-from ...ops.nn_ops import reach
+from ...ops.nn_ops import _reach
 from .. import _functional as F
 from .. import init
 from .._attention import _canonical_mask, _none_or_dtype, multi_head_attention_forward
@@ -487,7 +487,7 @@ class MultiheadAttention(Module):
                                            _none_or_dtype(attn_mask), "attn_mask", query.dtype)
         attn_mask = _canonical_mask(attn_mask, "attn_mask", None, "", query.dtype, False)
         # torch's check that no input is nested reaches each one's is_nested first
-        reach("is_nested", query, key, value)
+        _reach("is_nested", query, key, value)
         if self.batch_first and batched:
             # Keep the identities among query, key and value: they pick the projection path.
             if key is value:
