@@ -318,6 +318,8 @@ RAISES = {
     "embedding no width, out of range": lambda L: F(L).embedding(L.tensor(5), _x(L, 2, 0)),
     "Embedding bool indices": lambda L: L.nn.Embedding(3, 2)(_x(L, 2, dtype="bool")),
     "fold 0-dim output size": lambda L: F(L).fold(None, L.tensor(1), 0),
+    "hinge_embedding_loss int input": lambda L: F(L).hinge_embedding_loss(L.tensor(1),
+                                                                          L.tensor(1.0)),
 }
 
 RESULTS = {

@@ -1389,10 +1389,8 @@ def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0,
         reduction = legacy_reduction(size_average, reduce)
     reduction_enum(reduction)
     zeros = wrap(np.zeros_like(input._data))
-    if input._data.dtype == np.bool_:
-        # torch subtracts from the margin taken in the input's dtype: two bools.
-        pointwise._sub_check(True, input)
-    margin_clamp = (margin - input).clamp_min_(0)
+    # torch subtracts from the margin taken in the input's dtype
+    margin_clamp = (creation.full_like(input, margin) - input).clamp_min_(0)
     output_margin = pointwise.where(target != 1, margin_clamp, zeros)
     output_self = pointwise.where(target != -1, input, zeros)
     return _apply_reduction(output_margin + output_self, reduction)
