@@ -320,6 +320,7 @@ RAISES = {
     "fold 0-dim output size": lambda L: F(L).fold(None, L.tensor(1), 0),
     "hinge_embedding_loss int input": lambda L: F(L).hinge_embedding_loss(L.tensor(1),
                                                                           L.tensor(1.0)),
+    "GLU empty int": lambda L: L.nn.GLU()(_x(L, 0, dtype="int64")),
 }
 
 RESULTS = {

@@ -1948,6 +1948,8 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
     if x.shape[d] % 2:
         raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size "
                            f"{x.shape[d]}")
+    if x.dtype.kind != "f":
+        raise not_implemented("glu_cpu", input.dtype)
     a, b = np.split(x, 2, axis=d)
     one = x.dtype.type(1)
     with np.errstate(all="ignore"):
