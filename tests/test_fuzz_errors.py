@@ -52,26 +52,13 @@ KNOWN = [
 
 # Ops with mismatches outside the parser category that are not fixed yet: their mismatches
 # are counted as known. (Which examples hypothesis draws after the first few can vary with
-# timing, so this is a list of ops, not of single calls.)
+# timing, so this is a list of ops, not of single calls.) Of the nn ones,
+# F.pairwise_distance and nn.PairwiseDistance wait for sub to check bool operands before
+# shapes, nn.Unflatten for unflatten's check of a 0-dim input, and F.cosine_similarity
+# differs in the last bit of float32 norms (torch's vectorized sums), seen when a float64
+# 0-dim operand makes the result float64.
 OPEN = set("""
-    F.adaptive_avg_pool1d F.adaptive_avg_pool2d F.adaptive_max_pool2d F.avg_pool1d F.avg_pool2d
-    F.batch_norm F.bilinear F.binary_cross_entropy F.binary_cross_entropy_with_logits F.celu
-    F.conv1d F.conv2d F.conv_transpose1d F.conv_transpose2d F.cosine_embedding_loss
-    F.cosine_similarity F.cross_entropy F.elu F.fold F.glu F.group_norm F.gumbel_softmax
-    F.hardshrink F.hardsigmoid F.hardswish F.hinge_embedding_loss F.huber_loss F.instance_norm
-    F.interpolate F.kl_div F.l1_loss F.layer_norm F.leaky_relu F.linear F.log_softmax
-    F.logsigmoid F.margin_ranking_loss F.max_pool1d F.mish F.mse_loss
-    F.multilabel_soft_margin_loss F.nll_loss F.normalize F.rrelu F.scaled_dot_product_attention
-    F.selu F.sigmoid F.silu F.smooth_l1_loss F.softmax F.softmin F.softplus F.softshrink F.tanh
-    F.unfold
-    floor_divide
-    nn.AdaptiveAvgPool2d nn.AvgPool1d nn.AvgPool2d
-    nn.BCELoss nn.BCEWithLogitsLoss nn.BatchNorm2d nn.Bilinear nn.CELU nn.Conv1d nn.Conv2d
-    nn.ConvTranspose1d nn.ConvTranspose2d nn.CosineSimilarity nn.CrossEntropyLoss nn.ELU
-    nn.Embedding nn.EmbeddingBag nn.GLU nn.GRU nn.GroupNorm nn.HuberLoss nn.L1Loss nn.LSTM
-    nn.LayerNorm nn.LeakyReLU nn.Linear nn.LogSoftmax nn.MSELoss nn.MaxPool1d
-    nn.MultiheadAttention nn.NLLLoss nn.RNN nn.RNNCell nn.SiLU nn.SmoothL1Loss nn.Softmax
-    nn.Softplus nn.TransformerEncoderLayer nn.Unflatten nn.Upsample
+    F.cosine_similarity F.pairwise_distance floor_divide nn.PairwiseDistance nn.Unflatten
 """.split())
 
 STATS: Counter = Counter()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -13,18 +14,21 @@ from .._dtypes import get_default_dtype
 from .._tensor import Tensor
 from .._transform_hooks import ACTIVE as _TRANSFORMS
 from .._transform_hooks import transforms_active as _transforms_active
-from ..autograd.grad_mode import no_grad
+from ..autograd.grad_mode import is_grad_enabled, no_grad
 from ..ops import creation, nn_ops, pointwise, pointwise_math
 from ..ops._core import (
     broadcast_shape,
     check_tensor,
+    not_implemented,
     wrap,
 )
+from ..ops.creation import _C_TYPE as _TYPE_NAMES
 from ..ops.linalg import matmul
 from ..ops.matrix import addmm_checked
 from ..ops.nn_ops import (
     _constant_pad,
     _index_pad,
+    _reach,
     _upsample,
     adaptive_avg_pool2d,
     adaptive_max_pool2d,
@@ -47,7 +51,6 @@ from ..ops.nn_ops import (
     layer_norm,
     leaky_relu,
     legacy_reduction,
-    log_softmax,
     logsigmoid,
     mish,
     mse_loss,
@@ -62,7 +65,6 @@ from ..ops.nn_ops import (
     silu,
     smooth_l1_loss,
     soft_margin_loss,
-    softmax,
     softplus,
     softshrink,
     threshold,
@@ -89,8 +91,28 @@ __all__ = [
     "rms_norm", "channel_shuffle",
 ]
 
-sigmoid = pointwise.sigmoid
-tanh = pointwise.tanh
+def sigmoid(input: Tensor) -> Tensor:
+    """Applies the element-wise function 1 / (1 + exp(-x))."""
+    return input.sigmoid()
+
+
+def tanh(input: Tensor) -> Tensor:
+    """Applies the element-wise hyperbolic tangent."""
+    return input.tanh()
+
+
+def softmax(input: Tensor, dim: Any = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
+    """Applies a softmax function: rescales the slices along dim so their elements lie in
+    [0, 1] and sum to 1."""
+    _reach("dim" if dim is None else "softmax", input)
+    return nn_ops.softmax(input, dim, _stacklevel, dtype)
+
+
+def log_softmax(input: Tensor, dim: Any = None, _stacklevel: int = 3,
+                dtype: Any = None) -> Tensor:
+    """Applies a softmax followed by a logarithm."""
+    _reach("dim" if dim is None else "log_softmax", input)
+    return nn_ops.log_softmax(input, dim, _stacklevel, dtype)
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -156,7 +178,11 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:
 
 def softmin(input: Tensor, dim: Any = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
     """Applies softmax to -input."""
-    return softmax(-input, dim, dtype=dtype)
+    if dim is None:
+        _reach("dim", input)
+    negated = -input
+    _reach("softmax", negated)
+    return nn_ops.softmax(negated, dim, dtype=dtype)
 
 
 # -- linear --------------------------------------------------------------------------------
@@ -170,31 +196,46 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if not x.ndim or not w.ndim:
         raise RuntimeError("both arguments to linear need to be at least 1D, but they are "
                            f"{x.ndim}D and {w.ndim}D")
-    if x.shape[-1:] != weight._data.shape[-1:] and weight._data.ndim == 2:
+    if w.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {w.ndim}D")
+    # torch's paths: addmm (on the input flattened to rows) for a 2-d input or a 1-d bias,
+    # else matmul, then the bias added; each checks dtypes first, then shapes.
+    fused = bias is not None and (x.ndim == 2 or bias._data.ndim == 1)
+    if fused:
+        if bias._data.dtype != w.dtype:
+            raise RuntimeError(f"self and mat2 must have the same dtype, but got "
+                               f"{bias.dtype._legacy} and {weight.dtype._legacy}")
+        if x.dtype != w.dtype:
+            raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got "
+                               f"{input.dtype._legacy} and {weight.dtype._legacy}")
+        if w.ndim != 2:
+            raise RuntimeError(f"mat2 must be a matrix, got {w.ndim}-D tensor")
+    wt = weight.t()
+    if not fused:
+        # torch adds the bias in place into the product
+        out = matmul(input, wt)
+        if x.dtype == np.bool_ and x.dtype == w.dtype:
+            raise not_implemented("addmm_impl_cpu_" if w.ndim == 2 else
+                                  "dot" if x.ndim == 1 else "addmv_impl_cpu", input.dtype)
+        return out if bias is None else out.add_(bias)
+    if x.shape[-1:] != w.shape[-1:]:
         raise RuntimeError(
             f"mat1 and mat2 shapes cannot be multiplied ({_numel(x.shape[:-1])}x{x.shape[-1]}"
-            f" and {weight._data.shape[1]}x{weight._data.shape[0]})")
-    if x.dtype != weight._data.dtype:
-        raise RuntimeError(
-            f"mat1 and mat2 must have the same dtype, but got {input.dtype._name.capitalize()}"
-            f" and {weight.dtype._name.capitalize()}"
-            if hasattr(input.dtype, "_name") else "mat1 and mat2 must have the same dtype")
-    if bias is not None and bias._data.shape != weight._data.shape[:1]:
+            f" and {w.shape[1]}x{w.shape[0]})")
+    if bias._data.shape != w.shape[:1]:
         # A bias that does not broadcast to the product's rows gets torch's expand error.
-        bias.detach().expand(_numel(x.shape[:-1]) if x.ndim > 1 else 1, weight._data.shape[0])
-    wt = weight.t()
-    if bias is not None and _TRANSFORMS[0] and _transforms_active():
+        bias.detach().expand(_numel(x.shape[:-1]) if x.ndim > 1 else 1, w.shape[0])
+    if x.dtype == np.bool_:
+        raise not_implemented("addmm_impl_cpu_", input.dtype)
+    if _TRANSFORMS[0] and _transforms_active():
         # vmap and forward AD see the public ops only (addmm_checked reads arrays).
         return matmul(input, wt) + bias
-    if bias is not None and x.ndim == 2:
+    if x.ndim == 2:
         return addmm_checked(bias, input, wt)
-    if bias is not None and x.ndim == 3 and x.flags.c_contiguous:
-        flat = input.view(-1, x.shape[-1])
-        return addmm_checked(bias, flat, wt).view(x.shape[0], x.shape[1], -1)
-    out = matmul(input, wt)
-    if bias is not None:
-        out = out + bias
-    return out
+    if x.flags.c_contiguous:
+        flat = input.reshape(_numel(x.shape[:-1]), x.shape[-1])
+        return addmm_checked(bias, flat, wt).view(*x.shape[:-1], w.shape[0])
+    return matmul(input, wt) + bias
 
 
 def _numel(shape: tuple) -> int:
@@ -207,6 +248,11 @@ def _numel(shape: tuple) -> int:
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor,
              bias: Tensor | None = None) -> Tensor:
     """Applies a bilinear transformation: y = x1^T A x2 + b."""
+    ts = (input1, input2, weight) + (() if bias is None else (bias,))
+    if any(t.dtype != input1.dtype for t in ts):
+        names = ("input1", "input2", "weight", "bias")
+        raise RuntimeError("All tensors must have the same dtype, got " + ", ".join(
+            f"{n}: {_TYPE_NAMES[t._data.dtype.name]}" for n, t in zip(names, ts)))
     d1, d2 = input1.dim(), input2.dim()
     if d1 != d2:
         raise RuntimeError(f"bilinear(): input dimensions do not match: got {d1} and {d2}")
@@ -215,22 +261,26 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor,
             raise RuntimeError(f"bilinear(): input batch dimensions do not match at dim {i}: got "
                                f"{input1.shape[i]} and {input2.shape[i]}")
     for k, x in ((1, input1), (2, input2)):
-        if x.shape[-1] != weight.shape[k]:
+        expected = weight.size(k)  # torch takes the weight's size first
+        if x.size(-1) != expected:
             raise RuntimeError(f"bilinear(): input{k} size does not match weight size: got "
-                               f"{x.shape[-1]} but expected {weight.shape[k]}")
-    if bias is not None and bias.shape[0] != weight.shape[0]:
+                               f"{x.size(-1)} but expected {expected}")
+    if bias is not None and bias.size(0) != weight.size(0):
         raise RuntimeError(f"bilinear(): bias size does not match weight size: got "
-                           f"{bias.shape[0]} but expected {weight.shape[0]}")
+                           f"{bias.size(0)} but expected {weight.size(0)}")
+    if weight.dim() != 3:
+        raise RuntimeError("number of dimensions must match")
+    if input1._data.dtype == np.bool_:
+        raise not_implemented("bmm", input1.dtype)
     # y[n, o] = sum_ij x1[n, i] A[o, i, j] x2[n, j]
     lead = input1._data.shape[:-1]
-    x1 = input1.reshape(-1, input1._data.shape[-1])
-    x2 = input2.reshape(-1, input2._data.shape[-1])
+    n = _numel(lead)
     o, i, j = weight._data.shape
-    t = matmul(x1, weight.permute(1, 0, 2).reshape(i, o * j)).reshape(-1, o, j)
-    y = (t * x2.unsqueeze(1)).sum(-1)
-    if bias is not None:
-        y = y + bias
-    return y.reshape(lead + (o,))
+    x1 = input1.reshape(n, i)
+    x2 = input2.reshape(n, j)
+    t = matmul(x1, weight.permute(1, 0, 2).reshape(i, o * j)).reshape(n, o, j)
+    y = (t * x2.unsqueeze(1)).sum(-1).reshape(lead + (o,))
+    return y if bias is None else y + bias
 
 
 # -- convolution ---------------------------------------------------------------------------
@@ -283,32 +333,81 @@ def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     return (out, idx) if return_indices else out
 
 
-def _one(v: Any) -> Any:
-    if isinstance(v, (list, tuple)):
-        return v[0] if v else None
-    return v
+def _one_each(name: str, **params: Any) -> list:
+    # torch's check1d of each parameter of a 1-D pooling (an int counts as one); an empty
+    # stride means the kernel size.
+    out = []
+    for arg, v in params.items():
+        vals = list(v) if isinstance(v, (list, tuple)) else [v]
+        if arg == "stride" and not vals:
+            vals = out[:1]
+        if len(vals) != 1:
+            raise RuntimeError(f"{name}() argument '{arg}' should contain one int (got "
+                               f"{len(vals)})")
+        out.append(vals[0])
+    return out
+
+
+def _pool1d_rank(input: Tensor, name: str) -> None:
+    if input.dim() not in (2, 3):
+        raise RuntimeError(f"Expected 2 to 3 dimensions, but got {input.dim()}-dimensional "
+                           f"tensor for argument #1 'self' (while checking arguments for {name})")
 
 
 def max_pool1d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None,
                             padding: Any = 0, dilation: Any = 1, ceil_mode: bool = False,
                             return_indices: bool = True) -> tuple:
     """1-D max pooling returning the maxima and their indices."""
-    if input._data.ndim not in (2, 3):
-        raise RuntimeError("max_pool1d() Expected 2D or 3D input tensor, but got "
-                           f"{list(input.shape)}")
-    if isinstance(_one(kernel_size), int) and _one(kernel_size) <= 0:
-        raise RuntimeError("max_pool1d() kernel_size must be greater than zero, but got "
-                           f"{_one(kernel_size)}")
-    s = _one(stride)
-    out, idx = nn_ops.max_pool2d_with_indices(
-        input.unsqueeze(-2), (1, _one(kernel_size)), None if s is None else (1, s),
-        (0, _one(padding)), (1, _one(dilation)), ceil_mode)
+    _pool1d_rank(input, "max_pool1d")
+    k, s, p, d = _one_each("max_pool1d", kernel_size=kernel_size,
+                           stride=kernel_size if stride is None else stride, padding=padding,
+                           dilation=dilation)
+    out, idx = nn_ops.max_pool2d_with_indices(input.unsqueeze(-2), (1, k), (1, s), (0, p),
+                                              (1, d), ceil_mode)
     return out.squeeze(-2), idx.squeeze(-2)
+
+
+def _max_pool1d_checks(input: Tensor, kernel_size: Any, stride: Any, padding: Any,
+                       dilation: Any, ceil_mode: bool) -> None:
+    # torch's max_pool1d (without indices) and its check_max_pool1d, in their order.
+    sh = input._data.shape
+    if not (len(sh) == 2 and sh[0] and sh[1] or len(sh) == 3 and sh[1] and sh[2]):
+        raise RuntimeError("max_pool1d: Expected 2D or 3D (batch mode) tensor with optional 0 "
+                           f"dim batch size for input, but got:{list(sh)}")
+
+    def one(v: Any) -> list:
+        return list(v) if isinstance(v, (list, tuple)) else [v]
+
+    k, st, p, d = one(kernel_size), [] if stride is None else one(stride), one(padding), \
+        one(dilation)
+    for vals, what in ((k, "kernel_size must be an int, list of ints or tuple of ints"),
+                       (st, "stride must be None, an int, list of ints, or tuple of ints"),
+                       (p, "padding must be an int, list of ints, or tuple of ints"),
+                       (d, "dilation must be an int, list of ints or tuple of ints")):
+        if len(vals) != 1 and (vals is not st or vals):
+            raise RuntimeError(f"max_pool1d() {what} of size 1 but got size {len(vals)}")
+    k, p, d = k[0], p[0], d[0]
+    st = st[0] if st else k
+    for ok, what in ((k > 0, f"kernel_size must be greater than zero, but got {k}"),
+                     (st > 0, f"stride must be greater than zero, but got {st}"),
+                     (p >= 0, f"padding must be non-negative, but got {p}"),
+                     (p <= k // 2, "padding should be at most half of kernel size, but got "
+                                   f"padding={p} and kernel_size={k}"),
+                     (d > 0, f"dilation must be greater than zero, but got {d}")):
+        if not ok:
+            raise RuntimeError(f"max_pool1d() {what}")
+    ow = nn_ops._pool_out(sh[-1], k, st, p, d, ceil_mode)
+    if ow <= 0:
+        raise RuntimeError(f"max_pool1d() Invalid computed output size: {ow}")
+    if not (input._rg and is_grad_enabled()) and input._data.dtype.kind not in "f":
+        raise not_implemented("max_pool1d_impl", input.dtype)
 
 
 def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
                dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False):
     """Applies a 1D max pooling over an input signal composed of several input planes."""
+    if not return_indices:
+        _max_pool1d_checks(input, kernel_size, stride, padding, dilation, ceil_mode)
     out, idx = max_pool1d_with_indices(input, kernel_size, stride, padding, dilation,
                                        ceil_mode)
     return (out, idx) if return_indices else out
@@ -317,19 +416,36 @@ def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
 def avg_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
                ceil_mode: bool = False, count_include_pad: bool = True) -> Tensor:
     """Applies a 1D average pooling over an input signal composed of several input planes."""
-    if input._data.ndim not in (2, 3):
-        raise RuntimeError(f"avg_pool1d() Expected 2D or 3D input tensor, but got "
-                           f"{list(input.shape)}")
-    s = _one(stride)
-    out = avg_pool2d(input.unsqueeze(-2), (1, _one(kernel_size)),
-                     None if s is None else (1, s), (0, _one(padding)), ceil_mode,
-                     count_include_pad)
+    _pool1d_rank(input, "avg_pool1d")
+    k, s, p = _one_each("avg_pool1d", kernel_size=kernel_size,
+                        stride=kernel_size if stride is None else stride, padding=padding)
+    out = avg_pool2d(input.unsqueeze(-2), (1, k), (1, s), (0, p), ceil_mode, count_include_pad)
     return out.squeeze(-2)
 
 
 def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Tensor:
     """Applies a 1D adaptive average pooling over an input signal."""
-    return adaptive_avg_pool2d(input.unsqueeze(-2), (1, _one(output_size))).squeeze(-2)
+    size = _adaptive_1d(input, output_size, "adaptive_avg_pool1d")
+    return adaptive_avg_pool2d(input.unsqueeze(-2), [1, size]).squeeze(-2)
+
+
+def _adaptive_1d(input: Tensor, output_size: Any, name: str) -> int:
+    # torch's checks of a 1-D adaptive pooling: its rank, then one output size.
+    if input.dim() not in (2, 3):
+        raise RuntimeError(f"Expected 2 to 3 dimensions, but got {input.dim()}-dimensional "
+                           f"tensor for argument #1 'self' (while checking arguments for {name})")
+    if isinstance(output_size, (list, tuple)):
+        if len(output_size) != 1:
+            raise RuntimeError(f"{name}() argument 'output_size' should contain one int (got "
+                               f"{len(output_size)})")
+        output_size = output_size[0]
+    if name == "adaptive_max_pool1d":
+        for i in range(1, input.dim()):
+            if not input.shape[i]:
+                raise RuntimeError(
+                    f"{name}(): Expected input to have non-zero size for non-batch dimensions, "
+                    f"but input has sizes {list(input.shape)} with dimension {i} being empty")
+    return output_size
 
 
 # -- dropout -------------------------------------------------------------------------------
@@ -357,6 +473,8 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
                   bias: Tensor | None = None, use_input_stats: bool = True,
                   momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
     """Normalizes each channel of each sample over its spatial dimensions."""
+    if use_input_stats:
+        _reach("size", input)
     shape = tuple(input.shape)
     if use_input_stats and int(np.prod(shape[2:])) <= 1:
         raise ValueError("Expected more than 1 spatial element when training, got input size "
@@ -386,11 +504,8 @@ def adaptive_max_pool2d_with_indices(input: Tensor, output_size: Any,
 def adaptive_max_pool1d_with_indices(input: Tensor, output_size: Any,
                                      return_indices: bool = True) -> tuple:
     """1-D adaptive max pooling returning the maxima and their indices."""
-    if input.dim() not in (2, 3):
-        raise RuntimeError(f"Expected 2 to 3 dimensions, but got {input.dim()}-dimensional "
-                           "tensor for argument #1 'self' (while checking arguments for "
-                           "adaptive_max_pool1d)")
-    out, idx = adaptive_max_pool2d(input.unsqueeze(-2), (1, _one(output_size)), True)
+    size = _adaptive_1d(input, output_size, "adaptive_max_pool1d")
+    out, idx = adaptive_max_pool2d(input.unsqueeze(-2), [1, size], True)
     return out.squeeze(-2), idx.squeeze(-2)
 
 
@@ -506,6 +621,8 @@ def pad(input: Tensor, pad: Any, mode: str = "constant", value: float | None = N
     starting from the last dimension."""
     x = input._data
     pad = tuple(int(v) for v in pad)
+    if mode not in ("constant", "reflect", "replicate", "circular"):
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
     if len(pad) % 2:
         raise RuntimeError("Padding length must be divisible by 2")
     k = len(pad) // 2
@@ -516,8 +633,8 @@ def pad(input: Tensor, pad: Any, mode: str = "constant", value: float | None = N
     pairs = [(0, 0)] * (x.ndim - k) + [(pad[2 * i], pad[2 * i + 1]) for i in range(k)][::-1]
     if mode == "constant":
         return _constant_pad(input, pairs, 0.0 if value is None else value)
-    if mode not in ("reflect", "replicate", "circular"):
-        raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    if value is not None and value != 0:
+        raise RuntimeError(f"Padding mode \"{mode}\" doesn't take in value argument")
     if not ((len(pad) == 2 and x.ndim in (2, 3)) or (len(pad) == 4 and x.ndim in (3, 4))
             or (len(pad) == 6 and x.ndim in (4, 5))):
         raise NotImplementedError(
@@ -553,12 +670,24 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
               out: Any = None) -> Tensor:
     """Performs Lp normalization of inputs over the specified dimension."""
+    _reach("norm", input)
     denom = vector_norm(input, p, dim, True).clamp(min=eps).expand_as(input)
     return input / denom
 
 
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
     """Returns the cosine similarity between x1 and x2, computed along dim."""
+    from .._dtypes import result_type
+
+    common = result_type(x1, x2)
+    if not common.is_floating_point:
+        raise RuntimeError("expected common dtype to be floating point, yet common dtype is "
+                           f"{common._legacy}")
+    # integer (and bool) inputs compute in the common dtype
+    if x1._data.dtype.kind in "biu":
+        x1 = x1.to(common)
+    if x2._data.dtype.kind in "biu":
+        x2 = x2.to(common)
     shape = broadcast_shape(x1._data.shape, x2._data.shape)
     a = x1 if x1._data.shape == shape else x1.expand(shape)
     b = x2 if x2._data.shape == shape else x2.expand(shape)
@@ -576,15 +705,58 @@ def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
     return vector_norm(x1 - x2 + eps, p, -1, keepdim)
 
 
+def _pairs(**params: Any) -> list:
+    # torch's _pair of each parameter, then its kernel's check that each has two values.
+    out = []
+    for name, v in params.items():
+        pair = _pair(v)
+        if len(pair) != 2:
+            raise RuntimeError(f"It is expected {name} equals to 2, but got size {len(pair)}")
+        out.append(pair)
+    return out
+
+
+def _block_checks(k: tuple, d: tuple, p: tuple, s: tuple, fold: bool) -> None:
+    # torch's im2col / col2im parameter checks (in their two orders).
+    checks = [
+        (k[0] > 0 and k[1] > 0, f"kernel size should be greater than zero, but got "
+                                f"kernel_height: {k[0]} kernel_width: {k[1]}"),
+        (d[0] > 0 and d[1] > 0, f"dilation should be greater than zero, but got "
+                                f"dilation_height: {d[0]} dilation_width: {d[1]}"),
+        (p[0] >= 0 and p[1] >= 0, f"padding should be non-negative, but got pad_height: "
+                                  f"{p[0]} pad_width: {p[1]}"),
+        (s[0] > 0 and s[1] > 0, f"stride should be greater than zero, but got stride_height: "
+                                f"{s[0]} stride_width: {s[1]}"),
+    ]
+    if fold:
+        checks = [checks[0], checks[3], checks[1], checks[2]]
+    for ok, msg in checks:
+        if not ok:
+            raise RuntimeError(msg)
+
+
 def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
            stride: Any = 1) -> Tensor:
     """Extracts sliding local blocks from a batched input tensor."""
+    k, d, p, s = _pairs(kernel_size=kernel_size, dilation=dilation, padding=padding,
+                        stride=stride)
+    _block_checks(k, d, p, s, False)
     x = input._data
-    if x.ndim not in (3, 4):
-        raise NotImplementedError(f"Input Error: Only 3D or 4D input Tensors are supported "
-                                  f"(got {x.ndim}D)")
-    k, d, p, s = (_pair(v) for v in (kernel_size, dilation, padding, stride))
-    nn_ops.check_kernel(k)
+    valid = input.size(1) != 0 and input.size(2) != 0
+    if not (x.ndim == 3 and x.shape[0] and valid or x.ndim == 4 and valid and x.shape[3]):
+        raise RuntimeError("Expected 3D or 4D (batch mode) tensor with possibly 0 batch size "
+                           "and other non-zero dimensions for input, but got: "
+                           f"{list(x.shape)}")
+    h, w = x.shape[-2:]
+    oh = (h + 2 * p[0] - (d[0] * (k[0] - 1) + 1)) // s[0] + 1
+    ow = (w + 2 * p[1] - (d[1] * (k[1] - 1) + 1)) // s[1] + 1
+    if oh < 1 or ow < 1:
+        raise RuntimeError(f"Given input with spatial size ({h}, {w}), kernel_size=({k[0]}, "
+                           f"{k[1]}), dilation=({d[0]}, {d[1]}), padding=({p[0]}, {p[1]}), "
+                           f"calculated shape of the array of sliding blocks as ({oh}, {ow}), "
+                           "but its components must be at least one.")
+    if x.dtype.kind in "iu":
+        raise not_implemented("im2col_out_cpu", input.dtype)
     t = input if x.ndim == 4 else input.unsqueeze(0)
     out = nn_ops._im2col(t, k, d, (p[0], p[0], p[1], p[1]), s)
     return out if x.ndim == 4 else out.squeeze(0)
@@ -593,28 +765,42 @@ def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
 def fold(input: Tensor, output_size: Any, kernel_size: Any, dilation: Any = 1,
          padding: Any = 0, stride: Any = 1) -> Tensor:
     """Combines an array of sliding local blocks into a large containing tensor."""
+    o, k, d, p, s = _pairs(output_size=output_size, kernel_size=kernel_size,
+                           dilation=dilation, padding=padding, stride=stride)
+    _block_checks(k, d, p, s, True)
     x = input._data
-    if x.ndim not in (2, 3):
-        raise NotImplementedError(f"Input Error: Only unbatched (2D) or batched (3D) input "
-                                  f"Tensors are supported (got {x.ndim}D)")
-    o, k, d, p, s = (_pair(v) for v in (output_size, kernel_size, dilation, padding, stride))
+    if not (x.ndim == 2 and x.shape[0] and x.shape[1] or x.ndim == 3 and x.shape[1] and
+            x.shape[2]):
+        raise RuntimeError("Expected 2D or 3D (batch mode) tensor for input with possibly 0 "
+                           "batch size and non-zero dimensions for input, but got: "
+                           f"{list(x.shape)}")
     cols, blocks = x.shape[-2:]
     if cols % (k[0] * k[1]):
         raise RuntimeError("Expected size of input's dimension 1 to be divisible by the product "
                            f"of kernel_size, but got input.size(1)={cols} and kernel_size={k}.")
     n = [(o[i] + 2 * p[i] - d[i] * (k[i] - 1) - 1) // s[i] + 1 for i in range(2)]
+    given = (f"Given output_size={o}, kernel_size={k}, dilation={d}, padding={p}, "
+             f"stride={s}, ")
     if blocks != n[0] * n[1]:
-        raise RuntimeError(f"Given output_size={o}, kernel_size={k}, dilation={d}, padding={p}, "
-                           f"stride={s}, expected size of input's dimension 2 to match the "
+        raise RuntimeError(f"{given}expected size of input's dimension 2 to match the "
                            f"calculated number of sliding blocks {n[0]} * {n[1]} = "
                            f"{n[0] * n[1]}, but got input.size(2)={blocks}.")
+    if n[0] < 1 or n[1] < 1:
+        raise RuntimeError(f"{given}calculated shape of the array of sliding blocks as "
+                           f"({n[0]}, {n[1]}), which is too small (non-positive)")
+    if o[0] < 1 or o[1] < 1:
+        raise RuntimeError("Expected output spatial size to be positive, but got: "
+                           f"output_size={o}.")
+    if x.dtype.kind in "iu":
+        raise not_implemented("col2im_out_cpu", input.dtype)
     t = input if x.ndim == 3 else input.unsqueeze(0)
     out = nn_ops._col2im(t, o, k, d, (p[0], p[0], p[1], p[1]), s)
     return out if x.ndim == 3 else out.squeeze(0)
 
 
 def _pair(v: Any) -> tuple:
-    if isinstance(v, (list, tuple)):
+    # torch's _pair: anything iterable (a tensor included) is taken as its items
+    if isinstance(v, Iterable):
         return tuple(int(a) for a in v)
     return (int(v), int(v))
 
@@ -626,39 +812,77 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None,
                 recompute_scale_factor: bool | None = None, antialias: bool = False) -> Tensor:
     """Down/up samples the input to the given size or by the given scale_factor ('nearest',
     'linear' or 'bilinear')."""
-    x = input._data
-    nsp = x.ndim - 2
-    if mode in ("nearest",) and align_corners is not None:
-        raise ValueError("align_corners option can only be set with the interpolating modes: "
-                         "linear | bilinear | bicubic | trilinear")
-    if mode not in ("nearest", "linear", "bilinear"):
-        raise NotImplementedError(f"Input Error: mode {mode} is not supported")
-    if (mode == "bilinear" and nsp != 2) or (mode == "linear" and nsp != 1) or nsp not in (1, 2):
-        raise NotImplementedError(
-            f"Got {x.ndim}D input, but {mode} mode needs "
-            f"{ {'linear': 3, 'bilinear': 4}.get(mode, 4)}D input")
-    if (size is None) == (scale_factor is None):
-        raise ValueError("either size or scale_factor should be defined" if size is None else
-                         "only one of size or scale_factor should be defined")
+    # torch's Python checks, in its order, then its kernels' own.
+    if mode in ("nearest", "area", "nearest-exact"):
+        if align_corners is not None:
+            raise ValueError("align_corners option can only be set with the interpolating "
+                             "modes: linear | bilinear | bicubic | trilinear")
+    elif align_corners is None:
+        align_corners = False
+    _reach("dim", input)
+    nsp = input.dim() - 2
     spatial = list(input.shape[2:])
-    if isinstance(size, (list, tuple)) and len(size) != nsp:
-        raise ValueError("Input and output must have the same number of spatial dimensions, but "
-                         f"got input with spatial dimensions of {spatial} and output size of "
-                         f"{size}. Please provide input tensor in (N, C, d1, d2, ...,dK) format "
-                         "and output size in (o1, o2, ...,oK) format.")
-    if isinstance(scale_factor, (list, tuple)) and len(scale_factor) != nsp:
-        raise ValueError("Input and scale_factor must have the same number of spatial dimensions,"
-                         f" but got input with spatial dimensions of {spatial} and scale_factor "
-                         f"of shape {scale_factor}. Please provide input tensor in (N, C, d1, "
-                         "d2, ...,dK) format and scale_factor in (s1, s2, ...,sK) format.")
+    if size is not None and scale_factor is not None:
+        raise ValueError("only one of size or scale_factor should be defined")
     if size is not None:
+        if isinstance(size, (list, tuple)):
+            if len(size) != nsp:
+                raise ValueError(
+                    "Input and output must have the same number of spatial dimensions, but "
+                    f"got input with spatial dimensions of {spatial} and output size of "
+                    f"{size}. Please provide input tensor in (N, C, d1, d2, ...,dK) format and "
+                    "output size in (o1, o2, ...,oK) format.")
+            if not all(isinstance(v, (int, np.integer)) for v in size):
+                raise TypeError("expected size to be one of int or Tuple[int] or Tuple[int, "
+                                "int] or Tuple[int, int, int], but got size with types "
+                                f"{[type(v) for v in size]}")
         out_sz = tuple(size) if isinstance(size, (list, tuple)) else (size,) * nsp
         scales = (None,) * nsp
-    else:
-        sf = tuple(scale_factor) if isinstance(scale_factor, (list, tuple)) else \
+    elif scale_factor is not None:
+        if isinstance(scale_factor, (list, tuple)) and len(scale_factor) != nsp:
+            raise ValueError(
+                "Input and scale_factor must have the same number of spatial dimensions, but "
+                f"got input with spatial dimensions of {spatial} and scale_factor of shape "
+                f"{scale_factor}. Please provide input tensor in (N, C, d1, d2, ...,dK) format "
+                "and scale_factor in (s1, s2, ...,sK) format.")
+        scales = tuple(scale_factor) if isinstance(scale_factor, (list, tuple)) else \
             (scale_factor,) * nsp
-        out_sz = tuple(int(math.floor(float(x.shape[2 + i]) * sf[i])) for i in range(nsp))
-        scales = (None,) * nsp if recompute_scale_factor else sf
+        out_sz = tuple(int(math.floor(float(spatial[i]) * scales[i])) for i in range(nsp))
+        if recompute_scale_factor:
+            scales = (None,) * nsp
+    else:
+        raise ValueError("either size or scale_factor should be defined")
+    if recompute_scale_factor and size is not None:
+        raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
+    if antialias and not (mode in ("bilinear", "bicubic", "lanczos") and input.dim() == 4):
+        raise ValueError("Anti-alias option is restricted to bilinear, bicubic, and lanczos "
+                         "modes and requires a 4-D tensor as input")
+    nd = nsp + 2
+    if mode == "area" and nd in (3, 4):
+        return (adaptive_avg_pool1d if nd == 3 else adaptive_avg_pool2d)(input, list(out_sz))
+    if (nd, mode) not in ((3, "nearest"), (4, "nearest"), (3, "linear"), (4, "bilinear")):
+        need = {"linear": 3, "bilinear": 4, "trilinear": 5}
+        if mode in need and nd in (3, 4, 5) and need[mode] != nd:
+            raise NotImplementedError(f"Got {nd}D input, but {mode} mode needs "
+                                      f"{need[mode]}D input")
+        if mode in ("nearest", "nearest-exact", "area", "trilinear") and nd == 5 or \
+                mode in ("bicubic", "lanczos") and nd == 4 or mode == "nearest-exact":
+            raise NotImplementedError(f"Input Error: mode {mode} is not supported")
+        raise NotImplementedError(
+            f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {nd}D) for the "
+            "modes: nearest | linear | bilinear | bicubic | trilinear | lanczos | area | "
+            f"nearest-exact (got {mode})")
+    x = input._data
+    if min(out_sz) <= 0 or min(spatial) <= 0:
+        if nsp == 1:
+            raise RuntimeError("Input and output sizes should be greater than 0, but got input "
+                               f"(W: {spatial[0]}) and output (W: {out_sz[0]})")
+        raise RuntimeError("Input and output sizes should be greater than 0, but got input (H: "
+                           f"{spatial[0]}, W: {spatial[1]}) output (H: {out_sz[0]}, W: "
+                           f"{out_sz[1]})")
+    if x.shape[1] == 0:
+        raise RuntimeError(f"Non-empty {nd}D data tensor expected but got a tensor with sizes "
+                           f"{list(x.shape)}")
     return _upsample(input, mode, out_sz, align_corners, scales)
 
 
@@ -669,17 +893,38 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
                                  is_causal: bool = False, scale: float | None = None,
                                  enable_gqa: bool = False) -> Tensor:
     """softmax(Q K^T * scale + mask) V, with an optional causal mask and dropout."""
+    qkv = (query, key, value)
+    if query.dtype != key.dtype or query.dtype != value.dtype:
+        raise RuntimeError("Expected query, key, and value to have the same dtype, but got "
+                           f"query.dtype: {_TYPE_NAMES[query._data.dtype.name]} key.dtype: "
+                           f"{_TYPE_NAMES[key._data.dtype.name]} and value.dtype: "
+                           f"{_TYPE_NAMES[value._data.dtype.name]} instead.")
+    if min(t._data.ndim for t in qkv) < 2:
+        raise RuntimeError("Expected query, key, and value to all be  at least 2 dimensional, "
+                           f"but got query.dim: {query.dim()} key.dim: {key.dim()} and "
+                           f"value.dim: {value.dim()} instead.")
+    if attn_mask is not None and attn_mask._data.dtype not in (np.bool_, np.float32,
+                                                                query._data.dtype):
+        raise RuntimeError("Expected attn_mask dtype to be bool or float or to match query "
+                           f"dtype, but got attn_mask.dtype: "
+                           f"{_TYPE_NAMES[attn_mask._data.dtype.name]} and  query.dtype: "
+                           f"{_TYPE_NAMES[query._data.dtype.name]} instead.")
+    if is_causal and attn_mask is not None:
+        raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set "
+                           "when is_causal=True")
     lq, lk = query._data.shape[-2], key._data.shape[-2]
-    sc = 1.0 / math.sqrt(query._data.shape[-1]) if scale is None else scale
+    e = query._data.shape[-1]
+    sc = (1.0 / math.sqrt(e) if e else math.inf) if scale is None else scale
     scores = matmul(query, key.transpose(-2, -1)) * sc
     if is_causal:
         mask = np.tril(np.ones((lq, lk), dtype=bool))
         scores = pointwise.where(wrap(mask), scores, -math.inf)
     if attn_mask is not None:
         if attn_mask._data.dtype == np.bool_:
-            scores = pointwise.where(attn_mask, scores, -math.inf)
-        else:
-            scores = scores + attn_mask
+            # As torch: the mask becomes 0 / -inf in the query's dtype, then is added.
+            attn_mask = wrap(np.where(attn_mask._data, 0.0, -math.inf).astype(
+                query._data.dtype))
+        scores = scores + attn_mask
     attn = softmax(scores, -1)
     if dropout_p > 0.0:
         attn = dropout(attn, dropout_p, True)
@@ -702,6 +947,7 @@ def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any
     """Measures the mean element-wise absolute value difference."""
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce)
+    _reach("size", target, input)
     if target._data.shape != input._data.shape:
         warnings.warn(
             f"Using a target size ({target.shape}) that is different to the input size "
@@ -725,29 +971,36 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce)
     red = reduction_enum(reduction)
-    if not 0.0 <= label_smoothing <= 1.0:
-        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: "
-                           f"{label_smoothing}")
     check_tensor(input, "input", 0, "cross_entropy_loss")
     check_tensor(target, "target", 1, "cross_entropy_loss")
-    # A target of the input's shape holds class probabilities (torch decides by shape).
-    if target._data.shape == input._data.shape and target._data.dtype.kind != "f":
-        raise RuntimeError("Expected floating point type for target with class probabilities, "
-                           f"got {target.dtype._legacy}")
-    if label_smoothing == 0.0 and weight is None:
+    # torch's order: a target of the input's shape holds class probabilities; otherwise class
+    # indices, with label smoothing only when it is positive.
+    if target._data.shape == input._data.shape:
+        if target._data.dtype.kind != "f":
+            raise RuntimeError("Expected floating point type for target with class "
+                               f"probabilities, got {target.dtype._legacy}")
+        if ignore_index >= 0:
+            raise RuntimeError("ignore_index is not supported for floating point target")
+        cd = _class_dim(input)
+        c = input.size(cd)
+        if weight is not None and (weight.dim() != 1 or weight.numel() != c):
+            raise RuntimeError(f"cross_entropy: weight tensor should be defined either for all "
+                               f"{c} classes or no classes but got weight tensor of shape: "
+                               f"{list(weight.shape)}")
+        return _ce_probs(input, target, weight, red, label_smoothing, cd, c)
+    if label_smoothing > 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: "
+                           f"{label_smoothing}")
+    if label_smoothing <= 0.0 and weight is None:
         fast = nn_ops.cross_entropy_rows(input, target, red, ignore_index)
         if fast is not None:
             return fast
     cd = _class_dim(input)
-    c = input._data.shape[cd]
-    if target._data.dtype.kind == "f":
-        if target._data.shape != input._data.shape:
-            raise RuntimeError("Expected floating point target to have the same shape as input")
-        return _ce_probs(input, target, weight, red, label_smoothing, cd, c)
     logp = log_softmax(input, cd)
     nll = nll_loss(logp, target, weight, None, ignore_index, None, reduction)
-    if label_smoothing == 0.0:
+    if label_smoothing <= 0.0:
         return nll
+    c = input._data.shape[cd]
     # With ops rather than arrays, so that the loss batches under vmap.
     ignore = target == ignore_index
     if weight is not None:
@@ -767,14 +1020,16 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
         ret = smooth.sum()
     else:
         ret = smooth
-    return (1 - label_smoothing) * nll + ret * (label_smoothing / c)
+    return (1 - label_smoothing) * nll + ret * (label_smoothing / c if c else math.inf)
 
 
 def _ce_probs(input: Tensor, target: Tensor, weight: Any, red: int, ls: float, cd: int,
               c: int) -> Tensor:
     logp = log_softmax(input, cd)
     if ls > 0.0:
-        target = target * (1 - ls) + ls / c
+        if ls > 1.0:
+            raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {ls}")
+        target = target * (1 - ls) + (ls / c if c else math.inf)
     prod = logp * target
     if weight is not None:
         wshape = [1] * input._data.ndim
@@ -792,6 +1047,8 @@ def _ce_probs(input: Tensor, target: Tensor, weight: Any, red: int, ls: float, c
 def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
            reduction: str = "mean", log_target: bool = False) -> Tensor:
     """The Kullback-Leibler divergence loss, input being log-probabilities."""
+    if size_average is None and reduce is None and reduction != "batchmean":
+        reduction_enum(reduction)
     if input._data.dtype.kind not in "fc" or target._data.dtype.kind not in "fc":
         raise RuntimeError("kl_div: Integral inputs not supported.")
     if size_average is not None or reduce is not None:
@@ -822,7 +1079,13 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
     cosine similarity."""
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce)
-    td = input1._data.ndim - 1
+    reduction_enum(reduction)
+    td = target.dim()
+    if td not in (0, 1):
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if input1.dim() != td + 1 or input2.dim() != td + 1:
+        raise RuntimeError(f"{td}D target tensor expects {td + 1}D input tensors, but found "
+                           f"inputs with sizes {list(input1.shape)} and {list(input2.shape)}.")
     eps = 1e-12
     prod = (input1 * input2).sum(td)
     m1 = (input1 * input1).sum(td) + eps
@@ -843,7 +1106,8 @@ def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0,
         reduction = legacy_reduction(size_average, reduce)
     reduction_enum(reduction)
     zeros = wrap(np.zeros_like(input._data))
-    margin_clamp = (margin - input).clamp_min_(0)
+    # torch subtracts from the margin taken in the input's dtype
+    margin_clamp = (creation.full_like(input, margin) - input).clamp_min_(0)
     output_margin = pointwise.where(target != 1, margin_clamp, zeros)
     output_self = pointwise.where(target != -1, input, zeros)
     return _apply_reduction(output_margin + output_self, reduction)
@@ -940,6 +1204,9 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: 
     """max(0, -target * (input1 - input2) + margin)."""
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce)
+    reduction_enum(reduction)
+    _reach("dim", input1, input2)
+    _reach("dim" if input1.dim() == input2.dim() else "size", target)
     if not (input1._data.ndim == input2._data.ndim == target._data.ndim):
         raise RuntimeError(
             "margin_ranking_loss : All input tensors should have same dimension but got "

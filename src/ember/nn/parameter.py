@@ -76,6 +76,8 @@ def zeros_parameter(*shape: int, dtype: Any = None, device: Any = None) -> Param
     check_device(device)
 
     dt = (dtype or _dtypes.get_default_dtype()).np
+    if len(shape) == 1 and isinstance(shape[0], (list, tuple)):
+        shape = tuple(shape[0])  # torch.empty's other form: one list of sizes
     return Parameter(Tensor._make(np.zeros(check_new_shape(shape), dt)))
 
 

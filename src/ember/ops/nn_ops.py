@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from .._dtypes import from_numpy_dtype
 from .._quiet import quietly
 from .._tensor import Tensor
 from .._version import bump_version
@@ -28,6 +29,7 @@ from ._core import (
     check_new_shape,
     check_out_shape,
     check_tensor,
+    checked_scalar,
     declare,
     first_on_ties,
     needs_grad,
@@ -39,10 +41,19 @@ from ._core import (
     wrap,
     wrap_dim,
 )
+from .creation import _C_TYPE as _TYPE_NAMES
 from .indexing import GatherBackward0, ScatterAddBackward0
 from .inplace import apply_in_place, unary_in_place
 
 __all__ = ["softmax", "log_softmax"]
+
+
+def _reach(attr: str, *objs: Any) -> None:
+    """torch's Python code calls the method `attr` of these arguments, in this order, before
+    anything else: a non-tensor fails there, with Python's AttributeError."""
+    for o in objs:
+        if not isinstance(o, Tensor):
+            getattr(o, attr)
 
 _raw = _math.raw
 _graph = _math.graph
@@ -211,7 +222,7 @@ def _softmax_input(input: Tensor, dim: Any, dtype: Any, name: str) -> tuple:
         x = x.astype(dtype.np)
         input = input.to(dtype)
     dim = wrap_dim(dim, x.ndim)
-    if x.dtype.kind != "f":
+    if x.dtype.kind != "f" and x.size:  # an empty tensor runs no kernel
         last = x.ndim == 0 or dim == x.ndim - 1
         raise not_implemented(f"{name}_{'lastdim_' if last else ''}kernel_impl", input.dtype)
     return input, x, dim
@@ -357,23 +368,55 @@ def _tuple(v: Any, n: int, name: str = "") -> tuple:
     return (int(v),) * n
 
 
-def _conv_checks(x: np.ndarray, w: np.ndarray, groups: int, nd: int, transposed: bool,
-                 bias: Any) -> None:
-    if x.ndim not in (nd + 1, nd + 2):
-        raise RuntimeError(
-            f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to conv{nd}d, but got "
-            f"input of size: [{', '.join(str(v) for v in x.shape)}]")
-    if w.ndim != nd + 2:
+def _expand_param(v: Any, name: str, nd: int, dim: int) -> list:
+    # The parser's list of nd values (an int repeated), then at::convolution's expansion to
+    # the weight's spatial dims.
+    vals = list(v) if isinstance(v, (list, tuple)) else [v] * nd
+    if len(vals) == 1:
+        return vals * dim
+    if len(vals) != dim:
+        raise RuntimeError(f"expected {name} to be a single integer value or a list of {dim} "
+                           "values to match the convolution dimensions, but got "
+                           f"{name}={[int(a) for a in vals]}")
+    return vals
+
+
+def _conv_checks(x: np.ndarray, w: np.ndarray, bias: Any, stride: Any, padding: Any,
+                 dilation: Any, transposed: bool, output_padding: Any, groups: int,
+                 nd: int) -> None:
+    """at::convolution's checks of a batched input, in its order: the weight's rank, groups,
+    the parameters' lengths, check_shape_forward's checks, then the dtypes as the CPU kernel
+    that torch picks checks them."""
+    dim = w.ndim - 2
+    if dim <= 0:
         raise RuntimeError("weight should have at least three dimensions")
-    cin = x.shape[1] if x.ndim == nd + 2 else x.shape[0]
     if groups <= 0:
         raise RuntimeError("non-positive groups is not supported")
+    s = _expand_param(stride, "stride", nd, dim)
+    pads = None if isinstance(padding, str) else _expand_param(padding, "padding", nd, dim)
+    d = _expand_param(dilation, "dilation", nd, dim)
+    op = _expand_param(output_padding, "output_padding", nd, dim)
+    if pads is not None and min(pads) < 0:
+        raise RuntimeError("negative padding is not supported")
+    if min(op) < 0:
+        raise RuntimeError("negative output_padding is not supported")
+    if min(s) <= 0:
+        raise RuntimeError("non-positive stride is not supported")
+    if min(d) < 0:
+        raise RuntimeError("dilation should be greater than zero")
     shape = "[" + ", ".join(str(v) for v in w.shape) + "]"
+    if w.ndim != x.ndim:
+        raise RuntimeError(f"Expected {w.ndim}-dimensional input for {w.ndim}-dimensional weight "
+                           f"{shape}, but got {x.ndim}-dimensional input of size "
+                           f"{list(x.shape)} instead")
+    if w.shape[0] < groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be at least {groups} at "
+                           f"dimension 0, but got weight of size {shape} instead")
     if w.shape[0] % groups:
         raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} "
                            f"at dimension 0, but got weight of size [{shape}] instead")
-    # torch checks an unbatched input after giving it its batch dimension.
-    xs = list(x.shape) if x.ndim == nd + 2 else [1] + list(x.shape)
+    cin = x.shape[1]
+    xs = list(x.shape)
     if not transposed and cin != w.shape[1] * groups:
         raise RuntimeError(
             f"Given groups={groups}, weight of size {shape}, expected input{xs} to have "
@@ -388,19 +431,77 @@ def _conv_checks(x: np.ndarray, w: np.ndarray, groups: int, nd: int, transposed:
         raise RuntimeError(
             f"{given} of size {shape}, expected bias to be 1-dimensional with {cout} elements, "
             f"but got bias of size {list(bias._data.shape)} instead")
+    if not transposed and pads is not None:
+        padded = [v + 2 * p for v, p in zip(x.shape[2:], pads)]
+        ks = [dd * (k - 1) + 1 for dd, k in zip(d, w.shape[2:])]
+        if any(a < b for a, b in zip(padded, ks)):
+            raise RuntimeError(
+                f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). "
+                f"Kernel size: ({' x '.join(map(str, ks))}). Kernel size can't be greater "
+                "than actual input size")
+    if not x.size:
+        if x.shape[0] and x.shape[1]:
+            raise RuntimeError("Only zero batch or zero channel inputs are supported, but got "
+                               f"input shape: {list(x.shape)}")
+        return  # torch runs no kernel, so checks no more
+    if _uses_mkldnn(x, w, s, d, op, groups, transposed):
+        if x.dtype != w.dtype or (bias is not None and bias._data.dtype != x.dtype):
+            other, what = (w, "weight") if x.dtype != w.dtype else (bias._data, "bias")
+            raise RuntimeError(
+                f"Input type ({_legacy(x)}) and {what} type ({_legacy(other)}) should be the "
+                f"same or input should be a MKLDNN tensor and {what} is a dense tensor")
+        if min(d) == 0:
+            raise RuntimeError("non-positive dilation is not supported")
+        return
+    # torch's own kernels (on a 1-d convolution seen as 2-d)
+    if min(d) == 0:
+        dd = [int(v) for v in (d if w.ndim == 4 else [1] + d)]
+        raise RuntimeError("dilation should be greater than zero, but got " + (
+            f"dilation_height: {dd[0]}, dilation_width: {dd[1]}" if transposed else f"{dd}"))
+    if x.dtype == np.bool_:
+        kernel = "slow_conv_transpose2d_out_cpu" if transposed else \
+            "slow_conv_dilated<>" if max(d) > 1 else "slow_conv2d_cpu"
+        raise not_implemented(kernel, from_numpy_dtype(x.dtype))
     if x.dtype != w.dtype:
-        raise RuntimeError(
-            f"Input type ({_legacy(x)}) and weight type ({_legacy(w)}) should be the same")
-    if bias is not None and bias._data.dtype != w.dtype:
-        raise RuntimeError(
-            f"Input type ({_legacy(x)}) and bias type ({_legacy(bias._data)}) should be the "
-            "same")
+        raise RuntimeError(f"expected scalar type {from_numpy_dtype(x.dtype)._legacy} but found "
+                           f"{from_numpy_dtype(w.dtype)._legacy}")
+
+
+def _uses_mkldnn(x: np.ndarray, w: np.ndarray, s: list, d: list, op: list, groups: int,
+                 transposed: bool) -> bool:
+    """Whether torch's CPU convolution runs oneDNN rather than its own kernels (their checks
+    differ), by torch's rule for float32 inputs (the clause for 1x1 kernels on one thread
+    never applies: torch runs several threads on any multi-core machine)."""
+    if x.dtype != np.float32 or transposed and any(a >= b for a, b in zip(op, s)):
+        return False
+    x4 = x.shape if x.ndim == 4 else x.shape[:2] + (1,) + x.shape[2:]
+    kh, kw = (w.shape[2:] if w.ndim == 4 else (1, w.shape[2]))
+    return groups > 1 or (kw > 3 and kh > 3) or x4[0] > 1 or math.prod(x4) > 20480
+
+
+def _conv_result_dtype(input: Tensor, weight: Tensor, bias: Tensor | None) -> np.dtype:
+    """The dtype of a convolution's result: the input's, except for an empty input, which
+    torch multiplies by the weight's first element (by the whole weight when there are no
+    channels); a bias is then added in place, which must not need a wider category."""
+    from .._dtypes import can_cast, result_type
+
+    dt = input.dtype
+    x, w = input._data, weight._data
+    if not x.size and w.size:
+        dt = result_type(input, weight if x.shape[1] == 0 else wrap(w.reshape(-1)[:1].reshape(())))
+    if bias is not None and bias.dtype != dt and bias._data.size:
+        r = result_type(wrap(np.empty(1, dt.np)), wrap(bias._data.reshape(-1)[:1].reshape(())))
+        if not can_cast(r, dt):
+            raise RuntimeError(f"result type {r._legacy} can't be cast to the desired output "
+                               f"type {dt._legacy}")
+    return dt.np
 
 
 def _legacy(a: np.ndarray) -> str:
-    from .._dtypes import FROM_NUMPY
-
-    return f"torch.{FROM_NUMPY[a.dtype]._legacy}Tensor"
+    # torch's legacy type name (bool, which has no legacy tensor class, prints its type id).
+    if a.dtype == np.bool_:
+        return "CPUBoolType"
+    return f"torch.{from_numpy_dtype(a.dtype)._legacy}Tensor"
 
 
 def convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any, padding: Any,
@@ -409,11 +510,20 @@ def convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any,
     """N-d (1 or 2 spatial dims) convolution or transposed convolution through im2col and a
     batched matrix product."""
     x, w = input._data, weight._data
-    _conv_checks(x, w, groups, nd, transposed, bias)
-    unbatched = x.ndim == nd + 1
-    if unbatched:
+    if not transposed and bias is not None and bias._data.dtype != x.dtype:
+        # torch's conv1d/conv2d check this before anything else.
+        raise RuntimeError(f"Input type ({_TYPE_NAMES[x.dtype.name]}) and bias type "
+                           f"({_TYPE_NAMES[bias._data.dtype.name]}) should be the same")
+    if x.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(
+            f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to "
+            f"conv{'_transpose' if transposed else ''}{nd}d, but got input of size: "
+            f"[{', '.join(str(v) for v in x.shape)}]")
+    if x.ndim == nd + 1:
         return convolution(input.unsqueeze(0), weight, bias, stride, padding, dilation,
                            transposed, output_padding, groups, nd).squeeze(0)
+    _conv_checks(x, w, bias, stride, padding, dilation, transposed, output_padding, groups, nd)
+    out_dt = _conv_result_dtype(input, weight, bias)
     s = _tuple(stride, nd)
     d = _tuple(dilation, nd)
     ks = tuple(w.shape[2:])
@@ -450,8 +560,9 @@ def convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any,
         if oh <= 0 or ow <= 0:
             raise RuntimeError(_too_small(x, w, pairs, d, nd))
         check_kernel(ks)
-        cols = im2col_np(x4, ks, d, pad4, s).reshape(n, groups, -1, oh * ow)
-        wr = w4.reshape(groups, o // groups, -1)
+        per_group = w.shape[1] * ks[0] * ks[1]
+        cols = im2col_np(x4, ks, d, pad4, s).reshape(n, groups, per_group, oh * ow)
+        wr = w4.reshape(groups, o // groups, per_group)
         out = quiet(np.matmul, wr, cols).reshape(n, o, oh, ow)
     else:
         cout = w.shape[1] * groups
@@ -459,16 +570,20 @@ def convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any,
         oh = (h - 1) * s[0] - pad4[0] - pad4[1] + d[0] * (ks[0] - 1) + op[0] + 1
         ow = (wd - 1) * s[1] - pad4[2] - pad4[3] + d[1] * (ks[1] - 1) + op[1] + 1
         xr = x4.reshape(n, groups, x.shape[1] // groups, h * wd)
-        wr = w4.reshape(groups, x.shape[1] // groups, -1)
-        cols = quiet(np.matmul, wr.swapaxes(-1, -2), xr).reshape(n, -1, h * wd)
+        per_group = w.shape[1] * ks[0] * ks[1]
+        wr = w4.reshape(groups, x.shape[1] // groups, per_group)
+        cols = quiet(np.matmul, wr.swapaxes(-1, -2), xr).reshape(n, groups * per_group, h * wd)
         out = col2im_np(cols, (oh, ow), ks, d, pad4, s)
         o = cout
     if bias is not None:
-        # out is a fresh array of the weight's dtype (checked above): add in place rather
-        # than allocate a second output-sized array.
-        out += bias._data.reshape(1, o, 1, 1)
+        # out is a fresh array of the weight's dtype: add in place rather than allocate a
+        # second output-sized array (torch's transposed kernel takes a bias of another dtype
+        # in the input's).
+        out += bias._data.reshape(1, o, 1, 1).astype(out.dtype, copy=False)
     if nd == 1:
         out = out.reshape(n, o, out.shape[-1])
+    if out.dtype != out_dt:
+        out = out.astype(out_dt)
     r = wrap(np.ascontiguousarray(out))
     if needs_grad(input, weight, bias):
         p = (x.shape, w.shape, ks, d, pad4, s, groups, transposed, nd)
@@ -488,8 +603,14 @@ def _too_small(x: np.ndarray, w: np.ndarray, pairs: list, d: tuple, nd: int) -> 
 # -- pooling ------------------------------------------------------------------------------------
 
 def _pool_out(size: int, k: int, s: int, p: int, d: int, ceil: bool) -> int:
+    # torch's pooling_output_shape, with its checks.
     if s == 0:
         raise RuntimeError("stride should not be zero")
+    if p < 0:
+        raise RuntimeError(f"pad must be non-negative, but got pad: {p}")
+    if p > int(((k - 1) * d + 1) / 2):
+        raise RuntimeError(f"pad should be at most half of effective kernel size, but got "
+                           f"pad={p}, kernel_size={k} and dilation={d}")
     num = size + 2 * p - d * (k - 1) - 1
     out = (-(-num // s) if ceil else num // s) + 1
     if ceil and (out - 1) * s >= size + p:
@@ -497,36 +618,67 @@ def _pool_out(size: int, k: int, s: int, p: int, d: int, ceil: bool) -> int:
     return out
 
 
+def _pool_pair(v: Any, what: str) -> tuple:
+    vals = tuple(v) if isinstance(v, (list, tuple)) else (v,)
+    if len(vals) not in (1, 2):
+        raise RuntimeError(what)
+    return int(vals[0]), int(vals[-1])
+
+
+def _pool2d_params(input: Tensor, kernel_size: Any, stride: Any, padding: Any, dilation: Any,
+                   ceil_mode: bool, name: str, divisor: Any = None) -> tuple:
+    """(k, s, p, d, oh, ow) of 2-D pooling, after torch's checks in its order (`name` is
+    max_pool2d or avg_pool2d; average pooling has no dilation)."""
+    k = _pool_pair(kernel_size, f"{name}: kernel_size must either be a single int, or a tuple "
+                                "of two ints")
+    s = k if stride is None or (isinstance(stride, (list, tuple)) and not stride) else \
+        _pool_pair(stride, f"{name}: stride must either be omitted, a single int, or a tuple of "
+                           "two ints")
+    p = _pool_pair(padding, f"{name}: padding must either be a single int, or a tuple of two "
+                            "ints")
+    if divisor is not None and divisor == 0:
+        raise RuntimeError("divisor must be not zero")
+    d = (1, 1) if dilation is None else _pool_pair(
+        dilation, f"{name}: dilation must be either a single int, or a tuple of two ints")
+    x = input._data
+    if name == "max_pool2d" and x.ndim not in (3, 4):
+        raise RuntimeError("non-empty 3D or 4D (batch mode) tensor expected for input")
+    c, h, w = input.size(-3), input.size(-2), input.size(-1)
+    oh = _pool_out(h, k[0], s[0], p[0], d[0], ceil_mode)
+    ow = _pool_out(w, k[1], s[1], p[1], d[1], ceil_mode)
+    # torch's pool2d_shape_check
+    check_kernel(k, ("kH", "kW"))
+    if s[0] <= 0 or s[1] <= 0:
+        raise RuntimeError(f"stride should be greater than zero, but got dH: {s[0]} dW: {s[1]}")
+    if d[0] <= 0 or d[1] <= 0:
+        raise RuntimeError(f"dilation should be greater than zero, but got dilationH: {d[0]} "
+                           f"dilationW: {d[1]}")
+    sh = x.shape
+    valid = len(sh) > 2 and sh[1] and sh[2]
+    if not (len(sh) == 3 and sh[0] and valid or len(sh) == 4 and valid and sh[3]):
+        raise RuntimeError("Expected 3D or 4D (batch mode) tensor with optional 0 dim batch "
+                           f"size for input, but got:{shape_str(sh)}")
+    if k[1] // 2 < p[1] or k[0] // 2 < p[0]:
+        raise RuntimeError("pad should be smaller than or equal to half of kernel size, but got "
+                           f"padW = {p[1]}, padH = {p[0]}, kW = {k[1]}, kH = {k[0]}")
+    if oh < 1 or ow < 1:
+        raise RuntimeError(f"Given input size: ({c}x{h}x{w}). Calculated output size: "
+                           f"({c}x{oh}x{ow}). Output size is too small")
+    if x.dtype == np.bool_:
+        raise not_implemented(name, input.dtype)
+    return k, s, p, d, oh, ow
+
+
 def max_pool2d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None,
                             padding: Any = 0, dilation: Any = 1,
                             ceil_mode: bool = False, indices: bool = True) -> tuple:
     """2-D max pooling; returns the maxima and their flat indices within each input plane
     (None for the indices when `indices` is false and they are not needed)."""
+    k, s, p, d, oh, ow = _pool2d_params(input, kernel_size, stride, padding, dilation,
+                                        ceil_mode, "max_pool2d")
     x = input._data
-    if x.ndim not in (3, 4):
-        raise RuntimeError("non-empty 3D or 4D (batch mode) tensor expected for input")
-    if 0 in x.shape[-3:]:
-        raise RuntimeError("Expected 3D or 4D (batch mode) tensor with optional 0 dim batch "
-                           f"size for input, but got:[{', '.join(map(str, x.shape))}]")
-    k = _tuple(kernel_size, 2)
-    s = k if stride is None or (isinstance(stride, (list, tuple)) and not stride) \
-        else _tuple(stride, 2)
-    p = _tuple(padding, 2)
-    d = _tuple(dilation, 2)
-    if p[0] > k[0] // 2 or p[1] > k[1] // 2:
-        i = 0 if p[0] > k[0] // 2 else 1
-        raise RuntimeError(
-            "pad should be at most half of effective kernel size, but got pad="
-            f"{p[i]}, kernel_size={k[i]} and dilation={d[i]}")
     x4 = x if x.ndim == 4 else x[None]
     n, c, h, w = x4.shape
-    oh = _pool_out(h, k[0], s[0], p[0], d[0], ceil_mode)
-    ow = _pool_out(w, k[1], s[1], p[1], d[1], ceil_mode)
-    check_kernel(k, ("kH", "kW"))
-    if oh <= 0 or ow <= 0:
-        raise RuntimeError(
-            f"Given input size: ({c}x{h}x{w}). Calculated output size: ({c}x{oh}x{ow}). "
-            "Output size is too small")
     if s == k and not any(p) and d == (1, 1) and x.dtype.kind == "f" and \
             oh * k[0] <= h and ow * k[1] <= w:
         return _max_pool_blocks(input, x4, k, oh, ow, indices)
@@ -640,7 +792,7 @@ MaxPool2DWithIndicesBackward0 = node_class("MaxPool2DWithIndicesBackward0", _max
 def _padded_cols(x4: np.ndarray, k: tuple, d: tuple, pad4: tuple, s: tuple, fill: Any,
                  n: int, c: int, oh: int, ow: int) -> np.ndarray:
     cols = im2col_np(x4, k, d, pad4, s, fill)
-    return cols.reshape(n, c, k[0] * k[1], -1)
+    return cols.reshape(n, c, k[0] * k[1], cols.shape[-1])
 
 
 AvgPool2DBackward0 = node_class(
@@ -661,28 +813,10 @@ def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
                ceil_mode: bool = False, count_include_pad: bool = True,
                divisor_override: Any = None) -> Tensor:
     """2-D average pooling over kernel_size windows taken stride apart."""
+    k, s, p, _, oh, ow = _pool2d_params(input, kernel_size, stride, padding, None, ceil_mode,
+                                        "avg_pool2d", divisor_override)
     x = input._data
-    if x.ndim not in (3, 4):
-        raise RuntimeError("non-empty 3D or 4D (batch mode) tensor expected for input")
-    k = _tuple(kernel_size, 2)
-    s = k if stride is None or (isinstance(stride, (list, tuple)) and not stride) \
-        else _tuple(stride, 2)
-    p = _tuple(padding, 2)
-    if p[0] > k[0] // 2 or p[1] > k[1] // 2:
-        raise RuntimeError("pad should be smaller than or equal to half of kernel size, but got "
-                           f"padW = {p[1]}, padH = {p[0]}, kW = {k[1]}, kH = {k[0]}")
     h, w = x.shape[-2:]
-    oh = _pool_out(h, k[0], s[0], p[0], 1, ceil_mode)
-    ow = _pool_out(w, k[1], s[1], p[1], 1, ceil_mode)
-    check_kernel(k, ("kH", "kW"))
-    if 0 in x.shape[-3:]:
-        raise RuntimeError("Expected 3D or 4D (batch mode) tensor with optional 0 dim batch "
-                           f"size for input, but got:{shape_str(x.shape)}")
-    if oh <= 0 or ow <= 0:
-        c = x.shape[-3]
-        raise RuntimeError(
-            f"Given input size: ({c}x{h}x{w}). Calculated output size: ({c}x{oh}x{ow}). "
-            "Output size is too small")
     pb = max(0, (oh - 1) * s[0] + k[0] - h - p[0])
     pr = max(0, (ow - 1) * s[1] + k[1] - w - p[1])
     pad4 = (p[0], pb, p[1], pr)
@@ -729,27 +863,57 @@ def _adaptive_matrix(size: int, out: int, dt: np.dtype) -> np.ndarray:
     return mat
 
 
-def _adaptive_sizes(x: np.ndarray, output_size: Any, got: str) -> tuple:
-    """(h, w, oh, ow) of 2-D adaptive pooling (None keeps that input size), after torch's
-    rank check (`got` is how its message introduces the shape)."""
+def _list_with_default(out_size: Any, defaults: Any) -> Any:
+    """torch's Python step before 2-D adaptive pooling: an int stays, a list's None entries
+    take the input's sizes."""
+    if isinstance(out_size, int):
+        return out_size
+    if len(defaults) <= len(out_size):
+        raise ValueError(f"Input dimension should be at least {len(out_size) + 1}")
+    return [v if v is not None else d for v, d in zip(out_size, defaults[-len(out_size):])]
+
+
+def _adaptive_sizes(input: Tensor, output_size: Any, name: str, got: str,
+                    checked: int) -> tuple:
+    """(h, w, oh, ow) of 2-D adaptive pooling, after torch's rank and size checks (`got` is
+    how its message introduces the shape; the last `checked` dimensions must be
+    non-empty)."""
+    x = input._data
     if x.ndim not in (3, 4):
-        raise RuntimeError(f"{got} {list(x.shape)}")
-    if not isinstance(output_size, (list, tuple)):
+        raise RuntimeError(f"{name}(): Expected 3D or 4D tensor, but got{got} {list(x.shape)}")
+    for i in range(x.ndim - checked, x.ndim):
+        if not x.shape[i]:
+            raise RuntimeError(
+                f"{name}(): Expected input to have non-zero size for non-batch dimensions, but "
+                f"input has sizes {list(x.shape)} with dimension {i} being empty")
+    if isinstance(output_size, int):
         output_size = (output_size, output_size)
+    if len(output_size) != 2:
+        raise RuntimeError(f"{name}(): internal error: output_size.size() must be 2")
+    oh, ow = (int(v) for v in output_size)
+    check_new_shape(x.shape[:-2] + (oh, ow))
+    # Average pooling to an empty result runs no kernel, whatever the dtype.
+    if x.dtype.kind != "f" and (name == "adaptive_max_pool2d" or
+                                math.prod(x.shape[:-2]) * oh * ow):
+        raise not_implemented(name, input.dtype)
     h, w = x.shape[-2:]
-    oh = h if output_size[0] is None else int(output_size[0])
-    ow = w if output_size[1] is None else int(output_size[1])
     return h, w, oh, ow
 
 
 def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
     """2-D adaptive average pooling to output_size (None keeps that input size)."""
-    x = input._data
-    h, w, oh, ow = _adaptive_sizes(
-        x, output_size, "adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got")
+    output_size = _list_with_default(output_size, input.size())
+    if not isinstance(output_size, int) and len(output_size) != 2:
+        raise RuntimeError("adaptive_avg_pool2d: output_size must be 2")
+    oh, ow = (output_size, output_size) if isinstance(output_size, int) else output_size
     if oh < 0 or ow < 0:
         raise RuntimeError("adaptive_avg_pool2d: elements of output_size must be greater than "
                            f"or equal to 0 but received {{{oh}, {ow}}}")
+    if oh == 1 and ow == 1:
+        # torch's shortcut: the mean over the last two dimensions, whatever the rank.
+        return input.mean((-1, -2), keepdim=True)
+    x = input._data
+    h, w, oh, ow = _adaptive_sizes(input, output_size, "adaptive_avg_pool2d", "", 2)
     ph = _adaptive_matrix(h, oh, x.dtype)
     pw = _adaptive_matrix(w, ow, x.dtype)
     out = wrap(np.ascontiguousarray(quiet(np.matmul, quiet(np.matmul, ph, x), pw.T)))
@@ -774,10 +938,9 @@ def _adaptive_bounds(size: int, out: int) -> list:
 def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
     """2-D adaptive max pooling to output_size (None keeps that input size); with
     return_indices, also the flat position of each maximum within its input plane."""
+    output_size = _list_with_default(output_size, input.size())
     x = input._data
-    h, w, oh, ow = _adaptive_sizes(
-        x, output_size, "adaptive_max_pool2d(): Expected 3D or 4D tensor, but got:")
-    check_new_shape(x.shape[:-2] + (oh, ow))
+    h, w, oh, ow = _adaptive_sizes(input, output_size, "adaptive_max_pool2d", ":", x.ndim - 1)
     planes = x.reshape(-1, h * w)
     idx = np.empty((planes.shape[0], oh * ow), np.int64)
     grid = np.arange(h * w, dtype=np.int64).reshape(h, w)
@@ -924,19 +1087,28 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     """Batch normalization over the channel dimension (1), updating the running statistics
     in training mode."""
     x = input._data
-    c = x.shape[1] if x.ndim > 1 else 0
+    if training:
+        # torch's Python check (a 0-dim input fails it reading its first size)
+        size = input.size()
+        prods = size[0]
+        for v in size[2:]:
+            prods *= v
+        if prods == 1:
+            raise ValueError("Expected more than 1 value per channel when training, got input "
+                             f"size {size!r}")
+    if not x.size:
+        return input.clone()  # torch returns an empty input as it is, unchecked
+    c = x.shape[1] if x.ndim > 1 else 0  # torch reads a 1-d input's channels as 0
     for name, t in (("running_mean", running_mean), ("running_var", running_var),
                     ("weight", weight), ("bias", bias)):
         if t is not None and t._data.size != c:
             raise RuntimeError(f"{name} should contain {c} elements not {t._data.size}")
-    if x.ndim < 2:
-        raise ValueError(f"Expected 2D or 3D input (got {x.ndim}D input)")
+    input.size(1)  # torch's error for a 1-d input
+    if x.dtype.kind != "f":
+        raise not_implemented("batch_norm", input.dtype)
     axes = (0,) + tuple(range(2, x.ndim))
     wshape = (1, c) + (1,) * (x.ndim - 2)
     n = x.size // c if c else 0
-    if training and n <= 1:
-        raise ValueError("Expected more than 1 value per channel when training, got input "
-                         f"size {input.shape!r}")
     if training:
         # float16 statistics are taken in float32, as torch's kernel, so they cannot overflow.
         xc = x.astype(_math.reduce_dtype(x.dtype), copy=False)
@@ -967,6 +1139,14 @@ def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = Non
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Layer normalization over the last len(normalized_shape) dimensions."""
     x = input._data
+    params = [p._data.dtype for p in (weight, bias) if p is not None]
+    if params and params[0] != x.dtype:
+        # torch's CPU kernel allows float32 parameters with a half input only (it checks the
+        # parameters first).
+        if any(d != np.float32 for d in params):
+            raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of Float")
+        if x.dtype != np.float16:
+            raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
     if isinstance(normalized_shape, int):
         normalized_shape = (normalized_shape,)
     ns = tuple(normalized_shape)
@@ -997,11 +1177,18 @@ def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = Non
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Group normalization: channels split into num_groups groups normalized together."""
+    _reach("dim", input)
     x = input._data
     if x.ndim < 2:
         raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received "
                            f"{x.ndim}")
     n, c = x.shape[0], x.shape[1]
+    # torch's Python code divides first (its errors for a zero or non-int num_groups), then
+    # checks that each group has more than one value.
+    size = [n * c // num_groups, num_groups] + list(x.shape[2:])
+    if size[0] * math.prod(size[2:]) == 1:
+        raise ValueError("Expected more than 1 value per channel when training, got input "
+                         f"size {size}")
     if c % num_groups:
         raise RuntimeError(f"Expected number of channels in input to be divisible by "
                            f"num_groups, but got input of shape {list(x.shape)} and "
@@ -1124,12 +1311,18 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
     idx = input._data
     if idx.dtype.kind not in "iu":
         raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the "
-                           "following scalar types: Long, Int; but got "
-                           f"torch.{input.dtype._legacy}Tensor instead (while checking "
-                           "arguments for embedding)")
+                           f"following scalar types: Long, Int; but got {_legacy(idx)} instead "
+                           "(while checking arguments for embedding)")
     w = weight._data
     num = w.shape[0]
+    if idx.size and not num:
+        raise RuntimeError("index_select(): self indexing axis dim should be positive")
     if idx.size and (idx.min() < 0 or idx.max() >= num):
+        if not w.shape[1]:
+            # torch gathers rows of no width with another kernel, in its words
+            bad = idx.reshape(-1)[(idx.reshape(-1) < 0) | (idx.reshape(-1) >= num)][0]
+            raise RuntimeError(f"INDICES element is out of DATA bounds, id={bad} "
+                               f"axis_dim={num}")
         raise IndexError("index out of range in self")
     if padding_idx is not None:
         if padding_idx > 0:
@@ -1760,6 +1953,8 @@ _celu_op_ = unary_in_place(_celu_op, CeluBackward1)
 @declare(vmap=POINTWISE)
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """Applies max(0, x) + min(0, alpha * (exp(x / alpha) - 1)) element-wise."""
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
     # torch's backward takes 1 / alpha with alpha rounded to float32 first.
     return (_celu_op_ if inplace else _celu_op)(input, alpha, 1.0,
                                                 1.0 / float(np.float32(alpha)))
@@ -1785,6 +1980,11 @@ _threshold_copy_op = unary_op(ThresholdBackward1, _threshold, name="threshold", 
 @declare(vmap=POINTWISE)
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
     """Thresholds each element: x where x > threshold, else value."""
+    dt = input._data.dtype
+    if dt.kind in "iu":
+        threshold = checked_scalar(threshold, dt)
+    if dt.kind in "iu" or dt.kind == "f" and dt.itemsize < 8:
+        value = checked_scalar(value, dt)
     if inplace:
         # The replaced entries get no gradient even where value > threshold: the node tests
         # the input, taken before the write.
@@ -1887,11 +2087,15 @@ _softshrink_op = unary_op(SoftshrinkBackward0, _softshrink, name="softshrink", k
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """Applies x where |x| > lambd, else 0, element-wise."""
+    if isinstance(lambd, Tensor):
+        lambd = lambd.item()  # torch takes a 0-dim tensor as its number
     return _hardshrink_op(input, lambd)
 
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """Applies x - lambd where x > lambd, x + lambd where x < -lambd, else 0."""
+    if isinstance(lambd, Tensor):
+        lambd = lambd.item()  # torch takes a 0-dim tensor as its number
     dt = check_tensor(input, fn="softshrink")._data.dtype
     if dt.kind != "f":
         raise not_implemented("softshrink_check", input.dtype)
@@ -1915,6 +2119,7 @@ GluBackward0 = node_class("GluBackward0", _glu_grad)
 def glu(input: Tensor, dim: int = -1) -> Tensor:
     """The gated linear unit: a * sigmoid(b), where a and b are the two halves of input
     along dim."""
+    _reach("dim", input)
     x = input._data
     if not x.ndim:
         raise RuntimeError("glu does not support scalars because halving size must be even")
@@ -1922,6 +2127,8 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
     if x.shape[d] % 2:
         raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size "
                            f"{x.shape[d]}")
+    if x.dtype.kind != "f":
+        raise not_implemented("glu_cpu", input.dtype)
     a, b = np.split(x, 2, axis=d)
     one = x.dtype.type(1)
     with np.errstate(all="ignore"):
@@ -2100,11 +2307,16 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
     slope drawn uniformly from [lower, upper]; in evaluation by their mean."""
     from .. import _random
 
+    for name, bound in (("lower", lower), ("upper", upper)):
+        if not math.isfinite(bound):
+            raise RuntimeError(f"rrelu: {name} bound must be finite, got {bound}")
     if lower > upper:
         raise RuntimeError("Lower bound should be less than or equal to the upper bound")
     x = input._data
     if x.dtype.kind != "f":
-        raise not_implemented("rrelu_with_noise", input.dtype)
+        # In evaluation torch's rrelu is its leaky_relu with the mean slope.
+        raise not_implemented("rrelu_with_noise_out_cpu" if training else "leaky_relu_cpu",
+                              input.dtype)
     if training:
         # One double draw per non-positive element, in order (torch's loop), rounded to the
         # tensor's dtype.
@@ -2168,6 +2380,9 @@ EmbeddingBagBackward0 = node_class("EmbeddingBagBackward0",
                                    _bag_gradient(_bag_psw_grad))
 
 
+_TENSOR_CLASS = "<class 'torch.Tensor'>"  # as torch prints type(offsets)
+
+
 def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
                   max_norm: float | None = None, norm_type: float = 2.0,
                   scale_grad_by_freq: bool = False, mode: str = "mean",
@@ -2175,10 +2390,40 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
                   include_last_offset: bool = False, padding_idx: int | None = None) -> Tensor:
     """Sums, averages or takes the maximum of bags of embeddings (rows of weight) without
     building the intermediate embeddings."""
+    # torch's Python checks, in its order
     if per_sample_weights is not None and input.shape != per_sample_weights.shape:
         raise ValueError(f"embedding_bag: If per_sample_weights ({per_sample_weights.shape!r}) "
                          "is not None, then it must have the same shape as the input "
                          f"({input.shape!r})")
+    if weight.dim() != 2:
+        raise ValueError(f"weight has to be a 2D Tensor, but got Tensor of dimension "
+                         f"{weight.dim()}")
+    x = input._data.astype(np.int64)
+    if x.ndim == 2:
+        if offsets is not None:
+            raise ValueError(
+                "if input is 2D, then offsets has to be None, as input is treated is a "
+                "mini-batch of fixed length sequences. However, found offsets of type "
+                f"{_TENSOR_CLASS if isinstance(offsets, Tensor) else type(offsets)}")
+        n_bags, per = x.shape
+        starts = np.arange(n_bags, dtype=np.int64) * per
+        x = x.reshape(-1)
+    elif x.ndim == 1:
+        if offsets is None:
+            raise ValueError("offsets has to be a 1D Tensor but got None")
+        if offsets.dim() != 1:
+            raise ValueError("offsets has to be a 1D Tensor")
+        starts = offsets._data.astype(np.int64)
+        if include_last_offset:
+            starts = starts[:-1]
+        n_bags = len(starts)
+    else:
+        raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension "
+                         f"{x.ndim}")
+    if mode == "max" and scale_grad_by_freq:
+        raise ValueError("max mode does not support scaling the gradient by the frequency")
+    if mode == "max" and sparse:
+        raise ValueError("max mode does not support sparse weights")
     if mode not in ("sum", "mean", "max"):
         raise ValueError("mode has to be one of sum, mean or max")
     if per_sample_weights is not None and mode != "sum":
@@ -2186,24 +2431,6 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
             "embedding_bag: per_sample_weights was not None. per_sample_weights is only "
             f"supported for mode='sum' (got mode='{mode}'). Please open a feature request on "
             "GitHub.")
-    x = input._data.astype(np.int64)
-    if x.ndim == 2:
-        if offsets is not None:
-            raise ValueError(
-                "if input is 2D, then offsets has to be None, as input is treated is a "
-                "mini-batch of fixed length sequences. However, found offsets of type "
-                "<class 'torch.Tensor'>")
-        n_bags, per = x.shape
-        starts = np.arange(n_bags, dtype=np.int64) * per
-        x = x.reshape(-1)
-    else:
-        if offsets is None or offsets.dim() != 1:
-            raise ValueError(f"offsets has to be a 1D Tensor but got "
-                             f"{None if offsets is None else offsets.dim()}")
-        starts = offsets._data.astype(np.int64)
-        if include_last_offset:
-            starts = starts[:-1]
-        n_bags = len(starts)
     w = weight._data
     num = w.shape[0]
     if x.size and (x.min() < 0 or x.max() >= num):
@@ -2301,6 +2528,7 @@ def _check_loss_kernel(input: Tensor, kernel: str) -> None:
 def _loss_pair(input: Tensor, target: Tensor, name: str) -> tuple:
     from .._dtypes import result_type
 
+    _reach("size", target, input)
     x, t = input._data, target._data
     if x.shape != t.shape:
         import warnings
@@ -2389,6 +2617,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     term otherwise."""
     from .._dtypes import can_cast
 
+    _reach("size", target, input)
     out_dtype = input.dtype
     input, target = _loss_pair(input, target, "huber_loss")
     _check_loss_kernel(input, "huber_cpu")
@@ -2450,6 +2679,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce)
     red = reduction_enum(reduction)
+    _reach("size", target, input)
     if target._data.shape != input._data.shape:
         raise ValueError(f"Using a target size ({target.shape}) that is different to the "
                          f"input size ({input.shape}) is deprecated. Please ensure they have "
@@ -2533,6 +2763,7 @@ def binary_cross_entropy_with_logits(
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce)
     red = reduction_enum(reduction)
+    _reach("size", target, input)
     if target._data.shape != input._data.shape:
         raise ValueError(f"Target size ({target.shape}) must be the same as input size "
                          f"({input.shape})")
@@ -2544,6 +2775,14 @@ def binary_cross_entropy_with_logits(
     if x.dtype.kind != "f":
         raise NotImplementedError(
             f'"log_sigmoid_cpu" not implemented for \'{input.dtype._legacy}\'')
+    if t.dtype.kind == "b":
+        pointwise._sub_check(True, target)  # torch's 1 - target, the 1 taken as a bool
+    elif t.dtype.kind != "f":
+        from .._dtypes import result_type
+
+        # torch computes the loss in place in a tensor of the target's dtype
+        raise RuntimeError(f"result type {result_type(input, target)._legacy} can't be cast to "
+                           f"the desired output type {target.dtype._legacy}")
     with np.errstate(over="ignore", invalid="ignore"):
         # torch's steps and their rounding: log_sigmoid(x) * ((pos_weight - 1) * t + 1),
         # then ((1 - t) * x - that) * weight, each step rounded to its tensor's dtype.
@@ -2572,7 +2811,10 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average: Any = None,
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce)
     red = reduction_enum(reduction)
-    # torch computes -input * target in place, in a tensor of the input's shape.
+    # torch computes -input * target in place, in a tensor of the input's shape (negating a
+    # bool input fails first).
+    if input._data.dtype == np.bool_:
+        pointwise.neg(input)
     check_out_shape(input._data.shape, target._data.shape)
     x, y = input._data, target._data.astype(input._data.dtype, copy=False)
     with np.errstate(all="ignore"):
@@ -2630,22 +2872,16 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
     x, t = input._data, target._data
     if x.ndim < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {x.ndim})")
-    if x.ndim >= 2 and t.shape[:1] != x.shape[:1]:
+    # torch reads a 0-dim target's (absent) first size as 0
+    if x.ndim >= 2 and x.shape[0] != (t.shape[0] if t.ndim else 0):
         raise ValueError(f"Expected input batch_size ({x.shape[0]}) to match target batch_size "
-                         f"({t.shape[0]}).")
+                         f"({t.shape[0] if t.ndim else 0}).")
     if weight is not None and weight._rg and _mode.enabled:
         # torch's kernel has no derivative for weight and refuses one that needs it, before
         # it looks at the target.
         kernel = "nll_loss_forward" if x.ndim <= 2 else "nll_loss2d_forward"
         raise RuntimeError(f"The function '{kernel}' is not differentiable with respect to "
                            "argument 'weight'. This input cannot have requires_grad True.")
-    if t.dtype.kind not in "iu":
-        raise RuntimeError(f"expected scalar type Long but found {target.dtype._legacy}")
-    if x.ndim == 1:
-        if t.ndim != 0:
-            raise RuntimeError("1D target tensor expected, multi-target not supported")
-    elif x.ndim == 2 and t.ndim != 1:
-        raise RuntimeError("1D target tensor expected, multi-target not supported")
     if x.ndim == 3 or x.ndim > 4:
         # As torch: through the 2-D loss on a (N, C, 1, rest) view, its result viewed back.
         out_size = (x.shape[0],) + x.shape[2:]
@@ -2656,18 +2892,41 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
                        target.reshape(n, 1, -1) if t.size else target.reshape(n, 0, 0),
                        weight, None, ignore_index, None, reduction)
         return ret.view(out_size) if red == 0 else ret
-    if x.ndim > 2 and t.shape[1:] != x.shape[2:]:
-        raise RuntimeError(f"size mismatch (got input: {list(x.shape)} , target: "
-                           f"{list(t.shape)}")
+    if x.ndim <= 2 and t.ndim > 1:
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if x.ndim == 4 and t.ndim != 3:
+        raise RuntimeError("only batches of spatial targets supported (3D tensors) but got "
+                           f"targets of dimension: {t.ndim}")
+    if t.dtype not in (np.int64, np.uint8):
+        raise RuntimeError("expected target dtype to be Long or Byte, but got "
+                           f"{target.dtype._legacy}")
+    if x.ndim == 1 and t.ndim == 1 and t.shape[0] != 1:
+        raise ValueError("For 1D input, 1D target must have size 1, but got target size: "
+                         f"{t.shape[0]}")
     c = x.shape[1] if x.ndim >= 2 else x.shape[0]
+    if weight is not None and (weight._data.ndim != 1 or weight._data.size != c):
+        raise RuntimeError("weight tensor should be defined either for all or no classes"
+                           if x.ndim == 4 else
+                           f"weight tensor should be defined either for all {c} classes or no "
+                           f"classes but got weight tensor of shape: {list(weight.shape)}")
+    if x.ndim == 4:
+        if t.shape[1:] != x.shape[2:]:
+            raise RuntimeError(f"size mismatch (got input: {list(x.shape)} , target: "
+                               f"{list(t.shape)}")
+    # the kernel's own dtype checks
+    if x.dtype.kind != "f":
+        raise not_implemented("nll_loss2d_forward_out_frame" if x.ndim == 4 else
+                              "nll_loss_out_frame", input.dtype)
+    if x.ndim == 4 and t.dtype != np.int64:
+        raise RuntimeError(f"expected scalar type Long but found {target.dtype._legacy}")
+    if weight is not None and weight._data.dtype != x.dtype:
+        raise RuntimeError(f"expected scalar type {input.dtype._legacy} but found "
+                           f"{weight.dtype._legacy}")
     if x.ndim == 2 and weight is None and red and t.dtype == np.int64 and x.shape[0] and \
             x.dtype.kind == "f":
         fast = _nll_rows(input, x, t, c, red, ignore_index)
         if fast is not None:
             return fast
-    if weight is not None and weight._data.shape != (c,):
-        raise RuntimeError(f"weight tensor should be defined either for all {c} classes or no "
-                           f"classes but got weight tensor of shape: {list(weight.shape)}")
     # Rows of (sample, class): classes last.
     if x.ndim == 1:
         rows = x.reshape(1, c)

@@ -118,9 +118,11 @@ def exponential_(self: Tensor, lambd: float = 1.0, *, generator: Any = None) -> 
     if lambd <= 0:
         raise RuntimeError(
             f"exponential_ expects lambda > 0.0, but found lambda={lambd:g}")
-    if self._data.size:
-        _floating(self, "exponential_cpu")
-    return _fill(self, lambda a: _random.exponential_(a, lambd, generator=generator))
+    if self._data.dtype.kind != "f" and self._data.size:  # an empty tensor runs no kernel
+        raise RuntimeError("Exponential distribution is a continuous probability distribution. "
+                           f"dtype must be a floating point but you specified {self.dtype._legacy}")
+    return _fill(self, lambda a: _random.exponential_(a, lambd, generator=generator)
+                 if a.size else None)
 
 
 def random_(self: Tensor, from_: int | None = None, to: int | None = None, *,

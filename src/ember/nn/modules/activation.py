@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..._tensor import Tensor
+from ...ops.nn_ops import _reach
 from .. import _functional as F
 from .. import init
 from .._attention import _canonical_mask, _none_or_dtype, multi_head_attention_forward
@@ -485,6 +486,8 @@ class MultiheadAttention(Module):
         key_padding_mask = _canonical_mask(key_padding_mask, "key_padding_mask",
                                            _none_or_dtype(attn_mask), "attn_mask", query.dtype)
         attn_mask = _canonical_mask(attn_mask, "attn_mask", None, "", query.dtype, False)
+        # torch's check that no input is nested reaches each one's is_nested first
+        _reach("is_nested", query, key, value)
         if self.batch_first and batched:
             # Keep the identities among query, key and value: they pick the projection path.
             if key is value:

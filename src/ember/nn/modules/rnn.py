@@ -34,10 +34,25 @@ class RNNBase(Module):
                  bidirectional: bool = False, proj_size: int = 0, device: Any = None,
                  dtype: Any = None) -> None:
         super().__init__()
+        self.dropout = float(dropout)  # torch converts first (its errors for a non-number)
         if not isinstance(dropout, (int, float)) or not 0 <= dropout <= 1 or \
                 isinstance(dropout, bool):
             raise ValueError("dropout should be a number in range [0, 1] representing the "
                              "probability of an element being zeroed")
+        if dropout > 0 and num_layers == 1:
+            warnings.warn("dropout option adds dropout after all but last recurrent layer, so "
+                          "non-zero dropout expects num_layers greater than 1, but got "
+                          f"dropout={dropout} and num_layers={num_layers}", stacklevel=2)
+        if not isinstance(bias, bool):
+            raise TypeError(f"bias should be of type bool, got: {type(bias).__name__}")
+        if not isinstance(batch_first, bool):
+            raise TypeError(f"batch_first should be of type bool, got: "
+                            f"{type(batch_first).__name__}")
+        if not isinstance(input_size, int):
+            raise TypeError(f"input_size should be of type int, got: "
+                            f"{type(input_size).__name__}")
+        if input_size <= 0:
+            raise ValueError("input_size must be greater than zero")
         if not isinstance(hidden_size, int):
             raise TypeError(f"hidden_size should be of type int, got: "
                             f"{type(hidden_size).__name__}")
@@ -58,7 +73,6 @@ class RNNBase(Module):
         self.num_layers = num_layers
         self.bias = bias
         self.batch_first = batch_first
-        self.dropout = float(dropout)
         self.bidirectional = bidirectional
         self.proj_size = proj_size
         dirs = 2 if bidirectional else 1
@@ -149,6 +163,11 @@ class RNNBase(Module):
         elif self.batch_first:
             x = x.transpose(0, 1)
         seq, n = x.shape[0], x.shape[1]
+        w0 = getattr(self, self._flat_weights_names[0])
+        if input.dtype != w0.dtype:
+            raise ValueError(f"RNN input dtype ({input.dtype}) does not match weight dtype "
+                             f"({w0.dtype}). Convert input: input.to({w0.dtype}), or convert "
+                             f"model: model.to({input.dtype})")
         if x.shape[2] != self.input_size:
             raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected "
                                f"{self.input_size}, got {x.shape[2]}")
@@ -387,9 +406,10 @@ class RNNCellBase(Module):
                 which = f"hx[{i}]" if isinstance(hx, tuple) else "hidden"
                 raise ValueError(f"{name}: Expected {which} to be 1D or 2D, got {h.dim()}D "
                                  "instead")
-        if input.shape[-1] != self.input_size:
+        expected = self.weight_ih.shape[1]  # torch compares with the weight's width
+        if input.shape[-1] != expected:
             raise RuntimeError(f"input has inconsistent input_size: got {input.shape[-1]} "
-                               f"expected {self.input_size}")
+                               f"expected {expected}")
         batched = input.dim() == 2
         if not batched:
             input = input.unsqueeze(0)

@@ -10,6 +10,7 @@ from ... import ops
 from ..._tensor import Tensor
 from .. import _functional as F
 from .. import init
+from .._attention import _canonical_mask, _none_or_dtype
 from .activation import MultiheadAttention
 from .container import ModuleList
 from .dropout import Dropout
@@ -97,6 +98,10 @@ class TransformerEncoderLayer(Module):
 
     def forward(self, src: Tensor, src_mask: Tensor | None = None,
                 src_key_padding_mask: Tensor | None = None, is_causal: bool = False) -> Tensor:
+        # torch's first steps: both masks in the input's dtype
+        src_key_padding_mask = _canonical_mask(src_key_padding_mask, "src_key_padding_mask",
+                                               _none_or_dtype(src_mask), "src_mask", src.dtype)
+        src_mask = _canonical_mask(src_mask, "src_mask", None, "", src.dtype, False)
         x = src
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
