@@ -535,7 +535,10 @@ def bind(fn: Callable, signatures: tuple, method: bool = False) -> Callable:
 def _raised_by(e: BaseException, fn: Callable) -> bool:
     """Whether `e` comes from the Python code of `fn`'s own module (its checks, as torch's
     Python code makes them), not from an op it calls; an attribute missing on a non-tensor
-    is an op meeting a bad argument."""
+    is an op meeting a bad argument, unless it is marked `python_level` (torch's Python code
+    reaching a method or a protocol of a non-tensor first)."""
+    if getattr(e, "python_level", False):
+        return True
     code = getattr(_unwrap(fn), "__code__", None)
     tb = e.__traceback__
     while tb is not None and tb.tb_next is not None:
@@ -603,7 +606,9 @@ def bind_functional(fn: Callable, native: str, table: str, pos: tuple | None,
             if n:  # torch's _pair and its kin: an iterable becomes a tuple, else n copies
                 try:
                     return tuple(v)
-                except TypeError:
+                except TypeError as e:
+                    if getattr(e, "python_level", False):
+                        raise  # torch's _pair fails the same way, before the native op
                     return (v,) * int(n)
             return v
 
@@ -620,7 +625,17 @@ def bind_functional(fn: Callable, native: str, table: str, pos: tuple | None,
         if checked and not early:
             nargs, nkwargs = native_args(args, kwargs)
             if not parser.quick(nargs, nkwargs):
-                _full_check(parser, nargs, nkwargs)
+                try:
+                    _full_check(parser, nargs, nkwargs)
+                except TypeError as refused:
+                    # torch's Python code may still fail first, reaching a method or a
+                    # protocol of a bad argument on its way to the native op.
+                    try:
+                        cell[0](*args, **kwargs)
+                    except Exception as e:
+                        if getattr(e, "python_level", False):
+                            raise
+                    raise refused from None
         try:
             out = cell[0](*args, **kwargs)
         except Exception as e:

@@ -601,7 +601,9 @@ class Tensor:
 
     def __iter__(self):
         if self._data.ndim == 0:
-            raise TypeError("iteration over a 0-d tensor")
+            e = TypeError("iteration over a 0-d tensor")
+            e.python_level = True  # as Python's protocol fails in torch, before any parser
+            raise e
         return iter(self.unbind(0))
 
     def __hash__(self) -> int:

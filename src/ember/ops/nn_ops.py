@@ -53,7 +53,11 @@ def _reach(attr: str, *objs: Any) -> None:
     anything else: a non-tensor fails there, with Python's AttributeError."""
     for o in objs:
         if not isinstance(o, Tensor):
-            getattr(o, attr)
+            try:
+                getattr(o, attr)
+            except AttributeError as e:
+                e.python_level = True  # torch's Python code, before any native op's parser
+                raise
 
 _raw = _math.raw
 _graph = _math.graph
@@ -1513,7 +1517,7 @@ def _upsample(input: Tensor, mode: str, out_sz: tuple, align_corners: bool | Non
     with np.errstate(all="ignore"):
         out = (a @ x4 @ b.T).astype(dt)
     if nsp == 1:
-        out = out.reshape(x.shape[0], x.shape[1], -1)
+        out = out.reshape(x.shape[0], x.shape[1], out_sz[0])  # -1 cannot size an empty batch
     r = wrap(np.ascontiguousarray(out))
     if needs_grad(input):
         name = {"nearest": "UpsampleNearest{}DBackward0", "linear": "UpsampleLinear1DBackward0",
