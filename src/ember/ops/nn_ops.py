@@ -46,10 +46,9 @@ def _out_len(size: int, k: int, d: int, pad: int, s: int) -> int:
     return (size + pad - d * (k - 1) - 1) // s + 1
 
 
-def im2col_np(x: np.ndarray, k: tuple, d: tuple, pad: tuple, s: tuple,
-              fill: float = 0.0) -> np.ndarray:
-    """(N, C, H, W) -> (N, C*kh*kw, L): the sliding blocks of x as columns. `pad` is
-    (top, bottom, left, right)."""
+def _windows(x: np.ndarray, k: tuple, d: tuple, pad: tuple, s: tuple,
+             fill: float = 0.0) -> np.ndarray:
+    """(N, C, H, W) -> the read-only (N, C, kh, kw, oh, ow) view of its sliding blocks."""
     n, c, h, w = x.shape
     pt, pb, pl, pr = pad
     if any(pad):
@@ -60,30 +59,63 @@ def im2col_np(x: np.ndarray, k: tuple, d: tuple, pad: tuple, s: tuple,
     oh = _out_len(h, k[0], d[0], pt + pb, s[0])
     ow = _out_len(w, k[1], d[1], pl + pr, s[1])
     sn, sc, sh, sw = xp.strides
-    win = np.lib.stride_tricks.as_strided(
+    return np.lib.stride_tricks.as_strided(
         xp, (n, c, k[0], k[1], oh, ow),
         (sn, sc, sh * d[0], sw * d[1], sh * s[0], sw * s[1]), writeable=False)
-    return win.reshape(n, c * k[0] * k[1], oh * ow)
 
 
-def col2im_np(cols: np.ndarray, size: tuple, k: tuple, d: tuple, pad: tuple,
-              s: tuple) -> np.ndarray:
-    """The adjoint of im2col: sums the columns back into an (N, C, H, W) image."""
+def im2col_np(x: np.ndarray, k: tuple, d: tuple, pad: tuple, s: tuple,
+              fill: float = 0.0) -> np.ndarray:
+    """(N, C, H, W) -> (N, C*kh*kw, L): the sliding blocks of x as columns. `pad` is
+    (top, bottom, left, right)."""
+    win = _windows(x, k, d, pad, s, fill)
+    n, c = x.shape[:2]
+    return win.reshape(n, c * k[0] * k[1], win.shape[4] * win.shape[5])
+
+
+def im2col_rows_np(x: np.ndarray, k: tuple, d: tuple, pad: tuple, s: tuple) -> np.ndarray:
+    """(N, C, H, W) -> (C*kh*kw, N*L): im2col with the batch folded into the columns, so
+    that a convolution over the batch is one matrix product (reading the weight once)."""
+    win = _windows(x, k, d, pad, s)
+    c = x.shape[1]
+    return win.transpose(1, 2, 3, 0, 4, 5).reshape(c * k[0] * k[1], -1)
+
+
+def _add_blocks(blocks: np.ndarray, size: tuple, k: tuple, d: tuple, pad: tuple,
+                s: tuple) -> np.ndarray:
+    """Sums (N, C, kh, kw, oh, ow) blocks back into an (N, C, H, W) image."""
     h, w = size
     pt, pb, pl, pr = pad
-    oh = _out_len(h, k[0], d[0], pt + pb, s[0])
-    ow = _out_len(w, k[1], d[1], pl + pr, s[1])
-    n = cols.shape[0]
-    c = cols.shape[1] // (k[0] * k[1])
-    cols = cols.reshape(n, c, k[0], k[1], oh, ow)
-    out = np.zeros((n, c, h + pt + pb, w + pl + pr), dtype=cols.dtype)
+    n, c, _, _, oh, ow = blocks.shape
+    out = np.zeros((n, c, h + pt + pb, w + pl + pr), dtype=blocks.dtype)
     for i in range(k[0]):
         hs = i * d[0]
         for j in range(k[1]):
             ws = j * d[1]
             out[:, :, hs:hs + s[0] * (oh - 1) + 1:s[0], ws:ws + s[1] * (ow - 1) + 1:s[1]] += \
-                cols[:, :, i, j]
+                blocks[:, :, i, j]
     return out[:, :, pt:pt + h, pl:pl + w]
+
+
+def col2im_np(cols: np.ndarray, size: tuple, k: tuple, d: tuple, pad: tuple,
+              s: tuple) -> np.ndarray:
+    """The adjoint of im2col: sums the columns back into an (N, C, H, W) image."""
+    oh = _out_len(size[0], k[0], d[0], pad[0] + pad[1], s[0])
+    ow = _out_len(size[1], k[1], d[1], pad[2] + pad[3], s[1])
+    n = cols.shape[0]
+    c = cols.shape[1] // (k[0] * k[1])
+    return _add_blocks(cols.reshape(n, c, k[0], k[1], oh, ow), size, k, d, pad, s)
+
+
+def col2im_rows_np(cols: np.ndarray, n: int, size: tuple, k: tuple, d: tuple, pad: tuple,
+                   s: tuple) -> np.ndarray:
+    """The adjoint of im2col_rows_np: (C*kh*kw, N*L) columns back into an (N, C, H, W)
+    image."""
+    oh = _out_len(size[0], k[0], d[0], pad[0] + pad[1], s[0])
+    ow = _out_len(size[1], k[1], d[1], pad[2] + pad[3], s[1])
+    c = cols.shape[0] // (k[0] * k[1])
+    blocks = cols.reshape(c, k[0], k[1], n, oh, ow).transpose(3, 0, 1, 2, 4, 5)
+    return _add_blocks(blocks, size, k, d, pad, s)
 
 
 Im2ColBackward0 = node_class(
@@ -304,7 +336,10 @@ def _conv_grad_input(m: Any, g: Any, x: Any, w: Any, p: tuple) -> Any:
     xs, ws, k, d, pad, s, groups, transposed, nd = p
     n = xs[0]
     g4 = m.reshape(g, (g.shape[0], g.shape[1], -1, g.shape[-1])) if nd == 1 else g
-    if not transposed:
+    if not transposed and groups == 1 and m is _raw:
+        cols = w.reshape(ws[0], -1).T @ _rows(g4)
+        gx = col2im_rows_np(cols, n, _spatial(xs, nd), k, d, pad, s)
+    elif not transposed:
         o = ws[0]
         c = xs[1]
         gr = m.reshape(g4, (n, groups, o // groups, -1))
@@ -324,7 +359,11 @@ def _conv_grad_weight(m: Any, g: Any, x: Any, w: Any, p: tuple) -> Any:
     n = xs[0]
     g4 = m.reshape(g, (g.shape[0], g.shape[1], -1, g.shape[-1])) if nd == 1 else g
     x4 = m.reshape(x, (n, xs[1], 1, xs[2])) if nd == 1 else x
-    if not transposed:
+    if not transposed and groups == 1 and m is _raw:
+        # One product over the whole batch: a per-example product summed over the batch
+        # writes the weight-sized result once per example (ResNet-18's last block: 9 MB each).
+        gw = _rows(g4) @ im2col_rows_np(x4, k, d, pad, s).T
+    elif not transposed:
         o = ws[0]
         gr = m.reshape(g4, (n, groups, o // groups, -1))
         xc = m.reshape(m.im2col(x4, k, d, pad, s), (n, groups, -1, gr.shape[-1]))
@@ -335,6 +374,12 @@ def _conv_grad_weight(m: Any, g: Any, x: Any, w: Any, p: tuple) -> Any:
         gc = m.reshape(m.im2col(g4, k, d, pad, s), (n, groups, -1, xr.shape[-1]))
         gw = m.sum(m.matmul(xr, m.mT(gc)), (0,))
     return m.reshape(gw, ws)
+
+
+def _rows(g: np.ndarray) -> np.ndarray:
+    """An (N, O, oh, ow) output gradient as (O, N*L), the layout of im2col_rows_np."""
+    n, o = g.shape[:2]
+    return g.reshape(n, o, -1).transpose(1, 0, 2).reshape(o, -1)
 
 
 def _conv_grad_bias(m: Any, g: Any, x: Any, w: Any, p: tuple) -> Any:
@@ -457,9 +502,15 @@ def convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any,
         if oh <= 0 or ow <= 0:
             raise RuntimeError(_too_small(x, w, pairs, d, nd))
         check_kernel(ks)
-        cols = im2col_np(x4, ks, d, pad4, s).reshape(n, groups, -1, oh * ow)
-        wr = w4.reshape(groups, o // groups, -1)
-        out = quiet(np.matmul, wr, cols).reshape(n, o, oh, ow)
+        if groups == 1:
+            # One product for the whole batch reads the weight once (see _conv_grad_weight).
+            cols = im2col_rows_np(x4, ks, d, pad4, s)
+            out = quiet(np.matmul, w4.reshape(o, -1), cols).reshape(o, n, oh, ow)
+            out = np.ascontiguousarray(out.transpose(1, 0, 2, 3))
+        else:
+            cols = im2col_np(x4, ks, d, pad4, s).reshape(n, groups, -1, oh * ow)
+            wr = w4.reshape(groups, o // groups, -1)
+            out = quiet(np.matmul, wr, cols).reshape(n, o, oh, ow)
     else:
         cout = w.shape[1] * groups
         h, wd = x4.shape[2:]
