@@ -249,7 +249,12 @@ def expand(input: Tensor, *sizes: Any) -> Tensor:
                 f"sizes: {shape_str(x.shape)}")
         else:
             target.append(s)
-    return as_view(input, np.broadcast_to(x, tuple(target)), ExpandBackward0, (x.shape,))
+    target = tuple(target)
+    if target[lead:] == x.shape and not any(s != 1 for s in target[:lead]):
+        # Nothing repeats: a plain view, writable as x is (broadcast_to's read-only result
+        # took 40 us to make writable again; matmul expands both operands this way).
+        return as_view(input, x[(None,) * lead + (Ellipsis,)], ExpandBackward0, (x.shape,))
+    return as_view(input, np.broadcast_to(x, target), ExpandBackward0, (x.shape,))
 
 
 def type_name(t: Tensor) -> str:
