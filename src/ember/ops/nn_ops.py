@@ -1255,15 +1255,14 @@ _SQRT2_PI = 0.7978845608028654
 _KAPPA = 0.044715
 
 
-def _gelu_np(x: np.ndarray, approximate: str) -> np.ndarray:
+def _gelu_tanh_np(x: np.ndarray, approximate: str, cdf: Any) -> np.ndarray:
     t = x.dtype.type
-    if approximate == "tanh":
-        inner = t(_SQRT2_PI) * (x + t(_KAPPA) * x * x * x)
-        return t(0.5) * x * (t(1) + _math.tanh(inner))
-    return (x * t(0.5) * (t(1) + _erf(x * t(_SQRT1_2)).astype(x.dtype))).astype(x.dtype)
+    inner = t(_SQRT2_PI) * (x + t(_KAPPA) * x * x * x)
+    return t(0.5) * x * (t(1) + _math.tanh(inner))
 
 
-def _gelu_grad_np(g: np.ndarray, x: np.ndarray, approximate: str) -> np.ndarray:
+def _gelu_grad_np(g: np.ndarray, x: np.ndarray, approximate: str,
+                  cdf: Any = None) -> np.ndarray:
     t = x.dtype.type
     if approximate == "tanh":
         x2 = x * x
@@ -1273,7 +1272,8 @@ def _gelu_grad_np(g: np.ndarray, x: np.ndarray, approximate: str) -> np.ndarray:
         right = t(1) + th
         d_inner = t(_SQRT2_PI) * (t(1) + t(3 * _KAPPA) * x2)
         return g * (t(0.5) * right + left * (t(1) - th * th) * d_inner)
-    cdf = t(0.5) * (t(1) + _erf(x * t(_SQRT1_2)).astype(x.dtype))
+    if cdf is None:
+        cdf = t(0.5) * (t(1) + _erf(x * t(_SQRT1_2)).astype(x.dtype))
     pdf = np.exp(t(-0.5) * x * x) * t(_SQRT2_PI * 0.5)
     return g * (cdf + x * pdf)
 
@@ -1314,9 +1314,13 @@ def gelu_backward(grad: Tensor, input: Tensor, approximate: str = "none") -> Ten
     return out
 
 
-GeluBackward0 = node_class(
-    "GeluBackward0",
-    lambda m, g, x, approx: m.gelu_backward(g, x, approx))
+def _gelu_grad(m: Any, g: Any, x: Any, approx: str, cdf: Any) -> Any:
+    if m is _raw:
+        return _gelu_grad_np(g, x, approx, cdf).astype(x.dtype)
+    return m.gelu_backward(g, x, approx)
+
+
+GeluBackward0 = node_class("GeluBackward0", _gelu_grad)
 _raw.gelu_backward = lambda g, x, a: _gelu_grad_np(g, x, a).astype(x.dtype)
 _graph.gelu_backward = gelu_backward
 
@@ -1325,7 +1329,20 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """Applies the Gaussian Error Linear Units function (exact, or its tanh approximation)."""
     if approximate not in ("none", "tanh"):
         raise RuntimeError("approximate argument must be either none or tanh.")
-    return _unary_node("GeluKernelImpl", _gelu_np, GeluBackward0, input, approximate)
+    x = input._data
+    if approximate == "tanh" or x.dtype.kind != "f":
+        # (_unary_node refuses other dtypes before computing)
+        return _unary_node("GeluKernelImpl", _gelu_tanh_np, GeluBackward0, input, approximate,
+                           None)
+    # The exact form keeps Phi(x) = (1 + erf(x / sqrt 2)) / 2 for its plain gradient, which
+    # would otherwise compute erf again (erf was a quarter of a minGPT training step).
+    t = x.dtype.type
+    with np.errstate(all="ignore"):
+        one_erf = t(1) + _erf(x * t(_SQRT1_2)).astype(x.dtype)
+        out = wrap(np.asarray(x * t(0.5) * one_erf, dtype=x.dtype))
+    if needs_grad(input):
+        attach(GeluBackward0, out, (input,), (input,), (approximate, t(0.5) * one_erf))
+    return out
 
 
 SiluBackward0 = node_class(
