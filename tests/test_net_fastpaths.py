@@ -120,6 +120,7 @@ def test_gelu_refuses_integers_as_torch():
                lambda: torch.nn.functional.gelu(torch.arange(3)))
 
 
+# Folded (columns at least as long as an example's output) and per example.
 CONVS = [
     ((3, 4, 9, 8), (5, 4, 3, 3), {"stride": 2, "padding": 1}),
     ((2, 3, 7, 7), (6, 3, 3, 2), {"dilation": 2, "padding": (2, 1)}),
@@ -144,9 +145,12 @@ def test_conv2d_one_product_over_the_batch(xs, ws, kw, bias):
     check_op(fn, arrays, rtol=1e-4, atol=1e-5)
 
 
-def test_conv1d_one_product_over_the_batch():
+@pytest.mark.parametrize("xs,ws", [((3, 2, 11), (4, 2, 3)), ((3, 5, 4), (4, 5, 3))])
+def test_conv1d_one_product_over_the_batch(xs, ws):
+    # (the first: a product per example, its columns shorter than its output; the second
+    # folds the batch)
     rng = np.random.default_rng(7)
-    arrays = [rng.standard_normal((3, 2, 11)), rng.standard_normal((4, 2, 3))]
+    arrays = [rng.standard_normal(xs), rng.standard_normal(ws)]
     check_op(lambda lib, x, w: lib.nn.functional.conv1d(x, w, stride=2, padding=2), arrays,
              double=False)
 
