@@ -28,8 +28,10 @@ def node_class(name: str, *formulas: Callable, n_outputs: int = 1,
     f(m, grad, *saved, *ctx) -> that input's gradient. `raw` overrides formulas for plain
     backward (per input: a formula that only ever gets arrays, a NumPy shortcut, or None to
     keep the formula), where a rule computes its arrays otherwise than its graph."""
+    if raw is not None and len(raw) != len(formulas):
+        raise ValueError(f"{name}: one raw override (or None) per formula")
     raw_formulas = formulas if raw is None else tuple(
-        f if r is None else r for f, r in zip(formulas, raw, strict=True))
+        f if r is None else r for f, r in zip(formulas, raw))
     return type(name, (Node,), {"__slots__": (), "formulas": formulas,
                                 "raw_formulas": raw_formulas, "n_outputs": n_outputs,
                                 "apply": specialised_apply(formulas, raw_formulas),

@@ -1,10 +1,10 @@
 """The error function and its inverse on NumPy arrays, computed in float64 to full double
 precision (so that rounding to float32 gives the correctly rounded value almost always).
 
-erf uses the everywhere-convergent series with positive terms
-    erf(x) = 2/sqrt(pi) * exp(-x^2) * sum_n (2x^2)^n x / (1*3*...*(2n+1))
-for |x| < 1.5, and erfc uses the Laplace continued fraction beyond, where the series would
-need many terms and 1 - erf would lose the small tail. erfinv refines a rough start with
+erf uses Taylor polynomials about points 1/64 apart (coefficients from the Hermite
+polynomials, made on first use) up to |x| = 6, where it rounds to 1; erfc uses them for
+|x| < 1.5 and the Laplace continued fraction beyond, where 1 - erf would lose the small
+tail. erfinv refines a rough start with
 Halley steps on erf (or on erfc near +-1, where erf - y would cancel). Small arrays use
 the C library's erf and erfc element by element, which is faster there and as accurate.
 """
@@ -20,7 +20,10 @@ _b_min = min
 _TWO_OVER_SQRT_PI = 1.1283791670955126
 _INV_SQRT_PI = 0.5641895835477563
 _SPLIT = 1.5
-_SERIES_TERMS = 50
+_STEPS = 64
+# From here on erf rounds to 1 in float64 (erfc(6) is 2e-17).
+_ERF_TOP = 6.0
+_TAYLOR_TERMS = 7
 _FRACTION_TERMS = 100
 _INNER_STEPS = 2
 _OUTER_STEPS = 3
@@ -28,24 +31,44 @@ _OUTER_STEPS = 3
 _SMALL = 256
 
 
-def _erf_series(x: np.ndarray) -> np.ndarray:
-    """erf for |x| < _SPLIT: all terms positive, so no cancellation."""
-    x2 = x * x
-    term = x.copy()
-    total = x.copy()
-    for n in range(1, _series_terms(float(x2.max()))):
-        term *= 2.0 * x2 / (2 * n + 1)
-        total += term
-    return _TWO_OVER_SQRT_PI * np.exp(-x2) * total
+def _taylor_table() -> np.ndarray:
+    """Row n: erf's n-th Taylor coefficient at the points k / _STEPS (row 0: erf there)."""
+    rows = []
+    for k in range(int(_ERF_TOP * _STEPS) + 1):
+        x0 = k / _STEPS
+        # erf's n-th derivative is 2/sqrt(pi) (-1)^(n-1) H_(n-1)(x) exp(-x^2), with the
+        # Hermite polynomials H_(n+1) = 2x H_n - 2n H_(n-1).
+        scale = _TWO_OVER_SQRT_PI * math.exp(-x0 * x0)
+        h_prev, h, fact = 0.0, 1.0, 1.0
+        row = [math.erf(x0)]
+        for n in range(1, _TAYLOR_TERMS + 1):
+            fact *= n
+            row.append(scale * (-1) ** (n - 1) * h / fact)
+            h_prev, h = h, 2 * x0 * h - 2 * (n - 1) * h_prev
+        rows.append(row)
+    return np.array(rows).T.copy()
 
 
-def _series_terms(x2: float) -> int:
-    """How many series terms bring the last one below 1e-17 of the first, for x^2 <= x2."""
-    t, n = 1.0, 0
-    while t > 1e-17 and n < _SERIES_TERMS:
-        n += 1
-        t *= 2.0 * x2 / (2 * n + 1)
-    return n + 1
+_TABLE: list = []
+
+
+def _erf_taylor(x: np.ndarray) -> np.ndarray:
+    """erf of a float64 array without NaN: the Taylor polynomial at the nearest table point
+    (|h| <= 1/128, so 7 terms leave a remainder below 1e-18), within 2 ulp of the C
+    library's erf. Several times as fast as the power series at 0 (whose terms grow with
+    x) and the continued fraction, with no masks."""
+    if not _TABLE:
+        _TABLE.append(_taylor_table())
+    a = np.minimum(np.abs(x), _ERF_TOP)
+    k = np.rint(a * _STEPS).astype(np.intp)
+    h = a - k / _STEPS  # exact: a and k / _STEPS are within a factor of 2
+    c = np.take(_TABLE[0], k, axis=1)
+    p = c[_TAYLOR_TERMS] * h
+    for n in range(_TAYLOR_TERMS - 1, 0, -1):
+        p += c[n]
+        p *= h
+    p += c[0]
+    return np.copysign(p, x)
 
 
 def _erfc_fraction(x: np.ndarray) -> np.ndarray:
@@ -78,14 +101,11 @@ def erf64(x: np.ndarray) -> np.ndarray:
     x = np.asarray(x, dtype=np.float64)
     if x.size <= _SMALL:
         return _elementwise(math.erf, x)
-    out = np.full(x.shape, np.nan)
-    a, small, large = _split(x)
-    if small.any():
-        out[small] = _erf_series(x[small])
-    if large.any():
-        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
-            tail = _erfc_fraction(np.where(np.isinf(a[large]), 1e300, a[large]))
-        out[large] = np.copysign(1.0 - tail, x[large])
+    nan = np.isnan(x)
+    if not nan.any():
+        return _erf_taylor(x)
+    out = _erf_taylor(np.where(nan, 0.0, x))
+    out[nan] = np.nan
     return out
 
 
@@ -97,7 +117,7 @@ def erfc64(x: np.ndarray) -> np.ndarray:
     out = np.full(x.shape, np.nan)
     a, small, large = _split(x)
     if small.any():
-        out[small] = 1.0 - _erf_series(x[small])
+        out[small] = 1.0 - _erf_taylor(x[small])
     if large.any():
         with np.errstate(over="ignore", under="ignore", invalid="ignore"):
             tail = _erfc_fraction(np.where(np.isinf(a[large]), 1e300, a[large]))

@@ -69,10 +69,9 @@ def _out_len(size: int, k: int, d: int, pad: int, s: int) -> int:
     return (size + pad - d * (k - 1) - 1) // s + 1
 
 
-def im2col_np(x: np.ndarray, k: tuple, d: tuple, pad: tuple, s: tuple,
-              fill: float = 0.0) -> np.ndarray:
-    """(N, C, H, W) -> (N, C*kh*kw, L): the sliding blocks of x as columns. `pad` is
-    (top, bottom, left, right)."""
+def _windows(x: np.ndarray, k: tuple, d: tuple, pad: tuple, s: tuple,
+             fill: float = 0.0) -> np.ndarray:
+    """(N, C, H, W) -> the read-only (N, C, kh, kw, oh, ow) view of its sliding blocks."""
     n, c, h, w = x.shape
     pt, pb, pl, pr = pad
     if any(pad):
@@ -83,30 +82,63 @@ def im2col_np(x: np.ndarray, k: tuple, d: tuple, pad: tuple, s: tuple,
     oh = _out_len(h, k[0], d[0], pt + pb, s[0])
     ow = _out_len(w, k[1], d[1], pl + pr, s[1])
     sn, sc, sh, sw = xp.strides
-    win = np.lib.stride_tricks.as_strided(
+    return np.lib.stride_tricks.as_strided(
         xp, (n, c, k[0], k[1], oh, ow),
         (sn, sc, sh * d[0], sw * d[1], sh * s[0], sw * s[1]), writeable=False)
-    return win.reshape(n, c * k[0] * k[1], oh * ow)
 
 
-def col2im_np(cols: np.ndarray, size: tuple, k: tuple, d: tuple, pad: tuple,
-              s: tuple) -> np.ndarray:
-    """The adjoint of im2col: sums the columns back into an (N, C, H, W) image."""
+def im2col_np(x: np.ndarray, k: tuple, d: tuple, pad: tuple, s: tuple,
+              fill: float = 0.0) -> np.ndarray:
+    """(N, C, H, W) -> (N, C*kh*kw, L): the sliding blocks of x as columns. `pad` is
+    (top, bottom, left, right)."""
+    win = _windows(x, k, d, pad, s, fill)
+    n, c = x.shape[:2]
+    return win.reshape(n, c * k[0] * k[1], win.shape[4] * win.shape[5])
+
+
+def im2col_rows_np(x: np.ndarray, k: tuple, d: tuple, pad: tuple, s: tuple) -> np.ndarray:
+    """(N, C, H, W) -> (C*kh*kw, N*L): im2col with the batch folded into the columns, so
+    that a convolution over the batch is one matrix product (reading the weight once)."""
+    win = _windows(x, k, d, pad, s)
+    c = x.shape[1]
+    return win.transpose(1, 2, 3, 0, 4, 5).reshape(c * k[0] * k[1], -1)
+
+
+def _add_blocks(blocks: np.ndarray, size: tuple, k: tuple, d: tuple, pad: tuple,
+                s: tuple) -> np.ndarray:
+    """Sums (N, C, kh, kw, oh, ow) blocks back into an (N, C, H, W) image."""
     h, w = size
     pt, pb, pl, pr = pad
-    oh = _out_len(h, k[0], d[0], pt + pb, s[0])
-    ow = _out_len(w, k[1], d[1], pl + pr, s[1])
-    n = cols.shape[0]
-    c = cols.shape[1] // (k[0] * k[1])
-    cols = cols.reshape(n, c, k[0], k[1], oh, ow)
-    out = np.zeros((n, c, h + pt + pb, w + pl + pr), dtype=cols.dtype)
+    n, c, _, _, oh, ow = blocks.shape
+    out = np.zeros((n, c, h + pt + pb, w + pl + pr), dtype=blocks.dtype)
     for i in range(k[0]):
         hs = i * d[0]
         for j in range(k[1]):
             ws = j * d[1]
             out[:, :, hs:hs + s[0] * (oh - 1) + 1:s[0], ws:ws + s[1] * (ow - 1) + 1:s[1]] += \
-                cols[:, :, i, j]
+                blocks[:, :, i, j]
     return out[:, :, pt:pt + h, pl:pl + w]
+
+
+def col2im_np(cols: np.ndarray, size: tuple, k: tuple, d: tuple, pad: tuple,
+              s: tuple) -> np.ndarray:
+    """The adjoint of im2col: sums the columns back into an (N, C, H, W) image."""
+    oh = _out_len(size[0], k[0], d[0], pad[0] + pad[1], s[0])
+    ow = _out_len(size[1], k[1], d[1], pad[2] + pad[3], s[1])
+    n = cols.shape[0]
+    c = cols.shape[1] // (k[0] * k[1])
+    return _add_blocks(cols.reshape(n, c, k[0], k[1], oh, ow), size, k, d, pad, s)
+
+
+def col2im_rows_np(cols: np.ndarray, n: int, size: tuple, k: tuple, d: tuple, pad: tuple,
+                   s: tuple) -> np.ndarray:
+    """The adjoint of im2col_rows_np: (C*kh*kw, N*L) columns back into an (N, C, H, W)
+    image."""
+    oh = _out_len(size[0], k[0], d[0], pad[0] + pad[1], s[0])
+    ow = _out_len(size[1], k[1], d[1], pad[2] + pad[3], s[1])
+    c = cols.shape[0] // (k[0] * k[1])
+    blocks = cols.reshape(c, k[0], k[1], n, oh, ow).transpose(3, 0, 1, 2, 4, 5)
+    return _add_blocks(blocks, size, k, d, pad, s)
 
 
 Im2ColBackward0 = node_class(
@@ -212,9 +244,19 @@ _register_math()
 SoftmaxBackward0 = node_class(
     "SoftmaxBackward0",
     lambda m, g, result, dims: result * (g - m.sum(g * result, dims, True)))
-LogSoftmaxBackward0 = node_class(
-    "LogSoftmaxBackward0",
-    lambda m, g, result, dims: g - m.exp(result) * m.sum(g, dims, True))
+def _log_softmax_grad(m: Any, g: Any, result: Any, dims: tuple) -> Any:
+    if m is _raw:
+        # The same arithmetic in one array: the logits' gradient is the largest array of a
+        # language model's step, and each fresh one costs page faults (1.3 MB: ~1 ms).
+        e = m.exp(result)
+        e *= m.sum(g, dims, True)
+        if isinstance(e, np.ndarray) and e.shape == g.shape and e.dtype == g.dtype:
+            return np.subtract(g, e, out=e)
+        return g - e
+    return g - m.exp(result) * m.sum(g, dims, True)
+
+
+LogSoftmaxBackward0 = node_class("LogSoftmaxBackward0", _log_softmax_grad)
 
 
 def _softmax_input(input: Tensor, dim: Any, dtype: Any, name: str) -> tuple:
@@ -312,7 +354,10 @@ def _conv_grad_input(m: Any, g: Any, x: Any, w: Any, p: tuple) -> Any:
     xs, ws, k, d, pad, s, groups, transposed, nd = p
     n = xs[0]
     g4 = m.reshape(g, (g.shape[0], g.shape[1], -1, g.shape[-1])) if nd == 1 else g
-    if not transposed:
+    if not transposed and m is _raw and _folds_batch(groups, ws, g4.shape[2:]):
+        cols = w.reshape(ws[0], -1).T @ _rows(g4)
+        gx = col2im_rows_np(cols, n, _spatial(xs, nd), k, d, pad, s)
+    elif not transposed:
         o = ws[0]
         c = xs[1]
         gr = m.reshape(g4, (n, groups, o // groups, -1))
@@ -332,7 +377,11 @@ def _conv_grad_weight(m: Any, g: Any, x: Any, w: Any, p: tuple) -> Any:
     n = xs[0]
     g4 = m.reshape(g, (g.shape[0], g.shape[1], -1, g.shape[-1])) if nd == 1 else g
     x4 = m.reshape(x, (n, xs[1], 1, xs[2])) if nd == 1 else x
-    if not transposed:
+    if not transposed and m is _raw and _folds_batch(groups, ws, g4.shape[2:]):
+        # One product over the whole batch: a per-example product summed over the batch
+        # writes the weight-sized result once per example (ResNet-18's last block: 9 MB each).
+        gw = _rows(g4) @ im2col_rows_np(x4, k, d, pad, s).T
+    elif not transposed:
         o = ws[0]
         gr = m.reshape(g4, (n, groups, o // groups, -1))
         xc = m.reshape(m.im2col(x4, k, d, pad, s), (n, groups, -1, gr.shape[-1]))
@@ -343,6 +392,21 @@ def _conv_grad_weight(m: Any, g: Any, x: Any, w: Any, p: tuple) -> Any:
         gc = m.reshape(m.im2col(g4, k, d, pad, s), (n, groups, -1, xr.shape[-1]))
         gw = m.sum(m.matmul(xr, m.mT(gc)), (0,))
     return m.reshape(gw, ws)
+
+
+def _folds_batch(groups: int, ws: tuple, spatial: tuple) -> bool:
+    """Whether a convolution runs as one product over the batch (im2col_rows_np): with one
+    group, when a column is at least as long as an example's output (the weight outweighs
+    the activations: ResNet-18's blocks). Otherwise a product per example needs no
+    transposed copies (W7's 1->8 3x3 convolution of 28x28 digits went from 1.13 to 1.20
+    of torch's time folded)."""
+    return groups == 1 and _numel(ws[1:]) >= _numel(spatial)
+
+
+def _rows(g: np.ndarray) -> np.ndarray:
+    """An (N, O, oh, ow) output gradient as (O, N*L), the layout of im2col_rows_np."""
+    n, o = g.shape[:2]
+    return g.reshape(n, o, -1).transpose(1, 0, 2).reshape(o, -1)
 
 
 def _conv_grad_bias(m: Any, g: Any, x: Any, w: Any, p: tuple) -> Any:
@@ -564,10 +628,15 @@ def convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any,
         if oh <= 0 or ow <= 0:
             raise RuntimeError(_too_small(x, w, pairs, d, nd))
         check_kernel(ks)
-        per_group = w.shape[1] * ks[0] * ks[1]
-        cols = im2col_np(x4, ks, d, pad4, s).reshape(n, groups, per_group, oh * ow)
-        wr = w4.reshape(groups, o // groups, per_group)
-        out = quiet(np.matmul, wr, cols).reshape(n, o, oh, ow)
+        if _folds_batch(groups, w4.shape, (oh, ow)):
+            # One product for the whole batch reads the weight once (see _conv_grad_weight).
+            cols = im2col_rows_np(x4, ks, d, pad4, s)
+            out = quiet(np.matmul, w4.reshape(o, -1), cols).reshape(o, n, oh, ow)
+            out = np.ascontiguousarray(out.transpose(1, 0, 2, 3))
+        else:
+            cols = im2col_np(x4, ks, d, pad4, s).reshape(n, groups, -1, oh * ow)
+            wr = w4.reshape(groups, o // groups, -1)
+            out = quiet(np.matmul, wr, cols).reshape(n, o, oh, ow)
     else:
         cout = w.shape[1] * groups
         h, wd = x4.shape[2:]
@@ -1553,15 +1622,14 @@ _SQRT2_PI = 0.7978845608028654
 _KAPPA = 0.044715
 
 
-def _gelu_np(x: np.ndarray, approximate: str) -> np.ndarray:
+def _gelu_tanh_np(x: np.ndarray, approximate: str, cdf: Any) -> np.ndarray:
     t = x.dtype.type
-    if approximate == "tanh":
-        inner = t(_SQRT2_PI) * (x + t(_KAPPA) * x * x * x)
-        return t(0.5) * x * (t(1) + _math.tanh(inner))
-    return (x * t(0.5) * (t(1) + _erf(x * t(_SQRT1_2)).astype(x.dtype))).astype(x.dtype)
+    inner = t(_SQRT2_PI) * (x + t(_KAPPA) * x * x * x)
+    return t(0.5) * x * (t(1) + _math.tanh(inner))
 
 
-def _gelu_grad_np(g: np.ndarray, x: np.ndarray, approximate: str) -> np.ndarray:
+def _gelu_grad_np(g: np.ndarray, x: np.ndarray, approximate: str,
+                  cdf: Any = None) -> np.ndarray:
     t = x.dtype.type
     if approximate == "tanh":
         x2 = x * x
@@ -1571,7 +1639,8 @@ def _gelu_grad_np(g: np.ndarray, x: np.ndarray, approximate: str) -> np.ndarray:
         right = t(1) + th
         d_inner = t(_SQRT2_PI) * (t(1) + t(3 * _KAPPA) * x2)
         return g * (t(0.5) * right + left * (t(1) - th * th) * d_inner)
-    cdf = t(0.5) * (t(1) + _erf(x * t(_SQRT1_2)).astype(x.dtype))
+    if cdf is None:
+        cdf = t(0.5) * (t(1) + _erf(x * t(_SQRT1_2)).astype(x.dtype))
     pdf = np.exp(t(-0.5) * x * x) * t(_SQRT2_PI * 0.5)
     return g * (cdf + x * pdf)
 
@@ -1612,13 +1681,23 @@ def gelu_backward(grad: Tensor, input: Tensor, approximate: str = "none") -> Ten
     return out
 
 
+def _gelu_np(x: np.ndarray, approximate: str) -> np.ndarray:
+    """gelu's forward on an array (both forms; the exact one as gelu computes it)."""
+    if approximate == "tanh":
+        return _gelu_tanh_np(x, approximate, None)
+    t = x.dtype.type
+    return (x * t(0.5) * (t(1) + _erf(x * t(_SQRT1_2)).astype(x.dtype))).astype(x.dtype)
+
+
+# ctx: the form, and for the exact form the Phi(x) its forward computed (None otherwise).
 GeluBackward0 = node_class(
     "GeluBackward0",
-    lambda m, g, x, approx: m.gelu_backward(g, x, approx))
+    lambda m, g, x, approx, cdf: m.gelu_backward(g, x, approx),
+    raw=(lambda m, g, x, approx, cdf: _gelu_grad_np(g, x, approx, cdf).astype(x.dtype),))
 _raw.gelu_backward = lambda g, x, a: _gelu_grad_np(g, x, a).astype(x.dtype)
 _graph.gelu_backward = gelu_backward
-_gelu = unary_op(GeluBackward0, _gelu_np, name="gelu", kinds="f", kernel="GeluKernelImpl",
-                 n_ctx=1)
+_gelu_tanh = unary_op(GeluBackward0, _gelu_tanh_np, name="gelu", kinds="f",
+                      kernel="GeluKernelImpl", n_ctx=2)
 
 
 @declare(vmap=POINTWISE)
@@ -1626,7 +1705,18 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """Applies the Gaussian Error Linear Units function (exact, or its tanh approximation)."""
     if approximate not in ("none", "tanh"):
         raise RuntimeError("approximate argument must be either none or tanh.")
-    return _gelu(input, approximate)
+    if approximate == "tanh" or type(input) is not Tensor or input._data.dtype.kind != "f":
+        return _gelu_tanh(input, approximate, None)
+    # The exact form keeps Phi(x) = (1 + erf(x / sqrt 2)) / 2 for its plain gradient, which
+    # would otherwise compute erf again (erf was a quarter of a minGPT training step).
+    x = input._data
+    t = x.dtype.type
+    with np.errstate(all="ignore"):
+        one_erf = t(1) + _erf(x * t(_SQRT1_2)).astype(x.dtype)
+        out = wrap(np.asarray(x * t(0.5) * one_erf, dtype=x.dtype))
+    if needs_grad(input):
+        attach(GeluBackward0, out, (input,), (input,), (approximate, t(0.5) * one_erf))
+    return out
 
 
 SiluBackward0 = node_class(

@@ -253,7 +253,12 @@ def expand(input: Tensor, *sizes: Any) -> Tensor:
         # torch makes a tensor of negative size here, which fails when its elements are
         # counted (unless another size is 0); NumPy cannot hold such a shape at all.
         raise RuntimeError("numel: integer multiplication overflow")
-    return as_view(input, np.broadcast_to(x, tuple(target)), ExpandBackward0, (x.shape,))
+    target = tuple(target)
+    if target[lead:] == x.shape and not any(s != 1 for s in target[:lead]):
+        # Nothing repeats: a plain view, writable as x is (broadcast_to's read-only result
+        # took 40 us to make writable again; matmul expands both operands this way).
+        return as_view(input, x[(None,) * lead + (Ellipsis,)], ExpandBackward0, (x.shape,))
+    return as_view(input, np.broadcast_to(x, target), ExpandBackward0, (x.shape,))
 
 
 def type_name(t: Tensor) -> str:
