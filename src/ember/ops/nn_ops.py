@@ -244,19 +244,21 @@ _register_math()
 SoftmaxBackward0 = node_class(
     "SoftmaxBackward0",
     lambda m, g, result, dims: result * (g - m.sum(g * result, dims, True)))
-def _log_softmax_grad(m: Any, g: Any, result: Any, dims: tuple) -> Any:
-    if m is _raw:
-        # The same arithmetic in one array: the logits' gradient is the largest array of a
-        # language model's step, and each fresh one costs page faults (1.3 MB: ~1 ms).
-        e = m.exp(result)
-        e *= m.sum(g, dims, True)
-        if isinstance(e, np.ndarray) and e.shape == g.shape and e.dtype == g.dtype:
-            return np.subtract(g, e, out=e)
-        return g - e
-    return g - m.exp(result) * m.sum(g, dims, True)
 
 
-LogSoftmaxBackward0 = node_class("LogSoftmaxBackward0", _log_softmax_grad)
+def _log_softmax_grad_np(m: Any, g: np.ndarray, result: np.ndarray, dims: tuple) -> Any:
+    # The formula's arithmetic in one array: the logits' gradient is the largest array of a
+    # language model's step, and each fresh one costs page faults (1.3 MB: ~1 ms).
+    e = m.exp(result)
+    e *= m.sum(g, dims, True)
+    if isinstance(e, np.ndarray) and e.shape == g.shape and e.dtype == g.dtype:
+        return np.subtract(g, e, out=e)
+    return g - e
+
+
+LogSoftmaxBackward0 = node_class(
+    "LogSoftmaxBackward0", lambda m, g, result, dims: g - m.exp(result) * m.sum(g, dims, True),
+    raw=(_log_softmax_grad_np,))
 
 
 def _softmax_input(input: Tensor, dim: Any, dtype: Any, name: str) -> tuple:
@@ -354,10 +356,7 @@ def _conv_grad_input(m: Any, g: Any, x: Any, w: Any, p: tuple) -> Any:
     xs, ws, k, d, pad, s, groups, transposed, nd = p
     n = xs[0]
     g4 = m.reshape(g, (g.shape[0], g.shape[1], -1, g.shape[-1])) if nd == 1 else g
-    if not transposed and m is _raw and _folds_batch(groups, ws, g4.shape[2:]):
-        cols = w.reshape(ws[0], -1).T @ _rows(g4)
-        gx = col2im_rows_np(cols, n, _spatial(xs, nd), k, d, pad, s)
-    elif not transposed:
+    if not transposed:
         o = ws[0]
         c = xs[1]
         gr = m.reshape(g4, (n, groups, o // groups, -1))
@@ -377,11 +376,7 @@ def _conv_grad_weight(m: Any, g: Any, x: Any, w: Any, p: tuple) -> Any:
     n = xs[0]
     g4 = m.reshape(g, (g.shape[0], g.shape[1], -1, g.shape[-1])) if nd == 1 else g
     x4 = m.reshape(x, (n, xs[1], 1, xs[2])) if nd == 1 else x
-    if not transposed and m is _raw and _folds_batch(groups, ws, g4.shape[2:]):
-        # One product over the whole batch: a per-example product summed over the batch
-        # writes the weight-sized result once per example (ResNet-18's last block: 9 MB each).
-        gw = _rows(g4) @ im2col_rows_np(x4, k, d, pad, s).T
-    elif not transposed:
+    if not transposed:
         o = ws[0]
         gr = m.reshape(g4, (n, groups, o // groups, -1))
         xc = m.reshape(m.im2col(x4, k, d, pad, s), (n, groups, -1, gr.shape[-1]))
@@ -413,8 +408,29 @@ def _conv_grad_bias(m: Any, g: Any, x: Any, w: Any, p: tuple) -> Any:
     return m.sum(g, (0,) + tuple(range(2, len(p[0]))))
 
 
+def _conv_grad_input_np(m: Any, g: np.ndarray, x: np.ndarray, w: np.ndarray, p: tuple) -> Any:
+    xs, ws, k, d, pad, s, groups, transposed, nd = p
+    g4 = g.reshape(g.shape[0], g.shape[1], -1, g.shape[-1]) if nd == 1 else g
+    if transposed or not _folds_batch(groups, ws, g4.shape[2:]):
+        return _conv_grad_input(m, g, x, w, p)
+    cols = w.reshape(ws[0], -1).T @ _rows(g4)
+    return col2im_rows_np(cols, xs[0], _spatial(xs, nd), k, d, pad, s).reshape(xs)
+
+
+def _conv_grad_weight_np(m: Any, g: np.ndarray, x: np.ndarray, w: np.ndarray, p: tuple) -> Any:
+    xs, ws, k, d, pad, s, groups, transposed, nd = p
+    g4 = g.reshape(g.shape[0], g.shape[1], -1, g.shape[-1]) if nd == 1 else g
+    if transposed or not _folds_batch(groups, ws, g4.shape[2:]):
+        return _conv_grad_weight(m, g, x, w, p)
+    x4 = x.reshape(xs[0], xs[1], 1, xs[2]) if nd == 1 else x
+    # One product over the whole batch: a per-example product summed over the batch writes
+    # the weight-sized result once per example (ResNet-18's last block: 9 MB each).
+    return (_rows(g4) @ im2col_rows_np(x4, k, d, pad, s).T).reshape(ws)
+
+
 ConvolutionBackward0 = node_class(
-    "ConvolutionBackward0", _conv_grad_input, _conv_grad_weight, _conv_grad_bias)
+    "ConvolutionBackward0", _conv_grad_input, _conv_grad_weight, _conv_grad_bias,
+    raw=(_conv_grad_input_np, _conv_grad_weight_np, None))
 
 
 def _spatial(xs: tuple, nd: int) -> tuple:
