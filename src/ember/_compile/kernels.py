@@ -187,11 +187,17 @@ def _conv2d(input: Sym, weight: Sym, bias: Any = None, stride: Any = 1, padding:
     ow = nn_ops._out_len(wd, ks[1], d[1], 2 * pads[1], s[1])
     if oh <= 0 or ow <= 0:
         raise Untraceable("conv2d of too small an input")
-    # im2col's sliding windows are strided views: one call, its result a buffer.
-    cols = input.t.call(nn_ops.im2col_np, (input, ks, d, pad4, s), {}, False)
-    cols = cols.reshape(n, groups, -1, oh * ow)
-    wr = weight.reshape(groups, o // groups, -1)
-    out = np.matmul(wr, cols).reshape(n, o, oh, ow)
+    # im2col's sliding windows are strided views: one call, its result a buffer. The
+    # product takes the eager op's path (one product for the batch, or one per example).
+    if nn_ops._folds_batch(groups, tuple(weight.shape), (oh, ow)):
+        cols = input.t.call(nn_ops.im2col_rows_np, (input, ks, d, pad4, s), {}, False)
+        out = np.matmul(weight.reshape(o, -1), cols).reshape(o, n, oh, ow)
+        out = np.copy(out.transpose(1, 0, 2, 3), order="C")  # eager's ascontiguousarray
+    else:
+        cols = input.t.call(nn_ops.im2col_np, (input, ks, d, pad4, s), {}, False)
+        cols = cols.reshape(n, groups, -1, oh * ow)
+        wr = weight.reshape(groups, o // groups, -1)
+        out = np.matmul(wr, cols).reshape(n, o, oh, ow)
     if bias is not None:
         out += bias.reshape(1, o, 1, 1)
     return out
@@ -215,8 +221,27 @@ def _opaque(fwd: Callable) -> Callable:
     return kernel
 
 
-def _gelu(input: Any, approximate: str = "none") -> Any:
-    return _opaque(nn_ops._gelu_np)(input, approximate)
+def _one_erf(x: np.ndarray) -> np.ndarray:
+    # 1 + erf(x / sqrt 2), as nn_ops.gelu computes it for its exact form.
+    t = x.dtype.type
+    return t(1) + nn_ops._erf(x * t(nn_ops._SQRT1_2)).astype(x.dtype)
+
+
+def _gelu(link: Any, input: Any, approximate: str = "none") -> Any:
+    """nn_ops.gelu; the exact form's node keeps the Phi(x) its forward computed."""
+    if type(input) is not Sym or input.dtype.kind != "f":
+        raise Untraceable("a non-float input")
+    if approximate == "tanh":
+        return input.t.call(nn_ops._gelu_np, (input, approximate), {}, False)
+    half = input.dtype.type(0.5)
+    one_erf = input.t.call(_one_erf, (input,), {}, False)
+    out = input * half * one_erf
+    node = link.outputs[0]._fn
+    if node is not None:
+        if type(node) is not nn_ops.GeluBackward0:
+            raise Untraceable("gelu by another path")
+        link.same(node._ctx[1], half * one_erf)
+    return out
 
 
 def _silu(input: Any, inplace: bool = False) -> Any:
@@ -318,7 +343,7 @@ KERNELS: dict = {
     "square": lambda x: _pow(x, 2),
     "neg": _unary(np.negative), "negative": _unary(np.negative), "__neg__": _unary(np.negative),
     "relu": _relu, "softmax": _softmax, "mse_loss": _mse_loss,
-    "conv2d": _conv2d, "convolution": _convolution, "gelu": _gelu, "silu": _silu,
+    "conv2d": _conv2d, "convolution": _convolution, "silu": _silu,
     "clamp": _clamp, "clip": _clamp, "where": _where, "bmm": _bmm,
     "maximum": _selecting(np.maximum), "minimum": _selecting(np.minimum),
     "gt": _binary(np.greater), "__gt__": _binary(np.greater), "lt": _binary(np.less),
@@ -381,11 +406,43 @@ def _nll_rows_backward(m: Any, g: Any, x: Any, t: Any, coef: np.ndarray, c: int,
     return gx
 
 
+def _folded(g: Any, p: tuple) -> bool:
+    xs, ws, k, d, pad, s, groups, transposed, nd = p
+    return not transposed and nd == 2 and nn_ops._folds_batch(groups, ws, tuple(g.shape[2:]))
+
+
+def _conv_input_grad(m: Any, g: Any, x: Any, w: Any, p: tuple) -> Any:
+    # nn_ops._conv_grad_input_np on traced values, col2im_rows_np recorded as one call.
+    if not _folded(g, p):
+        return nn_ops._conv_grad_input_np(m, g, x, w, p)
+    xs, ws, k, d, pad, s = p[:6]
+    cols = w.reshape(ws[0], -1).T @ nn_ops._rows(g)
+    return g.t.call(nn_ops.col2im_rows_np, (cols, xs[0], tuple(xs[2:]), k, d, pad, s), {},
+                    False).reshape(xs)
+
+
+def _conv_weight_grad(m: Any, g: Any, x: Any, w: Any, p: tuple) -> Any:
+    # nn_ops._conv_grad_weight_np on traced values, im2col_rows_np recorded as one call.
+    if not _folded(g, p):
+        return nn_ops._conv_grad_weight_np(m, g, x, w, p)
+    xs, ws, k, d, pad, s = p[:6]
+    cols = g.t.call(nn_ops.im2col_rows_np, (x, k, d, pad, s), {}, False)
+    return (nn_ops._rows(g) @ cols.T).reshape(ws)
+
+
 # Ops whose kernel also names the arrays their eager nodes saved (link.same).
-LINKED: dict = {"cross_entropy": _cross_entropy}
+LINKED: dict = {"cross_entropy": _cross_entropy, "gelu": _gelu}
 
 # Backward formulas traced in place of a node class's own (which fill arrays in place).
-FORMULAS: dict = {nn_ops.NllLossBackward0: (_nll_rows_backward,)}
+FORMULAS: dict = {nn_ops.NllLossBackward0: (_nll_rows_backward,),
+                  nn_ops.ConvolutionBackward0: (_conv_input_grad, _conv_weight_grad,
+                                                nn_ops._conv_grad_bias)}
+
+
+# nn.functional's tanh and sigmoid are torch's Python wrappers around the Tensor methods:
+# their kernel is the op's.
+KERNELS["tanh"] = _unary(pointwise.tanh._kernel)
+KERNELS["sigmoid"] = _unary(pointwise.sigmoid._kernel)
 
 
 def kernel_of(fn: Callable, name: str) -> Callable | None:
