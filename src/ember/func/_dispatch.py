@@ -108,10 +108,15 @@ _GRAPH_HELPERS = ("im2col", "col2im", "gather_rows", "scatter_rows")
 
 
 def _wrap_extra_ops() -> None:
+    from .._arg_parser import BOUND
+
     for name, fn in extra_ops.items():
         w = _wrap(fn, name)
         WRAPPED[name] = w
         _ORIGINAL_OF[w] = fn
+        for cell in BOUND:  # nn.functional's bound wrappers of it (both namespaces)
+            if cell[0] is fn:
+                cell[0] = w
         for mod in list(sys.modules.values()):
             if mod is not None and getattr(mod, "__name__", "").startswith("ember") and \
                     mod.__dict__.get(name) is fn:

@@ -671,6 +671,8 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
               out: Any = None) -> Tensor:
     """Performs Lp normalization of inputs over the specified dimension."""
     _reach("norm", input)
+    if isinstance(p, str) and p not in ("fro", "nuc"):
+        raise RuntimeError(f"linalg.matrix_norm: Order {p} not supported.")
     # torch's input.norm(p, dim): p None is the 2-norm.
     denom = vector_norm(input, 2.0 if p is None else p, dim, True).clamp(min=eps).expand_as(input)
     return input / denom

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..._arg_parser import check_call
 from ..._tensor import Tensor
 from ...ops.nn_ops import _reach
 from .. import _functional as F
@@ -333,6 +334,8 @@ class Sigmoid(Module):
     """Applies the Sigmoid function element-wise."""
 
     def forward(self, input: Tensor) -> Tensor:
+        if type(input) is not Tensor:
+            check_call("sigmoid", (input,), {})  # torch's module calls torch.sigmoid
         return F.sigmoid(input)
 
 
@@ -340,6 +343,8 @@ class Tanh(Module):
     """Applies the Hyperbolic Tangent function element-wise."""
 
     def forward(self, input: Tensor) -> Tensor:
+        if type(input) is not Tensor:
+            check_call("tanh", (input,), {})  # torch's module calls torch.tanh
         return F.tanh(input)
 
 
