@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from .. import _random, _transform_hooks
+from .._arg_parser import check_call
 from .._dtypes import get_default_dtype
 from .._tensor import Tensor
 from .._transform_hooks import ACTIVE as _TRANSFORMS
@@ -671,8 +672,12 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
               out: Any = None) -> Tensor:
     """Performs Lp normalization of inputs over the specified dimension."""
     _reach("norm", input)
-    if isinstance(p, str) and p not in ("fro", "nuc"):
-        raise RuntimeError(f"linalg.matrix_norm: Order {p} not supported.")
+    if isinstance(p, str):
+        if p not in ("fro", "nuc"):
+            raise RuntimeError(f"linalg.matrix_norm: Order {p} not supported.")
+    else:
+        # torch's input.norm(p, dim) reaches linalg_vector_norm's parser
+        check_call("linalg_vector_norm", (input, 2.0 if p is None else p, dim, True), {})
     # torch's input.norm(p, dim): p None is the 2-norm.
     denom = vector_norm(input, 2.0 if p is None else p, dim, True).clamp(min=eps).expand_as(input)
     return input / denom
