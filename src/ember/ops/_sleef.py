@@ -51,7 +51,9 @@ def _fma32(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
     # float32 can only go wrong where s lies exactly halfway between two floats: low 29 bits
     # 1000...0 for normal floats, or anywhere in the float32 subnormal range.
     bits = s.view(_u64)
-    risky = ((bits & 0x1FFFFFFF) == 0x10000000) | ((bits & 0x7FF0000000000000) < _TINY32)
+    # Typed masks: NumPy 1.x casts a 0-d uint64 with a Python int to float64.
+    risky = ((bits & _u64(0x1FFFFFFF)) == _u64(0x10000000)) | \
+        ((bits & _u64(0x7FF0000000000000)) < _u64(_TINY32))
     if risky.any():
         i = risky & (s != 0)  # a mask, not nonzero(), which 0-d arrays refuse
         a, b, c = np.broadcast_arrays(a, b, c)
