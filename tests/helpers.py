@@ -88,6 +88,23 @@ def same_error(fn_ember: Callable, fn_torch: Callable, match_message: bool = Tru
     raise AssertionError(f"ember raised nothing; torch raised {torch_error!r}")
 
 
+def first_errors(call: Callable) -> list:
+    """[(class name, first line of message)] that `call(torch)` and then `call(ember)` raise
+    (each must raise); the tables of bad calls compare the two."""
+    import warnings
+
+    import pytest
+
+    errors = []
+    for lib in (torch, ember):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with pytest.raises(Exception) as info:
+                call(lib)
+        errors.append((type(info.value).__name__, str(info.value).splitlines()[0]))
+    return errors
+
+
 def _leaves(arrays: Sequence[Any], grad_mask: Sequence[bool], lib: Any) -> list:
     out = []
     for a, g in zip(arrays, grad_mask):

@@ -4,13 +4,11 @@ exception class and first line of the message, or the same result."""
 
 from __future__ import annotations
 
-import warnings
-
 import pytest
 import torch
 
 import ember
-from helpers import assert_same
+from helpers import assert_same, first_errors
 
 
 def F(lib):
@@ -380,13 +378,7 @@ RESULTS = {
 
 @pytest.mark.parametrize("name", sorted(RAISES))
 def test_raises_as_torch(name):
-    errors = []
-    for lib in (torch, ember):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            with pytest.raises(Exception) as info:
-                RAISES[name](lib)
-        errors.append((type(info.value).__name__, str(info.value).splitlines()[0]))
+    errors = first_errors(RAISES[name])
     assert errors[1] == errors[0]
 
 
