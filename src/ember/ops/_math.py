@@ -429,3 +429,13 @@ raw.inv = np.linalg.inv
 # The families add the helpers that share their forward code (ops/indexing.py:
 # scatter_reduce; ops/matrix.py: diagonal_backward, diagonal_scatter; ops/decomp.py:
 # solve_triangular, det_backward).
+
+
+def register_math_pairs(pairs: dict) -> None:
+    """Add helpers to both namespaces: name -> (NumPy form for plain backward, ember op for
+    create_graph). A name a namespace already has is kept."""
+    for name, (raw_fn, graph_fn) in pairs.items():
+        if not hasattr(raw, name):
+            setattr(raw, name, raw_fn)
+        if not hasattr(graph, name):
+            setattr(graph, name, graph_fn)

@@ -21,6 +21,7 @@ from .._tensor import Tensor
 from .._version import bump_version
 from ..autograd.grad_mode import state as _mode
 from . import _math, _sleef, pointwise
+from ._math import register_math_pairs
 from ._cascade import cascade_sum
 from ._core import (
     POINTWISE,
@@ -222,16 +223,8 @@ def _register_math() -> None:
         "const": (lambda a: a, lambda a: Tensor._make(np.asarray(a))),
         "tanh": (_math.tanh, pointwise.tanh),
         "tie": (lambda r, x: r, _tie),
-        "pixel_shuffle": (lambda x, r: _pixel_shuffle_np(x, r),
-                          lambda x, r: pixel_shuffle(x, r)),
-        "pixel_unshuffle": (lambda x, r: _pixel_unshuffle_np(x, r),
-                            lambda x, r: pixel_unshuffle(x, r)),
     }
-    for name, (raw_fn, graph_fn) in pairs.items():
-        if not hasattr(_raw, name):
-            setattr(_raw, name, raw_fn)
-        if not hasattr(_graph, name):
-            setattr(_graph, name, graph_fn)
+    register_math_pairs(pairs)
 
 
 _register_math()
@@ -2368,6 +2361,13 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     if needs_grad(input):
         attach(PixelUnshuffleBackward0, out, (input,), (), (r,))
     return out
+
+
+# The formulas' shuffle helpers, as NumPy (plain backward) and as ember ops (create_graph).
+register_math_pairs({
+    "pixel_shuffle": (_pixel_shuffle_np, lambda x, r: pixel_shuffle(x, r)),
+    "pixel_unshuffle": (_pixel_unshuffle_np, lambda x, r: pixel_unshuffle(x, r)),
+})
 
 
 def _channel_shuffle(m: Any, x: Any, groups: int) -> Any:
