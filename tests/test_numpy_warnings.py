@@ -63,8 +63,10 @@ def _public(module: Any) -> list:
 
 def _ops() -> list:
     found = []
-    for fam in (ops.pointwise, ops.pointwise_math, ops.reduction, ops.reduction_math,
-                ops.nn_ops, ops.inplace):
+    for fam in (ops.arithmetic, ops.elementary, ops.sum_mean, ops.reduction,
+
+                *(f for f in ops.FAMILIES if f.__name__.startswith("ember.ops.nn_")),
+                ops.inplace):
         found += [("ember", n) for n in _public(fam)]
     found += [("F", n) for n in _public(ember.nn.functional)]
     return sorted(set(found))

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 import ember
 from ember.ops import _sleef
 from ember.ops._cascade import cascade_sum
-from ember.ops.nn_ops import _log_sigmoid_np as _log_sigmoid
+from ember.ops.nn_activation import _log_sigmoid_np as _log_sigmoid
 from helpers import assert_same
 
 F32, F64 = np.float32, np.float64

@@ -92,23 +92,23 @@ from .autograd.grad_mode import (
     set_grad_enabled,
 )
 from .func import vmap  # noqa: E402, I001
+from .ops.arithmetic import *  # noqa: F403
 from .ops.binning import *  # noqa: F403
 from .ops.creation import *  # noqa: F403
 from .ops.decomp import *  # noqa: F403
+from .ops.elementary import *  # noqa: F403
 from .ops.grids_and_distances import *  # noqa: F403
 from .ops.indexing import *  # noqa: F403
 from .ops.joining import *  # noqa: F403
-from .ops.linalg import *  # noqa: F403
 from .ops.matrix import *  # noqa: F403
-from .ops.nn_ops import *  # noqa: F403
-from .ops.pointwise import *  # noqa: F403
-from .ops.pointwise_math import *  # noqa: F403
+from .ops.nn_softmax import *  # noqa: F403
 from .ops.pointwise_special import *  # noqa: F403
+from .ops.products import *  # noqa: F403
 from .ops.random_ops import bernoulli, multinomial, normal, randperm  # noqa: E402
 from .ops.reduction import *  # noqa: F403
-from .ops.reduction_math import *  # noqa: F403
 from .ops.shape import *  # noqa: F403
 from .ops.sorting import *  # noqa: F403
+from .ops.sum_mean import *  # noqa: F403
 
 # The torch release ember follows, so that programs comparing torch.__version__ choose
 # its code paths; ember's own release is version.ember.
@@ -149,7 +149,7 @@ def _bind_argument_parser() -> None:
 
     from ._arg_parser import PYTHON_FUNCTIONS, bind, bind_functional, bind_python
     from ._signatures import FUNCTIONAL, FUNCTIONS
-    from .nn import _functional, functional
+    from .nn import functional
 
     g = globals()
     for name, signatures in FUNCTIONS.items():
@@ -157,16 +157,11 @@ def _bind_argument_parser() -> None:
             g[name] = bind(g[name], signatures)
     for name, native_call in PYTHON_FUNCTIONS.items():
         g[name] = bind_python(g[name], native_call)
-    # The layers call nn._functional, programs nn.functional: both check as torch's F does.
-    # A function in both gets one wrapper, so that it stays one object for the transforms.
-    bound: dict = {}
-    for namespace in (functional.__dict__, _functional.__dict__):
-        for name, entry in FUNCTIONAL.items():
-            fn = namespace.get(name)
-            if isinstance(fn, types.FunctionType):
-                if fn not in bound:
-                    bound[fn] = bind_functional(fn, *entry)
-                namespace[name] = bound[fn]
+    namespace = functional.__dict__
+    for name, entry in FUNCTIONAL.items():
+        fn = namespace.get(name)
+        if isinstance(fn, types.FunctionType):
+            namespace[name] = bind_functional(fn, *entry)
 
 
 _bind_argument_parser()

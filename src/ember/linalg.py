@@ -18,10 +18,10 @@ from .ops.decomp import (
     svd,
     svdvals,
 )
-from .ops.linalg import matmul
 from .ops.matrix import diagonal
 from .ops.matrix import linalg_cross as cross
-from .ops.reduction_math import matrix_norm, vector_norm
+from .ops.products import matmul
+from .ops.reduction import matrix_norm, vector_norm
 
 __all__ = ["inv", "det", "slogdet", "solve", "cholesky", "qr", "eigh", "eigvalsh", "svd",
            "svdvals", "pinv", "matrix_power", "matmul", "diagonal", "cross", "vector_norm",

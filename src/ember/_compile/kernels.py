@@ -14,10 +14,10 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..ops import nn_ops, pointwise
+from ..ops import arithmetic, nn_activation, nn_conv, nn_kernels, nn_loss
 from ..ops._core import wrap_dim
 from ..ops._math import power_by_number, reduce_dtype
-from ..ops.reduction import _dims
+from ..ops.sum_mean import _dims
 from .trace import Sym, Untraceable
 
 _NUMBERS = (int, float)
@@ -97,11 +97,11 @@ def _linear(input: Sym, weight: Sym, bias: Any = None) -> Any:
 def _relu(input: Sym, inplace: bool = False) -> Any:
     if inplace:
         raise Untraceable("in-place relu")
-    return _unary(pointwise._relu)(input)
+    return _unary(arithmetic._relu)(input)
 
 
 def _log_softmax_rows(x: Sym) -> Sym:
-    # nn_ops._log_softmax_rows, with copies in C order for its ascontiguousarray.
+    # nn_softmax._log_softmax_rows, with copies in C order for its ascontiguousarray.
     xt = x.T.copy()
     xt -= np.maximum.reduce(xt, 0)
     lse = np.add.reduce(np.exp(xt), 0)
@@ -173,28 +173,28 @@ def _narrow(input: Sym, dim: int, start: int, length: int) -> Any:
 
 def _conv2d(input: Sym, weight: Sym, bias: Any = None, stride: Any = 1, padding: Any = 0,
             dilation: Any = 1, groups: int = 1) -> Any:
-    """nn_ops.convolution for a batch of images: im2col and one batched matrix product."""
+    """nn_conv.convolution for a batch of images: im2col and one batched matrix product."""
     if type(input) is not Sym or type(weight) is not Sym or input.ndim != 4 or \
             weight.ndim != 4 or type(groups) is not int or isinstance(padding, str):
         raise Untraceable("conv2d of other than a batch of images")
-    s, d = nn_ops._tuple(stride, 2), nn_ops._tuple(dilation, 2)
-    pads = nn_ops._tuple(padding, 2)
+    s, d = nn_conv._tuple(stride, 2), nn_conv._tuple(dilation, 2)
+    pads = nn_conv._tuple(padding, 2)
     pad4 = (pads[0], pads[0], pads[1], pads[1])
     ks = tuple(weight.shape[2:])
     n, _, h, wd = input.shape
     o = weight.shape[0]
-    oh = nn_ops._out_len(h, ks[0], d[0], 2 * pads[0], s[0])
-    ow = nn_ops._out_len(wd, ks[1], d[1], 2 * pads[1], s[1])
+    oh = nn_kernels._out_len(h, ks[0], d[0], 2 * pads[0], s[0])
+    ow = nn_kernels._out_len(wd, ks[1], d[1], 2 * pads[1], s[1])
     if oh <= 0 or ow <= 0:
         raise Untraceable("conv2d of too small an input")
     # im2col's sliding windows are strided views: one call, its result a buffer. The
     # product takes the eager op's path (one product for the batch, or one per example).
-    if nn_ops._folds_batch(groups, tuple(weight.shape), (oh, ow)):
-        cols = input.t.call(nn_ops.im2col_rows_np, (input, ks, d, pad4, s), {}, False)
+    if nn_conv._folds_batch(groups, tuple(weight.shape), (oh, ow)):
+        cols = input.t.call(nn_kernels.im2col_rows_np, (input, ks, d, pad4, s), {}, False)
         out = np.matmul(weight.reshape(o, -1), cols).reshape(o, n, oh, ow)
         out = np.copy(out.transpose(1, 0, 2, 3), order="C")  # eager's ascontiguousarray
     else:
-        cols = input.t.call(nn_ops.im2col_np, (input, ks, d, pad4, s), {}, False)
+        cols = input.t.call(nn_kernels.im2col_np, (input, ks, d, pad4, s), {}, False)
         cols = cols.reshape(n, groups, -1, oh * ow)
         wr = weight.reshape(groups, o // groups, -1)
         out = np.matmul(wr, cols).reshape(n, o, oh, ow)
@@ -222,23 +222,23 @@ def _opaque(fwd: Callable) -> Callable:
 
 
 def _one_erf(x: np.ndarray) -> np.ndarray:
-    # 1 + erf(x / sqrt 2), as nn_ops.gelu computes it for its exact form.
+    # 1 + erf(x / sqrt 2), as nn_activation.gelu computes it for its exact form.
     t = x.dtype.type
-    return t(1) + nn_ops._erf(x * t(nn_ops._SQRT1_2)).astype(x.dtype)
+    return t(1) + nn_activation._erf(x * t(nn_activation._SQRT1_2)).astype(x.dtype)
 
 
 def _gelu(link: Any, input: Any, approximate: str = "none") -> Any:
-    """nn_ops.gelu; the exact form's node keeps the Phi(x) its forward computed."""
+    """nn_activation.gelu; the exact form's node keeps the Phi(x) its forward computed."""
     if type(input) is not Sym or input.dtype.kind != "f":
         raise Untraceable("a non-float input")
     if approximate == "tanh":
-        return input.t.call(nn_ops._gelu_np, (input, approximate), {}, False)
+        return input.t.call(nn_activation._gelu_np, (input, approximate), {}, False)
     half = input.dtype.type(0.5)
     one_erf = input.t.call(_one_erf, (input,), {}, False)
     out = input * half * one_erf
     node = link.outputs[0]._fn
     if node is not None:
-        if type(node) is not nn_ops.GeluBackward0:
+        if type(node) is not nn_activation.GeluBackward0:
             raise Untraceable("gelu by another path")
         link.same(node._ctx[1], half * one_erf)
     return out
@@ -247,7 +247,7 @@ def _gelu(link: Any, input: Any, approximate: str = "none") -> Any:
 def _silu(input: Any, inplace: bool = False) -> Any:
     if inplace:
         raise Untraceable("in-place silu")
-    return _opaque(nn_ops._silu_np)(input)
+    return _opaque(nn_activation._silu_np)(input)
 
 
 def _clamp(input: Any, min: Any = None, max: Any = None) -> Any:
@@ -258,9 +258,9 @@ def _clamp(input: Any, min: Any = None, max: Any = None) -> Any:
     dt = input.dtype
     r = input
     if min is not None:
-        r = input.t.call(pointwise._max_first, (r, dt.type(min)), {}, False)
+        r = input.t.call(arithmetic._max_first, (r, dt.type(min)), {}, False)
     if max is not None:
-        r = input.t.call(pointwise._min_first, (r, dt.type(max)), {}, False)
+        r = input.t.call(arithmetic._min_first, (r, dt.type(max)), {}, False)
     return r
 
 
@@ -272,7 +272,7 @@ def _where(condition: Any, input: Any = None, other: Any = None) -> Any:
 
 
 def _selecting(uf: np.ufunc) -> Callable:
-    # pointwise_math._selecting: two tensors of one dtype.
+    # elementary._selecting: two tensors of one dtype.
     def kernel(input: Any, other: Any) -> Any:
         if type(input) is not Sym or type(other) is not Sym or input.dtype != other.dtype:
             raise Untraceable("maximum of other than two tensors of one dtype")
@@ -361,7 +361,7 @@ KERNELS: dict = {
 
 
 def _targets_hold(t: np.ndarray, c: int, ignore_index: int) -> bool:
-    # nn_ops._nll_rows's condition for its path: every target a class, none ignored.
+    # nn_loss._nll_rows's condition for its path: every target a class, none ignored.
     return not (t.min() < 0 or t.max() >= c or (0 <= ignore_index < c and
                                                  (t == ignore_index).any()))
 
@@ -369,7 +369,7 @@ def _targets_hold(t: np.ndarray, c: int, ignore_index: int) -> bool:
 def _cross_entropy(link: Any, input: Sym, target: Sym, weight: Any = None,
                    size_average: Any = None, ignore_index: int = -100, reduce: Any = None,
                    reduction: str = "mean", label_smoothing: float = 0.0) -> Any:
-    """nn_ops.cross_entropy_rows: an (N, C) batch of logits against class indices."""
+    """nn_loss.cross_entropy_rows: an (N, C) batch of logits against class indices."""
     if weight is not None or size_average is not None or reduce is not None or \
             label_smoothing != 0.0 or reduction not in ("mean", "sum") or \
             type(target) is not Sym or type(input) is not Sym:
@@ -387,7 +387,7 @@ def _cross_entropy(link: Any, input: Sym, target: Sym, weight: Any = None,
     out = -s / x.dtype.type(n) if reduction == "mean" else -s
     node = link.outputs[0]._fn
     if node is not None:
-        if type(node) is not nn_ops.NllLossBackward0:
+        if type(node) is not nn_loss.NllLossBackward0:
             raise Untraceable("cross_entropy by another path")
         # The node's saved arrays: the log-probabilities and the target's copy.
         link.same(node._saved[0], lp)
@@ -399,7 +399,7 @@ def _cross_entropy(link: Any, input: Sym, target: Sym, weight: Any = None,
 
 def _nll_rows_backward(m: Any, g: Any, x: Any, t: Any, coef: np.ndarray, c: int, red: int,
                        rows_shape: tuple, perm: Any) -> Any:
-    # nn_ops._nll_grad_np on traced values, for the reduced (N, C) case the kernel replays:
+    # nn_loss._nll_grad_np on traced values, for the reduced (N, C) case the kernel replays:
     # one picked entry per row, -weight / total (a constant) times the 0-dim gradient.
     gx = np.zeros_like(x)
     gx[np.arange(coef.shape[0]), t] = g * coef[:, 0]
@@ -408,41 +408,41 @@ def _nll_rows_backward(m: Any, g: Any, x: Any, t: Any, coef: np.ndarray, c: int,
 
 def _folded(g: Any, p: tuple) -> bool:
     xs, ws, k, d, pad, s, groups, transposed, nd = p
-    return not transposed and nd == 2 and nn_ops._folds_batch(groups, ws, tuple(g.shape[2:]))
+    return not transposed and nd == 2 and nn_conv._folds_batch(groups, ws, tuple(g.shape[2:]))
 
 
 def _conv_input_grad(m: Any, g: Any, x: Any, w: Any, p: tuple) -> Any:
-    # nn_ops._conv_grad_input_np on traced values, col2im_rows_np recorded as one call.
+    # nn_conv._conv_grad_input_np on traced values, col2im_rows_np recorded as one call.
     if not _folded(g, p):
-        return nn_ops._conv_grad_input_np(m, g, x, w, p)
+        return nn_conv._conv_grad_input_np(m, g, x, w, p)
     xs, ws, k, d, pad, s = p[:6]
-    cols = w.reshape(ws[0], -1).T @ nn_ops._rows(g)
-    return g.t.call(nn_ops.col2im_rows_np, (cols, xs[0], tuple(xs[2:]), k, d, pad, s), {},
+    cols = w.reshape(ws[0], -1).T @ nn_conv._rows(g)
+    return g.t.call(nn_kernels.col2im_rows_np, (cols, xs[0], tuple(xs[2:]), k, d, pad, s), {},
                     False).reshape(xs)
 
 
 def _conv_weight_grad(m: Any, g: Any, x: Any, w: Any, p: tuple) -> Any:
-    # nn_ops._conv_grad_weight_np on traced values, im2col_rows_np recorded as one call.
+    # nn_conv._conv_grad_weight_np on traced values, im2col_rows_np recorded as one call.
     if not _folded(g, p):
-        return nn_ops._conv_grad_weight_np(m, g, x, w, p)
+        return nn_conv._conv_grad_weight_np(m, g, x, w, p)
     xs, ws, k, d, pad, s = p[:6]
-    cols = g.t.call(nn_ops.im2col_rows_np, (x, k, d, pad, s), {}, False)
-    return (nn_ops._rows(g) @ cols.T).reshape(ws)
+    cols = g.t.call(nn_kernels.im2col_rows_np, (x, k, d, pad, s), {}, False)
+    return (nn_conv._rows(g) @ cols.T).reshape(ws)
 
 
 # Ops whose kernel also names the arrays their eager nodes saved (link.same).
 LINKED: dict = {"cross_entropy": _cross_entropy, "gelu": _gelu}
 
 # Backward formulas traced in place of a node class's own (which fill arrays in place).
-FORMULAS: dict = {nn_ops.NllLossBackward0: (_nll_rows_backward,),
-                  nn_ops.ConvolutionBackward0: (_conv_input_grad, _conv_weight_grad,
-                                                nn_ops._conv_grad_bias)}
+FORMULAS: dict = {nn_loss.NllLossBackward0: (_nll_rows_backward,),
+                  nn_conv.ConvolutionBackward0: (_conv_input_grad, _conv_weight_grad,
+                                                nn_conv._conv_grad_bias)}
 
 
 # nn.functional's tanh and sigmoid are torch's Python wrappers around the Tensor methods:
 # their kernel is the op's.
-KERNELS["tanh"] = _unary(pointwise.tanh._kernel)
-KERNELS["sigmoid"] = _unary(pointwise.sigmoid._kernel)
+KERNELS["tanh"] = _unary(arithmetic.tanh._kernel)
+KERNELS["sigmoid"] = _unary(arithmetic.sigmoid._kernel)
 
 
 def kernel_of(fn: Callable, name: str) -> Callable | None:

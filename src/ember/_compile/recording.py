@@ -338,11 +338,11 @@ def _install_hooks() -> None:
     import sys
     import types
 
-    from ..nn import _functional
+    from ..nn import functional
 
     replace = {}
-    for name in _functional.__all__:
-        fn = getattr(_functional, name, None)
+    for name in functional.__all__:
+        fn = getattr(functional, name, None)
         if isinstance(fn, types.FunctionType) and fn not in _dispatch._ORIGINAL_OF:
             replace[fn] = _recording_wrapper(fn, name)
     for mod in list(sys.modules.values()):

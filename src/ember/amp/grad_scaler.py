@@ -17,7 +17,7 @@ from .._dtypes import float16, float32, int32
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
 from ..ops.creation import full
-from ..ops.pointwise_math import isfinite
+from ..ops.elementary import isfinite
 
 __all__ = ["GradScaler", "OptState"]
 

@@ -9,7 +9,7 @@ from .._tensor import Size, Tensor
 from ..ops.creation import eye
 from ..ops.decomp import cholesky, solve_triangular
 from ..ops.joining import broadcast_shapes, flip
-from ..ops.linalg import matmul
+from ..ops.products import matmul
 from . import constraints
 from .distribution import Distribution
 from .utils import as_size, lazy_property, standard_normal

@@ -684,7 +684,7 @@ def _general_path_rule(fn: Callable, name: str, args: tuple, kwargs: dict, level
 def _loss_rule(fn: Callable, name: str, args: tuple, kwargs: dict, level: int) -> Any:
     """Element-wise losses: the unreduced loss of every example at once, then each
     example's mean or sum."""
-    from ..ops.nn_ops import legacy_reduction
+    from ..ops.nn_loss import legacy_reduction
 
     params = _bind(fn, args, kwargs)
     reduction = params["reduction"]
@@ -773,7 +773,7 @@ def _linear_rule(fn: Callable, name: str, args: tuple, kwargs: dict, level: int)
 def _nll_rule(fn: Callable, name: str, args: tuple, kwargs: dict, level: int) -> Any:
     """nll_loss: the unreduced losses of all examples at once, reduced per example (a mean
     divides by the example's own total weight)."""
-    from ..ops.nn_ops import legacy_reduction
+    from ..ops.nn_loss import legacy_reduction
 
     params = _bind(fn, args, kwargs)
     if _b(params["weight"], level):

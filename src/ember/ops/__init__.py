@@ -10,31 +10,37 @@ from .._tensor import Tensor
 from ..autograd._grad_api import tensor_backward
 from . import (
     _math,
+    arithmetic,
     binning,
     conversion,
     creation,
     decomp,
+    elementary,
     grids_and_distances,
     indexing,
     inplace,
     joining,
-    linalg,
     matrix,
-    nn_ops,
-    pointwise,
-    pointwise_math,
+    nn_activation,
+    nn_conv,
+    nn_embedding,
+    nn_kernels,
+    nn_loss,
+    nn_norm,
+    nn_padding,
+    nn_pool,
+    nn_shuffle,
+    nn_softmax,
     pointwise_special,
+    products,
     random_ops,
     reduction,
-    reduction_math,
     shape,
     sorting,
+    sum_mean,
 )
 from ._core import OperandTypeError, warn_once
-from .conversion import to
-from .inplace import add_, copy_, div_
-from .linalg import matmul
-from .pointwise import (
+from .arithmetic import (
     add,
     div,
     eq,
@@ -54,13 +60,16 @@ from .pointwise import (
     sub,
     where,
 )
-from .reduction import sum
+from .conversion import to
+from .inplace import add_, copy_, div_
+from .products import matmul
 from .shape import expand, permute, reshape, squeeze, transpose, unsqueeze
+from .sum_mean import sum
 
-FAMILIES = (pointwise, reduction, shape, linalg, conversion, inplace, pointwise_math,
-            reduction_math, nn_ops,
-            joining, indexing, sorting, matrix, decomp, random_ops, pointwise_special,
-            binning, grids_and_distances)
+FAMILIES = (arithmetic, sum_mean, shape, products, conversion, inplace, elementary,
+            reduction, nn_kernels, nn_softmax, nn_conv, nn_pool, nn_norm, nn_embedding, nn_padding,
+            nn_activation, nn_shuffle, nn_loss, joining, indexing, sorting, matrix, decomp,
+            random_ops, pointwise_special, binning, grids_and_distances)
 # Names in families' __all__ that are functions only (or methods with another signature).
 NOT_METHODS = {"where", "cat", "concat", "concatenate", "stack", "hstack", "vstack", "dstack",
                "column_stack", "atleast_1d", "atleast_2d", "atleast_3d", "broadcast_tensors",
@@ -170,25 +179,25 @@ def _bind_operators() -> None:
         "__rsub__": lambda self, other: rsub(self, other),
         "__mul__": mul, "__rmul__": mul, "__truediv__": div,
         "__rtruediv__": lambda self, other: mul(reciprocal(self), other),
-        "__floordiv__": pointwise_math.floor_divide,
-        "__rfloordiv__": lambda self, other: pointwise_math.floor_divide(other, self),
-        "__mod__": pointwise_math.remainder,
-        "__rmod__": lambda self, other: pointwise_math.remainder(other, self),
+        "__floordiv__": elementary.floor_divide,
+        "__rfloordiv__": lambda self, other: elementary.floor_divide(other, self),
+        "__mod__": elementary.remainder,
+        "__rmod__": lambda self, other: elementary.remainder(other, self),
         "__imod__": inplace.remainder_, "__ifloordiv__": inplace.floor_divide_,
         "__pow__": pow, "__rpow__": lambda self, other: pow(other, self),
         "__matmul__": _matmul_op, "__rmatmul__": _rmatmul_op,
-        "__neg__": neg, "__pos__": lambda self: self, "__abs__": pointwise.abs,
+        "__neg__": neg, "__pos__": lambda self: self, "__abs__": arithmetic.abs,
         "__eq__": eq, "__ne__": ne, "__lt__": lt, "__le__": le, "__gt__": gt, "__ge__": ge,
         "__iadd__": add_, "__isub__": inplace.sub_, "__imul__": inplace.mul_,
         "__itruediv__": div_,
-        "__and__": pointwise.bitwise_and, "__rand__": pointwise.bitwise_and,
-        "__or__": pointwise.bitwise_or, "__ror__": pointwise.bitwise_or,
-        "__xor__": pointwise.bitwise_xor, "__rxor__": pointwise.bitwise_xor,
-        "__invert__": pointwise.invert_operator,
-        "__lshift__": pointwise.bitwise_left_shift,
-        "__rlshift__": lambda self, other: pointwise.bitwise_left_shift(other, self),
-        "__rshift__": pointwise.bitwise_right_shift,
-        "__rrshift__": lambda self, other: pointwise.bitwise_right_shift(other, self),
+        "__and__": arithmetic.bitwise_and, "__rand__": arithmetic.bitwise_and,
+        "__or__": arithmetic.bitwise_or, "__ror__": arithmetic.bitwise_or,
+        "__xor__": arithmetic.bitwise_xor, "__rxor__": arithmetic.bitwise_xor,
+        "__invert__": arithmetic.invert_operator,
+        "__lshift__": arithmetic.bitwise_left_shift,
+        "__rlshift__": lambda self, other: arithmetic.bitwise_left_shift(other, self),
+        "__rshift__": arithmetic.bitwise_right_shift,
+        "__rrshift__": lambda self, other: arithmetic.bitwise_right_shift(other, self),
     }
     for name, fn in ops.items():
         if name in _NUMBER_OPERATORS:
@@ -309,8 +318,8 @@ def _fill_graph_math() -> None:
     g.squeeze = squeeze
     g.where = where
     g.exp, g.log, g.log1p = exp, log, log1p
-    g.sin, g.cos, g.sqrt = pointwise.sin, pointwise.cos, pointwise.sqrt
-    g.sign, g.abs, g.sigmoid = pointwise.sign, pointwise.abs, pointwise.sigmoid
+    g.sin, g.cos, g.sqrt = arithmetic.sin, arithmetic.cos, arithmetic.sqrt
+    g.sign, g.abs, g.sigmoid = arithmetic.sign, arithmetic.abs, arithmetic.sigmoid
     g.matmul = matmul
     g.mT = lambda x: transpose(x, -2, -1)
     g.transpose = transpose
@@ -319,13 +328,13 @@ def _fill_graph_math() -> None:
     g.zeros_like = creation.zeros_like
     g.ones_like = creation.ones_like
     g.pow = pow
-    pm = pointwise_math
+    pm = elementary
     g.rsqrt, g.sinh, g.cosh, g.erfinv = pm.rsqrt, pm.sinh, pm.cosh, pm.erfinv
     g.floor, g.trunc, g.isfinite, g.xlogy = pm.floor, pm.trunc, pm.isfinite, pm.xlogy
-    g.div_floor = lambda a, b: pointwise.div(a, b, rounding_mode="floor")
-    g.cumsum, g.cumprod = reduction_math.cumsum, reduction_math.cumprod
+    g.div_floor = lambda a, b: arithmetic.div(a, b, rounding_mode="floor")
+    g.cumsum, g.cumprod = reduction.cumsum, reduction.cumprod
     g.digamma, g.polygamma = pointwise_special.digamma, pointwise_special.polygamma
-    g.threshold_backward = pointwise.threshold_backward
+    g.threshold_backward = arithmetic.threshold_backward
 
 
 def _bind_argument_parser() -> None:

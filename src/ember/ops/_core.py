@@ -718,3 +718,15 @@ def check_tensor(x: Any, name: str = "input", pos: int = 0, fn: str | None = Non
         raise TypeError(f"{where}argument '{name}' (position {pos + 1}) must be Tensor, not "
                         f"{type(x).__name__}")
     return x
+
+
+def _reach(attr: str, *objs: Any) -> None:
+    """torch's Python code calls the method `attr` of these arguments, in this order, before
+    anything else: a non-tensor fails there, with Python's AttributeError."""
+    for o in objs:
+        if not isinstance(o, Tensor):
+            try:
+                getattr(o, attr)
+            except AttributeError as e:
+                e.python_level = True  # torch's Python code, before any native op's parser
+                raise

@@ -11,7 +11,7 @@ import numpy as np
 from .._dtypes import FROM_NUMPY, result_type
 from .._tensor import Tensor
 from ._core import attach, check_tensor, needs_grad, shape_str, wrap
-from .pointwise_math import _not_implemented
+from .elementary import _not_implemented
 
 __all__ = ["bincount", "histc", "searchsorted", "bucketize"]
 

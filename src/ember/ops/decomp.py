@@ -233,7 +233,7 @@ def slogdet(A: Tensor) -> Any:
 
 def logdet(input: Tensor) -> Tensor:
     """Calculates the log determinant of a square matrix (nan for a negative determinant)."""
-    from .pointwise import log
+    from .arithmetic import log
 
     _check_square(input, "logdet")
     sign, logabs = slogdet(input)
@@ -641,7 +641,7 @@ def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True,
 def matrix_power(input: Tensor, n: int) -> Tensor:
     """Computes the n-th power of a square matrix or batch of square matrices (n < 0: of the
     inverse)."""
-    from .linalg import matmul
+    from .products import matmul
 
     x = check_tensor(input, fn="matrix_power")._data
     if x.ndim < 2:

@@ -13,10 +13,10 @@ import numpy as np
 from .._dtypes import FROM_NUMPY
 from .._tensor import Tensor
 from ._core import attach, check_tensor, needs_grad, node_class, wrap, wrap_dim
+from .arithmetic import logical_xor, sub
 from .creation import empty_like
 from .inplace import copy_
 from .joining import cat
-from .pointwise import logical_xor, sub
 from .shape import expand, narrow, reshape, view
 
 __all__ = ["meshgrid", "diff", "cdist"]

@@ -13,7 +13,7 @@ from .._tensor import Tensor
 from .._version import ZERO_VC, bump_version, saved_counter
 from ..autograd.grad_mode import state as _mode
 from ..autograd.graph import note_rebase
-from . import indexing, matrix, pointwise, pointwise_math
+from . import arithmetic, elementary, indexing, matrix
 from ._core import attach, checked_scalar, node_class, quiet, shape_str, unary_op
 from .shape import expand, writable_alias
 from .view_rebase import OVERLAP_MESSAGE, check_view_rebase, rebase_view
@@ -283,11 +283,11 @@ def _arithmetic(op: Callable, ufunc: np.ufunc, doc: str) -> Callable:
     return method
 
 
-add_ = _arithmetic(pointwise.add, np.add, "In-place version of add().")
-sub_ = _arithmetic(pointwise.sub, np.subtract, "In-place version of sub().")
-mul_ = _arithmetic(pointwise.mul, np.multiply, "In-place version of mul().")
-div_ = _arithmetic(pointwise.div, np.true_divide, "In-place version of div().")
-_clamp_ = inplace(pointwise.clamp, "In-place version of clamp().")
+add_ = _arithmetic(arithmetic.add, np.add, "In-place version of add().")
+sub_ = _arithmetic(arithmetic.sub, np.subtract, "In-place version of sub().")
+mul_ = _arithmetic(arithmetic.mul, np.multiply, "In-place version of mul().")
+div_ = _arithmetic(arithmetic.div, np.true_divide, "In-place version of div().")
+_clamp_ = inplace(arithmetic.clamp, "In-place version of clamp().")
 
 
 def clamp_(self: Tensor, min: Any = None, max: Any = None) -> Tensor:
@@ -303,67 +303,67 @@ def clamp_(self: Tensor, min: Any = None, max: Any = None) -> Tensor:
 
 
 clip_ = clamp_
-pow_ = inplace(pointwise.pow, "In-place version of pow().")
-neg_ = inplace(pointwise.neg, "In-place version of neg().")
-exp_ = inplace(pointwise.exp, "In-place version of exp().")
-log_ = inplace(pointwise.log, "In-place version of log().")
-sin_ = inplace(pointwise.sin, "In-place version of sin().")
-cos_ = inplace(pointwise.cos, "In-place version of cos().")
-abs_ = inplace(pointwise.abs, "In-place version of abs().")
-relu_ = inplace(pointwise.relu, "In-place version of relu().")
-sigmoid_ = inplace(pointwise.sigmoid, "In-place version of sigmoid().")
-tanh_ = inplace(pointwise.tanh, "In-place version of tanh().")
-sqrt_ = inplace(pointwise.sqrt, "In-place version of sqrt().")
-reciprocal_ = inplace(pointwise.reciprocal, "In-place version of reciprocal().")
-square_ = inplace(pointwise.square, "In-place version of square().")
+pow_ = inplace(arithmetic.pow, "In-place version of pow().")
+neg_ = inplace(arithmetic.neg, "In-place version of neg().")
+exp_ = inplace(arithmetic.exp, "In-place version of exp().")
+log_ = inplace(arithmetic.log, "In-place version of log().")
+sin_ = inplace(arithmetic.sin, "In-place version of sin().")
+cos_ = inplace(arithmetic.cos, "In-place version of cos().")
+abs_ = inplace(arithmetic.abs, "In-place version of abs().")
+relu_ = inplace(arithmetic.relu, "In-place version of relu().")
+sigmoid_ = inplace(arithmetic.sigmoid, "In-place version of sigmoid().")
+tanh_ = inplace(arithmetic.tanh, "In-place version of tanh().")
+sqrt_ = inplace(arithmetic.sqrt, "In-place version of sqrt().")
+reciprocal_ = inplace(arithmetic.reciprocal, "In-place version of reciprocal().")
+square_ = inplace(arithmetic.square, "In-place version of square().")
 
 
-# In-place forms of the ops in pointwise_math.
-expm1_ = inplace(pointwise_math.expm1, "In-place version of expm1().")
-exp2_ = inplace(pointwise_math.exp2, "In-place version of exp2().")
-log2_ = inplace(pointwise_math.log2, "In-place version of log2().")
-log10_ = inplace(pointwise_math.log10, "In-place version of log10().")
-rsqrt_ = inplace(pointwise_math.rsqrt, "In-place version of rsqrt().")
-tan_ = inplace(pointwise_math.tan, "In-place version of tan().")
-asin_ = inplace(pointwise_math.asin, "In-place version of asin().")
-acos_ = inplace(pointwise_math.acos, "In-place version of acos().")
-atan_ = inplace(pointwise_math.atan, "In-place version of atan().")
-arcsin_ = inplace(pointwise_math.arcsin, "In-place version of arcsin().")
-arccos_ = inplace(pointwise_math.arccos, "In-place version of arccos().")
-arctan_ = inplace(pointwise_math.arctan, "In-place version of arctan().")
-atan2_ = inplace(pointwise_math.atan2, "In-place version of atan2().")
-arctan2_ = inplace(pointwise_math.arctan2, "In-place version of arctan2().")
-sinh_ = inplace(pointwise_math.sinh, "In-place version of sinh().")
-cosh_ = inplace(pointwise_math.cosh, "In-place version of cosh().")
-asinh_ = inplace(pointwise_math.asinh, "In-place version of asinh().")
-acosh_ = inplace(pointwise_math.acosh, "In-place version of acosh().")
-atanh_ = inplace(pointwise_math.atanh, "In-place version of atanh().")
-arcsinh_ = inplace(pointwise_math.arcsinh, "In-place version of arcsinh().")
-arccosh_ = inplace(pointwise_math.arccosh, "In-place version of arccosh().")
-arctanh_ = inplace(pointwise_math.arctanh, "In-place version of arctanh().")
-logit_ = inplace(pointwise_math.logit, "In-place version of logit().")
-erf_ = inplace(pointwise_math.erf, "In-place version of erf().")
-erfc_ = inplace(pointwise_math.erfc, "In-place version of erfc().")
-erfinv_ = inplace(pointwise_math.erfinv, "In-place version of erfinv().")
-sgn_ = inplace(pointwise_math.sgn, "In-place version of sgn().")
-floor_ = inplace(pointwise_math.floor, "In-place version of floor().")
-ceil_ = inplace(pointwise_math.ceil, "In-place version of ceil().")
-round_ = inplace(pointwise_math.round, "In-place version of round().")
-trunc_ = inplace(pointwise_math.trunc, "In-place version of trunc().")
-fix_ = inplace(pointwise_math.fix, "In-place version of fix().")
-frac_ = inplace(pointwise_math.frac, "In-place version of frac().")
-clamp_min_ = inplace(pointwise_math.clamp_min, "In-place version of clamp_min().")
-clamp_max_ = inplace(pointwise_math.clamp_max, "In-place version of clamp_max().")
-lerp_ = inplace(pointwise_math.lerp, "In-place version of lerp().")
-addcmul_ = inplace(pointwise_math.addcmul, "In-place version of addcmul().")
-addcdiv_ = inplace(pointwise_math.addcdiv, "In-place version of addcdiv().")
-hypot_ = inplace(pointwise_math.hypot, "In-place version of hypot().")
-remainder_ = inplace(pointwise_math.remainder, "In-place version of remainder().")
-fmod_ = inplace(pointwise_math.fmod, "In-place version of fmod().")
-floor_divide_ = inplace(pointwise_math.floor_divide, "In-place version of floor_divide().")
-xlogy_ = inplace(pointwise_math.xlogy, "In-place version of xlogy().")
-nan_to_num_ = inplace(pointwise_math.nan_to_num, "In-place version of nan_to_num().")
-sign_ = inplace(pointwise.sign, "In-place version of sign().")
+# In-place forms of the ops in elementary.
+expm1_ = inplace(elementary.expm1, "In-place version of expm1().")
+exp2_ = inplace(elementary.exp2, "In-place version of exp2().")
+log2_ = inplace(elementary.log2, "In-place version of log2().")
+log10_ = inplace(elementary.log10, "In-place version of log10().")
+rsqrt_ = inplace(elementary.rsqrt, "In-place version of rsqrt().")
+tan_ = inplace(elementary.tan, "In-place version of tan().")
+asin_ = inplace(elementary.asin, "In-place version of asin().")
+acos_ = inplace(elementary.acos, "In-place version of acos().")
+atan_ = inplace(elementary.atan, "In-place version of atan().")
+arcsin_ = inplace(elementary.arcsin, "In-place version of arcsin().")
+arccos_ = inplace(elementary.arccos, "In-place version of arccos().")
+arctan_ = inplace(elementary.arctan, "In-place version of arctan().")
+atan2_ = inplace(elementary.atan2, "In-place version of atan2().")
+arctan2_ = inplace(elementary.arctan2, "In-place version of arctan2().")
+sinh_ = inplace(elementary.sinh, "In-place version of sinh().")
+cosh_ = inplace(elementary.cosh, "In-place version of cosh().")
+asinh_ = inplace(elementary.asinh, "In-place version of asinh().")
+acosh_ = inplace(elementary.acosh, "In-place version of acosh().")
+atanh_ = inplace(elementary.atanh, "In-place version of atanh().")
+arcsinh_ = inplace(elementary.arcsinh, "In-place version of arcsinh().")
+arccosh_ = inplace(elementary.arccosh, "In-place version of arccosh().")
+arctanh_ = inplace(elementary.arctanh, "In-place version of arctanh().")
+logit_ = inplace(elementary.logit, "In-place version of logit().")
+erf_ = inplace(elementary.erf, "In-place version of erf().")
+erfc_ = inplace(elementary.erfc, "In-place version of erfc().")
+erfinv_ = inplace(elementary.erfinv, "In-place version of erfinv().")
+sgn_ = inplace(elementary.sgn, "In-place version of sgn().")
+floor_ = inplace(elementary.floor, "In-place version of floor().")
+ceil_ = inplace(elementary.ceil, "In-place version of ceil().")
+round_ = inplace(elementary.round, "In-place version of round().")
+trunc_ = inplace(elementary.trunc, "In-place version of trunc().")
+fix_ = inplace(elementary.fix, "In-place version of fix().")
+frac_ = inplace(elementary.frac, "In-place version of frac().")
+clamp_min_ = inplace(elementary.clamp_min, "In-place version of clamp_min().")
+clamp_max_ = inplace(elementary.clamp_max, "In-place version of clamp_max().")
+lerp_ = inplace(elementary.lerp, "In-place version of lerp().")
+addcmul_ = inplace(elementary.addcmul, "In-place version of addcmul().")
+addcdiv_ = inplace(elementary.addcdiv, "In-place version of addcdiv().")
+hypot_ = inplace(elementary.hypot, "In-place version of hypot().")
+remainder_ = inplace(elementary.remainder, "In-place version of remainder().")
+fmod_ = inplace(elementary.fmod, "In-place version of fmod().")
+floor_divide_ = inplace(elementary.floor_divide, "In-place version of floor_divide().")
+xlogy_ = inplace(elementary.xlogy, "In-place version of xlogy().")
+nan_to_num_ = inplace(elementary.nan_to_num, "In-place version of nan_to_num().")
+sign_ = inplace(arithmetic.sign, "In-place version of sign().")
 
 
 def float_power_(self: Tensor, exponent: Any) -> Tensor:
@@ -375,7 +375,7 @@ def float_power_(self: Tensor, exponent: Any) -> Tensor:
     return _float_power_(self, exponent)
 
 
-_float_power_ = inplace(pointwise_math.float_power, "")
+_float_power_ = inplace(elementary.float_power, "")
 
 __all__ += [  # noqa: PLE0604
     "expm1_", "exp2_", "log2_", "log10_", "rsqrt_", "tan_", "asin_", "acos_", "atan_", "arcsin_",
@@ -403,7 +403,7 @@ put_ = inplace(indexing.put, "In-place version of put().")
 __all__ += ["index_put_", "index_add_", "index_copy_", "index_fill_", "masked_fill_",
             "masked_scatter_", "scatter_", "scatter_add_", "scatter_reduce_", "put_"]
 
-log1p_ = inplace(pointwise.log1p, "In-place version of log1p().")
+log1p_ = inplace(arithmetic.log1p, "In-place version of log1p().")
 tril_ = inplace(matrix.tril, "In-place version of tril().")
 triu_ = inplace(matrix.triu, "In-place version of triu().")
 __all__ += ["log1p_", "tril_", "triu_"]  # noqa: PLE0604

@@ -333,7 +333,7 @@ def repeat_interleave(input: Tensor, repeats: Any = None, dim: int | None = None
     if isinstance(repeats, Tensor):
         # As torch: the repeats of each index, then index_select.
         from .indexing import index_select
-        from .linalg import dim_size
+        from .products import dim_size
 
         if dim is None:
             x, dim = flatten(input), 0

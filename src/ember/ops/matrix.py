@@ -26,7 +26,7 @@ from ._core import (
     wrap_dims,
 )
 from .joining import variadic_class
-from .linalg import check_batch_dtypes, check_batches, check_bool_product, dim_size
+from .products import check_batch_dtypes, check_batches, check_bool_product, dim_size
 from .shape import as_view, expand, permute, reshape
 
 __all__ = ["addmm", "addmv", "addbmm", "baddbmm", "outer", "ger", "einsum", "tensordot",
@@ -309,7 +309,7 @@ def einsum(equation: str, *operands: Any) -> Tensor:
         others = [c for j, t in enumerate(subs) if j != i for c in t]
         private = [j for j, c in enumerate(s) if c not in out and c not in others]
         if private:
-            from .reduction import sum as _sum
+            from .sum_mean import sum as _sum
 
             o = _sum(o, tuple(private))
             s = [c for j, c in enumerate(s) if j not in private]
@@ -383,8 +383,8 @@ def _int_list(dims: Any, name: str, pos: int) -> list:
 def _tensordot(a: Tensor, b: Tensor, da: list, db: list) -> Tensor:
     # torch's native tensordot: a contracted dimension of size 1 in one operand is summed
     # out of the other, so it need not match; the rest become one mm.
-    from .linalg import mm
-    from .reduction import sum
+    from .products import mm
+    from .sum_mean import sum
 
     x = check_tensor(a, "input", 0, "tensordot")._data
     y = check_tensor(b, "other", 1, "tensordot")._data
@@ -428,7 +428,7 @@ def _numel(x: np.ndarray, dims: list) -> int:
 
 def kron(input: Tensor, other: Tensor, *, out: Any = None) -> Tensor:
     """Computes the Kronecker product of input and other."""
-    from .linalg import _unsafe_view
+    from .products import _unsafe_view
 
     x, y = input._data, other._data
     nd = max(x.ndim, y.ndim)

@@ -1,6 +1,6 @@
 """Pointwise special functions: sinc, log-add-exp in bases e and 2, and the gamma family
 (lgamma, digamma, polygamma). Each node class is a row of the derivative table (see
-pointwise.py); the gamma numerics live in _gamma.py."""
+arithmetic.py); the gamma numerics live in _gamma.py."""
 
 from __future__ import annotations
 
@@ -25,9 +25,9 @@ from ._core import (
     unary_op,
     wrap,
 )
+from .arithmetic import _meta
+from .elementary import _legacy, _two_tensors
 from .inplace import inplace
-from .pointwise import _meta
-from .pointwise_math import _legacy, _two_tensors
 
 __all__ = ["sinc", "logaddexp", "logaddexp2", "lgamma", "digamma", "polygamma", "sinc_",
            "lgamma_", "digamma_", "polygamma_"]

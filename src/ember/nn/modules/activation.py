@@ -6,10 +6,10 @@ from typing import Any
 
 from ..._arg_parser import check_call
 from ..._tensor import Tensor
-from ...ops.nn_ops import _reach
-from .. import _functional as F
+from ...ops._core import _reach
+from .. import functional as F
 from .. import init
-from .._attention import _canonical_mask, _none_or_dtype, multi_head_attention_forward
+from ..functional import _canonical_mask, _none_or_dtype, multi_head_attention_forward
 from ..parameter import zeros_parameter as _empty
 from .linear import NonDynamicallyQuantizableLinear
 from .module import Module

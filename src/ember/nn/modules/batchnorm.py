@@ -9,7 +9,7 @@ import numpy as np
 from ... import _dtypes
 from ..._tensor import Tensor
 from ..._version import bump_version
-from .. import _functional as F
+from .. import functional as F
 from .. import init
 from ..parameter import zeros_parameter as _empty
 from .module import Module

@@ -6,7 +6,7 @@ import math
 from typing import Any
 
 from ..._tensor import Tensor
-from .. import _functional as F
+from .. import functional as F
 from .. import init
 from ..parameter import zeros_parameter as _empty
 from .module import Module

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..._tensor import Tensor
-from .. import _functional as F
+from .. import functional as F
 from .module import Module
 
 __all__ = ["Fold", "Unfold"]

@@ -6,7 +6,7 @@ import warnings
 from typing import Any
 
 from ..._tensor import Tensor
-from .. import _functional as F
+from .. import functional as F
 from .batchnorm import _NormBase
 
 __all__ = ["InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d"]

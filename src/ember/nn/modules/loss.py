@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..._tensor import Tensor
-from ...ops.nn_ops import legacy_reduction
-from .. import _functional as F
+from ...ops.nn_loss import legacy_reduction
+from .. import functional as F
 from .. import functional as FF
 from .module import Module
 

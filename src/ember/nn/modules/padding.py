@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..._tensor import Tensor
-from .. import _functional as F
+from .. import functional as F
 from .module import Module
 
 __all__ = [

@@ -11,11 +11,11 @@ import numpy as np
 from ..._tensor import Tensor
 from ...autograd.forward_ad import has_dual
 from ...autograd.graph import Node
-from ...ops import pointwise
+from ...ops import arithmetic
 from ...ops._core import attach_outputs, needs_grad
 from ...ops.joining import cat, stack
 from ...ops.shape import unsafe_chunk
-from .. import _functional as F
+from .. import functional as F
 from .. import init
 from ..parameter import zeros_parameter as _empty
 from .module import Module
@@ -258,7 +258,7 @@ class RNN(RNNBase):
 
     def _cell(self, x: Tensor, h: Tensor, w_hh: Tensor, b_hh: Any) -> Tensor:
         pre = F.linear(h, w_hh, b_hh) + x
-        return pointwise.tanh(pre) if self.nonlinearity == "tanh" else pointwise.relu(pre)
+        return arithmetic.tanh(pre) if self.nonlinearity == "tanh" else arithmetic.relu(pre)
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple:
         out, h, _ = self._run(input, hx)
@@ -306,12 +306,12 @@ class LSTM(RNNBase):
         h, c = state
         gates = F.linear(h, w_hh, b_hh) + x
         i, f, g, o = unsafe_chunk(gates, 4, 1)
-        i = pointwise.sigmoid(i)
-        f = pointwise.sigmoid(f)
-        g = pointwise.tanh(g)
-        o = pointwise.sigmoid(o)
+        i = arithmetic.sigmoid(i)
+        f = arithmetic.sigmoid(f)
+        g = arithmetic.tanh(g)
+        o = arithmetic.sigmoid(o)
         c = f * c + i * g
-        h = o * pointwise.tanh(c)
+        h = o * arithmetic.tanh(c)
         return (h if w_hr is None else h.matmul(w_hr.t()), c)
 
     def _layer(self, x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Any, b_hh: Any, state: Any,
@@ -352,9 +352,9 @@ class GRU(RNNBase):
         xr, xz, xn = unsafe_chunk(x, 3, 1)
         hr, hz, hn = unsafe_chunk(F.linear(h, w_hh, b_hh), 3, 1)
         # torch's operand order (the same values; the graph reads as torch's)
-        r = pointwise.sigmoid(hr + xr)
-        z = pointwise.sigmoid(hz + xz)
-        n = pointwise.tanh(xn + hn * r)
+        r = arithmetic.sigmoid(hr + xr)
+        z = arithmetic.sigmoid(hz + xz)
+        n = arithmetic.tanh(xn + hn * r)
         return (h - n) * z + n
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple:
@@ -616,8 +616,8 @@ class MkldnnRnnLayerBackward0(Node):
         x, w_ih, w_hh, b_ih, b_hh, h0, c0 = self.unpack(graph)
         reverse, saved = self._ctx
         if graph:
-            acts = _lstm_steps(x, w_ih, w_hh, b_ih, b_hh, h0, c0, reverse, pointwise.sigmoid,
-                               pointwise.tanh)
+            acts = _lstm_steps(x, w_ih, w_hh, b_ih, b_hh, h0, c0, reverse, arithmetic.sigmoid,
+                               arithmetic.tanh)
             shapes = ((x.shape[0],) + tuple(h0.shape), h0.shape, c0.shape)
             g_out, g_hy, g_cy = (g if g is not None else Tensor._make(np.zeros(s, np.float32))
                                  for g, s in zip(grads, shapes))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..._tensor import Tensor
-from .. import _functional as F
+from .. import functional as F
 from .. import init
 from ..parameter import Parameter
 from ..parameter import zeros_parameter as _empty

@@ -8,9 +8,9 @@ from typing import Any, Callable
 
 from ... import ops
 from ..._tensor import Tensor
-from .. import _functional as F
+from .. import functional as F
 from .. import init
-from .._attention import _canonical_mask, _none_or_dtype
+from ..functional import _canonical_mask, _none_or_dtype
 from .activation import MultiheadAttention
 from .container import ModuleList
 from .dropout import Dropout

@@ -1,6 +1,6 @@
 """More pointwise ops: exponentials and logarithms, trigonometric and hyperbolic functions,
 the error function, rounding, binary maxima and remainders, interpolation and tests on
-values. Each node class is a row of the derivative table (see pointwise.py)."""
+values. Each node class is a row of the derivative table (see arithmetic.py)."""
 
 from __future__ import annotations
 
@@ -34,8 +34,8 @@ from ._core import (
     wrap,
 )
 from ._math import in_double
+from .arithmetic import _meta, _sign, _tensor_other_error, pow
 from .conversion import to
-from .pointwise import _meta, _sign, _tensor_other_error, pow
 
 __all__ = [
     "expm1", "exp2", "log2", "log10", "rsqrt", "tan", "asin", "acos", "atan", "arcsin",

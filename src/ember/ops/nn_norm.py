@@ -1,0 +1,346 @@
+"""Normalization (batch, layer, group, instance, RMS, local response) and its derivatives.
+
+Forwards are NumPy; each node is one row of the derivative table with torch's name.
+Formulas are written against the math namespace `m`, so they run on arrays in plain
+backward and on tensors under create_graph.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from .._quiet import quietly
+from .._tensor import Tensor
+from .._version import bump_version
+from . import _math, arithmetic
+from ._core import (
+    _reach,
+    attach,
+    needs_grad,
+    node_class,
+    not_implemented,
+    wrap,
+)
+
+__all__ = []
+
+
+def _norm_grad_input(m: Any, g: Any, x: Any, w: Any, b: Any, rstd: Any, mean: Any,
+                     p: tuple) -> Any:
+    axes, wshape, training, eps = p
+    gw = g if w is None else g * m.reshape(w, wshape)
+    if not training:
+        return gw * m.const(rstd)
+    mean, r = _stats(m, x, mean, rstd, axes, eps)
+    xhat = (x - mean) * r
+    n = 1
+    for a in axes:
+        n *= x.shape[a]
+    mg = m.sum(gw, axes, True) / n
+    mgx = m.sum(gw * xhat, axes, True) / n
+    return (gw - mg - xhat * mgx) * r
+
+
+def _stats(m: Any, x: Any, mean: np.ndarray, rstd: np.ndarray, axes: tuple,
+           eps: float) -> tuple:
+    """The saved mean and 1/std; under create_graph recomputed from x so that second
+    derivatives see their dependence on it."""
+    if not isinstance(x, Tensor):
+        return mean, rstd
+    n = 1
+    for a in axes:
+        n *= x.shape[a]
+    mu = m.sum(x, axes, True) / n
+    d = x - mu
+    return mu, 1 / m.sqrt(m.sum(d * d, axes, True) / n + eps)
+
+
+def _norm_grad_weight(m: Any, g: Any, x: Any, w: Any, b: Any, rstd: Any, mean: Any,
+                      p: tuple) -> Any:
+    axes, wshape, training, eps = p
+    if training:
+        mean, rstd = _stats(m, x, mean, rstd, axes, eps)
+    else:
+        mean, rstd = m.const(mean), m.const(rstd)
+    xhat = (x - mean) * rstd
+    red = tuple(i for i in range(len(x.shape)) if i >= len(wshape) or wshape[i] == 1)
+    return m.reshape(m.sum(g * xhat, red, True), w.shape)
+
+
+def _norm_grad_bias(m: Any, g: Any, x: Any, w: Any, b: Any, rstd: Any, mean: Any,
+                    p: tuple) -> Any:
+    wshape = p[1]
+    red = tuple(i for i in range(len(g.shape)) if i >= len(wshape) or wshape[i] == 1)
+    return m.reshape(m.sum(g, red, True), b.shape)
+
+
+def _bn_anchor_grad(m: Any, gg: Any) -> Any:
+    return gg
+
+
+# torch differentiates batch norm's three gradients with one node whose inputs are the
+# output's gradient, the input and the weight: under create_graph each gradient is passed
+# through such a node, so it requires grad when any of those does, and reaches them with
+# None where that node's formula gives none.
+NativeBatchNormBackwardBackward0 = node_class(
+    "NativeBatchNormBackwardBackward0", _bn_anchor_grad, lambda m, gg: None,
+    lambda m, gg: None, lambda m, gg: None)
+
+
+def _bn_anchor(r: Tensor, g: Tensor, x: Tensor, w: Tensor | None) -> Tensor:
+    if not needs_grad(r, g, x, w):
+        return r
+    out = wrap(r._data)
+    attach(NativeBatchNormBackwardBackward0, out, (r, g, x, w))
+    return out
+
+
+# Under create_graph batch norm's gradients hang on torch's double-backward node; plain
+# backward computes them as layer norm's.
+def _bn_grad_input(m: Any, g: Any, x: Any, w: Any, b: Any, rstd: Any, mean: Any,
+                   p: tuple) -> Any:
+    return _bn_anchor(_norm_grad_input(m, g, x, w, b, rstd, mean, p), g, x, w)
+
+
+def _bn_grad_weight(m: Any, g: Any, x: Any, w: Any, b: Any, rstd: Any, mean: Any,
+                    p: tuple) -> Any:
+    return _bn_anchor(_norm_grad_weight(m, g, x, w, b, rstd, mean, p), g, x, w)
+
+
+def _bn_grad_bias(m: Any, g: Any, x: Any, w: Any, b: Any, rstd: Any, mean: Any,
+                  p: tuple) -> Any:
+    r = _norm_grad_bias(m, g, x, w, b, rstd, mean, p)
+    # Without a weight torch's double backward drops the bias gradient's term.
+    return _bn_anchor(r.detach() if w is None else r, g, x, w)
+
+
+_NORM_FORMULAS = (_norm_grad_input, _norm_grad_weight, _norm_grad_bias)
+NativeBatchNormBackward0 = node_class(
+    "NativeBatchNormBackward0", _bn_grad_input, _bn_grad_weight, _bn_grad_bias,
+    raw=_NORM_FORMULAS)
+NativeLayerNormBackward0 = node_class("NativeLayerNormBackward0", *_NORM_FORMULAS)
+
+
+def _normalize(input: Tensor, weight: Any, bias: Any, axes: tuple, wshape: tuple,
+               mean: np.ndarray, rstd: np.ndarray, cls: type, training: bool,
+               eps: float) -> Tensor:
+    x = input._data
+    y = (x - mean) * rstd
+    if weight is not None:
+        y = y * weight._data.reshape(wshape)
+    if bias is not None:
+        y = y + bias._data.reshape(wshape)
+    out = wrap(np.ascontiguousarray(y.astype(x.dtype, copy=False)))
+    if needs_grad(input, weight, bias):
+        # float32 statistics of a float16 input give float32 gradients: cast them back.
+        meta = None if mean.dtype == x.dtype else [
+            None if t is None else (t._data.shape, t._data.dtype) for t in (input, weight, bias)]
+        attach(cls, out, (input, weight, bias), (input, weight, bias, rstd, mean),
+               ((axes, wshape, training, eps),), meta)
+    return out
+
+
+@quietly
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+               weight: Tensor | None = None, bias: Tensor | None = None,
+               training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Batch normalization over the channel dimension (1), updating the running statistics
+    in training mode."""
+    x = input._data
+    if training:
+        # torch's Python check (a 0-dim input fails it reading its first size)
+        size = input.size()
+        prods = size[0]
+        for v in size[2:]:
+            prods *= v
+        if prods == 1:
+            raise ValueError("Expected more than 1 value per channel when training, got input "
+                             f"size {size!r}")
+    if not x.size:
+        return input.clone()  # torch returns an empty input as it is, unchecked
+    c = x.shape[1] if x.ndim > 1 else 0  # torch reads a 1-d input's channels as 0
+    for name, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        if t is not None and t._data.size != c:
+            raise RuntimeError(f"{name} should contain {c} elements not {t._data.size}")
+    input.size(1)  # torch's error for a 1-d input
+    if x.dtype.kind != "f":
+        raise not_implemented("batch_norm", input.dtype)
+    axes = (0,) + tuple(range(2, x.ndim))
+    wshape = (1, c) + (1,) * (x.ndim - 2)
+    n = x.size // c if c else 0
+    if training:
+        # float16 statistics are taken in float32, as torch's kernel, so they cannot overflow.
+        xc = x.astype(_math.reduce_dtype(x.dtype), copy=False)
+        mean = xc.mean(axis=axes, keepdims=True)
+        var = ((xc - mean) ** 2).mean(axis=axes, keepdims=True)
+        if running_mean is not None:
+            rm = running_mean._data
+            rm *= rm.dtype.type(1 - momentum)
+            rm += (momentum * mean.reshape(c)).astype(rm.dtype)
+            bump_version(running_mean)
+        if running_var is not None:
+            rv = running_var._data
+            rv *= rv.dtype.type(1 - momentum)
+            rv += (momentum * var.reshape(c) * (n / (n - 1))).astype(rv.dtype)
+            bump_version(running_var)
+    else:
+        if running_mean is None or running_var is None:
+            raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
+        mean = running_mean._data.reshape(wshape).astype(x.dtype)
+        var = running_var._data.reshape(wshape).astype(x.dtype)
+    # torch normalizes float16 in float16, with statistics rounded from float32.
+    rstd = (1 / np.sqrt(var + var.dtype.type(eps))).astype(x.dtype)
+    return _normalize(input, weight, bias, axes, wshape, mean.astype(x.dtype), rstd,
+                      NativeBatchNormBackward0, training, eps)
+
+
+def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Layer normalization over the last len(normalized_shape) dimensions."""
+    x = input._data
+    params = [p._data.dtype for p in (weight, bias) if p is not None]
+    if params and params[0] != x.dtype:
+        # torch's CPU kernel allows float32 parameters with a half input only (it checks the
+        # parameters first).
+        if any(d != np.float32 for d in params):
+            raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of Float")
+        if x.dtype != np.float16:
+            raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
+    if isinstance(normalized_shape, int):
+        normalized_shape = (normalized_shape,)
+    ns = tuple(normalized_shape)
+    k = len(ns)
+    if not k:
+        raise RuntimeError("Expected normalized_shape to be at least 1-dimensional, i.e., "
+                           "containing at least one element, but got normalized_shape = []")
+    for name, v in (("weight", weight), ("bias", bias)):
+        if v is not None and v._data.shape != ns:
+            raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but "
+                               f"got {name} of shape {list(v._data.shape)} and normalized_shape "
+                               f"= {list(ns)}")
+    if x.shape[x.ndim - k:] != ns or x.ndim < k:
+        raise RuntimeError(
+            f"Given normalized_shape={list(ns)}, expected input with shape [*, "
+            f"{', '.join(str(v) for v in ns)}], but got input of size{list(x.shape)}")
+    axes = tuple(range(x.ndim - k, x.ndim))
+    wshape = (1,) * (x.ndim - k) + ns
+    # float16 statistics are taken in float32, as torch's kernel, so they cannot overflow.
+    xc = x.astype(_math.reduce_dtype(x.dtype), copy=False)
+    mean = xc.mean(axis=axes, keepdims=True)
+    var = ((xc - mean) ** 2).mean(axis=axes, keepdims=True)
+    rstd = (1 / np.sqrt(var + xc.dtype.type(eps))).astype(xc.dtype)
+    return _normalize(input, weight, bias, axes, wshape, mean, rstd,
+                      NativeLayerNormBackward0, True, eps)
+
+
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Group normalization: channels split into num_groups groups normalized together."""
+    _reach("dim", input)
+    x = input._data
+    if x.ndim < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received "
+                           f"{x.ndim}")
+    n, c = x.shape[0], x.shape[1]
+    # torch's Python code divides first (its errors for a zero or non-int num_groups), then
+    # checks that each group has more than one value.
+    size = [n * c // num_groups, num_groups] + list(x.shape[2:])
+    if size[0] * math.prod(size[2:]) == 1:
+        raise ValueError("Expected more than 1 value per channel when training, got input "
+                         f"size {size}")
+    if c % num_groups:
+        raise RuntimeError(f"Expected number of channels in input to be divisible by "
+                           f"num_groups, but got input of shape {list(x.shape)} and "
+                           f"num_groups={num_groups}")
+    for name, v in (("weight", weight), ("bias", bias)):
+        if v is not None and v._data.shape != (c,):
+            # torch prints the weight's shape in both messages ([0] with no weight).
+            shown = [0] if weight is None else list(weight._data.shape)
+            raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of "
+                               f"channels in input, but got {name} of shape {shown} and input "
+                               f"of shape {list(x.shape)}")
+    xg = input.reshape(n, num_groups, -1)
+    normed = _group_normed(xg, eps)
+    y = normed.reshape(x.shape)
+    wshape = (1, c) + (1,) * (x.ndim - 2)
+    if weight is not None:
+        y = y * weight.reshape(wshape)
+    if bias is not None:
+        y = y + bias.reshape(wshape)
+    return y
+
+
+def rms_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = None,
+             eps: float | None = None) -> Tensor:
+    """Apply Root Mean Square Layer Normalization over the last len(normalized_shape)
+    dimensions: input * rsqrt(mean(input^2) + eps) * weight, with eps the machine epsilon of
+    the input's dtype when None."""
+    if not isinstance(normalized_shape, (list, tuple)):
+        raise TypeError("rms_norm(): argument 'normalized_shape' (position 2) must be tuple of "
+                        f"ints, not {type(normalized_shape).__name__}")
+    ns = tuple(int(s) for s in normalized_shape)
+    k = len(ns)
+    if k < 1:
+        raise RuntimeError("Expected normalized_shape to be at least 1-dimensional, i.e., "
+                           "containing at least one element, but got normalized_shape = []")
+    if weight is not None and tuple(weight.shape) != ns:
+        raise RuntimeError("Expected weight to be of same shape as normalized_shape, but got "
+                           f"weight of shape {list(weight.shape)} and normalized_shape = "
+                           f"{list(ns)}")
+    if input.dim() < k:
+        raise ValueError(f"Input tensor must have at least {k} dimensions, but got "
+                         f"{input.dim()}")
+    if tuple(input.shape[input.dim() - k:]) != ns:
+        raise RuntimeError(f"Given normalized_shape={list(ns)}, expected input with shape "
+                           f"[*{', '.join(str(s) for s in ns)}], but got input of size"
+                           f"{list(input.shape)}")
+    dt = input._data.dtype
+    if dt.kind != "f":
+        from .._dtypes import FROM_NUMPY
+
+        raise NotImplementedError(f"\"rms_norm\" not implemented for "
+                                  f"'{FROM_NUMPY[dt]._legacy}'")
+    if weight is not None and weight._data.dtype != dt:
+        import warnings
+
+        from .._tensor import _C10_NAMES
+
+        # Attributed here, not to the caller: Python's filters then show it once, as torch's
+        # TORCH_WARN_ONCE.
+        warnings.warn(f"Mismatch dtype between input and weight: input dtype = "
+                      f"{_C10_NAMES[dt.name]}, weight dtype = "
+                      f"{_C10_NAMES[weight._data.dtype.name]}, Cannot dispatch to fused "
+                      "implementation.", UserWarning, stacklevel=1)
+    # torch's composite, op for op (its graph's nodes), in float32 for half inputs.
+    x = input.float() if dt == np.float16 else input
+    if eps is None:
+        eps = float(np.finfo(x._data.dtype).eps)
+    dims = tuple(range(input.dim() - k, input.dim()))
+    rstd = arithmetic.add_scalar(x.pow(2).mean(dims, keepdim=True), eps).rsqrt()
+    result = x * rstd
+    if weight is not None:
+        result = result * weight
+    return result.type_as(input)
+
+
+NativeGroupNormBackward0 = node_class(
+    "NativeGroupNormBackward0",
+    lambda m, g, x, rstd, mean, p: _norm_grad_input(m, g, x, None, None, rstd, mean, p))
+
+
+def _group_normed(xg: Tensor, eps: float) -> Tensor:
+    x = xg._data
+    # float16 statistics are taken in float32, as torch's kernel, so they cannot overflow.
+    xc = x.astype(_math.reduce_dtype(x.dtype), copy=False)
+    mean = xc.mean(axis=2, keepdims=True)
+    var = ((xc - mean) ** 2).mean(axis=2, keepdims=True)
+    rstd = (1 / np.sqrt(var + xc.dtype.type(eps))).astype(xc.dtype)
+    out = wrap(((x - mean) * rstd).astype(x.dtype))
+    if needs_grad(xg):
+        attach(NativeGroupNormBackward0, out, (xg,), (xg, rstd, mean),
+               (((2,), (1, 1, 1), True, eps),), None if xc is x else [(x.shape, x.dtype)])
+    return out
