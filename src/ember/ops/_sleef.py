@@ -1,7 +1,9 @@
 """SLEEF's vector math on NumPy arrays, bit for bit.
 
-torch's CPU kernels call SLEEF (3.8, the AVX-512 build: ``Sleef_expf16_u10``,
-``Sleef_log1pf16_u10`` and the ``d8`` double versions) wherever they use
+torch's CPU kernels call SLEEF (3.8: ``Sleef_expf8_u10``, ``Sleef_log1pf8_u10`` and the ``d4``
+double versions where torch runs at AVX2, the ``f16`` and ``d8`` ones at AVX-512; the two
+builds compute the same bits, AVX-512's getexp/getmant giving the exponent and mantissa the
+AVX2 build finds by integer arithmetic) wherever they use
 ``Vectorized<T>::exp()`` or ``log1p()``: log_sigmoid, softplus, silu, log1p among others (but
 not torch.exp, which goes to MKL's vector math at every size). These functions
 are not correctly rounded, so NumPy's exp/log1p differ from them in the last bit about half
@@ -18,6 +20,7 @@ round-to-odd addition, which rounds the three-term sum correctly.
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 
@@ -123,7 +126,7 @@ def _fma64(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------------------
-# AVX-512 helpers.
+# Instruction helpers (AVX-512's names; exact operations, the same in either build).
 
 def _rint_i32(x: np.ndarray) -> np.ndarray:
     """cvtps2dq / cvtpd2dq: round half to even; NaN and out-of-range give INT_MIN."""
@@ -430,9 +433,37 @@ def log1p(d) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 # sinh and cosh: SLEEF's range.
 
-# torch's unary kernels run at the AVX-512 width: blocks of two 64-byte vectors go to SLEEF,
-# the elements after the last whole block to the C library.
-_UNARY_VECTOR_BYTES = 64
+def _cpu_capability() -> str:
+    """The instruction set torch's CPU kernels run at here, chosen as torch chooses it: the
+    ATEN_CPU_CAPABILITY environment variable where it names one, else AVX-512 where the CPU
+    has its F, VL, BW and DQ parts and FMA, else AVX2 where it has AVX2 and FMA, else the
+    default (scalar) kernels."""
+    asked = os.environ.get("ATEN_CPU_CAPABILITY")
+    if asked in ("avx512", "avx2", "default"):
+        return asked
+    try:
+        from numpy._core._multiarray_umath import __cpu_features__ as has
+    except ImportError:  # NumPy 1.x
+        from numpy.core._multiarray_umath import __cpu_features__ as has
+    if all(has.get(f) for f in ("AVX512F", "AVX512VL", "AVX512BW", "AVX512DQ", "FMA3")):
+        return "avx512"
+    if has.get("AVX2") and has.get("FMA3"):
+        return "avx2"
+    return "default"
+
+
+CPU_CAPABILITY = _cpu_capability()
+# torch's unary kernels take blocks of two vectors of this many bytes to SLEEF and the
+# elements after the last whole block to the C library; its default kernels call the C
+# library everywhere (0: no block).
+UNARY_VECTOR_BYTES = {"avx512": 64, "avx2": 32}.get(CPU_CAPABILITY, 0)
+
+
+def _vectorized_count(n: int, itemsize: int) -> int:
+    """How many of n contiguous elements torch's unary kernel hands to SLEEF."""
+    if not UNARY_VECTOR_BYTES:
+        return 0
+    return _block_starts(n, UNARY_VECTOR_BYTES // itemsize)[2]
 
 
 def _hyperbolic(x: np.ndarray, np_fn, libm_fn) -> np.ndarray:
@@ -441,7 +472,7 @@ def _hyperbolic(x: np.ndarray, np_fn, libm_fn) -> np.ndarray:
         r = np_fn(x.astype(_f64)).astype(_f32) if x.dtype == _f32 else np_fn(x)
         if x.dtype not in (_f32, _f64) or x.size == 0:
             return r
-        idx, _, nv = _block_starts(x.size, _UNARY_VECTOR_BYTES // x.dtype.itemsize)
+        nv = _vectorized_count(x.size, x.dtype.itemsize)
         if x.dtype == _f64 and nv < x.size:
             # The tail is the C library's, which NumPy's float64 sinh/cosh miss by a bit.
             flat = r.reshape(-1).copy()
@@ -450,7 +481,8 @@ def _hyperbolic(x: np.ndarray, np_fn, libm_fn) -> np.ndarray:
             r = flat.reshape(x.shape)
         # SLEEF's sinh/cosh take exp(|x|) whole, so they overflow to inf where exp(|x|) does,
         # up to ln 2 before the C library's (sinh(89.) is finite in float32, SLEEF's inf).
-        over = np.isinf(np.exp(np.abs(x))) & np.isfinite(r) & (idx < nv).reshape(x.shape)
+        vector = (np.arange(x.size) < nv).reshape(x.shape)
+        over = np.isinf(np.exp(np.abs(x))) & np.isfinite(r) & vector
     if over.any():
         r = np.where(over, np.copysign(x.dtype.type(np.inf), r), r)
     return r
@@ -469,9 +501,9 @@ def cosh(x: np.ndarray) -> np.ndarray:
 
 def split_by_vector(x: np.ndarray, vector_fn, tail_fn) -> np.ndarray:
     """An elementwise kernel as torch runs it on a contiguous array: vector_fn (SLEEF) on the
-    whole blocks of two AVX-512 vectors, tail_fn (the C library) on the elements after."""
+    whole blocks of two vectors, tail_fn (the C library) on the elements after."""
     flat = x.reshape(-1)
-    _, _, nv = _block_starts(flat.size, _UNARY_VECTOR_BYTES // x.dtype.itemsize)
+    nv = _vectorized_count(flat.size, x.dtype.itemsize)
     if nv == flat.size:
         return vector_fn(flat).reshape(x.shape)
     if nv == 0:
