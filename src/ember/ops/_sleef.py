@@ -26,7 +26,7 @@ import numpy as np
 
 from ._ranges import _block_starts
 
-__all__ = ["expf", "log1pf", "exp", "log1p", "sinh", "cosh"]
+__all__ = ["expf", "log1pf", "exp", "log1p", "sinh", "cosh", "cpu_features"]
 
 _f32 = np.float32
 _f64 = np.float64
@@ -433,6 +433,15 @@ def log1p(d) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 # sinh and cosh: SLEEF's range.
 
+def cpu_features() -> dict:
+    """The CPU's instruction-set extensions, by NumPy's names ("AVX2": True, ...)."""
+    try:
+        from numpy._core._multiarray_umath import __cpu_features__
+    except ImportError:  # NumPy 1.x
+        from numpy.core._multiarray_umath import __cpu_features__
+    return __cpu_features__
+
+
 def _cpu_capability() -> str:
     """The instruction set torch's CPU kernels run at here, chosen as torch chooses it: the
     ATEN_CPU_CAPABILITY environment variable where it names one, else AVX-512 where the CPU
@@ -441,10 +450,7 @@ def _cpu_capability() -> str:
     asked = os.environ.get("ATEN_CPU_CAPABILITY")
     if asked in ("avx512", "avx2", "default"):
         return asked
-    try:
-        from numpy._core._multiarray_umath import __cpu_features__ as has
-    except ImportError:  # NumPy 1.x
-        from numpy.core._multiarray_umath import __cpu_features__ as has
+    has = cpu_features()
     if all(has.get(f) for f in ("AVX512F", "AVX512VL", "AVX512BW", "AVX512DQ", "FMA3")):
         return "avx512"
     if has.get("AVX2") and has.get("FMA3"):
