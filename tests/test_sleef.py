@@ -242,3 +242,20 @@ def test_hyperbolic_overflow_follows_the_blocks(name, dtype):
             x[i] = big
             want = getattr(torch, name)(torch.from_numpy(x)).numpy()
             np.testing.assert_array_equal(getattr(_sleef, name)(x), want)
+
+
+@pytest.mark.parametrize("name", ["sinh", "cosh"])
+@pytest.mark.parametrize("n", [1, 7, 8, 23, 20000])
+def test_hyperbolic_double(name, n):
+    # SLEEF's double-double sinh/cosh on the vector blocks, the C library's on the tail.
+    x = _sample(F64, 20000, 7)[:n]
+    _assert_bits(getattr(_sleef, name)(x), getattr(torch, name)(torch.from_numpy(x)).numpy())
+
+
+@pytest.mark.parametrize("n", [1, 9, 20000])
+def test_tanh_through_mish(n):
+    # torch.tanh itself is not SLEEF's; mish's vectorised kernel is x * tanh(log1p(exp(x)))
+    # with SLEEF's three.
+    x = _sample(F64, 20000, 8)[:n]
+    want = torch.nn.functional.mish(torch.from_numpy(x)).numpy()
+    _assert_bits(ember.nn.functional.mish(ember.from_numpy(x)).numpy(), want)

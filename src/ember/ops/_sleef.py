@@ -26,7 +26,7 @@ import numpy as np
 
 from ._ranges import _block_starts
 
-__all__ = ["expf", "log1pf", "exp", "log1p", "sinh", "cosh", "cpu_features"]
+__all__ = ["expf", "log1pf", "exp", "log1p", "sinh", "cosh", "tanh", "cpu_features"]
 
 _f32 = np.float32
 _f64 = np.float64
@@ -217,6 +217,44 @@ def _dd_add2(x, y):
 def _dd_mul_2_1(fma, xx, xy, y):
     rx = xx * y
     return rx, fma(xy, y, fma(xx, y, -rx))
+
+
+def _dd_add2_2_1(xx, xy, y):
+    rx = xx + y
+    v = rx - xx
+    return rx, ((xx - (rx - v)) + (y - v)) + xy
+
+
+def _dd_add_1_2(x, yx, yy):
+    rx = x + yx
+    return rx, ((x - rx) + yx) + yy
+
+
+def _dd_add2_2_2(xx, xy, yx, yy):
+    rx = xx + yx
+    v = rx - xx
+    return rx, ((xx - (rx - v)) + (yx - v)) + (xy + yy)
+
+
+def _dd_sub(xx, xy, yx, yy):
+    rx = xx - yx
+    return rx, (((xx - rx) - yx) + xy) - yy
+
+
+def _dd_mul_2_2(fma, xx, xy, yx, yy):
+    rx = xx * yx
+    return rx, fma(xx, yy, fma(xy, yx, fma(xx, yx, -rx)))
+
+
+def _dd_squ(fma, xx, xy):
+    rx = xx * xx
+    return rx, fma(xx + xx, xy, fma(xx, xx, -rx))
+
+
+def _dd_rec(fma, dx, dy):
+    one = dx.dtype.type(1)
+    t = one / dx
+    return t, t * fma(-dy, t, fma(-dx, t, one))
 
 
 def _dd_div(fma, nx, ny, dx, dy):
@@ -431,7 +469,7 @@ def log1p(d) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------------------
-# sinh and cosh: SLEEF's range.
+# Which elements torch hands to SLEEF.
 
 def cpu_features() -> dict:
     """The CPU's instruction-set extensions, by NumPy's names ("AVX2": True, ...)."""
@@ -472,21 +510,88 @@ def _vectorized_count(n: int, itemsize: int) -> int:
     return _block_starts(n, UNARY_VECTOR_BYTES // itemsize)[2]
 
 
-def _hyperbolic(x: np.ndarray, np_fn, libm_fn) -> np.ndarray:
+# ---------------------------------------------------------------------------------------------
+# sinh, cosh and tanh: SLEEF's double-double exp (expk2) of |x|.
+
+_EXPK2_POLY = (  # c9 .. c0 of SLEEF's POLY10
+    0.1602472219709932072e-9, 0.2092255183563157007e-8, 0.2505230023782644465e-7,
+    0.2755724800902135303e-6, 0.2755731892386044373e-5, 0.2480158735605815065e-4,
+    0.1984126984148071858e-3, 0.1388888888886763255e-2, 0.8333333333333347095e-2,
+    0.4166666666666669905e-1)
+
+
+def _expk2(d: np.ndarray) -> tuple:
+    """e**d as a double-double (hi, lo), d >= 0 a double; 0 below -1000."""
+    dq = np.rint(d * _R_LN2)
+    q = _rint_i32(dq)
+    sx, sy = _dd_add2_2_1(d, np.zeros_like(d), dq * -_L2U)
+    sx, sy = _dd_add2_2_1(sx, sy, dq * -_L2L)
+    s2x, s2y = _dd_squ(_fma64, sx, sy)
+    s4x, s4y = _dd_squ(_fma64, s2x, s2y)
+    xs, x2, x4, x8 = (_split_small(v) for v in (sx, s2x, s4x, s4x * s4x))
+    c = _EXPK2_POLY
+    u = _mla(x8, _mla(xs, _k(c[0]), np.float64(c[1])), _poly8(xs, x2, x4, c[2:])[0])[0]
+    tx, ty = _dd_add_1_2(0.5, *_dd_mul_2_1(_fma64, sx, sy, _c(0.1666666666666666574, sx)))
+    tx, ty = _dd_add_1_2(1.0, *_dd_mul_2_2(_fma64, tx, ty, sx, sy))
+    tx, ty = _dd_add_1_2(1.0, *_dd_mul_2_2(_fma64, tx, ty, sx, sy))
+    tx, ty = _dd_add_2_2(tx, ty, *_dd_mul_2_1(_fma64, s4x, s4y, u))
+    tx, ty = _ldexp2_d(tx, q), _ldexp2_d(ty, q)
+    low = d < -1000
+    return np.where(low, 0.0, tx), np.where(low, 0.0, ty)
+
+
+def _sinh64(x: np.ndarray) -> np.ndarray:
+    """Sleef_sinhd_u10: (e**|x| - e**-|x|) / 2 in double-double, the sign of x."""
+    with np.errstate(all="ignore"):
+        ex = _expk2(np.abs(x))
+        dx, dy = _dd_sub(*ex, *_dd_rec(_fma64, *ex))
+        y = (dx + dy) * 0.5
+        y = np.where((np.abs(x) > 710) | np.isnan(y), np.inf, y)
+        return np.where(np.isnan(x), x, np.copysign(y, x))
+
+
+def _cosh64(x: np.ndarray) -> np.ndarray:
+    """Sleef_coshd_u10: (e**|x| + e**-|x|) / 2 in double-double."""
+    with np.errstate(all="ignore"):
+        ex = _expk2(np.abs(x))
+        dx, dy = _dd_add_2_2(*ex, *_dd_rec(_fma64, *ex))
+        y = (dx + dy) * 0.5
+        y = np.where((np.abs(x) > 710) | np.isnan(y), np.inf, y)
+        return np.where(np.isnan(x), x, y)
+
+
+def tanh(x) -> np.ndarray:
+    """Sleef_tanhd_u10: tanh(x) in float64, (e - 1/e) / (e + 1/e) with e = e**|x| in
+    double-double; 1 beyond 18.714973875, the sign of x."""
+    x = np.asarray(x, dtype=_f64)
+    with np.errstate(all="ignore"):
+        ex, ey = _expk2(np.abs(x))
+        rx, ry = _dd_rec(_fma64, ex, ey)
+        nx, ny = _dd_add2_2_2(ex, ey, -rx, -ry)
+        mx, my = _dd_add2_2_2(ex, ey, rx, ry)
+        qx, qy = _dd_div(_fma64, nx, ny, mx, my)
+        y = qx + qy
+        y = np.where((np.abs(x) > 18.714973875) | np.isnan(y), 1.0, y)
+        return np.where(np.isnan(x), x, np.copysign(y, x))
+
+
+def _hyperbolic(x: np.ndarray, np_fn, libm_fn, sleef64) -> np.ndarray:
+    if x.dtype == _f64:
+        # SLEEF's on the vector blocks; the C library's on the tail, which NumPy's float64
+        # sinh/cosh miss by a bit.
+        def tail(v: np.ndarray) -> np.ndarray:
+            with np.errstate(over="ignore"):
+                return np.array([libm_fn(e) if abs(e) < 710.5 else np_fn(e)
+                                 for e in v.tolist()], _f64)
+        return split_by_vector(x, sleef64, tail)
     with np.errstate(over="ignore", invalid="ignore"):
         # float32 through float64: NumPy's float32 cosh misses the nearest float often.
         r = np_fn(x.astype(_f64)).astype(_f32) if x.dtype == _f32 else np_fn(x)
-        if x.dtype not in (_f32, _f64) or x.size == 0:
+        if x.dtype != _f32 or x.size == 0:
             return r
-        nv = _vectorized_count(x.size, x.dtype.itemsize)
-        if x.dtype == _f64 and nv < x.size:
-            # The tail is the C library's, which NumPy's float64 sinh/cosh miss by a bit.
-            flat = r.reshape(-1).copy()
-            flat[nv:] = [libm_fn(v) if abs(v) < 710.5 else np_fn(v)
-                         for v in x.reshape(-1)[nv:].tolist()]
-            r = flat.reshape(x.shape)
         # SLEEF's sinh/cosh take exp(|x|) whole, so they overflow to inf where exp(|x|) does,
         # up to ln 2 before the C library's (sinh(89.) is finite in float32, SLEEF's inf).
+        nv = _vectorized_count(x.size, x.dtype.itemsize)
         vector = (np.arange(x.size) < nv).reshape(x.shape)
         over = np.isinf(np.exp(np.abs(x))) & np.isfinite(r) & vector
     if over.any():
@@ -495,14 +600,15 @@ def _hyperbolic(x: np.ndarray, np_fn, libm_fn) -> np.ndarray:
 
 
 def sinh(x: np.ndarray) -> np.ndarray:
-    """torch's sinh on a contiguous array: NumPy's values, with SLEEF's overflow to inf on
-    the vectorized elements (values in range may differ from SLEEF's in the last bit)."""
-    return _hyperbolic(x, np.sinh, math.sinh)
+    """torch's sinh on a contiguous array: in float64 SLEEF's on the vectorized elements
+    and the C library's on the tail; in float32 NumPy's values with SLEEF's overflow to inf
+    on the vectorized elements (values in range may differ from SLEEF's in the last bit)."""
+    return _hyperbolic(x, np.sinh, math.sinh, _sinh64)
 
 
 def cosh(x: np.ndarray) -> np.ndarray:
     """torch's cosh on a contiguous array, as sinh above."""
-    return _hyperbolic(x, np.cosh, math.cosh)
+    return _hyperbolic(x, np.cosh, math.cosh, _cosh64)
 
 
 def split_by_vector(x: np.ndarray, vector_fn, tail_fn) -> np.ndarray:

@@ -232,13 +232,13 @@ def mish(input: Tensor, inplace: bool = False) -> Tensor:
 
 def _mish_np(x: np.ndarray) -> np.ndarray:
     # torch's kernel: x * tanh(log1p(exp(x))), no threshold; in float32 (and half types)
-    # with SLEEF's exp and log1p, in float64 with them on the vector blocks and the C
-    # library's on the tail (where exp(x) is subnormal their last bits differ, and x times
-    # them shows it). tanh is NumPy's, within an ulp of SLEEF's.
+    # with SLEEF's exp and log1p, in float64 with SLEEF's exp, log1p and tanh on the vector
+    # blocks and the C library's on the tail (where exp(x) is subnormal their last bits
+    # differ, and x times them shows it).
     flat = x.reshape(-1)  # SLEEF's replay works on 1-d arrays
     if x.dtype == np.float64:
         return _sleef.split_by_vector(
-            flat, lambda v: v * np.tanh(_sleef.log1p(_sleef.exp(v))),
+            flat, lambda v: v * _sleef.tanh(_sleef.log1p(_sleef.exp(v))),
             lambda v: v * np.tanh(np.log1p(np.exp(v)))).reshape(x.shape)
     xf = flat.astype(np.float32, copy=False)
     return (xf * _math.tanh(_sleef.log1pf(_sleef.expf(xf)))).astype(x.dtype).reshape(x.shape)
