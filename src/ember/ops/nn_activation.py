@@ -116,6 +116,8 @@ def _gelu_np(x: np.ndarray, approximate: str) -> np.ndarray:
     """gelu's forward on an array (both forms; the exact one as gelu computes it)."""
     if approximate == "tanh":
         return _gelu_tanh_np(x, approximate, None)
+    if _by_onednn(x):
+        return _onednn.gelu_erf(x)
     t = x.dtype.type
     return (x * t(0.5) * (t(1) + _erf(x * t(_SQRT1_2)).astype(x.dtype))).astype(x.dtype)
 
@@ -145,18 +147,21 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     # The exact form keeps Phi(x) = (1 + erf(x / sqrt 2)) / 2 for its plain gradient, which
     # would otherwise compute erf again (erf was a quarter of a minGPT training step).
     x = input._data
-    if _by_onednn(x):
-        out = wrap(_onednn.gelu_erf(x))
-        if needs_grad(input):
-            attach(GeluBackward0, out, (input,), (input,), (approximate, None))
-        return out
     t = x.dtype.type
     with np.errstate(all="ignore"):
         one_erf = t(1) + _erf(x * t(_SQRT1_2)).astype(x.dtype)
-        out = wrap(np.asarray(x * t(0.5) * one_erf, dtype=x.dtype))
+        out = wrap(_gelu_out(x, one_erf))
     if needs_grad(input):
         attach(GeluBackward0, out, (input,), (input,), (approximate, t(0.5) * one_erf))
     return out
+
+
+def _gelu_out(x: np.ndarray, one_erf: np.ndarray) -> np.ndarray:
+    """The exact gelu's value from x and 1 + erf(x / sqrt 2), or oneDNN's where torch
+    calls it."""
+    if _by_onednn(x):
+        return _onednn.gelu_erf(x)
+    return np.asarray(x * x.dtype.type(0.5) * one_erf, dtype=x.dtype)
 
 
 def _by_onednn(x: np.ndarray) -> bool:
