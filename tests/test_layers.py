@@ -27,6 +27,7 @@ LAYER_OF = {
     "ember.torch_version": "base",
     "ember.ops._gamma": "base",
     "ember.ops._sleef": "base",
+    "ember.ops._onednn": "base",
     "ember.ops._ranges": "base",
     "ember.ops._special": "base",
     "ember.ops._stdsort": "base",

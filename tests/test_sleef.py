@@ -223,3 +223,39 @@ def test_tutorial_first_cell_loss_text(seed):
     assert texts[1] == texts[0]
     for e, t in zip(grads[1], grads[0]):
         assert_same(e, t)
+
+
+def test_cpu_capability_is_torchs():
+    # The block width of the unary kernels (and so which elements SLEEF computes) follows it.
+    assert _sleef.CPU_CAPABILITY == torch.backends.cpu.get_cpu_capability().lower()
+
+
+@pytest.mark.parametrize("dtype", [F32, F64])
+@pytest.mark.parametrize("name", ["sinh", "cosh"])
+def test_hyperbolic_overflow_follows_the_blocks(name, dtype):
+    # Between ln(max) and ln(2 max) SLEEF's sinh/cosh give inf, the C library's a finite value:
+    # which one torch gives depends on where the element falls against the vector blocks.
+    big = 89.0 if dtype is F32 else 710.0
+    for n in [1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 64, 65]:
+        for i in sorted({0, n // 2, n - 1}):
+            x = np.zeros(n, dtype)
+            x[i] = big
+            want = getattr(torch, name)(torch.from_numpy(x)).numpy()
+            np.testing.assert_array_equal(getattr(_sleef, name)(x), want)
+
+
+@pytest.mark.parametrize("name", ["sinh", "cosh"])
+@pytest.mark.parametrize("n", [1, 7, 8, 23, 20000])
+def test_hyperbolic_double(name, n):
+    # SLEEF's double-double sinh/cosh on the vector blocks, the C library's on the tail.
+    x = _sample(F64, 20000, 7)[:n]
+    _assert_bits(getattr(_sleef, name)(x), getattr(torch, name)(torch.from_numpy(x)).numpy())
+
+
+@pytest.mark.parametrize("n", [1, 9, 20000])
+def test_tanh_through_mish(n):
+    # torch.tanh itself is not SLEEF's; mish's vectorised kernel is x * tanh(log1p(exp(x)))
+    # with SLEEF's three.
+    x = _sample(F64, 20000, 8)[:n]
+    want = torch.nn.functional.mish(torch.from_numpy(x)).numpy()
+    _assert_bits(ember.nn.functional.mish(ember.from_numpy(x)).numpy(), want)

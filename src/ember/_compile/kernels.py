@@ -235,7 +235,7 @@ def _gelu(link: Any, input: Any, approximate: str = "none") -> Any:
         return input.t.call(nn_activation._gelu_np, (input, approximate), {}, False)
     half = input.dtype.type(0.5)
     one_erf = input.t.call(_one_erf, (input,), {}, False)
-    out = input * half * one_erf
+    out = input.t.call(nn_activation._gelu_out, (input, one_erf), {}, False)
     node = link.outputs[0]._fn
     if node is not None:
         if type(node) is not nn_activation.GeluBackward0:

@@ -1,7 +1,9 @@
 """SLEEF's vector math on NumPy arrays, bit for bit.
 
-torch's CPU kernels call SLEEF (3.8, the AVX-512 build: ``Sleef_expf16_u10``,
-``Sleef_log1pf16_u10`` and the ``d8`` double versions) wherever they use
+torch's CPU kernels call SLEEF (3.8: ``Sleef_expf8_u10``, ``Sleef_log1pf8_u10`` and the ``d4``
+double versions where torch runs at AVX2, the ``f16`` and ``d8`` ones at AVX-512; the two
+builds compute the same bits, AVX-512's getexp/getmant giving the exponent and mantissa the
+AVX2 build finds by integer arithmetic) wherever they use
 ``Vectorized<T>::exp()`` or ``log1p()``: log_sigmoid, softplus, silu, log1p among others (but
 not torch.exp, which goes to MKL's vector math at every size). These functions
 are not correctly rounded, so NumPy's exp/log1p differ from them in the last bit about half
@@ -18,12 +20,13 @@ round-to-odd addition, which rounds the three-term sum correctly.
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 
 from ._ranges import _block_starts
 
-__all__ = ["expf", "log1pf", "exp", "log1p", "sinh", "cosh"]
+__all__ = ["expf", "log1pf", "exp", "log1p", "sinh", "cosh", "tanh", "cpu_features"]
 
 _f32 = np.float32
 _f64 = np.float64
@@ -123,7 +126,7 @@ def _fma64(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------------------
-# AVX-512 helpers.
+# Instruction helpers (AVX-512's names; exact operations, the same in either build).
 
 def _rint_i32(x: np.ndarray) -> np.ndarray:
     """cvtps2dq / cvtpd2dq: round half to even; NaN and out-of-range give INT_MIN."""
@@ -214,6 +217,44 @@ def _dd_add2(x, y):
 def _dd_mul_2_1(fma, xx, xy, y):
     rx = xx * y
     return rx, fma(xy, y, fma(xx, y, -rx))
+
+
+def _dd_add2_2_1(xx, xy, y):
+    rx = xx + y
+    v = rx - xx
+    return rx, ((xx - (rx - v)) + (y - v)) + xy
+
+
+def _dd_add_1_2(x, yx, yy):
+    rx = x + yx
+    return rx, ((x - rx) + yx) + yy
+
+
+def _dd_add2_2_2(xx, xy, yx, yy):
+    rx = xx + yx
+    v = rx - xx
+    return rx, ((xx - (rx - v)) + (yx - v)) + (xy + yy)
+
+
+def _dd_sub(xx, xy, yx, yy):
+    rx = xx - yx
+    return rx, (((xx - rx) - yx) + xy) - yy
+
+
+def _dd_mul_2_2(fma, xx, xy, yx, yy):
+    rx = xx * yx
+    return rx, fma(xx, yy, fma(xy, yx, fma(xx, yx, -rx)))
+
+
+def _dd_squ(fma, xx, xy):
+    rx = xx * xx
+    return rx, fma(xx + xx, xy, fma(xx, xx, -rx))
+
+
+def _dd_rec(fma, dx, dy):
+    one = dx.dtype.type(1)
+    t = one / dx
+    return t, t * fma(-dy, t, fma(-dx, t, one))
 
 
 def _dd_div(fma, nx, ny, dx, dy):
@@ -428,50 +469,153 @@ def log1p(d) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------------------
-# sinh and cosh: SLEEF's range.
+# Which elements torch hands to SLEEF.
 
-# torch's unary kernels run at the AVX-512 width: blocks of two 64-byte vectors go to SLEEF,
-# the elements after the last whole block to the C library.
-_UNARY_VECTOR_BYTES = 64
+def cpu_features() -> dict:
+    """The CPU's instruction-set extensions, by NumPy's names ("AVX2": True, ...)."""
+    try:
+        from numpy._core._multiarray_umath import __cpu_features__
+    except ImportError:  # NumPy 1.x
+        from numpy.core._multiarray_umath import __cpu_features__
+    return __cpu_features__
 
 
-def _hyperbolic(x: np.ndarray, np_fn, libm_fn) -> np.ndarray:
+def _cpu_capability() -> str:
+    """The instruction set torch's CPU kernels run at here, chosen as torch chooses it: the
+    ATEN_CPU_CAPABILITY environment variable where it names one, else AVX-512 where the CPU
+    has its F, VL, BW and DQ parts and FMA, else AVX2 where it has AVX2 and FMA, else the
+    default (scalar) kernels."""
+    asked = os.environ.get("ATEN_CPU_CAPABILITY")
+    if asked in ("avx512", "avx2", "default"):
+        return asked
+    has = cpu_features()
+    if all(has.get(f) for f in ("AVX512F", "AVX512VL", "AVX512BW", "AVX512DQ", "FMA3")):
+        return "avx512"
+    if has.get("AVX2") and has.get("FMA3"):
+        return "avx2"
+    return "default"
+
+
+CPU_CAPABILITY = _cpu_capability()
+# torch's unary kernels take blocks of two vectors of this many bytes to SLEEF and the
+# elements after the last whole block to the C library; its default kernels call the C
+# library everywhere (0: no block).
+UNARY_VECTOR_BYTES = {"avx512": 64, "avx2": 32}.get(CPU_CAPABILITY, 0)
+
+
+def _vectorized_count(n: int, itemsize: int) -> int:
+    """How many of n contiguous elements torch's unary kernel hands to SLEEF."""
+    if not UNARY_VECTOR_BYTES:
+        return 0
+    return _block_starts(n, UNARY_VECTOR_BYTES // itemsize)[2]
+
+
+# ---------------------------------------------------------------------------------------------
+# sinh, cosh and tanh: SLEEF's double-double exp (expk2) of |x|.
+
+_EXPK2_POLY = (  # c9 .. c0 of SLEEF's POLY10
+    0.1602472219709932072e-9, 0.2092255183563157007e-8, 0.2505230023782644465e-7,
+    0.2755724800902135303e-6, 0.2755731892386044373e-5, 0.2480158735605815065e-4,
+    0.1984126984148071858e-3, 0.1388888888886763255e-2, 0.8333333333333347095e-2,
+    0.4166666666666669905e-1)
+
+
+def _expk2(d: np.ndarray) -> tuple:
+    """e**d as a double-double (hi, lo), d >= 0 a double; 0 below -1000."""
+    dq = np.rint(d * _R_LN2)
+    q = _rint_i32(dq)
+    sx, sy = _dd_add2_2_1(d, np.zeros_like(d), dq * -_L2U)
+    sx, sy = _dd_add2_2_1(sx, sy, dq * -_L2L)
+    s2x, s2y = _dd_squ(_fma64, sx, sy)
+    s4x, s4y = _dd_squ(_fma64, s2x, s2y)
+    xs, x2, x4, x8 = (_split_small(v) for v in (sx, s2x, s4x, s4x * s4x))
+    c = _EXPK2_POLY
+    u = _mla(x8, _mla(xs, _k(c[0]), np.float64(c[1])), _poly8(xs, x2, x4, c[2:])[0])[0]
+    tx, ty = _dd_add_1_2(0.5, *_dd_mul_2_1(_fma64, sx, sy, _c(0.1666666666666666574, sx)))
+    tx, ty = _dd_add_1_2(1.0, *_dd_mul_2_2(_fma64, tx, ty, sx, sy))
+    tx, ty = _dd_add_1_2(1.0, *_dd_mul_2_2(_fma64, tx, ty, sx, sy))
+    tx, ty = _dd_add_2_2(tx, ty, *_dd_mul_2_1(_fma64, s4x, s4y, u))
+    tx, ty = _ldexp2_d(tx, q), _ldexp2_d(ty, q)
+    low = d < -1000
+    return np.where(low, 0.0, tx), np.where(low, 0.0, ty)
+
+
+def _sinh64(x: np.ndarray) -> np.ndarray:
+    """Sleef_sinhd_u10: (e**|x| - e**-|x|) / 2 in double-double, the sign of x."""
+    with np.errstate(all="ignore"):
+        ex = _expk2(np.abs(x))
+        dx, dy = _dd_sub(*ex, *_dd_rec(_fma64, *ex))
+        y = (dx + dy) * 0.5
+        y = np.where((np.abs(x) > 710) | np.isnan(y), np.inf, y)
+        return np.where(np.isnan(x), x, np.copysign(y, x))
+
+
+def _cosh64(x: np.ndarray) -> np.ndarray:
+    """Sleef_coshd_u10: (e**|x| + e**-|x|) / 2 in double-double."""
+    with np.errstate(all="ignore"):
+        ex = _expk2(np.abs(x))
+        dx, dy = _dd_add_2_2(*ex, *_dd_rec(_fma64, *ex))
+        y = (dx + dy) * 0.5
+        y = np.where((np.abs(x) > 710) | np.isnan(y), np.inf, y)
+        return np.where(np.isnan(x), x, y)
+
+
+def tanh(x) -> np.ndarray:
+    """Sleef_tanhd_u10: tanh(x) in float64, (e - 1/e) / (e + 1/e) with e = e**|x| in
+    double-double; 1 beyond 18.714973875, the sign of x."""
+    x = np.asarray(x, dtype=_f64)
+    with np.errstate(all="ignore"):
+        ex, ey = _expk2(np.abs(x))
+        rx, ry = _dd_rec(_fma64, ex, ey)
+        nx, ny = _dd_add2_2_2(ex, ey, -rx, -ry)
+        mx, my = _dd_add2_2_2(ex, ey, rx, ry)
+        qx, qy = _dd_div(_fma64, nx, ny, mx, my)
+        y = qx + qy
+        y = np.where((np.abs(x) > 18.714973875) | np.isnan(y), 1.0, y)
+        return np.where(np.isnan(x), x, np.copysign(y, x))
+
+
+def _hyperbolic(x: np.ndarray, np_fn, libm_fn, sleef64) -> np.ndarray:
+    if x.dtype == _f64:
+        # SLEEF's on the vector blocks; the C library's on the tail, which NumPy's float64
+        # sinh/cosh miss by a bit.
+        def tail(v: np.ndarray) -> np.ndarray:
+            with np.errstate(over="ignore"):
+                return np.array([libm_fn(e) if abs(e) < 710.5 else np_fn(e)
+                                 for e in v.tolist()], _f64)
+        return split_by_vector(x, sleef64, tail)
     with np.errstate(over="ignore", invalid="ignore"):
         # float32 through float64: NumPy's float32 cosh misses the nearest float often.
         r = np_fn(x.astype(_f64)).astype(_f32) if x.dtype == _f32 else np_fn(x)
-        if x.dtype not in (_f32, _f64) or x.size == 0:
+        if x.dtype != _f32 or x.size == 0:
             return r
-        idx, _, nv = _block_starts(x.size, _UNARY_VECTOR_BYTES // x.dtype.itemsize)
-        if x.dtype == _f64 and nv < x.size:
-            # The tail is the C library's, which NumPy's float64 sinh/cosh miss by a bit.
-            flat = r.reshape(-1).copy()
-            flat[nv:] = [libm_fn(v) if abs(v) < 710.5 else np_fn(v)
-                         for v in x.reshape(-1)[nv:].tolist()]
-            r = flat.reshape(x.shape)
         # SLEEF's sinh/cosh take exp(|x|) whole, so they overflow to inf where exp(|x|) does,
         # up to ln 2 before the C library's (sinh(89.) is finite in float32, SLEEF's inf).
-        over = np.isinf(np.exp(np.abs(x))) & np.isfinite(r) & (idx < nv).reshape(x.shape)
+        nv = _vectorized_count(x.size, x.dtype.itemsize)
+        vector = (np.arange(x.size) < nv).reshape(x.shape)
+        over = np.isinf(np.exp(np.abs(x))) & np.isfinite(r) & vector
     if over.any():
         r = np.where(over, np.copysign(x.dtype.type(np.inf), r), r)
     return r
 
 
 def sinh(x: np.ndarray) -> np.ndarray:
-    """torch's sinh on a contiguous array: NumPy's values, with SLEEF's overflow to inf on
-    the vectorized elements (values in range may differ from SLEEF's in the last bit)."""
-    return _hyperbolic(x, np.sinh, math.sinh)
+    """torch's sinh on a contiguous array: in float64 SLEEF's on the vectorized elements
+    and the C library's on the tail; in float32 NumPy's values with SLEEF's overflow to inf
+    on the vectorized elements (values in range may differ from SLEEF's in the last bit)."""
+    return _hyperbolic(x, np.sinh, math.sinh, _sinh64)
 
 
 def cosh(x: np.ndarray) -> np.ndarray:
     """torch's cosh on a contiguous array, as sinh above."""
-    return _hyperbolic(x, np.cosh, math.cosh)
+    return _hyperbolic(x, np.cosh, math.cosh, _cosh64)
 
 
 def split_by_vector(x: np.ndarray, vector_fn, tail_fn) -> np.ndarray:
     """An elementwise kernel as torch runs it on a contiguous array: vector_fn (SLEEF) on the
-    whole blocks of two AVX-512 vectors, tail_fn (the C library) on the elements after."""
+    whole blocks of two vectors, tail_fn (the C library) on the elements after."""
     flat = x.reshape(-1)
-    _, _, nv = _block_starts(flat.size, _UNARY_VECTOR_BYTES // x.dtype.itemsize)
+    nv = _vectorized_count(flat.size, x.dtype.itemsize)
     if nv == flat.size:
         return vector_fn(flat).reshape(x.shape)
     if nv == 0:

@@ -15,7 +15,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from ..autograd.grad_mode import state as _mode
-from . import _math, _sleef
+from . import _math, _onednn, _sleef
 from ._core import (
     POINTWISE,
     _reach,
@@ -116,6 +116,8 @@ def _gelu_np(x: np.ndarray, approximate: str) -> np.ndarray:
     """gelu's forward on an array (both forms; the exact one as gelu computes it)."""
     if approximate == "tanh":
         return _gelu_tanh_np(x, approximate, None)
+    if _by_onednn(x):
+        return _onednn.gelu_erf(x)
     t = x.dtype.type
     return (x * t(0.5) * (t(1) + _erf(x * t(_SQRT1_2)).astype(x.dtype))).astype(x.dtype)
 
@@ -148,10 +150,28 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     t = x.dtype.type
     with np.errstate(all="ignore"):
         one_erf = t(1) + _erf(x * t(_SQRT1_2)).astype(x.dtype)
-        out = wrap(np.asarray(x * t(0.5) * one_erf, dtype=x.dtype))
+        out = wrap(_gelu_out(x, one_erf))
     if needs_grad(input):
         attach(GeluBackward0, out, (input,), (input,), (approximate, t(0.5) * one_erf))
     return out
+
+
+def _gelu_out(x: np.ndarray, one_erf: np.ndarray) -> np.ndarray:
+    """The exact gelu's value from x and 1 + erf(x / sqrt 2), or oneDNN's where torch
+    calls it."""
+    if _by_onednn(x):
+        return _onednn.gelu_erf(x)
+    return np.asarray(x * x.dtype.type(0.5) * one_erf, dtype=x.dtype)
+
+
+def _by_onednn(x: np.ndarray) -> bool:
+    # torch gives float32 gelu of a contiguous tensor of more than one element to oneDNN,
+    # whose erf (on AVX2 machines: Abramowitz and Stegun's) is off by up to 1.5e-7 and so
+    # far from the true value where 1 + erf cancels. Other layouts run torch's own kernel
+    # (the same formula with SLEEF's exp along a contiguous inner dimension, the C library's
+    # erf otherwise), which the true erf here stands in for.
+    return (x.dtype == np.float32 and x.size > 1 and x.flags.c_contiguous
+            and _onednn.GELU_ISA == "avx2")
 
 
 SiluBackward0 = node_class(
@@ -217,10 +237,14 @@ def mish(input: Tensor, inplace: bool = False) -> Tensor:
 
 def _mish_np(x: np.ndarray) -> np.ndarray:
     # torch's kernel: x * tanh(log1p(exp(x))), no threshold; in float32 (and half types)
-    # with SLEEF's exp and log1p.
+    # with SLEEF's exp and log1p, in float64 with SLEEF's exp, log1p and tanh on the vector
+    # blocks and the C library's on the tail (where exp(x) is subnormal their last bits
+    # differ, and x times them shows it).
     flat = x.reshape(-1)  # SLEEF's replay works on 1-d arrays
     if x.dtype == np.float64:
-        return (flat * np.tanh(np.log1p(np.exp(flat)))).reshape(x.shape)
+        return _sleef.split_by_vector(
+            flat, lambda v: v * _sleef.tanh(_sleef.log1p(_sleef.exp(v))),
+            lambda v: v * np.tanh(np.log1p(np.exp(v)))).reshape(x.shape)
     xf = flat.astype(np.float32, copy=False)
     return (xf * _math.tanh(_sleef.log1pf(_sleef.expf(xf)))).astype(x.dtype).reshape(x.shape)
 
