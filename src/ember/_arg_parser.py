@@ -343,27 +343,30 @@ _MISSING = object()
 class Parser:
     """The overloads of one op (torch's PythonArgParser) and the quick test of a call."""
 
-    def __init__(self, signatures: tuple, method: bool = False) -> None:
+    def __init__(self, signatures: tuple, method: bool = False, seen: set | None = None) -> None:
         self.signatures = [Signature(s) for s in signatures]
         self.name = self.signatures[0].name
         # A method without arguments is a plain C method in torch: Python's own messages.
         self.noarg = method and len(self.signatures) == 1 and not self.signatures[0].params
         # Per overload: per position, and per keyword, the tags of the types it may accept.
         self.quick_forms = [_quick_form(sig) for sig in self.signatures]
-        self.seen: set = set()
+        # The positional type patterns that passed: one argument's type, or the tuple of
+        # several's (`bind`'s wrappers look them up themselves).
+        self.seen: set = set() if seen is None else seen
 
     def quick(self, args: tuple, kwargs: dict) -> bool:
         """Whether each argument has a type that one overload takes at its place (a superset
         of the calls torch accepts: values are not looked at, but for int lists)."""
         if not kwargs:
-            # The positional type patterns that passed before (lists excluded: their
-            # elements count) answer at the cost of one lookup.
-            key = tuple(map(type, args))
+            # The positional type patterns that passed before answer at the cost of one
+            # lookup.
+            key = type(args[0]) if len(args) == 1 else tuple(map(type, args))
             if key in self.seen:
                 return True
             if self._quick(args, kwargs):
-                if len(self.seen) < 64 and tuple not in key and list not in key and \
-                        Size not in key:
+                # Lists are left out: their elements count.
+                if len(self.seen) < 64 and not any(
+                        t is tuple or t is list or t is Size for t in map(type, args)):
                     self.seen.add(key)
                 return True
             return False
@@ -493,28 +496,59 @@ def bind(fn: Callable, signatures: tuple, method: bool = False) -> Callable:
     cell = [fn]
     BOUND.append(cell)
     parser: list = []
+    # The parser's type patterns that passed (Parser.quick): the key of one argument is its
+    # type, of several the tuple of their types.
+    seen: set = set()
 
     def get() -> Parser:
         if not parser:
-            parser.append(Parser(signatures, method))
+            parser.append(Parser(signatures, method, seen))
         return parser[0]
 
+    # The commonest calls, a method without arguments or with one, a function of one or two,
+    # are spelled out: a call through *args and **kwargs costs about twice a plain one.
     if method:
         def op(self: Any, *args: Any, **kwargs: Any) -> Any:
-            # A call without arguments needs no test: an op that requires some raises.
-            if args or kwargs:
-                p = get()
-                if not p.quick(args, kwargs):
-                    _full_check(p, args, kwargs)
-                    kwargs = _torch_names(p, kwargs)
+            if not kwargs:
+                if not args:
+                    # No test: an op that requires arguments raises.
+                    try:
+                        return cell[0](self)
+                    except Exception:
+                        _full_check(get(), args, kwargs)
+                        raise
+                if len(args) == 1 and type(args[0]) in seen:
+                    try:
+                        return cell[0](self, args[0])
+                    except Exception:
+                        _full_check(get(), args, kwargs)
+                        raise
+            p = get()
+            if not p.quick(args, kwargs):
+                _full_check(p, args, kwargs)
+                kwargs = _torch_names(p, kwargs)
             try:
                 return cell[0](self, *args, **kwargs)
             except Exception:
                 # A call the quick test let through may still be one torch refuses.
-                _full_check(get(), args, kwargs)
+                _full_check(p, args, kwargs)
                 raise
     else:
         def op(*args: Any, **kwargs: Any) -> Any:
+            if not kwargs:
+                n = len(args)
+                if n == 1 and type(args[0]) in seen:
+                    try:
+                        return cell[0](args[0])
+                    except Exception:
+                        _full_check(get(), args, kwargs)
+                        raise
+                if n == 2 and (type(args[0]), type(args[1])) in seen:
+                    try:
+                        return cell[0](args[0], args[1])
+                    except Exception:
+                        _full_check(get(), args, kwargs)
+                        raise
             p = get()
             if not p.quick(args, kwargs):
                 _full_check(p, args, kwargs)
