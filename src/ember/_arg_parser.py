@@ -505,7 +505,7 @@ def bind(fn: Callable, signatures: tuple, method: bool = False) -> Callable:
             parser.append(Parser(signatures, method, seen))
         return parser[0]
 
-    # The commonest calls, a method without arguments or with one, a function of one or two,
+    # The commonest calls, a method without arguments or with one, a function of one to three,
     # are spelled out: a call through *args and **kwargs costs about twice a plain one.
     if method:
         def op(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -546,6 +546,12 @@ def bind(fn: Callable, signatures: tuple, method: bool = False) -> Callable:
                 if n == 2 and (type(args[0]), type(args[1])) in seen:
                     try:
                         return cell[0](args[0], args[1])
+                    except Exception:
+                        _full_check(get(), args, kwargs)
+                        raise
+                if n == 3 and (type(args[0]), type(args[1]), type(args[2])) in seen:
+                    try:
+                        return cell[0](args[0], args[1], args[2])
                     except Exception:
                         _full_check(get(), args, kwargs)
                         raise
@@ -624,6 +630,11 @@ def bind_functional(fn: Callable, native: str, table: str, pos: tuple | None,
     cell = [fn]
     BOUND.append(cell)
     state: list = []
+    # The types of the calls (positional, keyword names, keyword types) whose native
+    # arguments passed the quick test: they depend on these types alone unless a parameter
+    # becomes a tuple by iteration (torch's _pair), whose elements count.
+    seen: set = set()
+    by_types = not any(s is not None and ":" in s for s in (*pos, *(s for _, s in kw)))
 
     def native_args(args: tuple, kwargs: dict) -> tuple:
         names, parser = state
@@ -656,9 +667,22 @@ def bind_functional(fn: Callable, native: str, table: str, pos: tuple | None,
             state.extend(({n: i for i, n in enumerate(params)}, Parser(signatures)))
         parser = state[1]
         checked = table != "METHODS" or (args and isinstance(args[0], Tensor))
-        if checked and not early:
+        key = None
+        passed = False  # the native op's quick test passed for these types before
+        if checked and by_types:
+            key = (tuple(map(type, args)), tuple(kwargs), tuple(map(type, kwargs.values()))) \
+                if kwargs else tuple(map(type, args))
+            if key in seen:
+                passed = True
+            elif len(seen) >= 64 or any(t is tuple or t is list or t is Size for t in (
+                    key[0] + key[2] if kwargs else key)):
+                key = None  # lists are left out: their elements count
+        if checked and not early and not passed:
             nargs, nkwargs = native_args(args, kwargs)
-            if not parser.quick(nargs, nkwargs):
+            if parser.quick(nargs, nkwargs):
+                if key is not None:
+                    seen.add(key)
+            else:
                 try:
                     _full_check(parser, nargs, nkwargs)
                 except TypeError as refused:
@@ -679,9 +703,12 @@ def bind_functional(fn: Callable, native: str, table: str, pos: tuple | None,
                 nargs, nkwargs = native_args(args, kwargs)
                 _full_check(parser, nargs, nkwargs)
             raise
-        if checked and early:
+        if checked and early and not passed:
             nargs, nkwargs = native_args(args, kwargs)
-            if not parser.quick(nargs, nkwargs):
+            if parser.quick(nargs, nkwargs):
+                if key is not None:
+                    seen.add(key)
+            else:
                 _full_check(parser, nargs, nkwargs)
         return out
 
