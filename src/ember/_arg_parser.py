@@ -670,13 +670,17 @@ def bind_functional(fn: Callable, native: str, table: str, pos: tuple | None,
         key = None
         passed = False  # the native op's quick test passed for these types before
         if checked and by_types:
-            key = (tuple(map(type, args)), tuple(kwargs), tuple(map(type, kwargs.values()))) \
-                if kwargs else tuple(map(type, args))
+            key = tuple(map(type, args))
+            if kwargs:
+                key = (key, tuple(kwargs), tuple(map(type, kwargs.values())))
+            if _LISTS.intersection(key[0] + key[2] if kwargs else key):
+                # A list's elements count (layer_norm's normalized_shape): their types too.
+                key = (key, tuple(tuple(map(type, v)) for v in (*args, *kwargs.values())
+                                  if type(v) in _LISTS))
             if key in seen:
                 passed = True
-            elif len(seen) >= 64 or any(t is tuple or t is list or t is Size for t in (
-                    key[0] + key[2] if kwargs else key)):
-                key = None  # lists are left out: their elements count
+            elif len(seen) >= 64:
+                key = None
         if checked and not early and not passed:
             nargs, nkwargs = native_args(args, kwargs)
             if parser.quick(nargs, nkwargs):
@@ -718,6 +722,9 @@ def bind_functional(fn: Callable, native: str, table: str, pos: tuple | None,
     op.__op_cell__ = cell
     return op
 
+
+# The sequence types whose elements the quick test looks at.
+_LISTS = frozenset((tuple, list, Size))
 
 _PARSERS: dict = {}
 
