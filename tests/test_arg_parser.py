@@ -199,3 +199,31 @@ def test_good_calls_pass_through():
     out = ember.func.vmap(lambda t: t.sum(0))(ember.ones(2, 3))
     assert out.shape == (2,)
     assert ember.ones(2, 3).view(3, 2).permute(1, 0).shape == (2, 3)
+
+
+@pytest.mark.parametrize("good, bad", [
+    # a method of one argument, a function of one, two and three, a method without one
+    (lambda m, x: x.pow(2), lambda m, x: x.pow("2")),
+    (lambda m, x: m.sin(x), lambda m, x: m.sin("x")),
+    (lambda m, x: m.add(x, x), lambda m, x: m.add(x, "x")),
+    (lambda m, x: m.nn.functional.linear(x, x, x[0]), lambda m, x: m.nn.functional.linear(
+        x, x, "b")),
+    (lambda m, x: x.exp(), lambda m, x: x.exp(True)),
+    # nn.functional's wrappers over a native op, with and without keywords
+    (lambda m, x: m.nn.functional.softmax(x, dim=-1),
+     lambda m, x: m.nn.functional.softmax(x, dim=1.5)),
+    (lambda m, x: m.nn.functional.layer_norm(x, (3,)),
+     lambda m, x: m.nn.functional.layer_norm(x, (3.0,))),
+    (lambda m, x: m.nn.functional.dropout(x, 0.0),
+     lambda m, x: m.nn.functional.dropout(x, 0.0, "yes")),
+])
+def test_a_good_call_lets_no_bad_one_through(good, bad):
+    # The wrappers remember the argument types of calls that passed; a later call with other
+    # types must still meet torch's checks.
+    def x(m):
+        return m.ones(3, 3)
+
+    for _ in range(2):
+        _same(lambda m: good(m, x(m)))
+    _same(lambda m: bad(m, x(m)))
+    _same(lambda m: good(m, x(m)))

@@ -343,27 +343,30 @@ _MISSING = object()
 class Parser:
     """The overloads of one op (torch's PythonArgParser) and the quick test of a call."""
 
-    def __init__(self, signatures: tuple, method: bool = False) -> None:
+    def __init__(self, signatures: tuple, method: bool = False, seen: set | None = None) -> None:
         self.signatures = [Signature(s) for s in signatures]
         self.name = self.signatures[0].name
         # A method without arguments is a plain C method in torch: Python's own messages.
         self.noarg = method and len(self.signatures) == 1 and not self.signatures[0].params
         # Per overload: per position, and per keyword, the tags of the types it may accept.
         self.quick_forms = [_quick_form(sig) for sig in self.signatures]
-        self.seen: set = set()
+        # The positional type patterns that passed: one argument's type, or the tuple of
+        # several's (`bind`'s wrappers look them up themselves).
+        self.seen: set = set() if seen is None else seen
 
     def quick(self, args: tuple, kwargs: dict) -> bool:
         """Whether each argument has a type that one overload takes at its place (a superset
         of the calls torch accepts: values are not looked at, but for int lists)."""
         if not kwargs:
-            # The positional type patterns that passed before (lists excluded: their
-            # elements count) answer at the cost of one lookup.
-            key = tuple(map(type, args))
+            # The positional type patterns that passed before answer at the cost of one
+            # lookup.
+            key = type(args[0]) if len(args) == 1 else tuple(map(type, args))
             if key in self.seen:
                 return True
             if self._quick(args, kwargs):
-                if len(self.seen) < 64 and tuple not in key and list not in key and \
-                        Size not in key:
+                # Lists are left out: their elements count.
+                if len(self.seen) < 64 and not any(
+                        t is tuple or t is list or t is Size for t in map(type, args)):
                     self.seen.add(key)
                 return True
             return False
@@ -493,28 +496,65 @@ def bind(fn: Callable, signatures: tuple, method: bool = False) -> Callable:
     cell = [fn]
     BOUND.append(cell)
     parser: list = []
+    # The parser's type patterns that passed (Parser.quick): the key of one argument is its
+    # type, of several the tuple of their types.
+    seen: set = set()
 
     def get() -> Parser:
         if not parser:
-            parser.append(Parser(signatures, method))
+            parser.append(Parser(signatures, method, seen))
         return parser[0]
 
+    # The commonest calls, a method without arguments or with one, a function of one to three,
+    # are spelled out: a call through *args and **kwargs costs about twice a plain one.
     if method:
         def op(self: Any, *args: Any, **kwargs: Any) -> Any:
-            # A call without arguments needs no test: an op that requires some raises.
-            if args or kwargs:
-                p = get()
-                if not p.quick(args, kwargs):
-                    _full_check(p, args, kwargs)
-                    kwargs = _torch_names(p, kwargs)
+            if not kwargs:
+                if not args:
+                    # No test: an op that requires arguments raises.
+                    try:
+                        return cell[0](self)
+                    except Exception:
+                        _full_check(get(), args, kwargs)
+                        raise
+                if len(args) == 1 and type(args[0]) in seen:
+                    try:
+                        return cell[0](self, args[0])
+                    except Exception:
+                        _full_check(get(), args, kwargs)
+                        raise
+            p = get()
+            if not p.quick(args, kwargs):
+                _full_check(p, args, kwargs)
+                kwargs = _torch_names(p, kwargs)
             try:
                 return cell[0](self, *args, **kwargs)
             except Exception:
                 # A call the quick test let through may still be one torch refuses.
-                _full_check(get(), args, kwargs)
+                _full_check(p, args, kwargs)
                 raise
     else:
         def op(*args: Any, **kwargs: Any) -> Any:
+            if not kwargs:
+                n = len(args)
+                if n == 1 and type(args[0]) in seen:
+                    try:
+                        return cell[0](args[0])
+                    except Exception:
+                        _full_check(get(), args, kwargs)
+                        raise
+                if n == 2 and (type(args[0]), type(args[1])) in seen:
+                    try:
+                        return cell[0](args[0], args[1])
+                    except Exception:
+                        _full_check(get(), args, kwargs)
+                        raise
+                if n == 3 and (type(args[0]), type(args[1]), type(args[2])) in seen:
+                    try:
+                        return cell[0](args[0], args[1], args[2])
+                    except Exception:
+                        _full_check(get(), args, kwargs)
+                        raise
             p = get()
             if not p.quick(args, kwargs):
                 _full_check(p, args, kwargs)
@@ -590,6 +630,11 @@ def bind_functional(fn: Callable, native: str, table: str, pos: tuple | None,
     cell = [fn]
     BOUND.append(cell)
     state: list = []
+    # The types of the calls (positional, keyword names, keyword types) whose native
+    # arguments passed the quick test: they depend on these types alone unless a parameter
+    # becomes a tuple by iteration (torch's _pair), whose elements count.
+    seen: set = set()
+    by_types = not any(s is not None and ":" in s for s in (*pos, *(s for _, s in kw)))
 
     def native_args(args: tuple, kwargs: dict) -> tuple:
         names, parser = state
@@ -622,9 +667,26 @@ def bind_functional(fn: Callable, native: str, table: str, pos: tuple | None,
             state.extend(({n: i for i, n in enumerate(params)}, Parser(signatures)))
         parser = state[1]
         checked = table != "METHODS" or (args and isinstance(args[0], Tensor))
-        if checked and not early:
+        key = None
+        passed = False  # the native op's quick test passed for these types before
+        if checked and by_types:
+            key = tuple(map(type, args))
+            if kwargs:
+                key = (key, tuple(kwargs), tuple(map(type, kwargs.values())))
+            if _LISTS.intersection(key[0] + key[2] if kwargs else key):
+                # A list's elements count (layer_norm's normalized_shape): their types too.
+                key = (key, tuple(tuple(map(type, v)) for v in (*args, *kwargs.values())
+                                  if type(v) in _LISTS))
+            if key in seen:
+                passed = True
+            elif len(seen) >= 64:
+                key = None
+        if checked and not early and not passed:
             nargs, nkwargs = native_args(args, kwargs)
-            if not parser.quick(nargs, nkwargs):
+            if parser.quick(nargs, nkwargs):
+                if key is not None:
+                    seen.add(key)
+            else:
                 try:
                     _full_check(parser, nargs, nkwargs)
                 except TypeError as refused:
@@ -645,9 +707,12 @@ def bind_functional(fn: Callable, native: str, table: str, pos: tuple | None,
                 nargs, nkwargs = native_args(args, kwargs)
                 _full_check(parser, nargs, nkwargs)
             raise
-        if checked and early:
+        if checked and early and not passed:
             nargs, nkwargs = native_args(args, kwargs)
-            if not parser.quick(nargs, nkwargs):
+            if parser.quick(nargs, nkwargs):
+                if key is not None:
+                    seen.add(key)
+            else:
                 _full_check(parser, nargs, nkwargs)
         return out
 
@@ -657,6 +722,9 @@ def bind_functional(fn: Callable, native: str, table: str, pos: tuple | None,
     op.__op_cell__ = cell
     return op
 
+
+# The sequence types whose elements the quick test looks at.
+_LISTS = frozenset((tuple, list, Size))
 
 _PARSERS: dict = {}
 

@@ -667,6 +667,12 @@ def _is_int(x: Any) -> bool:
 def int_sizes(args: tuple, fn: str, name: str = "size", pos: int = 0) -> tuple:
     """A size given as ints or as one sequence of ints, parsed as torch's argument parser
     parses it, with its TypeErrors."""
+    # The common spellings, plain ints or one tuple of them, need no element-wise parse.
+    if len(args) == 1 and type(args[0]) is tuple:
+        if all(type(s) is int for s in args[0]):
+            return args[0]
+    elif all(type(s) is int for s in args):
+        return args
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
         for i, s in enumerate(args[0]):
             if not _is_int(s):

@@ -59,16 +59,24 @@ def _erf_taylor(x: np.ndarray) -> np.ndarray:
     x) and the continued fraction, with no masks."""
     if not _TABLE:
         _TABLE.append(_taylor_table())
-    a = np.minimum(np.abs(x), _ERF_TOP)
-    k = np.rint(a * _STEPS).astype(np.intp)
-    h = a - k / _STEPS  # exact: a and k / _STEPS are within a factor of 2
-    c = np.take(_TABLE[0], k, axis=1)
-    p = c[_TAYLOR_TERMS] * h
+    table = _TABLE[0]
+    # Four arrays of x's size in all, each reused: gathering all eight coefficients at once
+    # made one 8-row array (2.4 MB for GELU's 37k values in minGPT) whose writes and reads
+    # took a third of the time; 'clip' spares take's bounds checks (k is in the table).
+    a = np.abs(x)
+    np.minimum(a, _ERF_TOP, out=a)
+    r = a * _STEPS
+    np.rint(r, out=r)
+    k = r.astype(np.intp)
+    r /= _STEPS  # k / _STEPS, exactly
+    h = np.subtract(a, r, out=a)  # exact: a and k / _STEPS are within a factor of 2
+    c = np.empty_like(h)
+    p = np.multiply(table[_TAYLOR_TERMS].take(k, mode="clip", out=c), h, out=r)
     for n in range(_TAYLOR_TERMS - 1, 0, -1):
-        p += c[n]
+        p += table[n].take(k, mode="clip", out=c)
         p *= h
-    p += c[0]
-    return np.copysign(p, x)
+    p += table[0].take(k, mode="clip", out=c)
+    return np.copysign(p, x, out=p)
 
 
 def _erfc_fraction(x: np.ndarray) -> np.ndarray:

@@ -14,6 +14,7 @@ from ._core import (
     PASSTHROUGH,
     attach,
     attach_outputs,
+    attach_unary,
     declare,
     int_sizes,
     linear_jvp,
@@ -54,9 +55,11 @@ def as_view(base: Tensor, data: np.ndarray, cls: type, ctx: tuple) -> Tensor:
     out._vc = shared_counter(base)
     out._base = base if base._base is None else base._base
     out._vv = snapshot(out._vc)
-    _creation_meta(out, base, 0)
+    if not _mode.enabled or base._base is not None:
+        # (A view of a base, recorded, has the plain CreationMeta: nothing to set.)
+        _creation_meta(out, base, 0)
     if base._rg and _mode.enabled:
-        attach(cls, out, (base,), (), ctx)
+        attach_unary(cls, out, base, 0, ctx)
     return out
 
 
