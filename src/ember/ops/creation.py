@@ -44,7 +44,9 @@ def _size(size: tuple) -> tuple:
     for s in size:
         if isinstance(s, Tensor):
             s = s.item()
-        if not isinstance(s, (numbers.Integral,)) or isinstance(s, bool):
+        # torch's parser checks the type of the first size only (a bool there fails it);
+        # the others are unpacked as integers, which a bool is.
+        if not isinstance(s, (numbers.Integral,)):
             raise TypeError("expected a sequence of integers or a single integer, got "
                             f"'{type(s).__name__}'")
         out.append(int(s))
