@@ -25,11 +25,13 @@ from ..ops import (
     nn_conv,
     nn_kernels,
     nn_loss,
+    nn_norm,
     nn_pool,
     nn_softmax,
 )
 from ..ops._core import (
     _reach,
+    _truth,
     broadcast_shape,
     check_tensor,
     not_implemented,
@@ -70,7 +72,7 @@ from ..ops.nn_loss import (
     smooth_l1_loss,
     soft_margin_loss,
 )
-from ..ops.nn_norm import batch_norm, group_norm, layer_norm, rms_norm
+from ..ops.nn_norm import layer_norm, rms_norm
 from ..ops.nn_padding import _constant_pad, _index_pad, _upsample
 from ..ops.nn_pool import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d
 from ..ops.nn_shuffle import channel_shuffle, pixel_shuffle, pixel_unshuffle
@@ -475,6 +477,46 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
     return input.mul_(noise) if inplace else input * noise
 
 
+# -- normalization -------------------------------------------------------------------------
+
+def _verify_batch_size(size: Any) -> None:
+    # Statistics over one value per channel are undefined in training.
+    size_prods = size[0]
+    for i in range(len(size) - 2):
+        size_prods *= size[i + 2]
+    if size_prods == 1:
+        raise ValueError("Expected more than 1 value per channel when training, got input size "
+                         f"{size}")
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+               weight: Tensor | None = None, bias: Tensor | None = None,
+               training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Apply Batch Normalization for each channel across a batch of data."""
+    train = _truth(training)
+    if train:
+        _reach("size", input)
+        _verify_batch_size(input.size())
+    if train and eps <= 0.0:
+        raise ValueError(f"batch_norm eps must be positive during training, but got {eps}")
+    elif eps < 0.0:
+        raise ValueError(f"batch_norm eps must be non-negative, but got {eps}")
+    return nn_norm.batch_norm(input, running_mean, running_var, weight, bias, training,
+                              momentum, eps)
+
+
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Apply Group Normalization for last certain number of dimensions."""
+    _reach("dim", input)
+    if input.dim() < 2:
+        raise RuntimeError("Expected at least 2 dimensions for input tensor but received "
+                           f"{input.dim()}")
+    _verify_batch_size([input.size(0) * input.size(1) // num_groups, num_groups]
+                       + list(input.size()[2:]))
+    return nn_norm.group_norm(input, num_groups, weight, bias, eps)
+
+
 def instance_norm(input: Tensor, running_mean: Tensor | None = None,
                   running_var: Tensor | None = None, weight: Tensor | None = None,
                   bias: Tensor | None = None, use_input_stats: bool = True,
@@ -492,7 +534,7 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
     flat = input.view(1, b * c, *shape[2:])
     means = None if running_mean is None else running_mean.repeat(b)
     variances = None if running_var is None else running_var.repeat(b)
-    out = batch_norm(flat, means, variances, None if weight is None else weight.repeat(b),
+    out = nn_norm.batch_norm(flat, means, variances, None if weight is None else weight.repeat(b),
                      None if bias is None else bias.repeat(b), use_input_stats, momentum, eps)
     with no_grad():
         if running_mean is not None:
@@ -528,6 +570,7 @@ def gumbel_softmax(logits: Tensor, tau: float = 1, hard: bool = False, eps: floa
     g ~ Gumbel(0, 1); with hard, one-hot samples whose gradient is the soft sample's."""
     if eps != 1e-10:
         warnings.warn("`eps` parameter is deprecated and has no effect.", stacklevel=2)
+    check_call("empty_like", (logits,), {})  # torch draws the noise through empty_like
     gumbels = -creation.empty_like(logits).exponential_().log()
     y_soft = ((logits + gumbels) / tau).softmax(dim)
     if not hard:
@@ -1136,15 +1179,7 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True,
         reduction = legacy_reduction(size_average, reduce)
     if reduction not in ("none", "mean", "sum"):
         raise ValueError(reduction + " is not a valid value for reduction")
-    if log_input:
-        loss = input.exp() - target * input
-    else:
-        loss = input - target * (input + eps).log()
-    if full:
-        t = target
-        stirling = t * t.log() - t + 0.5 * (2 * math.pi * t).log()
-        loss = loss + stirling.masked_fill(t <= 1, 0)
-    return _apply_reduction(loss, reduction)
+    return _apply_reduction(nn_loss.poisson_nll(input, target, log_input, full, eps), reduction)
 
 
 def gaussian_nll_loss(input: Tensor, target: Tensor, var: Any, full: bool = False,

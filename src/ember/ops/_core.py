@@ -730,6 +730,16 @@ def check_tensor(x: Any, name: str = "input", pos: int = 0, fn: str | None = Non
     return x
 
 
+def _truth(value: Any) -> bool:
+    """The truth of an argument that torch's Python code tests (`if training:`): a tensor
+    of several values fails there, before any native op's parser."""
+    try:
+        return bool(value)
+    except RuntimeError as e:
+        e.python_level = True
+        raise
+
+
 def _reach(attr: str, *objs: Any) -> None:
     """torch's Python code calls the method `attr` of these arguments, in this order, before
     anything else: a non-tensor fails there, with Python's AttributeError."""
