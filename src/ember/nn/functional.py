@@ -348,6 +348,8 @@ def _one_each(name: str, **params: Any) -> list:
     out = []
     for arg, v in params.items():
         vals = list(v) if isinstance(v, (list, tuple)) else [v]
+        # torch's parser reads a one-element tensor as its int.
+        vals = [int(x) if isinstance(x, Tensor) else x for x in vals]
         if arg == "stride" and not vals:
             vals = out[:1]
         if len(vals) != 1:
@@ -385,7 +387,9 @@ def _max_pool1d_checks(input: Tensor, kernel_size: Any, stride: Any, padding: An
                            f"dim batch size for input, but got:{list(sh)}")
 
     def one(v: Any) -> list:
-        return list(v) if isinstance(v, (list, tuple)) else [v]
+        # torch's parser reads a one-element tensor as its int.
+        vals = list(v) if isinstance(v, (list, tuple)) else [v]
+        return [int(x) if isinstance(x, Tensor) else x for x in vals]
 
     k, st, p, d = one(kernel_size), [] if stride is None else one(stride), one(padding), \
         one(dilation)
