@@ -484,11 +484,12 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
 # -- normalization -------------------------------------------------------------------------
 
 def _verify_batch_size(size: Any) -> None:
-    # Statistics over one value per channel are undefined in training.
-    size_prods = size[0]
+    # Statistics over one value per channel are undefined in training. (A 0-dim input's
+    # IndexError and a tensor num_groups' truth fail here, in torch's Python code.)
+    size_prods = tuple(size)[0]
     for i in range(len(size) - 2):
         size_prods *= size[i + 2]
-    if size_prods == 1:
+    if _truth(size_prods == 1):
         raise ValueError("Expected more than 1 value per channel when training, got input size "
                          f"{size}")
 
@@ -620,6 +621,7 @@ def dropout1d(input: Tensor, p: float = 0.5, training: bool = True,
               inplace: bool = False) -> Tensor:
     """Randomly zeroes whole channels of a (batched) 1-D signal, (N, C, L) or (C, L)."""
     _check_p(p)
+    _reach("dim", input)
     if input.dim() not in (2, 3):
         raise RuntimeError(
             f"dropout1d: Expected 2D or 3D input, but received a {input.dim()}D input. Note "
@@ -634,6 +636,7 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
     """Randomly zeroes whole channels of (N, C, H, W) input (a 3-D input is taken as
     (N, C, L), as torch does for now, with its warning)."""
     _check_p(p)
+    _reach("dim", input)
     n = input.dim()
     _warn_rank("dropout2d", n, 2)
     if n == 3:
