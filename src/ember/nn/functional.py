@@ -1053,8 +1053,9 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                                f"{list(weight.shape)}")
         return _ce_probs(input, target, weight, red, label_smoothing, cd, c)
     if label_smoothing > 1.0:
+        # torch prints the double with C++'s six significant digits
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: "
-                           f"{label_smoothing}")
+                           f"{float(label_smoothing):g}")
     if label_smoothing <= 0.0 and weight is None:
         fast = nn_loss.cross_entropy_rows(input, target, red, ignore_index)
         if fast is not None:
@@ -1092,7 +1093,7 @@ def _ce_probs(input: Tensor, target: Tensor, weight: Any, red: int, ls: float, c
     logp = log_softmax(input, cd)
     if ls > 0.0:
         if ls > 1.0:
-            raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {ls}")
+            raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {ls:g}")
         target = target * (1 - ls) + (ls / c if c else math.inf)
     prod = logp * target
     if weight is not None:

@@ -188,6 +188,9 @@ def permute(input: Tensor, *dims: Any) -> Tensor:
             "permute(sparse_coo): number of dimensions in the tensor input does not match the "
             f"length of the desired ordering of dimensions i.e. input.dim() = {x.ndim} is not "
             f"equal to len(dims) = {len(dims)}")
+    wrapped = tuple(wrap_dim(d, x.ndim) for d in dims)
+    if len(set(wrapped)) != len(wrapped):
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
     dims = wrap_dims(dims, x.ndim)
     inv = tuple(int(i) for i in np.argsort(dims))
     return as_view(input, x.transpose(dims), PermuteBackward0, (inv,))
