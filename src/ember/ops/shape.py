@@ -229,6 +229,7 @@ def expand(input: Tensor, *sizes: Any) -> Tensor:
     size (-1 keeps a size)."""
     if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
         sizes = tuple(sizes[0])
+    sizes = tuple(int(s) if isinstance(s, bool) else s for s in sizes)  # unpacked as ints
     x = input._data
     if len(sizes) < x.ndim:
         raise RuntimeError(
