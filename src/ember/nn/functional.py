@@ -467,8 +467,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
             inplace: bool = False) -> Tensor:
     """During training, randomly zeroes elements of the input with probability p (a
     Bernoulli draw per element) and scales the rest by 1 / (1 - p)."""
-    if p < 0.0 or p > 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    _check_p(p)
     x = input._data
     if p == 0 or not training or x.size == 0:
         return input
@@ -613,7 +612,8 @@ def _check_noise_dtype(input: Tensor) -> None:
 
 
 def _check_p(p: float) -> None:
-    if p < 0.0 or p > 1.0:
+    # torch's Python test (a tensor p of other than one value fails in its truth)
+    if _truth(p < 0.0) or _truth(p > 1.0):
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
 
 
