@@ -125,8 +125,9 @@ def _native_call(fn: object, names: dict) -> tuple | None:
                 a.func.id in _NTUPLES:
             inner = arg(a.args[0])
             return f"{_NTUPLES[a.func.id]}:{inner}" if inner and inner[0] != "?" else None
-        if not isinstance(a, ast.Name) or a.id not in params or a.id in looked_at or \
-                a.id in rebound:
+        # A parameter looked at before the call is still checked: the check then runs after
+        # the function's own code (see bind_functional), as torch's parser does.
+        if not isinstance(a, ast.Name) or a.id not in params or a.id in rebound:
             return None
         return "?" + a.id if a.id in replaced else a.id
 

@@ -165,8 +165,9 @@ class Param:
                 if not obj or _int_element(obj[0]) and not isinstance(obj[0], bool):
                     return None
                 return 0
-            ok = self.size > 0 and _is_int(obj) or \
-                self.size == 1 and _int_tensor(obj, numel_one=True)
+            # A sized list also takes one int, or a one-element integer or bool tensor.
+            ok = self.size > 0 and (_is_int(obj) or isinstance(obj, Tensor) and
+                                    _int_element(obj))
         elif kind == FLOAT_LIST:
             ok = isinstance(obj, (tuple, list)) or self.size > 0 and isinstance(obj, (int, float))
         elif kind == TENSOR_LIST or kind == OPT_TENSOR_LIST:
@@ -729,14 +730,15 @@ _LISTS = frozenset((tuple, list, Size))
 _PARSERS: dict = {}
 
 
-def check_call(name: str, args: tuple, kwargs: dict) -> None:
-    """Raises torch's TypeError when the torch function `name` would refuse the arguments
-    (for code that calls such a function in torch but not in ember)."""
-    p = _PARSERS.get(name)
+def check_call(name: str, args: tuple, kwargs: dict, table: str = "FUNCTIONS") -> None:
+    """Raises torch's TypeError when the torch function `name` (of torch._C._nn with table
+    "NN") would refuse the arguments (for code that calls such a function in torch but not
+    in ember)."""
+    p = _PARSERS.get((table, name))
     if p is None:
-        from ._signatures import FUNCTIONS
+        from . import _signatures
 
-        p = _PARSERS[name] = Parser(FUNCTIONS[name])
+        p = _PARSERS[table, name] = Parser(getattr(_signatures, table)[name])
     if not p.quick(args, kwargs):
         _full_check(p, args, kwargs)
 

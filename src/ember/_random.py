@@ -817,8 +817,13 @@ def multinomial(probs: np.ndarray, num_samples: int, replacement: bool = False,
         acc = np.float32 if p.dtype == np.float16 else p.dtype
         result = np.empty((rows.shape[0], num_samples), np.int64)
         for i, row in enumerate(rows.astype(acc)):
-            if np.any(row < 0) or not np.all(np.isfinite(row)):
-                raise RuntimeError("invalid multinomial distribution")
+            bad = ~(row >= 0) | ~np.isfinite(row)
+            if bad.any():
+                # torch checks the entries in order, each for sign (a NaN fails it) first
+                v = row[int(np.argmax(bad))]
+                raise RuntimeError("invalid multinomial distribution (encountering probability "
+                                   + ("entry < 0)" if not v >= 0 else
+                                      "entry = infinity or NaN)"))
             cum = np.cumsum(row, dtype=acc)          # sequential sums, like torch
             total = cum[-1]
             if not total > 0:

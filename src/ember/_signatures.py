@@ -2390,13 +2390,13 @@ FUNCTIONAL = {
     'adaptive_avg_pool1d': ('adaptive_avg_pool1d', 'FUNCTIONS', None, None, False, (
         'adaptive_avg_pool1d(Tensor input, IntArrayRef[1] output_size)',
     )),
-    'adaptive_avg_pool2d': ('adaptive_avg_pool2d', 'NN', (None, None), (), True, (
+    'adaptive_avg_pool2d': ('adaptive_avg_pool2d', 'NN', ('input', None), (), True, (
         'adaptive_avg_pool2d(Tensor input, SymIntArrayRef[2] output_size, *, Tensor out=None)',
     )),
     'adaptive_max_pool1d_with_indices': ('adaptive_max_pool1d', 'FUNCTIONS', ('input', 'output_size'), (), False, (
         'adaptive_max_pool1d(Tensor input, IntArrayRef[1] output_size)',
     )),
-    'adaptive_max_pool2d_with_indices': ('adaptive_max_pool2d', 'NN', (None, None), (), True, (
+    'adaptive_max_pool2d_with_indices': ('adaptive_max_pool2d', 'NN', ('input', None), (), True, (
         'adaptive_max_pool2d(Tensor input, IntArrayRef[2] output_size, *, TensorList[2] out=None)',
     )),
     'avg_pool1d': ('avg_pool1d', 'FUNCTIONS', None, None, False, (
@@ -2405,16 +2405,16 @@ FUNCTIONAL = {
     'avg_pool2d': ('avg_pool2d', 'NN', None, None, False, (
         'avg_pool2d(Tensor input, IntArrayRef[2] kernel_size, IntArrayRef[2] stride=None, IntArrayRef[2] padding=0, bool ceil_mode=False, bool count_include_pad=True, int64_t? divisor_override=None, *, Tensor out=None)',
     )),
-    'batch_norm': ('batch_norm', 'FUNCTIONS', ('input', 'weight', 'bias', 'running_mean', 'running_var', None, 'momentum', None, None), (), True, (
+    'batch_norm': ('batch_norm', 'FUNCTIONS', ('input', 'weight', 'bias', 'running_mean', 'running_var', 'training', 'momentum', 'eps', None), (), True, (
         'batch_norm(Tensor input, Tensor? weight, Tensor? bias, Tensor? running_mean, Tensor? running_var, bool training, double momentum, double eps, bool cudnn_enabled)',
     )),
     'bilinear': ('bilinear', 'FUNCTIONS', None, None, False, (
         'bilinear(Tensor input1, Tensor input2, Tensor weight, Tensor? bias=None)',
     )),
-    'binary_cross_entropy': ('binary_cross_entropy', 'NN', (None, None, '?weight', None), (), True, (
+    'binary_cross_entropy': ('binary_cross_entropy', 'NN', ('input', 'target', '?weight', None), (), True, (
         'binary_cross_entropy(Tensor input, Tensor target, Tensor? weight=None, int64_t reduction=at::Reduction::Mean, *, Tensor out=None)',
     )),
-    'binary_cross_entropy_with_logits': ('binary_cross_entropy_with_logits', 'FUNCTIONS', (None, None, 'weight', 'pos_weight', None), (), True, (
+    'binary_cross_entropy_with_logits': ('binary_cross_entropy_with_logits', 'FUNCTIONS', ('input', 'target', 'weight', 'pos_weight', None), (), True, (
         'binary_cross_entropy_with_logits(Tensor input, Tensor target, Tensor? weight=None, Tensor? pos_weight=None, int64_t reduction=at::Reduction::Mean)',
     )),
     'celu': ('celu', 'FUNCTIONS', ('input', 'alpha'), (), False, (
@@ -2449,16 +2449,16 @@ FUNCTIONAL = {
     'cross_entropy': ('cross_entropy_loss', 'NN', ('input', 'target', 'weight', None, 'ignore_index', 'label_smoothing'), (), False, (
         'cross_entropy_loss(Tensor input, Tensor target, Tensor? weight=None, int64_t reduction=at::Reduction::Mean, SymInt ignore_index=-100, double label_smoothing=0.0)',
     )),
-    'dropout': ('dropout', 'FUNCTIONS', ('input', None, 'training'), (), True, (
+    'dropout': ('dropout', 'FUNCTIONS', ('input', 'p', 'training'), (), True, (
         'dropout(Tensor input, double p, bool train)',
     )),
-    'dropout1d': ('feature_dropout', 'FUNCTIONS', (None, None, 'training'), (), True, (
+    'dropout1d': ('feature_dropout', 'FUNCTIONS', (None, 'p', 'training'), (), True, (
         'feature_dropout(Tensor input, double p, bool train)',
     )),
-    'dropout2d': ('feature_dropout', 'FUNCTIONS', (None, None, 'training'), (), True, (
+    'dropout2d': ('feature_dropout', 'FUNCTIONS', ('input', 'p', 'training'), (), True, (
         'feature_dropout(Tensor input, double p, bool train)',
     )),
-    'dropout3d': ('feature_dropout', 'FUNCTIONS', (None, None, 'training'), (), True, (
+    'dropout3d': ('feature_dropout', 'FUNCTIONS', (None, 'p', 'training'), (), True, (
         'feature_dropout(Tensor input, double p, bool train)',
     )),
     'elu': ('elu', 'NN', ('input', 'alpha'), (), False, (
@@ -2476,10 +2476,10 @@ FUNCTIONAL = {
     'gelu': ('gelu', 'NN', None, None, False, (
         'gelu(Tensor input, *, c10::string_view approximate="none", Tensor out=None)',
     )),
-    'glu': ('glu', 'NN', (None, 'dim'), (), True, (
+    'glu': ('glu', 'NN', ('input', 'dim'), (), True, (
         'glu(Tensor input, int64_t dim=-1, *, Tensor out=None)',
     )),
-    'group_norm': ('group_norm', 'FUNCTIONS', (None, None, 'weight', 'bias', 'eps', None), (), True, (
+    'group_norm': ('group_norm', 'FUNCTIONS', ('input', 'num_groups', 'weight', 'bias', 'eps', None), (), True, (
         'group_norm(Tensor input, int64_t num_groups, Tensor? weight=None, Tensor? bias=None, double eps=1e-05, bool cudnn_enabled=True)',
     )),
     'hardshrink': ('hardshrink', 'FUNCTIONS', None, None, False, (
@@ -2491,7 +2491,7 @@ FUNCTIONAL = {
     'hardswish': ('hardswish', 'NN', ('input',), (), False, (
         'hardswish(Tensor input, *, Tensor out=None)',
     )),
-    'hardtanh': ('hardtanh', 'NN', ('input', None, None), (), True, (
+    'hardtanh': ('hardtanh', 'NN', ('input', 'min_val', 'max_val'), (), True, (
         'hardtanh(Tensor input, Scalar min_val=-1, Scalar max_val=1, *, Tensor out=None)',
     )),
     'hardtanh_': ('hardtanh_', 'NN', None, None, False, (
@@ -2524,7 +2524,7 @@ FUNCTIONAL = {
     'logsigmoid': ('log_sigmoid', 'NN', None, None, False, (
         'log_sigmoid(Tensor input, *, Tensor out=None)',
     )),
-    'margin_ranking_loss': ('margin_ranking_loss', 'FUNCTIONS', (None, None, None, 'margin', None), (), True, (
+    'margin_ranking_loss': ('margin_ranking_loss', 'FUNCTIONS', ('input1', 'input2', 'target', 'margin', None), (), True, (
         'margin_ranking_loss(Tensor input1, Tensor input2, Tensor target, double margin=0.0, int64_t reduction=at::Reduction::Mean)',
     )),
     'max_pool1d': ('max_pool1d', 'FUNCTIONS', ('input', 'kernel_size', '?stride', 'padding', 'dilation', 'ceil_mode'), (), False, (
@@ -2625,7 +2625,7 @@ FUNCTIONAL = {
     'threshold_': ('threshold_', 'FUNCTIONS', None, None, False, (
         'threshold_(Tensor input, Scalar threshold, Scalar value)',
     )),
-    'triplet_margin_loss': ('triplet_margin_loss', 'FUNCTIONS', ('anchor', 'positive', 'negative', None, 'p', 'eps', 'swap', None), (), True, (
+    'triplet_margin_loss': ('triplet_margin_loss', 'FUNCTIONS', ('anchor', 'positive', 'negative', 'margin', 'p', 'eps', 'swap', None), (), True, (
         'triplet_margin_loss(Tensor anchor, Tensor positive, Tensor negative, double margin=1.0, double p=2, double eps=1e-06, bool swap=False, int64_t reduction=at::Reduction::Mean)',
     )),
     'unfold': ('im2col', 'NN', ('input', '2:kernel_size', '2:dilation', '2:padding', '2:stride'), (), False, (

@@ -25,11 +25,13 @@ from ..ops import (
     nn_conv,
     nn_kernels,
     nn_loss,
+    nn_norm,
     nn_pool,
     nn_softmax,
 )
 from ..ops._core import (
     _reach,
+    _truth,
     broadcast_shape,
     check_tensor,
     not_implemented,
@@ -70,7 +72,7 @@ from ..ops.nn_loss import (
     smooth_l1_loss,
     soft_margin_loss,
 )
-from ..ops.nn_norm import batch_norm, group_norm, layer_norm, rms_norm
+from ..ops.nn_norm import layer_norm, rms_norm
 from ..ops.nn_padding import _constant_pad, _index_pad, _upsample
 from ..ops.nn_pool import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d
 from ..ops.nn_shuffle import channel_shuffle, pixel_shuffle, pixel_unshuffle
@@ -346,6 +348,8 @@ def _one_each(name: str, **params: Any) -> list:
     out = []
     for arg, v in params.items():
         vals = list(v) if isinstance(v, (list, tuple)) else [v]
+        # torch's parser reads a one-element tensor as its int.
+        vals = [int(x) if isinstance(x, Tensor) else x for x in vals]
         if arg == "stride" and not vals:
             vals = out[:1]
         if len(vals) != 1:
@@ -383,7 +387,9 @@ def _max_pool1d_checks(input: Tensor, kernel_size: Any, stride: Any, padding: An
                            f"dim batch size for input, but got:{list(sh)}")
 
     def one(v: Any) -> list:
-        return list(v) if isinstance(v, (list, tuple)) else [v]
+        # torch's parser reads a one-element tensor as its int.
+        vals = list(v) if isinstance(v, (list, tuple)) else [v]
+        return [int(x) if isinstance(x, Tensor) else x for x in vals]
 
     k, st, p, d = one(kernel_size), [] if stride is None else one(stride), one(padding), \
         one(dilation)
@@ -461,8 +467,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
             inplace: bool = False) -> Tensor:
     """During training, randomly zeroes elements of the input with probability p (a
     Bernoulli draw per element) and scales the rest by 1 / (1 - p)."""
-    if p < 0.0 or p > 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    _check_p(p)
     x = input._data
     if p == 0 or not training or x.size == 0:
         return input
@@ -473,6 +478,47 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
         # One mask per example under vmap(randomness="different").
         noise = creation.batched_draw(lambda s: _random.dropout_noise(s, p, x.dtype), x.shape)
     return input.mul_(noise) if inplace else input * noise
+
+
+# -- normalization -------------------------------------------------------------------------
+
+def _verify_batch_size(size: Any) -> None:
+    # Statistics over one value per channel are undefined in training. (A 0-dim input's
+    # IndexError and a tensor num_groups' truth fail here, in torch's Python code.)
+    size_prods = tuple(size)[0]
+    for i in range(len(size) - 2):
+        size_prods *= size[i + 2]
+    if _truth(size_prods == 1):
+        raise ValueError("Expected more than 1 value per channel when training, got input size "
+                         f"{size}")
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+               weight: Tensor | None = None, bias: Tensor | None = None,
+               training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Apply Batch Normalization for each channel across a batch of data."""
+    train = _truth(training)
+    if train:
+        _reach("size", input)
+        _verify_batch_size(input.size())
+    if train and eps <= 0.0:
+        raise ValueError(f"batch_norm eps must be positive during training, but got {eps}")
+    elif eps < 0.0:
+        raise ValueError(f"batch_norm eps must be non-negative, but got {eps}")
+    return nn_norm.batch_norm(input, running_mean, running_var, weight, bias, training,
+                              momentum, eps)
+
+
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Apply Group Normalization for last certain number of dimensions."""
+    _reach("dim", input)
+    if input.dim() < 2:
+        raise RuntimeError("Expected at least 2 dimensions for input tensor but received "
+                           f"{input.dim()}")
+    _verify_batch_size([input.size(0) * input.size(1) // num_groups, num_groups]
+                       + list(input.size()[2:]))
+    return nn_norm.group_norm(input, num_groups, weight, bias, eps)
 
 
 def instance_norm(input: Tensor, running_mean: Tensor | None = None,
@@ -492,7 +538,7 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
     flat = input.view(1, b * c, *shape[2:])
     means = None if running_mean is None else running_mean.repeat(b)
     variances = None if running_var is None else running_var.repeat(b)
-    out = batch_norm(flat, means, variances, None if weight is None else weight.repeat(b),
+    out = nn_norm.batch_norm(flat, means, variances, None if weight is None else weight.repeat(b),
                      None if bias is None else bias.repeat(b), use_input_stats, momentum, eps)
     with no_grad():
         if running_mean is not None:
@@ -528,6 +574,7 @@ def gumbel_softmax(logits: Tensor, tau: float = 1, hard: bool = False, eps: floa
     g ~ Gumbel(0, 1); with hard, one-hot samples whose gradient is the soft sample's."""
     if eps != 1e-10:
         warnings.warn("`eps` parameter is deprecated and has no effect.", stacklevel=2)
+    check_call("empty_like", (logits,), {})  # torch draws the noise through empty_like
     gumbels = -creation.empty_like(logits).exponential_().log()
     y_soft = ((logits + gumbels) / tau).softmax(dim)
     if not hard:
@@ -565,7 +612,8 @@ def _check_noise_dtype(input: Tensor) -> None:
 
 
 def _check_p(p: float) -> None:
-    if p < 0.0 or p > 1.0:
+    # torch's Python test (a tensor p of other than one value fails in its truth)
+    if _truth(p < 0.0) or _truth(p > 1.0):
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
 
 
@@ -573,6 +621,7 @@ def dropout1d(input: Tensor, p: float = 0.5, training: bool = True,
               inplace: bool = False) -> Tensor:
     """Randomly zeroes whole channels of a (batched) 1-D signal, (N, C, L) or (C, L)."""
     _check_p(p)
+    _reach("dim", input)
     if input.dim() not in (2, 3):
         raise RuntimeError(
             f"dropout1d: Expected 2D or 3D input, but received a {input.dim()}D input. Note "
@@ -587,6 +636,7 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
     """Randomly zeroes whole channels of (N, C, H, W) input (a 3-D input is taken as
     (N, C, L), as torch does for now, with its warning)."""
     _check_p(p)
+    _reach("dim", input)
     n = input.dim()
     _warn_rank("dropout2d", n, 2)
     if n == 3:
@@ -660,9 +710,9 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     x = tensor._data
     if x.dtype != np.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    if x.size == 0 and num_classes <= 0:
+        raise RuntimeError("Can not infer total number of classes from empty tensor.")
     if num_classes == -1:
-        if x.size == 0:
-            raise RuntimeError("Can not infer total number of classes from empty tensor.")
         num_classes = int(x.max()) + 1
     if x.size:
         if x.min() < 0:
@@ -1003,8 +1053,9 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                                f"{list(weight.shape)}")
         return _ce_probs(input, target, weight, red, label_smoothing, cd, c)
     if label_smoothing > 1.0:
+        # torch prints the double with C++'s six significant digits
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: "
-                           f"{label_smoothing}")
+                           f"{float(label_smoothing):g}")
     if label_smoothing <= 0.0 and weight is None:
         fast = nn_loss.cross_entropy_rows(input, target, red, ignore_index)
         if fast is not None:
@@ -1042,7 +1093,7 @@ def _ce_probs(input: Tensor, target: Tensor, weight: Any, red: int, ls: float, c
     logp = log_softmax(input, cd)
     if ls > 0.0:
         if ls > 1.0:
-            raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {ls}")
+            raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {ls:g}")
         target = target * (1 - ls) + (ls / c if c else math.inf)
     prod = logp * target
     if weight is not None:
@@ -1136,15 +1187,7 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True,
         reduction = legacy_reduction(size_average, reduce)
     if reduction not in ("none", "mean", "sum"):
         raise ValueError(reduction + " is not a valid value for reduction")
-    if log_input:
-        loss = input.exp() - target * input
-    else:
-        loss = input - target * (input + eps).log()
-    if full:
-        t = target
-        stirling = t * t.log() - t + 0.5 * (2 * math.pi * t).log()
-        loss = loss + stirling.masked_fill(t <= 1, 0)
-    return _apply_reduction(loss, reduction)
+    return _apply_reduction(nn_loss.poisson_nll(input, target, log_input, full, eps), reduction)
 
 
 def gaussian_nll_loss(input: Tensor, target: Tensor, var: Any, full: bool = False,

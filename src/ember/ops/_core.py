@@ -558,7 +558,17 @@ def operands(input: Any, other: Any) -> tuple:
     if isinstance(other, Tensor):
         x, y, dt = _with_number(other._data, input, True)
         return None, other, x, y, dt
+    if isinstance(input, _NUMBERS) and isinstance(other, _NUMBERS):
+        # The ops whose parser takes numbers as tensors wrap a number input in a 0-dim
+        # tensor that still counts as a number: two numbers give the default dtype for
+        # floats, int64 for integers, bool for bools, as result_type does.
+        sd = scalar_dtype(input)
+        dt = get_default_dtype().np if sd.is_floating_point else sd.np
+        return None, None, *_with_number(np.array(input, dtype=dt), other, False)
     raise TypeError(f"expected Tensor as element 0 in argument 0, but got {type(input).__name__}")
+
+
+_NUMBERS = (int, float, bool, np.number, np.bool_)
 
 
 def _tensor_result(x: ndarray, y: ndarray) -> np.dtype:
@@ -724,6 +734,16 @@ def check_tensor(x: Any, name: str = "input", pos: int = 0, fn: str | None = Non
         raise TypeError(f"{where}argument '{name}' (position {pos + 1}) must be Tensor, not "
                         f"{type(x).__name__}")
     return x
+
+
+def _truth(value: Any) -> bool:
+    """The truth of an argument that torch's Python code tests (`if training:`): a tensor
+    of several values fails there, before any native op's parser."""
+    try:
+        return bool(value)
+    except RuntimeError as e:
+        e.python_level = True
+        raise
 
 
 def _reach(attr: str, *objs: Any) -> None:

@@ -393,6 +393,8 @@ def _div_rounded(a: Any, b: Any, x: Any, y: Any, dt: np.dtype, mode: str) -> Ten
         if dt.kind == "f":
             # NumPy's float floor_divide is torch's div_floor (see floor_divide).
             r = np.floor_divide(x, y) if mode == "floor" else np.trunc(np.true_divide(x, y))
+        elif dt.kind == "b":  # torch's rounding kernels have no bool version
+            raise NotImplementedError(f"\"div_{mode}_cpu\" not implemented for 'Bool'")
         else:
             if np.any(np.asarray(y) == 0):
                 raise RuntimeError("ZeroDivisionError")

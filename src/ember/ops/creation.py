@@ -44,7 +44,9 @@ def _size(size: tuple) -> tuple:
     for s in size:
         if isinstance(s, Tensor):
             s = s.item()
-        if not isinstance(s, (numbers.Integral,)) or isinstance(s, bool):
+        # torch's parser checks the type of the first size only (a bool there fails it);
+        # the others are unpacked as integers, which a bool is.
+        if not isinstance(s, (numbers.Integral,)):
             raise TypeError("expected a sequence of integers or a single integer, got "
                             f"'{type(s).__name__}'")
         out.append(int(s))
@@ -421,6 +423,8 @@ def linspace(start: Any, end: Any, steps: int, *, out: Any = None, dtype: Any = 
     # torch converts the bounds into the dtype first.
     for v in (start, end):
         checked_scalar(v.item() if isinstance(v, Tensor) else v, dt)
+    if dt.kind == "b" and steps > 1:  # one step is the start, without the kernel
+        raise NotImplementedError("\"linspace_cpu\" not implemented for 'Bool'")
     if steps == 1:
         return _finish(np.array([start], dtype=np.float64).astype(dt), requires_grad)
     return _finish(linspace_values(start, end, steps, dt), requires_grad)

@@ -15,7 +15,9 @@ import numpy as np
 from .._tensor import Tensor
 from .._version import bump_version
 from ._core import (
+    _reach,
     attach,
+    check_tensor,
     needs_grad,
     node_class,
     wrap,
@@ -46,6 +48,11 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
               max_norm: float | None = None, norm_type: float = 2.0,
               scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
     """Looks up rows of weight at the indices in input."""
+    # torch's Python code hands the indices to the native op's parser (after asking them to
+    # be contiguous when it renormalizes).
+    if max_norm is not None:
+        _reach("contiguous", input)
+    check_tensor(input, "indices", 1, "embedding")
     if weight._data.ndim != 2:
         raise RuntimeError("'weight' must be 2-D")
     idx = input._data

@@ -7,6 +7,7 @@ backward and on tensors under create_graph.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -350,6 +351,22 @@ def binary_cross_entropy_with_logits(
         attach(BinaryCrossEntropyWithLogitsBackward0, out, (input, target),
                (input, target, w, pw), (red, n))
     return out
+
+
+def poisson_nll(input: Tensor, target: Tensor, log_input: bool, full: bool,
+                eps: float) -> Tensor:
+    """The unreduced loss of nn.functional.poisson_nll_loss: exp(input) - target * input
+    (input - target * log(input + eps) without log_input), with Stirling's term of
+    target > 1 when full."""
+    if log_input:
+        loss = input.exp() - target * input
+    else:
+        loss = input - target * (input + eps).log()
+    if full:
+        t = target
+        stirling = t * t.log() - t + 0.5 * (2 * math.pi * t).log()
+        loss = loss + stirling.masked_fill(t <= 1, 0)
+    return loss
 
 
 def soft_margin_loss(input: Tensor, target: Tensor, size_average: Any = None,

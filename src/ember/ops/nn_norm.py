@@ -7,7 +7,6 @@ backward and on tensors under create_graph.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -17,7 +16,6 @@ from .._tensor import Tensor
 from .._version import bump_version
 from . import _math, arithmetic
 from ._core import (
-    _reach,
     attach,
     needs_grad,
     node_class,
@@ -148,17 +146,8 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
                weight: Tensor | None = None, bias: Tensor | None = None,
                training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
     """Batch normalization over the channel dimension (1), updating the running statistics
-    in training mode."""
+    in training mode: torch's native op (nn.functional.batch_norm checks the batch first)."""
     x = input._data
-    if training:
-        # torch's Python check (a 0-dim input fails it reading its first size)
-        size = input.size()
-        prods = size[0]
-        for v in size[2:]:
-            prods *= v
-        if prods == 1:
-            raise ValueError("Expected more than 1 value per channel when training, got input "
-                             f"size {size!r}")
     if not x.size:
         return input.clone()  # torch returns an empty input as it is, unchecked
     c = x.shape[1] if x.ndim > 1 else 0  # torch reads a 1-d input's channels as 0
@@ -198,18 +187,27 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
                       NativeBatchNormBackward0, training, eps)
 
 
+def _check_mixed(x: np.ndarray, weight: Tensor | None, bias: Tensor | None) -> bool:
+    """Whether the parameters' dtype is not the input's ("mixed"): torch's CPU kernels allow
+    float32 parameters with a half input only (they check the parameters first)."""
+    params = [p._data.dtype for p in (weight, bias) if p is not None]
+    if not params or params[0] == x.dtype:
+        if len(params) == 2 and params[1] != x.dtype:  # the kernel reads both as the input's
+            raise RuntimeError(f"expected scalar type {weight.dtype._legacy} but found "
+                               f"{bias.dtype._legacy}")
+        return False
+    if any(d != np.float32 for d in params):
+        raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of Float")
+    if x.dtype != np.float16:
+        raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
+    return True
+
+
 def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Layer normalization over the last len(normalized_shape) dimensions."""
     x = input._data
-    params = [p._data.dtype for p in (weight, bias) if p is not None]
-    if params and params[0] != x.dtype:
-        # torch's CPU kernel allows float32 parameters with a half input only (it checks the
-        # parameters first).
-        if any(d != np.float32 for d in params):
-            raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of Float")
-        if x.dtype != np.float16:
-            raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
+    _check_mixed(x, weight, bias)
     if isinstance(normalized_shape, int):
         normalized_shape = (normalized_shape,)
     ns = tuple(normalized_shape)
@@ -239,19 +237,10 @@ def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = Non
 
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
-    """Group normalization: channels split into num_groups groups normalized together."""
-    _reach("dim", input)
+    """Group normalization: channels split into num_groups groups normalized together;
+    torch's native op (nn.functional.group_norm checks the input's rank and groups first)."""
     x = input._data
-    if x.ndim < 2:
-        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received "
-                           f"{x.ndim}")
     n, c = x.shape[0], x.shape[1]
-    # torch's Python code divides first (its errors for a zero or non-int num_groups), then
-    # checks that each group has more than one value.
-    size = [n * c // num_groups, num_groups] + list(x.shape[2:])
-    if size[0] * math.prod(size[2:]) == 1:
-        raise ValueError("Expected more than 1 value per channel when training, got input "
-                         f"size {size}")
     if c % num_groups:
         raise RuntimeError(f"Expected number of channels in input to be divisible by "
                            f"num_groups, but got input of shape {list(x.shape)} and "
@@ -263,6 +252,9 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
             raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of "
                                f"channels in input, but got {name} of shape {shown} and input "
                                f"of shape {list(x.shape)}")
+    mixed = _check_mixed(x, weight, bias)
+    if x.dtype.kind != "f":
+        raise not_implemented("GroupNormKernelImpl", input.dtype)
     xg = input.reshape(n, num_groups, -1)
     normed = _group_normed(xg, eps)
     y = normed.reshape(x.shape)
@@ -271,7 +263,8 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
         y = y * weight.reshape(wshape)
     if bias is not None:
         y = y + bias.reshape(wshape)
-    return y
+    # float32 parameters of a half input give a half output.
+    return y.to(input.dtype) if mixed else y
 
 
 def rms_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = None,

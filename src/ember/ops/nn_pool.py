@@ -12,9 +12,11 @@ from typing import Any
 
 import numpy as np
 
+from .._arg_parser import check_call
 from .._tensor import Tensor
 from . import _math
 from ._core import (
+    _reach,
     attach,
     check_new_shape,
     needs_grad,
@@ -329,7 +331,9 @@ def _adaptive_sizes(input: Tensor, output_size: Any, name: str, got: str,
 
 def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
     """2-D adaptive average pooling to output_size (None keeps that input size)."""
+    _reach("size", input)
     output_size = _list_with_default(output_size, input.size())
+    check_call("adaptive_avg_pool2d", (input, output_size), {}, "NN")
     if not isinstance(output_size, int) and len(output_size) != 2:
         raise RuntimeError("adaptive_avg_pool2d: output_size must be 2")
     oh, ow = (output_size, output_size) if isinstance(output_size, int) else output_size
@@ -365,7 +369,9 @@ def _adaptive_bounds(size: int, out: int) -> list:
 def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
     """2-D adaptive max pooling to output_size (None keeps that input size); with
     return_indices, also the flat position of each maximum within its input plane."""
+    _reach("size", input)
     output_size = _list_with_default(output_size, input.size())
+    check_call("adaptive_max_pool2d", (input, output_size), {}, "NN")
     x = input._data
     h, w, oh, ow = _adaptive_sizes(input, output_size, "adaptive_max_pool2d", ":", x.ndim - 1)
     planes = x.reshape(-1, h * w)

@@ -59,7 +59,7 @@ def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *,
             generator: Any = None) -> Tensor:
     """Fills self tensor with elements sampled from the normal distribution parameterized by
     mean and std."""
-    if std < 0:
+    if not std >= 0:  # a NaN std fails too
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
     if self._data.size:  # torch's kernel returns at once on an empty tensor of any dtype
         _floating(self, "normal_kernel_cpu")
@@ -203,7 +203,7 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any 
     s = std._data if ts else None
     if s is not None and s.size and s.min() < 0:
         raise RuntimeError("normal expects all elements of std >= 0.0")
-    if s is None and std < 0:
+    if s is None and not std >= 0:  # a NaN std fails too
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
     shape = m.shape if s is None else s.shape if m is None else broadcast_shape(m.shape, s.shape)
     dt = (m if m is not None else s).dtype

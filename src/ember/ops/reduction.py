@@ -795,8 +795,8 @@ def _median(name: str, ignore_nan: bool, whole_cls: type, dim_cls: type) -> Any:
             return _whole(whole_cls, input, flat[i])
         d = wrap_dim(dim, x.ndim)
         xx = _as_1d(x)
-        if xx.shape[d] == 0:
-            raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+        if xx.shape[d] == 0:  # nanmedian shares median's check and its name
+            raise IndexError(f"median(): Expected reduction dim {d} to have non-zero size.")
         if x.dtype.kind == "b":
             raise not_implemented("median_out", input.dtype)
         return _selected(dim_cls, name, input, _median_index(xx, d, ignore_nan), d, keepdim)

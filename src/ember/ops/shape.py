@@ -191,6 +191,9 @@ def permute(input: Tensor, *dims: Any) -> Tensor:
             "permute(sparse_coo): number of dimensions in the tensor input does not match the "
             f"length of the desired ordering of dimensions i.e. input.dim() = {x.ndim} is not "
             f"equal to len(dims) = {len(dims)}")
+    wrapped = tuple(wrap_dim(d, x.ndim) for d in dims)
+    if len(set(wrapped)) != len(wrapped):
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
     dims = wrap_dims(dims, x.ndim)
     inv = tuple(int(i) for i in np.argsort(dims))
     return as_view(input, x.transpose(dims), PermuteBackward0, (inv,))
@@ -229,6 +232,7 @@ def expand(input: Tensor, *sizes: Any) -> Tensor:
     size (-1 keeps a size)."""
     if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
         sizes = tuple(sizes[0])
+    sizes = tuple(int(s) if isinstance(s, bool) else s for s in sizes)  # unpacked as ints
     x = input._data
     if len(sizes) < x.ndim:
         raise RuntimeError(
@@ -361,10 +365,10 @@ def alias(input: Tensor) -> Tensor:
 def unflatten(input: Tensor, dim: int, sizes: Any) -> Tensor:
     """Expands a dimension of the input tensor over multiple dimensions."""
     x = input._data
-    d = wrap_dim(dim, x.ndim)
     sizes = tuple(int(s) for s in sizes)
     if not sizes:
         raise RuntimeError("unflatten: sizes must be non-empty")
+    d = wrap_dim(dim, x.ndim)
     if not x.ndim:
         # torch's unflatten asks a 0-dim tensor for its size along the dim and reports that
         # error (on its following lines) under this first line.

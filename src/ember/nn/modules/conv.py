@@ -101,6 +101,11 @@ class _ConvNd(Module):
             s += ", padding_mode={padding_mode}"
         return s.format(**self.__dict__)
 
+    def _conv(self, *args: Any) -> Any:
+        # The functional form, looked up when called: F's functions are put behind torch's
+        # argument parser after this module is imported, so that a bad input meets it.
+        return getattr(F, self._conv_name)(*args)
+
     def _conv_forward(self, input: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
         # A forward convolution (`_conv`) with the layer's options and the given weight and
         # bias, as torch's Conv1d/Conv2d._conv_forward (subclasses pass their own weight).
@@ -124,7 +129,7 @@ class Conv1d(_ConvNd):
     """Applies a 1D convolution over an input signal composed of several input planes."""
 
     _nd = 1
-    _conv = staticmethod(F.conv1d)
+    _conv_name = "conv1d"
     __init__ = _forward_conv_init
 
     def forward(self, input: Tensor) -> Tensor:
@@ -135,7 +140,7 @@ class Conv2d(_ConvNd):
     """Applies a 2D convolution over an input signal composed of several input planes."""
 
     _nd = 2
-    _conv = staticmethod(F.conv2d)
+    _conv_name = "conv2d"
     __init__ = _forward_conv_init
 
     def forward(self, input: Tensor) -> Tensor:
@@ -193,11 +198,11 @@ class ConvTranspose1d(_ConvTransposeNd):
     """Applies a 1D transposed convolution operator over an input signal."""
 
     _nd = 1
-    _conv = staticmethod(F.conv_transpose1d)
+    _conv_name = "conv_transpose1d"
 
 
 class ConvTranspose2d(_ConvTransposeNd):
     """Applies a 2D transposed convolution operator over an input image."""
 
     _nd = 2
-    _conv = staticmethod(F.conv_transpose2d)
+    _conv_name = "conv_transpose2d"
