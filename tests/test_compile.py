@@ -8,7 +8,7 @@ import torch
 
 import ember
 import ember.nn.functional as F
-from ember._compile import Unsupported, region_of
+from ember._compile import Unsupported, _module_state, region_of
 
 
 def _same(a, b):
@@ -477,3 +477,28 @@ def test_tracer_refuses_value_shaped_results():
     assert type(y).__name__ == "Sym" and len(tr.steps) == before + 2
     with pytest.raises(GuardFailed):  # a result never broadcasts into its buffer
         _into(np.empty(3), np.flatnonzero, np.array([0.0, 1.0, 0.0]))
+
+
+def test_guard_walk_takes_parameters_and_buffers_in_their_order():
+    # A compiled module's guard walk collects the tensors of the module tree itself; they
+    # must be those of parameters() and buffers(), in that order and without duplicates.
+    nn = ember.nn
+    shared = nn.Linear(3, 3)
+
+    class M(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3), shared)
+            self.b = shared
+            self.c = nn.ModuleList([nn.Linear(3, 1), nn.LSTM(3, 2, 2)])
+            self.register_buffer("z", ember.zeros(2))
+            self.w = nn.Parameter(ember.zeros(1))
+
+    m = M()
+    m.c[0].weight = m.a[0].weight
+    _, params, buffers = _module_state(m)
+    assert [id(p) for p in params] == [id(p) for p in m.parameters()]
+    assert [id(b) for b in buffers] == [id(b) for b in m.buffers()]
+    assert len(params) == 16 and len(buffers) == 4
+    m.register_forward_hook(lambda *a: None)
+    assert _module_state(m) is None

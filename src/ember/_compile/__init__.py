@@ -68,19 +68,28 @@ def _code_state(fn: Any) -> tuple:
     return tuple(out)
 
 
-def _module_state(mod: Module) -> tuple:
+def _module_state(mod: Module) -> tuple | None:
     """What of a module tree a forward reads besides tensors: training flags, plain
-    attributes, and the code state of each forward (every call pays this walk, so it is
-    written flat)."""
+    attributes, and the code state of each forward; and its parameters and buffers, in the
+    order of `parameters()` and `buffers()`. None where a module has hooks. Every call pays
+    this walk, so it is one flat pass (the walk of named_modules, without duplicates)."""
     out: list = []
-    todo = [mod]
-    seen = {id(mod)}
+    params: list = []
+    buffers: list = []
+    seen_p: set = set()
+    seen_b: set = set()
+    stack = [mod]
+    seen = set()
     plain = _PLAIN_TYPES
-    for m in todo:
+    while stack:
+        m = stack.pop()
+        if id(m) in seen:
+            continue
+        seen.add(id(m))
         d = m.__dict__
         if (d["_forward_hooks"] or d["_forward_pre_hooks"] or d["_backward_hooks"]
                 or d["_backward_pre_hooks"]):
-            return None  # type: ignore[return-value]
+            return None
         for k, v in d.items():
             if k[0] == "_":
                 continue
@@ -89,11 +98,17 @@ def _module_state(mod: Module) -> tuple:
                 out.append(k)
                 out.append(_value_key(v) if t is tuple else (t, v))
         out.append(_code_state(type(m).forward))
-        for c in d["_modules"].values():
-            if c is not None and id(c) not in seen:
-                seen.add(id(c))
-                todo.append(c)
-    return tuple(out)
+        for v in d["_parameters"].values():
+            if v is not None and id(v) not in seen_p:
+                seen_p.add(id(v))
+                params.append(v)
+        for v in d["_buffers"].values():
+            if v is not None and id(v) not in seen_b:
+                seen_b.add(id(v))
+                buffers.append(v)
+        kids = [c for c in d["_modules"].values() if c is not None]
+        stack.extend(reversed(kids))
+    return tuple(out), params, buffers
 
 
 # Attribute types a guard compares by value (`bool` apart from `int`: True == 1).
@@ -126,17 +141,18 @@ class _Region:
         n_args = len(tensors)
         mod = self.module
         if mod is not None:
-            state = _module_state(mod)
-            if state is None:
+            walk = _module_state(mod)
+            if walk is None:
                 self.stats["eager"] += 1
                 return self.fn(*args, **kwargs)
+            state, params, buffers = walk
             key.append(state)
-            for t in mod.parameters():
+            for t in params:
                 tensors.append(t)
                 # The replay uses parameters' arrays as they are: `p.data = ...` records anew.
                 key.append(("P", id(t), id(t._data), t._data.shape, t._data.strides,
                             t._data.dtype, t._rg))
-            for t in mod.buffers():
+            for t in buffers:
                 tensors.append(t)
                 key.append(("B", id(t), id(t._data), t._data.shape, t._data.strides,
                             t._data.dtype, t._rg))

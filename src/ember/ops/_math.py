@@ -170,7 +170,7 @@ def product(x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarr
 # Above this many elements in_double works block by block: float64 copies of a large array
 # are fresh allocations the OS maps page by page (a 320x1000 float32 log_softmax gradient:
 # 9 ms in page faults per call inside a training loop, against 0.4 ms in blocks).
-_DOUBLE_BLOCK = 16384
+DOUBLE_BLOCK = 16384
 
 
 def in_double(fn: Any) -> Any:
@@ -179,13 +179,13 @@ def in_double(fn: Any) -> Any:
     def f(x: Any) -> Any:
         if getattr(x, "dtype", None) != np.float32:
             return fn(x)
-        if x.size <= _DOUBLE_BLOCK:
+        if x.size <= DOUBLE_BLOCK:
             return fn(x.astype(np.float64)).astype(np.float32)
         flat = x.reshape(-1)
         out = np.empty(flat.shape, np.float32)
-        buf = np.empty(_DOUBLE_BLOCK, np.float64)
-        for start in range(0, flat.size, _DOUBLE_BLOCK):
-            stop = min(start + _DOUBLE_BLOCK, flat.size)
+        buf = np.empty(DOUBLE_BLOCK, np.float64)
+        for start in range(0, flat.size, DOUBLE_BLOCK):
+            stop = min(start + DOUBLE_BLOCK, flat.size)
             v = buf[:stop - start]
             v[...] = flat[start:stop]
             fn(v, out=v)

@@ -33,13 +33,41 @@ SoftmaxBackward0 = node_class(
 
 
 def _log_softmax_grad_np(m: Any, g: np.ndarray, result: np.ndarray, dims: tuple) -> Any:
-    # The formula's arithmetic in one array: the logits' gradient is the largest array of a
-    # language model's step, and each fresh one costs page faults (1.3 MB: ~1 ms).
+    # g - exp(result) * sum(g): the logits' gradient is the largest array of a language
+    # model's step, and each fresh array of its size costs page faults (1.3 MB: ~1 ms).
+    # (arrays only: ember.compile traces this formula with symbolic values)
+    if (type(g) is np.ndarray and type(result) is np.ndarray and g.ndim
+            and g.dtype == result.dtype == np.float32 and g.shape == result.shape
+            and dims == (g.ndim - 1,) and g.flags.c_contiguous and result.flags.c_contiguous):
+        return _log_softmax_grad_rows(g, result, m.sum(g, dims, True))
     e = m.exp(result)
     e *= m.sum(g, dims, True)
     if isinstance(e, np.ndarray) and e.shape == g.shape and e.dtype == g.dtype:
         return np.subtract(g, e, out=e)
     return g - e
+
+
+def _log_softmax_grad_rows(g: np.ndarray, result: np.ndarray, total: np.ndarray) -> np.ndarray:
+    """g - exp(result) * total over contiguous float32 rows, a block of rows at a time: the
+    float64 exponentials (`_math.exp`'s rounding) live in one cache-sized buffer and each
+    block is finished while it is in cache, where the whole-array form makes four passes
+    over the gradient and a float64 copy of it."""
+    k = g.shape[-1]
+    g2, r2, t2 = g.reshape(-1, k), result.reshape(-1, k), total.reshape(-1, 1)
+    out = np.empty_like(g2)
+    step = max(1, _math.DOUBLE_BLOCK // k)
+    buf = np.empty((min(step, len(g2)), k), np.float64)
+    with np.errstate(all="ignore"):
+        for start in range(0, len(g2), step):
+            stop = start + step
+            ob = out[start:stop]
+            v = buf[:len(ob)]
+            v[...] = r2[start:stop]
+            np.exp(v, out=v)
+            ob[...] = v
+            ob *= t2[start:stop]
+            np.subtract(g2[start:stop], ob, out=ob)
+    return out.reshape(g.shape)
 
 
 LogSoftmaxBackward0 = node_class(
@@ -90,6 +118,8 @@ def log_softmax(input: Tensor, dim: Any = None, _stacklevel: int = 3,
     with np.errstate(all="ignore"):
         if x.ndim == 2 and d == 1 and 1 < x.shape[1] <= 64 <= x.shape[0]:
             out = wrap(_log_softmax_rows(x))
+        elif x.size and x.ndim and d == x.ndim - 1 and x.flags.c_contiguous:
+            out = wrap(_log_softmax_row_blocks(x))
         elif x.size:
             # As torch: no guard for infinite maxima (a row holding +inf, or only -inf, is
             # all NaN). A 0-dim input runs as one element: NumPy would hand back scalars,
@@ -123,6 +153,27 @@ def _log_softmax_last(x: np.ndarray) -> np.ndarray:
     lse = np.add.reduce(np.exp(sh), -1, keepdims=True)
     sh -= np.log(lse, out=lse)
     return sh
+
+
+def _log_softmax_row_blocks(x: np.ndarray) -> np.ndarray:
+    """log_softmax over the last axis of a non-empty C-contiguous array, a block of rows at a
+    time: the exponentials go to one cache-sized buffer (a fresh array of the logits' size
+    costs page faults) and each block's passes run while it is in cache. Every row is
+    reduced exactly as over the whole array, so the bits are the same."""
+    k = x.shape[-1]
+    x2 = x.reshape(-1, k)
+    out = np.empty_like(x2)
+    step = max(1, _math.DOUBLE_BLOCK // k)
+    buf = np.empty((min(step, len(x2)), k), x.dtype)
+    for start in range(0, len(x2), step):
+        ob = out[start:start + step]
+        xb = x2[start:start + step]
+        # As torch: no guard for infinite maxima (a row holding +inf, or only -inf, is all
+        # NaN).
+        np.subtract(xb, np.maximum.reduce(xb, -1, keepdims=True), out=ob)
+        lse = np.add.reduce(np.exp(ob, out=buf[:len(ob)]), -1, keepdims=True)
+        ob -= np.log(lse, out=lse)
+    return out.reshape(x.shape)
 
 
 def _log_softmax_rows(x: np.ndarray) -> np.ndarray:
