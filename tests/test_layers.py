@@ -59,7 +59,7 @@ LAYER_OF = {
     "ember.linalg": "op families",
     "ember._legacy_types": "op families",
     "ember.random": "op families",
-    # The op wrappers through which the transforms see every op.
+    # The transform-aware ops by name, for the transforms' rules.
     "ember.func._dispatch": "dispatch",
     # Public autograd API and the function transforms (vmap, forward-mode AD).
     "ember.autograd.*": "autograd api",

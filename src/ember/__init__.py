@@ -131,20 +131,8 @@ def is_floating_point(input: Tensor) -> _builtins.bool:
 
 
 
-def _make_namespaces_transform_aware() -> None:
-    # Functions a program takes from these namespaces before it first uses vmap or forward
-    # AD must still see those transforms.
-    from .func import _dispatch
-    from .nn import functional
-
-    _dispatch.prewrap(globals(), functional.__dict__, linalg.__dict__)
-
-
-_make_namespaces_transform_aware()
-
-
 def _bind_argument_parser() -> None:
-    # After the transform wrappers, so that torch's argument checks come first, as in torch.
+    # Over the transform wrappers, so that torch's argument checks come first, as in torch.
     import types
 
     from ._arg_parser import PYTHON_FUNCTIONS, bind, bind_functional, bind_python

@@ -24,6 +24,7 @@ import numpy as np
 from ._dtypes import dtype as _dtype
 from ._random import Generator
 from ._tensor import Size, Tensor, device
+from ._transform_hooks import ACTIVE, ORIGINAL_OF, dispatch
 
 # Parameter kinds, by the type names of torch's signature strings.
 TENSOR, SCALAR, INT, DOUBLE, COMPLEX, BOOL, INT_LIST, FLOAT_LIST, TENSOR_LIST, \
@@ -486,16 +487,18 @@ def _quick_tags(p: Param, numbers_as_tensors: bool) -> set:
     return tags
 
 
-# The cells of all bound ops (see `bind`).
-BOUND: list = []
+# What a bound function that is no op of the transforms checks instead of ACTIVE: never set.
+_NO_TRANSFORMS = (0,)
 
 
 def bind(fn: Callable, signatures: tuple, method: bool = False) -> Callable:
     """`fn` behind torch's argument parser for `signatures`; for a method, the first
-    argument is self and is not checked. The op is held in `op.__op_cell__`, so that the
-    function transforms can route it through their dispatcher."""
-    cell = [fn]
-    BOUND.append(cell)
+    argument is self and is not checked. When `fn` is an op's transform-aware wrapper, the
+    bound function makes its transform check itself and calls the op, so that a call pays
+    one frame."""
+    plain = ORIGINAL_OF.get(fn, fn)
+    name = getattr(fn, "__op_name__", None)
+    active = _NO_TRANSFORMS if plain is fn else ACTIVE
     parser: list = []
     # The parser's type patterns that passed (Parser.quick): the key of one argument is its
     # type, of several the tuple of their types.
@@ -529,7 +532,9 @@ def bind(fn: Callable, signatures: tuple, method: bool = False) -> Callable:
                 _full_check(p, args, kwargs)
                 kwargs = _torch_names(p, kwargs)
             try:
-                return cell[0](self, *args, **kwargs)
+                if active[0]:
+                    return dispatch(plain, name, (self, *args), kwargs, fn)
+                return plain(self, *args, **kwargs)
             except Exception:
                 # A call the quick test let through may still be one torch refuses.
                 _full_check(p, args, kwargs)
@@ -561,7 +566,9 @@ def bind(fn: Callable, signatures: tuple, method: bool = False) -> Callable:
                 _full_check(p, args, kwargs)
                 kwargs = _torch_names(p, kwargs)
             try:
-                return cell[0](*args, **kwargs)
+                if active[0]:
+                    return dispatch(plain, name, args, kwargs, fn)
+                return plain(*args, **kwargs)
             except Exception:
                 _full_check(p, args, kwargs)
                 raise
@@ -569,7 +576,6 @@ def bind(fn: Callable, signatures: tuple, method: bool = False) -> Callable:
     op.__name__ = op.__qualname__ = getattr(fn, "__name__", "op")
     op.__doc__ = getattr(fn, "__doc__", None)
     op.__wrapped__ = fn
-    op.__op_cell__ = cell
     return op
 
 
@@ -628,8 +634,6 @@ def bind_functional(fn: Callable, native: str, table: str, pos: tuple | None,
     check then runs after a call that succeeded."""
     if pos is None:
         return bind(fn, signatures)
-    cell = [fn]
-    BOUND.append(cell)
     state: list = []
     # The types of the calls (positional, keyword names, keyword types) whose native
     # arguments passed the quick test: they depend on these types alone unless a parameter
@@ -664,7 +668,7 @@ def bind_functional(fn: Callable, native: str, table: str, pos: tuple | None,
         if not state:
             import inspect
 
-            params = list(inspect.signature(cell[0]).parameters)
+            params = list(inspect.signature(fn).parameters)
             state.extend(({n: i for i, n in enumerate(params)}, Parser(signatures)))
         parser = state[1]
         checked = table != "METHODS" or (args and isinstance(args[0], Tensor))
@@ -694,17 +698,17 @@ def bind_functional(fn: Callable, native: str, table: str, pos: tuple | None,
                     # torch's Python code may still fail first, reaching a method or a
                     # protocol of a bad argument on its way to the native op.
                     try:
-                        cell[0](*args, **kwargs)
+                        fn(*args, **kwargs)
                     except Exception as e:
                         if getattr(e, "python_level", False):
                             raise
                     raise refused from None
         try:
-            out = cell[0](*args, **kwargs)
+            out = fn(*args, **kwargs)
         except Exception as e:
             # An error the function raises itself is one of torch's Python-level checks,
             # which come before the native op's; any other means the op met bad arguments.
-            if checked and early and not _raised_by(e, cell[0]):
+            if checked and early and not _raised_by(e, fn):
                 nargs, nkwargs = native_args(args, kwargs)
                 _full_check(parser, nargs, nkwargs)
             raise
@@ -720,7 +724,6 @@ def bind_functional(fn: Callable, native: str, table: str, pos: tuple | None,
     op.__name__ = op.__qualname__ = getattr(fn, "__name__", "op")
     op.__doc__ = getattr(fn, "__doc__", None)
     op.__wrapped__ = fn
-    op.__op_cell__ = cell
     return op
 
 
@@ -823,17 +826,13 @@ PYTHON_FUNCTIONS: dict = {
 def bind_python(fn: Callable, native_call: Callable) -> Callable:
     """`fn` (a function torch writes in Python) behind the argument parser of the native op
     it calls, as `native_call` maps its arguments."""
-    cell = [fn]
-    BOUND.append(cell)
-
     def op(*args: Any, **kwargs: Any) -> Any:
         call = native_call(args, kwargs)
         if call is not None:
             check_call(*call)
-        return cell[0](*args, **kwargs)
+        return fn(*args, **kwargs)
 
     op.__name__ = op.__qualname__ = getattr(fn, "__name__", "op")
     op.__doc__ = getattr(fn, "__doc__", None)
     op.__wrapped__ = fn
-    op.__op_cell__ = cell
     return op

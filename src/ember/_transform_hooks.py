@@ -3,11 +3,19 @@
 Ops and the autograd entry points sit below the transforms and know none of them: they check
 `ACTIVE` (the number of active transforms) and, while it is non-zero, hand over to what the
 transforms registered here when they were loaded.
+
+Dispatch is decided where an op is defined: each op family ends by replacing its public ops,
+in its own namespace, by transform-aware wrappers (`transform_ops`), before any other module
+imports them, so every importer, the Tensor class and the formulas' math namespace hold the
+wrapper from the start and nothing is patched later. While no transform is active a wrapped
+op pays one frame and one global check.
 """
 
 from __future__ import annotations
 
+import functools
 import threading
+import types
 from typing import Any, Callable
 
 # Number of active transforms (vmap levels and dual levels) in this process.
@@ -46,11 +54,6 @@ grad_handler: list = [None]
 # where make(shape) draws a tensor.
 randomness_level: list = [None]
 batch_draw: list = [None]
-# Functions outside the op families that transforms see as ops of their own (nn.functional
-# functions with a batching rule, whose fast paths read arrays): name -> function, added by
-# the modules that define them.
-extra_ops: dict = {}
-
 
 def dispatch(fn: Callable, name: str, args: tuple, kwargs: dict,
              wrapped: Callable | None = None) -> Any:
@@ -73,3 +76,68 @@ def dispatch(fn: Callable, name: str, args: tuple, kwargs: dict,
         if out is not PASS:
             return out
     return fn(*args, **kwargs)
+
+
+# name -> the transform-aware wrapper of the op of that name (the first one made for it), for
+# rules that call other ops through their transforms; and wrapper -> the op it wraps.
+WRAPPED: dict = {}
+ORIGINAL_OF: dict = {}
+# (op, name) for every op `transform_ops` wrapped, under each of its names: the rules the
+# transforms read off the ops' rows.
+OPS: list = []
+
+
+def transform_op(fn: Callable, name: str) -> Callable:
+    """`fn` as the op `name` that the transforms see: while one is active, calls go through
+    `dispatch`; otherwise straight to `fn`."""
+    @functools.wraps(fn)
+    def op(*args: Any, **kwargs: Any) -> Any:
+        if ACTIVE[0]:
+            return dispatch(fn, name, args, kwargs, op)
+        return fn(*args, **kwargs)
+
+    op.__wrapped_op__ = fn
+    op.__op_name__ = name
+    ORIGINAL_OF[op] = fn
+    WRAPPED.setdefault(name, op)
+    return op
+
+
+def transform_ops(namespace: dict, names: tuple | None = None) -> None:
+    """Replaces, in an op family's own namespace (its globals, at the end of the module), its
+    public ops by their transform-aware wrappers: the names of its __all__ (which become
+    Tensor methods) and the public functions it defines for the namespaces only, such as
+    gelu; or only `names`. A function met under several names (an alias) gets one wrapper,
+    named by the first."""
+    if names is None:
+        exported = namespace.get("__all__", ())
+        module = namespace["__name__"]
+        names = [n for n in dict.fromkeys(list(exported) + sorted(namespace))
+                 if not n.startswith("_") and (
+                     n in exported or getattr(namespace[n], "__module__", None) == module)]
+    made: dict = {}
+    for name in names:
+        fn = namespace[name]
+        if not isinstance(fn, types.FunctionType):
+            continue
+        w = made.get(fn)
+        if w is None:
+            # One another family wrapped and this one exports keeps its wrapper.
+            w = made[fn] = fn if fn in ORIGINAL_OF else transform_op(fn, name)
+        WRAPPED.setdefault(name, w)
+        OPS.append((ORIGINAL_OF[w], name))
+        namespace[name] = w
+
+
+def recorded_op(fn: Callable, name: str) -> Callable:
+    """`fn` (a function of nn.functional that computes on arrays itself, not through ops) as
+    one op of a compiled region that records: seen by the recorder only, not by transforms."""
+    @functools.wraps(fn)
+    def op(*args: Any, **kwargs: Any) -> Any:
+        rec = RECORDER[0]
+        if rec is not None and ACTIVE[0] == 1:
+            return rec.call(fn, name, args, kwargs)
+        return fn(*args, **kwargs)
+
+    op.__wrapped_op__ = fn
+    return op

@@ -325,51 +325,6 @@ def _rebuild(spec: Any, slots: list) -> Any:
     return spec
 
 
-_hooked = [False]
-
-
-def _install_hooks() -> None:
-    """Routes the ops to the recorder: the op families through the transform dispatcher,
-    and nn.functional's functions (which compute on arrays themselves) through a wrapper
-    that only a recording looks at."""
-    _dispatch.install()
-    if _hooked[0]:
-        return
-    import sys
-    import types
-
-    from ..nn import functional
-
-    replace = {}
-    for name in functional.__all__:
-        fn = getattr(functional, name, None)
-        if isinstance(fn, types.FunctionType) and fn not in _dispatch._ORIGINAL_OF:
-            replace[fn] = _recording_wrapper(fn, name)
-    for mod in list(sys.modules.values()):
-        if mod is None or not getattr(mod, "__name__", "").startswith("ember"):
-            continue
-        d = mod.__dict__
-        for k, v in list(d.items()):
-            if isinstance(v, types.FunctionType) and v in replace:
-                d[k] = replace[v]
-    _hooked[0] = True
-
-
-def _recording_wrapper(fn: Callable, name: str) -> Callable:
-    import functools
-
-    recorder = _dispatch.RECORDER
-
-    @functools.wraps(fn)
-    def op(*args: Any, **kwargs: Any) -> Any:
-        rec = recorder[0]
-        if rec is not None and _dispatch.ACTIVE[0] == 1:
-            return rec.call(fn, name, args, kwargs)
-        return fn(*args, **kwargs)
-
-    return op
-
-
 def record(fn: Callable, args: tuple, kwargs: dict, inputs: list, n_args: int,
            fullgraph: bool) -> tuple:
     """Runs `fn(*args, **kwargs)` eagerly while recording it. Returns (result, Recording or
@@ -381,7 +336,6 @@ def record(fn: Callable, args: tuple, kwargs: dict, inputs: list, n_args: int,
     rng = bytes(_random.default_generator._get_state_bytes())
     start = _next_seq()
     patched = _patch_breaks(rec)
-    _install_hooks()
     _dispatch.ACTIVE[0] += 1
     _dispatch.RECORDER[0] = rec
     try:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ..func._dispatch import _public_ops, op
+from ..func._dispatch import OPS, op
 
 # JVP formulas by op name: f(args, kwargs, tangents, out) -> tangent of out (or a tuple for
 # ops with several outputs). `tangents[i]` is the tangent of args[i] (None where it has none).
@@ -87,7 +87,7 @@ def _declared(rule: Callable) -> Callable:
     return lambda args, kwargs, tangents, out: rule(_OPS, args, kwargs, tangents, out)
 
 
-for _fn, _name in _public_ops():
+for _fn, _name in OPS:
     _rule = getattr(_fn, "row", {}).get("jvp")
     if _rule is not None:
         JVP[_name] = _declared(_rule)

@@ -40,7 +40,6 @@ def enter_dual_level() -> int:
 
     if _current_level[0] >= 0:
         raise RuntimeError("Nested forward mode AD is not supported at the moment")
-    _dispatch.install()
     _current_level[0] = 0
     _dispatch.ACTIVE[0] += 1
     refresh_attach_hook()

@@ -68,7 +68,6 @@ def transformed_grad(outputs: tuple, inputs: tuple, grad_outputs: Any, retain_gr
 
     new_level = None
     if is_grads_batched:
-        _dispatch.install()
         sizes = {g.shape[0] for g in gos if g is not None}
         if len(sizes) != 1:
             raise RuntimeError("If `is_grads_batched=True`, we interpret the first dimension "

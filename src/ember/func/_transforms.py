@@ -14,7 +14,6 @@ from typing import Any, Callable
 import numpy as np
 
 from .._tensor import Size, Tensor
-from . import _dispatch
 from ._dispatch import op
 from ._vmap import _flatten_tree, vmap
 
@@ -46,18 +45,12 @@ def _prepare(x: Any) -> Any:
 
     tangent = forward_ad.get_tangent(x) if _dual_active() else None
     if x.requires_grad:
-        xi = op("alias")(x) if _dispatch.WRAPPED else _alias(x)
+        xi = op("alias")(x)
     else:
         xi = x.detach().requires_grad_()
         if tangent is not None:
             forward_ad.set_tangent(xi, tangent)
     return xi
-
-
-def _alias(x: Tensor) -> Tensor:
-    from ..ops.shape import alias
-
-    return alias(x)
 
 
 def _vjp_core(func: Callable, args: tuple, argnums: Any, has_aux: bool, name: str) -> tuple:
@@ -128,9 +121,8 @@ def grad_and_value(func: Callable, argnums: Any = 0, has_aux: bool = False) -> C
 
 
 def op_zeros(v: Tensor) -> Tensor:
-    from ..ops.creation import zeros_like
-
-    return (op("zeros_like") if _dispatch.WRAPPED else zeros_like)(v)
+    """Zeros like v, through the active transforms."""
+    return op("zeros_like")(v)
 
 
 def _detach_tree(x: Any, keep: bool) -> Any:
@@ -355,7 +347,6 @@ def jacfwd(func: Callable, argnums: Any = 0, has_aux: bool = False, *,
             r = jvp(inner, primals, p_build(list(ts)), has_aux=has_aux)
             return (r[1], r[2]) if has_aux else r[1]
 
-        _dispatch.install()
         res = vmap(push)(*basis)
         tan = res[0] if has_aux else res
         o_leaves, o_build = _flatten_tree(tan)

@@ -21,7 +21,7 @@ from .._transform_hooks import PASS
 from ..autograd import forward_ad
 from ..ops._core import PASSTHROUGH, POINTWISE, REDUCE
 from . import _dispatch
-from ._dispatch import _public_ops, op
+from ._dispatch import OPS, op
 
 _levels = itertools.count(1)
 # Active vmap levels: level -> batch size.
@@ -379,7 +379,7 @@ def _inplace_rule(fn: Callable, name: str, args: tuple, kwargs: dict, level: int
 def _composite_rule(fn: Callable, name: str, args: tuple, kwargs: dict, level: int) -> Any:
     """The op itself (not through the dispatcher again) on the batched tensors: random ops,
     which draw as vmap's randomness says, and ops composed of ops that batch (einsum)."""
-    return _dispatch._ORIGINAL_OF.get(fn, fn)(*args, **kwargs)
+    return _dispatch.ORIGINAL_OF.get(fn, fn)(*args, **kwargs)
 
 
 def _passthrough_rule(fn: Callable, name: str, args: tuple, kwargs: dict, level: int) -> Any:
@@ -847,24 +847,7 @@ def _stack_results(results: list, level: int) -> Any:
 
 def stack(tensors: list) -> Tensor:
     """Stacks tensors along a new first dimension (differentiably)."""
-    return op("stack")(tensors, 0) if "stack" in _dispatch.WRAPPED else \
-        _stack_fallback(tensors)
-
-
-def _stack_fallback(tensors: list) -> Tensor:
-    from ..autograd.function import Function
-
-    class Stack(Function):
-        @staticmethod
-        def forward(ctx: Any, *ts: Any) -> Tensor:
-            ctx.n = len(ts)
-            return Tensor._make(np.stack([t._data for t in ts]))
-
-        @staticmethod
-        def backward(ctx: Any, g: Tensor) -> tuple:
-            return tuple(op("select")(g, 0, i) for i in range(ctx.n))
-
-    return Stack.apply(*tensors)
+    return op("stack")(tensors, 0)
 
 
 RULES: dict = {}
@@ -872,10 +855,11 @@ RULES: dict = {}
 # The traits ops declare on their rows (`ops._core.declare`), by op name; the lists add
 # what no row declares: nn functions outside the op families, Tensor operators without an op
 # of their own, the creation functions that the dispatcher wraps by name.
-_TRAITS = {name: fn.row.get("vmap") for fn, name in _public_ops() if hasattr(fn, "row")}
+_TRAITS = {name: fn.row.get("vmap") for fn, name in OPS if hasattr(fn, "row")}
 _POINTWISE = (
     "relu6 softsign tanhshrink deg2rad rad2deg __rtruediv__ __floordiv__ __rfloordiv__ "
-    "__rpow__ __mod__ __rmod__ __and__ __rand__ __or__ __ror__ __xor__ __rxor__ __invert__"
+    "__rpow__ __mod__ __rmod__ __and__ __rand__ __or__ __ror__ __xor__ __rxor__ __invert__ "
+    "__rlshift__ __rrshift__"
 ).split() + [name for name, trait in _TRAITS.items() if trait == POINTWISE]
 _PASSTHROUGH = "zeros_like ones_like full_like empty_like detach".split() + [
     name for name, trait in _TRAITS.items() if trait == PASSTHROUGH]
@@ -1008,7 +992,6 @@ def vmap(func: Callable, in_dims: Any = 0, out_dims: Any = 0, randomness: str = 
                          f"{chunk_size})")
 
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        _dispatch.install()
         leaves, build = _flatten_tree(list(args))
         dims = _dims_for(in_dims, args)
         size = None

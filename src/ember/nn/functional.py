@@ -4,6 +4,7 @@ included (its helpers are shared with nn.MultiheadAttention and the transformer 
 from __future__ import annotations
 
 import math
+import types
 import warnings
 from collections.abc import Iterable
 from typing import Any
@@ -1272,8 +1273,10 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: 
     return _apply_reduction(out, reduction)
 
 
-# With batching rules of their own: their fast paths read arrays.
-_transform_hooks.extra_ops.update(linear=linear, pad=pad)
+# Ops of their own for the transforms, with batching rules of their own: their fast paths read
+# arrays. Wrapped here, before any other module imports them.
+linear = _transform_hooks.transform_op(linear, "linear")
+pad = _transform_hooks.transform_op(pad, "pad")
 
 
 # -- multi-head attention: the functional form behind nn.MultiheadAttention, step for step as
@@ -1523,3 +1526,16 @@ def _heads(t: Tensor, static: Tensor | None, name: str, bsz: int, num_heads: int
         raise AssertionError(f"expecting static_{name}.size(2) of {head_dim}, but got "
                              f"{static.shape[2]}")
     return static
+
+
+def _record_as_ops() -> None:
+    # Last, before any other module imports them: the functions that compute on arrays
+    # themselves (the others are ops) are seen by a compiled region that records as one op.
+    namespace = globals()
+    for name in __all__:
+        fn = namespace[name]
+        if isinstance(fn, types.FunctionType) and fn not in _transform_hooks.ORIGINAL_OF:
+            namespace[name] = _transform_hooks.recorded_op(fn, name)
+
+
+_record_as_ops()

@@ -7,6 +7,7 @@ from typing import Any
 
 from .._dtypes import FROM_NUMPY
 from .._tensor import Tensor
+from .._transform_hooks import ACTIVE, ORIGINAL_OF, dispatch, transform_op
 from ..autograd._grad_api import tensor_backward
 from . import (
     _math,
@@ -201,7 +202,9 @@ def _bind_operators() -> None:
     }
     for name, fn in ops.items():
         if name in _NUMBER_OPERATORS:
-            fn = _operator(fn)
+            fn = _operator(fn, _OPERATOR_OPS[name])
+        elif name in _OPERATOR_OPS and fn not in ORIGINAL_OF:
+            fn = transform_op(fn, _OPERATOR_OPS[name])
         setattr(Tensor, name, fn)
 
 
@@ -214,10 +217,32 @@ _NUMBER_OPERATORS = {
 }
 
 
-def _operator(fn: Any) -> Any:
+# The op each operator is to the transforms (so that batching and JVP rules apply); reflected
+# ones without an op of their own keep their dunder name, which the batching rules treat as
+# pointwise and forward AD differentiates through backward. The in-place ones are ops already.
+_OPERATOR_OPS = {
+    "__add__": "add", "__radd__": "add", "__sub__": "sub", "__rsub__": "rsub",
+    "__mul__": "mul", "__rmul__": "mul", "__truediv__": "div", "__pow__": "pow",
+    "__neg__": "neg", "__abs__": "abs", "__matmul__": "matmul", "__eq__": "eq", "__ne__": "ne",
+    "__lt__": "lt", "__le__": "le", "__gt__": "gt", "__ge__": "ge",
+    "__lshift__": "bitwise_left_shift", "__rshift__": "bitwise_right_shift",
+}
+for _k in ("__rtruediv__", "__floordiv__", "__rfloordiv__", "__rpow__", "__mod__", "__rmod__",
+           "__and__", "__rand__", "__or__", "__ror__", "__xor__", "__rxor__", "__invert__",
+           "__rmatmul__", "__rlshift__", "__rrshift__"):
+    _OPERATOR_OPS[_k] = _k
+
+
+def _operator(fn: Any, name: str) -> Any:
+    # The transform check and the operand test in one frame (an operator is the hottest
+    # call there is): the op itself is called, not its transform-aware wrapper.
+    plain = ORIGINAL_OF.get(fn, fn)
+
     def op(self: Tensor, other: Any) -> Any:
         try:
-            return fn(self, other)
+            if ACTIVE[0]:
+                return dispatch(plain, name, (self, other), {}, op)
+            return plain(self, other)
         except OperandTypeError:
             return NotImplemented
 

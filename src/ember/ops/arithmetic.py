@@ -15,6 +15,7 @@ import numpy as np
 from .._dtypes import FROM_NUMPY
 from .._quiet import quiet_off, quiet_on
 from .._tensor import Tensor
+from .._transform_hooks import transform_ops
 from ..autograd import _cuts
 from ..autograd.grad_mode import state as _mode
 from . import _math
@@ -850,3 +851,8 @@ logical_xor = _logical(np.logical_xor, "Computes the element-wise logical XOR.")
 def logical_not(input: Tensor, *, out: Any = None) -> Tensor:
     """Computes the element-wise logical NOT of the given input tensor."""
     return wrap(np.logical_not(input._data))
+
+
+# Last, before any other module imports them: every importer holds the transform-aware
+# ops (see _transform_hooks).
+transform_ops(globals())

@@ -10,6 +10,7 @@ import numpy as np
 
 from .._dtypes import FROM_NUMPY, result_type
 from .._tensor import Tensor
+from .._transform_hooks import transform_ops
 from ._core import attach, check_tensor, needs_grad, shape_str, wrap
 from .elementary import _not_implemented
 
@@ -203,3 +204,8 @@ def bucketize(input: Any, boundaries: Tensor, *, out_int32: bool = False,
         raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim("
                            f"{bnd._data.ndim})")
     return searchsorted(bnd, input, out_int32=out_int32, right=right)
+
+
+# Last, before any other module imports them: every importer holds the transform-aware
+# ops (see _transform_hooks).
+transform_ops(globals())

@@ -7,6 +7,7 @@ from typing import Any
 
 from .. import _dtypes
 from .._tensor import Tensor, check_device, device
+from .._transform_hooks import transform_ops
 from ..autograd import _cuts
 from ..autograd.grad_mode import state as _mode
 from ._core import PASSTHROUGH, attach, declare, linear_jvp, node_class, quiet, wrap
@@ -154,3 +155,8 @@ def tensor_type(self: Tensor, dtype: Any = None, non_blocking: _builtin_bool = F
     elif not isinstance(dtype, _dtypes.dtype):
         raise TypeError("dtype must be a type, str, or dtype object")
     return to(self, dtype)
+
+
+# Last, before any other module imports them: every importer holds the transform-aware
+# ops (see _transform_hooks).
+transform_ops(globals())

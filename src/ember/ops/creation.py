@@ -626,3 +626,9 @@ def _options(dt: Any) -> str:
     return (f"TensorOptions(dtype={_C_TYPE[dt.np.name]}, device=cpu, layout=Strided, "
             "requires_grad=false (default), pinned_memory=false (default), "
             "memory_format=(nullopt))")
+
+
+# The *_like ops are ops of the transforms (they keep a batched input's batch), wrapped
+# here, before any other module imports them (see _transform_hooks).
+_transform_hooks.transform_ops(globals(), ("zeros_like", "ones_like", "full_like", "empty_like",
+                                           "rand_like", "randn_like"))

@@ -10,6 +10,7 @@ import numpy as np
 
 from .._dtypes import _PROMOTE, FROM_NUMPY
 from .._tensor import Tensor
+from .._transform_hooks import transform_ops
 from .._version import ZERO_VC, version
 from ..autograd.grad_mode import state as _mode
 from ..autograd.graph import Math, Node
@@ -678,3 +679,8 @@ def matrix_power(input: Tensor, n: int) -> Tensor:
 # Plain backward's helpers, on arrays, share this family's kernels.
 _math.raw.solve_triangular = triangular_solve_array
 _math.raw.det_backward = _det_backward_raw
+
+
+# Last, before any other module imports them: every importer holds the transform-aware
+# ops (see _transform_hooks).
+transform_ops(globals())

@@ -11,6 +11,7 @@ import numpy as np
 
 from .._dtypes import FROM_NUMPY, float64, result_type
 from .._tensor import Tensor
+from .._transform_hooks import transform_ops
 from ..autograd.grad_mode import state as _mode
 from . import _sleef, _special
 from ._core import (
@@ -841,3 +842,8 @@ def equal(input: Tensor, other: Tensor) -> bool:
     if x.shape != y.shape:
         return False
     return bool(np.array_equal(x, y))
+
+
+# Last, before any other module imports them: every importer holds the transform-aware
+# ops (see _transform_hooks).
+transform_ops(globals())

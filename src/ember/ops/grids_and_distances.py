@@ -12,6 +12,7 @@ import numpy as np
 
 from .._dtypes import FROM_NUMPY
 from .._tensor import Tensor
+from .._transform_hooks import transform_ops
 from ._core import attach, check_tensor, needs_grad, node_class, wrap, wrap_dim
 from .arithmetic import logical_xor, sub
 from .creation import empty_like
@@ -286,3 +287,8 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str = (
         meta = tuple(None if t.shape[:-2] == batch else (t.shape, t.dtype) for t in (a, b))
         attach(CdistBackward0, out, (x1, x2), (x1, x2, out, float(p)), (), meta)
     return out
+
+
+# Last, before any other module imports them: every importer holds the transform-aware
+# ops (see _transform_hooks).
+transform_ops(globals())

@@ -13,6 +13,7 @@ import numpy as np
 
 from .._dtypes import FROM_NUMPY
 from .._tensor import Tensor
+from .._transform_hooks import transform_ops
 from ..autograd.grad_mode import state as _mode
 from . import _math
 from ._core import (
@@ -1088,3 +1089,8 @@ def argwhere(input: Tensor) -> Tensor:
 
 # Plain backward's helper is this forward's scatter.
 _math.raw.scatter_reduce = _scatter_reduce_array
+
+
+# Last, before any other module imports them: every importer holds the transform-aware
+# ops (see _transform_hooks).
+transform_ops(globals())

@@ -10,6 +10,7 @@ import numpy as np
 from .._dtypes import FROM_NUMPY, can_cast
 from .._quiet import quiet_off, quiet_on
 from .._tensor import Tensor
+from .._transform_hooks import transform_ops
 from .._version import ZERO_VC, bump_version, saved_counter
 from ..autograd.grad_mode import state as _mode
 from ..autograd.graph import note_rebase
@@ -437,3 +438,8 @@ def setitem(self: Tensor, key: Any, value: Any) -> None:
         if v._data.shape != res._data.shape:
             expand(v.detach(), res._data.shape)
         copy_(res, v)
+
+
+# Last, before any other module imports them: every importer holds the transform-aware
+# ops (see _transform_hooks).
+transform_ops(globals())

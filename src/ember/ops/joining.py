@@ -9,6 +9,7 @@ import numpy as np
 
 from .._dtypes import _PROMOTE, FROM_NUMPY
 from .._tensor import Size, Tensor
+from .._transform_hooks import transform_ops
 from ..autograd.grad_mode import state as _mode
 from ..autograd.graph import Math, Node
 from ._core import (
@@ -478,3 +479,8 @@ def slice_scatter(input: Tensor, src: Tensor, dim: int = 0, start: int | None = 
     key = (slice(None),) * d + (slice(a, b, step),)
     return _scatter_into(input, src, key, SliceScatterBackward0, (d, a, b, step),
                          x[key].shape)
+
+
+# Last, before any other module imports them: every importer holds the transform-aware
+# ops (see _transform_hooks).
+transform_ops(globals())

@@ -10,6 +10,7 @@ import numpy as np
 
 from .._dtypes import FROM_NUMPY
 from .._tensor import Tensor
+from .._transform_hooks import transform_ops
 from ..autograd.grad_mode import state as _mode
 from . import _math
 from ._core import (
@@ -654,3 +655,8 @@ def _diagonal_scatter(x: np.ndarray, src: np.ndarray, offset: int, d1: int, d2: 
 # Plain backward's helpers, on arrays, share this family's diagonal view.
 _math.raw.diagonal_backward = _diagonal_backward
 _math.raw.diagonal_scatter = _diagonal_scatter
+
+
+# Last, before any other module imports them: every importer holds the transform-aware
+# ops (see _transform_hooks).
+transform_ops(globals())

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor
+from .._transform_hooks import transform_op, transform_ops
 from ..autograd.grad_mode import state as _mode
 from . import _math, _onednn, _sleef
 from ._core import (
@@ -38,6 +39,8 @@ __all__ = []
 
 _raw = _math.raw
 _graph = _math.graph
+# An op the formulas' math namespace holds is made transform-aware where it is registered
+# (the rest at the end of the module), so that batched gradients flow through it.
 
 
 def _erf(x: np.ndarray) -> np.ndarray:
@@ -130,7 +133,7 @@ GeluBackward0 = node_class(
 
 
 _raw.gelu_backward = lambda g, x, a: _gelu_grad_np(g, x, a).astype(x.dtype)
-_graph.gelu_backward = gelu_backward
+_graph.gelu_backward = gelu_backward = transform_op(gelu_backward, "gelu_backward")
 
 
 _gelu_tanh = unary_op(GeluBackward0, _gelu_tanh_np, name="gelu", kinds="f",
@@ -287,7 +290,7 @@ def softplus_backward(grad_output: Tensor, input: Tensor, beta: float, threshold
 
 
 _raw.softplus_backward = _softplus_grad_np
-_graph.softplus_backward = softplus_backward
+_graph.softplus_backward = softplus_backward = transform_op(softplus_backward, "softplus_backward")
 
 
 SoftplusBackward0 = node_class(
@@ -458,6 +461,7 @@ def log_sigmoid_backward(grad_output: Tensor, input: Tensor) -> Tensor:
 
 
 _raw.log_sigmoid_backward = _log_sigmoid_grad_np
+log_sigmoid_backward = transform_op(log_sigmoid_backward, "log_sigmoid_backward")
 _graph.log_sigmoid_backward = log_sigmoid_backward
 
 
@@ -477,7 +481,7 @@ def logsigmoid(input: Tensor) -> Tensor:
 # Formulas take log-sigmoid as its own node, so that its derivative is sigmoid(-x) at 0 too
 # (min and abs have none there).
 _raw.log_sigmoid = _log_sigmoid_np
-_graph.log_sigmoid = logsigmoid
+_graph.log_sigmoid = logsigmoid = transform_op(logsigmoid, "logsigmoid")
 
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -792,3 +796,8 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
     if needs_grad(input):
         attach(cls, out, (input,), (input,), (noise,))
     return out
+
+
+# Last, before any other module imports them: every importer holds the transform-aware
+# ops (see _transform_hooks).
+transform_ops(globals())

@@ -15,6 +15,7 @@ import numpy as np
 
 from .._dtypes import from_numpy_dtype
 from .._tensor import Tensor
+from .._transform_hooks import transform_ops
 from ._core import (
     attach,
     needs_grad,
@@ -364,3 +365,8 @@ def _too_small(x: np.ndarray, w: np.ndarray, pairs: list, d: tuple, nd: int) -> 
     return (f"Calculated padded input size per channel: ({' x '.join(str(v) for v in padded)})."
             f" Kernel size: ({' x '.join(str(v) for v in ks)}). Kernel size can't be greater "
             "than actual input size")
+
+
+# Last, before any other module imports them: every importer holds the transform-aware
+# ops (see _transform_hooks).
+transform_ops(globals())

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor
+from .._transform_hooks import transform_ops
 from .._version import bump_version
 from ._core import (
     _reach,
@@ -253,3 +254,8 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
         attach(EmbeddingBagBackward0, result, (weight, per_sample_weights),
                (weight, per_sample_weights), ((x, bags, scale, picked, winners),))
     return result
+
+
+# Last, before any other module imports them: every importer holds the transform-aware
+# ops (see _transform_hooks).
+transform_ops(globals())

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._tensor import Tensor
+from .._transform_hooks import transform_op, transform_ops
 from ..autograd.grad_mode import state as _mode
 from . import _math, arithmetic
 from ._core import (
@@ -175,10 +176,11 @@ def _tie(result: Tensor, x: Tensor) -> Tensor:
 def _register_math() -> None:
     """The helpers formulas use, as NumPy (plain backward) and as ember ops (create_graph)."""
     pairs = {
-        "im2col": (im2col_np, _im2col),
-        "col2im": (col2im_np, _col2im),
-        "gather_rows": (gather_rows_np, _gather_rows),
-        "scatter_rows": (scatter_rows_np, _scatter_rows),
+        # Ops of their own for the transforms, so that batched gradients flow through them.
+        "im2col": (im2col_np, transform_op(_im2col, "im2col")),
+        "col2im": (col2im_np, transform_op(_col2im, "col2im")),
+        "gather_rows": (gather_rows_np, transform_op(_gather_rows, "gather_rows")),
+        "scatter_rows": (scatter_rows_np, transform_op(_scatter_rows, "scatter_rows")),
         "const": (lambda a: a, lambda a: Tensor._make(np.asarray(a))),
         "tanh": (_math.tanh, arithmetic.tanh),
         "tie": (lambda r, x: r, _tie),
@@ -187,3 +189,8 @@ def _register_math() -> None:
 
 
 _register_math()
+
+
+# Last, before any other module imports them: every importer holds the transform-aware
+# ops (see _transform_hooks).
+transform_ops(globals())

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor
+from .._transform_hooks import transform_ops
 from ..autograd.grad_mode import state as _mode
 from . import _math, arithmetic
 from ._cascade import cascade_sum
@@ -582,3 +583,8 @@ def legacy_reduction(size_average: Any, reduce: Any) -> str:
     if not reduce:
         return "none"
     return "mean" if size_average else "sum"
+
+
+# Last, before any other module imports them: every importer holds the transform-aware
+# ops (see _transform_hooks).
+transform_ops(globals())

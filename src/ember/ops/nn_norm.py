@@ -13,6 +13,7 @@ import numpy as np
 
 from .._quiet import quietly
 from .._tensor import Tensor
+from .._transform_hooks import transform_ops
 from .._version import bump_version
 from . import _math, arithmetic
 from ._core import (
@@ -337,3 +338,8 @@ def _group_normed(xg: Tensor, eps: float) -> Tensor:
         attach(NativeGroupNormBackward0, out, (xg,), (xg, rstd, mean),
                (((2,), (1, 1, 1), True, eps),), None if xc is x else [(x.shape, x.dtype)])
     return out
+
+
+# Last, before any other module imports them: every importer holds the transform-aware
+# ops (see _transform_hooks).
+transform_ops(globals())

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor
+from .._transform_hooks import transform_ops
 from . import _math
 from ._core import (
     attach,
@@ -192,3 +193,8 @@ def _interp1d_node(name: str) -> type:
         cls = _INTERP_NODES[key] = node_class(
             name, lambda m, g, b: m.matmul(g, m.const(b)))
     return cls
+
+
+# Last, before any other module imports them: every importer holds the transform-aware
+# ops (see _transform_hooks).
+transform_ops(globals())

@@ -14,6 +14,7 @@ import numpy as np
 
 from .._arg_parser import check_call
 from .._tensor import Tensor
+from .._transform_hooks import transform_ops
 from . import _math
 from ._core import (
     _reach,
@@ -394,3 +395,8 @@ def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = 
     if not return_indices:
         return out
     return out, wrap(idx.reshape(x.shape[:-2] + (oh, ow)))
+
+
+# Last, before any other module imports them: every importer holds the transform-aware
+# ops (see _transform_hooks).
+transform_ops(globals())

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor
+from .._transform_hooks import transform_ops
 from . import _math
 from ._core import (
     attach,
@@ -127,3 +128,8 @@ RreluWithNoiseBackward0 = node_class("RreluWithNoiseBackward0",
                                      lambda m, g, x, noise: m.tie(g * m.const(noise), x))
 RreluWithNoiseBackward1 = node_class("RreluWithNoiseBackward1",
                                      lambda m, g, noise: g * m.const(noise))
+
+
+# Last, before any other module imports them: every importer holds the transform-aware
+# ops (see _transform_hooks).
+transform_ops(globals())

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor
+from .._transform_hooks import transform_ops
 from . import _math
 from ._core import (
     attach,
@@ -185,3 +186,8 @@ def _log_softmax_rows(x: np.ndarray) -> np.ndarray:
     lse = np.add.reduce(np.exp(xt), 0)
     xt -= np.log(lse, out=lse)
     return np.ascontiguousarray(xt.T)
+
+
+# Last, before any other module imports them: every importer holds the transform-aware
+# ops (see _transform_hooks).
+transform_ops(globals())

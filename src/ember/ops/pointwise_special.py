@@ -11,6 +11,7 @@ import numpy as np
 
 from .._random_math import fma_f32, fma_f64
 from .._tensor import Tensor
+from .._transform_hooks import transform_ops
 from ..autograd.grad_mode import state as _mode
 from . import _gamma
 from ._core import (
@@ -141,3 +142,8 @@ sinc_ = inplace(sinc, "In-place version of sinc().")
 lgamma_ = inplace(lgamma, "In-place version of lgamma().")
 digamma_ = inplace(digamma, "In-place version of digamma().")
 polygamma_ = inplace(polygamma_method, "In-place version of polygamma().")
+
+
+# Last, before any other module imports them: every importer holds the transform-aware
+# ops (see _transform_hooks).
+transform_ops(globals())

@@ -7,6 +7,7 @@ import numpy as np
 
 from .._dtypes import FROM_NUMPY
 from .._tensor import Tensor
+from .._transform_hooks import transform_ops
 from ._core import (
     attach,
     bilinear_jvp,
@@ -244,3 +245,8 @@ def _unsafe_view(t: Tensor, shape: tuple) -> Tensor:
     from .shape import UnsafeViewBackward0, as_view
 
     return as_view(t, t._data.reshape(shape), UnsafeViewBackward0, (t._data.shape,))
+
+
+# Last, before any other module imports them: every importer holds the transform-aware
+# ops (see _transform_hooks).
+transform_ops(globals())

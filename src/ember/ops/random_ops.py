@@ -11,6 +11,7 @@ import numpy as np
 from .. import _dtypes, _random
 from .._dtypes import FROM_NUMPY
 from .._tensor import Tensor, check_device
+from .._transform_hooks import transform_ops
 from .._version import bump_version
 from ._core import broadcast_shape, check_new_shape, not_implemented, type_meta_name
 from .creation import different_randomness_level
@@ -215,3 +216,8 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any 
     z = z * (s if s is not None else dt.type(std))
     z = z + (m if m is not None else dt.type(mean))
     return Tensor._make(np.asarray(z, dtype=dt))
+
+
+# Last, before any other module imports them: every importer holds the transform-aware
+# ops (see _transform_hooks).
+transform_ops(globals())

@@ -19,6 +19,7 @@ import numpy as np
 from .. import return_types
 from .._dtypes import FROM_NUMPY, get_default_dtype
 from .._tensor import Tensor
+from .._transform_hooks import transform_ops
 from ..autograd import _cuts
 from ..autograd.grad_mode import state as _mode
 from ._core import (
@@ -890,3 +891,8 @@ def nanmean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any
     count = np.sum(~np.isnan(x), axis=dims if x.ndim else None,
                    keepdims=keepdim and x.ndim > 0)
     return div(nansum(input, dim, keepdim, dtype=dtype), wrap(np.asarray(count, np.int64)))
+
+
+# Last, before any other module imports them: every importer holds the transform-aware
+# ops (see _transform_hooks).
+transform_ops(globals())

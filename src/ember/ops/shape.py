@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from .._tensor import MetaArray, Tensor, storage_start
+from .._transform_hooks import transform_ops
 from .._version import shared_counter, snapshot
 from ..autograd.grad_mode import state as _mode
 from ..autograd.graph import MULTI_OUTPUT_VIEW, NO_GRAD_VIEW
@@ -844,3 +845,8 @@ def as_strided(input: Tensor, size: Any, stride: Any, storage_offset: Any = None
                 scale = (1 / count[in_pos]).astype(x.dtype)
             ctx = ((), out_pos, (storage, in_pos), scale)
     return as_view(input, data, AsStridedBackward0, ctx)
+
+
+# Last, before any other module imports them: every importer holds the transform-aware
+# ops (see _transform_hooks).
+transform_ops(globals())

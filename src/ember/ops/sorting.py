@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import return_types
 from .._tensor import Tensor
+from .._transform_hooks import transform_ops
 from ..autograd.grad_mode import state as _mode
 from ._core import attach_outputs, node_class, not_implemented, wrap, wrap_dim
 
@@ -162,3 +163,7 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
         res.append(outs[2])
     return tuple(res)
 
+
+# Last, before any other module imports them: every importer holds the transform-aware
+# ops (see _transform_hooks).
+transform_ops(globals())

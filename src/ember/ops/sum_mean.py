@@ -11,6 +11,7 @@ import numpy as np
 from .._dtypes import FROM_NUMPY
 from .._quiet import quiet_off, quiet_on
 from .._tensor import Tensor
+from .._transform_hooks import transform_ops
 from ..autograd.grad_mode import state as _mode
 from ._core import REDUCE, attach, check_bool, declare, linear_jvp, node_class, wrap, wrap_dims
 from ._math import reduce_dtype
@@ -121,3 +122,8 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
         else:
             attach(MeanBackward1, r, (input,), (), (x.shape, dims, keepdim, n), meta)
     return r
+
+
+# Last, before any other module imports them: every importer holds the transform-aware
+# ops (see _transform_hooks).
+transform_ops(globals())
