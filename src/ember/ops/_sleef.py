@@ -2,12 +2,13 @@
 
 torch's CPU kernels call SLEEF (3.8, the AVX-512 build: ``Sleef_expf16_u10``,
 ``Sleef_log1pf16_u10`` and the ``d8`` double versions) wherever they use
-``Vectorized<T>::exp()`` or ``log1p()``: log_sigmoid, softplus, silu, log1p among others (but
-not torch.exp, which goes to MKL's vector math at every size). These functions
-are not correctly rounded, so NumPy's exp/log1p differ from them in the last bit about half
-the time. This module replays SLEEF's algorithms step by step: the same range reductions,
-polynomials (Horner or Estrin, as SLEEF writes them), double-float arithmetic and special-case
-selects, with every fused multiply-add rounded once, as the hardware does.
+``Vectorized<T>::exp()``, ``expm1()`` or ``log1p()``: log_sigmoid, softplus, silu, log1p,
+float64 expm1 among others (but not torch.exp, which goes to MKL's vector math at every
+size). These functions are not correctly rounded, so NumPy's exp/log1p differ from them in
+the last bit about half the time. This module replays SLEEF's algorithms step by step: the
+same range reductions, polynomials (Horner or Estrin, as SLEEF writes them), double-float
+arithmetic and special-case selects, with every fused multiply-add rounded once, as the
+hardware does.
 
 A float32 FMA is exact in float64 (the product of two floats fits in 48 bits) apart from the
 final rounding of the sum, which is corrected where float64 rounding landed exactly on a
@@ -23,7 +24,7 @@ import numpy as np
 
 from ._ranges import _block_starts
 
-__all__ = ["expf", "log1pf", "exp", "log1p", "sinh", "cosh"]
+__all__ = ["expf", "log1pf", "exp", "expm1", "log1p", "sinh", "cosh"]
 
 _f32 = np.float32
 _f64 = np.float64
@@ -377,6 +378,65 @@ def exp(d) -> np.ndarray:
         u = _ldexp2_d(u, q)
         u = np.where(d > 709.78271114955742909217217426, np.inf, u)
         return np.where(d < -1000, 0.0, u)
+
+
+_EXPK2_POLY = (  # c9 .. c0 of expk2's POLY10
+    0.1602472219709932072e-9, 0.2092255183563157007e-8, 0.2505230023782644465e-7,
+    0.2755724800902135303e-6, 0.2755731892386044373e-5, 0.2480158735605815065e-4,
+    0.1984126984148071858e-3, 0.1388888888886763255e-2, 0.8333333333333347095e-2,
+    0.4166666666666669905e-1)
+
+
+def _dd_add2_2_1(xx, xy, y):
+    """ddadd2 of a double-double and a double."""
+    rx, ry = _dd_add2(xx, y)
+    return rx, ry + xy
+
+
+def _dd_squ(xx, xy):
+    rx = xx * xx
+    return rx, _fma64(xx + xx, xy, _fma64(xx, xx, -rx))
+
+
+def _dd_mul_2_2(xx, xy, yx, yy):
+    rx = xx * yx
+    return rx, _fma64(xx, yy, _fma64(xy, yx, _fma64(xx, yx, -rx)))
+
+
+def _dd_add_1_2(x, yx, yy):
+    """ddadd of a double and a double-double."""
+    rx = x + yx
+    return rx, ((x - rx) + yx) + yy
+
+
+def _expk2(d: np.ndarray) -> tuple:
+    """SLEEF's expk2 of the double-double (d, 0): e**d as a double-double."""
+    dq = np.rint(d * _R_LN2)
+    q = _rint_i32(dq)
+    sx, sy = _dd_add2_2_1(d, np.zeros_like(d), dq * -_L2U)
+    sx, sy = _dd_add2_2_1(sx, sy, dq * -_L2L)
+    s2x, s2y = _dd_squ(sx, sy)
+    s4x, s4y = _dd_squ(s2x, s2y)
+    xs, x2, x4, x8 = (_split_small(v) for v in (sx, s2x, s4x, s4x * s4x))
+    c = _EXPK2_POLY
+    u = _mla(x8, _mla(xs, _k(c[0]), np.float64(c[1])), _poly8(xs, x2, x4, c[2:])[0])[0]
+    # 1 + s (1 + s (1/2 + s/6)) + s^4 u, in double-double.
+    tx, ty = _dd_add_1_2(0.5, *_dd_mul_2_1(_fma64, sx, sy, _c(0.1666666666666666574, d)))
+    tx, ty = _dd_add_1_2(1.0, *_dd_mul_2_2(tx, ty, sx, sy))
+    tx, ty = _dd_add_1_2(1.0, *_dd_mul_2_2(tx, ty, sx, sy))
+    tx, ty = _dd_add_2_2(tx, ty, *_dd_mul_2_1(_fma64, s4x, s4y, u))
+    return _ldexp2_d(tx, q), _ldexp2_d(ty, q)
+
+
+def expm1(d) -> np.ndarray:
+    """Sleef_expm1d8_u10: e**d - 1 in float64."""
+    d = np.asarray(d, dtype=_f64)
+    with np.errstate(all="ignore"):
+        tx, ty = _expk2(d)
+        x = np.asarray(np.add(*_dd_add2_2_1(tx, ty, -1.0)))
+        x = np.where(d > 709.782712893383996732223, np.inf, x)
+        x = np.where(d < -36.736800569677101399113302437, -1.0, x)
+        return np.where((d == 0) & np.signbit(d), -0.0, x)
 
 
 def _poly7(x, x2, x4, c):
