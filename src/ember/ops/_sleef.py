@@ -1,7 +1,8 @@
 """SLEEF's vector math on NumPy arrays, bit for bit.
 
 torch's CPU kernels call SLEEF (3.8, the AVX-512 build: ``Sleef_expf16_u10``,
-``Sleef_log1pf16_u10`` and the ``d8`` double versions) wherever they use
+``Sleef_log1pf16_u10`` and the ``d8`` double versions; on a CPU without AVX-512 the AVX2
+build, whose results are the same, on vectors half as wide) wherever they use
 ``Vectorized<T>::exp()``, ``expm1()`` or ``log1p()``: log_sigmoid, softplus, silu, log1p,
 float64 expm1 among others (but not torch.exp, which goes to MKL's vector math at every
 size). These functions are not correctly rounded, so NumPy's exp/log1p differ from them in
@@ -490,9 +491,24 @@ def log1p(d) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 # sinh and cosh: SLEEF's range.
 
-# torch's unary kernels run at the AVX-512 width: blocks of two 64-byte vectors go to SLEEF,
-# the elements after the last whole block to the C library.
-_UNARY_VECTOR_BYTES = 64
+def _unary_vector_bytes() -> int:
+    """The vector width of torch's unary kernels on this CPU: AVX-512's 64 bytes where the CPU
+    has what torch's dispatch asks for (AVX-512 F, VL, BW and DQ), AVX2's 32 where NumPy's
+    CPU report says it lacks them."""
+    try:
+        from numpy._core._multiarray_umath import __cpu_features__ as features
+    except ImportError:
+        try:  # NumPy 1.x
+            from numpy.core._multiarray_umath import __cpu_features__ as features
+        except ImportError:
+            return 64
+    if not features or all(features.get(f"AVX512{k}", True) for k in ("F", "VL", "BW", "DQ")):
+        return 64
+    return 32
+
+
+# Blocks of two vectors go to SLEEF, the elements after the last whole block to the C library.
+_UNARY_VECTOR_BYTES = _unary_vector_bytes()
 
 
 def _hyperbolic(x: np.ndarray, np_fn, libm_fn) -> np.ndarray:
@@ -529,7 +545,7 @@ def cosh(x: np.ndarray) -> np.ndarray:
 
 def split_by_vector(x: np.ndarray, vector_fn, tail_fn) -> np.ndarray:
     """An elementwise kernel as torch runs it on a contiguous array: vector_fn (SLEEF) on the
-    whole blocks of two AVX-512 vectors, tail_fn (the C library) on the elements after."""
+    whole blocks of two vectors, tail_fn (the C library) on the elements after."""
     flat = x.reshape(-1)
     _, _, nv = _block_starts(flat.size, _UNARY_VECTOR_BYTES // x.dtype.itemsize)
     if nv == flat.size:
