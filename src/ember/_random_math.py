@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "fma_f32", "fma_f64", "libm_exp", "libm_log", "libm_log1p", "libm_sin", "libm_cos",
+    "libm_tanh",
     "box_muller_f32", "box_muller_f64",
 ]
 
@@ -197,6 +198,11 @@ def _exp(v: float) -> float:
 def libm_exp(x: np.ndarray) -> np.ndarray:
     """The C library's ``exp`` applied elementwise to a float64 array."""
     return _c_map(_exp, math.nan, x)
+
+
+def libm_tanh(x: np.ndarray) -> np.ndarray:
+    """The C library's ``tanh`` applied elementwise to a float64 array."""
+    return _c_map(math.tanh, math.nan, x)
 
 
 def libm_log(x: np.ndarray) -> np.ndarray:

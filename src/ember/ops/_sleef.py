@@ -25,7 +25,7 @@ import numpy as np
 
 from ._ranges import _block_starts
 
-__all__ = ["expf", "log1pf", "exp", "expm1", "log1p", "sinh", "cosh"]
+__all__ = ["expf", "log1pf", "exp", "expm1", "log1p", "tanh", "sinh", "cosh"]
 
 _f32 = np.float32
 _f64 = np.float64
@@ -438,6 +438,22 @@ def expm1(d) -> np.ndarray:
         x = np.where(d > 709.782712893383996732223, np.inf, x)
         x = np.where(d < -36.736800569677101399113302437, -1.0, x)
         return np.where((d == 0) & np.signbit(d), -0.0, x)
+
+
+def tanh(d) -> np.ndarray:
+    """Sleef_tanhd8_u10: tanh(d) in float64."""
+    d = np.asarray(d, dtype=_f64)
+    with np.errstate(all="ignore"):
+        ex, ey = _expk2(np.abs(d))
+        rx = 1.0 / ex  # ddrec: 1 / e**|d| as a double-double
+        ry = rx * _fma64(-ey, rx, _fma64(-ex, rx, _c(1.0, rx)))
+        nx, ny = _dd_add2(ex, -rx)
+        dx, dy = _dd_add2(ex, rx)
+        qx, qy = _dd_div(_fma64, nx, ny + (ey - ry), dx, dy + (ey + ry))
+        y = qx + qy
+        y = np.where((np.abs(d) > 18.714973875) | np.isnan(y), 1.0, y)
+        y = np.where(np.signbit(d), -y, y)
+        return np.where(np.isnan(d), d, y)
 
 
 def _poly7(x, x2, x4, c):

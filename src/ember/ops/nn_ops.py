@@ -17,7 +17,7 @@ import numpy as np
 
 from .._dtypes import from_numpy_dtype
 from .._quiet import quietly
-from .._random_math import libm_exp, libm_log1p
+from .._random_math import libm_exp, libm_log1p, libm_tanh
 from .._tensor import Tensor
 from .._version import bump_version
 from ..autograd.grad_mode import state as _mode
@@ -1799,10 +1799,13 @@ def mish(input: Tensor, inplace: bool = False) -> Tensor:
 
 def _mish_np(x: np.ndarray) -> np.ndarray:
     # torch's kernel: x * tanh(log1p(exp(x))), no threshold; in float32 (and half types)
-    # with SLEEF's exp and log1p.
+    # with SLEEF's exp and log1p; in float64 SLEEF's exp, log1p and tanh on whole vector
+    # blocks, the C library's on the tail.
     flat = x.reshape(-1)  # SLEEF's replay works on 1-d arrays
     if x.dtype == np.float64:
-        return (flat * np.tanh(np.log1p(np.exp(flat)))).reshape(x.shape)
+        return _sleef.split_by_vector(
+            x, lambda v: v * _sleef.tanh(_sleef.log1p(_sleef.exp(v))),
+            lambda v: v * libm_tanh(libm_log1p(libm_exp(v))))
     xf = flat.astype(np.float32, copy=False)
     return (xf * _math.tanh(_sleef.log1pf(_sleef.expf(xf)))).astype(x.dtype).reshape(x.shape)
 
