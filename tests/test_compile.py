@@ -122,8 +122,10 @@ def test_replay_runs_no_op_code():
     w = ember.randn(2, 3, requires_grad=True)
     f(x, w)
     out, called = _ember_calls(lambda: f(x, w))
-    # Making the output tensor, its node's edges and the version counters is all.
-    assert {c.split(":")[0] for c in called} <= {
+    # Making the output tensor, its node's edges and the version counters is all, besides
+    # silencing NumPy's warnings (a NumPy call on NumPy 2; on 1.x ember's own `on`, which
+    # reads the thread's error object before it sets it).
+    assert {c.split(":")[0] for c in called if c != "_quiet.py:on"} <= {
         "_tensor.py", "_version.py", "autograd/graph.py"}, called
     _, called = _ember_calls(out.backward)
     assert not [c for c in called if c.startswith("ops") or "formula" in c], called

@@ -89,6 +89,42 @@ def test_logsigmoid(dtype, n):
     _assert_bits(_log_sigmoid(x), torch.nn.functional.logsigmoid(torch.from_numpy(x)).numpy())
 
 
+@pytest.mark.parametrize("n", [1, 3, 7, 16, 33, 20000])
+def test_expm1_float64(n):
+    # torch's float64 expm1 is SLEEF's on every element, the last partial vector included;
+    # the values of the exp overflow and of the -1 saturation are the edges of its range.
+    x = np.concatenate([_sample(F64, 20000, 5), np.random.default_rng(5).uniform(-40, 710, 4000),
+                        [709.782712893383, 709.782712893384, -36.7368005696771, -36.7368005696772]])
+    x = x[:n] if n < 20000 else x
+    e = ember.tensor(x, requires_grad=True)
+    t = torch.tensor(x, requires_grad=True)
+    ye, yt = ember.expm1(e), torch.expm1(t)
+    _assert_bits(ye.detach().numpy(), yt.detach().numpy())
+    ye.sum().backward()
+    yt.sum().backward()
+    _assert_bits(e.grad.numpy(), t.grad.numpy())
+
+
+@pytest.mark.parametrize("name", ["sinh", "cosh"])
+def test_hyperbolic_overflow_follows_the_vector_width(name):
+    # SLEEF overflows to inf from |x| > 709.78, the C library only past 710.47: which elements
+    # torch vectorizes (whole blocks of two vectors, 64 or 32 bytes each by the CPU) shows.
+    for n in range(1, 40):
+        x = np.full(n, 710.0)
+        _assert_bits(getattr(ember, name)(ember.tensor(x)).numpy(),
+                     getattr(torch, name)(torch.from_numpy(x)).numpy())
+
+
+@pytest.mark.parametrize("n", [1, 5, 16, 17, 33, 20000])
+def test_mish_float64(n):
+    # x * tanh(log1p(exp(x))): SLEEF's exp, log1p and tanh on whole vector blocks, the C
+    # library's on the tail.
+    x = np.concatenate([_sample(F64, 20000, 6), np.random.default_rng(6).uniform(-800, 30, 4000)])
+    x = x[:n] if n < 20000 else x
+    _assert_bits(ember.nn.functional.mish(ember.tensor(x)).numpy(),
+                 torch.nn.functional.mish(torch.from_numpy(x)).numpy())
+
+
 def test_fma_rounds_once():
     rng = np.random.default_rng(5)
     n = 400

@@ -517,13 +517,17 @@ def bind(fn: Callable, signatures: tuple, method: bool = False) -> Callable:
                 if not args:
                     # No test: an op that requires arguments raises.
                     try:
-                        return cell[0](self)
+                        if active[0]:
+                            return dispatch(plain, name, (self,), {}, fn)
+                        return plain(self)
                     except Exception:
                         _full_check(get(), args, kwargs)
                         raise
                 if len(args) == 1 and type(args[0]) in seen:
                     try:
-                        return cell[0](self, args[0])
+                        if active[0]:
+                            return dispatch(plain, name, (self, args[0],), {}, fn)
+                        return plain(self, args[0])
                     except Exception:
                         _full_check(get(), args, kwargs)
                         raise
@@ -545,19 +549,25 @@ def bind(fn: Callable, signatures: tuple, method: bool = False) -> Callable:
                 n = len(args)
                 if n == 1 and type(args[0]) in seen:
                     try:
-                        return cell[0](args[0])
+                        if active[0]:
+                            return dispatch(plain, name, (args[0],), {}, fn)
+                        return plain(args[0])
                     except Exception:
                         _full_check(get(), args, kwargs)
                         raise
                 if n == 2 and (type(args[0]), type(args[1])) in seen:
                     try:
-                        return cell[0](args[0], args[1])
+                        if active[0]:
+                            return dispatch(plain, name, (args[0], args[1],), {}, fn)
+                        return plain(args[0], args[1])
                     except Exception:
                         _full_check(get(), args, kwargs)
                         raise
                 if n == 3 and (type(args[0]), type(args[1]), type(args[2])) in seen:
                     try:
-                        return cell[0](args[0], args[1], args[2])
+                        if active[0]:
+                            return dispatch(plain, name, (args[0], args[1], args[2],), {}, fn)
+                        return plain(args[0], args[1], args[2])
                     except Exception:
                         _full_check(get(), args, kwargs)
                         raise

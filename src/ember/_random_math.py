@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     from fractions import Fraction
 
 __all__ = [
-    "fma_f32", "fma_f64", "libm_log", "libm_log1p", "libm_sin", "libm_cos",
+    "fma_f32", "fma_f64", "libm_exp", "libm_log", "libm_log1p", "libm_sin", "libm_cos",
+    "libm_tanh",
     "box_muller_f32", "box_muller_f64",
 ]
 
@@ -185,6 +186,23 @@ def _c_map(fn: Callable[[float], float], pole: float, x: np.ndarray) -> np.ndarr
     except ValueError:
         out = np.fromiter(map(_safe(fn, pole), values), _F64, len(values))
     return out.reshape(x.shape)
+
+
+def _exp(v: float) -> float:
+    try:
+        return math.exp(v)
+    except OverflowError:  # C's exp overflows to inf
+        return math.inf
+
+
+def libm_exp(x: np.ndarray) -> np.ndarray:
+    """The C library's ``exp`` applied elementwise to a float64 array."""
+    return _c_map(_exp, math.nan, x)
+
+
+def libm_tanh(x: np.ndarray) -> np.ndarray:
+    """The C library's ``tanh`` applied elementwise to a float64 array."""
+    return _c_map(math.tanh, math.nan, x)
 
 
 def libm_log(x: np.ndarray) -> np.ndarray:

@@ -578,6 +578,8 @@ def _trace_backward(r: Recording, rec: Recorder, syms: list, out_slots: list,
                         raise Untraceable("a gradient that does not depend on the input's")
                     if meta is not None and meta[j] is not None:
                         res = engine._conform(m, node, j, res, meta[j])
+                    elif engine._WIDENS_0DIM:
+                        res = engine.narrowed(res, g)
                 except Untraceable as e:
                     raise GraphBreak(f"{cls.__name__}'s backward is not replayed ({e})") \
                         from None

@@ -174,10 +174,17 @@ _WIDENS_0DIM = np.result_type(np.float32(1), 1.0) != np.float32
 
 def _as_array(g: Any, grads: Any) -> ndarray:
     """A formula's result as an array; on NumPy 1.x, one widened by the formula gets its
-    dtype back: without meta (see `_meta`), a node's input gradients have the dtype of its
-    output's gradient."""
+    dtype back (see `narrowed`)."""
     g = np.asarray(g)
-    if _WIDENS_0DIM and g.dtype.kind == "f":
+    return narrowed(g, grads) if _WIDENS_0DIM else g
+
+
+def narrowed(g: Any, grads: Any) -> Any:
+    """A float gradient that a formula widened (NumPy 1.x, `_WIDENS_0DIM`) cast back:
+    without meta (see `_meta`), a node's input gradients have the dtype of its output's
+    gradient `grads` (a list for a node of several outputs). Shared with compile's traced
+    backward, whose replay must cast where plain backward does."""
+    if g.dtype.kind == "f":
         out = grads if type(grads) is not list else next(x for x in grads if x is not None)
         dt = out.dtype
         if dt != g.dtype and dt.kind == "f":

@@ -4,7 +4,8 @@ torch's CPU kernels call SLEEF (3.8: ``Sleef_expf8_u10``, ``Sleef_log1pf8_u10`` 
 double versions where torch runs at AVX2, the ``f16`` and ``d8`` ones at AVX-512; the two
 builds compute the same bits, AVX-512's getexp/getmant giving the exponent and mantissa the
 AVX2 build finds by integer arithmetic) wherever they use
-``Vectorized<T>::exp()`` or ``log1p()``: log_sigmoid, softplus, silu, log1p among others (but
+``Vectorized<T>::exp()``, ``expm1()`` or ``log1p()``: log_sigmoid, softplus, silu, log1p,
+float64 expm1 among others (but
 not torch.exp, which goes to MKL's vector math at every size). These functions
 are not correctly rounded, so NumPy's exp/log1p differ from them in the last bit about half
 the time. This module replays SLEEF's algorithms step by step: the same range reductions,
@@ -26,7 +27,7 @@ import numpy as np
 
 from ._ranges import _block_starts
 
-__all__ = ["expf", "log1pf", "exp", "log1p", "sinh", "cosh", "tanh", "cpu_features"]
+__all__ = ["expf", "log1pf", "exp", "expm1", "log1p", "sinh", "cosh", "tanh", "cpu_features"]
 
 _f32 = np.float32
 _f64 = np.float64
@@ -559,6 +560,17 @@ def _cosh64(x: np.ndarray) -> np.ndarray:
         y = np.where((np.abs(x) > 710) | np.isnan(y), np.inf, y)
         return np.where(np.isnan(x), x, y)
 
+
+
+def expm1(d) -> np.ndarray:
+    """Sleef_expm1d_u10: e**d - 1 in float64 (the double-double e**d, minus one)."""
+    d = np.asarray(d, dtype=_f64)
+    with np.errstate(all="ignore"):
+        tx, ty = _expk2(d)
+        x = np.asarray(np.add(*_dd_add2_2_1(tx, ty, -1.0)))
+        x = np.where(d > 709.782712893383996732223, np.inf, x)
+        x = np.where(d < -36.736800569677101399113302437, -1.0, x)
+        return np.where((d == 0) & np.signbit(d), -0.0, x)
 
 def tanh(x) -> np.ndarray:
     """Sleef_tanhd_u10: tanh(x) in float64, (e - 1/e) / (e + 1/e) with e = e**|x| in

@@ -60,8 +60,17 @@ def _legacy(dt: np.dtype) -> str:
 
 # -- unary functions ---------------------------------------------------------------------
 
+_expm1_in_double = in_double(np.expm1)
+
+
+def _expm1(x: np.ndarray) -> np.ndarray:
+    # float64: SLEEF's expm1 on every element, as torch's kernel (vec::map computes the last,
+    # partial vector with SLEEF too), not NumPy's, whose bits vary with its version and build.
+    return _sleef.expm1(x) if x.dtype == np.float64 else _expm1_in_double(x)
+
+
 expm1 = unary_op(
-    node_class("Expm1Backward0", lambda m, g, result: g * (result + 1)), in_double(np.expm1),
+    node_class("Expm1Backward0", lambda m, g, result: g * (result + 1)), _expm1,
     name="expm1", saves="result",
     jvp=lambda m, t, x, y: m.mul(t, m.add(y, 1)),
     doc="Returns a new tensor with the exponential of the elements minus 1.")

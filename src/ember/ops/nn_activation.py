@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .._random_math import libm_exp, libm_log1p
 from .._tensor import Tensor
 from .._transform_hooks import transform_op, transform_ops
 from ..autograd.grad_mode import state as _mode
@@ -199,7 +200,7 @@ def _silu_np(x: np.ndarray) -> np.ndarray:
                                       lambda v: v / (one + _math.exp(-v)))
     if x.dtype == np.float64:
         return _sleef.split_by_vector(x, lambda v: v / (one + _sleef.exp(-v)),
-                                      lambda v: v / (one + np.exp(-v)))
+                                      lambda v: v / (one + libm_exp(-v)))
     return x / (one + np.exp(-x))
 
 
@@ -213,7 +214,7 @@ def _softplus_log1p_exp(bx: np.ndarray) -> np.ndarray:
                                       lambda v: _math.log1p(_math.exp(v)))
     if bx.dtype == np.float64:
         return _sleef.split_by_vector(bx, lambda v: _sleef.log1p(_sleef.exp(v)),
-                                      lambda v: np.log1p(np.exp(v)))
+                                      lambda v: libm_log1p(libm_exp(v)))
     return np.log1p(np.exp(bx))
 
 
