@@ -517,8 +517,12 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
     if input.dim() < 2:
         raise RuntimeError("Expected at least 2 dimensions for input tensor but received "
                            f"{input.dim()}")
-    _verify_batch_size([input.size(0) * input.size(1) // num_groups, num_groups]
-                       + list(input.size()[2:]))
+    try:
+        per_group = input.size(0) * input.size(1) // num_groups
+    except RuntimeError as e:
+        e.python_level = True  # a tensor num_groups' op fails in torch's Python code
+        raise
+    _verify_batch_size([per_group, num_groups] + list(input.size()[2:]))
     return nn_norm.group_norm(input, num_groups, weight, bias, eps)
 
 

@@ -242,6 +242,8 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
     torch's native op (nn.functional.group_norm checks the input's rank and groups first)."""
     x = input._data
     n, c = x.shape[0], x.shape[1]
+    if num_groups <= 0:
+        raise RuntimeError(f"Expected num groups to be greater than 0, got {num_groups}")
     if c % num_groups:
         raise RuntimeError(f"Expected number of channels in input to be divisible by "
                            f"num_groups, but got input of shape {list(x.shape)} and "

@@ -366,10 +366,10 @@ def alias(input: Tensor) -> Tensor:
 def unflatten(input: Tensor, dim: int, sizes: Any) -> Tensor:
     """Expands a dimension of the input tensor over multiple dimensions."""
     x = input._data
+    d = wrap_dim(dim, x.ndim)
     sizes = tuple(int(s) for s in sizes)
     if not sizes:
         raise RuntimeError("unflatten: sizes must be non-empty")
-    d = wrap_dim(dim, x.ndim)
     if not x.ndim:
         # torch's unflatten asks a 0-dim tensor for its size along the dim and reports that
         # error (on its following lines) under this first line.

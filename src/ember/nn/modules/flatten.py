@@ -45,6 +45,9 @@ class Unflatten(Module):
                         f"{type(input).__name__}")
 
     def forward(self, input: Tensor) -> Tensor:
+        if isinstance(input, Tensor) and not self.unflattened_size:
+            # torch's Tensor.unflatten, written in Python, checks the sizes before the dim
+            raise RuntimeError("unflatten: sizes must be non-empty")
         return input.unflatten(self.dim, self.unflattened_size)
 
     def extra_repr(self) -> str:
