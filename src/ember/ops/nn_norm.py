@@ -193,9 +193,6 @@ def _check_mixed(x: np.ndarray, weight: Tensor | None, bias: Tensor | None) -> b
     float32 parameters with a half input only (they check the parameters first)."""
     params = [p._data.dtype for p in (weight, bias) if p is not None]
     if not params or params[0] == x.dtype:
-        if len(params) == 2 and params[1] != x.dtype:  # the kernel reads both as the input's
-            raise RuntimeError(f"expected scalar type {weight.dtype._legacy} but found "
-                               f"{bias.dtype._legacy}")
         return False
     if any(d != np.float32 for d in params):
         raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of Float")
@@ -258,6 +255,10 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
     mixed = _check_mixed(x, weight, bias)
     if x.dtype.kind != "f":
         raise not_implemented("GroupNormKernelImpl", input.dtype)
+    if not mixed and weight is not None and bias is not None and bias.dtype != input.dtype:
+        # the kernel reads both parameters as the input's dtype
+        raise RuntimeError(f"expected scalar type {input.dtype._legacy} but found "
+                           f"{bias.dtype._legacy}")
     xg = input.reshape(n, num_groups, -1)
     normed = _group_normed(xg, eps)
     y = normed.reshape(x.shape)
