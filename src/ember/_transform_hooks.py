@@ -8,7 +8,11 @@ Dispatch is decided where an op is defined: each op family ends by replacing its
 in its own namespace, by transform-aware wrappers (`transform_ops`), before any other module
 imports them, so every importer, the Tensor class and the formulas' math namespace hold the
 wrapper from the start and nothing is patched later. While no transform is active a wrapped
-op pays one frame and one global check.
+op pays one frame and one global check; a bound method or function and a Tensor operator make
+the check themselves, so they pay no frame more than before. The cost falls on ops that other
+ops call: measured in instructions (callgrind, deterministic) per run, against patching on
+first use, benchmarks' W1 (2,000 methods and operators) 100.28 M -> 100.67 M (+0.4 %), 50
+steps of nn.Linear, relu, Linear and cross_entropy with backward 59.51 M -> 60.05 M (+0.9 %).
 """
 
 from __future__ import annotations
