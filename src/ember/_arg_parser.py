@@ -526,7 +526,7 @@ def bind(fn: Callable, signatures: tuple, method: bool = False) -> Callable:
                 if len(args) == 1 and type(args[0]) in seen:
                     try:
                         if active[0]:
-                            return dispatch(plain, name, (self, args[0],), {}, fn)
+                            return dispatch(plain, name, (self, args[0]), {}, fn)
                         return plain(self, args[0])
                     except Exception:
                         _full_check(get(), args, kwargs)
@@ -558,7 +558,7 @@ def bind(fn: Callable, signatures: tuple, method: bool = False) -> Callable:
                 if n == 2 and (type(args[0]), type(args[1])) in seen:
                     try:
                         if active[0]:
-                            return dispatch(plain, name, (args[0], args[1],), {}, fn)
+                            return dispatch(plain, name, (args[0], args[1]), {}, fn)
                         return plain(args[0], args[1])
                     except Exception:
                         _full_check(get(), args, kwargs)
@@ -566,7 +566,7 @@ def bind(fn: Callable, signatures: tuple, method: bool = False) -> Callable:
                 if n == 3 and (type(args[0]), type(args[1]), type(args[2])) in seen:
                     try:
                         if active[0]:
-                            return dispatch(plain, name, (args[0], args[1], args[2],), {}, fn)
+                            return dispatch(plain, name, (args[0], args[1], args[2]), {}, fn)
                         return plain(args[0], args[1], args[2])
                     except Exception:
                         _full_check(get(), args, kwargs)

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .._random_math import libm_exp, libm_log1p
+from .._random_math import libm_exp, libm_log1p, libm_tanh
 from .._tensor import Tensor
 from .._transform_hooks import transform_op, transform_ops
 from ..autograd.grad_mode import state as _mode
@@ -248,7 +248,7 @@ def _mish_np(x: np.ndarray) -> np.ndarray:
     if x.dtype == np.float64:
         return _sleef.split_by_vector(
             flat, lambda v: v * _sleef.tanh(_sleef.log1p(_sleef.exp(v))),
-            lambda v: v * np.tanh(np.log1p(np.exp(v)))).reshape(x.shape)
+            lambda v: v * libm_tanh(libm_log1p(libm_exp(v)))).reshape(x.shape)
     xf = flat.astype(np.float32, copy=False)
     return (xf * _math.tanh(_sleef.log1pf(_sleef.expf(xf)))).astype(x.dtype).reshape(x.shape)
 
