@@ -45,10 +45,15 @@ def _sinc_array(x: np.ndarray) -> np.ndarray:
 
 
 def _sinc_grad(m: Any, g: Any, self: Any) -> Any:
+    # As torch: the gradient times the quotient (not the gradient times the numerator, over
+    # the denominator), and sin(sp) made before sp * cos(sp), as torch's compiled formula
+    # makes them: the double backward adds the three gradients of sp in reverse order of
+    # creation, and their sum's rounding depends on that order.
     sp = self * math.pi
     ssp = self * self * math.pi
     with np.errstate(all="ignore"):
-        out = g * (sp * m.cos(sp) - m.sin(sp)) / ssp
+        s = m.sin(sp)
+        out = g * ((sp * m.cos(sp) - s) / ssp)
     return m.where(ssp == 0.0, m.zeros_like(out), out)
 
 
