@@ -75,6 +75,10 @@ RAISES = {
     "kl_div list target": lambda L: F(L).kl_div(L.ones(1, 3, dtype=L.int32), []),
     "cosine_embedding int input1": lambda L: F(L).cosine_embedding_loss(
         -1, L.ones(2, 0), L.ones(2, 0)),
+    "gaussian_nll bool var": lambda L: F(L).gaussian_nll_loss(
+        L.ones(2, 3, dtype=L.int64), L.ones(2, 0, dtype=L.int32), True),
+    "gaussian_nll int input": lambda L: F(L).gaussian_nll_loss(-1, L.ones(2, 0), L.ones(1)),
+    "gaussian_nll list input": lambda L: F(L).gaussian_nll_loss([], None, L.ones(())),
 }
 
 RESULTS = {

@@ -1196,8 +1196,17 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var: Any, full: bool = Fals
         if var < 0:
             raise ValueError("var has negative entry/entries")
         var = var * wrap(np.ones_like(input._data))
-    elif bool((var < 0).any()):
-        raise ValueError("var has negative entry/entries")
+    else:
+        import ember  # torch.any, whose parser refuses a non-tensor (`var < 0` of a number)
+
+        try:
+            negative = ember.any(var < 0)
+        except TypeError as e:
+            e.python_level = True
+            raise
+        if negative:
+            raise ValueError("var has negative entry/entries")
+    _reach("size", var, input)
     if tuple(var.shape) != tuple(input.shape):
         if tuple(input.shape[:-1]) == tuple(var.shape):
             var = var.unsqueeze(-1)
