@@ -118,7 +118,12 @@ def _native_call(fn: object, names: dict) -> tuple | None:
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
                 rebound.add(n.id)
     rebound -= replaced
-    looked_at = {p for p in params if _loaded_elsewhere(func.body[:idx], p)}
+    defaults = func.args.defaults
+    nones = {a.arg for a, d in zip(func.args.args[len(func.args.args) - len(defaults):], defaults)
+             if isinstance(d, ast.Constant) and d.value is None}
+    nones |= {a.arg for a, d in zip(func.args.kwonlyargs, func.args.kw_defaults)
+              if isinstance(d, ast.Constant) and d.value is None}
+    looked_at = {p for p in params if _loaded_elsewhere(func.body[:idx], p, nones)}
 
     def arg(a: ast.AST) -> str | None:
         if isinstance(a, ast.Call) and isinstance(a.func, ast.Name) and len(a.args) == 1 and \
@@ -134,8 +139,15 @@ def _native_call(fn: object, names: dict) -> tuple | None:
     if table == "METHODS" and not (isinstance(node.func, ast.Attribute) and
                                    ast.unparse(node.func.value) == "input"):
         return None
-    return (native, table, tuple(arg(a) for a in node.args),
-            tuple((k.arg, arg(k.value)) for k in node.keywords), bool(looked_at))
+    pos = tuple(arg(a) for a in node.args)
+    kw = tuple((k.arg, arg(k.value)) for k in node.keywords)
+    # An argument that the call computes from a parameter (`_Reduction.get_enum(reduction)`)
+    # is evaluated before the native op's parser sees any argument: that code raises first.
+    computed = [a for a, s in zip([*node.args, *(k.value for k in node.keywords)],
+                                  [*pos, *(s for _, s in kw)]) if s is None]
+    looked_at |= {n.id for a in computed for n in ast.walk(a)
+                  if isinstance(n, ast.Name) and n.id in params and isinstance(a, ast.Call)}
+    return native, table, pos, kw, bool(looked_at)
 
 
 # torch.nn.modules.utils' tuple makers: a value that is not iterable is repeated n times.
@@ -151,17 +163,39 @@ def _none_test(test: ast.AST) -> bool:
         ast.unparse(test.comparators[0]) == "None"
 
 
-def _loaded_elsewhere(stmts: list, name: str) -> bool:
+def _default_truth(test: ast.AST, nones: set) -> bool | None:
+    """The value of a None test under torch's defaults, when every name it tests defaults
+    to None (`size_average is not None or reduce is not None` is False); else None."""
+    if isinstance(test, ast.BoolOp):
+        values = [_default_truth(v, nones) for v in test.values]
+        if None in values:
+            return None
+        return all(values) if isinstance(test.op, ast.And) else any(values)
+    if test.left.id not in nones:
+        return None
+    return isinstance(test.ops[0], ast.Is)
+
+
+def _loaded_elsewhere(stmts: list, name: str, nones: set) -> bool:
     """Whether `name` is read in `stmts` where reading it may raise (not in torch-function
     dispatch, nor on a path that torch's defaults do not take)."""
     skip = set()
     for stmt in stmts:
         for n in ast.walk(stmt):
+            taken = _default_truth(n.test, nones) if isinstance(n, ast.If) and \
+                _none_test(n.test) else None
+            if taken is not None:
+                # The branch that torch's defaults do not take (`if size_average is not
+                # None ... else: get_enum(reduction)` takes the else).
+                for m in n.orelse if taken else n.body:
+                    skip.update(id(k) for k in ast.walk(m))
+                skip.add(id(n.test))
+                skip.update(id(k) for k in ast.walk(n.test))
             # Paths taken only off torch's defaults: non-default None arguments, in-place
             # variants (`if inplace:`), scripting and deterministic-algorithm settings.
-            if isinstance(n, ast.If) and (_none_test(n.test) or isinstance(n.test, ast.Name)
-                                          or "is_scripting" in ast.unparse(n.test)
-                                          or "deterministic" in ast.unparse(n.test)) or \
+            elif isinstance(n, ast.If) and (_none_test(n.test) or isinstance(n.test, ast.Name)
+                                            or "is_scripting" in ast.unparse(n.test)
+                                            or "deterministic" in ast.unparse(n.test)) or \
                     isinstance(n, ast.stmt) and "torch_function" in ast.unparse(n):
                 skip.update(id(m) for m in ast.walk(n))
             elif isinstance(n, ast.Assign) and isinstance(n.value, ast.Name):

@@ -52,6 +52,33 @@ RAISES = {
     "sum keepdim None": lambda L: L.sum(L.ones(()), None, None),
     "mean keepdim None": lambda L: L.mean(L.ones(()), None, None),
     "nansum keepdim None": lambda L: L.nansum(L.ones(()), None, None),
+    "soft_margin int64 input": lambda L: F(L).soft_margin_loss(L.ones(2, 0, dtype=L.int64),
+                                                               L.ones(2, 0)),
+    "soft_margin uint8 pair": lambda L: F(L).soft_margin_loss(L.ones(3, dtype=L.uint8),
+                                                              L.ones((), dtype=L.uint8)),
+    "soft_margin int32, float64 target": lambda L: F(L).soft_margin_loss(
+        L.ones(2, 3, dtype=L.int32), L.ones(3, dtype=L.float64)),
+    "huber delta before dtypes": lambda L: F(L).huber_loss(L.ones(0, dtype=L.int64),
+                                                           L.ones(2, 0), delta=0),
+    "huber cast before kernel": lambda L: F(L).huber_loss(L.ones(3, dtype=L.bool),
+                                                          L.ones(3, dtype=L.int64)),
+    "huber tensor delta": lambda L: F(L).huber_loss(L.ones(2, 3), L.ones(2, 3),
+                                                    delta=L.ones(2, 3, dtype=L.float64)),
+    "cross_entropy reduction first": lambda L: F(L).cross_entropy(
+        None, L.ones(3, dtype=L.int32), reduction=-3.0),
+    "cross_entropy reduction before target": lambda L: F(L).cross_entropy(
+        L.ones(1, 2, 3, 3), -3.0, reduction="bad"),
+    "nll_loss reduction first": lambda L: F(L).nll_loss(L.ones(2, 3), 1.5, reduction="bad"),
+    "kl_div tensor reduction": lambda L: F(L).kl_div(L.ones(1, 2, 3, 3), L.ones(1, 3),
+                                                     reduction=L.tensor([1.5, 2.0])),
+    "kl_div bad reduction, list target": lambda L: F(L).kl_div(L.ones(3), [], reduction="bad"),
+    "kl_div list target": lambda L: F(L).kl_div(L.ones(1, 3, dtype=L.int32), []),
+    "cosine_embedding int input1": lambda L: F(L).cosine_embedding_loss(
+        -1, L.ones(2, 0), L.ones(2, 0)),
+    "gaussian_nll bool var": lambda L: F(L).gaussian_nll_loss(
+        L.ones(2, 3, dtype=L.int64), L.ones(2, 0, dtype=L.int32), True),
+    "gaussian_nll int input": lambda L: F(L).gaussian_nll_loss(-1, L.ones(2, 0), L.ones(1)),
+    "gaussian_nll list input": lambda L: F(L).gaussian_nll_loss([], None, L.ones(())),
 }
 
 RESULTS = {
@@ -70,6 +97,9 @@ RESULTS = {
     "logsumexp no dims keepdim": lambda L: L.logsumexp(L.ones(2, 3), [], True),
     "round integer": lambda L: L.round(L.ones(3, dtype=L.int64)),
     "topk of 0-dim, k=0": lambda L: L.topk(L.tensor(1.0), 0, 0, False),
+    "tensor == str": lambda L: L.ones(2) == "mean",
+    "tensor != None": lambda L: L.ones(2) != None,  # noqa: E711
+    "tensor == list": lambda L: L.ones(2) == [1.0, 1.0],
 }
 
 

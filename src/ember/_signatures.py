@@ -2440,13 +2440,13 @@ FUNCTIONAL = {
     'conv_transpose2d': ('conv_transpose2d', 'FUNCTIONS', None, None, False, (
         'conv_transpose2d(Tensor input, Tensor weight, Tensor? bias=None, SymIntArrayRef[2] stride=1, SymIntArrayRef[2] padding=0, SymIntArrayRef[2] output_padding=0, SymInt groups=1, SymIntArrayRef[2] dilation=1)',
     )),
-    'cosine_embedding_loss': ('cosine_embedding_loss', 'FUNCTIONS', ('input1', 'input2', 'target', 'margin', None), (), False, (
+    'cosine_embedding_loss': ('cosine_embedding_loss', 'FUNCTIONS', ('input1', 'input2', 'target', 'margin', None), (), True, (
         'cosine_embedding_loss(Tensor input1, Tensor input2, Tensor target, double margin=0.0, int64_t reduction=at::Reduction::Mean)',
     )),
     'cosine_similarity': ('cosine_similarity', 'FUNCTIONS', None, None, False, (
         'cosine_similarity(Tensor x1, Tensor x2, int64_t dim=1, double eps=1e-08)',
     )),
-    'cross_entropy': ('cross_entropy_loss', 'NN', ('input', 'target', 'weight', None, 'ignore_index', 'label_smoothing'), (), False, (
+    'cross_entropy': ('cross_entropy_loss', 'NN', ('input', 'target', 'weight', None, 'ignore_index', 'label_smoothing'), (), True, (
         'cross_entropy_loss(Tensor input, Tensor target, Tensor? weight=None, int64_t reduction=at::Reduction::Mean, SymInt ignore_index=-100, double label_smoothing=0.0)',
     )),
     'dropout': ('dropout', 'FUNCTIONS', ('input', 'p', 'training'), (), True, (
@@ -2497,13 +2497,13 @@ FUNCTIONAL = {
     'hardtanh_': ('hardtanh_', 'NN', None, None, False, (
         'hardtanh_(Tensor input, Scalar min_val=-1, Scalar max_val=1)',
     )),
-    'hinge_embedding_loss': ('hinge_embedding_loss', 'FUNCTIONS', ('input', 'target', 'margin', None), (), False, (
+    'hinge_embedding_loss': ('hinge_embedding_loss', 'FUNCTIONS', ('input', 'target', 'margin', None), (), True, (
         'hinge_embedding_loss(Tensor input, Tensor target, double margin=1.0, int64_t reduction=at::Reduction::Mean)',
     )),
     'instance_norm': ('instance_norm', 'FUNCTIONS', ('input', 'weight', 'bias', 'running_mean', 'running_var', 'use_input_stats', 'momentum', 'eps', None), (), False, (
         'instance_norm(Tensor input, Tensor? weight, Tensor? bias, Tensor? running_mean, Tensor? running_var, bool use_input_stats, double momentum, double eps, bool cudnn_enabled)',
     )),
-    'kl_div': ('kl_div', 'FUNCTIONS', ('input', 'target', None), (('log_target', 'log_target'),), False, (
+    'kl_div': ('kl_div', 'FUNCTIONS', ('input', 'target', None), (('log_target', 'log_target'),), True, (
         'kl_div(Tensor input, Tensor target, int64_t reduction=at::Reduction::Mean, *, bool log_target=False)',
     )),
     'layer_norm': ('layer_norm', 'FUNCTIONS', ('input', 'normalized_shape', 'weight', 'bias', 'eps', None), (), False, (
@@ -2518,7 +2518,7 @@ FUNCTIONAL = {
     'linear': ('linear', 'NN', None, None, False, (
         'linear(Tensor input, Tensor weight, Tensor? bias=None, *, Tensor out=None)',
     )),
-    'log_softmax': ('log_softmax', 'METHODS', ('?dim',), (('dtype', 'dtype'),), False, (
+    'log_softmax': ('log_softmax', 'METHODS', ('?dim',), (('dtype', 'dtype'),), True, (
         'log_softmax(int64_t dim, ScalarType? dtype=None)',
     )),
     'logsigmoid': ('log_sigmoid', 'NN', None, None, False, (
@@ -2542,7 +2542,7 @@ FUNCTIONAL = {
     'mish': ('mish', 'NN', ('input',), (), False, (
         'mish(Tensor input, *, Tensor out=None)',
     )),
-    'nll_loss': ('nll_loss_nd', 'NN', ('input', 'target', 'weight', None, 'ignore_index'), (), False, (
+    'nll_loss': ('nll_loss_nd', 'NN', ('input', 'target', 'weight', None, 'ignore_index'), (), True, (
         'nll_loss_nd(Tensor input, Tensor target, Tensor? weight=None, int64_t reduction=at::Reduction::Mean, SymInt ignore_index=-100)',
     )),
     'normalize': ('div', 'FUNCTIONS', ('input', None), (('out', 'out'),), False, (
@@ -2604,10 +2604,10 @@ FUNCTIONAL = {
     'silu': ('silu', 'NN', ('input',), (), False, (
         'silu(Tensor input, *, Tensor out=None)',
     )),
-    'soft_margin_loss': ('soft_margin_loss', 'NN', ('input', 'target', None), (), False, (
+    'soft_margin_loss': ('soft_margin_loss', 'NN', ('input', 'target', None), (), True, (
         'soft_margin_loss(Tensor input, Tensor target, int64_t reduction=at::Reduction::Mean, *, Tensor out=None)',
     )),
-    'softmax': ('softmax', 'METHODS', ('?dim',), (('dtype', 'dtype'),), False, (
+    'softmax': ('softmax', 'METHODS', ('?dim',), (('dtype', 'dtype'),), True, (
         'softmax(int64_t dim, ScalarType? dtype=None)',
     )),
     'softplus': ('softplus', 'NN', None, None, False, (

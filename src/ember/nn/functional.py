@@ -1119,8 +1119,7 @@ def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any 
     """The Kullback-Leibler divergence loss, input being log-probabilities."""
     if size_average is None and reduce is None and reduction != "batchmean":
         reduction_enum(reduction)
-    if input._data.dtype.kind not in "fc" or target._data.dtype.kind not in "fc":
-        raise RuntimeError("kl_div: Integral inputs not supported.")
+    nn_loss.kl_div_checks(input, target)
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce)
     elif reduction == "mean":
@@ -1150,12 +1149,7 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce)
     reduction_enum(reduction)
-    td = target.dim()
-    if td not in (0, 1):
-        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
-    if input1.dim() != td + 1 or input2.dim() != td + 1:
-        raise RuntimeError(f"{td}D target tensor expects {td + 1}D input tensors, but found "
-                           f"inputs with sizes {list(input1.shape)} and {list(input2.shape)}.")
+    td = nn_loss.cosine_embedding_checks(input1, input2, target)
     eps = 1e-12
     prod = (input1 * input2).sum(td)
     m1 = (input1 * input1).sum(td) + eps
@@ -1202,8 +1196,17 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var: Any, full: bool = Fals
         if var < 0:
             raise ValueError("var has negative entry/entries")
         var = var * wrap(np.ones_like(input._data))
-    elif bool((var < 0).any()):
-        raise ValueError("var has negative entry/entries")
+    else:
+        import ember  # torch.any, whose parser refuses a non-tensor (`var < 0` of a number)
+
+        try:
+            negative = ember.any(var < 0)
+        except TypeError as e:
+            e.python_level = True
+            raise
+        if negative:
+            raise ValueError("var has negative entry/entries")
+    _reach("size", var, input)
     if tuple(var.shape) != tuple(input.shape):
         if tuple(input.shape[:-1]) == tuple(var.shape):
             var = var.unsqueeze(-1)

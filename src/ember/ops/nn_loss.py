@@ -38,9 +38,14 @@ REDUCTIONS = {"none": 0, "mean": 1, "sum": 2}
 
 
 def reduction_enum(reduction: str) -> int:
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"{reduction} is not a valid value for reduction")
-    return REDUCTIONS[reduction]
+    """torch's _Reduction.get_enum: it compares with each name (so that a tensor or a list
+    is as wrong as a bad string) in torch's Python code, before any native op's parser."""
+    for name, enum in REDUCTIONS.items():
+        if isinstance(reduction, str) and reduction == name:
+            return enum
+    e = ValueError(f"{reduction} is not a valid value for reduction")
+    e.python_level = True
+    raise e
 
 
 def _reduce_np(loss: np.ndarray, red: int) -> np.ndarray:
@@ -164,19 +169,22 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
                weight: Any = None) -> Tensor:
     """Squared term if the absolute element-wise error falls below delta, a delta-scaled L1
     term otherwise."""
+    from .._arg_parser import check_call
     from .._dtypes import can_cast
 
     _reach("size", target, input)
     out_dtype = input.dtype
     input, target = _loss_pair(input, target, "huber_loss")
-    _check_loss_kernel(input, "huber_cpu")
-    # torch writes the loss into a tensor of the input's dtype.
+    red = reduction_enum(reduction)
+    # torch's order: its Python code above, the native op's parser, its delta check, the
+    # loss written into a tensor of the input's dtype, then the kernel of the promoted pair.
+    check_call("huber_loss", (input, target, red, delta), {}, "NN")
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
     if out_dtype != input.dtype and not can_cast(input.dtype, out_dtype):
         raise RuntimeError(f"result type {input.dtype._legacy} can't be cast to the desired "
                            f"output type {out_dtype._legacy}")
-    red = reduction_enum(reduction)
-    if delta <= 0:
-        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    _check_loss_kernel(input, "huber_cpu")
     x = input._data
     t = x.dtype.type
     with np.errstate(all="ignore"):
@@ -381,6 +389,14 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average: Any = None,
     if input._data.dtype == np.bool_:
         arithmetic.neg(input)
     check_out_shape(input._data.shape, target._data.shape)
+    if input._data.dtype.kind in "iu":
+        # An integer output: multiplying in a float target, or else exp_, cannot write it.
+        from .._dtypes import get_default_dtype, result_type
+
+        rt = result_type(input, target) if target._data.dtype.kind in "fc" else \
+            get_default_dtype()
+        raise RuntimeError(f"result type {rt._legacy} can't be cast to the desired output "
+                           f"type {input.dtype._legacy}")
     x, y = input._data, target._data.astype(input._data.dtype, copy=False)
     with np.errstate(all="ignore"):
         loss = np.log1p(np.exp(-y * x))
@@ -574,6 +590,24 @@ def cross_entropy_rows(input: Tensor, target: Tensor, red: int,
     if needs_grad(input):
         attach(LogSoftmaxBackward0, lp, (input,), (lp,), ((1,),))
     return _nll_rows(lp, logp, t, c, red, ignore_index)
+
+
+def kl_div_checks(input: Tensor, target: Tensor) -> None:
+    """torch.kl_div's own check (after its parser, which torch.nn.functional's Python code
+    reaches last)."""
+    if input._data.dtype.kind not in "fc" or target._data.dtype.kind not in "fc":
+        raise RuntimeError("kl_div: Integral inputs not supported.")
+
+
+def cosine_embedding_checks(input1: Tensor, input2: Tensor, target: Tensor) -> int:
+    """torch.cosine_embedding_loss's own checks of the ranks; the target's rank."""
+    td = target.dim()
+    if td not in (0, 1):
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if input1.dim() != td + 1 or input2.dim() != td + 1:
+        raise RuntimeError(f"{td}D target tensor expects {td + 1}D input tensors, but found "
+                           f"inputs with sizes {list(input1.shape)} and {list(input2.shape)}.")
+    return td
 
 
 def legacy_reduction(size_average: Any, reduce: Any) -> str:
