@@ -65,6 +65,13 @@ def _gelu_tanh_np(x: np.ndarray, approximate: str, cdf: Any) -> np.ndarray:
 
 def _gelu_grad_np(g: np.ndarray, x: np.ndarray, approximate: str,
                   cdf: Any = None) -> np.ndarray:
+    if approximate != "tanh":
+        if not isinstance(x, np.ndarray):
+            # A compiled region's value: whether oneDNN takes it is decided on each call's
+            # arrays (their layout), so the step is recorded whole.
+            return x.t.call(_gelu_grad_np, (g, x, approximate, cdf), {}, False)
+        if _by_onednn(x):
+            return _onednn.gelu_erf_backward(g, x)
     t = x.dtype.type
     if approximate == "tanh":
         x2 = x * x
@@ -169,13 +176,13 @@ def _gelu_out(x: np.ndarray, one_erf: np.ndarray) -> np.ndarray:
 
 
 def _by_onednn(x: np.ndarray) -> bool:
-    # torch gives float32 gelu of a contiguous tensor of more than one element to oneDNN,
-    # whose erf (on AVX2 machines: Abramowitz and Stegun's) is off by up to 1.5e-7 and so
-    # far from the true value where 1 + erf cancels. Other layouts run torch's own kernel
-    # (the same formula with SLEEF's exp along a contiguous inner dimension, the C library's
-    # erf otherwise), which the true erf here stands in for.
+    # torch gives float32 gelu and its gradient at a contiguous tensor of more than one element
+    # to oneDNN, whose erf (a polynomial per interval on AVX-512, Abramowitz and Stegun's
+    # below) is not the true one, and far from it relatively where 1 + erf cancels. Other
+    # layouts run torch's own kernel (the same formula with SLEEF's exp along a contiguous
+    # inner dimension, the C library's erf otherwise), which the true erf here stands in for.
     return (x.dtype == np.float32 and x.size > 1 and x.flags.c_contiguous
-            and _onednn.GELU_ISA == "avx2")
+            and _onednn.GELU_ISA is not None)
 
 
 SiluBackward0 = node_class(
