@@ -149,6 +149,7 @@ def _gelu_minimax(x: np.ndarray) -> np.ndarray:
     # Subnormals and small |x| give negative indices (an arithmetic shift), clamped to 1.
     i = np.clip((abs_bits + _IDX_BIAS).view(np.int32) >> 21, 1, 24)
     i[_RBOUND < a] = 23
+    i = i.astype(np.intp)  # once, not in each take
     p = _MINIMAX[5].take(i)
     for k in range(4, -1, -1):
         p = _fma32(p, a, _MINIMAX[k].take(i))

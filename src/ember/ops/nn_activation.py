@@ -155,24 +155,34 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
         raise RuntimeError("approximate argument must be either none or tanh.")
     if approximate == "tanh" or type(input) is not Tensor or input._data.dtype.kind != "f":
         return _gelu_tanh(input, approximate, None)
-    # The exact form keeps Phi(x) = (1 + erf(x / sqrt 2)) / 2 for its plain gradient, which
-    # would otherwise compute erf again (erf was a quarter of a minGPT training step).
     x = input._data
-    t = x.dtype.type
-    with np.errstate(all="ignore"):
-        one_erf = t(1) + _erf(x * t(_SQRT1_2)).astype(x.dtype)
-        out = wrap(_gelu_out(x, one_erf))
+    if _by_onednn(x):
+        # oneDNN's gradient starts again from x: there is no Phi(x) to keep.
+        out = wrap(_onednn.gelu_erf(x))
+        cdf = None
+    else:
+        # The exact form keeps Phi(x) = (1 + erf(x / sqrt 2)) / 2 for its plain gradient,
+        # which would otherwise compute erf again (erf was a quarter of a minGPT step).
+        t = x.dtype.type
+        with np.errstate(all="ignore"):
+            one_erf = t(1) + _erf(x * t(_SQRT1_2)).astype(x.dtype)
+            out = wrap(_gelu_out(x, one_erf))
+        cdf = t(0.5) * one_erf
     if needs_grad(input):
-        attach(GeluBackward0, out, (input,), (input,), (approximate, t(0.5) * one_erf))
+        attach(GeluBackward0, out, (input,), (input,), (approximate, cdf))
     return out
 
 
-def _gelu_out(x: np.ndarray, one_erf: np.ndarray) -> np.ndarray:
-    """The exact gelu's value from x and 1 + erf(x / sqrt 2), or oneDNN's where torch
-    calls it."""
+def _gelu_out(x: np.ndarray, one_erf: np.ndarray | None = None) -> np.ndarray:
+    """The exact gelu's value from x and 1 + erf(x / sqrt 2) (computed here if not given),
+    or oneDNN's where torch calls it."""
     if _by_onednn(x):
         return _onednn.gelu_erf(x)
-    return np.asarray(x * x.dtype.type(0.5) * one_erf, dtype=x.dtype)
+    t = x.dtype.type
+    with np.errstate(all="ignore"):
+        if one_erf is None:
+            one_erf = t(1) + _erf(x * t(_SQRT1_2)).astype(x.dtype)
+        return np.asarray(x * t(0.5) * one_erf, dtype=x.dtype)
 
 
 def _by_onednn(x: np.ndarray) -> bool:
