@@ -233,14 +233,17 @@ def _gelu(link: Any, input: Any, approximate: str = "none") -> Any:
         raise Untraceable("a non-float input")
     if approximate == "tanh":
         return input.t.call(nn_activation._gelu_np, (input, approximate), {}, False)
+    node = link.outputs[0]._fn
+    if node is not None and type(node) is not nn_activation.GeluBackward0:
+        raise Untraceable("gelu by another path")
+    if node is None or node._ctx[1] is None:
+        # No Phi(x) kept (oneDNN's gradient starts from x): one step, which picks oneDNN or
+        # the true erf on each call's array.
+        return input.t.call(nn_activation._gelu_out, (input,), {}, False)
     half = input.dtype.type(0.5)
     one_erf = input.t.call(_one_erf, (input,), {}, False)
     out = input.t.call(nn_activation._gelu_out, (input, one_erf), {}, False)
-    node = link.outputs[0]._fn
-    if node is not None:
-        if type(node) is not nn_activation.GeluBackward0:
-            raise Untraceable("gelu by another path")
-        link.same(node._ctx[1], half * one_erf)
+    link.same(node._ctx[1], half * one_erf)
     return out
 
 

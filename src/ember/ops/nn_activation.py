@@ -65,6 +65,13 @@ def _gelu_tanh_np(x: np.ndarray, approximate: str, cdf: Any) -> np.ndarray:
 
 def _gelu_grad_np(g: np.ndarray, x: np.ndarray, approximate: str,
                   cdf: Any = None) -> np.ndarray:
+    if approximate != "tanh":
+        if not isinstance(x, np.ndarray):
+            # A compiled region's value: whether oneDNN takes it is decided on each call's
+            # arrays (their layout), so the step is recorded whole.
+            return x.t.call(_gelu_grad_np, (g, x, approximate, cdf), {}, False)
+        if _by_onednn(x):
+            return _onednn.gelu_erf_backward(g, x)
     t = x.dtype.type
     if approximate == "tanh":
         x2 = x * x
@@ -148,34 +155,44 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
         raise RuntimeError("approximate argument must be either none or tanh.")
     if approximate == "tanh" or type(input) is not Tensor or input._data.dtype.kind != "f":
         return _gelu_tanh(input, approximate, None)
-    # The exact form keeps Phi(x) = (1 + erf(x / sqrt 2)) / 2 for its plain gradient, which
-    # would otherwise compute erf again (erf was a quarter of a minGPT training step).
     x = input._data
-    t = x.dtype.type
-    with np.errstate(all="ignore"):
-        one_erf = t(1) + _erf(x * t(_SQRT1_2)).astype(x.dtype)
-        out = wrap(_gelu_out(x, one_erf))
+    if _by_onednn(x):
+        # oneDNN's gradient starts again from x: there is no Phi(x) to keep.
+        out = wrap(_onednn.gelu_erf(x))
+        cdf = None
+    else:
+        # The exact form keeps Phi(x) = (1 + erf(x / sqrt 2)) / 2 for its plain gradient,
+        # which would otherwise compute erf again (erf was a quarter of a minGPT step).
+        t = x.dtype.type
+        with np.errstate(all="ignore"):
+            one_erf = t(1) + _erf(x * t(_SQRT1_2)).astype(x.dtype)
+            out = wrap(_gelu_out(x, one_erf))
+        cdf = t(0.5) * one_erf
     if needs_grad(input):
-        attach(GeluBackward0, out, (input,), (input,), (approximate, t(0.5) * one_erf))
+        attach(GeluBackward0, out, (input,), (input,), (approximate, cdf))
     return out
 
 
-def _gelu_out(x: np.ndarray, one_erf: np.ndarray) -> np.ndarray:
-    """The exact gelu's value from x and 1 + erf(x / sqrt 2), or oneDNN's where torch
-    calls it."""
+def _gelu_out(x: np.ndarray, one_erf: np.ndarray | None = None) -> np.ndarray:
+    """The exact gelu's value from x and 1 + erf(x / sqrt 2) (computed here if not given),
+    or oneDNN's where torch calls it."""
     if _by_onednn(x):
         return _onednn.gelu_erf(x)
-    return np.asarray(x * x.dtype.type(0.5) * one_erf, dtype=x.dtype)
+    t = x.dtype.type
+    with np.errstate(all="ignore"):
+        if one_erf is None:
+            one_erf = t(1) + _erf(x * t(_SQRT1_2)).astype(x.dtype)
+        return np.asarray(x * t(0.5) * one_erf, dtype=x.dtype)
 
 
 def _by_onednn(x: np.ndarray) -> bool:
-    # torch gives float32 gelu of a contiguous tensor of more than one element to oneDNN,
-    # whose erf (on AVX2 machines: Abramowitz and Stegun's) is off by up to 1.5e-7 and so
-    # far from the true value where 1 + erf cancels. Other layouts run torch's own kernel
-    # (the same formula with SLEEF's exp along a contiguous inner dimension, the C library's
-    # erf otherwise), which the true erf here stands in for.
+    # torch gives float32 gelu and its gradient at a contiguous tensor of more than one element
+    # to oneDNN, whose erf (a polynomial per interval on AVX-512, Abramowitz and Stegun's
+    # below) is not the true one, and far from it relatively where 1 + erf cancels. Other
+    # layouts run torch's own kernel (the same formula with SLEEF's exp along a contiguous
+    # inner dimension, the C library's erf otherwise), which the true erf here stands in for.
     return (x.dtype == np.float32 and x.size > 1 and x.flags.c_contiguous
-            and _onednn.GELU_ISA == "avx2")
+            and _onednn.GELU_ISA is not None)
 
 
 SiluBackward0 = node_class(
