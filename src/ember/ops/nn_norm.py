@@ -7,14 +7,16 @@ backward and on tensors under create_graph.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
-from .._quiet import quietly
+from .._quiet import quiet_off, quiet_on, quietly
 from .._tensor import Tensor
 from .._transform_hooks import transform_ops
 from .._version import bump_version
+from ..autograd.graph import Node
 from . import _math, arithmetic
 from ._core import (
     attach,
@@ -123,15 +125,61 @@ NativeBatchNormBackward0 = node_class(
 NativeLayerNormBackward0 = node_class("NativeLayerNormBackward0", *_NORM_FORMULAS)
 
 
+def _layer_norm_apply(self: Any, grad: Any, graph: bool) -> tuple:
+    """Plain backward of layer norm with one dtype throughout: the three formulas' arithmetic
+    with x_hat computed once for the input's and the weight's gradients (each formula
+    computes it for itself), and the input's gradient built in place."""
+    saved = self._saved
+    if graph or self._checks or saved is None:
+        return Node.apply(self, grad, graph)
+    x, w, b, rstd, mean, (axes, wshape, training, eps) = saved + self._ctx
+    dt = x.dtype
+    if (grad.dtype != dt or rstd.dtype != dt or (w is not None and w.dtype != dt)
+            or type(grad) is not np.ndarray):
+        return Node.apply(self, grad, graph)
+    n = self._next
+    red = tuple(range(len(wshape) - len(axes)))
+    xhat = np.subtract(x, mean)
+    np.multiply(xhat, rstd, out=xhat)
+    gx = gw = gb = None
+    if n[0] is not None:
+        g = grad if w is None else grad * w.reshape(wshape)
+        count = 1
+        for a in axes:
+            count *= x.shape[a]
+        mg = np.add.reduce(g, axes, None, None, True) / count
+        mgx = np.add.reduce(g * xhat, axes, None, None, True) / count
+        gx = np.subtract(g, mg)
+        gx -= xhat * mgx
+        gx *= rstd
+    if n[2] is not None:
+        gw = np.add.reduce(grad * xhat, red, None, None, True).reshape(w.shape)
+    if n[4] is not None:
+        gb = np.add.reduce(grad, red, None, None, True).reshape(b.shape)
+    return gx, gw, gb
+
+
+NativeLayerNormBackward0.apply = _layer_norm_apply
+
+
 def _normalize(input: Tensor, weight: Any, bias: Any, axes: tuple, wshape: tuple,
                mean: np.ndarray, rstd: np.ndarray, cls: type, training: bool,
-               eps: float) -> Tensor:
+               eps: float, centered: np.ndarray | None = None) -> Tensor:
+    """The normalized output and its node; `centered`, when given, is x - mean already
+    computed in a fresh array this may overwrite."""
     x = input._data
-    y = (x - mean) * rstd
+    if centered is None:
+        y = (x - mean) * rstd
+    else:
+        y = np.multiply(centered, rstd, out=centered)
+    # The weight and bias are applied in place where that keeps the output's dtype (a
+    # wider parameter promotes it, as the out-of-place product does).
     if weight is not None:
-        y = y * weight._data.reshape(wshape)
+        w = weight._data.reshape(wshape)
+        y = np.multiply(y, w, out=y) if w.dtype == y.dtype else y * w
     if bias is not None:
-        y = y + bias._data.reshape(wshape)
+        b = bias._data.reshape(wshape)
+        y = np.add(y, b, out=y) if b.dtype == y.dtype else y + b
     out = wrap(np.ascontiguousarray(y.astype(x.dtype, copy=False)))
     if needs_grad(input, weight, bias):
         # float32 statistics of a float16 input give float32 gradients: cast them back.
@@ -226,11 +274,22 @@ def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = Non
     wshape = (1,) * (x.ndim - k) + ns
     # float16 statistics are taken in float32, as torch's kernel, so they cannot overflow.
     xc = x.astype(_math.reduce_dtype(x.dtype), copy=False)
-    mean = xc.mean(axis=axes, keepdims=True)
-    var = ((xc - mean) ** 2).mean(axis=axes, keepdims=True)
-    rstd = (1 / np.sqrt(var + xc.dtype.type(eps))).astype(xc.dtype)
-    return _normalize(input, weight, bias, axes, wshape, mean, rstd,
-                      NativeLayerNormBackward0, True, eps)
+    # The two means as np.mean takes them (a sum, then a division by the count as intp),
+    # without its wrapper; x - mean is made once, for the variance and the output. inf and
+    # nan pass through silently, as in torch.
+    count = np.intp(math.prod(ns))
+    quiet = quiet_on()
+    try:
+        mean = np.add.reduce(xc, axes, None, None, True)
+        np.true_divide(mean, count, out=mean, casting="unsafe")
+        centered = np.subtract(xc, mean)
+        var = np.add.reduce(np.square(centered), axes, None, None, True)
+        np.true_divide(var, count, out=var, casting="unsafe")
+        rstd = (1 / np.sqrt(var + xc.dtype.type(eps))).astype(xc.dtype)
+        return _normalize(input, weight, bias, axes, wshape, mean, rstd,
+                          NativeLayerNormBackward0, True, eps, centered)
+    finally:
+        quiet_off(quiet)
 
 
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
