@@ -78,6 +78,7 @@ from ..ops.nn_padding import _constant_pad, _index_pad, _upsample
 from ..ops.nn_pool import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d
 from ..ops.nn_shuffle import channel_shuffle, pixel_shuffle, pixel_unshuffle
 from ..ops.products import bmm, matmul
+from ..ops.reduction import any as _any
 from ..ops.reduction import vector_norm
 
 __all__ = [
@@ -1197,14 +1198,13 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var: Any, full: bool = Fals
             raise ValueError("var has negative entry/entries")
         var = var * wrap(np.ones_like(input._data))
     else:
-        import ember  # torch.any, whose parser refuses a non-tensor (`var < 0` of a number)
-
-        try:
-            negative = ember.any(var < 0)
+        below = var < 0
+        try:  # torch.any, whose parser refuses a non-tensor (`var < 0` of a number)
+            check_call("any", (below,), {})
         except TypeError as e:
             e.python_level = True
             raise
-        if negative:
+        if _any(below):
             raise ValueError("var has negative entry/entries")
     _reach("size", var, input)
     if tuple(var.shape) != tuple(input.shape):
