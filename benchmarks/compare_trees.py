@@ -43,7 +43,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -88,19 +87,13 @@ def child(engine: str, workload: str, src: str, runs: int, counted: bool) -> Non
         lib, where = torch, "torch"
     name, kwargs = SIZES[workload]
     run = getattr(workloads, name)(lib, **kwargs)
-    run()
-    gc.collect()
     if counted:
+        run()
+        gc.collect()
         sys.call_tracing(run, ())
         print(json.dumps({"src": where}))
         return
-    seconds = []
-    for _ in range(runs):
-        gc.collect()
-        t0 = time.process_time()
-        run()
-        seconds.append(time.process_time() - t0)
-    print(json.dumps({"src": where, "seconds": statistics.median(seconds)}))
+    print(json.dumps({"src": where, "seconds": workloads.timed(run, runs)}))
 
 
 def _env() -> dict:

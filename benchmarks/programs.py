@@ -16,10 +16,8 @@ import argparse
 import importlib
 import json
 import os
-import statistics
 import subprocess
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -30,7 +28,6 @@ def _one(engine: str, name: str, runs: int, threads: str) -> None:
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = threads
     sys.path.insert(0, HERE)
-    import gc
 
     import torch
 
@@ -38,15 +35,10 @@ def _one(engine: str, name: str, runs: int, threads: str) -> None:
     lib = torch
     if engine == "ember":
         import ember as lib
+    import workloads
+
     run = importlib.import_module(f"programs.{name}").build(lib)
-    run()
-    seconds = []
-    for _ in range(runs):
-        gc.collect()
-        t0 = time.process_time()
-        run()
-        seconds.append(time.process_time() - t0)
-    print(json.dumps({"seconds": statistics.median(seconds)}))
+    print(json.dumps({"seconds": workloads.timed(run, runs)}))
 
 
 def _spawn(engine: str, name: str, runs: int, threads: int) -> float:
