@@ -221,12 +221,6 @@ def _opaque(fwd: Callable) -> Callable:
     return kernel
 
 
-def _one_erf(x: np.ndarray) -> np.ndarray:
-    # 1 + erf(x / sqrt 2), as nn_activation.gelu computes it for its exact form.
-    t = x.dtype.type
-    return t(1) + nn_activation._erf(x * t(nn_activation._SQRT1_2)).astype(x.dtype)
-
-
 def _gelu(link: Any, input: Any, approximate: str = "none") -> Any:
     """nn_activation.gelu; the exact form's node keeps the Phi(x) its forward computed."""
     if type(input) is not Sym or input.dtype.kind != "f":
@@ -241,7 +235,7 @@ def _gelu(link: Any, input: Any, approximate: str = "none") -> Any:
         # the true erf on each call's array.
         return input.t.call(nn_activation._gelu_out, (input,), {}, False)
     half = input.dtype.type(0.5)
-    one_erf = input.t.call(_one_erf, (input,), {}, False)
+    one_erf = input.t.call(nn_activation._one_erf, (input,), {}, False)
     out = input.t.call(nn_activation._gelu_out, (input, one_erf), {}, False)
     link.same(node._ctx[1], half * one_erf)
     return out

@@ -63,6 +63,12 @@ def _gelu_tanh_np(x: np.ndarray, approximate: str, cdf: Any) -> np.ndarray:
     return t(0.5) * x * (t(1) + _math.tanh(inner))
 
 
+def _one_erf(x: np.ndarray) -> np.ndarray:
+    """1 + erf(x / sqrt 2), twice the normal CDF: the exact gelu's factor and its gradient's."""
+    t = x.dtype.type
+    return t(1) + _erf(x * t(_SQRT1_2)).astype(x.dtype)
+
+
 def _gelu_grad_np(g: np.ndarray, x: np.ndarray, approximate: str,
                   cdf: Any = None) -> np.ndarray:
     if approximate != "tanh":
@@ -82,7 +88,7 @@ def _gelu_grad_np(g: np.ndarray, x: np.ndarray, approximate: str,
         d_inner = t(_SQRT2_PI) * (t(1) + t(3 * _KAPPA) * x2)
         return g * (t(0.5) * right + left * (t(1) - th * th) * d_inner)
     if cdf is None:
-        cdf = t(0.5) * (t(1) + _erf(x * t(_SQRT1_2)).astype(x.dtype))
+        cdf = t(0.5) * _one_erf(x)
     pdf = np.exp(t(-0.5) * x * x) * t(_SQRT2_PI * 0.5)
     return g * (cdf + x * pdf)
 
@@ -130,7 +136,7 @@ def _gelu_np(x: np.ndarray, approximate: str) -> np.ndarray:
     if _by_onednn(x):
         return _onednn.gelu_erf(x)
     t = x.dtype.type
-    return (x * t(0.5) * (t(1) + _erf(x * t(_SQRT1_2)).astype(x.dtype))).astype(x.dtype)
+    return (x * t(0.5) * _one_erf(x)).astype(x.dtype)
 
 
 # ctx: the form, and for the exact form the Phi(x) its forward computed (None otherwise).
@@ -165,24 +171,24 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
         # which would otherwise compute erf again (erf was a quarter of a minGPT step).
         t = x.dtype.type
         with np.errstate(all="ignore"):
-            one_erf = t(1) + _erf(x * t(_SQRT1_2)).astype(x.dtype)
-            out = wrap(_gelu_out(x, one_erf))
-        cdf = t(0.5) * one_erf
+            phi2 = _one_erf(x)
+            out = wrap(_gelu_out(x, phi2))
+        cdf = t(0.5) * phi2
     if needs_grad(input):
         attach(GeluBackward0, out, (input,), (input,), (approximate, cdf))
     return out
 
 
-def _gelu_out(x: np.ndarray, one_erf: np.ndarray | None = None) -> np.ndarray:
+def _gelu_out(x: np.ndarray, phi2: np.ndarray | None = None) -> np.ndarray:
     """The exact gelu's value from x and 1 + erf(x / sqrt 2) (computed here if not given),
     or oneDNN's where torch calls it."""
     if _by_onednn(x):
         return _onednn.gelu_erf(x)
     t = x.dtype.type
     with np.errstate(all="ignore"):
-        if one_erf is None:
-            one_erf = t(1) + _erf(x * t(_SQRT1_2)).astype(x.dtype)
-        return np.asarray(x * t(0.5) * one_erf, dtype=x.dtype)
+        if phi2 is None:
+            phi2 = _one_erf(x)
+        return np.asarray(x * t(0.5) * phi2, dtype=x.dtype)
 
 
 def _by_onednn(x: np.ndarray) -> bool:
