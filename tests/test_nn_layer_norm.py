@@ -44,3 +44,27 @@ def test_layer_norm_weight_gradient_only():
         lib.nn.functional.layer_norm(lib.tensor(a), (7,), wt).sum().backward()
         out.append(wt.grad.numpy())
     np.testing.assert_allclose(out[0], out[1], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("shape,normalized", [((4,), (4,)), ((3, 4), (3, 4)),
+                                              ((2, 3, 4), (3, 4)), ((2, 3), (3,))])
+def test_layer_norm_double_backward_when_normalized_shape_is_whole_input(shape, normalized):
+    # The weight's and the bias's gradients sum over no dimension when normalized_shape is
+    # the input's whole shape; under create_graph that empty sum must reduce nothing.
+    rng = np.random.default_rng(2)
+    a = rng.standard_normal(shape)
+    w, b = rng.standard_normal(normalized), rng.standard_normal(normalized)
+    g = rng.standard_normal(shape)
+    results = []
+    for lib in (ember, torch):
+        ins = [lib.tensor(v, requires_grad=True) for v in (a, w, b)]
+        y = lib.nn.functional.layer_norm(ins[0], normalized, ins[1], ins[2])
+        grads = lib.autograd.grad(y, ins, lib.tensor(g), create_graph=True)
+        second = lib.autograd.grad(sum((t * t).sum() for t in grads), ins, allow_unused=True)
+        results.append([None if t is None else t.detach().numpy() for t in grads + second])
+    for mine, theirs in zip(*results):
+        if theirs is None:
+            assert mine is None
+            continue
+        assert mine.shape == theirs.shape
+        np.testing.assert_allclose(mine, theirs, rtol=1e-10, atol=1e-12)

@@ -331,12 +331,21 @@ def _fill_graph_indexing(g: Any) -> None:
     g.det_backward = lambda x, a, det: decomp._det_backward_graph(g, x, a, det)
 
 
+def _graph_sum(x: Tensor, dims: Any = None, keepdim: bool = False) -> Tensor:
+    """The math namespace's sum on tensors. Empty dims reduce nothing, as NumPy's axis=()
+    does in the raw namespace, so one formula means the same on arrays and on tensors
+    (torch's sum(dim=()) would reduce every dimension)."""
+    if isinstance(dims, (tuple, list)) and not dims:
+        return x
+    return sum(x, dims, keepdim)
+
+
 def _fill_graph_math() -> None:
     g = _math.graph
     _fill_graph_indexing(g)
     g.sum_to = _sum_to
     g.cast = lambda t, dt: to(t, FROM_NUMPY[dt])
-    g.sum = lambda x, dims=None, keepdim=False: sum(x, dims, keepdim)
+    g.sum = _graph_sum
     g.expand = expand
     g.reshape = reshape
     g.unsqueeze_dims = _unsqueeze_dims
