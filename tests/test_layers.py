@@ -17,6 +17,7 @@ LAYERS = ("base", "tensor", "op core", "op families", "dispatch", "autograd api"
 LAYER_OF = {
     # dtypes, version counters, numeric kernels on arrays: nothing of ember above them.
     "ember._dtypes": "base",
+    "ember._formats": "base",
     "ember._type_info": "base",
     "ember._version": "base",
     "ember._quiet": "base",

@@ -48,6 +48,20 @@ from ._dtypes import (
     short,
     uint8,
 )
+from ._formats import (  # noqa: E402
+    channels_last,
+    channels_last_3d,
+    contiguous_format,
+    layout,
+    memory_format,
+    preserve_format,
+    sparse_bsc,
+    sparse_bsr,
+    sparse_coo,
+    sparse_csc,
+    sparse_csr,
+    strided,
+)
 from ._lazy import lazy_names as _lazy_names
 from ._legacy_types import *  # noqa: F403
 from ._printing import set_printoptions

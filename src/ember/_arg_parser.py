@@ -22,6 +22,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ._dtypes import dtype as _dtype
+from ._formats import layout, memory_format, strided
 from ._random import Generator
 from ._tensor import Size, Tensor, device
 from ._transform_hooks import ACTIVE, ORIGINAL_OF, dispatch
@@ -191,10 +192,16 @@ class Param:
             ok = isinstance(obj, str)
         elif kind == DIMNAME_LIST:
             ok = isinstance(obj, (tuple, list)) and all(isinstance(v, str) for v in obj)
-        elif kind == OBJECT:
+        elif kind == LAYOUT:
+            ok = isinstance(obj, layout)
+            if ok and obj is not strided:
+                # Rather than a dense tensor where a sparse one was asked for.
+                raise NotImplementedError(f"ember has no {obj!r} tensors: its one layout is "
+                                          "torch.strided")
+        elif kind == MEMORY_FORMAT:
+            ok = isinstance(obj, memory_format)
+        else:  # OBJECT
             ok = True
-        else:  # layouts and memory formats: ember has no such objects
-            ok = False
         return None if ok else -1
 
     def __str__(self) -> str:
@@ -355,6 +362,28 @@ class Parser:
         # The positional type patterns that passed: one argument's type, or the tuple of
         # several's (`bind`'s wrappers look them up themselves).
         self.seen: set = set() if seen is None else seen
+        # (position, torch's keyword) of an int list the op takes as *args: spread_keyword.
+        self.spread: tuple | None = None
+
+    def spread_keyword(self, fn: Callable, method: bool) -> None:
+        """Finds torch's keyword for the int list that `fn` takes as *args
+        (`def flip(input, *dims)`: torch.flip(x, dims=[1]) and x.flip(dims=[1])), and how
+        many positional arguments come before it: `spread` then passes it positionally."""
+        import inspect
+
+        try:
+            params = list(inspect.signature(fn).parameters.values())
+        except (TypeError, ValueError):
+            return
+        positional = [q.kind for q in params if q.kind in (
+            q.POSITIONAL_ONLY, q.POSITIONAL_OR_KEYWORD, q.VAR_POSITIONAL)]
+        if inspect.Parameter.VAR_POSITIONAL not in positional:
+            return
+        at = positional.index(inspect.Parameter.VAR_POSITIONAL) - method
+        names = {sig.params[at].name for sig in self.signatures
+                 if at < len(sig.params) and sig.params[at].kind == INT_LIST}
+        if len(names) == 1:
+            self.spread = (at, names.pop())
 
     def quick(self, args: tuple, kwargs: dict) -> bool:
         """Whether each argument has a type that one overload takes at its place (a superset
@@ -507,6 +536,7 @@ def bind(fn: Callable, signatures: tuple, method: bool = False) -> Callable:
     def get() -> Parser:
         if not parser:
             parser.append(Parser(signatures, method, seen))
+            parser[0].spread_keyword(plain, method)
         return parser[0]
 
     # The commonest calls, a method without arguments or with one, a function of one to three,
@@ -535,6 +565,8 @@ def bind(fn: Callable, signatures: tuple, method: bool = False) -> Callable:
             if not p.quick(args, kwargs):
                 _full_check(p, args, kwargs)
                 kwargs = _torch_names(p, kwargs)
+            if p.spread is not None and kwargs:
+                args, kwargs = _spread(p.spread, args, kwargs)
             try:
                 if active[0]:
                     return dispatch(plain, name, (self, *args), kwargs, fn)
@@ -575,6 +607,8 @@ def bind(fn: Callable, signatures: tuple, method: bool = False) -> Callable:
             if not p.quick(args, kwargs):
                 _full_check(p, args, kwargs)
                 kwargs = _torch_names(p, kwargs)
+            if p.spread is not None and kwargs:
+                args, kwargs = _spread(p.spread, args, kwargs)
             try:
                 if active[0]:
                     return dispatch(plain, name, args, kwargs, fn)
@@ -608,6 +642,15 @@ def _unwrap(fn: Callable) -> Callable:
     while hasattr(fn, "__wrapped_op__"):
         fn = fn.__wrapped_op__
     return fn
+
+
+def _spread(spread: tuple, args: tuple, kwargs: dict) -> tuple:
+    """args and kwargs with the int list given by torch's keyword moved to its place."""
+    at, key = spread
+    if key not in kwargs or len(args) != at:
+        return args, kwargs
+    kwargs = dict(kwargs)
+    return args + (kwargs.pop(key),), kwargs
 
 
 def _torch_names(p: Parser, kwargs: dict) -> dict:

@@ -734,6 +734,9 @@ FUNCTIONS = {
     'reshape': (
         'reshape(Tensor input, SymIntArrayRef shape)',
     ),
+    'resize_as_': (
+        'resize_as_(Tensor input, Tensor the_template, *, MemoryFormat? memory_format=None)',
+    ),
     'result_type': (
         'result_type(Tensor tensor, Tensor other)',
         'result_type(Scalar scalar, Tensor tensor)',
@@ -742,6 +745,9 @@ FUNCTIONS = {
     ),
     'roll': (
         'roll(Tensor input, SymIntArrayRef[1] shifts, IntArrayRef[1] dims=None)',
+    ),
+    'rot90': (
+        'rot90(Tensor input, int64_t k=1, IntArrayRef dims={0,1})',
     ),
     'round': (
         'round(Tensor input, *, Tensor out=None)',
@@ -895,8 +901,14 @@ FUNCTIONS = {
     'tril': (
         'tril(Tensor input, SymInt diagonal=0, *, Tensor out=None)',
     ),
+    'tril_indices': (
+        'tril_indices(int64_t row, int64_t col, int64_t offset=0, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=False, bool? requires_grad=False)',
+    ),
     'triu': (
         'triu(Tensor input, SymInt diagonal=0, *, Tensor out=None)',
+    ),
+    'triu_indices': (
+        'triu_indices(int64_t row, int64_t col, int64_t offset=0, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=False, bool? requires_grad=False)',
     ),
     'true_divide': (
         'true_divide(Tensor input, Tensor other, *, Tensor out=None)',
@@ -1814,11 +1826,20 @@ METHODS = {
     'reshape_as': (
         'reshape_as(Tensor other)',
     ),
+    'resize_': (
+        'resize_(SymIntArrayRef size, *, MemoryFormat? memory_format=None)',
+    ),
+    'resize_as_': (
+        'resize_as_(Tensor the_template, *, MemoryFormat? memory_format=None)',
+    ),
     'retain_grad': (
         'retain_grad()',
     ),
     'roll': (
         'roll(SymIntArrayRef[1] shifts, IntArrayRef[1] dims=None)',
+    ),
+    'rot90': (
+        'rot90(int64_t k=1, IntArrayRef dims={0,1})',
     ),
     'round': (
         'round()',

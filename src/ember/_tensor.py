@@ -14,6 +14,7 @@ import numpy as np
 from . import _dtypes
 from ._dims import wrap_dim
 from ._dtypes import FROM_NUMPY, type_description
+from ._formats import is_in_format, strided
 from ._version import ZERO_VC, mark_detached, shared_counter, version
 from .autograd import _cuts
 from .autograd import graph as _graph
@@ -288,7 +289,14 @@ class Tensor:
         return self._data.itemsize
 
     def is_contiguous(self, memory_format: Any = None) -> bool:
-        return bool(self._data.flags.c_contiguous)
+        """Returns True if self tensor is contiguous in memory in the order specified by
+        memory format (torch.contiguous_format by default)."""
+        return is_in_format(self._data, memory_format)
+
+    @property
+    def layout(self) -> Any:
+        """The memory layout of the tensor: torch.strided, the one layout ember has."""
+        return strided
 
     def stride(self, dim: int | None = None):
         """Returns the stride of the tensor, in elements."""

@@ -111,6 +111,8 @@ def _bind_methods() -> None:
         requires_grad=False: creation.full(size, fill_value, dtype=dtype or self.dtype,
                                            device=device or "cpu", requires_grad=requires_grad)
     Tensor.type = conversion.tensor_type
+    Tensor.resize_ = shape.resize_
+    Tensor.split = lambda self, split_size, dim=0: shape.split(self, split_size, dim)
     Tensor.new = lambda self, *args, **kwargs: creation.legacy_new(self.dtype, args, kwargs)
     Tensor.polygamma = pointwise_special.polygamma_method
     Tensor.__getitem__ = indexing.getitem
@@ -297,6 +299,7 @@ def _fill_graph_indexing(g: Any) -> None:
         z(s, x.dtype), x, dim, a, b, step)
     g.select_scatter, g.slice_scatter = joining.select_scatter, joining.slice_scatter
     g.cat, g.stack, g.flip, g.roll = joining.cat, joining.stack, joining.flip, joining.roll
+    g.rot90 = joining.rot90
     g.index = lambda x, idx: indexing.index(x, _Prepared(idx))
     g.index_backward = lambda x, s, idx: _index_put(z(s, x.dtype), _Prepared(idx), x, True)
     g.index_put = lambda x, idx, v, acc: _index_put(x, _Prepared(idx), v, acc)

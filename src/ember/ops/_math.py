@@ -378,6 +378,7 @@ raw.slice_scatter = lambda x, src, dim, start, end, step: _scatter_copy(
 raw.cat = lambda arrays, dim: np.concatenate(arrays, axis=dim)
 raw.stack = lambda arrays, dim: np.stack(arrays, axis=dim)
 raw.flip = lambda g, dims: np.flip(g, dims) if dims else g
+raw.rot90 = lambda g, k, dims: np.rot90(g, k, dims)
 raw.roll = lambda g, shifts, dims: np.roll(g, shifts[0]) if dims is None else np.roll(
     g, shifts, dims)
 raw.index = lambda g, indices: g[tuple(slice(None) if i is None else i for i in indices)]

@@ -6,6 +6,7 @@ import builtins
 from typing import Any
 
 from .. import _dtypes
+from .._formats import in_format, is_in_format, preserve_format
 from .._tensor import Tensor, check_device, device
 from .._transform_hooks import transform_ops
 from ..autograd import _cuts
@@ -53,15 +54,20 @@ def to(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
     """Performs Tensor dtype and/or device conversion; returns self when nothing changes."""
     dtype, indexed = _parse(args, kwargs)
     copy = kwargs.get("copy", False)
+    fmt = kwargs.get("memory_format")
     x = input._data
-    if (dtype is None or dtype.np == x.dtype) and not indexed:
+    if (dtype is None or dtype.np == x.dtype) and not indexed and (
+            fmt is None or fmt is preserve_format or is_in_format(x, fmt)):
         if not copy:
             return input
         from .shape import clone
 
-        return clone(input)
+        return clone(input, memory_format=fmt)
     target = x.dtype if dtype is None else dtype.np
-    out = wrap(quiet(x.astype, target))
+    if fmt is not None:
+        # The copy in the asked order; astype keeps that order.
+        x = in_format(x, fmt)
+    out = wrap(quiet(x.astype, target, copy=fmt is None))
     if _cuts.recorder is not None and out._data.dtype.kind != "f":
         _cuts.note(input, f"a cast to {_dtypes.FROM_NUMPY[out._data.dtype]}")
     if input._rg and _mode.enabled and out._data.dtype.kind == "f":

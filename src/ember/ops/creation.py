@@ -11,6 +11,7 @@ import numpy as np
 
 from .. import _dtypes, _transform_hooks
 from .._dtypes import FROM_NUMPY, from_numpy_dtype, get_default_dtype
+from .._formats import in_format, preserve_format
 from .._tensor import Size, Tensor, check_device
 from ._core import (
     check_new_shape,
@@ -26,6 +27,7 @@ __all__ = [
     "tensor", "as_tensor", "asarray", "from_numpy", "zeros", "ones", "full", "empty",
     "arange", "linspace", "eye", "rand", "randn", "randint", "zeros_like", "ones_like",
     "full_like", "empty_like", "rand_like", "randn_like", "randint_like", "scalar_tensor",
+    "tril_indices", "triu_indices",
 ]
 
 
@@ -278,10 +280,16 @@ def ones(*size: Any, out: Any = None, dtype: Any = None, layout: Any = None,
 def empty(*size: Any, out: Any = None, dtype: Any = None, layout: Any = None,
           device: Any = None, requires_grad: bool = False, pin_memory: bool = False,
           memory_format: Any = None) -> Tensor:
-    """Returns a tensor with uninitialized data (zeros here) of the shape defined by size."""
+    """Returns a tensor with uninitialized data (zeros here) of the shape defined by size,
+    laid out in memory_format (torch.contiguous_format by default)."""
     check_device(device)
     _check_size_given(size, "empty")
-    return _filled(size, 0, dtype, requires_grad)
+    if memory_format is None:
+        return _filled(size, 0, dtype, requires_grad)
+    if memory_format is preserve_format:
+        raise RuntimeError("unsupported memory format Preserve")
+    data = np.zeros(_size(size), dtype=_np_dtype(dtype))
+    return _finish(in_format(data, memory_format), requires_grad)
 
 
 def _fill_dtype(fill_value: Any) -> Any:
@@ -314,8 +322,15 @@ def new_filled(name: str, size: tuple, value: Any, dtype: Any, device: Any,
     return _filled(size, value, dtype, requires_grad)
 
 
-def _like(input: Tensor, dtype: Any) -> tuple:
-    return input._data.shape, (dtype.np if dtype is not None else input._data.dtype)
+def _like(input: Tensor, dtype: Any, fill: Any, memory_format: Any) -> np.ndarray:
+    """The array of a *_like factory: input's shape filled with fill, laid out in
+    memory_format; preserve_format (the default) keeps input's order where it is dense,
+    as NumPy's order "K" does."""
+    x = input._data
+    data = np.full_like(x, fill, dtype=dtype.np if dtype is not None else x.dtype)
+    if memory_format is None or memory_format is preserve_format:
+        return data
+    return in_format(data, memory_format)
 
 
 def zeros_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
@@ -323,8 +338,7 @@ def zeros_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: 
     """Returns a tensor filled with 0, with the same size (and dtype) as input."""
     if device is not None:
         check_device(device)
-    shape, dt = _like(input, dtype)
-    return _finish(np.zeros(shape, dt), requires_grad)
+    return _finish(_like(input, dtype, 0, memory_format), requires_grad)
 
 
 def ones_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
@@ -332,8 +346,7 @@ def ones_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: A
     """Returns a tensor filled with 1, with the same size (and dtype) as input."""
     if device is not None:
         check_device(device)
-    shape, dt = _like(input, dtype)
-    return _finish(np.ones(shape, dt), requires_grad)
+    return _finish(_like(input, dtype, 1, memory_format), requires_grad)
 
 
 def empty_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
@@ -341,7 +354,8 @@ def empty_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: 
     """Returns an uninitialized (here: zero) tensor with the same size as input."""
     if device is not None:
         check_device(device)
-    return zeros_like(input, dtype=dtype, requires_grad=requires_grad)
+    return zeros_like(input, dtype=dtype, requires_grad=requires_grad,
+                      memory_format=memory_format)
 
 
 def full_like(input: Tensor, fill_value: Any, *, dtype: Any = None, layout: Any = None,
@@ -352,10 +366,11 @@ def full_like(input: Tensor, fill_value: Any, *, dtype: Any = None, layout: Any 
         check_device(device)
     check_tensor(input, "input", 0, "full_like")
     check_number(fill_value, "fill_value", 1, "full_like")
-    shape, dt = _like(input, dtype)
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
-    return _finish(np.full(shape, checked_scalar(fill_value, dt), dt), requires_grad)
+    dt = dtype.np if dtype is not None else input._data.dtype
+    return _finish(_like(input, dtype, checked_scalar(fill_value, dt), memory_format),
+                   requires_grad)
 
 
 def arange(start: Any = 0, end: Any = None, step: Any = 1, *, out: Any = None,
@@ -632,3 +647,33 @@ def _options(dt: Any) -> str:
 # here, before any other module imports them (see _transform_hooks).
 _transform_hooks.transform_ops(globals(), ("zeros_like", "ones_like", "full_like", "empty_like",
                                            "rand_like", "randn_like"))
+
+
+def _triangle_indices(name: str, which: Any, row: int, col: int, offset: int, dtype: Any,
+                      device: Any) -> Tensor:
+    check_device(device)
+    dt = _dtypes.int64 if dtype is None else dtype
+    if dt not in (_dtypes.int32, _dtypes.int64):
+        # torch's kernel is written for the index types only.
+        raise not_implemented(name, dt)
+    if row < 0:
+        raise RuntimeError(f"row must be non-negative, got{row}")
+    if col < 0:
+        raise RuntimeError(f"col must be non-negative, got{col}")
+    # Row by row, then column by column within a row, as torch lists them.
+    rows, cols = which(row, offset, col)
+    return Tensor._make(np.stack([rows, cols]).astype(dt.np, copy=False).reshape(2, -1))
+
+
+def tril_indices(row: int, col: int, offset: int = 0, *, dtype: Any = None, device: Any = None,
+                 layout: Any = None) -> Tensor:
+    """Returns the indices of the lower triangular part of a row-by-col matrix in a 2-by-N
+    tensor: the row coordinates, then the column coordinates, ordered by row then column."""
+    return _triangle_indices("tril_indices", np.tril_indices, row, col, offset, dtype, device)
+
+
+def triu_indices(row: int, col: int, offset: int = 0, *, dtype: Any = None, device: Any = None,
+                 layout: Any = None) -> Tensor:
+    """Returns the indices of the upper triangular part of a row-by-col matrix in a 2-by-N
+    tensor: the row coordinates, then the column coordinates, ordered by row then column."""
+    return _triangle_indices("triu_indices", np.triu_indices, row, col, offset, dtype, device)

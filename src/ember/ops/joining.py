@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from .._dtypes import _PROMOTE, FROM_NUMPY
+from .._formats import contiguous_format
 from .._tensor import Size, Tensor
 from .._transform_hooks import transform_ops
 from ..autograd.grad_mode import state as _mode
@@ -29,7 +30,7 @@ from .shape import expand, flatten, reshape, unsqueeze
 __all__ = ["cat", "concat", "concatenate", "stack", "hstack", "vstack", "dstack",
            "column_stack", "atleast_1d", "atleast_2d", "atleast_3d", "broadcast_tensors",
            "broadcast_shapes",
-           "repeat", "tile", "repeat_interleave", "flip", "fliplr", "flipud", "roll",
+           "repeat", "tile", "repeat_interleave", "flip", "fliplr", "flipud", "rot90", "roll",
            "select_scatter", "slice_scatter"]
 
 
@@ -71,6 +72,7 @@ def _repeat_formula(m: Any, g: Any, shape: tuple, repeats: tuple) -> Any:
 
 RepeatBackward0 = node_class("RepeatBackward0", _repeat_formula)
 FlipBackward0 = node_class("FlipBackward0", lambda m, g, dims: m.flip(g, dims))
+Rot90Backward0 = node_class("Rot90Backward0", lambda m, g, k, dims: m.rot90(g, -k, dims))
 RollBackward0 = node_class(
     "RollBackward0", lambda m, g, shifts, dims: m.roll(g, tuple(-s for s in shifts), dims))
 SelectScatterBackward0 = node_class(
@@ -368,7 +370,7 @@ def repeat_interleave(input: Tensor, repeats: Any = None, dim: int | None = None
     shape.insert(d + 1, k)
     from .shape import clone
 
-    e = clone(expand(unsqueeze(x, d + 1), tuple(shape)), memory_format="contiguous")
+    e = clone(expand(unsqueeze(x, d + 1), tuple(shape)), memory_format=contiguous_format)
     return flatten(e, d, d + 1)
 
 
@@ -388,6 +390,37 @@ def flip(input: Tensor, *dims: Any) -> Tensor:
     if input._rg and _mode.enabled:
         attach(FlipBackward0, res, (input,), (), (wd,))
     return res
+
+
+def rot90(input: Tensor, k: int = 1, dims: Any = (0, 1)) -> Tensor:
+    """Rotates an n-D tensor by 90 degrees k times in the plane given by dims, from the first
+    towards the second."""
+    x = input._data
+    dims = tuple(dims)
+    if len(dims) != 2:
+        raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
+    if x.ndim < 2:
+        raise RuntimeError(f"expected total dims >= 2, but got total dims = {x.ndim}")
+    d0, d1 = dims
+    a, b = wrap_dim(d0, x.ndim), wrap_dim(d1, x.ndim)
+    if a == b:
+        raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {d0} and "
+                           f"dim1 = {d1}")
+    res = wrap(_rot90_array(x, k, a, b))
+    if input._rg and _mode.enabled:
+        attach(Rot90Backward0, res, (input,), (), (k, (d0, d1)))
+    return res
+
+
+def _rot90_array(x: np.ndarray, k: int, a: int, b: int) -> np.ndarray:
+    """x rotated as torch rotates it: a flipped copy with dims a and b swapped (k odd, so
+    that the result has torch's strides), both dims flipped (k = 2), or a copy."""
+    k %= 4
+    if k == 1:
+        return np.flip(x, b).copy().swapaxes(a, b)
+    if k == 3:
+        return np.flip(x, a).copy().swapaxes(a, b)
+    return np.flip(x, (a, b)).copy() if k == 2 else np.array(x, order="C")
 
 
 def fliplr(input: Tensor) -> Tensor:

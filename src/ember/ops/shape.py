@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
+from .. import _dtypes
+from .._formats import contiguous_format, in_format, is_in_format, preserve_format
 from .._tensor import MetaArray, Tensor, storage_start
 from .._transform_hooks import transform_ops
-from .._version import shared_counter, snapshot
+from .._version import bump_version, shared_counter, snapshot
 from ..autograd.grad_mode import state as _mode
 from ..autograd.graph import MULTI_OUTPUT_VIEW, NO_GRAD_VIEW
 from ._core import (
@@ -30,7 +33,7 @@ __all__ = ["reshape", "view", "transpose", "swapaxes", "swapdims", "t", "permute
            "unsqueeze", "squeeze", "expand", "flatten", "clone", "contiguous", "unflatten",
            "movedim", "moveaxis", "expand_as", "broadcast_to", "narrow", "select", "unbind",
            "split", "split_with_sizes", "chunk", "tensor_split", "alias", "unsafe_split",
-           "unsafe_chunk", "unfold", "as_strided"]
+           "unsafe_chunk", "unfold", "as_strided", "resize_as_"]
 
 ViewBackward0 = node_class("ViewBackward0", lambda m, g, shape: m.reshape(g, shape))
 UnsafeViewBackward0 = node_class("UnsafeViewBackward0", lambda m, g, shape: m.reshape(g, shape))
@@ -124,13 +127,13 @@ def _infer_shape(shape: Any, numel: int, fn: str) -> tuple:
 
 
 @declare(jvp=linear_jvp("view"))
-def view(input: Tensor, *shape: Any) -> Tensor:
-    """Returns a new tensor with the same data as the self tensor but of a different shape."""
-    if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list, np.integer)):
-        from .._dtypes import dtype as _dtype
-
-        if isinstance(shape[0], _dtype):
-            raise RuntimeError("view(dtype) is not supported")
+def view(input: Tensor, *shape: Any, dtype: Any = None) -> Tensor:
+    """Returns a new tensor with the same data as the self tensor but of a different shape;
+    view(dtype): the same memory read as elements of another dtype."""
+    if dtype is not None:
+        return _view_dtype(input, dtype)
+    if len(shape) == 1 and isinstance(shape[0], _dtypes.dtype):
+        return _view_dtype(input, shape[0])
     x = input._data
     new_shape = _infer_shape(shape, x.size, "view")
     r = x.reshape(new_shape)
@@ -139,6 +142,78 @@ def view(input: Tensor, *shape: Any) -> Tensor:
             "view size is not compatible with input tensor's size and stride (at least one "
             "dimension spans across two contiguous subspaces). Use .reshape(...) instead.")
     return as_view(input, r, ViewBackward0, (x.shape,))
+
+
+def _view_dtype(input: Tensor, dt: _dtypes.dtype) -> Tensor:
+    """view(dtype): no gradient flows through it, as in torch; it shares input's memory
+    and version counter."""
+    x = input._data
+    old = _dtypes.FROM_NUMPY[x.dtype]
+    if dt.itemsize != x.itemsize:
+        what = f"to view {old._legacy} as {dt._legacy} (different element sizes)"
+        if x.ndim == 0:
+            raise RuntimeError(f"self.dim() cannot be 0 {what}")
+        if input.stride(-1) != 1:
+            raise RuntimeError(f"self.stride(-1) must be 1 {what}, but got {input.stride(-1)}")
+        ratio = dt.itemsize // x.itemsize
+        if ratio > 1:
+            if x.shape[-1] % ratio:
+                raise RuntimeError(f"self.size(-1) must be divisible by {ratio} {what}, but "
+                                   f"got {x.shape[-1]}")
+            if input.storage_offset() % ratio:
+                raise RuntimeError(f"self.storage_offset() must be divisible by {ratio} {what}"
+                                   f", but got {input.storage_offset()}")
+            for d in range(x.ndim - 1):
+                if input.stride(d) % ratio:
+                    raise RuntimeError(f"self.stride({d}) must be divisible by {ratio} {what}"
+                                       f", but got {input.stride(d)}")
+    out = Tensor._make(x.view(dt.np))
+    out._vc = shared_counter(input)
+    return out
+
+
+def resize_(input: Tensor, *size: Any, memory_format: Any = None) -> Tensor:
+    """Resizes self tensor to the specified size: its elements are those of its memory in
+    order from its offset, the ones beyond the old memory uninitialized (zeros here)."""
+    if input._rg:
+        raise RuntimeError("cannot resize variables that require grad")
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    shape = tuple(int(s) for s in size)
+    if any(s < 0 for s in shape):
+        raise RuntimeError("numel: integer multiplication overflow")
+    x = input._data
+    if shape == x.shape:
+        return input
+    n = math.prod(shape)
+    memory = _memory_from(x)
+    if n <= memory.size:
+        new = memory[:n]
+    else:
+        new = np.zeros(n, x.dtype)
+        new[:memory.size] = memory
+    new = new.reshape(shape)
+    input._data = new if memory_format is None else in_format(new, memory_format)
+    bump_version(input)
+    return input
+
+
+def _memory_from(x: np.ndarray) -> np.ndarray:
+    """The elements of the memory x lies in, from x's first one on, as one flat array (torch's
+    storage from the tensor's offset): the array that owns the memory, when it is dense and
+    of x's dtype; else x's own elements in memory order."""
+    root = x
+    while isinstance(root.base, np.ndarray):
+        root = root.base
+    if root.dtype == x.dtype and root.flags.c_contiguous:
+        start = (x.__array_interface__["data"][0] - root.__array_interface__["data"][0])
+        return root.reshape(-1)[start // x.itemsize:]
+    return np.ravel(x, order="K")
+
+
+def resize_as_(input: Tensor, the_template: Tensor, *, memory_format: Any = None) -> Tensor:
+    """Resizes the self tensor to be the same size as the specified tensor."""
+    return resize_(input, tuple(the_template._data.shape), memory_format=memory_format)
 
 
 @declare(jvp=linear_jvp("reshape"))
@@ -152,7 +227,7 @@ def reshape(input: Tensor, *shape: Any) -> Tensor:
         # torch views a contiguous input and aliases (_reshape_alias) any other.
         cls = ViewBackward0 if x.flags.c_contiguous else ReshapeAliasBackward0
         return as_view(input, r, cls, (x.shape,))
-    copy = clone(input, memory_format="contiguous")
+    copy = clone(input, memory_format=contiguous_format)
     out = wrap(copy._data.reshape(new_shape))
     if copy._rg and _mode.enabled:
         attach(UnsafeViewBackward0, out, (copy,), (), (x.shape,))
@@ -296,8 +371,9 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 
 @declare(jvp=linear_jvp("clone"), vmap=PASSTHROUGH)
 def clone(input: Tensor, *, memory_format: Any = None) -> Tensor:
-    """Returns a copy of input."""
-    out = wrap(np.array(input._data, copy=True, order="K" if memory_format is None else "C"))
+    """Returns a copy of input, laid out in memory_format (by default preserve_format: as
+    input where it is dense)."""
+    out = wrap(in_format(input._data, memory_format))
     if input._rg and _mode.enabled:
         attach(CloneBackward0, out, (input,))
     return out
@@ -305,11 +381,13 @@ def clone(input: Tensor, *, memory_format: Any = None) -> Tensor:
 
 @declare(jvp=linear_jvp("contiguous"), vmap=PASSTHROUGH)
 def contiguous(input: Tensor, memory_format: Any = None) -> Tensor:
-    """Returns a contiguous in memory tensor containing the same data as self tensor; self
-    itself when it already is."""
-    if input._data.flags.c_contiguous:
+    """Returns a contiguous in memory tensor containing the same data as self tensor (in
+    memory_format, torch.contiguous_format by default); self itself when it already is."""
+    if is_in_format(input._data, memory_format):
         return input
-    return clone(input, memory_format="contiguous")
+    if memory_format is preserve_format:
+        raise RuntimeError("preserve memory format is unsupported by the contiguous operator")
+    return clone(input, memory_format=memory_format or contiguous_format)
 
 
 
