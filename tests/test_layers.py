@@ -58,6 +58,7 @@ LAYER_OF = {
     # The derivative table, by family, and its binding to Tensor methods and operators.
     "ember.ops.*": "op families",
     "ember.linalg": "op families",
+    "ember.special": "op families",
     "ember._legacy_types": "op families",
     "ember.random": "op families",
     # The transform-aware ops by name, for the transforms' rules.

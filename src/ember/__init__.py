@@ -173,6 +173,6 @@ _bind_argument_parser()
 __getattr__, __dir__ = _lazy_names(__name__, globals(), {
     "distributions": ".distributions", "hub": ".hub", "jit": ".jit", "onnx": ".onnx",
     "optim": ".optim", "testing": ".testing", "utils": ".utils", "viz": ".viz",
-    "serialization": ".serialization", "load": ".serialization:load",
+    "serialization": ".serialization", "special": ".special", "load": ".serialization:load",
     "save": ".serialization:save",
 })

@@ -240,14 +240,18 @@ def round(input: Tensor, *, decimals: int | None = None, out: Any = None) -> Ten
         kernel = "round_cpu" if decimals else "round_vml_cpu"
         raise NotImplementedError(f'"{kernel}" not implemented for '
                                   f"'{_legacy(input._data.dtype)}'")
-    if not decimals:
+    if decimals is None:
         return _round0(input)
     check_tensor(input, fn="round")
     x = input._data
-    # Computed in the input's precision, scaling by 10**|decimals| as torch does.
+    # Computed in the input's precision, scaling by 10**|decimals| as torch does; decimals=0
+    # is the plain rounding kernel, but recorded as the decimals overload.
     p = x.dtype.type(10.0 ** abs(decimals))
     with np.errstate(all="ignore"):
-        r = np.rint(x * p) / p if decimals > 0 else np.rint(x / p) * p
+        if decimals == 0:
+            r = np.rint(x)
+        else:
+            r = np.rint(x * p) / p if decimals > 0 else np.rint(x / p) * p
     out_t = wrap(r.astype(x.dtype, copy=False))
     if input._rg and _mode.enabled:
         attach(RoundBackward1, out_t, (input,), (), (decimals,))

@@ -1,0 +1,43 @@
+"""ember.special: torch.special's functions.
+
+Most are torch's pointwise ops under the names SciPy gives them (expit is sigmoid, gammaln
+is lgamma, psi is digamma): they record the same nodes as those ops, as in torch. Each is
+bound to torch's argument parser under its native name (special_expit), so that a bad
+argument gets torch's message."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._arg_parser import bind
+from ._signatures import SPECIAL
+from .ops import arithmetic, elementary, nn_softmax, pointwise_special, reduction
+
+
+def _round(input: Any, *, decimals: int = 0, out: Any = None) -> Any:
+    """Rounds elements of input to `decimals` decimal digits (torch.round's decimals
+    overload, also for decimals=0)."""
+    return elementary.round(input, decimals=decimals, out=out)
+
+
+# ember.special's name -> the op it is.
+_OPS = {
+    "digamma": pointwise_special.digamma, "psi": pointwise_special.digamma,
+    "erf": elementary.erf, "erfc": elementary.erfc, "erfinv": elementary.erfinv,
+    "exp2": elementary.exp2, "expit": arithmetic.sigmoid, "expm1": elementary.expm1,
+    "gammaln": pointwise_special.lgamma, "log1p": arithmetic.log1p,
+    "log_softmax": nn_softmax.log_softmax, "logit": elementary.logit,
+    "logsumexp": reduction.logsumexp, "polygamma": pointwise_special.polygamma,
+    "round": _round, "sinc": pointwise_special.sinc,
+    "softmax": nn_softmax.softmax, "xlogy": elementary.xlogy,
+}
+
+__all__ = sorted(_OPS)
+
+
+def _bound(name: str) -> object:
+    signatures = SPECIAL.get("special_" + name)
+    return _OPS[name] if signatures is None else bind(_OPS[name], signatures)
+
+
+globals().update({name: _bound(name) for name in _OPS})
