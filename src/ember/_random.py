@@ -745,21 +745,26 @@ def bernoulli_tensor(p: np.ndarray, shape: Sequence[int] | None = None,
 
 
 def dropout_noise(shape: Sequence[int], p: float, dtype: Any = np.float32,
-                  generator: Generator | None = None) -> np.ndarray:
+                  generator: Generator | None = None,
+                  like: np.ndarray | None = None) -> np.ndarray:
     """The scaled mask of training-mode dropout: ``bernoulli_(1 - p) / (1 - p)``.
 
     ``dropout(x, p)`` is ``x * dropout_noise(x.shape, p)``; feature dropout passes the
     noise shape, e.g. (N, C, 1, 1). The division happens in the array's dtype, as
     torch's ``div_`` by a scalar does. For p == 0 and p == 1 torch draws nothing
     (it returns ``x``, or ``x * 0``), and neither does this: the noise is all ones or
-    all zeros.
+    all zeros. Given ``like`` (the input, of that shape), the noise is laid out as it, as
+    torch's ``empty_like(input)``, so that the draws land in the input's memory order.
     """
     dt = _np_dtype(dtype)
     if not 0 <= p <= 1:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if p == 0 or p == 1:
         return np.full(_shape(shape), 1 - p, dt)  # torch draws nothing in these cases
-    noise = bernoulli_scalar(shape, 1.0 - p, dt, generator)
+    if like is not None and like.shape == _shape(shape):
+        noise = bernoulli_(np.empty_like(like, dtype=dt), 1.0 - p, generator)
+    else:
+        noise = bernoulli_scalar(shape, 1.0 - p, dt, generator)
     return noise / dt.type(1.0 - p)
 
 
@@ -806,7 +811,8 @@ def multinomial(probs: np.ndarray, num_samples: int, replacement: bool = False,
             raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
         if np.any(rows.sum(axis=1) == 0):
             raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
-        q = exponential_(np.empty(rows.shape, p.dtype), 1.0, g)
+        # Drawn into an array laid out as probs (torch's empty_like): in its memory order.
+        q = exponential_(np.empty_like(p), 1.0, g).reshape(rows.shape)
         keys = rows / q
         if num_samples == 1:
             result = np.argmax(keys, axis=1)[:, None]

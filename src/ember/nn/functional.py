@@ -478,7 +478,8 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
     else:
         _check_noise_dtype(input)
         # One mask per example under vmap(randomness="different").
-        noise = creation.batched_draw(lambda s: _random.dropout_noise(s, p, x.dtype), x.shape)
+        noise = creation.batched_draw(lambda s: _random.dropout_noise(s, p, x.dtype, like=x),
+                                      x.shape)
     return input.mul_(noise) if inplace else input * noise
 
 

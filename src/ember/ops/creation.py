@@ -526,13 +526,33 @@ def randint(*args: Any, generator: Any = None, out: Any = None, dtype: Any = Non
                          shape, requires_grad)
 
 
+def _drawn_like(input: Tensor, dtype: Any, memory_format: Any, requires_grad: bool,
+                fill: Any, draw: Any) -> Tensor:
+    """A random *_like tensor: `fill` draws in place into an array laid out as torch lays
+    out the result (see `_like`), so that each draw lands where torch's does, in memory
+    order; `draw()` makes a plain C-ordered draw where the layouts agree, and under
+    vmap(randomness="different")."""
+    x = input._data
+    if different_randomness_level() is not None or (
+            x.flags.c_contiguous and memory_format in (None, preserve_format)):
+        return draw()
+    data = _like(input, dtype, 0, memory_format)
+    fill(data)
+    return _finish(data, requires_grad)
+
+
 def rand_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
               requires_grad: bool = False, memory_format: Any = None) -> Tensor:
     """Returns a tensor with the same size as input filled with random numbers from a
     uniform distribution on [0, 1)."""
     if device is not None:
         check_device(device)
-    return rand(tuple(input.shape), dtype=dtype or input.dtype, requires_grad=requires_grad)
+    from .. import _random
+
+    dt = dtype or input.dtype
+    return _drawn_like(input, dt, memory_format, requires_grad,
+                       lambda a: _random.uniform_(a, 0.0, 1.0),
+                       lambda: rand(tuple(input.shape), dtype=dt, requires_grad=requires_grad))
 
 
 def randn_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
@@ -541,7 +561,12 @@ def randn_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: 
     distribution with mean 0 and variance 1."""
     if device is not None:
         check_device(device)
-    return randn(tuple(input.shape), dtype=dtype or input.dtype, requires_grad=requires_grad)
+    from .. import _random
+
+    dt = dtype or input.dtype
+    return _drawn_like(input, dt, memory_format, requires_grad,
+                       lambda a: _random.normal_(a, 0.0, 1.0),
+                       lambda: randn(tuple(input.shape), dtype=dt, requires_grad=requires_grad))
 
 
 def randint_like(input: Tensor, low: int = 0, high: int | None = None, *, dtype: Any = None,
@@ -557,8 +582,14 @@ def randint_like(input: Tensor, low: int = 0, high: int | None = None, *, dtype:
             if high._data.ndim:
                 raise RuntimeError("high must be a scalar tensor and on CPU")
             high = int(high.item())
-    return randint(low, high, tuple(input.shape), dtype=dtype or input.dtype,
-                   requires_grad=requires_grad)
+    from .. import _random
+
+    dt = dtype or input.dtype
+    return _drawn_like(input, dt, memory_format, requires_grad,
+                       lambda a: _random.random_(a, int(low), int(high)) if low < high else
+                       randint(low, high, tuple(input.shape)),
+                       lambda: randint(low, high, tuple(input.shape), dtype=dt,
+                                       requires_grad=requires_grad))
 
 
 def tensor_constructor(cls: type, *args: Any, **kwargs: Any) -> Tensor:

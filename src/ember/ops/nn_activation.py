@@ -800,10 +800,15 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
                               input.dtype)
     if training:
         # One double draw per non-positive element, in order (torch's loop), rounded to the
-        # tensor's dtype.
+        # tensor's dtype. torch rounds the bounds to the dtype's opmath type first, and its
+        # uniform_real_distribution computes u * (upper - lower) + lower in double with two
+        # roundings (that code is built without FMA), unlike uniform_.
         hit = x <= 0
+        opmath = np.float64 if x.dtype == np.float64 else np.float32
+        lo, hi = np.float64(opmath(lower)), np.float64(opmath(upper))
         slopes = np.empty(int(hit.sum()), np.float64)
-        _random.uniform_(slopes, lower, upper)
+        _random.uniform_(slopes, 0.0, 1.0)
+        slopes = slopes * (hi - lo) + lo
         noise = np.ones_like(x)
         noise[hit] = slopes.astype(x.dtype)
     else:
