@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from typing import Any
@@ -176,26 +177,7 @@ class RNNBase(Module):
             raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
         dirs = 2 if self.bidirectional else 1
         states = self._layer_states(self._initial_state(hx, n, batched, dirs, x))
-        finals: list = []
-        layer_in = x
-        for layer in range(self.num_layers):
-            outs = []
-            for d in range(dirs):
-                suffix = "_reverse" if d == 1 else ""
-                w_ih = getattr(self, f"weight_ih_l{layer}{suffix}")
-                w_hh = getattr(self, f"weight_hh_l{layer}{suffix}")
-                b_ih = getattr(self, f"bias_ih_l{layer}{suffix}") if self.bias else None
-                b_hh = getattr(self, f"bias_hh_l{layer}{suffix}") if self.bias else None
-                w_hr = getattr(self, f"weight_hr_l{layer}{suffix}") if self.proj_size else None
-                k = layer * dirs + d
-                y, state = self._layer(layer_in, w_ih, w_hh, b_ih, b_hh, states[k], d == 1,
-                                       w_hr)
-                outs.append(y)
-                finals.append(state)
-            layer_in = outs[0] if dirs == 1 else cat(outs, 2)
-            if self.dropout and self.training and layer < self.num_layers - 1:
-                layer_in = F.dropout(layer_in, self.dropout, True)
-        out = layer_in
+        out, finals = self._layers(x, states, self._layer, 2)
         if not batched:
             out = out.squeeze(1)
         elif self.batch_first:
@@ -210,37 +192,37 @@ class RNNBase(Module):
     def _run_packed(self, input: PackedSequence, hx: Any) -> tuple:
         """(output PackedSequence, final state) of a packed input, as torch's forward."""
         data, batch_sizes, sorted_indices, unsorted_indices = input
-        dirs = 2 if self.bidirectional else 1
         if hx is None:
-            hx = self._packed_zeros(data, self.num_layers * dirs, int(batch_sizes[0]))
+            hx = self._packed_zeros(data, self.num_layers * (2 if self.bidirectional else 1),
+                                    int(batch_sizes[0]))
         else:
             # Each batch of the hidden state should match the input sequence that the user
             # believes they are passing in.
             hx = self._permute_hidden(hx, sorted_indices)
         self._check_packed(data, hx, batch_sizes)
-        states = self._packed_states(hx)
         sizes = [int(b) for b in batch_sizes._data]
-        finals: list = []
-        layer_in = data
-        for layer in range(self.num_layers):
-            outs = []
-            for d in range(dirs):
-                suffix = "_reverse" if d == 1 else ""
-                w_ih = getattr(self, f"weight_ih_l{layer}{suffix}")
-                w_hh = getattr(self, f"weight_hh_l{layer}{suffix}")
-                b_ih = getattr(self, f"bias_ih_l{layer}{suffix}") if self.bias else None
-                b_hh = getattr(self, f"bias_hh_l{layer}{suffix}") if self.bias else None
-                w_hr = getattr(self, f"weight_hr_l{layer}{suffix}") if self.proj_size else None
-                step = self._packed_reverse if d == 1 else self._packed_forward
-                y, state = step(F.linear(layer_in, w_ih, b_ih), sizes, states[layer * dirs + d],
-                                (w_hh, b_hh) if w_hr is None else (w_hh, b_hh, w_hr))
-                outs.append(y)
-                finals.append(state)
-            layer_in = outs[0] if dirs == 1 else cat(outs, -1)
-            if self.dropout and self.training and layer < self.num_layers - 1:
-                layer_in = F.dropout(layer_in, self.dropout, True)
-        out = PackedSequence(layer_in, batch_sizes, sorted_indices, unsorted_indices)
+        if len(set(sizes)) == 1 and self._packed_as_padded(data):
+            # ATen runs a packed float32 LSTM whose batch never shrinks as the padded input
+            # it is, through oneDNN.
+            x = data.reshape(len(sizes), sizes[0], data.size(-1))
+            out, finals = self._layers(x, self._layer_states(hx), self._layer, 2)
+            out = out.reshape(len(sizes) * sizes[0], out.size(-1))
+        else:
+            out, finals = self._layers(data, self._packed_states(hx),
+                                       functools.partial(self._packed_layer, sizes), -1)
+        out = PackedSequence(out, batch_sizes, sorted_indices, unsorted_indices)
         return out, self._permute_hidden(self._final(finals, True), unsorted_indices)
+
+    def _packed_as_padded(self, data: Tensor) -> bool:
+        return False
+
+    def _packed_layer(self, sizes: list, x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Any,
+                      b_hh: Any, state: Any, reverse: bool, w_hr: Any) -> tuple:
+        """One layer and direction over packed data x (steps of `sizes` rows): its packed
+        output and final state."""
+        run = self._packed_reverse if reverse else self._packed_forward
+        return run(F.linear(x, w_ih, b_ih), sizes, state,
+                   (w_hh, b_hh) if w_hr is None else (w_hh, b_hh, w_hr))
 
     def _packed_forward(self, xw: Tensor, sizes: list, hidden: Any, weights: tuple) -> tuple:
         """One forward layer over packed steps (xw: the input part of every step): its
@@ -303,6 +285,31 @@ class RNNBase(Module):
                     self.hidden_size)
         if hx.size() != expected:
             raise RuntimeError(f"Expected hidden size {expected}, got {list(hx.size())}")
+
+    def _layers(self, x: Tensor, states: Any, layer: Any, cat_dim: int) -> tuple:
+        """The stack of layers over x from each layer and direction's initial state: (the
+        last layer's output, the final states in torch's order). `layer` runs one layer and
+        direction; in training, dropout between layers."""
+        dirs = 2 if self.bidirectional else 1
+        finals: list = []
+        layer_in = x
+        for n in range(self.num_layers):
+            outs = []
+            for d in range(dirs):
+                suffix = "_reverse" if d == 1 else ""
+                w_ih = getattr(self, f"weight_ih_l{n}{suffix}")
+                w_hh = getattr(self, f"weight_hh_l{n}{suffix}")
+                b_ih = getattr(self, f"bias_ih_l{n}{suffix}") if self.bias else None
+                b_hh = getattr(self, f"bias_hh_l{n}{suffix}") if self.bias else None
+                w_hr = getattr(self, f"weight_hr_l{n}{suffix}") if self.proj_size else None
+                y, state = layer(layer_in, w_ih, w_hh, b_ih, b_hh, states[n * dirs + d], d == 1,
+                                 w_hr)
+                outs.append(y)
+                finals.append(state)
+            layer_in = outs[0] if dirs == 1 else cat(outs, cat_dim)
+            if self.dropout and self.training and n < self.num_layers - 1:
+                layer_in = F.dropout(layer_in, self.dropout, True)
+        return layer_in, finals
 
     def _check_hx_dims(self, hx: Any, batched: bool) -> None:
         if hx is not None and hx.dim() != (3 if batched else 2):
@@ -401,6 +408,9 @@ class LSTM(RNNBase):
             return [(h[k], c[k]) for k in range(h.shape[0])]
         return list(zip(h.unbind(0), c.unbind(0)))
 
+    def _packed_as_padded(self, data: Tensor) -> bool:
+        return self._fused(data)
+
     def _packed_zeros(self, data: Tensor, layers: int, batch: int) -> tuple:
         dt = data._data.dtype
         return (Tensor._make(np.zeros((layers, batch, self.proj_size or self.hidden_size), dt)),
@@ -424,8 +434,19 @@ class LSTM(RNNBase):
                             "expected one of:")
         if len(hx) != 2:
             raise RuntimeError("lstm expects two hidden states")
-        hx[0].size(2)  # ATen asks for both states' sizes first (has_projections)
-        hx[1].size(2)
+        # ATen reads projections from the states' sizes and groups the parameters by them,
+        # then pairs groups and states by direction and gives one pair to each layer.
+        per = (4 if self.bias else 2) + (hx[0].size(2) != hx[1].size(2))
+        groups, rest = divmod(len(self._flat_weights_names), per)
+        if rest:
+            raise RuntimeError("got an incorrect number of RNN parameters")
+        hiddens, dirs = hx[0].size(0), 2 if self.bidirectional else 1
+        if dirs == 2 and (hiddens % 2 or groups % 2):
+            raise RuntimeError("Odd number of params or hiddens given to a bidirectional RNN")
+        if hiddens // dirs != self.num_layers:
+            raise RuntimeError("Expected more hidden states in stacked_rnn")
+        if groups // dirs != self.num_layers:
+            raise RuntimeError("Expected more weights in stacked_rnn")
 
     def _fused(self, x: Tensor) -> bool:
         # torch runs a float32 LSTM layer on the CPU as one oneDNN kernel, one node in the

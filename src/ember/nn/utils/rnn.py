@@ -149,16 +149,21 @@ def _check_long_vector(t: Tensor) -> None:
                            f"{t.dim()}D cpu {t.dtype._legacy} tensor")
 
 
-def _packed_grad(m: Any, g: Any, shape: tuple, rows: np.ndarray, batch_first: bool) -> Any:
-    # The packed rows' gradients back in their (time, batch) places, zeros in the padding.
-    flat = m.index_select_backward(g, (shape[0] * shape[1],) + shape[2:], 0, rows)
-    grad = m.reshape(flat, shape)
+def _packed_grad(m: Any, g: Any, shape: tuple, sizes: tuple, rows: np.ndarray,
+                 batch_first: bool) -> Any:
+    # The packed rows' gradients back in their (time, batch) places, zeros in the padding:
+    # one copy per step, as ATen's _pack_padded_sequence_backward writes them.
+    grad = m.zeros(shape, g.dtype)
+    offset = 0
+    for t, n in enumerate(sizes):
+        grad[t, :n] = g[offset:offset + n]
+        offset += n
     return m.transpose(grad, 0, 1) if batch_first else grad
 
 
-def _packed_grad_raw(m: Any, g: np.ndarray, shape: tuple, rows: np.ndarray,
+def _packed_grad_raw(m: Any, g: np.ndarray, shape: tuple, sizes: tuple, rows: np.ndarray,
                      batch_first: bool) -> np.ndarray:
-    # Each place receives one row: an assignment, where index_add accumulates.
+    # On arrays one assignment of all rows to their places (flat time * batch positions).
     flat = np.zeros((shape[0] * shape[1],) + shape[2:], g.dtype)
     flat[rows] = g
     grad = flat.reshape(shape)
@@ -199,7 +204,8 @@ def _pack_padded_sequence(input: Tensor, lengths: Tensor, batch_first: bool) -> 
     data = Tensor._make(np.ascontiguousarray(x._data[t_idx, b_idx]))
     if needs_grad(input):
         attach(PackPaddedSequenceBackward0, data, (input,), (),
-               (tuple(x.shape), t_idx * batch + b_idx, batch_first))
+               (tuple(x.shape), tuple(int(n) for n in batch_sizes[:steps]),
+                t_idx * batch + b_idx, batch_first))
     return data, Tensor._make(batch_sizes)
 
 
