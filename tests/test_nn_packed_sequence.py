@@ -402,3 +402,22 @@ MODULE_ERRORS = {
 def test_module_errors_on_packed_input(name):
     errors = first_errors(MODULE_ERRORS[name])
     assert errors[0] == errors[1]
+
+
+def test_forward_ad_is_refused_as_torch_refuses_it():
+    # torch has no forward derivative of _pack_padded_sequence, nor of the fused LSTM layer.
+    def pack(lib):
+        fw = lib.autograd.forward_ad
+        rnn = E_RNN if lib is ember else T_RNN
+        with fw.dual_level():
+            x = fw.make_dual(lib.ones(3, 2, 2), lib.ones(3, 2, 2))
+            rnn.pack_padded_sequence(x, [3, 1], enforce_sorted=False)
+
+    def lstm(lib):
+        fw = lib.autograd.forward_ad
+        with fw.dual_level():
+            lib.nn.LSTM(2, 3)(fw.make_dual(lib.ones(3, 2, 2), lib.ones(3, 2, 2)))
+
+    for call in (pack, lstm):
+        errors = first_errors(call)
+        assert errors[0] == errors[1] and errors[0][0] == "NotImplementedError"

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..._tensor import Tensor
-from ...autograd.forward_ad import has_dual
+from ...autograd.forward_ad import refuse_dual
 from ...autograd.graph import Node
 from ...ops import arithmetic
 from ...ops._core import attach_outputs, needs_grad
@@ -470,13 +470,7 @@ class LSTM(RNNBase):
                reverse: bool, w_hr: Any = None) -> tuple:
         if not self._fused(x):
             return super()._layer(x, w_ih, w_hh, b_ih, b_hh, state, reverse, w_hr)
-        if has_dual((x, w_ih, w_hh, b_ih, b_hh) + tuple(state), {}):
-            raise NotImplementedError(
-                "Trying to use forward AD with mkldnn_rnn_layer that does not support it "
-                "because it has not been implemented yet.\nPlease file an issue to PyTorch at "
-                "https://github.com/pytorch/pytorch/issues/new?template=feature-request.yml so "
-                "that we can prioritize its implementation or submit a PR adding the "
-                "implementation to derivatives.yaml")
+        refuse_dual("mkldnn_rnn_layer", x, w_ih, w_hh, b_ih, b_hh, *state)
         return _lstm_layer(x, w_ih, w_hh, b_ih, b_hh, state[0], state[1], reverse)
 
     def _final(self, finals: list, batched: bool) -> Any:

@@ -12,6 +12,7 @@ import numpy as np
 from ... import _dtypes
 from ..._dtypes import int64
 from ..._tensor import Tensor
+from ...autograd.forward_ad import refuse_dual
 from ...ops import creation
 from ...ops._core import attach, broadcast_shape, needs_grad, node_class
 from ...ops.sorting import sort
@@ -177,6 +178,7 @@ PackPaddedSequenceBackward0 = node_class("PackPaddedSequenceBackward0", _packed_
 def _pack_padded_sequence(input: Tensor, lengths: Tensor, batch_first: bool) -> tuple:
     """ATen's _pack_padded_sequence: (data, batch_sizes) of a padded (T, B, *) input, whose
     lengths are sorted in decreasing order."""
+    refuse_dual("_pack_padded_sequence", input)
     if input.numel() == 0:
         raise RuntimeError("Cannot pack empty tensors.")
     x = input.transpose(0, 1) if batch_first else input
