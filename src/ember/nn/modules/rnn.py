@@ -184,10 +184,37 @@ class RNNBase(Module):
             out = out.transpose(0, 1)
         return out, self._final(finals, batched), expected
 
+    def _layers(self, x: Tensor, states: Any, run_layer: Any, cat_dim: int) -> tuple:
+        """The stack of layers over x from each layer and direction's initial state: (the
+        last layer's output, the final states in torch's order). `run_layer` runs one layer
+        and direction; in training, dropout between layers."""
+        dirs = 2 if self.bidirectional else 1
+        finals: list = []
+        layer_in = x
+        for layer in range(self.num_layers):
+            outs = []
+            for d in range(dirs):
+                suffix = "_reverse" if d == 1 else ""
+                w_ih = getattr(self, f"weight_ih_l{layer}{suffix}")
+                w_hh = getattr(self, f"weight_hh_l{layer}{suffix}")
+                b_ih = getattr(self, f"bias_ih_l{layer}{suffix}") if self.bias else None
+                b_hh = getattr(self, f"bias_hh_l{layer}{suffix}") if self.bias else None
+                w_hr = getattr(self, f"weight_hr_l{layer}{suffix}") if self.proj_size else None
+                k = layer * dirs + d
+                y, state = run_layer(layer_in, w_ih, w_hh, b_ih, b_hh, states[k], d == 1,
+                                     w_hr)
+                outs.append(y)
+                finals.append(state)
+            layer_in = outs[0] if dirs == 1 else cat(outs, cat_dim)
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                layer_in = F.dropout(layer_in, self.dropout, True)
+        return layer_in, finals
+
     # -- packed input ---------------------------------------------------------------------
-    # torch runs a PackedSequence through ATen's generic cells on the CPU (never oneDNN):
-    # per layer and direction one product for the input part of every step, then step by
-    # step with the batch shrinking as batch_sizes says.
+    # torch runs a PackedSequence through ATen's generic cells on the CPU: per layer and
+    # direction one product for the input part of every step, then step by step with the
+    # batch shrinking as batch_sizes says (only a float32 LSTM whose batch never shrinks
+    # runs as a padded input).
 
     def _run_packed(self, input: PackedSequence, hx: Any) -> tuple:
         """(output PackedSequence, final state) of a packed input, as torch's forward."""
@@ -285,31 +312,6 @@ class RNNBase(Module):
                     self.hidden_size)
         if hx.size() != expected:
             raise RuntimeError(f"Expected hidden size {expected}, got {list(hx.size())}")
-
-    def _layers(self, x: Tensor, states: Any, layer: Any, cat_dim: int) -> tuple:
-        """The stack of layers over x from each layer and direction's initial state: (the
-        last layer's output, the final states in torch's order). `layer` runs one layer and
-        direction; in training, dropout between layers."""
-        dirs = 2 if self.bidirectional else 1
-        finals: list = []
-        layer_in = x
-        for n in range(self.num_layers):
-            outs = []
-            for d in range(dirs):
-                suffix = "_reverse" if d == 1 else ""
-                w_ih = getattr(self, f"weight_ih_l{n}{suffix}")
-                w_hh = getattr(self, f"weight_hh_l{n}{suffix}")
-                b_ih = getattr(self, f"bias_ih_l{n}{suffix}") if self.bias else None
-                b_hh = getattr(self, f"bias_hh_l{n}{suffix}") if self.bias else None
-                w_hr = getattr(self, f"weight_hr_l{n}{suffix}") if self.proj_size else None
-                y, state = layer(layer_in, w_ih, w_hh, b_ih, b_hh, states[n * dirs + d], d == 1,
-                                 w_hr)
-                outs.append(y)
-                finals.append(state)
-            layer_in = outs[0] if dirs == 1 else cat(outs, cat_dim)
-            if self.dropout and self.training and n < self.num_layers - 1:
-                layer_in = F.dropout(layer_in, self.dropout, True)
-        return layer_in, finals
 
     def _check_hx_dims(self, hx: Any, batched: bool) -> None:
         if hx is not None and hx.dim() != (3 if batched else 2):

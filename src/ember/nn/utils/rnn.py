@@ -274,14 +274,15 @@ def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False,
                              f"longest sequence in input, but got total_length={total_length} "
                              f"and max sequence length being {max_seq_length}")
         max_seq_length = total_length
-    if not isinstance(max_seq_length, int):
+    if not isinstance(max_seq_length, numbers.Integral):
         raise TypeError(f"_pad_packed_sequence(): argument 'total_length' (position 5) must be "
                         f"int, not {type(max_seq_length).__name__}")
     if not isinstance(padding_value, (numbers.Number, Tensor)):
         raise TypeError(f"_pad_packed_sequence(): argument 'padding_value' (position 4) must "
                         f"be Number, not {type(padding_value).__name__}")
     padded_output, lengths = _pad_packed_sequence(sequence.data, sequence.batch_sizes,
-                                                  batch_first, padding_value, max_seq_length)
+                                                  batch_first, padding_value,
+                                                  int(max_seq_length))
     unsorted_indices = sequence.unsorted_indices
     if unsorted_indices is not None:
         batch_dim = 0 if batch_first else 1
