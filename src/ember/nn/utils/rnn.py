@@ -181,7 +181,8 @@ def _pack_padded_sequence(input: Tensor, lengths: Tensor, batch_first: bool) -> 
     refuse_dual("_pack_padded_sequence", input)
     if input.numel() == 0:
         raise RuntimeError("Cannot pack empty tensors.")
-    x = input.transpose(0, 1) if batch_first else input
+    # (detached: the node below records the packing on input itself)
+    x = input.detach().transpose(0, 1) if batch_first else input.detach()
     _check_long_vector(lengths)
     batch = x.size(1)
     lens = lengths._data
