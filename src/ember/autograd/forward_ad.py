@@ -175,6 +175,18 @@ def has_dual(args: tuple, kwargs: dict) -> bool:
     return False
 
 
+def refuse_dual(name: str, *tensors: Any) -> None:
+    """Raises torch's NotImplementedError when a tensor that reaches the op `name`, which has
+    no forward derivative in torch, carries a tangent."""
+    if _TANGENTS and has_dual(tensors, {}):
+        raise NotImplementedError(
+            f"Trying to use forward AD with {name} that does not support it because it has "
+            "not been implemented yet.\nPlease file an issue to PyTorch at "
+            "https://github.com/pytorch/pytorch/issues/new?template=feature-request.yml so "
+            "that we can prioritize its implementation or submit a PR adding the "
+            "implementation to derivatives.yaml")
+
+
 def _dual_handler(fn: Callable, name: str, args: tuple, kwargs: dict,
                   wrapped: Callable | None) -> Any:
     if _TANGENTS and has_dual(args, kwargs):

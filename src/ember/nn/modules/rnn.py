@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..._tensor import Tensor
-from ...autograd.forward_ad import has_dual
+from ...autograd.forward_ad import refuse_dual
 from ...autograd.graph import Node
 from ...ops import arithmetic
 from ...ops._core import attach_outputs, needs_grad
@@ -18,6 +19,7 @@ from ...ops.shape import unsafe_chunk
 from .. import functional as F
 from .. import init
 from ..parameter import zeros_parameter as _empty
+from ..utils.rnn import PackedSequence
 from .module import Module
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
@@ -175,6 +177,18 @@ class RNNBase(Module):
             raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
         dirs = 2 if self.bidirectional else 1
         states = self._layer_states(self._initial_state(hx, n, batched, dirs, x))
+        out, finals = self._layers(x, states, self._layer, 2)
+        if not batched:
+            out = out.squeeze(1)
+        elif self.batch_first:
+            out = out.transpose(0, 1)
+        return out, self._final(finals, batched), expected
+
+    def _layers(self, x: Tensor, states: Any, run_layer: Any, cat_dim: int) -> tuple:
+        """The stack of layers over x from each layer and direction's initial state: (the
+        last layer's output, the final states in torch's order). `run_layer` runs one layer
+        and direction; in training, dropout between layers."""
+        dirs = 2 if self.bidirectional else 1
         finals: list = []
         layer_in = x
         for layer in range(self.num_layers):
@@ -187,19 +201,117 @@ class RNNBase(Module):
                 b_hh = getattr(self, f"bias_hh_l{layer}{suffix}") if self.bias else None
                 w_hr = getattr(self, f"weight_hr_l{layer}{suffix}") if self.proj_size else None
                 k = layer * dirs + d
-                y, state = self._layer(layer_in, w_ih, w_hh, b_ih, b_hh, states[k], d == 1,
-                                       w_hr)
+                y, state = run_layer(layer_in, w_ih, w_hh, b_ih, b_hh, states[k], d == 1,
+                                     w_hr)
                 outs.append(y)
                 finals.append(state)
-            layer_in = outs[0] if dirs == 1 else cat(outs, 2)
+            layer_in = outs[0] if dirs == 1 else cat(outs, cat_dim)
             if self.dropout and self.training and layer < self.num_layers - 1:
                 layer_in = F.dropout(layer_in, self.dropout, True)
-        out = layer_in
-        if not batched:
-            out = out.squeeze(1)
-        elif self.batch_first:
-            out = out.transpose(0, 1)
-        return out, self._final(finals, batched), expected
+        return layer_in, finals
+
+    # -- packed input ---------------------------------------------------------------------
+    # torch runs a PackedSequence through ATen's generic cells on the CPU: per layer and
+    # direction one product for the input part of every step, then step by step with the
+    # batch shrinking as batch_sizes says (only a float32 LSTM whose batch never shrinks
+    # runs as a padded input).
+
+    def _run_packed(self, input: PackedSequence, hx: Any) -> tuple:
+        """(output PackedSequence, final state) of a packed input, as torch's forward."""
+        data, batch_sizes, sorted_indices, unsorted_indices = input
+        if hx is None:
+            hx = self._packed_zeros(data, self.num_layers * (2 if self.bidirectional else 1),
+                                    int(batch_sizes[0]))
+        else:
+            # Each batch of the hidden state should match the input sequence that the user
+            # believes they are passing in.
+            hx = self._permute_hidden(hx, sorted_indices)
+        self._check_packed(data, hx, batch_sizes)
+        sizes = [int(b) for b in batch_sizes._data]
+        if len(set(sizes)) == 1 and self._packed_as_padded(data):
+            # ATen runs a packed float32 LSTM whose batch never shrinks as the padded input
+            # it is, through oneDNN.
+            x = data.reshape(len(sizes), sizes[0], data.size(-1))
+            out, finals = self._layers(x, self._layer_states(hx), self._layer, 2)
+            out = out.reshape(len(sizes) * sizes[0], out.size(-1))
+        else:
+            out, finals = self._layers(data, self._packed_states(hx),
+                                       functools.partial(self._packed_layer, sizes), -1)
+        out = PackedSequence(out, batch_sizes, sorted_indices, unsorted_indices)
+        return out, self._permute_hidden(self._final(finals, True), unsorted_indices)
+
+    def _packed_as_padded(self, data: Tensor) -> bool:
+        return False
+
+    def _packed_layer(self, sizes: list, x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Any,
+                      b_hh: Any, state: Any, reverse: bool, w_hr: Any) -> tuple:
+        """One layer and direction over packed data x (steps of `sizes` rows): its packed
+        output and final state."""
+        run = self._packed_reverse if reverse else self._packed_forward
+        return run(F.linear(x, w_ih, b_ih), sizes, state,
+                   (w_hh, b_hh) if w_hr is None else (w_hh, b_hh, w_hr))
+
+    def _packed_forward(self, xw: Tensor, sizes: list, hidden: Any, weights: tuple) -> tuple:
+        """One forward layer over packed steps (xw: the input part of every step): its
+        packed output and each sequence's state after its last step. A sequence that ends
+        leaves the batch, its state set aside."""
+        outs, ended = [], []
+        offset, last = 0, sizes[0]
+        for n in sizes:
+            step = xw.narrow(0, offset, n)
+            offset += n
+            if n < last:
+                ended.append(_hidden_slice(hidden, n, last))
+                hidden = _hidden_slice(hidden, 0, n)
+            last = n
+            hidden = self._cell(step, hidden, *weights)
+            outs.append(hidden[0] if isinstance(hidden, tuple) else hidden)
+        ended.append(hidden)
+        return cat(outs, 0), _hidden_concat(ended[::-1])
+
+    def _packed_reverse(self, xw: Tensor, sizes: list, hidden: Any, weights: tuple) -> tuple:
+        """One reverse layer over packed steps: from the last step back, each sequence
+        starting from its initial state at its own last step as the batch grows."""
+        outs = []
+        offset, last = xw.shape[0], sizes[-1]
+        state = _hidden_slice(hidden, 0, last)
+        for n in reversed(sizes):
+            if n > last:
+                state = _hidden_concat([state, _hidden_slice(hidden, last, n)])
+            step = xw.narrow(0, offset - n, n)
+            offset -= n
+            last = n
+            state = self._cell(step, state, *weights)
+            outs.append(state[0] if isinstance(state, tuple) else state)
+        return cat(outs[::-1], 0), state
+
+    def _packed_zeros(self, data: Tensor, layers: int, batch: int) -> Any:
+        return Tensor._make(np.zeros((layers, batch, self.hidden_size), data._data.dtype))
+
+    def _permute_hidden(self, hx: Any, permutation: Any) -> Any:
+        if permutation is None:
+            return hx
+        return hx.index_select(1, permutation)
+
+    def _packed_states(self, hx: Any) -> Any:
+        return hx.unbind(0)
+
+    def _check_packed(self, data: Tensor, hx: Any, batch_sizes: Tensor) -> None:
+        # torch's check_forward_args for a packed input (the data is 2-D).
+        w0 = getattr(self, self._flat_weights_names[0])
+        if data.dtype != w0.dtype:
+            raise ValueError(f"RNN input dtype ({data.dtype}) does not match weight dtype "
+                             f"({w0.dtype}). Convert input: input.to({w0.dtype}), or convert "
+                             f"model: model.to({data.dtype})")
+        if data.dim() != 2:
+            raise RuntimeError(f"input must have 2 dimensions, got {data.dim()}")
+        if self.input_size != data.size(-1):
+            raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected "
+                               f"{self.input_size}, got {data.size(-1)}")
+        expected = (self.num_layers * (2 if self.bidirectional else 1), int(batch_sizes[0]),
+                    self.hidden_size)
+        if hx.size() != expected:
+            raise RuntimeError(f"Expected hidden size {expected}, got {list(hx.size())}")
 
     def _check_hx_dims(self, hx: Any, batched: bool) -> None:
         if hx is not None and hx.dim() != (3 if batched else 2):
@@ -260,7 +372,9 @@ class RNN(RNNBase):
         pre = F.linear(h, w_hh, b_hh) + x
         return arithmetic.tanh(pre) if self.nonlinearity == "tanh" else arithmetic.relu(pre)
 
-    def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple:
+    def forward(self, input: Any, hx: Tensor | None = None) -> tuple:
+        if isinstance(input, PackedSequence):
+            return self._run_packed(input, hx)
         out, h, _ = self._run(input, hx)
         return out, h
 
@@ -296,6 +410,46 @@ class LSTM(RNNBase):
             return [(h[k], c[k]) for k in range(h.shape[0])]
         return list(zip(h.unbind(0), c.unbind(0)))
 
+    def _packed_as_padded(self, data: Tensor) -> bool:
+        return self._fused(data)
+
+    def _packed_zeros(self, data: Tensor, layers: int, batch: int) -> tuple:
+        dt = data._data.dtype
+        return (Tensor._make(np.zeros((layers, batch, self.proj_size or self.hidden_size), dt)),
+                Tensor._make(np.zeros((layers, batch, self.hidden_size), dt)))
+
+    def _permute_hidden(self, hx: Any, permutation: Any) -> Any:
+        if permutation is None:
+            return hx
+        return hx[0].index_select(1, permutation), hx[1].index_select(1, permutation)
+
+    def _packed_states(self, hx: Any) -> list:
+        return list(zip(hx[0].unbind(0), hx[1].unbind(0)))
+
+    def _check_packed(self, data: Tensor, hx: Any, batch_sizes: Tensor) -> None:
+        # torch's LSTM checks no packed arguments in Python: ATen's lstm takes the states as
+        # a list of two, and the cells' own ops refuse the rest.
+        if not isinstance(hx, (tuple, list)):
+            name = "Tensor" if isinstance(hx, Tensor) else type(hx).__name__
+            raise TypeError(f"lstm() received an invalid combination of arguments - got "
+                            f"(Tensor, Tensor, {name}, list, bool, int, float, bool, bool), but "
+                            "expected one of:")
+        if len(hx) != 2:
+            raise RuntimeError("lstm expects two hidden states")
+        # ATen reads projections from the states' sizes and groups the parameters by them,
+        # then pairs groups and states by direction and gives one pair to each layer.
+        per = (4 if self.bias else 2) + (hx[0].size(2) != hx[1].size(2))
+        groups, rest = divmod(len(self._flat_weights_names), per)
+        if rest:
+            raise RuntimeError("got an incorrect number of RNN parameters")
+        hiddens, dirs = hx[0].size(0), 2 if self.bidirectional else 1
+        if dirs == 2 and (hiddens % 2 or groups % 2):
+            raise RuntimeError("Odd number of params or hiddens given to a bidirectional RNN")
+        if hiddens // dirs != self.num_layers:
+            raise RuntimeError("Expected more hidden states in stacked_rnn")
+        if groups // dirs != self.num_layers:
+            raise RuntimeError("Expected more weights in stacked_rnn")
+
     def _fused(self, x: Tensor) -> bool:
         # torch runs a float32 LSTM layer on the CPU as one oneDNN kernel, one node in the
         # graph; other dtypes step by step.
@@ -318,13 +472,7 @@ class LSTM(RNNBase):
                reverse: bool, w_hr: Any = None) -> tuple:
         if not self._fused(x):
             return super()._layer(x, w_ih, w_hh, b_ih, b_hh, state, reverse, w_hr)
-        if has_dual((x, w_ih, w_hh, b_ih, b_hh) + tuple(state), {}):
-            raise NotImplementedError(
-                "Trying to use forward AD with mkldnn_rnn_layer that does not support it "
-                "because it has not been implemented yet.\nPlease file an issue to PyTorch at "
-                "https://github.com/pytorch/pytorch/issues/new?template=feature-request.yml so "
-                "that we can prioritize its implementation or submit a PR adding the "
-                "implementation to derivatives.yaml")
+        refuse_dual("mkldnn_rnn_layer", x, w_ih, w_hh, b_ih, b_hh, *state)
         return _lstm_layer(x, w_ih, w_hh, b_ih, b_hh, state[0], state[1], reverse)
 
     def _final(self, finals: list, batched: bool) -> Any:
@@ -332,7 +480,9 @@ class LSTM(RNNBase):
         c = stack([s[1] for s in finals], 0)
         return (h, c) if batched else (h.squeeze(1), c.squeeze(1))
 
-    def forward(self, input: Tensor, hx: Any = None) -> tuple:
+    def forward(self, input: Any, hx: Any = None) -> tuple:
+        if isinstance(input, PackedSequence):
+            return self._run_packed(input, hx)
         if self.proj_size and input._data.dtype == np.float32:
             warnings.warn("LSTM with projections is not supported with oneDNN. Using default "
                           "implementation.", UserWarning, stacklevel=1)
@@ -357,7 +507,9 @@ class GRU(RNNBase):
         n = arithmetic.tanh(xn + hn * r)
         return (h - n) * z + n
 
-    def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple:
+    def forward(self, input: Any, hx: Tensor | None = None) -> tuple:
+        if isinstance(input, PackedSequence):
+            return self._run_packed(input, hx)
         out, h, _ = self._run(input, hx)
         return out, h
 
@@ -469,6 +621,20 @@ class GRUCell(RNNCellBase):
         x, h, batched = self._prepare(input, hx)
         h = GRU._cell(self, self._input_gates(x), h, self.weight_hh, self.bias_hh)
         return h if batched else h.squeeze(0)
+
+
+def _hidden_slice(hidden: Any, start: int, end: int) -> Any:
+    """Rows start:end of a state (an LSTM's: of both parts)."""
+    if isinstance(hidden, tuple):
+        return tuple(h.narrow(0, start, end - start) for h in hidden)
+    return hidden.narrow(0, start, end - start)
+
+
+def _hidden_concat(hiddens: list) -> Any:
+    """States joined along the batch (an LSTM's part by part)."""
+    if isinstance(hiddens[0], tuple):
+        return tuple(cat(list(parts), 0) for parts in zip(*hiddens))
+    return cat(hiddens, 0)
 
 
 # -- one LSTM layer as one node ------------------------------------------------------------
