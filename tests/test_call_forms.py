@@ -177,3 +177,58 @@ def test_resize_reads_the_memory_left_by_an_earlier_shrink():
         y.resize_(6)
         results.append((b.tolist(), a.tolist(), y.tolist(), y._version - v0))
     assert results[0] == results[1]
+
+
+IN_PLACE = [
+    "f().eq_(2)", "f().lt_(L.tensor([2.0, 2.0, 2.0]))",
+    "f().logical_and_(L.tensor([1.0, 0.0, 1.0]))",
+    "f().logical_not_()", "i().bitwise_and_(2)", "i().bitwise_not_()", "i().bitwise_left_shift_(1)",
+    "i().bitwise_right_shift_(1)", "i().bitwise_or_(4)", "i().bitwise_xor_(L.tensor([1, 1, 1]))",
+    "f().divide_(2, rounding_mode='floor')", "f().multiply_(2)", "f().subtract_(1, alpha=2)",
+    "f().negative_()", "f().true_divide_(2)", "(-f()).absolute_()", "i().true_divide_(2)",
+    "i().eq_(2.5)", "f().ge_(2)", "f().greater_(2)", "f().less_equal_(2)", "f().not_equal_(2)",
+    "f().gt_(L.tensor(2.0))", "f().le_(L.ones(2))", "f().greater_equal_(1)", "f().less_(3)",
+    "f().logical_or_(L.zeros(3))", "f().logical_xor_(L.ones(3))", "f().ne_(L.ones(3))",
+    "L.zeros(2, 2).addmm_(L.ones(2, 3), L.ones(3, 2), beta=0.5, alpha=2)",
+    "L.ones(2, 2).addbmm_(L.ones(3, 2, 4), L.ones(3, 4, 2))",
+    "L.ones(3, 2, 2).baddbmm_(L.ones(3, 2, 1), L.ones(3, 1, 2))",
+    "L.ones(2).addmv_(L.ones(2, 3), L.ones(3))",
+    "L.tensor([1, 2, 3], dtype=L.int32).cumsum_(0)",
+    "L.tensor([1, 2, 3], dtype=L.int32).cumprod_(0)",
+    "f().cumsum_(0)", "f().cumsum_(dim=0, dtype=L.float64)",
+    "L.tensor([True, False]).logical_or_(L.tensor([False, False]))", "f().eq_('a')",
+    "f().logical_and_(2.0)", "(L.tensor([1.0, 2.0], requires_grad=True) * 1).eq_(1.0)",
+    "(L.tensor([1.0, 2.0], requires_grad=True) * 1).lt_(L.ones(2))",
+    "L.tensor([1.0, 2.0], requires_grad=True).eq_(1.0)",
+    "x.is_cpu", "x.get_device()", "x.nbytes", "x.itemsize", "x.conj() is x",
+    "x.resolve_conj() is x",
+    "x.resolve_neg() is x", "x.is_conj()", "x.is_neg()", "x.conj_physical() is x", "L.conj(x) is x",
+    "L.real(x) is x", "x.real is x", "x.share_memory_() is x", "L.tensor(1.0).nbytes",
+    "L.ones(3, dtype=L.float16).itemsize", "x.imag", "L.imag(x)", "L.conj('a')", "x.conj(1)",
+]
+
+
+@pytest.mark.parametrize("call", IN_PLACE)
+def test_in_place_and_attribute_matches_torch(call):
+    results = []
+    for L in (torch, ember):  # noqa: N806 - the name the calls use
+        env = {"L": L, "f": lambda L=L: L.tensor([1.0, 2.0, 3.0]),
+               "i": lambda L=L: L.tensor([1, 2, 3]), "x": L.arange(6.0).reshape(2, 3)}
+        try:
+            results.append(repr(eval(call, env)))
+        except Exception as e:  # noqa: BLE001
+            results.append(f"{type(e).__name__}: {str(e).splitlines()[0]}")
+    assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("other_is_tensor", [False, True])
+def test_in_place_comparison_records_a_zero_gradient(other_is_tensor):
+    results = []
+    for lib in (torch, ember):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        w = lib.tensor([3.0, 0.0], requires_grad=True)
+        y = x * 2
+        z = y.lt_(w) if other_is_tensor else y.gt_(3.0)
+        (z * x + w).sum().backward()
+        results.append((z.grad_fn.name(), x.grad.tolist(), w.grad.tolist()))
+    assert results[0] == results[1]

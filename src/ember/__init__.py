@@ -108,6 +108,7 @@ from .autograd.grad_mode import (
 from .func import vmap  # noqa: E402, I001
 from .ops.arithmetic import *  # noqa: F403
 from .ops.binning import *  # noqa: F403
+from .ops.conversion import conj, conj_physical, imag, real, resolve_conj, resolve_neg
 from .ops.creation import *  # noqa: F403
 from .ops.decomp import *  # noqa: F403
 from .ops.elementary import *  # noqa: F403

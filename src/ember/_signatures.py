@@ -236,6 +236,12 @@ FUNCTIONS = {
     'concatenate': (
         'concatenate(TensorList tensors, int64_t dim=0, *, Tensor out=None)',
     ),
+    'conj': (
+        'conj(Tensor input)',
+    ),
+    'conj_physical': (
+        'conj_physical(Tensor input, *, Tensor out=None)',
+    ),
     'cos': (
         'cos(Tensor input, *, Tensor out=None)',
     ),
@@ -407,6 +413,9 @@ FUNCTIONS = {
     ),
     'hypot': (
         'hypot(Tensor input, Tensor other, *, Tensor out=None)',
+    ),
+    'imag': (
+        'imag(Tensor input)',
     ),
     'index_add': (
         'index_add(Tensor input, int64_t dim, Tensor index, Tensor source, *, Scalar alpha=1, Tensor out=None)',
@@ -715,6 +724,9 @@ FUNCTIONS = {
         'randperm(SymInt n, *, Generator? generator, Tensor out=None, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=False, bool? requires_grad=False)',
         'randperm(SymInt n, *, Tensor out=None, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=False, bool? requires_grad=False)',
     ),
+    'real': (
+        'real(Tensor input)',
+    ),
     'reciprocal': (
         'reciprocal(Tensor input, *, Tensor out=None)',
     ),
@@ -736,6 +748,12 @@ FUNCTIONS = {
     ),
     'resize_as_': (
         'resize_as_(Tensor input, Tensor the_template, *, MemoryFormat? memory_format=None)',
+    ),
+    'resolve_conj': (
+        'resolve_conj(Tensor input)',
+    ),
+    'resolve_neg': (
+        'resolve_neg(Tensor input)',
     ),
     'result_type': (
         'result_type(Tensor tensor, Tensor other)',
@@ -993,6 +1011,9 @@ METHODS = {
     'absolute': (
         'absolute()',
     ),
+    'absolute_': (
+        'absolute_()',
+    ),
     'acos': (
         'acos()',
     ),
@@ -1018,6 +1039,11 @@ METHODS = {
         'addbmm(Scalar beta, Tensor batch1, Tensor batch2)|deprecated',
         'addbmm(Tensor batch1, Tensor batch2, *, Scalar beta=1, Scalar alpha=1)',
     ),
+    'addbmm_': (
+        'addbmm_(Scalar beta, Scalar alpha, Tensor batch1, Tensor batch2)|deprecated',
+        'addbmm_(Scalar beta, Tensor batch1, Tensor batch2)|deprecated',
+        'addbmm_(Tensor batch1, Tensor batch2, *, Scalar beta=1, Scalar alpha=1)',
+    ),
     'addcdiv': (
         'addcdiv(Scalar value, Tensor tensor1, Tensor tensor2)|deprecated',
         'addcdiv(Tensor tensor1, Tensor tensor2, *, Scalar value=1)',
@@ -1039,10 +1065,20 @@ METHODS = {
         'addmm(Scalar beta, Tensor mat1, Tensor mat2)|deprecated',
         'addmm(Tensor mat1, Tensor mat2, *, Scalar beta=1, Scalar alpha=1)',
     ),
+    'addmm_': (
+        'addmm_(Scalar beta, Scalar alpha, Tensor mat1, Tensor mat2)|deprecated',
+        'addmm_(Scalar beta, Tensor mat1, Tensor mat2)|deprecated',
+        'addmm_(Tensor mat1, Tensor mat2, *, Scalar beta=1, Scalar alpha=1)',
+    ),
     'addmv': (
         'addmv(Scalar beta, Scalar alpha, Tensor mat, Tensor vec)|deprecated',
         'addmv(Scalar beta, Tensor mat, Tensor vec)|deprecated',
         'addmv(Tensor mat, Tensor vec, *, Scalar beta=1, Scalar alpha=1)',
+    ),
+    'addmv_': (
+        'addmv_(Scalar beta, Scalar alpha, Tensor mat, Tensor vec)|deprecated',
+        'addmv_(Scalar beta, Tensor mat, Tensor vec)|deprecated',
+        'addmv_(Tensor mat, Tensor vec, *, Scalar beta=1, Scalar alpha=1)',
     ),
     'all': (
         'all()',
@@ -1159,6 +1195,11 @@ METHODS = {
         'baddbmm(Scalar beta, Tensor batch1, Tensor batch2)|deprecated',
         'baddbmm(Tensor batch1, Tensor batch2, *, Scalar beta=1, Scalar alpha=1)',
     ),
+    'baddbmm_': (
+        'baddbmm_(Scalar beta, Scalar alpha, Tensor batch1, Tensor batch2)|deprecated',
+        'baddbmm_(Scalar beta, Tensor batch1, Tensor batch2)|deprecated',
+        'baddbmm_(Tensor batch1, Tensor batch2, *, Scalar beta=1, Scalar alpha=1)',
+    ),
     'bernoulli': (
         'bernoulli(*, Generator? generator=None)',
         'bernoulli(double p, *, Generator? generator=None)',
@@ -1174,24 +1215,47 @@ METHODS = {
         'bitwise_and(Tensor other)',
         'bitwise_and(Scalar other)',
     ),
+    'bitwise_and_': (
+        'bitwise_and_(Tensor other)',
+        'bitwise_and_(Scalar other)',
+    ),
     'bitwise_left_shift': (
         'bitwise_left_shift(Tensor other)',
         'bitwise_left_shift(Scalar other)',
     ),
+    'bitwise_left_shift_': (
+        'bitwise_left_shift_(Tensor other)',
+        'bitwise_left_shift_(Scalar other)',
+    ),
     'bitwise_not': (
         'bitwise_not()',
+    ),
+    'bitwise_not_': (
+        'bitwise_not_()',
     ),
     'bitwise_or': (
         'bitwise_or(Tensor other)',
         'bitwise_or(Scalar other)',
     ),
+    'bitwise_or_': (
+        'bitwise_or_(Tensor other)',
+        'bitwise_or_(Scalar other)',
+    ),
     'bitwise_right_shift': (
         'bitwise_right_shift(Tensor other)',
         'bitwise_right_shift(Scalar other)',
     ),
+    'bitwise_right_shift_': (
+        'bitwise_right_shift_(Tensor other)',
+        'bitwise_right_shift_(Scalar other)',
+    ),
     'bitwise_xor': (
         'bitwise_xor(Tensor other)',
         'bitwise_xor(Scalar other)',
+    ),
+    'bitwise_xor_': (
+        'bitwise_xor_(Tensor other)',
+        'bitwise_xor_(Scalar other)',
     ),
     'bmm': (
         'bmm(Tensor mat2)',
@@ -1243,6 +1307,15 @@ METHODS = {
     'clone': (
         'clone(*, MemoryFormat? memory_format=None)',
     ),
+    'conj': (
+        'conj()',
+    ),
+    'conj_physical': (
+        'conj_physical()',
+    ),
+    'conj_physical_': (
+        'conj_physical_()',
+    ),
     'copy_': (
         'copy_(Tensor other, bool non_blocking=False)',
         'copy_(Tensor other, bool async=False)|deprecated',
@@ -1269,8 +1342,14 @@ METHODS = {
     'cumprod': (
         'cumprod(int64_t dim, *, ScalarType? dtype=None)',
     ),
+    'cumprod_': (
+        'cumprod_(int64_t dim, *, ScalarType? dtype=None)',
+    ),
     'cumsum': (
         'cumsum(int64_t dim, *, ScalarType? dtype=None)',
+    ),
+    'cumsum_': (
+        'cumsum_(int64_t dim, *, ScalarType? dtype=None)',
     ),
     'det': (
         'det()',
@@ -1315,12 +1394,22 @@ METHODS = {
         'divide(Scalar other)',
         'divide(Scalar other, *, c10::string_view? rounding_mode)',
     ),
+    'divide_': (
+        'divide_(Tensor other)',
+        'divide_(Tensor other, *, c10::string_view? rounding_mode)',
+        'divide_(Scalar other)',
+        'divide_(Scalar other, *, c10::string_view? rounding_mode)',
+    ),
     'dot': (
         'dot(Tensor tensor)',
     ),
     'eq': (
         'eq(Tensor other)',
         'eq(Scalar other)',
+    ),
+    'eq_': (
+        'eq_(Tensor other)',
+        'eq_(Scalar other)',
     ),
     'equal': (
         'equal(Tensor other)',
@@ -1441,17 +1530,33 @@ METHODS = {
         'ge(Tensor other)',
         'ge(Scalar other)',
     ),
+    'ge_': (
+        'ge_(Tensor other)',
+        'ge_(Scalar other)',
+    ),
     'greater': (
         'greater(Tensor other)',
         'greater(Scalar other)',
+    ),
+    'greater_': (
+        'greater_(Tensor other)',
+        'greater_(Scalar other)',
     ),
     'greater_equal': (
         'greater_equal(Tensor other)',
         'greater_equal(Scalar other)',
     ),
+    'greater_equal_': (
+        'greater_equal_(Tensor other)',
+        'greater_equal_(Scalar other)',
+    ),
     'gt': (
         'gt(Tensor other)',
         'gt(Scalar other)',
+    ),
+    'gt_': (
+        'gt_(Tensor other)',
+        'gt_(Scalar other)',
     ),
     'histc': (
         'histc(int64_t bins=100, Scalar min=0, Scalar max=0)',
@@ -1500,8 +1605,14 @@ METHODS = {
     'is_complex': (
         'is_complex()',
     ),
+    'is_conj': (
+        'is_conj()',
+    ),
     'is_floating_point': (
         'is_floating_point()',
+    ),
+    'is_neg': (
+        'is_neg()',
     ),
     'is_pinned': (
         'is_pinned(Device? device=None)',
@@ -1534,6 +1645,10 @@ METHODS = {
         'le(Tensor other)',
         'le(Scalar other)',
     ),
+    'le_': (
+        'le_(Tensor other)',
+        'le_(Scalar other)',
+    ),
     'lerp': (
         'lerp(Tensor end, Tensor weight)',
         'lerp(Tensor end, Scalar weight)',
@@ -1546,9 +1661,17 @@ METHODS = {
         'less(Tensor other)',
         'less(Scalar other)',
     ),
+    'less_': (
+        'less_(Tensor other)',
+        'less_(Scalar other)',
+    ),
     'less_equal': (
         'less_equal(Tensor other)',
         'less_equal(Scalar other)',
+    ),
+    'less_equal_': (
+        'less_equal_(Tensor other)',
+        'less_equal_(Scalar other)',
     ),
     'lgamma': (
         'lgamma()',
@@ -1595,14 +1718,26 @@ METHODS = {
     'logical_and': (
         'logical_and(Tensor other)',
     ),
+    'logical_and_': (
+        'logical_and_(Tensor other)',
+    ),
     'logical_not': (
         'logical_not()',
+    ),
+    'logical_not_': (
+        'logical_not_()',
     ),
     'logical_or': (
         'logical_or(Tensor other)',
     ),
+    'logical_or_': (
+        'logical_or_(Tensor other)',
+    ),
     'logical_xor': (
         'logical_xor(Tensor other)',
+    ),
+    'logical_xor_': (
+        'logical_xor_(Tensor other)',
     ),
     'logit': (
         'logit(double? eps=None)',
@@ -1616,6 +1751,10 @@ METHODS = {
     'lt': (
         'lt(Tensor other)',
         'lt(Scalar other)',
+    ),
+    'lt_': (
+        'lt_(Tensor other)',
+        'lt_(Scalar other)',
     ),
     'masked_fill': (
         'masked_fill(Tensor mask, Tensor value)',
@@ -1694,6 +1833,10 @@ METHODS = {
         'multiply(Tensor other)',
         'multiply(Scalar other)',
     ),
+    'multiply_': (
+        'multiply_(Tensor other)',
+        'multiply_(Scalar other)',
+    ),
     'mv': (
         'mv(Tensor vec)',
     ),
@@ -1721,6 +1864,10 @@ METHODS = {
         'ne(Tensor other)',
         'ne(Scalar other)',
     ),
+    'ne_': (
+        'ne_(Tensor other)',
+        'ne_(Scalar other)',
+    ),
     'neg': (
         'neg()',
     ),
@@ -1729,6 +1876,9 @@ METHODS = {
     ),
     'negative': (
         'negative()',
+    ),
+    'negative_': (
+        'negative_()',
     ),
     'new_empty': (
         'new_empty(SymIntArrayRef size, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=False, bool? requires_grad=False)',
@@ -1748,6 +1898,10 @@ METHODS = {
     'not_equal': (
         'not_equal(Tensor other)',
         'not_equal(Scalar other)',
+    ),
+    'not_equal_': (
+        'not_equal_(Tensor other)',
+        'not_equal_(Scalar other)',
     ),
     'outer': (
         'outer(Tensor vec2)',
@@ -1831,6 +1985,12 @@ METHODS = {
     ),
     'resize_as_': (
         'resize_as_(Tensor the_template, *, MemoryFormat? memory_format=None)',
+    ),
+    'resolve_conj': (
+        'resolve_conj()',
+    ),
+    'resolve_neg': (
+        'resolve_neg()',
     ),
     'retain_grad': (
         'retain_grad()',
@@ -1977,6 +2137,10 @@ METHODS = {
         'subtract(Tensor other, *, Scalar alpha=1)',
         'subtract(Scalar other, Scalar alpha=1)',
     ),
+    'subtract_': (
+        'subtract_(Tensor other, *, Scalar alpha=1)',
+        'subtract_(Scalar other, Scalar alpha=1)',
+    ),
     'sum': (
         'sum(*, ScalarType? dtype=None)',
         'sum(IntArrayRef[1]? dim, bool keepdim=False, *, ScalarType? dtype=None)',
@@ -2040,6 +2204,10 @@ METHODS = {
     'true_divide': (
         'true_divide(Tensor other)',
         'true_divide(Scalar other)',
+    ),
+    'true_divide_': (
+        'true_divide_(Tensor other)',
+        'true_divide_(Scalar other)',
     ),
     'trunc': (
         'trunc()',

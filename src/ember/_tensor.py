@@ -278,6 +278,47 @@ class Tensor:
     def is_cuda(self) -> bool:
         return False
 
+    @property
+    def is_cpu(self) -> bool:
+        """Is True if the Tensor is stored on the CPU."""
+        return type(self._data) is not MetaArray
+
+    def get_device(self) -> int:
+        """The index of the CUDA device the tensor lives on; -1 for a CPU tensor."""
+        return -1
+
+    @property
+    def nbytes(self) -> int:
+        """The number of bytes the tensor's elements take (numel * element_size)."""
+        return self._data.size * self._data.itemsize
+
+    @property
+    def itemsize(self) -> int:
+        """The size in bytes of one element (element_size())."""
+        return self._data.itemsize
+
+    @property
+    def real(self) -> Tensor:
+        """The real values of the tensor: for a real tensor, itself."""
+        return self
+
+    @property
+    def imag(self) -> Tensor:
+        raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+
+    def is_conj(self) -> bool:
+        """Whether the tensor's conjugate bit is set: never for a real tensor."""
+        return False
+
+    def is_neg(self) -> bool:
+        """Whether the tensor's negative bit is set: never for a real tensor."""
+        return False
+
+    def share_memory_(self) -> Tensor:
+        """Moves the storage to shared memory: a no-op in ember, whose data-loading worker
+        processes receive copies."""
+        return self
+
     def is_floating_point(self) -> bool:
         """Returns True if the data type of self is a floating point data type."""
         return self._data.dtype.kind == "f"

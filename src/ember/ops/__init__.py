@@ -76,7 +76,7 @@ NOT_METHODS = {"where", "cat", "concat", "concatenate", "stack", "hstack", "vsta
                "column_stack", "atleast_1d", "atleast_2d", "atleast_3d", "broadcast_tensors",
                "take_along_dim", "index_put", "einsum", "tensordot", "kron", "diag_embed",
                "ger", "polygamma", "broadcast_shapes", "meshgrid", "searchsorted", "bucketize",
-               "cdist"}
+               "cdist", "real", "imag"}
 
 
 def _bind_methods() -> None:

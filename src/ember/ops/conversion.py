@@ -14,7 +14,8 @@ from ..autograd.grad_mode import state as _mode
 from ._core import PASSTHROUGH, attach, declare, linear_jvp, node_class, quiet, wrap
 
 __all__ = ["to", "type_as", "float", "double", "half", "bfloat16", "long", "int", "short",
-           "char", "byte", "bool", "cpu", "cuda", "pin_memory", "is_pinned"]
+           "char", "byte", "bool", "cpu", "cuda", "pin_memory", "is_pinned", "conj",
+           "conj_physical", "conj_physical_", "resolve_conj", "resolve_neg", "real", "imag"]
 
 _builtin_bool = builtins.bool
 
@@ -163,6 +164,48 @@ def tensor_type(self: Tensor, dtype: Any = None, non_blocking: _builtin_bool = F
     return to(self, dtype)
 
 
+# ember's tensors are real: conjugation and the lazy conjugate and negative bits have nothing
+# to do, and torch returns the tensor itself.
+def conj(input: Tensor) -> Tensor:
+    """Returns a view of input with a flipped conjugate bit: input itself for a real
+    tensor."""
+    return input
+
+
+def conj_physical(input: Tensor, *, out: Any = None) -> Tensor:
+    """Computes the element-wise conjugate of the given input tensor: input itself for a
+    real tensor."""
+    return input
+
+
+def conj_physical_(input: Tensor) -> Tensor:
+    """In-place version of conj_physical()."""
+    return input
+
+
+def resolve_conj(input: Tensor) -> Tensor:
+    """Returns a new tensor with materialized conjugation if input's conjugate bit is set,
+    else input."""
+    return input
+
+
+def real(input: Tensor) -> Tensor:
+    """Returns the real values of input: input itself for a real tensor."""
+    return input
+
+
+def imag(input: Tensor) -> Tensor:
+    """Returns the imaginary values of input, which a real tensor does not have."""
+    raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+
+
+def resolve_neg(input: Tensor) -> Tensor:
+    """Returns a new tensor with materialized negation if input's negative bit is set, else
+    input."""
+    return input
+
+
 # Last, before any other module imports them: every importer holds the transform-aware
 # ops (see _transform_hooks).
 transform_ops(globals())
+

@@ -15,7 +15,14 @@ from .._version import ZERO_VC, bump_version, saved_counter
 from ..autograd.grad_mode import state as _mode
 from ..autograd.graph import note_rebase
 from . import arithmetic, elementary, indexing, matrix
-from ._core import attach, checked_scalar, node_class, quiet, shape_str, unary_op
+from ._core import (
+    attach,
+    checked_scalar,
+    node_class,
+    quiet,
+    shape_str,
+    unary_op,
+)
 from .shape import expand, writable_alias
 from .view_rebase import OVERLAP_MESSAGE, check_view_rebase, rebase_view
 
@@ -385,6 +392,86 @@ __all__ += [  # noqa: PLE0604
     "ceil_", "round_", "trunc_", "fix_", "frac_", "clamp_min_", "clamp_max_", "lerp_", "addcmul_",
     "addcdiv_", "hypot_", "remainder_", "fmod_", "floor_divide_", "xlogy_", "nan_to_num_", "sign_",
     "float_power_",
+]
+
+
+# In-place comparisons: self holds the comparison as its own dtype (1 or 0); a self that
+# requires grad records torch's node, whose gradients are zeros (Backward0 against a
+# number, Backward1 against a tensor).
+def _comparison_(op: Callable, node: str, doc: str) -> Callable:
+    by_number = node_class(f"{node}Backward0", lambda m, g: m.zeros_like(g))
+    by_tensor = node_class(f"{node}Backward1", lambda m, g, s, o: m.zeros_like(g),
+                           lambda m, g, s, o: m.zeros_like(m.sum_to(g, o)))
+
+    def method(self: Tensor, other: Any) -> Tensor:
+        is_tensor = isinstance(other, Tensor)
+        check_inplace(self, other)
+        grad = _mode.enabled and (self._rg or is_tensor and other._rg)
+        result = op(self, other)
+        before_fn, before_nr = self._fn, self._nr
+        write_result(self, result)
+        if grad:
+            out = Tensor._make(self._data)
+            if is_tensor:
+                attach(by_tensor, out, (_history(self, before_fn, before_nr), other), (),
+                       (tuple(self._data.shape), tuple(other._data.shape)))
+            else:
+                attach(by_number, out, (_history(self, before_fn, before_nr),))
+            note_rebase(self, out._fn, out._nr)
+            self._fn, self._nr, self._rg = out._fn, out._nr, True
+            if self._base is not None:
+                rebase_view(self)
+        return self
+
+    method.__doc__ = doc
+    return method
+
+
+def _history(self: Tensor, fn: Any, nr: int) -> Tensor:
+    """A stand-in for self as it was before the in-place op: its node's output."""
+    t = Tensor._make(self._data)
+    t._fn, t._nr, t._rg = fn, nr, self._rg
+    return t
+
+
+eq_ = _comparison_(arithmetic.eq, "Eq", "In-place version of eq().")
+ne_ = not_equal_ = _comparison_(arithmetic.ne, "Ne", "In-place version of ne().")
+lt_ = less_ = _comparison_(arithmetic.lt, "Lt", "In-place version of lt().")
+le_ = less_equal_ = _comparison_(arithmetic.le, "Le", "In-place version of le().")
+gt_ = greater_ = _comparison_(arithmetic.gt, "Gt", "In-place version of gt().")
+ge_ = greater_equal_ = _comparison_(arithmetic.ge, "Ge", "In-place version of ge().")
+logical_and_ = inplace(arithmetic.logical_and, "In-place version of logical_and().")
+logical_or_ = inplace(arithmetic.logical_or, "In-place version of logical_or().")
+logical_xor_ = inplace(arithmetic.logical_xor, "In-place version of logical_xor().")
+logical_not_ = inplace(arithmetic.logical_not, "In-place version of logical_not().")
+bitwise_and_ = inplace(arithmetic.bitwise_and, "In-place version of bitwise_and().")
+bitwise_or_ = inplace(arithmetic.bitwise_or, "In-place version of bitwise_or().")
+bitwise_xor_ = inplace(arithmetic.bitwise_xor, "In-place version of bitwise_xor().")
+bitwise_not_ = inplace(arithmetic.bitwise_not, "In-place version of bitwise_not().")
+bitwise_left_shift_ = inplace(arithmetic.bitwise_left_shift,
+                              "In-place version of bitwise_left_shift().")
+bitwise_right_shift_ = inplace(arithmetic.bitwise_right_shift,
+                               "In-place version of bitwise_right_shift().")
+divide_ = inplace(arithmetic.divide, "In-place version of divide().")
+true_divide_ = inplace(arithmetic.true_divide, "In-place version of true_divide().")
+multiply_ = inplace(arithmetic.multiply, "In-place version of multiply().")
+subtract_ = inplace(arithmetic.subtract, "In-place version of subtract().")
+negative_ = inplace(arithmetic.negative, "In-place version of negative().")
+absolute_ = inplace(arithmetic.absolute, "In-place version of absolute().")
+addmm_ = inplace(matrix.addmm, "In-place version of addmm().")
+addbmm_ = inplace(matrix.addbmm, "In-place version of addbmm().")
+baddbmm_ = inplace(matrix.baddbmm, "In-place version of baddbmm().")
+addmv_ = inplace(matrix.addmv, "In-place version of addmv().")
+
+
+
+
+__all__ += [  # noqa: PLE0604
+    "eq_", "ne_", "not_equal_", "lt_", "less_", "le_", "less_equal_", "gt_", "greater_", "ge_",
+    "greater_equal_", "logical_and_", "logical_or_", "logical_xor_", "logical_not_",
+    "bitwise_and_", "bitwise_or_", "bitwise_xor_", "bitwise_not_", "bitwise_left_shift_",
+    "bitwise_right_shift_", "divide_", "true_divide_", "multiply_", "subtract_", "negative_",
+    "absolute_", "addmm_", "addbmm_", "baddbmm_", "addmv_",
 ]
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import builtins
 import math
 import warnings
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -34,6 +34,7 @@ from ._core import (
     node_class,
     not_implemented,
     quiet,
+    type_meta_name,
     wrap,
     wrap_dim,
     wrap_dims,
@@ -45,7 +46,7 @@ from .elementary import maximum, minimum
 
 __all__ = [
     "prod", "max", "min", "amax", "amin", "argmax", "argmin", "var", "std", "norm",
-    "logsumexp", "cumsum", "cumprod", "all", "any",
+    "logsumexp", "cumsum", "cumprod", "cumsum_", "cumprod_", "all", "any",
     "count_nonzero", "median", "nanmedian", "mode", "nansum", "nanmean", "aminmax",
 ]
 
@@ -891,6 +892,25 @@ def nanmean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any
     count = np.sum(~np.isnan(x), axis=dims if x.ndim else None,
                    keepdims=keepdim and x.ndim > 0)
     return div(nansum(input, dim, keepdim, dtype=dtype), wrap(np.asarray(count, np.int64)))
+
+
+def _accumulate_(op: Callable, doc: str) -> Callable:
+    def method(self: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
+        if dtype is not None and dtype.np != self._data.dtype:
+            raise RuntimeError(f"Bad in-place call: input tensor dtype "
+                               f"{type_meta_name(self._data.dtype)} and output tensor dtype "
+                               f"{type_meta_name(dtype.np)} should match")
+        # Accumulated in self's dtype (an int32 cumsum_ stays int32).
+        from .inplace import apply_in_place
+
+        return apply_in_place(op, self, dim, dtype=self.dtype)
+
+    method.__doc__ = doc
+    return method
+
+
+cumsum_ = _accumulate_(cumsum, "In-place version of cumsum().")
+cumprod_ = _accumulate_(cumprod, "In-place version of cumprod().")
 
 
 # Last, before any other module imports them: every importer holds the transform-aware
