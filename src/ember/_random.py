@@ -27,8 +27,11 @@ from ._random_math import (
     fma_f32,
     fma_f64,
     libm_cos,
+    libm_exp,
+    libm_log,
     libm_log1p,
     libm_sin,
+    libm_tan,
 )
 
 __all__ = [
@@ -36,7 +39,7 @@ __all__ = [
     "get_rng_state", "set_rng_state", "fork_rng",
     "rand", "randn", "randint", "random_", "uniform_", "normal_", "randperm",
     "bernoulli_scalar", "bernoulli_tensor", "bernoulli_", "dropout_noise",
-    "multinomial", "exponential_",
+    "multinomial", "exponential_", "cauchy_", "geometric_", "log_normal_",
 ]
 
 _N = 624                      # words of mt19937 state
@@ -781,6 +784,37 @@ def exponential_(arr: np.ndarray, lambd: float = 1.0,
     u = _gen(generator)._uniform_f64(arr.size)
     v = (-1.0 / float(lambd)) * libm_log1p(-u)
     _serial_fill(arr, _double_to(v, arr.dtype))
+    return arr
+
+
+def cauchy_(arr: np.ndarray, median: float = 0.0, sigma: float = 1.0,
+            generator: Generator | None = None) -> np.ndarray:
+    """Fills ``arr`` in place with draws from the Cauchy distribution: in double,
+    fma(sigma, tan(pi * (u - 0.5)), median) with a 53-bit uniform u (torch's kernel, whose
+    multiply-add the compiler fuses), then cast."""
+    u = _gen(generator)._uniform_f64(arr.size)
+    v = fma_f64(libm_tan(math.pi * (u - 0.5)), float(sigma), float(median))
+    _serial_fill(arr, _double_to(v, arr.dtype))
+    return arr
+
+
+def geometric_(arr: np.ndarray, p: float, generator: Generator | None = None) -> np.ndarray:
+    """Fills ``arr`` in place with draws from the geometric distribution: in double,
+    ceil(log(u) / log1p(-p)) with a 53-bit uniform u, then cast."""
+    u = _gen(generator)._uniform_f64(arr.size)
+    with np.errstate(divide="ignore"):
+        v = np.ceil(libm_log(u) / math.log1p(-float(p)))
+    _serial_fill(arr, _double_to(v, arr.dtype) if arr.dtype.kind == "f" else
+                 v.astype(arr.dtype))
+    return arr
+
+
+def log_normal_(arr: np.ndarray, mean: float = 1.0, std: float = 2.0,
+                generator: Generator | None = None) -> np.ndarray:
+    """Fills ``arr`` in place with exp of draws of normal_distribution<double>(mean, std)
+    (one per element, with the generator's cached spare), then cast."""
+    z = fma_f64(_gen(generator)._normal_f64(arr.size), float(std), float(mean))
+    _serial_fill(arr, _double_to(libm_exp(z), arr.dtype))
     return arr
 
 

@@ -225,6 +225,11 @@ def libm_cos(x: np.ndarray) -> np.ndarray:
     return _c_map(math.cos, math.nan, x)
 
 
+def libm_tan(x: np.ndarray) -> np.ndarray:
+    """The C library's ``tan`` applied elementwise to a float64 array."""
+    return _c_map(math.tan, math.nan, x)
+
+
 # ---------------------------------------------------------------------------------------
 # avx_mathfun.h, float32, with the contractions GCC makes
 # ---------------------------------------------------------------------------------------

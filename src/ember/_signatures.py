@@ -1263,6 +1263,9 @@ METHODS = {
     'broadcast_to': (
         'broadcast_to(SymIntArrayRef size)',
     ),
+    'cauchy_': (
+        'cauchy_(double median=0, double sigma=1, *, Generator? generator=None)',
+    ),
     'ceil': (
         'ceil()',
     ),
@@ -1534,6 +1537,9 @@ METHODS = {
         'ge_(Tensor other)',
         'ge_(Scalar other)',
     ),
+    'geometric_': (
+        'geometric_(double p, *, Generator? generator=None)',
+    ),
     'greater': (
         'greater(Tensor other)',
         'greater(Scalar other)',
@@ -1702,6 +1708,9 @@ METHODS = {
     ),
     'log_': (
         'log_()',
+    ),
+    'log_normal_': (
+        'log_normal_(double mean=1, double std=2, *, Generator? generator=None)',
     ),
     'log_softmax': (
         'log_softmax(int64_t dim, ScalarType? dtype=None)',

@@ -19,7 +19,7 @@ from .inplace import check_inplace
 from .shape import expand
 
 __all__ = ["normal_", "uniform_", "bernoulli_", "exponential_", "random_", "bernoulli",
-           "multinomial"]
+           "multinomial", "cauchy_", "geometric_", "log_normal_"]
 
 # Functions only, not methods (torch.normal, torch.randperm).
 FUNCTIONS = ["randperm", "normal"]
@@ -124,6 +124,45 @@ def exponential_(self: Tensor, lambd: float = 1.0, *, generator: Any = None) -> 
                            f"dtype must be a floating point but you specified {self.dtype._legacy}")
     return _fill(self, lambda a: _random.exponential_(a, lambd, generator=generator)
                  if a.size else None)
+
+
+def _c_double(v: float) -> str:
+    # How torch's messages print a double (a C++ stream: 6 significant digits).
+    return f"{float(v):g}"
+
+
+def cauchy_(self: Tensor, median: float = 0.0, sigma: float = 1.0, *,
+            generator: Any = None) -> Tensor:
+    """Fills the tensor with numbers drawn from the Cauchy distribution of the given median
+    and scale sigma."""
+    if not sigma > 0:
+        raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={_c_double(sigma)}")
+    if self._data.dtype.kind != "f":
+        raise RuntimeError("Cauchy distribution is a continuous probability distribution. "
+                           f"dtype must be a floating point but you specified "
+                           f"{type_meta_name(self._data.dtype)}")
+    return _fill(self, lambda a: _random.cauchy_(a, median, sigma, generator=generator))
+
+
+def geometric_(self: Tensor, p: float, *, generator: Any = None) -> Tensor:
+    """Fills self tensor with elements drawn from the geometric distribution: the number of
+    Bernoulli(p) trials up to the first success."""
+    if not 0 < p < 1:
+        raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={_c_double(p)}")
+    if self._data.dtype == np.bool_:
+        raise not_implemented("geometric_cpu", self.dtype)
+    return _fill(self, lambda a: _random.geometric_(a, p, generator=generator))
+
+
+def log_normal_(self: Tensor, mean: float = 1.0, std: float = 2.0, *,
+                generator: Any = None) -> Tensor:
+    """Fills self tensor with numbers sampled from the log-normal distribution whose
+    logarithm has the given mean and standard deviation."""
+    if not std > 0:
+        raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={_c_double(std)}")
+    if self._data.dtype.kind != "f":
+        raise not_implemented("log_normal_cpu", self.dtype)
+    return _fill(self, lambda a: _random.log_normal_(a, mean, std, generator=generator))
 
 
 def random_(self: Tensor, from_: int | None = None, to: int | None = None, *,
