@@ -44,9 +44,9 @@ def test_draws_fill_a_transposed_tensor_in_memory_order_and_share_the_normal_cac
                                   "L.empty(0).cauchy_(0, -1)"])
 def test_errors_match_torch(call):
     results = []
-    for L in (torch, ember):  # noqa: N806 - the name the calls use
+    for lib in (torch, ember):
         try:
-            results.append(repr(eval(call)))
+            results.append(repr(eval(call, {"L": lib})))
         except Exception as e:  # noqa: BLE001
             results.append(f"{type(e).__name__}: {e}")
     assert results[0] == results[1]
