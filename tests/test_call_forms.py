@@ -232,3 +232,18 @@ def test_in_place_comparison_records_a_zero_gradient(other_is_tensor):
         (z * x + w).sum().backward()
         results.append((z.grad_fn.name(), x.grad.tolist(), w.grad.tolist()))
     assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16"])
+@pytest.mark.parametrize("weight", [0.1, 0.9, 0.5, 0.001, 0.999, 0.4999, 1.0, 0.0, -0.3, 1.7,
+                                    "tensor"])
+def test_lerp_bits_are_torch_s(dtype, weight):
+    # torch's kernel is one fused multiply-add from the nearer end, in float for half.
+    rng = np.random.default_rng(0)
+    a, b = (rng.standard_normal(5000).astype(dtype) for _ in range(2))
+    w = rng.uniform(-0.5, 1.5, 5000).astype(dtype)
+    results = []
+    for lib in (torch, ember):
+        wt = lib.from_numpy(w) if weight == "tensor" else weight
+        results.append(lib.from_numpy(a).lerp(lib.from_numpy(b), wt).numpy())
+    np.testing.assert_array_equal(results[1].view(np.uint8), results[0].view(np.uint8))

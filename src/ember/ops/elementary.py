@@ -10,6 +10,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .._dtypes import FROM_NUMPY, float64, result_type
+from .._random_math import fma_f32, fma_f64
 from .._tensor import Tensor
 from .._transform_hooks import transform_ops
 from ..autograd.grad_mode import state as _mode
@@ -581,9 +582,16 @@ LerpBackward1 = node_class(
 
 
 def _lerp_values(x: np.ndarray, y: np.ndarray, w: Any) -> np.ndarray:
-    # Interpolates from the nearer end, as torch does, so lerp(a, b, 1) == b exactly.
+    # Interpolates from the nearer end, as torch does, so lerp(a, b, 1) == b exactly, each
+    # side one fused multiply-add as torch's kernel computes it: fma(w, d, x) or
+    # fma(-d, 1 - w, y), in float for half inputs (the opmath type).
+    if x.dtype == np.float64:
+        fma, ft = fma_f64, np.float64
+    else:
+        fma, ft = fma_f32, np.float32
+    x, y, w = x.astype(ft, copy=False), y.astype(ft, copy=False), np.asarray(w, ft)
     d = y - x
-    return np.where(np.abs(w) < 0.5, x + w * d, y - d * (1 - w))
+    return np.where(np.abs(w) < 0.5, fma(w, d, x), fma(-d, ft(1) - w, y))
 
 
 @declare(vmap=POINTWISE)
@@ -620,7 +628,8 @@ def lerp(input: Tensor, end: Tensor, weight: Any, *, out: Any = None) -> Tensor:
         return r
     broadcast_shape(x.shape, y.shape)
     with np.errstate(all="ignore"):
-        r = wrap(fix_dtype(_lerp_values(x, y, dt.type(weight)), dt))
+        # The weight in the opmath type (float for half), not rounded to the dtype first.
+        r = wrap(fix_dtype(_lerp_values(x, y, weight), dt))
     if needs_grad(input, end):
         attach(LerpBackward0, r, (input, end), (), (weight,), _meta(r._data, input, end))
     return r
