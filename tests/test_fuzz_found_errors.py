@@ -100,6 +100,9 @@ RESULTS = {
     "tensor == str": lambda L: L.ones(2) == "mean",
     "tensor != None": lambda L: L.ones(2) != None,  # noqa: E711
     "tensor == list": lambda L: L.ones(2) == [1.0, 1.0],
+    "std of empty, negative correction": lambda L: L.std(L.ones(0), correction=-1),
+    "var of empty along dim, negative correction": lambda L: L.var(L.ones(0, 3), 0,
+                                                                   correction=-1),
 }
 
 
