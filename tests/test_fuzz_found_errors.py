@@ -79,6 +79,17 @@ RAISES = {
         L.ones(2, 3, dtype=L.int64), L.ones(2, 0, dtype=L.int32), True),
     "gaussian_nll int input": lambda L: F(L).gaussian_nll_loss(-1, L.ones(2, 0), L.ones(1)),
     "gaussian_nll list input": lambda L: F(L).gaussian_nll_loss([], None, L.ones(())),
+    "smooth_l1 beta=0 integer mean": lambda L: F(L).smooth_l1_loss(
+        L.ones((), dtype=L.int64), L.ones((), dtype=L.int64), beta=0),
+    "smooth_l1 beta=0 bool pair": lambda L: F(L).smooth_l1_loss(
+        L.ones(3, dtype=L.bool), L.ones(3, dtype=L.bool), beta=0, reduction="sum"),
+    "smooth_l1 negative beta before dtypes": lambda L: F(L).smooth_l1_loss(
+        L.ones(3, dtype=L.int64), L.ones(3, dtype=L.int64), beta=-1),
+    "smooth_l1 reduction before dtypes": lambda L: F(L).smooth_l1_loss(
+        L.ones(3, dtype=L.int64), L.ones(3, dtype=L.int64), reduction="bad"),
+    "l1_loss weight size": lambda L: F(L).l1_loss(L.ones(3), L.ones(3), weight=L.ones(2)),
+    "l1_loss weight, bad reduction": lambda L: F(L).l1_loss(L.ones(3), L.ones(3),
+                                                            weight=L.ones(3), reduction="bad"),
 }
 
 RESULTS = {
@@ -100,6 +111,10 @@ RESULTS = {
     "tensor == str": lambda L: L.ones(2) == "mean",
     "tensor != None": lambda L: L.ones(2) != None,  # noqa: E711
     "tensor == list": lambda L: L.ones(2) == [1.0, 1.0],
+    "smooth_l1 beta=0 integer sum": lambda L: F(L).smooth_l1_loss(
+        L.tensor([3, 0]), L.tensor([1, 1]), beta=0, reduction="sum"),
+    "l1_loss weight mean": lambda L: F(L).l1_loss(
+        L.tensor([1.0, 2.0, 3.0]), L.tensor([0.0, 0.0, 1.0]), weight=L.tensor([1.0, 2.0, 3.0])),
     "std of empty, negative correction": lambda L: L.std(L.ones(0), correction=-1),
     "var of empty along dim, negative correction": lambda L: L.var(L.ones(0, 3), 0,
                                                                    correction=-1),

@@ -66,6 +66,7 @@ from ..ops.nn_loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
     huber_loss,
+    l1_loss,
     legacy_reduction,
     mse_loss,
     nll_loss,
@@ -1010,23 +1011,6 @@ def _apply_reduction(loss: Tensor, reduction: str) -> Tensor:
     if red == 2:
         return loss.sum()
     return loss
-
-
-def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
-            reduction: str = "mean", weight: Any = None) -> Tensor:
-    """Measures the mean element-wise absolute value difference."""
-    if size_average is not None or reduce is not None:
-        reduction = legacy_reduction(size_average, reduce)
-    _reach("size", target, input)
-    if target._data.shape != input._data.shape:
-        warnings.warn(
-            f"Using a target size ({target.shape}) that is different to the input size "
-            f"({input.shape}). This will likely lead to incorrect results due to "
-            "broadcasting. Please ensure they have the same size.", UserWarning, stacklevel=2)
-        shp = broadcast_shape(input._data.shape, target._data.shape)
-        input, target = input.expand(shp), target.expand(shp)
-    reduction_enum(reduction)
-    return _apply_reduction((input - target).abs(), reduction)
 
 
 def _class_dim(x: Tensor) -> int:
