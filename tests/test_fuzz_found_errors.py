@@ -90,6 +90,8 @@ RAISES = {
     "l1_loss weight size": lambda L: F(L).l1_loss(L.ones(3), L.ones(3), weight=L.ones(2)),
     "l1_loss weight, bad reduction": lambda L: F(L).l1_loss(L.ones(3), L.ones(3),
                                                             weight=L.ones(3), reduction="bad"),
+    "linspace two tensor bounds": lambda L: L.linspace(L.tensor(1), L.ones(0, dtype=L.int64),
+                                                       0),
 }
 
 RESULTS = {

@@ -411,10 +411,13 @@ def linspace(start: Any, end: Any, steps: int, *, out: Any = None, dtype: Any = 
         got = ", ".join(type(a).__name__ for a in (start, end, steps))
         raise TypeError(f"linspace() received an invalid combination of arguments - got ({got}), "
                         "but expected one of:")
-    for name, v in (("start", start), ("end", end)):
-        if isinstance(v, Tensor) and v._data.ndim:
-            raise RuntimeError("linspace only supports 0-dimensional start and end tensors, but "
-                               f"got {name} with {v._data.ndim} dimension(s).")
+    # torch's overloads name the tensor bounds: both, when both are tensors.
+    tensors = [(name, v._data.ndim) for name, v in (("start", start), ("end", end))
+               if isinstance(v, Tensor)]
+    if any(ndim for _, ndim in tensors):
+        got = " and ".join(f"{name} with {ndim} dimension(s)" for name, ndim in tensors)
+        raise RuntimeError(f"linspace only supports 0-dimensional start and end tensors, but got "
+                           f"{got}.")
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     dt = _np_dtype(dtype)
