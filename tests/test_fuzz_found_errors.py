@@ -92,6 +92,12 @@ RAISES = {
                                                             weight=L.ones(3), reduction="bad"),
     "linspace two tensor bounds": lambda L: L.linspace(L.tensor(1), L.ones(0, dtype=L.int64),
                                                        0),
+    "binary_cross_entropy int64": lambda L: F(L).binary_cross_entropy(
+        L.ones((), dtype=L.int64), L.ones((), dtype=L.int64)),
+    "binary_cross_entropy empty bool": lambda L: F(L).binary_cross_entropy(
+        L.ones(0, dtype=L.bool), L.ones(0, dtype=L.bool)),
+    "layer_norm int64": lambda L: F(L).layer_norm(L.ones(3, dtype=L.int64), (3,)),
+    "layer_norm empty int64": lambda L: F(L).layer_norm(L.ones(0, 3, dtype=L.int64), (3,)),
 }
 
 RESULTS = {

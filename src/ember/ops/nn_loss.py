@@ -288,6 +288,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     if t.dtype != x.dtype:
         raise RuntimeError(f"Found dtype {target.dtype._legacy} but expected "
                            f"{input.dtype._legacy}")
+    _check_loss_kernel(input, "binary_cross_entropy")
     if x.size and (np.any(x < 0) or np.any(x > 1)):
         raise RuntimeError("all elements of input should be between 0 and 1")
     tt = x.dtype.type

@@ -270,6 +270,8 @@ def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = Non
         raise RuntimeError(
             f"Given normalized_shape={list(ns)}, expected input with shape [*, "
             f"{', '.join(str(v) for v in ns)}], but got input of size{list(x.shape)}")
+    if x.dtype.kind != "f":
+        raise not_implemented("LayerNormKernelImpl", input.dtype)
     axes = tuple(range(x.ndim - k, x.ndim))
     wshape = (1,) * (x.ndim - k) + ns
     # float16 statistics are taken in float32, as torch's kernel, so they cannot overflow.
