@@ -98,6 +98,12 @@ RAISES = {
         L.ones(0, dtype=L.bool), L.ones(0, dtype=L.bool)),
     "layer_norm int64": lambda L: F(L).layer_norm(L.ones(3, dtype=L.int64), (3,)),
     "layer_norm empty int64": lambda L: F(L).layer_norm(L.ones(0, 3, dtype=L.int64), (3,)),
+    "cross_entropy label_smoothing None": lambda L: F(L).cross_entropy(
+        L.ones(()), L.ones((), dtype=L.int64), label_smoothing=None),
+    "cross_entropy weight str": lambda L: F(L).cross_entropy(
+        L.ones(3), L.ones(3, dtype=L.int64), weight="a"),
+    "nll_loss ignore_index str": lambda L: F(L).nll_loss(L.ones(()), L.ones((), dtype=L.int64),
+                                                         ignore_index="a"),
 }
 
 RESULTS = {

@@ -1025,8 +1025,9 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce)
     red = reduction_enum(reduction)
-    check_tensor(input, "input", 0, "cross_entropy_loss")
-    check_tensor(target, "target", 1, "cross_entropy_loss")
+    # torch's Python code ends here: the rest is its native op, behind that op's parser.
+    check_call("cross_entropy_loss", (input, target, weight, red, ignore_index, label_smoothing),
+               {}, "NN")
     # torch's order: a target of the input's shape holds class probabilities; otherwise class
     # indices, with label smoothing only when it is positive.
     if target._data.shape == input._data.shape:

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .._arg_parser import check_call
 from .._tensor import Tensor
 from .._transform_hooks import transform_ops
 from ..autograd.grad_mode import state as _mode
@@ -212,7 +213,6 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
                weight: Any = None) -> Tensor:
     """Squared term if the absolute element-wise error falls below delta, a delta-scaled L1
     term otherwise."""
-    from .._arg_parser import check_call
     from .._dtypes import can_cast
 
     _reach("size", target, input)
@@ -494,6 +494,8 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce)
     red = reduction_enum(reduction)
+    # torch's Python code ends here: the rest is its native op, behind that op's parser.
+    check_call("nll_loss_nd", (input, target, weight, red, ignore_index), {}, "NN")
     x, t = input._data, target._data
     if x.ndim < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {x.ndim})")
