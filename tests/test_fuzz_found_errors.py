@@ -104,6 +104,9 @@ RAISES = {
         L.ones(3), L.ones(3, dtype=L.int64), weight="a"),
     "nll_loss ignore_index str": lambda L: F(L).nll_loss(L.ones(()), L.ones((), dtype=L.int64),
                                                          ignore_index="a"),
+    "hardtanh empty tensor bound": lambda L: F(L).hardtanh(None, L.ones(0, dtype=L.int64)),
+    "unique empty return_inverse": lambda L: L.unique(None, None, L.ones(0, dtype=L.int64),
+                                                      False),
 }
 
 RESULTS = {

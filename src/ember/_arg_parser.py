@@ -772,6 +772,10 @@ def _unique_call(args: tuple, kwargs: dict) -> tuple | None:
     v = _named(("input", "sorted", "return_inverse", "return_counts", "dim"), args, kwargs)
     if v is None:
         return None
+    if "return_inverse" in v:
+        # torch.unique is a boolean_dispatch: its Python code asks return_inverse's truth to
+        # choose what it returns, before any native op.
+        bool(v["return_inverse"])
     kw = {k: v[k] for k in ("sorted", "return_inverse", "return_counts") if k in v}
     if v.get("dim") is not None:
         return "unique_dim", (v["input"], v["dim"]), kw
