@@ -107,6 +107,9 @@ RAISES = {
     "hardtanh empty tensor bound": lambda L: F(L).hardtanh(None, L.ones(0, dtype=L.int64)),
     "unique empty return_inverse": lambda L: L.unique(None, None, L.ones(0, dtype=L.int64),
                                                       False),
+    "index_select empty index into 0-dim": lambda L: L.index_select(
+        L.ones(()), 0, L.ones(0, dtype=L.int64)),
+    "index_select float index into 0-dim": lambda L: L.index_select(L.ones(()), 0, L.ones(2)),
 }
 
 RESULTS = {
