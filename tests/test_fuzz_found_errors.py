@@ -110,6 +110,8 @@ RAISES = {
     "index_select empty index into 0-dim": lambda L: L.index_select(
         L.ones(()), 0, L.ones(0, dtype=L.int64)),
     "index_select float index into 0-dim": lambda L: L.index_select(L.ones(()), 0, L.ones(2)),
+    "zeros bool size, str dtype": lambda L: L.zeros(L.ones((), dtype=L.bool), dtype="a"),
+    "zeros str size element, str dtype": lambda L: L.zeros((2, "b"), dtype="a"),
 }
 
 RESULTS = {

@@ -240,6 +240,9 @@ class Signature:
             return False
         remaining = len(kwargs)
         arg_pos = 0
+        # torch unpacks an int list's elements when the op reads it, after the whole call
+        # matched: a later argument's TypeError comes first.
+        unpack = []
         for i, p in enumerate(self.params):
             is_kwd = False
             obj = _MISSING
@@ -265,9 +268,9 @@ class Signature:
                 return False
             elif (failed := p.check(obj, self.numbers_as_tensors, i)) is None:
                 if p.kind == INT_LIST and isinstance(obj, (tuple, list)):
-                    self._unpack_ints(p, obj)
+                    unpack.append((p, obj))
             elif varargs and (_int_element(args[0]) and not isinstance(args[0], bool)):
-                self._unpack_ints(p, args)
+                unpack.append((p, args))
                 arg_pos = nargs
                 continue
             elif raise_exception:
@@ -297,6 +300,8 @@ class Signature:
             if raise_exception:
                 self._extra_kwargs(kwargs, nargs)
             return False
+        for p, seq in unpack:
+            self._unpack_ints(p, seq)
         return True
 
     def _unpack_ints(self, p: Param, seq: Any) -> None:
