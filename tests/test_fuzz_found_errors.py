@@ -112,6 +112,15 @@ RAISES = {
     "index_select float index into 0-dim": lambda L: L.index_select(L.ones(()), 0, L.ones(2)),
     "zeros bool size, str dtype": lambda L: L.zeros(L.ones((), dtype=L.bool), dtype="a"),
     "zeros str size element, str dtype": lambda L: L.zeros((2, "b"), dtype="a"),
+    "Upsample str size": lambda L: L.nn.Upsample("a")(L.ones(2, 3, 5)),
+    "interpolate float size": lambda L: F(L).interpolate(L.ones(2, 3, 5, 5), 1.5),
+    "interpolate str scale": lambda L: F(L).interpolate(L.ones(2, 3, 5), scale_factor="a"),
+    "interpolate tensor scale": lambda L: F(L).interpolate(L.ones(2, 3, 5),
+                                                           scale_factor=L.tensor(2.0)),
+    "interpolate str align_corners": lambda L: F(L).interpolate(
+        L.ones(2, 3, 5), scale_factor=2, mode="linear", align_corners="x"),
+    "interpolate negative scale": lambda L: F(L).interpolate(L.ones(2, 3, 5),
+                                                             scale_factor=-0.5),
 }
 
 RESULTS = {

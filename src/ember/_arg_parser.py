@@ -170,7 +170,10 @@ class Param:
             ok = self.size > 0 and (_is_int(obj) or isinstance(obj, Tensor) and
                                     _int_element(obj))
         elif kind == FLOAT_LIST:
-            ok = isinstance(obj, (tuple, list)) or self.size > 0 and isinstance(obj, (int, float))
+            # torch looks at a list's first element only: a number (a tensor is not one).
+            ok = isinstance(obj, (tuple, list)) and (not obj or isinstance(
+                obj[0], (int, float, complex, np.number))) or self.size > 0 and isinstance(
+                obj, (int, float))
         elif kind == TENSOR_LIST or kind == OPT_TENSOR_LIST:
             if not isinstance(obj, (tuple, list)):
                 return -1

@@ -907,8 +907,9 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None,
                 raise TypeError("expected size to be one of int or Tuple[int] or Tuple[int, "
                                 "int] or Tuple[int, int, int], but got size with types "
                                 f"{[type(v) for v in size]}")
-        out_sz = tuple(size) if isinstance(size, (list, tuple)) else (size,) * nsp
-        scales = (None,) * nsp
+        # torch's output_size and scale_factors, as its Python code hands them on.
+        output_size = size if isinstance(size, (list, tuple)) else [size] * nsp
+        scale_factors = None
     elif scale_factor is not None:
         if isinstance(scale_factor, (list, tuple)) and len(scale_factor) != nsp:
             raise ValueError(
@@ -916,22 +917,28 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None,
                 f"got input with spatial dimensions of {spatial} and scale_factor of shape "
                 f"{scale_factor}. Please provide input tensor in (N, C, d1, d2, ...,dK) format "
                 "and scale_factor in (s1, s2, ...,sK) format.")
-        scales = tuple(scale_factor) if isinstance(scale_factor, (list, tuple)) else \
-            (scale_factor,) * nsp
-        out_sz = tuple(int(math.floor(float(spatial[i]) * scales[i])) for i in range(nsp))
-        if recompute_scale_factor:
-            scales = (None,) * nsp
+        output_size = None
+        scale_factors = scale_factor if isinstance(scale_factor, (list, tuple)) else \
+            [scale_factor] * nsp
     else:
         raise ValueError("either size or scale_factor should be defined")
     if recompute_scale_factor and size is not None:
         raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
+    if mode == "area" and output_size is None:
+        recompute_scale_factor = True
+    if recompute_scale_factor:
+        # torch's sym_int: the product truncated toward zero.
+        output_size = [int(spatial[i] * scale_factors[i]) for i in range(nsp)]
+        scale_factors = None
     if antialias and not (mode in ("bilinear", "bicubic", "lanczos") and input.dim() == 4):
         raise ValueError("Anti-alias option is restricted to bilinear, bicubic, and lanczos "
                          "modes and requires a 4-D tensor as input")
     nd = nsp + 2
     if mode == "area" and nd in (3, 4):
-        return (adaptive_avg_pool1d if nd == 3 else adaptive_avg_pool2d)(input, list(out_sz))
-    if (nd, mode) not in ((3, "nearest"), (4, "nearest"), (3, "linear"), (4, "bilinear")):
+        return (adaptive_avg_pool1d if nd == 3 else adaptive_avg_pool2d)(input, output_size)
+    native = {(3, "nearest"): "upsample_nearest1d", (4, "nearest"): "upsample_nearest2d",
+              (3, "linear"): "upsample_linear1d", (4, "bilinear"): "upsample_bilinear2d"}
+    if (nd, mode) not in native:
         need = {"linear": 3, "bilinear": 4, "trilinear": 5}
         if mode in need and nd in (3, 4, 5) and need[mode] != nd:
             raise NotImplementedError(f"Got {nd}D input, but {mode} mode needs "
@@ -943,6 +950,15 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None,
             f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {nd}D) for the "
             "modes: nearest | linear | bilinear | bicubic | trilinear | lanczos | area | "
             f"nearest-exact (got {mode})")
+    corners = () if mode == "nearest" else (align_corners,)
+    check_call(native[nd, mode], (input, output_size, *corners, scale_factors), {}, "NN")
+    if output_size is None:
+        # The kernel's output size: each input size times its scale, truncated.
+        out_sz = tuple(int(spatial[i] * float(scale_factors[i])) for i in range(nsp))
+        scales = tuple(scale_factors)
+    else:
+        out_sz = tuple(output_size)
+        scales = (None,) * nsp
     x = input._data
     if min(out_sz) <= 0 or min(spatial) <= 0:
         if nsp == 1:
