@@ -588,13 +588,10 @@ class Tensor:
 
     def __bool__(self) -> bool:
         if self._data.size != 1:
-            e = RuntimeError(
+            raise RuntimeError(
                 "Boolean value of Tensor with more than one value is ambiguous"
                 if self._data.size else
                 "Boolean value of Tensor with no values is ambiguous")
-            # Only Python code asks a tensor's truth: in torch it fails before any parser.
-            e.python_level = True
-            raise e
         return bool(self._data.reshape(()).item())
 
     def __len__(self) -> int:

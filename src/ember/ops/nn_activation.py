@@ -21,6 +21,7 @@ from . import _math, _onednn, _sleef
 from ._core import (
     POINTWISE,
     _reach,
+    _truth,
     attach,
     check_tensor,
     checked_scalar,
@@ -419,7 +420,8 @@ HardtanhBackward0 = node_class(
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
              inplace: bool = False) -> Tensor:
     """Applies the HardTanh function element-wise: x clamped to [min_val, max_val]."""
-    if min_val > max_val:
+    # torch's Python code compares the bounds: a tensor bound's truth fails there, first.
+    if _truth(min_val > max_val):
         raise ValueError("min_val cannot be greater than max_val")
     kind = check_tensor(input, fn="hardtanh")._data.dtype.kind
     if kind == "b":
