@@ -121,6 +121,11 @@ RAISES = {
         L.ones(2, 3, 5), scale_factor=2, mode="linear", align_corners="x"),
     "interpolate negative scale": lambda L: F(L).interpolate(L.ones(2, 3, 5),
                                                              scale_factor=-0.5),
+    "layer_norm 0-dim tensor shape": lambda L: F(L).layer_norm(L.ones(()),
+                                                               L.ones((), dtype=L.int64)),
+    "GLU nan dim": lambda L: L.nn.GLU(float("nan"))(L.ones(0)),
+    "softmax empty tensor dim": lambda L: F(L).softmax(L.ones(()), L.ones(0, dtype=L.int64)),
+    "celu None input, empty alpha": lambda L: F(L).celu(None, L.ones(0, dtype=L.int64)),
 }
 
 RESULTS = {

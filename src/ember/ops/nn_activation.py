@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .._arg_parser import check_call
 from .._random_math import libm_exp, libm_log1p, libm_tanh
 from .._tensor import Tensor
 from .._transform_hooks import transform_op, transform_ops
@@ -710,6 +711,8 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
     x = input._data
     if not x.ndim:
         raise RuntimeError("glu does not support scalars because halving size must be even")
+    # torch's Python code ends here: the rest is its native op, behind that op's parser.
+    check_call("glu", (input, dim), {}, "NN")
     d = wrap_dim(dim, x.ndim)
     if x.shape[d] % 2:
         raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size "
