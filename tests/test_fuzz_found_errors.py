@@ -126,6 +126,8 @@ RAISES = {
     "GLU nan dim": lambda L: L.nn.GLU(float("nan"))(L.ones(0)),
     "softmax empty tensor dim": lambda L: F(L).softmax(L.ones(()), L.ones(0, dtype=L.int64)),
     "celu None input, empty alpha": lambda L: F(L).celu(None, L.ones(0, dtype=L.int64)),
+    "softmin str dim": lambda L: F(L).softmin(L.ones(()), "a"),
+    "softmin str dtype": lambda L: F(L).softmin(L.ones(3), 0, dtype="a"),
 }
 
 RESULTS = {

@@ -194,6 +194,9 @@ def softmin(input: Tensor, dim: Any = None, _stacklevel: int = 3, dtype: Any = N
         _reach("dim", input)
     negated = -input
     _reach("softmax", negated)
+    if dim is not None:
+        # torch calls the method (-input).softmax(dim), behind the method's parser.
+        check_call("softmax", (dim,), {} if dtype is None else {"dtype": dtype}, "METHODS")
     return nn_softmax.softmax(negated, dim, dtype=dtype)
 
 
