@@ -128,6 +128,8 @@ RAISES = {
     "celu None input, empty alpha": lambda L: F(L).celu(None, L.ones(0, dtype=L.int64)),
     "softmin str dim": lambda L: F(L).softmin(L.ones(()), "a"),
     "softmin str dtype": lambda L: F(L).softmin(L.ones(3), 0, dtype="a"),
+    "as_tensor negative float into uint8": lambda L: L.as_tensor(-0.5, dtype=L.uint8),
+    "tensor negative float list into uint8": lambda L: L.tensor([-1.0, 3], dtype=L.uint8),
 }
 
 RESULTS = {
@@ -156,6 +158,7 @@ RESULTS = {
     "std of empty, negative correction": lambda L: L.std(L.ones(0), correction=-1),
     "var of empty along dim, negative correction": lambda L: L.var(L.ones(0, 3), 0,
                                                                    correction=-1),
+    "tensor -255 wraps into uint8": lambda L: L.tensor(-255, dtype=L.uint8),
 }
 
 

@@ -156,9 +156,11 @@ def _check_integral_store(v: Any, target: np.dtype) -> None:
     if target.kind == "b" or isinstance(v, (bool, np.bool_, np.ndarray, Tensor)):
         return
     info = np.iinfo(target)
-    # Unsigned targets accept negatives down to -max, which wrap around.
-    lo = -int(info.max) if target.kind == "u" else int(info.min)
-    x = int(v) if isinstance(v, (numbers.Integral, np.integer)) else float(v)
+    integral = isinstance(v, (numbers.Integral, np.integer))
+    # Unsigned targets accept negative integers down to -max, which wrap around; a float
+    # must lie in the type's range (c10's overflows).
+    lo = -int(info.max) if target.kind == "u" and integral else int(info.min)
+    x = int(v) if integral else float(v)
     if not lo <= x <= int(info.max):
         raise RuntimeError(f"value cannot be converted to type {target.name} without overflow")
 
