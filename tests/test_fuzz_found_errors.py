@@ -130,6 +130,7 @@ RAISES = {
     "softmin str dtype": lambda L: F(L).softmin(L.ones(3), 0, dtype="a"),
     "as_tensor negative float into uint8": lambda L: L.as_tensor(-0.5, dtype=L.uint8),
     "tensor negative float list into uint8": lambda L: L.tensor([-1.0, 3], dtype=L.uint8),
+    "bernoulli_ shape before dtype": lambda L: L.ones(()).bernoulli_(L.ones(0, dtype=L.int64)),
 }
 
 RESULTS = {
