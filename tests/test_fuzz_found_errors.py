@@ -131,6 +131,8 @@ RAISES = {
     "as_tensor negative float into uint8": lambda L: L.as_tensor(-0.5, dtype=L.uint8),
     "tensor negative float list into uint8": lambda L: L.tensor([-1.0, 3], dtype=L.uint8),
     "bernoulli_ shape before dtype": lambda L: L.ones(()).bernoulli_(L.ones(0, dtype=L.int64)),
+    "LayerNorm str shape": lambda L: L.nn.LayerNorm("a"),
+    "RMSNorm str shape": lambda L: L.nn.RMSNorm("a"),
 }
 
 RESULTS = {
