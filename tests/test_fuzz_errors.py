@@ -30,7 +30,7 @@ from fuzz_calls import (
 )
 
 # Examples per op: the suite tries len(OPS) * EXAMPLES calls, the same ones on every run.
-EXAMPLES = 12
+EXAMPLES = 20
 
 # Message differences that are allowed, each with its reason: (op pattern, torch's first
 # line pattern, why). Everything else must match torch's first line exactly.

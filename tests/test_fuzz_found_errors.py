@@ -79,6 +79,60 @@ RAISES = {
         L.ones(2, 3, dtype=L.int64), L.ones(2, 0, dtype=L.int32), True),
     "gaussian_nll int input": lambda L: F(L).gaussian_nll_loss(-1, L.ones(2, 0), L.ones(1)),
     "gaussian_nll list input": lambda L: F(L).gaussian_nll_loss([], None, L.ones(())),
+    "smooth_l1 beta=0 integer mean": lambda L: F(L).smooth_l1_loss(
+        L.ones((), dtype=L.int64), L.ones((), dtype=L.int64), beta=0),
+    "smooth_l1 beta=0 bool pair": lambda L: F(L).smooth_l1_loss(
+        L.ones(3, dtype=L.bool), L.ones(3, dtype=L.bool), beta=0, reduction="sum"),
+    "smooth_l1 negative beta before dtypes": lambda L: F(L).smooth_l1_loss(
+        L.ones(3, dtype=L.int64), L.ones(3, dtype=L.int64), beta=-1),
+    "smooth_l1 reduction before dtypes": lambda L: F(L).smooth_l1_loss(
+        L.ones(3, dtype=L.int64), L.ones(3, dtype=L.int64), reduction="bad"),
+    "l1_loss weight size": lambda L: F(L).l1_loss(L.ones(3), L.ones(3), weight=L.ones(2)),
+    "l1_loss weight, bad reduction": lambda L: F(L).l1_loss(L.ones(3), L.ones(3),
+                                                            weight=L.ones(3), reduction="bad"),
+    "linspace two tensor bounds": lambda L: L.linspace(L.tensor(1), L.ones(0, dtype=L.int64),
+                                                       0),
+    "binary_cross_entropy int64": lambda L: F(L).binary_cross_entropy(
+        L.ones((), dtype=L.int64), L.ones((), dtype=L.int64)),
+    "binary_cross_entropy empty bool": lambda L: F(L).binary_cross_entropy(
+        L.ones(0, dtype=L.bool), L.ones(0, dtype=L.bool)),
+    "layer_norm int64": lambda L: F(L).layer_norm(L.ones(3, dtype=L.int64), (3,)),
+    "layer_norm empty int64": lambda L: F(L).layer_norm(L.ones(0, 3, dtype=L.int64), (3,)),
+    "cross_entropy label_smoothing None": lambda L: F(L).cross_entropy(
+        L.ones(()), L.ones((), dtype=L.int64), label_smoothing=None),
+    "cross_entropy weight str": lambda L: F(L).cross_entropy(
+        L.ones(3), L.ones(3, dtype=L.int64), weight="a"),
+    "nll_loss ignore_index str": lambda L: F(L).nll_loss(L.ones(()), L.ones((), dtype=L.int64),
+                                                         ignore_index="a"),
+    "hardtanh empty tensor bound": lambda L: F(L).hardtanh(None, L.ones(0, dtype=L.int64)),
+    "unique empty return_inverse": lambda L: L.unique(None, None, L.ones(0, dtype=L.int64),
+                                                      False),
+    "index_select empty index into 0-dim": lambda L: L.index_select(
+        L.ones(()), 0, L.ones(0, dtype=L.int64)),
+    "index_select float index into 0-dim": lambda L: L.index_select(L.ones(()), 0, L.ones(2)),
+    "zeros bool size, str dtype": lambda L: L.zeros(L.ones((), dtype=L.bool), dtype="a"),
+    "zeros str size element, str dtype": lambda L: L.zeros((2, "b"), dtype="a"),
+    "Upsample str size": lambda L: L.nn.Upsample("a")(L.ones(2, 3, 5)),
+    "interpolate float size": lambda L: F(L).interpolate(L.ones(2, 3, 5, 5), 1.5),
+    "interpolate str scale": lambda L: F(L).interpolate(L.ones(2, 3, 5), scale_factor="a"),
+    "interpolate tensor scale": lambda L: F(L).interpolate(L.ones(2, 3, 5),
+                                                           scale_factor=L.tensor(2.0)),
+    "interpolate str align_corners": lambda L: F(L).interpolate(
+        L.ones(2, 3, 5), scale_factor=2, mode="linear", align_corners="x"),
+    "interpolate negative scale": lambda L: F(L).interpolate(L.ones(2, 3, 5),
+                                                             scale_factor=-0.5),
+    "layer_norm 0-dim tensor shape": lambda L: F(L).layer_norm(L.ones(()),
+                                                               L.ones((), dtype=L.int64)),
+    "GLU nan dim": lambda L: L.nn.GLU(float("nan"))(L.ones(0)),
+    "softmax empty tensor dim": lambda L: F(L).softmax(L.ones(()), L.ones(0, dtype=L.int64)),
+    "celu None input, empty alpha": lambda L: F(L).celu(None, L.ones(0, dtype=L.int64)),
+    "softmin str dim": lambda L: F(L).softmin(L.ones(()), "a"),
+    "softmin str dtype": lambda L: F(L).softmin(L.ones(3), 0, dtype="a"),
+    "as_tensor negative float into uint8": lambda L: L.as_tensor(-0.5, dtype=L.uint8),
+    "tensor negative float list into uint8": lambda L: L.tensor([-1.0, 3], dtype=L.uint8),
+    "bernoulli_ shape before dtype": lambda L: L.ones(()).bernoulli_(L.ones(0, dtype=L.int64)),
+    "LayerNorm str shape": lambda L: L.nn.LayerNorm("a"),
+    "RMSNorm str shape": lambda L: L.nn.RMSNorm("a"),
 }
 
 RESULTS = {
@@ -100,6 +154,14 @@ RESULTS = {
     "tensor == str": lambda L: L.ones(2) == "mean",
     "tensor != None": lambda L: L.ones(2) != None,  # noqa: E711
     "tensor == list": lambda L: L.ones(2) == [1.0, 1.0],
+    "smooth_l1 beta=0 integer sum": lambda L: F(L).smooth_l1_loss(
+        L.tensor([3, 0]), L.tensor([1, 1]), beta=0, reduction="sum"),
+    "l1_loss weight mean": lambda L: F(L).l1_loss(
+        L.tensor([1.0, 2.0, 3.0]), L.tensor([0.0, 0.0, 1.0]), weight=L.tensor([1.0, 2.0, 3.0])),
+    "std of empty, negative correction": lambda L: L.std(L.ones(0), correction=-1),
+    "var of empty along dim, negative correction": lambda L: L.var(L.ones(0, 3), 0,
+                                                                   correction=-1),
+    "tensor -255 wraps into uint8": lambda L: L.tensor(-255, dtype=L.uint8),
 }
 
 

@@ -171,7 +171,10 @@ class Param:
             ok = self.size > 0 and (_is_int(obj) or isinstance(obj, Tensor) and
                                     _int_element(obj))
         elif kind == FLOAT_LIST:
-            ok = isinstance(obj, (tuple, list)) or self.size > 0 and isinstance(obj, (int, float))
+            # torch looks at a list's first element only: a number (a tensor is not one).
+            ok = isinstance(obj, (tuple, list)) and (not obj or isinstance(
+                obj[0], (int, float, complex, np.number))) or self.size > 0 and isinstance(
+                obj, (int, float))
         elif kind == TENSOR_LIST or kind == OPT_TENSOR_LIST:
             if not isinstance(obj, (tuple, list)):
                 return -1
@@ -247,6 +250,9 @@ class Signature:
             return False
         remaining = len(kwargs)
         arg_pos = 0
+        # torch unpacks an int list's elements when the op reads it, after the whole call
+        # matched: a later argument's TypeError comes first.
+        unpack = []
         for i, p in enumerate(self.params):
             is_kwd = False
             obj = _MISSING
@@ -272,9 +278,9 @@ class Signature:
                 return False
             elif (failed := p.check(obj, self.numbers_as_tensors, i)) is None:
                 if p.kind == INT_LIST and isinstance(obj, (tuple, list)):
-                    self._unpack_ints(p, obj)
+                    unpack.append((p, obj))
             elif varargs and (_int_element(args[0]) and not isinstance(args[0], bool)):
-                self._unpack_ints(p, args)
+                unpack.append((p, args))
                 arg_pos = nargs
                 continue
             elif raise_exception:
@@ -304,6 +310,8 @@ class Signature:
             if raise_exception:
                 self._extra_kwargs(kwargs, nargs)
             return False
+        for p, seq in unpack:
+            self._unpack_ints(p, seq)
         return True
 
     def _unpack_ints(self, p: Param, seq: Any) -> None:
@@ -815,6 +823,10 @@ def _unique_call(args: tuple, kwargs: dict) -> tuple | None:
     v = _named(("input", "sorted", "return_inverse", "return_counts", "dim"), args, kwargs)
     if v is None:
         return None
+    if "return_inverse" in v:
+        # torch.unique is a boolean_dispatch: its Python code asks return_inverse's truth to
+        # choose what it returns, before any native op.
+        bool(v["return_inverse"])
     kw = {k: v[k] for k in ("sorted", "return_inverse", "return_counts") if k in v}
     if v.get("dim") is not None:
         return "unique_dim", (v["input"], v["dim"]), kw

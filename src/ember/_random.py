@@ -13,6 +13,7 @@ This module works on NumPy arrays only; the tensor layer wraps the results.
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import os
 import struct
@@ -58,14 +59,19 @@ _OFF_FLOAT = 5048
 _FLOAT = struct.Struct("<f?")
 
 
+@functools.lru_cache(maxsize=8)
 def _seed_key(seed: int) -> np.ndarray:
-    """mt19937's init_genrand on the low 32 bits of ``seed``."""
+    """mt19937's init_genrand on the low 32 bits of ``seed`` (read-only: the engine copies
+    it). Programs reseed with the same few seeds, and the 624-step loop costs about a
+    millisecond, so recent keys are kept."""
     key = [seed & 0xFFFFFFFF]
     prev = key[0]
     for j in range(1, _N):
         prev = (1812433253 * (prev ^ (prev >> 30)) + j) & 0xFFFFFFFF
         key.append(prev)
-    return np.array(key, dtype=np.uint32)
+    out = np.array(key, dtype=np.uint32)
+    out.flags.writeable = False
+    return out
 
 
 def _check_seed(seed: Any) -> int:

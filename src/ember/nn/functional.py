@@ -66,6 +66,7 @@ from ..ops.nn_loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
     huber_loss,
+    l1_loss,
     legacy_reduction,
     mse_loss,
     nll_loss,
@@ -193,6 +194,9 @@ def softmin(input: Tensor, dim: Any = None, _stacklevel: int = 3, dtype: Any = N
         _reach("dim", input)
     negated = -input
     _reach("softmax", negated)
+    if dim is not None:
+        # torch calls the method (-input).softmax(dim), behind the method's parser.
+        check_call("softmax", (dim,), {} if dtype is None else {"dtype": dtype}, "METHODS")
     return nn_softmax.softmax(negated, dim, dtype=dtype)
 
 
@@ -907,8 +911,9 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None,
                 raise TypeError("expected size to be one of int or Tuple[int] or Tuple[int, "
                                 "int] or Tuple[int, int, int], but got size with types "
                                 f"{[type(v) for v in size]}")
-        out_sz = tuple(size) if isinstance(size, (list, tuple)) else (size,) * nsp
-        scales = (None,) * nsp
+        # torch's output_size and scale_factors, as its Python code hands them on.
+        output_size = size if isinstance(size, (list, tuple)) else [size] * nsp
+        scale_factors = None
     elif scale_factor is not None:
         if isinstance(scale_factor, (list, tuple)) and len(scale_factor) != nsp:
             raise ValueError(
@@ -916,22 +921,28 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None,
                 f"got input with spatial dimensions of {spatial} and scale_factor of shape "
                 f"{scale_factor}. Please provide input tensor in (N, C, d1, d2, ...,dK) format "
                 "and scale_factor in (s1, s2, ...,sK) format.")
-        scales = tuple(scale_factor) if isinstance(scale_factor, (list, tuple)) else \
-            (scale_factor,) * nsp
-        out_sz = tuple(int(math.floor(float(spatial[i]) * scales[i])) for i in range(nsp))
-        if recompute_scale_factor:
-            scales = (None,) * nsp
+        output_size = None
+        scale_factors = scale_factor if isinstance(scale_factor, (list, tuple)) else \
+            [scale_factor] * nsp
     else:
         raise ValueError("either size or scale_factor should be defined")
     if recompute_scale_factor and size is not None:
         raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
+    if mode == "area" and output_size is None:
+        recompute_scale_factor = True
+    if recompute_scale_factor:
+        # torch's sym_int: the product truncated toward zero.
+        output_size = [int(spatial[i] * scale_factors[i]) for i in range(nsp)]
+        scale_factors = None
     if antialias and not (mode in ("bilinear", "bicubic", "lanczos") and input.dim() == 4):
         raise ValueError("Anti-alias option is restricted to bilinear, bicubic, and lanczos "
                          "modes and requires a 4-D tensor as input")
     nd = nsp + 2
     if mode == "area" and nd in (3, 4):
-        return (adaptive_avg_pool1d if nd == 3 else adaptive_avg_pool2d)(input, list(out_sz))
-    if (nd, mode) not in ((3, "nearest"), (4, "nearest"), (3, "linear"), (4, "bilinear")):
+        return (adaptive_avg_pool1d if nd == 3 else adaptive_avg_pool2d)(input, output_size)
+    native = {(3, "nearest"): "upsample_nearest1d", (4, "nearest"): "upsample_nearest2d",
+              (3, "linear"): "upsample_linear1d", (4, "bilinear"): "upsample_bilinear2d"}
+    if (nd, mode) not in native:
         need = {"linear": 3, "bilinear": 4, "trilinear": 5}
         if mode in need and nd in (3, 4, 5) and need[mode] != nd:
             raise NotImplementedError(f"Got {nd}D input, but {mode} mode needs "
@@ -943,6 +954,15 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None,
             f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {nd}D) for the "
             "modes: nearest | linear | bilinear | bicubic | trilinear | lanczos | area | "
             f"nearest-exact (got {mode})")
+    corners = () if mode == "nearest" else (align_corners,)
+    check_call(native[nd, mode], (input, output_size, *corners, scale_factors), {}, "NN")
+    if output_size is None:
+        # The kernel's output size: each input size times its scale, truncated.
+        out_sz = tuple(int(spatial[i] * float(scale_factors[i])) for i in range(nsp))
+        scales = tuple(scale_factors)
+    else:
+        out_sz = tuple(output_size)
+        scales = (None,) * nsp
     x = input._data
     if min(out_sz) <= 0 or min(spatial) <= 0:
         if nsp == 1:
@@ -1013,23 +1033,6 @@ def _apply_reduction(loss: Tensor, reduction: str) -> Tensor:
     return loss
 
 
-def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
-            reduction: str = "mean", weight: Any = None) -> Tensor:
-    """Measures the mean element-wise absolute value difference."""
-    if size_average is not None or reduce is not None:
-        reduction = legacy_reduction(size_average, reduce)
-    _reach("size", target, input)
-    if target._data.shape != input._data.shape:
-        warnings.warn(
-            f"Using a target size ({target.shape}) that is different to the input size "
-            f"({input.shape}). This will likely lead to incorrect results due to "
-            "broadcasting. Please ensure they have the same size.", UserWarning, stacklevel=2)
-        shp = broadcast_shape(input._data.shape, target._data.shape)
-        input, target = input.expand(shp), target.expand(shp)
-    reduction_enum(reduction)
-    return _apply_reduction((input - target).abs(), reduction)
-
-
 def _class_dim(x: Tensor) -> int:
     return 0 if x._data.ndim == 1 else 1
 
@@ -1042,8 +1045,9 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce)
     red = reduction_enum(reduction)
-    check_tensor(input, "input", 0, "cross_entropy_loss")
-    check_tensor(target, "target", 1, "cross_entropy_loss")
+    # torch's Python code ends here: the rest is its native op, behind that op's parser.
+    check_call("cross_entropy_loss", (input, target, weight, red, ignore_index, label_smoothing),
+               {}, "NN")
     # torch's order: a target of the input's shape holds class probabilities; otherwise class
     # indices, with label smoothing only when it is positive.
     if target._data.shape == input._data.shape:

@@ -158,9 +158,11 @@ def _check_integral_store(v: Any, target: np.dtype) -> None:
     if target.kind == "b" or isinstance(v, (bool, np.bool_, np.ndarray, Tensor)):
         return
     info = np.iinfo(target)
-    # Unsigned targets accept negatives down to -max, which wrap around.
-    lo = -int(info.max) if target.kind == "u" else int(info.min)
-    x = int(v) if isinstance(v, (numbers.Integral, np.integer)) else float(v)
+    integral = isinstance(v, (numbers.Integral, np.integer))
+    # Unsigned targets accept negative integers down to -max, which wrap around; a float
+    # must lie in the type's range (c10's overflows).
+    lo = -int(info.max) if target.kind == "u" and integral else int(info.min)
+    x = int(v) if integral else float(v)
     if not lo <= x <= int(info.max):
         raise RuntimeError(f"value cannot be converted to type {target.name} without overflow")
 
@@ -426,10 +428,13 @@ def linspace(start: Any, end: Any, steps: int, *, out: Any = None, dtype: Any = 
         got = ", ".join(type(a).__name__ for a in (start, end, steps))
         raise TypeError(f"linspace() received an invalid combination of arguments - got ({got}), "
                         "but expected one of:")
-    for name, v in (("start", start), ("end", end)):
-        if isinstance(v, Tensor) and v._data.ndim:
-            raise RuntimeError("linspace only supports 0-dimensional start and end tensors, but "
-                               f"got {name} with {v._data.ndim} dimension(s).")
+    # torch's overloads name the tensor bounds: both, when both are tensors.
+    tensors = [(name, v._data.ndim) for name, v in (("start", start), ("end", end))
+               if isinstance(v, Tensor)]
+    if any(ndim for _, ndim in tensors):
+        got = " and ".join(f"{name} with {ndim} dimension(s)" for name, ndim in tensors)
+        raise RuntimeError(f"linspace only supports 0-dimensional start and end tensors, but got "
+                           f"{got}.")
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     dt = _np_dtype(dtype)

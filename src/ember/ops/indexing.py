@@ -626,6 +626,14 @@ def _check_index_vector(fn: str, index: Any, x: np.ndarray, dim: int, plain: boo
     index_fill wraps negative entries; the others refuse them, each in its own words (with
     plain, in index_select's)."""
     i = check_tensor(index, "index", 2, fn)._data
+    if fn == "index_select":
+        # index_select looks at the index's rank, then (into a 0-dim self) at its count,
+        # before its dtype.
+        if i.ndim > 1:
+            raise IndexError(f"{fn}(): Index is supposed to be a vector")
+        if not x.ndim and i.size != 1:
+            raise RuntimeError(f"{fn}(): Index to scalar can have only 1 value, got {i.size} "
+                               "value(s)")
     if i.dtype.kind not in "iu" or i.dtype.itemsize < 4:
         raise RuntimeError(f"{fn}(): Expected dtype int32 or int64 for index")
     if i.ndim > 1:

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .._arg_parser import check_call
 from .._random_math import libm_exp, libm_log1p, libm_tanh
 from .._tensor import Tensor
 from .._transform_hooks import transform_op, transform_ops
@@ -21,6 +22,7 @@ from . import _math, _onednn, _sleef
 from ._core import (
     POINTWISE,
     _reach,
+    _truth,
     attach,
     check_tensor,
     checked_scalar,
@@ -419,7 +421,8 @@ HardtanhBackward0 = node_class(
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
              inplace: bool = False) -> Tensor:
     """Applies the HardTanh function element-wise: x clamped to [min_val, max_val]."""
-    if min_val > max_val:
+    # torch's Python code compares the bounds: a tensor bound's truth fails there, first.
+    if _truth(min_val > max_val):
         raise ValueError("min_val cannot be greater than max_val")
     kind = check_tensor(input, fn="hardtanh")._data.dtype.kind
     if kind == "b":
@@ -708,6 +711,8 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
     x = input._data
     if not x.ndim:
         raise RuntimeError("glu does not support scalars because halving size must be even")
+    # torch's Python code ends here: the rest is its native op, behind that op's parser.
+    check_call("glu", (input, dim), {}, "NN")
     d = wrap_dim(dim, x.ndim)
     if x.shape[d] % 2:
         raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size "

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .._arg_parser import check_call
 from .._tensor import Tensor
 from .._transform_hooks import transform_ops
 from ..autograd.grad_mode import state as _mode
@@ -79,9 +80,9 @@ def _check_loss_kernel(input: Tensor, kernel: str) -> None:
         raise not_implemented(kernel, input.dtype)
 
 
-def _loss_pair(input: Tensor, target: Tensor, name: str) -> tuple:
-    from .._dtypes import result_type
-
+def _broadcast_pair(input: Tensor, target: Tensor, stacklevel: int) -> tuple:
+    # torch's Python losses warn of a size mismatch and then broadcast_tensors the pair;
+    # `stacklevel` counts from this function to the user's call.
     _reach("size", target, input)
     x, t = input._data, target._data
     if x.shape != t.shape:
@@ -90,10 +91,18 @@ def _loss_pair(input: Tensor, target: Tensor, name: str) -> tuple:
         warnings.warn(
             f"Using a target size ({target.shape}) that is different to the input size "
             f"({input.shape}). This will likely lead to incorrect results due to "
-            "broadcasting. Please ensure they have the same size.", UserWarning, stacklevel=4)
+            "broadcasting. Please ensure they have the same size.", UserWarning,
+            stacklevel=stacklevel)
         shape = broadcast_shape(x.shape, t.shape)
         input = input.expand(shape)
         target = target.expand(shape)
+    return input, target
+
+
+def _loss_pair(input: Tensor, target: Tensor, name: str) -> tuple:
+    from .._dtypes import result_type
+
+    input, target = _broadcast_pair(input, target, 5)
     dt = result_type(input, target)
     if input.dtype != dt:
         input = input.to(dt)
@@ -118,10 +127,41 @@ def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: An
     return out
 
 
+def _l1(input: Tensor, target: Tensor, red: int) -> Tensor:
+    # torch's native l1_loss is composite: |input - target| reduced by the ops themselves, so
+    # an integer pair sums as integers and its mean fails as mean's does.
+    loss = arithmetic.sub(input, target).abs()
+    if red == 1:
+        return loss.mean()
+    if red == 2:
+        return loss.sum()
+    return loss
+
+
+def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
+            reduction: str = "mean", weight: Any = None) -> Tensor:
+    """Measures the mean element-wise absolute value difference, each element's error
+    scaled by `weight` when it is given (the mean is then divided by the weights' sum)."""
+    input, target = _broadcast_pair(input, target, 4)
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce)
+    if weight is None:
+        return _l1(input, target, reduction_enum(reduction))
+    if weight.size() != input.size():
+        raise ValueError("Weights and input must have the same size.")
+    weighted = arithmetic.sub(input, target).abs() * weight
+    if reduction == "none":
+        return weighted
+    if reduction == "sum":
+        return weighted.sum()
+    if reduction == "mean":
+        return weighted.sum() / weight.sum()
+    raise ValueError(f"Invalid reduction mode: {reduction}. Expected one of 'none', 'mean', "
+                     "'sum'.")
+
+
 def _smooth_l1_grad(m: Any, g: Any, x: Any, t: Any, red: int, n: int, beta: float) -> Any:
     d = x - t
-    if beta == 0:
-        return _spread(m, g, red, n) * m.sign(d)
     return _spread(m, g, red, n) * m.where(d < -beta, -1.0, m.where(d > beta, 1.0, d / beta))
 
 
@@ -134,19 +174,23 @@ SmoothL1LossBackward0 = node_class(
 def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
                    reduction: str = "mean", beta: float = 1.0) -> Tensor:
     """Squared term if the absolute element-wise error falls below beta, L1 term otherwise."""
+    input, target = _broadcast_pair(input, target, 4)
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce)
-    input, target = _loss_pair(input, target, "smooth_l1_loss")
-    _check_loss_kernel(input, "smooth_l1_cpu")
     red = reduction_enum(reduction)
+    if beta == 0:
+        # torch's Python code hands beta 0 to l1_loss, whose composite ops check the dtypes.
+        return _l1(input, target, red)
+    # torch's meta function refuses a negative beta before the kernel sees the dtypes.
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    input, target = _loss_pair(input, target, "smooth_l1_loss")
+    _check_loss_kernel(input, "smooth_l1_cpu")
     x = input._data
     t = x.dtype.type
     with np.errstate(all="ignore"):
         ad = np.abs(x - target._data)
-        loss = ad - t(0.5 * beta) if beta == 0 else \
-            np.where(ad < t(beta), t(0.5) * ad * ad / t(beta), ad - t(0.5 * beta))
+        loss = np.where(ad < t(beta), t(0.5) * ad * ad / t(beta), ad - t(0.5 * beta))
         out = wrap(_reduce_np(np.asarray(loss, x.dtype), red))
     if needs_grad(input, target):
         attach(SmoothL1LossBackward0, out, (input, target), (input, target),
@@ -169,7 +213,6 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
                weight: Any = None) -> Tensor:
     """Squared term if the absolute element-wise error falls below delta, a delta-scaled L1
     term otherwise."""
-    from .._arg_parser import check_call
     from .._dtypes import can_cast
 
     _reach("size", target, input)
@@ -245,6 +288,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     if t.dtype != x.dtype:
         raise RuntimeError(f"Found dtype {target.dtype._legacy} but expected "
                            f"{input.dtype._legacy}")
+    _check_loss_kernel(input, "binary_cross_entropy")
     if x.size and (np.any(x < 0) or np.any(x > 1)):
         raise RuntimeError("all elements of input should be between 0 and 1")
     tt = x.dtype.type
@@ -450,6 +494,8 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce)
     red = reduction_enum(reduction)
+    # torch's Python code ends here: the rest is its native op, behind that op's parser.
+    check_call("nll_loss_nd", (input, target, weight, red, ignore_index), {}, "NN")
     x, t = input._data, target._data
     if x.ndim < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {x.ndim})")

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .._arg_parser import type_name
 from .._quiet import quiet_off, quiet_on, quietly
 from .._tensor import Tensor
 from .._transform_hooks import transform_ops
@@ -254,8 +255,11 @@ def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = Non
     """Layer normalization over the last len(normalized_shape) dimensions."""
     x = input._data
     _check_mixed(x, weight, bias)
-    if isinstance(normalized_shape, int):
-        normalized_shape = (normalized_shape,)
+    if not isinstance(normalized_shape, (tuple, list)):
+        # torch's parser takes an int list only (not even one int); a tensor is refused
+        # there, not iterated, which would read as torch's Python code failing first.
+        raise TypeError(f"layer_norm(): argument 'normalized_shape' (position 2) must be tuple "
+                        f"of ints, not {type_name(normalized_shape)}")
     ns = tuple(normalized_shape)
     k = len(ns)
     if not k:
@@ -270,6 +274,8 @@ def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = Non
         raise RuntimeError(
             f"Given normalized_shape={list(ns)}, expected input with shape [*, "
             f"{', '.join(str(v) for v in ns)}], but got input of size{list(x.shape)}")
+    if x.dtype.kind != "f":
+        raise not_implemented("LayerNormKernelImpl", input.dtype)
     axes = tuple(range(x.ndim - k, x.ndim))
     wshape = (1,) * (x.ndim - k) + ns
     # float16 statistics are taken in float32, as torch's kernel, so they cannot overflow.

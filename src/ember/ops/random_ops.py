@@ -97,13 +97,13 @@ def bernoulli_(self: Tensor, p: Any = 0.5, *, generator: Any = None) -> Tensor:
     """Fills each location of self with an independent sample from Bernoulli(p)."""
     if isinstance(p, Tensor):
         probs = p._data
-        # torch looks at a tensor p only when there is something to fill: its dtype, its
-        # shape (which expands to self's), then its values.
+        # torch looks at a tensor p only when there is something to fill: its shape (which
+        # expands to self's), its dtype, then its values.
         if not self._data.size:
             return _fill(self, lambda a: a)
+        expand(p, self._data.shape)
         if probs.dtype.kind != "f":
             raise not_implemented("bernoulli_tensor_cpu_p_", p.dtype)
-        expand(p, self._data.shape)
         if probs.size and not (probs.min() >= 0 and probs.max() <= 1):
             raise RuntimeError(_P_IN_RANGE)
     else:

@@ -415,8 +415,11 @@ def _variance(x: np.ndarray, dims: tuple, keepdim: bool, correction: float, n: i
             mean = x
             v = (x - mean) ** 2 / x.dtype.type(n - correction)
             return np.asarray(v, dtype=x.dtype)
-        mean = np.mean(x, axis=dims, keepdims=True) if n else np.full(
-            _kept_shape(x.shape, dims, True), np.nan, x.dtype)
+        if not x.size:
+            # torch fills the result of an empty input with nan before any correction is
+            # applied (a negative one would otherwise divide a zero sum by a positive count).
+            return np.full(_kept_shape(x.shape, dims, keepdim), np.nan, x.dtype)
+        mean = np.mean(x, axis=dims, keepdims=True)
         ss = np.sum(np.square(x - mean), axis=dims, keepdims=keepdim)
         return np.asarray(ss / x.dtype.type(_b_max(n - correction, 0)), dtype=x.dtype)
 

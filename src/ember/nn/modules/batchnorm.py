@@ -17,13 +17,14 @@ from .module import Module
 __all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d"]
 
 
-def _init_affine(module: Module, affine: bool, bias: bool, shape: tuple, dtype: Any,
+def _init_affine(module: Module, affine: bool, bias: bool, sizes: tuple, dtype: Any,
                  device: Any = None) -> None:
-    # The norm layers share torch's rule: no affine means neither weight nor bias.
+    # The norm layers share torch's rule: no affine means neither weight nor bias. `sizes`
+    # are torch.empty's arguments as the layer passes them: (n,), or (shape,) for a tuple.
     if affine:
-        module.weight = _empty(*shape, dtype=dtype, device=device)
+        module.weight = _empty(*sizes, dtype=dtype, device=device)
         if bias:
-            module.bias = _empty(*shape, dtype=dtype, device=device)
+            module.bias = _empty(*sizes, dtype=dtype, device=device)
         else:
             module.register_parameter("bias", None)
     else:

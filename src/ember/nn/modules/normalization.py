@@ -26,7 +26,8 @@ class LayerNorm(Module):
         self.normalized_shape = tuple(normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        _init_affine(self, elementwise_affine, bias, self.normalized_shape, dtype, device)
+        # torch makes the parameters with empty(self.normalized_shape): one tuple.
+        _init_affine(self, elementwise_affine, bias, (self.normalized_shape,), dtype, device)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -82,7 +83,7 @@ class RMSNorm(Module):
         self.eps = eps
         self.elementwise_affine = elementwise_affine
         if elementwise_affine:
-            self.weight = _empty(*self.normalized_shape, dtype=dtype, device=device)
+            self.weight = _empty(self.normalized_shape, dtype=dtype, device=device)
         else:
             self.register_parameter("weight", None)
         self.reset_parameters()
