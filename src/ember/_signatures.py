@@ -408,6 +408,18 @@ FUNCTIONS = {
     'hypot': (
         'hypot(Tensor input, Tensor other, *, Tensor out=None)',
     ),
+    'i0': (
+        'i0(Tensor input, *, Tensor out=None)',
+    ),
+    'i0_': (
+        'i0_(Tensor input)',
+    ),
+    'igamma': (
+        'igamma(Tensor input, Tensor other, *, Tensor out=None)',
+    ),
+    'igammac': (
+        'igammac(Tensor input, Tensor other, *, Tensor out=None)',
+    ),
     'index_add': (
         'index_add(Tensor input, int64_t dim, Tensor index, Tensor source, *, Scalar alpha=1, Tensor out=None)',
     ),
@@ -604,6 +616,9 @@ FUNCTIONS = {
     ),
     'mv': (
         'mv(Tensor input, Tensor vec, *, Tensor out=None)',
+    ),
+    'mvlgamma': (
+        'mvlgamma(Tensor input, int64_t p, *, Tensor out=None)',
     ),
     'nan_to_num': (
         'nan_to_num(Tensor input, double? nan=None, double? posinf=None, double? neginf=None, *, Tensor out=None)',
@@ -1462,6 +1477,24 @@ METHODS = {
     'hypot_': (
         'hypot_(Tensor other)',
     ),
+    'i0': (
+        'i0()',
+    ),
+    'i0_': (
+        'i0_()',
+    ),
+    'igamma': (
+        'igamma(Tensor other)',
+    ),
+    'igamma_': (
+        'igamma_(Tensor other)',
+    ),
+    'igammac': (
+        'igammac(Tensor other)',
+    ),
+    'igammac_': (
+        'igammac_(Tensor other)',
+    ),
     'index_add': (
         'index_add(int64_t dim, Tensor index, Tensor source, *, Scalar alpha=1)',
     ),
@@ -1696,6 +1729,12 @@ METHODS = {
     ),
     'mv': (
         'mv(Tensor vec)',
+    ),
+    'mvlgamma': (
+        'mvlgamma(int64_t p)',
+    ),
+    'mvlgamma_': (
+        'mvlgamma_(int64_t p)',
     ),
     'nan_to_num': (
         'nan_to_num(double? nan=None, double? posinf=None, double? neginf=None)',
@@ -2406,11 +2445,17 @@ SPECIAL = {
     'special_digamma': (
         'special_digamma(Tensor input, *, Tensor out=None)',
     ),
+    'special_entr': (
+        'special_entr(Tensor input, *, Tensor out=None)',
+    ),
     'special_erf': (
         'special_erf(Tensor input, *, Tensor out=None)',
     ),
     'special_erfc': (
         'special_erfc(Tensor input, *, Tensor out=None)',
+    ),
+    'special_erfcx': (
+        'special_erfcx(Tensor input, *, Tensor out=None)',
     ),
     'special_erfinv': (
         'special_erfinv(Tensor input, *, Tensor out=None)',
@@ -2424,11 +2469,32 @@ SPECIAL = {
     'special_expm1': (
         'special_expm1(Tensor input, *, Tensor out=None)',
     ),
+    'special_gammainc': (
+        'special_gammainc(Tensor input, Tensor other, *, Tensor out=None)',
+    ),
+    'special_gammaincc': (
+        'special_gammaincc(Tensor input, Tensor other, *, Tensor out=None)',
+    ),
     'special_gammaln': (
         'special_gammaln(Tensor input, *, Tensor out=None)',
     ),
+    'special_i0': (
+        'special_i0(Tensor input, *, Tensor out=None)',
+    ),
+    'special_i0e': (
+        'special_i0e(Tensor input, *, Tensor out=None)',
+    ),
+    'special_i1': (
+        'special_i1(Tensor input, *, Tensor out=None)',
+    ),
+    'special_i1e': (
+        'special_i1e(Tensor input, *, Tensor out=None)',
+    ),
     'special_log1p': (
         'special_log1p(Tensor input, *, Tensor out=None)',
+    ),
+    'special_log_ndtr': (
+        'special_log_ndtr(Tensor input, *, Tensor out=None)',
     ),
     'special_log_softmax': (
         'special_log_softmax(Tensor input, int64_t dim, *, ScalarType? dtype=None)',
@@ -2438,6 +2504,15 @@ SPECIAL = {
     ),
     'special_logsumexp': (
         'special_logsumexp(Tensor input, IntArrayRef[1] dim, bool keepdim=False, *, Tensor out=None)',
+    ),
+    'special_multigammaln': (
+        'special_multigammaln(Tensor input, int64_t p, *, Tensor out=None)',
+    ),
+    'special_ndtr': (
+        'special_ndtr(Tensor input, *, Tensor out=None)',
+    ),
+    'special_ndtri': (
+        'special_ndtri(Tensor input, *, Tensor out=None)',
     ),
     'special_polygamma': (
         'special_polygamma(int64_t n, Tensor input, *, Tensor out=None)',
@@ -2454,10 +2529,20 @@ SPECIAL = {
     'special_softmax': (
         'special_softmax(Tensor input, int64_t dim, ScalarType? dtype=None)',
     ),
+    'special_xlog1py': (
+        'special_xlog1py(Tensor input, Tensor other, *, Tensor out=None)',
+        'special_xlog1py(Scalar self, Tensor other, *, Tensor out=None)',
+        'special_xlog1py(Tensor input, Scalar other, *, Tensor out=None)',
+    ),
     'special_xlogy': (
         'special_xlogy(Tensor input, Tensor other, *, Tensor out=None)',
         'special_xlogy(Scalar self, Tensor other, *, Tensor out=None)',
         'special_xlogy(Tensor input, Scalar other, *, Tensor out=None)',
+    ),
+    'special_zeta': (
+        'special_zeta(Tensor input, Tensor other, *, Tensor out=None)',
+        'special_zeta(Scalar self, Tensor other, *, Tensor out=None)',
+        'special_zeta(Tensor input, Scalar other, *, Tensor out=None)',
     ),
 }
 
