@@ -33,7 +33,7 @@ from ._core import (
 )
 from ._math import raw as _raw
 from ._math import register_math_pairs
-from .arithmetic import _meta
+from .arithmetic import _meta, add_scalar, mul_scalar
 from .elementary import _legacy, _two_tensors, erf
 from .inplace import inplace
 
@@ -260,19 +260,6 @@ i1e = _with_eps("i1e", _special.i1e, SpecialI1EBackward0,
                 "first kind (exp(-|x|) i1(x)) for each element of input.")
 
 _SQRT1_2 = math.sqrt(0.5)
-# The nodes of torch's C++ mul and add with a number (mul.Scalar, add.Scalar), which its
-# composite ndtr records.
-MulBackward1 = node_class("MulBackward1", lambda m, g, other: g * other)
-AddBackward1 = node_class("AddBackward1", lambda m, g: g)
-
-
-def _with_number(cls: type, fn: Any, input: Tensor, c: float) -> Tensor:
-    """fn(input, c) for a number c (in input's floating dtype), recorded as a `cls` node."""
-    x = input._data
-    r = wrap(fix_dtype(fn(x, x.dtype.type(c)), x.dtype))
-    if input._rg and _mode.enabled:
-        attach(cls, r, (input,), (), (c,) if cls is MulBackward1 else ())
-    return r
 
 
 @declare(vmap=POINTWISE)
@@ -284,9 +271,7 @@ def ndtr(input: Tensor, *, out: Any = None) -> Tensor:
         check_tensor(input, "input", 0, "ndtr")
     if input._data.dtype.kind != "f":
         input = wrap(input._data.astype(default_float(input._data.dtype)))
-    t = erf(_with_number(MulBackward1, np.multiply, input, _SQRT1_2))
-    return _with_number(MulBackward1, np.multiply, _with_number(AddBackward1, np.add, t, 1.0),
-                        0.5)
+    return mul_scalar(add_scalar(erf(mul_scalar(input, _SQRT1_2)), 1.0), 0.5)
 
 
 # -- mvlgamma ---------------------------------------------------------------------------------
