@@ -260,3 +260,78 @@ def assert_same_outcome(call):
         except Exception as e:  # noqa: BLE001
             results.append(f"{type(e).__name__}: {str(e).splitlines()[0]}")
     assert results[0] == results[1]
+
+
+# The functions torch does not differentiate, over ranges that reach every branch.
+UNDIFFERENTIATED = {
+    "bessel_j0": (-30.0, 30.0), "bessel_j1": (-30.0, 30.0), "bessel_y0": (-1.0, 30.0),
+    "bessel_y1": (-1.0, 30.0), "modified_bessel_i0": (-30.0, 30.0),
+    "modified_bessel_i1": (-30.0, 30.0), "modified_bessel_k0": (-1.0, 30.0),
+    "modified_bessel_k1": (-1.0, 30.0), "scaled_modified_bessel_k0": (-1.0, 30.0),
+    "scaled_modified_bessel_k1": (-1.0, 30.0), "spherical_bessel_j0": (-20.0, 20.0),
+    "airy_ai": (-20.0, 110.0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNDIFFERENTIATED))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_undifferentiated_function_matches_torch(name, dtype):
+    lo, hi = UNDIFFERENTIATED[name]
+    a = np.concatenate([np.linspace(lo, hi, 301), EDGES, [2.0, 5.0, -5.0, 2.09, -2.09]])
+    a = a.astype(dtype)
+    values = []
+    for L in (torch, ember):  # noqa: N806 - the library
+        y = getattr(L.special, name)(L.from_numpy(a.copy()).requires_grad_(True))
+        # No node: the result does not require grad, as torch's.
+        assert not y.requires_grad and y.grad_fn is None
+        values.append(y)
+    # Airy's oscillating tail has a phase near 60 below x = -19: float32's rounding of it
+    # (torch computes in float32, ember in float64) shows as 1e-6 absolute, and float64
+    # values agree to 1e-9.
+    rtol = atol = None
+    if name == "airy_ai":
+        rtol, atol = (1e-9, 1e-12) if dtype == np.float64 else (1e-5, 1e-5)
+    assert_same(values[1], values[0], rtol=rtol, atol=atol)
+
+
+POLYNOMIALS = ["chebyshev_polynomial_t", "chebyshev_polynomial_u", "chebyshev_polynomial_v",
+               "chebyshev_polynomial_w", "shifted_chebyshev_polynomial_t",
+               "shifted_chebyshev_polynomial_u", "shifted_chebyshev_polynomial_v",
+               "shifted_chebyshev_polynomial_w", "hermite_polynomial_h",
+               "hermite_polynomial_he", "laguerre_polynomial_l", "legendre_polynomial_p"]
+
+
+@pytest.mark.parametrize("name", POLYNOMIALS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_polynomial_matches_torch(name, dtype):
+    rng = np.random.default_rng(8)
+    # Degrees past the trigonometric forms' thresholds, the values at 0 and +-1, negative
+    # degrees (0), and float degrees (their integer part; inf and nan count as -1).
+    x = np.concatenate([rng.uniform(-1.5, 1.5, 200), [1.0, -1.0, 0.0, 0.5, 1.0, 0.0, 0.3]])
+    n = np.concatenate([rng.integers(-2, 16, 200), [3, 4, 3, 0, 9, 12, 200]])
+    x = x.astype(dtype)
+    # The trigonometric forms of high degree amplify float32's rounding of the angle.
+    atol = 1e-4 if dtype == np.float32 else None
+    values = [getattr(L.special, name)(L.from_numpy(x.copy()), L.from_numpy(n.copy()))
+              for L in (torch, ember)]
+    assert_same(values[1], values[0], atol=atol)
+    nf = np.array([2.7, -0.5, np.inf, np.nan])
+    values = [getattr(L.special, name)(L.tensor([0.3, 0.3, 0.3, 0.3], dtype=L.float64),
+                                       L.from_numpy(nf.copy())) for L in (torch, ember)]
+    assert_same(values[1], values[0])
+    for args in ((0.5, "L.tensor([2, 3])"), ("L.tensor([1, 2])", "L.tensor([2, 3])"),
+                 ("L.tensor([0.25, 0.5])", "3"), ("L.tensor([0.25, 0.5])", "2.5")):
+        assert_same_outcome(f"S.{name}({args[0]}, {args[1]})")
+
+
+@pytest.mark.parametrize("call", [
+    "S.bessel_j0(L.tensor([0.5], dtype=L.float16))",
+    "S.chebyshev_polynomial_t(L.tensor([0.5], dtype=L.float16), 2)",
+    "S.chebyshev_polynomial_t(0.5, 3)",
+    "S.airy_ai(x=L.tensor([0.5]))",
+    "S.spherical_bessel_j0(x=L.tensor([0.5]))",
+    "S.legendre_polynomial_p(x=L.tensor([0.5]), n=2)",
+    "S.modified_bessel_k0(L.tensor([1, 2]))",
+])
+def test_undifferentiated_call_matches_torch(call):
+    assert_same_outcome(call)

@@ -41,6 +41,18 @@ _OPS = {
     "softmax": nn_softmax.softmax, "xlogy": elementary.xlogy,
 }
 
+# The functions torch does not differentiate: Bessel and Airy functions, orthogonal
+# polynomials.
+_OPS.update({name: getattr(pointwise_special, name) for name in (
+    "airy_ai", "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "modified_bessel_i0",
+    "modified_bessel_i1", "modified_bessel_k0", "modified_bessel_k1",
+    "scaled_modified_bessel_k0", "scaled_modified_bessel_k1", "spherical_bessel_j0",
+    "chebyshev_polynomial_t", "chebyshev_polynomial_u", "chebyshev_polynomial_v",
+    "chebyshev_polynomial_w", "shifted_chebyshev_polynomial_t",
+    "shifted_chebyshev_polynomial_u", "shifted_chebyshev_polynomial_v",
+    "shifted_chebyshev_polynomial_w", "hermite_polynomial_h", "hermite_polynomial_he",
+    "laguerre_polynomial_l", "legendre_polynomial_p")})
+
 __all__ = sorted(_OPS)
 
 

@@ -154,16 +154,15 @@ logaddexp2 = _log_add_exp("logaddexp2", True, Logaddexp2Backward0,
 # -- torch.special's unary functions ---------------------------------------------------------
 
 def _unary(name: str, kernel: Any, cls: type | None, saves: tuple, doc: str, *,
-           half: bool = True) -> Any:
+           half: bool = True, param: str = "input") -> Any:
     """A unary special function: `kernel` on the input's array (integers and bools in the
     default float dtype), recorded as a `cls` node that saves `saves` ('self', 'result');
-    `half`, whether torch's kernel takes float16."""
+    `half`, whether torch's kernel takes float16; `param`, torch's name for the input."""
     kernel_name = f"{name}_cpu"
 
-    @declare(vmap=POINTWISE)
-    def op(input: Tensor, *, out: Any = None) -> Tensor:
+    def compute(input: Tensor) -> Tensor:
         if not isinstance(input, Tensor):
-            check_tensor(input, "input", 0, name)
+            check_tensor(input, param, 0, name)
         x = input._data
         if x.dtype.kind != "f":
             x = x.astype(default_float(x.dtype))
@@ -174,9 +173,16 @@ def _unary(name: str, kernel: Any, cls: type | None, saves: tuple, doc: str, *,
             attach(cls, r, (input,), tuple(input if s == "self" else r for s in saves))
         return r
 
+    if param == "x":
+        def op(x: Tensor, *, out: Any = None) -> Tensor:
+            return compute(x)
+    else:
+        def op(input: Tensor, *, out: Any = None) -> Tensor:
+            return compute(input)
+
     op.__name__ = op.__qualname__ = name
     op.__doc__ = doc
-    return op
+    return declare(vmap=POINTWISE)(op)
 
 
 def _tiny_safe(m: Any, self: Any, eps: float) -> tuple:
@@ -426,6 +432,103 @@ igamma = _incomplete_gamma("igamma", _gamma.igamma, IgammaBackward0,
 igammac = _incomplete_gamma("igammac", _gamma.igammac, IgammacBackward0,
                             "Computes the regularized upper incomplete gamma function of input "
                             "(a) at other (x): 1 - igamma(a, x).")
+
+
+# -- the functions torch does not differentiate (their results never require grad) -----------
+
+def _not_differentiable(name: str, kernel: Any, doc: str, param: str = "input") -> Any:
+    return _unary(name, kernel, None, (), doc, half=False, param=param)
+
+
+bessel_j0 = _not_differentiable("bessel_j0", _special.bessel_j0,
+                                "Bessel function of the first kind of order 0.")
+bessel_j1 = _not_differentiable("bessel_j1", _special.bessel_j1,
+                                "Bessel function of the first kind of order 1.")
+bessel_y0 = _not_differentiable("bessel_y0", _special.bessel_y0,
+                                "Bessel function of the second kind of order 0.")
+bessel_y1 = _not_differentiable("bessel_y1", _special.bessel_y1,
+                                "Bessel function of the second kind of order 1.")
+modified_bessel_i0 = _not_differentiable(
+    "modified_bessel_i0", _special.modified_bessel_i0,
+    "Modified Bessel function of the first kind of order 0.")
+modified_bessel_i1 = _not_differentiable(
+    "modified_bessel_i1", _special.modified_bessel_i1,
+    "Modified Bessel function of the first kind of order 1.")
+modified_bessel_k0 = _not_differentiable(
+    "modified_bessel_k0", _special.modified_bessel_k0,
+    "Modified Bessel function of the second kind of order 0.")
+modified_bessel_k1 = _not_differentiable(
+    "modified_bessel_k1", _special.modified_bessel_k1,
+    "Modified Bessel function of the second kind of order 1.")
+scaled_modified_bessel_k0 = _not_differentiable(
+    "scaled_modified_bessel_k0", _special.scaled_modified_bessel_k0,
+    "Scaled modified Bessel function of the second kind of order 0: exp(x) K0(x).", "x")
+scaled_modified_bessel_k1 = _not_differentiable(
+    "scaled_modified_bessel_k1", _special.scaled_modified_bessel_k1,
+    "Scaled modified Bessel function of the second kind of order 1: exp(x) K1(x).", "x")
+spherical_bessel_j0 = _not_differentiable("spherical_bessel_j0", _special.spherical_bessel_j0,
+                                          "Spherical Bessel function of the first kind of "
+                                          "order 0.", "x")
+airy_ai = _not_differentiable("airy_ai", _special.airy_ai, "Airy function Ai.", "x")
+
+
+def _polynomial(name: str, kernel: Any, doc: str) -> Any:
+    """An orthogonal polynomial p_n(x) of a tensor or number x and n (a float n counts by its
+    integer part), in the floating result dtype of x and n."""
+
+    @declare(vmap=POINTWISE)
+    def op(x: Any, n: Any, *, out: Any = None) -> Tensor:
+        if not isinstance(x, Tensor) and not isinstance(n, Tensor):
+            check_tensor(x, "x", 0, name)
+        _, _, x, k, dt = operands(x, n)
+        if dt.kind != "f":
+            dt = default_float(dt)
+        elif dt == np.float16:
+            raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{_legacy(dt)}'")
+        x = np.asarray(x, dtype=dt)
+        k = np.asarray(k, dtype=np.float64 if np.asarray(k).dtype.kind == "f" else np.int64)
+        with np.errstate(all="ignore"):
+            return wrap(fix_dtype(kernel(x, k), dt))
+
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = doc
+    return op
+
+
+def _chebyshev(kind: str, shifted: bool) -> Any:
+    return lambda x, n: _special.chebyshev(x, n, kind, shifted)
+
+
+chebyshev_polynomial_t = _polynomial("chebyshev_polynomial_t", _chebyshev("t", False),
+                                     "Chebyshev polynomial of the first kind T_n(input).")
+chebyshev_polynomial_u = _polynomial("chebyshev_polynomial_u", _chebyshev("u", False),
+                                     "Chebyshev polynomial of the second kind U_n(input).")
+chebyshev_polynomial_v = _polynomial("chebyshev_polynomial_v", _chebyshev("v", False),
+                                     "Chebyshev polynomial of the third kind V_n(input).")
+chebyshev_polynomial_w = _polynomial("chebyshev_polynomial_w", _chebyshev("w", False),
+                                     "Chebyshev polynomial of the fourth kind W_n(input).")
+shifted_chebyshev_polynomial_t = _polynomial(
+    "shifted_chebyshev_polynomial_t", _chebyshev("t", True),
+    "Chebyshev polynomial of the first kind T*_n(input), shifted to [0, 1].")
+shifted_chebyshev_polynomial_u = _polynomial(
+    "shifted_chebyshev_polynomial_u", _chebyshev("u", True),
+    "Chebyshev polynomial of the second kind U*_n(input), shifted to [0, 1].")
+shifted_chebyshev_polynomial_v = _polynomial(
+    "shifted_chebyshev_polynomial_v", _chebyshev("v", True),
+    "Chebyshev polynomial of the third kind V*_n(input), shifted to [0, 1].")
+shifted_chebyshev_polynomial_w = _polynomial(
+    "shifted_chebyshev_polynomial_w", _chebyshev("w", True),
+    "Chebyshev polynomial of the fourth kind W*_n(input), shifted to [0, 1].")
+hermite_polynomial_h = _polynomial("hermite_polynomial_h",
+                                   lambda x, n: _special.hermite(x, n, True),
+                                   "Physicist's Hermite polynomial H_n(input).")
+hermite_polynomial_he = _polynomial("hermite_polynomial_he",
+                                    lambda x, n: _special.hermite(x, n, False),
+                                    "Probabilist's Hermite polynomial He_n(input).")
+laguerre_polynomial_l = _polynomial("laguerre_polynomial_l", _special.laguerre,
+                                    "Laguerre polynomial L_n(input).")
+legendre_polynomial_p = _polynomial("legendre_polynomial_p", _special.legendre,
+                                    "Legendre polynomial P_n(input).")
 
 register_math_pairs({
     "i0": (_special.i0, i0), "i0e": (_special.i0e, i0e), "i1": (_special.i1, i1),
