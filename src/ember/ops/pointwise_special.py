@@ -299,9 +299,11 @@ def mvlgamma(input: Tensor, p: int, *, out: Any = None) -> Tensor:
     p (p - 1) / 4 log(pi) + the sum over i < p of lgamma(x - i / 2)."""
     if not isinstance(input, Tensor):
         check_tensor(input, "input", 0, "mvlgamma")
+    x = input._data
+    if x.dtype.kind == "b":
+        raise RuntimeError("The input tensor may not be a boolean tensor.")
     if p < 1:
         raise RuntimeError("p has to be greater than or equal to 1")
-    x = input._data
     if x.dtype.kind != "f":
         x = x.astype(default_float(x.dtype))
     args = _mvlgamma_args(_raw, x, p, x.dtype)
@@ -541,7 +543,17 @@ sinc_ = inplace(sinc, "In-place version of sinc().")
 lgamma_ = inplace(lgamma, "In-place version of lgamma().")
 digamma_ = inplace(digamma, "In-place version of digamma().")
 polygamma_ = inplace(polygamma_method, "In-place version of polygamma().")
-mvlgamma_ = inplace(mvlgamma, "In-place version of mvlgamma().")
+
+
+def _mvlgamma_inplace_check(self: Tensor, *args: Any, **kwargs: Any) -> None:
+    dt = self._data.dtype
+    if dt.kind in "iu":
+        # torch's in-place mvlgamma checks its integer result, naming the types so.
+        raise RuntimeError(f"mvlgamma: result type {_legacy(dt)} can't be cast to the desired "
+                           f"output type {_legacy(default_float(dt))}")
+
+
+mvlgamma_ = inplace(mvlgamma, "In-place version of mvlgamma().", _mvlgamma_inplace_check)
 i0_ = inplace(i0, "In-place version of i0().")
 igamma_ = inplace(igamma, "In-place version of igamma().")
 igammac_ = inplace(igammac, "In-place version of igammac().")
