@@ -112,13 +112,22 @@ def test_unary_function_dtypes_match_torch(name, dtype):
         assert_same(results[1], results[0])
 
 
-def test_bessel_float32_is_torch_s_bit_for_bit():
-    # torch's float32 series (Clenshaw steps fused into fmas, the shorter i1 series).
+def test_float32_kernels_are_torch_s_bit_for_bit():
+    # torch's float32 kernels: Clenshaw and Horner steps fused into fmas, the shorter i1
+    # series, ndtri's tails in double; the polynomial recurrences fused the same way.
     a = np.linspace(-20.0, 20.0, 801, dtype=np.float32)
-    for name in ("i0e", "i1e"):
-        e = getattr(ember.special, name)(ember.from_numpy(a.copy())).numpy()
-        t = getattr(torch.special, name)(torch.from_numpy(a.copy())).numpy()
+    p = np.linspace(0.0, 1.0, 801, dtype=np.float32)
+    for name, x in (("i0e", a), ("i1e", a), ("ndtri", p)):
+        e = getattr(ember.special, name)(ember.from_numpy(x.copy())).numpy()
+        t = getattr(torch.special, name)(torch.from_numpy(x.copy())).numpy()
         assert np.array_equal(e, t)
+    x = np.random.default_rng(9).uniform(-1.5, 1.5, 300).astype(np.float32)
+    n = np.random.default_rng(10).integers(0, 30, 300)
+    for name in ("hermite_polynomial_h", "hermite_polynomial_he", "laguerre_polynomial_l",
+                 "legendre_polynomial_p"):
+        e = getattr(ember.special, name)(ember.from_numpy(x.copy()), ember.from_numpy(n))
+        t = getattr(torch.special, name)(torch.from_numpy(x.copy()), torch.from_numpy(n))
+        assert np.array_equal(e.numpy(), t.numpy())
 
 
 def test_ndtr_records_torch_s_composite():

@@ -348,31 +348,43 @@ _NDTRI_Q2 = (1.0, 6.02427039364742, 3.6798356385616087, 1.3770209948908132,
 
 
 def _polevl(x: Any, coefficients: tuple) -> Any:
-    """The polynomial with these coefficients (highest degree first) at x, by Horner."""
+    """The polynomial with these coefficients (highest degree first) at x, by Horner, in x's
+    dtype: float32 steps fused into fmas, as torch's compiled kernels."""
+    if getattr(x, "dtype", None) == np.float32:
+        r = np.zeros_like(x)
+        for c in coefficients:
+            r = fma_f32(r, x, np.float32(c))
+        return r
     r = x * 0.0 + coefficients[0]
     for c in coefficients[1:]:
         r = r * x + c
     return r
 
 
-def ndtri64(y: np.ndarray) -> np.ndarray:
+def ndtri_in(y: np.ndarray) -> np.ndarray:
     """The argument x at which the standard normal distribution function is y: -inf at 0,
-    inf at 1, nan outside [0, 1] (Cephes' ndtri, as torch's kernel)."""
-    upper = y > 1.0 - _EXP_M2
-    t = np.where(upper, 1.0 - y, y)
-    # About the median.
-    m = y - 0.5
-    m2 = m * m
-    mid = (m + m * (m2 * _polevl(m2, _NDTRI_P0) / _polevl(m2, _NDTRI_Q0))) * _S2PI
-    # The tails, in z = sqrt(-2 log y).
-    z = np.sqrt(-2.0 * np.log(t))
-    r = 1.0 / z
-    x1 = np.where(z < 8.0, r * _polevl(r, _NDTRI_P1) / _polevl(r, _NDTRI_Q1),
-                  r * _polevl(r, _NDTRI_P2) / _polevl(r, _NDTRI_Q2))
-    tail = z - np.log(z) / z - x1
-    out = np.where(t > _EXP_M2, mid, np.where(upper, tail, -tail))
-    out = np.where(y == 0.0, -np.inf, np.where(y == 1.0, np.inf, out))
-    return np.where((y < 0.0) | (y > 1.0), np.nan, out)
+    inf at 1, nan outside [0, 1] (Cephes' ndtri), in y's dtype step by step as torch's
+    kernel, whose float32 tails take their logs and square root in double."""
+    ft = y.dtype.type
+    with np.errstate(all="ignore"):
+        upper = y > ft(1) - ft(_EXP_M2)
+        t = np.where(upper, ft(1) - y, y)
+        # About the median: m + m (m^2 P(m^2) / Q(m^2)), times sqrt(2 pi).
+        m = t - ft(0.5)
+        m2 = m * m
+        ratio = m2 * _polevl(m2, _NDTRI_P0) / _polevl(m2, _NDTRI_Q0)
+        mid = (fma_f32(m, ratio, m) if ft is np.float32 else m + m * ratio) * ft(_S2PI)
+        # The tails, in z = sqrt(-2 log y).
+        t64 = t.astype(np.float64)
+        z = np.sqrt(-2.0 * np.log(t64)).astype(y.dtype)
+        z0 = (z - np.log(z.astype(np.float64)) / z).astype(y.dtype)
+        r = ft(1) / z
+        x1 = np.where(z < 8, r * _polevl(r, _NDTRI_P1) / _polevl(r, _NDTRI_Q1),
+                      r * _polevl(r, _NDTRI_P2) / _polevl(r, _NDTRI_Q2))
+        tail = z0 - x1
+        out = np.where(t > ft(_EXP_M2), mid, np.where(upper, tail, -tail))
+        out = np.where(y == 0, -np.inf, np.where(y == 1, np.inf, out))
+        return np.where((y < 0) | (y > 1), np.nan, out).astype(y.dtype, copy=False)
 
 
 def erfcx64(x: np.ndarray) -> np.ndarray:
@@ -429,7 +441,6 @@ def xlog1py(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 entr = _via64(entr64)
-ndtri = _via64(ndtri64)
 erfcx = _via64(erfcx64)
 
 

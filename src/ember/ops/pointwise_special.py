@@ -241,7 +241,7 @@ def _with_eps(name: str, kernel: Any, cls: type, doc: str) -> Any:
 entr = _unary("entr", _special.entr, SpecialEntrBackward0, ("self",),
               "Computes the entropy on input elementwise: -x ln(x) for x > 0, 0 at 0, "
               "-inf for x < 0.")
-ndtri = _unary("ndtri", _special.ndtri, SpecialNdtriBackward0, ("result",),
+ndtri = _unary("ndtri", _special.ndtri_in, SpecialNdtriBackward0, ("result",),
                "Computes the argument, x, for which the area under the Gaussian probability "
                "density function (integrated from minus infinity to x) is equal to input, "
                "elementwise.", half=False)
