@@ -358,6 +358,7 @@ _XLOG1PY_NODES = (
 )
 
 
+@declare(vmap=POINTWISE)
 def xlog1py(input: Any, other: Any, *, out: Any = None) -> Tensor:
     """Computes input * log1p(other), with 0 where input is 0 (unless other is NaN)."""
     a, b, x, y, dt = _pair(input, other, "xlog1py", True)
@@ -387,6 +388,7 @@ _ZETA_NODES = (
 )
 
 
+@declare(vmap=POINTWISE)
 def zeta(input: Any, other: Any, *, out: Any = None) -> Tensor:
     """Computes the Hurwitz zeta function, elementwise: the sum over k >= 0 of
     (other + k)^-input."""
