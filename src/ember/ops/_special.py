@@ -1,12 +1,20 @@
-"""The error function and its inverse on NumPy arrays, computed in float64 to full double
-precision (so that rounding to float32 gives the correctly rounded value almost always).
+"""Special functions on NumPy arrays: the error function family, the modified Bessel
+functions, the normal distribution's ndtri and log_ndtr, erfcx, entr, xlog1py, and the
+functions torch does not differentiate (Bessel and Airy functions, orthogonal polynomials).
 
-erf uses Taylor polynomials about points 1/64 apart (coefficients from the Hermite
-polynomials, made on first use) up to |x| = 6, where it rounds to 1; erfc uses them for
-|x| < 1.5 and the Laplace continued fraction beyond, where 1 - erf would lose the small
-tail. erfinv refines a rough start with
+erf, erfc and erfinv are computed in float64 to full double precision (so that rounding to
+float32 gives the correctly rounded value almost always). erf uses Taylor polynomials about
+points 1/64 apart (coefficients from the Hermite polynomials, made on first use) up to
+|x| = 6, where it rounds to 1; erfc uses them for |x| < 1.5 and the Laplace continued
+fraction beyond, where 1 - erf would lose the small tail. erfinv refines a rough start with
 Halley steps on erf (or on erfc near +-1, where erf - y would cancel). Small arrays use
 the C library's erf and erfc element by element, which is faster there and as accurate.
+
+The others follow torch's kernels (Cephes' Chebyshev series and rational approximations).
+Where torch's float32 results depend on how its kernel rounds (i0, i1 and their scaled
+forms, ndtri, log_ndtr, the polynomial recurrences) they are computed in float32 step by
+step as torch's compiled code computes them, fused multiply-adds included; the rest in
+float64, rounded once.
 """
 
 from __future__ import annotations
