@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from .._random_math import fma_f32
+from .._random_math import fma_f32, fma_f32_wide
 
 _b_min = min
 
@@ -259,7 +259,19 @@ _I1E_B = (7.517296310842105e-18, 4.414348323071708e-18, -4.6503053684893586e-17,
 def _chbevl(x: np.ndarray, coefficients: tuple) -> np.ndarray:
     """The Chebyshev series sum' c_i T_i(x / 2) by Clenshaw's recurrence (coefficients from
     the highest order down), in x's dtype. torch's compiled float32 kernels fuse each step's
-    x * b1 - b2 into one fma (with that, float32 results are torch's bit for bit)."""
+    x * b1 - b2 into one fma (with that, float32 results are torch's bit for bit); the
+    float32 steps keep their values in float64 arrays between fmas."""
+    if x.dtype == np.float32:
+        x64 = x.astype(np.float64)
+        b0 = np.full(x.shape, np.float32(coefficients[0]), np.float64)
+        b1 = np.zeros_like(x64)
+        b2 = b1
+        for c in coefficients[1:]:
+            b2 = b1
+            b1 = b0
+            # The series' terms stay far above float32's subnormals: no check for them.
+            b0 = (fma_f32_wide(x64, b1, -b2, False) + np.float32(c)).astype(np.float64)
+        return np.float32(0.5) * (b0.astype(np.float32) - b2.astype(np.float32))
     ft = x.dtype.type
     b0 = np.full_like(x, coefficients[0])
     b1 = np.zeros_like(x)
@@ -267,10 +279,7 @@ def _chbevl(x: np.ndarray, coefficients: tuple) -> np.ndarray:
     for c in coefficients[1:]:
         b2 = b1
         b1 = b0
-        if ft is np.float32:
-            b0 = fma_f32(x, b1, -b2) + ft(c)
-        else:
-            b0 = x * b1 - b2 + ft(c)
+        b0 = x * b1 - b2 + ft(c)
     return ft(0.5) * (b0 - b2)
 
 
@@ -359,10 +368,11 @@ def _polevl(x: Any, coefficients: tuple) -> Any:
     """The polynomial with these coefficients (highest degree first) at x, by Horner, in x's
     dtype: float32 steps fused into fmas, as torch's compiled kernels."""
     if getattr(x, "dtype", None) == np.float32:
-        r = np.zeros_like(x)
-        for c in coefficients:
-            r = fma_f32(r, x, np.float32(c))
-        return r
+        x64 = x.astype(np.float64)
+        r = np.full(x.shape, np.float32(coefficients[0]), np.float64)
+        for c in coefficients[1:]:
+            r = fma_f32_wide(r, x64, np.float64(np.float32(c)), False).astype(np.float64)
+        return r.astype(np.float32)
     r = x * 0.0 + coefficients[0]
     for c in coefficients[1:]:
         r = r * x + c
