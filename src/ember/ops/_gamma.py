@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from ._special import erfc64
+
 _PSI_10 = 2.25175258906672110764
 _DIGAMMA_A = (8.33333333333333333333e-2, -2.10927960927960927961e-2,
               7.57575757575757575758e-3, -4.16666666666666666667e-3,
@@ -181,9 +183,10 @@ def polygamma(n: int, x: np.ndarray) -> np.ndarray:
 
 
 # -- the regularized incomplete gamma functions ---------------------------------------------
-# Element by element, following torch's kernel (SciPy's gammainc and gammaincc: Cephes' igam
-# and igamc with Boost's Lanczos prefactor, and Temme's uniform asymptotic expansion for
-# large a near x), in float64.
+# Vectorized, each element by the method torch's kernel picks for it (SciPy's gammainc and
+# gammaincc: Cephes' igam and igamc with Boost's Lanczos prefactor, and Temme's uniform
+# asymptotic expansion for large a near x), in float64; every iteration stops per element
+# where the scalar one would.
 
 _LANCZOS_G = 6.024680040776729583740234375
 _LANCZOS_NUM = (0.006061842346248906525783753964555936883222,
@@ -414,186 +417,189 @@ _IGAM_D = (
 )
 
 
-def _lanczos_sum_expg_scaled(a: float) -> float:
+def _lanczos_sum_expg_scaled(a: np.ndarray) -> np.ndarray:
     # The rational function, coefficients highest degree first: by Horner in a up to
     # |a| = 1, beyond in 1 / a with the coefficients reversed (the degrees are equal).
-    num_c, den_c, y = _LANCZOS_NUM, _LANCZOS_DENOM, a
-    if abs(a) > 1:
-        num_c, den_c, y = num_c[::-1], den_c[::-1], 1.0 / a
-    num = den = 0.0
-    for c in num_c:
-        num = num * y + c
-    for c in den_c:
-        den = den * y + c
+    big = np.abs(a) > 1
+    y = np.where(big, 1.0 / np.where(big, a, 1.0), a)
+    num = np.zeros_like(a)
+    den = np.zeros_like(a)
+    for c, r in zip(_LANCZOS_NUM, reversed(_LANCZOS_NUM)):
+        num = num * y + np.where(big, r, c)
+    for c, r in zip(_LANCZOS_DENOM, reversed(_LANCZOS_DENOM)):
+        den = den * y + np.where(big, r, c)
     return num / den
 
 
-def _igam_fac(a: float, x: float) -> float:
+def _igam_fac(a: np.ndarray, x: np.ndarray) -> np.ndarray:
     """x^a exp(-x) / gamma(a), through the Lanczos approximation where x is near a."""
-    if abs(a - x) > 0.4 * abs(a):
-        ax = a * math.log(x) - x - math.lgamma(a)
-        return 0.0 if ax < -_MAXLOG else math.exp(ax)
+    ax = a * np.log(x) - x - lgamma(a)
+    far = np.where(ax < -_MAXLOG, 0.0, np.exp(ax))
     fac = a + _LANCZOS_G - 0.5
-    res = math.sqrt(fac / math.e) / _lanczos_sum_expg_scaled(a)
-    if a < 200 and x < 200:
-        return res * math.exp(a - x) * math.pow(x / fac, a)
-    num = x - a - _LANCZOS_G + 0.5
-    numfac = num / fac
-    return res * math.exp(a * (math.log1p(numfac) - numfac) + x * (0.5 - _LANCZOS_G) / fac)
+    res = np.sqrt(fac / math.e) / _lanczos_sum_expg_scaled(a)
+    small = res * np.exp(a - x) * np.power(x / fac, a)
+    numfac = (x - a - _LANCZOS_G + 0.5) / fac
+    large = res * np.exp(a * (np.log1p(numfac) - numfac) + x * (0.5 - _LANCZOS_G) / fac)
+    near = np.where((a < 200) & (x < 200), small, large)
+    return np.where(np.abs(a - x) > 0.4 * np.abs(a), far, near)
 
 
-def _igam_series(a: float, x: float) -> float:
+def _igam_series(a: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """P(a, x) by its power series (DLMF 8.11.4)."""
     ax = _igam_fac(a, x)
-    if ax == 0.0:
-        return 0.0
-    r, c, ans = a, 1.0, 1.0
+    r = a.copy()
+    c = np.ones_like(a)
+    ans = np.ones_like(a)
+    live = ax != 0
     for _ in range(_MAXITER):
-        r += 1.0
-        c *= x / r
-        ans += c
-        if c <= _MACHEP * ans:
+        if not live.any():
             break
-    return ans * ax / a
+        r = np.where(live, r + 1.0, r)
+        c = np.where(live, c * (x / r), c)
+        ans = np.where(live, ans + c, ans)
+        live &= ~(c <= _MACHEP * ans)
+    return np.where(ax == 0, 0.0, ans * ax / a)
 
 
-def _igamc_series(a: float, x: float) -> float:
-    fac, total = 1.0, 0.0
+def _igamc_series(a: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Q(a, x) for small x by DLMF 8.7.3, which keeps clear of cancellation."""
+    fac = np.ones_like(a)
+    total = np.zeros_like(a)
+    live = np.ones(a.shape, dtype=bool)
     for n in range(1, _MAXITER):
-        fac *= -x / n
-        term = fac / (a + n)
-        total += term
-        if abs(term) <= _MACHEP * abs(total):
+        if not live.any():
             break
-    logx = math.log(x)
-    return -math.expm1(a * logx - math.lgamma(1 + a)) - math.exp(
-        a * logx - math.lgamma(a)) * total
+        fac = np.where(live, fac * (-x / n), fac)
+        term = fac / (a + n)
+        total = np.where(live, total + term, total)
+        live &= ~(np.abs(term) <= _MACHEP * np.abs(total))
+    logx = np.log(x)
+    return -np.expm1(a * logx - lgamma(1 + a)) - np.exp(a * logx - lgamma(a)) * total
 
 
-def _igamc_fraction(a: float, x: float) -> float:
+def _igamc_fraction(a: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Q(a, x) by its continued fraction (DLMF 8.9.2)."""
     ax = _igam_fac(a, x)
-    if ax == 0.0:
-        return 0.0
     y = 1.0 - a
     z = x + y + 1.0
-    c = 0.0
-    pkm2, qkm2 = 1.0, x
+    c = np.zeros_like(a)
+    pkm2, qkm2 = np.ones_like(a), x.copy()
     pkm1, qkm1 = x + 1.0, z * x
     ans = pkm1 / qkm1
+    live = ax != 0
     for _ in range(_MAXITER):
-        c += 1.0
-        y += 1.0
-        z += 2.0
+        if not live.any():
+            break
+        c = c + 1.0
+        y = y + 1.0
+        z = z + 2.0
         yc = y * c
         pk = pkm1 * z - pkm2 * yc
         qk = qkm1 * z - qkm2 * yc
-        if qk != 0:
-            r = pk / qk
-            t = abs((ans - r) / r)
-            ans = r
-        else:
-            t = 1.0
-        pkm2, pkm1, qkm2, qkm1 = pkm1, pk, qkm1, qk
-        if abs(pk) > _BIG:
-            pkm2 *= _BIGINV
-            pkm1 *= _BIGINV
-            qkm2 *= _BIGINV
-            qkm1 *= _BIGINV
-        if t <= _MACHEP:
-            break
-    return ans * ax
+        nonzero = qk != 0
+        r = pk / np.where(nonzero, qk, 1.0)
+        t = np.where(nonzero, np.abs((ans - r) / r), 1.0)
+        ans = np.where(live & nonzero, r, ans)
+        pkm2, pkm1 = np.where(live, pkm1, pkm2), np.where(live, pk, pkm1)
+        qkm2, qkm1 = np.where(live, qkm1, qkm2), np.where(live, qk, qkm1)
+        rescale = live & (np.abs(pk) > _BIG)
+        pkm2, pkm1, qkm2, qkm1 = (np.where(rescale, v * _BIGINV, v)
+                                  for v in (pkm2, pkm1, qkm2, qkm1))
+        live &= ~(t <= _MACHEP)
+    return np.where(ax == 0, 0.0, ans * ax)
 
 
-def _igam_asymptotic(a: float, x: float, lower: bool) -> float:
+def _igam_asymptotic(a: np.ndarray, x: np.ndarray, lower: bool) -> np.ndarray:
     """P (lower) or Q by the uniform asymptotic expansion in a (DLMF 8.12.3, 8.12.4)."""
     sigma = (x - a) / a
-    eta = math.sqrt(-2 * (math.log1p(sigma) - sigma)) if x != a else 0.0
-    if x < a:
-        eta = -eta
-    sgn = -1 if lower else 1
-    res = 0.5 * math.erfc(sgn * eta * math.sqrt(a / 2))
-    etapow = [1.0] + [0.0] * 24
-    maxpow = 0
-    total = 0.0
-    afac = 1.0
-    absoldterm = math.inf
+    eta = np.sqrt(-2 * (np.log1p(sigma) - sigma))
+    eta = np.where(x < a, -eta, np.where(x == a, 0.0, eta))
+    sgn = -1.0 if lower else 1.0
+    res = 0.5 * erfc64(sgn * eta * np.sqrt(a / 2))
+    etapow = [np.ones_like(a)]
+    for _ in range(24):
+        etapow.append(eta * etapow[-1])
+    total = np.zeros_like(a)
+    afac = np.ones_like(a)
+    absoldterm = np.full_like(a, np.inf)
+    live = np.ones(a.shape, dtype=bool)
     for row in _IGAM_D:
-        ck = row[0]
+        if not live.any():
+            break
+        ck = np.full_like(a, row[0])
+        adding = np.ones(a.shape, dtype=bool)
         for n in range(1, 25):
-            if n > maxpow:
-                etapow[n] = eta * etapow[n - 1]
-                maxpow += 1
             ckterm = row[n] * etapow[n]
-            ck += ckterm
-            if abs(ckterm) < _MACHEP * abs(ck):
-                break
+            ck = np.where(adding, ck + ckterm, ck)
+            adding &= ~(np.abs(ckterm) < _MACHEP * np.abs(ck))
         term = ck * afac
-        absterm = abs(term)
-        if absterm > absoldterm:
-            break
-        total += term
-        if absterm < _MACHEP * abs(total):
-            break
-        absoldterm = absterm
-        afac /= a
-    return res + sgn * math.exp(-0.5 * a * eta * eta) * total / math.sqrt(2 * _PI_F32 * a)
+        absterm = np.abs(term)
+        live &= ~(absterm > absoldterm)
+        total = np.where(live, total + term, total)
+        live &= ~(absterm < _MACHEP * np.abs(total))
+        absoldterm = np.where(live, absterm, absoldterm)
+        afac = np.where(live, afac / a, afac)
+    return res + sgn * np.exp(-0.5 * a * eta * eta) * total / np.sqrt(2 * _PI_F32 * a)
 
 
-def _asymptotic(a: float, x: float) -> bool:
-    """Whether torch's kernel takes the expansion: a large and x near it."""
-    ratio = abs(x - a) / a
-    return 20 < a < 200 and ratio < 0.3 or a > 200 and ratio < 4.5 / math.sqrt(a)
+def _incomplete(a: np.ndarray, x: np.ndarray, lower: bool) -> np.ndarray:
+    """P (lower) or Q, choosing each element's method as torch's kernel: the edges of the
+    domain (SciPy's values), the asymptotic expansion for large a near x, then for Q the
+    continued fraction above x = 1.1 (and x >= a), the series of P below a, or Q's own
+    series for small x; P is 1 - Q for x > 1 and x > a, else its series."""
+    a, x = (v.ravel() for v in np.broadcast_arrays(np.asarray(a, dtype=np.float64),
+                                                   np.asarray(x, dtype=np.float64)))
+    out = np.full(a.shape, np.nan)
+    inside = (x >= 0) & (a >= 0) & ~np.isnan(a) & ~np.isnan(x)
+    at_zero_a = inside & (a == 0)
+    out[at_zero_a & (x > 0)] = 1.0 if lower else 0.0
+    rest = inside & (a != 0)
+    out[rest & (x == 0)] = 0.0 if lower else 1.0
+    rest &= x != 0
+    inf_a = rest & np.isinf(a)
+    out[inf_a & ~np.isinf(x)] = 0.0 if lower else 1.0
+    rest &= ~inf_a
+    out[rest & np.isinf(x)] = 1.0 if lower else 0.0
+    rest &= ~np.isinf(x)
+    ratio = np.abs(x - a) / np.where(rest, a, 1.0)
+    asym = rest & ((a > 20) & (a < 200) & (ratio < 0.3) | (a > 200) & (
+        ratio < 4.5 / np.sqrt(np.where(rest, a, 1.0))))
+    if asym.any():
+        out[asym] = _igam_asymptotic(a[asym], x[asym], lower)
+    rest &= ~asym
+    if lower:
+        via_q = rest & (x > 1.0) & (x > a)
+        if via_q.any():
+            out[via_q] = 1.0 - _igammac_core(a[via_q], x[via_q])
+        series = rest & ~via_q
+        if series.any():
+            out[series] = _igam_series(a[series], x[series])
+    elif rest.any():
+        out[rest] = _igammac_core(a[rest], x[rest])
+    return out
 
 
-def _edge(a: float, x: float, lower: bool) -> float | None:
-    """The value at the edges of the domain (SciPy's), or None inside it."""
-    if x < 0 or a < 0 or a != a or x != x:
-        return math.nan
-    if a == 0:
-        return (1.0 if lower else 0.0) if x > 0 else math.nan
-    if x == 0:
-        return 0.0 if lower else 1.0
-    if math.isinf(a):
-        return math.nan if math.isinf(x) else (0.0 if lower else 1.0)
-    if math.isinf(x):
-        return 1.0 if lower else 0.0
-    return None
-
-
-def _igammac_scalar(a: float, x: float) -> float:
-    edge = _edge(a, x, False)
-    if edge is not None:
-        return edge
-    if _asymptotic(a, x):
-        return _igam_asymptotic(a, x, False)
-    if x > 1.1:
-        return 1.0 - _igam_series(a, x) if x < a else _igamc_fraction(a, x)
-    if x <= 0.5:
-        return 1.0 - _igam_series(a, x) if -0.4 / math.log(x) < a else _igamc_series(a, x)
-    return 1.0 - _igam_series(a, x) if x * 1.1 < a else _igamc_series(a, x)
-
-
-def _igamma_scalar(a: float, x: float) -> float:
-    edge = _edge(a, x, True)
-    if edge is not None:
-        return edge
-    if _asymptotic(a, x):
-        return _igam_asymptotic(a, x, True)
-    if x > 1.0 and x > a:
-        return 1.0 - _igammac_scalar(a, x)
-    return _igam_series(a, x)
-
-
-def _elementwise2(fn: Any, a: np.ndarray, x: np.ndarray) -> np.ndarray:
-    a, x = np.broadcast_arrays(a, x)
-    values = [fn(p, q) for p, q in zip(a.ravel().tolist(), x.ravel().tolist())]
-    return np.array(values, dtype=np.float64).reshape(a.shape)
+def _igammac_core(a: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Q inside the domain, away from the asymptotic regime."""
+    out = np.empty_like(a)
+    lx = np.log(np.where(x > 0, x, 1.0))
+    by_p = np.where(x > 1.1, x < a, np.where(x <= 0.5, -0.4 / lx < a, x * 1.1 < a))
+    fraction = (x > 1.1) & ~by_p
+    own = ~by_p & ~fraction
+    for mask, fn in ((by_p, lambda p, q: 1.0 - _igam_series(p, q)),
+                     (fraction, _igamc_fraction), (own, _igamc_series)):
+        if mask.any():
+            out[mask] = fn(a[mask], x[mask])
+    return out
 
 
 def igamma(a: np.ndarray, x: np.ndarray) -> np.ndarray:
     """The regularized lower incomplete gamma function P(a, x), in float64."""
-    return _elementwise2(_igamma_scalar, a, x)
+    shape = np.broadcast_shapes(np.shape(a), np.shape(x))
+    return _incomplete(a, x, True).reshape(shape)
 
 
 def igammac(a: np.ndarray, x: np.ndarray) -> np.ndarray:
     """The regularized upper incomplete gamma function Q(a, x), in float64."""
-    return _elementwise2(_igammac_scalar, a, x)
+    shape = np.broadcast_shapes(np.shape(a), np.shape(x))
+    return _incomplete(a, x, False).reshape(shape)
