@@ -212,11 +212,14 @@ def test_zeta_matches_torch():
 def test_incomplete_gamma_matches_torch(name, dtype):
     rng = np.random.default_rng(7)
     # Small a and x (the series), x above a (the continued fraction), large a near x (the
-    # asymptotic expansion), and the edges of the domain.
+    # asymptotic expansion), the edges of the domain, and P(30, 0.5), 0 in float32 (below
+    # float's exp(-88.7), where torch's float kernel stops) but not in float64.
     a = np.concatenate([rng.uniform(0.1, 5.0, 20), rng.uniform(20.0, 300.0, 20),
-                        [0.0, 0.0, 1.0, np.inf, np.inf, 2.0, -1.0, np.nan, 50.0, 500.0]])
+                        [0.0, 0.0, 1.0, np.inf, np.inf, 2.0, -1.0, np.nan, 50.0, 500.0,
+                         30.0]])
     x = np.concatenate([rng.uniform(0.1, 8.0, 20), a[20:40] * rng.uniform(0.8, 1.2, 20),
-                        [1.0, 0.0, 0.0, 1.0, np.inf, np.inf, 1.0, 1.0, 50.0, 510.0]])
+                        [1.0, 0.0, 0.0, 1.0, np.inf, np.inf, 1.0, 1.0, 50.0, 510.0,
+                         0.5]])
     a, x = a.astype(dtype), x.astype(dtype)
     check_op(lambda L, p, q: getattr(L.special, name)(p, q), [a, x], grad=False)
     check_op(lambda L, p, q: getattr(L.special, name)(p, q), [a[:20], x[:20]],

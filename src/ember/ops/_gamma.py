@@ -205,6 +205,8 @@ _LANCZOS_NUM = (0.006061842346248906525783753964555936883222,
 _LANCZOS_DENOM = (1.0, 66.0, 1925.0, 32670.0, 357423.0, 2637558.0, 13339535.0, 45995730.0,
                   105258076.0, 150917976.0, 120543840.0, 39916800.0, 0.0)
 _MAXLOG = 7.09782712893383996843e2
+# torch's float kernel gives 0 below exp(-88.7) (float's MAXLOG), where double goes on.
+_MAXLOG_F32 = 88.72283905206835
 _MAXITER = 2000
 _BIG = 4.503599627370496e15
 _BIGINV = 2.22044604925031308085e-16
@@ -431,10 +433,11 @@ def _lanczos_sum_expg_scaled(a: np.ndarray) -> np.ndarray:
     return num / den
 
 
-def _igam_fac(a: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """x^a exp(-x) / gamma(a), through the Lanczos approximation where x is near a."""
+def _igam_fac(a: np.ndarray, x: np.ndarray, maxlog: float) -> np.ndarray:
+    """x^a exp(-x) / gamma(a), through the Lanczos approximation where x is near a (0 where
+    its log is below -maxlog)."""
     ax = a * np.log(x) - x - lgamma(a)
-    far = np.where(ax < -_MAXLOG, 0.0, np.exp(ax))
+    far = np.where(ax < -maxlog, 0.0, np.exp(ax))
     fac = a + _LANCZOS_G - 0.5
     res = np.sqrt(fac / math.e) / _lanczos_sum_expg_scaled(a)
     small = res * np.exp(a - x) * np.power(x / fac, a)
@@ -444,9 +447,9 @@ def _igam_fac(a: np.ndarray, x: np.ndarray) -> np.ndarray:
     return np.where(np.abs(a - x) > 0.4 * np.abs(a), far, near)
 
 
-def _igam_series(a: np.ndarray, x: np.ndarray) -> np.ndarray:
+def _igam_series(a: np.ndarray, x: np.ndarray, maxlog: float) -> np.ndarray:
     """P(a, x) by its power series (DLMF 8.11.4)."""
-    ax = _igam_fac(a, x)
+    ax = _igam_fac(a, x, maxlog)
     r = a.copy()
     c = np.ones_like(a)
     ans = np.ones_like(a)
@@ -477,9 +480,9 @@ def _igamc_series(a: np.ndarray, x: np.ndarray) -> np.ndarray:
     return -np.expm1(a * logx - lgamma(1 + a)) - np.exp(a * logx - lgamma(a)) * total
 
 
-def _igamc_fraction(a: np.ndarray, x: np.ndarray) -> np.ndarray:
+def _igamc_fraction(a: np.ndarray, x: np.ndarray, maxlog: float) -> np.ndarray:
     """Q(a, x) by its continued fraction (DLMF 8.9.2)."""
-    ax = _igam_fac(a, x)
+    ax = _igam_fac(a, x, maxlog)
     y = 1.0 - a
     z = x + y + 1.0
     c = np.zeros_like(a)
@@ -542,7 +545,7 @@ def _igam_asymptotic(a: np.ndarray, x: np.ndarray, lower: bool) -> np.ndarray:
     return res + sgn * np.exp(-0.5 * a * eta * eta) * total / np.sqrt(2 * _PI_F32 * a)
 
 
-def _incomplete(a: np.ndarray, x: np.ndarray, lower: bool) -> np.ndarray:
+def _incomplete(a: np.ndarray, x: np.ndarray, lower: bool, maxlog: float) -> np.ndarray:
     """P (lower) or Q, choosing each element's method as torch's kernel: the edges of the
     domain (SciPy's values), the asymptotic expansion for large a near x, then for Q the
     continued fraction above x = 1.1 (and x >= a), the series of P below a, or Q's own
@@ -570,36 +573,41 @@ def _incomplete(a: np.ndarray, x: np.ndarray, lower: bool) -> np.ndarray:
     if lower:
         via_q = rest & (x > 1.0) & (x > a)
         if via_q.any():
-            out[via_q] = 1.0 - _igammac_core(a[via_q], x[via_q])
+            out[via_q] = 1.0 - _igammac_core(a[via_q], x[via_q], maxlog)
         series = rest & ~via_q
         if series.any():
-            out[series] = _igam_series(a[series], x[series])
+            out[series] = _igam_series(a[series], x[series], maxlog)
     elif rest.any():
-        out[rest] = _igammac_core(a[rest], x[rest])
+        out[rest] = _igammac_core(a[rest], x[rest], maxlog)
     return out
 
 
-def _igammac_core(a: np.ndarray, x: np.ndarray) -> np.ndarray:
+def _igammac_core(a: np.ndarray, x: np.ndarray, maxlog: float) -> np.ndarray:
     """Q inside the domain, away from the asymptotic regime."""
     out = np.empty_like(a)
     lx = np.log(np.where(x > 0, x, 1.0))
     by_p = np.where(x > 1.1, x < a, np.where(x <= 0.5, -0.4 / lx < a, x * 1.1 < a))
     fraction = (x > 1.1) & ~by_p
     own = ~by_p & ~fraction
-    for mask, fn in ((by_p, lambda p, q: 1.0 - _igam_series(p, q)),
-                     (fraction, _igamc_fraction), (own, _igamc_series)):
+    for mask, fn in ((by_p, lambda p, q, m: 1.0 - _igam_series(p, q, m)),
+                     (fraction, _igamc_fraction), (own, lambda p, q, m: _igamc_series(p, q))):
         if mask.any():
-            out[mask] = fn(a[mask], x[mask])
+            out[mask] = fn(a[mask], x[mask], maxlog)
     return out
 
 
 def igamma(a: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """The regularized lower incomplete gamma function P(a, x), in float64."""
+    """The regularized lower incomplete gamma function P(a, x), in float64 (for float32 and
+    float16 operands with float's underflow threshold, as torch)."""
     shape = np.broadcast_shapes(np.shape(a), np.shape(x))
-    return _incomplete(a, x, True).reshape(shape)
+    return _incomplete(a, x, True, _maxlog(a, x)).reshape(shape)
 
 
 def igammac(a: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """The regularized upper incomplete gamma function Q(a, x), in float64."""
+    """The regularized upper incomplete gamma function Q(a, x), as igamma."""
     shape = np.broadcast_shapes(np.shape(a), np.shape(x))
-    return _incomplete(a, x, False).reshape(shape)
+    return _incomplete(a, x, False, _maxlog(a, x)).reshape(shape)
+
+
+def _maxlog(a: np.ndarray, x: np.ndarray) -> float:
+    return _MAXLOG if np.result_type(a, x) == np.float64 else _MAXLOG_F32
