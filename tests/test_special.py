@@ -367,8 +367,10 @@ def test_vmap_of_two_operand_functions_matches_torch():
 def test_incomplete_gamma_float32_underflow_is_torch_s():
     # torch's float kernel stops at float's exp(-88.7): P(30, 0.5) is 0 there, 2e-42 in
     # float64 rounded to float32.
-    for dtype in ("float32", "float64"):
-        values = [L.special.gammainc(L.tensor([30.0], dtype=getattr(L, dtype)),
-                                     L.tensor([0.5], dtype=getattr(L, dtype))).item()
-                  for L in (torch, ember)]  # noqa: N806 - the library
-        assert values[0] == values[1]
+    values = [L.special.gammainc(L.tensor([30.0]), L.tensor([0.5])).item()
+              for L in (torch, ember)]  # noqa: N806 - the library
+    assert values[0] == values[1] == 0.0
+    values = [L.special.gammainc(L.tensor([30.0], dtype=L.float64),
+                                 L.tensor([0.5], dtype=L.float64)).item()
+              for L in (torch, ember)]  # noqa: N806 - the library
+    assert values[0] > 0 and values[1] == pytest.approx(values[0], rel=1e-12)
