@@ -59,6 +59,8 @@ def build(torch) -> str:
     ops_e = {n for n in ops_t if getattr(ember.Tensor, n, None) is not None}
     nn_t = public_functions(torch.nn.functional)
     nn_e = {n for n in nn_t if callable(getattr(ember.nn.functional, n, None))}
+    special_t = public_functions(torch.special)
+    special_e = {n for n in special_t if callable(getattr(ember.special, n, None))}
     lines = [
         "# API coverage",
         "",
@@ -72,6 +74,7 @@ def build(torch) -> str:
     lines += section("`Tensor` methods and properties", meth_e, meth_t)
     lines += section("`Tensor` operators and protocols", ops_e, ops_t)
     lines += section("`torch.nn.functional`", nn_e, nn_t)
+    lines += section("`torch.special`", special_e, special_t)
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     from fractions import Fraction
 
 __all__ = [
-    "fma_f32", "fma_f64", "libm_exp", "libm_log", "libm_log1p", "libm_sin", "libm_cos",
+    "fma_f32", "fma_f32_wide", "fma_f64", "libm_exp", "libm_log", "libm_log1p", "libm_sin",
+    "libm_cos",
     "libm_tanh",
     "box_muller_f32", "box_muller_f64",
 ]
@@ -95,6 +96,14 @@ def _fma32_d(a: np.ndarray, b, c, tiny: bool = True) -> np.ndarray:
                 exact += Fraction(float(cb.flat[i]))
                 out.flat[i] = _round_f32(exact)
     return out
+
+
+def fma_f32_wide(a: np.ndarray, b: np.ndarray, c: np.ndarray, tiny: bool = True
+                 ) -> np.ndarray:
+    """fma_f32 on float64 arrays of one shape that hold float32 values, for loops that keep
+    their state in float64 between steps (no conversions on the way in): the float32
+    result. ``tiny=False`` as for _fma32_d."""
+    return _fma32_d(a, b, c, tiny).reshape(np.shape(a))
 
 
 def fma_f32(a, b, c) -> np.ndarray:

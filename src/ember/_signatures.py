@@ -414,6 +414,18 @@ FUNCTIONS = {
     'hypot': (
         'hypot(Tensor input, Tensor other, *, Tensor out=None)',
     ),
+    'i0': (
+        'i0(Tensor input, *, Tensor out=None)',
+    ),
+    'i0_': (
+        'i0_(Tensor input)',
+    ),
+    'igamma': (
+        'igamma(Tensor input, Tensor other, *, Tensor out=None)',
+    ),
+    'igammac': (
+        'igammac(Tensor input, Tensor other, *, Tensor out=None)',
+    ),
     'imag': (
         'imag(Tensor input)',
     ),
@@ -613,6 +625,9 @@ FUNCTIONS = {
     ),
     'mv': (
         'mv(Tensor input, Tensor vec, *, Tensor out=None)',
+    ),
+    'mvlgamma': (
+        'mvlgamma(Tensor input, int64_t p, *, Tensor out=None)',
     ),
     'nan_to_num': (
         'nan_to_num(Tensor input, double? nan=None, double? posinf=None, double? neginf=None, *, Tensor out=None)',
@@ -1573,6 +1588,24 @@ METHODS = {
     'hypot_': (
         'hypot_(Tensor other)',
     ),
+    'i0': (
+        'i0()',
+    ),
+    'i0_': (
+        'i0_()',
+    ),
+    'igamma': (
+        'igamma(Tensor other)',
+    ),
+    'igamma_': (
+        'igamma_(Tensor other)',
+    ),
+    'igammac': (
+        'igammac(Tensor other)',
+    ),
+    'igammac_': (
+        'igammac_(Tensor other)',
+    ),
     'index_add': (
         'index_add(int64_t dim, Tensor index, Tensor source, *, Scalar alpha=1)',
     ),
@@ -1848,6 +1881,12 @@ METHODS = {
     ),
     'mv': (
         'mv(Tensor vec)',
+    ),
+    'mvlgamma': (
+        'mvlgamma(int64_t p)',
+    ),
+    'mvlgamma_': (
+        'mvlgamma_(int64_t p)',
     ),
     'nan_to_num': (
         'nan_to_num(double? nan=None, double? posinf=None, double? neginf=None)',
@@ -2580,14 +2619,55 @@ NN = {
 }
 
 SPECIAL = {
+    'special_airy_ai': (
+        'special_airy_ai(Tensor x, *, Tensor out=None)',
+    ),
+    'special_bessel_j0': (
+        'special_bessel_j0(Tensor input, *, Tensor out=None)',
+    ),
+    'special_bessel_j1': (
+        'special_bessel_j1(Tensor input, *, Tensor out=None)',
+    ),
+    'special_bessel_y0': (
+        'special_bessel_y0(Tensor input, *, Tensor out=None)',
+    ),
+    'special_bessel_y1': (
+        'special_bessel_y1(Tensor input, *, Tensor out=None)',
+    ),
+    'special_chebyshev_polynomial_t': (
+        'special_chebyshev_polynomial_t(Tensor x, Tensor n, *, Tensor out=None)',
+        'special_chebyshev_polynomial_t(Scalar x, Tensor n, *, Tensor out=None)',
+        'special_chebyshev_polynomial_t(Tensor x, Scalar n, *, Tensor out=None)',
+    ),
+    'special_chebyshev_polynomial_u': (
+        'special_chebyshev_polynomial_u(Tensor x, Tensor n, *, Tensor out=None)',
+        'special_chebyshev_polynomial_u(Scalar x, Tensor n, *, Tensor out=None)',
+        'special_chebyshev_polynomial_u(Tensor x, Scalar n, *, Tensor out=None)',
+    ),
+    'special_chebyshev_polynomial_v': (
+        'special_chebyshev_polynomial_v(Tensor x, Tensor n, *, Tensor out=None)',
+        'special_chebyshev_polynomial_v(Scalar x, Tensor n, *, Tensor out=None)',
+        'special_chebyshev_polynomial_v(Tensor x, Scalar n, *, Tensor out=None)',
+    ),
+    'special_chebyshev_polynomial_w': (
+        'special_chebyshev_polynomial_w(Tensor x, Tensor n, *, Tensor out=None)',
+        'special_chebyshev_polynomial_w(Scalar x, Tensor n, *, Tensor out=None)',
+        'special_chebyshev_polynomial_w(Tensor x, Scalar n, *, Tensor out=None)',
+    ),
     'special_digamma': (
         'special_digamma(Tensor input, *, Tensor out=None)',
+    ),
+    'special_entr': (
+        'special_entr(Tensor input, *, Tensor out=None)',
     ),
     'special_erf': (
         'special_erf(Tensor input, *, Tensor out=None)',
     ),
     'special_erfc': (
         'special_erfc(Tensor input, *, Tensor out=None)',
+    ),
+    'special_erfcx': (
+        'special_erfcx(Tensor input, *, Tensor out=None)',
     ),
     'special_erfinv': (
         'special_erfinv(Tensor input, *, Tensor out=None)',
@@ -2601,11 +2681,52 @@ SPECIAL = {
     'special_expm1': (
         'special_expm1(Tensor input, *, Tensor out=None)',
     ),
+    'special_gammainc': (
+        'special_gammainc(Tensor input, Tensor other, *, Tensor out=None)',
+    ),
+    'special_gammaincc': (
+        'special_gammaincc(Tensor input, Tensor other, *, Tensor out=None)',
+    ),
     'special_gammaln': (
         'special_gammaln(Tensor input, *, Tensor out=None)',
     ),
+    'special_hermite_polynomial_h': (
+        'special_hermite_polynomial_h(Tensor x, Tensor n, *, Tensor out=None)',
+        'special_hermite_polynomial_h(Scalar x, Tensor n, *, Tensor out=None)',
+        'special_hermite_polynomial_h(Tensor x, Scalar n, *, Tensor out=None)',
+    ),
+    'special_hermite_polynomial_he': (
+        'special_hermite_polynomial_he(Tensor x, Tensor n, *, Tensor out=None)',
+        'special_hermite_polynomial_he(Scalar x, Tensor n, *, Tensor out=None)',
+        'special_hermite_polynomial_he(Tensor x, Scalar n, *, Tensor out=None)',
+    ),
+    'special_i0': (
+        'special_i0(Tensor input, *, Tensor out=None)',
+    ),
+    'special_i0e': (
+        'special_i0e(Tensor input, *, Tensor out=None)',
+    ),
+    'special_i1': (
+        'special_i1(Tensor input, *, Tensor out=None)',
+    ),
+    'special_i1e': (
+        'special_i1e(Tensor input, *, Tensor out=None)',
+    ),
+    'special_laguerre_polynomial_l': (
+        'special_laguerre_polynomial_l(Tensor x, Tensor n, *, Tensor out=None)',
+        'special_laguerre_polynomial_l(Scalar x, Tensor n, *, Tensor out=None)',
+        'special_laguerre_polynomial_l(Tensor x, Scalar n, *, Tensor out=None)',
+    ),
+    'special_legendre_polynomial_p': (
+        'special_legendre_polynomial_p(Tensor x, Tensor n, *, Tensor out=None)',
+        'special_legendre_polynomial_p(Scalar x, Tensor n, *, Tensor out=None)',
+        'special_legendre_polynomial_p(Tensor x, Scalar n, *, Tensor out=None)',
+    ),
     'special_log1p': (
         'special_log1p(Tensor input, *, Tensor out=None)',
+    ),
+    'special_log_ndtr': (
+        'special_log_ndtr(Tensor input, *, Tensor out=None)',
     ),
     'special_log_softmax': (
         'special_log_softmax(Tensor input, int64_t dim, *, ScalarType? dtype=None)',
@@ -2616,6 +2737,27 @@ SPECIAL = {
     'special_logsumexp': (
         'special_logsumexp(Tensor input, IntArrayRef[1] dim, bool keepdim=False, *, Tensor out=None)',
     ),
+    'special_modified_bessel_i0': (
+        'special_modified_bessel_i0(Tensor input, *, Tensor out=None)',
+    ),
+    'special_modified_bessel_i1': (
+        'special_modified_bessel_i1(Tensor input, *, Tensor out=None)',
+    ),
+    'special_modified_bessel_k0': (
+        'special_modified_bessel_k0(Tensor input, *, Tensor out=None)',
+    ),
+    'special_modified_bessel_k1': (
+        'special_modified_bessel_k1(Tensor input, *, Tensor out=None)',
+    ),
+    'special_multigammaln': (
+        'special_multigammaln(Tensor input, int64_t p, *, Tensor out=None)',
+    ),
+    'special_ndtr': (
+        'special_ndtr(Tensor input, *, Tensor out=None)',
+    ),
+    'special_ndtri': (
+        'special_ndtri(Tensor input, *, Tensor out=None)',
+    ),
     'special_polygamma': (
         'special_polygamma(int64_t n, Tensor input, *, Tensor out=None)',
     ),
@@ -2625,16 +2767,55 @@ SPECIAL = {
     'special_round': (
         'special_round(Tensor input, *, int64_t decimals=0, Tensor out=None)',
     ),
+    'special_scaled_modified_bessel_k0': (
+        'special_scaled_modified_bessel_k0(Tensor x, *, Tensor out=None)',
+    ),
+    'special_scaled_modified_bessel_k1': (
+        'special_scaled_modified_bessel_k1(Tensor x, *, Tensor out=None)',
+    ),
+    'special_shifted_chebyshev_polynomial_t': (
+        'special_shifted_chebyshev_polynomial_t(Tensor x, Tensor n, *, Tensor out=None)',
+        'special_shifted_chebyshev_polynomial_t(Scalar x, Tensor n, *, Tensor out=None)',
+        'special_shifted_chebyshev_polynomial_t(Tensor x, Scalar n, *, Tensor out=None)',
+    ),
+    'special_shifted_chebyshev_polynomial_u': (
+        'special_shifted_chebyshev_polynomial_u(Tensor x, Tensor n, *, Tensor out=None)',
+        'special_shifted_chebyshev_polynomial_u(Scalar x, Tensor n, *, Tensor out=None)',
+        'special_shifted_chebyshev_polynomial_u(Tensor x, Scalar n, *, Tensor out=None)',
+    ),
+    'special_shifted_chebyshev_polynomial_v': (
+        'special_shifted_chebyshev_polynomial_v(Tensor x, Tensor n, *, Tensor out=None)',
+        'special_shifted_chebyshev_polynomial_v(Scalar x, Tensor n, *, Tensor out=None)',
+        'special_shifted_chebyshev_polynomial_v(Tensor x, Scalar n, *, Tensor out=None)',
+    ),
+    'special_shifted_chebyshev_polynomial_w': (
+        'special_shifted_chebyshev_polynomial_w(Tensor x, Tensor n, *, Tensor out=None)',
+        'special_shifted_chebyshev_polynomial_w(Scalar x, Tensor n, *, Tensor out=None)',
+        'special_shifted_chebyshev_polynomial_w(Tensor x, Scalar n, *, Tensor out=None)',
+    ),
     'special_sinc': (
         'special_sinc(Tensor input, *, Tensor out=None)',
     ),
     'special_softmax': (
         'special_softmax(Tensor input, int64_t dim, ScalarType? dtype=None)',
     ),
+    'special_spherical_bessel_j0': (
+        'special_spherical_bessel_j0(Tensor x, *, Tensor out=None)',
+    ),
+    'special_xlog1py': (
+        'special_xlog1py(Tensor input, Tensor other, *, Tensor out=None)',
+        'special_xlog1py(Scalar self, Tensor other, *, Tensor out=None)',
+        'special_xlog1py(Tensor input, Scalar other, *, Tensor out=None)',
+    ),
     'special_xlogy': (
         'special_xlogy(Tensor input, Tensor other, *, Tensor out=None)',
         'special_xlogy(Scalar self, Tensor other, *, Tensor out=None)',
         'special_xlogy(Tensor input, Scalar other, *, Tensor out=None)',
+    ),
+    'special_zeta': (
+        'special_zeta(Tensor input, Tensor other, *, Tensor out=None)',
+        'special_zeta(Scalar self, Tensor other, *, Tensor out=None)',
+        'special_zeta(Tensor input, Scalar other, *, Tensor out=None)',
     ),
 }
 

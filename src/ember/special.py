@@ -1,7 +1,9 @@
 """ember.special: torch.special's functions.
 
-Most are torch's pointwise ops under the names SciPy gives them (expit is sigmoid, gammaln
-is lgamma, psi is digamma): they record the same nodes as those ops, as in torch. Each is
+Many are torch's pointwise ops under the names SciPy gives them (expit is sigmoid, gammaln
+is lgamma, psi is digamma, multigammaln is mvlgamma, gammainc is igamma): they record the
+same nodes as those ops, as in torch; the others (ndtr, i0e, zeta, ...) are torch.special's
+own. Each is
 bound to torch's argument parser under its native name (special_expit), so that a bad
 argument gets torch's message."""
 
@@ -23,7 +25,14 @@ def _round(input: Any, *, decimals: int = 0, out: Any = None) -> Any:
 # ember.special's name -> the op it is.
 _OPS = {
     "digamma": pointwise_special.digamma, "psi": pointwise_special.digamma,
-    "erf": elementary.erf, "erfc": elementary.erfc, "erfinv": elementary.erfinv,
+    "entr": pointwise_special.entr, "erf": elementary.erf, "erfc": elementary.erfc,
+    "erfcx": pointwise_special.erfcx, "erfinv": elementary.erfinv,
+    "gammainc": pointwise_special.igamma, "gammaincc": pointwise_special.igammac,
+    "i0": pointwise_special.i0, "i0e": pointwise_special.i0e, "i1": pointwise_special.i1,
+    "i1e": pointwise_special.i1e, "log_ndtr": pointwise_special.log_ndtr,
+    "multigammaln": pointwise_special.mvlgamma, "ndtr": pointwise_special.ndtr,
+    "ndtri": pointwise_special.ndtri, "xlog1py": pointwise_special.xlog1py,
+    "zeta": pointwise_special.zeta,
     "exp2": elementary.exp2, "expit": arithmetic.sigmoid, "expm1": elementary.expm1,
     "gammaln": pointwise_special.lgamma, "log1p": arithmetic.log1p,
     "log_softmax": nn_softmax.log_softmax, "logit": elementary.logit,
@@ -31,6 +40,18 @@ _OPS = {
     "round": _round, "sinc": pointwise_special.sinc,
     "softmax": nn_softmax.softmax, "xlogy": elementary.xlogy,
 }
+
+# The functions torch does not differentiate: Bessel and Airy functions, orthogonal
+# polynomials.
+_OPS.update({name: getattr(pointwise_special, name) for name in (
+    "airy_ai", "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "modified_bessel_i0",
+    "modified_bessel_i1", "modified_bessel_k0", "modified_bessel_k1",
+    "scaled_modified_bessel_k0", "scaled_modified_bessel_k1", "spherical_bessel_j0",
+    "chebyshev_polynomial_t", "chebyshev_polynomial_u", "chebyshev_polynomial_v",
+    "chebyshev_polynomial_w", "shifted_chebyshev_polynomial_t",
+    "shifted_chebyshev_polynomial_u", "shifted_chebyshev_polynomial_v",
+    "shifted_chebyshev_polynomial_w", "hermite_polynomial_h", "hermite_polynomial_he",
+    "laguerre_polynomial_l", "legendre_polynomial_p")})
 
 __all__ = sorted(_OPS)
 

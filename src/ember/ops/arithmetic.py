@@ -162,8 +162,10 @@ AddBackward0 = node_class(
     lambda m, g, alpha=1: g,
     lambda m, g, alpha=1: g if alpha == 1 else g * alpha,
 )
-# torch's add(Tensor, Scalar), which only its C++ composites (rms_norm) call: one edge.
+# torch's add(Tensor, Scalar) and mul(Tensor, Scalar), which only its C++ composites
+# (rms_norm, special.ndtr) call: one edge.
 AddScalarBackward1 = node_class("AddBackward1", lambda m, g: g)
+MulScalarBackward1 = node_class("MulBackward1", lambda m, g, other: g * other)
 SubBackward0 = node_class(
     "SubBackward0",
     lambda m, g, alpha=1: g,
@@ -259,6 +261,16 @@ def add_scalar(input: Tensor, other: float) -> Tensor:
     out = wrap(np.add(x, x.dtype.type(other)))
     if needs_grad(input):
         attach(AddScalarBackward1, out, (input,))
+    return out
+
+
+def mul_scalar(input: Tensor, other: float) -> Tensor:
+    """Multiplies the floating tensor input by the Python number other, in input's dtype, as
+    torch's mul(Tensor, Scalar)."""
+    x = input._data
+    out = wrap(np.multiply(x, x.dtype.type(other)))
+    if needs_grad(input):
+        attach(MulScalarBackward1, out, (input,), (), (other,))
     return out
 
 
