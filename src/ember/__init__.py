@@ -100,7 +100,9 @@ from .ops.elementary import *  # noqa: F403
 from .ops.grids_and_distances import *  # noqa: F403
 from .ops.indexing import *  # noqa: F403
 from .ops.joining import *  # noqa: F403
+from .ops.lu import *  # noqa: F403
 from .ops.matrix import *  # noqa: F403
+from .ops.matrix_functions import *  # noqa: F403
 from .ops.nn_softmax import *  # noqa: F403
 from .ops.pointwise_special import *  # noqa: F403
 from .ops.products import *  # noqa: F403

@@ -47,6 +47,14 @@ FUNCTIONS = {
         'addmv(Scalar beta, Tensor input, Tensor mat, Tensor vec, *, Tensor out=None)|deprecated',
         'addmv(Tensor input, Tensor mat, Tensor vec, *, Scalar beta=1, Scalar alpha=1, Tensor out=None)',
     ),
+    'addr': (
+        'addr(Scalar beta, Tensor input, Scalar alpha, Tensor vec1, Tensor vec2, *, Tensor out=None)|deprecated',
+        'addr(Scalar beta, Tensor input, Tensor vec1, Tensor vec2, *, Tensor out=None)|deprecated',
+        'addr(Tensor input, Tensor vec1, Tensor vec2, *, Scalar beta=1, Scalar alpha=1, Tensor out=None)',
+    ),
+    'adjoint': (
+        'adjoint(Tensor input)',
+    ),
     'all': (
         'all(Tensor input, *, Tensor out=None)',
         'all(Tensor input, IntArrayRef? dim=None, bool keepdim=False, *, Tensor out=None)',
@@ -204,6 +212,15 @@ FUNCTIONS = {
     ),
     'ceil': (
         'ceil(Tensor input, *, Tensor out=None)',
+    ),
+    'cholesky': (
+        'cholesky(Tensor input, bool upper=False, *, Tensor out=None)',
+    ),
+    'cholesky_inverse': (
+        'cholesky_inverse(Tensor input, bool upper=False, *, Tensor out=None)',
+    ),
+    'cholesky_solve': (
+        'cholesky_solve(Tensor input, Tensor input2, bool upper=False, *, Tensor out=None)',
     ),
     'chunk': (
         'chunk(Tensor input, int64_t chunks, int64_t dim=0)',
@@ -371,6 +388,9 @@ FUNCTIONS = {
     'frac': (
         'frac(Tensor input, *, Tensor out=None)',
     ),
+    'frobenius_norm': (
+        'frobenius_norm(Tensor input, IntArrayRef[1] dim, bool keepdim=False, *, Tensor out=None)',
+    ),
     'full': (
         'full(SymIntArrayRef size, Scalar fill_value, *, Tensor out=None, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=False, bool? requires_grad=False)',
     ),
@@ -534,6 +554,12 @@ FUNCTIONS = {
         'lt(Tensor input, Tensor other, *, Tensor out=None)',
         'lt(Tensor input, Scalar other, *, Tensor out=None)',
     ),
+    'lu_solve': (
+        'lu_solve(Tensor input, Tensor LU_data, Tensor LU_pivots, *, Tensor out=None)',
+    ),
+    'lu_unpack': (
+        'lu_unpack(Tensor LU_data, Tensor LU_pivots, bool unpack_data=True, bool unpack_pivots=True, *, TensorList[3] out=None)',
+    ),
     'masked_fill': (
         'masked_fill(Tensor input, Tensor mask, Tensor value)',
         'masked_fill(Tensor input, Tensor mask, Scalar value)',
@@ -546,6 +572,9 @@ FUNCTIONS = {
     ),
     'matmul': (
         'matmul(Tensor input, Tensor other, *, Tensor out=None)',
+    ),
+    'matrix_exp': (
+        'matrix_exp(Tensor input)',
     ),
     'matrix_power': (
         'matrix_power(Tensor input, int64_t n, *, Tensor out=None)',
@@ -645,6 +674,10 @@ FUNCTIONS = {
         'not_equal(Tensor input, Tensor other, *, Tensor out=None)',
         'not_equal(Tensor input, Scalar other, *, Tensor out=None)',
     ),
+    'nuclear_norm': (
+        'nuclear_norm(Tensor input, IntArrayRef[2] dim, bool keepdim=False, *, Tensor out=None)',
+        'nuclear_norm(Tensor input, bool keepdim=False, *, Tensor out=None)',
+    ),
     'numel': (
         'numel(Tensor input)',
     ),
@@ -680,6 +713,9 @@ FUNCTIONS = {
     ),
     'put': (
         'put(Tensor input, Tensor index, Tensor source, bool accumulate=False)',
+    ),
+    'qr': (
+        'qr(Tensor input, bool some=True, *, TensorList[2] out=None)',
     ),
     'rand': (
         'rand(SymIntArrayRef size, *, Generator? generator, Tensor out=None, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=False, bool? requires_grad=False)',
@@ -851,6 +887,9 @@ FUNCTIONS = {
         'sum(Tensor input, *, ScalarType? dtype=None)',
         'sum(Tensor input, IntArrayRef[1]? dim, bool keepdim=False, *, ScalarType? dtype=None, Tensor out=None)',
     ),
+    'svd': (
+        'svd(Tensor input, bool some=True, bool compute_uv=True, *, TensorList[3] out=None)',
+    ),
     'swapaxes': (
         'swapaxes(Tensor input, int64_t axis0, int64_t axis1)',
     ),
@@ -892,6 +931,9 @@ FUNCTIONS = {
     'transpose': (
         'transpose(Tensor input, int64_t dim0, int64_t dim1)',
     ),
+    'triangular_solve': (
+        'triangular_solve(Tensor input, Tensor A, bool upper=True, bool transpose=False, bool unitriangular=False, *, TensorList[2] out=None)',
+    ),
     'tril': (
         'tril(Tensor input, SymInt diagonal=0, *, Tensor out=None)',
     ),
@@ -927,6 +969,9 @@ FUNCTIONS = {
         'var(Tensor input, IntArrayRef[1]? dim, bool unbiased=True, bool keepdim=False, *, Tensor out=None)',
         'var(Tensor input, IntArrayRef[1]? dim=None, *, Scalar? correction=None, bool keepdim=False, Tensor out=None)',
         'var(Tensor input, bool unbiased=True)',
+    ),
+    'vdot': (
+        'vdot(Tensor input, Tensor other, *, Tensor out=None)',
     ),
     'vstack': (
         'vstack(TensorList tensors, *, Tensor out=None)',
@@ -1031,6 +1076,14 @@ METHODS = {
         'addmv(Scalar beta, Scalar alpha, Tensor mat, Tensor vec)|deprecated',
         'addmv(Scalar beta, Tensor mat, Tensor vec)|deprecated',
         'addmv(Tensor mat, Tensor vec, *, Scalar beta=1, Scalar alpha=1)',
+    ),
+    'addr': (
+        'addr(Scalar beta, Scalar alpha, Tensor vec1, Tensor vec2)|deprecated',
+        'addr(Scalar beta, Tensor vec1, Tensor vec2)|deprecated',
+        'addr(Tensor vec1, Tensor vec2, *, Scalar beta=1, Scalar alpha=1)',
+    ),
+    'adjoint': (
+        'adjoint()',
     ),
     'all': (
         'all()',
@@ -1192,6 +1245,15 @@ METHODS = {
     ),
     'ceil_': (
         'ceil_()',
+    ),
+    'cholesky': (
+        'cholesky(bool upper=False)',
+    ),
+    'cholesky_inverse': (
+        'cholesky_inverse(bool upper=False)',
+    ),
+    'cholesky_solve': (
+        'cholesky_solve(Tensor input2, bool upper=False)',
     ),
     'chunk': (
         'chunk(int64_t chunks, int64_t dim=0)',
@@ -1605,6 +1667,9 @@ METHODS = {
         'lt(Tensor other)',
         'lt(Scalar other)',
     ),
+    'lu_solve': (
+        'lu_solve(Tensor LU_data, Tensor LU_pivots)',
+    ),
     'masked_fill': (
         'masked_fill(Tensor mask, Tensor value)',
         'masked_fill(Tensor mask, Scalar value)',
@@ -1624,6 +1689,9 @@ METHODS = {
     ),
     'matmul': (
         'matmul(Tensor other)',
+    ),
+    'matrix_exp': (
+        'matrix_exp()',
     ),
     'matrix_power': (
         'matrix_power(int64_t n)',
@@ -1772,6 +1840,9 @@ METHODS = {
     ),
     'put_': (
         'put_(Tensor index, Tensor source, bool accumulate=False)',
+    ),
+    'qr': (
+        'qr(bool some=True)',
     ),
     'random_': (
         'random_(*, Generator? generator=None)',
@@ -1960,6 +2031,9 @@ METHODS = {
         'sum(*, ScalarType? dtype=None)',
         'sum(IntArrayRef[1]? dim, bool keepdim=False, *, ScalarType? dtype=None)',
     ),
+    'svd': (
+        'svd(bool some=True, bool compute_uv=True)',
+    ),
     'swapaxes': (
         'swapaxes(int64_t axis0, int64_t axis1)',
     ),
@@ -2003,6 +2077,9 @@ METHODS = {
     ),
     'transpose': (
         'transpose(int64_t dim0, int64_t dim1)',
+    ),
+    'triangular_solve': (
+        'triangular_solve(Tensor A, bool upper=True, bool transpose=False, bool unitriangular=False)',
     ),
     'tril': (
         'tril(SymInt diagonal=0)',
@@ -2054,6 +2131,9 @@ METHODS = {
         'var(IntArrayRef[1]? dim, bool unbiased=True, bool keepdim=False)',
         'var(IntArrayRef[1]? dim=None, *, Scalar? correction=None, bool keepdim=False)',
         'var(bool unbiased=True)',
+    ),
+    'vdot': (
+        'vdot(Tensor other)',
     ),
     'view': (
         'view(ScalarType dtype)',
