@@ -331,6 +331,8 @@ def _fill_graph_indexing(g: Any) -> None:
     g.solve_triangular = lambda a, b, upper, left, unit: decomp.solve_triangular(
         a, b, upper=upper, left=left, unitriangular=unit)
     g.det_backward = lambda x, a, det: decomp._det_backward_graph(g, x, a, det)
+    g.pinv = decomp.pinv
+    g.matrix_exp = matrix_functions.matrix_exp
 
 
 def _fill_graph_math() -> None:

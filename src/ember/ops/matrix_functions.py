@@ -16,6 +16,7 @@ from .._dtypes import FROM_NUMPY
 from .._tensor import Tensor
 from .._transform_hooks import transform_ops
 from ..autograd.grad_mode import state as _mode
+from . import _math
 from ._core import (
     attach,
     attach_outputs,
@@ -27,7 +28,6 @@ from ._core import (
     wrap,
     wrap_dim,
 )
-from ._math import register_math_pairs
 from .decomp import (
     _check_square,
     _pinv_formula,
@@ -719,8 +719,10 @@ def _pinv_array(a: np.ndarray) -> np.ndarray:
     return pinv(Tensor._make(a))._data
 
 
-register_math_pairs({"matrix_exp": (matrix_exp_array, matrix_exp),
-                     "pinv": (_pinv_array, pinv)})
+# Plain backward's helpers, on arrays, share this family's kernels (the graph namespace
+# gets the ops in ops/__init__).
+_math.raw.matrix_exp = matrix_exp_array
+_math.raw.pinv = _pinv_array
 
 # Last, before any other module imports them: every importer holds the transform-aware
 # ops (see _transform_hooks).
