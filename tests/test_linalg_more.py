@@ -133,6 +133,12 @@ def test_composites(name, fn, shapes, dtype):
     check_op(fn, arrays, **tol(dtype))
 
 
+def test_addr_promotes():
+    # Values only: torch's own backward refuses the mixed dtypes.
+    check_op(lambda L, i, a, b: L.addr(i.float(), a, b.float()),
+             [arr((3, 4)), arr((3,), 1), arr((4,), 2)], grad=False)
+
+
 def _lu_factor_sum(L, a):
     lu, piv = L.linalg.lu_factor(a)
     return lu
@@ -523,3 +529,26 @@ def test_deprecation_warnings(name, torch_texts):
     _core._warned.clear()
     assert torch_texts[name] is not None
     assert _warning_text(ember, DEPRECATED[name]) == torch_texts[name]
+
+
+def test_function_transforms():
+    """vmap, jvp, grad and jacrev through the new ops, against torch's."""
+    a = arr((4, 3, 3))
+    v = arr((3,), 1)
+    calls = [
+        lambda L, x, y: L.func.vmap(L.linalg.matrix_exp)(x),
+        lambda L, x, y: L.func.vmap(lambda m: L.linalg.norm(m, "nuc"))(x),
+        lambda L, x, y: L.func.vmap(lambda m: L.linalg.norm(m, 3, -1))(x),
+        lambda L, x, y: L.func.vmap(lambda m: L.linalg.lu_factor(m)[0])(x),
+        lambda L, x, y: L.func.vmap(lambda m: L.linalg.lstsq(m, m[:, :1]).solution)(x),
+        lambda L, x, y: L.func.jvp(L.linalg.matrix_exp, (x[0],), (x[1],))[1],
+        lambda L, x, y: L.func.jvp(lambda m: L.linalg.lu_factor(m)[0], (x[0],), (x[1],))[1],
+        lambda L, x, y: L.func.jvp(lambda m, n: L.addr(m, n, n), (x[0], y), (x[1], y))[1],
+        lambda L, x, y: L.func.grad(lambda q: L.vdot(q, q))(y),
+        lambda L, x, y: L.func.jacrev(lambda m: L.linalg.cond(m))(x[0]),
+        lambda L, x, y: L.func.jacrev(lambda m: L.cholesky_inverse(L.linalg.cholesky(
+            m @ m.mT + 3 * L.eye(3, dtype=m.dtype))))(x[0]),
+    ]
+    for call in calls:
+        outs = [call(L, L.from_numpy(a.copy()), L.from_numpy(v.copy())) for L in (torch, ember)]
+        assert_same(outs[1], outs[0], rtol=1e-7, atol=1e-9)

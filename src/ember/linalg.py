@@ -32,12 +32,12 @@ from .ops.matrix_functions import (
     matrix_exp,
     matrix_rank,
     multi_dot,
-    norm,
     tensorinv,
     tensorsolve,
     vander,
     vecdot,
 )
+from .ops.matrix_functions import linalg_norm as norm
 from .ops.products import matmul
 from .ops.reduction import matrix_norm, vector_norm
 

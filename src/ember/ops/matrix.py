@@ -227,7 +227,13 @@ def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any
     shape = (x.shape[0], y.shape[0])
     if c.shape != shape:
         expand(input, shape)  # torch's error for an input that does not expand
-    prod = np.multiply.outer(x.astype(dt, copy=False), y.astype(dt, copy=False))
+    if x.dtype != dt or y.dtype != dt:
+        # Operands of other dtypes are promoted first (their gradients cast back).
+        from .conversion import to
+
+        vec1, vec2 = to(vec1, FROM_NUMPY[dt]), to(vec2, FROM_NUMPY[dt])
+        x, y = vec1._data, vec2._data
+    prod = np.multiply.outer(x, y)
     if dt.kind == "b":
         prod = prod & bool(alpha)
         return wrap(prod | (np.broadcast_to(c, shape) & bool(beta)))

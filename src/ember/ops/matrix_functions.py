@@ -366,7 +366,7 @@ def triangular_solve(input: Tensor, A: Tensor, upper: bool = True, transpose: bo
 
 # -- functions torch composes of other ops ----------------------------------------------------
 
-def norm(A: Tensor, ord: Any = None, dim: Any = None, keepdim: bool = False, *,
+def linalg_norm(A: Tensor, ord: Any = None, dim: Any = None, keepdim: bool = False, *,
          out: Any = None, dtype: Any = None) -> Tensor:
     """Computes a vector or matrix norm: over dim (one dimension: a vector norm, two: a
     matrix norm); without dim, of the whole tensor for ord=None, else of A as a vector (1-D)
