@@ -338,8 +338,8 @@ def test_node_names():
                 lib.linalg.tensorsolve(a, v), lib.svd(a)[2], lib.svd(a)[0], lib.qr(a)[0],
                 lib.cholesky(s), lib.cholesky_solve(a, s), lib.cholesky_inverse(s),
                 lib.lu_unpack(lu, piv)[1], lib.triangular_solve(a, s)[0], lib.matrix_exp(a),
-                lib.nuclear_norm(a), lib.chain_matmul(a, a, a), lib.addr(a, v, v),
-                lib.vdot(v, v), lib.adjoint(a)]
+                lib.nuclear_norm(a), lib.frobenius_norm(a, (0, 1)), lib.chain_matmul(a, a, a),
+                lib.addr(a, v, v), lib.vdot(v, v), lib.adjoint(a)]
         names[lib] = [type(o.grad_fn).__name__ for o in outs]
     assert names[ember] == names[torch]
 

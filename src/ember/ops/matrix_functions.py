@@ -41,7 +41,7 @@ from .decomp import (
 )
 from .decomp import qr as linalg_qr
 from .decomp import svd as linalg_svd
-from .reduction import matrix_norm, vector_norm
+from .reduction import NormBackward1, matrix_norm, vector_norm, vector_norm_as
 
 __all__ = ["svd", "qr", "cholesky", "cholesky_solve", "cholesky_inverse", "triangular_solve",
            "matrix_exp", "nuclear_norm", "frobenius_norm", "chain_matmul", "adjoint"]
@@ -677,7 +677,7 @@ def frobenius_norm(input: Tensor, dim: Any, keepdim: bool = False, *, out: Any =
     if x.dtype.kind != "f":
         raise RuntimeError("norm(): input dtype should be either floating point or complex. "
                            f"Got {_legacy(x)} instead.")
-    return vector_norm(input, 2, dims, keepdim)
+    return vector_norm_as(NormBackward1, input, 2, dims, keepdim, None)
 
 
 def chain_matmul(*matrices: Tensor, out: Any = None) -> Tensor:
