@@ -165,8 +165,8 @@ LinalgLuSolveBackward0 = node_class("LinalgLuSolveBackward0", _lu_solve_lu_grad,
 
 # -- ops ------------------------------------------------------------------------------------
 
-def _check_lu_input(A: Tensor, fn: str, arg: str = "A") -> np.ndarray:
-    x = check_tensor(A, arg, 0, fn)._data
+def _check_lu_input(A: Tensor, fn: str) -> np.ndarray:
+    x = check_tensor(A, "A", 0, fn)._data
     if x.ndim < 2:
         raise RuntimeError(f"{fn}: Expected tensor with 2 or more dimensions. Got size: "
                            f"[{', '.join(map(str, x.shape))}] instead")
