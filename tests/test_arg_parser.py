@@ -73,7 +73,7 @@ def _message(fn, args, kwargs):
 PROBES = [((object(),) * 30, {}), ((), {}), ((), {"zzz": 1})]
 
 
-@pytest.mark.parametrize("table", ["FUNCTIONS", "METHODS", "NN"])
+@pytest.mark.parametrize("table", ["FUNCTIONS", "METHODS", "NN", "LINALG"])
 def test_every_signature_gives_torch_messages(table):
     bad = []
     for name, signatures in getattr(_signatures, table).items():
@@ -163,6 +163,12 @@ RULES = {
     "atleast_1d": lambda m: m.atleast_1d(None),
     "norm": lambda m: m.norm(T(m), [1.0, 2.0]),
     "norm_keepdim": lambda m: m.norm(T(m), None, None, None),
+    # torch.linalg's parsers
+    "linalg_norm": lambda m: m.linalg.norm([1.0]),
+    "linalg_inv_ex": lambda m: m.linalg.inv_ex(1),
+    "linalg_matrix_rank": lambda m: m.linalg.matrix_rank([[1.0]]),
+    "linalg_multi_dot": lambda m: m.linalg.multi_dot([T(m), 2]),
+    "linalg_solve_keyword": lambda m: m.linalg.solve(T(m), T(m), lefty=True),
     # nn.functional checks as the native op it calls, under its name
     "leaky_relu": lambda m: m.nn.functional.leaky_relu(T(m), None),
     "softmax_none": lambda m: m.nn.functional.softmax(T(m), None),

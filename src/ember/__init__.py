@@ -115,7 +115,9 @@ from .ops.elementary import *  # noqa: F403
 from .ops.grids_and_distances import *  # noqa: F403
 from .ops.indexing import *  # noqa: F403
 from .ops.joining import *  # noqa: F403
+from .ops.lu import *  # noqa: F403
 from .ops.matrix import *  # noqa: F403
+from .ops.matrix_functions import *  # noqa: F403
 from .ops.nn_softmax import *  # noqa: F403
 from .ops.pointwise_special import *  # noqa: F403
 from .ops.products import *  # noqa: F403
@@ -151,13 +153,18 @@ def _bind_argument_parser() -> None:
     import types
 
     from ._arg_parser import PYTHON_FUNCTIONS, bind, bind_functional, bind_python
-    from ._signatures import FUNCTIONAL, FUNCTIONS
+    from ._signatures import FUNCTIONAL, FUNCTIONS, LINALG
     from .nn import functional
 
     g = globals()
     for name, signatures in FUNCTIONS.items():
         if isinstance(g.get(name), types.FunctionType) and name not in PYTHON_FUNCTIONS:
             g[name] = bind(g[name], signatures)
+    for name, signatures in LINALG.items():
+        attr = name[len("linalg_"):]
+        fn = getattr(linalg, attr)
+        if isinstance(fn, types.FunctionType):
+            setattr(linalg, attr, bind(fn, signatures))
     for name, native_call in PYTHON_FUNCTIONS.items():
         g[name] = bind_python(g[name], native_call)
     namespace = functional.__dict__

@@ -885,6 +885,9 @@ PYTHON_FUNCTIONS: dict = {
     ("broadcast_tensors", (args,), {}),
     "atleast_1d": _atleast_call("atleast_1d"), "atleast_2d": _atleast_call("atleast_2d"),
     "atleast_3d": _atleast_call("atleast_3d"),
+    "chain_matmul": lambda args, kwargs: ("chain_matmul", (args,), {}),
+    # torch.lu hands its matrix on to _lu_with_info (its flags become other arguments).
+    "lu": lambda args, kwargs: ("_lu_with_info", args[:1], {}) if args else None,
 }
 
 

@@ -21,7 +21,9 @@ from . import (
     indexing,
     inplace,
     joining,
+    lu,
     matrix,
+    matrix_functions,
     nn_activation,
     nn_conv,
     nn_embedding,
@@ -70,13 +72,14 @@ from .sum_mean import sum
 FAMILIES = (arithmetic, sum_mean, shape, products, conversion, inplace, elementary,
             reduction, nn_kernels, nn_softmax, nn_conv, nn_pool, nn_norm, nn_embedding, nn_padding,
             nn_activation, nn_shuffle, nn_loss, joining, indexing, sorting, matrix, decomp,
-            random_ops, pointwise_special, binning, grids_and_distances)
+            random_ops, pointwise_special, binning, grids_and_distances, lu, matrix_functions)
 # Names in families' __all__ that are functions only (or methods with another signature).
 NOT_METHODS = {"where", "cat", "concat", "concatenate", "stack", "hstack", "vstack", "dstack",
                "column_stack", "atleast_1d", "atleast_2d", "atleast_3d", "broadcast_tensors",
                "take_along_dim", "index_put", "einsum", "tensordot", "kron", "diag_embed",
                "ger", "polygamma", "broadcast_shapes", "meshgrid", "searchsorted", "bucketize",
-               "cdist", "real", "imag"}
+               "cdist", "real", "imag", "lu_unpack", "nuclear_norm", "frobenius_norm",
+               "chain_matmul"}
 
 
 def _bind_methods() -> None:
@@ -332,6 +335,8 @@ def _fill_graph_indexing(g: Any) -> None:
     g.solve_triangular = lambda a, b, upper, left, unit: decomp.solve_triangular(
         a, b, upper=upper, left=left, unitriangular=unit)
     g.det_backward = lambda x, a, det: decomp._det_backward_graph(g, x, a, det)
+    g.pinv = decomp.pinv
+    g.matrix_exp = matrix_functions.matrix_exp
 
 
 def _graph_sum(x: Tensor, dims: Any = None, keepdim: bool = False) -> Tensor:

@@ -429,7 +429,7 @@ raw.einsum_core = _einsum_core
 raw.inv = np.linalg.inv
 # The families add the helpers that share their forward code (ops/indexing.py:
 # scatter_reduce; ops/matrix.py: diagonal_backward, diagonal_scatter; ops/decomp.py:
-# solve_triangular, det_backward).
+# solve_triangular, det_backward; ops/matrix_functions.py: matrix_exp, pinv).
 
 
 def register_math_pairs(pairs: dict) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import return_types
 from .._dtypes import _PROMOTE, FROM_NUMPY
 from .._tensor import Tensor
 from .._transform_hooks import transform_ops
@@ -15,7 +16,16 @@ from .._version import ZERO_VC, version
 from ..autograd.grad_mode import state as _mode
 from ..autograd.graph import Math, Node
 from . import _math
-from ._core import attach, attach_outputs, check_tensor, needs_grad, node_class, shape_str, wrap
+from ._core import (
+    attach,
+    attach_outputs,
+    check_tensor,
+    needs_grad,
+    node_class,
+    shape_str,
+    warn_once,
+    wrap,
+)
 
 __all__ = ["inverse", "det", "slogdet", "logdet", "pinverse", "matrix_power"]
 
@@ -23,6 +33,9 @@ _slogdet_t = namedtuple("slogdet", ["sign", "logabsdet"])
 _qr_t = namedtuple("qr", ["Q", "R"])
 _eigh_t = namedtuple("eigh", ["eigenvalues", "eigenvectors"])
 _svd_t = namedtuple("svd", ["U", "S", "Vh"])
+_inv_ex_t = return_types.structseq("linalg_inv_ex", ("inverse", "info"))
+_solve_ex_t = return_types.structseq("linalg_solve_ex", ("result", "info"))
+_cholesky_ex_t = return_types.structseq("linalg_cholesky_ex", ("L", "info"))
 
 
 class _LinAlgError(RuntimeError):
@@ -92,29 +105,72 @@ def _check_floating(x: np.ndarray, fn: str) -> None:
                            f"Got {FROM_NUMPY[x.dtype]._legacy}")
 
 
-def _lu_zero_pivot(a: np.ndarray) -> int:
-    """1-based position of the first zero pivot of a partially pivoted LU (0 if none)."""
-    a = np.array(a, dtype=np.float64)
-    n = a.shape[0]
-    for k in range(n):
-        p = k + int(np.argmax(np.abs(a[k:, k])))
-        if a[p, k] == 0:
-            return k + 1
-        a[[k, p]] = a[[p, k]]
-        a[k + 1:, k:] -= np.outer(a[k + 1:, k] / a[k, k], a[k, k:])
-    return 0
+def lu_array(x: np.ndarray) -> tuple:
+    """LAPACK's getrf on a batch of (m, n) matrices: the packed factors (L below the
+    diagonal, its unit diagonal implied, U on and above), the 1-based row interchanges
+    (int32) and the info (the 1-based position of the first exactly zero pivot, 0 if none).
+    Each step takes the entry of largest magnitude in the column (the first of equals)."""
+    m, n = x.shape[-2:]
+    k = min(m, n)
+    batch = x.shape[:-2]
+    a = np.array(x, dtype=x.dtype).reshape((int(np.prod(batch)), m, n))
+    piv = np.empty((a.shape[0], k), np.int32)
+    info = np.zeros(a.shape[0], np.int32)
+    rows = np.arange(a.shape[0])
+    with np.errstate(all="ignore"):
+        for j in range(k):
+            p = j + np.argmax(np.abs(a[:, j:, j]), axis=1)
+            piv[:, j] = p + 1
+            top = a[rows, j].copy()
+            a[rows, j] = a[rows, p]
+            a[rows, p] = top
+            pivot = a[:, j, j]
+            zero = pivot == 0
+            info[(info == 0) & zero] = j + 1
+            # A zero pivot leaves its (all zero) column as it is, as getrf does.
+            a[:, j + 1:, j] /= np.where(zero, 1, pivot)[:, None]
+            a[:, j + 1:, j + 1:] -= a[:, j + 1:, j, None] * a[:, j, None, j + 1:]
+    return (a.reshape(x.shape), piv.reshape(batch + (k,)), info.reshape(batch))
 
 
-def _singular_error(x: np.ndarray, fn: str) -> RuntimeError:
-    flat = x.reshape((-1,) + x.shape[-2:])
-    for b, mat in enumerate(flat):
-        k = _lu_zero_pivot(mat)
-        if k:
-            where = f"(Batch element {b}): " if x.ndim > 2 else ""
-            return _LinAlgError(f"linalg.{fn}: {where}The diagonal element {k} is zero, the "
-                                f"{'inversion' if fn == 'inv' else 'solve'} could not be "
-                                "completed because the input matrix is singular.")
-    return _LinAlgError(f"linalg.{fn}: the input matrix is singular.")
+def permutation_array(piv: np.ndarray, m: int, dtype: np.dtype) -> np.ndarray:
+    """P with A = P L U from getrf's 1-based row interchanges (applied in order)."""
+    batch = piv.shape[:-1]
+    flat = piv.reshape((int(np.prod(batch)), piv.shape[-1]))
+    perm = np.tile(np.arange(m), (flat.shape[0], 1))
+    rows = np.arange(flat.shape[0])
+    for j in range(flat.shape[1]):
+        p = flat[:, j].astype(np.int64) - 1
+        top = perm[rows, j].copy()
+        perm[rows, j] = perm[rows, p]
+        perm[rows, p] = top
+    out = np.zeros((flat.shape[0], m, m), dtype)
+    out[rows[:, None], perm, np.arange(m)] = 1
+    return out.reshape(batch + (m, m))
+
+
+def lu_solve_array(lu: np.ndarray, p: np.ndarray, b: np.ndarray, adjoint: bool) -> np.ndarray:
+    """X with A X = B (A^T X = B when adjoint) for A = P L U given packed; a zero pivot gives
+    infinities and NaNs, as getrs."""
+    if adjoint:
+        y = triangular_solve_array(np.swapaxes(lu, -1, -2), b, False, True, False)
+        y = triangular_solve_array(np.swapaxes(lu, -1, -2), y, True, True, True)
+        return np.matmul(p, y)
+    y = triangular_solve_array(lu, np.matmul(np.swapaxes(p, -1, -2), b), False, True, True)
+    return triangular_solve_array(lu, y, True, True, False)
+
+
+def _singular_error(x: np.ndarray, fn: str, info: np.ndarray | None = None) -> RuntimeError:
+    """torch's error for the first matrix of the batch whose LU meets a zero pivot."""
+    if info is None:
+        info = lu_array(x)[2]
+    flat = info.reshape(-1)
+    for b in np.flatnonzero(flat):
+        where = f"(Batch element {b}): " if x.ndim > 2 else ""
+        return _LinAlgError(f"{fn}: {where}The diagonal element {flat[b]} is zero, the "
+                            f"{'inversion' if 'inv' in fn else 'solve'} could not be "
+                            "completed because the input matrix is singular.")
+    return _LinAlgError(f"{fn}: the input matrix is singular.")
 
 
 LinalgInvExBackward0 = node_class(
@@ -122,17 +178,38 @@ LinalgInvExBackward0 = node_class(
     lambda m, g, ainv: -m.matmul(m.mT(ainv), m.matmul(g, m.mT(ainv))))
 
 
-def inv(A: Tensor, *, out: Any = None) -> Tensor:
-    """Computes the inverse of a square matrix, if it exists."""
+def _inverse(A: Tensor) -> tuple:
+    """The inverse and getrf's info per matrix: a singular matrix gets the infinities and
+    NaNs of solving with its LU, as torch's inv_ex."""
     x = _check_square(A, "linalg.inv")
+    info = np.zeros(x.shape[:-2], np.int32)
     try:
         data = np.linalg.inv(x) if x.size else x.copy()
     except np.linalg.LinAlgError:
-        raise _singular_error(x, "inv") from None
-    res = wrap(data.astype(x.dtype, copy=False))
+        lu, piv, info = lu_array(x)
+        eye = np.broadcast_to(np.eye(x.shape[-1], dtype=x.dtype), x.shape)
+        data = lu_solve_array(lu, permutation_array(piv, x.shape[-1], x.dtype), eye, False)
+    res = wrap(np.ascontiguousarray(data, dtype=x.dtype))
     if A._rg and _mode.enabled:
         attach(LinalgInvExBackward0, res, (A,), (res,))
+    return res, info
+
+
+def inv(A: Tensor, *, out: Any = None) -> Tensor:
+    """Computes the inverse of a square matrix, if it exists."""
+    res, info = _inverse(A)
+    if info.any():
+        raise _singular_error(A._data, "linalg.inv", info)
     return res
+
+
+def inv_ex(A: Tensor, *, check_errors: bool = False, out: Any = None) -> Any:
+    """Computes the inverse of a square matrix if it is invertible, and an info tensor (the
+    first zero pivot of its LU, 0 if none); check_errors=True raises for a singular one."""
+    res, info = _inverse(A)
+    if check_errors and info.any():
+        raise _singular_error(A._data, "linalg.inv_ex", info)
+    return _inv_ex_t((res, wrap(info)))
 
 
 inverse = inv
@@ -259,12 +336,14 @@ LinalgSolveExBackward0 = node_class(
     "LinalgSolveExBackward0", _solve_formula_a, _solve_formula_b)
 
 
-def solve(A: Tensor, B: Tensor, *, left: bool = True, out: Any = None) -> Tensor:
-    """Computes the solution X of the square system A X = B (or X A = B with left=False)."""
+def _solve(A: Tensor, B: Tensor, left: bool) -> tuple:
+    """X with A X = B (X A = B when not left) and getrf's info per matrix of A: a singular
+    one gets the infinities and NaNs of solving with its LU, as torch's solve_ex."""
     if not left:
         from .shape import transpose
 
-        return transpose(solve(transpose(A, -2, -1), transpose(B, -2, -1)), -2, -1)
+        res, info = _solve(transpose(A, -2, -1), transpose(B, -2, -1), True)
+        return transpose(res, -2, -1), info
     x = _check_square(A, "linalg.solve", True)
     b = B._data
     if b.dtype != x.dtype:
@@ -277,20 +356,44 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True, out: Any = None) -> Tensor
         raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation AX = "
                            f"B ({x.shape[-2]}x{x.shape[-1]} and {bb.shape[-2]}x{bb.shape[-1]})")
     batch = np.broadcast_shapes(x.shape[:-2], bb.shape[:-2])
+    xs = np.broadcast_to(x, batch + x.shape[-2:])
+    bs = np.broadcast_to(bb, batch + bb.shape[-2:])
+    info = np.zeros(x.shape[:-2], np.int32)
     try:
-        data = np.linalg.solve(np.broadcast_to(x, batch + x.shape[-2:]),
-                               np.broadcast_to(bb, batch + bb.shape[-2:]))
+        data = np.linalg.solve(xs, bs)
     except np.linalg.LinAlgError:
-        raise _singular_error(x, "solve") from None
+        lu, piv, info = lu_array(x)
+        p = permutation_array(piv, x.shape[-1], x.dtype)
+        data = lu_solve_array(np.broadcast_to(lu, xs.shape), np.broadcast_to(p, xs.shape),
+                              bs, False)
     if vector:
         data = data[..., 0]
-    res = wrap(np.asarray(data, dtype=x.dtype))
+    res = wrap(np.ascontiguousarray(data, dtype=x.dtype))
     if needs_grad(A, B):
         meta = [None if x.shape[:-2] == batch else (x.shape, x.dtype),
                 None if b.shape == res._data.shape else (b.shape, b.dtype)]
         attach(LinalgSolveExBackward0, res, (A, B), (A, res), (vector,),
                meta if meta != [None, None] else None)
+    return res, info
+
+
+def solve(A: Tensor, B: Tensor, *, left: bool = True, out: Any = None) -> Tensor:
+    """Computes the solution X of the square system A X = B (or X A = B with left=False)."""
+    res, info = _solve(A, B, left)
+    if info.any():
+        raise _singular_error(A._data, "linalg.solve", info)
     return res
+
+
+def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = False,
+             out: Any = None) -> Any:
+    """A faster version of solve (no check that A is invertible) that also returns an info
+    tensor: the first zero pivot of A's LU per matrix, 0 if none."""
+    res, info = _solve(A, B, left)
+    if check_errors and info.any():
+        raise _LinAlgError("torch.linalg.solve_ex: The solver failed because the input matrix "
+                           "is singular.")
+    return _solve_ex_t((res, wrap(info)))
 
 
 def _cholesky_formula(m: Any, g: Any, L: Any, upper: bool) -> Any:
@@ -306,31 +409,95 @@ def _cholesky_formula(m: Any, g: Any, L: Any, upper: bool) -> Any:
 
 
 LinalgCholeskyExBackward0 = node_class("LinalgCholeskyExBackward0", _cholesky_formula)
+CholeskyBackward0 = node_class("CholeskyBackward0", _cholesky_formula)
+
+
+def cholesky_array(x: np.ndarray) -> tuple:
+    """The lower Cholesky factors and potrf's info per matrix: the order of the first
+    leading minor that is not positive-definite (0 if none). A matrix that fails keeps its
+    own lower triangle, as an unspecified result."""
+    info = np.zeros(x.shape[:-2], np.int32)
+    try:
+        return (np.linalg.cholesky(x) if x.size else x.copy()), info
+    except np.linalg.LinAlgError:
+        pass
+    flat = x.reshape((-1,) + x.shape[-2:])
+    out = np.tril(flat)
+    finfo = info.reshape(-1)
+    for bi, mat in enumerate(flat):
+        try:
+            out[bi] = np.linalg.cholesky(mat)
+        except np.linalg.LinAlgError:
+            for k in range(1, mat.shape[-1] + 1):
+                try:
+                    np.linalg.cholesky(mat[:k, :k])
+                except np.linalg.LinAlgError:
+                    finfo[bi] = k
+                    break
+    return out.reshape(x.shape), info
+
+
+def cholesky_error(x: np.ndarray, info: np.ndarray, fn: str) -> None:
+    """torch's error for the first matrix whose Cholesky factorization failed."""
+    flat = info.reshape(-1)
+    for bi in np.flatnonzero(flat):
+        where = f"(Batch element {bi}): " if x.ndim > 2 else ""
+        raise _LinAlgError(
+            f"{fn}: {where}The factorization could not be completed because the input is not "
+            f"positive-definite (the leading minor of order {flat[bi]} is not "
+            "positive-definite).")
+
+
+def _cholesky(A: Tensor, upper: bool, cls: type, x: np.ndarray) -> tuple:
+    data, info = cholesky_array(x)
+    if upper:
+        data = np.swapaxes(data, -1, -2)
+    res = wrap(np.ascontiguousarray(data, dtype=x.dtype))
+    if A._rg and _mode.enabled:
+        attach(cls, res, (A,), (res,), (upper,))
+    return res, info
 
 
 def cholesky(A: Tensor, *, upper: bool = False, out: Any = None) -> Tensor:
     """Computes the Cholesky decomposition of a symmetric positive-definite matrix."""
     x = _check_square(A, "linalg.cholesky")
-    try:
-        data = np.linalg.cholesky(x) if x.size else x.copy()
-    except np.linalg.LinAlgError:
-        flat = x.reshape((-1,) + x.shape[-2:])
-        for bi, mat in enumerate(flat):
-            for k in range(1, mat.shape[-1] + 1):
-                try:
-                    np.linalg.cholesky(mat[:k, :k])
-                except np.linalg.LinAlgError:
-                    where = f"(Batch element {bi}): " if x.ndim > 2 else ""
-                    raise _LinAlgError(
-                        f"linalg.cholesky: {where}The factorization could not be completed "
-                        "because the input is not positive-definite (the leading minor of order "
-                        f"{k} is not positive-definite).") from None
-        raise
-    if upper:
-        data = np.swapaxes(data, -1, -2).copy()
-    res = wrap(np.asarray(data, dtype=x.dtype))
-    if A._rg and _mode.enabled:
-        attach(LinalgCholeskyExBackward0, res, (A,), (res,), (upper,))
+    res, info = _cholesky(A, upper, LinalgCholeskyExBackward0, x)
+    cholesky_error(x, info, "linalg.cholesky")
+    return res
+
+
+def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False,
+                out: Any = None) -> Any:
+    """Computes the Cholesky decomposition of a symmetric positive-definite matrix, and an
+    info tensor (the order of the first leading minor that is not positive-definite, 0 if
+    none) instead of raising (unless check_errors=True)."""
+    x = _check_square(A, "linalg.cholesky")
+    res, info = _cholesky(A, upper, LinalgCholeskyExBackward0, x)
+    if check_errors:
+        cholesky_error(x, info, "linalg.cholesky_ex")
+    return _cholesky_ex_t((res, wrap(info)))
+
+
+def cholesky_legacy(input: Tensor, upper: bool = False, *, out: Any = None) -> Tensor:
+    """Computes the Cholesky decomposition of a symmetric positive-definite matrix A or
+    for batches of symmetric positive-definite matrices (deprecated in favor of
+    torch.linalg.cholesky)."""
+    warn_once("torch.cholesky is deprecated in favor of torch.linalg.cholesky and will be "
+              "removed in a future PyTorch release.\nL = torch.cholesky(A)\nshould be replaced "
+              "with\nL = torch.linalg.cholesky(A)\nand\nU = torch.cholesky(A, upper=True)\n"
+              "should be replaced with\nU = torch.linalg.cholesky(A).mH\nThis transform will "
+              "produce equivalent results for all valid (symmetric positive definite) inputs.")
+    x = check_tensor(input, fn="cholesky")._data
+    if x.ndim < 2:
+        raise RuntimeError("cholesky: The input tensor A must have at least 2 dimensions.")
+    if x.shape[-1] != x.shape[-2]:
+        raise RuntimeError(f"cholesky: A must be batches of square matrices, but they are "
+                           f"{x.shape[-2]} by {x.shape[-1]} matrices")
+    if x.dtype.kind != "f":
+        raise NotImplementedError(
+            f"\"cholesky_cpu\" not implemented for '{FROM_NUMPY[x.dtype]._legacy}'")
+    res, info = _cholesky(input, upper, CholeskyBackward0, x)
+    cholesky_error(x, info, "cholesky")
     return res
 
 
@@ -441,6 +608,7 @@ def svdvals(A: Tensor, *, driver: Any = None, out: Any = None) -> Tensor:
     x = A._data
     if x.ndim < 2:
         raise RuntimeError("linalg.svd: The input tensor A must have at least 2 dimensions.")
+    _check_floating(x, "linalg.svd")
     return wrap(np.asarray(np.linalg.svd(x, compute_uv=False), x.dtype))
 
 

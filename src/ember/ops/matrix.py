@@ -30,7 +30,7 @@ from .joining import variadic_class
 from .products import check_batch_dtypes, check_batches, check_bool_product, dim_size
 from .shape import as_view, expand, permute, reshape
 
-__all__ = ["addmm", "addmv", "addbmm", "baddbmm", "outer", "ger", "einsum", "tensordot",
+__all__ = ["addmm", "addmv", "addbmm", "baddbmm", "addr", "outer", "ger", "einsum", "tensordot",
            "kron", "inner", "trace", "diag", "diagonal", "diag_embed", "diagonal_scatter",
            "tril", "triu", "cross"]
 
@@ -63,6 +63,12 @@ AddmvBackward0 = node_class(
     lambda m, g, mat, vec, beta, alpha: _scaled(g, beta),
     lambda m, g, mat, vec, beta, alpha: _scaled(m.outer(g, vec), alpha),
     lambda m, g, mat, vec, beta, alpha: _scaled(m.matmul(m.mT(mat), g), alpha),
+)
+AddrBackward0 = node_class(
+    "AddrBackward0",
+    lambda m, g, vec1, vec2, beta, alpha: _scaled(g, beta),
+    lambda m, g, vec1, vec2, beta, alpha: _scaled(m.matmul(g, vec2), alpha),
+    lambda m, g, vec1, vec2, beta, alpha: _scaled(m.matmul(m.mT(g), vec1), alpha),
 )
 BaddbmmBackward0 = node_class("BaddbmmBackward0", *_ADD_PRODUCT_FORMULAS)
 AddbmmBackward0 = node_class(
@@ -200,6 +206,38 @@ def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alph
         check_bool_product("addmm_impl_cpu_", x, x.shape[2], x.shape[1] * y.shape[2])
         prod = np.matmul(x, y).sum(0)
     return _add_product(AddbmmBackward0, input, batch1, batch2, prod, beta, alpha)
+
+
+def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any = 1,
+         out: Any = None) -> Tensor:
+    """beta * input + alpha * the outer product of vec1 and vec2 (input broadcast to the
+    product's shape; beta=0 ignores input, NaNs included)."""
+    c = check_tensor(input, fn="addr")._data
+    x = check_tensor(vec1, "vec1", 1, "addr")._data
+    y = check_tensor(vec2, "vec2", 2, "addr")._data
+    for name, a in (("vec1", x), ("vec2", y)):
+        if a.ndim != 1:
+            raise RuntimeError(f"addr: Expected 1-D argument {name}, but got {a.ndim}-D")
+    dt = np.result_type(c, x, y)
+    if dt.kind in "biu":
+        for name, s in (("beta", beta), ("alpha", alpha)):
+            if isinstance(s, float):
+                raise RuntimeError(f"For integral input tensors, argument {name} must not be "
+                                   "a floating point number.")
+    shape = (x.shape[0], y.shape[0])
+    if c.shape != shape:
+        expand(input, shape)  # torch's error for an input that does not expand
+    if x.dtype != dt or y.dtype != dt:
+        # Operands of other dtypes are promoted first (their gradients cast back).
+        from .conversion import to
+
+        vec1, vec2 = to(vec1, FROM_NUMPY[dt]), to(vec2, FROM_NUMPY[dt])
+        x, y = vec1._data, vec2._data
+    prod = np.multiply.outer(x, y)
+    if dt.kind == "b":
+        prod = prod & bool(alpha)
+        return wrap(prod | (np.broadcast_to(c, shape) & bool(beta)))
+    return _add_product(AddrBackward0, input, vec1, vec2, prod, beta, alpha)
 
 
 def outer(input: Tensor, vec2: Tensor, *, out: Any = None) -> Tensor:

@@ -24,7 +24,7 @@ from ._core import (
 from .shape import contiguous, expand, reshape, squeeze, squeeze_first, t, unsqueeze
 from .shape import transpose as transpose_
 
-__all__ = ["mm", "mv", "dot", "bmm", "matmul"]
+__all__ = ["mm", "mv", "dot", "vdot", "bmm", "matmul"]
 
 MmBackward0 = node_class(
     "MmBackward0",
@@ -38,6 +38,11 @@ MvBackward0 = node_class(
 )
 DotBackward0 = node_class(
     "DotBackward0",
+    lambda m, g, self, other: g * other,
+    lambda m, g, self, other: g * self,
+)
+VdotBackward0 = node_class(
+    "VdotBackward0",
     lambda m, g, self, other: g * other,
     lambda m, g, self, other: g * self,
 )
@@ -105,11 +110,10 @@ def mv(input: Tensor, vec: Tensor, *, out: Tensor | None = None) -> Tensor:
     return _product(MvBackward0, input, vec, np.matmul(x, y))
 
 
-@declare(jvp=bilinear_jvp("dot"))
-def dot(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
-    """Computes the dot product of two 1D tensors."""
-    x = check_tensor(input, fn="dot")._data
-    y = check_tensor(other, "tensor", 1, "dot")._data
+def _check_dot(input: Tensor, other: Tensor, fn: str) -> tuple:
+    # dot's checks, which vdot makes too (its messages name dot).
+    x = check_tensor(input, fn=fn)._data
+    y = check_tensor(other, "other" if fn == "vdot" else "tensor", 1, fn)._data
     if x.ndim != 1 or y.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {x.ndim}D and {y.ndim}D tensors")
     if x.dtype != y.dtype:
@@ -120,8 +124,23 @@ def dot(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
             f"inconsistent tensor size, expected tensor [{x.shape[0]}] and src [{y.shape[0]}] "
             f"to have the same number of elements, but got {x.shape[0]} and {y.shape[0]} "
             "elements respectively")
-    check_bool_product("dot", x, 1, 1)
+    check_bool_product(fn, x, 1, 1)
+    return x, y
+
+
+@declare(jvp=bilinear_jvp("dot"))
+def dot(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Computes the dot product of two 1D tensors."""
+    x, y = _check_dot(input, other, "dot")
     return _product(DotBackward0, input, other, np.asarray(np.dot(x, y)))
+
+
+@declare(jvp=bilinear_jvp("vdot"))
+def vdot(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Computes the dot product of two 1D vectors along a dimension, conjugating the first
+    (for real tensors: the dot product)."""
+    x, y = _check_dot(input, other, "vdot")
+    return _product(VdotBackward0, input, other, np.asarray(np.dot(x, y)))
 
 
 def check_batches(x: np.ndarray, y: np.ndarray) -> None:

@@ -476,12 +476,20 @@ def _vector_norm_grad(m: Any, g: Any, self: Any, result: Any, ord: float, shape:
 
 
 LinalgVectorNormBackward0 = node_class("LinalgVectorNormBackward0", _vector_norm_grad)
+# torch's older norm kernel (torch.frobenius_norm still calls it): the same derivative.
+NormBackward1 = node_class("NormBackward1", _vector_norm_grad)
 
 
 def vector_norm(x: Tensor, ord: Any = 2, dim: Any = None, keepdim: bool = False, *,
                 dtype: Any = None, out: Any = None) -> Tensor:
     """Computes a vector norm: sum(abs(x)**ord)**(1/ord), max(abs(x)) for inf, min(abs(x))
     for -inf, the number of nonzero elements for 0."""
+    return vector_norm_as(LinalgVectorNormBackward0, x, ord, dim, keepdim, dtype)
+
+
+def vector_norm_as(cls: type, x: Tensor, ord: Any, dim: Any, keepdim: bool, dtype: Any
+                   ) -> Tensor:
+    """vector_norm recording the node class `cls`."""
     input = check_tensor(x, "x", 0, "linalg_vector_norm")
     a = input._data
     if a.dtype.kind != "f":
@@ -524,8 +532,8 @@ def vector_norm(x: Tensor, ord: Any = 2, dim: Any = None, keepdim: bool = False,
             r = np.power(np.sum(np.power(v, p), axis=ax, keepdims=keepdim), 1 / p)
         r = wrap(np.asarray(r, dtype=a.dtype).reshape(_kept_shape(a.shape, dims, keepdim)))
     if input._rg and _mode.enabled:
-        attach(LinalgVectorNormBackward0, r, (input,), (input, r),
-               (ord, a.shape, dims, keepdim, a.dtype), _cast(input, a))
+        attach(cls, r, (input,), (input, r), (ord, a.shape, dims, keepdim, a.dtype),
+               _cast(input, a))
     return r
 
 
