@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
 from ...ops.products import dot, mv
@@ -35,6 +37,20 @@ def weight_norm(module: Module, name: str = "weight", dim: int = 0) -> Module:
     recomputed as g v / ||v|| from parametrizations.weight.original0 (g) and original1
     (v) on every access."""
     parametrize.register_parametrization(module, name, _WeightNorm(dim), unsafe=True)
+
+    def _weight_norm_compat_hook(state_dict: Any, prefix: str, local_metadata: dict,
+                                 strict: bool, missing_keys: list, unexpected_keys: list,
+                                 error_msgs: list) -> None:
+        # a state dict of the hook-based weight_norm: name_g and name_v are the originals
+        g_key = f"{prefix}{name}_g"
+        v_key = f"{prefix}{name}_v"
+        if g_key in state_dict and v_key in state_dict:
+            original0 = state_dict.pop(g_key)
+            original1 = state_dict.pop(v_key)
+            state_dict[f"{prefix}parametrizations.{name}.original0"] = original0
+            state_dict[f"{prefix}parametrizations.{name}.original1"] = original1
+
+    module._register_load_state_dict_pre_hook(_weight_norm_compat_hook)
     return module
 
 
