@@ -500,3 +500,71 @@ def test_load_state_dict_leaves_the_callers_dict_alone():
         m.load_state_dict(sd)
         assert list(sd) == ["bias", "weight_g", "weight_v"]
         np.testing.assert_array_equal(m.weight.detach().numpy(), np.eye(2))
+
+
+# -- parametrizations.orthogonal ----------------------------------------------------------------
+
+@pytest.mark.parametrize("orthogonal_map", [None, "matrix_exp", "cayley", "householder"])
+@pytest.mark.parametrize("shape", [(4, 4), (5, 3), (3, 5)])
+@pytest.mark.parametrize("trivial", [True, False])
+def test_orthogonal_as_torch(orthogonal_map, shape, trivial):
+    def run(lib):
+        lib.manual_seed(0)
+        m = lib.nn.Linear(shape[1], shape[0])
+        lib.nn.utils.parametrizations.orthogonal(m, orthogonal_map=orthogonal_map,
+                                                 use_trivialization=trivial)
+        layout = (list(m.state_dict()), repr(m))
+        opt = lib.optim.SGD(m.parameters(), lr=0.1)
+        x = lib.linspace(-1, 1, 2 * shape[1]).reshape(2, shape[1])
+        ws = []
+        for _ in range(3):  # steps away from the start, where the maps are not at 0
+            opt.zero_grad()
+            m(x).pow(3).sum().backward()
+            opt.step()
+            ws.append(m.weight.detach().clone())
+        grad = m.parametrizations.weight.original.grad
+        w = m.weight
+        gram = w @ w.mT if shape[0] <= shape[1] else w.mT @ w
+        return layout, ws, grad, gram, lib.rand(2)
+
+    e, t = run(ember), run(torch)
+    assert e[0] == t[0]
+    for a, b in zip(e[1], t[1]):
+        _close(a, b, rtol=1e-4, atol=1e-5)
+    _close(e[2], t[2], rtol=1e-4, atol=1e-5)
+    _close(e[3], ember.eye(min(shape)), atol=1e-5)
+    np.testing.assert_array_equal(e[4].numpy(), t[4].numpy())
+
+
+def test_orthogonal_assignment_and_errors():
+    def run(lib):
+        lib.manual_seed(1)
+        m = lib.nn.utils.parametrizations.orthogonal(lib.nn.Linear(3, 3))
+        q = lib.linalg.qr(lib.randn(3, 3))[0]
+        m.weight = q  # an orthogonal matrix is kept as the base
+        base = m.parametrizations.weight[0].base.clone()
+        h = lib.nn.utils.parametrizations.orthogonal(lib.nn.Linear(3, 4),
+                                                     use_trivialization=False)
+        h.weight = lib.linalg.qr(lib.randn(4, 3))[0]
+        return q, base, m.weight, h.weight
+
+    e, t = run(ember), run(torch)
+    for a, b in zip(e, t):
+        _close(a, b, rtol=1e-5, atol=1e-5)
+    O, T = ember.nn.utils.parametrizations.orthogonal, torch.nn.utils.parametrizations.orthogonal
+    same_error(lambda: O(ember.nn.Linear(2, 2), "bias"), lambda: T(torch.nn.Linear(2, 2), "bias"))
+    same_error(lambda: O(ember.nn.Linear(2, 2), orthogonal_map="qr"),
+               lambda: T(torch.nn.Linear(2, 2), orthogonal_map="qr"))
+    same_error(lambda: O(ember.nn.Linear(2, 2), "nope"), lambda: T(torch.nn.Linear(2, 2), "nope"))
+
+    def assign_bad_shape(lib):
+        m = lib.nn.utils.parametrizations.orthogonal(lib.nn.Linear(2, 2))
+        m.weight = lib.eye(3)
+
+    def assign_without_base(lib):
+        m = lib.nn.utils.parametrizations.orthogonal(lib.nn.Linear(2, 2),
+                                                     use_trivialization=False)
+        m.weight = lib.eye(2)
+
+    for fn in (assign_bad_shape, assign_without_base):
+        same_error(lambda fn=fn: fn(ember), lambda fn=fn: fn(torch))
