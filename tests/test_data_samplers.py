@@ -48,6 +48,16 @@ def test_weighted_random_sampler_errors(args):
                lambda: torch.utils.data.WeightedRandomSampler([1.0], 1, replacement=1))
 
 
+@pytest.mark.parametrize("weights,n,replacement", [([1.0, 2.0], 3, False),
+                                                   ([1.0, -2.0], 3, True),
+                                                   ([0.0, 0.0], 3, True)])
+def test_weighted_random_sampler_errors_at_iteration(weights, n, replacement):
+    # torch.multinomial checks the weights when the sampler is iterated, not when made
+    e = ember.utils.data.WeightedRandomSampler(weights, n, replacement=replacement)
+    t = torch.utils.data.WeightedRandomSampler(weights, n, replacement=replacement)
+    same_error(lambda: list(e), lambda: list(t))
+
+
 @pytest.mark.parametrize("n", [10, 11, 3])
 @pytest.mark.parametrize("kw", [{}, {"shuffle": False}, {"drop_last": True},
                                 {"seed": 7, "drop_last": True}])
