@@ -82,6 +82,57 @@ def test_program_runs_on_ember_without_real_torch(tmp_path):
     assert lines[2] == "version True None"
 
 
+# A program on the samplers, schedulers, averaging and parametrizations torch adds to the
+# basics: it prints what it prints under torch.
+SAMPLERS_AND_AVERAGES = """\
+import torch
+import torch.nn as nn
+from torch.nn.utils import parametrize
+from torch.nn.utils.parametrizations import orthogonal
+from torch.nn.utils.parametrizations import spectral_norm as sn
+from torch.optim.lr_scheduler import CyclicLR
+from torch.optim.swa_utils import SWALR, AveragedModel, get_ema_multi_avg_fn, update_bn
+from torch.utils.data import (ChainDataset, DataLoader, DistributedSampler, StackDataset,
+                              TensorDataset, WeightedRandomSampler)
+
+torch.manual_seed(0)
+ds = TensorDataset(torch.randn(40, 4), torch.randint(0, 2, (40,)))
+sampler = WeightedRandomSampler(torch.rand(40), 40)
+loader = DataLoader(ds, batch_size=8, sampler=sampler)
+net = nn.Sequential(sn(nn.Linear(4, 8)), nn.BatchNorm1d(8), nn.ReLU(),
+                    orthogonal(nn.Linear(8, 8)), nn.Linear(8, 2))
+nn.init.xavier_uniform_(net[4].weight)
+ema = AveragedModel(net, multi_avg_fn=get_ema_multi_avg_fn(0.9))
+opt = torch.optim.SGD(net.parameters(), lr=0.05, momentum=0.9)
+sched = CyclicLR(opt, 0.01, 0.1, step_size_up=3)
+for epoch in range(2):
+    for x, y in loader:
+        opt.zero_grad()
+        loss = nn.functional.cross_entropy(net(x), y)
+        loss.backward()
+        opt.step()
+        sched.step()
+        ema.update_parameters(net)
+update_bn(loader, ema)
+print(round(loss.item(), 4), [round(v, 4) for v in sched.get_last_lr()])
+print(list(DistributedSampler(ds, num_replicas=4, rank=1))[:5])
+opt2 = torch.optim.Rprop(net.parameters())
+swa = SWALR(opt2, swa_lr=0.01)
+print(swa.get_last_lr(), parametrize.is_parametrized(net[3]))
+"""
+
+
+def test_program_on_samplers_schedulers_and_parametrizations(tmp_path):
+    p = run_ember([_write(tmp_path / "swa.py", SAMPLERS_AND_AVERAGES)], cwd=tmp_path,
+                  check_rc=0)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        runpy.run_path(_write(tmp_path / "plain.py", SAMPLERS_AND_AVERAGES),
+                       run_name="__main__")
+    assert p.stdout == out.getvalue()
+    assert len(p.stdout.splitlines()) == 3
+
+
 def _write(path: Path, text: str) -> str:
     path.write_text(text)
     return str(path)

@@ -4,7 +4,8 @@ so that after the same seed the same layers get the same weights."""
 from __future__ import annotations
 
 import math
-from typing import Any
+import warnings
+from typing import Any, Callable
 
 import numpy as np
 
@@ -15,7 +16,10 @@ from .._version import bump_version
 __all__ = [
     "calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_",
     "eye_", "dirac_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
-    "kaiming_normal_", "orthogonal_",
+    "kaiming_normal_", "orthogonal_", "sparse_",
+    # the names without the underscore, deprecated, that old programs still call
+    "uniform", "normal", "constant", "eye", "dirac", "xavier_uniform", "xavier_normal",
+    "kaiming_uniform", "kaiming_normal", "orthogonal", "sparse",
 ]
 
 
@@ -64,8 +68,6 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
     """Fills the input Tensor with values drawn from a normal distribution N(mean, std^2)
     truncated to [a, b], by rejection sampling: normal draws redrawn outside [a, b] when most
     of the mass lies inside, uniform draws on [a, b] accepted by the density otherwise."""
-    import warnings
-
     def norm_cdf(x: float) -> float:
         return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
 
@@ -223,3 +225,53 @@ def orthogonal_(tensor: Tensor, gain: float = 1, generator: Any = None) -> Tenso
         q = q.T
     x[...] = (q.reshape(x.shape) * x.dtype.type(gain)).astype(x.dtype)
     return _done(tensor)
+
+
+def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01,
+            generator: Any = None) -> Tensor:
+    """Fills the 2D input Tensor as a sparse matrix: N(0, std^2) values, then in each
+    column the non-zero elements set to zero at ceil(sparsity * rows) rows chosen by a
+    permutation."""
+    x = tensor._data
+    if x.ndim != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    rows, cols = x.shape
+    num_zeros = math.ceil(sparsity * rows)
+    _random.normal_(x, 0.0, std, generator=generator)
+    # torch draws each column's permutation from the default generator, not `generator`.
+    for col_idx in range(cols):
+        x[_random.randperm(rows)[:num_zeros], col_idx] = 0
+    return _done(tensor)
+
+
+def _make_deprecate(meth: Callable) -> Callable:
+    new_name = meth.__name__
+    old_name = new_name[:-1]
+
+    def deprecated_init(*args: Any, **kwargs: Any) -> Any:
+        warnings.warn(f"`nn.init.{old_name}` is now deprecated in favor of "
+                      f"`nn.init.{new_name}`.", FutureWarning, stacklevel=2)
+        return meth(*args, **kwargs)
+
+    deprecated_init.__doc__ = f"""
+    {old_name}(...)
+
+    .. warning::
+        This method is now deprecated in favor of :func:`torch.nn.init.{new_name}`.
+
+    See :func:`~torch.nn.init.{new_name}` for details."""
+    deprecated_init.__name__ = old_name
+    return deprecated_init
+
+
+uniform = _make_deprecate(uniform_)
+normal = _make_deprecate(normal_)
+constant = _make_deprecate(constant_)
+eye = _make_deprecate(eye_)
+dirac = _make_deprecate(dirac_)
+xavier_uniform = _make_deprecate(xavier_uniform_)
+xavier_normal = _make_deprecate(xavier_normal_)
+kaiming_uniform = _make_deprecate(kaiming_uniform_)
+kaiming_normal = _make_deprecate(kaiming_normal_)
+orthogonal = _make_deprecate(orthogonal_)
+sparse = _make_deprecate(sparse_)

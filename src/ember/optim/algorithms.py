@@ -12,7 +12,7 @@ from .._version import bump_version
 from .optimizer import Optimizer, bump, f, grads_of, step_tensor
 
 __all__ = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam",
-           "RAdam"]
+           "RAdam", "Rprop", "ASGD"]
 
 
 def _check(cond: bool, msg: str) -> None:
@@ -446,3 +446,85 @@ class RAdam(_PerParameter):
             x += f(-1.0, dt) * (corrected * f(lr, dt))
 
 
+
+
+class Rprop(_PerParameter):
+    """Rprop (resilient backpropagation): per-coordinate step sizes that grow while the
+    gradient keeps its sign and shrink when it flips."""
+
+    def __init__(self, params: Any, lr: float = 1e-2, etas: tuple = (0.5, 1.2),
+                 step_sizes: tuple = (1e-6, 50), *, capturable: bool = False,
+                 foreach: Any = None, maximize: bool = False,
+                 differentiable: bool = False) -> None:
+        _lr(lr)
+        _check(0.0 < etas[0] < 1.0 < etas[1], f"Invalid eta values: {etas[0]}, {etas[1]}")
+        defaults = dict(lr=lr, etas=etas, step_sizes=step_sizes, foreach=foreach,
+                        maximize=maximize, differentiable=differentiable,
+                        capturable=capturable)
+        super().__init__(params, defaults)
+
+    def _init_state(self, st: dict, p: Tensor, group: dict) -> None:
+        st["step"] = step_tensor()
+        st["prev"] = _zeros(p)
+        st["step_size"] = Tensor._make(np.full_like(p._data, float(group["lr"])))
+
+    _hyper_keys = ("etas", "step_sizes")
+
+    def _update(self, x: np.ndarray, g: np.ndarray, dt: np.dtype, st: Any, hp: tuple) -> None:
+        _, (etaminus, etaplus), (size_min, size_max) = hp
+        bump(st["step"])
+        prev, step_size = st["prev"]._data, st["step_size"]._data
+        sign = np.sign(g * prev)
+        # torch's three masked writes, in its order (a NaN sign stays NaN).
+        sign[sign > 0] = etaplus
+        sign[sign < 0] = etaminus
+        sign[sign == 0] = 1
+        step_size *= sign
+        np.clip(step_size, f(size_min, dt), f(size_max, dt), out=step_size)
+        g = np.array(g, copy=True)
+        g[sign == f(etaminus, dt)] = 0
+        x -= np.sign(g) * step_size
+        prev[...] = g
+
+
+class ASGD(_PerParameter):
+    """Averaged stochastic gradient descent: SGD with a decaying step, keeping the running
+    average of the iterates in state['ax']."""
+
+    def __init__(self, params: Any, lr: float = 1e-2, lambd: float = 1e-4, alpha: float = 0.75,
+                 t0: float = 1e6, weight_decay: float = 0, foreach: Any = None,
+                 maximize: bool = False, differentiable: bool = False,
+                 capturable: bool = False) -> None:
+        _lr(lr)
+        _check(0.0 <= weight_decay, f"Invalid weight_decay value: {weight_decay}")
+        defaults = dict(lr=lr, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay,
+                        foreach=foreach, maximize=maximize, differentiable=differentiable,
+                        capturable=capturable)
+        super().__init__(params, defaults)
+
+    def _init_state(self, st: dict, p: Tensor, group: dict) -> None:
+        st["step"] = step_tensor()
+        st["eta"] = Tensor._make(np.array(float(group["lr"]), np.float32))
+        st["mu"] = Tensor._make(np.ones((), np.float32))
+        st["ax"] = _zeros(p)
+
+    _hyper_keys = ("lambd", "alpha", "t0", "weight_decay")
+
+    def _update(self, x: np.ndarray, g: np.ndarray, dt: np.dtype, st: Any, hp: tuple) -> None:
+        lr, lambd, alpha, t0, wd = hp
+        step = bump(st["step"])
+        g = _decay(x, g, lr, wd, False, dt)
+        eta, mu = st["eta"]._data, st["mu"]._data
+        eta_value = float(eta)
+        x *= f(1 - lambd * eta_value, dt)
+        x += f(-eta_value, dt) * g
+        ax = st["ax"]._data
+        if float(mu) != 1:
+            ax += (x - ax) * f(float(mu), dt)
+        else:
+            ax[...] = x
+        # The new eta and mu pass through float32 tensors, as torch's as_tensor does.
+        eta[...] = np.float32(lr / ((1 + lambd * lr * step) ** alpha))
+        mu[...] = np.float32(1 / max(1, step - t0))
+        bump_version(st["eta"])
+        bump_version(st["mu"])

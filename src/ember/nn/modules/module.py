@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections import OrderedDict, namedtuple
 from collections.abc import Iterator, Mapping
@@ -110,6 +111,8 @@ class Module:
         d["_forward_pre_hooks_with_kwargs"] = {}
         d["_backward_hooks"] = {}
         d["_backward_pre_hooks"] = {}
+        d["_state_dict_hooks"] = {}
+        d["_load_state_dict_pre_hooks"] = {}
 
     forward: Callable[..., Any]
 
@@ -290,6 +293,9 @@ class Module:
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
+        # modules pickled before the state-dict hooks existed
+        self.__dict__.setdefault("_state_dict_hooks", {})
+        self.__dict__.setdefault("_load_state_dict_pre_hooks", {})
 
     # -- traversal ---------------------------------------------------------------------------
 
@@ -523,19 +529,27 @@ class Module:
         if destination is None:
             destination = OrderedDict()
             destination._metadata = OrderedDict()  # type: ignore[attr-defined]
+        local_metadata = {"version": getattr(self, "_version", 1)}
         meta = getattr(destination, "_metadata", None)
         if meta is not None:
-            meta[prefix[:-1]] = {"version": getattr(self, "_version", 1)}
+            meta[prefix[:-1]] = local_metadata
         self._save_to_state_dict(destination, prefix, keep_vars)
         for name, module in self._modules.items():
             if module is not None:
                 module.state_dict(destination=destination, prefix=prefix + name + ".",
                                   keep_vars=keep_vars)
+        for hook in self._state_dict_hooks.values():
+            result = hook(self, destination, prefix, local_metadata)
+            if result is not None:
+                destination = result
         return destination
 
     def _load_from_state_dict(self, state_dict: Mapping, prefix: str, local_metadata: dict,
                               strict: bool, missing_keys: list, unexpected_keys: list,
                               error_msgs: list) -> None:
+        for hook in self._load_state_dict_pre_hooks.values():
+            hook(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                 error_msgs)
         persistent = {k: v for k, v in self._buffers.items()
                       if k not in self._non_persistent_buffers_set}
         local = {k: v for k, v in itertools.chain(self._parameters.items(), persistent.items())
@@ -579,13 +593,16 @@ class Module:
         descendants; with strict, the keys must match exactly."""
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
+        # a copy, which the load pre-hooks may change (renamed keys of an older layout)
+        metadata = getattr(state_dict, "_metadata", None) or {}
+        state_dict = OrderedDict(state_dict)
         missing: list = []
         unexpected: list = []
         errors: list = []
         for prefix_name, module in self.named_modules(remove_duplicate=False):
             prefix = prefix_name + "." if prefix_name else ""
-            module._load_from_state_dict(state_dict, prefix, {}, True, missing, unexpected,
-                                         errors)
+            module._load_from_state_dict(state_dict, prefix, metadata.get(prefix_name, {}),
+                                         True, missing, unexpected, errors)
         if strict:
             if unexpected:
                 errors.insert(0, "Unexpected key(s) in state_dict: {}. ".format(
@@ -621,6 +638,21 @@ class Module:
         if always_call:
             self._forward_hooks_always_called[h.id] = True
         return h
+
+    def _register_state_dict_hook(self, hook: Callable) -> _Handle:
+        """Registers hook(module, state_dict, prefix, local_metadata), called after
+        state_dict() has filled in this module's entries; a returned value replaces the
+        state dict."""
+        return _add(self._state_dict_hooks, hook)
+
+    def _register_load_state_dict_pre_hook(self, hook: Callable,
+                                           with_module: bool = False) -> _Handle:
+        """Registers hook(state_dict, prefix, local_metadata, strict, missing_keys,
+        unexpected_keys, error_msgs) (with_module: hook(module, ...)), called before this
+        module's entries are loaded, on the copy load_state_dict works on."""
+        if with_module:
+            return _add(self._load_state_dict_pre_hooks, functools.partial(hook, self))
+        return _add(self._load_state_dict_pre_hooks, hook)
 
     def register_full_backward_hook(self, hook: Callable, prepend: bool = False) -> _Handle:
         """Registers hook(module, grad_input, grad_output), called when the gradients with

@@ -1,5 +1,5 @@
-"""Datasets: the map-style Dataset protocol, TensorDataset, Subset, ConcatDataset,
-random_split."""
+"""Datasets: the map-style Dataset protocol, TensorDataset, StackDataset, Subset,
+ConcatDataset, ChainDataset, random_split."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from typing import Any
 from ... import _random
 from ..._tensor import Tensor
 
-__all__ = ["Dataset", "IterableDataset", "TensorDataset", "Subset", "ConcatDataset",
-           "random_split"]
+__all__ = ["Dataset", "IterableDataset", "TensorDataset", "StackDataset", "Subset",
+           "ConcatDataset", "ChainDataset", "random_split"]
 
 
 class Dataset:
@@ -33,6 +33,9 @@ class IterableDataset(Dataset):
     def __iter__(self) -> Any:
         raise NotImplementedError("Subclasses of IterableDataset should implement __iter__.")
 
+    def __add__(self, other: Dataset) -> ChainDataset:
+        return ChainDataset([self, other])
+
 
 class TensorDataset(Dataset):
     """Dataset wrapping tensors: sample i is the tuple of each tensor's i-th row."""
@@ -47,6 +50,56 @@ class TensorDataset(Dataset):
 
     def __len__(self) -> int:
         return self.tensors[0].size(0)
+
+
+class StackDataset(Dataset):
+    """Dataset as a stacking of multiple datasets: sample i is the tuple (datasets given
+    positionally) or the dict (given by keyword) of each dataset's i-th sample."""
+
+    def __init__(self, *args: Dataset, **kwargs: Dataset) -> None:
+        if args:
+            if kwargs:
+                raise ValueError("Supported either ``tuple``- (via ``args``) or``dict``- (via "
+                                 "``kwargs``) like input/output, but both types are given.")
+            self._length = len(args[0])
+            if any(self._length != len(dataset) for dataset in args):
+                raise ValueError("Size mismatch between datasets")
+            self.datasets: tuple | dict = args
+        elif kwargs:
+            tmp = list(kwargs.values())
+            self._length = len(tmp[0])
+            if any(self._length != len(dataset) for dataset in tmp):
+                raise ValueError("Size mismatch between datasets")
+            self.datasets = kwargs
+        else:
+            raise ValueError("At least one dataset should be passed")
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(self.datasets, dict):
+            return {k: dataset[index] for k, dataset in self.datasets.items()}
+        return tuple(dataset[index] for dataset in self.datasets)
+
+    def __getitems__(self, indices: list) -> list:
+        named = isinstance(self.datasets, dict)
+        items = self.datasets.items() if named else enumerate(self.datasets)
+        samples: list = [{} if named else [] for _ in indices]
+        for k, dataset in items:
+            if callable(getattr(dataset, "__getitems__", None)):
+                column = dataset.__getitems__(indices)
+                if len(column) != len(indices):
+                    raise ValueError("Nested dataset's output size mismatch. Expected "
+                                     f"{len(indices)}, got {len(column)}")
+            else:
+                column = [dataset[idx] for idx in indices]
+            for data, sample in zip(column, samples):
+                if named:
+                    sample[k] = data
+                else:
+                    sample.append(data)
+        return samples if named else [tuple(sample) for sample in samples]
+
+    def __len__(self) -> int:
+        return self._length
 
 
 class Subset(Dataset):
@@ -94,6 +147,27 @@ class ConcatDataset(Dataset):
         i = bisect.bisect_right(self.cumulative_sizes, idx)
         sample = idx if i == 0 else idx - self.cumulative_sizes[i - 1]
         return self.datasets[i][sample]
+
+
+class ChainDataset(IterableDataset):
+    """Dataset for chaining multiple IterableDatasets, on the fly."""
+
+    def __init__(self, datasets: Any) -> None:
+        self.datasets = datasets
+
+    def __iter__(self) -> Any:
+        for d in self.datasets:
+            if not isinstance(d, IterableDataset):
+                raise AssertionError("ChainDataset only supports IterableDataset")
+            yield from d
+
+    def __len__(self) -> int:
+        total = 0
+        for d in self.datasets:
+            if not isinstance(d, IterableDataset):
+                raise AssertionError("ChainDataset only supports IterableDataset")
+            total += len(d)
+        return total
 
 
 def random_split(dataset: Dataset, lengths: Sequence[Any], generator: Any = None) -> list:

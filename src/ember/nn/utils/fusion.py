@@ -1,0 +1,83 @@
+"""Folding an eval-mode batch norm into the convolution or linear layer before it."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from ...ops.creation import ones_like, zeros_like
+from ...ops.elementary import rsqrt
+from ..parameter import Parameter
+
+__all__ = ["fuse_conv_bn_eval", "fuse_conv_bn_weights", "fuse_linear_bn_eval",
+           "fuse_linear_bn_weights"]
+
+
+def fuse_conv_bn_eval(conv: Any, bn: Any, transpose: bool = False) -> Any:
+    """Fuse a convolutional module and a BatchNorm module into a single, new convolutional
+    module."""
+    if conv.training or bn.training:
+        raise AssertionError("Fusion only for eval!")
+    fused_conv = copy.deepcopy(conv)
+    if bn.running_mean is None or bn.running_var is None:
+        raise AssertionError("bn.running_mean and bn.running_var must not be None")
+    fused_conv.weight, fused_conv.bias = fuse_conv_bn_weights(
+        fused_conv.weight, fused_conv.bias, bn.running_mean, bn.running_var, bn.eps,
+        bn.weight, bn.bias, transpose)
+    return fused_conv
+
+
+def fuse_conv_bn_weights(conv_w: Any, conv_b: Any, bn_rm: Any, bn_rv: Any, bn_eps: float,
+                         bn_w: Any, bn_b: Any, transpose: bool = False) -> tuple:
+    """Fuse convolutional module parameters and BatchNorm module parameters into new
+    convolutional module parameters."""
+    conv_weight_dtype = conv_w.dtype
+    conv_bias_dtype = conv_b.dtype if conv_b is not None else conv_weight_dtype
+    if conv_b is None:
+        conv_b = zeros_like(bn_rm)
+    if bn_w is None:
+        bn_w = ones_like(bn_rm)
+    if bn_b is None:
+        bn_b = zeros_like(bn_rm)
+    bn_var_rsqrt = rsqrt(bn_rv + bn_eps)
+    # the per-channel scale runs along dim 1 of a transposed convolution's weight
+    if transpose:
+        shape = [1, -1] + [1] * (len(conv_w.shape) - 2)
+    else:
+        shape = [-1, 1] + [1] * (len(conv_w.shape) - 2)
+    fused_conv_w = (conv_w * (bn_w * bn_var_rsqrt).reshape(shape)).to(dtype=conv_weight_dtype)
+    fused_conv_b = ((conv_b - bn_rm) * bn_var_rsqrt * bn_w + bn_b).to(dtype=conv_bias_dtype)
+    return (Parameter(fused_conv_w, conv_w.requires_grad),
+            Parameter(fused_conv_b, conv_b.requires_grad))
+
+
+def fuse_linear_bn_eval(linear: Any, bn: Any) -> Any:
+    """Fuse a linear module and a BatchNorm module into a single, new linear module."""
+    if linear.training or bn.training:
+        raise AssertionError("Fusion only for eval!")
+    fused_linear = copy.deepcopy(linear)
+    # bn's channels must broadcast against linear's last dimension, which keeps the shapes
+    if linear.out_features != bn.num_features and bn.num_features != 1:
+        raise AssertionError("To fuse, linear.out_features == bn.num_features or "
+                             "bn.num_features == 1, got linear.out_features="
+                             f"{linear.out_features} and bn.num_features={bn.num_features}")
+    if bn.running_mean is None or bn.running_var is None:
+        raise AssertionError("bn.running_mean and bn.running_var must not be None")
+    fused_linear.weight, fused_linear.bias = fuse_linear_bn_weights(
+        fused_linear.weight, fused_linear.bias, bn.running_mean, bn.running_var, bn.eps,
+        bn.weight, bn.bias)
+    return fused_linear
+
+
+def fuse_linear_bn_weights(linear_w: Any, linear_b: Any, bn_rm: Any, bn_rv: Any,
+                           bn_eps: float, bn_w: Any, bn_b: Any) -> tuple:
+    """Fuse linear module parameters and BatchNorm module parameters into new linear module
+    parameters."""
+    linear_weight_dtype = linear_w.dtype
+    linear_bias_dtype = linear_b.dtype if linear_b is not None else linear_weight_dtype
+    if linear_b is None:
+        linear_b = zeros_like(bn_rm)
+    bn_scale = bn_w * rsqrt(bn_rv + bn_eps)
+    fused_w = linear_w * bn_scale.unsqueeze(-1).to(dtype=linear_weight_dtype)
+    fused_b = ((linear_b - bn_rm) * bn_scale + bn_b).to(dtype=linear_bias_dtype)
+    return Parameter(fused_w, linear_w.requires_grad), Parameter(fused_b, linear_b.requires_grad)
