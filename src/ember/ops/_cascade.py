@@ -33,9 +33,10 @@ import numpy as np
 
 from .._quiet import quiet_off, quiet_on
 
-__all__ = ["cascade_sum", "intraop_threads"]
+__all__ = ["PARALLEL_GRAIN", "cascade_sum", "dense", "intraop_threads"]
 
-_GRAIN = 32768
+# at::internal::GRAIN_SIZE: torch splits a reduction across threads from this many elements.
+PARALLEL_GRAIN = _GRAIN = 32768
 _LEVELS = 4
 _ILP = 4
 _LANES = {np.dtype(np.float32): 8, np.dtype(np.float64): 4}
@@ -158,22 +159,37 @@ def _into(dtype: np.dtype, totals: np.ndarray) -> np.ndarray:
     return _accumulate(_concat((_ZERO[dtype], totals)))[-1, ...]
 
 
+def _runs(x: np.ndarray) -> list[tuple[int, int]]:
+    """x's dims as torch's iterator orders them, (stride, size) from the innermost, size-1
+    dims dropped and dims that continue one another merged into one run."""
+    dims = sorted((st, sh) for st, sh in zip(x.strides, x.shape) if sh != 1)
+    runs = dims[:1]
+    for st, sh in dims[1:]:
+        if st == runs[-1][0] * runs[-1][1]:
+            runs[-1] = (runs[-1][0], runs[-1][1] * sh)
+        else:
+            runs.append((st, sh))
+    return runs
+
+
+def dense(x: np.ndarray) -> bool:
+    """Whether x's elements fill its memory without gaps or overlaps, in some dim order
+    (torch's non-overlapping and dense)."""
+    runs = _runs(x)
+    return len(runs) <= 1 and (not runs or runs[0][0] == x.itemsize)
+
+
 def _memory_rows(x: np.ndarray) -> tuple[np.ndarray, bool]:
-    """The elements of x as torch's reduction walks them: its dims sorted by stride and
-    merged where they are one run, as C-contiguous rows of the innermost run (a copy when
-    x is not dense), and whether that run is contiguous in x."""
+    """The elements of x as torch's reduction walks them: as C-contiguous rows of the
+    innermost run (a copy when x is not dense), and whether that run is contiguous in x."""
     if x.flags.c_contiguous:
         return x.reshape(1, -1), True
-    dims = sorted((st, sh) for st, sh in zip(x.strides, x.shape) if sh != 1)
-    if not dims or dims[0][0] <= 0:
+    runs = _runs(x)
+    if not runs or runs[0][0] <= 0:
         # torch makes no tensor with negative strides, and a broadcast (stride 0) input
         # takes its outer-reduction kernels; both are summed as their C-order copy.
         return np.ascontiguousarray(x).reshape(1, -1), True
-    inner_stride, m = dims[0]
-    for st, sh in dims[1:]:
-        if st != inner_stride * m:
-            break
-        m *= sh
+    inner_stride, m = runs[0]
     order = np.argsort(x.strides, kind="stable")[::-1]
     rows = np.ascontiguousarray(x.transpose(order)).reshape(-1, m)
     return rows, inner_stride == x.itemsize
