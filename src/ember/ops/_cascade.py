@@ -83,7 +83,8 @@ def _multi_row_sum(rows: np.ndarray) -> np.ndarray:
     batch = rows.shape[:-2]
     # Accumulator 0 ends as the serial sum of the rows after the last whole block, then of
     # accumulators 1, 2 and 3; an empty accumulator adds nothing.
-    chain = [rows[..., whole << power:, :]]
+    tail = rows[..., whole << power:, :]
+    chain = [_reduce(tail, axis=-2, keepdims=True)] if tail.shape[-2] else []
     level = rows
     for depth in range(1, _LEVELS):
         level = _reduce(level[..., : whole << power, :].reshape(batch + (whole, step, -1)),
@@ -96,7 +97,10 @@ def _multi_row_sum(rows: np.ndarray) -> np.ndarray:
             chain.append(_reduce(level[..., whole << power:, :], axis=-2, keepdims=True))
         if not whole:
             break
-    return _reduce(_concat(chain, axis=-2), axis=-2, keepdims=True)
+    acc = chain[0]
+    for more in chain[1:]:
+        acc = acc + more
+    return acc
 
 
 def _lanes_total(items: np.ndarray, lanes: int, scalars: np.ndarray) -> np.ndarray:
@@ -181,18 +185,20 @@ def dense(x: np.ndarray) -> bool:
 
 def _memory_rows(x: np.ndarray) -> tuple[np.ndarray, bool]:
     """The elements of x as torch's reduction walks them: as C-contiguous rows of the
-    innermost run (a copy when x is not dense), and whether that run is contiguous in x."""
+    innermost run (a copy when x is not dense; one 1-D row when it is), and whether that
+    run is contiguous in x."""
     if x.flags.c_contiguous:
-        return x.reshape(1, -1), True
+        return x.reshape(-1), True
     runs = _runs(x)
     if not runs or runs[0][0] <= 0:
         # torch makes no tensor with negative strides, and a broadcast (stride 0) input
         # takes its outer-reduction kernels; both are summed as their C-order copy.
-        return np.ascontiguousarray(x).reshape(1, -1), True
+        return np.ascontiguousarray(x).reshape(-1), True
     inner_stride, m = runs[0]
     order = np.argsort(x.strides, kind="stable")[::-1]
-    rows = np.ascontiguousarray(x.transpose(order)).reshape(-1, m)
-    return rows, inner_stride == x.itemsize
+    rows = np.ascontiguousarray(x.transpose(order))
+    return (rows.reshape(-1) if m == x.size else rows.reshape(-1, m)), \
+        inner_stride == x.itemsize
 
 
 def cascade_sum(x: np.ndarray, threads: int | None = None) -> np.ndarray:
@@ -206,19 +212,19 @@ def cascade_sum(x: np.ndarray, threads: int | None = None) -> np.ndarray:
 
 def _cascade_sum(x: np.ndarray, threads: int) -> np.ndarray:
     rows, vectorized = _memory_rows(x)
-    if x.dtype == _HALF and rows.shape[0] > 1:
+    if x.dtype == _HALF and rows.ndim > 1:
         # torch's reduction loop takes two dims at a time, so a float16 output would round
         # between rows; it sums such an input as a float32 copy instead (C order: the copy
         # of a tensor that is not dense is contiguous), rounded once.
         return _cascade_sum(np.ascontiguousarray(x, _F32), threads).astype(_HALF)
     n = x.size
     if n < _GRAIN or threads <= 1:
-        return _into(x.dtype, _row_totals(rows, vectorized)[:, 0])
+        return _into(x.dtype, _row_totals(rows, vectorized).reshape(-1))
     # One chunk of the elements per thread, each summed into its own slot (of the output's
     # dtype), row piece by row piece; then the slots are summed as one contiguous row.
     used = min(threads, -(-n // _GRAIN))
     chunk = -(-n // used)
-    m = rows.shape[1]
+    m = rows.shape[-1]
     flat = rows.reshape(-1)
     slots = np.zeros(threads, x.dtype)
     for t in range(used):
@@ -228,13 +234,13 @@ def _cascade_sum(x: np.ndarray, threads: int) -> np.ndarray:
         pieces = []
         first_end = min(hi, -(-lo // m) * m)  # the rest of the row the chunk starts in
         if first_end > lo:
-            pieces.append(_row_totals(flat[lo:first_end][None], vectorized)[:, 0])
+            pieces.append(_row_totals(flat[lo:first_end], vectorized))
         full = (hi - first_end) // m
         if full:
             block = flat[first_end:first_end + full * m].reshape(full, m)
             pieces.append(_row_totals(block, vectorized)[:, 0])
         last = first_end + full * m
         if hi > last:
-            pieces.append(_row_totals(flat[last:hi][None], vectorized)[:, 0])
+            pieces.append(_row_totals(flat[last:hi], vectorized))
         slots[t] = _into(x.dtype, _concat(pieces))
-    return _into(x.dtype, _row_totals(slots[None], True)[:, 0])
+    return _into(x.dtype, _row_totals(slots, True))
