@@ -16,6 +16,12 @@ Fewer than W elements use the same scheme on scalars. From 32768 elements on, wi
 threads, the range is cut into one chunk per thread, each chunk summed as above into its own
 slot, and the slots are then summed the same way.
 
+A dense tensor is walked in memory order as one row. One that is not dense is walked as the
+rows of its innermost run of memory, each summed as above (in vectors only when the run is
+contiguous) and added into the output in turn. float16 is summed in float32, a vector item
+being h[0:8] + h[8:16] of 16 halves; a float16 tensor that is not one row is summed as a
+float32 copy, since its output would otherwise round between rows.
+
 Every serial run of additions here is one NumPy call: np.add.reduce along a leading axis of a
 C-contiguous array whose trailing axis has two or more lanes adds the rows one after another
 in each lane (it is pairwise only along the innermost axis), and np.add.accumulate is serial
