@@ -15,6 +15,19 @@ AVX2 width even where other kernels use AVX-512):
 Fewer than W elements use the same scheme on scalars. From 32768 elements on, with several
 threads, the range is cut into one chunk per thread, each chunk summed as above into its own
 slot, and the slots are then summed the same way.
+
+A dense tensor is walked in memory order as one row. One that is not dense is walked as the
+rows of its innermost run of memory, each summed as above (in vectors only when the run is
+contiguous) and added into the output in turn. float16 is summed in float32, a vector item
+being h[0:8] + h[8:16] of 16 halves; a float16 tensor that is not one row is summed as a
+float32 copy, since its output would otherwise round between rows.
+
+Every serial run of additions here is one NumPy call: np.add.reduce along a leading axis of a
+C-contiguous array whose trailing axis has two or more lanes adds the rows one after another
+in each lane (it is pairwise only along the innermost axis), and np.add.accumulate is serial
+by definition. Each cascade level is one such reduction over a (groups, 2**p, lanes) view.
+torch's accumulators start at +0.0 where NumPy's reductions start from their first item; the
+two differ only in the sign of a zero, which the scalar chain, started at +0.0, makes torch's.
 """
 
 from __future__ import annotations
@@ -24,12 +37,21 @@ import os
 
 import numpy as np
 
-__all__ = ["cascade_sum", "intraop_threads"]
+from .._quiet import quiet_off, quiet_on
 
-_GRAIN = 32768
+__all__ = ["PARALLEL_GRAIN", "cascade_sum", "dense", "intraop_threads"]
+
+# at::internal::GRAIN_SIZE: torch splits a reduction across threads from this many elements.
+PARALLEL_GRAIN = _GRAIN = 32768
 _LEVELS = 4
 _ILP = 4
 _LANES = {np.dtype(np.float32): 8, np.dtype(np.float64): 4}
+_HALF = np.dtype(np.float16)
+_F32 = np.dtype(np.float32)
+_reduce = np.add.reduce
+_accumulate = np.add.accumulate
+_concat = np.concatenate
+_ZERO = {dt: np.zeros(1, dt) for dt in (_F32, np.dtype(np.float64))}
 
 
 @functools.cache
@@ -55,76 +77,176 @@ def intraop_threads() -> int:
     return len(cores) or os.cpu_count() or 1
 
 
-def _serial(rows: np.ndarray) -> np.ndarray:
-    """Left-to-right sum of rows[0], rows[1], ... starting from 0, over axis 0."""
-    acc = np.zeros(rows.shape[1:], rows.dtype)
-    for r in rows:
-        acc += r
+def _multi_row_sum(rows: np.ndarray) -> np.ndarray:
+    """torch's multi_row_sum: the four-level cascade down axis -2 of a (..., rows, lanes)
+    array, lanes >= 2, as a (..., 1, lanes) array."""
+    size = rows.shape[-2]
+    power = max(4, (size - 1).bit_length() // _LEVELS)
+    whole = size >> power
+    if not whole:
+        return _reduce(rows, axis=-2, keepdims=True)
+    step = 1 << power
+    batch = rows.shape[:-2]
+    # Accumulator 0 ends as the serial sum of the rows after the last whole block, then of
+    # accumulators 1, 2 and 3; an empty accumulator adds nothing.
+    tail = rows[..., whole << power:, :]
+    chain = [_reduce(tail, axis=-2, keepdims=True)] if tail.shape[-2] else []
+    level = rows
+    for depth in range(1, _LEVELS):
+        level = _reduce(level[..., : whole << power, :].reshape(batch + (whole, step, -1)),
+                        axis=-2)
+        if depth == _LEVELS - 1:  # accumulator 3 takes every level-2 total
+            chain.append(_reduce(level, axis=-2, keepdims=True))
+            break
+        whole = level.shape[-2] >> power
+        if level.shape[-2] > whole << power:  # accumulator `depth` holds the leftovers
+            chain.append(_reduce(level[..., whole << power:, :], axis=-2, keepdims=True))
+        if not whole:
+            break
+    acc = chain[0]
+    for more in chain[1:]:
+        acc = acc + more
     return acc
 
 
-def _grouped(items: np.ndarray, step: int) -> tuple[np.ndarray, np.ndarray]:
-    """Serial sums of each whole group of `step` items, and of the leftover items."""
-    n = items.shape[0] // step
-    whole = items[: n * step].reshape((n, step) + items.shape[1:])
-    acc = np.zeros((n,) + items.shape[1:], items.dtype)
-    for j in range(step):
-        acc += whole[:, j]
-    return acc, _serial(items[n * step:])
+def _lanes_total(items: np.ndarray, lanes: int, scalars: np.ndarray) -> np.ndarray:
+    """torch's row_sum over each row (last axis) of whole vectors of `lanes` items: four
+    cascades side by side, then the leftover vectors, then cascades 1..3 into cascade 0;
+    then the chain from 0 over the row's leftover scalars and the lanes in order. A
+    (..., 1) array.
+
+    With lanes == 1 this is torch's scalar row_sum, whose items are the scalars."""
+    batch = items.shape[:-1]
+    nvec = items.shape[-1] // lanes
+    quads = nvec // _ILP
+    block = _ILP * lanes
+    zero = _ZERO[items.dtype] if not batch else np.zeros(batch + (1,), items.dtype)
+    if quads:
+        parts = _multi_row_sum(items[..., : quads * block].reshape(batch + (quads, block)))
+        if lanes == 1:
+            chain = (zero, parts[..., 0, :1], items[..., quads * block:], parts[..., 0, 1:],
+                     scalars)
+            return _accumulate(_concat(chain, axis=-1), axis=-1)[..., -1:]
+        rest = items[..., quads * block:].reshape(batch + (-1, lanes))
+        vec = _reduce(_concat((parts[..., :lanes], rest,
+                               parts.reshape(batch + (_ILP, lanes))[..., 1:, :]), axis=-2),
+                      axis=-2)
+    elif lanes == 1:
+        vec = items
+    else:
+        vec = _reduce(items.reshape(batch + (nvec, lanes)), axis=-2)
+    return _accumulate(_concat((zero, scalars, vec), axis=-1), axis=-1)[..., -1:]
 
 
-def _multi_row_sum(rows: np.ndarray) -> np.ndarray:
-    """The four-level cascade over rows (axis 0); every other axis is an accumulator."""
-    size = rows.shape[0]
-    power = max(4, (int(size - 1).bit_length() if size > 1 else 0) // _LEVELS)
-    step = 1 << power
-    level0, tail = _grouped(rows, step)  # tail: the rows after the last whole block
-    level1, acc1 = _grouped(level0, step)
-    level2, acc2 = _grouped(level1, step)
-    acc3 = _serial(level2)
-    return ((tail + acc1) + acc2) + acc3
+def _row_totals(rows: np.ndarray, vectorized: bool) -> np.ndarray:
+    """torch's sum of each row (last axis) of a C-contiguous float array, the way its kernel
+    takes a row: in vectors when the row is contiguous in the tensor and holds at least one
+    vector, else as scalars; float16 in float32. A (..., 1) float32/float64 array."""
+    m = rows.shape[-1]
+    if rows.dtype == _HALF:
+        # A Vectorized<Half> holds 16 halves; its load widens them into two float vectors
+        # and returns their sum, so each float32 vector item is h[0:8] + h[8:16].
+        whole = m - m % 16
+        if not (vectorized and whole):
+            wide = rows.astype(_F32)
+            return _lanes_total(wide, 1, wide[..., :0])
+        wide = rows[..., :whole].astype(_F32).reshape(rows.shape[:-1] + (-1, 2, 8))
+        items = (wide[..., 0, :] + wide[..., 1, :]).reshape(rows.shape[:-1] + (-1,))
+        return _lanes_total(items, 8, rows[..., whole:].astype(_F32))
+    lanes = _LANES[rows.dtype]
+    if not vectorized or m < lanes:
+        return _lanes_total(rows, 1, rows[..., :0])
+    whole = m - m % lanes
+    return _lanes_total(rows[..., :whole], lanes, rows[..., whole:])
 
 
-def _row_sum(items: np.ndarray) -> np.ndarray:
-    """torch's row_sum: four interleaved cascades, then the leftovers, then their total."""
-    n = items.shape[0] // _ILP
-    parts = _multi_row_sum(items[: n * _ILP].reshape((n, _ILP) + items.shape[1:]))
-    first = parts[0]
-    for r in items[n * _ILP:]:
-        first = first + r
-    for k in range(1, _ILP):
-        first = first + parts[k]
-    return first
+def _into(dtype: np.dtype, totals: np.ndarray) -> np.ndarray:
+    """The zero-filled output slot after each total is added into it in turn (torch's
+    store: out = out + total); a 0-dim array of dtype. float16 comes here with one total
+    (see _cascade_sum), rounded once."""
+    if totals.shape[0] == 1:
+        return totals.reshape(()).astype(dtype, copy=False)
+    return _accumulate(_concat((_ZERO[dtype], totals)))[-1, ...]
 
 
-def _contiguous_sum(x: np.ndarray) -> np.ndarray:
-    lanes = _LANES.get(x.dtype, 1)
-    zero = x.dtype.type(0)
-    if x.size < lanes or lanes == 1:
-        return zero + _row_sum(x)
-    nvec = x.size // lanes
-    vec = _row_sum(x[: nvec * lanes].reshape(nvec, lanes))
-    acc = zero
-    for v in x[nvec * lanes:]:
-        acc = acc + v
-    for v in vec:
-        acc = acc + v
-    return zero + acc
+def _runs(x: np.ndarray) -> list[tuple[int, int]]:
+    """x's dims as torch's iterator orders them, (stride, size) from the innermost, size-1
+    dims dropped and dims that continue one another merged into one run."""
+    dims = sorted((st, sh) for st, sh in zip(x.strides, x.shape) if sh != 1)
+    runs = dims[:1]
+    for st, sh in dims[1:]:
+        if st == runs[-1][0] * runs[-1][1]:
+            runs[-1] = (runs[-1][0], runs[-1][1] * sh)
+        else:
+            runs.append((st, sh))
+    return runs
+
+
+def dense(x: np.ndarray) -> bool:
+    """Whether x's elements fill its memory without gaps or overlaps, in some dim order
+    (torch's non-overlapping and dense)."""
+    runs = _runs(x)
+    return len(runs) <= 1 and (not runs or runs[0][0] == x.itemsize)
+
+
+def _memory_rows(x: np.ndarray) -> tuple[np.ndarray, bool]:
+    """The elements of x as torch's reduction walks them: as C-contiguous rows of the
+    innermost run (a copy when x is not dense; one 1-D row when it is), and whether that
+    run is contiguous in x."""
+    if x.flags.c_contiguous:
+        return x.reshape(-1), True
+    runs = _runs(x)
+    if not runs or runs[0][0] <= 0:
+        # torch makes no tensor with negative strides, and a broadcast (stride 0) input
+        # takes its outer-reduction kernels; both are summed as their C-order copy.
+        return np.ascontiguousarray(x).reshape(-1), True
+    inner_stride, m = runs[0]
+    order = np.argsort(x.strides, kind="stable")[::-1]
+    rows = np.ascontiguousarray(x.transpose(order))
+    return (rows.reshape(-1) if m == x.size else rows.reshape(-1, m)), \
+        inner_stride == x.itemsize
 
 
 def cascade_sum(x: np.ndarray, threads: int | None = None) -> np.ndarray:
     """Sum of all elements of a float array, added in torch's CPU order (0-dim result)."""
-    x = x.ravel(order="K")  # torch walks a dense tensor in memory order
+    token = quiet_on()
+    try:
+        return _cascade_sum(x, intraop_threads() if threads is None else threads)
+    finally:
+        quiet_off(token)
+
+
+def _cascade_sum(x: np.ndarray, threads: int) -> np.ndarray:
+    rows, vectorized = _memory_rows(x)
+    if x.dtype == _HALF and rows.ndim > 1:
+        # torch's reduction loop takes two dims at a time, so a float16 output would round
+        # between rows; it sums such an input as a float32 copy instead (C order: the copy
+        # of a tensor that is not dense is contiguous), rounded once.
+        return _cascade_sum(np.ascontiguousarray(x, _F32), threads).astype(_HALF)
     n = x.size
-    if threads is None:
-        threads = intraop_threads()
     if n < _GRAIN or threads <= 1:
-        return np.asarray(_contiguous_sum(x))
+        return _into(x.dtype, _row_totals(rows, vectorized).reshape(-1))
+    # One chunk of the elements per thread, each summed into its own slot (of the output's
+    # dtype), row piece by row piece; then the slots are summed as one contiguous row.
     used = min(threads, -(-n // _GRAIN))
     chunk = -(-n // used)
+    m = rows.shape[-1]
+    flat = rows.reshape(-1)
     slots = np.zeros(threads, x.dtype)
     for t in range(used):
-        part = x[t * chunk:(t + 1) * chunk]
-        if part.size:
-            slots[t] = _contiguous_sum(part)
-    return np.asarray(_contiguous_sum(slots))
+        lo, hi = t * chunk, min((t + 1) * chunk, n)
+        if lo >= hi:
+            continue
+        pieces = []
+        first_end = min(hi, -(-lo // m) * m)  # the rest of the row the chunk starts in
+        if first_end > lo:
+            pieces.append(_row_totals(flat[lo:first_end], vectorized))
+        full = (hi - first_end) // m
+        if full:
+            block = flat[first_end:first_end + full * m].reshape(full, m)
+            pieces.append(_row_totals(block, vectorized)[:, 0])
+        last = first_end + full * m
+        if hi > last:
+            pieces.append(_row_totals(flat[last:hi], vectorized))
+        slots[t] = _into(x.dtype, _concat(pieces))
+    return _into(x.dtype, _row_totals(slots, True))
