@@ -29,6 +29,9 @@ CASES = {
     "multinomial": lambda L, a: L.multinomial(L.arange(1.0, 13.0).reshape(3, 4).t(), 2),
     "multinomial one sample": lambda L, a: L.multinomial(L.arange(1.0, 13.0).reshape(3, 4).t(),
                                                          1),
+    "multinomial of expanded probabilities": lambda L, a: L.multinomial(
+        L.tensor([0.2, 0.3, 0.5]).expand(4, 3), 1),
+    "rand_like of an expanded tensor": lambda L, a: L.rand_like(L.ones(3).expand(4, 3)),
     "bernoulli": lambda L, a: L.bernoulli(L.linspace(0, 1, 12).reshape(3, 4).t()),
     "uniform_": lambda L, a: a.uniform_(),
     "normal_": lambda L, a: a.normal_(),

@@ -351,6 +351,14 @@ def _double_to(values: np.ndarray, dt: np.dtype) -> np.ndarray:
     return values.astype(dt)
 
 
+def empty_like(x: np.ndarray, dtype: Any = None) -> np.ndarray:
+    """An uninitialised array laid out as torch's empty_like(x): in x's dimension order
+    where x does not overlap itself (NumPy's order "K"), in C order for a broadcast x."""
+    if any(s == 0 and n > 1 for s, n in zip(x.strides, x.shape)):
+        return np.empty(x.shape, x.dtype if dtype is None else dtype)
+    return np.empty_like(x, dtype=dtype)
+
+
 def _serial_fill(arr: np.ndarray, values: np.ndarray) -> None:
     """Write ``values`` into ``arr`` in the order torch's TensorIterator visits it.
 
@@ -771,7 +779,7 @@ def dropout_noise(shape: Sequence[int], p: float, dtype: Any = np.float32,
     if p == 0 or p == 1:
         return np.full(_shape(shape), 1 - p, dt)  # torch draws nothing in these cases
     if like is not None and like.shape == _shape(shape):
-        noise = bernoulli_(np.empty_like(like, dtype=dt), 1.0 - p, generator)
+        noise = bernoulli_(empty_like(like, dt), 1.0 - p, generator)
     else:
         noise = bernoulli_scalar(shape, 1.0 - p, dt, generator)
     return noise / dt.type(1.0 - p)
@@ -852,7 +860,7 @@ def multinomial(probs: np.ndarray, num_samples: int, replacement: bool = False,
         if np.any(rows.sum(axis=1) == 0):
             raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
         # Drawn into an array laid out as probs (torch's empty_like): in its memory order.
-        q = exponential_(np.empty_like(p), 1.0, g).reshape(rows.shape)
+        q = exponential_(empty_like(p), 1.0, g).reshape(rows.shape)
         keys = rows / q
         if num_samples == 1:
             result = np.argmax(keys, axis=1)[:, None]

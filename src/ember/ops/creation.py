@@ -326,10 +326,13 @@ def new_filled(name: str, size: tuple, value: Any, dtype: Any, device: Any,
 
 def _like(input: Tensor, dtype: Any, fill: Any, memory_format: Any) -> np.ndarray:
     """The array of a *_like factory: input's shape filled with fill, laid out in
-    memory_format; preserve_format (the default) keeps input's order where it is dense,
-    as NumPy's order "K" does."""
+    memory_format; preserve_format (the default) keeps input's order as torch's empty_like
+    does (C order for a broadcast input)."""
+    from .._random import empty_like
+
     x = input._data
-    data = np.full_like(x, fill, dtype=dtype.np if dtype is not None else x.dtype)
+    data = empty_like(x, dtype.np if dtype is not None else x.dtype)
+    data.fill(fill)
     if memory_format is None or memory_format is preserve_format:
         return data
     return in_format(data, memory_format)
