@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..ops import arithmetic, nn_activation, nn_conv, nn_kernels, nn_loss
+from ..ops import arithmetic, nn_activation, nn_conv, nn_kernels, nn_loss, sum_mean
 from ..ops._core import wrap_dim
 from ..ops._math import power_by_number, reduce_dtype
 from ..ops.sum_mean import _dims
@@ -58,6 +58,8 @@ def _sum(input: Sym, dim: Any = None, keepdim: bool = False, *, dtype: Any = Non
     if dtype is not None or input.dtype.kind != "f":
         raise Untraceable("sum with a dtype")
     dims = _dims(input.v, dim)
+    if dims is None and not keepdim:
+        return input.t.call(sum_mean._full_sum, (input,), {}, False)
     return np.add.reduce(input, axis=dims, keepdims=keepdim, dtype=reduce_dtype(input.dtype))
 
 
@@ -69,6 +71,8 @@ def _mean(input: Sym, dim: Any = None, keepdim: bool = False, *, dtype: Any = No
     n = x.size if dims is None else int(np.prod([x.shape[d] for d in dims]))
     if not n:
         raise Untraceable("an empty mean")
+    if dims is None and not keepdim:
+        return input.t.call(sum_mean._full_mean, (input,), {}, False)
     acc = reduce_dtype(x.dtype)
     s = np.add.reduce(input, axis=dims, keepdims=keepdim, dtype=acc)
     return np.true_divide(s, acc.type(n))

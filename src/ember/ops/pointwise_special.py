@@ -534,11 +534,15 @@ laguerre_polynomial_l = _polynomial("laguerre_polynomial_l", _special.laguerre,
 legendre_polynomial_p = _polynomial("legendre_polynomial_p", _special.legendre,
                                     "Legendre polynomial P_n(input).")
 
+# The formulas' helpers, as NumPy (plain backward) and as ember ops (create_graph); the
+# lambdas read the module's names when called, which by then are the transform-aware ops.
 register_math_pairs({
-    "i0": (_special.i0, i0), "i0e": (_special.i0e, i0e), "i1": (_special.i1, i1),
-    "i1e": (_special.i1e, i1e), "xlog1py": (_special.xlog1py, xlog1py),
-    "lgamma": (_gamma.lgamma, lgamma),
-    "zeta": (lambda x, q: _gamma.zeta64(x, q).astype(np.result_type(x, q)), zeta),
+    "i0": (_special.i0, lambda x: i0(x)), "i0e": (_special.i0e, lambda x: i0e(x)),
+    "i1": (_special.i1, lambda x: i1(x)), "i1e": (_special.i1e, lambda x: i1e(x)),
+    "xlog1py": (_special.xlog1py, lambda x, y: xlog1py(x, y)),
+    "lgamma": (_gamma.lgamma, lambda x: lgamma(x)),
+    "zeta": (lambda x, q: _gamma.zeta64(x, q).astype(np.result_type(x, q)),
+             lambda x, q: zeta(x, q)),
 })
 
 sinc_ = inplace(sinc, "In-place version of sinc().")

@@ -57,6 +57,23 @@ def _total(x: np.ndarray) -> np.ndarray:
     return cascade_sum(x, get_num_threads() if x.size >= PARALLEL_GRAIN else 1)
 
 
+def _full_sum(x: np.ndarray) -> np.ndarray:
+    """torch's sum of all of a float array's elements, to the last bit (0-dim); compiled
+    replays call it as eager sum does."""
+    return _total(x)
+
+
+def _full_mean(x: np.ndarray) -> np.ndarray:
+    """torch's mean of all of a float array's elements: its full sum (float16 as a float32
+    copy, which is C order unless the tensor is dense) divided by n; nan when empty."""
+    acc = reduce_dtype(x.dtype)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        if not x.size:
+            return np.full((), np.nan, x.dtype)
+        s = _total(x if acc == x.dtype else x.astype(acc, order="K" if dense(x) else "C"))
+        return np.asarray(np.true_divide(s, acc.type(x.size)), dtype=x.dtype)
+
+
 def _cast_back(input: Tensor, x: np.ndarray) -> Any:
     """The engine meta that casts the gradient back to the input's dtype when dtype= made
     the reduction compute in another one."""
@@ -71,7 +88,7 @@ def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = N
     x = input._data
     if dim is None and dtype is None and keepdim is False and x.dtype.kind == "f":
         # The full sum of a float tensor, added in torch's order to torch's last bit.
-        r = _make(_total(x))
+        r = _make(_full_sum(x))
         if input._rg and _mode.enabled:
             attach(SumBackward0, r, (input,), (), (x.shape,))
         return r
@@ -111,16 +128,13 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
     dims = _dims(x, dim)
     n = x.size if dims is None else int(np.prod([x.shape[d] for d in dims]))
     acc = reduce_dtype(x.dtype)
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        if dims is None and not keepdim:
-            # torch's full mean is its full sum (float16 as a float32 copy, which is C
-            # order unless the tensor is dense) divided by n.
-            s = _total(x if acc == x.dtype else x.astype(
-                acc, order="K" if dense(x) else "C"))
-        else:
+    if dims is None and not keepdim:
+        r = wrap(_full_mean(x))
+    else:
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
             s = np.sum(x, axis=dims, keepdims=keepdim, dtype=acc)
-        r = wrap(np.asarray(np.true_divide(s, acc.type(n)) if n else np.full_like(s, np.nan),
-                            dtype=x.dtype))
+            r = wrap(np.asarray(np.true_divide(s, acc.type(n)) if n else
+                                np.full_like(s, np.nan), dtype=x.dtype))
     if input._rg and _mode.enabled:
         meta = _cast_back(input, x)
         if dim is None:

@@ -14,7 +14,8 @@ from ..._dtypes import int64
 from ..._tensor import Tensor
 from ...autograd.forward_ad import refuse_dual
 from ...ops import creation
-from ...ops._core import attach, broadcast_shape, needs_grad, node_class
+from ...ops._core import attach, broadcast_shape, needs_grad
+from ...ops.nn_packing import PackPaddedSequenceBackward0
 from ...ops.sorting import sort
 
 __all__ = ["PackedSequence", "invert_permutation", "pack_padded_sequence",
@@ -148,31 +149,6 @@ def _check_long_vector(t: Tensor) -> None:
     if t.dim() != 1 or t.dtype != int64:
         raise RuntimeError(f"'lengths' argument should be a 1D CPU int64 tensor, but got "
                            f"{t.dim()}D cpu {t.dtype._legacy} tensor")
-
-
-def _packed_grad(m: Any, g: Any, shape: tuple, sizes: tuple, rows: np.ndarray,
-                 batch_first: bool) -> Any:
-    # The packed rows' gradients back in their (time, batch) places, zeros in the padding:
-    # one copy per step, as ATen's _pack_padded_sequence_backward writes them.
-    grad = m.zeros(shape, g.dtype)
-    offset = 0
-    for t, n in enumerate(sizes):
-        grad[t, :n] = g[offset:offset + n]
-        offset += n
-    return m.transpose(grad, 0, 1) if batch_first else grad
-
-
-def _packed_grad_raw(m: Any, g: np.ndarray, shape: tuple, sizes: tuple, rows: np.ndarray,
-                     batch_first: bool) -> np.ndarray:
-    # On arrays one assignment of all rows to their places (flat time * batch positions).
-    flat = np.zeros((shape[0] * shape[1],) + shape[2:], g.dtype)
-    flat[rows] = g
-    grad = flat.reshape(shape)
-    return grad.swapaxes(0, 1) if batch_first else grad
-
-
-PackPaddedSequenceBackward0 = node_class("PackPaddedSequenceBackward0", _packed_grad,
-                                         raw=(_packed_grad_raw,))
 
 
 def _pack_padded_sequence(input: Tensor, lengths: Tensor, batch_first: bool) -> tuple:
