@@ -12,8 +12,8 @@ environment variable (or ``DNNL_MAX_CPU_ISA``), read once, when this module is i
   as a multiply and an add, each rounded, as these instruction sets have no FMA.
 
 The gradient is Abramowitz and Stegun's erf at every level. The steps are replayed here with
-each fused multiply-add rounded once (SLEEF's float32 FMA). Off x86, or without SSE4.1,
-``GELU_ISA`` is None and no oneDNN kernel is claimed.
+each fused multiply-add rounded once (``_fma``). Off x86, or without SSE4.1, ``GELU_ISA`` is
+None and no oneDNN kernel is claimed.
 """
 
 from __future__ import annotations
@@ -22,12 +22,14 @@ import os
 
 import numpy as np
 
-from ._sleef import _fma32, cpu_features
+from ._sleef import _fma32_ties, cpu_features
 
 __all__ = ["gelu_erf", "gelu_erf_backward", "GELU_ISA"]
 
 _f32 = np.float32
+_f64 = np.float64
 _u32 = np.uint32
+_u64 = np.uint64
 
 # The kernels from the widest down, and what the CPU needs for each (oneDNN's mayiuse).
 _LEVELS = ("sse41", "avx", "avx2", "avx512_core")
@@ -101,13 +103,44 @@ _MINIMAX = np.array([
      0xBC492C9E, 0xBC2A7AA6, 0xBBD55D04, 0xBA823A76, 0x3B102AA8, 0x3AE25A7E, 0x3A31F792,
      0x38B84375, 0x3689BB5A, 0x00000000, 0x00000000],
 ], _u32).view(_f32)
+# The rows gathered per element in two takes, not six: coefficients 0-3 of polynomial i as
+# one complex128 item, 4-5 as one uint64 (a take costs per element, not per byte).
+_LOW4 = np.ascontiguousarray(_MINIMAX[:4].T).view(np.complex128).reshape(-1)
+_HIGH2 = np.ascontiguousarray(_MINIMAX[4:].T).view(_u64).reshape(-1)
 _IDX_BIAS = _u32(0xC21FFFFF)  # added to |x|'s bits; a shift by 21 keeps exponent and 2 bits
 _RBOUND = _hex(0x40B15CEE)[0]  # past it erf(x / sqrt 2) is 1 in float32
 
 
-def _madd(a, b, c, fused: bool):
+_TIE = _u64(1 << 63)  # a float64's low 29 bits 1000...0, shifted to the top
+
+
+def _fma(a, b, c, ties: bool = True) -> np.ndarray:
+    """float32 a*b + c rounded once (a a float32 array; b and c float32 values, b perhaps
+    held in a float64 array, which multiplies faster than a float32 one).
+
+    The product is exact in float64 and the sum rounded there; rounding that to float32
+    again errs only where the float64 sum lies exactly halfway between two floats, and
+    those elements are redone exactly; ``ties=False`` where the caller knows the float64
+    sum is exact or cannot land there. (_fma32 also redoes sums in float32's subnormal
+    range, where rounding is coarser; no sum in these kernels is both rounded by float64
+    and that small: each adds a normal constant, or 1, to a smaller product or cancels
+    between operands whose last bits lie far above 2**-149.)"""
+    s = a.astype(_f64)
+    s *= b
+    s += c
+    r = s.astype(_f32)
+    if not ties:
+        return r
+    tie = (s.view(_u64) << _u64(35)) == _TIE
+    if tie.any():
+        a, b, c = np.broadcast_arrays(a, b, c)
+        r[tie] = _fma32_ties(a[tie], b[tie], c[tie])
+    return r
+
+
+def _madd(a, b, c, fused: bool, ties: bool = True):
     """a*b + c as the kernel computes it: one rounding with FMA, two without."""
-    return _fma32(a, b, c) if fused else a * b + c
+    return _fma(a, b, c, ties) if fused else a * b + c
 
 
 def _exp(s: np.ndarray, fused: bool) -> np.ndarray:
@@ -116,15 +149,18 @@ def _exp(s: np.ndarray, fused: bool) -> np.ndarray:
     under = s < _LN_FLT_MIN
     s = np.maximum(np.minimum(s, _LN_FLT_MAX), _LN_FLT_MIN)  # NaN stays NaN, as maxps's order
     fx = np.floor(s * _LOG2E + _f32(0.5))
-    r = _fma32(-fx, _LN2, s) if fused else s - fx * _LN2
+    # n ln 2 has at most 32 bits and lies within 2**8 of s, whose last bit is 2**-25 or
+    # more where n is not 0: the float64 sum is exact.
+    r = _fma(-fx, _LN2, s, ties=False) if fused else s - fx * _LN2
     # 2**(n-1), times 2 at the end: 2**128 is no float.
     n = np.where(np.isnan(fx), 0, fx - _f32(1)).astype(np.int32)
     scale = ((n + 127) << 23).view(_f32)
     scale[under] = 0
+    rb = r.astype(_f64) if fused else r  # converted once for the five products
     p = np.full_like(r, _EXP_POLY[0])
     for c in _EXP_POLY[1:]:
-        p = _madd(p, r, c, fused)
-    p = _madd(p, r, _f32(1), fused)
+        p = _madd(p, rb, c, fused)
+    p = _madd(p, rb, _f32(1), fused)
     return p * scale * _f32(2)
 
 
@@ -133,11 +169,14 @@ def _erf_as(z: np.ndarray, fused: bool) -> tuple[np.ndarray, np.ndarray]:
     t = _f32(1) / _madd(_ERF_P, np.abs(z), _f32(1), fused)
     q = _exp(-(z * z), fused)
     e = -q * t
+    tb = t.astype(_f64) if fused else t  # converted once for the four products
     r = np.full_like(t, _ERF_POLY[0])
     for c in _ERF_POLY[1:]:
-        r = _madd(r, t, c, fused)
+        r = _madd(r, tb, c, fused)
     erf = _madd(e, r, _f32(1), fused)
-    return np.where(np.signbit(z), -erf, erf), q
+    # erf(-z) = -erf(z): the sign bit of z flips erf's (a negation, NaN included)
+    erf = (erf.view(_u32) ^ (z.view(_u32) & _u32(0x80000000))).view(_f32)
+    return erf, q
 
 
 def _gelu_minimax(x: np.ndarray) -> np.ndarray:
@@ -150,9 +189,13 @@ def _gelu_minimax(x: np.ndarray) -> np.ndarray:
     i = np.clip((abs_bits + _IDX_BIAS).view(np.int32) >> 21, 1, 24)
     i[_RBOUND < a] = 23
     i = i.astype(np.intp)  # once, not in each take
-    p = _MINIMAX[5].take(i)
-    for k in range(4, -1, -1):
-        p = _fma32(p, a, _MINIMAX[k].take(i))
+    # Indices are in range: "wrap" skips the bounds check that costs as much as the copy.
+    low = _LOW4.take(i, mode="wrap").view(_f32).reshape(-1, 4)
+    high = _HIGH2.take(i, mode="wrap").view(_f32).reshape(-1, 2)
+    a64 = a.astype(_f64)
+    p = _fma(high[:, 1], a64, high[:, 0])
+    for k in range(3, -1, -1):
+        p = _fma(p, a64, low[:, k])
     p = (p.view(_u32) ^ (bits & _u32(0x80000000))).view(_f32)
     return x * (p + _f32(1)) * _f32(0.5)
 
@@ -180,4 +223,7 @@ def gelu_erf_backward(grad: np.ndarray, x: np.ndarray, isa: str | None = None) -
         z = x * _SQRT1_2
         erf, q = _erf_as(z, fused)
         t = z * _SQRT1_PI * q + _f32(0.5)
-        return _madd(erf, _f32(0.5), t, fused) * np.asarray(grad, _f32)
+        # erf / 2 is exact in float64, and a sum of two 24-bit floats rounds there either
+        # exactly or too far from a float32 tie to land on one (a third of these sums are
+        # exact ties, which the tie search would redo for nothing).
+        return _madd(erf, _f32(0.5), t, fused, ties=False) * np.asarray(grad, _f32)
