@@ -186,7 +186,8 @@ def _gelu_minimax(x: np.ndarray) -> np.ndarray:
     abs_bits = bits & _u32(0x7FFFFFFF)
     a = abs_bits.view(_f32)
     # Subnormals and small |x| give negative indices (an arithmetic shift), clamped to 1.
-    i = np.clip((abs_bits + _IDX_BIAS).view(np.int32) >> 21, 1, 24)
+    i = (abs_bits + _IDX_BIAS).view(np.int32) >> 21
+    np.minimum(np.maximum(i, 1, out=i), 24, out=i)  # np.clip's checks cost more than both
     i[_RBOUND < a] = 23
     i = i.astype(np.intp)  # once, not in each take
     # Indices are in range: "wrap" skips the bounds check that costs as much as the copy.
