@@ -149,8 +149,8 @@ def _exp(s: np.ndarray, fused: bool) -> np.ndarray:
     under = s < _LN_FLT_MIN
     s = np.maximum(np.minimum(s, _LN_FLT_MAX), _LN_FLT_MIN)  # NaN stays NaN, as maxps's order
     fx = np.floor(s * _LOG2E + _f32(0.5))
-    # n ln 2 has at most 32 bits and lies within 2**8 of s, whose last bit is 2**-25 or
-    # more where n is not 0: the float64 sum is exact.
+    # n ln 2 (n has at most 8 bits) and s lie below 2**8, and their last bits are 2**-25 or
+    # above (s is at least 0.34 where n is not 0): the float64 sum is exact.
     r = _fma(-fx, _LN2, s, ties=False) if fused else s - fx * _LN2
     # 2**(n-1), times 2 at the end: 2**128 is no float.
     n = np.where(np.isnan(fx), 0, fx - _f32(1)).astype(np.int32)
