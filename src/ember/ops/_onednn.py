@@ -114,9 +114,11 @@ _RBOUND = _hex(0x40B15CEE)[0]  # past it erf(x / sqrt 2) is 1 in float32
 _TIE = _u64(1 << 63)  # a float64's low 29 bits 1000...0, shifted to the top
 
 
-def _fma(a, b, c, ties: bool = True) -> np.ndarray:
+def _fma(a, b, c, buf: np.ndarray, ties: bool = True) -> np.ndarray:
     """float32 a*b + c rounded once (a a float32 array; b and c float32 values, b perhaps
-    held in a float64 array, which multiplies faster than a float32 one).
+    held in a float64 array, which multiplies faster than a float32 one), the sum formed
+    in ``buf``, a float64 array of the result's shape: one buffer for a whole kernel, where
+    fresh ones cost more in page faults than their arithmetic.
 
     The product is exact in float64 and the sum rounded there; rounding that to float32
     again errs only where the float64 sum lies exactly halfway between two floats, and
@@ -125,25 +127,27 @@ def _fma(a, b, c, ties: bool = True) -> np.ndarray:
     range, where rounding is coarser; no sum in these kernels is both rounded by float64
     and that small: each adds a normal constant, or 1, to a smaller product or cancels
     between operands whose last bits lie far above 2**-149.)"""
-    s = a.astype(_f64)
+    s = buf
+    np.copyto(s, a)
     s *= b
     s += c
     r = s.astype(_f32)
     if not ties:
         return r
-    tie = (s.view(_u64) << _u64(35)) == _TIE
+    bits = s.view(_u64)  # s is not needed again: its bits shift in place
+    tie = np.left_shift(bits, _u64(35), out=bits) == _TIE
     if tie.any():
         a, b, c = np.broadcast_arrays(a, b, c)
         r[tie] = _fma32_ties(a[tie], b[tie], c[tie])
     return r
 
 
-def _madd(a, b, c, fused: bool, ties: bool = True):
-    """a*b + c as the kernel computes it: one rounding with FMA, two without."""
-    return _fma(a, b, c, ties) if fused else a * b + c
+def _madd(a, b, c, fused: bool, buf: np.ndarray | None, ties: bool = True):
+    """a*b + c as the kernel computes it: one rounding with FMA (in ``buf``), two without."""
+    return _fma(a, b, c, buf, ties) if fused else a * b + c
 
 
-def _exp(s: np.ndarray, fused: bool) -> np.ndarray:
+def _exp(s: np.ndarray, fused: bool, buf: np.ndarray | None) -> np.ndarray:
     """oneDNN's exp: 2**n * p(r) with n = floor(s log2 e + 1/2), r = s - n ln 2 and a degree 5
     polynomial; 0 below ln(FLT_MIN), the argument clamped to [ln FLT_MIN, ln FLT_MAX]."""
     under = s < _LN_FLT_MIN
@@ -151,7 +155,7 @@ def _exp(s: np.ndarray, fused: bool) -> np.ndarray:
     fx = np.floor(s * _LOG2E + _f32(0.5))
     # n ln 2 (n has at most 8 bits) and s lie below 2**8, and their last bits are 2**-25 or
     # above (s is at least 0.34 where n is not 0): the float64 sum is exact.
-    r = _fma(-fx, _LN2, s, ties=False) if fused else s - fx * _LN2
+    r = _fma(-fx, _LN2, s, buf, ties=False) if fused else s - fx * _LN2
     # 2**(n-1), times 2 at the end: 2**128 is no float.
     n = np.where(np.isnan(fx), 0, fx - _f32(1)).astype(np.int32)
     scale = ((n + 127) << 23).view(_f32)
@@ -159,21 +163,21 @@ def _exp(s: np.ndarray, fused: bool) -> np.ndarray:
     rb = r.astype(_f64) if fused else r  # converted once for the five products
     p = np.full_like(r, _EXP_POLY[0])
     for c in _EXP_POLY[1:]:
-        p = _madd(p, rb, c, fused)
-    p = _madd(p, rb, _f32(1), fused)
+        p = _madd(p, rb, c, fused, buf)
+    p = _madd(p, rb, _f32(1), fused, buf)
     return p * scale * _f32(2)
 
 
-def _erf_as(z: np.ndarray, fused: bool) -> tuple[np.ndarray, np.ndarray]:
+def _erf_as(z: np.ndarray, fused: bool, buf: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
     """Abramowitz and Stegun's erf(z) as oneDNN writes it, and the exp(-z*z) it used."""
-    t = _f32(1) / _madd(_ERF_P, np.abs(z), _f32(1), fused)
-    q = _exp(-(z * z), fused)
+    t = _f32(1) / _madd(_ERF_P, np.abs(z), _f32(1), fused, buf)
+    q = _exp(-(z * z), fused, buf)
     e = -q * t
     tb = t.astype(_f64) if fused else t  # converted once for the four products
     r = np.full_like(t, _ERF_POLY[0])
     for c in _ERF_POLY[1:]:
-        r = _madd(r, tb, c, fused)
-    erf = _madd(e, r, _f32(1), fused)
+        r = _madd(r, tb, c, fused, buf)
+    erf = _madd(e, r, _f32(1), fused, buf)
     # erf(-z) = -erf(z): the sign bit of z flips erf's (a negation, NaN included)
     erf = (erf.view(_u32) ^ (z.view(_u32) & _u32(0x80000000))).view(_f32)
     return erf, q
@@ -194,9 +198,10 @@ def _gelu_minimax(x: np.ndarray) -> np.ndarray:
     low = _LOW4.take(i, mode="wrap").view(_f32).reshape(-1, 4)
     high = _HIGH2.take(i, mode="wrap").view(_f32).reshape(-1, 2)
     a64 = a.astype(_f64)
-    p = _fma(high[:, 1], a64, high[:, 0])
+    buf = np.empty_like(a64)
+    p = _fma(high[:, 1], a64, high[:, 0], buf)
     for k in range(3, -1, -1):
-        p = _fma(p, a64, low[:, k])
+        p = _fma(p, a64, low[:, k], buf)
     p = (p.view(_u32) ^ (bits & _u32(0x80000000))).view(_f32)
     return x * (p + _f32(1)) * _f32(0.5)
 
@@ -210,9 +215,10 @@ def gelu_erf(x: np.ndarray, isa: str | None = None) -> np.ndarray:
         if isa == "avx512_core":
             return _gelu_minimax(x.reshape(-1)).reshape(x.shape)
         fused = isa == "avx2"
-        erf, _ = _erf_as(x * _SQRT1_2, fused)
+        buf = np.empty(x.shape, _f64) if fused else None
+        erf, _ = _erf_as(x * _SQRT1_2, fused, buf)
         half = x * _f32(0.5)
-        return _madd(erf, half, half, fused)
+        return _madd(erf, half, half, fused, buf)
 
 
 def gelu_erf_backward(grad: np.ndarray, x: np.ndarray, isa: str | None = None) -> np.ndarray:
@@ -222,9 +228,10 @@ def gelu_erf_backward(grad: np.ndarray, x: np.ndarray, isa: str | None = None) -
     x = np.asarray(x, _f32)
     with np.errstate(all="ignore"):
         z = x * _SQRT1_2
-        erf, q = _erf_as(z, fused)
+        buf = np.empty(z.shape, _f64) if fused else None
+        erf, q = _erf_as(z, fused, buf)
         t = z * _SQRT1_PI * q + _f32(0.5)
         # erf / 2 is exact in float64, and a sum of two 24-bit floats rounds there either
         # exactly or too far from a float32 tie to land on one (a third of these sums are
         # exact ties, which the tie search would redo for nothing).
-        return _madd(erf, _f32(0.5), t, fused, ties=False) * np.asarray(grad, _f32)
+        return _madd(erf, _f32(0.5), t, fused, buf, ties=False) * np.asarray(grad, _f32)
