@@ -103,10 +103,9 @@ _MINIMAX = np.array([
      0xBC492C9E, 0xBC2A7AA6, 0xBBD55D04, 0xBA823A76, 0x3B102AA8, 0x3AE25A7E, 0x3A31F792,
      0x38B84375, 0x3689BB5A, 0x00000000, 0x00000000],
 ], _u32).view(_f32)
-# The rows gathered per element in two takes, not six: coefficients 0-3 of polynomial i as
-# one complex128 item, 4-5 as one uint64 (a take costs per element, not per byte).
-_LOW4 = np.ascontiguousarray(_MINIMAX[:4].T).view(np.complex128).reshape(-1)
-_HIGH2 = np.ascontiguousarray(_MINIMAX[4:].T).view(_u64).reshape(-1)
+# The coefficients gathered per element in three takes, not six: coefficients k and k + 1
+# of polynomial i as one uint64 item (a take costs per element more than per byte).
+_PAIRS = [np.ascontiguousarray(_MINIMAX[k:k + 2].T).view(_u64).reshape(-1) for k in (0, 2, 4)]
 _IDX_BIAS = _u32(0xC21FFFFF)  # added to |x|'s bits; a shift by 21 keeps exponent and 2 bits
 _RBOUND = _hex(0x40B15CEE)[0]  # past it erf(x / sqrt 2) is 1 in float32
 
@@ -195,13 +194,14 @@ def _gelu_minimax(x: np.ndarray) -> np.ndarray:
     i[_RBOUND < a] = 23
     i = i.astype(np.intp)  # once, not in each take
     # Indices are in range: "wrap" skips the bounds check that costs as much as the copy.
-    low = _LOW4.take(i, mode="wrap").view(_f32).reshape(-1, 4)
-    high = _HIGH2.take(i, mode="wrap").view(_f32).reshape(-1, 2)
     a64 = a.astype(_f64)
     buf = np.empty_like(a64)
-    p = _fma(high[:, 1], a64, high[:, 0], buf)
-    for k in range(3, -1, -1):
-        p = _fma(p, a64, low[:, k], buf)
+    pair = _PAIRS[2].take(i, mode="wrap").view(_f32)
+    p = _fma(pair[1::2], a64, pair[0::2], buf)
+    for k in (1, 0):
+        pair = _PAIRS[k].take(i, mode="wrap").view(_f32)
+        p = _fma(p, a64, pair[1::2], buf)
+        p = _fma(p, a64, pair[0::2], buf)
     p = (p.view(_u32) ^ (bits & _u32(0x80000000))).view(_f32)
     return x * (p + _f32(1)) * _f32(0.5)
 
