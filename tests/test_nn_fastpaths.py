@@ -110,6 +110,27 @@ def test_nll_loss_ignore_index(ignore_index):
              [arr(8, 8), tgt], grad=[True, False])
 
 
+def test_cross_entropy_ignored_targets():
+    # minGPT's loss: targets of -1 where no loss is wanted, ignore_index=-1; the rows' log
+    # softmax once, then nll_loss's general path, with torch's values, gradient and graph.
+    rng = np.random.default_rng(12)
+    tgt = rng.integers(0, 10, 192)
+    tgt[rng.random(192) < 0.5] = -1
+    for reduction in ("mean", "sum"):
+        check_op(lambda lib, x, t, r=reduction: F(lib).cross_entropy(x, t, ignore_index=-1,
+                                                                     reduction=r),
+                 [arr(192, 10, seed=13), tgt], grad=[True, False])
+    x = ember.tensor(arr(192, 10, seed=13), requires_grad=True)
+    loss = F(ember).cross_entropy(x, ember.tensor(tgt), ignore_index=-1)
+    assert loss.grad_fn.name() == "NllLossBackward0"
+    assert loss.grad_fn.next_functions[0][0].name() == "LogSoftmaxBackward0"
+    bad = np.where(tgt == -1, 10, tgt)
+    same_error(lambda: F(ember).cross_entropy(ember.randn(192, 10), ember.tensor(bad),
+                                              ignore_index=-1),
+               lambda: F(torch).cross_entropy(torch.randn(192, 10), torch.tensor(bad),
+                                              ignore_index=-1))
+
+
 def test_nll_loss_all_ignored_and_out_of_range():
     check_op(lambda lib, x, t: F(lib).nll_loss(x, t, ignore_index=1),
              [arr(3, 4), np.array([1, 1, 1])], grad=[True, False], double=False)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -76,6 +77,35 @@ def test_gelu_backward_bits():
     torch.nn.functional.gelu(t).backward(torch.from_numpy(g))
     ember.nn.functional.gelu(e).backward(ember.from_numpy(g))
     _same_bits(e.grad.numpy(), t.grad.numpy())
+
+
+def test_fma_rounds_once():
+    # c close to -a*b, and sums one float64 step off a float32 tie: where a second rounding
+    # would show. Exponents keep the results normal, as every sum the kernels round is.
+    rng = np.random.default_rng(7)
+    n = 600
+    a = (rng.standard_normal(n) * 2.0 ** rng.integers(-30, 20, n)).astype(np.float32)
+    b = (rng.standard_normal(n) * 2.0 ** rng.integers(-30, 20, n)).astype(np.float32)
+    p = a.astype(np.float64) * b
+    c = (-p * (1 + rng.choice([0, 2.0**-24, -(2.0**-25), 3 * 2.0**-25], n))).astype(np.float32)
+    # a*b = h (1 - d*d) with h half an ulp of c and d = j 2**-20: the exact sum lies just
+    # inside the tie between c and a neighbour, the float64 sum on it
+    m = n // 2
+    c[:m] = rng.standard_normal(m).astype(np.float32)
+    h = np.spacing(np.abs(c[:m])).astype(np.float64) / 2 * rng.choice([1, -1], m)
+    d = rng.integers(1, 8, m) * 2.0**-20
+    scale = 2.0 ** rng.integers(-10, 10, m)
+    a[:m], b[:m] = (1 + d) * scale, (1 - d) * h / scale
+    for fb in (b, b.astype(np.float64)):
+        got = _onednn._fma(a, fb, c, np.empty(n))
+        for x, y, z, r in zip(a, b, c, got):
+            exact = Fraction(float(x)) * Fraction(float(y)) + Fraction(float(z))
+            near = np.float32(float(exact))
+            cands = [near, np.nextafter(near, np.float32(-np.inf)),
+                     np.nextafter(near, np.float32(np.inf))]
+            best = min(cands, key=lambda v: (abs(Fraction(float(v)) - exact),
+                                             int(np.array(v).view(np.uint32)) & 1))
+            assert r == best, (x, y, z)
 
 
 def test_max_cpu_isa_environment():

@@ -147,3 +147,29 @@ def test_inplace_update_falls_back_and_refuses_as_torch():
     # alpha= and float64 operands of a float32 tensor go the general way.
     check_op(lambda lib, y: y.clone().add_(lib.ones((), dtype=lib.float64), alpha=2),
              [make_array((3,), np.float32, 8)])
+
+
+def test_inplace_update_with_alpha():
+    # SGD's p.data.add_(p.grad, alpha=-lr): the scaled operand written straight into self,
+    # the values those of the out-of-place op, the version counts and refusals torch's.
+    w, g = make_array((40, 30), np.float32, 9), make_array((40, 30), np.float32, 10)
+    versions = []
+    for lib in (ember, torch):
+        p = lib.nn.Parameter(lib.tensor(w))
+        p.grad = lib.tensor(g)
+        d = p.data
+        want = lib.add(lib.sub(lib.add(d, p.grad, alpha=-20.0), p.grad, alpha=3), p.grad)
+        d.add_(p.grad, alpha=-20.0)
+        d.sub_(p.grad, alpha=3)
+        d.add_(p.grad, alpha=1)
+        np.testing.assert_array_equal(p.detach().numpy(), want.numpy())
+        versions.append((d._version, p._version))
+    assert versions[0] == versions[1] == (3, 0)
+    i, ti = ember.tensor([1, 2]), torch.tensor([1, 2])
+    same_error(lambda: i.add_(ember.tensor([1, 1]), alpha=0.5),
+               lambda: ti.add_(torch.tensor([1, 1]), alpha=0.5))
+    f, tf = ember.ones(2), torch.ones(2)
+    same_error(lambda: f.add_(ember.ones(2), alpha=True),
+               lambda: tf.add_(torch.ones(2), alpha=True))
+    check_op(lambda lib, y: y.clone().sub_(y * 2, alpha=-0.5),
+             [make_array((3, 2), np.float64, 11)])

@@ -12,8 +12,8 @@ environment variable (or ``DNNL_MAX_CPU_ISA``), read once, when this module is i
   as a multiply and an add, each rounded, as these instruction sets have no FMA.
 
 The gradient is Abramowitz and Stegun's erf at every level. The steps are replayed here with
-each fused multiply-add rounded once (SLEEF's float32 FMA). Off x86, or without SSE4.1,
-``GELU_ISA`` is None and no oneDNN kernel is claimed.
+each fused multiply-add rounded once (``_fma``). Off x86, or without SSE4.1, ``GELU_ISA`` is
+None and no oneDNN kernel is claimed.
 """
 
 from __future__ import annotations
@@ -22,12 +22,14 @@ import os
 
 import numpy as np
 
-from ._sleef import _fma32, cpu_features
+from ._sleef import _fma32_ties, cpu_features
 
 __all__ = ["gelu_erf", "gelu_erf_backward", "GELU_ISA"]
 
 _f32 = np.float32
+_f64 = np.float64
 _u32 = np.uint32
+_u64 = np.uint64
 
 # The kernels from the widest down, and what the CPU needs for each (oneDNN's mayiuse).
 _LEVELS = ("sse41", "avx", "avx2", "avx512_core")
@@ -101,43 +103,83 @@ _MINIMAX = np.array([
      0xBC492C9E, 0xBC2A7AA6, 0xBBD55D04, 0xBA823A76, 0x3B102AA8, 0x3AE25A7E, 0x3A31F792,
      0x38B84375, 0x3689BB5A, 0x00000000, 0x00000000],
 ], _u32).view(_f32)
+# The coefficients gathered per element in three takes, not six: coefficients k and k + 1
+# of polynomial i as one uint64 item (a take costs per element more than per byte).
+_PAIRS = [np.ascontiguousarray(_MINIMAX[k:k + 2].T).view(_u64).reshape(-1) for k in (0, 2, 4)]
 _IDX_BIAS = _u32(0xC21FFFFF)  # added to |x|'s bits; a shift by 21 keeps exponent and 2 bits
 _RBOUND = _hex(0x40B15CEE)[0]  # past it erf(x / sqrt 2) is 1 in float32
 
 
-def _madd(a, b, c, fused: bool):
-    """a*b + c as the kernel computes it: one rounding with FMA, two without."""
-    return _fma32(a, b, c) if fused else a * b + c
+_TIE = _u64(1 << 63)  # a float64's low 29 bits 1000...0, shifted to the top
 
 
-def _exp(s: np.ndarray, fused: bool) -> np.ndarray:
+def _fma(a, b, c, buf: np.ndarray, ties: bool = True) -> np.ndarray:
+    """float32 a*b + c rounded once (a a float32 array; b and c float32 values, b perhaps
+    held in a float64 array, which multiplies faster than a float32 one), the sum formed
+    in ``buf``, a float64 array of the result's shape: one buffer for a whole kernel, where
+    fresh ones cost more in page faults than their arithmetic.
+
+    The product is exact in float64 and the sum rounded there; rounding that to float32
+    again errs only where the float64 sum lies exactly halfway between two floats, and
+    those elements are redone exactly; ``ties=False`` where the caller knows the float64
+    sum is exact or cannot land there. (_fma32 also redoes sums in float32's subnormal
+    range, where rounding is coarser; no sum in these kernels is both rounded by float64
+    and that small: each adds a normal constant, or 1, to a smaller product or cancels
+    between operands whose last bits lie far above 2**-149.)"""
+    s = buf
+    np.copyto(s, a)
+    s *= b
+    s += c
+    r = s.astype(_f32)
+    if not ties:
+        return r
+    bits = s.view(_u64)  # s is not needed again: its bits shift in place
+    tie = np.left_shift(bits, _u64(35), out=bits) == _TIE
+    if tie.any():
+        a, b, c = np.broadcast_arrays(a, b, c)
+        r[tie] = _fma32_ties(a[tie], b[tie], c[tie])
+    return r
+
+
+def _madd(a, b, c, fused: bool, buf: np.ndarray | None, ties: bool = True):
+    """a*b + c as the kernel computes it: one rounding with FMA (in ``buf``), two without."""
+    return _fma(a, b, c, buf, ties) if fused else a * b + c
+
+
+def _exp(s: np.ndarray, fused: bool, buf: np.ndarray | None) -> np.ndarray:
     """oneDNN's exp: 2**n * p(r) with n = floor(s log2 e + 1/2), r = s - n ln 2 and a degree 5
     polynomial; 0 below ln(FLT_MIN), the argument clamped to [ln FLT_MIN, ln FLT_MAX]."""
     under = s < _LN_FLT_MIN
     s = np.maximum(np.minimum(s, _LN_FLT_MAX), _LN_FLT_MIN)  # NaN stays NaN, as maxps's order
     fx = np.floor(s * _LOG2E + _f32(0.5))
-    r = _fma32(-fx, _LN2, s) if fused else s - fx * _LN2
+    # n ln 2 (n has at most 8 bits) and s lie below 2**8, and their last bits are 2**-25 or
+    # above (s is at least 0.34 where n is not 0): the float64 sum is exact.
+    r = _fma(-fx, _LN2, s, buf, ties=False) if fused else s - fx * _LN2
     # 2**(n-1), times 2 at the end: 2**128 is no float.
     n = np.where(np.isnan(fx), 0, fx - _f32(1)).astype(np.int32)
     scale = ((n + 127) << 23).view(_f32)
     scale[under] = 0
+    rb = r.astype(_f64) if fused else r  # converted once for the five products
     p = np.full_like(r, _EXP_POLY[0])
     for c in _EXP_POLY[1:]:
-        p = _madd(p, r, c, fused)
-    p = _madd(p, r, _f32(1), fused)
+        p = _madd(p, rb, c, fused, buf)
+    p = _madd(p, rb, _f32(1), fused, buf)
     return p * scale * _f32(2)
 
 
-def _erf_as(z: np.ndarray, fused: bool) -> tuple[np.ndarray, np.ndarray]:
+def _erf_as(z: np.ndarray, fused: bool, buf: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
     """Abramowitz and Stegun's erf(z) as oneDNN writes it, and the exp(-z*z) it used."""
-    t = _f32(1) / _madd(_ERF_P, np.abs(z), _f32(1), fused)
-    q = _exp(-(z * z), fused)
+    t = _f32(1) / _madd(_ERF_P, np.abs(z), _f32(1), fused, buf)
+    q = _exp(-(z * z), fused, buf)
     e = -q * t
+    tb = t.astype(_f64) if fused else t  # converted once for the four products
     r = np.full_like(t, _ERF_POLY[0])
     for c in _ERF_POLY[1:]:
-        r = _madd(r, t, c, fused)
-    erf = _madd(e, r, _f32(1), fused)
-    return np.where(np.signbit(z), -erf, erf), q
+        r = _madd(r, tb, c, fused, buf)
+    erf = _madd(e, r, _f32(1), fused, buf)
+    # erf(-z) = -erf(z): the sign bit of z flips erf's (a negation, NaN included)
+    erf = (erf.view(_u32) ^ (z.view(_u32) & _u32(0x80000000))).view(_f32)
+    return erf, q
 
 
 def _gelu_minimax(x: np.ndarray) -> np.ndarray:
@@ -147,12 +189,19 @@ def _gelu_minimax(x: np.ndarray) -> np.ndarray:
     abs_bits = bits & _u32(0x7FFFFFFF)
     a = abs_bits.view(_f32)
     # Subnormals and small |x| give negative indices (an arithmetic shift), clamped to 1.
-    i = np.clip((abs_bits + _IDX_BIAS).view(np.int32) >> 21, 1, 24)
+    i = (abs_bits + _IDX_BIAS).view(np.int32) >> 21
+    np.minimum(np.maximum(i, 1, out=i), 24, out=i)  # np.clip's checks cost more than both
     i[_RBOUND < a] = 23
     i = i.astype(np.intp)  # once, not in each take
-    p = _MINIMAX[5].take(i)
-    for k in range(4, -1, -1):
-        p = _fma32(p, a, _MINIMAX[k].take(i))
+    # Indices are in range: "wrap" skips the bounds check that costs as much as the copy.
+    a64 = a.astype(_f64)
+    buf = np.empty_like(a64)
+    pair = _PAIRS[2].take(i, mode="wrap").view(_f32)
+    p = _fma(pair[1::2], a64, pair[0::2], buf)
+    for k in (1, 0):
+        pair = _PAIRS[k].take(i, mode="wrap").view(_f32)
+        p = _fma(p, a64, pair[1::2], buf)
+        p = _fma(p, a64, pair[0::2], buf)
     p = (p.view(_u32) ^ (bits & _u32(0x80000000))).view(_f32)
     return x * (p + _f32(1)) * _f32(0.5)
 
@@ -166,9 +215,10 @@ def gelu_erf(x: np.ndarray, isa: str | None = None) -> np.ndarray:
         if isa == "avx512_core":
             return _gelu_minimax(x.reshape(-1)).reshape(x.shape)
         fused = isa == "avx2"
-        erf, _ = _erf_as(x * _SQRT1_2, fused)
+        buf = np.empty(x.shape, _f64) if fused else None
+        erf, _ = _erf_as(x * _SQRT1_2, fused, buf)
         half = x * _f32(0.5)
-        return _madd(erf, half, half, fused)
+        return _madd(erf, half, half, fused, buf)
 
 
 def gelu_erf_backward(grad: np.ndarray, x: np.ndarray, isa: str | None = None) -> np.ndarray:
@@ -178,6 +228,10 @@ def gelu_erf_backward(grad: np.ndarray, x: np.ndarray, isa: str | None = None) -
     x = np.asarray(x, _f32)
     with np.errstate(all="ignore"):
         z = x * _SQRT1_2
-        erf, q = _erf_as(z, fused)
+        buf = np.empty(z.shape, _f64) if fused else None
+        erf, q = _erf_as(z, fused, buf)
         t = z * _SQRT1_PI * q + _f32(0.5)
-        return _madd(erf, _f32(0.5), t, fused) * np.asarray(grad, _f32)
+        # erf / 2 is exact in float64, and a sum of two 24-bit floats rounds there either
+        # exactly or too far from a float32 tie to land on one (a third of these sums are
+        # exact ties, which the tie search would redo for nothing).
+        return _madd(erf, _f32(0.5), t, fused, buf, ties=False) * np.asarray(grad, _f32)

@@ -254,18 +254,27 @@ def copy_(self: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
     return self
 
 
-def _arithmetic(op: Callable, ufunc: np.ufunc, doc: str) -> Callable:
+def _arithmetic(op: Callable, ufunc: np.ufunc, doc: str, alpha: bool = False) -> Callable:
     """The in-place form of a float arithmetic op: when nothing is recorded and the operand
     is a number or a tensor of self's dtype that broadcasts to self, NumPy writes the result
     straight into self's memory (`a -= g` on 0-dim tensors: 1.4 us where the general path,
-    which computes a new tensor and copies it in, takes 3.4 us)."""
+    which computes a new tensor and copies it in, takes 3.4 us). With `alpha` the op takes
+    a number alpha for a tensor operand, which scales it in self's dtype first, as the
+    out-of-place op does (SGD's `p.data.add_(g, alpha=-lr)`)."""
     general = inplace(op, doc)
 
     def method(self: Tensor, other: Any, *args: Any, **kwargs: Any) -> Tensor:
         x = self._data
+        scale = None
+        if alpha and kwargs and not args and len(kwargs) == 1 and isinstance(other, Tensor):
+            scale = kwargs.get("alpha")
+            if type(scale) is not float and type(scale) is not int:
+                return general(self, other, *args, **kwargs)
+            kwargs = {}
         if args or kwargs or type(x) is not ndarray or x.dtype.kind != "f" or \
                 not x.flags.writeable:
-            return general(self, other, *args, **kwargs)
+            return general(self, other, *args, **kwargs) if scale is None else \
+                general(self, other, alpha=scale)
         t = type(other)
         if t is float or t is int:
             if self._rg and _mode.enabled:
@@ -276,11 +285,14 @@ def _arithmetic(op: Callable, ufunc: np.ufunc, doc: str) -> Callable:
             y = other._data
             if y.dtype is not x.dtype or (y.ndim and y.shape != x.shape) or (
                     _mode.enabled and (self._rg or other._rg)):
-                return general(self, other)
+                return general(self, other) if scale is None else \
+                    general(self, other, alpha=scale)
         else:
             return general(self, other)
         token = quiet_on()
         try:
+            if scale is not None and scale != 1:
+                y = np.multiply(y, x.dtype.type(scale))
             ufunc(x, y, out=x)
         finally:
             quiet_off(token)
@@ -291,8 +303,8 @@ def _arithmetic(op: Callable, ufunc: np.ufunc, doc: str) -> Callable:
     return method
 
 
-add_ = _arithmetic(arithmetic.add, np.add, "In-place version of add().")
-sub_ = _arithmetic(arithmetic.sub, np.subtract, "In-place version of sub().")
+add_ = _arithmetic(arithmetic.add, np.add, "In-place version of add().", alpha=True)
+sub_ = _arithmetic(arithmetic.sub, np.subtract, "In-place version of sub().", alpha=True)
 mul_ = _arithmetic(arithmetic.mul, np.multiply, "In-place version of mul().")
 div_ = _arithmetic(arithmetic.div, np.true_divide, "In-place version of div().")
 _clamp_ = inplace(arithmetic.clamp, "In-place version of clamp().")

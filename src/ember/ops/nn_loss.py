@@ -621,9 +621,9 @@ def _nll_rows(input: Tensor, x: np.ndarray, t: np.ndarray, c: int, red: int,
 def cross_entropy_rows(input: Tensor, target: Tensor, red: int,
                        ignore_index: int) -> Tensor | None:
     """cross_entropy of an (N, C) batch of logits against class indices, reduced, with no
-    weights, no label smoothing and no target ignored: log_softmax and nll_loss (torch's two
-    nodes) without the general paths' checks. None when the general path must run (it also
-    raises torch's errors for bad input)."""
+    weights and no label smoothing: log_softmax and nll_loss (torch's two nodes) without the
+    general paths' checks, the nll_loss's own general path where a target is ignored (or out
+    of range, which it refuses as torch does). None when the general path must run."""
     x, t = input._data, target._data
     if x.ndim != 2 or t.ndim != 1 or t.dtype != np.int64 or x.dtype.kind != "f" or not red:
         return None
@@ -635,7 +635,12 @@ def cross_entropy_rows(input: Tensor, target: Tensor, red: int,
     lp = wrap(logp)
     if needs_grad(input):
         attach(LogSoftmaxBackward0, lp, (input,), (lp,), ((1,),))
-    return _nll_rows(lp, logp, t, c, red, ignore_index)
+    out = _nll_rows(lp, logp, t, c, red, ignore_index)
+    if out is None:
+        # the log-probabilities are already computed and recorded: only nll_loss runs again
+        out = nll_loss(lp, target, None, None, ignore_index, None,
+                       "mean" if red == 1 else "sum")
+    return out
 
 
 def kl_div_checks(input: Tensor, target: Tensor) -> None:
