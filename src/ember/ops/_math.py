@@ -171,19 +171,22 @@ def product(x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarr
 # are fresh allocations the OS maps page by page (a 320x1000 float32 log_softmax gradient:
 # 9 ms in page faults per call inside a training loop, against 0.4 ms in blocks).
 DOUBLE_BLOCK = 16384
+_F32 = np.dtype(np.float32)
+_F64 = np.dtype(np.float64)
 
 
 def in_double(fn: Any) -> Any:
     """fn on float32 arrays computed in float64 and rounded once: NumPy's float32 tanh, exp,
     cosh... miss the nearest float in up to a third of cases, torch's kernels almost never."""
     def f(x: Any) -> Any:
-        if getattr(x, "dtype", None) != np.float32:
+        dt = getattr(x, "dtype", None)
+        if dt is not _F32 and dt != _F32:
             return fn(x)
         if x.size <= DOUBLE_BLOCK:
-            return fn(x.astype(np.float64)).astype(np.float32)
+            return fn(x.astype(_F64)).astype(_F32)
         flat = x.reshape(-1)
-        out = np.empty(flat.shape, np.float32)
-        buf = np.empty(DOUBLE_BLOCK, np.float64)
+        out = np.empty(flat.shape, _F32)
+        buf = np.empty(DOUBLE_BLOCK, _F64)
         for start in range(0, flat.size, DOUBLE_BLOCK):
             stop = min(start + DOUBLE_BLOCK, flat.size)
             v = buf[:stop - start]
