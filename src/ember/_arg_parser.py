@@ -628,6 +628,15 @@ def bind(fn: Callable, signatures: tuple, method: bool = False) -> Callable:
     op.__name__ = op.__qualname__ = getattr(fn, "__name__", "op")
     op.__doc__ = getattr(fn, "__doc__", None)
     op.__wrapped__ = fn
+    form = getattr(plain, "method_form", None) if method else None
+    if form is not None:
+        # An op that computes its commonest call itself, with `op` for every other call
+        # (see unary_op): the method is that form, one frame instead of two.
+        general = op
+        op = form(general)
+        op.__name__ = op.__qualname__ = general.__name__
+        op.__doc__ = general.__doc__
+        op.__wrapped__ = fn
     return op
 
 

@@ -243,6 +243,21 @@ def _operator(fn: Any, name: str) -> Any:
     # The transform check and the operand test in one frame (an operator is the hottest
     # call there is): the op itself is called, not its transform-aware wrapper.
     plain = ORIGINAL_OF.get(fn, fn)
+    direct = getattr(plain, "binary", None)
+    if direct is not None:
+        np_fn, cls, save = direct
+        binary = arithmetic._binary
+
+        def op(self: Tensor, other: Any) -> Any:
+            try:
+                if ACTIVE[0]:
+                    return dispatch(plain, name, (self, other), {}, op)
+                return binary(np_fn, cls, self, other, save)
+            except OperandTypeError:
+                return NotImplemented
+
+        op.__name__ = getattr(fn, "__name__", "op")
+        return op
 
     def op(self: Tensor, other: Any) -> Any:
         try:

@@ -13,6 +13,7 @@ from .._dims import wrap_dim
 from .._dtypes import _PROMOTE, FROM_NUMPY, get_default_dtype, result_type_of, scalar_dtype
 from .._quiet import quiet_off, quiet_on
 from .._tensor import Tensor
+from .._transform_hooks import ACTIVE
 from .._version import ZERO_VC, saved_counter
 from ..autograd.grad_mode import state as _mode
 from ..autograd.graph import Node, _next_seq, attach_hook, specialised_apply
@@ -152,6 +153,7 @@ def attach_unary(cls: type, out: Tensor, a: Tensor, save: int, ctx: tuple = ()) 
         node._r0 = a._nr
     else:
         node._n0, node._r0 = a._edge()
+    # saved_counter, inlined (here and in attach_binary): two frames for a few compares.
     if save == 1:
         node._saved = (a._data,)
         node._vars = _INPUT_0 if attach_hook[0] is None and a._base is None else (a,)
@@ -160,11 +162,16 @@ def attach_unary(cls: type, out: Tensor, a: Tensor, save: int, ctx: tuple = ()) 
             vc = a._vc = bytearray(8)
             node._checks = (vc, ZERO_VC)
         else:
-            node._checks = saved_counter(a)
+            node._checks = (vc, ZERO_VC if vc == ZERO_VC else bytes(vc))
     elif save == 2:
         node._saved = (out._data,)
         node._vars = _OUTPUT_0
-        node._checks = saved_counter(out)
+        vc = out._vc
+        if vc is ZERO_VC:
+            vc = out._vc = bytearray(8)
+            node._checks = (vc, ZERO_VC)
+        else:
+            node._checks = (vc, ZERO_VC if vc == ZERO_VC else bytes(vc))
     else:
         node._saved = node._vars = node._checks = ()
     node._ctx = ctx
@@ -184,11 +191,11 @@ MULTIPLIES, DIVIDES = 1, 2
 _INPUTS_0_1 = (0, 1)
 
 
-def attach_binary(cls: type, out: Tensor, a: Tensor, b: Any, save: int) -> Tensor:
+def attach_binary(cls: type, out: Tensor, a: Tensor, b: Any, save: int, meta: Any) -> Tensor:
     """`attach` for the fast path of binary ops, kept lean: `a` a tensor, `b` a tensor of
-    a's dtype and shape (or either of them 0-dim) or a Python number (no edge, never a
-    gradient); the node saves nothing (0) or the operands as MULTIPLIES or DIVIDES need
-    them."""
+    a's dtype and shape (or either of them 0-dim, with the node's `meta` for that case, else
+    None) or a Python number (no edge, never a gradient); the node saves nothing (0) or the
+    operands as MULTIPLIES or DIVIDES need them."""
     node = _new(cls)
     node._k = 2
     fn = a._fn
@@ -208,6 +215,10 @@ def attach_binary(cls: type, out: Tensor, a: Tensor, b: Any, save: int) -> Tenso
         if fo is not None and b._base is None:
             node._n1 = fo
             node._r1 = b._nr
+        elif not b._rg and b._base is None:
+            # A plain tensor that needs no gradient (what _edge gives it, without the call).
+            node._n1 = None
+            node._r1 = 0
         else:
             node._n1, node._r1 = b._edge()
         # Save only what the inputs that need a gradient use, as torch does: a's gradient
@@ -245,14 +256,14 @@ def attach_binary(cls: type, out: Tensor, a: Tensor, b: Any, save: int) -> Tenso
         else:
             node._saved = (None, b._data)
             node._vars = (None, b)
-            node._checks = saved_counter(b)
+            vb = b._vc
+            if vb is ZERO_VC:
+                vb = b._vc = bytearray(8)
+                node._checks = (vb, ZERO_VC)
+            else:
+                node._checks = (vb, ZERO_VC if vb == ZERO_VC else bytes(vb))
     node._ctx = ()
-    x = a._data
-    if type(b) is Tensor and b._data.shape != x.shape:
-        # One operand is 0-dim: its gradient is summed down to it (see _meta).
-        node._meta = (((), x.dtype), None) if not x.ndim else (None, ((), b._data.dtype))
-    else:
-        node._meta = None
+    node._meta = meta
     node._seq = _next_seq()
     out._fn = node
     out._rg = True
@@ -403,23 +414,45 @@ def unary_op(cls: type, forward: Callable, *, name: str, saves: str = "input",
                 attach_unary(cls, r, input, save, ctx)
             return r
     else:
-        # The common form, unrolled: no constants, the lean attach.
-        def op(input: Tensor, *, out: Any = None) -> Tensor:
-            if type(input) is not Tensor or floating and input._data.dtype.kind != "f" or \
-                    not any_kind:
-                r = result(input, ())
-            else:
+        def general(input: Tensor, *, out: Any = None) -> Tensor:
+            r = result(input, ())
+            if input._rg and _mode.enabled:
+                attach_unary(cls, r, input, save)
+            return r
+
+        def form(slow: Callable) -> Callable:
+            # The common call, a float tensor and nothing else, computed in this one frame:
+            # both the op (`slow` the general path above) and the Tensor method (`slow` the
+            # method behind torch's parser, which also takes every call under a transform)
+            # are made here, so that a method call pays no frame for the parser.
+            def op(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+                if args or kwargs or ACTIVE[0] or type(input) is not Tensor or \
+                        floating and input._data.dtype.kind != "f" or not any_kind:
+                    return slow(input, *args, **kwargs)
                 x = input._data
                 token = quiet_on()
                 try:
                     r = forward(x)
                 finally:
                     quiet_off(token)
-                r = make(r if type(r) is ndarray and r.dtype is x.dtype else
-                         fix_dtype(r, x.dtype))
-            if input._rg and _mode.enabled:
-                attach_unary(cls, r, input, save)
-            return r
+                # Tensor._make, inlined: an op this small pays for every frame.
+                t = _new(Tensor)
+                t._data = r if type(r) is ndarray and r.dtype is x.dtype else \
+                    fix_dtype(r, x.dtype)
+                t._fn = t._grad = t._base = t._acc = t._hooks = None
+                t._nr = 0
+                t._vc = ZERO_VC
+                if input._rg and _mode.enabled:
+                    attach_unary(cls, t, input, save)
+                else:
+                    t._rg = False
+                return t
+
+            return op
+
+        op = form(general)
+        # Called by the argument parser's binding with the bound method: the Tensor method.
+        op.method_form = form
 
     op.__name__ = op.__qualname__ = name
     op.__doc__ = doc
