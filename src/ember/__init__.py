@@ -108,6 +108,7 @@ from .ops.random_ops import bernoulli, multinomial, normal, randperm  # noqa: E4
 from .ops.reduction import *  # noqa: F403
 from .ops.shape import *  # noqa: F403
 from .ops.sorting import *  # noqa: F403
+from .ops.statistics import *  # noqa: F403
 from .ops.sum_mean import *  # noqa: F403
 
 # The torch release ember follows, so that programs comparing torch.__version__ choose

@@ -236,6 +236,9 @@ FUNCTIONS = {
     'concatenate': (
         'concatenate(TensorList tensors, int64_t dim=0, *, Tensor out=None)',
     ),
+    'corrcoef': (
+        'corrcoef(Tensor input)',
+    ),
     'cos': (
         'cos(Tensor input, *, Tensor out=None)',
     ),
@@ -246,8 +249,17 @@ FUNCTIONS = {
         'count_nonzero(Tensor input, int64_t? dim=None)',
         'count_nonzero(Tensor input, IntArrayRef dim)',
     ),
+    'cov': (
+        'cov(Tensor input, *, int64_t correction=1, Tensor? fweights=None, Tensor? aweights=None)',
+    ),
     'cross': (
         'cross(Tensor input, Tensor other, int64_t? dim=None, *, Tensor out=None)',
+    ),
+    'cummax': (
+        'cummax(Tensor input, int64_t dim, *, TensorList[2] out=None)',
+    ),
+    'cummin': (
+        'cummin(Tensor input, int64_t dim, *, TensorList[2] out=None)',
     ),
     'cumprod': (
         'cumprod(Tensor input, int64_t dim, *, ScalarType? dtype=None, Tensor out=None)',
@@ -509,6 +521,9 @@ FUNCTIONS = {
     'logaddexp2': (
         'logaddexp2(Tensor input, Tensor other, *, Tensor out=None)',
     ),
+    'logcumsumexp': (
+        'logcumsumexp(Tensor input, int64_t dim, *, Tensor out=None)',
+    ),
     'logdet': (
         'logdet(Tensor input)',
     ),
@@ -615,6 +630,10 @@ FUNCTIONS = {
         'nanmedian(Tensor input)',
         'nanmedian(Tensor input, int64_t dim, bool keepdim=False, *, TensorList[2] out=None)',
     ),
+    'nanquantile': (
+        'nanquantile(Tensor input, Tensor q, int64_t? dim=None, bool keepdim=False, *, c10::string_view interpolation="linear", Tensor out=None)',
+        'nanquantile(Tensor input, double q, int64_t? dim=None, bool keepdim=False, *, c10::string_view interpolation="linear", Tensor out=None)',
+    ),
     'nansum': (
         'nansum(Tensor input, IntArrayRef[1]? dim=None, bool keepdim=False, *, ScalarType? dtype=None, Tensor out=None)',
     ),
@@ -680,6 +699,10 @@ FUNCTIONS = {
     ),
     'put': (
         'put(Tensor input, Tensor index, Tensor source, bool accumulate=False)',
+    ),
+    'quantile': (
+        'quantile(Tensor input, Tensor q, int64_t? dim=None, bool keepdim=False, *, c10::string_view interpolation="linear", Tensor out=None)',
+        'quantile(Tensor input, double q, int64_t? dim=None, bool keepdim=False, *, c10::string_view interpolation="linear", Tensor out=None)',
     ),
     'rand': (
         'rand(SymIntArrayRef size, *, Generator? generator, Tensor out=None, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=False, bool? requires_grad=False)',
@@ -839,6 +862,11 @@ FUNCTIONS = {
         'std(Tensor input, IntArrayRef[1]? dim=None, *, Scalar? correction=None, bool keepdim=False, Tensor out=None)',
         'std(Tensor input, bool unbiased=True)',
     ),
+    'std_mean': (
+        'std_mean(Tensor input, IntArrayRef[1]? dim, bool unbiased=True, bool keepdim=False)',
+        'std_mean(Tensor input, IntArrayRef[1]? dim=None, *, Scalar? correction=None, bool keepdim=False)',
+        'std_mean(Tensor input, bool unbiased=True)',
+    ),
     'sub': (
         'sub(Tensor input, Scalar alpha, Tensor other, *, Tensor out=None)|deprecated',
         'sub(Tensor input, Tensor other, *, Scalar alpha=1, Tensor out=None)',
@@ -927,6 +955,11 @@ FUNCTIONS = {
         'var(Tensor input, IntArrayRef[1]? dim, bool unbiased=True, bool keepdim=False, *, Tensor out=None)',
         'var(Tensor input, IntArrayRef[1]? dim=None, *, Scalar? correction=None, bool keepdim=False, Tensor out=None)',
         'var(Tensor input, bool unbiased=True)',
+    ),
+    'var_mean': (
+        'var_mean(Tensor input, IntArrayRef[1]? dim, bool unbiased=True, bool keepdim=False)',
+        'var_mean(Tensor input, IntArrayRef[1]? dim=None, *, Scalar? correction=None, bool keepdim=False)',
+        'var_mean(Tensor input, bool unbiased=True)',
     ),
     'vstack': (
         'vstack(TensorList tensors, *, Tensor out=None)',
@@ -1235,6 +1268,9 @@ METHODS = {
         'copy_(Tensor other, bool non_blocking=False)',
         'copy_(Tensor other, bool async=False)|deprecated',
     ),
+    'corrcoef': (
+        'corrcoef()',
+    ),
     'cos': (
         'cos()',
     ),
@@ -1251,8 +1287,17 @@ METHODS = {
         'count_nonzero(int64_t? dim=None)',
         'count_nonzero(IntArrayRef dim)',
     ),
+    'cov': (
+        'cov(*, int64_t correction=1, Tensor? fweights=None, Tensor? aweights=None)',
+    ),
     'cross': (
         'cross(Tensor other, int64_t? dim=None)',
+    ),
+    'cummax': (
+        'cummax(int64_t dim)',
+    ),
+    'cummin': (
+        'cummin(int64_t dim)',
     ),
     'cumprod': (
         'cumprod(int64_t dim, *, ScalarType? dtype=None)',
@@ -1577,6 +1622,9 @@ METHODS = {
     'logaddexp2': (
         'logaddexp2(Tensor other)',
     ),
+    'logcumsumexp': (
+        'logcumsumexp(int64_t dim)',
+    ),
     'logdet': (
         'logdet()',
     ),
@@ -1698,6 +1746,10 @@ METHODS = {
         'nanmedian()',
         'nanmedian(int64_t dim, bool keepdim=False)',
     ),
+    'nanquantile': (
+        'nanquantile(Tensor q, int64_t? dim=None, bool keepdim=False, *, c10::string_view interpolation="linear")',
+        'nanquantile(double q, int64_t? dim=None, bool keepdim=False, *, c10::string_view interpolation="linear")',
+    ),
     'nansum': (
         'nansum(IntArrayRef[1]? dim=None, bool keepdim=False, *, ScalarType? dtype=None)',
     ),
@@ -1772,6 +1824,10 @@ METHODS = {
     ),
     'put_': (
         'put_(Tensor index, Tensor source, bool accumulate=False)',
+    ),
+    'quantile': (
+        'quantile(Tensor q, int64_t? dim=None, bool keepdim=False, *, c10::string_view interpolation="linear")',
+        'quantile(double q, int64_t? dim=None, bool keepdim=False, *, c10::string_view interpolation="linear")',
     ),
     'random_': (
         'random_(*, Generator? generator=None)',

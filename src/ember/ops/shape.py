@@ -221,10 +221,13 @@ def squeeze(input: Tensor, dim: Any = None) -> Tensor:
     return as_view(input, x.reshape(keep), cls, (x.shape,))
 
 
-def squeeze_first(input: Tensor) -> Tensor:
-    """The in-place `squeeze_(0)` that torch's matmul applies to its result."""
+def squeeze_in_place(input: Tensor, dim: int) -> Tensor:
+    """The in-place `squeeze_(dim)` that torch's composite ops (matmul, quantile) apply to
+    their results: its node is SqueezeBackward4."""
     x = input._data
-    return as_view(input, x.reshape(x.shape[1:]), SqueezeBackward4, (x.shape,))
+    d = wrap_dim(dim, x.ndim)
+    keep = [s for i, s in enumerate(x.shape) if not (i == d and s == 1)]
+    return as_view(input, x.reshape(keep), SqueezeBackward4, (x.shape,))
 
 
 @declare(jvp=linear_jvp("expand"))

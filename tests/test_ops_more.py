@@ -1,0 +1,260 @@
+"""Functions programs reach for beyond the core ops, against torch live: quantiles,
+moments, cumulative extrema, covariance, distances, pointwise number functions, and the
+shape and joining helpers. Values and dtypes over 0-dim, empty and broadcast operands,
+gradients with torch's node names, second derivatives, and torch's errors."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+from helpers import assert_same, check_op, first_errors, make_array
+
+FLOATS = [np.float32, np.float64]
+MODES = ["linear", "lower", "higher", "midpoint", "nearest"]
+SHAPES = [(3, 4), (), (5,), (2, 3, 4)]
+
+
+def _dims(shape):
+    n = max(len(shape), 1)
+    return list(range(-n, n))
+
+
+def _grad_fn(fn, *arrays):
+    """The grad_fn names of fn's first output on ember and on torch."""
+    names = []
+    for lib in (ember, torch):
+        ts = [lib.from_numpy(a.copy()).requires_grad_() for a in arrays]
+        out = fn(lib, *ts)
+        out = out[0] if isinstance(out, tuple) else out
+        names.append(type(out.grad_fn).__name__)
+    return names
+
+
+def _quiet(fn):
+    """fn with torch's and ember's warnings (degrees of freedom) silenced."""
+    def call(*args):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return fn(*args)
+    return call
+
+
+# -- quantile and nanquantile ---------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["quantile", "nanquantile"])
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("shape", SHAPES)
+def test_quantile(name, mode, dtype, shape):
+    a = make_array(shape, dtype)
+    qs = [0.3, 0.0, 1.0, np.array([0.1, 0.5, 0.9], dtype), np.array(0.25, dtype),
+          np.array([], dtype)]
+    for q in qs:
+        for d in [None, *_dims(shape)]:
+            for k in (False, True):
+                if isinstance(q, np.ndarray):
+                    check_op(lambda lib, x, qq, d=d, k=k: getattr(lib, name)(
+                        x, qq, d, k, interpolation=mode), [a, q], grad=[True, False])
+                else:
+                    check_op(lambda lib, x, q=q, d=d, k=k: getattr(x, name)(
+                        q, dim=d, keepdim=k, interpolation=mode), [a])
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_quantile_nan(mode):
+    # A NaN makes quantile's row NaN; nanquantile skips it; a row of NaN is NaN for both.
+    a = make_array((4, 5))
+    a[1, 2] = np.nan
+    a[3, :] = np.nan
+    for name in ("quantile", "nanquantile"):
+        check_op(lambda lib, x, f=name: getattr(lib, f)(x, 0.4, 1, interpolation=mode), [a])
+        check_op(lambda lib, x, f=name: getattr(lib, f)(x, 0.6, interpolation=mode), [a])
+
+
+def test_quantile_graph():
+    # q itself differentiable (through the interpolation weights), and torch's last node.
+    check_op(lambda lib, x, q: lib.quantile(x, q, 1), [make_array((3, 4)),
+                                                       np.array([0.2, 0.7])])
+    for q in (0.4, torch.tensor([0.2, 0.6], dtype=torch.float64)):
+        def fn(lib, x, q=q):
+            return lib.quantile(x, q if isinstance(q, float) else lib.tensor(q.tolist(),
+                                                                             dtype=x.dtype))
+        e, t = _grad_fn(fn, make_array((3, 4)))
+        assert e == t == "SqueezeBackward4"
+
+
+QUANTILE_ERRORS = [
+    lambda lib, x: lib.quantile(lib.empty(0), 0.5),
+    lambda lib, x: lib.quantile(x, 1.5),
+    lambda lib, x: lib.nanquantile(x, -0.5),
+    lambda lib, x: lib.quantile(x, lib.tensor([1.5])),
+    lambda lib, x: lib.quantile(x, lib.tensor([[0.5]])),
+    lambda lib, x: lib.quantile(x, lib.tensor([0.5], dtype=lib.float64)),
+    lambda lib, x: lib.quantile(x.int(), 0.5),
+    lambda lib, x: lib.quantile(x.half(), 0.5),
+    lambda lib, x: lib.quantile(x, 0.5, interpolation="foo"),
+    lambda lib, x: lib.quantile(x, 0.5, dim=3),
+    lambda lib, x: lib.quantile(lib.empty(0), 1.5),
+    lambda lib, x: lib.quantile(lib.empty(0), 0.5, interpolation="x"),
+    lambda lib, x: lib.quantile(x.int(), lib.tensor([[0.5]])),
+    lambda lib, x: lib.quantile(x, lib.tensor([1.5]), dim=4),
+    lambda lib, x: lib.quantile(x, "a"),
+]
+
+
+@pytest.mark.parametrize("call", QUANTILE_ERRORS)
+def test_quantile_errors(call):
+    x = make_array((3, 4), np.float32)
+    t, e = first_errors(lambda lib: call(lib, lib.from_numpy(x.copy())))
+    assert e == t
+
+
+# -- var_mean, std_mean, cummax, cummin, logcumsumexp -----------------------------------------
+
+@pytest.mark.parametrize("dtype", FLOATS + [np.float16])
+@pytest.mark.parametrize("shape", SHAPES + [(0, 3)])
+def test_moments(dtype, shape):
+    a = make_array(shape, dtype)
+    calls = [
+        lambda lib, x: lib.var_mean(x),
+        lambda lib, x: lib.std_mean(x, unbiased=False),
+        lambda lib, x: lib.var_mean(x, True),
+    ]
+    for d in _dims(shape):
+        calls += [
+            lambda lib, x, d=d: lib.var_mean(x, d),
+            lambda lib, x, d=d: lib.std_mean(x, d, keepdim=True),
+            lambda lib, x, d=d: lib.std_mean(x, d, correction=0)[1],
+            lambda lib, x, d=d: lib.var_mean(x, d, True, True)[0],
+            lambda lib, x, d=d: lib.std_mean(x, [d], correction=2.5),
+        ]
+    if len(shape) == 3:
+        calls.append(lambda lib, x: lib.var_mean(x, (0, 2), correction=2, keepdim=True))
+    for call in calls:
+        check_op(_quiet(call), [a])
+
+
+def test_moments_nodes_and_errors():
+    a = make_array((3, 4))
+    assert _grad_fn(lambda lib, x: lib.std_mean(x, 1), a) == ["StdMeanBackward0"] * 2
+    assert _grad_fn(lambda lib, x: lib.var_mean(x), a) == ["VarMeanBackward0"] * 2
+    x = make_array((3, 4), np.float32)
+    for call in [lambda lib, x: lib.std_mean(x.int()),
+                 lambda lib, x: lib.var_mean(x.int(), 1),
+                 lambda lib, x: lib.var_mean(x, 5),
+                 lambda lib, x: lib.var_mean(x, (0, 0)),
+                 lambda lib, x: lib.std_mean(x, foo=1)]:
+        t, e = first_errors(lambda lib, call=call: call(lib, lib.from_numpy(x.copy())))
+        assert e == t
+    # The warning torch gives for no degrees of freedom, with its first line.
+    with pytest.warns(UserWarning, match=r"^var_mean\(\): degrees of freedom is <= 0"):
+        ember.var_mean(ember.ones(1))
+
+
+def _ties(a):
+    return np.asarray(np.round(a), dtype=a.dtype)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("shape", SHAPES + [(0, 3)])
+def test_cumulative(dtype, shape):
+    a = make_array(shape, dtype)
+    for d in _dims(shape):
+        check_op(lambda lib, x, d=d: lib.cummax(x, d), [_ties(a)])
+        check_op(lambda lib, x, d=d: x.cummin(d).values, [_ties(a)])
+        check_op(lambda lib, x, d=d: lib.cummin(x, dim=d).indices, [a])
+        check_op(lambda lib, x, d=d: lib.logcumsumexp(x, d), [np.asarray(a * 30)])
+        check_op(lambda lib, x, d=d: x.logcumsumexp(d), [a])
+
+
+def test_cumulative_special_values():
+    # NaN wins from its position on (each later NaN moves the index); infinities.
+    x = np.array([1.0, np.nan, 2.0, np.nan, 3.0])
+    check_op(lambda lib, x: lib.cummax(x, 0), [x])
+    check_op(lambda lib, x: lib.cummin(x, 0), [x])
+    inf = np.array([[-np.inf, -np.inf, 1.0, np.inf, 2.0]])
+    check_op(lambda lib, x: lib.logcumsumexp(x, -1), [inf], double=False)
+    for dt in (np.int32, np.bool_, np.uint8, np.float16, np.int64):
+        check_op(lambda lib, x: lib.cummax(x, 1), [make_array((3, 4), dt)])
+        check_op(lambda lib, x: lib.cummin(x, 0), [make_array((3, 4), dt)])
+    check_op(lambda lib, x: lib.logcumsumexp(x, 1), [make_array((3, 4), np.float16)])
+    a = make_array((3, 4))
+    assert _grad_fn(lambda lib, x: lib.cummax(x, 1), a) == ["CummaxBackward0"] * 2
+    assert _grad_fn(lambda lib, x: lib.cummin(x, 0), a) == ["CumminBackward0"] * 2
+    assert _grad_fn(lambda lib, x: lib.logcumsumexp(x, 0), a) == ["LogcumsumexpBackward0"] * 2
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib, x: lib.logcumsumexp(x.int(), 1),
+    lambda lib, x: lib.logcumsumexp(x.bool(), 1),
+    lambda lib, x: lib.logcumsumexp(x, 3),
+    lambda lib, x: lib.cummax(x, 3),
+    lambda lib, x: lib.cummin(x),
+    lambda lib, x: x.cummin(2),
+])
+def test_cumulative_errors(call):
+    x = make_array((3, 4), np.float32)
+    t, e = first_errors(lambda lib: call(lib, lib.from_numpy(x.copy())))
+    assert e == t
+
+
+# -- cov and corrcoef ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("shape", [(3, 4), (), (5,), (1, 5), (4, 1), (2, 0)])
+def test_cov(dtype, shape):
+    a = make_array(shape, dtype)
+    check_op(_quiet(lambda lib, x: lib.cov(x)), [a])
+    check_op(_quiet(lambda lib, x: x.cov(correction=0)), [a])
+    check_op(_quiet(lambda lib, x: lib.corrcoef(x)), [a])
+    if shape and shape[-1]:
+        n = shape[-1]
+        fw = np.arange(1, n + 1)
+        aw = make_array((n,), dtype, low=0.1, high=1)
+        # Weights take no gradient; with one observation and one kind of weights torch
+        # zeroes the input in place, which a leaf requiring grad refuses.
+        check_op(_quiet(lambda lib, x, f, w: lib.cov(x, fweights=f, aweights=w)), [a, fw, aw])
+        check_op(_quiet(lambda lib, x, f: lib.cov(x, correction=2, fweights=f)), [a, fw])
+        check_op(_quiet(lambda lib, x, w: lib.cov(x, aweights=w)), [a, aw])
+        check_op(_quiet(lambda lib, x, w: lib.cov(x, aweights=w)), [a, aw], grad=False)
+
+
+def test_cov_integers_and_nodes():
+    for dt in (np.int64, np.int32, np.uint8):
+        check_op(lambda lib, x: lib.cov(x), [make_array((3, 4), dt)])
+        check_op(lambda lib, x: lib.corrcoef(x), [make_array((3, 4), dt)])
+    a = make_array((3, 4))
+    assert _grad_fn(lambda lib, x: lib.cov(x), a) == ["SqueezeBackward0"] * 2
+    assert _grad_fn(lambda lib, x: lib.corrcoef(x), a) == ["ClampBackward1"] * 2
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib, x: lib.cov(lib.zeros(2, 2, 2)),
+    lambda lib, x: lib.cov(x.bool()),
+    lambda lib, x: lib.corrcoef(lib.zeros(2, 2, 2)),
+    lambda lib, x: lib.cov(x, fweights=lib.ones(4)),
+    lambda lib, x: lib.cov(x, fweights=lib.ones(4, 1).long()),
+    lambda lib, x: lib.cov(x, fweights=lib.ones(3).long()),
+    lambda lib, x: lib.cov(x, fweights=-lib.ones(4).long()),
+    lambda lib, x: lib.cov(x, fweights=lib.ones(4).bool()),
+    lambda lib, x: lib.cov(x, aweights=lib.ones(4).long()),
+    lambda lib, x: lib.cov(x, aweights=-lib.ones(4)),
+    lambda lib, x: lib.cov(x, aweights=lib.zeros(4)),
+    lambda lib, x: lib.cov(x, aweights=lib.ones(5)),
+    lambda lib, x: lib.cov(lib.ones(3, 1).requires_grad_(), aweights=lib.ones(1)),
+])
+def test_cov_errors(call):
+    x = make_array((3, 4), np.float32)
+    t, e = first_errors(lambda lib: call(lib, lib.from_numpy(x.copy())))
+    assert e == t
+
+
+def test_cov_warns():
+    with pytest.warns(UserWarning, match=r"^cov\(\): degrees of freedom is <= 0"):
+        r = ember.cov(ember.ones(1, 1))
+    assert_same(r, torch.tensor(float("nan")))
