@@ -258,3 +258,68 @@ def test_cov_warns():
     with pytest.warns(UserWarning, match=r"^cov\(\): degrees of freedom is <= 0"):
         r = ember.cov(ember.ones(1, 1))
     assert_same(r, torch.tensor(float("nan")))
+
+
+# -- dist, pairwise_distance, cosine_similarity ------------------------------------------------
+
+PAIRS = [((3, 4), (3, 4)), ((3, 4), (4,)), ((), ()), ((2, 1, 4), (3, 4)), ((5,), (5,)),
+         ((0, 4), (4,))]
+ORDERS = [2, 1, 3, 0, float("inf"), -float("inf"), 0.5, -1]
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("shapes", PAIRS)
+def test_distances(dtype, shapes):
+    a, b = make_array(shapes[0], dtype), make_array(shapes[1], dtype, seed=1)
+    for p in ORDERS:
+        if 0 in shapes[0] and (p < 0 or p == float("inf")):
+            continue  # no identity: the errors are tested below
+        # torch's 0-norm has no gradient, and negating it for `other` raises (below).
+        check_op(lambda lib, x, y, p=p: lib.dist(x, y, p), [a, b], grad=[True, p != 0])
+        check_op(lambda lib, x, y, p=p: x.dist(y, p=p), [a, b], grad=[True, p != 0])
+        check_op(lambda lib, x, y, p=p: lib.pairwise_distance(x, y, p), [a, b])
+        check_op(lambda lib, x, y, p=p: lib.nn.functional.pairwise_distance(
+            x, y, p, keepdim=True), [a, b])
+    n = max(len(shapes[0]), len(shapes[1]), 1)
+    for d in range(-n, n):
+        check_op(lambda lib, x, y, d=d: lib.cosine_similarity(x, y, d), [a, b])
+        check_op(lambda lib, x, y, d=d: lib.nn.functional.cosine_similarity(
+            x, y, d, eps=0.5), [a, b])
+
+
+def test_distances_dtypes_and_nodes():
+    a, b = make_array((3, 4)), make_array((3, 4), seed=1)
+    check_op(lambda lib, x, y: lib.dist(x, y), [a, a])
+    check_op(lambda lib, x, y: lib.dist(x, y), [a, b.astype(np.float32)])
+    check_op(lambda lib, x, y: lib.dist(x, y), [a.astype(np.float16), b.astype(np.float16)])
+    check_op(lambda lib, x, y: lib.pairwise_distance(x, y), [a.astype(np.int64),
+                                                             b.astype(np.int32)])
+    check_op(lambda lib, x, y: lib.cosine_similarity(x, y), [a.astype(np.int64), b])
+    assert _grad_fn(lambda lib, x, y: lib.dist(x, y), a, b) == ["DistBackward0"] * 2
+    assert _grad_fn(lambda lib, x, y: lib.pairwise_distance(x, y), a, b) == \
+        ["NormBackward1"] * 2
+    assert _grad_fn(lambda lib, x, y: lib.cosine_similarity(x, y), a, b) == \
+        ["SumBackward1"] * 2
+    errors = []
+    for lib in (torch, ember):
+        x, y = (lib.from_numpy(v.copy()).requires_grad_() for v in (a, b))
+        with pytest.raises(RuntimeError) as info:
+            lib.dist(x, y, 0).backward()
+        errors.append(str(info.value).splitlines()[0])
+    assert errors[0] == errors[1]
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib, x: lib.dist(x.int(), x.int()),
+    lambda lib, x: lib.dist(x, lib.ones(2, 4)),
+    lambda lib, x: lib.dist(x, 2.0),
+    lambda lib, x: lib.dist(lib.empty(0), lib.empty(0), -1),
+    lambda lib, x: lib.pairwise_distance(x, lib.ones(5)),
+    lambda lib, x: lib.cosine_similarity(x, x, dim=2),
+    lambda lib, x: lib.cosine_similarity(x.int(), x.int()),
+    lambda lib, x: lib.cosine_similarity(x, lib.ones(5)),
+])
+def test_distance_errors(call):
+    x = make_array((3, 4), np.float32)
+    t, e = first_errors(lambda lib: call(lib, lib.from_numpy(x.copy())))
+    assert e == t

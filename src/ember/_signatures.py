@@ -245,6 +245,9 @@ FUNCTIONS = {
     'cosh': (
         'cosh(Tensor input, *, Tensor out=None)',
     ),
+    'cosine_similarity': (
+        'cosine_similarity(Tensor x1, Tensor x2, int64_t dim=1, double eps=1e-08)',
+    ),
     'count_nonzero': (
         'count_nonzero(Tensor input, int64_t? dim=None)',
         'count_nonzero(Tensor input, IntArrayRef dim)',
@@ -287,6 +290,9 @@ FUNCTIONS = {
     ),
     'digamma': (
         'digamma(Tensor input, *, Tensor out=None)',
+    ),
+    'dist': (
+        'dist(Tensor input, Tensor other, Scalar p=2)',
     ),
     'div': (
         'div(Tensor input, Tensor other, *, Tensor out=None)',
@@ -675,6 +681,9 @@ FUNCTIONS = {
     ),
     'outer': (
         'outer(Tensor input, Tensor vec2, *, Tensor out=None)',
+    ),
+    'pairwise_distance': (
+        'pairwise_distance(Tensor x1, Tensor x2, double p=2, double eps=1e-06, bool keepdim=False)',
     ),
     'permute': (
         'permute(Tensor input, IntArrayRef dims)',
@@ -1331,6 +1340,9 @@ METHODS = {
     ),
     'digamma_': (
         'digamma_()',
+    ),
+    'dist': (
+        'dist(Tensor other, Scalar p=2)',
     ),
     'div': (
         'div(Tensor other)',

@@ -1,6 +1,6 @@
 """Grids, differences and distances: meshgrid (coordinate grids), diff (n-th forward
-differences along a dimension) and cdist (p-norm distances between two sets of row
-vectors), each as torch computes it."""
+differences along a dimension), cdist (p-norm distances between two sets of row vectors),
+dist, pairwise_distance and cosine_similarity, each as torch computes it."""
 
 from __future__ import annotations
 
@@ -10,17 +10,30 @@ from typing import Any
 
 import numpy as np
 
-from .._dtypes import FROM_NUMPY
+from .._dtypes import FROM_NUMPY, result_type
 from .._tensor import Tensor
 from .._transform_hooks import transform_ops
-from ._core import attach, check_tensor, needs_grad, node_class, wrap, wrap_dim
-from .arithmetic import logical_xor, sub
+from ..autograd.grad_mode import no_grad
+from ._core import (
+    attach,
+    broadcast_shape,
+    check_tensor,
+    needs_grad,
+    node_class,
+    operands,
+    wrap,
+    wrap_dim,
+)
+from .arithmetic import _meta, add, div, logical_xor, mul, sub
+from .conversion import to
 from .creation import empty_like
 from .inplace import copy_
 from .joining import cat
-from .shape import expand, narrow, reshape, view
+from .reduction import _vector_norm_grad, norm_dims, vector_norm
+from .shape import clone, expand, narrow, reshape, view
+from .sum_mean import sum
 
-__all__ = ["meshgrid", "diff", "cdist"]
+__all__ = ["meshgrid", "diff", "cdist", "dist", "pairwise_distance", "cosine_similarity"]
 
 _warned_indexing: list = []
 
@@ -287,6 +300,81 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str = (
         meta = tuple(None if t.shape[:-2] == batch else (t.shape, t.dtype) for t in (a, b))
         attach(CdistBackward0, out, (x1, x2), (x1, x2, out, float(p)), (), meta)
     return out
+
+
+def _dist_grad(sign: float) -> Any:
+    # torch's norm_backward of self - other, for each operand with its sign.
+    def formula(m: Any, g: Any, self: Any, other: Any, result: Any, p: float, shape: tuple,
+                dt: np.dtype) -> Any:
+        dims = tuple(range(len(shape)))
+        grad = _vector_norm_grad(m, g, self - other, result, p, shape, dims, False, dt)
+        if sign > 0:
+            return grad
+        if grad is None:
+            # The 0-norm has no gradient, and torch negates that undefined tensor.
+            raise RuntimeError("Expected a proper Tensor but got None (or an undefined Tensor "
+                               "in C++) for argument #0 'self'")
+        return -grad
+
+    return formula
+
+
+DistBackward0 = node_class("DistBackward0", _dist_grad(1.0), _dist_grad(-1.0))
+
+
+def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
+    """Returns the p-norm of (input - other); the shapes of input and other must be
+    broadcastable."""
+    check_tensor(input, "input", 0, "dist")
+    check_tensor(other, "other", 1, "dist")
+    a, b, x, y, dt = operands(input, other)
+    if dt.kind != "f":
+        raise RuntimeError("norm(): input dtype should be either floating point or complex. "
+                           f"Got {FROM_NUMPY[dt]._legacy} instead.")
+    with np.errstate(all="ignore"):
+        d = np.subtract(x, y, dtype=dt)
+    out = vector_norm(wrap(d), p)
+    if needs_grad(a, b):
+        attach(DistBackward0, out, (a, b), (a, b, out), (float(p), d.shape, dt),
+               _meta(d, a, b))
+    return out
+
+
+def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
+                      keepdim: bool = False) -> Tensor:
+    """Computes the pairwise distance between input vectors, or between columns of input
+    matrices: the p-norm of x1 - x2 + eps over the last dimension."""
+    check_tensor(x1, "x1", 0, "pairwise_distance")
+    check_tensor(x2, "x2", 1, "pairwise_distance")
+    innermost = max(x1._data.ndim, x2._data.ndim) - 1
+    return norm_dims(add(sub(x1, x2), eps), p, innermost, keepdim)
+
+
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """Returns cosine similarity between x1 and x2, computed along dim: the sum over dim of
+    (x1 / max(||x1||, eps)) * (x2 / max(||x2||, eps))."""
+    check_tensor(x1, "x1", 0, "cosine_similarity")
+    check_tensor(x2, "x2", 1, "cosine_similarity")
+    common = result_type(x1, x2)
+    if not common.is_floating_point:
+        raise RuntimeError("expected common dtype to be floating point, yet common dtype is "
+                           f"{common._legacy}")
+    # integer (and bool) inputs compute in the common dtype
+    if x1._data.dtype.kind in "biu":
+        x1 = to(x1, common)
+    if x2._data.dtype.kind in "biu":
+        x2 = to(x2, common)
+    shape = broadcast_shape(x1._data.shape, x2._data.shape)
+    a = x1 if x1._data.shape == shape else expand(x1, shape)
+    b = x2 if x2._data.shape == shape else expand(x2, shape)
+    # Each divided by its norm first, which keeps the result in [-1, 1]; the norms are
+    # clones, so that clamping them in place leaves the norms' own nodes their results.
+    na = clone(vector_norm(a, 2, dim, True))
+    nb = clone(vector_norm(b, 2, dim, True))
+    with no_grad():
+        np.maximum(na._data, na._data.dtype.type(eps), out=na._data)
+        np.maximum(nb._data, nb._data.dtype.type(eps), out=nb._data)
+    return sum(mul(div(a, na), div(b, nb)), dim)
 
 
 # Last, before any other module imports them: every importer holds the transform-aware

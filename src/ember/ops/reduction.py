@@ -552,6 +552,8 @@ def _vector_norm_grad(m: Any, g: Any, self: Any, result: Any, ord: float, shape:
 
 
 LinalgVectorNormBackward0 = node_class("LinalgVectorNormBackward0", _vector_norm_grad)
+# at::norm, which torch's C++ composites (pairwise_distance) call, records this row.
+NormBackward1 = node_class("NormBackward1", _vector_norm_grad)
 
 
 def vector_norm(x: Tensor, ord: Any = 2, dim: Any = None, keepdim: bool = False, *,
@@ -559,10 +561,25 @@ def vector_norm(x: Tensor, ord: Any = 2, dim: Any = None, keepdim: bool = False,
     """Computes a vector norm: sum(abs(x)**ord)**(1/ord), max(abs(x)) for inf, min(abs(x))
     for -inf, the number of nonzero elements for 0."""
     input = check_tensor(x, "x", 0, "linalg_vector_norm")
-    a = input._data
-    if a.dtype.kind != "f":
+    if input._data.dtype.kind != "f":
         raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
-                           f"input. Got {_legacy(a.dtype)}")
+                           f"input. Got {_legacy(input._data.dtype)}")
+    return vector_norm_node(input, ord, dim, keepdim, dtype, LinalgVectorNormBackward0)
+
+
+def norm_dims(input: Tensor, ord: Any, dim: Any, keepdim: bool = False) -> Tensor:
+    """at::norm(input, ord, dim, keepdim), as torch's C++ composites call it: the vector norm
+    with at::norm's dtype check and its NormBackward1 node."""
+    if input._data.dtype.kind != "f":
+        raise RuntimeError("norm(): input dtype should be either floating point or complex. "
+                           f"Got {_legacy(input._data.dtype)} instead.")
+    return vector_norm_node(input, ord, dim, keepdim, None, NormBackward1)
+
+
+def vector_norm_node(input: Tensor, ord: Any, dim: Any, keepdim: bool, dtype: Any, cls: type
+                     ) -> Tensor:
+    """The vector norm of a floating tensor, recorded as a `cls` node."""
+    a = input._data
     if dtype is not None:
         a = a.astype(dtype.np)
     ord = float(ord)
@@ -600,8 +617,8 @@ def vector_norm(x: Tensor, ord: Any = 2, dim: Any = None, keepdim: bool = False,
             r = np.power(np.sum(np.power(v, p), axis=ax, keepdims=keepdim), 1 / p)
         r = wrap(np.asarray(r, dtype=a.dtype).reshape(_kept_shape(a.shape, dims, keepdim)))
     if input._rg and _mode.enabled:
-        attach(LinalgVectorNormBackward0, r, (input,), (input, r),
-               (ord, a.shape, dims, keepdim, a.dtype), _cast(input, a))
+        attach(cls, r, (input,), (input, r), (ord, a.shape, dims, keepdim, a.dtype),
+               _cast(input, a))
     return r
 
 
