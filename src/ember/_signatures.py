@@ -236,6 +236,10 @@ FUNCTIONS = {
     'concatenate': (
         'concatenate(TensorList tensors, int64_t dim=0, *, Tensor out=None)',
     ),
+    'copysign': (
+        'copysign(Tensor input, Tensor other, *, Tensor out=None)',
+        'copysign(Tensor input, Scalar other, *, Tensor out=None)',
+    ),
     'corrcoef': (
         'corrcoef(Tensor input)',
     ),
@@ -269,6 +273,9 @@ FUNCTIONS = {
     ),
     'cumsum': (
         'cumsum(Tensor input, int64_t dim, *, ScalarType? dtype=None, Tensor out=None)',
+    ),
+    'deg2rad': (
+        'deg2rad(Tensor input, *, Tensor out=None)',
     ),
     'det': (
         'det(Tensor input)',
@@ -389,6 +396,9 @@ FUNCTIONS = {
     'frac': (
         'frac(Tensor input, *, Tensor out=None)',
     ),
+    'frexp': (
+        'frexp(Tensor input, *, TensorList[2] out=None)',
+    ),
     'full': (
         'full(SymIntArrayRef size, Scalar fill_value, *, Tensor out=None, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=False, bool? requires_grad=False)',
     ),
@@ -397,6 +407,9 @@ FUNCTIONS = {
     ),
     'gather': (
         'gather(Tensor input, int64_t dim, Tensor index, *, bool sparse_grad=False, Tensor out=None)',
+    ),
+    'gcd': (
+        'gcd(Tensor input, Tensor other, *, Tensor out=None)',
     ),
     'ge': (
         'ge(Tensor input, Tensor other, *, Tensor out=None)',
@@ -416,6 +429,9 @@ FUNCTIONS = {
     'gt': (
         'gt(Tensor input, Tensor other, *, Tensor out=None)',
         'gt(Tensor input, Scalar other, *, Tensor out=None)',
+    ),
+    'heaviside': (
+        'heaviside(Tensor input, Tensor values, *, Tensor out=None)',
     ),
     'histc': (
         'histc(Tensor input, int64_t bins=100, Scalar min=0, Scalar max=0, *, Tensor out=None)',
@@ -477,6 +493,12 @@ FUNCTIONS = {
     ),
     'kthvalue': (
         'kthvalue(Tensor input, SymInt k, int64_t dim=-1, bool keepdim=False, *, TensorList[2] out=None)',
+    ),
+    'lcm': (
+        'lcm(Tensor input, Tensor other, *, Tensor out=None)',
+    ),
+    'ldexp': (
+        'ldexp(Tensor input, Tensor other, *, Tensor out=None)',
     ),
     'le': (
         'le(Tensor input, Tensor other, *, Tensor out=None)',
@@ -694,6 +716,9 @@ FUNCTIONS = {
     'polygamma': (
         'polygamma(int64_t n, Tensor input, *, Tensor out=None)',
     ),
+    'positive': (
+        'positive(Tensor input)',
+    ),
     'pow': (
         'pow(Tensor input, Tensor exponent, *, Tensor out=None)',
         'pow(Scalar self, Tensor exponent, *, Tensor out=None)',
@@ -712,6 +737,9 @@ FUNCTIONS = {
     'quantile': (
         'quantile(Tensor input, Tensor q, int64_t? dim=None, bool keepdim=False, *, c10::string_view interpolation="linear", Tensor out=None)',
         'quantile(Tensor input, double q, int64_t? dim=None, bool keepdim=False, *, c10::string_view interpolation="linear", Tensor out=None)',
+    ),
+    'rad2deg': (
+        'rad2deg(Tensor input, *, Tensor out=None)',
     ),
     'rand': (
         'rand(SymIntArrayRef size, *, Generator? generator, Tensor out=None, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=False, bool? requires_grad=False)',
@@ -819,6 +847,9 @@ FUNCTIONS = {
     ),
     'sign': (
         'sign(Tensor input, *, Tensor out=None)',
+    ),
+    'signbit': (
+        'signbit(Tensor input, *, Tensor out=None)',
     ),
     'sin': (
         'sin(Tensor input, *, Tensor out=None)',
@@ -1277,6 +1308,10 @@ METHODS = {
         'copy_(Tensor other, bool non_blocking=False)',
         'copy_(Tensor other, bool async=False)|deprecated',
     ),
+    'copysign': (
+        'copysign(Tensor other)',
+        'copysign(Scalar other)',
+    ),
     'corrcoef': (
         'corrcoef()',
     ),
@@ -1313,6 +1348,9 @@ METHODS = {
     ),
     'cumsum': (
         'cumsum(int64_t dim, *, ScalarType? dtype=None)',
+    ),
+    'deg2rad': (
+        'deg2rad()',
     ),
     'det': (
         'det()',
@@ -1479,8 +1517,14 @@ METHODS = {
     'frac_': (
         'frac_()',
     ),
+    'frexp': (
+        'frexp()',
+    ),
     'gather': (
         'gather(int64_t dim, Tensor index, *, bool sparse_grad=False)',
+    ),
+    'gcd': (
+        'gcd(Tensor other)',
     ),
     'ge': (
         'ge(Tensor other)',
@@ -1497,6 +1541,9 @@ METHODS = {
     'gt': (
         'gt(Tensor other)',
         'gt(Scalar other)',
+    ),
+    'heaviside': (
+        'heaviside(Tensor values)',
     ),
     'histc': (
         'histc(int64_t bins=100, Scalar min=0, Scalar max=0)',
@@ -1574,6 +1621,12 @@ METHODS = {
     ),
     'kthvalue': (
         'kthvalue(SymInt k, int64_t dim=-1, bool keepdim=False)',
+    ),
+    'lcm': (
+        'lcm(Tensor other)',
+    ),
+    'ldexp': (
+        'ldexp(Tensor other)',
     ),
     'le': (
         'le(Tensor other)',
@@ -1819,6 +1872,9 @@ METHODS = {
     'polygamma_': (
         'polygamma_(int64_t n)',
     ),
+    'positive': (
+        'positive()',
+    ),
     'pow': (
         'pow(Tensor exponent)',
         'pow(Scalar exponent)',
@@ -1840,6 +1896,9 @@ METHODS = {
     'quantile': (
         'quantile(Tensor q, int64_t? dim=None, bool keepdim=False, *, c10::string_view interpolation="linear")',
         'quantile(double q, int64_t? dim=None, bool keepdim=False, *, c10::string_view interpolation="linear")',
+    ),
+    'rad2deg': (
+        'rad2deg()',
     ),
     'random_': (
         'random_(*, Generator? generator=None)',
@@ -1949,6 +2008,9 @@ METHODS = {
     ),
     'sign_': (
         'sign_()',
+    ),
+    'signbit': (
+        'signbit()',
     ),
     'sin': (
         'sin()',

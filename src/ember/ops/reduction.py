@@ -500,8 +500,8 @@ def _moments(input: Tensor, dim: Any, unbiased: Any, keepdim: bool, correction: 
             mean = np.full(_kept_shape(x.shape, dims, keepdim), np.nan, x.dtype)
         else:
             mean = np.mean(x, axis=dims, keepdims=keepdim, dtype=np.float64)
-    a = wrap(np.asarray(v).astype(x.dtype, copy=False))
-    b = wrap(np.asarray(mean).astype(x.dtype, copy=False))
+        a = wrap(np.asarray(v).astype(x.dtype, copy=False))
+        b = wrap(np.asarray(mean).astype(x.dtype, copy=False))
     if input._rg and _mode.enabled:
         if take_sqrt:
             attach_outputs(StdMeanBackward0, (a, b), (input,), (input, a), ctx)
