@@ -429,3 +429,79 @@ def test_pointwise_errors(call):
     x = make_array((3, 4), np.float32)
     t, e = first_errors(lambda lib: call(lib, lib.from_numpy(x.copy())))
     assert e == t
+
+
+# -- logspace, ravel, isin and the tests on tensors -------------------------------------------
+
+@pytest.mark.parametrize("args,kwargs", [
+    ((0, 2, 3), {}), ((0, 2, 3), {"base": 2}), ((0, 2, 3), {"dtype": "int64"}),
+    ((0, 2, 0), {}), ((0, 2, 1), {}), ((-1, 10, 5), {"dtype": "float32"}),
+    ((0, 3, 4), {"base": -2}), ((0, 3, 4), {"dtype": "int32"}),
+    ((0.5, -3.2, 7), {"dtype": "float64"}), ((1, 4, 6), {"dtype": "float16", "base": 3}),
+    ((0, 2, 5), {"dtype": "uint8", "base": 2.5}), ((0, 1, 3), {"requires_grad": True}),
+])
+def test_logspace(args, kwargs):
+    res = []
+    for lib in (torch, ember):
+        kw = dict(kwargs)
+        if "dtype" in kw:
+            kw["dtype"] = getattr(lib, kw["dtype"])
+        res.append(lib.logspace(*args, **kw))
+    assert_same(res[1], res[0])
+    assert res[1].requires_grad == res[0].requires_grad
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib: lib.logspace(0, 2, -1),
+    lambda lib: lib.logspace(lib.ones(2), 2, 3),
+    lambda lib: lib.logspace(0, 2, 3, dtype=lib.int64, requires_grad=True),
+    lambda lib: lib.is_same_size(lib.ones(2), 2),
+    lambda lib: lib.is_nonzero(lib.ones(2)),
+    lambda lib: lib.is_nonzero(lib.ones(0)),
+    lambda lib: lib.isin(1, 2),
+    lambda lib: lib.isin(lib.ones(2), "a"),
+    lambda lib: lib.isin(lib.ones(2).bool(), lib.ones(2)),
+    lambda lib: lib.isin(lib.ones(2), True),
+])
+def test_factories_and_tests_errors(call):
+    t, e = first_errors(call)
+    assert e == t
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.int64, np.bool_, np.uint8])
+@pytest.mark.parametrize("shape", [(3, 4), (), (0, 2)])
+def test_ravel_and_tests(dtype, shape):
+    a = make_array(shape, dtype)
+    check_op(lambda lib, x: lib.ravel(x), [a])
+    check_op(lambda lib, x: (x.t() if x.ndim == 2 else x).ravel(), [a])
+    res = []
+    for lib in (torch, ember):
+        x = lib.from_numpy(a.copy())
+        res.append((lib.is_signed(x), x.is_signed(), lib.is_same_size(x, x.reshape(-1)),
+                    x.is_same_size(x)))
+    assert res[0] == res[1]
+    if dtype == np.float32:
+        assert _grad_fn(lambda lib, x: (x.t() if x.ndim == 2 else x).ravel(), a) == \
+            ["ViewBackward0"] * 2
+
+
+@pytest.mark.parametrize("value", [np.array([0.0]), np.array(2), np.array([[np.nan]]),
+                                   np.array(False), np.array([-0.0])])
+def test_is_nonzero(value):
+    assert ember.is_nonzero(ember.from_numpy(value.copy())) == \
+        torch.is_nonzero(torch.from_numpy(value.copy()))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.int64, np.uint8, np.float64])
+def test_isin(dtype):
+    for dtype2 in (np.float32, np.int64, np.int8):
+        for s1, s2 in [((3, 4), (5,)), ((), (2, 3)), ((0, 2), (3,)), ((4,), ())]:
+            a, b = make_array(s1, dtype), make_array(s2, dtype2, seed=2)
+            check_op(lambda lib, x, y: lib.isin(x, y), [a, b])
+            check_op(lambda lib, x, y: lib.isin(x, y, invert=True, assume_unique=True), [a, b])
+    a = make_array((3, 4), dtype)
+    check_op(lambda lib, x: lib.isin(x, 1), [a])
+    check_op(lambda lib, x: lib.isin(2, x), [a])
+    check_op(lambda lib, x: lib.isin(2.5, x), [a])
+    check_op(lambda lib, x, y: lib.isin(x, y), [np.array([np.nan, 1.0]), np.array([np.nan, 1.0])])
+    assert not hasattr(torch.Tensor, "isin") and not hasattr(ember.Tensor, "isin")

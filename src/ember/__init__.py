@@ -94,6 +94,7 @@ from .autograd.grad_mode import (
 from .func import vmap  # noqa: E402, I001
 from .ops.arithmetic import *  # noqa: F403
 from .ops.binning import *  # noqa: F403
+from .ops.conversion import is_nonzero, is_signed
 from .ops.creation import *  # noqa: F403
 from .ops.decomp import *  # noqa: F403
 from .ops.elementary import *  # noqa: F403

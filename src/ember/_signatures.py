@@ -467,11 +467,25 @@ FUNCTIONS = {
     'is_floating_point': (
         'is_floating_point(Tensor input)',
     ),
+    'is_nonzero': (
+        'is_nonzero(Tensor input)',
+    ),
+    'is_same_size': (
+        'is_same_size(Tensor input, Tensor other)',
+    ),
+    'is_signed': (
+        'is_signed(Tensor input)',
+    ),
     'isclose': (
         'isclose(Tensor input, Tensor other, double rtol=1e-05, double atol=1e-08, bool equal_nan=False)',
     ),
     'isfinite': (
         'isfinite(Tensor input)',
+    ),
+    'isin': (
+        'isin(Tensor elements, Tensor test_elements, *, bool assume_unique=False, bool invert=False, Tensor out=None)',
+        'isin(Scalar element, Tensor test_elements, *, bool assume_unique=False, bool invert=False, Tensor out=None)',
+        'isin(Tensor elements, Scalar test_element, *, bool assume_unique=False, bool invert=False, Tensor out=None)',
     ),
     'isinf': (
         'isinf(Tensor input)',
@@ -569,6 +583,12 @@ FUNCTIONS = {
     ),
     'logit': (
         'logit(Tensor input, double? eps=None, *, Tensor out=None)',
+    ),
+    'logspace': (
+        'logspace(Tensor start, Tensor end, int64_t steps, double base=10.0, *, Tensor out=None, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=False, bool? requires_grad=False)',
+        'logspace(Scalar start, Tensor end, int64_t steps, double base=10.0, *, Tensor out=None, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=False, bool? requires_grad=False)',
+        'logspace(Tensor start, Scalar end, int64_t steps, double base=10.0, *, Tensor out=None, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=False, bool? requires_grad=False)',
+        'logspace(Scalar start, Scalar end, int64_t steps, double base=10.0, *, Tensor out=None, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=False, bool? requires_grad=False)',
     ),
     'logsumexp': (
         'logsumexp(Tensor input, IntArrayRef[1] dim, bool keepdim=False, *, Tensor out=None)',
@@ -774,6 +794,9 @@ FUNCTIONS = {
     'randperm': (
         'randperm(SymInt n, *, Generator? generator, Tensor out=None, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=False, bool? requires_grad=False)',
         'randperm(SymInt n, *, Tensor out=None, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=False, bool? requires_grad=False)',
+    ),
+    'ravel': (
+        'ravel(Tensor input)',
     ),
     'reciprocal': (
         'reciprocal(Tensor input, *, Tensor out=None)',
@@ -1595,8 +1618,17 @@ METHODS = {
     'is_floating_point': (
         'is_floating_point()',
     ),
+    'is_nonzero': (
+        'is_nonzero()',
+    ),
     'is_pinned': (
         'is_pinned(Device? device=None)',
+    ),
+    'is_same_size': (
+        'is_same_size(Tensor other)',
+    ),
+    'is_signed': (
+        'is_signed()',
     ),
     'isclose': (
         'isclose(Tensor other, double rtol=1e-05, double atol=1e-08, bool equal_nan=False)',
@@ -1904,6 +1936,9 @@ METHODS = {
         'random_(*, Generator? generator=None)',
         'random_(int64_t from, int64_t? to, *, Generator? generator=None)',
         'random_(int64_t to, *, Generator? generator=None)',
+    ),
+    'ravel': (
+        'ravel()',
     ),
     'reciprocal': (
         'reciprocal()',

@@ -10,10 +10,20 @@ from .._tensor import Tensor, check_device, device
 from .._transform_hooks import transform_ops
 from ..autograd import _cuts
 from ..autograd.grad_mode import state as _mode
-from ._core import PASSTHROUGH, attach, declare, linear_jvp, node_class, quiet, wrap
+from ._core import (
+    PASSTHROUGH,
+    attach,
+    check_tensor,
+    declare,
+    linear_jvp,
+    node_class,
+    quiet,
+    wrap,
+)
 
 __all__ = ["to", "type_as", "float", "double", "half", "bfloat16", "long", "int", "short",
-           "char", "byte", "bool", "cpu", "cuda", "pin_memory", "is_pinned"]
+           "char", "byte", "bool", "cpu", "cuda", "pin_memory", "is_pinned", "is_signed",
+           "is_nonzero"]
 
 _builtin_bool = builtins.bool
 
@@ -155,6 +165,22 @@ def tensor_type(self: Tensor, dtype: Any = None, non_blocking: _builtin_bool = F
     elif not isinstance(dtype, _dtypes.dtype):
         raise TypeError("dtype must be a type, str, or dtype object")
     return to(self, dtype)
+
+
+def is_signed(input: Tensor) -> _builtin_bool:
+    """Returns True if the data type of input is a signed type."""
+    check_tensor(input, fn="is_signed")
+    return input._data.dtype.kind in "if"
+
+
+def is_nonzero(input: Tensor) -> _builtin_bool:
+    """Returns True if input, a tensor of one element, is not zero after type conversions."""
+    check_tensor(input, fn="is_nonzero")
+    x = input._data
+    if x.size != 1:
+        raise RuntimeError("Boolean value of Tensor with " + (
+            "no values" if not x.size else "more than one value") + " is ambiguous")
+    return _builtin_bool(x.reshape(-1)[0] != 0)
 
 
 # Last, before any other module imports them: every importer holds the transform-aware

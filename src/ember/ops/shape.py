@@ -16,6 +16,7 @@ from ._core import (
     attach,
     attach_outputs,
     attach_unary,
+    check_tensor,
     declare,
     int_sizes,
     linear_jvp,
@@ -30,7 +31,7 @@ __all__ = ["reshape", "view", "transpose", "swapaxes", "swapdims", "t", "permute
            "unsqueeze", "squeeze", "expand", "flatten", "clone", "contiguous", "unflatten",
            "movedim", "moveaxis", "expand_as", "broadcast_to", "narrow", "select", "unbind",
            "split", "split_with_sizes", "chunk", "tensor_split", "alias", "unsafe_split",
-           "unsafe_chunk", "unfold", "as_strided"]
+           "unsafe_chunk", "unfold", "as_strided", "ravel", "is_same_size"]
 
 ViewBackward0 = node_class("ViewBackward0", lambda m, g, shape: m.reshape(g, shape))
 UnsafeViewBackward0 = node_class("UnsafeViewBackward0", lambda m, g, shape: m.reshape(g, shape))
@@ -307,6 +308,19 @@ def clone(input: Tensor, *, memory_format: Any = None) -> Tensor:
 
 
 @declare(jvp=linear_jvp("contiguous"), vmap=PASSTHROUGH)
+def ravel(input: Tensor) -> Tensor:
+    """Return a contiguous flattened tensor; a copy is made only if needed."""
+    check_tensor(input, fn="ravel")
+    return view(contiguous(input), -1)
+
+
+def is_same_size(input: Tensor, other: Tensor) -> bool:
+    """Returns True if input and other have the same size."""
+    check_tensor(input, fn="is_same_size")
+    check_tensor(other, "other", 1, "is_same_size")
+    return input._data.shape == other._data.shape
+
+
 def contiguous(input: Tensor, memory_format: Any = None) -> Tensor:
     """Returns a contiguous in memory tensor containing the same data as self tensor; self
     itself when it already is."""

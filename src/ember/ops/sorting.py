@@ -8,12 +8,13 @@ from typing import Any
 import numpy as np
 
 from .. import return_types
+from .._dtypes import result_type
 from .._tensor import Tensor
 from .._transform_hooks import transform_ops
 from ..autograd.grad_mode import state as _mode
 from ._core import attach_outputs, node_class, not_implemented, wrap, wrap_dim
 
-__all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "unique"]
+__all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "unique", "isin"]
 
 # Printed as torch prints them: torch.return_types.sort(values=..., indices=...).
 _sort_t, _topk_t, _kth_t = return_types.sort, return_types.topk, return_types.kthvalue
@@ -162,6 +163,20 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
     if return_counts:
         res.append(outs[2])
     return tuple(res)
+
+
+def isin(elements: Any, test_elements: Any, *, assume_unique: bool = False,
+         invert: bool = False, out: Any = None) -> Tensor:
+    """Tests if each element of elements is in test_elements; returns a boolean tensor of
+    the same shape as elements (True where found, or where not found with invert)."""
+    dt = result_type(elements, test_elements).np
+    e = elements._data if isinstance(elements, Tensor) else np.asarray(elements)
+    t = test_elements._data if isinstance(test_elements, Tensor) else np.asarray(test_elements)
+    if e.dtype.kind == "b" or t.dtype.kind == "b":
+        raise RuntimeError("Unsupported input type encountered for isin(): Bool")
+    with np.errstate(all="ignore"):
+        found = np.isin(e.astype(dt), t.astype(dt).reshape(-1), invert=invert)
+    return wrap(np.asarray(found, bool).reshape(e.shape))
 
 
 # Last, before any other module imports them: every importer holds the transform-aware
