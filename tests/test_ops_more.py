@@ -505,3 +505,89 @@ def test_isin(dtype):
     check_op(lambda lib, x: lib.isin(2.5, x), [a])
     check_op(lambda lib, x, y: lib.isin(x, y), [np.array([np.nan, 1.0]), np.array([np.nan, 1.0])])
     assert not hasattr(torch.Tensor, "isin") and not hasattr(ember.Tensor, "isin")
+
+
+# -- splits, stacks, diagflat, cartesian_prod, trapezoid --------------------------------------
+
+@pytest.mark.parametrize("shape", [(4, 6, 8), (6,), (2, 4)])
+def test_splits(shape):
+    a = make_array(shape)
+    for name in ("hsplit", "vsplit", "dsplit"):
+        for ios in (2, 1, [1, 3], [2, 20], (0,), 4, 0):
+            check_op(lambda lib, x, n=name, s=ios: lib.stack(
+                [p.sum() * (i + 1) for i, p in enumerate(getattr(lib, n)(x, s))]), [a])
+            check_op(lambda lib, x, n=name, s=ios: getattr(x, n)(s)[0], [a])
+    a3 = make_array((4, 6, 8))
+    assert _grad_fn(lambda lib, x: lib.hsplit(x, 2)[1], a3) == ["SliceBackward0"] * 2
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib: lib.hsplit(lib.tensor(1.0), 2),
+    lambda lib: lib.vsplit(lib.ones(3), 2),
+    lambda lib: lib.dsplit(lib.ones(3, 3), [1]),
+    lambda lib: lib.hsplit(lib.ones(4, 6), 4),
+    lambda lib: lib.cartesian_prod(lib.ones(2, 2)),
+    lambda lib: lib.cartesian_prod(lib.ones(2), lib.ones(3, dtype=lib.int64)),
+    lambda lib: lib.cartesian_prod(),
+    lambda lib: lib.row_stack([]),
+    lambda lib: lib.trapezoid(lib.ones(3).bool()),
+    lambda lib: lib.trapezoid(lib.ones(3), dx=True),
+    lambda lib: lib.trapezoid(lib.ones(3), lib.ones(4)),
+    lambda lib: lib.trapezoid(lib.ones(3, 4), lib.ones(4, 4), dim=0),
+    lambda lib: lib.trapezoid(lib.tensor(1.0)),
+    lambda lib: lib.trapezoid(lib.ones(3), lib.ones(3).bool()),
+    lambda lib: lib.cumulative_trapezoid(lib.ones(3).bool()),
+    lambda lib: lib.cumulative_trapezoid(lib.tensor(1.0)),
+    lambda lib: lib.cumulative_trapezoid(lib.ones(3), lib.ones(4)),
+    lambda lib: lib.trapz(lib.ones(3), dim=2),
+])
+def test_joining_errors(call):
+    t, e = first_errors(call)
+    assert e == t
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
+def test_stacks_and_products(dtype):
+    a, b = make_array((3, 4), dtype), make_array((2, 4), dtype, seed=1)
+    check_op(lambda lib, x, y: lib.row_stack([x, y]), [a, b])
+    check_op(lambda lib, x, y: lib.row_stack((x[0], y[1])), [a, b])
+    for shape in [(3,), (2, 3), (), (0,)]:
+        for offset in (0, 1, -2):
+            check_op(lambda lib, x, k=offset: lib.diagflat(x, k), [make_array(shape, dtype)])
+            check_op(lambda lib, x, k=offset: x.diagflat(offset=k), [make_array(shape, dtype)])
+    u, v, w = (make_array((n,), dtype, seed=n) for n in (2, 3, 0))
+    check_op(lambda lib, x: lib.cartesian_prod(x), [u])
+    check_op(lambda lib, x, y: lib.cartesian_prod(x, y), [u, v])
+    check_op(lambda lib, x, y, z: lib.cartesian_prod(x, y, z), [u, v, v])
+    check_op(lambda lib, x, y, z: lib.cartesian_prod(x, z, y), [u, w, v])
+    if dtype == np.float64:
+        assert _grad_fn(lambda lib, x: lib.diagflat(x), a) == ["DiagEmbedBackward0"] * 2
+        assert _grad_fn(lambda lib, x, y: lib.cartesian_prod(x, y), u, v) == \
+            ["StackBackward0"] * 2
+        assert _grad_fn(lambda lib, x, y: lib.row_stack([x, y]), a, b) == ["CatBackward0"] * 2
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
+@pytest.mark.parametrize("shape", [(3, 4), (5,), (3, 0), (2, 3, 4)])
+def test_trapezoid(dtype, shape):
+    y = make_array(shape, dtype)
+    n = len(shape)
+    for d in range(-n, n):
+        size = shape[d]
+        x1 = np.sort(make_array((size,), np.float64, seed=4))
+        xs = np.sort(make_array(shape, np.float64, seed=5), axis=d)
+        for name in ("trapezoid", "trapz", "cumulative_trapezoid"):
+            check_op(lambda lib, t, f=name, d=d: getattr(lib, f)(t, dim=d), [y])
+            check_op(lambda lib, t, f=name, d=d: getattr(lib, f)(t, dx=0.5, dim=d), [y])
+            check_op(lambda lib, t, f=name, d=d: getattr(lib, f)(t, dx=3, dim=d), [y])
+            check_op(lambda lib, t, x, f=name, d=d: getattr(lib, f)(t, x, dim=d), [y, x1])
+            check_op(lambda lib, t, x, f=name, d=d: getattr(lib, f)(t, x, dim=d), [y, xs])
+        if len(shape) > 1:
+            # x of lower rank than y: viewed with leading ones.
+            tail = np.sort(make_array(shape[1:], np.float64, seed=6), axis=-1)
+            check_op(lambda lib, t, x: lib.trapezoid(t, x), [y, tail])
+    if dtype == np.float64 and shape == (3, 4):
+        assert _grad_fn(lambda lib, t: lib.trapezoid(t), y) == ["MulBackward1"] * 2
+        assert _grad_fn(lambda lib, t, x: lib.trapezoid(t, x), y, y) == ["DivBackward1"] * 2
+        assert _grad_fn(lambda lib, t: lib.cumulative_trapezoid(t), y) == \
+            ["CumsumBackward0"] * 2

@@ -274,6 +274,10 @@ FUNCTIONS = {
     'cumsum': (
         'cumsum(Tensor input, int64_t dim, *, ScalarType? dtype=None, Tensor out=None)',
     ),
+    'cumulative_trapezoid': (
+        'cumulative_trapezoid(Tensor y, Tensor x, *, int64_t dim=-1)',
+        'cumulative_trapezoid(Tensor y, *, Scalar dx=1, int64_t dim=-1)',
+    ),
     'deg2rad': (
         'deg2rad(Tensor input, *, Tensor out=None)',
     ),
@@ -285,6 +289,9 @@ FUNCTIONS = {
     ),
     'diag_embed': (
         'diag_embed(Tensor input, int64_t offset=0, int64_t dim1=-2, int64_t dim2=-1)',
+    ),
+    'diagflat': (
+        'diagflat(Tensor input, int64_t offset=0)',
     ),
     'diagonal': (
         'diagonal(Tensor input, int64_t offset=0, int64_t dim1=0, int64_t dim2=1)',
@@ -314,6 +321,10 @@ FUNCTIONS = {
     ),
     'dot': (
         'dot(Tensor input, Tensor tensor, *, Tensor out=None)',
+    ),
+    'dsplit': (
+        'dsplit(Tensor input, int64_t sections)',
+        'dsplit(Tensor input, IntArrayRef indices)',
     ),
     'dstack': (
         'dstack(TensorList tensors, *, Tensor out=None)',
@@ -435,6 +446,10 @@ FUNCTIONS = {
     ),
     'histc': (
         'histc(Tensor input, int64_t bins=100, Scalar min=0, Scalar max=0, *, Tensor out=None)',
+    ),
+    'hsplit': (
+        'hsplit(Tensor input, int64_t sections)',
+        'hsplit(Tensor input, IntArrayRef indices)',
     ),
     'hstack': (
         'hstack(TensorList tensors, *, Tensor out=None)',
@@ -830,6 +845,9 @@ FUNCTIONS = {
         'round(Tensor input, *, Tensor out=None)',
         'round(Tensor input, *, int64_t decimals, Tensor out=None)',
     ),
+    'row_stack': (
+        'row_stack(TensorList tensors, *, Tensor out=None)',
+    ),
     'rsqrt': (
         'rsqrt(Tensor input, *, Tensor out=None)',
     ),
@@ -983,6 +1001,14 @@ FUNCTIONS = {
     'transpose': (
         'transpose(Tensor input, int64_t dim0, int64_t dim1)',
     ),
+    'trapezoid': (
+        'trapezoid(Tensor y, Tensor x, *, int64_t dim=-1)',
+        'trapezoid(Tensor y, *, Scalar dx=1, int64_t dim=-1)',
+    ),
+    'trapz': (
+        'trapz(Tensor y, *, double dx=1, int64_t dim=-1)',
+        'trapz(Tensor y, Tensor x, *, int64_t dim=-1)',
+    ),
     'tril': (
         'tril(Tensor input, SymInt diagonal=0, *, Tensor out=None)',
     ),
@@ -1023,6 +1049,10 @@ FUNCTIONS = {
         'var_mean(Tensor input, IntArrayRef[1]? dim, bool unbiased=True, bool keepdim=False)',
         'var_mean(Tensor input, IntArrayRef[1]? dim=None, *, Scalar? correction=None, bool keepdim=False)',
         'var_mean(Tensor input, bool unbiased=True)',
+    ),
+    'vsplit': (
+        'vsplit(Tensor input, int64_t sections)',
+        'vsplit(Tensor input, IntArrayRef indices)',
     ),
     'vstack': (
         'vstack(TensorList tensors, *, Tensor out=None)',
@@ -1387,6 +1417,9 @@ METHODS = {
     'diag': (
         'diag(int64_t diagonal=0)',
     ),
+    'diagflat': (
+        'diagflat(int64_t offset=0)',
+    ),
     'diagonal': (
         'diagonal(int64_t offset=0, int64_t dim1=0, int64_t dim2=1)',
     ),
@@ -1423,6 +1456,10 @@ METHODS = {
     ),
     'dot': (
         'dot(Tensor tensor)',
+    ),
+    'dsplit': (
+        'dsplit(int64_t sections)',
+        'dsplit(IntArrayRef indices)',
     ),
     'eq': (
         'eq(Tensor other)',
@@ -1570,6 +1607,10 @@ METHODS = {
     ),
     'histc': (
         'histc(int64_t bins=100, Scalar min=0, Scalar max=0)',
+    ),
+    'hsplit': (
+        'hsplit(int64_t sections)',
+        'hsplit(IntArrayRef indices)',
     ),
     'hypot': (
         'hypot(Tensor other)',
@@ -2226,6 +2267,10 @@ METHODS = {
     ),
     'view_as': (
         'view_as(Tensor other)',
+    ),
+    'vsplit': (
+        'vsplit(int64_t sections)',
+        'vsplit(IntArrayRef indices)',
     ),
     'where': (
         'where(Tensor condition, Tensor other)',

@@ -77,7 +77,8 @@ NOT_METHODS = {"where", "cat", "concat", "concatenate", "stack", "hstack", "vsta
                "column_stack", "atleast_1d", "atleast_2d", "atleast_3d", "broadcast_tensors",
                "take_along_dim", "index_put", "einsum", "tensordot", "kron", "diag_embed",
                "ger", "polygamma", "broadcast_shapes", "meshgrid", "searchsorted", "bucketize",
-               "cdist", "var_mean", "std_mean", "isin"}
+               "cdist", "var_mean", "std_mean", "isin",
+               "row_stack", "cartesian_prod", "trapezoid", "trapz", "cumulative_trapezoid"}
 
 
 def _bind_methods() -> None:

@@ -24,16 +24,17 @@ from ._core import (
     wrap,
     wrap_dim,
 )
-from .arithmetic import _meta, add, div, logical_xor, mul, sub
+from .arithmetic import _meta, add, div, logical_xor, mul, scalar_op, sub
 from .conversion import to
 from .creation import empty_like
 from .inplace import copy_
-from .joining import cat
-from .reduction import _vector_norm_grad, norm_dims, vector_norm
-from .shape import clone, expand, narrow, reshape, view
+from .joining import cat, stack
+from .reduction import _vector_norm_grad, cumsum, norm_dims, vector_norm
+from .shape import clone, expand, narrow, reshape, select, slice_dim, view
 from .sum_mean import sum
 
-__all__ = ["meshgrid", "diff", "cdist", "dist", "pairwise_distance", "cosine_similarity"]
+__all__ = ["meshgrid", "diff", "cdist", "dist", "pairwise_distance", "cosine_similarity",
+           "cartesian_prod", "trapezoid", "trapz", "cumulative_trapezoid"]
 
 _warned_indexing: list = []
 
@@ -375,6 +376,95 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
         np.maximum(na._data, na._data.dtype.type(eps), out=na._data)
         np.maximum(nb._data, nb._data.dtype.type(eps), out=nb._data)
     return sum(mul(div(a, na), div(b, nb)), dim)
+
+
+def cartesian_prod(*tensors: Tensor) -> Tensor:
+    """Does the cartesian product of the given sequence of 1-D tensors: the rows of the
+    result are every combination of one element of each."""
+    for t in tensors:
+        if t._data.ndim != 1:
+            raise RuntimeError("Expect a 1D vector, but got shape "
+                               f"[{', '.join(str(s) for s in t._data.shape)}]")
+    if len(tensors) == 1:
+        return tensors[0]
+    grids = meshgrid(*tensors, indexing="ij")
+    return stack([reshape(g, -1) for g in grids], 1)
+
+
+def _sides(y: Tensor, dim: int) -> Tensor:
+    # y's right and left samples along dim, added: torch's y.slice(dim, 1) + y.slice(dim, 0, -1).
+    n = y._data.shape[dim]
+    return add(slice_dim(y, dim, 1, n, 1), slice_dim(y, dim, 0, max(n - 1, 0), 1))
+
+
+def _spacing(name: str, y: Tensor, x: Tensor, dim: int) -> Tensor:
+    """torch's dx for sample points x: their differences along dim, x viewed to y's rank."""
+    if y._data.dtype.kind == "b" or x._data.dtype.kind == "b":
+        raise RuntimeError(f"{name}: received a bool input for `x` or `y`, but bool is not "
+                           "supported")
+    xs, nd = x._data.shape, y._data.ndim
+    if len(xs) == 1:
+        if xs[0] != y._data.shape[dim]:
+            raise RuntimeError(f"{name}: There must be one `x` value for each sample point")
+        shape = [1] * nd
+        shape[dim] = xs[0]
+        x = view(x, shape)
+    elif len(xs) < nd:
+        x = view(x, [1] * (nd - len(xs)) + list(xs))
+    n = x._data.shape[dim]
+    return sub(slice_dim(x, dim, 1, n, 1), slice_dim(x, dim, 0, max(n - 1, 0), 1))
+
+
+def _check_dx(name: str, y: Tensor, dx: Any) -> float:
+    if y._data.dtype.kind == "b":
+        raise RuntimeError(f"{name}: received a bool input for `y`, but bool is not supported")
+    if isinstance(dx, (bool, complex, np.bool_)):
+        raise RuntimeError(f"{name}: Currently, we only support dx as a real number.")
+    return float(dx)
+
+
+def trapezoid(y: Tensor, x: Tensor | None = None, *, dx: Any = None, dim: int = -1) -> Tensor:
+    """Computes the trapezoidal rule along dim: the integral of y over the sample points x,
+    or over points spaced dx apart (1 by default)."""
+    check_tensor(y, "y", 0, "trapezoid")
+    if isinstance(x, Tensor):
+        d = wrap_dim(dim, y._data.ndim)
+        if y._data.shape[d] == 0:
+            return _zeros_except(y, d)
+        return scalar_op(sum(mul(_sides(y, d), _spacing("trapezoid", y, x, d)), d), 2.0, True)
+    d = wrap_dim(dim, y._data.ndim, wrap_scalar=False)
+    if y._data.shape[d] == 0:
+        return _zeros_except(y, d)
+    step = _check_dx("trapezoid", y, 1 if dx is None else dx)
+    ends = add(select(y, d, 0), select(y, d, -1))
+    return scalar_op(sub(sum(y, d), scalar_op(ends, 0.5)), step)
+
+
+def _zeros_except(y: Tensor, dim: int) -> Tensor:
+    # Zero samples integrate to 0, as in NumPy: zeros of y's shape without dim.
+    shape = tuple(s for i, s in enumerate(y._data.shape) if i != dim)
+    return wrap(np.zeros(shape, y._data.dtype))
+
+
+def trapz(y: Tensor, x: Tensor | None = None, *, dx: Any = None, dim: int = -1) -> Tensor:
+    """Alias of trapezoid()."""
+    return trapezoid(y, x, dx=dx, dim=dim)
+
+
+def cumulative_trapezoid(y: Tensor, x: Tensor | None = None, *, dx: Any = None,
+                         dim: int = -1) -> Tensor:
+    """Cumulatively computes the trapezoidal rule along dim: the integrals of y up to each
+    sample point but the first."""
+    check_tensor(y, "y", 0, "cumulative_trapezoid")
+    nd = y._data.ndim
+    if not nd:
+        raise IndexError("slice() cannot be applied to a 0-dim tensor.")
+    d = wrap_dim(dim, nd)
+    if isinstance(x, Tensor):
+        spacing = _spacing("cumulative_trapezoid", y, x, d)
+        return scalar_op(cumsum(mul(_sides(y, d), spacing), d), 2.0, True)
+    step = _check_dx("cumulative_trapezoid", y, 1 if dx is None else dx)
+    return cumsum(scalar_op(_sides(y, d), step / 2.0), d)
 
 
 # Last, before any other module imports them: every importer holds the transform-aware

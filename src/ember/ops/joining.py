@@ -26,8 +26,8 @@ from ._core import (
 )
 from .shape import expand, flatten, reshape, unsqueeze
 
-__all__ = ["cat", "concat", "concatenate", "stack", "hstack", "vstack", "dstack",
-           "column_stack", "atleast_1d", "atleast_2d", "atleast_3d", "broadcast_tensors",
+__all__ = ["cat", "concat", "concatenate", "stack", "hstack", "vstack", "row_stack",
+           "dstack", "column_stack", "atleast_1d", "atleast_2d", "atleast_3d", "broadcast_tensors",
            "broadcast_shapes",
            "repeat", "tile", "repeat_interleave", "flip", "fliplr", "flipud", "roll",
            "select_scatter", "slice_scatter"]
@@ -225,6 +225,11 @@ def vstack(tensors: Any, *, out: Any = None) -> Tensor:
     if not ts:
         raise RuntimeError("vstack expects a non-empty TensorList")
     return cat(atleast_2d(ts), 0)
+
+
+def row_stack(tensors: Any, *, out: Any = None) -> Tensor:
+    """Alias of vstack(): stacks tensors in sequence vertically (row wise)."""
+    return vstack(tensors)
 
 
 @declare(jvp=joining_jvp("dstack"))
