@@ -591,3 +591,30 @@ def test_trapezoid(dtype, shape):
         assert _grad_fn(lambda lib, t, x: lib.trapezoid(t, x), y, y) == ["DivBackward1"] * 2
         assert _grad_fn(lambda lib, t: lib.cumulative_trapezoid(t), y) == \
             ["CumsumBackward0"] * 2
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8"])
+@pytest.mark.parametrize("idx,shape", [
+    ([4, 1, 7], (3, 3)), (4, (3, 3)), ([9], (3, 3)), ([-1], (3, 3)), ([1], ()), ([1], 5),
+    ([[1, 2]], torch.Size([2, 3])), ([-10], (3, 3)), ([], (2, 0)), ([5, 6, 100], (2, 3, 4)),
+])
+def test_unravel_index(dtype, idx, shape):
+    if dtype == "uint8" and min(np.ravel(idx), default=0) < 0:
+        return
+    res = [lib.unravel_index(lib.tensor(idx, dtype=getattr(lib, dtype)), shape)
+           for lib in (torch, ember)]
+    assert type(res[1]) is tuple
+    assert_same(list(res[1]), list(res[0]))
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib: lib.unravel_index(lib.tensor([1.0]), (3, 3)),
+    lambda lib: lib.unravel_index(lib.tensor([1]), (3, -3)),
+    lambda lib: lib.unravel_index(lib.tensor([0]), (0,)),
+    lambda lib: lib.unravel_index(lib.tensor([True]), (3, 3)),
+    lambda lib: lib.unravel_index(lib.tensor([1]), (3, 2.0)),
+    lambda lib: lib.unravel_index(2, (3, 3)),
+])
+def test_unravel_index_errors(call):
+    t, e = first_errors(call)
+    assert e == t

@@ -78,7 +78,8 @@ NOT_METHODS = {"where", "cat", "concat", "concatenate", "stack", "hstack", "vsta
                "take_along_dim", "index_put", "einsum", "tensordot", "kron", "diag_embed",
                "ger", "polygamma", "broadcast_shapes", "meshgrid", "searchsorted", "bucketize",
                "cdist", "var_mean", "std_mean", "isin",
-               "row_stack", "cartesian_prod", "trapezoid", "trapz", "cumulative_trapezoid"}
+               "row_stack", "cartesian_prod", "trapezoid", "trapz", "cumulative_trapezoid",
+               "unravel_index"}
 
 
 def _bind_methods() -> None:
