@@ -618,3 +618,29 @@ def test_unravel_index(dtype, idx, shape):
 def test_unravel_index_errors(call):
     t, e = first_errors(call)
     assert e == t
+
+
+@pytest.mark.parametrize("shapes", [
+    [(), (2,), (2, 3)], [(2, 2)], [(0, 2), (2, 0), (0,)], [(3, 1), (1, 3), ()], [],
+])
+def test_block_diag(shapes):
+    arrays = [make_array(s, np.float64, seed=i) for i, s in enumerate(shapes)]
+    check_op(lambda lib, *ts: lib.block_diag(*ts), arrays)
+    # Mixed dtypes promote; the gradients come back in each input's dtype.
+    mixed = [a.astype(np.float32) if i % 2 else a for i, a in enumerate(arrays)]
+    check_op(lambda lib, *ts: lib.block_diag(*ts), mixed, rtol=1e-5, atol=1e-6)
+    ints = [a.astype(np.int64) for a in arrays]
+    check_op(lambda lib, *ts: lib.block_diag(*ts), ints)
+    if shapes:
+        assert _grad_fn(lambda lib, *ts: lib.block_diag(*ts), *arrays) == \
+            ["BlockDiagBackward0"] * 2
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib: lib.block_diag(lib.ones(2, 2, 2)),
+    lambda lib: lib.block_diag([lib.ones(2)]),
+    lambda lib: lib.block_diag(lib.ones(2), 3),
+])
+def test_block_diag_errors(call):
+    t, e = first_errors(call)
+    assert e == t
