@@ -644,3 +644,37 @@ def test_block_diag(shapes):
 def test_block_diag_errors(call):
     t, e = first_errors(call)
     assert e == t
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.int64, np.bool_])
+@pytest.mark.parametrize("n", [0, 1, 3, 4])
+def test_combinations(dtype, n):
+    a = make_array((n,), dtype)
+    for r in (0, 1, 2, 3):
+        for w in (False, True):
+            check_op(lambda lib, x, r=r, w=w: lib.combinations(x, r, with_replacement=w), [a])
+    if dtype == np.float64 and n:
+        assert _grad_fn(lambda lib, x: lib.combinations(x), a) == ["StackBackward0"] * 2
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib: lib.combinations(lib.ones(2, 2)),
+    lambda lib: lib.combinations(lib.ones(2), -1),
+    lambda lib: lib.combinations(lib.tensor(1.0)),
+])
+def test_combinations_errors(call):
+    t, e = first_errors(call)
+    assert e == t
+
+
+def test_namespace_and_methods():
+    # Each function is in the namespace, and a Tensor method exactly where torch has one.
+    names = ("quantile nanquantile std_mean var_mean cummax cummin logcumsumexp "
+             "cosine_similarity pairwise_distance dist cov corrcoef logspace ravel isin "
+             "signbit copysign heaviside deg2rad rad2deg gcd lcm frexp ldexp positive "
+             "is_nonzero is_same_size is_signed diagflat block_diag cartesian_prod "
+             "combinations unravel_index vsplit hsplit dsplit row_stack trapezoid trapz "
+             "cumulative_trapezoid").split()
+    for n in names:
+        assert hasattr(ember, n), n
+        assert hasattr(ember.Tensor, n) == hasattr(torch.Tensor, n), n

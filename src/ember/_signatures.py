@@ -230,6 +230,9 @@ FUNCTIONS = {
     'column_stack': (
         'column_stack(TensorList tensors, *, Tensor out=None)',
     ),
+    'combinations': (
+        'combinations(Tensor input, int64_t r=2, bool with_replacement=False)',
+    ),
     'concat': (
         'concat(TensorList tensors, int64_t dim=0, *, Tensor out=None)',
     ),

@@ -79,7 +79,8 @@ NOT_METHODS = {"where", "cat", "concat", "concatenate", "stack", "hstack", "vsta
                "ger", "polygamma", "broadcast_shapes", "meshgrid", "searchsorted", "bucketize",
                "cdist", "var_mean", "std_mean", "isin",
                "row_stack", "cartesian_prod", "trapezoid", "trapz", "cumulative_trapezoid",
-               "unravel_index", "block_diag"}
+               "unravel_index", "block_diag",
+               "combinations", "cosine_similarity", "pairwise_distance"}
 
 
 def _bind_methods() -> None:

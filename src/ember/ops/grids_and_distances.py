@@ -21,12 +21,14 @@ from ._core import (
     needs_grad,
     node_class,
     operands,
+    shape_str,
     wrap,
     wrap_dim,
 )
 from .arithmetic import _meta, add, div, logical_xor, mul, scalar_op, sub
 from .conversion import to
 from .creation import empty_like
+from .indexing import masked_select
 from .inplace import copy_
 from .joining import cat, stack
 from .reduction import _vector_norm_grad, cumsum, norm_dims, vector_norm
@@ -34,7 +36,7 @@ from .shape import clone, expand, narrow, reshape, select, slice_dim, view
 from .sum_mean import sum
 
 __all__ = ["meshgrid", "diff", "cdist", "dist", "pairwise_distance", "cosine_similarity",
-           "cartesian_prod", "trapezoid", "trapz", "cumulative_trapezoid"]
+           "cartesian_prod", "combinations", "trapezoid", "trapz", "cumulative_trapezoid"]
 
 _warned_indexing: list = []
 
@@ -389,6 +391,28 @@ def cartesian_prod(*tensors: Tensor) -> Tensor:
         return tensors[0]
     grids = meshgrid(*tensors, indexing="ij")
     return stack([reshape(g, -1) for g in grids], 1)
+
+
+def combinations(input: Tensor, r: int = 2, with_replacement: bool = False) -> Tensor:
+    """Compute combinations of length r of the given 1-D tensor (as Python's
+    itertools.combinations, or combinations_with_replacement)."""
+    check_tensor(input, fn="combinations")
+    x = input._data
+    if x.ndim != 1:
+        raise RuntimeError(f"Expect a 1D vector, but got shape {shape_str(x.shape)}")
+    if r < 0:
+        raise RuntimeError(f"Expect a non-negative number, but got {r}")
+    if r == 0:
+        return wrap(np.empty(0, x.dtype))
+    # torch's: an r-dimensional grid of the input, the positions whose indices increase
+    # (or do not decrease) selected from each coordinate, stacked as columns.
+    n = x.shape[0]
+    idx = np.indices((n,) * r)
+    mask = np.ones((n,) * r, bool)
+    for k in range(r - 1):
+        mask &= (idx[k] <= idx[k + 1]) if with_replacement else (idx[k] < idx[k + 1])
+    grids = meshgrid(*([input] * r), indexing="ij")
+    return stack([masked_select(g, wrap(mask)) for g in grids], 1)
 
 
 def _sides(y: Tensor, dim: int) -> Tensor:
