@@ -678,3 +678,38 @@ def test_namespace_and_methods():
     for n in names:
         assert hasattr(ember, n), n
         assert hasattr(ember.Tensor, n) == hasattr(torch.Tensor, n), n
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.int64, np.bool_])
+@pytest.mark.parametrize("shape", [(3, 3), (7,), (), (0,), (0, 3), (2, 3, 2)])
+def test_unique_consecutive(dtype, shape):
+    a = np.asarray(np.round(make_array(shape, np.float64) / 2), dtype=dtype)
+    if len(shape) > 1 and a.size:
+        a[1] = a[0]  # repeated slices along dim 0
+    n = len(shape)
+    for dim in [None, *range(-n, n)] if n else [None, 0, -1]:
+        for inv in (False, True):
+            for cnt in (False, True):
+                check_op(lambda lib, x, d=dim, i=inv, c=cnt: lib.unique_consecutive(
+                    x, return_inverse=i, return_counts=c, dim=d), [a], grad=False)
+                check_op(lambda lib, x, d=dim, i=inv, c=cnt: x.unique_consecutive(
+                    i, c, d), [a], grad=False)
+
+
+def test_unique_consecutive_graph_and_errors():
+    x = np.array([1.0, np.nan, np.nan, 2.0, 2.0])
+    check_op(lambda lib, t: lib.unique_consecutive(t, return_counts=True), [x], grad=False)
+    for dim in (None, 0):
+        names, errors = [], []
+        for lib in (torch, ember):
+            t = lib.ones(3, 2, requires_grad=True)
+            out = lib.unique_consecutive(t, dim=dim)
+            names.append(type(out.grad_fn).__name__)
+            with pytest.raises(NotImplementedError) as info:
+                out.sum().backward()
+            errors.append(str(info.value))
+        assert names[0] == names[1] and errors[0] == errors[1]
+    for call in (lambda lib: lib.unique_consecutive(lib.ones(2, 2), dim=3),
+                 lambda lib: lib.unique_consecutive(lib.ones(2, 0), dim=0)):
+        t, e = first_errors(call)
+        assert e == t

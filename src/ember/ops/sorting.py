@@ -14,7 +14,8 @@ from .._transform_hooks import transform_ops
 from ..autograd.grad_mode import state as _mode
 from ._core import attach_outputs, node_class, not_implemented, wrap, wrap_dim
 
-__all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "unique", "isin"]
+__all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "unique", "unique_consecutive",
+           "isin"]
 
 # Printed as torch prints them: torch.return_types.sort(values=..., indices=...).
 _sort_t, _topk_t, _kth_t = return_types.sort, return_types.topk, return_types.kthvalue
@@ -163,6 +164,50 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
     if return_counts:
         res.append(outs[2])
     return tuple(res)
+
+
+def _unique_consecutive_backward(m: Any, grads: Any, *ctx: Any) -> Any:
+    raise NotImplementedError("the derivative for 'unique_consecutive' is not implemented.")
+
+
+UniqueConsecutiveBackward0 = node_class("UniqueConsecutiveBackward0",
+                                        _unique_consecutive_backward, n_outputs=3)
+
+
+def unique_consecutive(input: Tensor, return_inverse: bool = False,
+                       return_counts: bool = False, dim: int | None = None) -> Any:
+    """Eliminates all but the first element from every consecutive group of equivalent
+    elements (of the flattened input, or slices along dim); optionally also returns the
+    position of each input element in the output and the size of each group."""
+    x = input._data
+    if dim is None:
+        rows = x.reshape(x.size, 1)
+    else:
+        d = wrap_dim(dim, x.ndim, wrap_scalar=False)
+        if x.size == 0 and x.shape[d] != 0:
+            raise RuntimeError("There are 0 sized dimensions, and they aren't selected, so "
+                               "unique cannot be applied")
+        moved = np.moveaxis(x, d, 0)
+        rows = moved.reshape(x.shape[d], int(np.prod(moved.shape[1:])))
+    n = rows.shape[0]
+    # A group starts where a row differs from the one before (NaN differs from itself).
+    starts = np.ones(n, bool)
+    if n > 1:
+        starts[1:] = np.any(rows[1:] != rows[:-1], axis=1)
+    first = np.flatnonzero(starts)
+    counts = np.diff(np.append(first, n)).astype(np.int64)
+    inverse = (np.cumsum(starts) - 1).astype(np.int64)
+    if dim is None:
+        out = x.reshape(-1)[first]
+        inverse = inverse.reshape(x.shape)
+    else:
+        out = np.moveaxis(np.take(np.moveaxis(x, d, 0), first, axis=0), 0, d)
+    v, i, c = wrap(np.ascontiguousarray(out)), wrap(inverse), wrap(counts)
+    if input._rg and _mode.enabled:
+        attach_outputs(UniqueConsecutiveBackward0, (v, i, c), (input,))
+    if not return_inverse and not return_counts:
+        return v
+    return (v,) + ((i,) if return_inverse else ()) + ((c,) if return_counts else ())
 
 
 def isin(elements: Any, test_elements: Any, *, assume_unique: bool = False,
