@@ -108,7 +108,16 @@ from .autograd.grad_mode import (
 from .func import vmap  # noqa: E402, I001
 from .ops.arithmetic import *  # noqa: F403
 from .ops.binning import *  # noqa: F403
-from .ops.conversion import conj, conj_physical, imag, real, resolve_conj, resolve_neg
+from .ops.conversion import (
+    conj,
+    conj_physical,
+    imag,
+    is_nonzero,
+    is_signed,
+    real,
+    resolve_conj,
+    resolve_neg,
+)
 from .ops.creation import *  # noqa: F403
 from .ops.decomp import *  # noqa: F403
 from .ops.elementary import *  # noqa: F403
@@ -125,6 +134,7 @@ from .ops.random_ops import bernoulli, multinomial, normal, randperm  # noqa: E4
 from .ops.reduction import *  # noqa: F403
 from .ops.shape import *  # noqa: F403
 from .ops.sorting import *  # noqa: F403
+from .ops.statistics import *  # noqa: F403
 from .ops.sum_mean import *  # noqa: F403
 
 # The torch release ember follows, so that programs comparing torch.__version__ choose

@@ -253,6 +253,9 @@ FUNCTIONS = {
     'column_stack': (
         'column_stack(TensorList tensors, *, Tensor out=None)',
     ),
+    'combinations': (
+        'combinations(Tensor input, int64_t r=2, bool with_replacement=False)',
+    ),
     'concat': (
         'concat(TensorList tensors, int64_t dim=0, *, Tensor out=None)',
     ),
@@ -265,24 +268,50 @@ FUNCTIONS = {
     'conj_physical': (
         'conj_physical(Tensor input, *, Tensor out=None)',
     ),
+    'copysign': (
+        'copysign(Tensor input, Tensor other, *, Tensor out=None)',
+        'copysign(Tensor input, Scalar other, *, Tensor out=None)',
+    ),
+    'corrcoef': (
+        'corrcoef(Tensor input)',
+    ),
     'cos': (
         'cos(Tensor input, *, Tensor out=None)',
     ),
     'cosh': (
         'cosh(Tensor input, *, Tensor out=None)',
     ),
+    'cosine_similarity': (
+        'cosine_similarity(Tensor x1, Tensor x2, int64_t dim=1, double eps=1e-08)',
+    ),
     'count_nonzero': (
         'count_nonzero(Tensor input, int64_t? dim=None)',
         'count_nonzero(Tensor input, IntArrayRef dim)',
     ),
+    'cov': (
+        'cov(Tensor input, *, int64_t correction=1, Tensor? fweights=None, Tensor? aweights=None)',
+    ),
     'cross': (
         'cross(Tensor input, Tensor other, int64_t? dim=None, *, Tensor out=None)',
+    ),
+    'cummax': (
+        'cummax(Tensor input, int64_t dim, *, TensorList[2] out=None)',
+    ),
+    'cummin': (
+        'cummin(Tensor input, int64_t dim, *, TensorList[2] out=None)',
     ),
     'cumprod': (
         'cumprod(Tensor input, int64_t dim, *, ScalarType? dtype=None, Tensor out=None)',
     ),
     'cumsum': (
         'cumsum(Tensor input, int64_t dim, *, ScalarType? dtype=None, Tensor out=None)',
+    ),
+    'cumulative_trapezoid': (
+        'cumulative_trapezoid(Tensor y, Tensor x, *, int64_t dim=-1)',
+        'cumulative_trapezoid(Tensor y, *, Scalar dx=1, int64_t dim=-1)',
+    ),
+    'deg2rad': (
+        'deg2rad(Tensor input, *, Tensor out=None)',
     ),
     'det': (
         'det(Tensor input)',
@@ -292,6 +321,9 @@ FUNCTIONS = {
     ),
     'diag_embed': (
         'diag_embed(Tensor input, int64_t offset=0, int64_t dim1=-2, int64_t dim2=-1)',
+    ),
+    'diagflat': (
+        'diagflat(Tensor input, int64_t offset=0)',
     ),
     'diagonal': (
         'diagonal(Tensor input, int64_t offset=0, int64_t dim1=0, int64_t dim2=1)',
@@ -304,6 +336,9 @@ FUNCTIONS = {
     ),
     'digamma': (
         'digamma(Tensor input, *, Tensor out=None)',
+    ),
+    'dist': (
+        'dist(Tensor input, Tensor other, Scalar p=2)',
     ),
     'div': (
         'div(Tensor input, Tensor other, *, Tensor out=None)',
@@ -318,6 +353,10 @@ FUNCTIONS = {
     ),
     'dot': (
         'dot(Tensor input, Tensor tensor, *, Tensor out=None)',
+    ),
+    'dsplit': (
+        'dsplit(Tensor input, int64_t sections)',
+        'dsplit(Tensor input, IntArrayRef indices)',
     ),
     'dstack': (
         'dstack(TensorList tensors, *, Tensor out=None)',
@@ -400,6 +439,9 @@ FUNCTIONS = {
     'frac': (
         'frac(Tensor input, *, Tensor out=None)',
     ),
+    'frexp': (
+        'frexp(Tensor input, *, TensorList[2] out=None)',
+    ),
     'frobenius_norm': (
         'frobenius_norm(Tensor input, IntArrayRef[1] dim, bool keepdim=False, *, Tensor out=None)',
     ),
@@ -411,6 +453,9 @@ FUNCTIONS = {
     ),
     'gather': (
         'gather(Tensor input, int64_t dim, Tensor index, *, bool sparse_grad=False, Tensor out=None)',
+    ),
+    'gcd': (
+        'gcd(Tensor input, Tensor other, *, Tensor out=None)',
     ),
     'ge': (
         'ge(Tensor input, Tensor other, *, Tensor out=None)',
@@ -431,8 +476,15 @@ FUNCTIONS = {
         'gt(Tensor input, Tensor other, *, Tensor out=None)',
         'gt(Tensor input, Scalar other, *, Tensor out=None)',
     ),
+    'heaviside': (
+        'heaviside(Tensor input, Tensor values, *, Tensor out=None)',
+    ),
     'histc': (
         'histc(Tensor input, int64_t bins=100, Scalar min=0, Scalar max=0, *, Tensor out=None)',
+    ),
+    'hsplit': (
+        'hsplit(Tensor input, int64_t sections)',
+        'hsplit(Tensor input, IntArrayRef indices)',
     ),
     'hstack': (
         'hstack(TensorList tensors, *, Tensor out=None)',
@@ -480,11 +532,25 @@ FUNCTIONS = {
     'is_floating_point': (
         'is_floating_point(Tensor input)',
     ),
+    'is_nonzero': (
+        'is_nonzero(Tensor input)',
+    ),
+    'is_same_size': (
+        'is_same_size(Tensor input, Tensor other)',
+    ),
+    'is_signed': (
+        'is_signed(Tensor input)',
+    ),
     'isclose': (
         'isclose(Tensor input, Tensor other, double rtol=1e-05, double atol=1e-08, bool equal_nan=False)',
     ),
     'isfinite': (
         'isfinite(Tensor input)',
+    ),
+    'isin': (
+        'isin(Tensor elements, Tensor test_elements, *, bool assume_unique=False, bool invert=False, Tensor out=None)',
+        'isin(Scalar element, Tensor test_elements, *, bool assume_unique=False, bool invert=False, Tensor out=None)',
+        'isin(Tensor elements, Scalar test_element, *, bool assume_unique=False, bool invert=False, Tensor out=None)',
     ),
     'isinf': (
         'isinf(Tensor input)',
@@ -506,6 +572,12 @@ FUNCTIONS = {
     ),
     'kthvalue': (
         'kthvalue(Tensor input, SymInt k, int64_t dim=-1, bool keepdim=False, *, TensorList[2] out=None)',
+    ),
+    'lcm': (
+        'lcm(Tensor input, Tensor other, *, Tensor out=None)',
+    ),
+    'ldexp': (
+        'ldexp(Tensor input, Tensor other, *, Tensor out=None)',
     ),
     'le': (
         'le(Tensor input, Tensor other, *, Tensor out=None)',
@@ -556,6 +628,9 @@ FUNCTIONS = {
     'logaddexp2': (
         'logaddexp2(Tensor input, Tensor other, *, Tensor out=None)',
     ),
+    'logcumsumexp': (
+        'logcumsumexp(Tensor input, int64_t dim, *, Tensor out=None)',
+    ),
     'logdet': (
         'logdet(Tensor input)',
     ),
@@ -573,6 +648,12 @@ FUNCTIONS = {
     ),
     'logit': (
         'logit(Tensor input, double? eps=None, *, Tensor out=None)',
+    ),
+    'logspace': (
+        'logspace(Tensor start, Tensor end, int64_t steps, double base=10.0, *, Tensor out=None, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=False, bool? requires_grad=False)',
+        'logspace(Scalar start, Tensor end, int64_t steps, double base=10.0, *, Tensor out=None, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=False, bool? requires_grad=False)',
+        'logspace(Tensor start, Scalar end, int64_t steps, double base=10.0, *, Tensor out=None, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=False, bool? requires_grad=False)',
+        'logspace(Scalar start, Scalar end, int64_t steps, double base=10.0, *, Tensor out=None, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=False, bool? requires_grad=False)',
     ),
     'logsumexp': (
         'logsumexp(Tensor input, IntArrayRef[1] dim, bool keepdim=False, *, Tensor out=None)',
@@ -674,6 +755,10 @@ FUNCTIONS = {
         'nanmedian(Tensor input)',
         'nanmedian(Tensor input, int64_t dim, bool keepdim=False, *, TensorList[2] out=None)',
     ),
+    'nanquantile': (
+        'nanquantile(Tensor input, Tensor q, int64_t? dim=None, bool keepdim=False, *, c10::string_view interpolation="linear", Tensor out=None)',
+        'nanquantile(Tensor input, double q, int64_t? dim=None, bool keepdim=False, *, c10::string_view interpolation="linear", Tensor out=None)',
+    ),
     'nansum': (
         'nansum(Tensor input, IntArrayRef[1]? dim=None, bool keepdim=False, *, ScalarType? dtype=None, Tensor out=None)',
     ),
@@ -720,6 +805,9 @@ FUNCTIONS = {
     'outer': (
         'outer(Tensor input, Tensor vec2, *, Tensor out=None)',
     ),
+    'pairwise_distance': (
+        'pairwise_distance(Tensor x1, Tensor x2, double p=2, double eps=1e-06, bool keepdim=False)',
+    ),
     'permute': (
         'permute(Tensor input, IntArrayRef dims)',
     ),
@@ -728,6 +816,9 @@ FUNCTIONS = {
     ),
     'polygamma': (
         'polygamma(int64_t n, Tensor input, *, Tensor out=None)',
+    ),
+    'positive': (
+        'positive(Tensor input)',
     ),
     'pow': (
         'pow(Tensor input, Tensor exponent, *, Tensor out=None)',
@@ -746,6 +837,13 @@ FUNCTIONS = {
     ),
     'qr': (
         'qr(Tensor input, bool some=True, *, TensorList[2] out=None)',
+    ),
+    'quantile': (
+        'quantile(Tensor input, Tensor q, int64_t? dim=None, bool keepdim=False, *, c10::string_view interpolation="linear", Tensor out=None)',
+        'quantile(Tensor input, double q, int64_t? dim=None, bool keepdim=False, *, c10::string_view interpolation="linear", Tensor out=None)',
+    ),
+    'rad2deg': (
+        'rad2deg(Tensor input, *, Tensor out=None)',
     ),
     'rand': (
         'rand(SymIntArrayRef size, *, Generator? generator, Tensor out=None, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=False, bool? requires_grad=False)',
@@ -780,6 +878,9 @@ FUNCTIONS = {
     'randperm': (
         'randperm(SymInt n, *, Generator? generator, Tensor out=None, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=False, bool? requires_grad=False)',
         'randperm(SymInt n, *, Tensor out=None, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=False, bool? requires_grad=False)',
+    ),
+    'ravel': (
+        'ravel(Tensor input)',
     ),
     'real': (
         'real(Tensor input)',
@@ -828,6 +929,9 @@ FUNCTIONS = {
         'round(Tensor input, *, Tensor out=None)',
         'round(Tensor input, *, int64_t decimals, Tensor out=None)',
     ),
+    'row_stack': (
+        'row_stack(TensorList tensors, *, Tensor out=None)',
+    ),
     'rsqrt': (
         'rsqrt(Tensor input, *, Tensor out=None)',
     ),
@@ -868,6 +972,9 @@ FUNCTIONS = {
     ),
     'sign': (
         'sign(Tensor input, *, Tensor out=None)',
+    ),
+    'signbit': (
+        'signbit(Tensor input, *, Tensor out=None)',
     ),
     'sin': (
         'sin(Tensor input, *, Tensor out=None)',
@@ -919,6 +1026,11 @@ FUNCTIONS = {
         'std(Tensor input, IntArrayRef[1]? dim, bool unbiased=True, bool keepdim=False, *, Tensor out=None)',
         'std(Tensor input, IntArrayRef[1]? dim=None, *, Scalar? correction=None, bool keepdim=False, Tensor out=None)',
         'std(Tensor input, bool unbiased=True)',
+    ),
+    'std_mean': (
+        'std_mean(Tensor input, IntArrayRef[1]? dim, bool unbiased=True, bool keepdim=False)',
+        'std_mean(Tensor input, IntArrayRef[1]? dim=None, *, Scalar? correction=None, bool keepdim=False)',
+        'std_mean(Tensor input, bool unbiased=True)',
     ),
     'sub': (
         'sub(Tensor input, Scalar alpha, Tensor other, *, Tensor out=None)|deprecated',
@@ -976,6 +1088,14 @@ FUNCTIONS = {
     'transpose': (
         'transpose(Tensor input, int64_t dim0, int64_t dim1)',
     ),
+    'trapezoid': (
+        'trapezoid(Tensor y, Tensor x, *, int64_t dim=-1)',
+        'trapezoid(Tensor y, *, Scalar dx=1, int64_t dim=-1)',
+    ),
+    'trapz': (
+        'trapz(Tensor y, *, double dx=1, int64_t dim=-1)',
+        'trapz(Tensor y, Tensor x, *, int64_t dim=-1)',
+    ),
     'triangular_solve': (
         'triangular_solve(Tensor input, Tensor A, bool upper=True, bool transpose=False, bool unitriangular=False, *, TensorList[2] out=None)',
     ),
@@ -1021,8 +1141,17 @@ FUNCTIONS = {
         'var(Tensor input, IntArrayRef[1]? dim=None, *, Scalar? correction=None, bool keepdim=False, Tensor out=None)',
         'var(Tensor input, bool unbiased=True)',
     ),
+    'var_mean': (
+        'var_mean(Tensor input, IntArrayRef[1]? dim, bool unbiased=True, bool keepdim=False)',
+        'var_mean(Tensor input, IntArrayRef[1]? dim=None, *, Scalar? correction=None, bool keepdim=False)',
+        'var_mean(Tensor input, bool unbiased=True)',
+    ),
     'vdot': (
         'vdot(Tensor input, Tensor other, *, Tensor out=None)',
+    ),
+    'vsplit': (
+        'vsplit(Tensor input, int64_t sections)',
+        'vsplit(Tensor input, IntArrayRef indices)',
     ),
     'vstack': (
         'vstack(TensorList tensors, *, Tensor out=None)',
@@ -1406,6 +1535,13 @@ METHODS = {
         'copy_(Tensor other, bool non_blocking=False)',
         'copy_(Tensor other, bool async=False)|deprecated',
     ),
+    'copysign': (
+        'copysign(Tensor other)',
+        'copysign(Scalar other)',
+    ),
+    'corrcoef': (
+        'corrcoef()',
+    ),
     'cos': (
         'cos()',
     ),
@@ -1422,8 +1558,17 @@ METHODS = {
         'count_nonzero(int64_t? dim=None)',
         'count_nonzero(IntArrayRef dim)',
     ),
+    'cov': (
+        'cov(*, int64_t correction=1, Tensor? fweights=None, Tensor? aweights=None)',
+    ),
     'cross': (
         'cross(Tensor other, int64_t? dim=None)',
+    ),
+    'cummax': (
+        'cummax(int64_t dim)',
+    ),
+    'cummin': (
+        'cummin(int64_t dim)',
     ),
     'cumprod': (
         'cumprod(int64_t dim, *, ScalarType? dtype=None)',
@@ -1437,6 +1582,9 @@ METHODS = {
     'cumsum_': (
         'cumsum_(int64_t dim, *, ScalarType? dtype=None)',
     ),
+    'deg2rad': (
+        'deg2rad()',
+    ),
     'det': (
         'det()',
     ),
@@ -1448,6 +1596,9 @@ METHODS = {
     ),
     'diag': (
         'diag(int64_t diagonal=0)',
+    ),
+    'diagflat': (
+        'diagflat(int64_t offset=0)',
     ),
     'diagonal': (
         'diagonal(int64_t offset=0, int64_t dim1=0, int64_t dim2=1)',
@@ -1463,6 +1614,9 @@ METHODS = {
     ),
     'digamma_': (
         'digamma_()',
+    ),
+    'dist': (
+        'dist(Tensor other, Scalar p=2)',
     ),
     'div': (
         'div(Tensor other)',
@@ -1488,6 +1642,10 @@ METHODS = {
     ),
     'dot': (
         'dot(Tensor tensor)',
+    ),
+    'dsplit': (
+        'dsplit(int64_t sections)',
+        'dsplit(IntArrayRef indices)',
     ),
     'eq': (
         'eq(Tensor other)',
@@ -1609,8 +1767,14 @@ METHODS = {
     'frac_': (
         'frac_()',
     ),
+    'frexp': (
+        'frexp()',
+    ),
     'gather': (
         'gather(int64_t dim, Tensor index, *, bool sparse_grad=False)',
+    ),
+    'gcd': (
+        'gcd(Tensor other)',
     ),
     'ge': (
         'ge(Tensor other)',
@@ -1647,8 +1811,15 @@ METHODS = {
         'gt_(Tensor other)',
         'gt_(Scalar other)',
     ),
+    'heaviside': (
+        'heaviside(Tensor values)',
+    ),
     'histc': (
         'histc(int64_t bins=100, Scalar min=0, Scalar max=0)',
+    ),
+    'hsplit': (
+        'hsplit(int64_t sections)',
+        'hsplit(IntArrayRef indices)',
     ),
     'hypot': (
         'hypot(Tensor other)',
@@ -1721,8 +1892,17 @@ METHODS = {
     'is_neg': (
         'is_neg()',
     ),
+    'is_nonzero': (
+        'is_nonzero()',
+    ),
     'is_pinned': (
         'is_pinned(Device? device=None)',
+    ),
+    'is_same_size': (
+        'is_same_size(Tensor other)',
+    ),
+    'is_signed': (
+        'is_signed()',
     ),
     'isclose': (
         'isclose(Tensor other, double rtol=1e-05, double atol=1e-08, bool equal_nan=False)',
@@ -1747,6 +1927,12 @@ METHODS = {
     ),
     'kthvalue': (
         'kthvalue(SymInt k, int64_t dim=-1, bool keepdim=False)',
+    ),
+    'lcm': (
+        'lcm(Tensor other)',
+    ),
+    'ldexp': (
+        'ldexp(Tensor other)',
     ),
     'le': (
         'le(Tensor other)',
@@ -1821,6 +2007,9 @@ METHODS = {
     ),
     'logaddexp2': (
         'logaddexp2(Tensor other)',
+    ),
+    'logcumsumexp': (
+        'logcumsumexp(int64_t dim)',
     ),
     'logdet': (
         'logdet()',
@@ -1975,6 +2164,10 @@ METHODS = {
         'nanmedian()',
         'nanmedian(int64_t dim, bool keepdim=False)',
     ),
+    'nanquantile': (
+        'nanquantile(Tensor q, int64_t? dim=None, bool keepdim=False, *, c10::string_view interpolation="linear")',
+        'nanquantile(double q, int64_t? dim=None, bool keepdim=False, *, c10::string_view interpolation="linear")',
+    ),
     'nansum': (
         'nansum(IntArrayRef[1]? dim=None, bool keepdim=False, *, ScalarType? dtype=None)',
     ),
@@ -2043,6 +2236,9 @@ METHODS = {
     'polygamma_': (
         'polygamma_(int64_t n)',
     ),
+    'positive': (
+        'positive()',
+    ),
     'pow': (
         'pow(Tensor exponent)',
         'pow(Scalar exponent)',
@@ -2064,10 +2260,20 @@ METHODS = {
     'qr': (
         'qr(bool some=True)',
     ),
+    'quantile': (
+        'quantile(Tensor q, int64_t? dim=None, bool keepdim=False, *, c10::string_view interpolation="linear")',
+        'quantile(double q, int64_t? dim=None, bool keepdim=False, *, c10::string_view interpolation="linear")',
+    ),
+    'rad2deg': (
+        'rad2deg()',
+    ),
     'random_': (
         'random_(*, Generator? generator=None)',
         'random_(int64_t from, int64_t? to, *, Generator? generator=None)',
         'random_(int64_t to, *, Generator? generator=None)',
+    ),
+    'ravel': (
+        'ravel()',
     ),
     'reciprocal': (
         'reciprocal()',
@@ -2187,6 +2393,9 @@ METHODS = {
     ),
     'sign_': (
         'sign_()',
+    ),
+    'signbit': (
+        'signbit()',
     ),
     'sin': (
         'sin()',
@@ -2384,6 +2593,10 @@ METHODS = {
     ),
     'view_as': (
         'view_as(Tensor other)',
+    ),
+    'vsplit': (
+        'vsplit(int64_t sections)',
+        'vsplit(IntArrayRef indices)',
     ),
     'where': (
         'where(Tensor condition, Tensor other)',

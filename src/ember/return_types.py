@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = ["max", "min", "median", "nanmedian", "mode", "kthvalue", "sort", "topk", "cummax",
-           "cummin", "aminmax", "var_mean", "std_mean", "structseq"]
+           "cummin", "aminmax", "var_mean", "std_mean", "frexp",
+           "structseq"]
 
 
 class _StructSeq(tuple):
@@ -56,3 +57,4 @@ cummin = structseq("cummin")
 aminmax = structseq("aminmax", ("min", "max"))
 var_mean = structseq("var_mean", ("var", "mean"))
 std_mean = structseq("std_mean", ("std", "mean"))
+frexp = structseq("frexp", ("mantissa", "exponent"))

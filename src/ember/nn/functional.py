@@ -33,12 +33,12 @@ from ..ops import (
 from ..ops._core import (
     _reach,
     _truth,
-    broadcast_shape,
     check_tensor,
     not_implemented,
     wrap,
 )
 from ..ops.creation import _C_TYPE as _TYPE_NAMES
+from ..ops.grids_and_distances import cosine_similarity, pairwise_distance
 from ..ops.joining import cat
 from ..ops.matrix import addmm_checked, baddbmm
 from ..ops.nn_activation import (
@@ -748,36 +748,6 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
     # torch's input.norm(p, dim): p None is the 2-norm.
     denom = vector_norm(input, 2.0 if p is None else p, dim, True).clamp(min=eps).expand_as(input)
     return input / denom
-
-
-def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
-    """Returns the cosine similarity between x1 and x2, computed along dim."""
-    from .._dtypes import result_type
-
-    common = result_type(x1, x2)
-    if not common.is_floating_point:
-        raise RuntimeError("expected common dtype to be floating point, yet common dtype is "
-                           f"{common._legacy}")
-    # integer (and bool) inputs compute in the common dtype
-    if x1._data.dtype.kind in "biu":
-        x1 = x1.to(common)
-    if x2._data.dtype.kind in "biu":
-        x2 = x2.to(common)
-    shape = broadcast_shape(x1._data.shape, x2._data.shape)
-    a = x1 if x1._data.shape == shape else x1.expand(shape)
-    b = x2 if x2._data.shape == shape else x2.expand(shape)
-    na = vector_norm(a, 2, dim, True)
-    nb = vector_norm(b, 2, dim, True)
-    with no_grad():
-        np.maximum(na._data, na._data.dtype.type(eps), out=na._data)
-        np.maximum(nb._data, nb._data.dtype.type(eps), out=nb._data)
-    return ((a / na) * (b / nb)).sum(dim)
-
-
-def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
-                      keepdim: bool = False) -> Tensor:
-    """The p-norm of x1 - x2 + eps over the last dimension."""
-    return vector_norm(x1 - x2 + eps, p, -1, keepdim)
 
 
 def _pairs(**params: Any) -> list:

@@ -40,6 +40,7 @@ from . import (
     reduction,
     shape,
     sorting,
+    statistics,
     sum_mean,
 )
 from ._core import OperandTypeError, warn_once
@@ -72,14 +73,18 @@ from .sum_mean import sum
 FAMILIES = (arithmetic, sum_mean, shape, products, conversion, inplace, elementary,
             reduction, nn_kernels, nn_softmax, nn_conv, nn_pool, nn_norm, nn_embedding, nn_padding,
             nn_activation, nn_shuffle, nn_loss, joining, indexing, sorting, matrix, decomp,
-            random_ops, pointwise_special, binning, grids_and_distances, lu, matrix_functions)
+            random_ops, pointwise_special, binning, grids_and_distances, lu, matrix_functions,
+            statistics)
 # Names in families' __all__ that are functions only (or methods with another signature).
 NOT_METHODS = {"where", "cat", "concat", "concatenate", "stack", "hstack", "vstack", "dstack",
                "column_stack", "atleast_1d", "atleast_2d", "atleast_3d", "broadcast_tensors",
                "take_along_dim", "index_put", "einsum", "tensordot", "kron", "diag_embed",
                "ger", "polygamma", "broadcast_shapes", "meshgrid", "searchsorted", "bucketize",
                "cdist", "real", "imag", "lu_unpack", "nuclear_norm", "frobenius_norm",
-               "chain_matmul"}
+               "chain_matmul", "var_mean", "std_mean", "isin",
+               "row_stack", "cartesian_prod", "trapezoid", "trapz", "cumulative_trapezoid",
+               "unravel_index", "block_diag",
+               "combinations", "cosine_similarity", "pairwise_distance"}
 
 
 def _bind_methods() -> None:
@@ -391,6 +396,7 @@ def _fill_graph_math() -> None:
     g.floor, g.trunc, g.isfinite, g.xlogy = pm.floor, pm.trunc, pm.isfinite, pm.xlogy
     g.div_floor = lambda a, b: arithmetic.div(a, b, rounding_mode="floor")
     g.cumsum, g.cumprod = reduction.cumsum, reduction.cumprod
+    g.logcumsumexp = reduction.logcumsumexp
     g.digamma, g.polygamma = pointwise_special.digamma, pointwise_special.polygamma
     g.threshold_backward = arithmetic.threshold_backward
 

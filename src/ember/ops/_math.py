@@ -145,6 +145,12 @@ def accumulate(fn: Any, x: np.ndarray, dim: int) -> np.ndarray:
         return fn(x, axis=dim, dtype=x.dtype)
 
 
+def logcumsumexp(x: np.ndarray, dim: int) -> np.ndarray:
+    """log(cumsum(exp(x))) along dim, stably, as torch's CPU kernel runs it: each step a
+    log-add-exp of the running value in double (float32) or float (float16)."""
+    return accumulate(np.logaddexp.accumulate, x, dim)
+
+
 def reduce_dtype(dt: np.dtype) -> np.dtype:
     """The dtype torch's CPU sums, means, norms and variances accumulate in: float32 for
     float16, rounded once at the end (NumPy rounds float16 at every step of a reduction over
@@ -249,6 +255,7 @@ raw = SimpleNamespace(
     xlogy=_xlogy,
     cumsum=lambda x, dim: accumulate(np.cumsum, x, dim),
     cumprod=lambda x, dim: accumulate(np.cumprod, x, dim),
+    logcumsumexp=logcumsumexp,
     threshold_backward=_threshold_backward,
 )
 

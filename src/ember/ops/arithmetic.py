@@ -375,6 +375,21 @@ def mul(input: Any, other: Any, *, out: Any = None) -> Tensor:
     return _binary(np.multiply, MulBackward0, input, other, MULTIPLIES)
 
 
+# torch's C++ composites (trapezoid) call mul and div with a Scalar, whose nodes are these
+# (Python's `x * 2` makes the number a tensor and records MulBackward0).
+MulBackward1 = node_class("MulBackward1", lambda m, g, other: g * other)
+DivBackward1 = node_class("DivBackward1", lambda m, g, other: g / other)
+
+
+def scalar_op(input: Tensor, number: float, divide: bool = False) -> Tensor:
+    """at::mul(input, Scalar) (or at::div): the value of `input * number`, recorded as
+    MulBackward1 (DivBackward1)."""
+    r = (div if divide else mul)(input.detach(), number)
+    if input._rg and _mode.enabled:
+        attach(DivBackward1 if divide else MulBackward1, r, (input,), (), (number,))
+    return r
+
+
 multiply = mul
 
 # What `x + y` and `x * y` compute (alpha 1, no out): ops._operator calls _binary with these

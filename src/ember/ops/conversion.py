@@ -11,11 +11,21 @@ from .._tensor import Tensor, check_device, device
 from .._transform_hooks import transform_ops
 from ..autograd import _cuts
 from ..autograd.grad_mode import state as _mode
-from ._core import PASSTHROUGH, attach, declare, linear_jvp, node_class, quiet, wrap
+from ._core import (
+    PASSTHROUGH,
+    attach,
+    check_tensor,
+    declare,
+    linear_jvp,
+    node_class,
+    quiet,
+    wrap,
+)
 
 __all__ = ["to", "type_as", "float", "double", "half", "bfloat16", "long", "int", "short",
            "char", "byte", "bool", "cpu", "cuda", "pin_memory", "is_pinned", "conj",
-           "conj_physical", "conj_physical_", "resolve_conj", "resolve_neg", "real", "imag"]
+           "conj_physical", "conj_physical_", "resolve_conj", "resolve_neg", "real", "imag",
+           "is_signed", "is_nonzero"]
 
 _builtin_bool = builtins.bool
 
@@ -203,6 +213,22 @@ def resolve_neg(input: Tensor) -> Tensor:
     """Returns a new tensor with materialized negation if input's negative bit is set, else
     input."""
     return input
+
+
+def is_signed(input: Tensor) -> _builtin_bool:
+    """Returns True if the data type of input is a signed type."""
+    check_tensor(input, fn="is_signed")
+    return input._data.dtype.kind in "if"
+
+
+def is_nonzero(input: Tensor) -> _builtin_bool:
+    """Returns True if input, a tensor of one element, is not zero after type conversions."""
+    check_tensor(input, fn="is_nonzero")
+    x = input._data
+    if x.size != 1:
+        raise RuntimeError("Boolean value of Tensor with " + (
+            "no values" if not x.size else "more than one value") + " is ambiguous")
+    return _builtin_bool(x.reshape(-1)[0] != 0)
 
 
 # Last, before any other module imports them: every importer holds the transform-aware

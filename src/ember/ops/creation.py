@@ -25,7 +25,7 @@ from ._ranges import arange_values, linspace_values
 
 __all__ = [
     "tensor", "as_tensor", "asarray", "from_numpy", "zeros", "ones", "full", "empty",
-    "arange", "linspace", "eye", "rand", "randn", "randint", "zeros_like", "ones_like",
+    "arange", "linspace", "logspace", "eye", "rand", "randn", "randint", "zeros_like", "ones_like",
     "full_like", "empty_like", "rand_like", "randn_like", "randint_like", "scalar_tensor",
     "tril_indices", "triu_indices",
 ]
@@ -451,6 +451,37 @@ def linspace(start: Any, end: Any, steps: int, *, out: Any = None, dtype: Any = 
     if steps == 1:
         return _finish(np.array([start], dtype=np.float64).astype(dt), requires_grad)
     return _finish(linspace_values(start, end, steps, dt), requires_grad)
+
+
+def logspace(start: Any, end: Any, steps: int, base: float = 10.0, *, out: Any = None,
+             dtype: Any = None, layout: Any = None, device: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    """Creates a one-dimensional tensor of size steps whose values are evenly spaced from
+    base ** start to base ** end, inclusive, on a logarithmic scale with base base."""
+    check_device(device)
+    for name, v in (("start", start), ("end", end)):
+        if isinstance(v, Tensor) and v._data.ndim:
+            raise RuntimeError("logspace only supports 0-dimensional start and end tensors, but "
+                               f"got {name} with {v._data.ndim} dimension(s).")
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    dt = _np_dtype(dtype)
+    start, end = (float(v.item()) if isinstance(v, Tensor) else v for v in (start, end))
+    with np.errstate(all="ignore"):
+        if not steps:
+            values = np.empty(0, dt)
+        elif steps == 1:
+            values = np.array([float(base) ** float(start)]).astype(dt)
+        elif dt.kind == "f":
+            # torch's kernel: the exponents as linspace spaces them, each a power in the
+            # dtype.
+            values = np.power(dt.type(base), linspace_values(start, end, steps, dt))
+        else:
+            # Integer dtypes: exponents forward from start in double, the powers truncated.
+            step = (float(end) - float(start)) / (steps - 1)
+            exps = float(start) + step * np.arange(steps, dtype=np.float64)
+            values = np.trunc(np.power(float(base), exps)).astype(dt)
+    return _finish(np.asarray(values, dt), requires_grad)
 
 
 def eye(n: int, m: int | None = None, *, out: Any = None, dtype: Any = None,

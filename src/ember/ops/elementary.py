@@ -9,6 +9,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .. import return_types
 from .._dtypes import FROM_NUMPY, float64, result_type
 from .._random_math import fma_f32, fma_f64
 from .._tensor import Tensor
@@ -18,6 +19,7 @@ from . import _sleef, _special
 from ._core import (
     POINTWISE,
     attach,
+    attach_outputs,
     broadcast_shape,
     check_tensor,
     checked_scalar,
@@ -46,7 +48,8 @@ __all__ = [
     "round", "trunc", "fix", "frac", "clamp_min", "clamp_max", "maximum", "minimum", "fmax",
     "fmin", "lerp", "addcmul", "addcdiv", "hypot", "remainder", "fmod", "floor_divide",
     "float_power", "xlogy", "nan_to_num", "isnan", "isinf", "isfinite", "isposinf",
-    "isneginf", "isreal", "allclose", "isclose", "equal",
+    "isneginf", "isreal", "allclose", "isclose", "equal", "signbit", "copysign", "heaviside",
+    "deg2rad", "rad2deg", "gcd", "lcm", "frexp", "ldexp", "positive",
 ]
 
 _LN2 = math.log(2.0)
@@ -806,6 +809,171 @@ isneginf = _predicate("isneginf", np.isneginf, False,
 isreal = _predicate("isreal", lambda x: np.ones(x.shape, bool), True,
                     "Returns a new tensor with boolean elements representing if each element "
                     "of input is real-valued or not.")
+
+
+@declare(vmap=POINTWISE)
+def signbit(input: Tensor, *, out: Any = None) -> Tensor:
+    """Tests if each element of input has its sign bit set or not (-0.0 and negative NaN
+    included)."""
+    check_tensor(input, fn="signbit")
+    x = input._data
+    if x.dtype.kind == "f":
+        return wrap(np.signbit(x))
+    return wrap(x < 0 if x.dtype.kind == "i" else np.zeros(x.shape, bool))
+
+
+def _copysign_grad(m: Any, g: Any, self: Any, result: Any) -> Any:
+    # torch's copysign_tensor_self_backward: result / self, 0 where self is 0.
+    return g * m.where(self == 0, 0.0, result / self)
+
+
+# other's gradient is torch's zeros_like(other): no function of the gradient (the engine
+# sums the broadcast zeros back to other's shape).
+CopysignBackward0 = node_class("CopysignBackward0", _copysign_grad,
+                               lambda m, g, self, result: m.zeros_like(g))
+CopysignBackward1 = node_class("CopysignBackward1", _copysign_grad)
+
+
+@declare(vmap=POINTWISE)
+def copysign(input: Tensor, other: Any, *, out: Any = None) -> Tensor:
+    """Creates a new floating-point tensor with the magnitude of input and the sign of other,
+    elementwise."""
+    check_tensor(input, fn="copysign")
+    a, b, x, y, dt = operands(input, other)
+    dt = default_float(dt)
+    r = wrap(fix_dtype(np.copysign(x, y, dtype=dt), dt))
+    if b is None:
+        if a._rg and _mode.enabled:
+            attach(CopysignBackward1, r, (a,), (a, r), (), _meta(r._data, a))
+    elif needs_grad(a, b):
+        attach(CopysignBackward0, r, (a, b), (a, r), (), _meta(r._data, a, b))
+    return r
+
+
+_NoHeaviside = _not_implemented("heaviside", 2)
+
+
+@declare(vmap=POINTWISE)
+def heaviside(input: Tensor, values: Tensor, *, out: Any = None) -> Tensor:
+    """Computes the Heaviside step function for each element in input: 0 below zero, values
+    at zero, 1 above zero."""
+    check_tensor(input, fn="heaviside")
+    check_tensor(values, "values", 1, "heaviside")
+    x, v = input._data, values._data
+    shape = broadcast_shape(x.shape, v.shape)
+    if x.dtype != v.dtype:
+        raise RuntimeError("heaviside is not yet implemented for tensors with different "
+                           "dtypes.")
+    # NaN is neither 0 nor above it: 0, where NumPy's heaviside gives NaN.
+    r = wrap(np.asarray(np.where(x == 0, v, x > 0), dtype=x.dtype).reshape(shape))
+    if needs_grad(input, values):
+        attach(_NoHeaviside, r, (input, values))
+    return r
+
+
+def _degrees(name: str, node: str, factor: float, doc: str) -> Callable:
+    # torch's deg2rad_backward and rad2deg_backward: the gradient times the same factor.
+    cls = node_class(node, lambda m, g: g * factor)
+    return unary_op(cls, lambda x: x * x.dtype.type(factor), name=name, saves="",
+                    jvp=lambda m, t, x, y: m.mul(t, factor), doc=doc)
+
+
+deg2rad = _degrees("deg2rad", "Deg2RadBackward0", math.pi / 180,
+                   "Returns a new tensor with each of the elements of input converted from "
+                   "angles in degrees to radians.")
+rad2deg = _degrees("rad2deg", "Rad2DegBackward0", 180 / math.pi,
+                   "Returns a new tensor with each of the elements of input converted from "
+                   "angles in radians to degrees.")
+
+
+def _integer_pair(name: str, np_fn: Callable, doc: str) -> Callable:
+    @declare(vmap=POINTWISE)
+    def op(input: Tensor, other: Tensor, *, out: Any = None) -> Tensor:
+        a, b, x, y, dt = _two_tensors(input, other, name)
+        if dt.kind not in "iu":
+            raise not_implemented(f"{name}_cpu", FROM_NUMPY[dt])
+        return wrap(fix_dtype(np_fn(x, y, dtype=dt), dt))
+
+    op.__name__ = name
+    op.__doc__ = doc
+    return op
+
+
+gcd = _integer_pair("gcd", np.gcd, "Computes the element-wise greatest common divisor (GCD) "
+                                   "of input and other.")
+lcm = _integer_pair("lcm", np.lcm, "Computes the element-wise least common multiple (LCM) of "
+                                   "input and other.")
+
+FrexpBackward0 = node_class(
+    "FrexpBackward0", lambda m, grads, exponent: grads[0] / m.pow(2.0, exponent),
+    n_outputs=2)
+
+
+def frexp(input: Tensor, *, out: Any = None) -> Any:
+    """Decomposes input into mantissa and exponent tensors such that input = mantissa *
+    (2 ** exponent); the mantissa is in the open interval (-1, 1)."""
+    check_tensor(input, fn="frexp")
+    x = input._data
+    if x.dtype.kind != "f":
+        raise RuntimeError("torch.frexp() only supports floating-point dtypes")
+    with np.errstate(all="ignore"):
+        mant, exp = np.frexp(x)
+    m, e = wrap(np.asarray(mant, x.dtype)), wrap(np.asarray(exp, np.int32))
+    if input._rg and _mode.enabled:
+        # The exponent, an integer tensor, takes no gradient: saved as the float it scales by.
+        attach_outputs(FrexpBackward0, (m, e), (input,), (np.asarray(exp, x.dtype),))
+    return return_types.frexp((m, e))
+
+
+def _ldexp_self(m: Any, g: Any, other: Any, result: Any, powers: Any) -> Any:
+    # torch's grad * pow(2, other): an integer exponent gives an integer power (`powers`,
+    # computed at the forward), a floating one the power of 2.0.
+    return g * (m.pow(2.0, other) if powers is None else m.const(powers))
+
+
+LdexpBackward0 = node_class("LdexpBackward0", _ldexp_self,
+                            lambda m, g, other, result, powers: g * result * _LN2)
+
+
+def _integer_powers_of_two(e: np.ndarray) -> np.ndarray:
+    """pow(2, e) for an integer (or bool) tensor e as torch computes it: in e's dtype (int64
+    for bool), wrapping on overflow, 0 for negative exponents."""
+    e = e.astype(np.int64) if e.dtype.kind == "b" else e
+    with np.errstate(all="ignore"):
+        return np.where(e < 0, 0, np.power(e.dtype.type(2), np.maximum(e, 0))).astype(e.dtype)
+
+
+@declare(vmap=POINTWISE)
+def ldexp(input: Tensor, other: Tensor, *, out: Any = None) -> Tensor:
+    """Multiplies input by 2 ** other."""
+    a, b, x, y, dt = _two_tensors(input, other, "ldexp")
+    if input._data.dtype.kind == "f" and other._data.dtype.kind == "b":
+        # torch's kernel for a floating input with an integer exponent has no bool version.
+        raise not_implemented("ldexp_cpu_exp", other.dtype)
+    dt = default_float(dt)
+    e = other._data
+    with np.errstate(all="ignore"):
+        if e.dtype.kind == "f":
+            # torch's self * pow(2, other): the power rounded to other's dtype first.
+            out = np.multiply(x, np.power(e.dtype.type(2), e).astype(dt), dtype=dt)
+        else:
+            # An integer exponent scales exactly (clipped where every float overflows).
+            out = np.ldexp(x.astype(dt), np.clip(e, -4096, 4096).astype(np.int32))
+    r = wrap(fix_dtype(out, dt))
+    if needs_grad(a, b):
+        e = other._data
+        with np.errstate(all="ignore"):
+            powers = None if e.dtype.kind == "f" else _integer_powers_of_two(e).astype(dt)
+        attach(LdexpBackward0, r, (a, b), (b, r), (powers,), _meta(r._data, a, b))
+    return r
+
+
+def positive(input: Tensor) -> Tensor:
+    """Returns input itself; refused for bool tensors."""
+    check_tensor(input, fn="positive")
+    if input._data.dtype.kind == "b":
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
+    return input
 
 
 def _close_args(input: Any, other: Any, rtol: float, atol: float) -> tuple:

@@ -1,6 +1,6 @@
 """Grids, differences and distances: meshgrid (coordinate grids), diff (n-th forward
-differences along a dimension) and cdist (p-norm distances between two sets of row
-vectors), each as torch computes it."""
+differences along a dimension), cdist (p-norm distances between two sets of row vectors),
+dist, pairwise_distance and cosine_similarity, each as torch computes it."""
 
 from __future__ import annotations
 
@@ -10,17 +10,33 @@ from typing import Any
 
 import numpy as np
 
-from .._dtypes import FROM_NUMPY
+from .._dtypes import FROM_NUMPY, result_type
 from .._tensor import Tensor
 from .._transform_hooks import transform_ops
-from ._core import attach, check_tensor, needs_grad, node_class, wrap, wrap_dim
-from .arithmetic import logical_xor, sub
+from ..autograd.grad_mode import no_grad
+from ._core import (
+    attach,
+    broadcast_shape,
+    check_tensor,
+    needs_grad,
+    node_class,
+    operands,
+    shape_str,
+    wrap,
+    wrap_dim,
+)
+from .arithmetic import _meta, add, div, logical_xor, mul, scalar_op, sub
+from .conversion import to
 from .creation import empty_like
+from .indexing import masked_select
 from .inplace import copy_
-from .joining import cat
-from .shape import expand, narrow, reshape, view
+from .joining import cat, stack
+from .reduction import _vector_norm_grad, cumsum, norm_dims, vector_norm
+from .shape import clone, expand, narrow, reshape, select, slice_dim, view
+from .sum_mean import sum
 
-__all__ = ["meshgrid", "diff", "cdist"]
+__all__ = ["meshgrid", "diff", "cdist", "dist", "pairwise_distance", "cosine_similarity",
+           "cartesian_prod", "combinations", "trapezoid", "trapz", "cumulative_trapezoid"]
 
 _warned_indexing: list = []
 
@@ -287,6 +303,192 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str = (
         meta = tuple(None if t.shape[:-2] == batch else (t.shape, t.dtype) for t in (a, b))
         attach(CdistBackward0, out, (x1, x2), (x1, x2, out, float(p)), (), meta)
     return out
+
+
+def _dist_grad(sign: float) -> Any:
+    # torch's norm_backward of self - other, for each operand with its sign.
+    def formula(m: Any, g: Any, self: Any, other: Any, result: Any, p: float, shape: tuple,
+                dt: np.dtype) -> Any:
+        dims = tuple(range(len(shape)))
+        grad = _vector_norm_grad(m, g, self - other, result, p, shape, dims, False, dt)
+        if sign > 0:
+            return grad
+        if grad is None:
+            # The 0-norm has no gradient, and torch negates that undefined tensor.
+            raise RuntimeError("Expected a proper Tensor but got None (or an undefined Tensor "
+                               "in C++) for argument #0 'self'")
+        return -grad
+
+    return formula
+
+
+DistBackward0 = node_class("DistBackward0", _dist_grad(1.0), _dist_grad(-1.0))
+
+
+def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
+    """Returns the p-norm of (input - other); the shapes of input and other must be
+    broadcastable."""
+    check_tensor(input, "input", 0, "dist")
+    check_tensor(other, "other", 1, "dist")
+    a, b, x, y, dt = operands(input, other)
+    if dt.kind != "f":
+        raise RuntimeError("norm(): input dtype should be either floating point or complex. "
+                           f"Got {FROM_NUMPY[dt]._legacy} instead.")
+    with np.errstate(all="ignore"):
+        d = np.subtract(x, y, dtype=dt)
+    out = vector_norm(wrap(d), p)
+    if needs_grad(a, b):
+        attach(DistBackward0, out, (a, b), (a, b, out), (float(p), d.shape, dt),
+               _meta(d, a, b))
+    return out
+
+
+def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
+                      keepdim: bool = False) -> Tensor:
+    """Computes the pairwise distance between input vectors, or between columns of input
+    matrices: the p-norm of x1 - x2 + eps over the last dimension."""
+    check_tensor(x1, "x1", 0, "pairwise_distance")
+    check_tensor(x2, "x2", 1, "pairwise_distance")
+    innermost = max(x1._data.ndim, x2._data.ndim) - 1
+    return norm_dims(add(sub(x1, x2), eps), p, innermost, keepdim)
+
+
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """Returns cosine similarity between x1 and x2, computed along dim: the sum over dim of
+    (x1 / max(||x1||, eps)) * (x2 / max(||x2||, eps))."""
+    check_tensor(x1, "x1", 0, "cosine_similarity")
+    check_tensor(x2, "x2", 1, "cosine_similarity")
+    common = result_type(x1, x2)
+    if not common.is_floating_point:
+        raise RuntimeError("expected common dtype to be floating point, yet common dtype is "
+                           f"{common._legacy}")
+    # integer (and bool) inputs compute in the common dtype
+    if x1._data.dtype.kind in "biu":
+        x1 = to(x1, common)
+    if x2._data.dtype.kind in "biu":
+        x2 = to(x2, common)
+    shape = broadcast_shape(x1._data.shape, x2._data.shape)
+    a = x1 if x1._data.shape == shape else expand(x1, shape)
+    b = x2 if x2._data.shape == shape else expand(x2, shape)
+    # Each divided by its norm first, which keeps the result in [-1, 1]; the norms are
+    # clones, so that clamping them in place leaves the norms' own nodes their results.
+    na = clone(vector_norm(a, 2, dim, True))
+    nb = clone(vector_norm(b, 2, dim, True))
+    with no_grad():
+        np.maximum(na._data, na._data.dtype.type(eps), out=na._data)
+        np.maximum(nb._data, nb._data.dtype.type(eps), out=nb._data)
+    return sum(mul(div(a, na), div(b, nb)), dim)
+
+
+def cartesian_prod(*tensors: Tensor) -> Tensor:
+    """Does the cartesian product of the given sequence of 1-D tensors: the rows of the
+    result are every combination of one element of each."""
+    for t in tensors:
+        if t._data.ndim != 1:
+            raise RuntimeError("Expect a 1D vector, but got shape "
+                               f"[{', '.join(str(s) for s in t._data.shape)}]")
+    if len(tensors) == 1:
+        return tensors[0]
+    grids = meshgrid(*tensors, indexing="ij")
+    return stack([reshape(g, -1) for g in grids], 1)
+
+
+def combinations(input: Tensor, r: int = 2, with_replacement: bool = False) -> Tensor:
+    """Compute combinations of length r of the given 1-D tensor (as Python's
+    itertools.combinations, or combinations_with_replacement)."""
+    check_tensor(input, fn="combinations")
+    x = input._data
+    if x.ndim != 1:
+        raise RuntimeError(f"Expect a 1D vector, but got shape {shape_str(x.shape)}")
+    if r < 0:
+        raise RuntimeError(f"Expect a non-negative number, but got {r}")
+    if r == 0:
+        return wrap(np.empty(0, x.dtype))
+    # torch's: an r-dimensional grid of the input, the positions whose indices increase
+    # (or do not decrease) selected from each coordinate, stacked as columns.
+    n = x.shape[0]
+    idx = np.indices((n,) * r)
+    mask = np.ones((n,) * r, bool)
+    for k in range(r - 1):
+        mask &= (idx[k] <= idx[k + 1]) if with_replacement else (idx[k] < idx[k + 1])
+    grids = meshgrid(*([input] * r), indexing="ij")
+    return stack([masked_select(g, wrap(mask)) for g in grids], 1)
+
+
+def _sides(y: Tensor, dim: int) -> Tensor:
+    # y's right and left samples along dim, added: torch's y.slice(dim, 1) + y.slice(dim, 0, -1).
+    n = y._data.shape[dim]
+    return add(slice_dim(y, dim, 1, n, 1), slice_dim(y, dim, 0, max(n - 1, 0), 1))
+
+
+def _spacing(name: str, y: Tensor, x: Tensor, dim: int) -> Tensor:
+    """torch's dx for sample points x: their differences along dim, x viewed to y's rank."""
+    if y._data.dtype.kind == "b" or x._data.dtype.kind == "b":
+        raise RuntimeError(f"{name}: received a bool input for `x` or `y`, but bool is not "
+                           "supported")
+    xs, nd = x._data.shape, y._data.ndim
+    if len(xs) == 1:
+        if xs[0] != y._data.shape[dim]:
+            raise RuntimeError(f"{name}: There must be one `x` value for each sample point")
+        shape = [1] * nd
+        shape[dim] = xs[0]
+        x = view(x, shape)
+    elif len(xs) < nd:
+        x = view(x, [1] * (nd - len(xs)) + list(xs))
+    n = x._data.shape[dim]
+    return sub(slice_dim(x, dim, 1, n, 1), slice_dim(x, dim, 0, max(n - 1, 0), 1))
+
+
+def _check_dx(name: str, y: Tensor, dx: Any) -> float:
+    if y._data.dtype.kind == "b":
+        raise RuntimeError(f"{name}: received a bool input for `y`, but bool is not supported")
+    if isinstance(dx, (bool, complex, np.bool_)):
+        raise RuntimeError(f"{name}: Currently, we only support dx as a real number.")
+    return float(dx)
+
+
+def trapezoid(y: Tensor, x: Tensor | None = None, *, dx: Any = None, dim: int = -1) -> Tensor:
+    """Computes the trapezoidal rule along dim: the integral of y over the sample points x,
+    or over points spaced dx apart (1 by default)."""
+    check_tensor(y, "y", 0, "trapezoid")
+    if isinstance(x, Tensor):
+        d = wrap_dim(dim, y._data.ndim)
+        if y._data.shape[d] == 0:
+            return _zeros_except(y, d)
+        return scalar_op(sum(mul(_sides(y, d), _spacing("trapezoid", y, x, d)), d), 2.0, True)
+    d = wrap_dim(dim, y._data.ndim, wrap_scalar=False)
+    if y._data.shape[d] == 0:
+        return _zeros_except(y, d)
+    step = _check_dx("trapezoid", y, 1 if dx is None else dx)
+    ends = add(select(y, d, 0), select(y, d, -1))
+    return scalar_op(sub(sum(y, d), scalar_op(ends, 0.5)), step)
+
+
+def _zeros_except(y: Tensor, dim: int) -> Tensor:
+    # Zero samples integrate to 0, as in NumPy: zeros of y's shape without dim.
+    shape = tuple(s for i, s in enumerate(y._data.shape) if i != dim)
+    return wrap(np.zeros(shape, y._data.dtype))
+
+
+def trapz(y: Tensor, x: Tensor | None = None, *, dx: Any = None, dim: int = -1) -> Tensor:
+    """Alias of trapezoid()."""
+    return trapezoid(y, x, dx=dx, dim=dim)
+
+
+def cumulative_trapezoid(y: Tensor, x: Tensor | None = None, *, dx: Any = None,
+                         dim: int = -1) -> Tensor:
+    """Cumulatively computes the trapezoidal rule along dim: the integrals of y up to each
+    sample point but the first."""
+    check_tensor(y, "y", 0, "cumulative_trapezoid")
+    nd = y._data.ndim
+    if not nd:
+        raise IndexError("slice() cannot be applied to a 0-dim tensor.")
+    d = wrap_dim(dim, nd)
+    if isinstance(x, Tensor):
+        spacing = _spacing("cumulative_trapezoid", y, x, d)
+        return scalar_op(cumsum(mul(_sides(y, d), spacing), d), 2.0, True)
+    step = _check_dx("cumulative_trapezoid", y, 1 if dx is None else dx)
+    return cumsum(scalar_op(_sides(y, d), step / 2.0), d)
 
 
 # Last, before any other module imports them: every importer holds the transform-aware

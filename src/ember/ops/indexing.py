@@ -28,11 +28,12 @@ from ._core import (
     wrap,
     wrap_dim,
 )
-from .shape import alias, expand, select, slice_dim, unsqueeze
+from .shape import alias, expand, select, slice_dim, unbind, unsqueeze
 
 __all__ = ["index_put", "gather", "scatter", "scatter_add", "scatter_reduce", "index_select",
            "index_add", "index_copy", "index_fill", "masked_fill", "masked_scatter",
-           "masked_select", "take", "put", "take_along_dim", "nonzero", "argwhere"]
+           "masked_select", "take", "put", "take_along_dim", "nonzero", "argwhere",
+           "unravel_index"]
 
 
 def _key(indices: tuple) -> tuple:
@@ -1097,6 +1098,37 @@ def argwhere(input: Tensor) -> Tensor:
 
 # Plain backward's helper is this forward's scatter.
 _math.raw.scatter_reduce = _scatter_reduce_array
+
+
+def unravel_index(indices: Tensor, shape: Any) -> tuple:
+    """Converts a tensor of flat indices into a tuple of coordinate tensors that index into
+    an arbitrary tensor of the specified shape (indices outside it wrap around)."""
+    # torch writes it in Python (torch/functional.py): floor-divide by each dimension's
+    # stride, then the remainder by its size, and unbind the last dimension.
+    if not isinstance(indices, Tensor):
+        raise AttributeError(f"'{type(indices).__name__}' object has no attribute 'is_complex'")
+    x = indices._data
+    if x.dtype.kind not in "iu":
+        raise TypeError(f"expected 'indices' to be integer dtype, but got {indices.dtype}")
+    if isinstance(shape, (int, np.integer)):
+        shape = (int(shape),)
+    else:
+        for d in shape:
+            if not isinstance(d, (int, np.integer)):
+                raise TypeError("expected 'shape' sequence to only contain ints, but got "
+                                f"{type(d)}")
+        shape = tuple(int(d) for d in shape)
+    if any(d < 0 for d in shape):
+        raise ValueError(f"'shape' cannot have negative values, but got {shape}")
+    strides = [1] * len(shape)
+    for k in range(len(shape) - 2, -1, -1):
+        strides[k] = strides[k + 1] * shape[k + 1]
+    if 0 in shape and x.size:
+        raise RuntimeError("ZeroDivisionError")
+    with np.errstate(all="ignore"):
+        coords = np.floor_divide(x.astype(np.int64)[..., None], np.array(strides, np.int64))
+        coords = np.remainder(coords, np.maximum(np.array(shape, np.int64), 1))
+    return unbind(wrap(np.ascontiguousarray(coords.reshape(x.shape + (len(shape),)))), -1)
 
 
 # Last, before any other module imports them: every importer holds the transform-aware

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .._dtypes import _PROMOTE, FROM_NUMPY
+from .._dtypes import _PROMOTE, FROM_NUMPY, get_default_dtype
 from .._formats import contiguous_format
 from .._tensor import Size, Tensor
 from .._transform_hooks import transform_ops
@@ -27,11 +27,11 @@ from ._core import (
 )
 from .shape import expand, flatten, reshape, unsqueeze
 
-__all__ = ["cat", "concat", "concatenate", "stack", "hstack", "vstack", "dstack",
-           "column_stack", "atleast_1d", "atleast_2d", "atleast_3d", "broadcast_tensors",
+__all__ = ["cat", "concat", "concatenate", "stack", "hstack", "vstack", "row_stack",
+           "dstack", "column_stack", "atleast_1d", "atleast_2d", "atleast_3d", "broadcast_tensors",
            "broadcast_shapes",
            "repeat", "tile", "repeat_interleave", "flip", "fliplr", "flipud", "rot90", "roll",
-           "select_scatter", "slice_scatter"]
+           "select_scatter", "slice_scatter", "block_diag"]
 
 
 class VariadicNode(Node):
@@ -227,6 +227,11 @@ def vstack(tensors: Any, *, out: Any = None) -> Tensor:
     if not ts:
         raise RuntimeError("vstack expects a non-empty TensorList")
     return cat(atleast_2d(ts), 0)
+
+
+def row_stack(tensors: Any, *, out: Any = None) -> Tensor:
+    """Alias of vstack(): stacks tensors in sequence vertically (row wise)."""
+    return vstack(tensors)
 
 
 @declare(jvp=joining_jvp("dstack"))
@@ -512,6 +517,39 @@ def slice_scatter(input: Tensor, src: Tensor, dim: int = 0, start: int | None = 
     key = (slice(None),) * d + (slice(a, b, step),)
     return _scatter_into(input, src, key, SliceScatterBackward0, (d, a, b, step),
                          x[key].shape)
+
+
+BlockDiagBackward0 = variadic_class(
+    "BlockDiagBackward0",
+    lambda m, g, i, rows, cols, shapes: m.reshape(
+        m.slice(m.slice(g, 0, rows[i], rows[i + 1], 1), 1, cols[i], cols[i + 1], 1),
+        shapes[i]))
+
+
+def block_diag(*tensors: Tensor) -> Tensor:
+    """Create a block diagonal matrix from provided tensors: each (0-, 1- or 2-D, as a
+    matrix of one row for fewer dimensions) on the diagonal, zeros elsewhere."""
+    ts = _tensor_list(tensors, "block_diag")
+    for i, t in enumerate(ts):
+        if t._data.ndim > 2:
+            raise RuntimeError("torch.block_diag: Input tensors must have 2 or fewer "
+                               f"dimensions. Input {i} has {t._data.ndim} dimensions")
+    dt = _promoted(ts) if ts else get_default_dtype().np
+    blocks = [t._data.reshape((1,) * (2 - t._data.ndim) + t._data.shape) for t in ts]
+    rows, cols = [0], [0]
+    for b in blocks:
+        rows.append(rows[-1] + b.shape[0])
+        cols.append(cols[-1] + b.shape[1])
+    out = np.zeros((rows[-1] if ts else 1, cols[-1]), dt)
+    for i, b in enumerate(blocks):
+        out[rows[i]:rows[i + 1], cols[i]:cols[i + 1]] = b
+    res = wrap(out)
+    if _mode.enabled and any(t._rg for t in ts):
+        meta = [None if t._data.dtype == dt else (t._data.shape, t._data.dtype) for t in ts]
+        attach(BlockDiagBackward0, res, tuple(ts), (),
+               (tuple(rows), tuple(cols), tuple(t._data.shape for t in ts)),
+               meta if any(x is not None for x in meta) else None)
+    return res
 
 
 # Last, before any other module imports them: every importer holds the transform-aware

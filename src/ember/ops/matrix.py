@@ -32,7 +32,7 @@ from .shape import as_view, expand, permute, reshape
 
 __all__ = ["addmm", "addmv", "addbmm", "baddbmm", "addr", "outer", "ger", "einsum", "tensordot",
            "kron", "inner", "trace", "diag", "diagonal", "diag_embed", "diagonal_scatter",
-           "tril", "triu", "cross"]
+           "tril", "triu", "cross", "diagflat"]
 
 
 def _scaled(g: Any, s: Any) -> Any:
@@ -693,6 +693,12 @@ def _diagonal_scatter(x: np.ndarray, src: np.ndarray, offset: int, d1: int, d2: 
 # Plain backward's helpers, on arrays, share this family's diagonal view.
 _math.raw.diagonal_backward = _diagonal_backward
 _math.raw.diagonal_scatter = _diagonal_scatter
+
+
+def diagflat(input: Tensor, offset: int = 0) -> Tensor:
+    """If input is a vector (1-D tensor), then returns a 2-D square tensor with the elements
+    of input as the diagonal; otherwise the flattened input is the diagonal."""
+    return diag_embed(reshape(input, -1), offset)
 
 
 # Last, before any other module imports them: every importer holds the transform-aware

@@ -21,7 +21,7 @@ from ._core import (
     wrap,
     wrap_dim,
 )
-from .shape import contiguous, expand, reshape, squeeze, squeeze_first, t, unsqueeze
+from .shape import contiguous, expand, reshape, squeeze, squeeze_in_place, t, unsqueeze
 from .shape import transpose as transpose_
 
 __all__ = ["mm", "mv", "dot", "vdot", "bmm", "matmul"]
@@ -188,7 +188,7 @@ def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor
     if d1 == 2 and d2 == 1:
         return mv(input, other)
     if d1 == 1 and d2 == 2:
-        return squeeze_first(mm(unsqueeze(input, 0), other))
+        return squeeze_in_place(mm(unsqueeze(input, 0), other), 0)
     if d1 == 2 and d2 == 2:
         return mm(input, other)
     if _should_fold(input, other):

@@ -40,14 +40,17 @@ from ._core import (
     wrap_dims,
 )
 from ._math import accumulate, product, reduce_dtype
+from ._math import logcumsumexp as _logcumsumexp
 from ._stdsort import std_sort
 from .arithmetic import div
 from .elementary import maximum, minimum
 
 __all__ = [
     "prod", "max", "min", "amax", "amin", "argmax", "argmin", "var", "std", "norm",
-    "logsumexp", "cumsum", "cumprod", "cumsum_", "cumprod_", "all", "any",
+    "logsumexp", "cumsum", "cumprod", "cumsum_", "cumprod_", "cummax", "cummin",
+    "logcumsumexp", "all", "any",
     "count_nonzero", "median", "nanmedian", "mode", "nansum", "nanmean", "aminmax",
+    "var_mean", "std_mean",
 ]
 
 _b_max, _b_any = builtins.max, builtins.any
@@ -364,9 +367,13 @@ argmin.__doc__ = "Returns the indices of the minimum value of all elements (or a
 # -- variance and standard deviation ---------------------------------------------------------
 
 def _var_grad(m: Any, g: Any, self: Any, shape: tuple, dims: tuple, keepdim: bool,
-              correction: float, n: int) -> Any:
+              correction: float, n: int, whole: bool) -> Any:
     g = _unreduce(m, g, shape, dims, keepdim)
     centered = self - m.sum(self, dims, True) / n
+    if whole and n - correction <= 0:
+        # torch's var_backward over the whole tensor without degrees of freedom: 2 / 0 times
+        # the centered input, NaN where it is 0 and inf elsewhere.
+        return m.where(centered == 0, g * math.nan, g * math.inf)
     return _ieee_div(2.0, n - correction) * g * centered
 
 
@@ -378,9 +385,9 @@ def _ieee_div(a: float, b: float) -> float:
 
 
 def _std_grad(m: Any, g: Any, self: Any, result: Any, shape: tuple, dims: tuple,
-              keepdim: bool, correction: float, n: int) -> Any:
+              keepdim: bool, correction: float, n: int, whole: bool) -> Any:
     gv = m.where(result == 0, 0.0, g / (result * 2))
-    return _var_grad(m, gv, self, shape, dims, keepdim, correction, n)
+    return _var_grad(m, gv, self, shape, dims, keepdim, correction, n, whole)
 
 
 VarBackward0 = node_class("VarBackward0", _var_grad)
@@ -394,7 +401,8 @@ def _var_args(input: Tensor, dim: Any, unbiased: Any, keepdim: bool, correction:
         dim, unbiased = None, dim
     x = input._data
     if x.dtype.kind != "f":
-        raise RuntimeError("std and var only support floating point and complex dtypes")
+        what = name if name.endswith("_mean") else "std and var"
+        raise RuntimeError(f"{what} only support floating point and complex dtypes")
     if correction is None:
         correction = 1 if unbiased is None or unbiased else 0
     dims = _reduced(x, dim)
@@ -403,7 +411,8 @@ def _var_args(input: Tensor, dim: Any, unbiased: Any, keepdim: bool, correction:
         warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly "
                       "less than the reduction factor (input numel divided by output numel).",
                       UserWarning, stacklevel=3)
-    return x, dims, n, correction
+    # The context of the backward formulas; `whole`: torch's backward without a dim.
+    return x, (x.shape, dims, keepdim, correction, n, dim is None or not x.ndim)
 
 
 def _variance(x: np.ndarray, dims: tuple, keepdim: bool, correction: float, n: int
@@ -413,7 +422,7 @@ def _variance(x: np.ndarray, dims: tuple, keepdim: bool, correction: float, n: i
     with np.errstate(all="ignore"):
         if not x.ndim:
             mean = x
-            v = (x - mean) ** 2 / x.dtype.type(n - correction)
+            v = (x - mean) ** 2 / x.dtype.type(_b_max(n - correction, 0))
             return np.asarray(v, dtype=x.dtype)
         if not x.size:
             # torch fills the result of an empty input with nan before any correction is
@@ -429,11 +438,11 @@ def var(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = Fa
         correction: Any = None, out: Any = None) -> Tensor:
     """Calculates the variance over the dimensions specified by dim, with Bessel's correction
     (`correction`, 1 by default) applied to the count."""
-    x, dims, n, c = _var_args(input, dim, unbiased, keepdim, correction, "var")
+    x, ctx = _var_args(input, dim, unbiased, keepdim, correction, "var")
     with np.errstate(over="ignore"):
-        r = wrap(_variance(x, dims, keepdim, c, n).astype(x.dtype, copy=False))
+        r = wrap(_variance(x, *ctx[1:5]).astype(x.dtype, copy=False))
     if input._rg and _mode.enabled:
-        attach(VarBackward0, r, (input,), (input,), (x.shape, dims, keepdim, c, n))
+        attach(VarBackward0, r, (input,), (input,), ctx)
     return r
 
 
@@ -442,12 +451,84 @@ def std(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = Fa
         correction: Any = None, out: Any = None) -> Tensor:
     """Calculates the standard deviation over the dimensions specified by dim, with Bessel's
     correction (`correction`, 1 by default) applied to the count."""
-    x, dims, n, c = _var_args(input, dim, unbiased, keepdim, correction, "std")
+    x, ctx = _var_args(input, dim, unbiased, keepdim, correction, "std")
     with np.errstate(all="ignore"):
-        r = wrap(np.sqrt(_variance(x, dims, keepdim, c, n)).astype(x.dtype, copy=False))
+        r = wrap(np.sqrt(_variance(x, *ctx[1:5])).astype(x.dtype, copy=False))
     if input._rg and _mode.enabled:
-        attach(StdBackward0, r, (input,), (input, r), (x.shape, dims, keepdim, c, n))
+        attach(StdBackward0, r, (input,), (input, r), ctx)
     return r
+
+
+def _mean_grad(m: Any, g: Any, shape: tuple, dims: tuple, keepdim: bool, n: int) -> Any:
+    return m.expand(_unreduce(m, g, shape, dims, keepdim) / n, shape)
+
+
+def _var_mean_grad(m: Any, grads: list, self: Any, shape: tuple, dims: tuple, keepdim: bool,
+                   correction: float, n: int, whole: bool) -> Any:
+    gv, gm = grads
+    out = None if gv is None else _var_grad(m, gv, self, shape, dims, keepdim, correction, n,
+                                            whole)
+    if gm is not None:
+        mg = _mean_grad(m, gm, shape, dims, keepdim, n)
+        out = mg if out is None else out + mg
+    return out
+
+
+def _std_mean_grad(m: Any, grads: list, self: Any, result: Any, shape: tuple, dims: tuple,
+                   keepdim: bool, correction: float, n: int, whole: bool) -> Any:
+    gs, gm = grads
+    out = None if gs is None else _std_grad(m, gs, self, result, shape, dims, keepdim,
+                                            correction, n, whole)
+    if gm is not None:
+        mg = _mean_grad(m, gm, shape, dims, keepdim, n)
+        out = mg if out is None else out + mg
+    return out
+
+
+VarMeanBackward0 = node_class("VarMeanBackward0", _var_mean_grad, n_outputs=2)
+StdMeanBackward0 = node_class("StdMeanBackward0", _std_mean_grad, n_outputs=2)
+
+
+def _moments(input: Tensor, dim: Any, unbiased: Any, keepdim: bool, correction: Any,
+             name: str, take_sqrt: bool) -> tuple:
+    # torch's std_var_mean kernel: one pass gives the variance and the mean, both in double
+    # for float32 and float16 inputs, NaN for an empty input.
+    x, ctx = _var_args(input, dim, unbiased, keepdim, correction, name)
+    dims, n = ctx[1], ctx[4]
+    with np.errstate(all="ignore"):
+        v = _variance(x, *ctx[1:5])
+        if take_sqrt:
+            v = np.sqrt(v)
+        if not x.ndim:
+            mean = x.copy()
+        elif not n:
+            mean = np.full(_kept_shape(x.shape, dims, keepdim), np.nan, x.dtype)
+        else:
+            mean = np.mean(x, axis=dims, keepdims=keepdim, dtype=np.float64)
+        a = wrap(np.asarray(v).astype(x.dtype, copy=False))
+        b = wrap(np.asarray(mean).astype(x.dtype, copy=False))
+    if input._rg and _mode.enabled:
+        if take_sqrt:
+            attach_outputs(StdMeanBackward0, (a, b), (input,), (input, a), ctx)
+        else:
+            attach_outputs(VarMeanBackward0, (a, b), (input,), (input,), ctx)
+    return a, b
+
+
+def var_mean(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
+             correction: Any = None, out: Any = None) -> tuple:
+    """Calculates the variance and mean over the dimensions specified by dim, and returns
+    them as the tuple (var, mean); `correction` (1 by default) is subtracted from the count
+    for the variance."""
+    return _moments(input, dim, unbiased, keepdim, correction, "var_mean", False)
+
+
+def std_mean(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
+             correction: Any = None, out: Any = None) -> tuple:
+    """Calculates the standard deviation and mean over the dimensions specified by dim, and
+    returns them as the tuple (std, mean); `correction` (1 by default) is subtracted from the
+    count for the standard deviation."""
+    return _moments(input, dim, unbiased, keepdim, correction, "std_mean", True)
 
 
 # -- norms --------------------------------------------------------------------------------
@@ -476,7 +557,8 @@ def _vector_norm_grad(m: Any, g: Any, self: Any, result: Any, ord: float, shape:
 
 
 LinalgVectorNormBackward0 = node_class("LinalgVectorNormBackward0", _vector_norm_grad)
-# torch's older norm kernel (torch.frobenius_norm still calls it): the same derivative.
+# torch's older norm kernel, which torch.frobenius_norm and torch's C++ composites
+# (pairwise_distance) call: the same derivative.
 NormBackward1 = node_class("NormBackward1", _vector_norm_grad)
 
 
@@ -491,10 +573,25 @@ def vector_norm_as(cls: type, x: Tensor, ord: Any, dim: Any, keepdim: bool, dtyp
                    ) -> Tensor:
     """vector_norm recording the node class `cls`."""
     input = check_tensor(x, "x", 0, "linalg_vector_norm")
-    a = input._data
-    if a.dtype.kind != "f":
+    if input._data.dtype.kind != "f":
         raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
-                           f"input. Got {_legacy(a.dtype)}")
+                           f"input. Got {_legacy(input._data.dtype)}")
+    return vector_norm_node(input, ord, dim, keepdim, dtype, LinalgVectorNormBackward0)
+
+
+def norm_dims(input: Tensor, ord: Any, dim: Any, keepdim: bool = False) -> Tensor:
+    """at::norm(input, ord, dim, keepdim), as torch's C++ composites call it: the vector norm
+    with at::norm's dtype check and its NormBackward1 node."""
+    if input._data.dtype.kind != "f":
+        raise RuntimeError("norm(): input dtype should be either floating point or complex. "
+                           f"Got {_legacy(input._data.dtype)} instead.")
+    return vector_norm_node(input, ord, dim, keepdim, None, NormBackward1)
+
+
+def vector_norm_node(input: Tensor, ord: Any, dim: Any, keepdim: bool, dtype: Any, cls: type
+                     ) -> Tensor:
+    """The vector norm of a floating tensor, recorded as a `cls` node."""
+    a = input._data
     if dtype is not None:
         a = a.astype(dtype.np)
     ord = float(ord)
@@ -726,6 +823,99 @@ def cumprod(input: Tensor, dim: int, *, dtype: Any = None, out: Any = None) -> T
         n = x.shape[d] if x.ndim else 1
         zeros = bool(x.size) and bool(np.any(x == 0))
         attach(CumprodBackward0, r, (input,), (input, r), (d, n, zeros), _cast(input, x))
+    return r
+
+
+def _cummaxmin_grad(m: Any, grads: list, self: Any, shape: tuple, dim: int, index: Any
+                    ) -> Any:
+    # torch's cummaxmin_backward: each output's gradient goes to the position it came from;
+    # an empty input is its own gradient.
+    if not _count(shape, range(len(shape))):
+        return self
+    if not shape:
+        return grads[0]
+    return m.gather_backward(grads[0], shape, dim, index)
+
+
+CummaxBackward0 = node_class("CummaxBackward0", _cummaxmin_grad, n_outputs=2)
+CumminBackward0 = node_class("CumminBackward0", _cummaxmin_grad, n_outputs=2)
+
+
+def _cum_extreme(name: str, largest: bool, cls: type) -> Any:
+    def op(input: Tensor, dim: int, *, out: Any = None) -> Any:
+        check_tensor(input, fn=name)
+        x = input._data
+        d = wrap_dim(dim, x.ndim)
+        if not x.ndim or not x.size:
+            vals, idx = x.copy(), np.zeros(x.shape, np.int64)
+        else:
+            xx = x.view(np.uint8) if x.dtype.kind == "b" else x
+            # NaN propagates, as in torch's kernel; np.fmax would skip it.
+            vals = (np.maximum if largest else np.minimum).accumulate(xx, axis=d)
+            # torch's kernel moves to position i when x_i is NaN or, while the running value
+            # is not NaN, when x_i >= (<=) it: ties take the last position.
+            prev = np.take(vals, range(0, x.shape[d] - 1), axis=d)
+            cur = np.take(xx, range(1, x.shape[d]), axis=d)
+            with np.errstate(invalid="ignore"):
+                moves = (cur >= prev) if largest else (cur <= prev)
+            if x.dtype.kind == "f":
+                moves = np.isnan(cur) | (moves & ~np.isnan(prev))
+            first = np.ones(np.take(xx, [0], axis=d).shape, bool)
+            pos = np.arange(x.shape[d]).reshape([-1 if i == d else 1 for i in range(x.ndim)])
+            idx = np.maximum.accumulate(np.where(np.concatenate([first, moves], d), pos, 0),
+                                        axis=d).astype(np.int64)
+            vals = vals.view(np.bool_) if x.dtype.kind == "b" else vals
+        v, i = wrap(vals), wrap(idx)
+        if input._rg and _mode.enabled:
+            attach_outputs(cls, (v, i), (input,), (input,), (x.shape, d, idx))
+        return getattr(return_types, name)((v, i))
+
+    op.__name__ = name
+    return op
+
+
+cummax = _cum_extreme("cummax", True, CummaxBackward0)
+cummax.__doc__ = ("Returns a namedtuple (values, indices) where values is the cumulative "
+                  "maximum of elements of input in the dimension dim, and indices is the index "
+                  "location of each maximum value found in the dimension dim.")
+cummin = _cum_extreme("cummin", False, CumminBackward0)
+cummin.__doc__ = ("Returns a namedtuple (values, indices) where values is the cumulative "
+                  "minimum of elements of input in the dimension dim, and indices is the index "
+                  "location of each minimum value found in the dimension dim.")
+
+
+def _logcumsumexp_grad(m: Any, g: Any, self: Any, result: Any, dim: int, trivial: bool,
+                       lowest: float) -> Any:
+    # torch's logcumsumexp_backward: the positive and negative parts of the gradient go back
+    # through reversed logcumsumexps in log space, which never overflow.
+    if trivial:
+        return g
+    log_abs = m.log(m.abs(g))
+    pos = m.where(g > 0, log_abs, lowest)
+    neg = m.where(g < 0, log_abs, lowest)
+
+    def back(lg: Any) -> Any:
+        rev = m.flip(m.logcumsumexp(m.flip(lg - result, [dim]), dim), [dim])
+        return m.exp(rev + self)
+
+    return back(pos) - back(neg)
+
+
+LogcumsumexpBackward0 = node_class("LogcumsumexpBackward0", _logcumsumexp_grad)
+
+
+def logcumsumexp(input: Tensor, dim: int, *, out: Any = None) -> Tensor:
+    """Returns the logarithm of the cumulative summation of the exponentiation of elements
+    of input in the dimension dim."""
+    check_tensor(input, fn="logcumsumexp")
+    x = input._data
+    d = wrap_dim(dim, x.ndim)
+    if x.dtype.kind != "f":
+        raise not_implemented("logcumsumexp_out_cpu", input.dtype)
+    r = wrap(_logcumsumexp(x, d))
+    if input._rg and _mode.enabled:
+        attach(LogcumsumexpBackward0, r, (input,), (input, r),
+               (d, not x.ndim or not x.size, float(np.finfo(x.dtype).min)))
     return r
 
 

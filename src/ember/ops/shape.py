@@ -19,6 +19,7 @@ from ._core import (
     attach,
     attach_outputs,
     attach_unary,
+    check_tensor,
     declare,
     int_sizes,
     linear_jvp,
@@ -33,7 +34,8 @@ __all__ = ["reshape", "view", "transpose", "swapaxes", "swapdims", "t", "permute
            "unsqueeze", "squeeze", "expand", "flatten", "clone", "contiguous", "unflatten",
            "movedim", "moveaxis", "expand_as", "broadcast_to", "narrow", "select", "unbind",
            "split", "split_with_sizes", "chunk", "tensor_split", "alias", "unsafe_split",
-           "unsafe_chunk", "unfold", "as_strided", "resize_as_"]
+           "unsafe_chunk", "unfold", "as_strided", "resize_as_", "ravel", "is_same_size",
+           "hsplit", "vsplit", "dsplit"]
 
 ViewBackward0 = node_class("ViewBackward0", lambda m, g, shape: m.reshape(g, shape))
 UnsafeViewBackward0 = node_class("UnsafeViewBackward0", lambda m, g, shape: m.reshape(g, shape))
@@ -296,10 +298,13 @@ def squeeze(input: Tensor, dim: Any = None) -> Tensor:
     return as_view(input, x.reshape(keep), cls, (x.shape,))
 
 
-def squeeze_first(input: Tensor) -> Tensor:
-    """The in-place `squeeze_(0)` that torch's matmul applies to its result."""
+def squeeze_in_place(input: Tensor, dim: int) -> Tensor:
+    """The in-place `squeeze_(dim)` that torch's composite ops (matmul, quantile) apply to
+    their results: its node is SqueezeBackward4."""
     x = input._data
-    return as_view(input, x.reshape(x.shape[1:]), SqueezeBackward4, (x.shape,))
+    d = wrap_dim(dim, x.ndim)
+    keep = [s for i, s in enumerate(x.shape) if not (i == d and s == 1)]
+    return as_view(input, x.reshape(keep), SqueezeBackward4, (x.shape,))
 
 
 @declare(jvp=linear_jvp("expand"))
@@ -380,6 +385,19 @@ def clone(input: Tensor, *, memory_format: Any = None) -> Tensor:
 
 
 @declare(jvp=linear_jvp("contiguous"), vmap=PASSTHROUGH)
+def ravel(input: Tensor) -> Tensor:
+    """Return a contiguous flattened tensor; a copy is made only if needed."""
+    check_tensor(input, fn="ravel")
+    return view(contiguous(input), -1)
+
+
+def is_same_size(input: Tensor, other: Tensor) -> bool:
+    """Returns True if input and other have the same size."""
+    check_tensor(input, fn="is_same_size")
+    check_tensor(other, "other", 1, "is_same_size")
+    return input._data.shape == other._data.shape
+
+
 def contiguous(input: Tensor, memory_format: Any = None) -> Tensor:
     """Returns a contiguous in memory tensor containing the same data as self tensor (in
     memory_format, torch.contiguous_format by default); self itself when it already is."""
@@ -722,6 +740,39 @@ def _chunk_size(input: Tensor, chunks: int, dim: int) -> int:
 
 
 @declare(jvp=linear_jvp("tensor_split"))
+def _split_along(name: str, dims: int, dim: int) -> Any:
+    # torch's hsplit, vsplit and dsplit: tensor_split along `dim` (0 for a 1-D hsplit), a
+    # number of sections dividing that dimension evenly.
+    def op(input: Tensor, indices_or_sections: Any) -> tuple:
+        check_tensor(input, fn=name)
+        x = input._data
+        if x.ndim < dims:
+            raise RuntimeError(f"torch.{name} requires a tensor with at least {dims} dimension, "
+                               f"but got a tensor with {x.ndim} dimensions!")
+        d = 0 if x.ndim == 1 else dim
+        ios = indices_or_sections
+        if isinstance(ios, (int, np.integer)) and (ios == 0 or x.shape[d] % ios):
+            raise RuntimeError(f"torch.{name} attempted to split along dimension {d}, but the "
+                               f"size of the dimension {x.shape[d]} is not divisible by the "
+                               f"split_size {ios}!")
+        return tensor_split(input, ios, d)
+
+    op.__name__ = name
+    return op
+
+
+hsplit = _split_along("hsplit", 1, 1)
+hsplit.__doc__ = ("Splits input, a tensor with one or more dimensions, into multiple tensors "
+                  "horizontally (along dimension 1, or 0 for a 1-D tensor) according to "
+                  "indices_or_sections.")
+vsplit = _split_along("vsplit", 2, 0)
+vsplit.__doc__ = ("Splits input, a tensor with two or more dimensions, into multiple tensors "
+                  "vertically (along dimension 0) according to indices_or_sections.")
+dsplit = _split_along("dsplit", 3, 2)
+dsplit.__doc__ = ("Splits input, a tensor with three or more dimensions, into multiple tensors "
+                  "depthwise (along dimension 2) according to indices_or_sections.")
+
+
 def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple:
     """Splits a tensor into multiple sub-tensors (views), along dimension dim, by a number of
     sections or at the given indices."""

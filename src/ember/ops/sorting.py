@@ -8,12 +8,14 @@ from typing import Any
 import numpy as np
 
 from .. import return_types
+from .._dtypes import result_type
 from .._tensor import Tensor
 from .._transform_hooks import transform_ops
 from ..autograd.grad_mode import state as _mode
 from ._core import attach_outputs, node_class, not_implemented, wrap, wrap_dim
 
-__all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "unique"]
+__all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "unique", "unique_consecutive",
+           "isin"]
 
 # Printed as torch prints them: torch.return_types.sort(values=..., indices=...).
 _sort_t, _topk_t, _kth_t = return_types.sort, return_types.topk, return_types.kthvalue
@@ -162,6 +164,64 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
     if return_counts:
         res.append(outs[2])
     return tuple(res)
+
+
+def _unique_consecutive_backward(m: Any, grads: Any, *ctx: Any) -> Any:
+    raise NotImplementedError("the derivative for 'unique_consecutive' is not implemented.")
+
+
+UniqueConsecutiveBackward0 = node_class("UniqueConsecutiveBackward0",
+                                        _unique_consecutive_backward, n_outputs=3)
+
+
+def unique_consecutive(input: Tensor, return_inverse: bool = False,
+                       return_counts: bool = False, dim: int | None = None) -> Any:
+    """Eliminates all but the first element from every consecutive group of equivalent
+    elements (of the flattened input, or slices along dim); optionally also returns the
+    position of each input element in the output and the size of each group."""
+    x = input._data
+    if dim is None:
+        rows = x.reshape(x.size, 1)
+    else:
+        d = wrap_dim(dim, x.ndim, wrap_scalar=False)
+        if x.size == 0 and x.shape[d] != 0:
+            raise RuntimeError("There are 0 sized dimensions, and they aren't selected, so "
+                               "unique cannot be applied")
+        moved = np.moveaxis(x, d, 0)
+        rows = moved.reshape(x.shape[d], int(np.prod(moved.shape[1:])))
+    n = rows.shape[0]
+    # A group starts where a row differs from the one before (NaN differs from itself).
+    starts = np.ones(n, bool)
+    if n > 1:
+        starts[1:] = np.any(rows[1:] != rows[:-1], axis=1)
+    first = np.flatnonzero(starts)
+    counts = np.diff(np.append(first, n)).astype(np.int64)
+    inverse = (np.cumsum(starts) - 1).astype(np.int64)
+    if dim is None:
+        out = x.reshape(-1)[first]
+        inverse = inverse.reshape(x.shape)
+    else:
+        out = np.moveaxis(np.take(np.moveaxis(x, d, 0), first, axis=0), 0, d)
+    v, i, c = wrap(np.ascontiguousarray(out)), wrap(inverse), wrap(counts)
+    if input._rg and _mode.enabled:
+        attach_outputs(UniqueConsecutiveBackward0, (v, i, c), (input,))
+    if not return_inverse and not return_counts:
+        return v
+    return (v,) + ((i,) if return_inverse else ()) + ((c,) if return_counts else ())
+
+
+def isin(elements: Any, test_elements: Any, *, assume_unique: bool = False,
+         invert: bool = False, out: Any = None) -> Tensor:
+    """Tests if each element of elements is in test_elements; returns a boolean tensor of
+    the same shape as elements (True where found, or where not found with invert)."""
+    dt = result_type(elements, test_elements).np
+    e = elements._data if isinstance(elements, Tensor) else np.asarray(elements)
+    t = test_elements._data if isinstance(test_elements, Tensor) else np.asarray(test_elements)
+    if e.dtype.kind == "b" or t.dtype.kind == "b":
+        raise RuntimeError("Unsupported input type encountered for isin(): Bool")
+    with np.errstate(all="ignore"):
+        found = np.isin(e.astype(dt), t.astype(dt).reshape(-1), invert=invert)
+    return wrap(np.asarray(found, bool).reshape(e.shape))
 
 
 # Last, before any other module imports them: every importer holds the transform-aware
