@@ -576,7 +576,7 @@ def vector_norm_as(cls: type, x: Tensor, ord: Any, dim: Any, keepdim: bool, dtyp
     if input._data.dtype.kind != "f":
         raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
                            f"input. Got {_legacy(input._data.dtype)}")
-    return vector_norm_node(input, ord, dim, keepdim, dtype, LinalgVectorNormBackward0)
+    return vector_norm_node(input, ord, dim, keepdim, dtype, cls)
 
 
 def norm_dims(input: Tensor, ord: Any, dim: Any, keepdim: bool = False) -> Tensor:
