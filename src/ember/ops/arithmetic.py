@@ -164,10 +164,9 @@ AddBackward0 = node_class(
     lambda m, g, alpha=1: g,
     lambda m, g, alpha=1: g if alpha == 1 else g * alpha,
 )
-# torch's add(Tensor, Scalar) and mul(Tensor, Scalar), which only its C++ composites
-# (rms_norm, special.ndtr) call: one edge.
+# torch's add(Tensor, Scalar), which only its C++ composites (rms_norm, special.ndtr)
+# call: one edge (mul's and div's are scalar_op's).
 AddScalarBackward1 = node_class("AddBackward1", lambda m, g: g)
-MulScalarBackward1 = node_class("MulBackward1", lambda m, g, other: g * other)
 SubBackward0 = node_class(
     "SubBackward0",
     lambda m, g, alpha=1: g,
@@ -275,16 +274,6 @@ def add_scalar(input: Tensor, other: float) -> Tensor:
     return out
 
 
-def mul_scalar(input: Tensor, other: float) -> Tensor:
-    """Multiplies the floating tensor input by the Python number other, in input's dtype, as
-    torch's mul(Tensor, Scalar)."""
-    x = input._data
-    out = wrap(np.multiply(x, x.dtype.type(other)))
-    if needs_grad(input):
-        attach(MulScalarBackward1, out, (input,), (), (other,))
-    return out
-
-
 @declare(jvp=_add_jvp(1), vmap=POINTWISE)
 def add(input: Any, other: Any, *, alpha: Any = 1, out: Any = None) -> Tensor:
     """Adds other, scaled by alpha, to input."""
@@ -375,8 +364,8 @@ def mul(input: Any, other: Any, *, out: Any = None) -> Tensor:
     return _binary(np.multiply, MulBackward0, input, other, MULTIPLIES)
 
 
-# torch's C++ composites (trapezoid) call mul and div with a Scalar, whose nodes are these
-# (Python's `x * 2` makes the number a tensor and records MulBackward0).
+# torch's C++ composites (trapezoid, special.ndtr) call mul and div with a Scalar, whose
+# nodes are these (Python's `x * 2` makes the number a tensor and records MulBackward0).
 MulBackward1 = node_class("MulBackward1", lambda m, g, other: g * other)
 DivBackward1 = node_class("DivBackward1", lambda m, g, other: g / other)
 

@@ -33,7 +33,7 @@ from ._core import (
 )
 from ._math import raw as _raw
 from ._math import register_math_pairs
-from .arithmetic import _meta, add_scalar, mul_scalar
+from .arithmetic import _meta, add_scalar, scalar_op
 from .elementary import _legacy, _two_tensors, erf
 from .inplace import inplace
 
@@ -277,7 +277,7 @@ def ndtr(input: Tensor, *, out: Any = None) -> Tensor:
         check_tensor(input, "input", 0, "ndtr")
     if input._data.dtype.kind != "f":
         input = wrap(input._data.astype(default_float(input._data.dtype)))
-    return mul_scalar(add_scalar(erf(mul_scalar(input, _SQRT1_2)), 1.0), 0.5)
+    return scalar_op(add_scalar(erf(scalar_op(input, _SQRT1_2)), 1.0), 0.5)
 
 
 # -- mvlgamma ---------------------------------------------------------------------------------
