@@ -247,3 +247,33 @@ def test_lerp_bits_are_torch_s(dtype, weight):
         wt = lib.from_numpy(w) if weight == "tensor" else weight
         results.append(lib.from_numpy(a).lerp(lib.from_numpy(b), wt).numpy())
     np.testing.assert_array_equal(results[1].view(np.uint8), results[0].view(np.uint8))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("alpha", [-0.01, 0.3, 2.0, -1e-3, 3])
+@pytest.mark.parametrize("name", ["add", "sub", "add_", "sub_"])
+def test_add_with_alpha_bits_are_torch_s(dtype, alpha, name):
+    # torch fuses x + alpha * y into one multiply-add (SGD's p.add_(g, alpha=-lr)).
+    rng = np.random.default_rng(1)
+    a, b = (rng.standard_normal(3000).astype(dtype) for _ in range(2))
+    results = [getattr(lib.from_numpy(a.copy()), name)(lib.from_numpy(b), alpha=alpha).numpy()
+               for lib in (torch, ember)]
+    np.testing.assert_array_equal(results[1].view(np.uint8), results[0].view(np.uint8))
+
+
+@pytest.mark.parametrize("options", [{"momentum": 0.9}, {}, {"weight_decay": 0.01},
+                                     {"momentum": 0.9, "nesterov": True},
+                                     {"momentum": 0.8, "dampening": 0.3, "weight_decay": 1e-3}])
+def test_sgd_trajectory_is_torch_s(options):
+    rng = np.random.default_rng(2)
+    w0 = rng.standard_normal((5, 3)).astype(np.float32)
+    g = rng.standard_normal((20, 5, 3)).astype(np.float32)
+    results = []
+    for lib in (torch, ember):
+        w = lib.nn.Parameter(lib.tensor(w0))
+        opt = lib.optim.SGD([w], lr=0.05, **options)
+        for step in g:
+            w.grad = lib.tensor(step)
+            opt.step()
+        results.append(w.detach().numpy())
+    np.testing.assert_array_equal(results[1], results[0])

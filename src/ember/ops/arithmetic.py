@@ -14,6 +14,7 @@ import numpy as np
 
 from .._dtypes import FROM_NUMPY
 from .._quiet import quiet_off, quiet_on
+from .._random_math import fma_f32, fma_f64
 from .._tensor import Tensor
 from .._transform_hooks import ACTIVE, transform_ops
 from .._version import ZERO_VC
@@ -280,13 +281,25 @@ def add(input: Any, other: Any, *, alpha: Any = 1, out: Any = None) -> Tensor:
     if alpha == 1 and (type(alpha) is int or not _is_bool(alpha)):
         return _binary(np.add, AddBackward0, input, other, False)
     a, b, x, y, dt = operands(input, other)
-    if alpha != 1 or _is_bool(alpha):
-        _check_alpha(alpha, dt)
-        y = y * np.asarray(alpha, dtype=dt)
-    r = wrap(fix_dtype(np.add(x, y), dt))
+    _check_alpha(alpha, dt)
+    with np.errstate(all="ignore"):
+        r = wrap(fix_dtype(scaled_sum(x, y, alpha, dt), dt))
     if needs_grad(a, b):
         attach(AddBackward0, r, (a, b), (), (alpha,), _meta(r._data, a, b))
     return r
+
+
+def scaled_sum(x: np.ndarray, y: np.ndarray, alpha: Any, dt: np.dtype) -> np.ndarray:
+    """x + alpha * y as torch's add computes it: for floats one fused multiply-add in the
+    opmath type (float for half), fma(y, alpha, x); for other dtypes the product, then
+    the sum."""
+    if dt.kind == "f":
+        fma, ft = (fma_f64, np.float64) if dt == np.float64 else (fma_f32, np.float32)
+        # (torch rounds alpha to half for half tensors before it widens it.)
+        scale = ft(dt.type(alpha)) if dt == np.float16 else ft(alpha)
+        return fma(y.astype(ft, copy=False), scale, x.astype(ft, copy=False)).astype(
+            dt, copy=False)
+    return np.add(x, y * np.asarray(alpha, dtype=dt))
 
 
 def _check_alpha(alpha: Any, dt: np.dtype) -> None:
@@ -309,8 +322,10 @@ def sub(input: Any, other: Any, *, alpha: Any = 1, out: Any = None) -> Tensor:
     a, b, x, y, dt = operands(input, other)
     if alpha != 1 or _is_bool(alpha):
         _check_alpha(alpha, dt)
-        y = y * np.asarray(alpha, dtype=dt)
-    r = wrap(fix_dtype(np.subtract(x, y), dt))
+        with np.errstate(all="ignore"):
+            r = wrap(fix_dtype(scaled_sum(x, y, -alpha, dt), dt))
+    else:
+        r = wrap(fix_dtype(np.subtract(x, y), dt))
     if needs_grad(a, b):
         attach(SubBackward0, r, (a, b), (), (alpha,), _meta(r._data, a, b))
     return r

@@ -292,8 +292,11 @@ def _arithmetic(op: Callable, ufunc: np.ufunc, doc: str, alpha: bool = False) ->
         token = quiet_on()
         try:
             if scale is not None and scale != 1:
-                y = np.multiply(y, x.dtype.type(scale))
-            ufunc(x, y, out=x)
+                # x + scale * y (or x - scale * y) fused, as the out-of-place op computes it.
+                s = scale if ufunc is np.add else -scale
+                np.copyto(x, arithmetic.scaled_sum(x, y, s, x.dtype))
+            else:
+                ufunc(x, y, out=x)
         finally:
             quiet_off(token)
         bump_version(self)

@@ -9,6 +9,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from .._version import bump_version
+from ..ops.arithmetic import scaled_sum
 from .optimizer import Optimizer, bump, f, grads_of, step_tensor
 
 __all__ = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam",
@@ -56,7 +57,8 @@ def _decay(x: np.ndarray, g: np.ndarray, lr: float, wd: float, decoupled: bool,
         if decoupled:
             x *= f(1 - lr * wd, dt)
         else:
-            g = g + f(wd, dt) * x
+            # grad.add(param, alpha=weight_decay): one fused multiply-add, as torch's add.
+            g = scaled_sum(g, x, wd, dt)
     return g
 
 
@@ -146,10 +148,14 @@ class SGD(_PerParameter):
             else:
                 b = buf._data
                 b *= f(mom, dt)
-                # Without dampening the factor is exactly 1: skip the product.
-                b += g if damp == 0 else f(1 - damp, dt) * g
-            g = g + f(mom, dt) * buf._data if nesterov else buf._data
-        x += f(-lr, dt) * g
+                # Without dampening the factor is exactly 1: a plain sum.
+                if damp == 0:
+                    b += g
+                else:
+                    b[...] = scaled_sum(b, g, 1 - damp, dt)
+            g = scaled_sum(g, buf._data, mom, dt) if nesterov else buf._data
+        # param.add_(grad, alpha=-lr): one fused multiply-add, as torch's add.
+        x[...] = scaled_sum(x, g, -lr, dt)
 
 
 class Adam(_PerParameter):
