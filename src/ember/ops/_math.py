@@ -21,7 +21,9 @@ def scalar_power(x: np.ndarray, e: Any) -> np.ndarray:
     """x ** e for a Python number e, as torch computes it (see power_by_number); a tensor
     exponent takes the plain power."""
     with np.errstate(all="ignore"):
-        if type(e) in (int, float) and isinstance(x, (np.ndarray, np.generic)):
+        # (Any array with a NumPy dtype: also compile's traced arrays, so that a replay
+        # computes the power as eager does; NumPy 1.x's np.power(x, 2) is not x * x.)
+        if type(e) in (int, float) and isinstance(getattr(x, "dtype", None), np.dtype):
             return power_by_number(x, e)
         return np.power(x, e)
 
