@@ -48,6 +48,10 @@ _CHUNK = 1 << 15
 _MID_MASK = np.uint64((1 << 29) - 1)
 _MID_BITS = np.uint64(1 << 28)
 _TINY32 = 2.0**-126
+_U64_35 = np.uint64(35)
+_MID_SHIFTED = np.uint64(1 << 63)
+_ABS32 = np.uint32(0x7FFFFFFF)
+_MIN_NORMAL32 = np.uint32(0x00800000)
 
 
 def _round_f32(exact: Fraction) -> np.float32:
@@ -65,7 +69,8 @@ def _round_f32(exact: Fraction) -> np.float32:
 
 
 def _fma32_d(a: np.ndarray, b, c, tiny: bool = True) -> np.ndarray:
-    """fma on float64 arrays holding float32 values; returns float32 (at least 1-d).
+    """fma on arrays holding float32 values (float32 or float64 arrays); returns float32
+    (at least 1-d).
 
     ``tiny=False`` skips the check for float32 subnormal results, for callers whose
     values cannot get there.
@@ -73,7 +78,9 @@ def _fma32_d(a: np.ndarray, b, c, tiny: bool = True) -> np.ndarray:
     p = np.atleast_1d(np.multiply(a, b, dtype=_F64))   # exact
     r = p + c
     out = r.astype(_F32)
-    mid = np.flatnonzero((r.view(np.uint64) & _MID_MASK) == _MID_BITS)
+    # (The low 29 bits of the float64 sum are those float32 drops: a midpoint has 1 and 28
+    # zeros there.)
+    mid = np.flatnonzero(np.left_shift(r.view(np.uint64), _U64_35) == _MID_SHIFTED)
     if mid.size:
         # On a float32 midpoint: an exact tie rounds right; otherwise step one float64
         # ulp towards the exact sum first (its error term, by Knuth's TwoSum).
@@ -86,7 +93,12 @@ def _fma32_d(a: np.ndarray, b, c, tiny: bool = True) -> np.ndarray:
         rm[off] = np.nextafter(rm[off], np.copysign(np.inf, err[off]))
         out.flat[mid] = rm.astype(_F32)
     if tiny:
-        low = np.flatnonzero((np.abs(r) < _TINY32) & (r != 0))
+        # Sums in float32's subnormal range round coarser: found from the float32 results
+        # at most float32's smallest normal in magnitude (a sum just below it rounds up to
+        # it), then kept where the float64 sum is below it and not 0.
+        low = np.flatnonzero((out.view(np.uint32) & _ABS32) <= _MIN_NORMAL32)
+        if low.size:
+            low = low[(r.flat[low] != 0) & (np.abs(r.flat[low]) < _TINY32)]
         if low.size:
             from fractions import Fraction
 
@@ -108,11 +120,10 @@ def fma_f32_wide(a: np.ndarray, b: np.ndarray, c: np.ndarray, tiny: bool = True
 
 def fma_f32(a, b, c) -> np.ndarray:
     """``a * b + c`` on float32 values with a single rounding, like ``fmaf``."""
-    a64 = np.asarray(a, _F32).astype(_F64)
-    b64 = np.asarray(b, _F32).astype(_F64)
-    c64 = np.asarray(c, _F32).astype(_F64)
-    shape = np.broadcast_shapes(a64.shape, b64.shape, c64.shape)
-    return _fma32_d(a64, b64, c64).reshape(shape)
+    # float32 operands: the kernel's float64 arithmetic widens them as it reads them.
+    a32, b32, c32 = np.asarray(a, _F32), np.asarray(b, _F32), np.asarray(c, _F32)
+    shape = np.broadcast_shapes(a32.shape, b32.shape, c32.shape)
+    return _fma32_d(a32, b32, c32).reshape(shape)
 
 
 _SPLIT = _F64(134217729.0)  # 2**27 + 1, Veltkamp's splitting constant
