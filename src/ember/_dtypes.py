@@ -230,3 +230,15 @@ def type_description(data: np.ndarray) -> str:
     """torch's legacy type name and shape, as error messages print them."""
     legacy = FROM_NUMPY[data.dtype]._legacy
     return f"torch.{legacy}Tensor [{', '.join(str(s) for s in data.shape)}]"
+
+
+# The names torch's messages give dtypes where they print a TypeMeta (`dtype()`, not
+# `scalar_type()`): C++'s own type names.
+_TYPE_META = {"float32": "float", "float64": "double", "float16": "c10::Half",
+              "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
+              "uint8": "unsigned char", "bool": "bool"}
+
+
+def type_meta_name(dt: np.dtype) -> str:
+    """torch's TypeMeta name of a NumPy dtype (`float`, `long int`, `c10::Half`)."""
+    return _TYPE_META[dt.name]

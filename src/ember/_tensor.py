@@ -13,7 +13,7 @@ import numpy as np
 
 from . import _dtypes
 from ._dims import wrap_dim
-from ._dtypes import FROM_NUMPY, type_description
+from ._dtypes import FROM_NUMPY, type_description, type_meta_name
 from ._formats import is_in_format, strided
 from ._version import ZERO_VC, mark_detached, shared_counter, version
 from .autograd import _cuts
@@ -702,13 +702,8 @@ def _dims(t: Tensor) -> str:
     return "[" + ", ".join(str(s) for s in t._data.shape) + "]"
 
 
-_C10_NAMES = {"float16": "c10::Half", "float32": "float", "float64": "double",
-              "int8": "signed char", "int16": "short int", "int32": "int", "int64": "long int",
-              "uint8": "unsigned char", "bool": "bool"}
-
-
 def _c10_name(t: Tensor) -> str:
-    return _C10_NAMES[t._data.dtype.name]
+    return type_meta_name(t._data.dtype)
 
 
 _graph.Tensor = Tensor

@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import _random, _transform_hooks
 from .._arg_parser import check_call
-from .._dtypes import get_default_dtype
+from .._dtypes import get_default_dtype, type_meta_name
 from .._tensor import Tensor
 from .._transform_hooks import ACTIVE as _TRANSFORMS
 from .._transform_hooks import transforms_active as _transforms_active
@@ -37,7 +37,6 @@ from ..ops._core import (
     not_implemented,
     wrap,
 )
-from ..ops.creation import _C_TYPE as _TYPE_NAMES
 from ..ops.grids_and_distances import cosine_similarity, pairwise_distance
 from ..ops.joining import cat
 from ..ops.matrix import addmm_checked, baddbmm
@@ -267,7 +266,7 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor,
     if any(t.dtype != input1.dtype for t in ts):
         names = ("input1", "input2", "weight", "bias")
         raise RuntimeError("All tensors must have the same dtype, got " + ", ".join(
-            f"{n}: {_TYPE_NAMES[t._data.dtype.name]}" for n, t in zip(names, ts)))
+            f"{n}: {type_meta_name(t._data.dtype)}" for n, t in zip(names, ts)))
     d1, d2 = input1.dim(), input2.dim()
     if d1 != d2:
         raise RuntimeError(f"bilinear(): input dimensions do not match: got {d1} and {d2}")
@@ -957,9 +956,9 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
     qkv = (query, key, value)
     if query.dtype != key.dtype or query.dtype != value.dtype:
         raise RuntimeError("Expected query, key, and value to have the same dtype, but got "
-                           f"query.dtype: {_TYPE_NAMES[query._data.dtype.name]} key.dtype: "
-                           f"{_TYPE_NAMES[key._data.dtype.name]} and value.dtype: "
-                           f"{_TYPE_NAMES[value._data.dtype.name]} instead.")
+                           f"query.dtype: {type_meta_name(query._data.dtype)} key.dtype: "
+                           f"{type_meta_name(key._data.dtype)} and value.dtype: "
+                           f"{type_meta_name(value._data.dtype)} instead.")
     if min(t._data.ndim for t in qkv) < 2:
         raise RuntimeError("Expected query, key, and value to all be  at least 2 dimensional, "
                            f"but got query.dim: {query.dim()} key.dim: {key.dim()} and "
@@ -968,8 +967,8 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
                                                                 query._data.dtype):
         raise RuntimeError("Expected attn_mask dtype to be bool or float or to match query "
                            f"dtype, but got attn_mask.dtype: "
-                           f"{_TYPE_NAMES[attn_mask._data.dtype.name]} and  query.dtype: "
-                           f"{_TYPE_NAMES[query._data.dtype.name]} instead.")
+                           f"{type_meta_name(attn_mask._data.dtype)} and  query.dtype: "
+                           f"{type_meta_name(query._data.dtype)} instead.")
     if is_causal and attn_mask is not None:
         raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set "
                            "when is_causal=True")

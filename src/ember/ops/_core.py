@@ -10,7 +10,13 @@ from typing import Any, Callable
 import numpy as np
 
 from .._dims import wrap_dim
-from .._dtypes import _PROMOTE, FROM_NUMPY, get_default_dtype, result_type_of, scalar_dtype
+from .._dtypes import (
+    _PROMOTE,
+    FROM_NUMPY,
+    get_default_dtype,
+    result_type_of,
+    scalar_dtype,
+)
 from .._quiet import quiet_off, quiet_on
 from .._tensor import Tensor
 from .._transform_hooks import ACTIVE
@@ -647,18 +653,6 @@ def _scalar_as(number: Any, dt: np.dtype) -> Any:
 _C_TYPES = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int",
             "int64": "int64_t", "float16": "c10::Half", "float32": "float",
             "float64": "double"}
-
-
-# The names torch's messages give dtypes where they print a TypeMeta (`dtype()`, not
-# `scalar_type()`).
-_TYPE_META = {"float32": "float", "float64": "double", "float16": "c10::Half",
-              "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
-              "uint8": "unsigned char", "bool": "bool"}
-
-
-def type_meta_name(dt: np.dtype) -> str:
-    """torch's TypeMeta name of a NumPy dtype (`float`, `long int`, `c10::Half`)."""
-    return _TYPE_META[dt.name]
 
 
 def checked_scalar(value: Any, dt: np.dtype) -> Any:

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from .. import _dtypes, _transform_hooks
-from .._dtypes import FROM_NUMPY, from_numpy_dtype, get_default_dtype
+from .._dtypes import FROM_NUMPY, from_numpy_dtype, get_default_dtype, type_meta_name
 from .._formats import in_format, preserve_format
 from .._tensor import Size, Tensor, check_device
 from ._core import (
@@ -702,13 +702,8 @@ def legacy_new(dtype: Any, args: tuple, kwargs: dict) -> Tensor:
     return Tensor._make(np.zeros(_size(args), dtype=target.np))
 
 
-_C_TYPE = {"float16": "c10::Half", "float32": "float", "float64": "double", "int8": "signed char",
-           "int16": "short int", "int32": "int", "int64": "long int",
-           "uint8": "unsigned char", "bool": "bool"}
-
-
 def _options(dt: Any) -> str:
-    return (f"TensorOptions(dtype={_C_TYPE[dt.np.name]}, device=cpu, layout=Strided, "
+    return (f"TensorOptions(dtype={type_meta_name(dt.np)}, device=cpu, layout=Strided, "
             "requires_grad=false (default), pinned_memory=false (default), "
             "memory_format=(nullopt))")
 

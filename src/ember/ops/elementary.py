@@ -10,7 +10,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .. import return_types
-from .._dtypes import FROM_NUMPY, float64, result_type
+from .._dtypes import FROM_NUMPY, float64, result_type, type_meta_name
 from .._random_math import fma_f32, fma_f64
 from .._tensor import Tensor
 from .._transform_hooks import transform_ops
@@ -32,7 +32,6 @@ from ._core import (
     not_implemented,
     operands,
     quiet,
-    type_meta_name,
     unary_jvp,
     unary_op,
     wrap,

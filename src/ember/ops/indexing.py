@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .._dtypes import FROM_NUMPY
+from .._dtypes import FROM_NUMPY, type_meta_name
 from .._tensor import Tensor
 from .._transform_hooks import transform_ops
 from ..autograd.grad_mode import state as _mode
@@ -24,7 +24,6 @@ from ._core import (
     checked_scalar,
     node_class,
     shape_str,
-    type_meta_name,
     wrap,
     wrap_dim,
 )

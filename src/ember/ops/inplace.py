@@ -7,7 +7,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .._dtypes import FROM_NUMPY, can_cast
+from .._dtypes import FROM_NUMPY, can_cast, type_meta_name
 from .._quiet import quiet_off, quiet_on
 from .._tensor import Tensor
 from .._transform_hooks import transform_ops
@@ -318,10 +318,9 @@ def clamp_(self: Tensor, min: Any = None, max: Any = None) -> Tensor:
     if self._data.dtype.kind in "iub" and (isinstance(min, float) or isinstance(max, float)):
         # Number bounds give torch's message with the C++ name of the output type.
         from .._dtypes import get_default_dtype
-        from .._tensor import _c10_name
 
         raise RuntimeError(f"result type {get_default_dtype()._legacy} can't be cast to the "
-                           f"desired output type {_c10_name(self)}")
+                           f"desired output type {type_meta_name(self._data.dtype)}")
     return _clamp_(self, min, max)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from .._dtypes import FROM_NUMPY
+from .._dtypes import FROM_NUMPY, type_meta_name
 from .._tensor import Tensor
 from .._transform_hooks import transform_ops
 from ..autograd.grad_mode import state as _mode
@@ -21,7 +21,6 @@ from ._core import (
     node_class,
     not_implemented,
     shape_str,
-    type_meta_name,
     wrap,
     wrap_dim,
     wrap_dims,

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from .. import return_types
-from .._dtypes import FROM_NUMPY
+from .._dtypes import FROM_NUMPY, type_meta_name
 from .._tensor import Tensor
 from .._transform_hooks import transform_ops
 from ..autograd.grad_mode import state as _mode
@@ -23,7 +23,6 @@ from ._core import (
     check_tensor,
     needs_grad,
     node_class,
-    type_meta_name,
     warn_once,
     wrap,
     wrap_dim,

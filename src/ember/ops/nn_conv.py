@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .._dtypes import from_numpy_dtype
+from .._dtypes import from_numpy_dtype, type_meta_name
 from .._tensor import Tensor
 from .._transform_hooks import transform_ops
 from ._core import (
@@ -24,7 +24,6 @@ from ._core import (
     quiet,
     wrap,
 )
-from .creation import _C_TYPE as _TYPE_NAMES
 from .nn_kernels import _out_len, check_kernel, col2im_np, col2im_rows_np, im2col_np, im2col_rows_np
 
 __all__ = []
@@ -274,8 +273,8 @@ def convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any,
     x, w = input._data, weight._data
     if not transposed and bias is not None and bias._data.dtype != x.dtype:
         # torch's conv1d/conv2d check this before anything else.
-        raise RuntimeError(f"Input type ({_TYPE_NAMES[x.dtype.name]}) and bias type "
-                           f"({_TYPE_NAMES[bias._data.dtype.name]}) should be the same")
+        raise RuntimeError(f"Input type ({type_meta_name(x.dtype)}) and bias type "
+                           f"({type_meta_name(bias._data.dtype)}) should be the same")
     if x.ndim not in (nd + 1, nd + 2):
         raise RuntimeError(
             f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to "

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from .._arg_parser import type_name
+from .._dtypes import type_meta_name
 from .._quiet import quiet_off, quiet_on, quietly
 from .._tensor import Tensor
 from .._transform_hooks import transform_ops
@@ -369,13 +370,12 @@ def rms_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = None,
     if weight is not None and weight._data.dtype != dt:
         import warnings
 
-        from .._tensor import _C10_NAMES
 
         # Attributed here, not to the caller: Python's filters then show it once, as torch's
         # TORCH_WARN_ONCE.
         warnings.warn(f"Mismatch dtype between input and weight: input dtype = "
-                      f"{_C10_NAMES[dt.name]}, weight dtype = "
-                      f"{_C10_NAMES[weight._data.dtype.name]}, Cannot dispatch to fused "
+                      f"{type_meta_name(dt)}, weight dtype = "
+                      f"{type_meta_name(weight._data.dtype)}, Cannot dispatch to fused "
                       "implementation.", UserWarning, stacklevel=1)
     # torch's composite, op for op (its graph's nodes), in float32 for half inputs.
     x = input.float() if dt == np.float16 else input

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._dtypes import FROM_NUMPY
+from .._dtypes import FROM_NUMPY, type_meta_name
 from .._tensor import Tensor
 from .._transform_hooks import transform_ops
 from ._core import (
@@ -17,7 +17,6 @@ from ._core import (
     needs_grad,
     node_class,
     not_implemented,
-    type_meta_name,
     wrap,
     wrap_dim,
 )

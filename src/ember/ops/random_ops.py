@@ -9,11 +9,11 @@ from typing import Any
 import numpy as np
 
 from .. import _dtypes, _random
-from .._dtypes import FROM_NUMPY
+from .._dtypes import FROM_NUMPY, type_meta_name
 from .._tensor import Tensor, check_device
 from .._transform_hooks import transform_ops
 from .._version import bump_version
-from ._core import broadcast_shape, check_new_shape, not_implemented, type_meta_name
+from ._core import broadcast_shape, check_new_shape, not_implemented
 from .creation import different_randomness_level
 from .inplace import check_inplace
 from .shape import expand

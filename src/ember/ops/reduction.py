@@ -17,7 +17,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .. import return_types
-from .._dtypes import FROM_NUMPY, get_default_dtype
+from .._dtypes import FROM_NUMPY, get_default_dtype, type_meta_name
 from .._tensor import Tensor
 from .._transform_hooks import transform_ops
 from ..autograd import _cuts
@@ -34,7 +34,6 @@ from ._core import (
     node_class,
     not_implemented,
     quiet,
-    type_meta_name,
     wrap,
     wrap_dim,
     wrap_dims,
